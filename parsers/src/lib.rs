@@ -1,0 +1,11 @@
+//! exauth-parsers: turns the files an admin collects into typed records.
+//!
+//! One module per input format, each streaming and knowing nothing about
+//! *why* authentication fails — that is the job of the `exauth` crate.
+//! Parsers take already-decoded UTF-8 text (see [`encoding`]) or raw bytes
+//! (`.evtx`), report bad input as [`problem::Problem`]s and go on.
+#![forbid(unsafe_code)]
+
+pub mod detect;
+pub mod encoding;
+pub mod problem;
