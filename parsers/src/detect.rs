@@ -1,1 +1,718 @@
-//! Format detection by content.
+//! Format detection by content; the file name is only a hint.
+//!
+//! Collections arrive renamed, re-zipped and re-encoded: `EX01_InstantQueueInfo.txt`
+//! is Format-List text in UTF-16LE, a `.LOG` may be a protocol log or a queue
+//! log, a `.txt` may hold any command's output. So each file is recognised from
+//! its first KiB after decoding. Every format is one entry in [`DETECTORS`]
+//! (ripgrep keeps its flags in one slice the same way): adding a format is one
+//! detector function and one line there.
+
+use crate::encoding::{self, Sniffed, TextEncoding};
+use serde::Serialize;
+use std::fmt;
+
+/// How many bytes of a file detection looks at.
+pub const HEAD_LEN: usize = 4096;
+
+/// What a file is. The names are the stable kind ids of the inventory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Evtx,
+    SmtpReceiveLog,
+    SmtpSendLog,
+    TransportQueueLog,
+    QueueExport,
+    MessageExport,
+    ReceiveConnectorExport,
+    EventExport,
+    Setspn,
+    W32tm,
+    Repadmin,
+    TestNetconnection,
+    Portqry,
+    Nltest,
+    Klist,
+    /// An Exchange W3C log that is not used for this diagnosis (message
+    /// tracking, connectivity, …): recognised and skipped with the reason.
+    ExchangeLogOther,
+    /// A zip archive (discovery opens it; it is never an artifact itself).
+    Zip,
+    /// A gzip stream (discovery decompresses it).
+    Gzip,
+    Unknown,
+}
+
+impl Kind {
+    /// Every kind, in the order reports list them.
+    pub const ALL: [Kind; 19] = [
+        Kind::Evtx,
+        Kind::SmtpReceiveLog,
+        Kind::SmtpSendLog,
+        Kind::TransportQueueLog,
+        Kind::QueueExport,
+        Kind::MessageExport,
+        Kind::ReceiveConnectorExport,
+        Kind::EventExport,
+        Kind::Setspn,
+        Kind::W32tm,
+        Kind::Repadmin,
+        Kind::TestNetconnection,
+        Kind::Portqry,
+        Kind::Nltest,
+        Kind::Klist,
+        Kind::ExchangeLogOther,
+        Kind::Zip,
+        Kind::Gzip,
+        Kind::Unknown,
+    ];
+
+    /// The stable id used in reports and JSON (`smtp-receive-log`, …).
+    pub fn id(self) -> &'static str {
+        match self {
+            Kind::Evtx => "evtx",
+            Kind::SmtpReceiveLog => "smtp-receive-log",
+            Kind::SmtpSendLog => "smtp-send-log",
+            Kind::TransportQueueLog => "transport-queue-log",
+            Kind::QueueExport => "queue-export",
+            Kind::MessageExport => "message-export",
+            Kind::ReceiveConnectorExport => "receive-connector-export",
+            Kind::EventExport => "event-export",
+            Kind::Setspn => "setspn",
+            Kind::W32tm => "w32tm",
+            Kind::Repadmin => "repadmin",
+            Kind::TestNetconnection => "test-netconnection",
+            Kind::Portqry => "portqry",
+            Kind::Nltest => "nltest",
+            Kind::Klist => "klist",
+            Kind::ExchangeLogOther => "exchange-log-other",
+            Kind::Zip => "zip",
+            Kind::Gzip => "gzip",
+            Kind::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// The form a structured export takes; parsers need it, the inventory shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Form {
+    /// Binary `.evtx`.
+    Evtx,
+    /// W3C-style Exchange log (`#Software: Microsoft Exchange Server`).
+    ExchangeLog,
+    /// `Format-List` text (`Name : value` blocks).
+    FormatList,
+    /// `Export-Csv` (with or without `#TYPE`), or a Queue Viewer list export.
+    Csv,
+    /// `ConvertTo-Json`.
+    Json,
+    /// `Export-Clixml`.
+    CliXml,
+    /// Event XML (`wevtutil qe /f:xml`, Event Viewer "Save as XML").
+    EventXml,
+    /// Console output of a command (setspn, w32tm, repadmin, …).
+    CommandOutput,
+    /// Anything else.
+    Other,
+}
+
+/// Whether a detected file is used, skipped on purpose, or not recognised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Disposition {
+    /// A format exauth reads.
+    Used,
+    /// Recognised, but not evidence for this diagnosis.
+    Skipped,
+    /// Not recognised.
+    Unknown,
+}
+
+/// The outcome of detection for one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detection {
+    pub kind: Kind,
+    pub form: Form,
+    /// `None` for binary formats.
+    pub encoding: Option<TextEncoding>,
+    pub disposition: Disposition,
+    /// Why a file was skipped or not recognised (for the inventory).
+    pub reason: Option<String>,
+}
+
+/// The head of a file, decoded once for all detectors.
+pub struct Head<'a> {
+    /// The raw first bytes.
+    pub bytes: &'a [u8],
+    /// The decoded text (empty for binary heads).
+    pub text: &'a str,
+    /// The encoding the text was decoded from (`None` for binary).
+    pub encoding: Option<TextEncoding>,
+    /// The file name (last origin component), lower-cased: a hint only.
+    pub name: &'a str,
+}
+
+/// A detector: looks at a head and claims it, or passes.
+pub struct Detector {
+    /// What the detector looks for, for documentation and `--help`.
+    pub describes: &'static str,
+    pub detect: fn(&Head<'_>) -> Option<(Kind, Form, Disposition, Option<String>)>,
+}
+
+/// Every detector, most specific first. The first that claims a head wins.
+pub static DETECTORS: &[Detector] = &[
+    Detector {
+        describes: "`ElfFile\\0`: Windows event log (.evtx)",
+        detect: detect_evtx,
+    },
+    Detector {
+        describes: "`PK\\x03\\x04` / `\\x1f\\x8b`: zip archive / gzip stream",
+        detect: detect_archive,
+    },
+    Detector {
+        describes: "`#Software: Microsoft Exchange Server` + `#Log-type`: Exchange W3C logs",
+        detect: detect_exchange_log,
+    },
+    Detector {
+        describes: "headerless protocol-log rows in a RECV*/SEND* file",
+        detect: detect_headerless_protocol_log,
+    },
+    Detector {
+        describes: "`<Objs … powershell/2004/04>`: Export-Clixml, by its type names",
+        detect: detect_clixml,
+    },
+    Detector {
+        describes: "`<Events>` / `<Event xmlns=…/win/2004/08/events/event>`: event XML",
+        detect: detect_event_xml,
+    },
+    Detector {
+        describes: "`#TYPE …` or a CSV header of Get-Queue/Get-Message/Get-ReceiveConnector properties",
+        detect: detect_csv_export,
+    },
+    Detector {
+        describes: "JSON with Get-Queue/Get-Message/Get-ReceiveConnector properties",
+        detect: detect_json_export,
+    },
+    Detector {
+        describes: "command outputs: setspn, w32tm, repadmin, portqry, nltest, klist",
+        detect: detect_command_output,
+    },
+    Detector {
+        describes: "`Name : value` blocks (Format-List) of known cmdlets",
+        detect: detect_format_list,
+    },
+];
+
+/// Detects the kind of a file from its first bytes (up to [`HEAD_LEN`]) and
+/// its name (a hint only).
+pub fn detect(head_bytes: &[u8], file_name: &str) -> Detection {
+    let name = file_name.to_ascii_lowercase();
+    let (text, encoding) = match encoding::sniff(head_bytes) {
+        Sniffed::Text(enc) => (encoding::decode_head(head_bytes, enc), Some(enc)),
+        Sniffed::Binary => (String::new(), None),
+    };
+    let head = Head {
+        bytes: head_bytes,
+        text: &text,
+        encoding,
+        name: &name,
+    };
+    for detector in DETECTORS {
+        if let Some((kind, form, disposition, reason)) = (detector.detect)(&head) {
+            let encoding = match form {
+                Form::Evtx => None,
+                _ if matches!(kind, Kind::Zip | Kind::Gzip) => None,
+                _ => encoding,
+            };
+            return Detection {
+                kind,
+                form,
+                encoding,
+                disposition,
+                reason,
+            };
+        }
+    }
+    let reason = if head_bytes.is_empty() {
+        "empty file".to_string()
+    } else if encoding.is_none() {
+        "binary content of no known format".to_string()
+    } else {
+        "text of no known format".to_string()
+    };
+    Detection {
+        kind: Kind::Unknown,
+        form: Form::Other,
+        encoding,
+        disposition: Disposition::Unknown,
+        reason: Some(reason),
+    }
+}
+
+type Claim = Option<(Kind, Form, Disposition, Option<String>)>;
+
+fn used(kind: Kind, form: Form) -> Claim {
+    Some((kind, form, Disposition::Used, None))
+}
+
+fn detect_evtx(head: &Head<'_>) -> Claim {
+    head.bytes
+        .starts_with(b"ElfFile\0")
+        .then_some((Kind::Evtx, Form::Evtx, Disposition::Used, None))
+}
+
+fn detect_archive(head: &Head<'_>) -> Claim {
+    if head.bytes.starts_with(b"PK\x03\x04") || head.bytes.starts_with(b"PK\x05\x06") {
+        return Some((Kind::Zip, Form::Other, Disposition::Used, None));
+    }
+    if head.bytes.starts_with(&[0x1F, 0x8B]) {
+        return Some((Kind::Gzip, Form::Other, Disposition::Used, None));
+    }
+    None
+}
+
+/// The value of a `#Name: value` header line in the first lines of `text`.
+fn header_value<'t>(text: &'t str, name: &str) -> Option<&'t str> {
+    text.lines().take(16).find_map(|line| {
+        let rest = line.trim_start_matches('\u{FEFF}').strip_prefix('#')?;
+        let (key, value) = rest.split_once(':')?;
+        key.trim()
+            .eq_ignore_ascii_case(name)
+            .then_some(value.trim())
+    })
+}
+
+fn detect_exchange_log(head: &Head<'_>) -> Claim {
+    let software = header_value(head.text, "Software")?;
+    if !software.starts_with("Microsoft Exchange") {
+        return None;
+    }
+    let log_type = header_value(head.text, "Log-type").unwrap_or("");
+    let kind = match log_type.to_ascii_lowercase().as_str() {
+        "smtp receive protocol log" => Kind::SmtpReceiveLog,
+        "smtp send protocol log" => Kind::SmtpSendLog,
+        "transport queue log" => Kind::TransportQueueLog,
+        "" => {
+            return Some((
+                Kind::ExchangeLogOther,
+                Form::ExchangeLog,
+                Disposition::Skipped,
+                Some("Exchange log without a #Log-type header".into()),
+            ))
+        }
+        _ => {
+            return Some((
+                Kind::ExchangeLogOther,
+                Form::ExchangeLog,
+                Disposition::Skipped,
+                Some(format!("{log_type}: not used for this diagnosis")),
+            ))
+        }
+    };
+    used(kind, Form::ExchangeLog)
+}
+
+/// A protocol-log row: `2019-03-21T13:00:45.039Z,` then 8 more fields.
+fn looks_like_protocol_row(line: &str) -> bool {
+    let b = line.as_bytes();
+    b.len() > 25
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[23] == b'Z'
+        && b[24] == b','
+        && b[..4].iter().all(u8::is_ascii_digit)
+}
+
+fn detect_headerless_protocol_log(head: &Head<'_>) -> Claim {
+    let first = head.text.trim_start_matches('\u{FEFF}').lines().next()?;
+    if !looks_like_protocol_row(first) {
+        return None;
+    }
+    let kind = if head.name.starts_with("recv") {
+        Kind::SmtpReceiveLog
+    } else if head.name.starts_with("send") {
+        Kind::SmtpSendLog
+    } else {
+        return None;
+    };
+    used(kind, Form::ExchangeLog)
+}
+
+/// Kinds of PowerShell objects, by a distinctive part of their type name.
+const CLIXML_TYPES: &[(&str, Kind)] = &[
+    ("QueueViewer.PropertyBagBasedQueueInfo", Kind::QueueExport),
+    ("QueueViewer.ExtensibleQueueInfo", Kind::QueueExport),
+    ("QueueViewer.QueueInfo", Kind::QueueExport),
+    ("QueueViewer.PropertyBagBasedMessageInfo", Kind::MessageExport),
+    ("QueueViewer.ExtensibleMessageInfo", Kind::MessageExport),
+    ("QueueViewer.MessageInfo", Kind::MessageExport),
+    ("ReceiveConnector", Kind::ReceiveConnectorExport),
+    ("System.Diagnostics.EventLogEntry", Kind::EventExport),
+    ("System.Diagnostics.Eventing.Reader.EventLogRecord", Kind::EventExport),
+    ("TestNetConnectionResult", Kind::TestNetconnection),
+];
+
+/// ExchangeLogCollector file-name endings, used when the head is too short
+/// to show a type name.
+const ELC_NAMES: &[(&str, Kind)] = &[
+    ("_instantqueueinfo", Kind::QueueExport),
+    ("_receiveconnectors", Kind::ReceiveConnectorExport),
+    ("_application", Kind::EventExport),
+    ("_system", Kind::EventExport),
+];
+
+fn kind_from_elc_name(name: &str) -> Option<Kind> {
+    let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+    ELC_NAMES
+        .iter()
+        .find(|(suffix, _)| stem.ends_with(suffix))
+        .map(|&(_, kind)| kind)
+}
+
+fn detect_clixml(head: &Head<'_>) -> Claim {
+    let text = head.text.trim_start_matches('\u{FEFF}').trim_start();
+    if !(text.starts_with("<Objs") || text.starts_with("<?xml")) {
+        return None;
+    }
+    if !text.contains("schemas.microsoft.com/powershell/2004/04") {
+        return None;
+    }
+    let by_type = CLIXML_TYPES
+        .iter()
+        .find(|(needle, _)| text.contains(needle))
+        .map(|&(_, kind)| kind);
+    match by_type.or_else(|| kind_from_elc_name(head.name)) {
+        Some(kind) => used(kind, Form::CliXml),
+        None => {
+            let type_name = first_between(text, "<T>", "</T>").unwrap_or("an unrecognised type");
+            Some((
+                Kind::Unknown,
+                Form::CliXml,
+                Disposition::Skipped,
+                Some(format!("PowerShell CliXml of {type_name}: not used")),
+            ))
+        }
+    }
+}
+
+fn first_between<'t>(text: &'t str, open: &str, close: &str) -> Option<&'t str> {
+    let start = text.find(open)? + open.len();
+    let len = text[start..].find(close)?;
+    Some(&text[start..start + len])
+}
+
+fn detect_event_xml(head: &Head<'_>) -> Claim {
+    let text = head.text.trim_start_matches('\u{FEFF}').trim_start();
+    let xml = text.starts_with('<');
+    if xml
+        && (text.contains("schemas.microsoft.com/win/2004/08/events/event")
+            || text.contains("<Events>") && text.contains("<Event"))
+    {
+        return used(Kind::EventExport, Form::EventXml);
+    }
+    None
+}
+
+/// Property names that tell one cmdlet's objects from another's, in the order
+/// checked (most specific first). Used for CSV headers, JSON keys and
+/// Format-List blocks alike.
+const PROPERTY_SIGNATURES: &[(&[&str], Kind)] = &[
+    (&["FromAddress", "Subject"], Kind::MessageExport),
+    (&["InternetMessageId", "Queue"], Kind::MessageExport),
+    (&["DeliveryType", "NextHopDomain"], Kind::QueueExport),
+    (&["NextHopDomain", "LastError"], Kind::QueueExport),
+    (&["AuthMechanism", "Bindings"], Kind::ReceiveConnectorExport),
+    (&["RemoteIPRanges", "PermissionGroups"], Kind::ReceiveConnectorExport),
+    (&["TcpTestSucceeded"], Kind::TestNetconnection),
+    // Queue Viewer "Export List": on-screen captions, not property names.
+    (&["Next Hop Domain", "Delivery Type"], Kind::QueueExport),
+    (&["Next Hop Domain", "Last Error"], Kind::QueueExport),
+];
+
+fn kind_from_properties(has: impl Fn(&str) -> bool) -> Option<Kind> {
+    PROPERTY_SIGNATURES
+        .iter()
+        .find(|(names, _)| names.iter().all(|name| has(name)))
+        .map(|&(_, kind)| kind)
+}
+
+fn detect_csv_export(head: &Head<'_>) -> Claim {
+    let mut lines = head.text.trim_start_matches('\u{FEFF}').lines();
+    let mut first = lines.next()?;
+    let type_line = first.strip_prefix("#TYPE ");
+    if type_line.is_some() {
+        first = lines.next().unwrap_or("");
+    }
+    let delimiter = if first.contains('\t') { '\t' } else { ',' };
+    let columns: Vec<&str> = first
+        .split(delimiter)
+        .map(|c| c.trim().trim_matches('"'))
+        .collect();
+    if columns.len() < 2 {
+        return None;
+    }
+    if let Some(kind) = kind_from_properties(|name| columns.contains(&name)) {
+        return used(kind, Form::Csv);
+    }
+    if let Some(type_name) = type_line {
+        if let Some(&(_, kind)) = CLIXML_TYPES.iter().find(|(n, _)| type_name.contains(n)) {
+            return used(kind, Form::Csv);
+        }
+        return Some((
+            Kind::Unknown,
+            Form::Csv,
+            Disposition::Skipped,
+            Some(format!("Export-Csv of {}: not used", type_name.trim())),
+        ));
+    }
+    if first.starts_with("showrepl_COLUMNS") {
+        return used(Kind::Repadmin, Form::Csv);
+    }
+    None
+}
+
+fn detect_json_export(head: &Head<'_>) -> Claim {
+    let text = head.text.trim_start_matches('\u{FEFF}').trim_start();
+    if !(text.starts_with('{') || text.starts_with('[')) {
+        return None;
+    }
+    let kind = kind_from_properties(|name| text.contains(&format!("\"{name}\"")))?;
+    used(kind, Form::Json)
+}
+
+/// Markers of each command's console output (English; the file name is
+/// checked as well, since Windows localizes some of these texts).
+const COMMAND_MARKERS: &[(&[&str], Kind)] = &[
+    (&["Registered ServicePrincipalNames for"], Kind::Setspn),
+    (&["group of duplicate SPNs"], Kind::Setspn),
+    (&["groups of duplicate SPNs"], Kind::Setspn),
+    (&["Checking domain DC="], Kind::Setspn),
+    (&["Checking forest DC="], Kind::Setspn),
+    (&["Leap Indicator:", "Stratum:"], Kind::W32tm),
+    (&["Tracking ", "The current time is"], Kind::W32tm),
+    (&["NTP: ", "offset from"], Kind::W32tm),
+    (&["Replication Summary Start Time"], Kind::Repadmin),
+    (&["Source DSA", "largest delta"], Kind::Repadmin),
+    (&["==== INBOUND NEIGHBORS"], Kind::Repadmin),
+    (&["showrepl_COLUMNS"], Kind::Repadmin),
+    (&["DSA object GUID"], Kind::Repadmin),
+    (&["Querying target system called"], Kind::Portqry),
+    (&["(kerberos service):"], Kind::Portqry),
+    (&["Dom Name:", "DC: \\\\"], Kind::Nltest),
+    (&["Getting DC name failed"], Kind::Nltest),
+    (&["I_NetGetDCList"], Kind::Nltest),
+    (&["Current LogonId is"], Kind::Klist),
+    (&["Cached Tickets:"], Kind::Klist),
+];
+
+/// File-name starts that name the command whose output a file holds.
+const COMMAND_FILE_NAMES: &[(&str, Kind)] = &[
+    ("setspn", Kind::Setspn),
+    ("w32tm", Kind::W32tm),
+    ("repadmin", Kind::Repadmin),
+    ("portqry", Kind::Portqry),
+    ("nltest", Kind::Nltest),
+    ("klist", Kind::Klist),
+];
+
+fn detect_command_output(head: &Head<'_>) -> Claim {
+    let text = head.text;
+    if let Some(&(_, kind)) = COMMAND_MARKERS
+        .iter()
+        .find(|(markers, _)| markers.iter().all(|m| text.contains(m)))
+    {
+        return used(kind, Form::CommandOutput);
+    }
+    // Localized output: trust a file name like `setspn-X.txt` or `EX01_w32tm.txt`
+    // for a text file.
+    head.encoding?;
+    let stem = head.name.rsplit('_').next().unwrap_or(head.name);
+    COMMAND_FILE_NAMES
+        .iter()
+        .find(|(prefix, _)| stem.starts_with(prefix))
+        .and_then(|&(_, kind)| used(kind, Form::CommandOutput))
+}
+
+/// A Format-List line: a property name, padding, ` : ` and the value.
+fn format_list_property(line: &str) -> Option<&str> {
+    let (name, _) = line.split_once(" :")?;
+    let name = name.trim_end();
+    let valid = !name.is_empty()
+        && !name.starts_with(' ')
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == '.');
+    valid.then_some(name)
+}
+
+fn detect_format_list(head: &Head<'_>) -> Claim {
+    let names: Vec<&str> = head
+        .text
+        .trim_start_matches('\u{FEFF}')
+        .lines()
+        .filter_map(format_list_property)
+        .collect();
+    if names.len() < 2 {
+        return None;
+    }
+    let kind = kind_from_properties(|name| names.contains(&name))?;
+    used(kind, Form::FormatList)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16le_bom(s: &str) -> Vec<u8> {
+        let mut out = vec![0xFF, 0xFE];
+        for unit in s.encode_utf16() {
+            out.extend_from_slice(&unit.to_le_bytes());
+        }
+        out
+    }
+
+    fn kind_of(text: &str, name: &str) -> Kind {
+        detect(text.as_bytes(), name).kind
+    }
+
+    const RECV_HEADER: &str = "\u{FEFF}#Software: Microsoft Exchange Server\r\n#Version: 15.0.0.0\r\n#Log-type: SMTP Receive Protocol Log\r\n#Date: 2019-03-21T13:01:06.525Z\r\n#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context\r\n";
+
+    #[test]
+    fn protocol_logs_by_log_type_not_name() {
+        assert_eq!(kind_of(RECV_HEADER, "whatever.txt"), Kind::SmtpReceiveLog);
+        let send = RECV_HEADER.replace("SMTP Receive", "SMTP Send");
+        assert_eq!(kind_of(&send, "RECV20261126-1.LOG"), Kind::SmtpSendLog);
+        let queue = RECV_HEADER.replace("SMTP Receive Protocol Log", "Transport Queue Log");
+        assert_eq!(kind_of(&queue, "TRANSPORTQUEUE.LOG"), Kind::TransportQueueLog);
+        let d = detect(RECV_HEADER.as_bytes(), "x");
+        assert_eq!(d.encoding, Some(TextEncoding::Utf8Bom));
+        assert_eq!(d.disposition, Disposition::Used);
+    }
+
+    #[test]
+    fn other_exchange_logs_are_skipped_with_reason() {
+        let tracking = RECV_HEADER.replace("SMTP Receive Protocol Log", "Message Tracking Log");
+        let d = detect(tracking.as_bytes(), "MSGTRK2026112601-1.LOG");
+        assert_eq!(d.kind, Kind::ExchangeLogOther);
+        assert_eq!(d.disposition, Disposition::Skipped);
+        assert_eq!(
+            d.reason.as_deref(),
+            Some("Message Tracking Log: not used for this diagnosis")
+        );
+    }
+
+    #[test]
+    fn headerless_rows_need_the_file_name() {
+        let row = "2019-01-25T00:03:58.478Z,TAIL-EXCH-1\\Internet Mail,08D675E58CA1DA38,0,10.0.0.6:25,185.234.217.220:61061,+,,\r\n";
+        assert_eq!(kind_of(row, "RECV20190125-3.LOG"), Kind::SmtpReceiveLog);
+        assert_eq!(kind_of(row, "notes.txt"), Kind::Unknown);
+    }
+
+    #[test]
+    fn get_queue_format_list_in_utf16() {
+        let fl = "\r\nRunspaceId                       : 779ae3c8-728b-4078-aa88-1e8b7f3d0b43\r\nDeliveryType                     : DnsConnectorDelivery\r\nNextHopDomain                    : destination.com\r\nStatus                           : Retry\r\nLastError                        : [{LRT=15-01-21 23:50:05};{LED=450 4.7.0 Proxy\r\n";
+        let d = detect(&utf16le_bom(fl), "EX01_InstantQueueInfo.txt");
+        assert_eq!(d.kind, Kind::QueueExport);
+        assert_eq!(d.form, Form::FormatList);
+        assert_eq!(d.encoding, Some(TextEncoding::Utf16LeBom));
+    }
+
+    #[test]
+    fn receive_connector_format_list() {
+        let fl = "Identity         : EX02\\Default EX02\r\nBindings         : {0.0.0.0:2525, [::]:2525}\r\nAuthMechanism    : Tls, Integrated, BasicAuth, BasicAuthRequireTLS, ExchangeServer\r\n";
+        assert_eq!(kind_of(fl, "x.txt"), Kind::ReceiveConnectorExport);
+    }
+
+    #[test]
+    fn clixml_by_type_name_then_by_elc_name() {
+        let queue = "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">\r\n  <Obj RefId=\"0\">\r\n    <TN RefId=\"0\">\r\n      <T>Deserialized.Microsoft.Exchange.Data.QueueViewer.PropertyBagBasedQueueInfo</T>";
+        let d = detect(&utf16le_bom(queue), "a.xml");
+        assert_eq!((d.kind, d.form), (Kind::QueueExport, Form::CliXml));
+        let bare = "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">";
+        assert_eq!(kind_of(bare, "EX01_System.xml"), Kind::EventExport);
+        let other = format!("{bare}<Obj RefId=\"0\"><TN RefId=\"0\"><T>System.String</T>");
+        let d = detect(other.as_bytes(), "x.xml");
+        assert_eq!(d.kind, Kind::Unknown);
+        assert_eq!(d.disposition, Disposition::Skipped);
+        assert!(d.reason.unwrap().contains("System.String"));
+    }
+
+    #[test]
+    fn csv_exports_with_and_without_type_line() {
+        let csv = "#TYPE Deserialized.Microsoft.Exchange.Data.QueueViewer.PropertyBagBasedQueueInfo\r\n\"RunspaceId\",\"DeliveryType\",\"NextHopDomain\",\"Status\"\r\n";
+        assert_eq!(kind_of(csv, "q.csv"), Kind::QueueExport);
+        let no_type = "\"Identity\",\"Queue\",\"FromAddress\",\"Subject\",\"Status\"\r\n";
+        assert_eq!(kind_of(no_type, "m.csv"), Kind::MessageExport);
+        let viewer = "Next Hop Domain\tDelivery Type\tStatus\tMessage Count\tLast Error\r\n";
+        assert_eq!(kind_of(viewer, "queues.txt"), Kind::QueueExport);
+        let repadmin = "showrepl_COLUMNS,Destination DSA Site,Destination DSA,Naming Context\r\n";
+        assert_eq!(kind_of(repadmin, "r.csv"), Kind::Repadmin);
+    }
+
+    #[test]
+    fn json_export() {
+        let json = "[\r\n    {\r\n        \"DeliveryType\":  3,\r\n        \"NextHopDomain\":  \"site:shandong; version: 14\",";
+        let d = detect(json.as_bytes(), "q.json");
+        assert_eq!((d.kind, d.form), (Kind::QueueExport, Form::Json));
+    }
+
+    #[test]
+    fn command_outputs() {
+        let cases = [
+            ("Registered ServicePrincipalNames for CN=EX02,OU=Servers,DC=contoso,DC=local:\r\n\tSMTPSVC/EX02\r\n", Kind::Setspn),
+            ("Checking domain DC=contoso,DC=local\r\nProcessing entry 7\r\nfound 2 groups of duplicate SPNs.\r\n", Kind::Setspn),
+            ("Leap Indicator: 0(no warning)\r\nStratum: 4 (secondary reference - syncd by (S)NTP)\r\n", Kind::W32tm),
+            ("Tracking ntp1.dc1.example.com [10.0.1.10:123].\r\nThe current time is 1/16/2026 2:23:45 PM.\r\n14:23:45, +00.0002450s\r\n", Kind::W32tm),
+            ("Replication Summary Start Time: 2025-07-24 07:36:21\r\n", Kind::Repadmin),
+            ("           DC: \\\\DC01.contoso.com\r\n      Address: \\\\10.0.0.10\r\n     Dom Name: contoso.com\r\n", Kind::Nltest),
+            ("\r\nCurrent LogonId is 0:0xa48995\r\n\r\nCached Tickets: (2)\r\n", Kind::Klist),
+            ("TCP port 88 (kerberos service): LISTENING\r\n", Kind::Portqry),
+        ];
+        for (text, kind) in cases {
+            assert_eq!(kind_of(text, "out.txt"), kind, "{text}");
+        }
+    }
+
+    #[test]
+    fn localized_command_output_by_file_name() {
+        assert_eq!(kind_of("Geregistreerde namen voor CN=EX02\r\n", "EX01_setspn-L.txt"), Kind::Setspn);
+    }
+
+    #[test]
+    fn evtx_zip_gzip_by_magic() {
+        assert_eq!(kind_of("ElfFile\0\0\0\0", "x.bin"), Kind::Evtx);
+        assert_eq!(detect(b"ElfFile\0", "x").encoding, None);
+        assert_eq!(detect(b"PK\x03\x04\x14\0", "x").kind, Kind::Zip);
+        assert_eq!(detect(&[0x1F, 0x8B, 8, 0], "x.gz").kind, Kind::Gzip);
+    }
+
+    #[test]
+    fn unknown_files_carry_a_reason() {
+        let d = detect(b"", "empty.LOG");
+        assert_eq!(d.kind, Kind::Unknown);
+        assert_eq!(d.reason.as_deref(), Some("empty file"));
+        let garbage: Vec<u8> = (0..1024u32).map(|i| (i * 7919 % 251) as u8).collect();
+        let d = detect(&garbage, "SEND20261126-1.LOG");
+        assert_eq!(d.kind, Kind::Unknown);
+        assert_eq!(d.disposition, Disposition::Unknown);
+        let d = detect(b"hello world\r\n", "readme.txt");
+        assert_eq!(d.reason.as_deref(), Some("text of no known format"));
+    }
+
+    #[test]
+    fn every_kind_has_a_distinct_id() {
+        let mut ids: Vec<&str> = Kind::ALL.iter().map(|k| k.id()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), Kind::ALL.len());
+    }
+}
