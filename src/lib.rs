@@ -1,1 +1,25 @@
+//! exauth: why do Exchange servers fail to authenticate to each other?
+//!
+//! The pipeline, one module per stage (arrows point down only):
+//! `discover` (walk folders and archives, detect each file by content) →
+//! `inventory` (what was found) → parsers (crate `exauth-parsers`) →
+//! evidence → correlation → diagnosis → `report` (sinks). `cli` holds every
+//! flag; nothing below it reads flags.
 #![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod discover;
+pub mod inventory;
+pub mod progress;
+pub mod report;
+
+/// The process exit code contract (also in `--help` and the README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: no authentication-failure evidence found.
+    NoEvidence = 0,
+    /// 1: authentication-failure evidence found.
+    Evidence = 1,
+    /// 2: error (bad usage, or nothing readable).
+    Error = 2,
+}

@@ -193,7 +193,8 @@ pub static DETECTORS: &[Detector] = &[
         detect: detect_event_xml,
     },
     Detector {
-        describes: "`#TYPE …` or a CSV header of Get-Queue/Get-Message/Get-ReceiveConnector properties",
+        describes:
+            "`#TYPE …` or a CSV header of Get-Queue/Get-Message/Get-ReceiveConnector properties",
         detect: detect_csv_export,
     },
     Detector {
@@ -263,9 +264,12 @@ fn used(kind: Kind, form: Form) -> Claim {
 }
 
 fn detect_evtx(head: &Head<'_>) -> Claim {
-    head.bytes
-        .starts_with(b"ElfFile\0")
-        .then_some((Kind::Evtx, Form::Evtx, Disposition::Used, None))
+    head.bytes.starts_with(b"ElfFile\0").then_some((
+        Kind::Evtx,
+        Form::Evtx,
+        Disposition::Used,
+        None,
+    ))
 }
 
 fn detect_archive(head: &Head<'_>) -> Claim {
@@ -352,12 +356,18 @@ const CLIXML_TYPES: &[(&str, Kind)] = &[
     ("QueueViewer.PropertyBagBasedQueueInfo", Kind::QueueExport),
     ("QueueViewer.ExtensibleQueueInfo", Kind::QueueExport),
     ("QueueViewer.QueueInfo", Kind::QueueExport),
-    ("QueueViewer.PropertyBagBasedMessageInfo", Kind::MessageExport),
+    (
+        "QueueViewer.PropertyBagBasedMessageInfo",
+        Kind::MessageExport,
+    ),
     ("QueueViewer.ExtensibleMessageInfo", Kind::MessageExport),
     ("QueueViewer.MessageInfo", Kind::MessageExport),
     ("ReceiveConnector", Kind::ReceiveConnectorExport),
     ("System.Diagnostics.EventLogEntry", Kind::EventExport),
-    ("System.Diagnostics.Eventing.Reader.EventLogRecord", Kind::EventExport),
+    (
+        "System.Diagnostics.Eventing.Reader.EventLogRecord",
+        Kind::EventExport,
+    ),
     ("TestNetConnectionResult", Kind::TestNetconnection),
 ];
 
@@ -431,7 +441,10 @@ const PROPERTY_SIGNATURES: &[(&[&str], Kind)] = &[
     (&["DeliveryType", "NextHopDomain"], Kind::QueueExport),
     (&["NextHopDomain", "LastError"], Kind::QueueExport),
     (&["AuthMechanism", "Bindings"], Kind::ReceiveConnectorExport),
-    (&["RemoteIPRanges", "PermissionGroups"], Kind::ReceiveConnectorExport),
+    (
+        &["RemoteIPRanges", "PermissionGroups"],
+        Kind::ReceiveConnectorExport,
+    ),
     (&["TcpTestSucceeded"], Kind::TestNetconnection),
     // Queue Viewer "Export List": on-screen captions, not property names.
     (&["Next Hop Domain", "Delivery Type"], Kind::QueueExport),
@@ -592,7 +605,10 @@ mod tests {
         let send = RECV_HEADER.replace("SMTP Receive", "SMTP Send");
         assert_eq!(kind_of(&send, "RECV20261126-1.LOG"), Kind::SmtpSendLog);
         let queue = RECV_HEADER.replace("SMTP Receive Protocol Log", "Transport Queue Log");
-        assert_eq!(kind_of(&queue, "TRANSPORTQUEUE.LOG"), Kind::TransportQueueLog);
+        assert_eq!(
+            kind_of(&queue, "TRANSPORTQUEUE.LOG"),
+            Kind::TransportQueueLog
+        );
         let d = detect(RECV_HEADER.as_bytes(), "x");
         assert_eq!(d.encoding, Some(TextEncoding::Utf8Bom));
         assert_eq!(d.disposition, Disposition::Used);
@@ -637,7 +653,8 @@ mod tests {
         let queue = "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">\r\n  <Obj RefId=\"0\">\r\n    <TN RefId=\"0\">\r\n      <T>Deserialized.Microsoft.Exchange.Data.QueueViewer.PropertyBagBasedQueueInfo</T>";
         let d = detect(&utf16le_bom(queue), "a.xml");
         assert_eq!((d.kind, d.form), (Kind::QueueExport, Form::CliXml));
-        let bare = "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">";
+        let bare =
+            "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">";
         assert_eq!(kind_of(bare, "EX01_System.xml"), Kind::EventExport);
         let other = format!("{bare}<Obj RefId=\"0\"><TN RefId=\"0\"><T>System.String</T>");
         let d = detect(other.as_bytes(), "x.xml");
@@ -684,7 +701,10 @@ mod tests {
 
     #[test]
     fn localized_command_output_by_file_name() {
-        assert_eq!(kind_of("Geregistreerde namen voor CN=EX02\r\n", "EX01_setspn-L.txt"), Kind::Setspn);
+        assert_eq!(
+            kind_of("Geregistreerde namen voor CN=EX02\r\n", "EX01_setspn-L.txt"),
+            Kind::Setspn
+        );
     }
 
     #[test]

@@ -299,7 +299,10 @@ mod tests {
     fn utf16_with_odd_byte_count_does_not_panic() {
         let mut bytes = utf16le("Status : Retry", true);
         bytes.push(b'x');
-        assert_eq!(decode_head(&bytes, TextEncoding::Utf16LeBom), "Status : Retry");
+        assert_eq!(
+            decode_head(&bytes, TextEncoding::Utf16LeBom),
+            "Status : Retry"
+        );
         assert!(read_all(&bytes, TextEncoding::Utf16LeBom).starts_with("Status : Retry"));
     }
 }

@@ -1,0 +1,141 @@
+//! What each subcommand does with its flags: settings in, pipeline called,
+//! output written, exit code out.
+
+use super::{Cli, ColorChoice, Command, GlobalArgs, InventoryFormat};
+use crate::discover::{self, Limits};
+use crate::inventory::{Collector, Inventory, InventoryVisitor};
+use crate::progress::Progress;
+use crate::report::{self, style::Style};
+use crate::Exit;
+use anyhow::{bail, Context, Result};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+/// Runs the parsed command line. Errors that stop the whole run come back as
+/// `Err` (exit 2); per-file problems never do.
+pub fn run(cli: Cli) -> Result<Exit> {
+    let global = &cli.global;
+    jiff::tz::TimeZone::get(&global.timezone)
+        .with_context(|| format!("--timezone {}: not a known time zone", global.timezone))?;
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(threads) = global.threads {
+        if threads == 0 {
+            bail!("--threads must be at least 1");
+        }
+        pool = pool.num_threads(threads);
+    }
+    let pool = pool.build().context("cannot start worker threads")?;
+    pool.install(|| match &cli.command {
+        Command::Inventory(args) => inventory(global, &args.paths, args.format),
+        Command::Scan(args) => scan(global, &args.paths),
+        Command::Extract(_) => not_yet(
+            "extract",
+            "record and evidence extraction arrives with the parsers (.evtx, SMTP protocol logs, queue exports, diagnostic outputs)",
+        ),
+        Command::Timeline(_) => not_yet(
+            "timeline",
+            "the merged timeline needs the evidence extractors and the clock correlation",
+        ),
+    })
+}
+
+fn not_yet(command: &str, why: &str) -> Result<Exit> {
+    bail!("`exauth {command}` is not available yet: {why}. `exauth inventory` and `exauth scan` work today.")
+}
+
+fn limits(global: &GlobalArgs) -> Limits {
+    let l = &global.limits;
+    Limits {
+        max_total_bytes: l.max_total_bytes,
+        max_entry_bytes: l.max_entry_bytes,
+        max_ratio: l.max_ratio,
+        max_depth: l.max_depth,
+        max_entries: l.max_entries,
+        ..Limits::default()
+    }
+}
+
+fn style(global: &GlobalArgs) -> Style {
+    let color = match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            global.output.is_none()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    };
+    Style { color }
+}
+
+/// Discovers and detects everything under `paths`, with a progress bar.
+fn take_inventory(global: &GlobalArgs, paths: &[PathBuf]) -> Inventory {
+    let collector = Collector::default();
+    let hidden = Progress::hidden();
+    let mut visitor = InventoryVisitor {
+        collector,
+        progress: &hidden,
+    };
+    let plan = discover::plan(paths, &visitor);
+    let progress = Progress::new(plan.total_bytes, !global.quiet);
+    visitor.progress = &progress;
+    discover::run(&plan, &limits(global), &visitor);
+    progress.finish();
+    visitor.collector.finish()
+}
+
+fn write_output(global: &GlobalArgs, text: &str) -> Result<()> {
+    match &global.output {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            stdout.flush()?;
+            Ok(())
+        }
+    }
+}
+
+fn inventory(global: &GlobalArgs, paths: &[PathBuf], format: InventoryFormat) -> Result<Exit> {
+    let inventory = take_inventory(global, paths);
+    let text = match format {
+        InventoryFormat::Json => report::inventory::json(&inventory),
+        InventoryFormat::Text => report::inventory::text(&inventory, style(global)),
+    };
+    write_output(global, &text)?;
+    Ok(if inventory.anything_readable() {
+        Exit::NoEvidence
+    } else {
+        nothing_readable(global, &inventory)
+    })
+}
+
+fn nothing_readable(global: &GlobalArgs, inventory: &Inventory) -> Exit {
+    if !global.quiet {
+        eprintln!(
+            "exauth: nothing readable among {} artifacts (see the list above for why)",
+            inventory.rows.len()
+        );
+    }
+    Exit::Error
+}
+
+fn scan(global: &GlobalArgs, paths: &[PathBuf]) -> Result<Exit> {
+    let inventory = take_inventory(global, paths);
+    let style = style(global);
+    let mut text = report::inventory::text(&inventory, style);
+    text.push('\n');
+    text.push_str(&style.yellow(
+        "Verdict: not available yet. This build inventories the collection; evidence \
+         extraction and the diagnosis of the cause are being added (see README, Status).",
+    ));
+    text.push('\n');
+    write_output(global, &text)?;
+    Ok(if inventory.anything_readable() {
+        Exit::NoEvidence
+    } else {
+        nothing_readable(global, &inventory)
+    })
+}

@@ -1,0 +1,201 @@
+//! The command line: every flag is declared here, and only here.
+//!
+//! Below this module nothing reads flags: commands turn them into plain
+//! settings (`Limits`, `Style`, …) and call the pipeline.
+
+mod commands;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+pub use commands::run;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  no authentication-failure evidence found
+  1  authentication-failure evidence found
+  2  error (bad usage, or nothing readable)
+A file that cannot be read never aborts a run: it is reported and the run goes on.";
+
+/// Finds why Exchange servers fail to authenticate to each other
+/// (`454 4.7.0 Temporary authentication failure`, KB 979174) from the logs
+/// collected on them and on the domain controllers.
+#[derive(Debug, Parser)]
+#[command(name = "exauth", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// No progress bar and no notes on stderr; errors are still printed.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Colour the terminal output. `auto` honours NO_COLOR.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+
+    /// Worker threads for reading (default: all cores).
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Time zone for displayed times (IANA name such as Europe/Amsterdam).
+    /// Display only: analysis is always in UTC.
+    #[arg(long, global = true, value_name = "TZ", default_value = "UTC")]
+    pub timezone: String,
+
+    /// Write the output to FILE instead of stdout.
+    #[arg(short, long, global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Limits on archives, so a zip bomb cannot take the machine down.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Decompressed bytes over the whole run (suffixes K, M, G, T).
+    #[arg(long, global = true, value_name = "BYTES", default_value = "64G", value_parser = parse_bytes)]
+    pub max_total_bytes: u64,
+
+    /// Decompressed bytes of one archive entry (suffixes K, M, G, T).
+    #[arg(long, global = true, value_name = "BYTES", default_value = "8G", value_parser = parse_bytes)]
+    pub max_entry_bytes: u64,
+
+    /// Largest uncompressed:compressed ratio of a large archive entry.
+    #[arg(long, global = true, value_name = "N", default_value_t = 1000)]
+    pub max_ratio: u64,
+
+    /// Archives inside archives.
+    #[arg(long, global = true, value_name = "N", default_value_t = 8)]
+    pub max_depth: usize,
+
+    /// Entries of one archive.
+    #[arg(long, global = true, value_name = "N", default_value_t = 200_000)]
+    pub max_entries: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read a collection and say why authentication fails (the main job).
+    Scan(ScanArgs),
+    /// List what was found: one row per artifact, with its kind and server.
+    Inventory(InventoryArgs),
+    /// Export the parsed records and evidence as JSON lines, CSV or Parquet.
+    Extract(ExtractArgs),
+    /// A merged timeline of all evidence.
+    Timeline(TimelineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files, folders, .zip or .gz files of the collection.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InventoryFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// Files, folders, .zip or .gz files of the collection.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = InventoryFormat::Text)]
+    pub format: InventoryFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExtractFormat {
+    Jsonl,
+    Csv,
+    Parquet,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// Files, folders, .zip or .gz files of the collection.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: ExtractFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// Files, folders, .zip or .gz files of the collection.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// `64G`, `512M`, `1.5G`, `1000` (bytes).
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => text.split_at(i),
+        None => (text, ""),
+    };
+    let factor: u64 = match unit
+        .trim()
+        .to_ascii_uppercase()
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        "T" => 1 << 40,
+        other => return Err(format!("unknown size unit `{other}` (use K, M, G or T)")),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size"))?;
+    if !(value.is_finite() && value >= 0.0) {
+        return Err(format!("`{text}` is not a size"));
+    }
+    Ok((value * factor as f64) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_bytes("64G"), Ok(64 << 30));
+        assert_eq!(parse_bytes("1.5k"), Ok(1536));
+        assert_eq!(parse_bytes("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_bytes("1000"), Ok(1000));
+        assert!(parse_bytes("12X").is_err());
+        assert!(parse_bytes("-1G").is_err());
+    }
+}

@@ -1,0 +1,249 @@
+//! Archives read in place: zip (on disk, nested in memory, or streamed) and gzip.
+//!
+//! A zip on disk is opened once per worker thread and its entries are read
+//! in parallel. A zip inside a zip cannot be seeked, so a small one is read
+//! into memory (random access, robust to odd local headers) and a large one is
+//! streamed entry by entry from its local headers. Every entry is checked
+//! against the limits before a byte is decompressed, and counted while read.
+
+use super::limits::{human_bytes, LimitedReader};
+use super::{Origin, Walker};
+use flate2::read::MultiGzDecoder;
+use rayon::prelude::*;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
+use zip::read::ZipFile;
+use zip::ZipArchive;
+
+/// Reads the entries of a zip file on disk in parallel. Returns the bytes
+/// of the file reported as progress so far.
+pub(super) fn zip_on_disk(walker: &Walker<'_>, path: &Path, origin: &Origin) -> u64 {
+    if origin.depth() >= walker.limits.max_depth {
+        walker.failed(origin, None, nesting_reason(walker));
+        return 0;
+    }
+    let archive = match File::open(path)
+        .map_err(zip::result::ZipError::Io)
+        .and_then(ZipArchive::new)
+    {
+        Ok(archive) => archive,
+        Err(e) => {
+            walker.failed(origin, None, format!("not a readable zip archive: {e}"));
+            return 0;
+        }
+    };
+    let count = archive.len();
+    if count > walker.limits.max_entries {
+        walker.failed(origin, None, entries_reason(walker, count));
+        return 0;
+    }
+    let progressed = std::sync::atomic::AtomicU64::new(0);
+    (0..count).into_par_iter().with_min_len(8).for_each_init(
+        || {
+            File::open(path)
+                .map_err(zip::result::ZipError::Io)
+                .and_then(ZipArchive::new)
+        },
+        |archive, index| {
+            let archive = match archive {
+                Ok(archive) => archive,
+                Err(e) => {
+                    walker.failed(origin, None, format!("zip archive became unreadable: {e}"));
+                    return;
+                }
+            };
+            let compressed = match archive.by_index_raw(index) {
+                Ok(raw) => raw.compressed_size(),
+                Err(_) => 0,
+            };
+            match archive.by_index(index) {
+                Ok(entry) => zip_entry(walker, entry, origin),
+                Err(e) => walker.failed(
+                    &origin.child(format!("#{index}")),
+                    None,
+                    format!("unreadable zip entry: {e}"),
+                ),
+            }
+            walker.visitor.progress(compressed);
+            progressed.fetch_add(compressed, std::sync::atomic::Ordering::Relaxed);
+        },
+    );
+    progressed.into_inner()
+}
+
+/// A zip found inside another archive (or a gzip stream).
+pub(super) fn zip_nested(
+    walker: &Walker<'_>,
+    reader: &mut dyn Read,
+    origin: &Origin,
+    size: Option<u64>,
+) {
+    if origin.depth() >= walker.limits.max_depth {
+        walker.failed(origin, size, nesting_reason(walker));
+        return;
+    }
+    let small = size.is_some_and(|s| s <= walker.limits.max_in_memory_archive);
+    if small {
+        let mut bytes = Vec::with_capacity(size.unwrap_or(0) as usize);
+        if let Err(e) = reader.read_to_end(&mut bytes) {
+            walker.failed(origin, size, format!("cannot read nested zip: {e}"));
+            return;
+        }
+        zip_in_memory(walker, bytes, origin);
+    } else {
+        zip_streamed(walker, reader, origin);
+    }
+}
+
+fn zip_in_memory(walker: &Walker<'_>, bytes: Vec<u8>, origin: &Origin) {
+    let mut archive = match ZipArchive::new(io::Cursor::new(bytes)) {
+        Ok(archive) => archive,
+        Err(e) => {
+            walker.failed(origin, None, format!("not a readable zip archive: {e}"));
+            return;
+        }
+    };
+    if archive.len() > walker.limits.max_entries {
+        walker.failed(origin, None, entries_reason(walker, archive.len()));
+        return;
+    }
+    for index in 0..archive.len() {
+        match archive.by_index(index) {
+            Ok(entry) => zip_entry(walker, entry, origin),
+            Err(e) => walker.failed(
+                &origin.child(format!("#{index}")),
+                None,
+                format!("unreadable zip entry: {e}"),
+            ),
+        }
+    }
+}
+
+fn zip_streamed(walker: &Walker<'_>, mut reader: &mut dyn Read, origin: &Origin) {
+    let mut count = 0usize;
+    loop {
+        match zip::read::read_zipfile_from_stream(&mut reader) {
+            Ok(Some(entry)) => {
+                count += 1;
+                if count > walker.limits.max_entries {
+                    walker.failed(origin, None, entries_reason(walker, count));
+                    return;
+                }
+                zip_entry(walker, entry, origin);
+            }
+            Ok(None) => return,
+            Err(e) => {
+                walker.failed(
+                    origin,
+                    None,
+                    format!("zip stream unreadable after {count} entries: {e}"),
+                );
+                return;
+            }
+        }
+    }
+}
+
+/// Checks one entry against the limits and dispatches it.
+fn zip_entry<R: Read>(walker: &Walker<'_>, mut entry: ZipFile<'_, R>, parent: &Origin) {
+    if entry.is_dir() {
+        return;
+    }
+    let name = match entry.name() {
+        Ok(name) => name.into_owned(),
+        Err(_) => String::from_utf8_lossy(entry.name_raw()).into_owned(),
+    };
+    let origin = parent.child(name);
+    let declared = entry.size();
+    let compressed = entry.compressed_size();
+    if entry.is_symlink() {
+        walker.failed(
+            &origin,
+            Some(declared),
+            "symbolic link inside an archive: not followed".into(),
+        );
+        return;
+    }
+    if let Some(reason) = refuse_entry(walker, declared, compressed) {
+        walker.failed(&origin, Some(declared), reason);
+        return;
+    }
+    // An entry that inflates past what its header declares is lying: stop it
+    // there. (A streamed entry with a data descriptor declares 0: use the cap.)
+    let cap = match declared {
+        0 => walker.limits.max_entry_bytes,
+        n => walker.limits.max_entry_bytes.min(n.saturating_add(1)),
+    };
+    let mut limited = LimitedReader::new(&mut entry, cap, &walker.budget);
+    walker.inner_file(&origin, Some(declared), &mut limited);
+}
+
+/// Why an entry is refused before reading it, if it is.
+fn refuse_entry(walker: &Walker<'_>, declared: u64, compressed: u64) -> Option<String> {
+    let limits = walker.limits;
+    if declared > limits.max_entry_bytes {
+        return Some(format!(
+            "declares {} uncompressed, over the per-entry limit of {} (--max-entry-bytes): refused",
+            human_bytes(declared),
+            human_bytes(limits.max_entry_bytes)
+        ));
+    }
+    if declared > limits.ratio_floor_bytes {
+        let ratio = declared / compressed.max(1);
+        if ratio > limits.max_ratio {
+            return Some(format!(
+                "declares {} from {} compressed (ratio {ratio}:1, limit {}:1): zip bomb? refused",
+                human_bytes(declared),
+                human_bytes(compressed),
+                limits.max_ratio
+            ));
+        }
+    }
+    None
+}
+
+/// A gzip stream: its content is one file named like the stream without `.gz`.
+pub(super) fn gzip<R: Read>(walker: &Walker<'_>, reader: R, origin: &Origin, size: Option<u64>) {
+    if origin.depth() >= walker.limits.max_depth {
+        walker.failed(origin, size, nesting_reason(walker));
+        return;
+    }
+    let name = origin.file_name();
+    let inner_name = name
+        .strip_suffix(".gz")
+        .or_else(|| name.strip_suffix(".GZ"))
+        .unwrap_or(name)
+        .to_string();
+    let inner = origin.child(inner_name);
+    let mut decoder = LimitedReader::new(
+        MultiGzDecoder::new(reader),
+        walker.limits.max_entry_bytes,
+        &walker.budget,
+    );
+    walker.inner_file(&inner, size, &mut decoder);
+}
+
+/// The uncompressed size a gzip file on disk declares in its trailer
+/// (modulo 4 GiB, as the format stores it).
+pub(super) fn gzip_trailer_size(path: &Path) -> Option<u64> {
+    let mut file = File::open(path).ok()?;
+    file.seek(SeekFrom::End(-4)).ok()?;
+    let mut trailer = [0u8; 4];
+    file.read_exact(&mut trailer).ok()?;
+    Some(u64::from(u32::from_le_bytes(trailer)))
+}
+
+fn nesting_reason(walker: &Walker<'_>) -> String {
+    format!(
+        "archive nested deeper than {} levels (--max-depth): not opened",
+        walker.limits.max_depth
+    )
+}
+
+fn entries_reason(walker: &Walker<'_>, count: usize) -> String {
+    format!(
+        "archive has {count} entries, over the limit of {} (--max-entries): not opened",
+        walker.limits.max_entries
+    )
+}

@@ -1,0 +1,258 @@
+//! Discovery: from the paths a user names to the artifacts inside them.
+//!
+//! A collection arrives as folders, zips, zips inside zips (ExchangeLogCollector
+//! writes a zip per log folder inside a zip per server) and `.gz` files.
+//! Discovery walks all of it in place — nothing is ever extracted to disk —
+//! recognises each leaf file by content ([`exauth_parsers::detect`]) and hands
+//! it, with its [`Origin`] and a server hint, to an [`ArtifactVisitor`]. Files
+//! on disk, and entries of a zip on disk, are visited in parallel (rayon).
+//!
+//! Nothing here aborts the run: an unreadable file, a corrupt archive or a
+//! refused zip bomb is reported to the visitor and the walk goes on.
+
+mod archive;
+pub mod limits;
+pub mod origin;
+pub mod server_hint;
+
+pub use limits::Limits;
+pub use origin::Origin;
+
+use exauth_parsers::detect::{self, Detection, Kind, HEAD_LEN};
+use limits::Budget;
+use rayon::prelude::*;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// One leaf file found in the collection, with what detection made of it.
+#[derive(Debug)]
+pub struct Artifact<'a> {
+    pub origin: &'a Origin,
+    /// The server judged from where the file sits ([`server_hint`]).
+    pub server_hint: Option<String>,
+    /// Decompressed size, when known before reading (not for `.gz`).
+    pub size: Option<u64>,
+    /// The first bytes of the content (up to [`HEAD_LEN`]).
+    pub head: &'a [u8],
+    pub detection: Detection,
+}
+
+/// Receives what discovery finds. Called from several threads at once.
+pub trait ArtifactVisitor: Sync {
+    /// An artifact to read. `content` yields the whole file from its first
+    /// byte (the head included); a visitor reads as much as it needs.
+    fn visit(&self, artifact: &Artifact<'_>, content: &mut dyn Read);
+
+    /// Something that could not be read or was refused, and why.
+    fn failed(
+        &self,
+        origin: &Origin,
+        server_hint: Option<String>,
+        size: Option<u64>,
+        reason: String,
+    );
+
+    /// `bytes` more of the on-disk input have been dealt with.
+    fn progress(&self, _bytes: u64) {}
+}
+
+/// The files on disk a run will read, found before reading starts so that
+/// progress can show a total.
+#[derive(Debug, Default)]
+pub struct Plan {
+    files: Vec<DiskFile>,
+    /// Bytes on disk over all files (compressed sizes for archives).
+    pub total_bytes: u64,
+}
+
+impl Plan {
+    pub fn file_count(&self) -> usize {
+        self.files.len()
+    }
+}
+
+#[derive(Debug)]
+struct DiskFile {
+    path: PathBuf,
+    shown: String,
+    size: u64,
+}
+
+/// Lists the files below `roots` (following symlinks, refusing loops).
+/// Problems (missing paths, loops, permissions) go to the visitor.
+pub fn plan(roots: &[PathBuf], visitor: &dyn ArtifactVisitor) -> Plan {
+    let mut files = Vec::new();
+    for root in roots {
+        let meta = match std::fs::metadata(root) {
+            Ok(meta) => meta,
+            Err(e) => {
+                visitor.failed(&Origin::file(show(root)), None, None, io_reason(&e));
+                continue;
+            }
+        };
+        if meta.is_file() {
+            files.push(DiskFile {
+                path: root.clone(),
+                shown: show(root),
+                size: meta.len(),
+            });
+            continue;
+        }
+        for entry in walkdir::WalkDir::new(root)
+            .follow_links(true)
+            .sort_by_file_name()
+        {
+            match entry {
+                Ok(entry) if entry.file_type().is_file() => {
+                    let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                    files.push(DiskFile {
+                        shown: show(entry.path()),
+                        path: entry.into_path(),
+                        size,
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let path = e.path().map(show).unwrap_or_else(|| show(root));
+                    let reason = if let Some(ancestor) = e.loop_ancestor() {
+                        format!("symlink loop back to {}: not followed", show(ancestor))
+                    } else if let Some(io) = e.io_error() {
+                        io_reason(io)
+                    } else {
+                        e.to_string()
+                    };
+                    visitor.failed(&Origin::file(path), None, None, reason);
+                }
+            }
+        }
+    }
+    files.sort_by(|a, b| a.shown.cmp(&b.shown));
+    files.dedup_by(|a, b| a.path == b.path);
+    let total_bytes = files.iter().map(|f| f.size).sum();
+    Plan { files, total_bytes }
+}
+
+/// Reads every planned file (in parallel on the current rayon pool) and
+/// hands each artifact to `visitor`.
+pub fn run(plan: &Plan, limits: &Limits, visitor: &dyn ArtifactVisitor) {
+    let walker = Walker {
+        limits,
+        budget: Budget::new(limits.max_total_bytes),
+        visitor,
+    };
+    plan.files.par_iter().for_each(|file| {
+        walker.disk_file(file);
+    });
+}
+
+struct Walker<'a> {
+    limits: &'a Limits,
+    budget: Budget,
+    visitor: &'a dyn ArtifactVisitor,
+}
+
+impl Walker<'_> {
+    fn disk_file(&self, file: &DiskFile) {
+        let origin = Origin::file(file.shown.clone());
+        let hint = server_hint::server_hint(&origin);
+        let mut reader = match File::open(&file.path) {
+            Ok(f) => f,
+            Err(e) => {
+                self.visitor
+                    .failed(&origin, hint, Some(file.size), io_reason(&e));
+                self.visitor.progress(file.size);
+                return;
+            }
+        };
+        let head = match read_head(&mut reader) {
+            Ok(head) => head,
+            Err(e) => {
+                self.visitor
+                    .failed(&origin, hint, Some(file.size), io_reason(&e));
+                self.visitor.progress(file.size);
+                return;
+            }
+        };
+        let detection = detect::detect(&head, origin.file_name());
+        match detection.kind {
+            Kind::Zip => {
+                let done = archive::zip_on_disk(self, &file.path, &origin);
+                self.visitor.progress(file.size.saturating_sub(done));
+                return;
+            }
+            Kind::Gzip => {
+                let size = archive::gzip_trailer_size(&file.path);
+                let content = io::Cursor::new(head).chain(reader);
+                archive::gzip(self, content, &origin, size);
+            }
+            _ => {
+                let artifact = Artifact {
+                    origin: &origin,
+                    server_hint: hint,
+                    size: Some(file.size),
+                    head: &head,
+                    detection,
+                };
+                let mut content = io::Cursor::new(&head[..]).chain(reader);
+                self.visitor.visit(&artifact, &mut content);
+            }
+        }
+        self.visitor.progress(file.size);
+    }
+
+    /// Detects and dispatches one file that came out of an archive or a gzip
+    /// stream. `reader` is positioned at the file's first byte.
+    fn inner_file(&self, origin: &Origin, size: Option<u64>, reader: &mut dyn Read) {
+        let hint = server_hint::server_hint(origin);
+        let head = match read_head(reader) {
+            Ok(head) => head,
+            Err(e) => {
+                self.visitor
+                    .failed(origin, hint, size, format!("cannot read: {e}"));
+                return;
+            }
+        };
+        let detection = detect::detect(&head, origin.file_name());
+        let mut content = io::Cursor::new(&head[..]).chain(reader);
+        match detection.kind {
+            Kind::Zip => archive::zip_nested(self, &mut content, origin, size),
+            Kind::Gzip => archive::gzip(self, content, origin, None),
+            _ => {
+                let artifact = Artifact {
+                    origin,
+                    server_hint: hint,
+                    size,
+                    head: &head,
+                    detection,
+                };
+                self.visitor.visit(&artifact, &mut content);
+            }
+        }
+    }
+
+    fn failed(&self, origin: &Origin, size: Option<u64>, reason: String) {
+        self.visitor
+            .failed(origin, server_hint::server_hint(origin), size, reason);
+    }
+}
+
+/// Reads up to [`HEAD_LEN`] bytes (fewer only at end of file).
+fn read_head(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(HEAD_LEN);
+    reader.take(HEAD_LEN as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+fn show(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+/// A short reason for an I/O error, without the OS error number noise.
+fn io_reason(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}

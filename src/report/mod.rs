@@ -1,0 +1,7 @@
+//! Sinks over result models: terminal text, JSON (and, as they come, Markdown,
+//! HTML and table exports). Everything that came from a collected file is
+//! untrusted and escaped for the sink's format.
+
+pub mod escape;
+pub mod inventory;
+pub mod style;
