@@ -159,11 +159,15 @@ pub struct Head<'a> {
     pub name: &'a str,
 }
 
+/// What a detector says of a head: kind, form, disposition and the reason
+/// for skipping, or `None` to pass.
+pub type Claim = Option<(Kind, Form, Disposition, Option<String>)>;
+
 /// A detector: looks at a head and claims it, or passes.
 pub struct Detector {
     /// What the detector looks for, for documentation and `--help`.
     pub describes: &'static str,
-    pub detect: fn(&Head<'_>) -> Option<(Kind, Form, Disposition, Option<String>)>,
+    pub detect: fn(&Head<'_>) -> Claim,
 }
 
 /// Every detector, most specific first. The first that claims a head wins.
@@ -256,8 +260,6 @@ pub fn detect(head_bytes: &[u8], file_name: &str) -> Detection {
         reason: Some(reason),
     }
 }
-
-type Claim = Option<(Kind, Form, Disposition, Option<String>)>;
 
 fn used(kind: Kind, form: Form) -> Claim {
     Some((kind, form, Disposition::Used, None))

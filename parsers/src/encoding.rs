@@ -154,10 +154,7 @@ pub fn decode_head(head: &[u8], encoding: TextEncoding) -> String {
 /// `encoding` as it goes. The BOM (if any) is removed. UTF-8 input passes
 /// through untouched (invalid sequences are left for the parser to handle
 /// lossily); other encodings replace undecodable input with U+FFFD.
-pub fn utf8_reader<R: Read>(reader: R, encoding: TextEncoding) -> Box<dyn Read + Send>
-where
-    R: Send + 'static,
-{
+pub fn utf8_reader<'r, R: Read + 'r>(reader: R, encoding: TextEncoding) -> Box<dyn Read + 'r> {
     match encoding {
         // UTF-8 passes through untouched: the parsers decide how to treat
         // invalid sequences (lossily, with a line number).
