@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod correlate;
 pub mod discover;
 pub mod inventory;
 pub mod progress;

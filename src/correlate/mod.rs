@@ -1,0 +1,5 @@
+//! Correlation: who is who, whose clock is off, and which evidence belongs
+//! to which failing sender → receiver pair.
+
+pub mod clock;
+pub mod identity;
