@@ -256,7 +256,11 @@ impl Chunk {
         self.data.extend_from_slice(&filetime.to_le_bytes());
         self.data.extend_from_slice(&FRAGMENT_HEADER);
         let values = system_values(record, id, filetime);
-        self.template_instance(&TemplateKey::System, &values)?;
+        let key = match record.data {
+            EventData::Classic { .. } => TemplateKey::ClassicSystem,
+            EventData::Named { .. } => TemplateKey::System,
+        };
+        self.template_instance(&key, &values)?;
         self.data.push(token::END_OF_FRAGMENT);
         // Windows keeps records 8-byte aligned; the padding reads as more end-of-fragment.
         while (self.data.len() - start + 4) % 8 != 0 {
@@ -501,16 +505,25 @@ impl Chunk {
                         ];
                         self.template_instance(&TemplateKey::Classic, &values)?;
                     }
-                    EventData::Named(items) => {
-                        let values: Vec<Value<'_>> =
+                    EventData::Named {
+                        name,
+                        items,
+                        binary,
+                    } => {
+                        let mut values: Vec<Value<'_>> =
                             items.iter().map(|(_, value)| Value::from(value)).collect();
-                        let key = TemplateKey::Named(
-                            items
+                        let key = TemplateKey::Named {
+                            name: name.clone(),
+                            items: items
                                 .iter()
                                 .zip(&values)
                                 .map(|((name, _), value)| (name.clone(), value.value_type()))
                                 .collect(),
-                        );
+                            binary: binary.is_some(),
+                        };
+                        if let Some(binary) = binary {
+                            values.push(Value::Binary(binary));
+                        }
                         self.template_instance(&key, &values)?;
                     }
                 }

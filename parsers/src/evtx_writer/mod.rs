@@ -125,12 +125,14 @@ impl<W: Write + Seek> EvtxWriter<W> {
                 return Err(WriteError::RecordTooLarge { id })
             }
             Err(AppendError::DoesNotFit) => {
-                self.flush_chunk()?;
-                match self.chunk.append(record, id, filetime) {
+                // Into a chunk of its own, which only replaces the current one if it fits.
+                let mut next = Chunk::new();
+                match next.append(record, id, filetime) {
                     Ok(()) => {}
                     Err(AppendError::Invalid(error)) => return Err(error),
                     Err(AppendError::DoesNotFit) => return Err(WriteError::RecordTooLarge { id }),
                 }
+                self.flush_chunk(next)?;
             }
         }
         self.next_record_id = id.saturating_add(1);
@@ -141,7 +143,7 @@ impl<W: Write + Seek> EvtxWriter<W> {
     /// the log.
     pub fn finish(mut self) -> Result<W, WriteError> {
         if !self.chunk.is_empty() {
-            self.flush_chunk()?;
+            self.flush_chunk(Chunk::new())?;
         }
         let header = file_header(self.chunks_written, self.next_record_id)?;
         self.out.seek(SeekFrom::Start(self.base))?;
@@ -152,11 +154,12 @@ impl<W: Write + Seek> EvtxWriter<W> {
         Ok(self.out)
     }
 
-    fn flush_chunk(&mut self) -> Result<(), WriteError> {
+    /// Write the current chunk out and go on with `next`.
+    fn flush_chunk(&mut self, next: Chunk) -> Result<(), WriteError> {
         if self.chunks_written >= u64::from(u16::MAX) {
             return Err(WriteError::TooManyChunks);
         }
-        let chunk = std::mem::replace(&mut self.chunk, Chunk::new());
+        let chunk = std::mem::replace(&mut self.chunk, next);
         self.out.write_all(&chunk.finish())?;
         self.chunks_written += 1;
         Ok(())
@@ -223,7 +226,10 @@ fn check_record(record: &EventRecord) -> Result<(), WriteError> {
                 no_nul(&format!("insertion string %{}", i + 1), text)?;
             }
         }
-        EventData::Named(items) => {
+        EventData::Named { name, items, .. } => {
+            if let Some(name) = name {
+                no_nul("EventData Name", name)?;
+            }
             for (name, value) in items {
                 no_nul("Data Name", name)?;
                 match value {

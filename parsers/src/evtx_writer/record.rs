@@ -43,6 +43,10 @@ impl Provider {
 
 /// One event to write. `Default` gives an empty classic Application event at the Unix epoch,
 /// so callers set what matters and take the rest with `..Default::default()`.
+///
+/// Events with [`EventData::Classic`] get the `<System>` Windows gives classic events, which
+/// has no `Version`, `Opcode`, `Correlation` or `Execution`: those fields are stored but not
+/// rendered.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EventRecord {
     pub provider: Provider,
@@ -117,8 +121,16 @@ pub enum EventData {
         strings: Vec<String>,
         binary: Option<Vec<u8>>,
     },
-    /// A manifest event: `<Data Name="…">` items in manifest order.
-    Named(Vec<(String, DataValue)>),
+    /// A manifest event: `<Data Name="…">` items in manifest order (see [`EventData::named`]
+    /// for the common case).
+    Named {
+        /// A `Name` on `<EventData>` itself, as some providers write
+        /// (`<EventData Name="SAMMSG_USER_SETUP_ERROR">`).
+        name: Option<String>,
+        items: Vec<(String, DataValue)>,
+        /// A `<Binary>` after the items.
+        binary: Option<Vec<u8>>,
+    },
 }
 
 impl EventData {
@@ -130,16 +142,19 @@ impl EventData {
         }
     }
 
-    /// Named data whose values are all strings (how a message renders them anyway).
-    pub fn named<N: Into<String>, V: Into<String>>(
+    /// Named data, values typed or plain strings (`("Status", DataValue::HexInt32(0x1b))`,
+    /// `("IpAddress", "::ffff:10.1.2.11")`).
+    pub fn named<N: Into<String>, V: Into<DataValue>>(
         items: impl IntoIterator<Item = (N, V)>,
     ) -> Self {
-        EventData::Named(
-            items
+        EventData::Named {
+            name: None,
+            items: items
                 .into_iter()
-                .map(|(name, value)| (name.into(), DataValue::String(value.into())))
+                .map(|(name, value)| (name.into(), value.into()))
                 .collect(),
-        )
+            binary: None,
+        }
     }
 }
 

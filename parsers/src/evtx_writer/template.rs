@@ -13,6 +13,9 @@
 //!   plus 18 EventSourceName and 19 Computer, which Windows writes as literal text in a
 //!   template of its own per provider and computer; substituting them keeps one template per
 //!   chunk whatever the events.
+//! * [`TemplateKey::ClassicSystem`]: the same for classic events, whose `<System>` Windows
+//!   writes without Version, Opcode, Correlation and Execution (as every Application-log event
+//!   of MSExchangeTransport shows).
 //! * [`TemplateKey::Classic`]: Windows' classic `ReportEvent` template: one `<Data>` whose
 //!   value is a string array (readers repeat the element once per string), the string count,
 //!   and `<Binary>`; both elements depend on their value, so an empty one is left out.
@@ -46,9 +49,15 @@ pub(crate) mod value_type {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum TemplateKey {
     System,
+    ClassicSystem,
     Classic,
-    /// `(Data Name, value type)` in order.
-    Named(Vec<(String, u8)>),
+    /// The `EventData` name, `(Data Name, value type)` in order, and whether a `<Binary>`
+    /// follows (as substitution `items.len()`).
+    Named {
+        name: Option<String>,
+        items: Vec<(String, u8)>,
+        binary: bool,
+    },
 }
 
 /// A node of a template definition.
@@ -156,6 +165,10 @@ impl TemplateKey {
                 guid: guid_for(b"exauth evtx_writer System template 1"),
                 root: system_template(),
             },
+            TemplateKey::ClassicSystem => Template {
+                guid: guid_for(b"exauth evtx_writer classic System template 1"),
+                root: classic_system_template(),
+            },
             TemplateKey::Classic => Template {
                 guid: CLASSIC_TEMPLATE_GUID
                     .parse::<Guid>()
@@ -163,16 +176,24 @@ impl TemplateKey {
                     .unwrap_or_default(),
                 root: classic_template(),
             },
-            TemplateKey::Named(items) => {
+            TemplateKey::Named {
+                name,
+                items,
+                binary,
+            } => {
                 let mut identity = b"exauth evtx_writer EventData template 1".to_vec();
-                for (name, value_type) in items {
-                    identity.push(*value_type);
+                let mut add = |value_type: u8, name: &str| {
+                    identity.push(value_type);
                     identity.extend(name.encode_utf16().flat_map(u16::to_le_bytes));
                     identity.extend([0, 0]);
+                };
+                add(u8::from(*binary), name.as_deref().unwrap_or(""));
+                for (name, value_type) in items {
+                    add(*value_type, name);
                 }
                 Template {
                     guid: guid_for(&identity),
-                    root: named_template(items),
+                    root: named_template(name.as_deref(), items, *binary),
                 }
             }
         }
@@ -233,6 +254,40 @@ fn system_template() -> Element {
     event
 }
 
+/// The `<System>` Windows writes for classic (`ReportEvent`) events: no Version, Opcode,
+/// Correlation or Execution. Same substitution numbers as [`system_template`].
+fn classic_system_template() -> Element {
+    use system::*;
+    use value_type as t;
+    let mut event = system_template();
+    let keep = [
+        "Provider",
+        "EventID",
+        "Level",
+        "Task",
+        "Keywords",
+        "TimeCreated",
+        "EventRecordID",
+        "Channel",
+        "Computer",
+        "Security",
+    ];
+    if let Some(Node::Element(system_element)) = event.children.first_mut() {
+        system_element
+            .children
+            .retain(|node| matches!(node, Node::Element(e) if keep.contains(&e.name.as_str())));
+    }
+    debug_assert!(matches!(
+        event.children.last(),
+        Some(Node::Substitution {
+            index: EVENT_DATA,
+            value_type: t::BINXML,
+            ..
+        })
+    ));
+    event
+}
+
 fn classic_template() -> Element {
     let mut event_data = element("EventData", None);
     event_data.children = vec![
@@ -242,8 +297,13 @@ fn classic_template() -> Element {
     event_data
 }
 
-fn named_template(items: &[(String, u8)]) -> Element {
+fn named_template(name: Option<&str>, items: &[(String, u8)], binary: bool) -> Element {
     let mut event_data = element("EventData", None);
+    if let Some(name) = name {
+        event_data
+            .attributes
+            .push(("Name".to_owned(), Node::Text(name.to_owned())));
+    }
     event_data.children = items
         .iter()
         .zip(0u16..)
@@ -259,6 +319,12 @@ fn named_template(items: &[(String, u8)]) -> Element {
             Node::Element(data)
         })
         .collect();
+    if binary {
+        let index = u16::try_from(items.len()).unwrap_or(u16::MAX);
+        event_data
+            .children
+            .push(value_element("Binary", index, value_type::BINARY));
+    }
     event_data
 }
 
@@ -342,16 +408,15 @@ mod tests {
 
     #[test]
     fn named_templates_differ_by_names_and_types() {
-        let a = TemplateKey::Named(vec![("A".into(), value_type::STRING)]).template();
-        let b = TemplateKey::Named(vec![("B".into(), value_type::STRING)]).template();
-        let c = TemplateKey::Named(vec![("A".into(), value_type::UINT32)]).template();
-        assert_ne!(a.guid, b.guid);
-        assert_ne!(a.guid, c.guid);
-        assert_eq!(
-            a.guid,
-            TemplateKey::Named(vec![("A".into(), value_type::STRING)])
-                .template()
-                .guid
-        );
+        let key = |name: &str, value_type: u8, binary: bool| TemplateKey::Named {
+            name: None,
+            items: vec![(name.to_owned(), value_type)],
+            binary,
+        };
+        let a = key("A", value_type::STRING, false).template();
+        assert_ne!(a.guid, key("B", value_type::STRING, false).template().guid);
+        assert_ne!(a.guid, key("A", value_type::UINT32, false).template().guid);
+        assert_ne!(a.guid, key("A", value_type::STRING, true).template().guid);
+        assert_eq!(a.guid, key("A", value_type::STRING, false).template().guid);
     }
 }
