@@ -1064,3 +1064,27 @@ fn rewritten_real_netlogon_5805_renders_the_same() {
     assert_eq!(shape(&rewritten[0]), shape(&real[0]));
     assert_eq!(rewritten[0], real[0]);
 }
+
+/// libyal's `evtxexport` (Debian `libevtx-utils`), a reader independent of the evtx crate,
+/// when it is installed: it must read every record, strings and all, without an error.
+#[test]
+fn libevtx_reads_every_record_when_installed() {
+    let records = many_records();
+    let bytes = write_evtx(&records[..600]).unwrap();
+    let path = std::env::temp_dir().join(format!("exauth_evtx_writer_{}.evtx", std::process::id()));
+    std::fs::write(&path, &bytes).unwrap();
+    let output = std::process::Command::new("evtxexport").arg(&path).output();
+    std::fs::remove_file(&path).unwrap();
+    let Ok(output) = output else {
+        eprintln!("evtxexport is not installed: skipping the check with libevtx");
+        return;
+    };
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("rror"), "{stderr}");
+    assert_eq!(stdout.matches("Event number").count(), 600);
+    assert!(stdout.contains("Source name\t\t\t: MSExchangeTransport"));
+    assert!(stdout.contains("String: 2\t\t\t: Default EX02"));
+    assert!(stdout.contains("Event identifier\t\t: 0x000012a1 (4769)"));
+}
