@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod correlate;
 pub mod discover;
+pub mod evidence;
 pub mod inventory;
 pub mod progress;
 pub mod report;

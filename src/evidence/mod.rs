@@ -1,0 +1,248 @@
+//! Evidence: what the parsers found, reduced to the facts the diagnosis
+//! reasons about, each with its server, UTC time, time provenance and origin.
+//!
+//! The parsers' records describe files (a protocol-log session, an event
+//! record, a Format-List object); evidence describes the world ("EX02 refused
+//! ExchangeAuth from 10.1.2.11 with TimeSkew"). One record may yield several
+//! facts or none. Facts never render themselves: reports do.
+
+
+use jiff::Timestamp;
+use serde::Serialize;
+use std::net::IpAddr;
+
+/// How far a timestamp can be trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimeBasis {
+    /// Written in UTC by the producing server (`.evtx` SystemTime, protocol
+    /// logs) — still subject to that server's own clock error.
+    NativeUtc,
+    /// A local time converted to UTC with the server's known time zone.
+    ServerLocal,
+    /// A local time converted with an assumed time zone.
+    ServerLocalAssumed,
+    /// No time (diagnostic outputs saved without one).
+    None,
+}
+
+/// Which log a protocol-log fact comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogSide {
+    Send,
+    Receive,
+}
+
+/// Outcome of one authentication attempt in an SMTP session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthOutcome {
+    Success,
+    /// The receiver answered 454 or 535.
+    Rejected,
+    /// The sender could not get a ticket and made up the 454 itself.
+    SenderFailed,
+    /// Exchange Server authentication was never advertised (451 5.7.3).
+    NotOffered,
+    Other,
+}
+
+/// Who wrote the Kerberos evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KerberosSource {
+    /// Microsoft-Windows-Security-Kerberos (client side, System log).
+    Client,
+    /// The KDC's own events (System log of a DC).
+    Kdc,
+    /// Security audit 4768/4769/4771/4625 on a DC.
+    SecurityAudit,
+    /// LsaSrv / SPNEGO 40960–40970.
+    LsaSrv,
+}
+
+/// One fact the diagnosis can use.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "fact", rename_all = "kebab-case")]
+pub enum Fact {
+    /// MSExchangeTransport 1035/1034/1012 on the receiver.
+    InboundAuthFailed {
+        event_id: u16,
+        status: String,
+        connector: String,
+        mechanism: String,
+        client_ip: Option<IpAddr>,
+    },
+    /// MSExchangeTransport 2016/2017/2003 on the sender.
+    OutboundAuthFailed {
+        event_id: u16,
+        status: String,
+        connector: String,
+        mechanism: String,
+        /// `SMTPSVC/<fqdn>` the sender tried to get a ticket for.
+        target: Option<String>,
+    },
+    /// Other transport events that bear on the causes (12011 SPN
+    /// registration failure, 2011 hash mismatch, certificate events).
+    TransportEvent { event_id: u16, summary: String },
+    /// A Kerberos error from any of its sources.
+    KerberosError {
+        source: KerberosSource,
+        event_id: u16,
+        /// KRB error code or NTSTATUS.
+        code: Option<u32>,
+        code_name: Option<String>,
+        target: Option<String>,
+        client: Option<String>,
+        client_ip: Option<IpAddr>,
+        /// ClientTime − ServerTime of Kerberos event 3, when both present.
+        skew_s: Option<f64>,
+    },
+    /// A successful service ticket for an SMTPSVC/SMTP SPN (4769 status 0).
+    KerberosTicketIssued {
+        service: String,
+        client: Option<String>,
+        client_ip: Option<IpAddr>,
+    },
+    /// KDC 11 / Kerberos 101: one name on several accounts.
+    DuplicateName { name: String, name_type: Option<String> },
+    /// Kerberos 100: an SPN that is not registered.
+    SpnNotRegistered { spn: String },
+    /// Time-Service events (34, 36, 29, 50, 142, …).
+    TimeServiceEvent {
+        event_id: u16,
+        /// Offset the service saw or refused (time source − local), seconds.
+        offset_s: Option<f64>,
+        summary: String,
+    },
+    /// AD replication trouble (NTDS events, DFSR events).
+    ReplicationEvent {
+        event_id: u16,
+        source_dc: Option<String>,
+        error_code: Option<i64>,
+        summary: String,
+    },
+    /// Netlogon secure-channel trouble (5719, 5721, 5722, 5723, 5805, 3210).
+    NetlogonEvent { event_id: u16, summary: String },
+    /// EventLog 6013: the server's time zone.
+    TimeZone { bias_minutes: Option<i32>, name: String },
+    /// A queue's last error (Get-Queue, TRANSPORTQUEUE log).
+    QueueLastError {
+        queue: String,
+        next_hop: Option<String>,
+        target_ip: Option<IpAddr>,
+        target_fqdn: Option<String>,
+        outer: Option<String>,
+        inner: Option<String>,
+        truncated: bool,
+        retry_count: Option<u64>,
+    },
+    /// One authentication attempt in a protocol-log session.
+    SmtpAuth {
+        log: LogSide,
+        session_id: String,
+        local_endpoint: Option<String>,
+        remote_endpoint: Option<String>,
+        /// The peer's EHLO name (receive) or the banner/EHLO-reply host (send).
+        remote_host: Option<String>,
+        connector: Option<String>,
+        mechanism: Option<String>,
+        outcome: AuthOutcome,
+        status: Option<String>,
+        reply: Option<String>,
+        /// What the receiver advertised in its last EHLO reply.
+        advertised_exchange_auth: Option<bool>,
+    },
+    /// A measurement of another server's clock against this one's.
+    ClockSample {
+        basis: crate::correlate::clock::ClockBasis,
+        remote_server: Option<String>,
+        remote_ip: Option<IpAddr>,
+        offset_s: f64,
+    },
+    /// `setspn -L <account>`.
+    SpnListing { account: String, spns: Vec<String> },
+    /// `setspn -X`: duplicate groups (SPN, accounts).
+    SpnDuplicates { groups: Vec<(String, Vec<String>)> },
+    /// `repadmin` per-DC replication status.
+    ReplicationStatus {
+        dc: String,
+        direction: Option<String>,
+        failures: Option<u64>,
+        total: Option<u64>,
+        largest_delta_s: Option<u64>,
+        error: Option<String>,
+    },
+    /// `Get-ReceiveConnector`: one connector's authentication setup.
+    ConnectorAuth {
+        server: Option<String>,
+        name: String,
+        bindings: Vec<String>,
+        remote_ip_ranges: Vec<String>,
+        auth_mechanisms: Vec<String>,
+        permission_groups: Vec<String>,
+        enabled: Option<bool>,
+    },
+    /// A port test (Test-NetConnection, portqry).
+    PortProbe {
+        target: String,
+        port: u16,
+        protocol: String,
+        reachable: Option<bool>,
+        result: String,
+    },
+    /// `nltest /dsgetdc`.
+    DcLocator { dc: Option<String>, error: Option<String> },
+    /// `klist`: tickets held for SMTPSVC peers.
+    TicketCache { servers: Vec<String> },
+}
+
+impl Fact {
+    /// Stable id of the fact type (used in JSON and counts).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fact::InboundAuthFailed { .. } => "inbound-auth-failed",
+            Fact::OutboundAuthFailed { .. } => "outbound-auth-failed",
+            Fact::TransportEvent { .. } => "transport-event",
+            Fact::KerberosError { .. } => "kerberos-error",
+            Fact::KerberosTicketIssued { .. } => "kerberos-ticket-issued",
+            Fact::DuplicateName { .. } => "duplicate-name",
+            Fact::SpnNotRegistered { .. } => "spn-not-registered",
+            Fact::TimeServiceEvent { .. } => "time-service-event",
+            Fact::ReplicationEvent { .. } => "replication-event",
+            Fact::NetlogonEvent { .. } => "netlogon-event",
+            Fact::TimeZone { .. } => "time-zone",
+            Fact::QueueLastError { .. } => "queue-last-error",
+            Fact::SmtpAuth { .. } => "smtp-auth",
+            Fact::ClockSample { .. } => "clock-sample",
+            Fact::SpnListing { .. } => "spn-listing",
+            Fact::SpnDuplicates { .. } => "spn-duplicates",
+            Fact::ReplicationStatus { .. } => "replication-status",
+            Fact::ConnectorAuth { .. } => "connector-auth",
+            Fact::PortProbe { .. } => "port-probe",
+            Fact::DcLocator { .. } => "dc-locator",
+            Fact::TicketCache { .. } => "ticket-cache",
+        }
+    }
+}
+
+/// One piece of evidence: a fact, where it was found, and when.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// The server whose artifact this came from (short, upper case).
+    pub server: Option<String>,
+    /// UTC as stamped by the producing server (not clock-corrected).
+    pub time: Option<Timestamp>,
+    pub time_basis: TimeBasis,
+    /// File chain plus line or record: `EX01-1126.zip!…!SEND20261126-1.LOG:1234`.
+    pub origin: String,
+    pub fact: Fact,
+}
+
+impl Evidence {
+    /// Sort key that does not depend on thread timing.
+    pub fn sort_key(&self) -> (Option<Timestamp>, &str, &str) {
+        (self.time, self.origin.as_str(), self.fact.kind())
+    }
+}
