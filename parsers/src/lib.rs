@@ -8,4 +8,5 @@
 
 pub mod detect;
 pub mod encoding;
+pub mod evtx;
 pub mod problem;
