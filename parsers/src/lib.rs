@@ -8,5 +8,6 @@
 
 pub mod detect;
 pub mod encoding;
+pub mod event_export;
 pub mod evtx;
 pub mod problem;

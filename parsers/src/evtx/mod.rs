@@ -31,6 +31,7 @@ pub use records::{
 pub use zones::windows_zone_to_iana;
 
 use crate::problem::Problem;
+pub(crate) use binxml::parse_number;
 use jiff::Timestamp;
 use serde::Serialize;
 use std::collections::BTreeMap;
