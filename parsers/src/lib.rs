@@ -8,5 +8,7 @@
 
 pub mod detect;
 pub mod encoding;
+pub mod event_export;
+pub mod evtx;
 pub mod evtx_writer;
 pub mod problem;

@@ -1,0 +1,871 @@
+//! A narrow BinXML reader: just enough to find *where* an event's System fields and
+//! EventData values sit in a record, without building an XML tree.
+//!
+//! Why not the evtx crate's rendering? Rendering every record to JSON costs most of a
+//! parse, and nearly every record of a DC's Security log is noise for us. A record is a
+//! `TemplateInstance`: a reference to a template definition (stored once per chunk) plus
+//! a substitution array. We compile each template definition once per chunk into a list
+//! of [`Slot`]s (e.g. "substitution 3 is `EventID`", "`Provider/@Name` is the literal
+//! `MSExchangeTransport`"), then per record read only the descriptor array and the few
+//! values that decide whether the record matters. Anything this reader does not
+//! understand returns an error, and the caller falls back to the crate's rendering.
+//!
+//! Layout reference: MS-EVEN6 §2.2 (BinXML tokens, substitution value types). All reads
+//! are bounds-checked; chunk offsets come from untrusted input.
+
+use jiff::Timestamp;
+
+/// Why the fast reader gave up on a record (the caller then renders it with the crate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Unsupported(pub &'static str);
+
+type Res<T> = Result<T, Unsupported>;
+
+/// Deepest nesting of BinXML fragments inside substitution values we follow.
+const MAX_DEPTH: usize = 4;
+
+/// A bounds-checked little-endian reader over a chunk, positioned by chunk offset.
+#[derive(Clone)]
+struct Cursor<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(data: &'a [u8], pos: usize) -> Self {
+        Cursor { data, pos }
+    }
+    fn bytes(&mut self, n: usize) -> Res<&'a [u8]> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or(Unsupported("offset overflow"))?;
+        let slice = self
+            .data
+            .get(self.pos..end)
+            .ok_or(Unsupported("read past end of chunk"))?;
+        self.pos = end;
+        Ok(slice)
+    }
+    fn u8(&mut self) -> Res<u8> {
+        Ok(self.bytes(1)?.first().copied().unwrap_or(0))
+    }
+    fn u16(&mut self) -> Res<u16> {
+        let b = self.bytes(2)?;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    }
+    fn u32(&mut self) -> Res<u32> {
+        let b = self.bytes(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+}
+
+fn le_u64(b: &[u8]) -> Option<u64> {
+    Some(u64::from_le_bytes(b.get(..8)?.try_into().ok()?))
+}
+
+/// Read a BinXML name (`u32 next, u16 hash, u16 chars, UTF-16, NUL`) at chunk offset
+/// `offset`. When the name is stored inline (at the cursor), the cursor skips it.
+fn read_name(cur: &mut Cursor<'_>) -> Res<String> {
+    let offset = cur.u32()? as usize;
+    let mut name = Cursor::new(cur.data, offset);
+    let _next = name.u32()?;
+    let _hash = name.u16()?;
+    let chars = name.u16()? as usize;
+    let s = utf16_to_string(name.bytes(chars * 2)?);
+    if offset == cur.pos {
+        cur.pos = name.pos + 2; // trailing NUL
+    }
+    Ok(s)
+}
+
+/// Decode UTF-16LE, lossy, without trailing NULs.
+pub(crate) fn utf16_to_string(bytes: &[u8]) -> String {
+    let units = bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]));
+    let mut s: String = char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    while s.ends_with('\0') {
+        s.pop();
+    }
+    s
+}
+
+/// Append UTF-16LE text (lossy, without trailing NULs) to `buf`.
+fn push_utf16(bytes: &[u8], buf: &mut String) {
+    let units = bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]));
+    buf.extend(char::decode_utf16(units).map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)));
+    while buf.ends_with('\0') {
+        buf.pop();
+    }
+}
+
+/// Compare UTF-16LE bytes with an ASCII string, ignoring ASCII case (no allocation).
+fn utf16_eq_ignore_case(bytes: &[u8], ascii: &str) -> bool {
+    let mut units = bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]));
+    for b in ascii.bytes() {
+        match units.next() {
+            Some(u) if u < 0x80 && (u as u8).eq_ignore_ascii_case(&b) => {}
+            _ => return false,
+        }
+    }
+    units.all(|u| u == 0)
+}
+
+/// What a position in an event means to us.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Field {
+    Provider,
+    EventSourceName,
+    EventId,
+    Qualifiers,
+    Level,
+    TimeCreated,
+    RecordId,
+    Channel,
+    Computer,
+    /// `EventData/Data` (named or positional) or a `UserData` leaf element.
+    Data(Option<String>),
+    Binary,
+    /// A BinXML fragment value: decode it recursively, inside `EventData` or not.
+    Nested {
+        in_event_data: bool,
+    },
+}
+
+/// Where a field's text comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Part {
+    Literal(String),
+    Subst(u16),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Slot {
+    pub field: Field,
+    pub parts: Vec<Part>,
+}
+
+/// A template definition compiled to the slots we read.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CompiledTemplate {
+    pub slots: Vec<Slot>,
+}
+
+impl CompiledTemplate {
+    fn first(&self, field: &Field) -> Option<&Slot> {
+        self.slots.iter().find(|s| &s.field == field)
+    }
+}
+
+struct Frame {
+    name: String,
+    text: Vec<Part>,
+    data_name: Option<String>,
+    provider_name: Vec<Part>,
+    source_name: Vec<Part>,
+    qualifiers: Vec<Part>,
+    system_time: Vec<Part>,
+    has_children: bool,
+}
+
+impl Frame {
+    fn new(name: String) -> Self {
+        Frame {
+            name,
+            text: Vec::new(),
+            data_name: None,
+            provider_name: Vec::new(),
+            source_name: Vec::new(),
+            qualifiers: Vec::new(),
+            system_time: Vec::new(),
+            has_children: false,
+        }
+    }
+}
+
+/// Substitution value type of a BinXML fragment (`BinXmlType`).
+const TYPE_BINXML: u8 = 0x21;
+
+/// Walk a token stream (template definition body or literal fragment) and compile it.
+/// `prefix` is the element path the fragment sits in (for nested fragments).
+fn compile(
+    data: &[u8],
+    start: usize,
+    end: usize,
+    has_dep_id: bool,
+    prefix: &[&str],
+) -> Res<CompiledTemplate> {
+    let mut cur = Cursor::new(data, start);
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut attr: Option<String> = None;
+    let mut out = CompiledTemplate::default();
+    let in_section = |stack: &[Frame], section: &str| {
+        prefix.contains(&section) || stack.iter().any(|f| f.name == section)
+    };
+    while cur.pos < end {
+        let token = cur.u8()?;
+        match token {
+            0x00 => break,
+            0x0f => {
+                cur.bytes(3)?;
+            }
+            0x01 | 0x41 => {
+                if has_dep_id {
+                    cur.u16()?;
+                }
+                let _size = cur.u32()?;
+                let name = read_name(&mut cur)?;
+                if token == 0x41 {
+                    cur.u32()?;
+                }
+                if let Some(parent) = stack.last_mut() {
+                    parent.has_children = true;
+                }
+                stack.push(Frame::new(name));
+                attr = None;
+            }
+            0x02 => attr = None,
+            0x03 | 0x04 => {
+                attr = None;
+                let frame = stack.pop().ok_or(Unsupported("unbalanced element end"))?;
+                finish_frame(frame, &stack, prefix, &mut out);
+            }
+            0x06 | 0x46 => attr = Some(read_name(&mut cur)?),
+            0x05 | 0x45 => {
+                let value_type = cur.u8()?;
+                if value_type != 0x01 {
+                    return Err(Unsupported("non-string literal value"));
+                }
+                let chars = cur.u16()? as usize;
+                let text = utf16_to_string(cur.bytes(chars * 2)?);
+                push_part(&mut stack, attr.as_deref(), Part::Literal(text));
+            }
+            0x0d | 0x0e => {
+                let index = cur.u16()?;
+                let value_type = cur.u8()?;
+                if value_type == TYPE_BINXML && attr.is_none() {
+                    let in_event_data = in_section(&stack, "EventData");
+                    out.slots.push(Slot {
+                        field: Field::Nested { in_event_data },
+                        parts: vec![Part::Subst(index)],
+                    });
+                    if let Some(frame) = stack.last_mut() {
+                        frame.has_children = true;
+                    }
+                } else {
+                    push_part(&mut stack, attr.as_deref(), Part::Subst(index));
+                }
+            }
+            0x07 | 0x47 => {
+                let chars = cur.u16()? as usize;
+                let text = utf16_to_string(cur.bytes(chars * 2)?);
+                push_part(&mut stack, attr.as_deref(), Part::Literal(text));
+            }
+            0x08 | 0x48 => {
+                let c = cur.u16()?;
+                let text = char::from_u32(u32::from(c)).unwrap_or('?').to_string();
+                push_part(&mut stack, attr.as_deref(), Part::Literal(text));
+            }
+            0x09 | 0x49 => {
+                let name = read_name(&mut cur)?;
+                let text = match name.as_str() {
+                    "amp" => "&",
+                    "lt" => "<",
+                    "gt" => ">",
+                    "quot" => "\"",
+                    "apos" => "'",
+                    _ => "",
+                };
+                push_part(&mut stack, attr.as_deref(), Part::Literal(text.to_string()));
+            }
+            0x0a => {
+                read_name(&mut cur)?;
+            }
+            0x0b => {
+                let chars = cur.u16()? as usize;
+                cur.bytes(chars * 2)?;
+            }
+            _ => return Err(Unsupported("unexpected token in template")),
+        }
+    }
+    Ok(out)
+}
+
+fn push_part(stack: &mut [Frame], attr: Option<&str>, part: Part) {
+    let Some(frame) = stack.last_mut() else {
+        return;
+    };
+    match attr {
+        None => frame.text.push(part),
+        Some("Name") if frame.name == "Data" => {
+            if let Part::Literal(s) = part {
+                frame.data_name.get_or_insert_with(String::new).push_str(&s);
+            }
+        }
+        Some("Name") if frame.name == "Provider" => frame.provider_name.push(part),
+        Some("EventSourceName") if frame.name == "Provider" => frame.source_name.push(part),
+        Some("Qualifiers") if frame.name == "EventID" => frame.qualifiers.push(part),
+        Some("SystemTime") if frame.name == "TimeCreated" => frame.system_time.push(part),
+        Some(_) => {}
+    }
+}
+
+fn finish_frame(frame: Frame, parents: &[Frame], prefix: &[&str], out: &mut CompiledTemplate) {
+    let under = |name: &str| prefix.contains(&name) || parents.iter().any(|f| f.name == name);
+    let mut push = |field: Field, parts: Vec<Part>| out.slots.push(Slot { field, parts });
+    match frame.name.as_str() {
+        "Provider" => {
+            if !frame.provider_name.is_empty() {
+                push(Field::Provider, frame.provider_name);
+            }
+            if !frame.source_name.is_empty() {
+                push(Field::EventSourceName, frame.source_name);
+            }
+        }
+        "TimeCreated" => push(Field::TimeCreated, frame.system_time),
+        "EventID" if under("System") => {
+            push(Field::EventId, frame.text);
+            if !frame.qualifiers.is_empty() {
+                push(Field::Qualifiers, frame.qualifiers);
+            }
+        }
+        "Level" if under("System") => push(Field::Level, frame.text),
+        "EventRecordID" if under("System") => push(Field::RecordId, frame.text),
+        "Channel" if under("System") => push(Field::Channel, frame.text),
+        "Computer" if under("System") => push(Field::Computer, frame.text),
+        "Data" if under("EventData") => push(Field::Data(frame.data_name), frame.text),
+        "Binary" if under("EventData") => push(Field::Binary, frame.text),
+        name if under("UserData") && !frame.has_children => {
+            push(Field::Data(Some(name.to_string())), frame.text)
+        }
+        _ => {}
+    }
+}
+
+/// One substitution value: its type byte and bytes, plus where they start in the chunk.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Value<'a> {
+    pub value_type: u8,
+    pub bytes: &'a [u8],
+    pub offset: usize,
+}
+
+/// A parsed `TemplateInstance`: the definition it uses and its substitution values.
+pub(crate) struct Instance<'a> {
+    pub def_offset: u32,
+    pub values: Vec<Value<'a>>,
+}
+
+/// Parse a `TemplateInstance` whose token (0x0c) is at `cur.pos`.
+fn read_instance<'a>(cur: &mut Cursor<'a>) -> Res<Instance<'a>> {
+    if cur.u8()? != 0x0c {
+        return Err(Unsupported("not a template instance"));
+    }
+    let _unknown = cur.u8()?;
+    let _template_id = cur.u32()?;
+    let def_offset = cur.u32()?;
+    if def_offset as usize == cur.pos {
+        // Definition stored inline, right here: skip it.
+        let _next = cur.u32()?;
+        cur.bytes(16)?;
+        let size = cur.u32()? as usize;
+        cur.bytes(size)?;
+    }
+    let count = cur.u32()? as usize;
+    if count > 4096 {
+        return Err(Unsupported("implausible substitution count"));
+    }
+    let mut descriptors = Vec::with_capacity(count);
+    for _ in 0..count {
+        let size = cur.u16()? as usize;
+        let value_type = cur.u8()?;
+        cur.u8()?;
+        descriptors.push((size, value_type));
+    }
+    let mut values = Vec::with_capacity(count);
+    for (size, value_type) in descriptors {
+        let offset = cur.pos;
+        let bytes = cur.bytes(size)?;
+        values.push(Value {
+            value_type,
+            bytes,
+            offset,
+        });
+    }
+    Ok(Instance { def_offset, values })
+}
+
+/// Compile the template definition at `def_offset` in `chunk`.
+pub(crate) fn compile_definition(chunk: &[u8], def_offset: u32) -> Res<CompiledTemplate> {
+    let mut cur = Cursor::new(chunk, def_offset as usize);
+    let _next = cur.u32()?;
+    cur.bytes(16)?;
+    let size = cur.u32()? as usize;
+    let start = cur.pos;
+    let end = start.saturating_add(size).min(chunk.len());
+    compile(chunk, start, end, true, &[])
+}
+
+/// Per-chunk cache of compiled template definitions, keyed by definition offset.
+#[derive(Default)]
+pub(crate) struct TemplateCache {
+    compiled: std::collections::HashMap<u32, Res<std::sync::Arc<CompiledTemplate>>>,
+}
+
+impl TemplateCache {
+    pub(crate) fn get(
+        &mut self,
+        chunk: &[u8],
+        def_offset: u32,
+    ) -> Res<std::sync::Arc<CompiledTemplate>> {
+        self.compiled
+            .entry(def_offset)
+            .or_insert_with(|| compile_definition(chunk, def_offset).map(std::sync::Arc::new))
+            .clone()
+    }
+}
+
+/// A record's BinXML, reduced to what we read: a compiled template with its values.
+pub(crate) struct RecordView<'a> {
+    chunk: &'a [u8],
+    template: std::sync::Arc<CompiledTemplate>,
+    values: Vec<Value<'a>>,
+}
+
+/// Open the record whose BinXML is `chunk[offset..offset + len]`.
+pub(crate) fn open_record<'a>(
+    chunk: &'a [u8],
+    offset: usize,
+    len: usize,
+    cache: &mut TemplateCache,
+) -> Res<RecordView<'a>> {
+    let end = offset.saturating_add(len).min(chunk.len());
+    let mut cur = Cursor::new(chunk, offset);
+    if chunk.get(offset) == Some(&0x0f) {
+        cur.bytes(4)?;
+    }
+    if chunk.get(cur.pos) == Some(&0x0c) {
+        let instance = read_instance(&mut cur)?;
+        let template = cache.get(chunk, instance.def_offset)?;
+        return Ok(RecordView {
+            chunk,
+            template,
+            values: instance.values,
+        });
+    }
+    // A literal tree (no template): compile it as it stands.
+    let template = compile(chunk, cur.pos, end, false, &[])?;
+    Ok(RecordView {
+        chunk,
+        template: std::sync::Arc::new(template),
+        values: Vec::new(),
+    })
+}
+
+impl<'a> RecordView<'a> {
+    fn text_of(&self, parts: &[Part]) -> String {
+        let mut s = String::new();
+        self.write_text(parts, &mut s);
+        s
+    }
+
+    fn write_text(&self, parts: &[Part], buf: &mut String) {
+        for part in parts {
+            match part {
+                Part::Literal(l) => buf.push_str(l),
+                Part::Subst(i) => match self.values.get(*i as usize) {
+                    Some(v) if v.value_type == 0x01 => push_utf16(v.bytes, buf),
+                    Some(v) => buf.push_str(&render_value(v)),
+                    None => {}
+                },
+            }
+        }
+    }
+
+    fn number_of(&self, parts: &[Part]) -> Option<u64> {
+        match parts {
+            [Part::Subst(i)] => value_as_u64(self.values.get(*i as usize)?),
+            _ => parse_number(&self.text_of(parts)),
+        }
+    }
+
+    /// The EventID (raw number), when the top-level template names it (the usual case).
+    pub(crate) fn event_id(&self) -> Option<u64> {
+        self.number_of(&self.template.first(&Field::EventId)?.parts)
+    }
+
+    /// Write the provider name into `buf`; false when the template does not name it.
+    pub(crate) fn write_provider(&self, buf: &mut String) -> bool {
+        match self.template.first(&Field::Provider) {
+            Some(slot) => {
+                self.write_text(&slot.parts, buf);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether the provider is one of `names` (ASCII, case-insensitive), without
+    /// allocating when the name is a single string substitution.
+    pub(crate) fn provider_is_any(
+        &self,
+        names: impl Iterator<Item = &'static str>,
+    ) -> Option<bool> {
+        let slot = self.template.first(&Field::Provider)?;
+        let mut names = names;
+        match slot.parts.as_slice() {
+            [Part::Subst(i)] => {
+                let v = self.values.get(*i as usize)?;
+                if v.value_type != 0x01 {
+                    return None;
+                }
+                Some(names.any(|n| utf16_eq_ignore_case(v.bytes, n)))
+            }
+            parts => {
+                let text = self.text_of(parts);
+                Some(names.any(|n| n.eq_ignore_ascii_case(&text)))
+            }
+        }
+    }
+
+    /// Decode everything we keep, following nested fragments.
+    pub(crate) fn decode(&self, out: &mut super::RawEvent, depth: usize) -> Res<()> {
+        for slot in &self.template.slots {
+            match &slot.field {
+                Field::Provider => out.provider = self.text_of(&slot.parts),
+                Field::EventSourceName => out.event_source_name = Some(self.text_of(&slot.parts)),
+                Field::EventId => {
+                    let n = self.number_of(&slot.parts);
+                    out.set_event_id(n.unwrap_or(0));
+                }
+                Field::Qualifiers => {
+                    out.qualifiers = self
+                        .number_of(&slot.parts)
+                        .and_then(|n| u16::try_from(n).ok())
+                }
+                Field::Level => {
+                    out.level = self
+                        .number_of(&slot.parts)
+                        .and_then(|n| u8::try_from(n).ok())
+                }
+                Field::RecordId => out.record_id = self.number_of(&slot.parts),
+                Field::TimeCreated => out.time = self.time_of(&slot.parts),
+                Field::Channel => out.channel = self.text_of(&slot.parts),
+                Field::Computer => out.computer = self.text_of(&slot.parts),
+                Field::Data(name) => match slot.parts.as_slice() {
+                    // An array value renders as one `<Data>` per element.
+                    [Part::Subst(i)]
+                        if self
+                            .values
+                            .get(*i as usize)
+                            .is_some_and(|v| v.value_type & 0x80 != 0) =>
+                    {
+                        if let Some(v) = self.values.get(*i as usize) {
+                            for value in array_elements(v) {
+                                out.data.push(super::DataItem {
+                                    name: name.clone(),
+                                    value,
+                                });
+                            }
+                        }
+                    }
+                    parts => out.data.push(super::DataItem {
+                        name: name.clone(),
+                        value: self.text_of(parts),
+                    }),
+                },
+                Field::Binary => out.binary = Some(self.text_of(&slot.parts)),
+                Field::Nested { in_event_data } => {
+                    let Some(Part::Subst(i)) = slot.parts.first() else {
+                        continue;
+                    };
+                    let Some(v) = self.values.get(*i as usize) else {
+                        continue;
+                    };
+                    if v.bytes.is_empty() || v.value_type != TYPE_BINXML {
+                        continue;
+                    }
+                    if depth >= MAX_DEPTH {
+                        return Err(Unsupported("fragments nested too deep"));
+                    }
+                    self.decode_fragment(v, *in_event_data, out, depth + 1)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn decode_fragment(
+        &self,
+        v: &Value<'a>,
+        in_event_data: bool,
+        out: &mut super::RawEvent,
+        depth: usize,
+    ) -> Res<()> {
+        let mut cur = Cursor::new(self.chunk, v.offset);
+        let end = v.offset + v.bytes.len();
+        if v.bytes.first() == Some(&0x0f) {
+            cur.bytes(4)?;
+        }
+        let prefix: &[&str] = if in_event_data { &["EventData"] } else { &[] };
+        let view = if self.chunk.get(cur.pos) == Some(&0x0c) {
+            let instance = read_instance(&mut cur)?;
+            // Nested definitions are rare; compile them without the cache so that the
+            // EventData prefix is applied.
+            let mut def = Cursor::new(self.chunk, instance.def_offset as usize);
+            let _next = def.u32()?;
+            def.bytes(16)?;
+            let size = def.u32()? as usize;
+            let start = def.pos;
+            let def_end = start.saturating_add(size).min(self.chunk.len());
+            let template = compile(self.chunk, start, def_end, true, prefix)?;
+            RecordView {
+                chunk: self.chunk,
+                template: std::sync::Arc::new(template),
+                values: instance.values,
+            }
+        } else {
+            let template = compile(self.chunk, cur.pos, end, false, prefix)?;
+            RecordView {
+                chunk: self.chunk,
+                template: std::sync::Arc::new(template),
+                values: Vec::new(),
+            }
+        };
+        view.decode(out, depth)
+    }
+
+    fn time_of(&self, parts: &[Part]) -> Option<Timestamp> {
+        match parts {
+            [Part::Subst(i)] => {
+                let v = self.values.get(*i as usize)?;
+                match v.value_type {
+                    0x11 => filetime_to_timestamp(le_u64(v.bytes)?),
+                    0x12 => systemtime_to_timestamp(v.bytes),
+                    _ => self.text_of(parts).parse().ok(),
+                }
+            }
+            _ => self.text_of(parts).parse().ok(),
+        }
+    }
+}
+
+/// Windows FILETIME (100 ns since 1601-01-01 UTC) to a timestamp.
+pub(crate) fn filetime_to_timestamp(ft: u64) -> Option<Timestamp> {
+    const EPOCH_DIFF: i128 = 116_444_736_000_000_000;
+    let ns = (i128::from(ft) - EPOCH_DIFF) * 100;
+    Timestamp::from_nanosecond(ns).ok()
+}
+
+fn systemtime_to_timestamp(b: &[u8]) -> Option<Timestamp> {
+    let w = |i: usize| -> Option<i16> {
+        i16::try_from(u16::from_le_bytes([*b.get(i * 2)?, *b.get(i * 2 + 1)?])).ok()
+    };
+    let dt = jiff::civil::DateTime::new(
+        w(0)?,
+        i8::try_from(w(1)?).ok()?,
+        i8::try_from(w(3)?).ok()?,
+        i8::try_from(w(4)?).ok()?,
+        i8::try_from(w(5)?).ok()?,
+        i8::try_from(w(6)?).ok()?,
+        i32::from(w(7)?) * 1_000_000,
+    )
+    .ok()?;
+    dt.to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp())
+}
+
+/// Parse `123`, `0x7b`, `-5` as a number (negative values wrap into two's complement).
+pub(crate) fn parse_number(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        return u64::from_str_radix(hex, 16).ok();
+    }
+    if let Some(neg) = s.strip_prefix('-') {
+        return neg.parse::<i64>().ok().map(|n| (-n) as u64);
+    }
+    s.parse().ok()
+}
+
+fn value_as_u64(v: &Value<'_>) -> Option<u64> {
+    let b = v.bytes;
+    Some(match v.value_type {
+        0x03 => *b.first()? as i8 as i64 as u64,
+        0x04 => u64::from(*b.first()?),
+        0x05 => i16::from_le_bytes(b.get(..2)?.try_into().ok()?) as i64 as u64,
+        0x06 => u64::from(u16::from_le_bytes(b.get(..2)?.try_into().ok()?)),
+        0x07 => i32::from_le_bytes(b.get(..4)?.try_into().ok()?) as i64 as u64,
+        0x08 | 0x14 | 0x0d => u64::from(u32::from_le_bytes(b.get(..4)?.try_into().ok()?)),
+        0x09 | 0x0a | 0x15 => le_u64(b)?,
+        0x10 => match b.len() {
+            4 => u64::from(u32::from_le_bytes(b.try_into().ok()?)),
+            _ => le_u64(b)?,
+        },
+        0x01 | 0x02 => parse_number(&render_value(v))?,
+        _ => return None,
+    })
+}
+
+/// Render a substitution value as event XML would show it.
+pub(crate) fn render_value(v: &Value<'_>) -> String {
+    let b = v.bytes;
+    match v.value_type {
+        0x00 => String::new(),
+        0x01 => utf16_to_string(b),
+        0x02 => {
+            let (s, _, _) = encoding_rs::WINDOWS_1252.decode(b);
+            s.trim_end_matches('\0').to_string()
+        }
+        0x03 | 0x05 | 0x07 | 0x09 => value_as_u64(v)
+            .map(|n| (n as i64).to_string())
+            .unwrap_or_default(),
+        0x04 | 0x06 | 0x08 | 0x0a => value_as_u64(v).map(|n| n.to_string()).unwrap_or_default(),
+        0x0b => b
+            .get(..4)
+            .and_then(|x| x.try_into().ok())
+            .map(|x| f32::from_le_bytes(x).to_string())
+            .unwrap_or_default(),
+        0x0c => b
+            .get(..8)
+            .and_then(|x| x.try_into().ok())
+            .map(|x| f64::from_le_bytes(x).to_string())
+            .unwrap_or_default(),
+        0x0d => match value_as_u64(v) {
+            Some(0) => "false".into(),
+            Some(_) => "true".into(),
+            None => String::new(),
+        },
+        0x0e => b.iter().map(|x| format!("{x:02X}")).collect(),
+        0x0f => render_guid(b),
+        0x10 | 0x14 | 0x15 => value_as_u64(v)
+            .map(|n| format!("0x{n:x}"))
+            .unwrap_or_default(),
+        0x11 => le_u64(b)
+            .and_then(filetime_to_timestamp)
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
+        0x12 => systemtime_to_timestamp(b)
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
+        0x13 => render_sid(b),
+        0x81 => utf16_to_string(b)
+            .split('\0')
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(","),
+        _ => String::new(),
+    }
+}
+
+/// The elements of an array value (type with bit 0x80), each rendered.
+fn array_elements(v: &Value<'_>) -> Vec<String> {
+    let element_type = v.value_type & 0x7f;
+    let size = match element_type {
+        0x01 => {
+            let mut items: Vec<String> = utf16_to_string(v.bytes)
+                .split('\0')
+                .map(str::to_string)
+                .collect();
+            if items.last().is_some_and(String::is_empty) {
+                items.pop();
+            }
+            return items;
+        }
+        0x03 | 0x04 => 1,
+        0x05 | 0x06 => 2,
+        0x07 | 0x08 | 0x0b | 0x0d | 0x14 => 4,
+        0x09 | 0x0a | 0x0c | 0x11 | 0x15 => 8,
+        0x0f | 0x12 => 16,
+        _ => return vec![render_value(v)],
+    };
+    v.bytes
+        .chunks_exact(size)
+        .map(|bytes| {
+            render_value(&Value {
+                value_type: element_type,
+                bytes,
+                offset: v.offset,
+            })
+        })
+        .collect()
+}
+
+fn render_guid(b: &[u8]) -> String {
+    if b.len() < 16 {
+        return String::new();
+    }
+    let d1 = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    let d2 = u16::from_le_bytes([b[4], b[5]]);
+    let d3 = u16::from_le_bytes([b[6], b[7]]);
+    let tail: String = b[8..10].iter().map(|x| format!("{x:02X}")).collect();
+    let node: String = b[10..16].iter().map(|x| format!("{x:02X}")).collect();
+    format!("{{{d1:08X}-{d2:04X}-{d3:04X}-{tail}-{node}}}")
+}
+
+fn render_sid(b: &[u8]) -> String {
+    let (Some(&rev), Some(&count)) = (b.first(), b.get(1)) else {
+        return String::new();
+    };
+    let Some(auth) = b.get(2..8) else {
+        return String::new();
+    };
+    let authority = auth.iter().fold(0u64, |acc, x| (acc << 8) | u64::from(*x));
+    let mut s = format!("S-{rev}-{authority}");
+    for i in 0..count as usize {
+        let Some(sub) = b.get(8 + i * 4..12 + i * 4) else {
+            break;
+        };
+        let n = u32::from_le_bytes([sub[0], sub[1], sub[2], sub[3]]);
+        s.push_str(&format!("-{n}"));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_parse_in_decimal_hex_and_negative() {
+        assert_eq!(parse_number("1035"), Some(1035));
+        assert_eq!(parse_number("0x25"), Some(0x25));
+        assert_eq!(parse_number("-5"), Some((-5i64) as u64));
+        assert_eq!(parse_number("x"), None);
+    }
+
+    #[test]
+    fn filetime_converts_to_utc() {
+        let t = filetime_to_timestamp(116_444_736_012_345_678).unwrap();
+        assert_eq!(t.to_string(), "1970-01-01T00:00:01.2345678Z");
+    }
+
+    #[test]
+    fn utf16_comparison_ignores_ascii_case() {
+        let bytes: Vec<u8> = "LsaSrv"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        assert!(utf16_eq_ignore_case(&bytes, "lsasrv"));
+        assert!(!utf16_eq_ignore_case(&bytes, "lsasrvx"));
+        assert!(!utf16_eq_ignore_case(&bytes, "lsa"));
+    }
+
+    #[test]
+    fn sid_and_guid_render_like_event_xml() {
+        let sid = [1u8, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0];
+        assert_eq!(render_sid(&sid), "S-1-5-18");
+        let guid = [
+            0x25, 0x96, 0x84, 0x54, 0x78, 0x54, 0x94, 0x49, 0xa5, 0xba, 0x3e, 0x3b, 0x03, 0x28,
+            0xc3, 0x0d,
+        ];
+        assert_eq!(render_guid(&guid), "{54849625-5478-4994-A5BA-3E3B0328C30D}");
+    }
+}

@@ -1,0 +1,190 @@
+//! Windows event evidence from `.evtx` files: the catalogued events, typed, and counts
+//! of everything else.
+//!
+//! Why not just render every record with the evtx crate: a DC's Security log is
+//! millions of records, almost none of which matter to an authentication diagnosis.
+//! [`read`] walks the chunks itself (with the crate's chunk iterator and headers), reads
+//! each record's template-instance substitution array with a small BinXML reader
+//! ([`binxml`]), decides from provider + EventID whether the record is catalogued
+//! ([`catalog`]), and only then decodes it ([`records`]). Records whose shape the fast
+//! reader does not understand are rendered by the crate and read from its JSON, so
+//! nothing readable is lost. Broken files (bad chunk magic, bad CRCs, truncation,
+//! zero-size records, broken string caches) become [`Problem`]s, never panics.
+//!
+//! Output is deterministic: events are sorted by (time, record id), counts by
+//! (provider, EventID), whatever the thread timing.
+
+mod binxml;
+pub mod catalog;
+mod read;
+pub mod records;
+mod zones;
+
+pub use catalog::{classify, Family};
+pub use read::{read_evtx_bytes, read_evtx_path, read_evtx_reader, EvtxReadOptions};
+pub use records::{
+    extract_ntstatus, kerberos_error_name, parse_bias_zone, parse_kerberos_time, strip_ipv4_mapped,
+    DfsrEvent, DirectoryServiceEvent, EventDetails, EventLogEvent, EventRecord,
+    ExchangeTransportEvent, KdcEvent, KerberosClientEvent, LsaSrvEvent, NetlogonEvent,
+    SchannelEvent, SecurityAuditEvent, TimeProvenance, TimeServiceEvent,
+};
+pub use zones::windows_zone_to_iana;
+
+use crate::problem::Problem;
+pub(crate) use binxml::parse_number;
+use jiff::Timestamp;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One `<Data>` item of an event: named (manifest events) or positional (classic).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DataItem {
+    pub name: Option<String>,
+    pub value: String,
+}
+
+/// How many events one (provider, EventID) pair had.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct EventCount {
+    pub provider: String,
+    pub event_id: u16,
+    pub count: u64,
+}
+
+/// Everything read from one event source (an `.evtx` file, an event XML or CliXml export).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EventFileReport {
+    /// Records (events) read, catalogued or not.
+    pub records_read: u64,
+    /// Catalogued events, sorted by (time, record id).
+    pub events: Vec<EventRecord>,
+    /// Catalogued events per (provider, EventID).
+    pub catalogued_counts: Vec<EventCount>,
+    /// All other events per (provider, EventID).
+    pub other_counts: Vec<EventCount>,
+    /// Records that needed the crate's rendering because the fast reader could not read them.
+    pub rendered_fallbacks: u64,
+    /// What was skipped or damaged, with where.
+    pub problems: Vec<Problem>,
+}
+
+/// The fields every input produces before the catalog decision; decoded into an
+/// [`EventRecord`] only when catalogued.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct RawEvent {
+    pub provider: String,
+    pub event_source_name: Option<String>,
+    pub event_id: u16,
+    pub qualifiers: Option<u16>,
+    pub level: Option<u8>,
+    pub time: Option<Timestamp>,
+    pub utc_offset_seconds: Option<i32>,
+    pub record_id: Option<u64>,
+    pub channel: String,
+    pub computer: String,
+    pub data: Vec<DataItem>,
+    /// `<Binary>` as hex text.
+    pub binary: Option<String>,
+    /// Rendered message text (CliXml only).
+    pub message: Option<String>,
+}
+
+impl RawEvent {
+    /// Set the EventID from a raw number: the low 16 bits; a full classic message id
+    /// also gives the Qualifiers (high 16 bits) when they are not given separately.
+    pub(crate) fn set_event_id(&mut self, raw: u64) {
+        self.event_id = (raw & 0xFFFF) as u16;
+        let high = ((raw >> 16) & 0xFFFF) as u16;
+        if high != 0 && self.qualifiers.is_none() {
+            self.qualifiers = Some(high);
+        }
+    }
+}
+
+/// Accumulates events and counts from any input, then produces a sorted report.
+#[derive(Debug, Default)]
+pub(crate) struct ReportBuilder {
+    pub records_read: u64,
+    pub events: Vec<EventRecord>,
+    pub catalogued: Counts,
+    pub other: Counts,
+    pub rendered_fallbacks: u64,
+    pub problems: Vec<Problem>,
+}
+
+impl ReportBuilder {
+    pub(crate) fn count_other(&mut self, provider: &str, event_id: u16) {
+        self.records_read += 1;
+        bump(&mut self.other, provider, event_id);
+    }
+
+    /// Count an event and, when catalogued, decode and keep it.
+    pub(crate) fn add(&mut self, raw: RawEvent, provenance: TimeProvenance) {
+        match classify(&raw.provider, raw.event_id) {
+            Some(family) => {
+                self.records_read += 1;
+                bump(&mut self.catalogued, &raw.provider, raw.event_id);
+                self.events.push(records::decode(raw, family, provenance));
+            }
+            None => self.count_other(&raw.provider, raw.event_id),
+        }
+    }
+
+    pub(crate) fn merge(&mut self, other: ReportBuilder) {
+        self.records_read += other.records_read;
+        self.events.extend(other.events);
+        for (mine, theirs) in [
+            (&mut self.catalogued, other.catalogued),
+            (&mut self.other, other.other),
+        ] {
+            for (provider, ids) in theirs {
+                let entry = mine.entry(provider).or_default();
+                for (id, n) in ids {
+                    *entry.entry(id).or_default() += n;
+                }
+            }
+        }
+        self.rendered_fallbacks += other.rendered_fallbacks;
+        self.problems.extend(other.problems);
+    }
+
+    pub(crate) fn finish(mut self) -> EventFileReport {
+        self.problems.sort_by_key(|p| p.location);
+        self.events.sort_by(|a, b| {
+            (a.time, a.record_id, a.event_id).cmp(&(b.time, b.record_id, b.event_id))
+        });
+        let counts = |m: Counts| {
+            m.into_iter()
+                .flat_map(|(provider, ids)| {
+                    ids.into_iter().map(move |(event_id, count)| EventCount {
+                        provider: provider.clone(),
+                        event_id,
+                        count,
+                    })
+                })
+                .collect()
+        };
+        EventFileReport {
+            records_read: self.records_read,
+            events: self.events,
+            catalogued_counts: counts(self.catalogued),
+            other_counts: counts(self.other),
+            rendered_fallbacks: self.rendered_fallbacks,
+            problems: self.problems,
+        }
+    }
+}
+
+/// Counts per provider, then per EventID (nested so lookups need no allocation).
+pub(crate) type Counts = BTreeMap<String, BTreeMap<u16, u64>>;
+
+fn bump(map: &mut Counts, provider: &str, event_id: u16) {
+    match map.get_mut(provider) {
+        Some(ids) => *ids.entry(event_id).or_default() += 1,
+        None => {
+            map.entry(provider.to_string())
+                .or_default()
+                .insert(event_id, 1);
+        }
+    }
+}
