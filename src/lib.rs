@@ -11,7 +11,9 @@ pub mod cli;
 pub mod correlate;
 pub mod discover;
 pub mod evidence;
+pub mod ingest;
 pub mod inventory;
+pub mod pipeline;
 pub mod progress;
 pub mod report;
 

@@ -36,6 +36,9 @@ pub struct Artifact<'a> {
     /// The first bytes of the content (up to [`HEAD_LEN`]).
     pub head: &'a [u8],
     pub detection: Detection,
+    /// The file on disk, when the artifact is one (not inside an archive):
+    /// parsers that need random access (`.evtx`) open it themselves.
+    pub path: Option<&'a Path>,
 }
 
 /// Receives what discovery finds. Called from several threads at once.
@@ -193,6 +196,7 @@ impl Walker<'_> {
                     size: Some(file.size),
                     head: &head,
                     detection,
+                    path: Some(&file.path),
                 };
                 let mut content = io::Cursor::new(&head[..]).chain(reader);
                 self.visitor.visit(&artifact, &mut content);
@@ -225,6 +229,7 @@ impl Walker<'_> {
                     size,
                     head: &head,
                     detection,
+                    path: None,
                 };
                 self.visitor.visit(&artifact, &mut content);
             }

@@ -7,6 +7,8 @@
 //! facts or none. Facts never render themselves: reports do.
 
 
+pub mod from_events;
+
 use jiff::Timestamp;
 use serde::Serialize;
 use std::net::IpAddr;

@@ -1,0 +1,409 @@
+//! Incidents: failing sender → receiver pairs, and on which side they fail.
+//!
+//! The same failure shows up in up to five places: the sender's queue
+//! LastError, the sender's Send log, the sender's events 2016/2017, the
+//! receiver's Receive log and the receiver's event 1035. Each names the peer
+//! differently (FQDN, IP, SPN, EHLO name); the identity map turns them into
+//! one pair of short names.
+
+use super::identity::{normalize_host, IdentityMap};
+use crate::evidence::{AuthOutcome, Evidence, Fact, LogSide};
+use jiff::Timestamp;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// Where the failure happens (FORMATS §1.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Side {
+    /// The receiver answered 454 (Send log `<,454`, event 1035).
+    ReceiverRejected,
+    /// The sender could not get a ticket and made up the 454 itself.
+    SenderSynthesized,
+    /// The receiver never offered Exchange Server authentication (451 5.7.3).
+    ConnectorRefused,
+    /// Only the queue says so: who produced the 454 is unknown.
+    Unknown,
+}
+
+/// One failing sender → receiver pair.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Incident {
+    pub sender: String,
+    pub receiver: String,
+    pub side: Side,
+    pub failures: u64,
+    /// Clock-corrected UTC of the first and last failure seen.
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+    /// Security statuses seen (`TimeSkew`, `IllegalMessage`, …).
+    pub statuses: Vec<String>,
+    /// Indices into the case's evidence of the failure evidence.
+    #[serde(skip)]
+    pub failure_evidence: Vec<usize>,
+}
+
+/// What kind of failure a piece of evidence shows, and for which pair.
+struct FailureSighting {
+    sender: String,
+    receiver: String,
+    signal: Signal,
+    status: Option<String>,
+    count: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Signal {
+    SendLogRejected,
+    SendLogSenderFailed,
+    SendLogNotOffered,
+    ReceiveLogRejected,
+    Event1035,
+    Event2017,
+    Queue454,
+    Queue451NotOffered,
+    QueueOther,
+}
+
+/// A name for a peer: the short server name when known, else what we have.
+fn peer_name(identities: &IdentityMap, host: Option<&str>, ip: Option<IpAddr>) -> Option<String> {
+    if let Some(ip) = ip {
+        if let Some(server) = identities.server_for_ip(ip) {
+            return Some(server.to_string());
+        }
+    }
+    if let Some(host) = host {
+        if let Some((short, _)) = normalize_host(host) {
+            return Some(short);
+        }
+    }
+    ip.map(|ip| ip.to_string())
+}
+
+/// `10.1.2.12:2525`, `[2001:db8::1]:25` → the IP.
+pub fn endpoint_ip(endpoint: &str) -> Option<IpAddr> {
+    let e = endpoint.trim();
+    if let Some(rest) = e.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok();
+    }
+    match e.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.contains(':') => host.parse().ok(),
+        _ => e.parse().ok(),
+    }
+}
+
+/// True when a queue's inner response is an authentication failure.
+fn queue_signal(inner: Option<&str>, outer: Option<&str>) -> Option<Signal> {
+    let inner = inner.unwrap_or("");
+    let outer = outer.unwrap_or("");
+    let text = format!("{inner} {outer}");
+    if text.contains("451 5.7.3") || text.contains("Cannot achieve Exchange Server authentication") {
+        Some(Signal::Queue451NotOffered)
+    } else if text.contains("454 4.7.0") || text.contains("535 5.7.3") {
+        Some(Signal::Queue454)
+    } else if text.contains("Security status") {
+        Some(Signal::QueueOther)
+    } else {
+        None
+    }
+}
+
+fn sighting(e: &Evidence, identities: &IdentityMap) -> Option<FailureSighting> {
+    let here = e.server.clone()?;
+    match &e.fact {
+        Fact::SmtpAuth {
+            log,
+            remote_endpoint,
+            remote_host,
+            outcome,
+            status,
+            ..
+        } => {
+            let peer = peer_name(
+                identities,
+                remote_host.as_deref(),
+                remote_endpoint.as_deref().and_then(endpoint_ip),
+            )?;
+            let signal = match (log, outcome) {
+                (LogSide::Send, AuthOutcome::Rejected) => Signal::SendLogRejected,
+                (LogSide::Send, AuthOutcome::SenderFailed) => Signal::SendLogSenderFailed,
+                (LogSide::Send, AuthOutcome::NotOffered) => Signal::SendLogNotOffered,
+                (LogSide::Receive, AuthOutcome::Rejected) => Signal::ReceiveLogRejected,
+                _ => return None,
+            };
+            let (sender, receiver) = match log {
+                LogSide::Send => (here, peer),
+                LogSide::Receive => (peer, here),
+            };
+            Some(FailureSighting {
+                sender,
+                receiver,
+                signal,
+                status: status.clone(),
+                count: 1,
+            })
+        }
+        Fact::InboundAuthFailed {
+            event_id: 1034 | 1035,
+            status,
+            client_ip,
+            ..
+        } => Some(FailureSighting {
+            sender: peer_name(identities, None, *client_ip)?,
+            receiver: here,
+            signal: Signal::Event1035,
+            status: Some(status.clone()).filter(|s| !s.is_empty()),
+            count: 1,
+        }),
+        Fact::OutboundAuthFailed {
+            event_id: 2016 | 2017,
+            status,
+            target,
+            ..
+        } => Some(FailureSighting {
+            sender: here,
+            receiver: peer_name(identities, target.as_deref(), None)?,
+            signal: Signal::Event2017,
+            status: Some(status.clone()).filter(|s| !s.is_empty()),
+            count: 1,
+        }),
+        Fact::QueueLastError {
+            target_ip,
+            target_fqdn,
+            outer,
+            inner,
+            retry_count,
+            ..
+        } => {
+            let signal = queue_signal(inner.as_deref(), outer.as_deref())?;
+            Some(FailureSighting {
+                sender: here,
+                receiver: peer_name(identities, target_fqdn.as_deref(), *target_ip)?,
+                signal,
+                status: inner
+                    .as_deref()
+                    .and_then(|i| i.split("Security status ").nth(1))
+                    .map(|s| s.trim_end_matches('.').to_string()),
+                count: retry_count.unwrap_or(1).max(1),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Finds the failing pairs. `corrected` gives each evidence item's
+/// clock-corrected time.
+pub fn incidents(
+    evidence: &[Evidence],
+    identities: &IdentityMap,
+    corrected: impl Fn(&Evidence) -> Option<Timestamp>,
+) -> Vec<Incident> {
+    #[derive(Default)]
+    struct Acc {
+        signals: BTreeMap<Signal, u64>,
+        statuses: Vec<String>,
+        first: Option<Timestamp>,
+        last: Option<Timestamp>,
+        items: Vec<usize>,
+    }
+    let mut pairs: BTreeMap<(String, String), Acc> = BTreeMap::new();
+    for (index, e) in evidence.iter().enumerate() {
+        let Some(s) = sighting(e, identities) else { continue };
+        if s.sender == s.receiver {
+            continue;
+        }
+        let acc = pairs.entry((s.sender, s.receiver)).or_default();
+        *acc.signals.entry(s.signal).or_default() += s.count;
+        if let Some(status) = s.status {
+            if !acc.statuses.contains(&status) {
+                acc.statuses.push(status);
+            }
+        }
+        if let Some(t) = corrected(e) {
+            acc.first = Some(acc.first.map_or(t, |f| f.min(t)));
+            acc.last = Some(acc.last.map_or(t, |l| l.max(t)));
+        }
+        acc.items.push(index);
+    }
+    pairs
+        .into_iter()
+        .map(|((sender, receiver), acc)| {
+            let has = |s: Signal| acc.signals.get(&s).copied().unwrap_or(0) > 0;
+            let receiver_side = has(Signal::SendLogRejected)
+                || has(Signal::ReceiveLogRejected)
+                || has(Signal::Event1035);
+            let sender_side = has(Signal::SendLogSenderFailed) || has(Signal::Event2017);
+            let not_offered = has(Signal::SendLogNotOffered) || has(Signal::Queue451NotOffered);
+            let side = if receiver_side {
+                Side::ReceiverRejected
+            } else if not_offered {
+                Side::ConnectorRefused
+            } else if sender_side {
+                Side::SenderSynthesized
+            } else {
+                Side::Unknown
+            };
+            let count = |s: Signal| acc.signals.get(&s).copied().unwrap_or(0);
+            let failures = [
+                count(Signal::SendLogRejected) + count(Signal::SendLogSenderFailed) + count(Signal::SendLogNotOffered),
+                count(Signal::ReceiveLogRejected),
+                count(Signal::Event1035),
+                count(Signal::Event2017),
+                count(Signal::Queue454) + count(Signal::Queue451NotOffered) + count(Signal::QueueOther),
+            ]
+            .into_iter()
+            .max()
+            .unwrap_or(0);
+            let mut statuses = acc.statuses;
+            statuses.sort();
+            Incident {
+                sender,
+                receiver,
+                side,
+                failures,
+                first: acc.first,
+                last: acc.last,
+                statuses,
+                failure_evidence: acc.items,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::TimeBasis;
+
+    fn ev(server: &str, secs: i64, fact: Fact) -> Evidence {
+        Evidence {
+            server: Some(server.into()),
+            time: Some(Timestamp::from_second(1_800_000_000 + secs).unwrap()),
+            time_basis: TimeBasis::NativeUtc,
+            origin: format!("{server}.log:{secs}"),
+            fact,
+        }
+    }
+
+    fn send_auth(outcome: AuthOutcome, status: Option<&str>) -> Fact {
+        Fact::SmtpAuth {
+            log: LogSide::Send,
+            session_id: "08DC6D1A2B3C4D5E".into(),
+            local_endpoint: Some("10.1.2.11:51000".into()),
+            remote_endpoint: Some("10.1.2.12:2525".into()),
+            remote_host: Some("EX02.contoso.local".into()),
+            connector: Some("Intra-Organization SMTP Send Connector".into()),
+            mechanism: Some("X-EXPS EXCHANGEAUTH".into()),
+            outcome,
+            status: status.map(str::to_string),
+            reply: None,
+            advertised_exchange_auth: Some(true),
+        }
+    }
+
+    fn map() -> IdentityMap {
+        let mut m = IdentityMap::default();
+        m.observe_ip("EX01.contoso.local", "10.1.2.11".parse().unwrap());
+        m.observe_ip("EX02.contoso.local", "10.1.2.12".parse().unwrap());
+        m
+    }
+
+    #[test]
+    fn receiver_rejected_from_both_ends() {
+        let evidence = vec![
+            ev("EX01", 0, send_auth(AuthOutcome::Rejected, None)),
+            ev("EX01", 600, send_auth(AuthOutcome::Rejected, None)),
+            ev(
+                "EX02",
+                1,
+                Fact::InboundAuthFailed {
+                    event_id: 1035,
+                    status: "IllegalMessage".into(),
+                    connector: "Default EX02".into(),
+                    mechanism: "ExchangeAuth".into(),
+                    client_ip: Some("10.1.2.11".parse().unwrap()),
+                },
+            ),
+        ];
+        let found = incidents(&evidence, &map(), |e| e.time);
+        assert_eq!(found.len(), 1);
+        let i = &found[0];
+        assert_eq!((i.sender.as_str(), i.receiver.as_str()), ("EX01", "EX02"));
+        assert_eq!(i.side, Side::ReceiverRejected);
+        assert_eq!(i.failures, 2);
+        assert_eq!(i.statuses, vec!["IllegalMessage".to_string()]);
+        assert_eq!(i.failure_evidence, vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn sender_synthesized_when_no_454_came_back() {
+        let evidence = vec![
+            ev("EX01", 0, send_auth(AuthOutcome::SenderFailed, Some("TargetUnknown"))),
+            ev(
+                "EX01",
+                1,
+                Fact::OutboundAuthFailed {
+                    event_id: 2017,
+                    status: "TargetUnknown".into(),
+                    connector: "Intra-Organization SMTP Send Connector".into(),
+                    mechanism: "ExchangeAuth".into(),
+                    target: Some("SMTPSVC/EX02.contoso.local".into()),
+                },
+            ),
+        ];
+        let found = incidents(&evidence, &map(), |e| e.time);
+        assert_eq!(found[0].side, Side::SenderSynthesized);
+        assert_eq!(found[0].receiver, "EX02");
+    }
+
+    #[test]
+    fn connector_refused_from_the_queue_alone() {
+        let evidence = vec![ev(
+            "EX01",
+            0,
+            Fact::QueueLastError {
+                queue: "EX01\\12".into(),
+                next_hop: None,
+                target_ip: Some("10.1.2.12".parse().unwrap()),
+                target_fqdn: Some("EX02.contoso.local".into()),
+                outer: Some("451 4.4.0".into()),
+                inner: Some("451 5.7.3 Cannot achieve Exchange Server authentication".into()),
+                truncated: false,
+                retry_count: Some(7),
+            },
+        )];
+        let found = incidents(&evidence, &map(), |e| e.time);
+        assert_eq!(found[0].side, Side::ConnectorRefused);
+        assert_eq!(found[0].failures, 7);
+    }
+
+    #[test]
+    fn queue_454_alone_leaves_the_side_unknown() {
+        let evidence = vec![ev(
+            "EX01",
+            0,
+            Fact::QueueLastError {
+                queue: "EX01\\12".into(),
+                next_hop: None,
+                target_ip: Some("10.9.9.9".parse().unwrap()),
+                target_fqdn: None,
+                outer: Some("451 4.4.0".into()),
+                inner: Some("454 4.7.0 Temporary authentication failure".into()),
+                truncated: false,
+                retry_count: None,
+            },
+        )];
+        let found = incidents(&evidence, &map(), |e| e.time);
+        assert_eq!(found[0].side, Side::Unknown);
+        assert_eq!(found[0].receiver, "10.9.9.9", "an unknown peer keeps its IP");
+    }
+
+    #[test]
+    fn endpoints() {
+        assert_eq!(endpoint_ip("10.1.2.12:2525"), Some("10.1.2.12".parse().unwrap()));
+        assert_eq!(endpoint_ip("[2001:db8::1]:25"), Some("2001:db8::1".parse().unwrap()));
+        assert_eq!(endpoint_ip("2001:db8::1"), Some("2001:db8::1".parse().unwrap()));
+        assert_eq!(endpoint_ip("garbage"), None);
+    }
+}

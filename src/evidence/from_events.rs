@@ -1,0 +1,306 @@
+//! Windows events (`.evtx`, event XML, CliXml `Get-EventLog`) → facts.
+
+use super::{Evidence, Fact, KerberosSource, TimeBasis};
+use crate::correlate::clock::ClockBasis;
+use crate::correlate::identity::{canonical_ip, normalize_host, Role};
+use exauth_parsers::evtx::{
+    kerberos_error_name, EventDetails, EventRecord, TimeProvenance,
+};
+use std::net::IpAddr;
+
+/// What one event says about who is who (for the identity map).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum IdentityHint {
+    /// The computer that wrote the event, with the role its events show.
+    Computer { name: String, role: Role },
+    /// A computer account seen at an IP (Security 4768/4769 `EX01$`).
+    AccountAt { account: String, ip: IpAddr },
+}
+
+/// The facts in one catalogued event, attributed to the computer that wrote
+/// it (or `fallback_server` when the event names none).
+pub fn event_evidence(
+    event: &EventRecord,
+    artifact_origin: &str,
+    fallback_server: Option<&str>,
+    out: &mut Vec<Evidence>,
+    hints: &mut Vec<IdentityHint>,
+) {
+    let server = normalize_host(&event.computer)
+        .map(|(short, _)| short)
+        .or_else(|| fallback_server.map(str::to_string));
+    let time_basis = match event.time_provenance {
+        TimeProvenance::NativeUtc | TimeProvenance::RecordHeader => TimeBasis::NativeUtc,
+        TimeProvenance::ServerLocal => TimeBasis::ServerLocal,
+        TimeProvenance::Unknown => TimeBasis::None,
+    };
+    let origin = match event.record_id {
+        Some(id) => format!("{artifact_origin}#record {id}"),
+        None => artifact_origin.to_string(),
+    };
+    let role = role_of(&event.details, event.event_id);
+    if !event.computer.is_empty() {
+        hints.push(IdentityHint::Computer {
+            name: event.computer.clone(),
+            role,
+        });
+    }
+    let mut push = |fact: Fact| {
+        out.push(Evidence {
+            server: server.clone(),
+            time: event.time,
+            time_basis,
+            origin: origin.clone(),
+            fact,
+        })
+    };
+    let id = event.event_id;
+    match &event.details {
+        EventDetails::ExchangeTransport(t) => match id {
+            1034 | 1035 | 1012 => push(Fact::InboundAuthFailed {
+                event_id: id,
+                status: t.status.clone().unwrap_or_default(),
+                connector: t.connector.clone().unwrap_or_default(),
+                mechanism: t.mechanism.clone().unwrap_or_default(),
+                client_ip: t.source_ip.as_deref().and_then(parse_ip),
+            }),
+            2003 | 2016 | 2017 => push(Fact::OutboundAuthFailed {
+                event_id: id,
+                status: t.status.clone().or_else(|| t.smtp_response.clone()).unwrap_or_default(),
+                connector: t.connector.clone().unwrap_or_default(),
+                mechanism: t.mechanism.clone().unwrap_or_default(),
+                target: t.target_spn.clone(),
+            }),
+            _ => push(Fact::TransportEvent {
+                event_id: id,
+                summary: transport_summary(id, t.status.as_deref(), t.fqdn.as_deref()),
+            }),
+        },
+        EventDetails::KerberosClient(k) => {
+            let code = k.error_code.or(match id {
+                4 => Some(0x29),
+                5 => Some(0x21),
+                _ => None,
+            });
+            match id {
+                100 => push(Fact::SpnNotRegistered {
+                    spn: k.spn.clone().unwrap_or_default(),
+                }),
+                101 => push(Fact::DuplicateName {
+                    name: k.spn.clone().unwrap_or_default(),
+                    name_type: Some("DS_SERVICE_PRINCIPAL_NAME".into()),
+                }),
+                _ => {
+                    let target = k
+                        .server_name
+                        .clone()
+                        .or_else(|| k.target_name.clone())
+                        .or_else(|| k.server.clone())
+                        .or_else(|| k.domain.clone());
+                    push(Fact::KerberosError {
+                        source: KerberosSource::Client,
+                        event_id: id,
+                        code,
+                        code_name: k
+                            .error_name
+                            .clone()
+                            .or_else(|| code.and_then(kerberos_error_name).map(str::to_string))
+                            .or_else(|| client_event_name(id).map(str::to_string)),
+                        target: target.clone(),
+                        client: k.client_name.clone(),
+                        client_ip: None,
+                        skew_s: k.skew_seconds,
+                    });
+                    if let Some(skew) = k.skew_seconds {
+                        // ClientTime − ServerTime = this server − the other;
+                        // a krbtgt/ target means the KDC, which we cannot name.
+                        let remote = target
+                            .as_deref()
+                            .filter(|t| !t.to_ascii_lowercase().starts_with("krbtgt"))
+                            .and_then(normalize_host)
+                            .map(|(short, _)| short);
+                        push(Fact::ClockSample {
+                            basis: ClockBasis::KerberosEvent,
+                            remote_server: remote,
+                            remote_ip: None,
+                            offset_s: -skew,
+                        });
+                    }
+                }
+            }
+        }
+        EventDetails::Kdc(k) => match id {
+            11 => push(Fact::DuplicateName {
+                name: k.duplicate_name.clone().unwrap_or_default(),
+                name_type: k.name_type.clone(),
+            }),
+            _ => push(Fact::KerberosError {
+                source: KerberosSource::Kdc,
+                event_id: id,
+                code: None,
+                code_name: Some(format!("KDC event {id}")),
+                target: k.target_service.clone().or_else(|| k.account_name.clone()),
+                client: k.account_name.clone(),
+                client_ip: None,
+                skew_s: None,
+            }),
+        },
+        EventDetails::SecurityAudit(s) => {
+            let ip = s.ip_address.as_deref().and_then(parse_ip);
+            if let (Some(user), Some(ip)) = (&s.target_user, ip) {
+                let account = user.split('@').next().unwrap_or(user);
+                if account.ends_with('$') && matches!(id, 4768 | 4769) {
+                    hints.push(IdentityHint::AccountAt {
+                        account: account.to_string(),
+                        ip,
+                    });
+                }
+            }
+            let code = if id == 4625 { s.sub_status.or(s.status) } else { s.status };
+            match code {
+                Some(0) | None if id == 4769 => {
+                    let service = s.service_name.clone().unwrap_or_default();
+                    if is_smtp_spn(&service) {
+                        push(Fact::KerberosTicketIssued {
+                            service,
+                            client: s.target_user.clone(),
+                            client_ip: ip,
+                        });
+                    }
+                }
+                Some(0) | None => {}
+                Some(code) => push(Fact::KerberosError {
+                    source: KerberosSource::SecurityAudit,
+                    event_id: id,
+                    code: Some(code),
+                    code_name: kerberos_error_name(code).map(str::to_string),
+                    target: s.service_name.clone(),
+                    client: s.target_user.clone(),
+                    client_ip: ip,
+                    skew_s: None,
+                }),
+            }
+        }
+        EventDetails::LsaSrv(l) => push(Fact::KerberosError {
+            source: KerberosSource::LsaSrv,
+            event_id: id,
+            code: l.ntstatus,
+            code_name: l.error_text.clone(),
+            target: l.target.clone(),
+            client: None,
+            client_ip: None,
+            skew_s: None,
+        }),
+        EventDetails::Netlogon(n) => push(Fact::NetlogonEvent {
+            event_id: id,
+            summary: join_some(&[
+                n.domain_controller.as_deref(),
+                n.peer_computer.as_deref(),
+                n.account.as_deref(),
+                n.reason.as_deref(),
+            ]),
+        }),
+        EventDetails::TimeService(t) => {
+            push(Fact::TimeServiceEvent {
+                event_id: id,
+                offset_s: t.offset_seconds,
+                summary: join_some(&[t.time_source.as_deref(), t.error_text.as_deref()]),
+            });
+            if let (34, Some(offset)) = (id, t.offset_seconds) {
+                push(Fact::ClockSample {
+                    basis: ClockBasis::TimeServiceEvent,
+                    remote_server: t
+                        .time_source
+                        .as_deref()
+                        .and_then(normalize_host)
+                        .map(|(short, _)| short),
+                    remote_ip: None,
+                    offset_s: offset,
+                });
+            }
+        }
+        EventDetails::DirectoryService(d) => push(Fact::ReplicationEvent {
+            event_id: id,
+            source_dc: d.source_dc.clone(),
+            error_code: d.error_code.map(i64::from),
+            summary: format!("{} {id}", event.provider),
+        }),
+        EventDetails::Dfsr(_) => push(Fact::ReplicationEvent {
+            event_id: id,
+            source_dc: None,
+            error_code: None,
+            summary: format!("DFSR {id}"),
+        }),
+        EventDetails::Schannel(s) => push(Fact::TransportEvent {
+            event_id: id,
+            summary: join_some(&[
+                Some("Schannel"),
+                s.protocol.as_deref(),
+                s.target_name.as_deref(),
+                s.alert_code.map(|c| format!("alert {c}")).as_deref(),
+            ]),
+        }),
+        EventDetails::EventLog(e) => {
+            if let Some(name) = &e.zone_name {
+                push(Fact::TimeZone {
+                    bias_minutes: e.bias_minutes,
+                    name: name.clone(),
+                });
+            }
+        }
+    }
+}
+
+fn role_of(details: &EventDetails, id: u16) -> Role {
+    match details {
+        EventDetails::ExchangeTransport(_) => Role::Exchange,
+        EventDetails::Kdc(_) | EventDetails::DirectoryService(_) | EventDetails::Dfsr(_) => {
+            Role::DomainController
+        }
+        EventDetails::SecurityAudit(_) if matches!(id, 4768 | 4769 | 4771) => Role::DomainController,
+        _ => Role::Unknown,
+    }
+}
+
+fn client_event_name(id: u16) -> Option<&'static str> {
+    match id {
+        7 => Some("PAC validation failed"),
+        10 => Some("cannot retrieve tickets over UDP"),
+        200 => Some("no domain controller found"),
+        _ => None,
+    }
+}
+
+fn transport_summary(id: u16, status: Option<&str>, fqdn: Option<&str>) -> String {
+    let what = match id {
+        12011 => "SPN registration failed",
+        2011 => "remote advertised an unsupported ExchangeAuth hash",
+        12001 => "Kerberos ticket cache flush failed",
+        12012 | 12013 => "internal transport certificate missing",
+        12014 => "STARTTLS certificate missing",
+        1020 => "authenticated account not authorized",
+        _ => "transport event",
+    };
+    join_some(&[Some(what), status, fqdn])
+}
+
+/// `SMTPSVC/…`, `SMTP/…` (case-insensitive).
+pub fn is_smtp_spn(spn: &str) -> bool {
+    let lower = spn.to_ascii_lowercase();
+    lower.starts_with("smtpsvc/") || lower.starts_with("smtp/")
+}
+
+fn parse_ip(text: &str) -> Option<IpAddr> {
+    let t = text.trim().trim_start_matches('[').trim_end_matches(']');
+    t.parse::<IpAddr>().ok().map(canonical_ip)
+}
+
+fn join_some(parts: &[Option<&str>]) -> String {
+    parts
+        .iter()
+        .flatten()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("; ")
+}
