@@ -149,7 +149,16 @@ fn dialogue(cfg: &GenConfig, fail: bool, banner_date: &str) -> Vec<Step> {
             v.push("250-AUTH NTLM".into());
             v.push("250-X-EXPS GSSAPI NTLM".into());
         }
-        v.extend(["250-8BITMIME", "250-BINARYMIME", "250-CHUNKING", "250-XEXCH50", "250 XRDST"].map(String::from));
+        v.extend(
+            [
+                "250-8BITMIME",
+                "250-BINARYMIME",
+                "250-CHUNKING",
+                "250-XEXCH50",
+                "250 XRDST",
+            ]
+            .map(String::from),
+        );
         v
     };
     let mut steps = vec![
@@ -164,29 +173,50 @@ fn dialogue(cfg: &GenConfig, fail: bool, banner_date: &str) -> Vec<Step> {
     steps.push(step(By::Client, "X-ANONYMOUSTLS"));
     steps.push(step(By::Server, "220 2.0.0 SMTP server ready"));
     steps.push(info(By::SenderInfo, "", "Sending certificate"));
-    steps.push(info(By::SenderInfo, format!("CN={s}"), "Certificate subject"));
-    steps.push(info(By::SenderInfo, "352D244A535D94B576232ECC4A4000CFE06BE106", "Certificate thumbprint"));
+    steps.push(info(
+        By::SenderInfo,
+        format!("CN={s}"),
+        "Certificate subject",
+    ));
+    steps.push(info(
+        By::SenderInfo,
+        "352D244A535D94B576232ECC4A4000CFE06BE106",
+        "Certificate thumbprint",
+    ));
     steps.push(info(By::ReceiverInfo, "", "Received certificate"));
     steps.push(info(By::Both, "", "TLS protocol SP_PROT_TLS1_2_CLIENT negotiation succeeded using bulk encryption algorithm CALG_AES_256 with strength 256 bits, MAC hash algorithm CALG_SHA_384 with strength 384 bits and key exchange algorithm CALG_ECDHE with strength 384 bits"));
     steps.push(step(By::Client, format!("EHLO {s}")));
     steps.extend(ehlo_caps(true).into_iter().map(|c| step(By::Server, c)));
     steps.push(step(By::Client, "X-EXPS EXCHANGEAUTH SHA256 "));
     if fail {
-        steps.push(info(By::ReceiverInfo, "", "Inbound ExchangeAuth negotiation failed because of TimeSkew"));
-        steps.push(step(By::Server, "454 4.7.0 Temporary authentication failure"));
+        steps.push(info(
+            By::ReceiverInfo,
+            "",
+            "Inbound ExchangeAuth negotiation failed because of TimeSkew",
+        ));
+        steps.push(step(
+            By::Server,
+            "454 4.7.0 Temporary authentication failure",
+        ));
         steps.push(info(By::SenderInfo, "", "Flushed Kerberos ticket cache"));
         steps.push(info(By::Both, "", "Remote"));
     } else {
         steps.push(step(By::Server, "235 <authentication information>"));
         steps.push(info(By::Both, "SMTPSubmit SMTPAcceptAnyRecipient SMTPAcceptAuthenticationFlag SMTPAcceptAnySender SMTPAcceptAuthoritativeDomainSender BypassAntiSpam BypassMessageSizeLimit SMTPAcceptEXCH50 AcceptRoutingHeaders AcceptForestHeaders AcceptOrganizationHeaders SendRoutingHeaders SendForestHeaders SendOrganizationHeaders SendAs SMTPSendXShadow SMTPAcceptXShadow", "Set Session Permissions"));
-        steps.push(step(By::Client, "MAIL FROM:<alerts@contoso.com> SIZE=18234"));
+        steps.push(step(
+            By::Client,
+            "MAIL FROM:<alerts@contoso.com> SIZE=18234",
+        ));
         steps.push(step(By::Client, "RCPT TO:<user@contoso.com>"));
         steps.push(step(By::Server, "250 2.1.0 Sender OK"));
         steps.push(step(By::Server, "250 2.1.5 Recipient OK"));
         steps.push(step(By::Client, "BDAT 18234 LAST"));
         steps.push(step(By::Server, format!("250 2.6.0 <4f2a@{s}> [InternalId=1846, Hostname={r}] 19012 bytes in 0.052, 357.041 KB/sec Queued mail for delivery")));
         steps.push(step(By::Client, "QUIT"));
-        steps.push(step(By::Server, "221 2.0.0 Service closing transmission channel"));
+        steps.push(step(
+            By::Server,
+            "221 2.0.0 Service closing transmission channel",
+        ));
         steps.push(info(By::Both, "", "Local"));
     }
     steps
@@ -218,7 +248,9 @@ pub fn generate_pair(cfg: &GenConfig) -> (Vec<u8>, Vec<u8>) {
         let banner_local = Timestamp::from_millisecond(banner_true_ms + cfg.receiver_skew_ms)
             .unwrap_or_default()
             .to_zoned(zone.clone());
-        let banner_date = banner_local.strftime("%a, %-d %b %Y %H:%M:%S %z").to_string();
+        let banner_date = banner_local
+            .strftime("%a, %-d %b %Y %H:%M:%S %z")
+            .to_string();
         let steps = dialogue(cfg, fail, &banner_date);
         let (s_rows, r_rows) = render(cfg, i as u64, port, t0, &steps);
         batch_send.push(s_rows);
@@ -236,22 +268,48 @@ fn render(cfg: &GenConfig, i: u64, port: u16, t0: i64, steps: &[Step]) -> (SideR
     let receiver_ep = format!("{}:{}", cfg.receiver_ip, cfg.receiver_port);
     let send_id = cfg.id_base + i;
     let recv_id = (cfg.id_base ^ 0x0000_0001_0000_0000) + i * 3;
-    let receive_connector = format!("{}\\Default {}", short(&cfg.receiver_name), short(&cfg.receiver_name));
-    let mut s = SideRows { buf: Vec::with_capacity(8192), ends: Vec::new() };
-    let mut r = SideRows { buf: Vec::with_capacity(8192), ends: Vec::new() };
+    let receive_connector = format!(
+        "{}\\Default {}",
+        short(&cfg.receiver_name),
+        short(&cfg.receiver_name)
+    );
+    let mut s = SideRows {
+        buf: Vec::with_capacity(8192),
+        ends: Vec::new(),
+    };
+    let mut r = SideRows {
+        buf: Vec::with_capacity(8192),
+        ends: Vec::new(),
+    };
     let (mut s_seq, mut r_seq) = (0u32, 0u32);
     let mut connected = false;
     for (k, st) in steps.iter().enumerate() {
         let t = t0 + 2 * k as i64;
         let event_for = |sender: bool| -> &'static str {
             match st.by {
-                By::Client => if sender { ">" } else { "<" },
-                By::Server => if sender { "<" } else { ">" },
+                By::Client => {
+                    if sender {
+                        ">"
+                    } else {
+                        "<"
+                    }
+                }
+                By::Server => {
+                    if sender {
+                        "<"
+                    } else {
+                        ">"
+                    }
+                }
                 By::SenderInfo | By::ReceiverInfo => "*",
                 By::Both => {
-                    if st.text.is_empty() && st.context.is_empty() { "+" }
-                    else if st.context == "Remote" || st.context == "Local" { "-" }
-                    else { "*" }
+                    if st.text.is_empty() && st.context.is_empty() {
+                        "+"
+                    } else if st.context == "Remote" || st.context == "Local" {
+                        "-"
+                    } else {
+                        "*"
+                    }
                 }
             }
         };

@@ -62,7 +62,8 @@ pub struct Reassembler {
     open: FxHashMap<(LogKind, u64), OpenSession>,
     next_file: u32,
     idle_limit: SignedDuration,
-    latest: Option<Timestamp>,
+    /// Latest row time seen (ms), the clock for the idle limit.
+    latest: Option<i64>,
     rows_since_idle_check: u64,
 }
 
@@ -119,7 +120,11 @@ impl Reassembler {
         let mut warned_no_kind = false;
         while let Some(item) = rows.next_item() {
             match item {
-                RowItem::Header => {}
+                RowItem::Header => {
+                    if let Some(k) = rows.header().kind() {
+                        kind = Some(k);
+                    }
+                }
                 RowItem::Problem(p) => report.problem(p),
                 RowItem::Row(row) => {
                     report.rows += 1;
@@ -136,9 +141,6 @@ impl Reassembler {
                     };
                     self.on_row(kind, file, &row, &mut report, &mut emit);
                 }
-            }
-            if let Some(k) = rows.header().kind() {
-                kind = Some(k);
             }
         }
         report.lines = rows.line_number();
@@ -180,7 +182,7 @@ impl Reassembler {
             ));
             return;
         };
-        let time = parse_utc(row.date_time());
+        let time = parse_utc_ms(row.date_time());
         if time.is_none() {
             report.problem(Problem::new(at, "date-time is not a UTC timestamp"));
         }
@@ -236,10 +238,8 @@ impl Reassembler {
     }
 
     fn flush_idle<F: FnMut(SessionSummary)>(&mut self, emit: &mut F) -> u64 {
-        let Some(cutoff) = self
-            .latest
-            .and_then(|l| l.checked_sub(self.idle_limit).ok())
-        else {
+        let limit_ms = i64::try_from(self.idle_limit.as_millis()).unwrap_or(i64::MAX);
+        let Some(cutoff) = self.latest.map(|l| l.saturating_sub(limit_ms)) else {
             return 0;
         };
         let mut idle: Vec<(LogKind, u64)> = self
@@ -264,9 +264,16 @@ impl Reassembler {
 #[derive(Debug, Clone, Copy)]
 struct Pos {
     seq: u32,
-    time: Option<Timestamp>,
+    /// Milliseconds since the epoch (cheaper to carry than a `Timestamp`).
+    time: Option<i64>,
     line: u64,
     file: u32,
+}
+
+impl Pos {
+    fn ts(&self) -> Option<Timestamp> {
+        Timestamp::from_millisecond(self.time?).ok()
+    }
 }
 
 #[derive(Debug)]
@@ -518,8 +525,8 @@ impl OpenSession {
         let mut s = SessionSummary {
             log: kind,
             session_id: session_id.clone(),
-            start: self.first.time,
-            end: self.last.time,
+            start: self.first.ts(),
+            end: self.last.ts(),
             local_endpoint: self.local,
             remote_endpoint: self.remote,
             connector: self.connector,
@@ -554,7 +561,7 @@ impl OpenSession {
         let new_attempt = |pos: &Pos, mechanism: String| AuthAttempt {
             log: kind,
             session_id: session_id.clone(),
-            time: pos.time,
+            time: pos.ts(),
             mechanism,
             outcome: AuthOutcome::Other,
             status: None,
@@ -567,7 +574,7 @@ impl OpenSession {
                 Ev::Connect => {
                     s.has_start = true;
                     if s.connect_time.is_none() {
-                        s.connect_time = pos.time;
+                        s.connect_time = pos.ts();
                     }
                 }
                 Ev::Disconnect(reason) => {
@@ -584,7 +591,7 @@ impl OpenSession {
                 Ev::Ehlo(name) => {
                     if s.ehlo.is_none() {
                         s.ehlo = Some(name);
-                        s.ehlo_time = pos.time;
+                        s.ehlo_time = pos.ts();
                     }
                 }
                 Ev::HelloReply(host) => {
@@ -595,9 +602,9 @@ impl OpenSession {
                     if s.banner_time.is_some() || s.banner_host.is_some() {
                         continue;
                     }
-                    s.banner_time = pos.time;
+                    s.banner_time = pos.ts();
                     if let (LogKind::Send, Some(remote), Some(local)) =
-                        (kind, banner.date, pos.time)
+                        (kind, banner.date, pos.ts())
                     {
                         s.clock_samples.push(ClockSample {
                             basis: ClockBasis::Banner,
@@ -788,16 +795,22 @@ fn parse_u32(b: &[u8]) -> Option<u32> {
 }
 
 /// `yyyy-MM-ddTHH:mm:ss.fffZ` by hand (every row has one), anything else through jiff.
-pub(crate) fn parse_utc(b: &[u8]) -> Option<Timestamp> {
-    if let Ok(fixed) = <&[u8; 24]>::try_from(b) {
-        if let Some(ts) = parse_fixed_utc(fixed) {
-            return Some(ts);
-        }
-    }
-    std::str::from_utf8(b).ok()?.trim().parse().ok()
+pub fn parse_utc(b: &[u8]) -> Option<Timestamp> {
+    Timestamp::from_millisecond(parse_utc_ms(b)?).ok()
 }
 
-fn parse_fixed_utc(b: &[u8; 24]) -> Option<Timestamp> {
+/// [`parse_utc`] as milliseconds since the epoch.
+fn parse_utc_ms(b: &[u8]) -> Option<i64> {
+    if let Ok(fixed) = <&[u8; 24]>::try_from(b) {
+        if let Some(ms) = parse_fixed_utc(fixed) {
+            return Some(ms);
+        }
+    }
+    let ts: Timestamp = std::str::from_utf8(b).ok()?.trim().parse().ok()?;
+    Some(ts.as_millisecond())
+}
+
+fn parse_fixed_utc(b: &[u8; 24]) -> Option<i64> {
     let [y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', mi0, mi1, b':', s0, s1, b'.', f0, f1, f2, b'Z'] =
         *b
     else {
@@ -830,8 +843,8 @@ fn parse_fixed_utc(b: &[u8; 24]) -> Option<Timestamp> {
     let doy = (153 * mp + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
-    let ms = ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis;
-    Timestamp::from_millisecond(ms).ok()
+    // Years 0000–9999 only: always inside Timestamp's range.
+    Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis)
 }
 
 #[cfg(test)]
