@@ -114,21 +114,22 @@ fn main() {
     let start = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..threads {
-            scope.spawn(|| loop {
-                let Some(group) = queue.lock().ok().and_then(|mut q| q.pop()) else {
-                    break;
-                };
-                let t = run_group(&group);
-                if let Ok(mut all) = total.lock() {
-                    all.files += t.files;
-                    all.bytes += t.bytes;
-                    all.rows += t.rows;
-                    all.sessions += t.sessions;
-                    all.partial += t.partial;
-                    all.attempts += t.attempts;
-                    all.rejected += t.rejected;
-                    all.clock_samples += t.clock_samples;
-                    all.problems += t.problems;
+            // The guard is moved into the closure and dropped there: the lock is not held while a
+            // group is parsed.
+            scope.spawn(|| {
+                while let Some(group) = queue.lock().ok().and_then(|mut q| q.pop()) {
+                    let t = run_group(&group);
+                    if let Ok(mut all) = total.lock() {
+                        all.files += t.files;
+                        all.bytes += t.bytes;
+                        all.rows += t.rows;
+                        all.sessions += t.sessions;
+                        all.partial += t.partial;
+                        all.attempts += t.attempts;
+                        all.rejected += t.rejected;
+                        all.clock_samples += t.clock_samples;
+                        all.problems += t.problems;
+                    }
                 }
             });
         }

@@ -323,9 +323,9 @@ enum Ev {
 enum Capability {
     StartTls,
     AnonymousTls,
-    Auth(Vec<String>),
-    Exps(Vec<String>),
-    ExchangeAuth(Vec<String>),
+    Auth(Names),
+    Exps(Names),
+    ExchangeAuth(Names),
 }
 
 fn classify(kind: LogKind, event: u8, row: &RawRow<'_>) -> Option<Ev> {
@@ -411,25 +411,65 @@ fn classify_ehlo_line(rest: &[u8]) -> Option<Ev> {
         .split(|&b| b == b' ' || b == b'=')
         .filter(|w| !w.is_empty());
     let keyword = words.next()?;
-    let names = |words: &mut dyn Iterator<Item = &[u8]>| -> Vec<String> {
-        words.map(|w| text(w).to_ascii_uppercase()).collect()
-    };
     let cap = if keyword.eq_ignore_ascii_case(b"STARTTLS") {
         Capability::StartTls
     } else if keyword.eq_ignore_ascii_case(b"X-ANONYMOUSTLS") {
         Capability::AnonymousTls
     } else if keyword.eq_ignore_ascii_case(b"AUTH") {
-        Capability::Auth(names(&mut words))
+        Capability::Auth(Names::from_words(words))
     } else if keyword.eq_ignore_ascii_case(b"X-EXPS") {
-        Capability::Exps(names(&mut words))
+        Capability::Exps(Names::from_words(words))
     } else if keyword.eq_ignore_ascii_case(b"X-EXCHANGEAUTH") {
-        Capability::ExchangeAuth(names(&mut words))
+        Capability::ExchangeAuth(Names::from_words(words))
     } else if words.next() == Some(b"Hello") {
         return Some(Ev::HelloReply(text(keyword)));
     } else {
         return None;
     };
     Some(Ev::Capability(cap))
+}
+
+/// Mechanism names of one capability line without an allocation per name (the usual ones are
+/// interned; every session repeats them).
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Names {
+    known: [&'static str; 6],
+    len: usize,
+    other: Vec<String>,
+}
+
+const KNOWN_MECHANISMS: &[&str] = &[
+    "NTLM",
+    "LOGIN",
+    "GSSAPI",
+    "EXCHANGEAUTH",
+    "SHA256",
+    "PLAIN",
+    "XOAUTH2",
+];
+
+impl Names {
+    fn from_words<'a>(words: impl Iterator<Item = &'a [u8]>) -> Self {
+        let mut names = Names::default();
+        for word in words {
+            let known = KNOWN_MECHANISMS
+                .iter()
+                .find(|k| k.as_bytes().eq_ignore_ascii_case(word));
+            match (known, names.known.get_mut(names.len)) {
+                (Some(k), Some(slot)) => {
+                    *slot = k;
+                    names.len += 1;
+                }
+                _ => names.other.push(text(word).to_ascii_uppercase()),
+            }
+        }
+        names
+    }
+
+    fn into_iter(self) -> impl Iterator<Item = String> {
+        let known = self.known.into_iter().take(self.len).map(str::to_owned);
+        known.chain(self.other)
+    }
 }
 
 fn classify_info(data: &[u8], context: &[u8]) -> Option<Ev> {
@@ -512,7 +552,8 @@ impl OpenSession {
             rows: 0,
             first: pos,
             last: pos,
-            events: Vec::new(),
+            // Typical sessions keep 20–30 events: one allocation instead of several regrowths.
+            events: Vec::with_capacity(32),
         }
     }
 
@@ -706,8 +747,8 @@ impl OpenSession {
 }
 
 fn add_capability(adv: &mut Advertised, cap: Capability) {
-    let merge = |into: &mut Vec<String>, names: Vec<String>| {
-        for n in names {
+    let merge = |into: &mut Vec<String>, names: Names| {
+        for n in names.into_iter() {
             if !into.contains(&n) {
                 into.push(n);
             }
