@@ -65,6 +65,10 @@ pub struct Reassembler {
     /// Latest row time seen (ms), the clock for the idle limit.
     latest: Option<i64>,
     rows_since_idle_check: u64,
+    time_cache: TimeCache,
+    /// Emptied event buffers of ended sessions, reused by new ones (saves two allocator calls
+    /// per session in the hot loop).
+    event_pool: Vec<Vec<Event>>,
 }
 
 impl Default for Reassembler {
@@ -81,6 +85,8 @@ impl Reassembler {
             idle_limit: SignedDuration::from_hours(1),
             latest: None,
             rows_since_idle_check: 0,
+            time_cache: TimeCache::default(),
+            event_pool: Vec::new(),
         }
     }
 
@@ -155,7 +161,7 @@ impl Reassembler {
         let mut rest: Vec<_> = self.open.drain().collect();
         rest.sort_by_key(|(key, s)| (s.first.file, s.first.line, *key));
         for ((kind, id), session) in rest {
-            emit(session.summarize(kind, id));
+            emit(session.summarize(kind, id, &mut self.event_pool));
         }
     }
 
@@ -182,7 +188,7 @@ impl Reassembler {
             ));
             return;
         };
-        let time = parse_utc_ms(row.date_time());
+        let time = self.time_cache.parse(row.date_time());
         if time.is_none() {
             report.problem(Problem::new(at, "date-time is not a UTC timestamp"));
         }
@@ -193,10 +199,10 @@ impl Reassembler {
             line: row.line,
             file,
         };
-        let session = self
-            .open
-            .entry((kind, id))
-            .or_insert_with(|| OpenSession::new(text(&row.connector_id()), pos));
+        let session = self.open.entry((kind, id)).or_insert_with(|| {
+            let events = self.event_pool.pop().unwrap_or_default();
+            OpenSession::new(text(&row.connector_id()), pos, events)
+        });
         session.rows += 1;
         if seq < session.first.seq {
             session.first = pos;
@@ -222,7 +228,7 @@ impl Reassembler {
         if event == b'-' {
             if let Some(done) = self.open.remove(&(kind, id)) {
                 report.sessions_emitted += 1;
-                emit(done.summarize(kind, id));
+                emit(done.summarize(kind, id, &mut self.event_pool));
             }
         }
         if let Some(t) = time {
@@ -252,7 +258,7 @@ impl Reassembler {
         let mut n = 0;
         for key in idle {
             if let Some(s) = self.open.remove(&key) {
-                emit(s.summarize(key.0, key.1));
+                emit(s.summarize(key.0, key.1, &mut self.event_pool));
                 n += 1;
             }
         }
@@ -544,7 +550,12 @@ fn status_of(msg: &[u8]) -> Option<String> {
 }
 
 impl OpenSession {
-    fn new(connector: String, pos: Pos) -> Self {
+    fn new(connector: String, pos: Pos, mut events: Vec<Event>) -> Self {
+        events.clear();
+        if events.capacity() == 0 {
+            // Typical sessions keep 20–30 events: one allocation instead of several regrowths.
+            events.reserve(32);
+        }
         OpenSession {
             connector,
             local: None,
@@ -552,13 +563,12 @@ impl OpenSession {
             rows: 0,
             first: pos,
             last: pos,
-            // Typical sessions keep 20–30 events: one allocation instead of several regrowths.
-            events: Vec::with_capacity(32),
+            events,
         }
     }
 
     /// Applies the kept rows in sequence order and builds the summary.
-    fn summarize(mut self, kind: LogKind, id: u64) -> SessionSummary {
+    fn summarize(mut self, kind: LogKind, id: u64, pool: &mut Vec<Vec<Event>>) -> SessionSummary {
         if !self.events.is_sorted_by_key(|e| e.pos.seq) {
             self.events.sort_by_key(|e| e.pos.seq);
         }
@@ -610,7 +620,7 @@ impl OpenSession {
             line: pos.line,
             file: pos.file,
         };
-        for Event { pos, ev } in self.events {
+        for Event { pos, ev } in self.events.drain(..) {
             match ev {
                 Ev::Connect => {
                     s.has_start = true;
@@ -742,6 +752,9 @@ impl OpenSession {
             s.auth_attempts.push(open);
         }
         s.partial = !(s.has_start && s.has_end);
+        if pool.len() < 4096 && self.events.capacity() <= 256 {
+            pool.push(self.events);
+        }
         s
     }
 }
@@ -833,6 +846,40 @@ fn parse_u32(b: &[u8]) -> Option<u32> {
         v = v * 10 + u32::from(c - b'0');
     }
     Some(v)
+}
+
+/// Rows come in bursts within the same second: remember the last `yyyy-MM-ddTHH:mm:ss` prefix.
+#[derive(Debug, Default)]
+struct TimeCache {
+    prefix: [u8; 19],
+    second_ms: Option<i64>,
+}
+
+impl TimeCache {
+    fn parse(&mut self, b: &[u8]) -> Option<i64> {
+        if let (Some(base), Some(prefix), Some(&[b'.', f0, f1, f2, b'Z'])) =
+            (self.second_ms, b.get(..19), b.get(19..))
+        {
+            if prefix == self.prefix
+                && f0.is_ascii_digit()
+                && f1.is_ascii_digit()
+                && f2.is_ascii_digit()
+            {
+                let millis =
+                    i64::from(f0 - b'0') * 100 + i64::from(f1 - b'0') * 10 + i64::from(f2 - b'0');
+                return Some(base + millis);
+            }
+        }
+        let ms = parse_utc_ms(b)?;
+        match (b.get(..19), b.len()) {
+            (Some(prefix), 24) => {
+                self.prefix.copy_from_slice(prefix);
+                self.second_ms = Some(ms - ms.rem_euclid(1000));
+            }
+            _ => self.second_ms = None,
+        }
+        Some(ms)
+    }
 }
 
 /// `yyyy-MM-ddTHH:mm:ss.fffZ` by hand (every row has one), anything else through jiff.
