@@ -12,3 +12,4 @@ pub mod event_export;
 pub mod evtx;
 pub mod evtx_writer;
 pub mod problem;
+pub mod smtp_log;

@@ -1,0 +1,141 @@
+//! Two servers, one connection each time, the receiver's clock 7 minutes ahead: banner samples
+//! and paired sessions must both find +420 s, despite interleaved rows and reused ports.
+
+#[path = "../benches/smtp_log_gen/mod.rs"]
+mod smtp_log_gen;
+
+use exauth_parsers::smtp_log::pairing::PairDirection;
+use exauth_parsers::smtp_log::{
+    pair_sessions, ClockBasis, LogKind, PairingOptions, Reassembler, SessionSummary,
+};
+use smtp_log_gen::{generate_pair, GenConfig};
+
+const SKEW_MS: i64 = 7 * 60 * 1000;
+
+fn summaries(files: &[&[u8]]) -> Vec<SessionSummary> {
+    let mut r = Reassembler::new();
+    let mut out = Vec::new();
+    for f in files {
+        let report = r.feed(*f, None, |s| out.push(s));
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+    }
+    r.finish(|s| out.push(s));
+    out
+}
+
+fn a_to_b() -> GenConfig {
+    GenConfig {
+        sessions: 600,
+        receiver_skew_ms: SKEW_MS,
+        session_gap_ms: 1000,
+        // 60 ports for 600 sessions: every port is reused ten times, once a minute.
+        port_range: 60,
+        interleave: 16,
+        latency_ms: 3,
+        ..GenConfig::default()
+    }
+}
+
+fn b_to_a() -> GenConfig {
+    GenConfig {
+        sessions: 100,
+        sender_name: "EX02.contoso.com".into(),
+        sender_ip: "10.0.0.12".into(),
+        receiver_name: "EX01.contoso.com".into(),
+        receiver_ip: "10.0.0.11".into(),
+        // B sends; A's clock is 7 minutes behind B's.
+        receiver_skew_ms: -SKEW_MS,
+        session_gap_ms: 2000,
+        port_range: 10,
+        id_base: 0x08DC_7000_0000_0000,
+        ..GenConfig::default()
+    }
+}
+
+#[test]
+fn banner_samples_see_the_receiver_seven_minutes_ahead() {
+    let (send, _) = generate_pair(&a_to_b());
+    let sessions = summaries(&[&send]);
+    assert_eq!(sessions.len(), 600);
+    let samples: Vec<_> = sessions.iter().flat_map(|s| &s.clock_samples).collect();
+    assert_eq!(samples.len(), 600);
+    for c in samples {
+        assert_eq!(c.basis, ClockBasis::Banner);
+        assert_eq!(c.remote_server.as_deref(), Some("EX02.contoso.com"));
+        assert_eq!(c.remote_ip.as_deref(), Some("10.0.0.12"));
+        assert!((c.offset_s - 420.0).abs() <= 1.0, "{}", c.offset_s);
+    }
+}
+
+#[test]
+fn paired_sessions_give_the_offset_to_the_millisecond() {
+    let (a_send, b_receive) = generate_pair(&a_to_b());
+    let (b_send, a_receive) = generate_pair(&b_to_a());
+    let a = summaries(&[&a_send, &a_receive]);
+    let b = summaries(&[&b_receive, &b_send]);
+    assert!(a.iter().all(|s| !s.partial) && b.iter().all(|s| !s.partial));
+
+    let offset = pair_sessions(&a, &b, &PairingOptions::default()).expect("pairs");
+    assert!(
+        (offset.offset_s - 420.0).abs() <= 0.1,
+        "{}",
+        offset.offset_s
+    );
+    assert_eq!(offset.sessions, 700);
+    assert!(offset.spread_s < 0.1, "{}", offset.spread_s);
+    // Port reuse made many more endpoint matches than connections.
+    assert!(
+        offset.candidates > 5 * offset.sessions,
+        "{}",
+        offset.candidates
+    );
+    // Every pair is the right one: the generator derives both ids from the session number.
+    for p in &offset.pairs {
+        let send = u64::from_str_radix(&p.send_session_id, 16).unwrap();
+        let receive = u64::from_str_radix(&p.receive_session_id, 16).unwrap();
+        let base = match p.direction {
+            PairDirection::AToB => a_to_b().id_base,
+            PairDirection::BToA => b_to_a().id_base,
+        };
+        assert_eq!((receive - (base ^ 0x1_0000_0000)) / 3, send - base);
+    }
+    let sample = offset.clock_sample(Some("EX02".into())).unwrap();
+    assert_eq!(sample.basis, ClockBasis::PairedSession);
+    assert!((sample.offset_s - 420.0).abs() <= 0.1);
+
+    // Seen from B, the same pairing is −420 s.
+    let reverse = pair_sessions(&b, &a, &PairingOptions::default()).unwrap();
+    assert!(
+        (reverse.offset_s + 420.0).abs() <= 0.1,
+        "{}",
+        reverse.offset_s
+    );
+}
+
+#[test]
+fn hours_of_skew_and_a_session_cut_by_a_file_boundary() {
+    let cfg = GenConfig {
+        sessions: 50,
+        receiver_skew_ms: 3 * 3600 * 1000 + 1234,
+        port_range: 5,
+        ..GenConfig::default()
+    };
+    let (send, receive) = generate_pair(&cfg);
+    // Cut the Send log in two files in the middle of a row block: sessions straddle the files.
+    let text = String::from_utf8(send).unwrap();
+    let lines: Vec<&str> = text.split_inclusive("\r\n").collect();
+    let (head, tail) = lines.split_at(lines.len() / 2);
+    let second = smtp_log_gen::header(true) + &tail.concat();
+    let a = summaries(&[head.concat().as_bytes(), second.as_bytes()]);
+    assert_eq!(a.len(), 50);
+    assert!(a.iter().any(|s| s.first_file == 0 && s.last_file == 1));
+    assert!(a.iter().all(|s| s.log == LogKind::Send && !s.partial));
+    let b = summaries(&[&receive]);
+    let offset = pair_sessions(&a, &b, &PairingOptions::default()).unwrap();
+    assert_eq!(offset.sessions, 50);
+    assert!(
+        (offset.offset_s - 10_801.234).abs() <= 0.01,
+        "{}",
+        offset.offset_s
+    );
+}
