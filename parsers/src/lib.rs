@@ -9,3 +9,4 @@
 pub mod detect;
 pub mod encoding;
 pub mod problem;
+pub mod queue;
