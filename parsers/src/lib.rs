@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod detect;
+pub mod diag;
 pub mod encoding;
 pub mod problem;
 pub mod queue;
