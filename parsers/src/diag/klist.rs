@@ -172,7 +172,12 @@ pub fn parse(text: &str, option: DateOrderOption) -> TicketCache {
             continue;
         }
         if let Some(r) = raws.last_mut() {
-            if let Some((l, v)) = label_value(t) {
+            // `Ticket Flags 0x40e10000 -> …` has no colon.
+            let pair = label_value(t).or_else(|| {
+                let at = t.find("0x")?;
+                Some((t.get(..at)?.trim(), t.get(at..)?))
+            });
+            if let Some((l, v)) = pair {
                 r.fields.push((l.to_string(), v.to_string()));
             }
             continue;

@@ -122,7 +122,7 @@ impl IpRange {
     /// which is how Exchange ranks matching connectors.
     pub fn address_count(&self) -> u128 {
         let (_, lo, hi) = self.bounds();
-        (hi - lo).saturating_add(1)
+        hi.saturating_sub(lo).saturating_add(1)
     }
 
     /// Specificity as prefix-equivalent bits (32 for a single IPv4, 0 for
@@ -130,7 +130,7 @@ impl IpRange {
     pub fn specificity_bits(&self) -> u8 {
         let (v6, lo, hi) = self.bounds();
         let width = if v6 { 128 } else { 32 };
-        let span = hi - lo;
+        let span = hi.saturating_sub(lo);
         let used = 128 - span.leading_zeros();
         (width - used.min(width)) as u8
     }
