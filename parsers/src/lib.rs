@@ -7,9 +7,11 @@
 #![forbid(unsafe_code)]
 
 pub mod detect;
+pub mod diag;
 pub mod encoding;
 pub mod event_export;
 pub mod evtx;
 pub mod evtx_writer;
 pub mod problem;
+pub mod queue;
 pub mod smtp_log;

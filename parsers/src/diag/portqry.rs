@@ -1,0 +1,184 @@
+//! `portqry -n <DC> -e 88 -p both` and `Test-NetConnection` share the
+//! [`PortProbe`] record defined here: can this server reach Kerberos (88),
+//! kpasswd (464), LDAP, RPC, DNS, NTP or SMTP on its peer?
+//!
+//! portqry prints one line per protocol, `TCP port 88 (kerberos service):
+//! LISTENING`, with states LISTENING, NOT LISTENING, FILTERED and `LISTENING
+//! or FILTERED` (usual for UDP, which cannot be confirmed); the target is
+//! on the line after `Querying target system called:` and `Name resolved to
+//! <ip>` gives the address. portqry is not localized.
+
+use crate::problem::{Location, Problem};
+use nom::bytes::complete::{tag_no_case, take_until, take_while1};
+use nom::character::complete::{char as ch, digit1, space1};
+use nom::combinator::map_res;
+use nom::{IResult, Parser};
+use serde::Serialize;
+use std::net::IpAddr;
+
+/// Which tool produced a probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeTool {
+    Portqry,
+    TestNetConnection,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    Tcp,
+    Udp,
+}
+
+/// What the probe found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PortState {
+    Listening,
+    NotListening,
+    Filtered,
+    /// UDP without an answer: open or dropped, cannot tell.
+    ListeningOrFiltered,
+    /// Test-NetConnection `TcpTestSucceeded : False`: closed or filtered.
+    NotReachable,
+}
+
+impl PortState {
+    /// portqry's state text.
+    pub fn parse(text: &str) -> Option<PortState> {
+        let t = text.trim().trim_end_matches('.').to_ascii_uppercase();
+        match t.as_str() {
+            "LISTENING" => Some(PortState::Listening),
+            "NOT LISTENING" => Some(PortState::NotListening),
+            "FILTERED" => Some(PortState::Filtered),
+            "LISTENING OR FILTERED" => Some(PortState::ListeningOrFiltered),
+            _ => None,
+        }
+    }
+}
+
+/// One port test.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortProbe {
+    pub tool: ProbeTool,
+    pub line: u64,
+    pub target: Option<String>,
+    pub remote_address: Option<IpAddr>,
+    pub port: Option<u16>,
+    pub transport: Transport,
+    pub state: Option<PortState>,
+    /// portqry's `(kerberos service)` name.
+    pub service: Option<String>,
+    /// Test-NetConnection `SourceAddress`.
+    pub source_address: Option<String>,
+    /// `WARNING: …` lines printed for this test.
+    pub warnings: Vec<String>,
+}
+
+/// Cheap content check.
+pub fn looks_like(text_head: &str) -> bool {
+    text_head
+        .lines()
+        .take(60)
+        .any(|l| port_line(l.trim()).is_ok())
+        || text_head.contains("Querying target system called:")
+}
+
+type PortLine<'a> = (Transport, u16, &'a str, &'a str);
+
+/// `TCP port 88 (kerberos service): LISTENING`.
+fn port_line(i: &str) -> IResult<&str, PortLine<'_>> {
+    let (i, proto) = take_while1(|c: char| c.is_ascii_alphabetic()).parse(i)?;
+    let transport = match proto.to_ascii_uppercase().as_str() {
+        "TCP" => Transport::Tcp,
+        "UDP" => Transport::Udp,
+        _ => {
+            return Err(nom::Err::Error(nom::error::Error::new(
+                i,
+                nom::error::ErrorKind::Tag,
+            )))
+        }
+    };
+    let (i, _) = (space1, tag_no_case("port"), space1).parse(i)?;
+    let (i, port) = map_res(digit1, str::parse::<u16>).parse(i)?;
+    let (i, _) = (space1, ch('(')).parse(i)?;
+    let (i, service) = take_until("):").parse(i)?;
+    let (state, _) = nom::bytes::complete::tag("):").parse(i)?;
+    Ok(("", (transport, port, service, state.trim())))
+}
+
+/// Parses portqry output.
+pub fn parse(text: &str) -> (Vec<PortProbe>, Vec<Problem>) {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    let mut target: Option<String> = None;
+    let mut address: Option<IpAddr> = None;
+    let mut want_target = false;
+    for (i, raw) in text.lines().enumerate() {
+        let n = i as u64 + 1;
+        let t = raw.trim().trim_start_matches('\u{feff}');
+        if t.is_empty() {
+            continue;
+        }
+        if want_target {
+            target = Some(t.to_string());
+            want_target = false;
+            continue;
+        }
+        if t.starts_with("Querying target system called") {
+            let after = t.split_once(':').map(|(_, r)| r.trim()).unwrap_or("");
+            if after.is_empty() {
+                want_target = true;
+            } else {
+                target = Some(after.to_string());
+            }
+            continue;
+        }
+        if let Some(rest) = t.strip_prefix("Name resolved to ") {
+            address = rest.trim().trim_end_matches('.').parse().ok();
+            continue;
+        }
+        if let Ok((_, (transport, port, service, state))) = port_line(t) {
+            let parsed = PortState::parse(state);
+            if parsed.is_none() {
+                problems.push(Problem::new(
+                    Location::Line(n),
+                    format!("unknown port state `{state}`"),
+                ));
+            }
+            out.push(PortProbe {
+                tool: ProbeTool::Portqry,
+                line: n,
+                target: target.clone(),
+                remote_address: address.or_else(|| target.as_deref().and_then(|t| t.parse().ok())),
+                port: Some(port),
+                transport,
+                state: parsed,
+                service: Some(service.trim().trim_end_matches(" service").to_string())
+                    .filter(|s| !s.is_empty()),
+                source_address: None,
+                warnings: Vec::new(),
+            });
+        }
+    }
+    (out, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_protocols() {
+        let (p, problems) = parse("Querying target system called:\r\n\r\n dc01.contoso.com\r\n\r\nAttempting to resolve name to IP address...\r\n\r\nName resolved to 10.0.0.10\r\n\r\nquerying...\r\n\r\nTCP port 88 (kerberos service): LISTENING\r\n\r\nUDP port 88 (kerberos service): LISTENING or FILTERED\r\n");
+        assert!(problems.is_empty());
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].state, Some(PortState::Listening));
+        assert_eq!(p[0].service.as_deref(), Some("kerberos"));
+        assert_eq!(p[1].transport, Transport::Udp);
+        assert_eq!(p[1].state, Some(PortState::ListeningOrFiltered));
+        assert_eq!(p[1].target.as_deref(), Some("dc01.contoso.com"));
+        assert_eq!(p[1].remote_address, "10.0.0.10".parse().ok());
+    }
+}

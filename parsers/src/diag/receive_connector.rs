@@ -1,0 +1,381 @@
+//! `Get-ReceiveConnector | fl` text and `Export-Clixml` (ExchangeLogCollector's
+//! `<SERVER>_ReceiveConnectors.txt/.xml`).
+//!
+//! The receiving server picks the connector by binding (`ip:port`) and then
+//! the *most specific* RemoteIPRanges entry containing the sender; if that
+//! connector lacks `ExchangeServer` in AuthMechanism or `ExchangeServers` in
+//! PermissionGroups, Exchange authentication fails with 454 4.7.0. So ranges
+//! are parsed into typed [`IpRange`]s with [`IpRange::contains`] and a size
+//! measure, and [`select_connector`] reproduces the selection. Both forms go
+//! through the generic readers of [`crate::queue::format_list`] and
+//! [`crate::queue::clixml`].
+
+use crate::problem::{Location, Problem};
+use crate::queue::{clixml, format_list, Endpoint, PropertyObject};
+use serde::Serialize;
+use std::net::{IpAddr, Ipv4Addr};
+
+/// One RemoteIPRanges entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum IpRange {
+    Single {
+        address: IpAddr,
+    },
+    /// `a-b`, inclusive.
+    Range {
+        start: IpAddr,
+        end: IpAddr,
+    },
+    /// `net/len` (also written `net(mask)` or `net/mask`).
+    Cidr {
+        network: IpAddr,
+        prefix_len: u8,
+    },
+}
+
+fn to_u128(ip: IpAddr) -> (bool, u128) {
+    match ip {
+        IpAddr::V4(v4) => (false, u128::from(u32::from(v4))),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => (false, u128::from(u32::from(v4))),
+            None => (true, u128::from(v6)),
+        },
+    }
+}
+
+fn mask_to_prefix(mask: &str) -> Option<u8> {
+    let m: Ipv4Addr = mask.trim().parse().ok()?;
+    let bits = u32::from(m);
+    let len = bits.leading_ones();
+    (bits.checked_shl(len).unwrap_or(0) == 0).then_some(len as u8)
+}
+
+impl IpRange {
+    /// Parses `10.0.0.1`, `10.0.0.1-10.0.0.9`, `10.0.0.0/8`,
+    /// `10.0.0.0/255.0.0.0`, `10.0.0.0(255.0.0.0)`, and the IPv6 forms.
+    pub fn parse(text: &str) -> Option<IpRange> {
+        let t = text.trim();
+        if let Some((a, b)) = t.split_once('-') {
+            let (start, end): (IpAddr, IpAddr) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+            let (fa, sa) = to_u128(start);
+            let (fb, sb) = to_u128(end);
+            return (fa == fb && sa <= sb).then_some(IpRange::Range { start, end });
+        }
+        let (net, len) = if let Some((n, l)) = t.split_once('/') {
+            let len = l.trim().parse::<u8>().ok().or_else(|| mask_to_prefix(l))?;
+            (n, Some(len))
+        } else if let Some((n, m)) = t.split_once('(') {
+            (n, Some(mask_to_prefix(m.trim_end_matches(')'))?))
+        } else {
+            (t, None)
+        };
+        let address: IpAddr = net.trim().parse().ok()?;
+        match len {
+            None => Some(IpRange::Single { address }),
+            Some(l) => {
+                let max = if address.is_ipv4() { 32 } else { 128 };
+                (l <= max).then_some(IpRange::Cidr {
+                    network: address,
+                    prefix_len: l,
+                })
+            }
+        }
+    }
+
+    fn bounds(&self) -> (bool, u128, u128) {
+        match *self {
+            IpRange::Single { address } => {
+                let (v6, a) = to_u128(address);
+                (v6, a, a)
+            }
+            IpRange::Range { start, end } => {
+                let (v6, a) = to_u128(start);
+                (v6, a, to_u128(end).1)
+            }
+            IpRange::Cidr {
+                network,
+                prefix_len,
+            } => {
+                let (v6, a) = to_u128(network);
+                let width = if v6 { 128u32 } else { 32 };
+                let host_bits = width.saturating_sub(u32::from(prefix_len));
+                let span = if host_bits >= 128 {
+                    u128::MAX
+                } else {
+                    (1u128 << host_bits) - 1
+                };
+                let lo = a & !span;
+                (v6, lo, lo.saturating_add(span))
+            }
+        }
+    }
+
+    /// Whether `ip` falls in the range (IPv4-mapped IPv6 counts as IPv4).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let (v6, lo, hi) = self.bounds();
+        let (ip6, x) = to_u128(ip);
+        v6 == ip6 && lo <= x && x <= hi
+    }
+
+    /// Number of addresses covered (saturating): smaller = more specific,
+    /// which is how Exchange ranks matching connectors.
+    pub fn address_count(&self) -> u128 {
+        let (_, lo, hi) = self.bounds();
+        hi.saturating_sub(lo).saturating_add(1)
+    }
+
+    /// Specificity as prefix-equivalent bits (32 for a single IPv4, 0 for
+    /// `0.0.0.0-255.255.255.255`).
+    pub fn specificity_bits(&self) -> u8 {
+        let (v6, lo, hi) = self.bounds();
+        let width = if v6 { 128 } else { 32 };
+        let span = hi.saturating_sub(lo);
+        let used = 128 - span.leading_zeros();
+        (width - used.min(width)) as u8
+    }
+}
+
+/// A binding `ip:port` (`0.0.0.0:2525`, `[::]:2525`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Binding {
+    pub text: String,
+    pub address: Option<IpAddr>,
+    pub port: Option<u16>,
+}
+
+impl Binding {
+    pub fn parse(text: &str) -> Binding {
+        let e = Endpoint::parse(text);
+        Binding {
+            text: e.text,
+            address: e.ip,
+            port: e.port,
+        }
+    }
+
+    /// Whether a connection to `local_ip:port` lands on this binding.
+    pub fn accepts(&self, local_ip: IpAddr, port: u16) -> bool {
+        self.port == Some(port)
+            && match self.address {
+                Some(a) if a.is_unspecified() => a.is_ipv4() == local_ip.is_ipv4(),
+                Some(a) => a == local_ip,
+                None => false,
+            }
+    }
+}
+
+/// AuthMechanism flags.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct AuthMechanisms {
+    pub tls: bool,
+    pub integrated: bool,
+    pub basic_auth: bool,
+    pub basic_auth_require_tls: bool,
+    pub exchange_server: bool,
+    pub external_authoritative: bool,
+    /// Names this table does not know.
+    pub other: Vec<String>,
+}
+
+impl AuthMechanisms {
+    /// Parses `Tls, Integrated, BasicAuth, BasicAuthRequireTLS, ExchangeServer`.
+    pub fn parse(text: &str) -> AuthMechanisms {
+        let mut a = AuthMechanisms::default();
+        let t = text.trim().trim_start_matches('{').trim_end_matches('}');
+        for name in t.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match name.to_ascii_lowercase().as_str() {
+                "none" => {}
+                "tls" => a.tls = true,
+                "integrated" => a.integrated = true,
+                "basicauth" => a.basic_auth = true,
+                "basicauthrequiretls" => a.basic_auth_require_tls = true,
+                "exchangeserver" => a.exchange_server = true,
+                "externalauthoritative" => a.external_authoritative = true,
+                _ => a.other.push(name.to_string()),
+            }
+        }
+        a
+    }
+}
+
+/// The authentication-relevant settings of one receive connector.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectorAuth {
+    pub location: Location,
+    pub name: Option<String>,
+    /// `EX02\Default EX02`.
+    pub identity: Option<String>,
+    pub server: Option<String>,
+    pub bindings: Vec<Binding>,
+    pub remote_ip_ranges: Vec<IpRange>,
+    /// Entries that did not parse as an address, range or CIDR.
+    pub unparsed_remote_ip_ranges: Vec<String>,
+    /// FL cut the list (`…...}` at `$FormatEnumerationLimit`): more ranges exist.
+    pub remote_ip_ranges_cut: bool,
+    pub auth_mechanism: Option<AuthMechanisms>,
+    pub permission_groups: Vec<String>,
+    pub transport_role: Option<String>,
+    pub fqdn: Option<String>,
+    pub enabled: Option<bool>,
+    pub protocol_logging_level: Option<String>,
+}
+
+impl ConnectorAuth {
+    /// Maps a generic object (FL or CliXml) to connector settings.
+    pub fn from_object(o: &PropertyObject) -> ConnectorAuth {
+        let identity = o.text(&["identity"]);
+        let (ranges, cut) = o
+            .get(&["remoteipranges"])
+            .map(|v| v.as_items())
+            .unwrap_or_default();
+        let mut remote_ip_ranges = Vec::new();
+        let mut unparsed = Vec::new();
+        for r in ranges {
+            match IpRange::parse(&r) {
+                Some(x) => remote_ip_ranges.push(x),
+                None => unparsed.push(r),
+            }
+        }
+        let server = o.text(&["server"]).or_else(|| {
+            identity
+                .as_deref()
+                .and_then(|i| i.split_once('\\'))
+                .map(|(s, _)| s.to_string())
+        });
+        ConnectorAuth {
+            location: o.location,
+            name: o.text(&["name"]),
+            server,
+            identity,
+            bindings: o
+                .get(&["bindings"])
+                .map(|v| v.as_items().0.iter().map(|b| Binding::parse(b)).collect())
+                .unwrap_or_default(),
+            remote_ip_ranges,
+            unparsed_remote_ip_ranges: unparsed,
+            remote_ip_ranges_cut: cut,
+            auth_mechanism: o.get(&["authmechanism"]).map(|v| match v.as_items() {
+                (items, _) if items.len() > 1 => AuthMechanisms::parse(&items.join(",")),
+                _ => AuthMechanisms::parse(&v.text().unwrap_or_default()),
+            }),
+            permission_groups: o
+                .get(&["permissiongroups"])
+                .map(|v| v.as_items().0)
+                .unwrap_or_default(),
+            transport_role: o.text(&["transportrole"]),
+            fqdn: o.text(&["fqdn"]),
+            enabled: o.get(&["enabled"]).and_then(|v| v.as_bool()),
+            protocol_logging_level: o.text(&["protocollogginglevel"]),
+        }
+    }
+
+    /// The most specific of this connector's ranges containing `ip`.
+    pub fn best_match(&self, ip: IpAddr) -> Option<&IpRange> {
+        self.remote_ip_ranges
+            .iter()
+            .filter(|r| r.contains(ip))
+            .min_by_key(|r| r.address_count())
+    }
+}
+
+/// Picks the connector Exchange would use for a connection from `remote_ip`
+/// to `local_ip:port`: enabled, binding accepts, most specific range; a
+/// binding to the exact IP beats `0.0.0.0` on ties.
+pub fn select_connector(
+    connectors: &[ConnectorAuth],
+    local_ip: IpAddr,
+    port: u16,
+    remote_ip: IpAddr,
+) -> Option<&ConnectorAuth> {
+    connectors
+        .iter()
+        .filter(|c| c.enabled != Some(false))
+        .filter_map(|c| {
+            let bind = c.bindings.iter().find(|b| b.accepts(local_ip, port))?;
+            let range = c.best_match(remote_ip)?;
+            let unspecified = bind.address.is_some_and(|a| a.is_unspecified());
+            Some(((range.address_count(), unspecified), c))
+        })
+        .min_by_key(|(k, _)| *k)
+        .map(|(_, c)| c)
+}
+
+/// Cheap check: FL with Bindings and RemoteIPRanges properties.
+pub fn looks_like_format_list(text_head: &str) -> bool {
+    let has = |p: &str| {
+        text_head.lines().any(|l| {
+            format_list::split_property_line(l.trim_start_matches('\u{feff}'))
+                .is_some_and(|(n, _, _)| n == p)
+        })
+    };
+    has("Bindings") && (has("RemoteIPRanges") || has("AuthMechanism"))
+}
+
+/// Cheap check: CliXml of receive connector objects.
+pub fn looks_like_clixml(text_head: &str) -> bool {
+    clixml::looks_like(text_head) && text_head.contains("ReceiveConnector")
+}
+
+/// Parses `Get-ReceiveConnector | fl` text.
+pub fn parse_format_list(text: &str) -> (Vec<ConnectorAuth>, Vec<Problem>) {
+    let (objs, _stray) = format_list::read_objects(text);
+    let conns = objs
+        .iter()
+        .filter(|o| {
+            o.get(&["bindings", "remoteipranges", "authmechanism"])
+                .is_some()
+        })
+        .map(ConnectorAuth::from_object)
+        .collect();
+    (conns, Vec::new())
+}
+
+/// Parses `Get-ReceiveConnector | Export-Clixml`.
+pub fn parse_clixml(text: &str) -> (Vec<ConnectorAuth>, Vec<Problem>) {
+    let (objs, problems) = clixml::read_objects(text);
+    (
+        objs.iter().map(ConnectorAuth::from_object).collect(),
+        problems,
+    )
+}
+
+/// Either form, by content.
+pub fn parse(text: &str) -> (Vec<ConnectorAuth>, Vec<Problem>) {
+    let head: String = text.chars().take(4096).collect();
+    if clixml::looks_like(&head) {
+        parse_clixml(text)
+    } else {
+        parse_format_list(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv6Addr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED))
+    }
+
+    #[test]
+    fn ranges() {
+        let r = IpRange::parse("10.0.0.0/8");
+        assert!(r.is_some_and(|r| r.contains(ip("10.1.2.3")) && !r.contains(ip("11.0.0.1"))));
+        assert_eq!(r.map(|r| r.specificity_bits()), Some(8));
+        let r = IpRange::parse("10.0.0.1-10.0.0.9");
+        assert_eq!(r.map(|r| r.address_count()), Some(9));
+        assert_eq!(
+            IpRange::parse("10.0.0.0(255.255.255.0)").map(|r| r.address_count()),
+            Some(256)
+        );
+        let all6 = IpRange::parse("::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+        assert!(all6.is_some_and(|r| r.contains(ip("2001:db8::1"))));
+        assert_eq!(IpRange::parse("10.0.0.9-10.0.0.1"), None);
+        assert_eq!(
+            IpRange::parse("10.0.0.1").map(|r| r.specificity_bits()),
+            Some(32)
+        );
+    }
+}

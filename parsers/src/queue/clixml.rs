@@ -1,0 +1,700 @@
+//! A small generic reader for PowerShell CLIXML (`Export-Clixml`).
+//!
+//! ExchangeLogCollector saves `Get-Queue`, `Get-ReceiveConnector` and
+//! `Get-EventLog` objects this way, so this reader knows nothing about
+//! queues: it turns the serialization format (`<Objs Version=…
+//! xmlns="http://schemas.microsoft.com/powershell/2004/04">`) into
+//! [`CliObject`]s — type names (`Deserialized.` prefixes kept), `ToString`,
+//! the primitive value of enums, and properties from `<Props>` and `<MS>` —
+//! and is meant to be reused by any module that reads CliXml.
+//!
+//! Handled: primitives (`S`, `I32`, `DT` with its offset, `B`, `G`, `Db`, …),
+//! `<Nil/>`, `<TN RefId>`/`<TNRef>` type-name sharing, `<Ref RefId>`
+//! references to earlier objects, collections (`LST`, `IE`, `STK`, `QUE`),
+//! dictionaries (`DCT`), and the `_xHHHH_` escapes CliXml uses for control
+//! characters in strings and names. Top-level objects stream one by one
+//! ([`CliXmlReader`]); an XML error ends the file with a [`Problem`] (XML
+//! cannot be resynchronised reliably). Nesting deeper than [`MAX_DEPTH`] is
+//! skipped, so hostile input cannot exhaust the stack.
+
+use super::json_export::parse_ms_date;
+use super::local_time::{parse_local_datetime, DateOrder, ExportedTime};
+use super::{PropertyObject, PropertyValue};
+use crate::problem::{Location, Problem};
+use quick_xml::events::Event;
+use quick_xml::Reader;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::io::BufRead;
+
+/// Deepest element nesting that is interpreted; deeper content is skipped.
+pub const MAX_DEPTH: usize = 64;
+
+/// One CliXml value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum CliValue {
+    Null,
+    /// `S`, `C` is rendered as its character, `URI`, `XD`, `SBK`, `Version`…
+    String(String),
+    Bool(bool),
+    /// `I16`, `I32`, `I64`, `U16`, `U32`, `U64` (if it fits), `By`, `SB`.
+    Integer(i64),
+    /// `Db`, `Sg`, `D`.
+    Number(f64),
+    /// `DT`, e.g. `2026-11-26T10:40:05.1234567+01:00`.
+    DateTime(ExportedTime),
+    /// `TS` as printed (`PT1M30S`).
+    Duration(String),
+    /// `G`.
+    Guid(String),
+    Object(Box<CliObject>),
+    /// A primitive tag this reader does not interpret, with its text.
+    Other {
+        tag: String,
+        text: String,
+    },
+}
+
+/// One `<Obj>`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct CliObject {
+    pub ref_id: Option<String>,
+    /// Most derived first, e.g. `Deserialized.Microsoft.Exchange.Data.…`.
+    pub type_names: Vec<String>,
+    pub to_string: Option<String>,
+    /// The primitive content of enums and wrapped primitives (`<I32>3</I32>`).
+    pub value: Option<CliValue>,
+    /// `<Props>` and `<MS>` members, in file order.
+    pub properties: Vec<(String, CliValue)>,
+    /// Items of `LST`/`IE`/`STK`/`QUE`.
+    pub items: Vec<CliValue>,
+    /// Entries of `DCT`.
+    pub entries: Vec<(CliValue, CliValue)>,
+}
+
+impl CliObject {
+    /// First property with this name (exact, then case-insensitive).
+    pub fn property(&self, name: &str) -> Option<&CliValue> {
+        self.properties
+            .iter()
+            .find(|(n, _)| n == name)
+            .or_else(|| {
+                self.properties
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            })
+            .map(|(_, v)| v)
+    }
+
+    /// Flattens into a [`PropertyObject`] for the record mappers.
+    pub fn to_property_object(&self, location: Location) -> PropertyObject {
+        PropertyObject {
+            type_names: self.type_names.clone(),
+            properties: self
+                .properties
+                .iter()
+                .map(|(n, v)| (n.clone(), v.to_property_value()))
+                .collect(),
+            location,
+        }
+    }
+}
+
+impl CliValue {
+    /// Display text: strings, numbers, an object's `ToString`.
+    pub fn as_text(&self) -> Option<String> {
+        match self {
+            CliValue::String(s) | CliValue::Guid(s) | CliValue::Duration(s) => Some(s.clone()),
+            CliValue::Other { text, .. } => Some(text.clone()),
+            CliValue::Integer(i) => Some(i.to_string()),
+            CliValue::Number(n) => Some(n.to_string()),
+            CliValue::Bool(b) => Some(if *b { "True" } else { "False" }.to_string()),
+            CliValue::Object(o) => o
+                .to_string
+                .clone()
+                .or_else(|| o.value.as_ref().and_then(CliValue::as_text)),
+            CliValue::DateTime(t) => Some(t.local.to_string()),
+            CliValue::Null => None,
+        }
+    }
+
+    /// Maps to the generic property model used by the record mappers.
+    pub fn to_property_value(&self) -> PropertyValue {
+        match self {
+            CliValue::Null => PropertyValue::Null,
+            CliValue::String(s) | CliValue::Guid(s) | CliValue::Duration(s) => {
+                PropertyValue::Text(s.clone())
+            }
+            CliValue::Other { text, .. } => PropertyValue::Text(text.clone()),
+            CliValue::Bool(b) => PropertyValue::Bool(*b),
+            CliValue::Integer(i) => PropertyValue::Integer(*i),
+            CliValue::Number(n) => PropertyValue::Number(*n),
+            CliValue::DateTime(t) => PropertyValue::Time(*t),
+            CliValue::Object(o) => {
+                if !o.items.is_empty() {
+                    PropertyValue::List(o.items.iter().map(CliValue::to_property_value).collect())
+                } else if o.to_string.is_none() && o.value.is_none() && o.properties.is_empty() {
+                    PropertyValue::List(Vec::new())
+                } else {
+                    PropertyValue::Enum {
+                        text: o
+                            .to_string
+                            .clone()
+                            .or_else(|| o.value.as_ref().and_then(|v| v.as_text())),
+                        value: match &o.value {
+                            Some(CliValue::Integer(i)) => Some(*i),
+                            _ => None,
+                        },
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Decodes CliXml's `_xHHHH_` escapes (`_x000A_` = newline, `_x005F_` = `_`).
+pub fn decode_escapes(s: &str) -> String {
+    if !s.contains("_x") {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(pos) = rest.find("_x") {
+        out.push_str(rest.get(..pos).unwrap_or(""));
+        let tail = rest.get(pos..).unwrap_or("");
+        let decoded = tail
+            .get(2..6)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .filter(|_| tail.as_bytes().get(6) == Some(&b'_'))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .and_then(char::from_u32);
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = tail.get(7..).unwrap_or("");
+            }
+            None => {
+                out.push_str("_x");
+                rest = tail.get(2..).unwrap_or("");
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Cheap content check: a CliXml root element near the start.
+pub fn looks_like(text_head: &str) -> bool {
+    text_head.contains("<Objs") && text_head.contains("schemas.microsoft.com/powershell/2004/04")
+}
+
+fn parse_primitive(tag: &str, text: String) -> CliValue {
+    let t = text.trim();
+    match tag {
+        "S" | "URI" | "XD" | "SBK" | "Version" | "SS" | "PR" => {
+            CliValue::String(decode_escapes(&text))
+        }
+        "C" => t
+            .parse::<u32>()
+            .ok()
+            .and_then(char::from_u32)
+            .map(|c| CliValue::String(c.to_string()))
+            .unwrap_or(CliValue::Other {
+                tag: tag.to_string(),
+                text,
+            }),
+        "B" => CliValue::Bool(t.eq_ignore_ascii_case("true")),
+        "I16" | "I32" | "I64" | "U16" | "U32" | "U64" | "By" | "SB" => match t.parse() {
+            Ok(i) => CliValue::Integer(i),
+            Err(_) => CliValue::Other {
+                tag: tag.to_string(),
+                text,
+            },
+        },
+        "Db" | "Sg" | "D" => match t.parse() {
+            Ok(n) => CliValue::Number(n),
+            Err(_) => CliValue::Other {
+                tag: tag.to_string(),
+                text,
+            },
+        },
+        "DT" => match parse_local_datetime(t, DateOrder::YearMonthDay).or_else(|| parse_ms_date(t))
+        {
+            Some(dt) => CliValue::DateTime(dt),
+            None => CliValue::Other {
+                tag: tag.to_string(),
+                text,
+            },
+        },
+        "TS" => CliValue::Duration(t.to_string()),
+        "G" => CliValue::Guid(t.to_string()),
+        _ => CliValue::Other {
+            tag: tag.to_string(),
+            text,
+        },
+    }
+}
+
+/// A start tag, owned.
+struct Tag {
+    name: String,
+    attrs: Vec<(String, String)>,
+    empty: bool,
+}
+
+impl Tag {
+    fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+enum Ev {
+    Open(Tag),
+    Close,
+    Text(String),
+    Eof,
+}
+
+/// Streams the top-level values of a CliXml document.
+pub struct CliXmlReader<R: BufRead> {
+    reader: Reader<R>,
+    buf: Vec<u8>,
+    type_names: HashMap<String, Vec<String>>,
+    objects: HashMap<String, CliObject>,
+    in_root: bool,
+    done: bool,
+    record: u64,
+    problems: Vec<Problem>,
+}
+
+type Step<T> = Result<T, Problem>;
+
+impl<R: BufRead> CliXmlReader<R> {
+    pub fn new(input: R) -> Self {
+        CliXmlReader {
+            reader: Reader::from_reader(input),
+            buf: Vec::new(),
+            type_names: HashMap::new(),
+            objects: HashMap::new(),
+            in_root: false,
+            done: false,
+            record: 0,
+            problems: Vec::new(),
+        }
+    }
+
+    /// Problems met so far (non-fatal ones, e.g. dangling `<Ref>`s).
+    pub fn take_problems(&mut self) -> Vec<Problem> {
+        std::mem::take(&mut self.problems)
+    }
+
+    fn xml_problem(&self, e: impl std::fmt::Display) -> Problem {
+        Problem::new(
+            Location::Offset(self.reader.buffer_position()),
+            format!("CliXml: {e}"),
+        )
+    }
+
+    fn next_ev(&mut self) -> Step<Ev> {
+        loop {
+            self.buf.clear();
+            let ev = self
+                .reader
+                .read_event_into(&mut self.buf)
+                .map_err(|e| Problem::new(Location::Offset(0), e.to_string()));
+            let ev = match ev {
+                Ok(ev) => ev,
+                Err(p) => return Err(self.xml_problem(p.message)),
+            };
+            let tag = |e: &quick_xml::events::BytesStart<'_>, empty| {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                let attrs = e
+                    .attributes()
+                    .flatten()
+                    .map(|a| {
+                        let k = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
+                        let v = a
+                            .unescape_value()
+                            .map(|v| v.into_owned())
+                            .unwrap_or_else(|_| String::from_utf8_lossy(&a.value).into_owned());
+                        (k, v)
+                    })
+                    .collect();
+                Tag { name, attrs, empty }
+            };
+            return Ok(match ev {
+                Event::Start(e) => Ev::Open(tag(&e, false)),
+                Event::Empty(e) => Ev::Open(tag(&e, true)),
+                Event::End(_) => Ev::Close,
+                Event::Text(t) => Ev::Text(
+                    t.xml10_content()
+                        .map(|c| c.into_owned())
+                        .unwrap_or_default(),
+                ),
+                Event::CData(t) => Ev::Text(String::from_utf8_lossy(&t).into_owned()),
+                Event::GeneralRef(r) => {
+                    let s = match r.resolve_char_ref() {
+                        Ok(Some(c)) => c.to_string(),
+                        _ => {
+                            let name = String::from_utf8_lossy(&r).into_owned();
+                            quick_xml::escape::resolve_predefined_entity(&name)
+                                .map(str::to_string)
+                                .unwrap_or_else(|| format!("&{name};"))
+                        }
+                    };
+                    Ev::Text(s)
+                }
+                Event::Eof => Ev::Eof,
+                _ => continue,
+            });
+        }
+    }
+
+    /// Skips to the end of the element just opened.
+    fn skip(&mut self) -> Step<()> {
+        let mut depth = 1usize;
+        while depth > 0 {
+            match self.next_ev()? {
+                Ev::Open(t) if !t.empty => depth += 1,
+                Ev::Close => depth -= 1,
+                Ev::Eof => return Err(self.xml_problem("unexpected end of file")),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Text content up to the element's end (nested elements skipped).
+    fn text_content(&mut self) -> Step<String> {
+        let mut text = String::new();
+        loop {
+            match self.next_ev()? {
+                Ev::Text(t) => text.push_str(&t),
+                Ev::Open(t) if !t.empty => self.skip()?,
+                Ev::Open(_) => {}
+                Ev::Close => return Ok(text),
+                Ev::Eof => return Err(self.xml_problem("unexpected end of file")),
+            }
+        }
+    }
+
+    fn read_value(&mut self, tag: Tag, depth: usize) -> Step<CliValue> {
+        if depth > MAX_DEPTH {
+            if !tag.empty {
+                self.skip()?;
+            }
+            return Ok(CliValue::Null);
+        }
+        match tag.name.as_str() {
+            "Nil" => {
+                if !tag.empty {
+                    self.skip()?;
+                }
+                Ok(CliValue::Null)
+            }
+            "Ref" => {
+                if !tag.empty {
+                    self.skip()?;
+                }
+                let id = tag.attr("RefId").unwrap_or_default().to_string();
+                match self.objects.get(&id) {
+                    Some(o) => Ok(CliValue::Object(Box::new(o.clone()))),
+                    None => {
+                        self.problems.push(
+                            self.xml_problem(format!("<Ref RefId=\"{id}\"> to no earlier object")),
+                        );
+                        Ok(CliValue::Null)
+                    }
+                }
+            }
+            "Obj" => self
+                .read_object(&tag, depth)
+                .map(|o| CliValue::Object(Box::new(o))),
+            name => {
+                let text = if tag.empty {
+                    String::new()
+                } else {
+                    self.text_content()?
+                };
+                Ok(parse_primitive(name, text))
+            }
+        }
+    }
+
+    fn read_type_names(&mut self, tag: &Tag) -> Step<Vec<String>> {
+        let mut names = Vec::new();
+        if !tag.empty {
+            loop {
+                match self.next_ev()? {
+                    Ev::Open(t) if t.name == "T" && !t.empty => {
+                        names.push(decode_escapes(self.text_content()?.trim()))
+                    }
+                    Ev::Open(t) if !t.empty => self.skip()?,
+                    Ev::Close => break,
+                    Ev::Eof => return Err(self.xml_problem("unexpected end of file")),
+                    _ => {}
+                }
+            }
+        }
+        if let Some(id) = tag.attr("RefId") {
+            self.type_names.insert(id.to_string(), names.clone());
+        }
+        Ok(names)
+    }
+
+    /// Children of `Props`/`MS`/`LST`…: values, named by their `N` attribute.
+    fn read_children(&mut self, depth: usize) -> Step<Vec<(Option<String>, CliValue)>> {
+        let mut out = Vec::new();
+        loop {
+            match self.next_ev()? {
+                Ev::Open(t) => {
+                    let name = t.attr("N").map(decode_escapes);
+                    let v = self.read_value(t, depth + 1)?;
+                    out.push((name, v));
+                }
+                Ev::Close => return Ok(out),
+                Ev::Eof => return Err(self.xml_problem("unexpected end of file")),
+                Ev::Text(_) => {}
+            }
+        }
+    }
+
+    /// `<DCT><En><S N="Key">…</S><I32 N="Value">…</I32></En>…</DCT>`.
+    fn read_dict(&mut self, depth: usize) -> Step<Vec<(CliValue, CliValue)>> {
+        let mut entries = Vec::new();
+        loop {
+            match self.next_ev()? {
+                Ev::Open(t) if t.name == "En" && !t.empty => {
+                    let mut key = CliValue::Null;
+                    let mut value = CliValue::Null;
+                    for (n, v) in self.read_children(depth + 1)? {
+                        match n.as_deref() {
+                            Some("Key") => key = v,
+                            Some("Value") => value = v,
+                            _ => {}
+                        }
+                    }
+                    entries.push((key, value));
+                }
+                Ev::Open(t) if !t.empty => self.skip()?,
+                Ev::Close => return Ok(entries),
+                Ev::Eof => return Err(self.xml_problem("unexpected end of file")),
+                _ => {}
+            }
+        }
+    }
+
+    fn read_object(&mut self, tag: &Tag, depth: usize) -> Step<CliObject> {
+        let mut obj = CliObject {
+            ref_id: tag.attr("RefId").map(str::to_string),
+            ..CliObject::default()
+        };
+        if !tag.empty {
+            loop {
+                let child = match self.next_ev()? {
+                    Ev::Open(t) => t,
+                    Ev::Close => break,
+                    Ev::Eof => return Err(self.xml_problem("unexpected end of file")),
+                    Ev::Text(_) => continue,
+                };
+                match child.name.as_str() {
+                    "TN" => obj.type_names = self.read_type_names(&child)?,
+                    "TNRef" => {
+                        if !child.empty {
+                            self.skip()?;
+                        }
+                        let id = child.attr("RefId").unwrap_or_default();
+                        obj.type_names = self.type_names.get(id).cloned().unwrap_or_default();
+                    }
+                    "ToString" => {
+                        obj.to_string = Some(if child.empty {
+                            String::new()
+                        } else {
+                            decode_escapes(&self.text_content()?)
+                        })
+                    }
+                    "Props" | "MS" if !child.empty => {
+                        for (n, v) in self.read_children(depth)? {
+                            obj.properties.push((n.unwrap_or_default(), v));
+                        }
+                    }
+                    "LST" | "IE" | "STK" | "QUE" if !child.empty => {
+                        obj.items
+                            .extend(self.read_children(depth)?.into_iter().map(|(_, v)| v));
+                    }
+                    "DCT" if !child.empty => obj.entries = self.read_dict(depth)?,
+                    "Props" | "MS" | "LST" | "IE" | "STK" | "QUE" | "DCT" => {}
+                    _ => obj.value = Some(self.read_value(child, depth + 1)?),
+                }
+            }
+        }
+        if let Some(id) = &obj.ref_id {
+            self.objects.insert(id.clone(), obj.clone());
+        }
+        Ok(obj)
+    }
+
+    /// The next top-level value, `None` at the end. After an XML error the
+    /// reader returns that problem once and then ends.
+    pub fn next_value(&mut self) -> Option<Result<(u64, CliValue), Problem>> {
+        if self.done {
+            return None;
+        }
+        loop {
+            let ev = match self.next_ev() {
+                Ok(ev) => ev,
+                Err(p) => {
+                    self.done = true;
+                    return Some(Err(p));
+                }
+            };
+            match ev {
+                Ev::Open(t) if !self.in_root => {
+                    if t.name == "Objs" && !t.empty {
+                        self.in_root = true;
+                    } else if !t.empty {
+                        if let Err(p) = self.skip() {
+                            self.done = true;
+                            return Some(Err(p));
+                        }
+                    }
+                }
+                Ev::Open(t) => {
+                    self.record += 1;
+                    let r = self.read_value(t, 1).map(|v| (self.record, v));
+                    if r.is_err() {
+                        self.done = true;
+                    }
+                    return Some(r);
+                }
+                Ev::Close if self.in_root => {
+                    self.done = true;
+                    return None;
+                }
+                Ev::Eof => {
+                    self.done = true;
+                    if !self.in_root {
+                        return Some(Err(Problem::new(Location::File, "no <Objs> root element")));
+                    }
+                    return Some(Err(self.xml_problem("unexpected end of file")));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for CliXmlReader<R> {
+    /// (record number, value) or a problem.
+    type Item = Result<(u64, CliValue), Problem>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_value()
+    }
+}
+
+/// Reads all top-level objects of a CliXml text as [`PropertyObject`]s
+/// (non-object values are skipped with a problem).
+pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Vec<Problem>) {
+    let mut reader = CliXmlReader::new(text.as_bytes());
+    let mut objects = Vec::new();
+    let mut problems = Vec::new();
+    while let Some(item) = reader.next_value() {
+        match item {
+            Ok((n, CliValue::Object(o))) => objects.push(o.to_property_object(Location::Record(n))),
+            Ok((n, _)) => problems.push(Problem::new(
+                Location::Record(n),
+                "top-level CliXml value is not an object",
+            )),
+            Err(p) => problems.push(p),
+        }
+    }
+    problems.extend(reader.take_problems());
+    (objects, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = r#"<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">
+  <Obj RefId="0">
+    <TN RefId="0">
+      <T>Deserialized.Microsoft.Exchange.Data.QueueViewer.PropertyBagBasedQueueInfo</T>
+      <T>Deserialized.System.Object</T>
+    </TN>
+    <ToString>EX01\7</ToString>
+    <Props>
+      <S N="Identity">EX01\7</S>
+      <Obj N="Status" RefId="1">
+        <TN RefId="1"><T>Deserialized.Microsoft.Exchange.Data.QueueViewer.QueueStatus</T><T>Deserialized.System.Enum</T></TN>
+        <ToString>Retry</ToString>
+        <I32>3</I32>
+      </Obj>
+      <I32 N="MessageCount">4</I32>
+      <DT N="LastRetryTime">2026-11-26T10:40:05.1234567+01:00</DT>
+      <S N="Note">line1_x000A_line2 &amp; x_x005F_y</S>
+      <Nil N="TlsDomain" />
+      <Obj N="Priorities" RefId="2"><TN RefId="2"><T>System.Int32[]</T></TN><LST><I32>0</I32><I32>1</I32></LST></Obj>
+    </Props>
+  </Obj>
+  <Obj RefId="3">
+    <TNRef RefId="0" />
+    <Props><Ref N="Status" RefId="1" /></Props>
+  </Obj>
+</Objs>"#;
+
+    #[test]
+    fn reads_generic_objects() {
+        assert!(looks_like(DOC));
+        let values: Vec<_> = CliXmlReader::new(DOC.as_bytes()).collect();
+        assert_eq!(values.len(), 2);
+        let Some(Ok((_, CliValue::Object(first)))) = values.first() else {
+            panic!("first value not an object: {values:?}");
+        };
+        assert_eq!(first.type_names.len(), 2);
+        assert_eq!(first.to_string.as_deref(), Some("EX01\\7"));
+        let status = first.property("Status").and_then(CliValue::as_text);
+        assert_eq!(status.as_deref(), Some("Retry"));
+        assert_eq!(first.property("MessageCount"), Some(&CliValue::Integer(4)));
+        assert_eq!(
+            first.property("Note"),
+            Some(&CliValue::String("line1\nline2 & x_y".into()))
+        );
+        match first.property("LastRetryTime") {
+            Some(CliValue::DateTime(t)) => assert_eq!(t.utc_offset_seconds, Some(3600)),
+            other => panic!("{other:?}"),
+        }
+        let Some(Ok((_, CliValue::Object(second)))) = values.get(1) else {
+            panic!("second value not an object");
+        };
+        assert_eq!(second.type_names, first.type_names);
+        let po = second.to_property_object(Location::Record(2));
+        assert_eq!(
+            po.get(&["status"]),
+            Some(&PropertyValue::Enum {
+                text: Some("Retry".into()),
+                value: Some(3)
+            })
+        );
+        let (objs, problems) = read_objects(DOC);
+        assert_eq!(objs.len(), 2);
+        assert!(problems.is_empty());
+        assert_eq!(
+            objs[0].get(&["priorities"]).map(|v| v.as_items().0),
+            Some(vec!["0".to_string(), "1".to_string()])
+        );
+    }
+
+    #[test]
+    fn broken_xml_becomes_problem() {
+        let (objs, problems) = read_objects(
+            "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\"><Obj RefId=\"0\"><Props><S N=\"a\">x</S>",
+        );
+        assert!(objs.is_empty());
+        assert_eq!(problems.len(), 1);
+    }
+}

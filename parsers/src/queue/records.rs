@@ -1,0 +1,439 @@
+//! Typed queue and message records, whatever the export form.
+//!
+//! Each form's reader yields [`PropertyObject`]s; this module names the
+//! enums (numbers or strings), splits identities, parses LastError and —
+//! after looking at *every* time value of the file — decides the day/month
+//! order once and resolves all times with it. Buffering a whole export is
+//! fine: queue exports are small (a server has tens of queues), and a late
+//! row may be the only one that settles the order.
+
+use super::last_error::LastError;
+use super::local_time::{
+    parse_local_datetime, DateOrderChoice, DateOrderInference, DateOrderOption, ExportedTime,
+};
+use super::transport_queue_log::{server_of_identity, TransportQueueLogReader};
+use super::{
+    clixml, csv_export, format_list, json_export, queue_viewer, transport_queue_log,
+    PropertyObject, PropertyValue,
+};
+use crate::problem::{Location, Problem};
+use jiff::Timestamp;
+use serde::Serialize;
+use std::net::IpAddr;
+
+macro_rules! named_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $num:expr),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($variant,)*
+            /// A name or number this table does not know, as printed.
+            Other(String),
+        }
+
+        impl $name {
+            /// From the enum's numeric value (ConvertTo-Json, CliXml `<I32>`).
+            pub fn from_number(n: i64) -> Self {
+                match n {
+                    $($num => Self::$variant,)*
+                    _ => Self::Other(n.to_string()),
+                }
+            }
+
+            /// From its name (case-insensitive) or a number in text.
+            pub fn from_name(s: &str) -> Self {
+                let t = s.trim();
+                $(if t.eq_ignore_ascii_case(stringify!($variant)) {
+                    return Self::$variant;
+                })*
+                match t.parse::<i64>() {
+                    Ok(n) => Self::from_number(n),
+                    Err(_) => Self::Other(t.to_string()),
+                }
+            }
+
+            /// From any property value (name preferred over number).
+            pub fn from_value(v: &PropertyValue) -> Option<Self> {
+                match v {
+                    PropertyValue::Integer(n) => Some(Self::from_number(*n)),
+                    PropertyValue::Enum { text: None, value: Some(n) } => {
+                        Some(Self::from_number(*n))
+                    }
+                    other => other.text().map(|t| Self::from_name(&t)),
+                }
+            }
+        }
+    };
+}
+
+named_enum!(
+    /// `QueueStatus` (EXSRC; 6 = Throttled from later builds).
+    QueueStatus {
+        None = 0,
+        Active = 1,
+        Ready = 2,
+        Retry = 3,
+        Suspended = 4,
+        Connecting = 5,
+        Throttled = 6,
+    }
+);
+
+named_enum!(
+    /// `DeliveryType`, numbered in EXSRC declaration order.
+    DeliveryType {
+        Undefined = 0,
+        DnsConnectorDelivery = 1,
+        MapiDelivery = 2,
+        NonSmtpGatewayDelivery = 3,
+        SmartHostConnectorDelivery = 4,
+        SmtpRelayToRemoteAdSite = 5,
+        SmtpRelayToTiRg = 6,
+        SmtpRelayWithinAdSite = 7,
+        SmtpRelayWithinAdSiteToEdge = 8,
+        Unreachable = 9,
+        ShadowRedundancy = 10,
+        Heartbeat = 11,
+        DeliveryAgent = 12,
+        SmtpDeliveryToMailbox = 13,
+        SmtpRelayToDag = 14,
+        SmtpRelayToMailboxDeliveryGroup = 15,
+        SmtpRelayToConnectorSourceServers = 16,
+        SmtpRelayToServers = 17,
+        SmtpRelayToRemoteForest = 18,
+        SmtpDeliveryToExo = 19,
+        HttpDeliveryToMailbox = 20,
+        HttpDeliveryToExo = 21,
+        Delay = 22,
+        SmtpSubmissionToEop = 23,
+        SmtpSubmissionToExo = 24,
+        HttpDeliveryToApp = 25,
+    }
+);
+
+named_enum!(
+    /// `MessageStatus` of Get-Message.
+    MessageStatus {
+        None = 0,
+        Active = 1,
+        PendingRemove = 2,
+        PendingSuspend = 3,
+        Ready = 4,
+        Retry = 5,
+        Suspended = 6,
+        Locked = 7,
+    }
+);
+
+/// Which export form a file was read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportForm {
+    FormatList,
+    Csv,
+    Json,
+    CliXml,
+    QueueViewer,
+    TransportQueueLog,
+}
+
+impl ExportForm {
+    /// Content detection over the first few KB of decoded text.
+    pub fn detect(text_head: &str) -> Option<ExportForm> {
+        if clixml::looks_like(text_head) {
+            Some(ExportForm::CliXml)
+        } else if transport_queue_log::looks_like(text_head) {
+            Some(ExportForm::TransportQueueLog)
+        } else if json_export::looks_like(text_head) {
+            Some(ExportForm::Json)
+        } else if csv_export::looks_like(text_head) {
+            Some(ExportForm::Csv)
+        } else if queue_viewer::looks_like(text_head) {
+            Some(ExportForm::QueueViewer)
+        } else if format_list::looks_like(text_head) {
+            Some(ExportForm::FormatList)
+        } else {
+            None
+        }
+    }
+}
+
+/// One queue (Get-Queue object, Queue Viewer row or queue-log snapshot).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueRecord {
+    pub location: Location,
+    /// `Server\Id`, e.g. `DAGSERVER5\322120`.
+    pub identity: Option<String>,
+    /// Server part of the identity: the server that holds the queue.
+    pub server: Option<String>,
+    pub delivery_type: Option<DeliveryType>,
+    pub next_hop_domain: Option<String>,
+    pub next_hop_connector: Option<String>,
+    pub tls_domain: Option<String>,
+    pub status: Option<QueueStatus>,
+    pub message_count: Option<u64>,
+    pub retry_count: Option<u64>,
+    pub last_retry_time: Option<ExportedTime>,
+    pub next_retry_time: Option<ExportedTime>,
+    pub first_retry_time: Option<ExportedTime>,
+    pub last_error: Option<LastError>,
+    /// UTC time of the snapshot (Transport Queue Log rows only).
+    pub snapshot_time: Option<Timestamp>,
+}
+
+/// One message (Get-Message object or Queue Viewer message row).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MessageRecord {
+    pub location: Location,
+    /// `Server\QueueId\MessageId`.
+    pub identity: Option<String>,
+    pub server: Option<String>,
+    /// The queue's identity (`Server\QueueId`).
+    pub queue: Option<String>,
+    pub subject: Option<String>,
+    pub from_address: Option<String>,
+    pub status: Option<MessageStatus>,
+    pub last_error: Option<LastError>,
+    pub retry_count: Option<u64>,
+    pub source_ip_text: Option<String>,
+    pub source_ip: Option<IpAddr>,
+    pub date_received: Option<ExportedTime>,
+}
+
+/// Options for [`parse_queue_export`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QueueExportOptions {
+    pub date_order: DateOrderOption,
+    /// Read as this form instead of detecting it.
+    pub form: Option<ExportForm>,
+}
+
+/// Everything read from one queue export file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueExport {
+    pub form: Option<ExportForm>,
+    /// Type names seen (`#TYPE`, CliXml `<TN>`), deduplicated.
+    pub type_names: Vec<String>,
+    pub queues: Vec<QueueRecord>,
+    pub messages: Vec<MessageRecord>,
+    /// Day/month order used for culture-formatted times.
+    pub date_order: DateOrderChoice,
+    pub problems: Vec<Problem>,
+}
+
+const TIME_FIELDS: &[&str] = &[
+    "lastretrytime",
+    "nextretrytime",
+    "firstretrytime",
+    "datereceived",
+];
+
+fn is_message(o: &PropertyObject) -> bool {
+    if o.type_names.iter().any(|t| t.contains("MessageInfo")) {
+        return true;
+    }
+    if o.type_names.iter().any(|t| t.contains("QueueInfo")) {
+        return false;
+    }
+    let msg_props = [
+        "fromaddress",
+        "subject",
+        "datereceived",
+        "internetmessageid",
+    ];
+    msg_props.iter().any(|p| o.get(&[p]).is_some())
+        && o.get(&["nexthopdomain", "deliverytype"]).is_none()
+}
+
+fn count(o: &PropertyObject, names: &[&str]) -> Option<u64> {
+    o.get(names)
+        .and_then(PropertyValue::as_i64)
+        .and_then(|i| u64::try_from(i).ok())
+}
+
+struct Builder {
+    choice: DateOrderChoice,
+}
+
+impl Builder {
+    fn time(&self, o: &PropertyObject, name: &str) -> Option<ExportedTime> {
+        match o.get(&[name])? {
+            PropertyValue::Time(t) => Some(*t),
+            other => parse_local_datetime(&other.text()?, self.choice.order),
+        }
+    }
+
+    fn last_error(&self, o: &PropertyObject) -> Option<LastError> {
+        let mut le = LastError::parse(&o.text(&["lasterror"])?);
+        le.resolve_retry_time(self.choice.order);
+        Some(le)
+    }
+
+    fn queue(&self, o: &PropertyObject) -> QueueRecord {
+        let identity = o.text(&["identity", "queueidentity"]);
+        QueueRecord {
+            location: o.location,
+            server: identity.as_deref().and_then(server_of_identity),
+            identity,
+            delivery_type: o.get(&["deliverytype"]).and_then(DeliveryType::from_value),
+            next_hop_domain: o.text(&["nexthopdomain"]),
+            next_hop_connector: o.text(&["nexthopconnector"]),
+            tls_domain: o.text(&["tlsdomain"]),
+            status: o.get(&["status"]).and_then(QueueStatus::from_value),
+            message_count: count(o, &["messagecount"]),
+            retry_count: count(o, &["retrycount"]),
+            last_retry_time: self.time(o, "lastretrytime"),
+            next_retry_time: self.time(o, "nextretrytime"),
+            first_retry_time: self.time(o, "firstretrytime"),
+            last_error: self.last_error(o),
+            snapshot_time: None,
+        }
+    }
+
+    fn message(&self, o: &PropertyObject) -> MessageRecord {
+        let identity = o.text(&["identity", "messageidentity"]);
+        let queue = o.text(&["queue", "queueid"]).or_else(|| {
+            identity
+                .as_deref()
+                .and_then(|i| i.rsplit_once('\\'))
+                .map(|(q, _)| q.to_string())
+        });
+        let source_ip_text = o.text(&["sourceip"]);
+        MessageRecord {
+            location: o.location,
+            server: identity.as_deref().and_then(server_of_identity),
+            identity,
+            queue,
+            subject: o.text(&["subject"]),
+            from_address: o.text(&["fromaddress"]),
+            status: o.get(&["status"]).and_then(MessageStatus::from_value),
+            last_error: self.last_error(o),
+            retry_count: count(o, &["retrycount"]),
+            source_ip: source_ip_text.as_deref().and_then(|t| t.parse().ok()),
+            source_ip_text,
+            date_received: self.time(o, "datereceived"),
+        }
+    }
+}
+
+/// Turns generic objects into typed records, deciding day/month order over
+/// all of their time values first.
+pub fn records_from_objects(
+    objects: &[PropertyObject],
+    option: DateOrderOption,
+) -> (Vec<QueueRecord>, Vec<MessageRecord>, DateOrderChoice) {
+    let mut inference = DateOrderInference::new();
+    for o in objects {
+        for name in TIME_FIELDS {
+            if let Some(PropertyValue::Text(t)) = o.get(&[name]) {
+                inference.observe(t);
+            }
+        }
+        if let Some(le) = o.text(&["lasterror"]) {
+            if let Some(lrt) = LastError::parse(&le).retry_time_text {
+                inference.observe(&lrt);
+            }
+        }
+    }
+    let builder = Builder {
+        choice: inference.decide(option),
+    };
+    let mut queues = Vec::new();
+    let mut messages = Vec::new();
+    for o in objects {
+        if is_message(o) {
+            messages.push(builder.message(o));
+        } else {
+            queues.push(builder.queue(o));
+        }
+    }
+    (queues, messages, builder.choice)
+}
+
+fn queue_from_log_row(row: transport_queue_log::TransportQueueLogRow) -> QueueRecord {
+    QueueRecord {
+        location: Location::Line(row.line),
+        identity: row.queue_identity,
+        server: row.server,
+        delivery_type: row.delivery_type,
+        next_hop_domain: row.next_hop_domain,
+        next_hop_connector: row.next_hop_connector,
+        tls_domain: row.tls_domain,
+        status: row.status,
+        message_count: row.message_count,
+        retry_count: None,
+        last_retry_time: None,
+        next_retry_time: None,
+        first_retry_time: None,
+        last_error: row.last_error,
+        snapshot_time: row.timestamp,
+    }
+}
+
+/// Reads a queue export in any supported form (detected from content unless
+/// `options.form` says). Transport Queue Log rows become [`QueueRecord`]s
+/// with `snapshot_time` set; its aggregate and service rows are skipped.
+pub fn parse_queue_export(text: &str, options: QueueExportOptions) -> QueueExport {
+    let head: String = text.chars().take(4096).collect();
+    let form = options.form.or_else(|| ExportForm::detect(&head));
+    let mut export = QueueExport {
+        form,
+        type_names: Vec::new(),
+        queues: Vec::new(),
+        messages: Vec::new(),
+        date_order: DateOrderChoice::default(),
+        problems: Vec::new(),
+    };
+    let (objects, problems) = match form {
+        None => {
+            export.problems.push(Problem::new(
+                Location::File,
+                "not a recognised queue export (FL, CSV, JSON, CliXml, Queue Viewer, Transport Queue Log)",
+            ));
+            return export;
+        }
+        Some(ExportForm::TransportQueueLog) => {
+            for row in TransportQueueLogReader::new(text.as_bytes()) {
+                match row {
+                    Ok(r) if r.queue_identity.is_some() => {
+                        export.queues.push(queue_from_log_row(r))
+                    }
+                    Ok(_) => {}
+                    Err(p) => export.problems.push(p),
+                }
+            }
+            return export;
+        }
+        Some(ExportForm::FormatList) => {
+            let (objs, stray) = format_list::read_objects(text);
+            let problems = stray
+                .into_iter()
+                .map(|s| {
+                    Problem::new(
+                        Location::Line(s.line),
+                        format!("line is neither a property nor a continuation: {}", s.text),
+                    )
+                })
+                .collect();
+            (objs, problems)
+        }
+        Some(ExportForm::Csv) => csv_export::read_objects(text),
+        Some(ExportForm::Json) => json_export::read_objects(text),
+        Some(ExportForm::CliXml) => clixml::read_objects(text),
+        Some(ExportForm::QueueViewer) => queue_viewer::read_objects(text),
+    };
+    export.problems = problems;
+    for o in &objects {
+        for t in &o.type_names {
+            if !export.type_names.contains(t) {
+                export.type_names.push(t.clone());
+            }
+        }
+    }
+    let (queues, messages, choice) = records_from_objects(&objects, options.date_order);
+    export.queues = queues;
+    export.messages = messages;
+    export.date_order = choice;
+    export
+}
