@@ -85,8 +85,11 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
         self.collector.push(ingested.row);
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         out.evidence.extend(evidence);
-        out.identity_hints
-            .extend(unique_hints.into_iter().map(|h| (artifact.server_hint.clone(), h)));
+        out.identity_hints.extend(
+            unique_hints
+                .into_iter()
+                .map(|h| (artifact.server_hint.clone(), h)),
+        );
         out.problems.extend(
             ingested
                 .problems
@@ -102,7 +105,13 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
         }
     }
 
-    fn failed(&self, origin: &Origin, server_hint: Option<String>, size: Option<u64>, reason: String) {
+    fn failed(
+        &self,
+        origin: &Origin,
+        server_hint: Option<String>,
+        size: Option<u64>,
+        reason: String,
+    ) {
         self.progress.file_done();
         self.collector
             .push(Collector::failed_row(origin, server_hint, size, reason));
@@ -132,7 +141,9 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
     collected.inventory = collector.finish();
     // Stable sorts: ties only ever come from one artifact, whose own order
     // is deterministic.
-    collected.evidence.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    collected
+        .evidence
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     collected.identity_hints.sort();
     collected.identity_hints.dedup();
     collected.records.sort_by(|a, b| a.origin.cmp(&b.origin));

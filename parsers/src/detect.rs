@@ -7,6 +7,7 @@
 //! (ripgrep keeps its flags in one slice the same way): adding a format is one
 //! detector function and one line there.
 
+use crate::diag::DiagTool;
 use crate::encoding::{self, Sniffed, TextEncoding};
 use serde::Serialize;
 use std::fmt;
@@ -504,31 +505,6 @@ fn detect_json_export(head: &Head<'_>) -> Claim {
     used(kind, Form::Json)
 }
 
-/// Markers of each command's console output (English; the file name is
-/// checked as well, since Windows localizes some of these texts).
-const COMMAND_MARKERS: &[(&[&str], Kind)] = &[
-    (&["Registered ServicePrincipalNames for"], Kind::Setspn),
-    (&["group of duplicate SPNs"], Kind::Setspn),
-    (&["groups of duplicate SPNs"], Kind::Setspn),
-    (&["Checking domain DC="], Kind::Setspn),
-    (&["Checking forest DC="], Kind::Setspn),
-    (&["Leap Indicator:", "Stratum:"], Kind::W32tm),
-    (&["Tracking ", "The current time is"], Kind::W32tm),
-    (&["NTP: ", "offset from"], Kind::W32tm),
-    (&["Replication Summary Start Time"], Kind::Repadmin),
-    (&["Source DSA", "largest delta"], Kind::Repadmin),
-    (&["==== INBOUND NEIGHBORS"], Kind::Repadmin),
-    (&["showrepl_COLUMNS"], Kind::Repadmin),
-    (&["DSA object GUID"], Kind::Repadmin),
-    (&["Querying target system called"], Kind::Portqry),
-    (&["(kerberos service):"], Kind::Portqry),
-    (&["Dom Name:", "DC: \\\\"], Kind::Nltest),
-    (&["Getting DC name failed"], Kind::Nltest),
-    (&["I_NetGetDCList"], Kind::Nltest),
-    (&["Current LogonId is"], Kind::Klist),
-    (&["Cached Tickets:"], Kind::Klist),
-];
-
 /// File-name starts that name the command whose output a file holds.
 const COMMAND_FILE_NAMES: &[(&str, Kind)] = &[
     ("setspn", Kind::Setspn),
@@ -540,11 +516,22 @@ const COMMAND_FILE_NAMES: &[(&str, Kind)] = &[
 ];
 
 fn detect_command_output(head: &Head<'_>) -> Claim {
-    let text = head.text;
-    if let Some(&(_, kind)) = COMMAND_MARKERS
-        .iter()
-        .find(|(markers, _)| markers.iter().all(|m| text.contains(m)))
-    {
+    // The grammar of each tool lives beside its parser (`diag`); this only
+    // maps the tool to its inventory kind.
+    let by_content = crate::diag::detect(head.text).and_then(|tool| match tool {
+        DiagTool::Setspn => Some(Kind::Setspn),
+        DiagTool::W32tm => Some(Kind::W32tm),
+        DiagTool::RepadminReplSummary
+        | DiagTool::RepadminShowRepl
+        | DiagTool::RepadminShowReplCsv => Some(Kind::Repadmin),
+        DiagTool::TestNetConnection => Some(Kind::TestNetconnection),
+        DiagTool::Portqry => Some(Kind::Portqry),
+        DiagTool::Nltest => Some(Kind::Nltest),
+        DiagTool::Klist => Some(Kind::Klist),
+        // Get-ReceiveConnector is an export, detected with the other cmdlets.
+        DiagTool::ReceiveConnectorList | DiagTool::ReceiveConnectorCliXml => None,
+    });
+    if let Some(kind) = by_content {
         return used(kind, Form::CommandOutput);
     }
     // Localized output: trust a file name like `setspn-X.txt` or `EX01_w32tm.txt`

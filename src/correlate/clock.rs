@@ -76,7 +76,9 @@ pub struct ClockTable {
 impl ClockTable {
     /// Pairs more than Kerberos' tolerance apart.
     pub fn skewed_pairs(&self) -> impl Iterator<Item = &PairOffset> {
-        self.pairs.iter().filter(|p| p.offset_s.abs() > KERBEROS_TOLERANCE_S)
+        self.pairs
+            .iter()
+            .filter(|p| p.offset_s.abs() > KERBEROS_TOLERANCE_S)
     }
 
     pub fn server(&self, name: &str) -> Option<&ServerClock> {
@@ -121,7 +123,12 @@ pub fn estimate(samples: &[ClockSample], dcs: &BTreeSet<String>) -> ClockTable {
         } else {
             ((remote, s.local.clone()), -s.offset_s)
         };
-        grouped.entry(key).or_default().entry(s.basis).or_default().push(value);
+        grouped
+            .entry(key)
+            .or_default()
+            .entry(s.basis)
+            .or_default()
+            .push(value);
     }
     let mut pairs = Vec::new();
     for ((a, b), by_basis) in grouped {
@@ -151,8 +158,14 @@ pub fn estimate(samples: &[ClockSample], dcs: &BTreeSet<String>) -> ClockTable {
 fn solve_servers(pairs: &[PairOffset], dcs: &BTreeSet<String>) -> Vec<ServerClock> {
     let mut adjacency: BTreeMap<&str, Vec<(&str, f64, ClockBasis)>> = BTreeMap::new();
     for p in pairs {
-        adjacency.entry(&p.a).or_default().push((&p.b, p.offset_s, p.basis));
-        adjacency.entry(&p.b).or_default().push((&p.a, -p.offset_s, p.basis));
+        adjacency
+            .entry(&p.a)
+            .or_default()
+            .push((&p.b, p.offset_s, p.basis));
+        adjacency
+            .entry(&p.b)
+            .or_default()
+            .push((&p.a, -p.offset_s, p.basis));
     }
     let mut placed: BTreeMap<&str, (f64, ClockBasis)> = BTreeMap::new();
     let mut out = Vec::new();
@@ -176,7 +189,11 @@ fn solve_servers(pairs: &[PairOffset], dcs: &BTreeSet<String>) -> Vec<ServerCloc
                 }
             }
         }
-        let real: Vec<&str> = component.iter().copied().filter(|n| *n != REFERENCE).collect();
+        let real: Vec<&str> = component
+            .iter()
+            .copied()
+            .filter(|n| *n != REFERENCE)
+            .collect();
         let component_dcs: Vec<&str> = real.iter().copied().filter(|n| dcs.contains(*n)).collect();
         let anchor: Option<(f64, String)> = if let Some(&(r, _)) = relative.get(REFERENCE) {
             Some((r, "time source".to_string()))
@@ -185,7 +202,10 @@ fn solve_servers(pairs: &[PairOffset], dcs: &BTreeSet<String>) -> Vec<ServerCloc
             Some((median_and_mad(&values).0, "domain controllers".to_string()))
         } else if real.len() >= 3 {
             let values: Vec<f64> = real.iter().map(|n| relative[n].0).collect();
-            Some((median_and_mad(&values).0, format!("majority of {} servers", real.len())))
+            Some((
+                median_and_mad(&values).0,
+                format!("majority of {} servers", real.len()),
+            ))
         } else {
             None
         };
@@ -262,7 +282,11 @@ mod tests {
             sample("EX01", "DC01", 0.1, ClockBasis::W32tm),
         ];
         let table = estimate(&samples, &dcs(&["DC01"]));
-        let pair = &table.pairs.iter().find(|p| p.a == "EX01" && p.b == "EX02").unwrap();
+        let pair = &table
+            .pairs
+            .iter()
+            .find(|p| p.a == "EX01" && p.b == "EX02")
+            .unwrap();
         assert_eq!(pair.basis, ClockBasis::PairedSession, "the ms basis wins");
         assert!((pair.offset_s - 420.05).abs() < 0.01, "{pair:?}");
         assert_eq!(pair.samples, 2);
@@ -315,7 +339,14 @@ mod tests {
     #[test]
     fn a_wild_sample_does_not_move_the_median() {
         let mut samples: Vec<ClockSample> = (0..9)
-            .map(|i| sample("EX01", "EX02", 1.0 + f64::from(i) * 0.001, ClockBasis::PairedSession))
+            .map(|i| {
+                sample(
+                    "EX01",
+                    "EX02",
+                    1.0 + f64::from(i) * 0.001,
+                    ClockBasis::PairedSession,
+                )
+            })
             .collect();
         samples.push(sample("EX01", "EX02", 3600.0, ClockBasis::PairedSession));
         let table = estimate(&samples, &dcs(&[]));

@@ -73,12 +73,15 @@ impl IdentityMap {
     /// Records a name (short, FQDN, SPN, account); returns the short name.
     pub fn observe_host(&mut self, raw: &str) -> Option<String> {
         let (short, fqdn) = normalize_host(raw)?;
-        let entry = self.servers.entry(short.clone()).or_insert_with(|| Identity {
-            name: short.clone(),
-            fqdns: BTreeSet::new(),
-            ips: BTreeSet::new(),
-            role: Role::Unknown,
-        });
+        let entry = self
+            .servers
+            .entry(short.clone())
+            .or_insert_with(|| Identity {
+                name: short.clone(),
+                fqdns: BTreeSet::new(),
+                ips: BTreeSet::new(),
+                role: Role::Unknown,
+            });
         if let Some(fqdn) = fqdn {
             entry.fqdns.insert(fqdn);
         }
@@ -111,7 +114,9 @@ impl IdentityMap {
     /// The server that owns `ip`, when exactly one claims it.
     pub fn server_for_ip(&self, ip: IpAddr) -> Option<&str> {
         let claims = self.ip_claims.get(&canonical_ip(ip))?;
-        (claims.len() == 1).then(|| claims.iter().next().map(String::as_str)).flatten()
+        (claims.len() == 1)
+            .then(|| claims.iter().next().map(String::as_str))
+            .flatten()
     }
 
     /// The short name for a host name or FQDN the map knows.
@@ -174,7 +179,10 @@ mod tests {
             assert_eq!(map.observe_host(raw).as_deref(), Some("EX02"), "{raw}");
         }
         let ex02 = map.get("EX02").unwrap();
-        assert_eq!(ex02.fqdns.iter().collect::<Vec<_>>(), vec!["ex02.contoso.local"]);
+        assert_eq!(
+            ex02.fqdns.iter().collect::<Vec<_>>(),
+            vec!["ex02.contoso.local"]
+        );
         assert_eq!(map.server_for_host("Ex02.Contoso.Local"), Some("EX02"));
     }
 
@@ -183,12 +191,18 @@ mod tests {
         let mut map = IdentityMap::default();
         map.observe_ip("EX01", "10.1.2.11".parse().unwrap());
         map.observe_ip("ex02.contoso.local", "::ffff:10.1.2.12".parse().unwrap());
-        assert_eq!(map.server_for_ip("10.1.2.12".parse().unwrap()), Some("EX02"));
+        assert_eq!(
+            map.server_for_ip("10.1.2.12".parse().unwrap()),
+            Some("EX02")
+        );
         map.observe_ip("EX03", "10.1.2.12".parse().unwrap());
         assert_eq!(map.server_for_ip("10.1.2.12".parse().unwrap()), None);
         let conflicts = map.conflicts();
         assert_eq!(conflicts.len(), 1);
-        assert_eq!(conflicts[0].names, vec!["EX02".to_string(), "EX03".to_string()]);
+        assert_eq!(
+            conflicts[0].names,
+            vec!["EX02".to_string(), "EX03".to_string()]
+        );
     }
 
     #[test]
@@ -197,7 +211,10 @@ mod tests {
         map.observe_role("DC01.contoso.local", Role::DomainController);
         map.observe_role("DC01", Role::Exchange);
         assert_eq!(map.get("DC01").unwrap().role, Role::DomainController);
-        assert_eq!(map.domain_controllers().into_iter().collect::<Vec<_>>(), vec!["DC01"]);
+        assert_eq!(
+            map.domain_controllers().into_iter().collect::<Vec<_>>(),
+            vec!["DC01"]
+        );
     }
 
     #[test]

@@ -88,7 +88,9 @@ pub fn endpoint_ip(endpoint: &str) -> Option<IpAddr> {
         return rest.split(']').next()?.parse().ok();
     }
     match e.rsplit_once(':') {
-        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.contains(':') => host.parse().ok(),
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.contains(':') => {
+            host.parse().ok()
+        }
         _ => e.parse().ok(),
     }
 }
@@ -98,7 +100,8 @@ fn queue_signal(inner: Option<&str>, outer: Option<&str>) -> Option<Signal> {
     let inner = inner.unwrap_or("");
     let outer = outer.unwrap_or("");
     let text = format!("{inner} {outer}");
-    if text.contains("451 5.7.3") || text.contains("Cannot achieve Exchange Server authentication") {
+    if text.contains("451 5.7.3") || text.contains("Cannot achieve Exchange Server authentication")
+    {
         Some(Signal::Queue451NotOffered)
     } else if text.contains("454 4.7.0") || text.contains("535 5.7.3") {
         Some(Signal::Queue454)
@@ -209,7 +212,9 @@ pub fn incidents(
     }
     let mut pairs: BTreeMap<(String, String), Acc> = BTreeMap::new();
     for (index, e) in evidence.iter().enumerate() {
-        let Some(s) = sighting(e, identities) else { continue };
+        let Some(s) = sighting(e, identities) else {
+            continue;
+        };
         if s.sender == s.receiver {
             continue;
         }
@@ -246,11 +251,15 @@ pub fn incidents(
             };
             let count = |s: Signal| acc.signals.get(&s).copied().unwrap_or(0);
             let failures = [
-                count(Signal::SendLogRejected) + count(Signal::SendLogSenderFailed) + count(Signal::SendLogNotOffered),
+                count(Signal::SendLogRejected)
+                    + count(Signal::SendLogSenderFailed)
+                    + count(Signal::SendLogNotOffered),
                 count(Signal::ReceiveLogRejected),
                 count(Signal::Event1035),
                 count(Signal::Event2017),
-                count(Signal::Queue454) + count(Signal::Queue451NotOffered) + count(Signal::QueueOther),
+                count(Signal::Queue454)
+                    + count(Signal::Queue451NotOffered)
+                    + count(Signal::QueueOther),
             ]
             .into_iter()
             .max()
@@ -283,6 +292,7 @@ mod tests {
             time_basis: TimeBasis::NativeUtc,
             origin: format!("{server}.log:{secs}"),
             fact,
+            local_time: None,
         }
     }
 
@@ -339,7 +349,11 @@ mod tests {
     #[test]
     fn sender_synthesized_when_no_454_came_back() {
         let evidence = vec![
-            ev("EX01", 0, send_auth(AuthOutcome::SenderFailed, Some("TargetUnknown"))),
+            ev(
+                "EX01",
+                0,
+                send_auth(AuthOutcome::SenderFailed, Some("TargetUnknown")),
+            ),
             ev(
                 "EX01",
                 1,
@@ -396,14 +410,26 @@ mod tests {
         )];
         let found = incidents(&evidence, &map(), |e| e.time);
         assert_eq!(found[0].side, Side::Unknown);
-        assert_eq!(found[0].receiver, "10.9.9.9", "an unknown peer keeps its IP");
+        assert_eq!(
+            found[0].receiver, "10.9.9.9",
+            "an unknown peer keeps its IP"
+        );
     }
 
     #[test]
     fn endpoints() {
-        assert_eq!(endpoint_ip("10.1.2.12:2525"), Some("10.1.2.12".parse().unwrap()));
-        assert_eq!(endpoint_ip("[2001:db8::1]:25"), Some("2001:db8::1".parse().unwrap()));
-        assert_eq!(endpoint_ip("2001:db8::1"), Some("2001:db8::1".parse().unwrap()));
+        assert_eq!(
+            endpoint_ip("10.1.2.12:2525"),
+            Some("10.1.2.12".parse().unwrap())
+        );
+        assert_eq!(
+            endpoint_ip("[2001:db8::1]:25"),
+            Some("2001:db8::1".parse().unwrap())
+        );
+        assert_eq!(
+            endpoint_ip("2001:db8::1"),
+            Some("2001:db8::1".parse().unwrap())
+        );
         assert_eq!(endpoint_ip("garbage"), None);
     }
 }

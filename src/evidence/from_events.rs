@@ -3,9 +3,7 @@
 use super::{Evidence, Fact, KerberosSource, TimeBasis};
 use crate::correlate::clock::ClockBasis;
 use crate::correlate::identity::{canonical_ip, normalize_host, Role};
-use exauth_parsers::evtx::{
-    kerberos_error_name, EventDetails, EventRecord, TimeProvenance,
-};
+use exauth_parsers::evtx::{kerberos_error_name, EventDetails, EventRecord, TimeProvenance};
 use std::net::IpAddr;
 
 /// What one event says about who is who (for the identity map).
@@ -15,6 +13,13 @@ pub enum IdentityHint {
     Computer { name: String, role: Role },
     /// A computer account seen at an IP (Security 4768/4769 `EX01$`).
     AccountAt { account: String, ip: IpAddr },
+    /// A host name seen at an IP (protocol-log endpoints, EHLO, banners,
+    /// queue FQDN/IP parts), with the role that shows.
+    HostAt {
+        host: String,
+        ip: IpAddr,
+        role: Role,
+    },
 }
 
 /// The facts in one catalogued event, attributed to the computer that wrote
@@ -52,6 +57,7 @@ pub fn event_evidence(
             time_basis,
             origin: origin.clone(),
             fact,
+            local_time: None,
         })
     };
     let id = event.event_id;
@@ -66,7 +72,11 @@ pub fn event_evidence(
             }),
             2003 | 2016 | 2017 => push(Fact::OutboundAuthFailed {
                 event_id: id,
-                status: t.status.clone().or_else(|| t.smtp_response.clone()).unwrap_or_default(),
+                status: t
+                    .status
+                    .clone()
+                    .or_else(|| t.smtp_response.clone())
+                    .unwrap_or_default(),
                 connector: t.connector.clone().unwrap_or_default(),
                 mechanism: t.mechanism.clone().unwrap_or_default(),
                 target: t.target_spn.clone(),
@@ -156,7 +166,11 @@ pub fn event_evidence(
                     });
                 }
             }
-            let code = if id == 4625 { s.sub_status.or(s.status) } else { s.status };
+            let code = if id == 4625 {
+                s.sub_status.or(s.status)
+            } else {
+                s.status
+            };
             match code {
                 Some(0) | None if id == 4769 => {
                     let service = s.service_name.clone().unwrap_or_default();
@@ -257,7 +271,9 @@ fn role_of(details: &EventDetails, id: u16) -> Role {
         EventDetails::Kdc(_) | EventDetails::DirectoryService(_) | EventDetails::Dfsr(_) => {
             Role::DomainController
         }
-        EventDetails::SecurityAudit(_) if matches!(id, 4768 | 4769 | 4771) => Role::DomainController,
+        EventDetails::SecurityAudit(_) if matches!(id, 4768 | 4769 | 4771) => {
+            Role::DomainController
+        }
         _ => Role::Unknown,
     }
 }

@@ -6,8 +6,10 @@
 //! ExchangeAuth from 10.1.2.11 with TimeSkew"). One record may yield several
 //! facts or none. Facts never render themselves: reports do.
 
-
+pub mod from_diag;
 pub mod from_events;
+pub mod from_queue;
+pub mod from_smtp;
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -108,7 +110,10 @@ pub enum Fact {
         client_ip: Option<IpAddr>,
     },
     /// KDC 11 / Kerberos 101: one name on several accounts.
-    DuplicateName { name: String, name_type: Option<String> },
+    DuplicateName {
+        name: String,
+        name_type: Option<String>,
+    },
     /// Kerberos 100: an SPN that is not registered.
     SpnNotRegistered { spn: String },
     /// Time-Service events (34, 36, 29, 50, 142, …).
@@ -128,7 +133,10 @@ pub enum Fact {
     /// Netlogon secure-channel trouble (5719, 5721, 5722, 5723, 5805, 3210).
     NetlogonEvent { event_id: u16, summary: String },
     /// EventLog 6013: the server's time zone.
-    TimeZone { bias_minutes: Option<i32>, name: String },
+    TimeZone {
+        bias_minutes: Option<i32>,
+        name: String,
+    },
     /// A queue's last error (Get-Queue, TRANSPORTQUEUE log).
     QueueLastError {
         queue: String,
@@ -163,6 +171,13 @@ pub enum Fact {
         remote_ip: Option<IpAddr>,
         offset_s: f64,
     },
+    /// `w32tm /query /status`: where the server takes its time from.
+    TimeSyncStatus {
+        source: Option<String>,
+        synchronized: Option<bool>,
+        /// Free-running or local CMOS clock: nobody corrects this clock.
+        local_clock: bool,
+    },
     /// `setspn -L <account>`.
     SpnListing { account: String, spns: Vec<String> },
     /// `setspn -X`: duplicate groups (SPN, accounts).
@@ -177,15 +192,7 @@ pub enum Fact {
         error: Option<String>,
     },
     /// `Get-ReceiveConnector`: one connector's authentication setup.
-    ConnectorAuth {
-        server: Option<String>,
-        name: String,
-        bindings: Vec<String>,
-        remote_ip_ranges: Vec<String>,
-        auth_mechanisms: Vec<String>,
-        permission_groups: Vec<String>,
-        enabled: Option<bool>,
-    },
+    ConnectorAuth(exauth_parsers::diag::receive_connector::ConnectorAuth),
     /// A port test (Test-NetConnection, portqry).
     PortProbe {
         target: String,
@@ -195,7 +202,10 @@ pub enum Fact {
         result: String,
     },
     /// `nltest /dsgetdc`.
-    DcLocator { dc: Option<String>, error: Option<String> },
+    DcLocator {
+        dc: Option<String>,
+        error: Option<String>,
+    },
     /// `klist`: tickets held for SMTPSVC peers.
     TicketCache { servers: Vec<String> },
 }
@@ -218,10 +228,11 @@ impl Fact {
             Fact::QueueLastError { .. } => "queue-last-error",
             Fact::SmtpAuth { .. } => "smtp-auth",
             Fact::ClockSample { .. } => "clock-sample",
+            Fact::TimeSyncStatus { .. } => "time-sync-status",
             Fact::SpnListing { .. } => "spn-listing",
             Fact::SpnDuplicates { .. } => "spn-duplicates",
             Fact::ReplicationStatus { .. } => "replication-status",
-            Fact::ConnectorAuth { .. } => "connector-auth",
+            Fact::ConnectorAuth(_) => "connector-auth",
             Fact::PortProbe { .. } => "port-probe",
             Fact::DcLocator { .. } => "dc-locator",
             Fact::TicketCache { .. } => "ticket-cache",
@@ -240,6 +251,10 @@ pub struct Evidence {
     /// File chain plus line or record: `EX01-1126.zip!…!SEND20261126-1.LOG:1234`.
     pub origin: String,
     pub fact: Fact,
+    /// A server-local time still to be placed in the server's time zone
+    /// (queue exports, w32tm, repadmin); correlation resolves it into `time`.
+    #[serde(skip)]
+    pub local_time: Option<exauth_parsers::queue::ExportedTime>,
 }
 
 impl Evidence {

@@ -1,0 +1,145 @@
+//! SMTP protocol-log sessions → authentication facts and clock samples.
+
+use super::{AuthOutcome, Evidence, Fact, LogSide, TimeBasis};
+use crate::correlate::clock::ClockBasis;
+use crate::correlate::identity::canonical_ip;
+use crate::correlate::identity::Role;
+use crate::correlate::incident::endpoint_ip;
+use crate::evidence::from_events::IdentityHint;
+use exauth_parsers::smtp_log::{self, LogKind, SessionSummary};
+
+/// The facts of one session written by `server`'s log at `artifact_origin`.
+pub fn session_evidence(
+    session: &SessionSummary,
+    artifact_origin: &str,
+    server: Option<&str>,
+    out: &mut Vec<Evidence>,
+    hints: &mut Vec<IdentityHint>,
+) {
+    let server = server.map(str::to_string);
+    let log = match session.log {
+        LogKind::Send => LogSide::Send,
+        LogKind::Receive => LogSide::Receive,
+    };
+    // Who the peer says it is: its banner / Hello reply (we sent), or its EHLO (we received).
+    let remote_host = match session.log {
+        LogKind::Send => session
+            .banner_host
+            .clone()
+            .or_else(|| session.hello_reply_host.clone()),
+        LogKind::Receive => session.ehlo.clone(),
+    };
+    if let (Some(name), Some(ip)) = (
+        &server,
+        session.local_endpoint.as_deref().and_then(endpoint_ip),
+    ) {
+        hints.push(IdentityHint::HostAt {
+            host: name.clone(),
+            ip: canonical_ip(ip),
+            role: Role::Exchange,
+        });
+    }
+    if let (Some(host), Some(ip)) = (
+        &remote_host,
+        session.remote_endpoint.as_deref().and_then(endpoint_ip),
+    ) {
+        hints.push(IdentityHint::HostAt {
+            host: host.clone(),
+            ip: canonical_ip(ip),
+            role: Role::Unknown,
+        });
+    }
+    let advertised_exchange_auth = Some(
+        session
+            .advertised
+            .exps
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case("EXCHANGEAUTH")),
+    );
+    for attempt in &session.auth_attempts {
+        let outcome = match attempt.outcome {
+            smtp_log::AuthOutcome::Success => AuthOutcome::Success,
+            smtp_log::AuthOutcome::Rejected => AuthOutcome::Rejected,
+            smtp_log::AuthOutcome::SenderFailed => AuthOutcome::SenderFailed,
+            smtp_log::AuthOutcome::NotOffered => AuthOutcome::NotOffered,
+            smtp_log::AuthOutcome::Other => AuthOutcome::Other,
+        };
+        out.push(Evidence {
+            server: server.clone(),
+            time: attempt.time,
+            time_basis: TimeBasis::NativeUtc,
+            origin: format!("{artifact_origin}:{}", attempt.line),
+            fact: Fact::SmtpAuth {
+                log,
+                session_id: session.session_id.clone(),
+                local_endpoint: session.local_endpoint.clone(),
+                remote_endpoint: session.remote_endpoint.clone(),
+                remote_host: remote_host.clone(),
+                connector: Some(session.connector.clone()).filter(|c| !c.is_empty()),
+                mechanism: Some(attempt.mechanism.clone()).filter(|m| !m.is_empty()),
+                outcome,
+                status: attempt.status.clone(),
+                reply: attempt.reply.clone(),
+                advertised_exchange_auth,
+            },
+            local_time: None,
+        });
+    }
+    for sample in &session.clock_samples {
+        out.push(Evidence {
+            server: server.clone(),
+            time: Some(sample.time),
+            time_basis: TimeBasis::NativeUtc,
+            origin: match sample.line {
+                Some(line) => format!("{artifact_origin}:{line}"),
+                None => artifact_origin.to_string(),
+            },
+            fact: Fact::ClockSample {
+                basis: match sample.basis {
+                    smtp_log::ClockBasis::Banner => ClockBasis::Banner,
+                    smtp_log::ClockBasis::PairedSession => ClockBasis::PairedSession,
+                },
+                remote_server: sample.remote_server.clone(),
+                remote_ip: sample
+                    .remote_ip
+                    .as_deref()
+                    .and_then(|ip| ip.parse().ok())
+                    .map(canonical_ip)
+                    .or_else(|| session.remote_endpoint.as_deref().and_then(endpoint_ip)),
+                offset_s: sample.offset_s,
+            },
+            local_time: None,
+        });
+    }
+}
+
+/// A slimmed copy of a session for clock pairing: what `pair_sessions`
+/// reads, without the per-attempt detail already turned into facts.
+pub fn pairing_copy(session: &SessionSummary) -> SessionSummary {
+    let mut s = session.clone();
+    s.auth_attempts.clear();
+    s.clock_samples.clear();
+    s.permissions_before_auth = None;
+    s.permissions_after_auth = None;
+    s.tls_detail = None;
+    s
+}
+
+/// Keeps a deterministic sample of sessions for pairing, chosen by the
+/// connection itself (both ends make the same choice): the unordered pair of
+/// endpoints hashed with FNV-1a. `keep_one_in` = 1 keeps all.
+pub fn keep_for_pairing(session: &SessionSummary, keep_one_in: u64) -> bool {
+    if keep_one_in <= 1 {
+        return true;
+    }
+    let (Some(a), Some(b)) = (&session.local_endpoint, &session.remote_endpoint) else {
+        return false;
+    };
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in lo.bytes().chain([b'|']).chain(hi.bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash % keep_one_in == 0
+}
