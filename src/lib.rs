@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod correlate;
+pub mod diagnose;
 pub mod discover;
 pub mod evidence;
 pub mod ingest;

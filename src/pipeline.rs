@@ -5,12 +5,17 @@
 //! output never depends on which thread finished first.
 
 use crate::discover::{self, Artifact, ArtifactVisitor, Limits, Origin};
+use crate::evidence::from_diag::diag_evidence;
 use crate::evidence::from_events::{event_evidence, IdentityHint};
+use crate::evidence::from_queue::queue_evidence;
+use crate::evidence::from_smtp::{keep_for_pairing, pairing_copy, session_evidence};
 use crate::evidence::Evidence;
 use crate::ingest::{ingest, IngestOptions, Records};
 use crate::inventory::{Collector, Inventory};
 use crate::progress::Progress;
 use exauth_parsers::problem::Problem;
+use exauth_parsers::smtp_log::SessionSummary;
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -36,6 +41,8 @@ pub struct Collected {
     pub records: Vec<ArtifactRecords>,
     /// Problems inside files that were read (bad chunks, bad lines).
     pub problems: Vec<(Origin, Problem)>,
+    /// Protocol-log sessions per server, kept for clock pairing.
+    pub sessions: BTreeMap<String, Vec<SessionSummary>>,
 }
 
 /// The records of one artifact, for extract.
@@ -70,21 +77,41 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
         let mut evidence = Vec::new();
         let mut hints = Vec::new();
         let mut unique_hints = std::collections::BTreeSet::new();
-        if let Some(Records::Events(report)) = &ingested.records {
-            for event in &report.events {
-                event_evidence(
-                    event,
-                    &origin_text,
-                    artifact.server_hint.as_deref(),
-                    &mut evidence,
-                    &mut hints,
-                );
+        let server = artifact.server_hint.as_deref();
+        let mut pairing = Vec::new();
+        match &ingested.records {
+            Some(Records::Events(report)) => {
+                for event in &report.events {
+                    event_evidence(event, &origin_text, server, &mut evidence, &mut hints);
+                }
             }
+            Some(Records::Smtp { sessions, .. }) => {
+                // Big logs keep one connection in 8 for clock pairing; both
+                // ends choose the same connections.
+                let keep_one_in = if sessions.len() > 4000 { 8 } else { 1 };
+                for session in sessions {
+                    session_evidence(session, &origin_text, server, &mut evidence, &mut hints);
+                    if server.is_some() && keep_for_pairing(session, keep_one_in) {
+                        pairing.push(pairing_copy(session));
+                    }
+                }
+            }
+            Some(Records::Queue(export)) => {
+                queue_evidence(export, &origin_text, server, &mut evidence, &mut hints);
+            }
+            Some(other) => diag_evidence(other, &origin_text, server, &mut evidence, &mut hints),
+            None => {}
         }
         unique_hints.extend(hints);
         self.collector.push(ingested.row);
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         out.evidence.extend(evidence);
+        if let (Some(server), false) = (server, pairing.is_empty()) {
+            out.sessions
+                .entry(server.to_string())
+                .or_default()
+                .extend(pairing);
+        }
         out.identity_hints.extend(
             unique_hints
                 .into_iter()
@@ -147,6 +174,10 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
     collected.identity_hints.sort();
     collected.identity_hints.dedup();
     collected.records.sort_by(|a, b| a.origin.cmp(&b.origin));
+    for sessions in collected.sessions.values_mut() {
+        sessions
+            .sort_by(|a, b| (a.start, &a.session_id, a.log).cmp(&(b.start, &b.session_id, b.log)));
+    }
     collected
         .problems
         .sort_by(|a, b| a.0.cmp(&b.0).then(a.1.location.cmp(&b.1.location)));

@@ -1,9 +1,13 @@
 //! What each subcommand does with its flags: settings in, pipeline called,
 //! output written, exit code out.
 
-use super::{Cli, ColorChoice, Command, GlobalArgs, InventoryFormat};
+use super::{Cli, ColorChoice, Command, GlobalArgs, InventoryFormat, ScanArgs, ScanFormat};
+use crate::correlate::case::{self, CaseSettings};
+use crate::diagnose;
 use crate::discover::{self, Limits};
+use crate::ingest::IngestOptions;
 use crate::inventory::{Collector, Inventory, InventoryVisitor};
+use crate::pipeline::{self, Keep, ReadSettings};
 use crate::progress::Progress;
 use crate::report::{self, style::Style};
 use crate::Exit;
@@ -27,7 +31,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
     let pool = pool.build().context("cannot start worker threads")?;
     pool.install(|| match &cli.command {
         Command::Inventory(args) => inventory(global, &args.paths, args.format),
-        Command::Scan(args) => scan(global, &args.paths),
+        Command::Scan(args) => scan(global, args),
         Command::Extract(_) => not_yet(
             "extract",
             "record and evidence extraction arrives with the parsers (.evtx, SMTP protocol logs, queue exports, diagnostic outputs)",
@@ -122,20 +126,47 @@ fn nothing_readable(global: &GlobalArgs, inventory: &Inventory) -> Exit {
     Exit::Error
 }
 
-fn scan(global: &GlobalArgs, paths: &[PathBuf]) -> Result<Exit> {
-    let inventory = take_inventory(global, paths);
-    let style = style(global);
-    let mut text = report::inventory::text(&inventory, style);
-    text.push('\n');
-    text.push_str(&style.yellow(
-        "Verdict: not available yet. This build inventories the collection; evidence \
-         extraction and the diagnosis of the cause are being added (see README, Status).",
-    ));
-    text.push('\n');
+fn read_settings(global: &GlobalArgs, keep: Keep) -> ReadSettings {
+    ReadSettings {
+        limits: limits(global),
+        ingest: IngestOptions {
+            threads: rayon::current_num_threads(),
+            ..IngestOptions::default()
+        },
+        keep,
+        progress: !global.quiet,
+    }
+}
+
+fn display_zone(global: &GlobalArgs) -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get(&global.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
+    let collected = pipeline::read(&args.paths, &read_settings(global, Keep::Evidence));
+    let inventory = collected.inventory.clone();
+    let problems = collected.problems.len();
+    if !inventory.anything_readable() {
+        let text = report::inventory::text(&inventory, style(global));
+        write_output(global, &text)?;
+        return Ok(nothing_readable(global, &inventory));
+    }
+    let case = case::build(
+        collected,
+        CaseSettings {
+            window: args.window,
+        },
+    );
+    let diagnosis = diagnose::diagnose(&case);
+    let model = report::scan::build(&case, &diagnosis, &inventory, problems);
+    let text = match args.format {
+        ScanFormat::Json => report::scan::json(&model),
+        ScanFormat::Text => report::scan::text(&model, style(global), &display_zone(global)),
+    };
     write_output(global, &text)?;
-    Ok(if inventory.anything_readable() {
+    Ok(if case.incidents.is_empty() {
         Exit::NoEvidence
     } else {
-        nothing_readable(global, &inventory)
+        Exit::Evidence
     })
 }

@@ -100,11 +100,26 @@ pub enum Command {
     Timeline(TimelineArgs),
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Files, folders, .zip or .gz files of the collection.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+
+    /// Output format (`json`: schema exauth.scan/1, see README).
+    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+    pub format: ScanFormat,
+
+    /// Evidence this close to a pair's failures belongs to it (about one
+    /// queue retry interval): `10m`, `30m`, `1h`, `90s`.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub window: jiff::SignedDuration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -149,6 +164,37 @@ pub struct TimelineArgs {
     pub paths: Vec<PathBuf>,
 }
 
+/// `10m`, `1h`, `90s`, `7m30s`… (also plain seconds).
+fn parse_duration(text: &str) -> Result<jiff::SignedDuration, String> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<i64>() {
+        return Ok(jiff::SignedDuration::from_secs(seconds));
+    }
+    let mut total = 0i64;
+    let mut number = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: i64 = number
+            .parse()
+            .map_err(|_| format!("`{text}` is not a duration (e.g. 10m, 1h, 90s)"))?;
+        number.clear();
+        total += n * match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(format!("`{text}` is not a duration (e.g. 10m, 1h, 90s)")),
+        };
+    }
+    if !number.is_empty() {
+        return Err(format!("`{text}`: a unit (s, m, h) must follow {number}"));
+    }
+    Ok(jiff::SignedDuration::from_secs(total))
+}
+
 /// `64G`, `512M`, `1.5G`, `1000` (bytes).
 fn parse_bytes(text: &str) -> Result<u64, String> {
     let text = text.trim();
@@ -187,6 +233,25 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(
+            parse_duration("10m"),
+            Ok(jiff::SignedDuration::from_mins(10))
+        );
+        assert_eq!(
+            parse_duration("7m30s"),
+            Ok(jiff::SignedDuration::from_secs(450))
+        );
+        assert_eq!(
+            parse_duration("90"),
+            Ok(jiff::SignedDuration::from_secs(90))
+        );
+        assert!(parse_duration("10x").is_err());
+        assert!(parse_duration("10").is_ok());
+        assert!(parse_duration("5m3").is_err());
     }
 
     #[test]

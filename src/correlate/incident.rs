@@ -195,12 +195,12 @@ fn sighting(e: &Evidence, identities: &IdentityMap) -> Option<FailureSighting> {
     }
 }
 
-/// Finds the failing pairs. `corrected` gives each evidence item's
-/// clock-corrected time.
+/// Finds the failing pairs. `corrected[i]` is the clock-corrected time of
+/// `evidence[i]`.
 pub fn incidents(
     evidence: &[Evidence],
     identities: &IdentityMap,
-    corrected: impl Fn(&Evidence) -> Option<Timestamp>,
+    corrected: &[Option<Timestamp>],
 ) -> Vec<Incident> {
     #[derive(Default)]
     struct Acc {
@@ -225,7 +225,7 @@ pub fn incidents(
                 acc.statuses.push(status);
             }
         }
-        if let Some(t) = corrected(e) {
+        if let Some(t) = corrected.get(index).copied().flatten() {
             acc.first = Some(acc.first.map_or(t, |f| f.min(t)));
             acc.last = Some(acc.last.map_or(t, |l| l.max(t)));
         }
@@ -312,6 +312,10 @@ mod tests {
         }
     }
 
+    fn times(evidence: &[Evidence]) -> Vec<Option<Timestamp>> {
+        evidence.iter().map(|e| e.time).collect()
+    }
+
     fn map() -> IdentityMap {
         let mut m = IdentityMap::default();
         m.observe_ip("EX01.contoso.local", "10.1.2.11".parse().unwrap());
@@ -336,7 +340,7 @@ mod tests {
                 },
             ),
         ];
-        let found = incidents(&evidence, &map(), |e| e.time);
+        let found = incidents(&evidence, &map(), &times(&evidence));
         assert_eq!(found.len(), 1);
         let i = &found[0];
         assert_eq!((i.sender.as_str(), i.receiver.as_str()), ("EX01", "EX02"));
@@ -366,7 +370,7 @@ mod tests {
                 },
             ),
         ];
-        let found = incidents(&evidence, &map(), |e| e.time);
+        let found = incidents(&evidence, &map(), &times(&evidence));
         assert_eq!(found[0].side, Side::SenderSynthesized);
         assert_eq!(found[0].receiver, "EX02");
     }
@@ -387,7 +391,7 @@ mod tests {
                 retry_count: Some(7),
             },
         )];
-        let found = incidents(&evidence, &map(), |e| e.time);
+        let found = incidents(&evidence, &map(), &times(&evidence));
         assert_eq!(found[0].side, Side::ConnectorRefused);
         assert_eq!(found[0].failures, 7);
     }
@@ -408,7 +412,7 @@ mod tests {
                 retry_count: None,
             },
         )];
-        let found = incidents(&evidence, &map(), |e| e.time);
+        let found = incidents(&evidence, &map(), &times(&evidence));
         assert_eq!(found[0].side, Side::Unknown);
         assert_eq!(
             found[0].receiver, "10.9.9.9",

@@ -4,4 +4,5 @@
 
 pub mod escape;
 pub mod inventory;
+pub mod scan;
 pub mod style;

@@ -1,0 +1,365 @@
+//! The case: everything read from a collection, correlated — who is who,
+//! whose clock is off (and every timestamp corrected for it), which pairs
+//! fail, and which sources each server's collection holds.
+
+use super::clock::{self, ClockBasis, ClockSample, ClockTable};
+use super::identity::{normalize_host, IdentityMap, Role};
+use super::incident::{self, Incident};
+use crate::evidence::from_events::IdentityHint;
+use crate::evidence::{Evidence, Fact, TimeBasis};
+use crate::inventory::Status;
+use crate::pipeline::Collected;
+use exauth_parsers::detect::Kind;
+use exauth_parsers::evtx::windows_zone_to_iana;
+use exauth_parsers::smtp_log::{pair_sessions, PairingOptions};
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A kind of source a server's collection may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    ApplicationLog,
+    SystemLog,
+    SecurityLog,
+    DirectoryServiceLog,
+    OtherEventLog,
+    SendLog,
+    ReceiveLog,
+    QueueExport,
+    ReceiveConnectors,
+    Setspn,
+    W32tm,
+    Repadmin,
+    PortTest,
+    Nltest,
+    Klist,
+}
+
+impl Source {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Source::ApplicationLog => "Application log",
+            Source::SystemLog => "System log",
+            Source::SecurityLog => "Security log",
+            Source::DirectoryServiceLog => "Directory Service log",
+            Source::OtherEventLog => "other event log",
+            Source::SendLog => "SMTP Send protocol log",
+            Source::ReceiveLog => "SMTP Receive protocol log",
+            Source::QueueExport => "Get-Queue export",
+            Source::ReceiveConnectors => "Get-ReceiveConnector output",
+            Source::Setspn => "setspn output",
+            Source::W32tm => "w32tm output",
+            Source::Repadmin => "repadmin output",
+            Source::PortTest => "port test (Test-NetConnection/portqry)",
+            Source::Nltest => "nltest output",
+            Source::Klist => "klist output",
+        }
+    }
+}
+
+/// Which sources each server's collection holds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Coverage {
+    pub by_server: BTreeMap<String, BTreeSet<Source>>,
+    /// Sources whose server could not be told.
+    pub unattributed: BTreeSet<Source>,
+}
+
+impl Coverage {
+    pub fn has(&self, server: &str, source: Source) -> bool {
+        self.by_server
+            .get(server)
+            .is_some_and(|s| s.contains(&source))
+    }
+
+    /// True when any server in `servers` (or anyone, if unattributed) has it.
+    pub fn any(&self, servers: &BTreeSet<String>, source: Source) -> bool {
+        servers.iter().any(|s| self.has(s, source)) || self.unattributed.contains(&source)
+    }
+}
+
+/// Correlation settings.
+#[derive(Debug, Clone)]
+pub struct CaseSettings {
+    /// Evidence within this distance of an incident's failures belongs to it.
+    pub window: SignedDuration,
+}
+
+impl Default for CaseSettings {
+    fn default() -> Self {
+        CaseSettings {
+            window: SignedDuration::from_mins(10),
+        }
+    }
+}
+
+/// The correlated collection the rules reason about.
+#[derive(Debug)]
+pub struct Case {
+    pub identities: IdentityMap,
+    pub clocks: ClockTable,
+    pub incidents: Vec<Incident>,
+    /// All evidence, local times resolved, sorted by (time, origin).
+    pub evidence: Vec<Evidence>,
+    /// Clock-corrected UTC of each evidence item (same index), when known.
+    pub corrected: Vec<Option<Timestamp>>,
+    pub coverage: Coverage,
+    /// Servers whose local times were read as UTC for want of a time zone.
+    pub assumed_utc: BTreeSet<String>,
+    pub settings: CaseSettings,
+}
+
+impl Case {
+    pub fn domain_controllers(&self) -> BTreeSet<String> {
+        self.identities.domain_controllers()
+    }
+
+    /// Evidence that belongs to `incident`: from its sender, receiver or a
+    /// DC, within the window around its failures (untimed evidence always).
+    pub fn in_scope<'a>(&'a self, incident: &'a Incident) -> impl Iterator<Item = usize> + 'a {
+        let dcs = self.domain_controllers();
+        let window = self.settings.window;
+        let from = incident.first.and_then(|t| t.checked_sub(window).ok());
+        let to = incident.last.and_then(|t| t.checked_add(window).ok());
+        self.evidence.iter().enumerate().filter_map(move |(i, e)| {
+            let server = e.server.as_deref().unwrap_or("");
+            let related = server == incident.sender
+                || server == incident.receiver
+                || dcs.contains(server)
+                || e.server.is_none();
+            if !related {
+                return None;
+            }
+            match (self.corrected[i], from, to) {
+                (Some(t), Some(from), Some(to)) if t < from || t > to => None,
+                _ => Some(i),
+            }
+        })
+    }
+
+    /// Every piece of evidence whose fact matches, across the collection.
+    pub fn all(&self) -> impl Iterator<Item = &Evidence> {
+        self.evidence.iter()
+    }
+}
+
+/// Builds the case from what the pipeline read.
+pub fn build(collected: Collected, settings: CaseSettings) -> Case {
+    let Collected {
+        inventory,
+        mut evidence,
+        identity_hints,
+        sessions,
+        ..
+    } = collected;
+
+    // Who is who.
+    let mut identities = IdentityMap::default();
+    for row in &inventory.rows {
+        if let Some(server) = &row.server {
+            identities.observe_host(server);
+        }
+    }
+    for (_, hint) in &identity_hints {
+        match hint {
+            IdentityHint::Computer { name, role } => identities.observe_role(name, *role),
+            IdentityHint::AccountAt { account, ip } => {
+                identities.observe_ip(account, *ip);
+            }
+            IdentityHint::HostAt { host, ip, role } => {
+                identities.observe_ip(host, *ip);
+                identities.observe_role(host, *role);
+            }
+        }
+    }
+    for row in inventory.rows.iter().filter(|r| r.status == Status::Ok) {
+        if let (Some(server), Kind::SmtpSendLog | Kind::SmtpReceiveLog | Kind::QueueExport) =
+            (&row.server, row.kind)
+        {
+            identities.observe_role(server, Role::Exchange);
+        }
+    }
+    for e in &evidence {
+        if let Some(server) = &e.server {
+            identities.observe_host(server);
+        }
+    }
+
+    // Time zones (EventLog 6013) resolve server-local times.
+    let mut zones: BTreeMap<String, jiff::tz::TimeZone> = BTreeMap::new();
+    for e in &evidence {
+        if let (Some(server), Fact::TimeZone { name, .. }) = (&e.server, &e.fact) {
+            if let Some(tz) =
+                windows_zone_to_iana(name).and_then(|iana| jiff::tz::TimeZone::get(iana).ok())
+            {
+                zones.entry(server.clone()).or_insert(tz);
+            }
+        }
+    }
+    let mut assumed_utc = BTreeSet::new();
+    for e in &mut evidence {
+        let Some(local) = e.local_time else { continue };
+        let server = e.server.clone().unwrap_or_default();
+        let (zone, assumed) = match zones.get(&server) {
+            Some(tz) => (tz.clone(), false),
+            None => (jiff::tz::TimeZone::UTC, local.utc_offset_seconds.is_none()),
+        };
+        e.time = local.to_timestamp(&zone);
+        e.time_basis = if assumed {
+            TimeBasis::ServerLocalAssumed
+        } else {
+            TimeBasis::ServerLocal
+        };
+        if assumed {
+            assumed_utc.insert(server);
+        }
+    }
+    evidence.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+
+    // Clocks: every sample, plus sessions both ends logged.
+    let mut samples = Vec::new();
+    for e in &evidence {
+        let (
+            Some(local),
+            Fact::ClockSample {
+                basis,
+                remote_server,
+                remote_ip,
+                offset_s,
+            },
+        ) = (&e.server, &e.fact)
+        else {
+            continue;
+        };
+        let remote = remote_ip
+            .and_then(|ip| identities.server_for_ip(ip).map(str::to_string))
+            .or_else(|| {
+                remote_server
+                    .as_deref()
+                    .and_then(normalize_host)
+                    .map(|(s, _)| s)
+            });
+        if remote.is_none()
+            && *basis != ClockBasis::TimeServiceEvent
+            && *basis != ClockBasis::KerberosEvent
+        {
+            continue;
+        }
+        samples.push(ClockSample {
+            local: local.clone(),
+            remote,
+            offset_s: *offset_s,
+            basis: *basis,
+        });
+    }
+    let servers: Vec<&String> = sessions.keys().collect();
+    for (i, a) in servers.iter().enumerate() {
+        for b in &servers[i + 1..] {
+            if let Some(paired) =
+                pair_sessions(&sessions[*a], &sessions[*b], &PairingOptions::default())
+            {
+                for p in &paired.pairs {
+                    samples.push(ClockSample {
+                        local: (*a).clone(),
+                        remote: Some((*b).clone()),
+                        offset_s: p.delta_s,
+                        basis: ClockBasis::PairedSession,
+                    });
+                }
+            }
+        }
+    }
+    let clocks = clock::estimate(&samples, &identities.domain_controllers());
+
+    // Correct every timestamp by its server's clock error.
+    let offset_of = |server: Option<&str>| -> Option<f64> { clocks.server(server?)?.offset_s };
+    let corrected: Vec<Option<Timestamp>> = evidence
+        .iter()
+        .map(|e| {
+            let t = e.time?;
+            match offset_of(e.server.as_deref()) {
+                Some(offset) => t
+                    .checked_sub(SignedDuration::from_secs_f64(offset))
+                    .ok()
+                    .or(Some(t)),
+                None => Some(t),
+            }
+        })
+        .collect();
+    let incidents = incident::incidents(&evidence, &identities, &corrected);
+
+    let coverage = coverage(&inventory, &evidence);
+    Case {
+        identities,
+        clocks,
+        incidents,
+        evidence,
+        corrected,
+        coverage,
+        assumed_utc,
+        settings,
+    }
+}
+
+fn source_of(kind: Kind, file_name: &str) -> Option<Source> {
+    let lower = file_name.to_ascii_lowercase();
+    Some(match kind {
+        Kind::Evtx | Kind::EventExport => {
+            if lower.contains("application") {
+                Source::ApplicationLog
+            } else if lower.contains("system") {
+                Source::SystemLog
+            } else if lower.contains("security") {
+                Source::SecurityLog
+            } else if lower.contains("directory") {
+                Source::DirectoryServiceLog
+            } else {
+                Source::OtherEventLog
+            }
+        }
+        Kind::SmtpSendLog => Source::SendLog,
+        Kind::SmtpReceiveLog => Source::ReceiveLog,
+        Kind::QueueExport | Kind::TransportQueueLog => Source::QueueExport,
+        Kind::ReceiveConnectorExport => Source::ReceiveConnectors,
+        Kind::Setspn => Source::Setspn,
+        Kind::W32tm => Source::W32tm,
+        Kind::Repadmin => Source::Repadmin,
+        Kind::TestNetconnection | Kind::Portqry => Source::PortTest,
+        Kind::Nltest => Source::Nltest,
+        Kind::Klist => Source::Klist,
+        _ => return None,
+    })
+}
+
+fn coverage(inventory: &crate::inventory::Inventory, evidence: &[Evidence]) -> Coverage {
+    let mut coverage = Coverage::default();
+    // An event log's server is best told by the events' Computer field.
+    let mut computer_of: BTreeMap<&str, &str> = BTreeMap::new();
+    for e in evidence {
+        if let Some(server) = &e.server {
+            let file = e.origin.split('#').next().unwrap_or(&e.origin);
+            computer_of.entry(file).or_insert(server);
+        }
+    }
+    for row in inventory.rows.iter().filter(|r| r.status == Status::Ok) {
+        let Some(source) = source_of(row.kind, row.origin.file_name()) else {
+            continue;
+        };
+        let origin = row.origin.to_string();
+        let server = computer_of
+            .get(origin.as_str())
+            .map(|s| s.to_string())
+            .or_else(|| row.server.clone());
+        match server {
+            Some(server) => {
+                coverage.by_server.entry(server).or_default().insert(source);
+            }
+            None => {
+                coverage.unattributed.insert(source);
+            }
+        }
+    }
+    coverage
+}

@@ -1,0 +1,170 @@
+//! Duplicate SPN: SMTPSVC/, SMTP/ or HOST/ of an Exchange server on two accounts.
+
+use super::{
+    conclusion, incident_pairs, involved, line, relevant, signals, Cause, Finding, Rule, Strength,
+    Weigher,
+};
+use crate::correlate::case::{Case, Source};
+use crate::evidence::{AuthOutcome, Fact};
+
+pub struct SpnDuplicate;
+
+impl Rule for SpnDuplicate {
+    fn cause(&self) -> Cause {
+        Cause::SpnDuplicate
+    }
+
+    fn needs(&self) -> &'static [Source] {
+        &[Source::Setspn, Source::SystemLog]
+    }
+
+    fn evaluate(&self, case: &Case) -> Finding {
+        let mut w = Weigher::new(Cause::SpnDuplicate);
+        let (_, _, dcs) = involved(case);
+        let mut checked_duplicates = false;
+        for (i, e) in case.evidence.iter().enumerate() {
+            if let Fact::SpnDuplicates { groups } = &e.fact {
+                checked_duplicates = true;
+                let relevant_groups: Vec<&(String, Vec<String>)> = groups
+                    .iter()
+                    .filter(|(spn, _)| signals::is_transport_spn(spn))
+                    .collect();
+                if relevant_groups.is_empty() {
+                    w.refute(line(
+                        case,
+                        i,
+                        Strength::Strong,
+                        format!(
+                            "setspn -X: {} duplicate groups, none for SMTPSVC/SMTP/HOST",
+                            groups.len()
+                        ),
+                    ));
+                }
+                for (spn, accounts) in relevant_groups {
+                    w.support(
+                        format!("setspn-x:{spn}"),
+                        line(
+                            case,
+                            i,
+                            Strength::Strong,
+                            format!(
+                                "setspn -X: {spn} is registered on {}",
+                                accounts.join(" and ")
+                            ),
+                        ),
+                    );
+                }
+            }
+        }
+        for (i, e) in relevant(case) {
+            match &e.fact {
+                Fact::DuplicateName { name, name_type } => {
+                    let strength = if signals::is_transport_spn(name) {
+                        Strength::Strong
+                    } else {
+                        Strength::Medium
+                    };
+                    w.support(
+                        format!("kdc11:{}", name.to_ascii_lowercase()),
+                        line(
+                            case,
+                            i,
+                            strength,
+                            format!(
+                                "duplicate name {name}{}",
+                                name_type
+                                    .as_deref()
+                                    .map(|t| format!(" ({t})"))
+                                    .unwrap_or_default()
+                            ),
+                        ),
+                    );
+                }
+                Fact::KerberosError {
+                    target, code_name, ..
+                } => {
+                    let smtp = target.as_deref().is_some_and(signals::is_transport_spn);
+                    for (cause, strength) in signals::kerberos_error(&e.fact) {
+                        if cause == Cause::SpnDuplicate && (smtp || strength == Strength::Strong) {
+                            w.support(
+                                format!("krb:{}", code_name.as_deref().unwrap_or("")),
+                                line(
+                                    case,
+                                    i,
+                                    strength,
+                                    format!(
+                                        "{} for {}",
+                                        code_name.as_deref().unwrap_or("Kerberos error"),
+                                        target.as_deref().unwrap_or("?")
+                                    ),
+                                ),
+                            );
+                        }
+                    }
+                }
+                Fact::InboundAuthFailed {
+                    status, event_id, ..
+                }
+                | Fact::OutboundAuthFailed {
+                    status, event_id, ..
+                } if signals::security_status(status)
+                    .iter()
+                    .any(|(c, _)| *c == Cause::SpnDuplicate) =>
+                {
+                    w.support(
+                        format!("status:{event_id}"),
+                        line(
+                            case,
+                            i,
+                            Strength::Medium,
+                            format!("event {event_id}: {status}"),
+                        ),
+                    );
+                }
+                Fact::SmtpAuth {
+                    outcome: AuthOutcome::SenderFailed | AuthOutcome::Rejected,
+                    status: Some(status),
+                    ..
+                } if signals::security_status(status)
+                    .iter()
+                    .any(|(c, _)| *c == Cause::SpnDuplicate) =>
+                {
+                    w.support(
+                        "status:smtp",
+                        line(
+                            case,
+                            i,
+                            Strength::Medium,
+                            format!("protocol log: authentication failed with {status}"),
+                        ),
+                    );
+                }
+                _ => {}
+            }
+        }
+        let all = case.coverage.by_server.keys().cloned().collect();
+        let dcs = if dcs.is_empty() { &all } else { &dcs };
+        let dc_system_logs =
+            case.coverage.any(dcs, Source::SystemLog) && !case.domain_controllers().is_empty();
+        if !w.has_support() && !checked_duplicates {
+            if dc_system_logs {
+                w.refute(conclusion(
+                    "absence",
+                    None,
+                    Strength::Weak,
+                    "no KDC event 11 (duplicate name) in the DCs' System logs".into(),
+                ));
+            }
+            w.missing("`setspn -X` (forest-wide: `setspn -F -X`) output");
+            if !dc_system_logs {
+                w.missing("System logs of the DCs (KDC event 11)");
+            }
+        }
+        let remedy = vec![
+            "Run `setspn -X` (and `setspn -Q SMTPSVC/<fqdn>`) to see every account holding the SPN.".to_string(),
+            "Remove it from the account that is not the Exchange server's computer account: `setspn -D SMTPSVC/<fqdn> <wrong account>` (likewise SMTP/ and HOST/).".to_string(),
+            "Replicate AD (`repadmin /syncall /AdePq`), purge the sender's tickets (`klist purge -li 0x3e7`) and retry the queue.".to_string(),
+        ];
+        w.finish(incident_pairs(case), remedy)
+    }
+}

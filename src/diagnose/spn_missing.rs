@@ -1,0 +1,219 @@
+//! SPN missing: the receiver's computer account lacks SMTPSVC/ (or SMTP/).
+
+use super::{
+    conclusion, incident_pairs, involved, line, relevant, signals, Cause, Finding, Rule, Strength,
+    Weigher,
+};
+use crate::correlate::case::{Case, Source};
+use crate::evidence::{AuthOutcome, Fact};
+use std::collections::BTreeSet;
+
+pub struct SpnMissing;
+
+/// The SMTP SPNs an Exchange server's account should carry.
+fn expected_spns(case: &Case, server: &str) -> Vec<String> {
+    let mut spns = vec![format!("smtpsvc/{}", server.to_ascii_lowercase())];
+    if let Some(id) = case.identities.get(server) {
+        for fqdn in &id.fqdns {
+            spns.push(format!("smtpsvc/{fqdn}"));
+        }
+    }
+    spns
+}
+
+/// True when `target` (`SMTPSVC/ex02.contoso.local`) names one of `servers`.
+fn targets(target: &str, servers: &BTreeSet<String>) -> bool {
+    crate::correlate::identity::normalize_host(target)
+        .is_some_and(|(short, _)| servers.contains(&short))
+}
+
+impl Rule for SpnMissing {
+    fn cause(&self) -> Cause {
+        Cause::SpnMissing
+    }
+
+    fn needs(&self) -> &'static [Source] {
+        &[Source::Setspn, Source::SecurityLog, Source::SystemLog]
+    }
+
+    fn evaluate(&self, case: &Case) -> Finding {
+        let mut w = Weigher::new(Cause::SpnMissing);
+        let (_, receivers, dcs) = involved(case);
+        let everyone = receivers.is_empty();
+        let mut listed_for: BTreeSet<String> = BTreeSet::new();
+        for (i, e) in case.evidence.iter().enumerate() {
+            let Fact::SpnListing { account, spns } = &e.fact else {
+                continue;
+            };
+            let account = account.to_ascii_uppercase();
+            if !everyone && !receivers.contains(&account) {
+                continue;
+            }
+            listed_for.insert(account.clone());
+            let lower: Vec<String> = spns.iter().map(|s| s.to_ascii_lowercase()).collect();
+            let missing: Vec<String> = expected_spns(case, &account)
+                .into_iter()
+                .filter(|spn| !lower.contains(spn))
+                .collect();
+            let any_smtp = lower.iter().any(|s| signals::is_smtp_spn(s));
+            if !any_smtp {
+                w.support(
+                    format!("setspn:{account}"),
+                    super::line(case, i, Strength::Strong, format!("setspn -L {account}: no SMTPSVC/ or SMTP/ SPN registered ({} SPNs listed)", spns.len())),
+                );
+            } else if !missing.is_empty() && !lower.iter().any(|s| s.starts_with("smtpsvc/")) {
+                w.support(
+                    format!("setspn:{account}"),
+                    super::line(
+                        case,
+                        i,
+                        Strength::Strong,
+                        format!("setspn -L {account}: missing {}", missing.join(", ")),
+                    ),
+                );
+            } else {
+                w.refute(super::line(
+                    case,
+                    i,
+                    Strength::Strong,
+                    format!(
+                        "setspn -L {account} lists {}",
+                        lower
+                            .iter()
+                            .filter(|s| signals::is_smtp_spn(s))
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+        }
+        for (i, e) in relevant(case) {
+            match &e.fact {
+                Fact::KerberosError {
+                    target, code_name, ..
+                } => {
+                    let about_receiver = target.as_deref().is_some_and(|t| {
+                        signals::is_smtp_spn(t) && (everyone || targets(t, &receivers))
+                    });
+                    for (cause, strength) in signals::kerberos_error(&e.fact) {
+                        if cause == Cause::SpnMissing && about_receiver {
+                            w.support(
+                                "krb:0x7",
+                                line(
+                                    case,
+                                    i,
+                                    strength,
+                                    format!(
+                                        "{} for {}",
+                                        code_name
+                                            .as_deref()
+                                            .unwrap_or("KDC_ERR_S_PRINCIPAL_UNKNOWN"),
+                                        target.as_deref().unwrap_or("")
+                                    ),
+                                ),
+                            );
+                        }
+                    }
+                }
+                Fact::SpnNotRegistered { spn }
+                    if everyone || targets(spn, &receivers) || signals::is_smtp_spn(spn) =>
+                {
+                    w.support(
+                        "krb:100",
+                        line(
+                            case,
+                            i,
+                            Strength::Strong,
+                            format!("Kerberos 100: SPN {spn} is not registered"),
+                        ),
+                    );
+                }
+                Fact::TransportEvent {
+                    event_id: 12011,
+                    summary,
+                } => {
+                    w.support(
+                        "transport:12011",
+                        line(
+                            case,
+                            i,
+                            Strength::Strong,
+                            format!("MSExchangeTransport 12011: {summary}"),
+                        ),
+                    );
+                }
+                Fact::InboundAuthFailed {
+                    status, event_id, ..
+                }
+                | Fact::OutboundAuthFailed {
+                    status, event_id, ..
+                } if signals::security_status(status)
+                    .iter()
+                    .any(|(c, _)| *c == Cause::SpnMissing) =>
+                {
+                    w.support(
+                        format!("status:{event_id}"),
+                        line(
+                            case,
+                            i,
+                            Strength::Medium,
+                            format!("event {event_id}: {status}"),
+                        ),
+                    );
+                }
+                Fact::SmtpAuth {
+                    outcome: AuthOutcome::SenderFailed | AuthOutcome::Rejected,
+                    status: Some(status),
+                    ..
+                } if signals::security_status(status)
+                    .iter()
+                    .any(|(c, _)| *c == Cause::SpnMissing) =>
+                {
+                    w.support(
+                        "status:smtp",
+                        line(
+                            case,
+                            i,
+                            Strength::Medium,
+                            format!("protocol log: authentication failed with {status}"),
+                        ),
+                    );
+                }
+                _ => {}
+            }
+        }
+        if !w.has_support() && listed_for.is_empty() {
+            let targets_text = if everyone {
+                "the receiving Exchange server".to_string()
+            } else {
+                receivers.iter().cloned().collect::<Vec<_>>().join(", ")
+            };
+            w.missing(format!("`setspn -L {targets_text}` output"));
+            let all = case.coverage.by_server.keys().cloned().collect();
+            let dcs = if dcs.is_empty() { &all } else { &dcs };
+            if !case.coverage.any(dcs, Source::SecurityLog) {
+                w.missing("Security logs of the DCs (4769 failures with Status 0x7)");
+            }
+        } else if !w.has_support() && !listed_for.is_empty() {
+            // Listed and no KDC complaint: say so.
+            w.refute(conclusion(
+                "spn-listing",
+                None,
+                Strength::Medium,
+                "no KDC_ERR_S_PRINCIPAL_UNKNOWN for an SMTPSVC SPN in the collected logs".into(),
+            ));
+        }
+        let who = if everyone {
+            "<receiver>".to_string()
+        } else {
+            receivers.iter().cloned().collect::<Vec<_>>().join(", ")
+        };
+        let remedy = vec![
+            format!("Run `setspn -L {who}`: the computer account must list SMTPSVC/<name> and SMTPSVC/<fqdn> (and SMTP/ on older versions)."),
+            format!("Restarting MSExchangeTransport on {who} registers them; or add them: `setspn -S SMTPSVC/<fqdn> {who}` and `setspn -S SMTPSVC/<name> {who}`."),
+            "Let AD replicate (or `repadmin /syncall /AdePq`), then `klist purge -li 0x3e7` on the sender and retry the queue.".to_string(),
+        ];
+        w.finish(incident_pairs(case), remedy)
+    }
+}
