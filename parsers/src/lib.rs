@@ -8,4 +8,5 @@
 
 pub mod detect;
 pub mod encoding;
+pub mod evtx_writer;
 pub mod problem;
