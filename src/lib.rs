@@ -23,3 +23,4 @@ pub enum Exit {
     /// 2: error (bad usage, or nothing readable).
     Error = 2,
 }
+pub mod synth;
