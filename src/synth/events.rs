@@ -52,6 +52,9 @@ fn provider(name: &str, guid_text: Option<&str>, source: Option<&str>) -> Provid
     }
 }
 
+/// A classic event's source, id, qualifiers, level and category.
+struct Classic(&'static str, u16, u16, u8, u16);
+
 /// What every event of a machine shares.
 struct Ctx<'w> {
     world: &'w World,
@@ -86,13 +89,10 @@ impl Ctx<'_> {
         &self,
         t: Timestamp,
         channel: &str,
-        source: &str,
-        id: u16,
-        qualifiers: u16,
-        level: u8,
-        task: u16,
+        kind: Classic,
         strings: Vec<String>,
     ) -> EventRecord {
+        let Classic(source, id, qualifiers, level, task) = kind;
         EventRecord {
             qualifiers: Some(qualifiers),
             task,
@@ -231,11 +231,7 @@ pub fn exchange_logs(world: &World, server: usize, counts: &mut Counts) -> (Log,
             let e = ctx.classic(
                 t,
                 "Application",
-                "MSExchangeTransport",
-                1035,
-                32768,
-                3,
-                1,
+                Classic("MSExchangeTransport", 1035, 32768, 3, 1),
                 vec![
                     status.name().into(),
                     format!("Default {}", me.name),
@@ -264,11 +260,7 @@ pub fn exchange_logs(world: &World, server: usize, counts: &mut Counts) -> (Log,
             let e = ctx.classic(
                 t,
                 "Application",
-                "MSExchangeTransport",
-                2017,
-                49152,
-                2,
-                2,
+                Classic("MSExchangeTransport", 2017, 49152, 2, 2),
                 vec![
                     status.name().into(),
                     intra.into(),
@@ -292,11 +284,7 @@ pub fn exchange_logs(world: &World, server: usize, counts: &mut Counts) -> (Log,
             let e = ctx.classic(
                 t,
                 "Application",
-                "MSExchangeFrontEndTransport",
-                1035,
-                32768,
-                3,
-                1,
+                Classic("MSExchangeFrontEndTransport", 1035, 32768, 3, 1),
                 vec![
                     "LogonDenied".into(),
                     format!("Default Frontend {}", me.name),
@@ -426,7 +414,7 @@ pub fn exchange_logs(world: &World, server: usize, counts: &mut Counts) -> (Log,
                             strings: vec![NETBIOS_DOMAIN.into(), "There are currently no logon servers available to service the logon request. ".into()],
                             binary: Some(vec![0x5e, 0x00, 0x00, 0xc0]),
                         },
-                        ..ctx.classic(t5, "System", "NETLOGON", 5719, 49152, 2, 0, vec![])
+                        ..ctx.classic(t5, "System", Classic("NETLOGON", 5719, 49152, 2, 0), vec![])
                     };
                     add(&mut sys, t5, e5, counts, Some("netlogon_5719"));
                 }
@@ -489,7 +477,7 @@ fn w32time(ctx: &Ctx<'_>, skew: i64, sys: &mut Log, counts: &mut Counts) {
     let mut i = 0;
     while t < world.end {
         let strings = vec![format!("{}", -skew), "300".into()];
-        let e = ctx.classic(t, "System", "W32Time", 34, 49152, 2, 0, strings);
+        let e = ctx.classic(t, "System", Classic("W32Time", 34, 49152, 2, 0), strings);
         add(sys, t, e, counts, Some("w32time_34"));
         if i % 2 == 0 {
             let t36 = t + SignedDuration::from_secs(11);
@@ -497,11 +485,7 @@ fn w32time(ctx: &Ctx<'_>, skew: i64, sys: &mut Log, counts: &mut Counts) {
             let e36 = ctx.classic(
                 t36,
                 "System",
-                "W32Time",
-                36,
-                32768,
-                3,
-                0,
+                Classic("W32Time", 36, 32768, 3, 0),
                 vec![since.to_string()],
             );
             add(sys, t36, e36, counts, Some("w32time_36"));
@@ -509,11 +493,7 @@ fn w32time(ctx: &Ctx<'_>, skew: i64, sys: &mut Log, counts: &mut Counts) {
             let e50 = ctx.classic(
                 t50,
                 "System",
-                "W32Time",
-                50,
-                32768,
-                3,
-                0,
+                Classic("W32Time", 50, 32768, 3, 0),
                 vec!["5000".into(), "900".into()],
             );
             add(sys, t50, e50, counts, Some("w32time_50"));
@@ -550,7 +530,12 @@ fn noise(ctx: &Ctx<'_>, r: &mut Rand, app: &mut Log, sys: &mut Log) {
                 uptime.to_string(),
                 world.wall.event_6013_zone(noon),
             ];
-            let e = ctx.classic(noon, "System", "EventLog", 6013, 32768, 4, 0, strings);
+            let e = ctx.classic(
+                noon,
+                "System",
+                Classic("EventLog", 6013, 32768, 4, 0),
+                strings,
+            );
             add(sys, noon, e, &mut ignore, None);
         }
         match day.tomorrow() {
@@ -871,15 +856,14 @@ fn security_4769(
 pub fn write_log(world: &World, name: &str, mut log: Log, path: &Path) -> io::Result<u64> {
     log.events.sort_by_key(|(t, _)| *t);
     let mut r = rng::stream(world.settings.seed, &[&"record-ids", &name, &log.channel]);
-    let mut id = r.between(20_000, 900_000) as u64;
+    let first_id = r.between(20_000, 900_000) as u64;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
     let file = std::fs::File::create(path)?;
     let mut writer = EvtxWriter::new(io::BufWriter::new(file)).map_err(io::Error::other)?;
-    for (_, mut record) in log.events {
+    for (id, (_, mut record)) in (first_id..).zip(log.events) {
         record.record_id = Some(id);
-        id += 1;
         writer.write_record(&record).map_err(io::Error::other)?;
     }
     let out = writer.finish().map_err(io::Error::other)?;

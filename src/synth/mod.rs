@@ -201,7 +201,10 @@ fn write_flat(world: &World, root: &Path) -> io::Result<Counts> {
             let (sys, sec, ds) = events::dc_logs(world, d, &mut counts);
             events::write_log(world, &host.name, sys, &dir.join("System.evtx"))?;
             events::write_log(world, &host.name, sec, &dir.join("Security.evtx"))?;
-            events::write_log(world, &host.name, ds, &dir.join("Directory Service.evtx"))?;
+            // Only the replication scenarios need the DCs' Directory Service log.
+            if matches!(world.scenario(), Scenario::AdReplication | Scenario::Mixed) {
+                events::write_log(world, &host.name, ds, &dir.join("Directory Service.evtx"))?;
+            }
             write_dc_diagnostics(world, d, &dir, &mut counts)?;
             merge(&mut total, counts);
         }

@@ -285,7 +285,7 @@ mod tests {
             data: "",
             context: "attempting to connect",
         };
-        for i in 0..60 {
+        for i in 0..40 {
             w.write_row(base.as_millisecond() + i * 1000, &row).unwrap();
         }
         w.write_row(base.as_millisecond() + 61_000, &row).unwrap();

@@ -621,7 +621,7 @@ pub fn frontend_sessions(world: &World, server: usize) -> Vec<FrontendSession> {
     let mut out = Vec::new();
     let mut t = start as f64;
     loop {
-        t += r.exp(420.0) * 1000.0;
+        t += r.exp(900.0) * 1000.0;
         if t as i64 >= end {
             break;
         }
@@ -675,11 +675,11 @@ pub fn write_frontend_log(
     let mut log = ProtocolLogWriter::new(dir, LogKind::Receive, world.settings.max_log_file);
     let connector = format!("{}\\Default Frontend {}", me.name, me.name);
     let local = format!("{}:25", me.ip);
-    let mut next_id = world.session_id_base(server) + 0x0010_0000;
+    let first_id = world.session_id_base(server) + 0x0010_0000;
     let sessions = frontend_sessions(world, server);
     let mut all: Vec<(i64, usize, u32)> = Vec::new();
     let mut rendered = Vec::with_capacity(sessions.len());
-    for (i, s) in sessions.iter().enumerate() {
+    for ((i, s), id) in sessions.iter().enumerate().zip(first_id..) {
         let rows = frontend_rows(world, server, s);
         for (seq, row) in rows.iter().enumerate() {
             let at = Timestamp::from_millisecond(row.t).unwrap_or(world.start);
@@ -690,8 +690,7 @@ pub fn write_frontend_log(
                 .entry("frontend_password_spray_sessions".into())
                 .or_insert(0) += 1;
         }
-        rendered.push((next_id, format!("{}:{}", s.client_ip, s.port), rows));
-        next_id += 1;
+        rendered.push((id, format!("{}:{}", s.client_ip, s.port), rows));
     }
     all.sort_unstable();
     for (ms, i, seq) in all {
