@@ -411,7 +411,7 @@ fn interval_for_size(world: &World, size: u64) -> f64 {
     let pairs = (n * (n - 1.0)).max(1.0);
     let seconds = world.end.as_second() as f64 - world.start.as_second() as f64;
     // Event logs, exports and frontend noise take roughly this much.
-    let fixed = 300_000.0 * n;
+    let fixed = 220_000.0 * n + 150_000.0 * world.dcs.len() as f64;
     let sessions = ((size as f64 - fixed).max(per_session)) / per_session;
     (seconds * pairs / sessions).max(0.005)
 }

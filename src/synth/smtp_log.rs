@@ -82,24 +82,7 @@ impl ProtocolLogWriter {
     pub fn write_row(&mut self, ms: i64, row: &RowFields<'_>) -> io::Result<()> {
         let mut line = std::mem::take(&mut self.line);
         line.clear();
-        push_utc_ms(&mut line, ms);
-        line.push(',');
-        push_csv(&mut line, row.connector);
-        line.push(',');
-        push_hex16(&mut line, row.session_id);
-        line.push(',');
-        push_u64(&mut line, u64::from(row.sequence));
-        line.push(',');
-        line.push_str(row.local);
-        line.push(',');
-        line.push_str(row.remote);
-        line.push(',');
-        line.push(row.event);
-        line.push(',');
-        push_csv(&mut line, row.data);
-        line.push(',');
-        push_csv(&mut line, row.context);
-        line.push_str("\r\n");
+        format_row(&mut line, ms, row);
         let result = self.write_line(ms, &line);
         self.line = line;
         result
@@ -159,6 +142,28 @@ impl ProtocolLogWriter {
         }
         Ok(self.total_bytes)
     }
+}
+
+/// Appends one row, CRLF-terminated, to `line`.
+pub fn format_row(line: &mut String, ms: i64, row: &RowFields<'_>) {
+    push_utc_ms(line, ms);
+    line.push(',');
+    push_csv(line, row.connector);
+    line.push(',');
+    push_hex16(line, row.session_id);
+    line.push(',');
+    push_u64(line, u64::from(row.sequence));
+    line.push(',');
+    line.push_str(row.local);
+    line.push(',');
+    line.push_str(row.remote);
+    line.push(',');
+    line.push(row.event);
+    line.push(',');
+    push_csv(line, row.data);
+    line.push(',');
+    push_csv(line, row.context);
+    line.push_str("\r\n");
 }
 
 /// Appends a field with Exchange's CSV escaping.

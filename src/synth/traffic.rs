@@ -887,9 +887,29 @@ pub fn bytes_per_session(world: &World) -> f64 {
             salt: i as u64,
         };
         let sides = simulate(world, &a);
-        for row in sides.send.iter().chain(sides.recv.iter()) {
-            // time, connector, id, seq, endpoints, event, commas, CRLF.
-            total += 24 + 40 + 16 + 2 + 34 + 1 + 8 + 2 + row.data.len() + row.context.len();
+        let connectors = [
+            world.settings.locale.intra_org_connector(),
+            "EX02\\Default EX02",
+        ];
+        for (rows, connector) in [(&sides.send, connectors[0]), (&sides.recv, connectors[1])] {
+            for (seq, row) in rows.iter().enumerate() {
+                let mut line = String::new();
+                super::smtp_log::format_row(
+                    &mut line,
+                    row.t,
+                    &RowFields {
+                        connector,
+                        session_id: 0x08DE_0000_0000_0000,
+                        sequence: seq as u32,
+                        local: "10.0.1.11:50000",
+                        remote: "10.0.1.12:2525",
+                        event: row.event,
+                        data: &row.data,
+                        context: &row.context,
+                    },
+                );
+                total += line.len();
+            }
         }
     }
     total as f64 / n as f64
