@@ -28,3 +28,4 @@ pub enum Exit {
     /// 2: error (bad usage, or nothing readable).
     Error = 2,
 }
+pub mod synth;

@@ -98,6 +98,9 @@ pub enum Command {
     Extract(ExtractArgs),
     /// A merged timeline of all evidence.
     Timeline(TimelineArgs),
+    /// Generate a realistic sample collection for a failure scenario, with
+    /// expected.json saying what was injected.
+    Synth(SynthArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -162,6 +165,104 @@ pub struct TimelineArgs {
     /// Files, folders, .zip or .gz files of the collection.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// What goes wrong: healthy, clock-skew, ad-replication, spn-missing,
+    /// spn-duplicate, kerberos-blocked, connector-auth, sender-synthesized,
+    /// inconclusive, mixed.
+    #[arg(long, value_name = "NAME", value_parser = parse_scenario)]
+    pub scenario: crate::synth::Scenario,
+
+    /// Folder to write the collection (and expected.json) into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Exchange servers.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub servers: usize,
+
+    /// Domain controllers (ad-replication and mixed use at least 2).
+    #[arg(long, value_name = "M", default_value_t = 1)]
+    pub dcs: usize,
+
+    /// Hours of logs.
+    #[arg(long, value_name = "H", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub hours: u32,
+
+    /// Grow healthy traffic until the collection is about this size
+    /// (suffixes K, M, G, T).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub size: Option<u64>,
+
+    /// elc: ExchangeLogCollector zips; flat: a folder per server; zip: one
+    /// collection.zip.
+    #[arg(long, value_name = "LAYOUT", default_value = "flat", value_parser = parse_layout)]
+    pub layout: crate::synth::Layout,
+
+    /// The servers' regional format and time zone: en-US, nl-NL, de-DE, zh-CN.
+    #[arg(long, value_name = "CULTURE", default_value = "en-US", value_parser = parse_locale)]
+    pub locale: crate::synth::Locale,
+
+    /// Seed: the same seed gives the same bytes.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+
+    /// Clock error of the skewed machine (clock-skew): 7m, -90s, 1h.
+    #[arg(long, value_name = "DURATION", default_value = "7m", value_parser = parse_skew, allow_hyphen_values = true)]
+    pub skew: i64,
+
+    /// Whose clock is off (clock-skew): receiver, sender or dc.
+    #[arg(long, value_name = "WHO", default_value = "receiver", value_parser = parse_skewed)]
+    pub skewed: crate::synth::Skewed,
+
+    /// Roll protocol logs over to a new -N file at this size (Exchange's
+    /// default is 10M).
+    #[arg(long, value_name = "BYTES", default_value = "10M", value_parser = parse_bytes)]
+    pub max_log_file: u64,
+}
+
+fn parse_scenario(text: &str) -> Result<crate::synth::Scenario, String> {
+    crate::synth::Scenario::from_name(text).ok_or_else(|| {
+        let names: Vec<&str> = crate::synth::Scenario::ALL
+            .iter()
+            .map(|s| s.name())
+            .collect();
+        format!("unknown scenario (one of: {})", names.join(", "))
+    })
+}
+
+fn parse_layout(text: &str) -> Result<crate::synth::Layout, String> {
+    crate::synth::Layout::from_name(text).ok_or_else(|| "one of: elc, flat, zip".to_string())
+}
+
+fn parse_locale(text: &str) -> Result<crate::synth::Locale, String> {
+    crate::synth::Locale::from_name(text)
+        .ok_or_else(|| "one of: en-US, nl-NL, de-DE, zh-CN".to_string())
+}
+
+fn parse_skewed(text: &str) -> Result<crate::synth::Skewed, String> {
+    match text {
+        "receiver" => Ok(crate::synth::Skewed::Receiver),
+        "sender" => Ok(crate::synth::Skewed::Sender),
+        "dc" => Ok(crate::synth::Skewed::Dc),
+        _ => Err("one of: receiver, sender, dc".to_string()),
+    }
+}
+
+/// `7m`, `-90s`, `1h`, `420` (seconds) → signed seconds.
+fn parse_skew(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let (sign, magnitude) = match text.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let seconds = parse_duration(magnitude)?.as_secs();
+    if seconds > 86_400 * 365 {
+        return Err(format!("`{text}` is out of range"));
+    }
+    Ok(sign * seconds)
 }
 
 /// `10m`, `1h`, `90s`, `7m30s`… (also plain seconds).
@@ -262,5 +363,14 @@ mod tests {
         assert_eq!(parse_bytes("1000"), Ok(1000));
         assert!(parse_bytes("12X").is_err());
         assert!(parse_bytes("-1G").is_err());
+    }
+
+    #[test]
+    fn skews() {
+        assert_eq!(parse_skew("7m"), Ok(420));
+        assert_eq!(parse_skew("-90s"), Ok(-90));
+        assert_eq!(parse_skew("1h"), Ok(3600));
+        assert_eq!(parse_skew("420"), Ok(420));
+        assert!(parse_skew("soon").is_err());
     }
 }

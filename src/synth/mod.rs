@@ -1,0 +1,417 @@
+//! `exauth synth`: collections that look exactly like what admins hand over,
+//! for every cause of `454 4.7.0 Temporary authentication failure`.
+//!
+//! No public data holds Exchange transport events, so exauth makes its own:
+//! a simulated organisation ([`world`]) whose servers talk SMTP to each other
+//! ([`traffic`]), with a fault injected at a known time, written out in the
+//! real formats (protocol logs, Get-Queue and Get-ReceiveConnector exports,
+//! `.evtx`, diagnostic command outputs) and laid out as ExchangeLogCollector,
+//! plain folders or one zip. `expected.json` beside it says what was injected,
+//! so the diagnosis can be tested against the truth.
+//!
+//! Output is a pure function of the settings: no clock reads, no hash-map
+//! order, fixed zip timestamps; the same seed gives the same bytes.
+
+pub mod diag;
+pub mod events;
+pub mod exchange_data;
+pub mod layout;
+pub mod locale;
+pub mod psobject;
+pub mod rng;
+pub mod smtp_log;
+pub mod traffic;
+pub mod world;
+
+pub use layout::Layout;
+pub use locale::Locale;
+pub use world::{Scenario, Settings, Skewed, World};
+
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use world::{Machine, Outcome};
+
+/// Evidence counts by type (sorted, so `expected.json` is stable).
+pub type Counts = BTreeMap<String, u64>;
+
+/// What was generated.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub files: u64,
+    pub bytes: u64,
+    pub expected: Expected,
+}
+
+/// `expected.json`: the truth about a generated collection.
+#[derive(Debug, Clone, Serialize)]
+pub struct Expected {
+    pub schema: &'static str,
+    pub scenario: &'static str,
+    pub seed: u64,
+    pub primary_cause: &'static str,
+    pub side: Option<&'static str>,
+    pub failing_pairs: Vec<Pair>,
+    pub clock_offsets_s: BTreeMap<String, f64>,
+    pub fault_start: String,
+    pub window: Window,
+    pub locale: &'static str,
+    pub layout: &'static str,
+    pub evidence_counts: Counts,
+    pub servers: Vec<ServerInfo>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Pair {
+    pub sender: String,
+    pub receiver: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Window {
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerInfo {
+    pub name: String,
+    pub fqdn: String,
+    pub ip: String,
+    pub role: &'static str,
+    pub timezone: String,
+}
+
+/// Generates the collection for `settings` into `out` (created if needed)
+/// in `layout`, and `expected.json` beside it.
+pub fn generate(settings: Settings, layout: Layout, out: &Path) -> io::Result<Summary> {
+    let mut world = World::new(settings);
+    if let Some(size) = world.settings.size {
+        world.interval_s = interval_for_size(&world, size);
+    }
+    std::fs::create_dir_all(out)?;
+    let staging = if layout == Layout::Flat {
+        out.to_path_buf()
+    } else {
+        let dir = out.join(".exauth-synth-staging");
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        dir
+    };
+    let counts = write_flat(&world, &staging)?;
+    layout::arrange(&world, layout, &staging, out)?;
+    let expected = expected(&world, layout, counts);
+    let json = serde_json::to_string_pretty(&expected).map_err(io::Error::other)? + "\n";
+    std::fs::write(out.join("expected.json"), json)?;
+    let (files, bytes) = tree_size(out)?;
+    Ok(Summary {
+        files,
+        bytes,
+        expected,
+    })
+}
+
+fn tree_size(dir: &Path) -> io::Result<(u64, u64)> {
+    let mut files = 0;
+    let mut bytes = 0;
+    for entry in walkdir::WalkDir::new(dir) {
+        let entry = entry.map_err(io::Error::other)?;
+        if entry.file_type().is_file() {
+            files += 1;
+            bytes += entry.metadata().map_err(io::Error::other)?.len();
+        }
+    }
+    Ok((files, bytes))
+}
+
+/// What each machine's folder holds, written in the flat layout.
+fn write_flat(world: &World, root: &Path) -> io::Result<Counts> {
+    let inconclusive = world.scenario() == Scenario::Inconclusive;
+    let per_server: Vec<io::Result<Counts>> = (0..world.exchange.len())
+        .into_par_iter()
+        .map(|i| {
+            let mut counts = Counts::new();
+            let host = &world.exchange[i];
+            let dir = root.join(&host.name);
+            if inconclusive {
+                if i == world.sender {
+                    let queues = exchange_data::queues(world, i, &mut counts);
+                    write_file(
+                        &dir.join("Exchange_Server_Data")
+                            .join(format!("{}_InstantQueueInfo.txt", host.name)),
+                        &psobject::utf16le_bom(&psobject::format_list(&queues, 120)),
+                    )?;
+                } else if i == world.receiver {
+                    let (app, _) = events::exchange_logs(world, i, &mut counts);
+                    events::write_log(world, &host.name, app, &evtx_path(&dir, "Application"))?;
+                }
+                return Ok(counts);
+            }
+            traffic::write_hub_logs(
+                world,
+                i,
+                &dir.join("Hub_Send_Protocol_Logs"),
+                &dir.join("Hub_Receive_Protocol_Logs"),
+                &mut counts,
+            )?;
+            traffic::write_frontend_log(
+                world,
+                i,
+                &dir.join("FE_Receive_Protocol_Logs"),
+                &mut counts,
+            )?;
+            let (app, sys) = events::exchange_logs(world, i, &mut counts);
+            events::write_log(world, &host.name, app, &evtx_path(&dir, "Application"))?;
+            events::write_log(world, &host.name, sys, &evtx_path(&dir, "System"))?;
+            let data = dir.join("Exchange_Server_Data");
+            let queues = exchange_data::queues(world, i, &mut counts);
+            write_file(
+                &data.join(format!("{}_InstantQueueInfo.txt", host.name)),
+                &psobject::utf16le_bom(&psobject::format_list(&queues, 120)),
+            )?;
+            write_file(
+                &data.join(format!("{}_InstantQueueInfo.xml", host.name)),
+                &psobject::utf8_bom(&psobject::clixml(&queues)),
+            )?;
+            let connectors = exchange_data::receive_connectors(world, i);
+            write_file(
+                &data.join(format!("{}_ReceiveConnectors.txt", host.name)),
+                &psobject::utf16le_bom(&psobject::format_list(&connectors, 120)),
+            )?;
+            write_file(
+                &data.join(format!("{}_ReceiveConnectors.xml", host.name)),
+                &psobject::utf8_bom(&psobject::clixml(&connectors)),
+            )?;
+            write_exchange_diagnostics(world, i, &dir, &mut counts)?;
+            Ok(counts)
+        })
+        .collect();
+    let mut total = Counts::new();
+    for counts in per_server {
+        merge(&mut total, counts?);
+    }
+    if !inconclusive {
+        for d in 0..world.dcs.len() {
+            let mut counts = Counts::new();
+            let host = &world.dcs[d];
+            let dir = root.join(&host.name);
+            let (sys, sec, ds) = events::dc_logs(world, d, &mut counts);
+            events::write_log(world, &host.name, sys, &dir.join("System.evtx"))?;
+            events::write_log(world, &host.name, sec, &dir.join("Security.evtx"))?;
+            // Only the replication scenarios need the DCs' Directory Service log.
+            if matches!(world.scenario(), Scenario::AdReplication | Scenario::Mixed) {
+                events::write_log(world, &host.name, ds, &dir.join("Directory Service.evtx"))?;
+            }
+            write_dc_diagnostics(world, d, &dir, &mut counts)?;
+            merge(&mut total, counts);
+        }
+    }
+    Ok(total)
+}
+
+fn merge(total: &mut Counts, counts: Counts) {
+    for (k, v) in counts {
+        *total.entry(k).or_insert(0) += v;
+    }
+}
+
+fn evtx_path(dir: &Path, log: &str) -> PathBuf {
+    dir.join("Windows_Event_Logs")
+        .join("Windows-Logs")
+        .join(format!("{log}.evtx"))
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, bytes)
+}
+
+fn count(counts: &mut Counts, key: &str) {
+    *counts.entry(key.to_string()).or_insert(0) += 1;
+}
+
+/// Outputs an admin ran on an Exchange server and saved beside its logs.
+fn write_exchange_diagnostics(
+    world: &World,
+    server: usize,
+    dir: &Path,
+    counts: &mut Counts,
+) -> io::Result<()> {
+    let host = &world.exchange[server];
+    let at = world.end - jiff::SignedDuration::from_mins(4);
+    let me = Machine::Exchange(server);
+    match world.scenario() {
+        Scenario::ClockSkew => {
+            let target = match world.skewed_machine() {
+                Some(Machine::Exchange(x)) if x == world.receiver => {
+                    Some(Machine::Exchange(world.receiver))
+                }
+                Some(Machine::Exchange(x)) => Some(Machine::Exchange(x)),
+                Some(dc) => Some(dc),
+                None => None,
+            };
+            // The stripchart is run on a healthy server against the skewed one.
+            if let Some(target) = target {
+                let runs_it = match target {
+                    Machine::Exchange(x) => {
+                        server != x && (server == world.sender || server == world.receiver)
+                    }
+                    Machine::Dc(_) => server == world.sender,
+                };
+                if runs_it {
+                    let name = world.host(target).name.clone();
+                    let text = diag::w32tm_stripchart(world, me, target, at);
+                    write_file(
+                        &dir.join(format!("{}_w32tm-stripchart-{name}.txt", host.name)),
+                        &psobject::utf16le_bom(&text),
+                    )?;
+                    count(counts, "diag_w32tm_stripchart");
+                }
+            }
+            if server == world.sender || server == world.receiver {
+                let text = diag::w32tm_status(world, me, at);
+                write_file(
+                    &dir.join(format!("{}_w32tm-query-status.txt", host.name)),
+                    &psobject::utf16le_bom(&text),
+                )?;
+                count(counts, "diag_w32tm_status");
+            }
+        }
+        Scenario::KerberosBlocked if server == world.sender || server == world.receiver => {
+            let blocked = server == world.sender;
+            for dc in &world.dcs {
+                let text = diag::test_netconnection(host, dc, !blocked);
+                write_file(
+                    &dir.join(format!(
+                        "{}_Test-NetConnection-{}-88.txt",
+                        host.name, dc.name
+                    )),
+                    &psobject::utf16le_bom(&text),
+                )?;
+                count(counts, "diag_test_netconnection");
+                write_file(
+                    &dir.join(format!("{}_portqry-{}-88.txt", host.name, dc.name)),
+                    diag::portqry(dc, blocked).as_bytes(),
+                )?;
+                count(counts, "diag_portqry");
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Outputs an admin ran on a domain controller.
+fn write_dc_diagnostics(
+    world: &World,
+    dc: usize,
+    dir: &Path,
+    counts: &mut Counts,
+) -> io::Result<()> {
+    let host = &world.dcs[dc];
+    let at = world.end - jiff::SignedDuration::from_mins(6);
+    let receiver = &world.exchange[world.receiver];
+    let name = &host.name;
+    if dc == 0 {
+        let with_smtp = !matches!(
+            world.scenario(),
+            Scenario::SpnMissing | Scenario::SenderSynthesized
+        );
+        write_file(
+            &dir.join(format!("{name}_setspn-L-{}.txt", receiver.name)),
+            &psobject::utf16le_bom(&diag::setspn_list(receiver, with_smtp)),
+        )?;
+        count(counts, "diag_setspn_list");
+        let duplicated = (world.scenario() == Scenario::SpnDuplicate).then_some(receiver);
+        write_file(
+            &dir.join(format!("{name}_setspn-X.txt")),
+            &psobject::utf16le_bom(&diag::setspn_duplicates(duplicated)),
+        )?;
+        count(counts, "diag_setspn_duplicates");
+        let broken = matches!(world.scenario(), Scenario::AdReplication | Scenario::Mixed)
+            .then(|| events::replication_broken_since(world));
+        write_file(
+            &dir.join(format!("{name}_repadmin-replsummary.txt")),
+            diag::repadmin_replsummary(world, at, broken).as_bytes(),
+        )?;
+        count(counts, "diag_repadmin_replsummary");
+    }
+    if world.scenario() == Scenario::ClockSkew && world.settings.skewed == Skewed::Dc && dc == 0 {
+        write_file(
+            &dir.join(format!("{name}_w32tm-query-status.txt")),
+            &psobject::utf16le_bom(&diag::w32tm_status(world, Machine::Dc(dc), at)),
+        )?;
+        count(counts, "diag_w32tm_status");
+    }
+    Ok(())
+}
+
+fn expected(world: &World, layout: Layout, counts: Counts) -> Expected {
+    let scenario = world.scenario();
+    let failing_pairs = world
+        .failing_pairs()
+        .into_iter()
+        .map(|(s, r)| Pair {
+            sender: world.exchange[s].name.clone(),
+            receiver: world.exchange[r].name.clone(),
+        })
+        .collect();
+    let mut clock_offsets_s = BTreeMap::new();
+    if let Some(m) = world.skewed_machine() {
+        clock_offsets_s.insert(
+            world.host(m).name.clone(),
+            world.settings.skew_seconds as f64,
+        );
+    }
+    let (standard, _) = world.settings.locale.windows_zone();
+    let servers = world
+        .exchange
+        .iter()
+        .chain(world.dcs.iter())
+        .map(|h| ServerInfo {
+            name: h.name.clone(),
+            fqdn: h.fqdn.clone(),
+            ip: h.ip.clone(),
+            role: h.role.name(),
+            timezone: standard.to_string(),
+        })
+        .collect();
+    let _ = Outcome::Delivered;
+    Expected {
+        schema: "exauth.expected/1",
+        scenario: scenario.name(),
+        seed: world.settings.seed,
+        primary_cause: scenario.primary_cause(),
+        side: scenario.side(),
+        failing_pairs,
+        clock_offsets_s,
+        fault_start: world.fault_start.to_string(),
+        window: Window {
+            start: world.start.to_string(),
+            end: world.end.to_string(),
+        },
+        locale: world.settings.locale.name(),
+        layout: layout.name(),
+        evidence_counts: counts,
+        servers,
+    }
+}
+
+/// The mean gap between one pair's healthy sessions that makes the whole
+/// collection about `size` bytes: a calibration run measures the bytes one
+/// session costs on both ends.
+fn interval_for_size(world: &World, size: u64) -> f64 {
+    let per_session = traffic::bytes_per_session(world).max(1.0);
+    let n = world.exchange.len() as f64;
+    let pairs = (n * (n - 1.0)).max(1.0);
+    let seconds = world.end.as_second() as f64 - world.start.as_second() as f64;
+    // Event logs, exports and frontend noise take roughly this much.
+    let fixed = 220_000.0 * n + 150_000.0 * world.dcs.len() as f64;
+    let sessions = ((size as f64 - fixed).max(per_session)) / per_session;
+    (seconds * pairs / sessions).max(0.005)
+}
