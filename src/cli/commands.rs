@@ -1,7 +1,10 @@
 //! What each subcommand does with its flags: settings in, pipeline called,
 //! output written, exit code out.
 
-use super::{Cli, ColorChoice, Command, GlobalArgs, InventoryFormat, ScanArgs, ScanFormat};
+use super::{
+    Cli, ColorChoice, Command, ExtractArgs, ExtractFormat, GlobalArgs, InventoryFormat, ScanArgs,
+    ScanFormat,
+};
 use crate::correlate::case::{self, CaseSettings};
 use crate::diagnose;
 use crate::discover::{self, Limits};
@@ -32,10 +35,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
     pool.install(|| match &cli.command {
         Command::Inventory(args) => inventory(global, &args.paths, args.format),
         Command::Scan(args) => scan(global, args),
-        Command::Extract(_) => not_yet(
-            "extract",
-            "record and evidence extraction arrives with the parsers (.evtx, SMTP protocol logs, queue exports, diagnostic outputs)",
-        ),
+        Command::Extract(args) => extract(global, args),
         Command::Synth(args) => synth(global, args),
         Command::Timeline(_) => not_yet(
             "timeline",
@@ -199,4 +199,59 @@ fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
     } else {
         Exit::Evidence
     })
+}
+
+fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
+    let mut collected = pipeline::read(&args.paths, &read_settings(global, Keep::Records));
+    let inventory = collected.inventory.clone();
+    if !inventory.anything_readable() {
+        let text = report::inventory::text(&inventory, style(global));
+        eprint!("{text}");
+        return Ok(nothing_readable(global, &inventory));
+    }
+    let records = std::mem::take(&mut collected.records);
+    let sessions = collected.sessions.clone();
+    let case = case::build(collected, CaseSettings::default());
+    let rows = report::export::rows(&records, &case, &sessions);
+    match args.format {
+        ExtractFormat::Jsonl => write_output(global, &report::export::jsonl(&rows))?,
+        ExtractFormat::Csv | ExtractFormat::Parquet => {
+            let Some(dir) = &global.output else {
+                bail!(
+                    "--format csv and parquet write one file per table: give a folder with -o DIR"
+                );
+            };
+            write_tables(&rows, dir, args.format)?;
+        }
+    }
+    if !global.quiet {
+        eprintln!(
+            "exauth: {} rows from {} artifacts",
+            rows.len(),
+            inventory.rows.len()
+        );
+    }
+    Ok(if case.incidents.is_empty() {
+        Exit::NoEvidence
+    } else {
+        Exit::Evidence
+    })
+}
+
+#[cfg(feature = "tables")]
+fn write_tables(
+    rows: &[report::export::Row],
+    dir: &std::path::Path,
+    format: ExtractFormat,
+) -> Result<()> {
+    let format = match format {
+        ExtractFormat::Csv => report::tables::TableFormat::Csv,
+        _ => report::tables::TableFormat::Parquet,
+    };
+    report::tables::write(rows, dir, format)
+}
+
+#[cfg(not(feature = "tables"))]
+fn write_tables(_: &[report::export::Row], _: &std::path::Path, _: ExtractFormat) -> Result<()> {
+    bail!("this exauth was built without the `tables` feature (polars): CSV and Parquet export are not available; use --format jsonl")
 }

@@ -252,6 +252,7 @@ pub fn build(collected: Collected, settings: CaseSettings) -> Case {
             remote,
             offset_s: *offset_s,
             basis: *basis,
+            time: e.time,
         });
     }
     let servers: Vec<&String> = sessions.keys().collect();
@@ -266,12 +267,26 @@ pub fn build(collected: Collected, settings: CaseSettings) -> Case {
                         remote: Some((*b).clone()),
                         offset_s: p.delta_s,
                         basis: ClockBasis::PairedSession,
+                        time: Some(p.time_a),
                     });
                 }
             }
         }
     }
-    let clocks = clock::estimate(&samples, &identities.domain_controllers());
+    // The failures' own time span (as stamped) focuses the clock estimate.
+    let raw_times: Vec<Option<Timestamp>> = evidence.iter().map(|e| e.time).collect();
+    let margin = SignedDuration::from_mins(1);
+    let focus: Vec<(Timestamp, Timestamp)> =
+        incident::incidents(&evidence, &identities, &raw_times)
+            .iter()
+            .filter_map(|i| {
+                Some((
+                    i.first?.checked_sub(margin).ok()?,
+                    i.last?.checked_add(margin).ok()?,
+                ))
+            })
+            .collect();
+    let clocks = clock::estimate(&samples, &identities.domain_controllers(), &focus);
 
     // Correct every timestamp by its server's clock error.
     let offset_of = |server: Option<&str>| -> Option<f64> { clocks.server(server?)?.offset_s };

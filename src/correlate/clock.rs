@@ -40,6 +40,8 @@ pub struct ClockSample {
     pub remote: Option<String>,
     pub offset_s: f64,
     pub basis: ClockBasis,
+    /// When it was observed (the local server's clock), if known.
+    pub time: Option<jiff::Timestamp>,
 }
 
 /// The offset of one pair of servers: `b`'s clock minus `a`'s (a < b).
@@ -106,10 +108,23 @@ impl ClockTable {
 const REFERENCE: &str = "\u{0}reference";
 
 /// Estimates the clock table. `dcs` names the domain controllers (their
-/// consensus is the reference when samples reach them).
-pub fn estimate(samples: &[ClockSample], dcs: &BTreeSet<String>) -> ClockTable {
-    // Group samples per unordered pair and basis, oriented a < b.
+/// consensus is the reference when samples reach them). Clocks drift and
+/// jump: when samples of a pair fall inside `focus` (the time of the
+/// failures), only those count — the offset that matters is the one the
+/// failing attempts met.
+pub fn estimate(
+    samples: &[ClockSample],
+    dcs: &BTreeSet<String>,
+    focus: &[(jiff::Timestamp, jiff::Timestamp)],
+) -> ClockTable {
+    let in_focus = |s: &ClockSample| {
+        s.time
+            .is_some_and(|t| focus.iter().any(|(from, to)| *from <= t && t <= *to))
+    };
+    // Group samples per unordered pair and basis, oriented a < b; keep the
+    // focused ones apart.
     let mut grouped: BTreeMap<(String, String), BTreeMap<ClockBasis, Vec<f64>>> = BTreeMap::new();
+    let mut focused: BTreeMap<(String, String), BTreeMap<ClockBasis, Vec<f64>>> = BTreeMap::new();
     for s in samples {
         if !s.offset_s.is_finite() {
             continue;
@@ -123,12 +138,23 @@ pub fn estimate(samples: &[ClockSample], dcs: &BTreeSet<String>) -> ClockTable {
         } else {
             ((remote, s.local.clone()), -s.offset_s)
         };
+        if in_focus(s) {
+            focused
+                .entry(key.clone())
+                .or_default()
+                .entry(s.basis)
+                .or_default()
+                .push(value);
+        }
         grouped
             .entry(key)
             .or_default()
             .entry(s.basis)
             .or_default()
             .push(value);
+    }
+    for (key, by_basis) in focused {
+        grouped.insert(key, by_basis);
     }
     let mut pairs = Vec::new();
     for ((a, b), by_basis) in grouped {
@@ -265,6 +291,7 @@ mod tests {
             remote: Some(remote.into()),
             offset_s,
             basis,
+            time: None,
         }
     }
 
@@ -281,7 +308,7 @@ mod tests {
             sample("EX02", "DC01", -420.0, ClockBasis::KerberosEvent),
             sample("EX01", "DC01", 0.1, ClockBasis::W32tm),
         ];
-        let table = estimate(&samples, &dcs(&["DC01"]));
+        let table = estimate(&samples, &dcs(&["DC01"]), &[]);
         let pair = &table
             .pairs
             .iter()
@@ -307,7 +334,7 @@ mod tests {
             sample("EX01", "DC01", -600.0, ClockBasis::KerberosEvent),
         ];
         // No DC anchor wanted here: DC01 is the odd one out, so use majority.
-        let table = estimate(&samples, &dcs(&[]));
+        let table = estimate(&samples, &dcs(&[]), &[]);
         let dc = table.server("DC01").unwrap();
         assert!((dc.offset_s.unwrap() + 600.0).abs() < 1.0, "{dc:?}");
         assert_eq!(dc.reference.as_deref(), Some("majority of 4 servers"));
@@ -316,7 +343,7 @@ mod tests {
     #[test]
     fn two_clocks_alone_do_not_say_which_is_wrong() {
         let samples = vec![sample("EX01", "EX02", 420.0, ClockBasis::Banner)];
-        let table = estimate(&samples, &dcs(&[]));
+        let table = estimate(&samples, &dcs(&[]), &[]);
         assert_eq!(table.skewed_pairs().count(), 1);
         assert!(table.servers.iter().all(|s| s.offset_s.is_none()));
     }
@@ -328,12 +355,36 @@ mod tests {
             remote: None,
             offset_s: -420.0,
             basis: ClockBasis::TimeServiceEvent,
+            time: None,
         }];
-        let table = estimate(&samples, &dcs(&[]));
+        let table = estimate(&samples, &dcs(&[]), &[]);
         let ex02 = table.server("EX02").unwrap();
         assert_eq!(ex02.offset_s, Some(420.0));
         assert_eq!(ex02.reference.as_deref(), Some("time source"));
         assert!(table.pairs.is_empty(), "the reference is not a server");
+    }
+
+    #[test]
+    fn the_offset_at_the_failures_counts_when_the_clock_jumped() {
+        let t = |s: i64| jiff::Timestamp::from_second(1_800_000_000 + s).unwrap();
+        let mut samples: Vec<ClockSample> = (0..50)
+            .map(|i| ClockSample {
+                time: Some(t(i * 60)),
+                ..sample("EX01", "EX02", 0.01, ClockBasis::PairedSession)
+            })
+            .collect();
+        samples.extend((0..5).map(|i| ClockSample {
+            time: Some(t(4000 + i * 600)),
+            ..sample("EX01", "EX02", 420.0, ClockBasis::PairedSession)
+        }));
+        let whole = estimate(&samples, &dcs(&[]), &[]);
+        assert!(
+            whole.pairs[0].offset_s.abs() < 1.0,
+            "the whole window is dominated by the healthy hour"
+        );
+        let focused = estimate(&samples, &dcs(&[]), &[(t(3900), t(7000))]);
+        assert_eq!(focused.pairs[0].offset_s, 420.0);
+        assert_eq!(focused.pairs[0].samples, 5);
     }
 
     #[test]
@@ -349,7 +400,7 @@ mod tests {
             })
             .collect();
         samples.push(sample("EX01", "EX02", 3600.0, ClockBasis::PairedSession));
-        let table = estimate(&samples, &dcs(&[]));
+        let table = estimate(&samples, &dcs(&[]), &[]);
         assert!((table.pairs[0].offset_s - 1.0045).abs() < 0.002);
     }
 }

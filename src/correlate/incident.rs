@@ -112,6 +112,19 @@ fn queue_signal(inner: Option<&str>, outer: Option<&str>) -> Option<Signal> {
     }
 }
 
+/// Server-to-server authentication (X-EXPS: ExchangeAuth, or GSSAPI/NTLM
+/// between Exchange servers), as opposed to clients and Internet scanners
+/// trying `AUTH LOGIN` on port 25.
+fn is_server_auth(mechanism: Option<&str>, reply: Option<&str>) -> bool {
+    match mechanism {
+        Some(m) if !m.is_empty() => {
+            let m = m.to_ascii_uppercase();
+            m.contains("X-EXPS") || m.contains("EXCHANGEAUTH")
+        }
+        _ => reply.is_some_and(|r| r.starts_with("454")),
+    }
+}
+
 fn sighting(e: &Evidence, identities: &IdentityMap) -> Option<FailureSighting> {
     let here = e.server.clone()?;
     match &e.fact {
@@ -121,8 +134,15 @@ fn sighting(e: &Evidence, identities: &IdentityMap) -> Option<FailureSighting> {
             remote_host,
             outcome,
             status,
+            mechanism,
+            reply,
             ..
         } => {
+            if *outcome == AuthOutcome::Rejected
+                && !is_server_auth(mechanism.as_deref(), reply.as_deref())
+            {
+                return None;
+            }
             let peer = peer_name(
                 identities,
                 remote_host.as_deref(),
@@ -151,14 +171,17 @@ fn sighting(e: &Evidence, identities: &IdentityMap) -> Option<FailureSighting> {
             event_id: 1034 | 1035,
             status,
             client_ip,
+            mechanism,
             ..
-        } => Some(FailureSighting {
-            sender: peer_name(identities, None, *client_ip)?,
-            receiver: here,
-            signal: Signal::Event1035,
-            status: Some(status.clone()).filter(|s| !s.is_empty()),
-            count: 1,
-        }),
+        } if mechanism.is_empty() || mechanism.eq_ignore_ascii_case("ExchangeAuth") => {
+            Some(FailureSighting {
+                sender: peer_name(identities, None, *client_ip)?,
+                receiver: here,
+                signal: Signal::Event1035,
+                status: Some(status.clone()).filter(|s| !s.is_empty()),
+                count: 1,
+            })
+        }
         Fact::OutboundAuthFailed {
             event_id: 2016 | 2017,
             status,
@@ -210,6 +233,28 @@ pub fn incidents(
         last: Option<Timestamp>,
         items: Vec<usize>,
     }
+    impl MergeAcc for Acc {
+        fn absorb(&mut self, other: Self) {
+            for (signal, n) in other.signals {
+                *self.signals.entry(signal).or_default() += n;
+            }
+            for status in other.statuses {
+                if !self.statuses.contains(&status) {
+                    self.statuses.push(status);
+                }
+            }
+            self.first = match (self.first, other.first) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            self.last = match (self.last, other.last) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            self.items.extend(other.items);
+            self.items.sort_unstable();
+        }
+    }
     let mut pairs: BTreeMap<(String, String), Acc> = BTreeMap::new();
     for (index, e) in evidence.iter().enumerate() {
         let Some(s) = sighting(e, identities) else {
@@ -231,6 +276,7 @@ pub fn incidents(
         }
         acc.items.push(index);
     }
+    merge_unnamed_senders(&mut pairs, identities);
     pairs
         .into_iter()
         .map(|((sender, receiver), acc)| {
@@ -278,6 +324,44 @@ pub fn incidents(
             }
         })
         .collect()
+}
+
+/// A receiver sees failures from an IP no name is known for (event 1035),
+/// while exactly one sender whose IP is unknown fails towards it (its queue):
+/// that IP is that sender. Only this unambiguous case is merged.
+fn merge_unnamed_senders<A: MergeAcc>(
+    pairs: &mut BTreeMap<(String, String), A>,
+    identities: &IdentityMap,
+) {
+    let receivers: Vec<String> = pairs.keys().map(|(_, r)| r.clone()).collect();
+    for receiver in receivers {
+        let from_ip: Vec<String> = pairs
+            .keys()
+            .filter(|(s, r)| *r == receiver && s.parse::<IpAddr>().is_ok())
+            .map(|(s, _)| s.clone())
+            .collect();
+        let named_without_ip: Vec<String> = pairs
+            .keys()
+            .filter(|(s, r)| {
+                *r == receiver
+                    && s.parse::<IpAddr>().is_err()
+                    && identities.get(s).is_none_or(|id| id.ips.is_empty())
+            })
+            .map(|(s, _)| s.clone())
+            .collect();
+        if let ([ip], [name]) = (from_ip.as_slice(), named_without_ip.as_slice()) {
+            if let Some(acc) = pairs.remove(&(ip.clone(), receiver.clone())) {
+                if let Some(target) = pairs.get_mut(&(name.clone(), receiver.clone())) {
+                    target.absorb(acc);
+                }
+            }
+        }
+    }
+}
+
+/// What can be merged into another pair's accumulator.
+trait MergeAcc {
+    fn absorb(&mut self, other: Self);
 }
 
 #[cfg(test)]
@@ -418,6 +502,72 @@ mod tests {
             found[0].receiver, "10.9.9.9",
             "an unknown peer keeps its IP"
         );
+    }
+
+    #[test]
+    fn internet_auth_login_failures_are_not_server_to_server() {
+        let mut fact = send_auth(AuthOutcome::Rejected, None);
+        if let Fact::SmtpAuth {
+            log,
+            mechanism,
+            reply,
+            ..
+        } = &mut fact
+        {
+            *log = LogSide::Receive;
+            *mechanism = Some("AUTH LOGIN".into());
+            *reply = Some("535 5.7.3 Authentication unsuccessful".into());
+        }
+        let spray = Fact::InboundAuthFailed {
+            event_id: 1035,
+            status: "LogonDenied".into(),
+            connector: "Default Frontend EX02".into(),
+            mechanism: "Login".into(),
+            client_ip: Some("203.0.113.9".parse().unwrap()),
+        };
+        let evidence = vec![ev("EX02", 0, fact), ev("EX02", 1, spray)];
+        assert!(incidents(&evidence, &map(), &times(&evidence)).is_empty());
+    }
+
+    #[test]
+    fn a_queue_and_a_1035_from_an_unknown_ip_are_one_pair() {
+        let mut identities = IdentityMap::default();
+        identities.observe_ip("EX02.contoso.local", "10.1.2.12".parse().unwrap());
+        identities.observe_host("EX01");
+        let evidence = vec![
+            ev(
+                "EX01",
+                0,
+                Fact::QueueLastError {
+                    queue: "EX01\\7".into(),
+                    next_hop: None,
+                    target_ip: Some("10.1.2.12".parse().unwrap()),
+                    target_fqdn: Some("EX02.contoso.local".into()),
+                    outer: Some("451 4.4.0".into()),
+                    inner: Some("454 4.7.0 Temporary authentication failure".into()),
+                    truncated: false,
+                    retry_count: Some(3),
+                },
+            ),
+            ev(
+                "EX02",
+                5,
+                Fact::InboundAuthFailed {
+                    event_id: 1035,
+                    status: "IllegalMessage".into(),
+                    connector: "Default EX02".into(),
+                    mechanism: "ExchangeAuth".into(),
+                    client_ip: Some("10.1.2.11".parse().unwrap()),
+                },
+            ),
+        ];
+        let found = incidents(&evidence, &identities, &times(&evidence));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].sender.as_str(), found[0].receiver.as_str()),
+            ("EX01", "EX02")
+        );
+        assert_eq!(found[0].side, Side::ReceiverRejected);
     }
 
     #[test]

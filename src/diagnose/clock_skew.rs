@@ -32,8 +32,10 @@ impl Rule for ClockSkew {
         parties.extend(dcs.iter().cloned());
         let everyone = case.incidents.is_empty();
 
-        // The clock table: measured offsets between the parties.
+        // The clock table: measured offsets between the parties. Pairs within
+        // tolerance speak against the cause only if no pair is skewed.
         let mut compared_pairs = 0;
+        let mut within = Vec::new();
         for pair in &case.clocks.pairs {
             if !(everyone || parties.contains(&pair.a) && parties.contains(&pair.b)) {
                 continue;
@@ -60,7 +62,7 @@ impl Rule for ClockSkew {
                     conclusion("clock-offset", Some(&pair.b), strength, detail),
                 );
             } else if strength == Strength::Strong {
-                w.refute(conclusion(
+                within.push(conclusion(
                     "clock-offset",
                     Some(&pair.b),
                     Strength::Strong,
@@ -89,6 +91,15 @@ impl Rule for ClockSkew {
             }
         }
 
+        let any_skewed_pair = case.clocks.pairs.iter().any(|p| {
+            p.offset_s.abs() > KERBEROS_TOLERANCE_S
+                && (everyone || parties.contains(&p.a) && parties.contains(&p.b))
+        });
+        if !any_skewed_pair {
+            for line in within {
+                w.refute(line);
+            }
+        }
         for (i, e) in relevant(case) {
             match &e.fact {
                 Fact::KerberosError {

@@ -3,6 +3,9 @@
 //! untrusted and escaped for the sink's format.
 
 pub mod escape;
+pub mod export;
 pub mod inventory;
 pub mod scan;
 pub mod style;
+#[cfg(feature = "tables")]
+pub mod tables;

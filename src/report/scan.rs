@@ -139,9 +139,19 @@ pub fn build(
     for e in &case.evidence {
         *evidence_counts.entry(e.fact.kind()).or_default() += 1;
     }
+    // The collection's own servers — not every EHLO name an Internet
+    // scanner gave the Frontend connector.
+    let mut ours: std::collections::BTreeSet<&str> =
+        case.coverage.by_server.keys().map(String::as_str).collect();
+    ours.extend(case.evidence.iter().filter_map(|e| e.server.as_deref()));
+    for i in &case.incidents {
+        ours.insert(&i.sender);
+        ours.insert(&i.receiver);
+    }
     let servers = case
         .identities
         .servers()
+        .filter(|id| id.role != Role::Unknown || ours.contains(id.name.as_str()))
         .map(|id| {
             let clock = case.clocks.server(&id.name);
             ServerReport {

@@ -38,6 +38,12 @@ impl Locale {
     }
 
     /// The IANA zone the servers are in.
+    /// Whether Windows PowerShell word-wraps Format-List values in this
+    /// culture (en, fr, de, it, pt, es) or cuts them by character count.
+    pub fn word_wraps(self) -> bool {
+        matches!(self, Locale::EnUs | Locale::DeDe)
+    }
+
     pub fn iana_zone(self) -> &'static str {
         match self {
             Locale::EnUs => "America/New_York",

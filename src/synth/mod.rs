@@ -142,7 +142,11 @@ fn write_flat(world: &World, root: &Path) -> io::Result<Counts> {
                     write_file(
                         &dir.join("Exchange_Server_Data")
                             .join(format!("{}_InstantQueueInfo.txt", host.name)),
-                        &psobject::utf16le_bom(&psobject::format_list(&queues, 120)),
+                        &psobject::utf16le_bom(&psobject::format_list(
+                            &queues,
+                            120,
+                            world.settings.locale.word_wraps(),
+                        )),
                     )?;
                 } else if i == world.receiver {
                     let (app, _) = events::exchange_logs(world, i, &mut counts);
@@ -170,7 +174,11 @@ fn write_flat(world: &World, root: &Path) -> io::Result<Counts> {
             let queues = exchange_data::queues(world, i, &mut counts);
             write_file(
                 &data.join(format!("{}_InstantQueueInfo.txt", host.name)),
-                &psobject::utf16le_bom(&psobject::format_list(&queues, 120)),
+                &psobject::utf16le_bom(&psobject::format_list(
+                    &queues,
+                    120,
+                    world.settings.locale.word_wraps(),
+                )),
             )?;
             write_file(
                 &data.join(format!("{}_InstantQueueInfo.xml", host.name)),
@@ -179,7 +187,11 @@ fn write_flat(world: &World, root: &Path) -> io::Result<Counts> {
             let connectors = exchange_data::receive_connectors(world, i);
             write_file(
                 &data.join(format!("{}_ReceiveConnectors.txt", host.name)),
-                &psobject::utf16le_bom(&psobject::format_list(&connectors, 120)),
+                &psobject::utf16le_bom(&psobject::format_list(
+                    &connectors,
+                    120,
+                    world.settings.locale.word_wraps(),
+                )),
             )?;
             write_file(
                 &data.join(format!("{}_ReceiveConnectors.xml", host.name)),

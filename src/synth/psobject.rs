@@ -58,7 +58,13 @@ impl Value {
 }
 
 /// `Format-List *` of `objects` as `Out-File` writes it at `width` columns.
-pub fn format_list(objects: &[PsObject], width: usize) -> String {
+///
+/// Windows PowerShell wraps long values word by word for the cultures
+/// en, fr, de, it, pt and es — a line breaks *after* the space, which stays at
+/// the end of the line — and character by character for every other culture
+/// (`StringManipulationHelper.GenerateLines`). The label is the padded name
+/// plus ` : `, so an empty value leaves a trailing space too.
+pub fn format_list(objects: &[PsObject], width: usize, word_wrap: bool) -> String {
     let mut out = String::from("\r\n");
     for object in objects {
         out.push_str("\r\n");
@@ -66,18 +72,18 @@ pub fn format_list(objects: &[PsObject], width: usize) -> String {
         let value_width = width.saturating_sub(name_width + 3).max(20);
         for (name, value) in &object.props {
             let text = value.list_text();
-            let lines = wrap(&text, value_width);
+            let lines = if word_wrap {
+                wrap_words(&text, value_width)
+            } else {
+                wrap_chars(&text, value_width)
+            };
             for (i, line) in lines.iter().enumerate() {
                 if i == 0 {
-                    out.push_str(&format!("{name:<name_width$} :"));
-                    if !line.is_empty() {
-                        out.push(' ');
-                        out.push_str(line);
-                    }
+                    out.push_str(&format!("{name:<name_width$} : "));
                 } else {
                     out.push_str(&" ".repeat(name_width + 3));
-                    out.push_str(line);
                 }
+                out.push_str(line);
                 out.push_str("\r\n");
             }
         }
@@ -86,33 +92,55 @@ pub fn format_list(objects: &[PsObject], width: usize) -> String {
     out
 }
 
-/// Word-wraps `text` into lines of at most `width` characters, cutting
-/// inside a word only when it is longer than a line.
-fn wrap(text: &str, width: usize) -> Vec<String> {
+/// PowerShell's word wrap: each word keeps its trailing space; a word that
+/// does not fit starts the next line; a word longer than a line is cut.
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    if text.chars().count() <= width {
+        return vec![text.to_string()];
+    }
     let mut lines = Vec::new();
     let mut line = String::new();
-    for word in text.split(' ') {
-        let mut word = word.to_string();
-        loop {
-            let need = if line.is_empty() { 0 } else { 1 } + word.chars().count();
-            if line.chars().count() + need <= width {
-                if !line.is_empty() {
-                    line.push(' ');
+    let mut left = width;
+    let words: Vec<&str> = text.split(' ').collect();
+    for (i, word) in words.iter().enumerate() {
+        let word = if i + 1 < words.len() {
+            format!("{word} ")
+        } else {
+            word.to_string()
+        };
+        let len = word.chars().count();
+        if len > width {
+            for c in word.chars() {
+                if left == 0 {
+                    lines.push(std::mem::take(&mut line));
+                    left = width;
                 }
-                line.push_str(&word);
-                break;
+                line.push(c);
+                left -= 1;
             }
-            if line.is_empty() {
-                let head: String = word.chars().take(width).collect();
-                word = word.chars().skip(width).collect();
-                lines.push(head);
-                continue;
-            }
+        } else if len > left {
             lines.push(std::mem::take(&mut line));
+            line.push_str(&word);
+            left = width - len;
+        } else {
+            line.push_str(&word);
+            left -= len;
         }
     }
     lines.push(line);
     lines
+}
+
+/// PowerShell's wrap for other cultures: `width` characters per line.
+fn wrap_chars(text: &str, width: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.is_empty() {
+        return vec![String::new()];
+    }
+    chars
+        .chunks(width.max(1))
+        .map(|c| c.iter().collect())
+        .collect()
 }
 
 fn xml_escape(text: &str) -> String {
@@ -288,13 +316,33 @@ mod tests {
                 ("TlsDomain", Value::Null),
             ],
         };
-        let text = format_list(&[object], 60);
+        let text = format_list(&[object], 60, true);
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(lines[2], "Status    : Retry");
         assert!(lines[3].starts_with("LastError : word word"));
         assert!(lines[3].len() <= 60);
         assert!(lines[4].starts_with("            word"));
-        assert!(text.contains("\r\nTlsDomain :\r\n"));
+        assert!(lines[3].ends_with("word "), "the space stays at the break");
+        assert!(text.contains("\r\nTlsDomain : \r\n"));
+        // Joining the continuation lines (indentation removed) gives the value back.
+        let joined: String = lines[3]["LastError : ".len()..].to_string()
+            + &lines[4..]
+                .iter()
+                .take_while(|l| l.starts_with("            "))
+                .map(|l| &l[12..])
+                .collect::<String>();
+        assert_eq!(joined, "word ".repeat(30).trim_end());
+        let chars = format_list(
+            &[PsObject {
+                type_names: &["x"],
+                to_string: "x".into(),
+                props: vec![("LastError", Value::Str("abc ".repeat(40)))],
+            }],
+            60,
+            false,
+        );
+        let cut: Vec<&str> = chars.split("\r\n").filter(|l| !l.is_empty()).collect();
+        assert_eq!(cut[0].chars().count(), 60, "character wrap fills the line");
     }
 
     #[test]

@@ -5,8 +5,12 @@
 //! `Out-File` wraps long values (LastError!) at the output width and indents
 //! the continuation to the value column, so a continuation is any indented
 //! line that is not itself a property; it is joined to the previous value
-//! without a separator after removing the indentation (the wrap is by
-//! character count, not at word boundaries). Objects are split where a
+//! without a separator after removing the indentation. That is exact for
+//! both of Windows PowerShell's wrap modes (`StringManipulationHelper.GenerateLines`):
+//! by character count (most cultures), and word by word (en, fr, de, it, pt,
+//! es), where each word keeps its trailing space, so a line ends with the
+//! space at the break. (A file whose trailing spaces an editor stripped
+//! loses those spaces.) Objects are split where a
 //! property name repeats rather than at blank lines alone, because posted
 //! samples often have blank lines between every property. Lines that are
 //! neither (e.g. `WARNING: …`) are kept as [`StrayLine`]s for the caller.

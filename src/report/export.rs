@@ -1,0 +1,195 @@
+//! `exauth extract`: the parsed records and evidence as JSON lines, one
+//! object per line with a `kind` (`event`, `smtp-session`, `smtp-auth`,
+//! `clock-sample`, `queue-last-error`, `spn-listing`, …), the `server` and the
+//! `origin` it came from. The same rows feed the CSV and Parquet tables.
+
+use crate::correlate::case::Case;
+use crate::correlate::clock::ClockBasis;
+use crate::evidence::{Fact, TimeBasis};
+use crate::ingest::Records;
+use crate::pipeline::ArtifactRecords;
+use exauth_parsers::smtp_log::{pair_sessions, PairingOptions, SessionSummary};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// One exported row: `kind` plus its fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub kind: &'static str,
+    pub fields: Map<String, Value>,
+}
+
+impl Row {
+    fn new(kind: &'static str, server: Option<&str>, origin: &str, body: impl Serialize) -> Row {
+        let mut fields = Map::new();
+        fields.insert("kind".into(), Value::from(kind));
+        fields.insert(
+            "server".into(),
+            server.map(Value::from).unwrap_or(Value::Null),
+        );
+        if let Ok(Value::Object(map)) = serde_json::to_value(body) {
+            for (k, v) in map {
+                fields.entry(k).or_insert(v);
+            }
+        }
+        fields.insert("origin".into(), Value::from(origin));
+        Row { kind, fields }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&self.fields).unwrap_or_default()
+    }
+}
+
+/// Every row of the collection, in a stable order: per artifact (sorted by
+/// origin) its records, then the collection-wide rows (paired-session clock
+/// samples, queue and diagnostic evidence with resolved times).
+pub fn rows(
+    records: &[ArtifactRecords],
+    case: &Case,
+    sessions: &BTreeMap<String, Vec<SessionSummary>>,
+) -> Vec<Row> {
+    let mut out = Vec::new();
+    for artifact in records {
+        let origin = artifact.origin.to_string();
+        match &artifact.records {
+            Records::Events(report) => {
+                for event in &report.events {
+                    let server = crate::correlate::identity::normalize_host(&event.computer)
+                        .map(|(s, _)| s)
+                        .or_else(|| artifact.server.clone());
+                    let at = match event.record_id {
+                        Some(id) => format!("{origin}#record {id}"),
+                        None => origin.clone(),
+                    };
+                    out.push(Row::new("event", server.as_deref(), &at, event));
+                }
+            }
+            Records::Smtp { sessions, .. } => {
+                let server = artifact.server.as_deref();
+                for session in sessions {
+                    let at = format!("{origin}:{}", session.first_line);
+                    let mut summary = session.clone();
+                    let attempts = std::mem::take(&mut summary.auth_attempts);
+                    let samples = std::mem::take(&mut summary.clock_samples);
+                    out.push(Row::new("smtp-session", server, &at, &summary));
+                    for attempt in &attempts {
+                        out.push(Row::new(
+                            "smtp-auth",
+                            server,
+                            &format!("{origin}:{}", attempt.line),
+                            attempt,
+                        ));
+                    }
+                    for sample in &samples {
+                        let at = sample
+                            .line
+                            .map(|l| format!("{origin}:{l}"))
+                            .unwrap_or_else(|| origin.clone());
+                        out.push(Row::new("clock-sample", server, &at, sample));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // Paired sessions: the same connection in two servers' logs.
+    let servers: Vec<&String> = sessions.keys().collect();
+    for (i, a) in servers.iter().enumerate() {
+        for b in &servers[i + 1..] {
+            if let Some(paired) =
+                pair_sessions(&sessions[*a], &sessions[*b], &PairingOptions::default())
+            {
+                if let Some(mut sample) = paired.clock_sample(Some((*b).clone())) {
+                    sample.remote_ip = case
+                        .identities
+                        .get(b)
+                        .and_then(|id| id.ips.iter().next())
+                        .map(|ip| ip.to_string());
+                    let mut row = Row::new(
+                        "clock-sample",
+                        Some(a),
+                        &format!("{a}+{b} protocol logs"),
+                        &sample,
+                    );
+                    row.fields
+                        .insert("sessions".into(), Value::from(paired.sessions as u64));
+                    row.fields
+                        .insert("spread_s".into(), Value::from(paired.spread_s));
+                    out.push(row);
+                }
+            }
+        }
+    }
+    for (i, e) in case.evidence.iter().enumerate() {
+        let server = e.server.as_deref();
+        let row = match &e.fact {
+            Fact::QueueLastError { .. } => {
+                let mut row = Row::new("queue-last-error", server, &e.origin, &e.fact);
+                row.fields.remove("fact");
+                row.fields.insert(
+                    "last_retry".into(),
+                    case.evidence[i]
+                        .time
+                        .map(|t| Value::from(t.to_string()))
+                        .unwrap_or(Value::Null),
+                );
+                row.fields.insert(
+                    "time_basis".into(),
+                    serde_json::to_value(e.time_basis).unwrap_or(Value::Null),
+                );
+                row
+            }
+            Fact::ClockSample {
+                basis: ClockBasis::W32tm,
+                ..
+            } => {
+                let mut row = Row::new("clock-measurement", server, &e.origin, &e.fact);
+                row.fields.remove("fact");
+                row.fields.insert(
+                    "time".into(),
+                    e.time
+                        .map(|t| Value::from(t.to_string()))
+                        .unwrap_or(Value::Null),
+                );
+                row
+            }
+            Fact::SpnListing { .. } => fact_row("spn-listing", e),
+            Fact::SpnDuplicates { .. } => fact_row("spn-duplicates", e),
+            Fact::ReplicationStatus { .. } => fact_row("replication-status", e),
+            Fact::ConnectorAuth(c) => Row::new("connector-auth", server, &e.origin, c),
+            Fact::PortProbe { .. } => fact_row("port-probe", e),
+            Fact::DcLocator { .. } => fact_row("dc-locator", e),
+            Fact::TicketCache { .. } => fact_row("ticket-cache", e),
+            Fact::TimeSyncStatus { .. } => fact_row("time-sync-status", e),
+            _ => continue,
+        };
+        out.push(row);
+    }
+    out
+}
+
+fn fact_row(kind: &'static str, e: &crate::evidence::Evidence) -> Row {
+    let mut row = Row::new(kind, e.server.as_deref(), &e.origin, &e.fact);
+    row.fields.remove("fact");
+    if e.time_basis != TimeBasis::None {
+        row.fields.insert(
+            "time".into(),
+            e.time
+                .map(|t| Value::from(t.to_string()))
+                .unwrap_or(Value::Null),
+        );
+    }
+    row
+}
+
+/// All rows as JSON lines.
+pub fn jsonl(rows: &[Row]) -> String {
+    let mut out = String::new();
+    for row in rows {
+        out.push_str(&row.to_json());
+        out.push('\n');
+    }
+    out
+}
