@@ -149,7 +149,7 @@ impl Case {
 pub fn build(collected: Collected, settings: CaseSettings) -> Case {
     let Collected {
         inventory,
-        mut evidence,
+        evidence,
         identity_hints,
         sessions,
         ..
@@ -187,6 +187,20 @@ pub fn build(collected: Collected, settings: CaseSettings) -> Case {
         }
     }
 
+    let coverage = coverage(&inventory, &evidence);
+    assemble(identities, evidence, &sessions, coverage, settings)
+}
+
+/// The part of [`build`] that needs no files: time zones, clocks, corrected
+/// times and incidents from evidence, identities and coverage (tests build
+/// cases with it directly).
+pub fn assemble(
+    identities: IdentityMap,
+    mut evidence: Vec<Evidence>,
+    sessions: &BTreeMap<String, Vec<exauth_parsers::smtp_log::SessionSummary>>,
+    coverage: Coverage,
+    settings: CaseSettings,
+) -> Case {
     // Time zones (EventLog 6013) resolve server-local times.
     let mut zones: BTreeMap<String, jiff::tz::TimeZone> = BTreeMap::new();
     for e in &evidence {
@@ -304,8 +318,6 @@ pub fn build(collected: Collected, settings: CaseSettings) -> Case {
         })
         .collect();
     let incidents = incident::incidents(&evidence, &identities, &corrected);
-
-    let coverage = coverage(&inventory, &evidence);
     Case {
         identities,
         clocks,

@@ -14,6 +14,8 @@ mod kerberos_blocked;
 pub mod signals;
 mod spn_duplicate;
 mod spn_missing;
+#[cfg(test)]
+mod tests;
 
 use crate::correlate::case::{Case, Source};
 use crate::correlate::incident::Incident;

@@ -1,0 +1,503 @@
+//! Table-driven tests: each rule supported, refuted and not evaluable, on
+//! small hand-built cases (EX01 → EX02 failing, DC01 the domain controller).
+
+use super::{diagnose, Cause, Finding, Status, RULES};
+use crate::correlate::case::{assemble, Case, CaseSettings, Coverage, Source};
+use crate::correlate::clock::ClockBasis;
+use crate::correlate::identity::{IdentityMap, Role};
+use crate::evidence::{AuthOutcome, Evidence, Fact, KerberosSource, LogSide, TimeBasis};
+use exauth_parsers::diag::receive_connector;
+use jiff::Timestamp;
+use std::collections::BTreeMap;
+
+const T0: i64 = 1_795_000_000;
+
+fn at(server: &str, secs: i64, fact: Fact) -> Evidence {
+    Evidence {
+        server: Some(server.into()),
+        time: Some(Timestamp::from_second(T0 + secs).unwrap()),
+        time_basis: TimeBasis::NativeUtc,
+        origin: format!("{server}/test.log:{secs}"),
+        fact,
+        local_time: None,
+    }
+}
+
+fn untimed(server: &str, fact: Fact) -> Evidence {
+    Evidence {
+        time: None,
+        time_basis: TimeBasis::None,
+        ..at(server, 0, fact)
+    }
+}
+
+fn send_auth(outcome: AuthOutcome, status: Option<&str>, advertised: bool) -> Fact {
+    Fact::SmtpAuth {
+        log: LogSide::Send,
+        session_id: "08DC6D1A2B3C4D5E".into(),
+        local_endpoint: Some("10.1.2.11:51000".into()),
+        remote_endpoint: Some("10.1.2.12:2525".into()),
+        remote_host: Some("EX02.contoso.local".into()),
+        connector: Some("Intra-Organization SMTP Send Connector".into()),
+        mechanism: Some("X-EXPS EXCHANGEAUTH SHA256".into()),
+        outcome,
+        status: status.map(str::to_string),
+        reply: (outcome == AuthOutcome::Rejected)
+            .then(|| "454 4.7.0 Temporary authentication failure".into()),
+        advertised_exchange_auth: Some(advertised),
+    }
+}
+
+/// EX01 → EX02 failing with 454 (receiver side, ambiguous IllegalMessage).
+fn rejected_pair() -> Vec<Evidence> {
+    vec![
+        at("EX01", 0, send_auth(AuthOutcome::Rejected, None, true)),
+        at("EX01", 600, send_auth(AuthOutcome::Rejected, None, true)),
+        at(
+            "EX02",
+            1,
+            Fact::InboundAuthFailed {
+                event_id: 1035,
+                status: "IllegalMessage".into(),
+                connector: "Default EX02".into(),
+                mechanism: "ExchangeAuth".into(),
+                client_ip: Some("10.1.2.11".parse().unwrap()),
+            },
+        ),
+    ]
+}
+
+fn not_offered_pair() -> Vec<Evidence> {
+    vec![at(
+        "EX01",
+        0,
+        send_auth(AuthOutcome::NotOffered, None, false),
+    )]
+}
+
+fn identities() -> IdentityMap {
+    let mut ids = IdentityMap::default();
+    ids.observe_ip("EX01.contoso.local", "10.1.2.11".parse().unwrap());
+    ids.observe_ip("EX02.contoso.local", "10.1.2.12".parse().unwrap());
+    ids.observe_ip("DC01.contoso.local", "10.1.2.10".parse().unwrap());
+    ids.observe_role("EX01", Role::Exchange);
+    ids.observe_role("EX02", Role::Exchange);
+    ids.observe_role("DC01", Role::DomainController);
+    ids
+}
+
+fn coverage(sources: &[(&str, Source)]) -> Coverage {
+    let mut c = Coverage::default();
+    for (server, source) in sources {
+        c.by_server
+            .entry(server.to_string())
+            .or_default()
+            .insert(*source);
+    }
+    c
+}
+
+fn case(evidence: Vec<Evidence>, sources: &[(&str, Source)]) -> Case {
+    assemble(
+        identities(),
+        evidence,
+        &BTreeMap::new(),
+        coverage(sources),
+        CaseSettings::default(),
+    )
+}
+
+fn finding(case: &Case, cause: Cause) -> Finding {
+    let rule = RULES.iter().find(|r| r.cause() == cause).expect("rule");
+    rule.evaluate(case)
+}
+
+fn connectors(text: &str) -> Vec<Evidence> {
+    let (list, problems) = receive_connector::parse_format_list(text);
+    assert!(problems.is_empty(), "{problems:?}");
+    list.into_iter()
+        .map(|c| untimed("EX02", Fact::ConnectorAuth(c)))
+        .collect()
+}
+
+const DEFAULT_EX02: &str = "Identity         : EX02\\Default EX02\r\nBindings         : {0.0.0.0:2525, [::]:2525}\r\nRemoteIPRanges   : {::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff, 0.0.0.0-255.255.255.255}\r\nAuthMechanism    : Tls, Integrated, BasicAuth, BasicAuthRequireTLS, ExchangeServer\r\nPermissionGroups : ExchangeUsers, ExchangeServers, ExchangeLegacyServers\r\nTransportRole    : HubTransport\r\nEnabled          : True\r\n\r\n";
+const RELAY_EX02: &str = "Identity         : EX02\\Internal Relay\r\nBindings         : {0.0.0.0:2525}\r\nRemoteIPRanges   : {10.1.2.0/24}\r\nAuthMechanism    : Tls\r\nPermissionGroups : AnonymousUsers\r\nTransportRole    : HubTransport\r\nEnabled          : True\r\n\r\n";
+
+struct Row {
+    name: &'static str,
+    cause: Cause,
+    evidence: Vec<Evidence>,
+    sources: Vec<(&'static str, Source)>,
+    status: Status,
+    /// A phrase the deciding evidence, refutation or missing source says.
+    says: &'static str,
+}
+
+fn table() -> Vec<Row> {
+    let mut rows = Vec::new();
+    let with = |extra: Vec<Evidence>, base: Vec<Evidence>| -> Vec<Evidence> {
+        base.into_iter().chain(extra).collect()
+    };
+
+    // clock-skew
+    rows.push(Row {
+        name: "KRB_AP_ERR_SKEW and a banner 7 minutes ahead",
+        cause: Cause::ClockSkew,
+        evidence: with(
+            vec![
+                at(
+                    "EX01",
+                    2,
+                    Fact::KerberosError {
+                        source: KerberosSource::Client,
+                        event_id: 3,
+                        code: Some(0x25),
+                        code_name: Some("KRB_AP_ERR_SKEW".into()),
+                        target: Some("SMTPSVC/EX02.contoso.local".into()),
+                        client: Some("EX01$".into()),
+                        client_ip: None,
+                        skew_s: Some(-420.0),
+                    },
+                ),
+                at(
+                    "EX01",
+                    3,
+                    Fact::ClockSample {
+                        basis: ClockBasis::Banner,
+                        remote_server: Some("EX02.contoso.local".into()),
+                        remote_ip: Some("10.1.2.12".parse().unwrap()),
+                        offset_s: 420.0,
+                    },
+                ),
+            ],
+            rejected_pair(),
+        ),
+        sources: vec![("EX01", Source::SendLog), ("EX01", Source::SystemLog)],
+        status: Status::Supported,
+        says: "EX02 is +420.0 s from EX01",
+    });
+    rows.push(Row {
+        name: "banners agree within a second",
+        cause: Cause::ClockSkew,
+        evidence: with(
+            vec![at(
+                "EX01",
+                3,
+                Fact::ClockSample {
+                    basis: ClockBasis::Banner,
+                    remote_server: Some("EX02".into()),
+                    remote_ip: None,
+                    offset_s: 0.4,
+                },
+            )],
+            rejected_pair(),
+        ),
+        sources: vec![("EX01", Source::SendLog)],
+        status: Status::Refuted,
+        says: "within 300 s",
+    });
+    rows.push(Row {
+        name: "no clock comparison at all",
+        cause: Cause::ClockSkew,
+        evidence: rejected_pair(),
+        sources: vec![],
+        status: Status::NotEvaluable,
+        says: "w32tm /stripchart",
+    });
+
+    // ad-replication
+    let repl = |failures: u64| {
+        untimed(
+            "DC01",
+            Fact::ReplicationStatus {
+                dc: "DC02".into(),
+                direction: Some("destination".into()),
+                failures: Some(failures),
+                total: Some(5),
+                largest_delta_s: Some(3600),
+                error: (failures > 0).then(|| "(8524) The DSA operation is unable to proceed because of a DNS lookup failure.".into()),
+            },
+        )
+    };
+    rows.push(Row {
+        name: "repadmin shows failing links",
+        cause: Cause::AdReplication,
+        evidence: with(vec![repl(3)], rejected_pair()),
+        sources: vec![("DC01", Source::Repadmin)],
+        status: Status::Supported,
+        says: "8524",
+    });
+    rows.push(Row {
+        name: "repadmin shows 0 failures",
+        cause: Cause::AdReplication,
+        evidence: with(vec![repl(0)], rejected_pair()),
+        sources: vec![("DC01", Source::Repadmin)],
+        status: Status::Refuted,
+        says: "0 failures",
+    });
+    rows.push(Row {
+        name: "nothing from the DCs",
+        cause: Cause::AdReplication,
+        evidence: rejected_pair(),
+        sources: vec![],
+        status: Status::NotEvaluable,
+        says: "repadmin /replsummary",
+    });
+
+    // spn-missing
+    let listing = |spns: &[&str]| {
+        untimed(
+            "EX02",
+            Fact::SpnListing {
+                account: "EX02".into(),
+                spns: spns.iter().map(|s| s.to_string()).collect(),
+            },
+        )
+    };
+    rows.push(Row {
+        name: "setspn -L without SMTPSVC",
+        cause: Cause::SpnMissing,
+        evidence: with(
+            vec![listing(&["HOST/EX02", "HOST/EX02.contoso.local"])],
+            rejected_pair(),
+        ),
+        sources: vec![("EX02", Source::Setspn)],
+        status: Status::Supported,
+        says: "no SMTPSVC/ or SMTP/ SPN registered",
+    });
+    rows.push(Row {
+        name: "setspn -L lists SMTPSVC",
+        cause: Cause::SpnMissing,
+        evidence: with(
+            vec![listing(&[
+                "SMTPSVC/EX02",
+                "SMTPSVC/EX02.contoso.local",
+                "HOST/EX02",
+            ])],
+            rejected_pair(),
+        ),
+        sources: vec![("EX02", Source::Setspn)],
+        status: Status::Refuted,
+        says: "lists smtpsvc/ex02",
+    });
+    rows.push(Row {
+        name: "no setspn, no DC Security log",
+        cause: Cause::SpnMissing,
+        evidence: rejected_pair(),
+        sources: vec![],
+        status: Status::NotEvaluable,
+        says: "setspn -L EX02",
+    });
+
+    // spn-duplicate
+    rows.push(Row {
+        name: "KDC 11 names SMTPSVC of the receiver",
+        cause: Cause::SpnDuplicate,
+        evidence: with(
+            vec![at(
+                "DC01",
+                5,
+                Fact::DuplicateName {
+                    name: "SMTPSVC/EX02.contoso.local".into(),
+                    name_type: Some("DS_SERVICE_PRINCIPAL_NAME".into()),
+                },
+            )],
+            rejected_pair(),
+        ),
+        sources: vec![("DC01", Source::SystemLog)],
+        status: Status::Supported,
+        says: "duplicate name SMTPSVC/EX02.contoso.local",
+    });
+    rows.push(Row {
+        name: "setspn -X found no group",
+        cause: Cause::SpnDuplicate,
+        evidence: with(
+            vec![untimed("DC01", Fact::SpnDuplicates { groups: vec![] })],
+            rejected_pair(),
+        ),
+        sources: vec![("DC01", Source::Setspn)],
+        status: Status::Refuted,
+        says: "0 duplicate groups",
+    });
+    rows.push(Row {
+        name: "no setspn -X, no DC System log",
+        cause: Cause::SpnDuplicate,
+        evidence: rejected_pair(),
+        sources: vec![],
+        status: Status::NotEvaluable,
+        says: "setspn -X",
+    });
+
+    // kerberos-blocked
+    let probe = |reachable: bool| {
+        untimed(
+            "EX01",
+            Fact::PortProbe {
+                target: "DC01.contoso.local".into(),
+                port: 88,
+                protocol: "tcp".into(),
+                reachable: Some(reachable),
+                result: if reachable {
+                    "Listening"
+                } else {
+                    "NotReachable"
+                }
+                .into(),
+            },
+        )
+    };
+    rows.push(Row {
+        name: "Test-NetConnection 88 fails",
+        cause: Cause::KerberosBlocked,
+        evidence: with(vec![probe(false)], rejected_pair()),
+        sources: vec![("EX01", Source::PortTest)],
+        status: Status::Supported,
+        says: "tcp 88 to DC01.contoso.local",
+    });
+    rows.push(Row {
+        name: "Test-NetConnection 88 succeeds",
+        cause: Cause::KerberosBlocked,
+        evidence: with(vec![probe(true)], rejected_pair()),
+        sources: vec![("EX01", Source::PortTest)],
+        status: Status::Refuted,
+        says: "Listening",
+    });
+    rows.push(Row {
+        name: "no port test, no System logs",
+        cause: Cause::KerberosBlocked,
+        evidence: rejected_pair(),
+        sources: vec![],
+        status: Status::NotEvaluable,
+        says: "Test-NetConnection",
+    });
+
+    // connector-auth
+    rows.push(Row {
+        name: "a relay connector with a narrower range takes EX01",
+        cause: Cause::ConnectorAuth,
+        evidence: with(
+            connectors(&format!("{DEFAULT_EX02}{RELAY_EX02}")),
+            not_offered_pair(),
+        ),
+        sources: vec![("EX02", Source::ReceiveConnectors)],
+        status: Status::Supported,
+        says: "EX02\\Internal Relay takes 10.1.2.11",
+    });
+    rows.push(Row {
+        name: "the default connector has ExchangeServer",
+        cause: Cause::ConnectorAuth,
+        evidence: with(connectors(DEFAULT_EX02), rejected_pair()),
+        sources: vec![("EX02", Source::ReceiveConnectors)],
+        status: Status::Refuted,
+        says: "has ExchangeServer",
+    });
+    rows.push(Row {
+        name: "no Get-ReceiveConnector of the receiver",
+        cause: Cause::ConnectorAuth,
+        evidence: rejected_pair(),
+        sources: vec![],
+        status: Status::Refuted,
+        says: "advertised X-EXPS EXCHANGEAUTH",
+    });
+    rows
+}
+
+#[test]
+fn each_rule_supported_refuted_and_not_evaluable() {
+    for row in table() {
+        let case = case(row.evidence, &row.sources);
+        let f = finding(&case, row.cause);
+        assert_eq!(f.status, row.status, "{}: {:#?}", row.name, f);
+        let text: Vec<&str> = f
+            .evidence
+            .iter()
+            .chain(&f.refuting)
+            .map(|l| l.detail.as_str())
+            .chain(f.missing.iter().map(String::as_str))
+            .collect();
+        assert!(
+            text.iter().any(|t| t.contains(row.says)),
+            "{}: expected a line saying {:?}, got {text:#?}",
+            row.name,
+            row.says
+        );
+        match row.status {
+            Status::Supported => {
+                assert!(f.confidence > 0.0, "{}", row.name);
+                assert!(
+                    !f.remedy.is_empty(),
+                    "{}: a supported cause carries its fix",
+                    row.name
+                );
+                assert_eq!(
+                    f.pairs,
+                    vec![("EX01".to_string(), "EX02".to_string())],
+                    "{}",
+                    row.name
+                );
+            }
+            _ => assert_eq!(f.confidence, 0.0, "{}", row.name),
+        }
+        if row.status == Status::NotEvaluable {
+            assert!(!f.missing.is_empty(), "{}: names what is missing", row.name);
+        }
+    }
+}
+
+#[test]
+fn ambiguous_status_alone_is_inconclusive() {
+    let case = case(rejected_pair(), &[]);
+    let d = diagnose(&case);
+    assert_eq!(d.verdict.primary_cause, "inconclusive");
+    assert!(
+        d.findings.iter().all(|f| f.status != Status::Supported),
+        "{:#?}",
+        d.findings
+    );
+    assert!(
+        d.next_steps.iter().any(|s| s.contains("LogLevel=1")),
+        "{:?}",
+        d.next_steps
+    );
+}
+
+#[test]
+fn no_failure_is_healthy() {
+    let case = case(
+        vec![at("EX01", 0, send_auth(AuthOutcome::Success, None, true))],
+        &[("EX01", Source::SendLog), ("EX02", Source::ApplicationLog)],
+    );
+    let d = diagnose(&case);
+    assert_eq!(d.verdict.primary_cause, "healthy");
+    assert!(case.incidents.is_empty());
+}
+
+#[test]
+fn the_strongest_cause_wins() {
+    // TimeSkew from the receiver plus a clock 7 minutes apart beat a weak
+    // replication hint.
+    let mut evidence = rejected_pair();
+    evidence.push(at(
+        "EX02",
+        2,
+        Fact::InboundAuthFailed {
+            event_id: 1035,
+            status: "TimeSkew".into(),
+            connector: "Default EX02".into(),
+            mechanism: "ExchangeAuth".into(),
+            client_ip: Some("10.1.2.11".parse().unwrap()),
+        },
+    ));
+    evidence.push(at(
+        "DC01",
+        3,
+        Fact::ReplicationEvent {
+            event_id: 2088,
+            source_dc: Some("DC02".into()),
+            error_code: None,
+            summary: "NTDS 2088".into(),
+        },
+    ));
+    let d = diagnose(&case(evidence, &[]));
+    assert_eq!(d.verdict.primary_cause, "clock-skew", "{:#?}", d.verdict);
+}
