@@ -269,12 +269,27 @@ pub fn assemble(
             time: e.time,
         });
     }
+    // Pair all sessions, and separately the sessions that failed: a clock
+    // that jumped shows only in the latter, and the offset the failing
+    // attempts met is the one that matters.
+    let failed: BTreeMap<&String, Vec<exauth_parsers::smtp_log::SessionSummary>> = sessions
+        .iter()
+        .map(|(server, list)| {
+            let failing = list
+                .iter()
+                .filter(|s| !s.auth_attempts.is_empty())
+                .cloned()
+                .collect();
+            (server, failing)
+        })
+        .collect();
     let servers: Vec<&String> = sessions.keys().collect();
     for (i, a) in servers.iter().enumerate() {
         for b in &servers[i + 1..] {
-            if let Some(paired) =
-                pair_sessions(&sessions[*a], &sessions[*b], &PairingOptions::default())
-            {
+            let everything =
+                pair_sessions(&sessions[*a], &sessions[*b], &PairingOptions::default());
+            let failing = pair_sessions(&failed[*a], &failed[*b], &PairingOptions::default());
+            for paired in everything.into_iter().chain(failing) {
                 for p in &paired.pairs {
                     samples.push(ClockSample {
                         local: (*a).clone(),

@@ -114,10 +114,12 @@ pub fn session_evidence(
 }
 
 /// A slimmed copy of a session for clock pairing: what `pair_sessions`
-/// reads, without the per-attempt detail already turned into facts.
+/// reads. Failed attempts stay, so that the sessions that failed can be
+/// paired on their own (the offset at the failures is the one that matters).
 pub fn pairing_copy(session: &SessionSummary) -> SessionSummary {
     let mut s = session.clone();
-    s.auth_attempts.clear();
+    s.auth_attempts
+        .retain(|a| a.outcome != smtp_log::AuthOutcome::Success);
     s.clock_samples.clear();
     s.permissions_before_auth = None;
     s.permissions_after_auth = None;
@@ -129,7 +131,11 @@ pub fn pairing_copy(session: &SessionSummary) -> SessionSummary {
 /// connection itself (both ends make the same choice): the unordered pair of
 /// endpoints hashed with FNV-1a. `keep_one_in` = 1 keeps all.
 pub fn keep_for_pairing(session: &SessionSummary, keep_one_in: u64) -> bool {
-    if keep_one_in <= 1 {
+    let failed = session
+        .auth_attempts
+        .iter()
+        .any(|a| a.outcome != smtp_log::AuthOutcome::Success);
+    if keep_one_in <= 1 || failed {
         return true;
     }
     let (Some(a), Some(b)) = (&session.local_endpoint, &session.remote_endpoint) else {
