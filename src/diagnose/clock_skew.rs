@@ -1,12 +1,12 @@
 //! Clock skew: any two of sender, receiver and DC more than 5 minutes apart.
 
 use super::{
-    conclusion, incident_pairs, involved, line, relevant, signals, Cause, Finding, Rule, Strength,
-    Weigher,
+    conclusion, incident_pairs, involved, line, relevant, signals, status_support, Cause, Finding,
+    Rule, Strength, Weigher,
 };
 use crate::correlate::case::{Case, Source};
 use crate::correlate::clock::{ClockBasis, KERBEROS_TOLERANCE_S};
-use crate::evidence::{Fact, LogSide};
+use crate::evidence::Fact;
 use std::collections::BTreeSet;
 
 pub struct ClockSkew;
@@ -101,6 +101,10 @@ impl Rule for ClockSkew {
             }
         }
         for (i, e) in relevant(case) {
+            if let Some((signal, line)) = status_support(case, i, Cause::ClockSkew) {
+                w.support(signal, line);
+                continue;
+            }
             match &e.fact {
                 Fact::KerberosError {
                     code_name,
@@ -127,48 +131,6 @@ impl Rule for ClockSkew {
                             );
                         }
                     }
-                }
-                Fact::InboundAuthFailed {
-                    event_id, status, ..
-                }
-                | Fact::OutboundAuthFailed {
-                    event_id, status, ..
-                } if signals::security_status(status)
-                    .iter()
-                    .any(|(c, _)| *c == Cause::ClockSkew) =>
-                {
-                    w.support(
-                        format!("status:{event_id}"),
-                        line(
-                            case,
-                            i,
-                            Strength::Strong,
-                            format!("event {event_id}: {status}"),
-                        ),
-                    );
-                }
-                Fact::SmtpAuth {
-                    log,
-                    status: Some(status),
-                    ..
-                } if signals::security_status(status)
-                    .iter()
-                    .any(|(c, _)| *c == Cause::ClockSkew) =>
-                {
-                    let side = if *log == LogSide::Send {
-                        "Send"
-                    } else {
-                        "Receive"
-                    };
-                    w.support(
-                        "status:smtp",
-                        line(
-                            case,
-                            i,
-                            Strength::Strong,
-                            format!("{side} log: authentication failed because of {status}"),
-                        ),
-                    );
                 }
                 Fact::TimeServiceEvent {
                     event_id,

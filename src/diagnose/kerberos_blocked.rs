@@ -2,8 +2,8 @@
 //! 464), or a middlebox strips the Exchange authentication verbs.
 
 use super::{
-    conclusion, incident_pairs, involved, line, relevant, signals, Cause, Finding, Rule, Strength,
-    Weigher,
+    conclusion, incident_pairs, involved, line, relevant, signals, status_support, Cause, Finding,
+    Rule, Strength, Weigher,
 };
 use crate::correlate::case::{Case, Source};
 use crate::evidence::{AuthOutcome, Fact, LogSide};
@@ -64,6 +64,10 @@ impl Rule for KerberosBlocked {
             }
         }
         for (i, e) in relevant(case) {
+            if let Some((signal, line)) = status_support(case, i, Cause::KerberosBlocked) {
+                w.support(signal, line);
+                continue;
+            }
             match &e.fact {
                 Fact::KerberosError {
                     code_name, target, ..
@@ -120,68 +124,23 @@ impl Rule for KerberosBlocked {
                         ),
                     );
                 }
-                Fact::InboundAuthFailed {
-                    status, event_id, ..
-                }
-                | Fact::OutboundAuthFailed {
-                    status, event_id, ..
-                } if signals::security_status(status)
-                    .iter()
-                    .any(|(c, _)| *c == Cause::KerberosBlocked) =>
-                {
-                    w.support(
-                        format!("status:{event_id}"),
-                        line(
-                            case,
-                            i,
-                            Strength::Strong,
-                            format!("event {event_id}: {status}"),
-                        ),
-                    );
-                }
+                // The verbs never arrived although the receiver's connector offers them:
+                // something in between strips X-ANONYMOUSTLS / X-EXPS.
                 Fact::SmtpAuth {
                     log: LogSide::Send,
-                    outcome,
-                    status,
-                    advertised_exchange_auth,
+                    outcome: AuthOutcome::NotOffered,
+                    advertised_exchange_auth: Some(false),
                     remote_host,
                     ..
-                } => {
-                    if let Some(status) = status {
-                        if signals::security_status(status)
-                            .iter()
-                            .any(|(c, _)| *c == Cause::KerberosBlocked)
-                        {
-                            w.support(
-                                "status:smtp",
-                                line(
-                                    case,
-                                    i,
-                                    Strength::Strong,
-                                    format!("Send log: authentication failed with {status}"),
-                                ),
-                            );
-                        }
-                    }
-                    // The verbs never arrived although the receiver's connector offers them:
-                    // something in between strips X-ANONYMOUSTLS / X-EXPS.
-                    if *outcome == AuthOutcome::NotOffered
-                        && *advertised_exchange_auth == Some(false)
-                    {
-                        let receiver = remote_host
-                            .as_deref()
-                            .and_then(crate::correlate::identity::normalize_host)
-                            .map(|(s, _)| s);
-                        if receiver
-                            .as_deref()
-                            .is_some_and(|r| connector_offers_exchange_auth(case, r))
-                        {
-                            w.support(
-                                "verb-stripping",
-                                line(case, i, Strength::Strong, "Send log: no X-EXPS/X-ANONYMOUSTLS in the EHLO reply, although the receiver's connectors offer Exchange Server authentication: a middlebox strips the verbs".into()),
-                            );
-                        }
-                    }
+                } if remote_host
+                    .as_deref()
+                    .and_then(crate::correlate::identity::normalize_host)
+                    .is_some_and(|(r, _)| connector_offers_exchange_auth(case, &r)) =>
+                {
+                    w.support(
+                        "verb-stripping",
+                        line(case, i, Strength::Strong, "Send log: no X-EXPS/X-ANONYMOUSTLS in the EHLO reply, although the receiver's connectors offer Exchange Server authentication: a middlebox strips the verbs".into()),
+                    );
                 }
                 Fact::KerberosTicketIssued {
                     service, client, ..

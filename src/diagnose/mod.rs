@@ -368,6 +368,52 @@ pub(crate) fn line(case: &Case, index: usize, strength: Strength, detail: String
     }
 }
 
+/// Support from a SecurityStatus (event 1035/1034, 2016/2017, or a failed
+/// attempt in a protocol log) when it points to `cause` — shared by every
+/// rule, with the strength [`signals::security_status`] gives.
+pub(crate) fn status_support(
+    case: &Case,
+    index: usize,
+    cause: Cause,
+) -> Option<(String, EvidenceLine)> {
+    use crate::evidence::{AuthOutcome, Fact, LogSide};
+    let e = &case.evidence[index];
+    let (signal, status, detail) = match &e.fact {
+        Fact::InboundAuthFailed {
+            event_id, status, ..
+        }
+        | Fact::OutboundAuthFailed {
+            event_id, status, ..
+        } => (
+            format!("status:{event_id}"),
+            status,
+            format!("event {event_id}: {status}"),
+        ),
+        Fact::SmtpAuth {
+            log,
+            outcome: AuthOutcome::Rejected | AuthOutcome::SenderFailed,
+            status: Some(status),
+            ..
+        } => {
+            let side = if *log == LogSide::Send {
+                "Send"
+            } else {
+                "Receive"
+            };
+            (
+                "status:smtp".to_string(),
+                status,
+                format!("{side} log: authentication failed with {status}"),
+            )
+        }
+        _ => return None,
+    };
+    let (_, strength) = signals::security_status(status)
+        .into_iter()
+        .find(|(c, _)| *c == cause)?;
+    Some((signal, line(case, index, strength, detail)))
+}
+
 /// A conclusion drawn from the absence or combination of evidence.
 pub(crate) fn conclusion(
     kind: &str,

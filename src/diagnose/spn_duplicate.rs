@@ -1,11 +1,11 @@
 //! Duplicate SPN: SMTPSVC/, SMTP/ or HOST/ of an Exchange server on two accounts.
 
 use super::{
-    conclusion, incident_pairs, involved, line, relevant, signals, Cause, Finding, Rule, Strength,
-    Weigher,
+    conclusion, incident_pairs, involved, line, relevant, signals, status_support, Cause, Finding,
+    Rule, Strength, Weigher,
 };
 use crate::correlate::case::{Case, Source};
-use crate::evidence::{AuthOutcome, Fact};
+use crate::evidence::Fact;
 
 pub struct SpnDuplicate;
 
@@ -57,6 +57,10 @@ impl Rule for SpnDuplicate {
             }
         }
         for (i, e) in relevant(case) {
+            if let Some((signal, line)) = status_support(case, i, Cause::SpnDuplicate) {
+                w.support(signal, line);
+                continue;
+            }
             match &e.fact {
                 Fact::DuplicateName { name, name_type } => {
                     let strength = if signals::is_transport_spn(name) {
@@ -101,43 +105,6 @@ impl Rule for SpnDuplicate {
                             );
                         }
                     }
-                }
-                Fact::InboundAuthFailed {
-                    status, event_id, ..
-                }
-                | Fact::OutboundAuthFailed {
-                    status, event_id, ..
-                } if signals::security_status(status)
-                    .iter()
-                    .any(|(c, _)| *c == Cause::SpnDuplicate) =>
-                {
-                    w.support(
-                        format!("status:{event_id}"),
-                        line(
-                            case,
-                            i,
-                            Strength::Medium,
-                            format!("event {event_id}: {status}"),
-                        ),
-                    );
-                }
-                Fact::SmtpAuth {
-                    outcome: AuthOutcome::SenderFailed | AuthOutcome::Rejected,
-                    status: Some(status),
-                    ..
-                } if signals::security_status(status)
-                    .iter()
-                    .any(|(c, _)| *c == Cause::SpnDuplicate) =>
-                {
-                    w.support(
-                        "status:smtp",
-                        line(
-                            case,
-                            i,
-                            Strength::Medium,
-                            format!("protocol log: authentication failed with {status}"),
-                        ),
-                    );
                 }
                 _ => {}
             }

@@ -1,11 +1,11 @@
 //! SPN missing: the receiver's computer account lacks SMTPSVC/ (or SMTP/).
 
 use super::{
-    conclusion, incident_pairs, involved, line, relevant, signals, Cause, Finding, Rule, Strength,
-    Weigher,
+    conclusion, incident_pairs, involved, line, relevant, signals, status_support, Cause, Finding,
+    Rule, Strength, Weigher,
 };
 use crate::correlate::case::{Case, Source};
-use crate::evidence::{AuthOutcome, Fact};
+use crate::evidence::Fact;
 use std::collections::BTreeSet;
 
 pub struct SpnMissing;
@@ -89,6 +89,10 @@ impl Rule for SpnMissing {
             }
         }
         for (i, e) in relevant(case) {
+            if let Some((signal, line)) = status_support(case, i, Cause::SpnMissing) {
+                w.support(signal, line);
+                continue;
+            }
             match &e.fact {
                 Fact::KerberosError {
                     target, code_name, ..
@@ -140,43 +144,6 @@ impl Rule for SpnMissing {
                             i,
                             Strength::Strong,
                             format!("MSExchangeTransport 12011: {summary}"),
-                        ),
-                    );
-                }
-                Fact::InboundAuthFailed {
-                    status, event_id, ..
-                }
-                | Fact::OutboundAuthFailed {
-                    status, event_id, ..
-                } if signals::security_status(status)
-                    .iter()
-                    .any(|(c, _)| *c == Cause::SpnMissing) =>
-                {
-                    w.support(
-                        format!("status:{event_id}"),
-                        line(
-                            case,
-                            i,
-                            Strength::Medium,
-                            format!("event {event_id}: {status}"),
-                        ),
-                    );
-                }
-                Fact::SmtpAuth {
-                    outcome: AuthOutcome::SenderFailed | AuthOutcome::Rejected,
-                    status: Some(status),
-                    ..
-                } if signals::security_status(status)
-                    .iter()
-                    .any(|(c, _)| *c == Cause::SpnMissing) =>
-                {
-                    w.support(
-                        "status:smtp",
-                        line(
-                            case,
-                            i,
-                            Strength::Medium,
-                            format!("protocol log: authentication failed with {status}"),
                         ),
                     );
                 }
