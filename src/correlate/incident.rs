@@ -367,34 +367,7 @@ trait MergeAcc {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::TimeBasis;
-
-    fn ev(server: &str, secs: i64, fact: Fact) -> Evidence {
-        Evidence {
-            server: Some(server.into()),
-            time: Some(Timestamp::from_second(1_800_000_000 + secs).unwrap()),
-            time_basis: TimeBasis::NativeUtc,
-            origin: format!("{server}.log:{secs}"),
-            fact,
-            local_time: None,
-        }
-    }
-
-    fn send_auth(outcome: AuthOutcome, status: Option<&str>) -> Fact {
-        Fact::SmtpAuth {
-            log: LogSide::Send,
-            session_id: "08DC6D1A2B3C4D5E".into(),
-            local_endpoint: Some("10.1.2.11:51000".into()),
-            remote_endpoint: Some("10.1.2.12:2525".into()),
-            remote_host: Some("EX02.contoso.local".into()),
-            connector: Some("Intra-Organization SMTP Send Connector".into()),
-            mechanism: Some("X-EXPS EXCHANGEAUTH".into()),
-            outcome,
-            status: status.map(str::to_string),
-            reply: None,
-            advertised_exchange_auth: Some(true),
-        }
-    }
+    use crate::evidence::testing::{at, send_auth};
 
     fn times(evidence: &[Evidence]) -> Vec<Option<Timestamp>> {
         evidence.iter().map(|e| e.time).collect()
@@ -410,9 +383,9 @@ mod tests {
     #[test]
     fn receiver_rejected_from_both_ends() {
         let evidence = vec![
-            ev("EX01", 0, send_auth(AuthOutcome::Rejected, None)),
-            ev("EX01", 600, send_auth(AuthOutcome::Rejected, None)),
-            ev(
+            at("EX01", 0, send_auth(AuthOutcome::Rejected, None, true)),
+            at("EX01", 600, send_auth(AuthOutcome::Rejected, None, true)),
+            at(
                 "EX02",
                 1,
                 Fact::InboundAuthFailed {
@@ -437,12 +410,12 @@ mod tests {
     #[test]
     fn sender_synthesized_when_no_454_came_back() {
         let evidence = vec![
-            ev(
+            at(
                 "EX01",
                 0,
-                send_auth(AuthOutcome::SenderFailed, Some("TargetUnknown")),
+                send_auth(AuthOutcome::SenderFailed, Some("TargetUnknown"), true),
             ),
-            ev(
+            at(
                 "EX01",
                 1,
                 Fact::OutboundAuthFailed {
@@ -461,7 +434,7 @@ mod tests {
 
     #[test]
     fn connector_refused_from_the_queue_alone() {
-        let evidence = vec![ev(
+        let evidence = vec![at(
             "EX01",
             0,
             Fact::QueueLastError {
@@ -482,7 +455,7 @@ mod tests {
 
     #[test]
     fn queue_454_alone_leaves_the_side_unknown() {
-        let evidence = vec![ev(
+        let evidence = vec![at(
             "EX01",
             0,
             Fact::QueueLastError {
@@ -506,7 +479,7 @@ mod tests {
 
     #[test]
     fn internet_auth_login_failures_are_not_server_to_server() {
-        let mut fact = send_auth(AuthOutcome::Rejected, None);
+        let mut fact = send_auth(AuthOutcome::Rejected, None, true);
         if let Fact::SmtpAuth {
             log,
             mechanism,
@@ -525,7 +498,7 @@ mod tests {
             mechanism: "Login".into(),
             client_ip: Some("203.0.113.9".parse().unwrap()),
         };
-        let evidence = vec![ev("EX02", 0, fact), ev("EX02", 1, spray)];
+        let evidence = vec![at("EX02", 0, fact), at("EX02", 1, spray)];
         assert!(incidents(&evidence, &map(), &times(&evidence)).is_empty());
     }
 
@@ -535,7 +508,7 @@ mod tests {
         identities.observe_ip("EX02.contoso.local", "10.1.2.12".parse().unwrap());
         identities.observe_host("EX01");
         let evidence = vec![
-            ev(
+            at(
                 "EX01",
                 0,
                 Fact::QueueLastError {
@@ -549,7 +522,7 @@ mod tests {
                     retry_count: Some(3),
                 },
             ),
-            ev(
+            at(
                 "EX02",
                 5,
                 Fact::InboundAuthFailed {

@@ -5,46 +5,16 @@ use super::{diagnose, Cause, Finding, Status, RULES};
 use crate::correlate::case::{assemble, Case, CaseSettings, Coverage, Source};
 use crate::correlate::clock::ClockBasis;
 use crate::correlate::identity::{IdentityMap, Role};
-use crate::evidence::{AuthOutcome, Evidence, Fact, KerberosSource, LogSide, TimeBasis};
+use crate::evidence::testing::{at, send_auth};
+use crate::evidence::{AuthOutcome, Evidence, Fact, KerberosSource, TimeBasis};
 use exauth_parsers::diag::receive_connector;
-use jiff::Timestamp;
 use std::collections::BTreeMap;
-
-const T0: i64 = 1_795_000_000;
-
-fn at(server: &str, secs: i64, fact: Fact) -> Evidence {
-    Evidence {
-        server: Some(server.into()),
-        time: Some(Timestamp::from_second(T0 + secs).unwrap()),
-        time_basis: TimeBasis::NativeUtc,
-        origin: format!("{server}/test.log:{secs}"),
-        fact,
-        local_time: None,
-    }
-}
 
 fn untimed(server: &str, fact: Fact) -> Evidence {
     Evidence {
         time: None,
         time_basis: TimeBasis::None,
         ..at(server, 0, fact)
-    }
-}
-
-fn send_auth(outcome: AuthOutcome, status: Option<&str>, advertised: bool) -> Fact {
-    Fact::SmtpAuth {
-        log: LogSide::Send,
-        session_id: "08DC6D1A2B3C4D5E".into(),
-        local_endpoint: Some("10.1.2.11:51000".into()),
-        remote_endpoint: Some("10.1.2.12:2525".into()),
-        remote_host: Some("EX02.contoso.local".into()),
-        connector: Some("Intra-Organization SMTP Send Connector".into()),
-        mechanism: Some("X-EXPS EXCHANGEAUTH SHA256".into()),
-        outcome,
-        status: status.map(str::to_string),
-        reply: (outcome == AuthOutcome::Rejected)
-            .then(|| "454 4.7.0 Temporary authentication failure".into()),
-        advertised_exchange_auth: Some(advertised),
     }
 }
 

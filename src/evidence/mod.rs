@@ -10,6 +10,8 @@ pub mod from_diag;
 pub mod from_events;
 pub mod from_queue;
 pub mod from_smtp;
+#[cfg(test)]
+pub mod testing;
 
 use jiff::Timestamp;
 use serde::Serialize;
