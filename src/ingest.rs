@@ -32,6 +32,9 @@ pub struct IngestOptions {
     /// Files at least this large get `threads` workers; smaller ones one
     /// (they are already read in parallel with each other).
     pub big_file_bytes: u64,
+    /// Day/month order of culture-formatted local times: inferred per file
+    /// unless the user named the culture.
+    pub date_order: DateOrderOption,
 }
 
 impl Default for IngestOptions {
@@ -39,6 +42,7 @@ impl Default for IngestOptions {
         IngestOptions {
             threads: 1,
             big_file_bytes: 64 << 20,
+            date_order: DateOrderOption::Infer,
         }
     }
 }
@@ -174,7 +178,7 @@ pub fn ingest(
         ),
         (Kind::W32tm, _) => Some(
             read_text(&mut counted, detection.encoding)
-                .map(|t| Records::W32tm(w32tm::parse(&t, DateOrderOption::default()))),
+                .map(|t| Records::W32tm(w32tm::parse(&t, options.date_order))),
         ),
         (Kind::Repadmin, _) => Some(read_text(&mut counted, detection.encoding).map(|t| {
             if repadmin::looks_like_replsummary(&t) {
@@ -199,7 +203,7 @@ pub fn ingest(
         ),
         (Kind::Klist, _) => Some(
             read_text(&mut counted, detection.encoding)
-                .map(|t| Records::Tickets(klist::parse(&t, DateOrderOption::default()))),
+                .map(|t| Records::Tickets(klist::parse(&t, options.date_order))),
         ),
         _ => None,
     };

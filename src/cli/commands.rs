@@ -161,11 +161,23 @@ fn read_settings(global: &GlobalArgs, keep: Keep) -> ReadSettings {
         limits: limits(global),
         ingest: IngestOptions {
             threads: rayon::current_num_threads(),
+            date_order: match global.locale {
+                Some(order) => exauth_parsers::queue::DateOrderOption::Force(order),
+                None => exauth_parsers::queue::DateOrderOption::Infer,
+            },
             ..IngestOptions::default()
         },
         keep,
         progress: !global.quiet,
     }
+}
+
+fn server_zones(global: &GlobalArgs) -> std::collections::BTreeMap<String, jiff::tz::TimeZone> {
+    global
+        .server_tz
+        .iter()
+        .filter_map(|(server, zone)| Some((server.clone(), jiff::tz::TimeZone::get(zone).ok()?)))
+        .collect()
 }
 
 fn display_zone(global: &GlobalArgs) -> jiff::tz::TimeZone {
@@ -185,6 +197,7 @@ fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
         collected,
         CaseSettings {
             window: args.window,
+            server_zones: server_zones(global),
         },
     );
     let diagnosis = diagnose::diagnose(&case);
@@ -211,7 +224,13 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
     }
     let records = std::mem::take(&mut collected.records);
     let sessions = collected.sessions.clone();
-    let case = case::build(collected, CaseSettings::default());
+    let case = case::build(
+        collected,
+        CaseSettings {
+            server_zones: server_zones(global),
+            ..CaseSettings::default()
+        },
+    );
     let rows = report::export::rows(&records, &case, &sessions);
     match args.format {
         ExtractFormat::Jsonl => write_output(global, &report::export::jsonl(&rows))?,

@@ -49,6 +49,17 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "TZ", default_value = "UTC")]
     pub timezone: String,
 
+    /// The Windows culture that wrote the local times of queue exports and
+    /// command outputs (en-US, nl-NL, de-DE, zh-CN, …): forces their
+    /// day/month order instead of inferring it from each file.
+    #[arg(long, global = true, value_name = "CULTURE", value_parser = parse_culture)]
+    pub locale: Option<exauth_parsers::queue::DateOrder>,
+
+    /// A server's time zone, for its local times when its System log has no
+    /// EventLog 6013 (repeatable): `--server-tz EX01=Europe/Amsterdam`.
+    #[arg(long, global = true, value_name = "SERVER=IANA", value_parser = parse_server_tz)]
+    pub server_tz: Vec<(String, String)>,
+
     /// Write the output to FILE instead of stdout.
     #[arg(short, long, global = true, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -294,6 +305,21 @@ fn parse_duration(text: &str) -> Result<jiff::SignedDuration, String> {
         return Err(format!("`{text}`: a unit (s, m, h) must follow {number}"));
     }
     Ok(jiff::SignedDuration::from_secs(total))
+}
+
+fn parse_culture(text: &str) -> Result<exauth_parsers::queue::DateOrder, String> {
+    exauth_parsers::queue::DateOrder::for_culture(text).ok_or_else(|| {
+        format!("`{text}`: unknown culture (e.g. en-US, en-GB, nl-NL, de-DE, fr-FR, zh-CN, ja-JP)")
+    })
+}
+
+fn parse_server_tz(text: &str) -> Result<(String, String), String> {
+    let (server, zone) = text.split_once('=').ok_or_else(|| {
+        format!("`{text}`: expected SERVER=IANA zone, e.g. EX01=Europe/Amsterdam")
+    })?;
+    jiff::tz::TimeZone::get(zone.trim())
+        .map_err(|_| format!("`{zone}` is not a known time zone"))?;
+    Ok((server.trim().to_ascii_uppercase(), zone.trim().to_string()))
 }
 
 /// `64G`, `512M`, `1.5G`, `1000` (bytes).

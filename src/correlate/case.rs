@@ -85,12 +85,16 @@ impl Coverage {
 pub struct CaseSettings {
     /// Evidence within this distance of an incident's failures belongs to it.
     pub window: SignedDuration,
+    /// Time zones the user gave for servers (`--server-tz`); EventLog 6013
+    /// in a server's own System log wins over them.
+    pub server_zones: BTreeMap<String, jiff::tz::TimeZone>,
 }
 
 impl Default for CaseSettings {
     fn default() -> Self {
         CaseSettings {
             window: SignedDuration::from_mins(10),
+            server_zones: BTreeMap::new(),
         }
     }
 }
@@ -211,6 +215,9 @@ pub fn assemble(
                 zones.entry(server.clone()).or_insert(tz);
             }
         }
+    }
+    for (server, zone) in &settings.server_zones {
+        zones.entry(server.clone()).or_insert_with(|| zone.clone());
     }
     let mut assumed_utc = BTreeSet::new();
     for e in &mut evidence {

@@ -1,0 +1,232 @@
+//! `exauth extract`: the JSONL contract of each record kind (issues 3, 4, 5),
+//! local-time conversion with `--server-tz`, and the CSV/Parquet tables.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name)
+}
+
+fn jsonl(args: &[&str], path: &Path) -> Vec<Value> {
+    let output = Command::cargo_bin("exauth")
+        .expect("binary")
+        .args(["extract", "--format", "jsonl", "-q"])
+        .args(args)
+        .arg(path)
+        .output()
+        .expect("runs");
+    String::from_utf8(output.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect()
+}
+
+fn by_kind(rows: &[Value]) -> BTreeMap<String, Vec<&Value>> {
+    let mut out: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    for row in rows {
+        out.entry(row["kind"].as_str().expect("kind").to_string())
+            .or_default()
+            .push(row);
+    }
+    out
+}
+
+#[test]
+fn every_record_kind_carries_its_contract_fields() {
+    let rows = jsonl(&[], &sample("clock-skew"));
+    let kinds = by_kind(&rows);
+    let required: &[(&str, &[&str])] = &[
+        (
+            "event",
+            &[
+                "provider",
+                "event_id",
+                "channel",
+                "computer",
+                "record_id",
+                "time",
+                "origin",
+                "server",
+            ],
+        ),
+        (
+            "smtp-session",
+            &[
+                "log",
+                "server",
+                "session_id",
+                "start",
+                "end",
+                "local_endpoint",
+                "remote_endpoint",
+                "connector",
+                "partial",
+            ],
+        ),
+        (
+            "smtp-auth",
+            &[
+                "log",
+                "server",
+                "session_id",
+                "time",
+                "mechanism",
+                "outcome",
+                "status",
+                "reply",
+                "origin",
+            ],
+        ),
+        (
+            "clock-sample",
+            &[
+                "basis",
+                "server",
+                "remote_server",
+                "remote_ip",
+                "time",
+                "offset_s",
+                "origin",
+            ],
+        ),
+        (
+            "queue-last-error",
+            &[
+                "server",
+                "queue",
+                "next_hop",
+                "target_ip",
+                "target_fqdn",
+                "outer",
+                "inner",
+                "truncated",
+                "last_retry",
+                "time_basis",
+                "origin",
+            ],
+        ),
+        ("spn-listing", &["server", "account", "spns", "origin"]),
+        ("spn-duplicates", &["groups", "origin"]),
+        ("replication-status", &["dc", "failures", "origin"]),
+        (
+            "connector-auth",
+            &[
+                "server",
+                "bindings",
+                "remote_ip_ranges",
+                "auth_mechanism",
+                "origin",
+            ],
+        ),
+        ("clock-measurement", &["server", "offset_s", "origin"]),
+    ];
+    for (kind, fields) in required {
+        let list = kinds.get(*kind).unwrap_or_else(|| panic!("no {kind} rows"));
+        for field in *fields {
+            assert!(
+                list[0].get(*field).is_some(),
+                "{kind} lacks {field}: {}",
+                list[0]
+            );
+        }
+    }
+    // The receiver's banner in EX01's Send log shows its clock 7 minutes ahead.
+    let banner_skew = kinds["clock-sample"]
+        .iter()
+        .filter(|r| r["basis"] == "banner" && r["server"] == "EX01")
+        .filter_map(|r| r["offset_s"].as_f64())
+        .any(|o| (o - 420.0).abs() <= 1.0);
+    assert!(banner_skew, "a +420 s banner sample from EX01");
+    let outcomes: Vec<&str> = kinds["smtp-auth"]
+        .iter()
+        .filter_map(|r| r["outcome"].as_str())
+        .collect();
+    assert!(
+        outcomes.contains(&"rejected") && outcomes.contains(&"success"),
+        "{outcomes:?}"
+    );
+    let skew_1035 = kinds["event"]
+        .iter()
+        .any(|r| r["event_id"] == 1035 && r["details"]["status"] == "TimeSkew");
+    assert!(
+        skew_1035,
+        "1035 TimeSkew is extracted with its typed status"
+    );
+}
+
+#[test]
+fn server_tz_places_local_queue_times() {
+    let assumed = jsonl(&[], &sample("inconclusive"));
+    let placed = jsonl(
+        &["--server-tz", "EX01=Europe/Amsterdam"],
+        &sample("inconclusive"),
+    );
+    let queue = |rows: &[Value]| -> Value {
+        rows.iter()
+            .find(|r| {
+                r["kind"] == "queue-last-error"
+                    && r["inner"].as_str().is_some_and(|i| i.starts_with("454"))
+            })
+            .cloned()
+            .expect("the failing queue")
+    };
+    let (a, p) = (queue(&assumed), queue(&placed));
+    assert_eq!(a["time_basis"], "server-local-assumed");
+    assert_eq!(p["time_basis"], "server-local");
+    let t = |v: &Value| {
+        v["last_retry"]
+            .as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+    };
+    assert_eq!(
+        t(&a).as_second() - t(&p).as_second(),
+        3600,
+        "Amsterdam is UTC+1 in November"
+    );
+    assert_eq!(p["inner"], "454 4.7.0 Temporary authentication failure");
+    assert_eq!(p["outer"], "451 4.4.0");
+    assert_eq!(p["target_ip"], "10.0.1.12");
+}
+
+#[cfg(feature = "tables")]
+#[test]
+fn csv_and_parquet_tables_one_per_kind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for format in ["csv", "parquet"] {
+        let out = dir.path().join(format);
+        Command::cargo_bin("exauth")
+            .expect("binary")
+            .args(["extract", "--format", format, "-q", "-o"])
+            .arg(&out)
+            .arg(sample("spn-duplicate"))
+            .assert()
+            .code(1);
+        for kind in [
+            "event",
+            "smtp-session",
+            "smtp-auth",
+            "queue-last-error",
+            "spn-duplicates",
+        ] {
+            let file = out.join(format!("{kind}.{format}"));
+            assert!(file.is_file(), "{} missing", file.display());
+        }
+    }
+    let csv = std::fs::read_to_string(dir.path().join("csv").join("smtp-auth.csv")).expect("csv");
+    let header = csv.lines().next().expect("header");
+    assert!(header.starts_with("kind,server,origin,"), "{header}");
+    assert!(
+        header.contains("outcome") && header.contains("session_id"),
+        "{header}"
+    );
+    let parquet = std::fs::read(dir.path().join("parquet").join("event.parquet")).expect("parquet");
+    assert_eq!(&parquet[..4], b"PAR1");
+}
