@@ -8,7 +8,9 @@ use crate::discover::{self, Artifact, ArtifactVisitor, Limits, Origin};
 use crate::evidence::from_diag::diag_evidence;
 use crate::evidence::from_events::{event_evidence, IdentityHint};
 use crate::evidence::from_queue::queue_evidence;
-use crate::evidence::from_smtp::{keep_for_pairing, pairing_copy, session_evidence};
+use crate::evidence::from_smtp::{
+    keep_for_pairing, pairing_copy, session_evidence, BannerThinning,
+};
 use crate::evidence::Evidence;
 use crate::ingest::{ingest, IngestOptions, Records};
 use crate::inventory::{Collector, Inventory};
@@ -89,8 +91,16 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
                 // Big logs keep one connection in 8 for clock pairing; both
                 // ends choose the same connections.
                 let keep_one_in = if sessions.len() > 4000 { 8 } else { 1 };
+                let mut thinning = BannerThinning::default();
                 for session in sessions {
-                    session_evidence(session, &origin_text, server, &mut evidence, &mut hints);
+                    session_evidence(
+                        session,
+                        &origin_text,
+                        server,
+                        &mut thinning,
+                        &mut evidence,
+                        &mut hints,
+                    );
                     if server.is_some() && keep_for_pairing(session, keep_one_in) {
                         pairing.push(pairing_copy(session));
                     }

@@ -2,8 +2,8 @@
 //! output written, exit code out.
 
 use super::{
-    Cli, ColorChoice, Command, ExtractArgs, ExtractFormat, GlobalArgs, InventoryFormat, ScanArgs,
-    ScanFormat,
+    Cli, ColorChoice, Command, ExtractArgs, ExtractFormat, GlobalArgs, InventoryFormat,
+    LocalTimeArgs, ScanArgs, ScanFormat,
 };
 use crate::correlate::case::{self, CaseSettings};
 use crate::diagnose;
@@ -156,12 +156,12 @@ fn nothing_readable(global: &GlobalArgs, inventory: &Inventory) -> Exit {
     Exit::Error
 }
 
-fn read_settings(global: &GlobalArgs, keep: Keep) -> ReadSettings {
+fn read_settings(global: &GlobalArgs, local_time: &LocalTimeArgs, keep: Keep) -> ReadSettings {
     ReadSettings {
         limits: limits(global),
         ingest: IngestOptions {
             threads: rayon::current_num_threads(),
-            date_order: match global.locale {
+            date_order: match local_time.locale {
                 Some(order) => exauth_parsers::queue::DateOrderOption::Force(order),
                 None => exauth_parsers::queue::DateOrderOption::Infer,
             },
@@ -172,8 +172,10 @@ fn read_settings(global: &GlobalArgs, keep: Keep) -> ReadSettings {
     }
 }
 
-fn server_zones(global: &GlobalArgs) -> std::collections::BTreeMap<String, jiff::tz::TimeZone> {
-    global
+fn server_zones(
+    local_time: &LocalTimeArgs,
+) -> std::collections::BTreeMap<String, jiff::tz::TimeZone> {
+    local_time
         .server_tz
         .iter()
         .filter_map(|(server, zone)| Some((server.clone(), jiff::tz::TimeZone::get(zone).ok()?)))
@@ -185,7 +187,10 @@ fn display_zone(global: &GlobalArgs) -> jiff::tz::TimeZone {
 }
 
 fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
-    let collected = pipeline::read(&args.paths, &read_settings(global, Keep::Evidence));
+    let collected = pipeline::read(
+        &args.paths,
+        &read_settings(global, &args.local_time, Keep::Evidence),
+    );
     let inventory = collected.inventory.clone();
     let problems = collected.problems.len();
     if !inventory.anything_readable() {
@@ -197,7 +202,7 @@ fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
         collected,
         CaseSettings {
             window: args.window,
-            server_zones: server_zones(global),
+            server_zones: server_zones(&args.local_time),
         },
     );
     let diagnosis = diagnose::diagnose(&case);
@@ -215,7 +220,10 @@ fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
 }
 
 fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
-    let mut collected = pipeline::read(&args.paths, &read_settings(global, Keep::Records));
+    let mut collected = pipeline::read(
+        &args.paths,
+        &read_settings(global, &args.local_time, Keep::Records),
+    );
     let inventory = collected.inventory.clone();
     if !inventory.anything_readable() {
         let text = report::inventory::text(&inventory, style(global));
@@ -227,7 +235,7 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
     let case = case::build(
         collected,
         CaseSettings {
-            server_zones: server_zones(global),
+            server_zones: server_zones(&args.local_time),
             ..CaseSettings::default()
         },
     );

@@ -49,23 +49,27 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "TZ", default_value = "UTC")]
     pub timezone: String,
 
-    /// The Windows culture that wrote the local times of queue exports and
-    /// command outputs (en-US, nl-NL, de-DE, zh-CN, …): forces their
-    /// day/month order instead of inferring it from each file.
-    #[arg(long, global = true, value_name = "CULTURE", value_parser = parse_culture)]
-    pub locale: Option<exauth_parsers::queue::DateOrder>,
-
-    /// A server's time zone, for its local times when its System log has no
-    /// EventLog 6013 (repeatable): `--server-tz EX01=Europe/Amsterdam`.
-    #[arg(long, global = true, value_name = "SERVER=IANA", value_parser = parse_server_tz)]
-    pub server_tz: Vec<(String, String)>,
-
     /// Write the output to FILE instead of stdout.
     #[arg(short, long, global = true, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// How to read local times (queue exports, command outputs).
+#[derive(Debug, Args)]
+pub struct LocalTimeArgs {
+    /// The Windows culture that wrote the local times of queue exports and
+    /// command outputs (en-US, nl-NL, de-DE, zh-CN, …): forces their
+    /// day/month order instead of inferring it from each file.
+    #[arg(long, value_name = "CULTURE", value_parser = parse_culture)]
+    pub locale: Option<exauth_parsers::queue::DateOrder>,
+
+    /// A server's time zone, for its local times when its System log has no
+    /// EventLog 6013 (repeatable): `--server-tz EX01=Europe/Amsterdam`.
+    #[arg(long, value_name = "SERVER=IANA", value_parser = parse_server_tz)]
+    pub server_tz: Vec<(String, String)>,
 }
 
 /// Limits on archives, so a zip bomb cannot take the machine down.
@@ -126,6 +130,9 @@ pub struct ScanArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub local_time: LocalTimeArgs,
+
     /// Output format (`json`: schema exauth.scan/1, see README).
     #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
     pub format: ScanFormat,
@@ -166,6 +173,9 @@ pub struct ExtractArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub local_time: LocalTimeArgs,
+
     /// Output format.
     #[arg(long, value_enum)]
     pub format: ExtractFormat,
@@ -176,6 +186,9 @@ pub struct TimelineArgs {
     /// Files, folders, .zip or .gz files of the collection.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub local_time: LocalTimeArgs,
 }
 
 #[derive(Debug, Args)]

@@ -8,11 +8,33 @@ use crate::correlate::incident::endpoint_ip;
 use crate::evidence::from_events::IdentityHint;
 use exauth_parsers::smtp_log::{self, LogKind, SessionSummary};
 
+/// Thins the banner clock samples of one log file: one per peer, offset
+/// (to the second) and 10-minute slot. A healthy week of logs has a banner
+/// per session — millions — while a clock that changes still shows, because
+/// a new offset is a new key.
+#[derive(Debug, Default)]
+pub struct BannerThinning {
+    seen: std::collections::HashSet<(Option<String>, i64, i64)>,
+}
+
+impl BannerThinning {
+    fn keep(&mut self, remote_ip: Option<&str>, offset_s: f64, time: jiff::Timestamp) -> bool {
+        let slot = time.as_second().div_euclid(600);
+        self.seen
+            .insert((remote_ip.map(str::to_string), offset_s.round() as i64, slot))
+    }
+}
+
 /// The facts of one session written by `server`'s log at `artifact_origin`.
+///
+/// Successful authentications are not kept as facts (they say nothing about
+/// a cause, and a busy server has millions); failures, and X-EXPS attempts
+/// that ended otherwise, are.
 pub fn session_evidence(
     session: &SessionSummary,
     artifact_origin: &str,
     server: Option<&str>,
+    thinning: &mut BannerThinning,
     out: &mut Vec<Evidence>,
     hints: &mut Vec<IdentityHint>,
 ) {
@@ -57,6 +79,15 @@ pub fn session_evidence(
             .any(|m| m.eq_ignore_ascii_case("EXCHANGEAUTH")),
     );
     for attempt in &session.auth_attempts {
+        let server_auth = attempt.mechanism.to_ascii_uppercase().contains("X-EXPS");
+        let keep = match attempt.outcome {
+            smtp_log::AuthOutcome::Success => false,
+            smtp_log::AuthOutcome::Other => server_auth,
+            _ => true,
+        };
+        if !keep {
+            continue;
+        }
         let outcome = match attempt.outcome {
             smtp_log::AuthOutcome::Success => AuthOutcome::Success,
             smtp_log::AuthOutcome::Rejected => AuthOutcome::Rejected,
@@ -86,6 +117,9 @@ pub fn session_evidence(
         });
     }
     for sample in &session.clock_samples {
+        if !thinning.keep(sample.remote_ip.as_deref(), sample.offset_s, sample.time) {
+            continue;
+        }
         out.push(Evidence {
             server: server.clone(),
             time: Some(sample.time),
