@@ -546,9 +546,11 @@ pub fn extract_ntstatus(text: &str) -> Option<u32> {
     let mut i = 0;
     while i + 10 <= bytes.len() {
         if bytes[i] == b'0' && (bytes[i + 1] == b'x' || bytes[i + 1] == b'X') {
-            let hex = &text[i + 2..i + 10];
+            // `get`, not indexing: a shorter code followed by non-ASCII text (`0x52e 无法`)
+            // puts byte i + 10 inside a character.
+            let hex = text.get(i + 2..i + 10).unwrap_or("");
             let boundary = bytes.get(i + 10).is_none_or(|b| !b.is_ascii_hexdigit());
-            if boundary && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if boundary && hex.len() == 8 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
                 found = u32::from_str_radix(hex, 16).ok();
                 i += 10;
                 continue;
@@ -935,6 +937,16 @@ mod tests {
             Some("host/2008spn-02.adatum.com")
         );
         assert_eq!(k.name_type.as_deref(), Some("DS_SERVICE_PRINCIPAL_NAME"));
+    }
+
+    #[test]
+    fn ntstatus_search_survives_a_short_code_before_non_ascii_text() {
+        assert_eq!(extract_ntstatus("错误 0x52e 无法登录。"), None);
+        assert_eq!(
+            extract_ntstatus("错误 0x52e 无法登录。(0xc000006d)"),
+            Some(0xC000_006D)
+        );
+        assert_eq!(extract_ntstatus("0x1234567é"), None);
     }
 
     #[test]
