@@ -1,40 +1,67 @@
 #!/usr/bin/env bash
 # Compare exauth's .evtx evidence reader with the evtx crate's own `evtx_dump -o jsonl`
-# on the same files and thread count. Both write to /dev/null; one process per file
-# for both, repeated REPEAT times. Prints MB/s of each and the ratio.
+# on the same files and thread counts. Both write to /dev/null; one process per file
+# for both, repeated REPEAT times. Prints MB/s and records/s of each and the ratio.
 #
-# Usage: benches/evtx_vs_evtx_dump.sh [THREADS] [REPEAT]   (defaults: 1, 5)
-# Files: every *.evtx in $EXAUTH_CORPUS.
+# Usage: benches/evtx_vs_evtx_dump.sh [--generate[=MB]] [THREADS] [REPEAT]
+#   THREADS  a count or a comma list (default 1; with --generate 1,2)
+#   REPEAT   runs over the files per measurement (default 5; with --generate 3)
+# Files: every *.evtx in $EXAUTH_CORPUS; with --generate instead a domain controller
+# Security log of MB megabytes (default 200: 4624/4634/4672/4769 noise, a few catalogued
+# failures) written once by examples/evtx_gen.rs to bench-data/ (gitignored) and reused.
 # evtx_dump: `cargo install evtx --locked` (puts it in ~/.cargo/bin); skipped if absent.
 set -euo pipefail
 
-threads=${1:-1}
-repeat=${2:-5}
-corpus=${EXAUTH_CORPUS:-}
-if [[ -z "$corpus" || ! -d "$corpus" ]]; then
-    echo "skipped: set EXAUTH_CORPUS to a folder of .evtx files" >&2
-    exit 0
-fi
-shopt -s nullglob
-files=("$corpus"/*.evtx)
-if [[ ${#files[@]} -eq 0 ]]; then
-    echo "skipped: no .evtx files in $corpus" >&2
-    exit 0
+root=$(cd "$(dirname "$0")/.." && pwd)
+generate=
+case "${1:-}" in
+    --generate) generate=200; shift ;;
+    --generate=*) generate=${1#--generate=}; shift ;;
+esac
+if [[ -n "$generate" ]]; then
+    threads_list=${1:-1,2}
+    repeat=${2:-3}
+else
+    threads_list=${1:-1}
+    repeat=${2:-5}
 fi
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-cargo build --quiet --release -p exauth-parsers --example evtx_extract --manifest-path "$root/Cargo.toml"
+cargo build --quiet --release -p exauth-parsers --example evtx_extract --example evtx_gen \
+    --manifest-path "$root/Cargo.toml"
 target_dir=$(cargo metadata --format-version 1 --no-deps --manifest-path "$root/Cargo.toml" \
     | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 ours="$target_dir/release/examples/evtx_extract"
 
+shopt -s nullglob
+if [[ -n "$generate" ]]; then
+    mkdir -p "$root/bench-data"
+    generated="$root/bench-data/dc_security_${generate}MB.evtx"
+    if [[ ! -s "$generated" ]]; then
+        "$target_dir/release/examples/evtx_gen" "$generated" "$generate"
+    fi
+    files=("$generated")
+else
+    corpus=${EXAUTH_CORPUS:-}
+    if [[ -z "$corpus" || ! -d "$corpus" ]]; then
+        echo "skipped: set EXAUTH_CORPUS to a folder of .evtx files, or pass --generate" >&2
+        exit 0
+    fi
+    files=("$corpus"/*.evtx)
+    if [[ ${#files[@]} -eq 0 ]]; then
+        echo "skipped: no .evtx files in $corpus" >&2
+        exit 0
+    fi
+fi
+
 bytes=0
 for f in "${files[@]}"; do bytes=$((bytes + $(stat -c %s "$f"))); done
+# Records (all of them, as evtx_dump prints them) from the reader's own summary line.
+records=$("$ours" "${files[@]}" 2>&1 >/dev/null \
+    | sed -n 's/^.*: \([0-9]*\) records, .*$/\1/p' | awk '{ n += $1 } END { print n + 0 }')
 
-# run_timed NAME CMD...: run CMD on every file REPEAT times; print seconds.
+# run_timed CMD...: run CMD on every file REPEAT times; print seconds.
 run_timed() {
     local start end
-    shift
     start=$(date +%s.%N)
     for ((i = 0; i < repeat; i++)); do
         for f in "${files[@]}"; do
@@ -45,18 +72,25 @@ run_timed() {
     awk -v s="$start" -v e="$end" 'BEGIN { printf "%.4f", e - s }'
 }
 
-mbps() { awk -v b="$bytes" -v r="$repeat" -v t="$1" 'BEGIN { printf "%.1f", b * r / t / 1e6 }'; }
-
-echo "files: ${#files[@]} ($bytes bytes) x $repeat runs, threads: $threads"
-t_ours=$(run_timed ours "$ours" -t "$threads")
-echo "exauth evtx_extract: $(mbps "$t_ours") MB/s (${t_ours} s)"
+rates() {
+    awk -v b="$bytes" -v n="$records" -v r="$repeat" -v t="$1" \
+        'BEGIN { printf "%7.1f MB/s %10.0f records/s (%.2f s)", b * r / t / 1e6, n * r / t, t }'
+}
 
 dump=$(command -v evtx_dump || true)
 if [[ -z "$dump" && -x "$HOME/.cargo/bin/evtx_dump" ]]; then dump="$HOME/.cargo/bin/evtx_dump"; fi
-if [[ -z "$dump" ]]; then
-    echo "evtx_dump: not found, skipped (install it with: cargo install evtx --locked)"
-    exit 0
-fi
-t_dump=$(run_timed dump "$dump" -t "$threads" -o jsonl)
-echo "evtx_dump -o jsonl:  $(mbps "$t_dump") MB/s (${t_dump} s)"
-awk -v a="$t_dump" -v b="$t_ours" 'BEGIN { printf "ratio (exauth / evtx_dump throughput): %.2fx\n", a / b }'
+
+echo "files: ${#files[@]} ($bytes bytes, $records records) x $repeat runs"
+IFS=, read -r -a thread_counts <<<"$threads_list"
+for threads in "${thread_counts[@]}"; do
+    t_ours=$(run_timed "$ours" -t "$threads")
+    echo "threads $threads  exauth evtx_extract: $(rates "$t_ours")"
+    if [[ -z "$dump" ]]; then
+        echo "threads $threads  evtx_dump: not found, skipped (install it with: cargo install evtx --locked)"
+        continue
+    fi
+    t_dump=$(run_timed "$dump" -t "$threads" -o jsonl)
+    echo "threads $threads  evtx_dump -o jsonl:  $(rates "$t_dump")"
+    awk -v a="$t_dump" -v b="$t_ours" -v t="$threads" \
+        'BEGIN { printf "threads %s  ratio (exauth / evtx_dump throughput): %.2fx\n", t, a / b }'
+done

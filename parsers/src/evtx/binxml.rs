@@ -560,6 +560,15 @@ impl<'a> RecordView<'a> {
                 Field::Channel => out.channel = self.text_of(&slot.parts),
                 Field::Computer => out.computer = self.text_of(&slot.parts),
                 Field::Data(name) => match slot.parts.as_slice() {
+                    // A classic event without insertion strings: the optional `<Data>`
+                    // of the ReportEvent template has a NULL value and is not rendered
+                    // (the crate's rendering shows no Data either).
+                    [Part::Subst(i)]
+                        if name.is_none()
+                            && self
+                                .values
+                                .get(*i as usize)
+                                .is_some_and(|v| v.value_type == 0x00) => {}
                     // An array value renders as one `<Data>` per element.
                     [Part::Subst(i)]
                         if self

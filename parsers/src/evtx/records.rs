@@ -203,7 +203,9 @@ pub struct TimeServiceEvent {
 
 /// AD DS replication (FORMATS §3.9). Classic NTDS events differ per id; the fields are
 /// found by shape: a DC name (`CN=NTDS Settings,CN=<dc>,…`, an FQDN or a
-/// `<guid>._msdcs.<forest>` name) and a Windows error code.
+/// `<guid>._msdcs.<forest>` name) and a Windows error code, from an insertion string or,
+/// failing that, the record data (1265). Events whose messages have no error value
+/// (2042, 1864, …) never get one, whatever numbers they carry.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DirectoryServiceEvent {
     pub source_dc: Option<String>,
@@ -295,7 +297,11 @@ pub(crate) fn decode(raw: RawEvent, family: Family, provenance: TimeProvenance) 
             EventDetails::Netlogon(netlogon(raw.event_id, &f, raw.binary.as_deref(), message))
         }
         Family::TimeService => EventDetails::TimeService(time_service(raw.event_id, &f)),
-        Family::DirectoryService => EventDetails::DirectoryService(directory_service(&f)),
+        Family::DirectoryService => EventDetails::DirectoryService(directory_service(
+            raw.event_id,
+            &f,
+            raw.binary.as_deref(),
+        )),
         Family::Dfsr => EventDetails::Dfsr(DfsrEvent {}),
         Family::Schannel => EventDetails::Schannel(schannel(raw.event_id, &f)),
         Family::EventLog => EventDetails::EventLog(event_log(&f)),
@@ -546,9 +552,11 @@ pub fn extract_ntstatus(text: &str) -> Option<u32> {
     let mut i = 0;
     while i + 10 <= bytes.len() {
         if bytes[i] == b'0' && (bytes[i + 1] == b'x' || bytes[i + 1] == b'X') {
-            let hex = &text[i + 2..i + 10];
+            // `get`, not indexing: a shorter code followed by non-ASCII text (`0x52e 无法`)
+            // puts byte i + 10 inside a character.
+            let hex = text.get(i + 2..i + 10).unwrap_or("");
             let boundary = bytes.get(i + 10).is_none_or(|b| !b.is_ascii_hexdigit());
-            if boundary && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if boundary && hex.len() == 8 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
                 found = u32::from_str_radix(hex, 16).ok();
                 i += 10;
                 continue;
@@ -668,7 +676,21 @@ fn time_service(id: u16, f: &Fields<'_>) -> TimeServiceEvent {
     t
 }
 
-fn directory_service(f: &Fields<'_>) -> DirectoryServiceEvent {
+/// NTDS events whose messages carry no error value: their numbers are tombstone
+/// lifetimes (2042), latency hours and server counts (1864), or nothing numeric at all.
+const DS_WITHOUT_ERROR_VALUE: &[u16] = &[1311, 1388, 1864, 1988, 2042, 2092];
+
+/// NTDS events whose error is only in the record data ("The record data is the status
+/// code", 1265): a Win32 error, little-endian.
+fn win32_error_from_binary(hex: &str) -> Option<u32> {
+    let hex = hex.trim();
+    let b = |i: usize| u8::from_str_radix(hex.get(i * 2..i * 2 + 2)?, 16).ok();
+    let value = u32::from_le_bytes([b(0)?, b(1)?, b(2)?, b(3)?]);
+    (value != 0).then_some(value)
+}
+
+fn directory_service(id: u16, f: &Fields<'_>, binary: Option<&str>) -> DirectoryServiceEvent {
+    let has_error_value = !DS_WITHOUT_ERROR_VALUE.contains(&id);
     let mut d = DirectoryServiceEvent::default();
     for item in f.0 {
         let v = item.value.trim();
@@ -679,11 +701,14 @@ fn directory_service(f: &Fields<'_>) -> DirectoryServiceEvent {
                 d.source_dc = Some(v.to_string());
             }
         }
-        if d.error_code.is_none() && !v.is_empty() && v.len() <= 10 {
+        if has_error_value && d.error_code.is_none() && !v.is_empty() && v.len() <= 10 {
             if let Some(n) = number_u32(Some(v)).filter(|n| *n >= 5) {
                 d.error_code = Some(n);
             }
         }
+    }
+    if has_error_value && d.error_code.is_none() {
+        d.error_code = binary.and_then(win32_error_from_binary);
     }
     d
 }
@@ -935,6 +960,69 @@ mod tests {
             Some("host/2008spn-02.adatum.com")
         );
         assert_eq!(k.name_type.as_deref(), Some("DS_SERVICE_PRINCIPAL_NAME"));
+    }
+
+    #[test]
+    fn ntstatus_search_survives_a_short_code_before_non_ascii_text() {
+        assert_eq!(extract_ntstatus("错误 0x52e 无法登录。"), None);
+        assert_eq!(
+            extract_ntstatus("错误 0x52e 无法登录。(0xc000006d)"),
+            Some(0xC000_006D)
+        );
+        assert_eq!(extract_ntstatus("0x1234567é"), None);
+    }
+
+    #[test]
+    fn ntds_numbers_that_are_not_errors_are_not_error_codes() {
+        let tombstone = raw(
+            "NTDS Replication",
+            2042,
+            &[
+                (None, "2024-01-15 10:22:31"),
+                (None, "3f5a1b2c-4d5e-6f70-8192-a3b4c5d6e7f8"),
+                (
+                    None,
+                    "4a8717eb-1ac9-4e3a-93b8-1b4b6e2f0c11._msdcs.contoso.com",
+                ),
+                (None, "180"),
+            ],
+        );
+        let EventDetails::DirectoryService(d) = decode(
+            tombstone,
+            Family::DirectoryService,
+            TimeProvenance::NativeUtc,
+        )
+        .details
+        else {
+            panic!("wrong family")
+        };
+        assert_eq!(d.error_code, None);
+        assert_eq!(
+            d.source_dc.as_deref(),
+            Some("4a8717eb-1ac9-4e3a-93b8-1b4b6e2f0c11._msdcs.contoso.com")
+        );
+
+        let mut status_in_data = raw(
+            "NTDS KCC",
+            1265,
+            &[
+                (None, "DC=contoso,DC=com"),
+                (None, "CN=NTDS Settings,CN=DC02,CN=Servers,CN=Default-First-Site-Name,CN=Sites,CN=Configuration,DC=contoso,DC=com"),
+                (None, "The DSA operation is unable to proceed because of a DNS lookup failure."),
+            ],
+        );
+        status_in_data.binary = Some("4C210000".into());
+        let EventDetails::DirectoryService(d) = decode(
+            status_in_data,
+            Family::DirectoryService,
+            TimeProvenance::NativeUtc,
+        )
+        .details
+        else {
+            panic!("wrong family")
+        };
+        assert_eq!(d.error_code, Some(8524));
+        assert_eq!(d.source_dc.as_deref(), Some("DC02"));
     }
 
     #[test]
