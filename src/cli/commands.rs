@@ -262,16 +262,18 @@ fn parse_time(text: &str, zone: &jiff::tz::TimeZone, end_of_day: bool) -> Result
     if let Ok(t) = text.parse::<jiff::Timestamp>() {
         return Ok(t);
     }
-    if let Ok(dt) = text.parse::<jiff::civil::DateTime>() {
-        return Ok(dt.to_zoned(zone.clone())?.timestamp());
-    }
-    if let Ok(date) = text.parse::<jiff::civil::Date>() {
+    // A date alone first: jiff would also read it as a date-time at midnight.
+    let date_only = !text.contains([' ', 'T', 't', ':']);
+    if let (true, Ok(date)) = (date_only, text.parse::<jiff::civil::Date>()) {
         let time = if end_of_day {
             jiff::civil::Time::constant(23, 59, 59, 999_999_999)
         } else {
             jiff::civil::Time::midnight()
         };
         return Ok(date.to_datetime(time).to_zoned(zone.clone())?.timestamp());
+    }
+    if let Ok(dt) = text.parse::<jiff::civil::DateTime>() {
+        return Ok(dt.to_zoned(zone.clone())?.timestamp());
     }
     bail!("not a time: use RFC 3339 (2026-11-26T07:00:00Z), `2026-11-26 08:00` or `2026-11-26`")
 }
