@@ -185,7 +185,7 @@ fn fix(out: &mut String, report: &ScanReport) {
                 let _ = writeln!(
                     out,
                     "<li>{} <span class=\"note\">({})</span></li>",
-                    esc(step),
+                    code_spans(&esc(step)),
                     esc(cause)
                 );
             }
@@ -336,7 +336,12 @@ fn clocks(out: &mut String, report: &ScanReport) {
 
 pub(crate) fn seconds(offset: Option<f64>) -> String {
     match offset {
-        Some(o) => format!("{o:+.1} s"),
+        Some(o) => {
+            // No "-0.0 s" for a clock a few milliseconds behind.
+            let tenths = (o * 10.0).round();
+            let o = if tenths == 0.0 { 0.0 } else { tenths / 10.0 };
+            format!("{o:+.1} s")
+        }
         None => "unknown".into(),
     }
 }
@@ -419,7 +424,7 @@ fn cause_section(out: &mut String, cause: &CauseReport, meta: &DocumentMeta) {
     if !cause.missing.is_empty() {
         out.push_str("<p>Would decide it:</p>\n<ul>\n");
         for m in &cause.missing {
-            let _ = writeln!(out, "<li>{}</li>", esc(m));
+            let _ = writeln!(out, "<li>{}</li>", code_spans(&esc(m)));
         }
         out.push_str("</ul>\n");
     }
