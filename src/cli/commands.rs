@@ -3,7 +3,7 @@
 
 use super::{
     Cli, ColorChoice, Command, ExtractArgs, ExtractFormat, GlobalArgs, InventoryFormat,
-    LocalTimeArgs, ScanArgs, ScanFormat,
+    LocalTimeArgs, ScanArgs, ScanFormat, TimelineArgs, TimelineFormat,
 };
 use crate::correlate::case::{self, CaseSettings};
 use crate::diagnose;
@@ -37,10 +37,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Scan(args) => scan(global, args),
         Command::Extract(args) => extract(global, args),
         Command::Synth(args) => synth(global, args),
-        Command::Timeline(_) => not_yet(
-            "timeline",
-            "the merged timeline needs the evidence extractors and the clock correlation",
-        ),
+        Command::Timeline(args) => timeline(global, args),
     })
 }
 
@@ -71,10 +68,6 @@ fn synth(global: &GlobalArgs, args: &super::SynthArgs) -> Result<Exit> {
         );
     }
     Ok(Exit::NoEvidence)
-}
-
-fn not_yet(command: &str, why: &str) -> Result<Exit> {
-    bail!("`exauth {command}` is not available yet: {why}. `exauth inventory` and `exauth scan` work today.")
 }
 
 fn limits(global: &GlobalArgs) -> Limits {
@@ -207,9 +200,17 @@ fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
     );
     let diagnosis = diagnose::diagnose(&case);
     let model = report::scan::build(&case, &diagnosis, &inventory, problems);
+    let meta = || {
+        report::scan::DocumentMeta::new(
+            args.generated_at.unwrap_or_else(jiff::Timestamp::now),
+            display_zone(global),
+        )
+    };
     let text = match args.format {
         ScanFormat::Json => report::scan::json(&model),
         ScanFormat::Text => report::scan::text(&model, style(global), &display_zone(global)),
+        ScanFormat::Html => report::html::render(&model, &meta()),
+        ScanFormat::Markdown => report::markdown::render(&model, &meta()),
     };
     write_output(global, &text)?;
     Ok(if case.incidents.is_empty() {
@@ -217,6 +218,91 @@ fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
     } else {
         Exit::Evidence
     })
+}
+
+fn timeline(global: &GlobalArgs, args: &TimelineArgs) -> Result<Exit> {
+    let zone = display_zone(global);
+    let filter = report::timeline::Filter {
+        from: args
+            .from
+            .as_deref()
+            .map(|t| parse_time(t, &zone, false).with_context(|| format!("--from {t}")))
+            .transpose()?,
+        to: args
+            .to
+            .as_deref()
+            .map(|t| parse_time(t, &zone, true).with_context(|| format!("--to {t}")))
+            .transpose()?,
+        servers: args
+            .servers
+            .iter()
+            .map(|s| {
+                crate::correlate::identity::normalize_host(s)
+                    .map(|(short, _)| short)
+                    .unwrap_or_else(|| s.trim().to_ascii_uppercase())
+            })
+            .collect(),
+        kinds: args.kinds.clone(),
+    };
+    let collected = pipeline::read(
+        &args.paths,
+        &read_settings(global, &args.local_time, Keep::Evidence),
+    );
+    let inventory = collected.inventory.clone();
+    if !inventory.anything_readable() {
+        let text = report::inventory::text(&inventory, style(global));
+        eprint!("{text}");
+        return Ok(nothing_readable(global, &inventory));
+    }
+    let case = case::build(
+        collected,
+        CaseSettings {
+            server_zones: server_zones(&args.local_time),
+            ..CaseSettings::default()
+        },
+    );
+    let rows = report::timeline::rows(&case, &filter);
+    let text = match args.format {
+        TimelineFormat::Text => report::timeline::text(&rows, &zone),
+        TimelineFormat::Csv => report::timeline::csv(&rows, &zone),
+        TimelineFormat::Jsonl => report::timeline::jsonl(&rows, &zone),
+    };
+    write_output(global, &text)?;
+    if !global.quiet {
+        eprintln!(
+            "exauth: {} of {} evidence items",
+            rows.len(),
+            case.evidence.len()
+        );
+    }
+    Ok(if case.incidents.is_empty() {
+        Exit::NoEvidence
+    } else {
+        Exit::Evidence
+    })
+}
+
+/// `--from`/`--to`: RFC 3339, or a local date-time or date in `zone` (a date
+/// alone is the start of the day, or its last second when `end_of_day`).
+fn parse_time(text: &str, zone: &jiff::tz::TimeZone, end_of_day: bool) -> Result<jiff::Timestamp> {
+    let text = text.trim();
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    // A date alone first: jiff would also read it as a date-time at midnight.
+    let date_only = !text.contains([' ', 'T', 't', ':']);
+    if let (true, Ok(date)) = (date_only, text.parse::<jiff::civil::Date>()) {
+        let time = if end_of_day {
+            jiff::civil::Time::constant(23, 59, 59, 999_999_999)
+        } else {
+            jiff::civil::Time::midnight()
+        };
+        return Ok(date.to_datetime(time).to_zoned(zone.clone())?.timestamp());
+    }
+    if let Ok(dt) = text.parse::<jiff::civil::DateTime>() {
+        return Ok(dt.to_zoned(zone.clone())?.timestamp());
+    }
+    bail!("not a time: use RFC 3339 (2026-11-26T07:00:00Z), `2026-11-26 08:00` or `2026-11-26`")
 }
 
 fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {

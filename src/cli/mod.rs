@@ -122,6 +122,10 @@ pub enum Command {
 pub enum ScanFormat {
     Text,
     Json,
+    /// One self-contained page (inline CSS and SVG, no scripts).
+    Html,
+    /// The same content as Markdown tables, for tickets and wikis.
+    Markdown,
 }
 
 #[derive(Debug, Args)]
@@ -133,9 +137,16 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub local_time: LocalTimeArgs,
 
-    /// Output format (`json`: schema exauth.scan/1, see README).
+    /// Output format (`json`: schema exauth.scan/1, see README; `html`: one
+    /// self-contained page; `markdown`: tables for tickets).
     #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
     pub format: ScanFormat,
+
+    /// The time the HTML and Markdown reports say they were generated
+    /// (RFC 3339, e.g. 2026-11-27T10:00:00Z; default: now). Fixing it makes
+    /// the output byte-identical run to run.
+    #[arg(long, value_name = "TIME")]
+    pub generated_at: Option<jiff::Timestamp>,
 
     /// Evidence this close to a pair's failures belongs to it (about one
     /// queue retry interval): `10m`, `30m`, `1h`, `90s`.
@@ -181,6 +192,13 @@ pub struct ExtractArgs {
     pub format: ExtractFormat,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimelineFormat {
+    Text,
+    Csv,
+    Jsonl,
+}
+
 #[derive(Debug, Args)]
 pub struct TimelineArgs {
     /// Files, folders, .zip or .gz files of the collection.
@@ -189,6 +207,31 @@ pub struct TimelineArgs {
 
     #[command(flatten)]
     pub local_time: LocalTimeArgs,
+
+    /// Only evidence at or after this time (clock-corrected): RFC 3339
+    /// (2026-11-26T07:00:00Z), or a local `2026-11-26 08:00[:00]` or date
+    /// in --timezone.
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+
+    /// Only evidence at or before this time (same forms as --from; a date
+    /// alone means the end of that day).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+
+    /// Only this server's evidence (short name or FQDN; repeatable).
+    #[arg(long = "server", value_name = "NAME")]
+    pub servers: Vec<String>,
+
+    /// Only evidence of this kind (repeatable): kerberos-error, smtp-auth,
+    /// queue-last-error, time-service-event, …
+    #[arg(long = "kind", value_name = "KIND",
+          value_parser = clap::builder::PossibleValuesParser::new(crate::report::timeline::KINDS))]
+    pub kinds: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TimelineFormat::Text)]
+    pub format: TimelineFormat,
 }
 
 #[derive(Debug, Args)]

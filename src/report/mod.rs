@@ -4,8 +4,11 @@
 
 pub mod escape;
 pub mod export;
+pub mod html;
 pub mod inventory;
+pub mod markdown;
 pub mod scan;
 pub mod style;
 #[cfg(feature = "tables")]
 pub mod tables;
+pub mod timeline;

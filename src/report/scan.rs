@@ -8,6 +8,7 @@ use crate::correlate::clock::{ClockBasis, PairOffset, KERBEROS_TOLERANCE_S};
 use crate::correlate::identity::Role;
 use crate::correlate::incident::Side;
 use crate::diagnose::{Diagnosis, EvidenceLine, Finding, Status, Strength};
+use crate::evidence::{Fact, KerberosSource};
 use crate::inventory::{Inventory, Status as RowStatus};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -28,6 +29,138 @@ pub struct ScanReport {
     pub coverage: CoverageReport,
     pub inputs: InputsReport,
     pub next_steps: Vec<String>,
+    /// The supported causes' remedies as action items, under the servers
+    /// each step names (HTML and Markdown group the fix per server).
+    pub actions: Vec<ActionItem>,
+    /// What the HTML timeline picture draws. Left out of the JSON: it repeats
+    /// evidence the causes already list, bucketed for drawing.
+    #[serde(skip)]
+    pub timeline: TimelinePicture,
+}
+
+/// What a report document says about itself (HTML and Markdown headers).
+#[derive(Debug, Clone)]
+pub struct DocumentMeta {
+    /// When the report was made (`--generated-at` fixes it for tests).
+    pub generated_at: Timestamp,
+    /// The exauth version that made it.
+    pub version: &'static str,
+    /// The display zone of every time in the document (`--timezone`).
+    pub zone: jiff::tz::TimeZone,
+}
+
+impl DocumentMeta {
+    pub fn new(generated_at: Timestamp, zone: jiff::tz::TimeZone) -> Self {
+        DocumentMeta {
+            generated_at,
+            version: env!("CARGO_PKG_VERSION"),
+            zone,
+        }
+    }
+
+    /// The display zone's name (`UTC`, `Europe/Amsterdam`).
+    pub fn zone_name(&self) -> &str {
+        self.zone.iana_name().unwrap_or("UTC")
+    }
+}
+
+/// One step of a fix, and the servers it is about (none: a general step).
+#[derive(Debug, Serialize)]
+pub struct ActionItem {
+    pub cause: &'static str,
+    pub servers: Vec<String>,
+    pub step: String,
+}
+
+/// Marks over time, one lane per server, clock-corrected, bucketed to
+/// `resolution_s` so that a month of retries stays a small picture.
+#[derive(Debug, Default)]
+pub struct TimelinePicture {
+    /// The span drawn (clock-corrected): around the failures when there
+    /// are any, else all timed evidence.
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub resolution_s: i64,
+    pub lanes: Vec<TimelineLane>,
+    /// The windows around the failing pairs' failures (merged when they
+    /// overlap): the evidence the rules weighed lies inside them.
+    pub windows: Vec<(Timestamp, Timestamp)>,
+    /// Evidence that would be a mark but lies outside the span drawn.
+    pub marks_outside: u64,
+}
+
+#[derive(Debug)]
+pub struct TimelineLane {
+    pub server: String,
+    pub role: Role,
+    /// This server's first and last timed evidence.
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+    /// Sorted by (time, category).
+    pub marks: Vec<TimelineMark>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineMark {
+    /// Start of the bucket.
+    pub time: Timestamp,
+    pub category: MarkCategory,
+    pub count: u64,
+}
+
+/// What a timeline mark stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MarkCategory {
+    /// Failure evidence of a failing pair (454, 1035, 2016/2017, …).
+    Failure,
+    /// Kerberos client errors, security audit failures, SPN/name events.
+    Kerberos,
+    /// The KDC's own events.
+    Kdc,
+    /// LsaSrv/SPNEGO 40960–40970.
+    LsaSrv,
+    TimeService,
+    Replication,
+    Netlogon,
+}
+
+impl MarkCategory {
+    pub const ALL: [MarkCategory; 7] = [
+        MarkCategory::Failure,
+        MarkCategory::Kerberos,
+        MarkCategory::Kdc,
+        MarkCategory::LsaSrv,
+        MarkCategory::TimeService,
+        MarkCategory::Replication,
+        MarkCategory::Netlogon,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MarkCategory::Failure => "authentication failure",
+            MarkCategory::Kerberos => "Kerberos",
+            MarkCategory::Kdc => "KDC",
+            MarkCategory::LsaSrv => "LsaSrv",
+            MarkCategory::TimeService => "Time-Service",
+            MarkCategory::Replication => "replication",
+            MarkCategory::Netlogon => "Netlogon",
+        }
+    }
+
+    fn of(fact: &Fact) -> Option<MarkCategory> {
+        Some(match fact {
+            Fact::KerberosError { source, .. } => match source {
+                KerberosSource::Kdc => MarkCategory::Kdc,
+                KerberosSource::LsaSrv => MarkCategory::LsaSrv,
+                KerberosSource::Client | KerberosSource::SecurityAudit => MarkCategory::Kerberos,
+            },
+            Fact::DuplicateName { .. } | Fact::SpnNotRegistered { .. } => MarkCategory::Kerberos,
+            Fact::TimeServiceEvent { .. } => MarkCategory::TimeService,
+            Fact::ReplicationEvent { .. } => MarkCategory::Replication,
+            Fact::NetlogonEvent { .. } => MarkCategory::Netlogon,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -70,6 +203,14 @@ pub struct ServerReport {
     pub offset_basis: Option<ClockBasis>,
     pub offset_reference: Option<String>,
     pub sources: Vec<Source>,
+    /// Clock-corrected time of this server's first and last timed evidence:
+    /// the time range its collection covers.
+    pub first_evidence: Option<Timestamp>,
+    pub last_evidence: Option<Timestamp>,
+    pub evidence_items: u64,
+    /// Sources a server of this role usually gives that its collection
+    /// lacks (the rules that read them are weaker without them).
+    pub missing_sources: Vec<Source>,
 }
 
 #[derive(Debug, Serialize)]
@@ -148,12 +289,20 @@ pub fn build(
         ours.insert(&i.sender);
         ours.insert(&i.receiver);
     }
-    let servers = case
+    let spans = evidence_spans(case);
+    let servers: Vec<ServerReport> = case
         .identities
         .servers()
         .filter(|id| id.role != Role::Unknown || ours.contains(id.name.as_str()))
         .map(|id| {
             let clock = case.clocks.server(&id.name);
+            let span = spans.get(id.name.as_str());
+            let sources: Vec<Source> = case
+                .coverage
+                .by_server
+                .get(&id.name)
+                .map(|s| s.iter().copied().collect())
+                .unwrap_or_default();
             ServerReport {
                 name: id.name.clone(),
                 fqdns: id.fqdns.iter().cloned().collect(),
@@ -162,19 +311,25 @@ pub fn build(
                 clock_offset_s: clock.and_then(|c| c.offset_s),
                 offset_basis: clock.and_then(|c| c.offset_s.and(c.basis)),
                 offset_reference: clock.and_then(|c| c.reference.clone()),
-                sources: case
-                    .coverage
-                    .by_server
-                    .get(&id.name)
-                    .map(|s| s.iter().copied().collect())
-                    .unwrap_or_default(),
+                missing_sources: expected_sources(id.role)
+                    .iter()
+                    .filter(|s| !sources.contains(s))
+                    .copied()
+                    .collect(),
+                sources,
+                first_evidence: span.and_then(|s| s.first),
+                last_evidence: span.and_then(|s| s.last),
+                evidence_items: span.map_or(0, |s| s.items),
             }
         })
         .collect();
+    let causes: Vec<CauseReport> = diagnosis.findings.iter().map(cause_report).collect();
+    let actions = action_items(&causes, &diagnosis.verdict.primary_cause, &servers);
+    let timeline = timeline_picture(case, &servers);
     ScanReport {
         schema: "exauth.scan/1",
         verdict: diagnosis.verdict.clone(),
-        causes: diagnosis.findings.iter().map(cause_report).collect(),
+        causes,
         pairs: case
             .incidents
             .iter()
@@ -227,6 +382,320 @@ pub fn build(
             evidence: evidence_counts,
         },
         next_steps: diagnosis.next_steps.clone(),
+        actions,
+        timeline,
+    }
+}
+
+/// What a collection from a server of this role usually holds: the sources
+/// the rules read for that side of a failure.
+fn expected_sources(role: Role) -> &'static [Source] {
+    match role {
+        Role::Exchange => &[
+            Source::ApplicationLog,
+            Source::SystemLog,
+            Source::SendLog,
+            Source::ReceiveLog,
+            Source::QueueExport,
+            Source::ReceiveConnectors,
+        ],
+        Role::DomainController => &[
+            Source::SystemLog,
+            Source::SecurityLog,
+            Source::Setspn,
+            Source::Repadmin,
+        ],
+        Role::Unknown => &[],
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Span {
+    first: Option<Timestamp>,
+    last: Option<Timestamp>,
+    items: u64,
+}
+
+/// Each server's clock-corrected evidence span.
+fn evidence_spans(case: &Case) -> BTreeMap<&str, Span> {
+    let mut spans: BTreeMap<&str, Span> = BTreeMap::new();
+    for (i, e) in case.evidence.iter().enumerate() {
+        let Some(server) = e.server.as_deref() else {
+            continue;
+        };
+        let span = spans.entry(server).or_default();
+        span.items += 1;
+        if let Some(t) = case.corrected.get(i).copied().flatten() {
+            span.first = Some(span.first.map_or(t, |f| f.min(t)));
+            span.last = Some(span.last.map_or(t, |l| l.max(t)));
+        }
+    }
+    spans
+}
+
+/// The supported causes' remedies (the verdict's first), each under the
+/// servers it names by short name or FQDN.
+fn action_items(
+    causes: &[CauseReport],
+    primary: &str,
+    servers: &[ServerReport],
+) -> Vec<ActionItem> {
+    let mut supported: Vec<&CauseReport> = causes
+        .iter()
+        .filter(|c| c.status == Status::Supported)
+        .collect();
+    supported.sort_by_key(|c| c.cause != primary);
+    let mut out = Vec::new();
+    for cause in supported {
+        for step in &cause.remedy {
+            let named = servers
+                .iter()
+                .filter(|s| s.role != Role::Unknown)
+                .filter(|s| {
+                    names_word(step, &s.name)
+                        || s.fqdns
+                            .iter()
+                            .any(|f| names_word(&step.to_ascii_lowercase(), f))
+                })
+                .map(|s| s.name.clone())
+                .collect();
+            out.push(ActionItem {
+                cause: cause.cause,
+                servers: named,
+                step: step.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// `word` occurs in `text` with no letter, digit, `-` or `.` on either side
+/// (so `EX0` is not found in `EX01`, nor `EX01` in `EX01.contoso.com`).
+fn names_word(text: &str, word: &str) -> bool {
+    if word.is_empty() {
+        return false;
+    }
+    let part = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        let after_ok = match after {
+            None => true,
+            Some('.') => text[at + word.len() + 1..]
+                .chars()
+                .next()
+                .is_none_or(|c| !part(c)),
+            Some(c) => !part(c),
+        };
+        before.is_none_or(|c| !part(c) && c != '.') && after_ok
+    })
+}
+
+/// Buckets for the timeline picture: about 1200 across the span.
+const TIMELINE_BUCKETS: i64 = 1200;
+
+fn timeline_picture(case: &Case, servers: &[ServerReport]) -> TimelinePicture {
+    let mut failure: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
+    for incident in &case.incidents {
+        failure.extend(incident.failure_evidence.iter().copied());
+    }
+    let windows = incident_windows(case);
+    let (from, to) = picture_span(case, &windows);
+    let span_s = match (from, to) {
+        (Some(f), Some(t)) => t.as_second() - f.as_second(),
+        _ => 0,
+    };
+    let resolution_s = ((span_s + TIMELINE_BUCKETS - 1) / TIMELINE_BUCKETS).max(1);
+    let origin_s = from.map_or(0, |f| f.as_second());
+    let mut counts: BTreeMap<&str, BTreeMap<(i64, MarkCategory), u64>> = BTreeMap::new();
+    let mut marks_outside = 0u64;
+    for (i, e) in case.evidence.iter().enumerate() {
+        let (Some(server), Some(t)) = (
+            e.server.as_deref(),
+            case.corrected.get(i).copied().flatten(),
+        ) else {
+            continue;
+        };
+        let category = if failure.contains(&i) {
+            MarkCategory::Failure
+        } else {
+            match MarkCategory::of(&e.fact) {
+                Some(c) => c,
+                None => continue,
+            }
+        };
+        if from.is_some_and(|f| t < f) || to.is_some_and(|end| t > end) {
+            marks_outside += 1;
+            continue;
+        }
+        let bucket = origin_s + (t.as_second() - origin_s).div_euclid(resolution_s) * resolution_s;
+        *counts
+            .entry(server)
+            .or_default()
+            .entry((bucket, category))
+            .or_default() += 1;
+    }
+    let mut lanes: Vec<TimelineLane> = servers
+        .iter()
+        .filter(|s| s.first_evidence.is_some() || counts.contains_key(s.name.as_str()))
+        .map(|s| TimelineLane {
+            server: s.name.clone(),
+            role: s.role,
+            first: s.first_evidence,
+            last: s.last_evidence,
+            marks: counts
+                .get(s.name.as_str())
+                .into_iter()
+                .flatten()
+                .filter_map(|(&(bucket, category), &count)| {
+                    Some(TimelineMark {
+                        time: Timestamp::from_second(bucket).ok()?,
+                        category,
+                        count,
+                    })
+                })
+                .collect(),
+        })
+        .collect();
+    // Exchange servers first, then DCs, each by name.
+    lanes.sort_by(|a, b| {
+        let rank = |r: Role| match r {
+            Role::Exchange => 0,
+            Role::DomainController => 1,
+            Role::Unknown => 2,
+        };
+        rank(a.role)
+            .cmp(&rank(b.role))
+            .then_with(|| a.server.cmp(&b.server))
+    });
+    TimelinePicture {
+        from,
+        to,
+        resolution_s,
+        lanes,
+        windows,
+        marks_outside,
+    }
+}
+
+/// The windows around the failing pairs' failures, merged where they overlap.
+fn incident_windows(case: &Case) -> Vec<(Timestamp, Timestamp)> {
+    let window = case.settings.window;
+    let mut spans: Vec<(Timestamp, Timestamp)> = case
+        .incidents
+        .iter()
+        .filter_map(|i| {
+            Some((
+                i.first?.checked_sub(window).ok()?,
+                i.last?.checked_add(window).ok()?,
+            ))
+        })
+        .collect();
+    spans.sort();
+    let mut windows: Vec<(Timestamp, Timestamp)> = Vec::new();
+    for (start, end) in spans {
+        match windows.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => windows.push((start, end)),
+        }
+    }
+    windows
+}
+
+/// What the picture spans: the windows around the failures with as much
+/// again on each side (at least 30 minutes), within the evidence; without
+/// failures, all the evidence. Event logs reach back days or weeks (the
+/// daily EventLog 6013 alone does), which would squash a two-hour incident
+/// into a few pixels; those time-zone facts never widen the picture.
+fn picture_span(
+    case: &Case,
+    windows: &[(Timestamp, Timestamp)],
+) -> (Option<Timestamp>, Option<Timestamp>) {
+    let timed = || {
+        case.evidence
+            .iter()
+            .zip(&case.corrected)
+            .filter(|(e, _)| !matches!(e.fact, Fact::TimeZone { .. }))
+            .filter_map(|(_, t)| *t)
+    };
+    let (Some(all_from), Some(all_to)) = (timed().min(), timed().max()) else {
+        return (None, None);
+    };
+    let (Some(first), Some(last)) = (windows.first(), windows.last()) else {
+        return (Some(all_from), Some(all_to));
+    };
+    let (w_from, w_to) = (first.0, last.1);
+    let pad =
+        jiff::SignedDuration::from_secs(((w_to.as_second() - w_from.as_second()) / 2).max(1800));
+    let from = w_from
+        .checked_sub(pad)
+        .map_or(w_from, |f| f.max(all_from))
+        .min(w_from);
+    let to = w_to
+        .checked_add(pad)
+        .map_or(w_to, |t| t.min(all_to))
+        .max(w_to);
+    (Some(from), Some(to))
+}
+
+/// How a clock offset was measured, in words.
+pub fn basis_label(basis: ClockBasis) -> &'static str {
+    match basis {
+        ClockBasis::PairedSession => "paired protocol-log sessions",
+        ClockBasis::W32tm => "w32tm",
+        ClockBasis::Banner => "220 banners in the Send log",
+        ClockBasis::KerberosEvent => "Kerberos event client/server time",
+        ClockBasis::TimeServiceEvent => "Time-Service event",
+    }
+}
+
+/// One cell of the clock matrix: the row server's clock minus the column
+/// server's, in seconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClockCell {
+    pub offset_s: f64,
+    /// Measured between the two (`Some(basis)`), or the difference of both
+    /// servers' offsets against the reference (`None`).
+    pub basis: Option<ClockBasis>,
+}
+
+impl ScanReport {
+    /// The servers of the clock table: Exchange servers and DCs, and any
+    /// other server whose clock was placed.
+    pub fn clock_servers(&self) -> Vec<&ServerReport> {
+        self.servers
+            .iter()
+            .filter(|s| s.role != Role::Unknown || s.clock_offset_s.is_some())
+            .collect()
+    }
+
+    /// `row`'s clock minus `column`'s: measured when a pair offset joins
+    /// them, else through both servers' offsets.
+    pub fn clock_cell(&self, row: &str, column: &str) -> Option<ClockCell> {
+        for p in &self.clock.pairs {
+            if p.a == column && p.b == row {
+                return Some(ClockCell {
+                    offset_s: p.offset_s,
+                    basis: Some(p.basis),
+                });
+            }
+            if p.a == row && p.b == column {
+                return Some(ClockCell {
+                    offset_s: -p.offset_s,
+                    basis: Some(p.basis),
+                });
+            }
+        }
+        let offset = |name: &str| {
+            self.servers
+                .iter()
+                .find(|s| s.name == name)
+                .and_then(|s| s.clock_offset_s)
+        };
+        Some(ClockCell {
+            offset_s: offset(row)? - offset(column)?,
+            basis: None,
+        })
     }
 }
 
@@ -238,7 +707,7 @@ pub fn json(report: &ScanReport) -> String {
 }
 
 /// A time in the display zone: `2026-11-26 10:40:05 UTC`.
-fn show_time(t: Option<Timestamp>, tz: &jiff::tz::TimeZone) -> String {
+pub fn show_time(t: Option<Timestamp>, tz: &jiff::tz::TimeZone) -> String {
     match t {
         Some(t) => {
             let zoned = t.to_zoned(tz.clone());
