@@ -4,11 +4,11 @@
 //! a [`Problem`] naming where it happened and goes on with the next unit it
 //! can read. The caller attaches the file's origin chain when reporting.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Where in a file a problem was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "at", content = "value")]
 pub enum Location {
     /// The whole file (e.g. an unreadable header).
@@ -33,7 +33,7 @@ impl fmt::Display for Location {
 }
 
 /// One problem in one file: what was wrong and where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub location: Location,
     pub message: String,

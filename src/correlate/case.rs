@@ -192,7 +192,59 @@ pub fn build(collected: Collected, settings: CaseSettings) -> Case {
     }
 
     let coverage = coverage(&inventory, &evidence);
-    assemble(identities, evidence, &sessions, coverage, settings)
+    let mut evidence = evidence;
+    evidence.extend(paired_session_evidence(&sessions));
+    assemble(identities, evidence, coverage, settings)
+}
+
+/// Clock samples from sessions both ends logged, as evidence of the server
+/// whose clock `time` is in. All sessions are paired, and separately the
+/// sessions that failed: a clock that jumped shows only in the latter, and
+/// the offset the failing attempts met is the one that matters.
+pub fn paired_session_evidence(
+    sessions: &BTreeMap<String, Vec<exauth_parsers::smtp_log::SessionSummary>>,
+) -> Vec<Evidence> {
+    let failed: BTreeMap<&String, Vec<exauth_parsers::smtp_log::SessionSummary>> = sessions
+        .iter()
+        .map(|(server, list)| {
+            let failing = list
+                .iter()
+                .filter(|s| !s.auth_attempts.is_empty())
+                .cloned()
+                .collect();
+            (server, failing)
+        })
+        .collect();
+    let mut out = Vec::new();
+    let servers: Vec<&String> = sessions.keys().collect();
+    for (i, a) in servers.iter().enumerate() {
+        for b in &servers[i + 1..] {
+            let everything =
+                pair_sessions(&sessions[*a], &sessions[*b], &PairingOptions::default());
+            let failing = pair_sessions(&failed[*a], &failed[*b], &PairingOptions::default());
+            for paired in everything.into_iter().chain(failing) {
+                for p in &paired.pairs {
+                    out.push(Evidence {
+                        server: Some((*a).clone()),
+                        time: Some(p.time_a),
+                        time_basis: TimeBasis::NativeUtc,
+                        origin: format!(
+                            "{a} send/receive logs ~ {b} send/receive logs: sessions {} / {}",
+                            p.send_session_id, p.receive_session_id
+                        ),
+                        fact: Fact::ClockSample {
+                            basis: ClockBasis::PairedSession,
+                            remote_server: Some((*b).clone()),
+                            remote_ip: None,
+                            offset_s: p.delta_s,
+                        },
+                        local_time: None,
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The part of [`build`] that needs no files: time zones, clocks, corrected
@@ -201,7 +253,6 @@ pub fn build(collected: Collected, settings: CaseSettings) -> Case {
 pub fn assemble(
     identities: IdentityMap,
     mut evidence: Vec<Evidence>,
-    sessions: &BTreeMap<String, Vec<exauth_parsers::smtp_log::SessionSummary>>,
     coverage: Coverage,
     settings: CaseSettings,
 ) -> Case {
@@ -235,6 +286,11 @@ pub fn assemble(
         };
         if assumed {
             assumed_utc.insert(server);
+        }
+    }
+    for e in &evidence {
+        if e.time_basis == TimeBasis::ServerLocalAssumed {
+            assumed_utc.insert(e.server.clone().unwrap_or_default());
         }
     }
     evidence.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -275,39 +331,6 @@ pub fn assemble(
             basis: *basis,
             time: e.time,
         });
-    }
-    // Pair all sessions, and separately the sessions that failed: a clock
-    // that jumped shows only in the latter, and the offset the failing
-    // attempts met is the one that matters.
-    let failed: BTreeMap<&String, Vec<exauth_parsers::smtp_log::SessionSummary>> = sessions
-        .iter()
-        .map(|(server, list)| {
-            let failing = list
-                .iter()
-                .filter(|s| !s.auth_attempts.is_empty())
-                .cloned()
-                .collect();
-            (server, failing)
-        })
-        .collect();
-    let servers: Vec<&String> = sessions.keys().collect();
-    for (i, a) in servers.iter().enumerate() {
-        for b in &servers[i + 1..] {
-            let everything =
-                pair_sessions(&sessions[*a], &sessions[*b], &PairingOptions::default());
-            let failing = pair_sessions(&failed[*a], &failed[*b], &PairingOptions::default());
-            for paired in everything.into_iter().chain(failing) {
-                for p in &paired.pairs {
-                    samples.push(ClockSample {
-                        local: (*a).clone(),
-                        remote: Some((*b).clone()),
-                        offset_s: p.delta_s,
-                        basis: ClockBasis::PairedSession,
-                        time: Some(p.time_a),
-                    });
-                }
-            }
-        }
     }
     // The failures' own time span (as stamped) focuses the clock estimate.
     let raw_times: Vec<Option<Timestamp>> = evidence.iter().map(|e| e.time).collect();

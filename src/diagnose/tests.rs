@@ -8,7 +8,6 @@ use crate::correlate::identity::{IdentityMap, Role};
 use crate::evidence::testing::{at, send_auth};
 use crate::evidence::{AuthOutcome, Evidence, Fact, KerberosSource, TimeBasis};
 use exauth_parsers::diag::receive_connector;
-use std::collections::BTreeMap;
 
 fn untimed(server: &str, fact: Fact) -> Evidence {
     Evidence {
@@ -71,7 +70,6 @@ fn case(evidence: Vec<Evidence>, sources: &[(&str, Source)]) -> Case {
     assemble(
         identities(),
         evidence,
-        &BTreeMap::new(),
         coverage(sources),
         CaseSettings::default(),
     )

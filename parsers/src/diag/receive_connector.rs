@@ -12,11 +12,11 @@
 
 use crate::problem::{Location, Problem};
 use crate::queue::{clixml, format_list, Endpoint, PropertyObject};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// One RemoteIPRanges entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum IpRange {
     Single {
@@ -137,7 +137,7 @@ impl IpRange {
 }
 
 /// A binding `ip:port` (`0.0.0.0:2525`, `[::]:2525`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Binding {
     pub text: String,
     pub address: Option<IpAddr>,
@@ -166,7 +166,7 @@ impl Binding {
 }
 
 /// AuthMechanism flags.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct AuthMechanisms {
     pub tls: bool,
     pub integrated: bool,
@@ -200,7 +200,7 @@ impl AuthMechanisms {
 }
 
 /// The authentication-relevant settings of one receive connector.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectorAuth {
     pub location: Location,
     pub name: Option<String>,
