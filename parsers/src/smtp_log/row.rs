@@ -353,7 +353,7 @@ impl<'a, 'b> LazyFields<'a, 'b> {
     }
 
     /// The span of field `index`, splitting up to it; `None` when the line has fewer fields.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&mut self, index: usize) -> Option<FieldSpan> {
         while self.spans.len() <= index {
             if !self.split_one() {
@@ -387,7 +387,7 @@ impl<'a, 'b> LazyFields<'a, 'b> {
     }
 
     /// Raw bytes of a field without unescaping: for fields that never hold quotes.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn plain(&mut self, index: Option<usize>) -> &'a [u8] {
         let line = self.line;
         index

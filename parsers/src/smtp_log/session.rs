@@ -993,35 +993,40 @@ fn parse_u32(b: &[u8]) -> Option<u32> {
     Some(v)
 }
 
-/// Rows come in bursts within the same second: remember the last `yyyy-MM-ddTHH:mm:ss` prefix.
+/// Rows of a file come in the same minute, give or take the interleaving of sessions: remember
+/// the last fixed-layout `yyyy-MM-ddTHH:mm` prefix and its value, so a row costs a 16-byte compare
+/// and five digits.
 #[derive(Debug, Default)]
 struct TimeCache {
-    prefix: [u8; 19],
-    second_ms: Option<i64>,
+    prefix: [u8; 16],
+    /// Value of `prefix` (ms), set only from a time the fixed-layout parser accepted.
+    minute_ms: Option<i64>,
 }
 
 impl TimeCache {
     fn parse(&mut self, b: &[u8]) -> Option<i64> {
-        if let (Some(base), Some(prefix), Some(&[b'.', f0, f1, f2, b'Z'])) =
-            (self.second_ms, b.get(..19), b.get(19..))
-        {
-            if prefix == self.prefix
-                && f0.is_ascii_digit()
-                && f1.is_ascii_digit()
-                && f2.is_ascii_digit()
-            {
-                let millis =
-                    i64::from(f0 - b'0') * 100 + i64::from(f1 - b'0') * 10 + i64::from(f2 - b'0');
-                return Some(base + millis);
+        let Ok(fixed) = <&[u8; 24]>::try_from(b) else {
+            return parse_utc_ms(b);
+        };
+        let [.., b':', s0, s1, b'.', f0, f1, f2, b'Z'] = *fixed else {
+            return parse_utc_ms(b);
+        };
+        if let Some(base) = self.minute_ms {
+            let digits = [s0, s1, f0, f1, f2];
+            if fixed.starts_with(&self.prefix) && digits.iter().all(u8::is_ascii_digit) {
+                let [s0, s1, f0, f1, f2] = digits.map(|d| i64::from(d - b'0'));
+                let second = s0 * 10 + s1;
+                if second <= 59 {
+                    return Some(base + second * 1000 + f0 * 100 + f1 * 10 + f2);
+                }
             }
         }
-        let ms = parse_utc_ms(b)?;
-        match (b.get(..19), b.len()) {
-            (Some(prefix), 24) => {
-                self.prefix.copy_from_slice(prefix);
-                self.second_ms = Some(ms - ms.rem_euclid(1000));
-            }
-            _ => self.second_ms = None,
+        let Some(ms) = parse_fixed_utc(fixed) else {
+            return parse_utc_ms(b);
+        };
+        if let Some(prefix) = fixed.first_chunk::<16>() {
+            self.prefix = *prefix;
+            self.minute_ms = Some(ms - ms.rem_euclid(60_000));
         }
         Some(ms)
     }
