@@ -23,7 +23,7 @@ if [ ! -f "$DATA/.size-$SIZE_MB" ]; then
     "$GEN" "$DATA" "$SIZE_MB"
     touch "$DATA/.size-$SIZE_MB"
 fi
-BYTES=$(find "$DATA" -name '*.LOG' -printf '%s\n' | awk '{s+=$1} END {print s}')
+BYTES=$(find "$DATA" -name '*.LOG' -printf '%s\n' | awk '{s+=$1} END {printf "%d\n", s}')
 FILES=$(find "$DATA" -name '*.LOG' | wc -l)
 echo "data: $FILES files, $((BYTES / 1000000)) MB in $DATA; $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 # Warm the page cache so every tool reads from memory.
