@@ -46,6 +46,7 @@ fn walk(dir: &Path, out: &mut BTreeMap<PathBuf, Vec<PathBuf>>) {
 fn run_group(files: &[PathBuf]) -> Totals {
     let mut t = Totals::default();
     let mut r = Reassembler::new();
+    // Sessions are counted as they stream out, not collected per file.
     let on_session = |s: exauth_parsers::smtp_log::SessionSummary, t: &mut Totals| {
         t.sessions += 1;
         t.partial += u64::from(s.partial);
@@ -66,20 +67,28 @@ fn run_group(files: &[PathBuf]) -> Totals {
             .and_then(|n| n.to_str())
             .and_then(parse_file_name)
             .map(|n| n.kind);
-        let mut done = Vec::new();
-        let report = r.feed(file, hint, |s| done.push(s));
-        for s in done {
-            on_session(s, &mut t);
-        }
+        let mut sessions = Totals::default();
+        let report = r.feed(file, hint, |s| on_session(s, &mut sessions));
+        t.add(&sessions);
         t.rows += report.rows;
         t.problems += report.problems.len() as u64 + report.problems_suppressed;
     }
-    let mut rest = Vec::new();
-    r.finish(|s| rest.push(s));
-    for s in rest {
-        on_session(s, &mut t);
-    }
+    r.finish(|s| on_session(s, &mut t));
     t
+}
+
+impl Totals {
+    fn add(&mut self, t: &Totals) {
+        self.files += t.files;
+        self.bytes += t.bytes;
+        self.rows += t.rows;
+        self.sessions += t.sessions;
+        self.partial += t.partial;
+        self.attempts += t.attempts;
+        self.rejected += t.rejected;
+        self.clock_samples += t.clock_samples;
+        self.problems += t.problems;
+    }
 }
 
 fn main() {
@@ -120,15 +129,7 @@ fn main() {
                 while let Some(group) = queue.lock().ok().and_then(|mut q| q.pop()) {
                     let t = run_group(&group);
                     if let Ok(mut all) = total.lock() {
-                        all.files += t.files;
-                        all.bytes += t.bytes;
-                        all.rows += t.rows;
-                        all.sessions += t.sessions;
-                        all.partial += t.partial;
-                        all.attempts += t.attempts;
-                        all.rejected += t.rejected;
-                        all.clock_samples += t.clock_samples;
-                        all.problems += t.problems;
+                        all.add(&t);
                     }
                 }
             });

@@ -331,6 +331,67 @@ fn odd_quoting_and_context_with_commas() {
 }
 
 #[test]
+fn interesting_prefixes_in_odd_quoting() {
+    // The parser looks at data only for some event characters and first bytes; quoting must not
+    // hide a command or reply from it, nor make it see one that is not there.
+    let row = |seq: u32, event: &str, data: &str, context: &str| {
+        format!("2024-05-06T10:00:00.{seq:03}Z,\"EX\\Recv, x\",08DC6D1A2B3C4D5E,{seq},10.0.0.12:25,10.0.0.11:51000,{event},{data},{context}")
+    };
+    let rows = [
+        row(0, "+", "", ""),
+        row(
+            1,
+            "*",
+            "\"SMTPSubmit, SMTPAcceptAnySender\"",
+            "\" Set Session Permissions \"",
+        ),
+        row(2, "<", "\"\"\"EHLO\"\"\"", ""),
+        row(3, "<", "\" EHLO x\"", ""),
+        row(4, "<", "\"EHLO a,b\"", ""),
+        row(5, ">", "\"250 EX02 Hello [10.0.0.11], pleased\"", ""),
+        row(6, ">", "\"250-AUTH NTLM LOGIN\"", ""),
+        row(7, ">", "250 AUTH=LOGIN PLAIN", ""),
+        row(8, "<", "\"X-EXPS GSSAPI dGVz,xx\"", ""),
+        row(
+            9,
+            ">",
+            "\"454 4.7.0 Temporary authentication failure, again\"",
+            "",
+        ),
+        row(10, "-", "", "\"Local\""),
+    ];
+    let lines: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let input = header("Receive") + &crlf(&lines);
+    let (sessions, report) = parse(input.as_bytes(), None);
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    let [s] = sessions.as_slice() else {
+        panic!("{sessions:?}")
+    };
+    assert_eq!(s.connector, "EX\\Recv, x");
+    assert_eq!(s.session_id, "08DC6D1A2B3C4D5E");
+    assert_eq!(
+        s.permissions_before_auth.as_deref(),
+        Some("SMTPSubmit, SMTPAcceptAnySender")
+    );
+    assert_eq!(s.ehlo.as_deref(), Some("a,b"));
+    assert_eq!(s.ehlo_time, Some(ts("2024-05-06T10:00:00.004Z")));
+    assert_eq!(s.hello_reply_host.as_deref(), Some("EX02"));
+    assert_eq!(s.advertised.auth, ["NTLM", "LOGIN", "PLAIN"]);
+    let [a] = s.auth_attempts.as_slice() else {
+        panic!("{:?}", s.auth_attempts)
+    };
+    assert_eq!(a.mechanism, "X-EXPS GSSAPI");
+    assert_eq!(a.outcome, AuthOutcome::Rejected);
+    assert_eq!(
+        a.reply.as_deref(),
+        Some("454 4.7.0 Temporary authentication failure, again")
+    );
+    assert_eq!(a.line, 14);
+    assert_eq!(s.disconnect_reason.as_deref(), Some("Local"));
+    assert!(!s.partial);
+}
+
+#[test]
 fn bom_lf_mid_file_header_and_reordered_fields() {
     // BOM, LF line ends, a repeated header block that changes the column order.
     let input = format!(

@@ -24,6 +24,21 @@ pub struct Banner {
 /// Parses a `220` reply line. `None` when it is not a greeting (`220 2.0.0 SMTP server ready`, the
 /// STARTTLS go-ahead, is not one: its second token is an enhanced status code).
 pub fn parse_banner(line: &str) -> Option<Banner> {
+    let (host, rest) = greeting_parts(line)?;
+    Some(Banner {
+        host: host.to_owned(),
+        date: banner_date(rest),
+    })
+}
+
+/// The host of a greeting, `None` when [`parse_banner`] would return `None`: the cheap test for
+/// whether a `220` reply is a greeting at all, its date left for later.
+pub(crate) fn greeting_host(line: &str) -> Option<&str> {
+    greeting_parts(line).map(|(host, _)| host)
+}
+
+/// (host, text after `220 `/`220-`) of a greeting.
+fn greeting_parts(line: &str) -> Option<(&str, &str)> {
     let rest = line
         .strip_prefix("220 ")
         .or_else(|| line.strip_prefix("220-"))?;
@@ -31,10 +46,7 @@ pub fn parse_banner(line: &str) -> Option<Banner> {
     if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return None;
     }
-    Some(Banner {
-        host: host.to_owned(),
-        date: banner_date(rest),
-    })
+    Some((host, rest))
 }
 
 /// The date after the last `ready at` (any case), as UTC.

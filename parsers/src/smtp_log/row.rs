@@ -208,61 +208,213 @@ pub fn split_fields(line: &[u8], out: &mut Vec<FieldSpan>) {
     }
     let mut pos = 0;
     loop {
-        if line.get(pos) == Some(&b'"') {
-            let content_start = pos + 1;
-            let mut i = content_start;
-            let mut escaped = false;
-            let content_end;
-            loop {
-                match line.get(i..).and_then(|rest| memchr(b'"', rest)) {
-                    None => {
-                        content_end = line.len();
-                        pos = line.len();
-                        break;
-                    }
-                    Some(q) => {
-                        let q = i + q;
-                        if line.get(q + 1) == Some(&b'"') {
-                            escaped = true;
-                            i = q + 2;
-                        } else {
-                            content_end = q;
-                            pos = q + 1;
-                            break;
-                        }
-                    }
-                }
-            }
-            out.push(FieldSpan {
-                start: content_start,
-                end: content_end,
-                escaped,
-            });
-            // Anything between the closing quote and the next comma is dropped (malformed input).
-            match line.get(pos..).and_then(|rest| memchr(b',', rest)) {
-                Some(c) => pos += c + 1,
-                None => return,
-            }
-        } else {
-            match line.get(pos..).and_then(|rest| memchr(b',', rest)) {
-                Some(c) => {
-                    out.push(FieldSpan {
-                        start: pos,
-                        end: pos + c,
-                        escaped: false,
-                    });
-                    pos += c + 1;
-                }
-                None => {
-                    out.push(FieldSpan {
-                        start: pos,
-                        end: line.len(),
-                        escaped: false,
-                    });
-                    return;
+        let (span, next) = next_field(line, pos);
+        out.push(span);
+        match next {
+            Some(n) => pos = n,
+            None => return,
+        }
+    }
+}
+
+/// The field starting at `pos`, and where the next one starts (`None` when this was the last).
+/// The one definition of the field grammar, shared by [`split_fields`] and [`LazyFields`].
+fn next_field(line: &[u8], pos: usize) -> (FieldSpan, Option<usize>) {
+    if line.get(pos) != Some(&b'"') {
+        return match line.get(pos..).and_then(find_comma) {
+            Some(c) => (
+                FieldSpan {
+                    start: pos,
+                    end: pos + c,
+                    escaped: false,
+                },
+                Some(pos + c + 1),
+            ),
+            None => (
+                FieldSpan {
+                    start: pos.min(line.len()),
+                    end: line.len(),
+                    escaped: false,
+                },
+                None,
+            ),
+        };
+    }
+    let content_start = pos + 1;
+    let mut i = content_start;
+    let mut escaped = false;
+    let (content_end, after) = loop {
+        match line.get(i..).and_then(|rest| memchr(b'"', rest)) {
+            None => break (line.len(), line.len()),
+            Some(q) => {
+                let q = i + q;
+                if line.get(q + 1) == Some(&b'"') {
+                    escaped = true;
+                    i = q + 2;
+                } else {
+                    break (q, q + 1);
                 }
             }
         }
+    };
+    let span = FieldSpan {
+        start: content_start,
+        end: content_end,
+        escaped,
+    };
+    // Anything between the closing quote and the next comma is dropped (malformed input).
+    let next = line
+        .get(after..)
+        .and_then(|rest| memchr(b',', rest))
+        .map(|c| after + c + 1);
+    (span, next)
+}
+
+/// Position of the first `,` in `bytes`. The fields before `data` are short, where memchr's setup
+/// costs more than the search, so the first 64 bytes are searched a word (8 bytes) at a time.
+#[inline(always)]
+fn find_comma(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const COMMAS: u64 = ONES * b',' as u64;
+    const WORDS_FIRST: usize = 64;
+    let mut i = 0;
+    while i < WORDS_FIRST {
+        let Some(Ok(word)) = bytes.get(i..i + 8).map(<[u8; 8]>::try_from) else {
+            // Fewer than 8 bytes left.
+            let tail = bytes.get(i..).unwrap_or_default();
+            return tail.iter().position(|&b| b == b',').map(|p| i + p);
+        };
+        // Zero bytes where the commas are; the lowest flagged byte is always a true zero.
+        let x = u64::from_le_bytes(word) ^ COMMAS;
+        let zeros = x.wrapping_sub(ONES) & !x & HIGHS;
+        if zeros != 0 {
+            return Some(i + (zeros.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    memchr(b',', bytes.get(i..)?).map(|p| i + p)
+}
+
+/// Fields of one line split on demand, left to right, with exactly the spans [`split_fields`]
+/// gives: the reassembler needs the columns up to `event` of every row but the long `data` and
+/// `context` of few rows, so the rest of a line is never scanned unless someone asks.
+pub(crate) struct LazyFields<'a, 'b> {
+    line: &'a [u8],
+    /// Start of the next unsplit field; `None` once the last field is split.
+    next: Option<usize>,
+    spans: &'b mut Vec<FieldSpan>,
+}
+
+impl<'a, 'b> LazyFields<'a, 'b> {
+    pub(crate) fn new(line: &'a [u8], spans: &'b mut Vec<FieldSpan>) -> Self {
+        spans.clear();
+        LazyFields {
+            line,
+            next: Some(0),
+            spans,
+        }
+    }
+
+    /// Splits one more field; false when the last one is already split.
+    ///
+    /// The unquoted field is pushed straight from registers; a quoted one goes through
+    /// [`next_field`] out of line (merging both into one returned value made every push reload
+    /// a just-written stack slot, a store-forwarding stall that cost more than the search).
+    #[inline(always)]
+    fn split_one(&mut self) -> bool {
+        let Some(pos) = self.next else {
+            return false;
+        };
+        let line = self.line;
+        if line.get(pos) == Some(&b'"') {
+            self.split_quoted(pos);
+            return true;
+        }
+        let (end, next) = match line.get(pos..).and_then(find_comma) {
+            Some(c) => (pos + c, Some(pos + c + 1)),
+            None => (line.len(), None),
+        };
+        self.spans.push(FieldSpan {
+            start: pos,
+            end,
+            escaped: false,
+        });
+        self.next = next;
+        true
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn split_quoted(&mut self, pos: usize) {
+        let (span, next) = next_field(self.line, pos);
+        self.spans.push(span);
+        self.next = next;
+    }
+
+    /// The span of field `index`, splitting up to it; `None` when the line has fewer fields.
+    #[inline(always)]
+    pub(crate) fn get(&mut self, index: usize) -> Option<FieldSpan> {
+        while self.spans.len() <= index {
+            if !self.split_one() {
+                return None;
+            }
+        }
+        self.spans.get(index).copied()
+    }
+
+    /// Splits the first `n` fields (the columns up to `event`, which every row needs); false when
+    /// the line has fewer.
+    #[inline]
+    pub(crate) fn split_to(&mut self, n: usize) -> bool {
+        while self.spans.len() < n {
+            if !self.split_one() {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// True when the line has more than `n` fields.
+    pub(crate) fn more_than(&mut self, n: usize) -> bool {
+        self.get(n).is_some()
+    }
+
+    /// Number of fields (splits the whole line).
+    pub(crate) fn count(&mut self) -> usize {
+        while self.split_one() {}
+        self.spans.len()
+    }
+
+    /// Raw bytes of a field without unescaping: for fields that never hold quotes.
+    #[inline(always)]
+    pub(crate) fn plain(&mut self, index: Option<usize>) -> &'a [u8] {
+        let line = self.line;
+        index
+            .and_then(|i| self.get(i))
+            .and_then(|s| line.get(s.start..s.end))
+            .unwrap_or_default()
+    }
+
+    /// Content of a field, doubled quotes collapsed.
+    pub(crate) fn column(&mut self, index: Option<usize>) -> Cow<'a, [u8]> {
+        match index.and_then(|i| self.get(i)) {
+            Some(span) => field_bytes(self.line, span),
+            None => Cow::Borrowed(&[]),
+        }
+    }
+
+    /// [`RawRow::context`] over lazily split fields.
+    pub(crate) fn context(&mut self, columns: &ColumnMap) -> Cow<'a, [u8]> {
+        let Some(index) = columns.context else {
+            return Cow::Borrowed(&[]);
+        };
+        if columns.context_is_last() && self.more_than(columns.count) {
+            if let Some(span) = self.get(index) {
+                return Cow::Borrowed(self.line.get(span.start..).unwrap_or_default());
+            }
+        }
+        self.column(Some(index))
     }
 }
 
@@ -288,7 +440,11 @@ pub fn field_bytes<'a>(line: &'a [u8], span: FieldSpan) -> Cow<'a, [u8]> {
 
 /// Lossy UTF-8 text of a byte field (replacement characters for invalid bytes).
 pub fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    match std::str::from_utf8(bytes) {
+        // The usual case, checked a word at a time (the lossy decoder goes byte by byte).
+        Ok(valid) => valid.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 /// One data row, borrowed from the reader's buffer.
@@ -409,6 +565,34 @@ impl<R: Read> RowReader<R> {
 
     /// The next row, header line or problem; `None` at end of input (or after a read error).
     pub fn next_item(&mut self) -> Option<RowItem<'_>> {
+        let (line, columns, fields) = match self.next_line_item()? {
+            LineItem::Data {
+                line,
+                columns,
+                fields,
+            } => (line, columns, fields),
+            LineItem::Header => return Some(RowItem::Header),
+            LineItem::Problem(p) => return Some(RowItem::Problem(p)),
+        };
+        split_fields(line.bytes, fields);
+        if fields.len() < columns.required {
+            return Some(RowItem::Problem(short_row(
+                line.number,
+                fields.len(),
+                columns,
+            )));
+        }
+        Some(RowItem::Row(RawRow {
+            line: line.number,
+            bytes: line.bytes,
+            fields,
+            columns,
+        }))
+    }
+
+    /// The next data line (not yet split), header line or problem: the part of
+    /// [`RowReader::next_item`] before field splitting, for callers that split lazily.
+    pub(crate) fn next_line_item(&mut self) -> Option<LineItem<'_>> {
         if self.done {
             return None;
         }
@@ -422,7 +606,7 @@ impl<R: Read> RowReader<R> {
             Err(e) => {
                 self.done = true;
                 let at = Location::Line(next_number);
-                return Some(RowItem::Problem(Problem::new(
+                return Some(LineItem::Problem(Problem::new(
                     at,
                     format!("read error, rest of file skipped: {e}"),
                 )));
@@ -430,7 +614,7 @@ impl<R: Read> RowReader<R> {
         };
         let at = Location::Line(line.number);
         if let Some(len) = line.oversized {
-            return Some(RowItem::Problem(Problem::new(
+            return Some(LineItem::Problem(Problem::new(
                 at,
                 format!("line of {len} bytes exceeds the line limit, skipped"),
             )));
@@ -439,7 +623,7 @@ impl<R: Read> RowReader<R> {
             if line.bytes.iter().all(u8::is_ascii_whitespace) {
                 return None;
             }
-            return Some(RowItem::Problem(Problem::new(
+            return Some(LineItem::Problem(Problem::new(
                 at,
                 format!(
                     "truncated last line ({} bytes, no line end), ignored",
@@ -447,39 +631,51 @@ impl<R: Read> RowReader<R> {
                 ),
             )));
         }
-        if line.bytes.first() == Some(&b'#') {
-            let text = String::from_utf8_lossy(line.bytes);
-            if self.header.apply(&text, &mut self.columns) == HeaderLine::Fields
-                && !self.columns.is_usable()
-            {
-                return Some(RowItem::Problem(Problem::new(
-                    at,
-                    "#Fields lacks session-id or event; rows cannot be grouped",
-                )));
+        match line.bytes.first() {
+            Some(b'#') => {
+                let text = String::from_utf8_lossy(line.bytes);
+                if self.header.apply(&text, &mut self.columns) == HeaderLine::Fields
+                    && !self.columns.is_usable()
+                {
+                    return Some(LineItem::Problem(Problem::new(
+                        at,
+                        "#Fields lacks session-id or event; rows cannot be grouped",
+                    )));
+                }
+                Some(LineItem::Header)
             }
-            return Some(RowItem::Header);
+            None => Some(LineItem::Header),
+            Some(_) => Some(LineItem::Data {
+                line,
+                columns: &self.columns,
+                fields: &mut self.fields,
+            }),
         }
-        if line.bytes.is_empty() {
-            return Some(RowItem::Header);
-        }
-        split_fields(line.bytes, &mut self.fields);
-        if self.fields.len() < self.columns.required {
-            return Some(RowItem::Problem(Problem::new(
-                at,
-                format!(
-                    "row has {} fields, expected {}; skipped",
-                    self.fields.len(),
-                    self.columns.count
-                ),
-            )));
-        }
-        Some(RowItem::Row(RawRow {
-            line: line.number,
-            bytes: line.bytes,
-            fields: &self.fields,
-            columns: &self.columns,
-        }))
     }
+}
+
+/// What [`RowReader::next_line_item`] found.
+pub(crate) enum LineItem<'a> {
+    /// A data line, the column map in force for it, and a buffer for its field spans.
+    Data {
+        line: Line<'a>,
+        columns: &'a ColumnMap,
+        fields: &'a mut Vec<FieldSpan>,
+    },
+    /// A `#` line (applied to the header) or an empty line.
+    Header,
+    Problem(Problem),
+}
+
+/// The problem for a row with fewer fields than its columns up to `event` need.
+pub(crate) fn short_row(line: u64, fields: usize, columns: &ColumnMap) -> Problem {
+    Problem::new(
+        Location::Line(line),
+        format!(
+            "row has {fields} fields, expected {}; skipped",
+            columns.count
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -507,6 +703,76 @@ mod tests {
         assert_eq!(fields(""), [""]);
         assert_eq!(fields(r#"a,"""#), ["a", ""]);
         assert_eq!(fields("a,\"\"\""), ["a", "\""]);
+    }
+
+    /// Every way of asking [`LazyFields`] gives the spans [`split_fields`] gives.
+    fn assert_lazy_matches(line: &[u8]) {
+        let mut all = Vec::new();
+        split_fields(line, &mut all);
+        let mut spans = Vec::new();
+        let mut lazy = LazyFields::new(line, &mut spans);
+        assert_eq!(
+            lazy.count(),
+            all.len(),
+            "{:?}",
+            String::from_utf8_lossy(line)
+        );
+        assert_eq!(spans, all, "{:?}", String::from_utf8_lossy(line));
+        for n in 0..=all.len() + 1 {
+            let mut spans = Vec::new();
+            let mut lazy = LazyFields::new(line, &mut spans);
+            assert_eq!(lazy.split_to(n), n <= all.len());
+            assert_eq!(lazy.get(n), all.get(n).copied());
+            assert_eq!(lazy.more_than(n), all.len() > n);
+        }
+    }
+
+    #[test]
+    fn lazy_fields_split_like_split_fields() {
+        let long = format!("{},x", "a".repeat(100));
+        let quoted_long = format!("\"{}\",\"{}\"", "b,".repeat(50), "c".repeat(70));
+        for line in [
+            "",
+            ",",
+            ",,",
+            "a",
+            "a,b,,c",
+            r#"a,"b,c",d"#,
+            r#"a,"say ""hi""",d"#,
+            r#"a,"""",b"#,
+            r#"a,"open,b"#,
+            r#"a,x"y,b"#,
+            r#"a,"q"junk,b"#,
+            r#"a,"q"junk"#,
+            r#"a,"""#,
+            "a,\"\"\"",
+            "\"",
+            "1234567,",
+            "12345678,",
+            "123456789,",
+            "2024-05-06T10:00:01.100Z,EX\\Default ,08DC6D1A2B3C4D5E,12,10.0.0.12:25,10.0.0.11:51000,>,250-AUTH NTLM,",
+            long.as_str(),
+            quoted_long.as_str(),
+        ] {
+            assert_lazy_matches(line.as_bytes());
+        }
+        // A comma at every offset around the word-at-a-time limit (64 bytes) and word edges.
+        for at in 0..80 {
+            let mut line = vec![b'x'; 90];
+            line[at] = b',';
+            assert_lazy_matches(&line);
+            line[at + 3] = b',';
+            assert_lazy_matches(&line);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lazy_fields_agree_with_split_fields_on_any_line(
+            line in proptest::collection::vec(proptest::sample::select(&b",\"a \xFF"[..]), 0..150)
+        ) {
+            assert_lazy_matches(&line);
+        }
     }
 
     #[test]

@@ -8,9 +8,16 @@
 //! memory is bounded by the number of *concurrently open* sessions, not by the size of the logs.
 //! Sessions that never end (cut by the collection) are flushed as partial by
 //! [`Reassembler::finish`], or earlier when idle for longer than the idle limit.
+//!
+//! This is the hot loop of the whole tool, so it does as little per row as the results allow:
+//! fields are split lazily (most rows need only the columns up to `event`; `data` and `context`
+//! are looked at only for the event characters that can matter), and the text an open session
+//! keeps (connector, endpoints, event details) goes into one byte buffer per session, recycled
+//! with its event list, so a session costs no allocator call until its summary is built.
 
-use super::banner::{parse_banner, Banner};
-use super::row::{text, RawRow, RowItem, RowReader};
+use super::banner::{greeting_host, parse_banner};
+use super::header::ColumnMap;
+use super::row::{short_row, text, LazyFields, LineItem, RowReader};
 use super::{
     Advertised, AuthAttempt, AuthOutcome, ClockBasis, ClockSample, FileHeader, LogKind,
     SessionSummary, TlsOutcome,
@@ -18,12 +25,17 @@ use super::{
 use crate::problem::{Location, Problem};
 use jiff::{SignedDuration, Timestamp};
 use rustc_hash::FxHashMap;
+use std::collections::hash_map::Entry;
 use std::io::Read;
 
 /// Problems kept per file; further ones are only counted (a garbage file must not eat memory).
 const MAX_PROBLEMS_PER_FILE: usize = 1000;
 /// How often (in rows) idle sessions are looked for.
 const IDLE_CHECK_ROWS: u64 = 1 << 16;
+/// Recycled session buffers kept at most, and the largest ones worth keeping.
+const POOL_SESSIONS: usize = 4096;
+const POOL_MAX_EVENTS: usize = 256;
+const POOL_MAX_TEXT: usize = 64 * 1024;
 
 /// What feeding one file produced besides sessions.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,9 +78,8 @@ pub struct Reassembler {
     latest: Option<i64>,
     rows_since_idle_check: u64,
     time_cache: TimeCache,
-    /// Emptied event buffers of ended sessions, reused by new ones (saves two allocator calls
-    /// per session in the hot loop).
-    event_pool: Vec<Vec<Event>>,
+    /// Emptied buffers of ended sessions, reused by new ones.
+    pool: Vec<Buffers>,
 }
 
 impl Default for Reassembler {
@@ -86,7 +97,7 @@ impl Reassembler {
             latest: None,
             rows_since_idle_check: 0,
             time_cache: TimeCache::default(),
-            event_pool: Vec::new(),
+            pool: Vec::new(),
         }
     }
 
@@ -124,30 +135,47 @@ impl Reassembler {
         let mut rows = RowReader::new(reader);
         let mut kind = kind_hint;
         let mut warned_no_kind = false;
-        while let Some(item) = rows.next_item() {
-            match item {
-                RowItem::Header => {
+        while let Some(item) = rows.next_line_item() {
+            let (line, columns, fields) = match item {
+                LineItem::Data {
+                    line,
+                    columns,
+                    fields,
+                } => (line, columns, fields),
+                LineItem::Header => {
                     if let Some(k) = rows.header().kind() {
                         kind = Some(k);
                     }
+                    continue;
                 }
-                RowItem::Problem(p) => report.problem(p),
-                RowItem::Row(row) => {
-                    report.rows += 1;
-                    // Header lines are rare; re-reading the kind per row is one branch.
-                    let Some(kind) = kind.or(kind_hint) else {
-                        if !warned_no_kind {
-                            warned_no_kind = true;
-                            report.problem(Problem::new(
-                                Location::Line(row.line),
-                                "log type unknown (no #Log-type header, no file-name hint); rows skipped",
-                            ));
-                        }
-                        continue;
-                    };
-                    self.on_row(kind, file, &row, &mut report, &mut emit);
+                LineItem::Problem(p) => {
+                    report.problem(p);
+                    continue;
                 }
+            };
+            let mut row = LazyFields::new(line.bytes, fields);
+            if !row.split_to(columns.required) {
+                report.problem(short_row(line.number, row.count(), columns));
+                continue;
             }
+            report.rows += 1;
+            // Header lines are rare; re-reading the kind per row is one branch.
+            let Some(kind) = kind.or(kind_hint) else {
+                if !warned_no_kind {
+                    warned_no_kind = true;
+                    report.problem(Problem::new(
+                        Location::Line(line.number),
+                        "log type unknown (no #Log-type header, no file-name hint); rows skipped",
+                    ));
+                }
+                continue;
+            };
+            let at = RowAt {
+                kind,
+                file,
+                line: line.number,
+            };
+            self.on_row(at, &mut row, columns, &mut report, &mut emit);
         }
         report.lines = rows.line_number();
         report.header = rows.header().clone();
@@ -161,48 +189,59 @@ impl Reassembler {
         let mut rest: Vec<_> = self.open.drain().collect();
         rest.sort_by_key(|(key, s)| (s.first.file, s.first.line, *key));
         for ((kind, id), session) in rest {
-            emit(session.summarize(kind, id, &mut self.event_pool));
+            emit(session.summarize(kind, id, &mut self.pool));
         }
     }
 
     fn on_row<F: FnMut(SessionSummary)>(
         &mut self,
-        kind: LogKind,
-        file: u32,
-        row: &RawRow<'_>,
+        at: RowAt,
+        row: &mut LazyFields<'_, '_>,
+        columns: &ColumnMap,
         report: &mut FileReport,
         emit: &mut F,
     ) {
-        let at = Location::Line(row.line);
-        let Some(id) = parse_session_id(row.session_id()) else {
+        let kind = at.kind;
+        let Some(id) = parse_session_id(row.plain(columns.session_id)) else {
             report.problem(Problem::new(
-                at,
+                Location::Line(at.line),
                 "session-id is not hexadecimal; row skipped",
             ));
             return;
         };
-        let Some(seq) = parse_u32(row.sequence_number()) else {
+        let Some(seq) = parse_u32(row.plain(columns.sequence_number)) else {
             report.problem(Problem::new(
-                at,
+                Location::Line(at.line),
                 "sequence-number is not a number; row skipped",
             ));
             return;
         };
-        let time = self.time_cache.parse(row.date_time());
+        let time = self.time_cache.parse(row.plain(columns.date_time));
         if time.is_none() {
-            report.problem(Problem::new(at, "date-time is not a UTC timestamp"));
+            report.problem(Problem::new(
+                Location::Line(at.line),
+                "date-time is not a UTC timestamp",
+            ));
         }
-        let event = row.event();
+        let event = row
+            .plain(columns.event)
+            .first()
+            .copied()
+            .unwrap_or_default();
         let pos = Pos {
             seq,
             time,
-            line: row.line,
-            file,
+            line: at.line,
+            file: at.file,
         };
-        let session = self.open.entry((kind, id)).or_insert_with(|| {
-            let events = self.event_pool.pop().unwrap_or_default();
-            OpenSession::new(text(&row.connector_id()), pos, events)
-        });
+        let session = match self.open.entry((kind, id)) {
+            Entry::Occupied(o) => o.into_mut(),
+            Entry::Vacant(v) => {
+                let mut buffers = self.pool.pop().unwrap_or_default();
+                let connector = keep(&mut buffers.text, &row.column(columns.connector_id));
+                v.insert(OpenSession::new(connector, pos, buffers))
+            }
+        };
         session.rows += 1;
         if seq < session.first.seq {
             session.first = pos;
@@ -211,24 +250,24 @@ impl Reassembler {
             session.last = pos;
         }
         if session.local.is_none() || event == b'+' {
-            let local = row.local_endpoint();
+            let local = row.plain(columns.local_endpoint);
             if !local.is_empty() {
-                session.local = Some(text(local));
+                session.local = Some(keep(&mut session.buffers.text, local));
             }
         }
         if session.remote.is_none() || event == b'+' {
-            let remote = row.remote_endpoint();
+            let remote = row.plain(columns.remote_endpoint);
             if !remote.is_empty() {
-                session.remote = Some(text(remote));
+                session.remote = Some(keep(&mut session.buffers.text, remote));
             }
         }
-        if let Some(ev) = classify(kind, event, row) {
-            session.events.push(Event { pos, ev });
+        if let Some(ev) = classify(kind, event, row, columns, &mut session.buffers.text) {
+            session.buffers.events.push(Event { pos, ev });
         }
         if event == b'-' {
             if let Some(done) = self.open.remove(&(kind, id)) {
                 report.sessions_emitted += 1;
-                emit(done.summarize(kind, id, &mut self.event_pool));
+                emit(done.summarize(kind, id, &mut self.pool));
             }
         }
         if let Some(t) = time {
@@ -258,12 +297,20 @@ impl Reassembler {
         let mut n = 0;
         for key in idle {
             if let Some(s) = self.open.remove(&key) {
-                emit(s.summarize(key.0, key.1, &mut self.event_pool));
+                emit(s.summarize(key.0, key.1, &mut self.pool));
                 n += 1;
             }
         }
         n
     }
+}
+
+/// Which log, file and line a row comes from.
+#[derive(Debug, Clone, Copy)]
+struct RowAt {
+    kind: LogKind,
+    file: u32,
+    line: u64,
 }
 
 /// Where a row sits: its sequence number, time and place in the input.
@@ -282,15 +329,39 @@ impl Pos {
     }
 }
 
+/// Bytes kept in a session's text buffer (already unescaped; decoded when the summary is built).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Span {
+    start: usize,
+    end: usize,
+}
+
+/// Appends `bytes` to a session's text buffer.
+fn keep(text: &mut Vec<u8>, bytes: &[u8]) -> Span {
+    let start = text.len();
+    text.extend_from_slice(bytes);
+    Span {
+        start,
+        end: text.len(),
+    }
+}
+
+/// The growable parts of an open session, recycled from ended sessions.
+#[derive(Debug, Default)]
+struct Buffers {
+    events: Vec<Event>,
+    text: Vec<u8>,
+}
+
 #[derive(Debug)]
 struct OpenSession {
-    connector: String,
-    local: Option<String>,
-    remote: Option<String>,
+    connector: Span,
+    local: Option<Span>,
+    remote: Option<Span>,
     rows: u64,
     first: Pos,
     last: Pos,
-    events: Vec<Event>,
+    buffers: Buffers,
 }
 
 #[derive(Debug)]
@@ -299,57 +370,73 @@ struct Event {
     ev: Ev,
 }
 
-/// The rows that matter, reduced to what is needed of them.
+/// The rows that matter, reduced to what is needed of them (text as [`Span`]s of the session's
+/// text buffer).
 #[derive(Debug, Clone, PartialEq)]
 enum Ev {
     Connect,
-    Disconnect(Option<String>),
-    Permissions(String),
-    Ehlo(String),
-    HelloReply(String),
-    Capability(Capability),
-    Banner(Banner),
-    TlsCommand(String),
-    TlsSucceeded(Option<String>),
-    TlsFailed(String),
-    AuthCommand(String),
+    Disconnect(Option<Span>),
+    Permissions(Span),
+    Ehlo(Span),
+    HelloReply(Span),
+    /// What, and the mechanism words after the keyword (for the `AUTH`-like ones).
+    Capability(Capability, Span),
+    /// A `220` greeting (the whole reply; its date is parsed only for the session's first one).
+    Banner(Span),
+    TlsCommand(&'static str),
+    TlsSucceeded(Option<Span>),
+    TlsFailed(Span),
+    /// Verb and mechanism words, upper-cased.
+    AuthCommand(Span),
     /// A reply that can end an authentication attempt (235, 334, 4xx, 5xx).
-    Reply(u16, String),
+    Reply(u16, Span),
     AuthFailure {
         sender_side: bool,
-        status: Option<String>,
+        status: Option<Span>,
         mechanism: &'static str,
     },
-    NotOffered(String),
-    TicketFlush(String),
-    Proxy(String),
+    NotOffered(Span),
+    TicketFlush(Span),
+    Proxy(Span),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Capability {
     StartTls,
     AnonymousTls,
-    Auth(Names),
-    Exps(Names),
-    ExchangeAuth(Names),
+    Auth,
+    Exps,
+    ExchangeAuth,
 }
 
-fn classify(kind: LogKind, event: u8, row: &RawRow<'_>) -> Option<Ev> {
+fn classify(
+    kind: LogKind,
+    event: u8,
+    row: &mut LazyFields<'_, '_>,
+    columns: &ColumnMap,
+    text: &mut Vec<u8>,
+) -> Option<Ev> {
     match event {
         b'+' => Some(Ev::Connect),
         b'-' => {
-            let reason = row.context();
+            let reason = row.context(columns);
             let reason = trim(&reason);
-            Some(Ev::Disconnect((!reason.is_empty()).then(|| text(reason))))
+            Some(Ev::Disconnect(
+                (!reason.is_empty()).then(|| keep(text, reason)),
+            ))
         }
-        b'*' => classify_info(&row.data(), &row.context()),
-        e if e == kind.client_event() => classify_command(&row.data()),
-        e if e == kind.server_event() => classify_reply(&row.data()),
+        b'*' => {
+            let data = row.column(columns.data);
+            let context = row.context(columns);
+            classify_info(&data, &context, text)
+        }
+        e if e == kind.client_event() => classify_command(&row.column(columns.data), text),
+        e if e == kind.server_event() => classify_reply(&row.column(columns.data), text),
         _ => None,
     }
 }
 
-fn classify_command(data: &[u8]) -> Option<Ev> {
+fn classify_command(data: &[u8], text: &mut Vec<u8>) -> Option<Ev> {
     let first = data.first()?.to_ascii_uppercase();
     match first {
         b'E' | b'H' => {
@@ -361,16 +448,16 @@ fn classify_command(data: &[u8]) -> Option<Ev> {
             if !rest.is_empty() && rest.first() != Some(&b' ') {
                 return None;
             }
-            Some(Ev::Ehlo(text(trim(rest))))
+            Some(Ev::Ehlo(keep(text, trim(rest))))
         }
         b'S' | b'X' | b'A' => {
             let verb = data.split(|&b| b == b' ').next().unwrap_or_default();
-            if verb.eq_ignore_ascii_case(b"STARTTLS")
-                || verb.eq_ignore_ascii_case(b"X-ANONYMOUSTLS")
-            {
-                Some(Ev::TlsCommand(text(verb).to_ascii_uppercase()))
+            if verb.eq_ignore_ascii_case(b"STARTTLS") {
+                Some(Ev::TlsCommand("STARTTLS"))
+            } else if verb.eq_ignore_ascii_case(b"X-ANONYMOUSTLS") {
+                Some(Ev::TlsCommand("X-ANONYMOUSTLS"))
             } else if verb.eq_ignore_ascii_case(b"AUTH") || verb.eq_ignore_ascii_case(b"X-EXPS") {
-                Some(Ev::AuthCommand(mechanism_of(data)))
+                Some(Ev::AuthCommand(mechanism_of(data, text)))
             } else {
                 None
             }
@@ -379,9 +466,10 @@ fn classify_command(data: &[u8]) -> Option<Ev> {
     }
 }
 
-/// Verb plus the mechanism words that follow it, stopping at anything that looks like a blob.
-fn mechanism_of(data: &[u8]) -> String {
-    let mut words: Vec<String> = Vec::new();
+/// Verb plus the mechanism words that follow it, stopping at anything that looks like a blob,
+/// upper-cased and joined by single spaces, appended to `text`.
+fn mechanism_of(data: &[u8], text: &mut Vec<u8>) -> Span {
+    let start = text.len();
     for (i, word) in data
         .split(|&b| b == b' ')
         .filter(|w| !w.is_empty())
@@ -394,54 +482,70 @@ fn mechanism_of(data: &[u8]) -> String {
         if i > 0 && !is_name {
             break;
         }
-        words.push(text(word).to_ascii_uppercase());
+        if i > 0 {
+            text.push(b' ');
+        }
+        text.extend(word.iter().map(u8::to_ascii_uppercase));
     }
-    words.join(" ")
+    Span {
+        start,
+        end: text.len(),
+    }
 }
 
-fn classify_reply(data: &[u8]) -> Option<Ev> {
+fn classify_reply(data: &[u8], text: &mut Vec<u8>) -> Option<Ev> {
     let code = reply_code(data)?;
     let rest = data.get(4..).unwrap_or_default();
     match code {
-        250 => classify_ehlo_line(rest),
-        220 => parse_banner(&String::from_utf8_lossy(data)).map(Ev::Banner),
-        451 if rest.starts_with(b"5.7.3") => Some(Ev::NotOffered(text(data))),
-        235 | 334 | 400..=599 => Some(Ev::Reply(code, text(data))),
+        250 => classify_ehlo_line(rest, text),
+        220 => greeting_host(&String::from_utf8_lossy(data))
+            .is_some()
+            .then(|| Ev::Banner(keep(text, data))),
+        451 if rest.starts_with(b"5.7.3") => Some(Ev::NotOffered(keep(text, data))),
+        235 | 334 | 400..=599 => Some(Ev::Reply(code, keep(text, data))),
         _ => None,
     }
 }
 
+/// Separators of the words of an EHLO reply line.
+fn is_ehlo_separator(b: u8) -> bool {
+    b == b' ' || b == b'='
+}
+
 /// One line of an EHLO reply (after `250-`/`250 `).
-fn classify_ehlo_line(rest: &[u8]) -> Option<Ev> {
-    let mut words = rest
-        .split(|&b| b == b' ' || b == b'=')
-        .filter(|w| !w.is_empty());
-    let keyword = words.next()?;
+fn classify_ehlo_line(rest: &[u8], text: &mut Vec<u8>) -> Option<Ev> {
+    let start = rest.iter().position(|&b| !is_ehlo_separator(b))?;
+    let after_start = rest.get(start..).unwrap_or_default();
+    let len = after_start
+        .iter()
+        .position(|&b| is_ehlo_separator(b))
+        .unwrap_or(after_start.len());
+    let keyword = after_start.get(..len).unwrap_or_default();
+    let names = after_start.get(len..).unwrap_or_default();
     let cap = if keyword.eq_ignore_ascii_case(b"STARTTLS") {
         Capability::StartTls
     } else if keyword.eq_ignore_ascii_case(b"X-ANONYMOUSTLS") {
         Capability::AnonymousTls
     } else if keyword.eq_ignore_ascii_case(b"AUTH") {
-        Capability::Auth(Names::from_words(words))
+        Capability::Auth
     } else if keyword.eq_ignore_ascii_case(b"X-EXPS") {
-        Capability::Exps(Names::from_words(words))
+        Capability::Exps
     } else if keyword.eq_ignore_ascii_case(b"X-EXCHANGEAUTH") {
-        Capability::ExchangeAuth(Names::from_words(words))
-    } else if words.next() == Some(b"Hello") {
-        return Some(Ev::HelloReply(text(keyword)));
+        Capability::ExchangeAuth
+    } else if ehlo_words(names).next() == Some(b"Hello") {
+        return Some(Ev::HelloReply(keep(text, keyword)));
     } else {
         return None;
     };
-    Some(Ev::Capability(cap))
+    let names = match cap {
+        Capability::StartTls | Capability::AnonymousTls => Span::default(),
+        _ => keep(text, names),
+    };
+    Some(Ev::Capability(cap, names))
 }
 
-/// Mechanism names of one capability line without an allocation per name (the usual ones are
-/// interned; every session repeats them).
-#[derive(Debug, Clone, PartialEq, Default)]
-struct Names {
-    known: [&'static str; 6],
-    len: usize,
-    other: Vec<String>,
+fn ehlo_words(b: &[u8]) -> impl Iterator<Item = &[u8]> {
+    b.split(|&b| is_ehlo_separator(b)).filter(|w| !w.is_empty())
 }
 
 const KNOWN_MECHANISMS: &[&str] = &[
@@ -454,50 +558,62 @@ const KNOWN_MECHANISMS: &[&str] = &[
     "XOAUTH2",
 ];
 
-impl Names {
-    fn from_words<'a>(words: impl Iterator<Item = &'a [u8]>) -> Self {
-        let mut names = Names::default();
-        for word in words {
-            let known = KNOWN_MECHANISMS
-                .iter()
-                .find(|k| k.as_bytes().eq_ignore_ascii_case(word));
-            match (known, names.known.get_mut(names.len)) {
-                (Some(k), Some(slot)) => {
-                    *slot = k;
-                    names.len += 1;
-                }
-                _ => names.other.push(text(word).to_ascii_uppercase()),
-            }
-        }
-        names
-    }
+/// The canonical spelling of a usual mechanism name (every session repeats them).
+fn known_mechanism(word: &[u8]) -> Option<&'static str> {
+    KNOWN_MECHANISMS
+        .iter()
+        .find(|k| k.as_bytes().eq_ignore_ascii_case(word))
+        .copied()
+}
 
-    fn into_iter(self) -> impl Iterator<Item = String> {
-        let known = self.known.into_iter().take(self.len).map(str::to_owned);
-        known.chain(self.other)
+/// How many usual names of one line are listed first (the rest keep their order after them).
+const KNOWN_FIRST: usize = 6;
+
+/// Adds the mechanism names of one capability line to `into`, skipping those already there: the
+/// first six usual names (canonical spelling) in order, then the other words upper-cased.
+fn merge_names(into: &mut Vec<String>, words: &[u8]) {
+    fn add(into: &mut Vec<String>, name: &str) {
+        if !into.iter().any(|n| n == name) {
+            into.push(name.to_owned());
+        }
+    }
+    for known in ehlo_words(words)
+        .filter_map(known_mechanism)
+        .take(KNOWN_FIRST)
+    {
+        add(into, known);
+    }
+    let mut known_seen = 0;
+    for word in ehlo_words(words) {
+        if known_seen < KNOWN_FIRST && known_mechanism(word).is_some() {
+            known_seen += 1;
+        } else {
+            add(into, &text(word).to_ascii_uppercase());
+        }
     }
 }
 
-fn classify_info(data: &[u8], context: &[u8]) -> Option<Ev> {
+fn classify_info(data: &[u8], context: &[u8], text: &mut Vec<u8>) -> Option<Ev> {
     let context = trim(context);
     if context.eq_ignore_ascii_case(b"Set Session Permissions") {
-        return Some(Ev::Permissions(text(trim(data))));
+        return Some(Ev::Permissions(keep(text, trim(data))));
     }
-    classify_message(context).or_else(|| classify_message(trim(data)))
+    classify_message(context, text).or_else(|| classify_message(trim(data), text))
 }
 
-fn classify_message(msg: &[u8]) -> Option<Ev> {
+/// Writes to `text` only when it returns `Some`.
+fn classify_message(msg: &[u8], text: &mut Vec<u8>) -> Option<Ev> {
     match msg.first()? {
         b'P' => {
             let id = msg.strip_prefix(b"Proxying inbound session with session id ")?;
             let id = id.split(|&b| b == b' ').next().unwrap_or_default();
-            Some(Ev::Proxy(text(id)))
+            Some(Ev::Proxy(keep(text, id)))
         }
         b'T' => {
             if let Some(status) = msg.strip_prefix(b"TLS negotiation failed with error ") {
-                Some(Ev::TlsFailed(text(trim(status))))
+                Some(Ev::TlsFailed(keep(text, trim(status))))
             } else if msg.starts_with(b"TLS protocol ") && contains(msg, b"succeeded") {
-                let protocol = msg.split(|&b| b == b' ').nth(2).map(text);
+                let protocol = msg.split(|&b| b == b' ').nth(2).map(|p| keep(text, p));
                 Some(Ev::TlsSucceeded(protocol))
             } else {
                 None
@@ -507,7 +623,7 @@ fn classify_message(msg: &[u8]) -> Option<Ev> {
             .starts_with(b"Outbound Authentication failed")
             .then(|| Ev::AuthFailure {
                 sender_side: true,
-                status: status_of(msg),
+                status: status_of(msg).map(|s| keep(text, s)),
                 mechanism: "",
             }),
         b'I' | b'F' => {
@@ -520,24 +636,24 @@ fn classify_message(msg: &[u8]) -> Option<Ev> {
             } else if msg.starts_with(b"Inbound authentication failed") {
                 ""
             } else if contains(msg, b"Kerberos ticket cache") {
-                return Some(Ev::TicketFlush(text(msg)));
+                return Some(Ev::TicketFlush(keep(text, msg)));
             } else {
                 return None;
             };
             Some(Ev::AuthFailure {
                 sender_side: false,
-                status: status_of(msg),
+                status: status_of(msg).map(|s| keep(text, s)),
                 mechanism,
             })
         }
-        b'4' if msg.starts_with(b"451 5.7.3") => Some(Ev::NotOffered(text(msg))),
+        b'4' if msg.starts_with(b"451 5.7.3") => Some(Ev::NotOffered(keep(text, msg))),
         _ => None,
     }
 }
 
 /// The status named by a failure row: after `because of `, else after the last ` with `, else
 /// the reason after `because `.
-fn status_of(msg: &[u8]) -> Option<String> {
+fn status_of(msg: &[u8]) -> Option<&[u8]> {
     let after = |needle: &[u8]| {
         memchr::memmem::rfind(msg, needle).and_then(|i| msg.get(i + needle.len()..))
     };
@@ -546,15 +662,14 @@ fn status_of(msg: &[u8]) -> Option<String> {
         .or_else(|| after(b"because "))?;
     let rest = trim(rest);
     let rest = rest.strip_suffix(b".").unwrap_or(rest);
-    (!rest.is_empty()).then(|| text(rest))
+    (!rest.is_empty()).then_some(rest)
 }
 
 impl OpenSession {
-    fn new(connector: String, pos: Pos, mut events: Vec<Event>) -> Self {
-        events.clear();
-        if events.capacity() == 0 {
+    fn new(connector: Span, pos: Pos, mut buffers: Buffers) -> Self {
+        if buffers.events.capacity() == 0 {
             // Typical sessions keep 20–30 events: one allocation instead of several regrowths.
-            events.reserve(32);
+            buffers.events.reserve(32);
         }
         OpenSession {
             connector,
@@ -563,24 +678,30 @@ impl OpenSession {
             rows: 0,
             first: pos,
             last: pos,
-            events,
+            buffers,
         }
     }
 
     /// Applies the kept rows in sequence order and builds the summary.
-    fn summarize(mut self, kind: LogKind, id: u64, pool: &mut Vec<Vec<Event>>) -> SessionSummary {
-        if !self.events.is_sorted_by_key(|e| e.pos.seq) {
-            self.events.sort_by_key(|e| e.pos.seq);
+    fn summarize(mut self, kind: LogKind, id: u64, pool: &mut Vec<Buffers>) -> SessionSummary {
+        let Buffers {
+            mut events,
+            text: bytes,
+        } = std::mem::take(&mut self.buffers);
+        if !events.is_sorted_by_key(|e| e.pos.seq) {
+            events.sort_by_key(|e| e.pos.seq);
         }
+        let get = |span: Span| bytes.get(span.start..span.end).unwrap_or_default();
+        let string = |span: Span| text(get(span));
         let session_id = format!("{id:016X}");
         let mut s = SessionSummary {
             log: kind,
             session_id: session_id.clone(),
             start: self.first.ts(),
             end: self.last.ts(),
-            local_endpoint: self.local,
-            remote_endpoint: self.remote,
-            connector: self.connector,
+            local_endpoint: self.local.map(string),
+            remote_endpoint: self.remote.map(string),
+            connector: string(self.connector),
             partial: false,
             has_start: self.first.seq == 0,
             has_end: false,
@@ -620,7 +741,7 @@ impl OpenSession {
             line: pos.line,
             file: pos.file,
         };
-        for Event { pos, ev } in self.events.drain(..) {
+        for Event { pos, ev } in events.drain(..) {
             match ev {
                 Ev::Connect => {
                     s.has_start = true;
@@ -630,29 +751,43 @@ impl OpenSession {
                 }
                 Ev::Disconnect(reason) => {
                     s.has_end = true;
-                    s.disconnect_reason = reason;
+                    s.disconnect_reason = reason.map(string);
                 }
                 Ev::Permissions(p) => {
                     if authenticated {
-                        s.permissions_after_auth = Some(p);
+                        s.permissions_after_auth = Some(string(p));
                     } else {
-                        s.permissions_before_auth = Some(p);
+                        s.permissions_before_auth = Some(string(p));
                     }
                 }
                 Ev::Ehlo(name) => {
                     if s.ehlo.is_none() {
-                        s.ehlo = Some(name);
+                        s.ehlo = Some(string(name));
                         s.ehlo_time = pos.ts();
                     }
                 }
                 Ev::HelloReply(host) => {
-                    s.hello_reply_host.get_or_insert(host);
+                    if s.hello_reply_host.is_none() {
+                        s.hello_reply_host = Some(string(host));
+                    }
                 }
-                Ev::Capability(cap) => add_capability(&mut s.advertised, cap),
-                Ev::Banner(banner) => {
+                Ev::Capability(cap, names) => {
+                    let adv = &mut s.advertised;
+                    match cap {
+                        Capability::StartTls => adv.starttls = true,
+                        Capability::AnonymousTls => adv.anonymous_tls = true,
+                        Capability::Auth => merge_names(&mut adv.auth, get(names)),
+                        Capability::Exps => merge_names(&mut adv.exps, get(names)),
+                        Capability::ExchangeAuth => merge_names(&mut adv.exchange_auth, get(names)),
+                    }
+                }
+                Ev::Banner(reply) => {
                     if s.banner_time.is_some() || s.banner_host.is_some() {
                         continue;
                     }
+                    let Some(banner) = parse_banner(&String::from_utf8_lossy(get(reply))) else {
+                        continue;
+                    };
                     s.banner_time = pos.ts();
                     if let (LogKind::Send, Some(remote), Some(local)) =
                         (kind, banner.date, pos.ts())
@@ -670,24 +805,27 @@ impl OpenSession {
                     s.banner_host = Some(banner.host);
                 }
                 Ev::TlsCommand(verb) => {
-                    s.tls_command.get_or_insert(verb);
+                    if s.tls_command.is_none() {
+                        s.tls_command = Some(verb.to_owned());
+                    }
                 }
                 Ev::TlsSucceeded(protocol) => {
                     s.tls_outcome = Some(TlsOutcome::Succeeded);
-                    s.tls_detail = protocol;
+                    s.tls_detail = protocol.map(string);
                 }
                 Ev::TlsFailed(status) => {
                     s.tls_outcome = Some(TlsOutcome::Failed);
-                    s.tls_detail = Some(status);
+                    s.tls_detail = Some(string(status));
                 }
                 Ev::AuthCommand(mechanism) => {
                     if let Some(open) = attempt.take() {
                         s.auth_attempts.push(open);
                     }
-                    attempt = Some(new_attempt(&pos, mechanism));
+                    attempt = Some(new_attempt(&pos, string(mechanism)));
                 }
                 Ev::Reply(code, line) => {
-                    let is_auth_reply = (code == 454 || code == 535) && contains_ci(&line, "auth");
+                    let line = get(line);
+                    let is_auth_reply = (code == 454 || code == 535) && contains_ci(line, b"auth");
                     let mut current = match attempt.take() {
                         Some(a) => a,
                         None if code == 235 || is_auth_reply => new_attempt(&pos, String::new()),
@@ -705,7 +843,7 @@ impl OpenSession {
                         454 | 535 => AuthOutcome::Rejected,
                         _ => AuthOutcome::Other,
                     };
-                    current.reply = Some(line);
+                    current.reply = Some(text(line));
                     s.auth_attempts.push(current);
                 }
                 Ev::AuthFailure {
@@ -724,7 +862,7 @@ impl OpenSession {
                         };
                         new_attempt(&pos, inferred.to_owned())
                     });
-                    current.status = status.or(current.status);
+                    current.status = status.map(string).or(current.status);
                     if sender_side {
                         current.outcome = AuthOutcome::SenderFailed;
                         s.auth_attempts.push(current);
@@ -739,12 +877,14 @@ impl OpenSession {
                     }
                     let mut a = new_attempt(&pos, "X-EXPS EXCHANGEAUTH".to_owned());
                     a.outcome = AuthOutcome::NotOffered;
-                    a.reply = Some(line);
+                    a.reply = Some(string(line));
                     s.auth_attempts.push(a);
                 }
-                Ev::TicketFlush(msg) => s.ticket_cache_flush = Some(msg),
+                Ev::TicketFlush(msg) => s.ticket_cache_flush = Some(string(msg)),
                 Ev::Proxy(id) => {
-                    s.proxy_session_id.get_or_insert(id);
+                    if s.proxy_session_id.is_none() {
+                        s.proxy_session_id = Some(string(id));
+                    }
                 }
             }
         }
@@ -752,31 +892,18 @@ impl OpenSession {
             s.auth_attempts.push(open);
         }
         s.partial = !(s.has_start && s.has_end);
-        if pool.len() < 4096 && self.events.capacity() <= 256 {
-            pool.push(self.events);
+        if pool.len() < POOL_SESSIONS
+            && events.capacity() <= POOL_MAX_EVENTS
+            && bytes.capacity() <= POOL_MAX_TEXT
+        {
+            let mut text = bytes;
+            text.clear();
+            pool.push(Buffers { events, text });
         }
         s
     }
 }
 
-fn add_capability(adv: &mut Advertised, cap: Capability) {
-    let merge = |into: &mut Vec<String>, names: Names| {
-        for n in names.into_iter() {
-            if !into.contains(&n) {
-                into.push(n);
-            }
-        }
-    };
-    match cap {
-        Capability::StartTls => adv.starttls = true,
-        Capability::AnonymousTls => adv.anonymous_tls = true,
-        Capability::Auth(names) => merge(&mut adv.auth, names),
-        Capability::Exps(names) => merge(&mut adv.exps, names),
-        Capability::ExchangeAuth(names) => merge(&mut adv.exchange_auth, names),
-    }
-}
-
-/// `b − a` in seconds.
 pub(crate) fn seconds_between(a: Timestamp, b: Timestamp) -> f64 {
     (b.as_millisecond() - a.as_millisecond()) as f64 / 1000.0
 }
@@ -812,9 +939,29 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::find(haystack, needle).is_some()
 }
 
-fn contains_ci(haystack: &str, needle: &str) -> bool {
-    haystack.to_ascii_lowercase().contains(needle)
+/// ASCII case-insensitive substring test (`needle` lower-case).
+fn contains_ci(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }
+
+/// Value of each hex digit (any case); 0xFF for other bytes.
+static HEX_DIGIT: [u8; 256] = {
+    let mut table = [0xFF_u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'A' as usize + i] = 10 + i as u8;
+        table[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
 
 /// 1–16 hex digits (any case) as a number.
 pub(crate) fn parse_session_id(b: &[u8]) -> Option<u64> {
@@ -822,16 +969,14 @@ pub(crate) fn parse_session_id(b: &[u8]) -> Option<u64> {
         return None;
     }
     let mut v: u64 = 0;
+    let mut invalid = 0;
     for &c in b {
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'A'..=b'F' => c - b'A' + 10,
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => return None,
-        };
-        v = (v << 4) | u64::from(d);
+        let d = HEX_DIGIT.get(usize::from(c)).copied().unwrap_or(0xFF);
+        invalid |= d;
+        v = (v << 4) | u64::from(d & 0x0F);
     }
-    Some(v)
+    // Only 0xFF has bits above the low nibble.
+    (invalid < 0x10).then_some(v)
 }
 
 fn parse_u32(b: &[u8]) -> Option<u32> {
@@ -848,35 +993,40 @@ fn parse_u32(b: &[u8]) -> Option<u32> {
     Some(v)
 }
 
-/// Rows come in bursts within the same second: remember the last `yyyy-MM-ddTHH:mm:ss` prefix.
+/// Rows of a file come in the same minute, give or take the interleaving of sessions: remember
+/// the last fixed-layout `yyyy-MM-ddTHH:mm` prefix and its value, so a row costs a 16-byte compare
+/// and five digits.
 #[derive(Debug, Default)]
 struct TimeCache {
-    prefix: [u8; 19],
-    second_ms: Option<i64>,
+    prefix: [u8; 16],
+    /// Value of `prefix` (ms), set only from a time the fixed-layout parser accepted.
+    minute_ms: Option<i64>,
 }
 
 impl TimeCache {
     fn parse(&mut self, b: &[u8]) -> Option<i64> {
-        if let (Some(base), Some(prefix), Some(&[b'.', f0, f1, f2, b'Z'])) =
-            (self.second_ms, b.get(..19), b.get(19..))
-        {
-            if prefix == self.prefix
-                && f0.is_ascii_digit()
-                && f1.is_ascii_digit()
-                && f2.is_ascii_digit()
-            {
-                let millis =
-                    i64::from(f0 - b'0') * 100 + i64::from(f1 - b'0') * 10 + i64::from(f2 - b'0');
-                return Some(base + millis);
+        let Ok(fixed) = <&[u8; 24]>::try_from(b) else {
+            return parse_utc_ms(b);
+        };
+        let [.., b':', s0, s1, b'.', f0, f1, f2, b'Z'] = *fixed else {
+            return parse_utc_ms(b);
+        };
+        if let Some(base) = self.minute_ms {
+            let digits = [s0, s1, f0, f1, f2];
+            if fixed.starts_with(&self.prefix) && digits.iter().all(u8::is_ascii_digit) {
+                let [s0, s1, f0, f1, f2] = digits.map(|d| i64::from(d - b'0'));
+                let second = s0 * 10 + s1;
+                if second <= 59 {
+                    return Some(base + second * 1000 + f0 * 100 + f1 * 10 + f2);
+                }
             }
         }
-        let ms = parse_utc_ms(b)?;
-        match (b.get(..19), b.len()) {
-            (Some(prefix), 24) => {
-                self.prefix.copy_from_slice(prefix);
-                self.second_ms = Some(ms - ms.rem_euclid(1000));
-            }
-            _ => self.second_ms = None,
+        let Some(ms) = parse_fixed_utc(fixed) else {
+            return parse_utc_ms(b);
+        };
+        if let Some(prefix) = fixed.first_chunk::<16>() {
+            self.prefix = *prefix;
+            self.minute_ms = Some(ms - ms.rem_euclid(60_000));
         }
         Some(ms)
     }
@@ -973,21 +1123,26 @@ mod tests {
         assert_eq!(reply_code(b"25"), None);
         assert_eq!(
             status_of(b"Inbound ExchangeAuth negotiation failed because of IllegalMessage"),
-            Some("IllegalMessage".into())
+            Some(&b"IllegalMessage"[..])
         );
         assert_eq!(
             status_of(b"Outbound Authentication failed to initialize with TargetUnknown"),
-            Some("TargetUnknown".into())
+            Some(&b"TargetUnknown"[..])
         );
         assert_eq!(
             status_of(b"Inbound ExchangeAuth negotiation failed because connection is not TLS"),
-            Some("connection is not TLS".into())
+            Some(&b"connection is not TLS"[..])
         );
+        let mechanism = |data: &[u8]| {
+            let mut text = b"kept before ".to_vec();
+            let span = mechanism_of(data, &mut text);
+            String::from_utf8(text[span.start..span.end].to_vec()).unwrap()
+        };
         assert_eq!(
-            mechanism_of(b"X-EXPS EXCHANGEAUTH SHA256 "),
+            mechanism(b"X-EXPS EXCHANGEAUTH SHA256 "),
             "X-EXPS EXCHANGEAUTH SHA256"
         );
-        assert_eq!(mechanism_of(b"AUTH PLAIN dGVzdA=="), "AUTH PLAIN");
+        assert_eq!(mechanism(b"auth  PLAIN dGVzdA=="), "AUTH PLAIN");
         assert_eq!(endpoint_ip("10.0.0.11:51000"), "10.0.0.11");
         assert_eq!(endpoint_ip("[fe80::1]:25"), "fe80::1");
     }
