@@ -21,6 +21,12 @@ pub enum Status {
 }
 
 impl Status {
+    pub fn from_id(id: &str) -> Option<Status> {
+        [Status::Ok, Status::Unknown, Status::Skipped, Status::Error]
+            .into_iter()
+            .find(|s| s.id() == id)
+    }
+
     pub fn id(self) -> &'static str {
         match self {
             Status::Ok => "ok",

@@ -230,3 +230,53 @@ fn csv_and_parquet_tables_one_per_kind() {
     let parquet = std::fs::read(dir.path().join("parquet").join("event.parquet")).expect("parquet");
     assert_eq!(&parquet[..4], b"PAR1");
 }
+
+/// Issue 8: `extract --format parquet` then `scan --evidence` gives the same
+/// JSON verdict as `scan` on the raw collection, for every sample.
+#[cfg(feature = "tables")]
+#[test]
+fn evidence_set_scans_like_the_raw_collection() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let mut names: Vec<String> = std::fs::read_dir(&root)
+        .expect("samples/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.join("expected.json").is_file())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 10);
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in names {
+        let set = dir.path().join(&name);
+        let extract = Command::cargo_bin("exauth")
+            .expect("binary")
+            .args(["extract", "--format", "parquet", "-q", "-o"])
+            .arg(&set)
+            .arg(sample(&name))
+            .output()
+            .expect("runs");
+        assert!(
+            matches!(extract.status.code(), Some(0 | 1)),
+            "{name}: extract failed"
+        );
+        let scan = |args: &[&std::ffi::OsStr]| {
+            let output = Command::cargo_bin("exauth")
+                .expect("binary")
+                .args(["scan", "--format", "json", "-q"])
+                .args(args)
+                .output()
+                .expect("runs");
+            (
+                String::from_utf8(output.stdout).expect("utf-8"),
+                output.status.code(),
+            )
+        };
+        let raw = scan(&[sample(&name).as_os_str()]);
+        let from_set = scan(&["--evidence".as_ref(), set.as_os_str()]);
+        assert_eq!(from_set.1, raw.1, "{name}: exit code");
+        assert_eq!(
+            from_set.0, raw.0,
+            "{name}: the verdict from the evidence set differs"
+        );
+    }
+}

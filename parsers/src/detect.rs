@@ -68,6 +68,11 @@ impl Kind {
         Kind::Unknown,
     ];
 
+    /// The kind with this stable id, if any.
+    pub fn from_id(id: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.id() == id)
+    }
+
     /// The stable id used in reports and JSON (`smtp-receive-log`, …).
     pub fn id(self) -> &'static str {
         match self {
@@ -715,6 +720,14 @@ mod tests {
         assert_eq!(d.disposition, Disposition::Unknown);
         let d = detect(b"hello world\r\n", "readme.txt");
         assert_eq!(d.reason.as_deref(), Some("text of no known format"));
+    }
+
+    #[test]
+    fn kinds_round_trip_through_their_id() {
+        for kind in Kind::ALL {
+            assert_eq!(Kind::from_id(kind.id()), Some(kind));
+        }
+        assert_eq!(Kind::from_id("nonsense"), None);
     }
 
     #[test]

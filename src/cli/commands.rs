@@ -180,24 +180,26 @@ fn display_zone(global: &GlobalArgs) -> jiff::tz::TimeZone {
 }
 
 fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
-    let collected = pipeline::read(
-        &args.paths,
-        &read_settings(global, &args.local_time, Keep::Evidence),
-    );
-    let inventory = collected.inventory.clone();
-    let problems = collected.problems.len();
-    if !inventory.anything_readable() {
-        let text = report::inventory::text(&inventory, style(global));
-        write_output(global, &text)?;
-        return Ok(nothing_readable(global, &inventory));
-    }
-    let case = case::build(
-        collected,
-        CaseSettings {
-            window: args.window,
-            server_zones: server_zones(&args.local_time),
-        },
-    );
+    let settings = CaseSettings {
+        window: args.window,
+        server_zones: server_zones(&args.local_time),
+    };
+    let (case, inventory, problems) = if args.evidence.is_empty() {
+        let collected = pipeline::read(
+            &args.paths,
+            &read_settings(global, &args.local_time, Keep::Evidence),
+        );
+        let inventory = collected.inventory.clone();
+        let problems = collected.problems.len();
+        if !inventory.anything_readable() {
+            let text = report::inventory::text(&inventory, style(global));
+            write_output(global, &text)?;
+            return Ok(nothing_readable(global, &inventory));
+        }
+        (case::build(collected, settings), inventory, problems)
+    } else {
+        read_evidence_sets(&args.evidence, settings)?
+    };
     let diagnosis = diagnose::diagnose(&case);
     let model = report::scan::build(&case, &diagnosis, &inventory, problems);
     let meta = || {
@@ -305,6 +307,27 @@ fn parse_time(text: &str, zone: &jiff::tz::TimeZone, end_of_day: bool) -> Result
     bail!("not a time: use RFC 3339 (2026-11-26T07:00:00Z), `2026-11-26 08:00` or `2026-11-26`")
 }
 
+#[cfg(feature = "tables")]
+fn read_evidence_sets(
+    dirs: &[PathBuf],
+    settings: CaseSettings,
+) -> Result<(case::Case, crate::inventory::Inventory, usize)> {
+    let set = report::evidence_set::read(dirs)?;
+    let problems = set.problems.len();
+    let case = case::assemble(set.identities, set.evidence, set.coverage, settings);
+    Ok((case, set.inventory, problems))
+}
+
+#[cfg(not(feature = "tables"))]
+fn read_evidence_sets(
+    _: &[PathBuf],
+    _: CaseSettings,
+) -> Result<(case::Case, crate::inventory::Inventory, usize)> {
+    bail!(
+        "this exauth was built without the `tables` feature (polars): --evidence is not available"
+    )
+}
+
 fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
     let mut collected = pipeline::read(
         &args.paths,
@@ -317,6 +340,7 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
         return Ok(nothing_readable(global, &inventory));
     }
     let records = std::mem::take(&mut collected.records);
+    let problems = collected.problems.clone();
     let sessions = collected.sessions.clone();
     let case = case::build(
         collected,
@@ -335,6 +359,9 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
                 );
             };
             write_tables(&rows, dir, args.format)?;
+            if args.format == ExtractFormat::Parquet {
+                write_evidence_set(&case, &inventory, &problems, dir)?;
+            }
         }
     }
     if !global.quiet {
@@ -362,6 +389,26 @@ fn write_tables(
         _ => report::tables::TableFormat::Parquet,
     };
     report::tables::write(rows, dir, format)
+}
+
+#[cfg(feature = "tables")]
+fn write_evidence_set(
+    case: &case::Case,
+    inventory: &crate::inventory::Inventory,
+    problems: &[(crate::discover::Origin, exauth_parsers::problem::Problem)],
+    dir: &std::path::Path,
+) -> Result<()> {
+    report::evidence_set::write(case, inventory, problems, dir)
+}
+
+#[cfg(not(feature = "tables"))]
+fn write_evidence_set(
+    _: &case::Case,
+    _: &crate::inventory::Inventory,
+    _: &[(crate::discover::Origin, exauth_parsers::problem::Problem)],
+    _: &std::path::Path,
+) -> Result<()> {
+    Ok(())
 }
 
 #[cfg(not(feature = "tables"))]

@@ -131,8 +131,13 @@ pub enum ScanFormat {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Files, folders, .zip or .gz files of the collection.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "evidence", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+
+    /// Decide from evidence sets written by `extract --format parquet -o DIR`
+    /// (one or more, e.g. one per server) instead of raw collections.
+    #[arg(long, value_name = "DIR", conflicts_with = "paths")]
+    pub evidence: Vec<PathBuf>,
 
     #[command(flatten)]
     pub local_time: LocalTimeArgs,

@@ -13,11 +13,11 @@ use exauth_parsers::detect::Kind;
 use exauth_parsers::evtx::windows_zone_to_iana;
 use exauth_parsers::smtp_log::{pair_sessions, PairingOptions};
 use jiff::{SignedDuration, Timestamp};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A kind of source a server's collection may hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Source {
     ApplicationLog,
@@ -60,7 +60,7 @@ impl Source {
 }
 
 /// Which sources each server's collection holds.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Coverage {
     pub by_server: BTreeMap<String, BTreeSet<Source>>,
     /// Sources whose server could not be told.

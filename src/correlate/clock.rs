@@ -9,14 +9,14 @@
 //! only two clocks and no third opinion it says which pair is apart and does
 //! not guess which side is wrong.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Kerberos' default maximum tolerance for computer clock synchronization.
 pub const KERBEROS_TOLERANCE_S: f64 = 300.0;
 
 /// Where a clock sample came from, best first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ClockBasis {
     /// The same TCP connection in both servers' protocol logs (ms).
@@ -34,7 +34,7 @@ pub enum ClockBasis {
 /// One observation: `remote`'s clock minus `local`'s clock, in seconds.
 /// `remote == None` means "the reference time source" (a W32Time event that
 /// does not name its source).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClockSample {
     pub local: String,
     pub remote: Option<String>,
@@ -45,7 +45,7 @@ pub struct ClockSample {
 }
 
 /// The offset of one pair of servers: `b`'s clock minus `a`'s (a < b).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairOffset {
     pub a: String,
     pub b: String,
@@ -57,7 +57,7 @@ pub struct PairOffset {
 }
 
 /// One server's clock against the consensus.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServerClock {
     pub server: String,
     /// `None` when no sample connects this server to a reference.

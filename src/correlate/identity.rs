@@ -7,12 +7,12 @@
 //! by two names the map keeps both and reports the conflict instead of
 //! silently picking one.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 /// What a server does, as far as the collection shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     Unknown,
@@ -21,7 +21,7 @@ pub enum Role {
 }
 
 /// One server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
     /// Short host name in upper case (`EX01`).
     pub name: String,
@@ -32,7 +32,7 @@ pub struct Identity {
 }
 
 /// One IP claimed by more than one server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IpConflict {
     pub ip: IpAddr,
     pub names: Vec<String>,

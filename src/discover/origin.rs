@@ -28,6 +28,14 @@ impl Origin {
         Origin { links }
     }
 
+    /// Reads back the printed form (`a.zip!b.zip!c.LOG`). An entry name that
+    /// itself contains `!` cannot be told apart; it comes back split.
+    pub fn parse(text: &str) -> Origin {
+        Origin {
+            links: text.split('!').map(str::to_string).collect(),
+        }
+    }
+
     pub fn links(&self) -> &[String] {
         &self.links
     }
@@ -91,6 +99,7 @@ mod tests {
             "collection.zip!EX01-1126.zip!Hub_Send_Protocol_Logs.zip!SEND20261126-1.LOG"
         );
         assert_eq!(o.depth(), 3);
+        assert_eq!(Origin::parse(&o.to_string()), o);
         assert_eq!(o.file_name(), "SEND20261126-1.LOG");
     }
 

@@ -14,11 +14,11 @@ pub mod from_smtp;
 pub mod testing;
 
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 /// How far a timestamp can be trusted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TimeBasis {
     /// Written in UTC by the producing server (`.evtx` SystemTime, protocol
@@ -33,7 +33,7 @@ pub enum TimeBasis {
 }
 
 /// Which log a protocol-log fact comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogSide {
     Send,
@@ -41,7 +41,7 @@ pub enum LogSide {
 }
 
 /// Outcome of one authentication attempt in an SMTP session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AuthOutcome {
     Success,
@@ -55,7 +55,7 @@ pub enum AuthOutcome {
 }
 
 /// Who wrote the Kerberos evidence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum KerberosSource {
     /// Microsoft-Windows-Security-Kerberos (client side, System log).
@@ -69,7 +69,7 @@ pub enum KerberosSource {
 }
 
 /// One fact the diagnosis can use.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "fact", rename_all = "kebab-case")]
 pub enum Fact {
     /// MSExchangeTransport 1035/1034/1012 on the receiver.
@@ -243,7 +243,7 @@ impl Fact {
 }
 
 /// One piece of evidence: a fact, where it was found, and when.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     /// The server whose artifact this came from (short, upper case).
     pub server: Option<String>,

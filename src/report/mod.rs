@@ -3,6 +3,8 @@
 //! untrusted and escaped for the sink's format.
 
 pub mod escape;
+#[cfg(feature = "tables")]
+pub mod evidence_set;
 pub mod export;
 pub mod html;
 pub mod inventory;

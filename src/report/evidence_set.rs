@@ -1,0 +1,404 @@
+//! The evidence set: what `scan` needs to decide, as Parquet tables, so that
+//! collections too big for one machine can be extracted per server in
+//! parallel jobs and analysed together (`extract --format parquet -o DIR`
+//! writes it beside the record tables; `scan --evidence DIR...` reads it).
+//!
+//! Tables (all with `_` first, apart from the record tables):
+//! * `_evidence.parquet`: `server` (str), `time` (Datetime ns UTC), `time_basis`,
+//!   `origin`, `kind` (the fact kind), `fact` (the fact as JSON) — local times
+//!   already placed in their zones, paired-session clock samples included.
+//! * `_identities.parquet`: `name`, `fqdns` (JSON list), `ips` (JSON list), `role`.
+//! * `_coverage.parquet`: `server` (null when unattributed), `source`.
+//! * `_inventory.parquet`: `origin`, `kind`, `server`, `encoding`, `bytes`, `status`, `reason`.
+//! * `_problems.parquet`: `origin`, `location` (JSON), `message`.
+//!
+//! Paired-session clock samples need both servers' protocol logs in one
+//! extraction; sets extracted per server lack them (banners, w32tm and
+//! Kerberos samples remain).
+
+use crate::correlate::case::{Case, Coverage, Source};
+use crate::correlate::identity::{IdentityMap, Role};
+use crate::discover::Origin;
+use crate::evidence::{Evidence, Fact, TimeBasis};
+use crate::inventory::{Inventory, Row, Status};
+use anyhow::{anyhow, bail, Context, Result};
+use exauth_parsers::detect::Kind;
+use exauth_parsers::problem::{Location, Problem};
+use polars::prelude::*;
+use polars_io::parquet::read::ParquetReader;
+use polars_io::parquet::write::ParquetWriter;
+use polars_io::SerReader;
+use std::path::Path;
+
+/// Everything `scan --evidence` reads back.
+#[derive(Debug, Default)]
+pub struct EvidenceSet {
+    pub evidence: Vec<Evidence>,
+    pub identities: IdentityMap,
+    pub coverage: Coverage,
+    pub inventory: Inventory,
+    pub problems: Vec<(Origin, Problem)>,
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+fn text<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+fn write_frame(dir: &Path, name: &str, columns: Vec<Column>) -> Result<()> {
+    let mut df = DataFrame::new_infer_height(columns)?;
+    let path = dir.join(name);
+    let file =
+        std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+    ParquetWriter::new(file).finish(&mut df)?;
+    Ok(())
+}
+
+/// Writes the evidence set of `case` into `dir`.
+pub fn write(
+    case: &Case,
+    inventory: &Inventory,
+    problems: &[(Origin, Problem)],
+    dir: &Path,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let ev = &case.evidence;
+    let times: Vec<Option<i64>> = ev
+        .iter()
+        .map(|e| e.time.and_then(|t| i64::try_from(t.as_nanosecond()).ok()))
+        .collect();
+    let time = Series::new("time".into(), times).cast(&DataType::Datetime(
+        TimeUnit::Nanoseconds,
+        Some(TimeZone::UTC),
+    ))?;
+    write_frame(
+        dir,
+        "_evidence.parquet",
+        vec![
+            Series::new(
+                "server".into(),
+                ev.iter().map(|e| e.server.clone()).collect::<Vec<_>>(),
+            )
+            .into(),
+            time.into(),
+            Series::new(
+                "time_basis".into(),
+                ev.iter().map(|e| text(&e.time_basis)).collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
+                "origin".into(),
+                ev.iter().map(|e| e.origin.clone()).collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
+                "kind".into(),
+                ev.iter()
+                    .map(|e| e.fact.kind().to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
+                "fact".into(),
+                ev.iter().map(|e| json(&e.fact)).collect::<Vec<_>>(),
+            )
+            .into(),
+        ],
+    )?;
+    let ids: Vec<_> = case.identities.servers().collect();
+    write_frame(
+        dir,
+        "_identities.parquet",
+        vec![
+            Series::new(
+                "name".into(),
+                ids.iter().map(|i| i.name.clone()).collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
+                "fqdns".into(),
+                ids.iter().map(|i| json(&i.fqdns)).collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
+                "ips".into(),
+                ids.iter().map(|i| json(&i.ips)).collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
+                "role".into(),
+                ids.iter().map(|i| text(&i.role)).collect::<Vec<_>>(),
+            )
+            .into(),
+        ],
+    )?;
+    let mut cov_server: Vec<Option<String>> = Vec::new();
+    let mut cov_source: Vec<String> = Vec::new();
+    for (server, sources) in &case.coverage.by_server {
+        for source in sources {
+            cov_server.push(Some(server.clone()));
+            cov_source.push(text(source));
+        }
+    }
+    for source in &case.coverage.unattributed {
+        cov_server.push(None);
+        cov_source.push(text(source));
+    }
+    write_frame(
+        dir,
+        "_coverage.parquet",
+        vec![
+            Series::new("server".into(), cov_server).into(),
+            Series::new("source".into(), cov_source).into(),
+        ],
+    )?;
+    let rows = &inventory.rows;
+    write_frame(
+        dir,
+        "_inventory.parquet",
+        vec![
+            Series::new(
+                "origin".into(),
+                rows.iter()
+                    .map(|r| r.origin.to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
+                "kind".into(),
+                rows.iter()
+                    .map(|r| r.kind.id().to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
+                "server".into(),
+                rows.iter().map(|r| r.server.clone()).collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
+                "encoding".into(),
+                rows.iter()
+                    .map(|r| r.encoding.map(str::to_string))
+                    .collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
+                "bytes".into(),
+                rows.iter().map(|r| r.bytes as i64).collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
+                "status".into(),
+                rows.iter()
+                    .map(|r| r.status.id().to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
+                "reason".into(),
+                rows.iter().map(|r| r.reason.clone()).collect::<Vec<_>>(),
+            )
+            .into(),
+        ],
+    )?;
+    write_frame(
+        dir,
+        "_problems.parquet",
+        vec![
+            Series::new(
+                "origin".into(),
+                problems
+                    .iter()
+                    .map(|(o, _)| o.to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
+                "location".into(),
+                problems
+                    .iter()
+                    .map(|(_, p)| json(&p.location))
+                    .collect::<Vec<_>>(),
+            )
+            .into(),
+            Series::new(
+                "message".into(),
+                problems
+                    .iter()
+                    .map(|(_, p)| p.message.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .into(),
+        ],
+    )?;
+    Ok(())
+}
+
+fn read_frame(dir: &Path, name: &str) -> Result<DataFrame> {
+    let path = dir.join(name);
+    let file = std::fs::File::open(&path).with_context(|| {
+        format!(
+            "{}: not an evidence set (written by `exauth extract --format parquet -o DIR`)",
+            path.display()
+        )
+    })?;
+    ParquetReader::new(file)
+        .finish()
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn strings(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
+    let column = df.column(name).map_err(|e| anyhow!("column {name}: {e}"))?;
+    let text = column.str().map_err(|e| anyhow!("column {name}: {e}"))?;
+    Ok((0..text.len())
+        .map(|i| text.get(i).map(str::to_string))
+        .collect())
+}
+
+fn integers(column: &Column) -> Result<Vec<Option<i64>>> {
+    let ints = column
+        .i64()
+        .map_err(|e| anyhow!("column {}: {e}", column.name()))?;
+    Ok((0..ints.len()).map(|i| ints.get(i)).collect())
+}
+
+fn required(values: Vec<Option<String>>, name: &str) -> Result<Vec<String>> {
+    values
+        .into_iter()
+        .map(|v| v.ok_or_else(|| anyhow!("column {name} has an empty value")))
+        .collect()
+}
+
+fn from_text<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(text.to_string()))
+        .or_else(|_| serde_json::from_str(text))
+        .with_context(|| format!("unexpected value {text:?}"))
+}
+
+/// The static name of a text encoding read back from a table.
+fn encoding_name(name: &str) -> Option<&'static str> {
+    const NAMES: &[&str] = &[
+        "utf-8-bom",
+        "utf-8",
+        "utf-16le-bom",
+        "utf-16be-bom",
+        "utf-16le",
+        "utf-16be",
+        "windows-1252",
+    ];
+    NAMES.iter().copied().find(|n| *n == name)
+}
+
+/// Reads and merges the evidence sets in `dirs`.
+pub fn read(dirs: &[std::path::PathBuf]) -> Result<EvidenceSet> {
+    let mut set = EvidenceSet::default();
+    let mut rows = Vec::new();
+    for dir in dirs {
+        let df = read_frame(dir, "_evidence.parquet")?;
+        let servers = strings(&df, "server")?;
+        let times = integers(&df.column("time")?.cast(&DataType::Int64)?)?;
+        let bases = required(strings(&df, "time_basis")?, "time_basis")?;
+        let origins = required(strings(&df, "origin")?, "origin")?;
+        let facts = required(strings(&df, "fact")?, "fact")?;
+        for i in 0..df.height() {
+            let fact: Fact = serde_json::from_str(&facts[i])
+                .with_context(|| format!("{}: fact {i}", dir.display()))?;
+            let time = match times[i] {
+                Some(ns) => Some(jiff::Timestamp::from_nanosecond(i128::from(ns))?),
+                None => None,
+            };
+            set.evidence.push(Evidence {
+                server: servers[i].clone(),
+                time,
+                time_basis: from_text::<TimeBasis>(&bases[i])?,
+                origin: origins[i].clone(),
+                fact,
+                local_time: None,
+            });
+        }
+        let df = read_frame(dir, "_identities.parquet")?;
+        let names = required(strings(&df, "name")?, "name")?;
+        let fqdns = required(strings(&df, "fqdns")?, "fqdns")?;
+        let ips = required(strings(&df, "ips")?, "ips")?;
+        let roles = required(strings(&df, "role")?, "role")?;
+        for i in 0..df.height() {
+            set.identities.observe_host(&names[i]);
+            for fqdn in serde_json::from_str::<Vec<String>>(&fqdns[i])? {
+                set.identities.observe_host(&fqdn);
+            }
+            for ip in serde_json::from_str::<Vec<std::net::IpAddr>>(&ips[i])? {
+                set.identities.observe_ip(&names[i], ip);
+            }
+            set.identities
+                .observe_role(&names[i], from_text::<Role>(&roles[i])?);
+        }
+        let df = read_frame(dir, "_coverage.parquet")?;
+        let servers = strings(&df, "server")?;
+        let sources = required(strings(&df, "source")?, "source")?;
+        for (server, source) in servers.into_iter().zip(sources) {
+            let source: Source = from_text(&source)?;
+            match server {
+                Some(server) => {
+                    set.coverage
+                        .by_server
+                        .entry(server)
+                        .or_default()
+                        .insert(source);
+                }
+                None => {
+                    set.coverage.unattributed.insert(source);
+                }
+            }
+        }
+        let df = read_frame(dir, "_inventory.parquet")?;
+        let origins = required(strings(&df, "origin")?, "origin")?;
+        let kinds = required(strings(&df, "kind")?, "kind")?;
+        let servers = strings(&df, "server")?;
+        let encodings = strings(&df, "encoding")?;
+        let bytes = integers(df.column("bytes")?)?;
+        let statuses = required(strings(&df, "status")?, "status")?;
+        let reasons = strings(&df, "reason")?;
+        for i in 0..df.height() {
+            rows.push(Row {
+                origin: Origin::parse(&origins[i]),
+                kind: Kind::from_id(&kinds[i])
+                    .ok_or_else(|| anyhow!("unknown kind {}", kinds[i]))?,
+                server: servers[i].clone(),
+                encoding: encodings[i].as_deref().and_then(encoding_name),
+                bytes: bytes[i].unwrap_or(0).max(0) as u64,
+                status: Status::from_id(&statuses[i])
+                    .ok_or_else(|| anyhow!("unknown status {}", statuses[i]))?,
+                reason: reasons[i].clone(),
+            });
+        }
+        let df = read_frame(dir, "_problems.parquet")?;
+        let origins = required(strings(&df, "origin")?, "origin")?;
+        let locations = required(strings(&df, "location")?, "location")?;
+        let messages = required(strings(&df, "message")?, "message")?;
+        for i in 0..df.height() {
+            let location: Location = serde_json::from_str(&locations[i])?;
+            set.problems.push((
+                Origin::parse(&origins[i]),
+                Problem::new(location, messages[i].clone()),
+            ));
+        }
+    }
+    if set.inventory.rows.is_empty() && rows.is_empty() && set.evidence.is_empty() {
+        bail!("the evidence sets hold nothing");
+    }
+    rows.sort_by(|a, b| a.origin.cmp(&b.origin).then(a.status.cmp(&b.status)));
+    set.inventory = Inventory { rows };
+    set.evidence.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    set.problems
+        .sort_by(|a, b| a.0.cmp(&b.0).then(a.1.location.cmp(&b.1.location)));
+    Ok(set)
+}
