@@ -14,6 +14,8 @@
 //! are bounds-checked; chunk offsets come from untrusted input.
 
 use jiff::Timestamp;
+use std::fmt::Write as _;
+use std::rc::Rc;
 
 /// Why the fast reader gave up on a record (the caller then renders it with the crate).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,15 +154,24 @@ pub(crate) struct Slot {
     pub parts: Vec<Part>,
 }
 
-/// A template definition compiled to the slots we read.
+/// A template definition compiled to the slots we read, with the slots every record
+/// asks for (EventID, provider) found once at compile time.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CompiledTemplate {
     pub slots: Vec<Slot>,
+    event_id: Option<usize>,
+    provider: Option<usize>,
 }
 
 impl CompiledTemplate {
-    fn first(&self, field: &Field) -> Option<&Slot> {
-        self.slots.iter().find(|s| &s.field == field)
+    fn indexed(mut self) -> Self {
+        let first = |field: &Field| self.slots.iter().position(|s| &s.field == field);
+        self.event_id = first(&Field::EventId);
+        self.provider = first(&Field::Provider);
+        self
+    }
+    fn slot(&self, index: Option<usize>) -> Option<&Slot> {
+        self.slots.get(index?)
     }
 }
 
@@ -295,7 +306,7 @@ fn compile(
             _ => return Err(Unsupported("unexpected token in template")),
         }
     }
-    Ok(out)
+    Ok(out.indexed())
 }
 
 fn push_part(stack: &mut [Frame], attr: Option<&str>, part: Part) {
@@ -357,14 +368,9 @@ pub(crate) struct Value<'a> {
     pub offset: usize,
 }
 
-/// A parsed `TemplateInstance`: the definition it uses and its substitution values.
-pub(crate) struct Instance<'a> {
-    pub def_offset: u32,
-    pub values: Vec<Value<'a>>,
-}
-
-/// Parse a `TemplateInstance` whose token (0x0c) is at `cur.pos`.
-fn read_instance<'a>(cur: &mut Cursor<'a>) -> Res<Instance<'a>> {
+/// Parse a `TemplateInstance` whose token (0x0c) is at `cur.pos`: its substitution
+/// values go into `values` (cleared first); returns the definition's chunk offset.
+fn read_instance<'a>(cur: &mut Cursor<'a>, values: &mut Vec<Value<'a>>) -> Res<u32> {
     if cur.u8()? != 0x0c {
         return Err(Unsupported("not a template instance"));
     }
@@ -382,52 +388,53 @@ fn read_instance<'a>(cur: &mut Cursor<'a>) -> Res<Instance<'a>> {
     if count > 4096 {
         return Err(Unsupported("implausible substitution count"));
     }
-    let mut descriptors = Vec::with_capacity(count);
-    for _ in 0..count {
-        let size = cur.u16()? as usize;
-        let value_type = cur.u8()?;
-        cur.u8()?;
-        descriptors.push((size, value_type));
-    }
-    let mut values = Vec::with_capacity(count);
-    for (size, value_type) in descriptors {
+    let descriptors = cur.bytes(count * 4)?;
+    values.clear();
+    values.reserve(count);
+    for descriptor in descriptors.chunks_exact(4) {
+        let size = usize::from(u16::from_le_bytes([descriptor[0], descriptor[1]]));
         let offset = cur.pos;
         let bytes = cur.bytes(size)?;
         values.push(Value {
-            value_type,
+            value_type: descriptor[2],
             bytes,
             offset,
         });
     }
-    Ok(Instance { def_offset, values })
+    Ok(def_offset)
 }
 
-/// Compile the template definition at `def_offset` in `chunk`.
-pub(crate) fn compile_definition(chunk: &[u8], def_offset: u32) -> Res<CompiledTemplate> {
+/// Compile the template definition at `def_offset` in `chunk`; `in_event_data` when it
+/// is the definition of a fragment nested inside `EventData`.
+fn compile_definition(chunk: &[u8], def_offset: u32, in_event_data: bool) -> Res<CompiledTemplate> {
     let mut cur = Cursor::new(chunk, def_offset as usize);
     let _next = cur.u32()?;
     cur.bytes(16)?;
     let size = cur.u32()? as usize;
     let start = cur.pos;
     let end = start.saturating_add(size).min(chunk.len());
-    compile(chunk, start, end, true, &[])
+    let prefix: &[&str] = if in_event_data { &["EventData"] } else { &[] };
+    compile(chunk, start, end, true, prefix)
 }
 
-/// Per-chunk cache of compiled template definitions, keyed by definition offset.
+/// Per-chunk cache of compiled template definitions, keyed by definition offset and
+/// whether the definition is used inside `EventData` (nested fragments): each is
+/// compiled once per chunk, and a lookup is one hash of a small key.
 #[derive(Default)]
 pub(crate) struct TemplateCache {
-    compiled: std::collections::HashMap<u32, Res<std::sync::Arc<CompiledTemplate>>>,
+    compiled: rustc_hash::FxHashMap<(u32, bool), Res<Rc<CompiledTemplate>>>,
 }
 
 impl TemplateCache {
-    pub(crate) fn get(
+    fn get(
         &mut self,
         chunk: &[u8],
         def_offset: u32,
-    ) -> Res<std::sync::Arc<CompiledTemplate>> {
+        in_event_data: bool,
+    ) -> Res<Rc<CompiledTemplate>> {
         self.compiled
-            .entry(def_offset)
-            .or_insert_with(|| compile_definition(chunk, def_offset).map(std::sync::Arc::new))
+            .entry((def_offset, in_event_data))
+            .or_insert_with(|| compile_definition(chunk, def_offset, in_event_data).map(Rc::new))
             .clone()
     }
 }
@@ -435,16 +442,19 @@ impl TemplateCache {
 /// A record's BinXML, reduced to what we read: a compiled template with its values.
 pub(crate) struct RecordView<'a> {
     chunk: &'a [u8],
-    template: std::sync::Arc<CompiledTemplate>,
+    template: Rc<CompiledTemplate>,
     values: Vec<Value<'a>>,
 }
 
-/// Open the record whose BinXML is `chunk[offset..offset + len]`.
+/// Open the record whose BinXML is `chunk[offset..offset + len]`. `values` is a buffer
+/// to reuse (get it back with [`RecordView::into_values`]): reading a record allocates
+/// nothing once the chunk's templates are compiled.
 pub(crate) fn open_record<'a>(
     chunk: &'a [u8],
     offset: usize,
     len: usize,
     cache: &mut TemplateCache,
+    mut values: Vec<Value<'a>>,
 ) -> Res<RecordView<'a>> {
     let end = offset.saturating_add(len).min(chunk.len());
     let mut cur = Cursor::new(chunk, offset);
@@ -452,24 +462,57 @@ pub(crate) fn open_record<'a>(
         cur.bytes(4)?;
     }
     if chunk.get(cur.pos) == Some(&0x0c) {
-        let instance = read_instance(&mut cur)?;
-        let template = cache.get(chunk, instance.def_offset)?;
+        let def_offset = read_instance(&mut cur, &mut values)?;
+        let template = cache.get(chunk, def_offset, false)?;
         return Ok(RecordView {
             chunk,
             template,
-            values: instance.values,
+            values,
         });
     }
     // A literal tree (no template): compile it as it stands.
     let template = compile(chunk, cur.pos, end, false, &[])?;
+    values.clear();
     Ok(RecordView {
         chunk,
-        template: std::sync::Arc::new(template),
-        values: Vec::new(),
+        template: Rc::new(template),
+        values,
+    })
+}
+
+/// Open a BinXML fragment held in a substitution value (type 0x21).
+fn open_fragment<'a>(
+    chunk: &'a [u8],
+    v: &Value<'a>,
+    in_event_data: bool,
+    cache: &mut TemplateCache,
+) -> Res<RecordView<'a>> {
+    let mut cur = Cursor::new(chunk, v.offset);
+    let end = v.offset + v.bytes.len();
+    if v.bytes.first() == Some(&0x0f) {
+        cur.bytes(4)?;
+    }
+    let mut values = Vec::new();
+    let template = if chunk.get(cur.pos) == Some(&0x0c) {
+        let def_offset = read_instance(&mut cur, &mut values)?;
+        cache.get(chunk, def_offset, in_event_data)?
+    } else {
+        let prefix: &[&str] = if in_event_data { &["EventData"] } else { &[] };
+        Rc::new(compile(chunk, cur.pos, end, false, prefix)?)
+    };
+    Ok(RecordView {
+        chunk,
+        template,
+        values,
     })
 }
 
 impl<'a> RecordView<'a> {
+    /// The value buffer, for the next record.
+    pub(crate) fn into_values(self) -> Vec<Value<'a>> {
+        self.values
+    }
+
     fn text_of(&self, parts: &[Part]) -> String {
         let mut s = String::new();
         self.write_text(parts, &mut s);
@@ -480,11 +523,11 @@ impl<'a> RecordView<'a> {
         for part in parts {
             match part {
                 Part::Literal(l) => buf.push_str(l),
-                Part::Subst(i) => match self.values.get(*i as usize) {
-                    Some(v) if v.value_type == 0x01 => push_utf16(v.bytes, buf),
-                    Some(v) => buf.push_str(&render_value(v)),
-                    None => {}
-                },
+                Part::Subst(i) => {
+                    if let Some(v) = self.values.get(*i as usize) {
+                        push_value(v, buf);
+                    }
+                }
             }
         }
     }
@@ -498,12 +541,12 @@ impl<'a> RecordView<'a> {
 
     /// The EventID (raw number), when the top-level template names it (the usual case).
     pub(crate) fn event_id(&self) -> Option<u64> {
-        self.number_of(&self.template.first(&Field::EventId)?.parts)
+        self.number_of(&self.template.slot(self.template.event_id)?.parts)
     }
 
     /// Write the provider name into `buf`; false when the template does not name it.
     pub(crate) fn write_provider(&self, buf: &mut String) -> bool {
-        match self.template.first(&Field::Provider) {
+        match self.template.slot(self.template.provider) {
             Some(slot) => {
                 self.write_text(&slot.parts, buf);
                 true
@@ -518,7 +561,7 @@ impl<'a> RecordView<'a> {
         &self,
         names: impl Iterator<Item = &'static str>,
     ) -> Option<bool> {
-        let slot = self.template.first(&Field::Provider)?;
+        let slot = self.template.slot(self.template.provider)?;
         let mut names = names;
         match slot.parts.as_slice() {
             [Part::Subst(i)] => {
@@ -535,8 +578,90 @@ impl<'a> RecordView<'a> {
         }
     }
 
+    /// The text of the first data item named `names[i]` (ASCII case-insensitive), as
+    /// [`decode`](Self::decode) would produce it, written into `texts[i]` (cleared
+    /// first) with `found[i]` set; nothing else is decoded. `Err` when the record's shape
+    /// is not plain enough to be sure which item comes first (an array value under a
+    /// wanted name, fragments in fragments): the caller then decodes the record.
+    pub(crate) fn find_named_data(
+        &self,
+        cache: &mut TemplateCache,
+        names: &[&str],
+        texts: &mut [String],
+        found: &mut [bool],
+    ) -> Res<()> {
+        for (text, found) in texts.iter_mut().zip(found.iter_mut()) {
+            text.clear();
+            *found = false;
+        }
+        self.find_named_data_in(cache, names, texts, found, 0)
+    }
+
+    fn find_named_data_in(
+        &self,
+        cache: &mut TemplateCache,
+        names: &[&str],
+        texts: &mut [String],
+        found: &mut [bool],
+        depth: usize,
+    ) -> Res<()> {
+        for slot in &self.template.slots {
+            match &slot.field {
+                Field::Data(Some(name)) => {
+                    let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(name)) else {
+                        continue;
+                    };
+                    if found.get(i) != Some(&false) {
+                        continue;
+                    }
+                    let array = slot.parts.iter().any(|p| match p {
+                        Part::Subst(s) => self
+                            .values
+                            .get(*s as usize)
+                            .is_some_and(|v| v.value_type & 0x80 != 0),
+                        Part::Literal(_) => false,
+                    });
+                    if array {
+                        return Err(Unsupported("array value under a wanted name"));
+                    }
+                    if let (Some(text), Some(flag)) = (texts.get_mut(i), found.get_mut(i)) {
+                        self.write_text(&slot.parts, text);
+                        *flag = true;
+                    }
+                }
+                Field::Nested { in_event_data } => {
+                    let Some(v) = self.nested_value(slot) else {
+                        continue;
+                    };
+                    if depth >= 1 {
+                        return Err(Unsupported("fragments in fragments"));
+                    }
+                    let view = open_fragment(self.chunk, v, *in_event_data, cache)?;
+                    view.find_named_data_in(cache, names, texts, found, depth + 1)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The non-empty BinXML value a `Nested` slot refers to.
+    fn nested_value(&self, slot: &Slot) -> Option<&Value<'a>> {
+        let Some(Part::Subst(i)) = slot.parts.first() else {
+            return None;
+        };
+        self.values
+            .get(*i as usize)
+            .filter(|v| !v.bytes.is_empty() && v.value_type == TYPE_BINXML)
+    }
+
     /// Decode everything we keep, following nested fragments.
-    pub(crate) fn decode(&self, out: &mut super::RawEvent, depth: usize) -> Res<()> {
+    pub(crate) fn decode(
+        &self,
+        cache: &mut TemplateCache,
+        out: &mut super::RawEvent,
+        depth: usize,
+    ) -> Res<()> {
         for slot in &self.template.slots {
             match &slot.field {
                 Field::Provider => out.provider = self.text_of(&slot.parts),
@@ -592,63 +717,18 @@ impl<'a> RecordView<'a> {
                 },
                 Field::Binary => out.binary = Some(self.text_of(&slot.parts)),
                 Field::Nested { in_event_data } => {
-                    let Some(Part::Subst(i)) = slot.parts.first() else {
+                    let Some(v) = self.nested_value(slot) else {
                         continue;
                     };
-                    let Some(v) = self.values.get(*i as usize) else {
-                        continue;
-                    };
-                    if v.bytes.is_empty() || v.value_type != TYPE_BINXML {
-                        continue;
-                    }
                     if depth >= MAX_DEPTH {
                         return Err(Unsupported("fragments nested too deep"));
                     }
-                    self.decode_fragment(v, *in_event_data, out, depth + 1)?;
+                    let view = open_fragment(self.chunk, v, *in_event_data, cache)?;
+                    view.decode(cache, out, depth + 1)?;
                 }
             }
         }
         Ok(())
-    }
-
-    fn decode_fragment(
-        &self,
-        v: &Value<'a>,
-        in_event_data: bool,
-        out: &mut super::RawEvent,
-        depth: usize,
-    ) -> Res<()> {
-        let mut cur = Cursor::new(self.chunk, v.offset);
-        let end = v.offset + v.bytes.len();
-        if v.bytes.first() == Some(&0x0f) {
-            cur.bytes(4)?;
-        }
-        let prefix: &[&str] = if in_event_data { &["EventData"] } else { &[] };
-        let view = if self.chunk.get(cur.pos) == Some(&0x0c) {
-            let instance = read_instance(&mut cur)?;
-            // Nested definitions are rare; compile them without the cache so that the
-            // EventData prefix is applied.
-            let mut def = Cursor::new(self.chunk, instance.def_offset as usize);
-            let _next = def.u32()?;
-            def.bytes(16)?;
-            let size = def.u32()? as usize;
-            let start = def.pos;
-            let def_end = start.saturating_add(size).min(self.chunk.len());
-            let template = compile(self.chunk, start, def_end, true, prefix)?;
-            RecordView {
-                chunk: self.chunk,
-                template: std::sync::Arc::new(template),
-                values: instance.values,
-            }
-        } else {
-            let template = compile(self.chunk, cur.pos, end, false, prefix)?;
-            RecordView {
-                chunk: self.chunk,
-                template: std::sync::Arc::new(template),
-                values: Vec::new(),
-            }
-        };
-        view.decode(out, depth)
     }
 
     fn time_of(&self, parts: &[Part]) -> Option<Timestamp> {
@@ -721,6 +801,25 @@ fn value_as_u64(v: &Value<'_>) -> Option<u64> {
         0x01 | 0x02 => parse_number(&render_value(v))?,
         _ => return None,
     })
+}
+
+/// Append a substitution value as [`render_value`] renders it, without allocating for
+/// strings and integers.
+fn push_value(v: &Value<'_>, buf: &mut String) {
+    match v.value_type {
+        0x01 => push_utf16(v.bytes, buf),
+        0x04 | 0x06 | 0x08 | 0x0a => {
+            if let Some(n) = value_as_u64(v) {
+                let _ = write!(buf, "{n}");
+            }
+        }
+        0x10 | 0x14 | 0x15 => {
+            if let Some(n) = value_as_u64(v) {
+                let _ = write!(buf, "0x{n:x}");
+            }
+        }
+        _ => buf.push_str(&render_value(v)),
+    }
 }
 
 /// Render a substitution value as event XML would show it.

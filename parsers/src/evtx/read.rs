@@ -8,8 +8,11 @@
 //! on a private pool; results are merged in chunk order and sorted at the end, so the
 //! output never depends on thread timing.
 
-use super::binxml::{self, TemplateCache, Unsupported};
-use super::catalog::{all_provider_names, any_family_has_id, classify};
+use super::binxml::{self, RecordView, TemplateCache, Unsupported};
+use super::catalog::{
+    all_provider_names, any_family_has_id, classify, is_counted_success, AuditOutcome, Family,
+    AUDIT_OUTCOME_ITEMS,
+};
 use super::records::TimeProvenance;
 use super::{DataItem, EventFileReport, RawEvent, ReportBuilder};
 use crate::problem::{Location, Problem};
@@ -303,20 +306,19 @@ fn read_chunk(chunk: &mut EvtxChunkData, settings: &Arc<ParserSettings>, out: &m
         read_chunk_with_crate(chunk, settings, None, out);
         return;
     };
-    let mut cache = TemplateCache::default();
-    let mut scratch = String::new();
+    let mut scratch = Scratch::default();
     let mut unreadable = HashSet::new();
     for span in &spans {
         let header = HeaderFallback {
             record_id: span.record_id,
-            time: binxml::filetime_to_timestamp(span.filetime),
+            filetime: span.filetime,
+            time: None,
         };
         let read = read_record_fast(
             &chunk.data,
             span.binxml_offset,
             span.binxml_len,
             &header,
-            &mut cache,
             &mut scratch,
             out,
         );
@@ -332,40 +334,97 @@ fn read_chunk(chunk: &mut EvtxChunkData, settings: &Arc<ParserSettings>, out: &m
 /// The record header's id and time, used only when the event lacks its own.
 struct HeaderFallback {
     record_id: u64,
+    /// The time, else the FILETIME to convert when needed.
     time: Option<jiff::Timestamp>,
+    filetime: u64,
+}
+
+/// What reading the records of one chunk reuses from record to record, so that a record
+/// that is only counted costs no allocation.
+#[derive(Default)]
+struct Scratch<'a> {
+    cache: TemplateCache,
+    values: Vec<binxml::Value<'a>>,
+    /// The provider name of the record at hand.
+    provider: String,
+    /// The items of [`AUDIT_OUTCOME_ITEMS`], and whether each was found.
+    items: [String; 4],
+    found: [bool; 4],
 }
 
 /// Read one record through the template map. On `Err`, nothing was counted.
-fn read_record_fast(
-    data: &[u8],
+fn read_record_fast<'a>(
+    data: &'a [u8],
     offset: usize,
     len: usize,
     header: &HeaderFallback,
-    cache: &mut TemplateCache,
-    scratch: &mut String,
+    scratch: &mut Scratch<'a>,
     out: &mut ReportBuilder,
 ) -> Result<(), Unsupported> {
-    let view = binxml::open_record(data, offset, len, cache)?;
+    let values = std::mem::take(&mut scratch.values);
+    let view = binxml::open_record(data, offset, len, &mut scratch.cache, values)?;
+    let read = read_view(&view, header, scratch, out);
+    scratch.values = view.into_values();
+    read
+}
+
+fn read_view(
+    view: &RecordView<'_>,
+    header: &HeaderFallback,
+    scratch: &mut Scratch<'_>,
+    out: &mut ReportBuilder,
+) -> Result<(), Unsupported> {
     if let Some(event_id) = view.event_id() {
         let event_id = (event_id & 0xFFFF) as u16;
         // Most records: an EventID no family uses, or a provider outside the catalog.
         let maybe = any_family_has_id(event_id)
             && view.provider_is_any(all_provider_names()).unwrap_or(true);
         if !maybe {
-            scratch.clear();
-            if view.write_provider(scratch) {
-                out.count_other(scratch, event_id);
+            scratch.provider.clear();
+            if view.write_provider(&mut scratch.provider) {
+                out.count_other(&scratch.provider, event_id);
                 return Ok(());
             }
+        } else if matches!(event_id, 4768 | 4769 | 4776) && counted_success(view, event_id, scratch)
+        {
+            out.count_success(&scratch.provider, event_id);
+            return Ok(());
         }
     }
     let mut raw = RawEvent::default();
-    view.decode(&mut raw, 0)?;
+    view.decode(&mut scratch.cache, &mut raw, 0)?;
     if raw.provider.is_empty() {
         return Err(Unsupported("no provider name"));
     }
     add_with_fallbacks(raw, header, out);
     Ok(())
+}
+
+/// Whether the record is a success that is only counted, read from the four items that
+/// decide it (the provider is left in `scratch.provider`). False when in doubt: the
+/// record is then decoded, and [`ReportBuilder::add`] applies the same rule.
+fn counted_success(view: &RecordView<'_>, event_id: u16, scratch: &mut Scratch<'_>) -> bool {
+    scratch.provider.clear();
+    if !view.write_provider(&mut scratch.provider)
+        || classify(&scratch.provider, event_id) != Some(Family::SecurityAudit)
+    {
+        return false;
+    }
+    let Scratch {
+        cache,
+        items,
+        found,
+        provider,
+        ..
+    } = scratch;
+    if view
+        .find_named_data(cache, &AUDIT_OUTCOME_ITEMS, items, found)
+        .is_err()
+    {
+        return false;
+    }
+    let texts: [Option<&str>; 4] = std::array::from_fn(|i| found[i].then_some(items[i].as_str()));
+    is_counted_success(provider, event_id, &AuditOutcome::from_items(texts))
 }
 
 fn add_with_fallbacks(mut raw: RawEvent, header: &HeaderFallback, out: &mut ReportBuilder) {
@@ -375,7 +434,9 @@ fn add_with_fallbacks(mut raw: RawEvent, header: &HeaderFallback, out: &mut Repo
     let provenance = if raw.time.is_some() {
         TimeProvenance::NativeUtc
     } else {
-        raw.time = header.time;
+        raw.time = header
+            .time
+            .or_else(|| binxml::filetime_to_timestamp(header.filetime));
         TimeProvenance::RecordHeader
     };
     if classify(&raw.provider, raw.event_id).is_some() {
@@ -406,8 +467,7 @@ fn read_chunk_with_crate(
             return;
         }
     };
-    let mut cache = TemplateCache::default();
-    let mut scratch = String::new();
+    let mut scratch = Scratch::default();
     for record in chunk.iter() {
         let record = match record {
             Ok(record) => record,
@@ -431,6 +491,7 @@ fn read_chunk_with_crate(
         let header = HeaderFallback {
             record_id: record.event_record_id,
             time: Some(record.timestamp),
+            filetime: 0,
         };
         match only {
             Some(only) if !only.contains(&record.binxml_offset) => continue,
@@ -441,7 +502,6 @@ fn read_chunk_with_crate(
                     record.binxml_offset as usize,
                     record.binxml_size as usize,
                     &header,
-                    &mut cache,
                     &mut scratch,
                     out,
                 );
