@@ -96,8 +96,17 @@ pub fn read_evtx_reader<R: Read + Seek>(
     let settings = ParserSettings::new()
         .num_threads(threads)
         .validate_checksums(false);
-    let mut parser = match EvtxParser::from_read_seek(reader) {
-        Ok(parser) => parser.with_configuration(settings.clone()),
+    // The crate reads and checks the file header; the chunks we read ourselves, into
+    // buffers that are reused (a fresh 64 KiB buffer per chunk costs page faults and
+    // allocator work comparable to reading the records).
+    let (header_chunks, header_block_size) = match EvtxParser::from_read_seek(&mut reader) {
+        Ok(parser) => {
+            check_file_header(parser.header(), len, &mut report);
+            (
+                u64::from(parser.header().chunk_count),
+                u64::from(parser.header().header_block_size),
+            )
+        }
         Err(e) => {
             report.problems.push(Problem::new(
                 Location::File,
@@ -109,7 +118,7 @@ pub fn read_evtx_reader<R: Read + Seek>(
             return report.finish();
         }
     };
-    check_file_header(parser.header(), len, &mut report);
+    let mut chunks = ChunkWalk::new(reader, len.saturating_sub(header_block_size) / CHUNK_SIZE);
 
     let settings = Arc::new(settings);
     let pool = (threads > 1)
@@ -122,9 +131,9 @@ pub fn read_evtx_reader<R: Read + Seek>(
         .flatten();
     let batch_size = threads * CHUNKS_PER_THREAD_AND_BATCH;
     let mut batch = Vec::with_capacity(batch_size);
-    let header_chunks = u64::from(parser.header().chunk_count);
+    let mut buffers: Vec<Vec<u8>> = Vec::with_capacity(batch_size);
     let mut chunks_past_header = 0u64;
-    for chunk in parser.chunks() {
+    while let Some(chunk) = chunks.next_chunk(&mut buffers) {
         if chunk
             .as_ref()
             .is_ok_and(|c| c.number.unwrap_or(0) >= header_chunks)
@@ -133,10 +142,22 @@ pub fn read_evtx_reader<R: Read + Seek>(
         }
         batch.push(chunk);
         if batch.len() >= batch_size {
-            run_batch(&mut batch, pool.as_ref(), &settings, &mut report);
+            run_batch(
+                &mut batch,
+                pool.as_ref(),
+                &settings,
+                &mut report,
+                &mut buffers,
+            );
         }
     }
-    run_batch(&mut batch, pool.as_ref(), &settings, &mut report);
+    run_batch(
+        &mut batch,
+        pool.as_ref(),
+        &settings,
+        &mut report,
+        &mut buffers,
+    );
     if chunks_past_header > 0 {
         report.problems.push(Problem::new(
             Location::Offset(0),
@@ -178,14 +199,135 @@ fn check_file_header(header: &evtx::EvtxFileHeader, len: u64, report: &mut Repor
     }
 }
 
+/// Walks the chunks in the order the crate's `EvtxParser::chunks` does (and with its
+/// errors): from the chunk holding the oldest records to the end of the file, then from
+/// the start (a wrapped log), past the header's chunk count while chunks are readable,
+/// skipping all-zero chunks.
+struct ChunkWalk<R> {
+    reader: R,
+    /// Whole chunks the file's size allows.
+    calculated: u64,
+    next: u64,
+    oldest: u64,
+    wrapped: bool,
+}
+
+impl<R: Read + Seek> ChunkWalk<R> {
+    fn new(mut reader: R, calculated: u64) -> Self {
+        let oldest = oldest_chunk(&mut reader, calculated);
+        ChunkWalk {
+            reader,
+            calculated,
+            next: oldest,
+            oldest,
+            wrapped: false,
+        }
+    }
+
+    /// The next chunk in record order, read into a buffer from `buffers` when there is one.
+    fn next_chunk(
+        &mut self,
+        buffers: &mut Vec<Vec<u8>>,
+    ) -> Option<evtx::err::Result<EvtxChunkData>> {
+        loop {
+            let end = if self.wrapped { self.oldest } else { u64::MAX };
+            while self.next < end {
+                let number = self.next;
+                self.next = number.checked_add(1)?;
+                let mut buffer = buffers.pop().unwrap_or_default();
+                match read_chunk_bytes(&mut self.reader, number, &mut buffer) {
+                    // Past the chunks the file size allows, a failure is the end.
+                    Err(_) if number >= self.calculated => {
+                        buffers.push(buffer);
+                        break;
+                    }
+                    Err(e) => {
+                        buffers.push(buffer);
+                        return Some(Err(EvtxError::FailedToParseChunk {
+                            chunk_id: number,
+                            source: Box::new(e),
+                        }));
+                    }
+                    // An empty chunk in the middle of a dirty file.
+                    Ok(()) if buffer.iter().all(|b| *b == 0) => buffers.push(buffer),
+                    Ok(()) => {
+                        return Some(match EvtxChunkData::new(buffer, false) {
+                            Ok(mut chunk) => {
+                                chunk.number = Some(number);
+                                Ok(chunk)
+                            }
+                            Err(e) => Err(EvtxError::FailedToParseChunk {
+                                chunk_id: number,
+                                source: Box::new(e),
+                            }),
+                        });
+                    }
+                }
+            }
+            if self.wrapped || self.oldest == 0 {
+                return None;
+            }
+            self.wrapped = true;
+            self.next = 0;
+        }
+    }
+}
+
+/// Read chunk `number` into `buffer` (64 KiB), as the crate reads it.
+fn read_chunk_bytes<R: Read + Seek>(
+    reader: &mut R,
+    number: u64,
+    buffer: &mut Vec<u8>,
+) -> Result<(), evtx::err::ChunkError> {
+    reader
+        .seek(SeekFrom::Start(chunk_offset(number)))
+        .map_err(evtx::err::ChunkError::FailedToSeekToChunk)?;
+    buffer.clear();
+    buffer.reserve_exact(CHUNK_SIZE as usize);
+    let read = reader
+        .by_ref()
+        .take(CHUNK_SIZE)
+        .read_to_end(buffer)
+        .map_err(|_| evtx::err::ChunkError::IncompleteChunk)?;
+    if read as u64 != CHUNK_SIZE {
+        return Err(evtx::err::ChunkError::IncompleteChunk);
+    }
+    Ok(())
+}
+
+/// The chunk holding the oldest records (the lowest first record id of a chunk header
+/// whose range is not reversed), where the crate starts reading; 0 when none is found.
+fn oldest_chunk<R: Read + Seek>(reader: &mut R, calculated: u64) -> u64 {
+    let mut oldest = (u64::MAX, 0);
+    let mut header = [0; CHUNK_HEADER_SIZE];
+    for number in 0..calculated {
+        if reader.seek(SeekFrom::Start(chunk_offset(number))).is_err()
+            || reader.read_exact(&mut header).is_err()
+        {
+            break;
+        }
+        if let Ok(chunk) = evtx::EvtxChunkHeader::from_bytes(&header) {
+            if chunk.first_event_record_id <= chunk.last_event_record_id
+                && chunk.first_event_record_id < oldest.0
+            {
+                oldest = (chunk.first_event_record_id, number);
+            }
+        }
+    }
+    oldest.1
+}
+
+/// Read a batch of chunks (on the pool when there is one); their buffers go back to
+/// `buffers`.
 fn run_batch(
     batch: &mut Vec<evtx::err::Result<EvtxChunkData>>,
     pool: Option<&rayon::ThreadPool>,
     settings: &Arc<ParserSettings>,
     report: &mut ReportBuilder,
+    buffers: &mut Vec<Vec<u8>>,
 ) {
     let chunks = std::mem::take(batch);
-    let results: Vec<ReportBuilder> = match pool {
+    let results: Vec<(ReportBuilder, Option<Vec<u8>>)> = match pool {
         Some(pool) => pool.install(|| {
             chunks
                 .into_par_iter()
@@ -197,8 +339,9 @@ fn run_batch(
             .map(|chunk| read_chunk_guarded(chunk, settings))
             .collect(),
     };
-    for result in results {
+    for (result, buffer) in results {
         report.merge(result);
+        buffers.extend(buffer);
     }
 }
 
@@ -206,11 +349,12 @@ fn chunk_offset(number: u64) -> u64 {
     FILE_HEADER_SIZE.saturating_add(number.saturating_mul(CHUNK_SIZE))
 }
 
-/// Read one chunk; a chunk the crate refused becomes a problem, a panic too.
+/// Read one chunk; a chunk the crate refused becomes a problem, a panic too. Gives back
+/// the chunk's buffer for reuse.
 fn read_chunk_guarded(
     chunk: evtx::err::Result<EvtxChunkData>,
     settings: &Arc<ParserSettings>,
-) -> ReportBuilder {
+) -> (ReportBuilder, Option<Vec<u8>>) {
     let mut out = ReportBuilder::default();
     let mut chunk = match chunk {
         Ok(chunk) => chunk,
@@ -225,7 +369,7 @@ fn read_chunk_guarded(
                 location,
                 format!("chunk skipped: {}", error_chain(&e)),
             ));
-            return out;
+            return (out, None);
         }
     };
     let number = chunk.number.unwrap_or(0);
@@ -234,7 +378,7 @@ fn read_chunk_guarded(
         read_chunk(&mut chunk, settings, &mut out);
         out
     }));
-    match result {
+    let out = match result {
         Ok(chunk_out) => chunk_out,
         Err(_) => {
             out.problems.push(Problem::new(
@@ -243,7 +387,8 @@ fn read_chunk_guarded(
             ));
             out
         }
-    }
+    };
+    (out, Some(chunk.data))
 }
 
 /// A record found by walking the chunk's record headers.
