@@ -13,6 +13,7 @@
 //! Layout reference: MS-EVEN6 §2.2 (BinXML tokens, substitution value types). All reads
 //! are bounds-checked; chunk offsets come from untrusted input.
 
+use super::catalog::AUDIT_OUTCOME_ITEMS;
 use jiff::Timestamp;
 use std::fmt::Write as _;
 use std::rc::Rc;
@@ -83,24 +84,33 @@ fn read_name(cur: &mut Cursor<'_>) -> Res<String> {
 
 /// Decode UTF-16LE, lossy, without trailing NULs.
 pub(crate) fn utf16_to_string(bytes: &[u8]) -> String {
-    let units = bytes
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]));
-    let mut s: String = char::decode_utf16(units)
-        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect();
-    while s.ends_with('\0') {
-        s.pop();
-    }
+    let mut s = String::with_capacity(bytes.len() / 2);
+    push_utf16(bytes, &mut s);
     s
 }
 
-/// Append UTF-16LE text (lossy, without trailing NULs) to `buf`.
+/// Append UTF-16LE text (lossy, without trailing NULs) to `buf`. Text that is all ASCII
+/// (nearly every name, address and number in a Security log) is copied through a small
+/// stack buffer instead of being decoded a character at a time.
 fn push_utf16(bytes: &[u8], buf: &mut String) {
-    let units = bytes
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]));
-    buf.extend(char::decode_utf16(units).map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)));
+    let even = bytes.get(..bytes.len() & !1).unwrap_or_default();
+    if even.chunks_exact(2).all(|c| c[1] == 0 && c[0] < 0x80) {
+        let mut ascii = [0u8; 64];
+        for piece in even.chunks(ascii.len() * 2) {
+            let n = piece.len() / 2;
+            for (dst, unit) in ascii.iter_mut().zip(piece.chunks_exact(2)) {
+                *dst = unit[0];
+            }
+            if let Ok(text) = std::str::from_utf8(ascii.get(..n).unwrap_or_default()) {
+                buf.push_str(text);
+            }
+        }
+    } else {
+        let units = even
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]));
+        buf.extend(char::decode_utf16(units).map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)));
+    }
     while buf.ends_with('\0') {
         buf.pop();
     }
@@ -161,6 +171,10 @@ pub(crate) struct CompiledTemplate {
     pub slots: Vec<Slot>,
     event_id: Option<usize>,
     provider: Option<usize>,
+    /// What [`RecordView::find_audit_outcome`] visits, in slot order: the first `Data`
+    /// slot of each [`AUDIT_OUTCOME_ITEMS`] name (with the name's index) and every nested
+    /// fragment (without).
+    audit_lookups: Vec<(usize, Option<usize>)>,
 }
 
 impl CompiledTemplate {
@@ -168,6 +182,23 @@ impl CompiledTemplate {
         let first = |field: &Field| self.slots.iter().position(|s| &s.field == field);
         self.event_id = first(&Field::EventId);
         self.provider = first(&Field::Provider);
+        let mut seen = [false; AUDIT_OUTCOME_ITEMS.len()];
+        for (index, slot) in self.slots.iter().enumerate() {
+            match &slot.field {
+                Field::Data(Some(name)) => {
+                    let wanted = AUDIT_OUTCOME_ITEMS
+                        .iter()
+                        .position(|n| n.eq_ignore_ascii_case(name));
+                    if let Some(item) = wanted {
+                        if !std::mem::replace(&mut seen[item], true) {
+                            self.audit_lookups.push((index, Some(item)));
+                        }
+                    }
+                }
+                Field::Nested { .. } => self.audit_lookups.push((index, None)),
+                _ => {}
+            }
+        }
         self
     }
     fn slot(&self, index: Option<usize>) -> Option<&Slot> {
@@ -486,13 +517,14 @@ fn open_fragment<'a>(
     v: &Value<'a>,
     in_event_data: bool,
     cache: &mut TemplateCache,
+    mut values: Vec<Value<'a>>,
 ) -> Res<RecordView<'a>> {
     let mut cur = Cursor::new(chunk, v.offset);
     let end = v.offset + v.bytes.len();
     if v.bytes.first() == Some(&0x0f) {
         cur.bytes(4)?;
     }
-    let mut values = Vec::new();
+    values.clear();
     let template = if chunk.get(cur.pos) == Some(&0x0c) {
         let def_offset = read_instance(&mut cur, &mut values)?;
         cache.get(chunk, def_offset, in_event_data)?
@@ -555,6 +587,19 @@ impl<'a> RecordView<'a> {
         }
     }
 
+    /// The provider name's UTF-16 bytes, when it is a single string substitution (so that
+    /// a caller can tell "same provider as the last record" without decoding it).
+    pub(crate) fn provider_bytes(&self) -> Option<&'a [u8]> {
+        match self.template.slot(self.template.provider)?.parts.as_slice() {
+            [Part::Subst(i)] => self
+                .values
+                .get(*i as usize)
+                .filter(|v| v.value_type == 0x01)
+                .map(|v| v.bytes),
+            _ => None,
+        }
+    }
+
     /// Whether the provider is one of `names` (ASCII, case-insensitive), without
     /// allocating when the name is a single string substitution.
     pub(crate) fn provider_is_any(
@@ -578,39 +623,40 @@ impl<'a> RecordView<'a> {
         }
     }
 
-    /// The text of the first data item named `names[i]` (ASCII case-insensitive), as
-    /// [`decode`](Self::decode) would produce it, written into `texts[i]` (cleared
-    /// first) with `found[i]` set; nothing else is decoded. `Err` when the record's shape
-    /// is not plain enough to be sure which item comes first (an array value under a
-    /// wanted name, fragments in fragments): the caller then decodes the record.
-    pub(crate) fn find_named_data(
+    /// The text of the first data item named `AUDIT_OUTCOME_ITEMS[i]` (ASCII
+    /// case-insensitive), as [`decode`](Self::decode) would produce it, written into
+    /// `texts[i]` (cleared first) with `found[i]` set; nothing else is decoded. `spare`
+    /// is a value buffer to reuse for a nested fragment. `Err` when the record's shape is
+    /// not plain enough to be sure which item comes first (an array value under a wanted
+    /// name, fragments in fragments): the caller then decodes the record.
+    pub(crate) fn find_audit_outcome(
         &self,
         cache: &mut TemplateCache,
-        names: &[&str],
-        texts: &mut [String],
-        found: &mut [bool],
+        texts: &mut [String; 4],
+        found: &mut [bool; 4],
+        spare: &mut Vec<Value<'a>>,
     ) -> Res<()> {
         for (text, found) in texts.iter_mut().zip(found.iter_mut()) {
             text.clear();
             *found = false;
         }
-        self.find_named_data_in(cache, names, texts, found, 0)
+        self.find_audit_outcome_in(cache, texts, found, spare, 0)
     }
 
-    fn find_named_data_in(
+    fn find_audit_outcome_in(
         &self,
         cache: &mut TemplateCache,
-        names: &[&str],
-        texts: &mut [String],
-        found: &mut [bool],
+        texts: &mut [String; 4],
+        found: &mut [bool; 4],
+        spare: &mut Vec<Value<'a>>,
         depth: usize,
     ) -> Res<()> {
-        for slot in &self.template.slots {
-            match &slot.field {
-                Field::Data(Some(name)) => {
-                    let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(name)) else {
-                        continue;
-                    };
+        for &(index, item) in &self.template.audit_lookups {
+            let Some(slot) = self.template.slots.get(index) else {
+                continue;
+            };
+            match item {
+                Some(i) => {
                     if found.get(i) != Some(&false) {
                         continue;
                     }
@@ -629,17 +675,21 @@ impl<'a> RecordView<'a> {
                         *flag = true;
                     }
                 }
-                Field::Nested { in_event_data } => {
-                    let Some(v) = self.nested_value(slot) else {
+                None => {
+                    let (Field::Nested { in_event_data }, Some(v)) =
+                        (&slot.field, self.nested_value(slot))
+                    else {
                         continue;
                     };
                     if depth >= 1 {
                         return Err(Unsupported("fragments in fragments"));
                     }
-                    let view = open_fragment(self.chunk, v, *in_event_data, cache)?;
-                    view.find_named_data_in(cache, names, texts, found, depth + 1)?;
+                    let values = std::mem::take(spare);
+                    let view = open_fragment(self.chunk, v, *in_event_data, cache, values)?;
+                    let result = view.find_audit_outcome_in(cache, texts, found, spare, depth + 1);
+                    *spare = view.into_values();
+                    result?;
                 }
-                _ => {}
             }
         }
         Ok(())
@@ -662,6 +712,7 @@ impl<'a> RecordView<'a> {
         out: &mut super::RawEvent,
         depth: usize,
     ) -> Res<()> {
+        out.data.reserve(self.template.slots.len());
         for slot in &self.template.slots {
             match &slot.field {
                 Field::Provider => out.provider = self.text_of(&slot.parts),
@@ -723,7 +774,7 @@ impl<'a> RecordView<'a> {
                     if depth >= MAX_DEPTH {
                         return Err(Unsupported("fragments nested too deep"));
                     }
-                    let view = open_fragment(self.chunk, v, *in_event_data, cache)?;
+                    let view = open_fragment(self.chunk, v, *in_event_data, cache, Vec::new())?;
                     view.decode(cache, out, depth + 1)?;
                 }
             }
@@ -913,9 +964,16 @@ fn render_guid(b: &[u8]) -> String {
     let d1 = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     let d2 = u16::from_le_bytes([b[4], b[5]]);
     let d3 = u16::from_le_bytes([b[6], b[7]]);
-    let tail: String = b[8..10].iter().map(|x| format!("{x:02X}")).collect();
-    let node: String = b[10..16].iter().map(|x| format!("{x:02X}")).collect();
-    format!("{{{d1:08X}-{d2:04X}-{d3:04X}-{tail}-{node}}}")
+    let mut s = String::with_capacity(38);
+    let _ = write!(s, "{{{d1:08X}-{d2:04X}-{d3:04X}-");
+    for (i, x) in b[8..16].iter().enumerate() {
+        if i == 2 {
+            s.push('-');
+        }
+        let _ = write!(s, "{x:02X}");
+    }
+    s.push('}');
+    s
 }
 
 fn render_sid(b: &[u8]) -> String {
@@ -926,13 +984,14 @@ fn render_sid(b: &[u8]) -> String {
         return String::new();
     };
     let authority = auth.iter().fold(0u64, |acc, x| (acc << 8) | u64::from(*x));
-    let mut s = format!("S-{rev}-{authority}");
+    let mut s = String::with_capacity(16 + 11 * usize::from(count));
+    let _ = write!(s, "S-{rev}-{authority}");
     for i in 0..count as usize {
         let Some(sub) = b.get(8 + i * 4..12 + i * 4) else {
             break;
         };
         let n = u32::from_le_bytes([sub[0], sub[1], sub[2], sub[3]]);
-        s.push_str(&format!("-{n}"));
+        let _ = write!(s, "-{n}");
     }
     s
 }
@@ -953,6 +1012,34 @@ mod tests {
     fn filetime_converts_to_utc() {
         let t = filetime_to_timestamp(116_444_736_012_345_678).unwrap();
         assert_eq!(t.to_string(), "1970-01-01T00:00:01.2345678Z");
+    }
+
+    fn utf16(text: &str) -> Vec<u8> {
+        text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn utf16_decoding_is_the_same_on_the_ascii_path_and_the_general_one() {
+        let long = "SMTPSVC/ex02.contoso.com ".repeat(9);
+        for text in [
+            "",
+            "EX01$@CONTOSO.COM",
+            "::ffff:10.1.2.3",
+            &long,
+            "Zoë",
+            "东京\u{1F600}",
+        ] {
+            assert_eq!(utf16_to_string(&utf16(text)), text, "{text:?}");
+        }
+        // Trailing NULs go, an odd last byte is ignored, a lone surrogate is replaced.
+        let mut nul = utf16("krbtgt");
+        nul.extend([0, 0, 0, 0, 0x41]);
+        assert_eq!(utf16_to_string(&nul), "krbtgt");
+        let lone = [0x41, 0, 0x00, 0xD8, 0x42, 0];
+        assert_eq!(utf16_to_string(&lone), "A\u{FFFD}B");
+        let mut buf = String::from("x=");
+        push_utf16(&utf16("10.0.0.1"), &mut buf);
+        assert_eq!(buf, "x=10.0.0.1");
     }
 
     #[test]

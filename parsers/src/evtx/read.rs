@@ -11,7 +11,6 @@
 use super::binxml::{self, RecordView, TemplateCache, Unsupported};
 use super::catalog::{
     all_provider_names, any_family_has_id, classify, is_counted_success, AuditOutcome, Family,
-    AUDIT_OUTCOME_ITEMS,
 };
 use super::records::TimeProvenance;
 use super::{DataItem, EventFileReport, RawEvent, ReportBuilder};
@@ -490,11 +489,15 @@ struct HeaderFallback {
 struct Scratch<'a> {
     cache: TemplateCache,
     values: Vec<binxml::Value<'a>>,
-    /// The provider name of the record at hand.
+    /// The provider name of the record at hand, and its UTF-16 bytes when it came from
+    /// a string substitution (consecutive records mostly share their provider).
     provider: String,
+    provider_bytes: Option<&'a [u8]>,
     /// The items of [`AUDIT_OUTCOME_ITEMS`], and whether each was found.
     items: [String; 4],
     found: [bool; 4],
+    /// Values of a nested fragment.
+    fragment_values: Vec<binxml::Value<'a>>,
 }
 
 /// Read one record through the template map. On `Err`, nothing was counted.
@@ -513,10 +516,10 @@ fn read_record_fast<'a>(
     read
 }
 
-fn read_view(
-    view: &RecordView<'_>,
+fn read_view<'a>(
+    view: &RecordView<'a>,
     header: &HeaderFallback,
-    scratch: &mut Scratch<'_>,
+    scratch: &mut Scratch<'a>,
     out: &mut ReportBuilder,
 ) -> Result<(), Unsupported> {
     if let Some(event_id) = view.event_id() {
@@ -525,8 +528,7 @@ fn read_view(
         let maybe = any_family_has_id(event_id)
             && view.provider_is_any(all_provider_names()).unwrap_or(true);
         if !maybe {
-            scratch.provider.clear();
-            if view.write_provider(&mut scratch.provider) {
+            if set_provider(view, scratch) {
                 out.count_other(&scratch.provider, event_id);
                 return Ok(());
             }
@@ -548,9 +550,8 @@ fn read_view(
 /// Whether the record is a success that is only counted, read from the four items that
 /// decide it (the provider is left in `scratch.provider`). False when in doubt: the
 /// record is then decoded, and [`ReportBuilder::add`] applies the same rule.
-fn counted_success(view: &RecordView<'_>, event_id: u16, scratch: &mut Scratch<'_>) -> bool {
-    scratch.provider.clear();
-    if !view.write_provider(&mut scratch.provider)
+fn counted_success<'a>(view: &RecordView<'a>, event_id: u16, scratch: &mut Scratch<'a>) -> bool {
+    if !set_provider(view, scratch)
         || classify(&scratch.provider, event_id) != Some(Family::SecurityAudit)
     {
         return false;
@@ -560,16 +561,29 @@ fn counted_success(view: &RecordView<'_>, event_id: u16, scratch: &mut Scratch<'
         items,
         found,
         provider,
+        fragment_values,
         ..
     } = scratch;
     if view
-        .find_named_data(cache, &AUDIT_OUTCOME_ITEMS, items, found)
+        .find_audit_outcome(cache, items, found, fragment_values)
         .is_err()
     {
         return false;
     }
     let texts: [Option<&str>; 4] = std::array::from_fn(|i| found[i].then_some(items[i].as_str()));
     is_counted_success(provider, event_id, &AuditOutcome::from_items(texts))
+}
+
+/// Put the record's provider name in `scratch.provider`, decoding it only when it differs
+/// from the last record's; false when the template names no provider.
+fn set_provider<'a>(view: &RecordView<'a>, scratch: &mut Scratch<'a>) -> bool {
+    let bytes = view.provider_bytes();
+    if bytes.is_some() && bytes == scratch.provider_bytes {
+        return true;
+    }
+    scratch.provider.clear();
+    scratch.provider_bytes = bytes;
+    view.write_provider(&mut scratch.provider)
 }
 
 fn add_with_fallbacks(mut raw: RawEvent, header: &HeaderFallback, out: &mut ReportBuilder) {
