@@ -869,6 +869,8 @@ fn push_value(v: &Value<'_>, buf: &mut String) {
                 let _ = write!(buf, "0x{n:x}");
             }
         }
+        0x0f => push_guid(v.bytes, buf),
+        0x13 => push_sid(v.bytes, buf),
         _ => buf.push_str(&render_value(v)),
     }
 }
@@ -958,13 +960,19 @@ fn array_elements(v: &Value<'_>) -> Vec<String> {
 }
 
 fn render_guid(b: &[u8]) -> String {
+    let mut s = String::with_capacity(38);
+    push_guid(b, &mut s);
+    s
+}
+
+/// Append a GUID as event XML shows it (`{54849625-5478-4994-A5BA-3E3B0328C30D}`).
+fn push_guid(b: &[u8], s: &mut String) {
     if b.len() < 16 {
-        return String::new();
+        return;
     }
     let d1 = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     let d2 = u16::from_le_bytes([b[4], b[5]]);
     let d3 = u16::from_le_bytes([b[6], b[7]]);
-    let mut s = String::with_capacity(38);
     let _ = write!(s, "{{{d1:08X}-{d2:04X}-{d3:04X}-");
     for (i, x) in b[8..16].iter().enumerate() {
         if i == 2 {
@@ -973,18 +981,24 @@ fn render_guid(b: &[u8]) -> String {
         let _ = write!(s, "{x:02X}");
     }
     s.push('}');
-    s
 }
 
 fn render_sid(b: &[u8]) -> String {
+    let mut s = String::new();
+    push_sid(b, &mut s);
+    s
+}
+
+/// Append a SID as event XML shows it (`S-1-5-21-…`).
+fn push_sid(b: &[u8], s: &mut String) {
     let (Some(&rev), Some(&count)) = (b.first(), b.get(1)) else {
-        return String::new();
+        return;
     };
     let Some(auth) = b.get(2..8) else {
-        return String::new();
+        return;
     };
     let authority = auth.iter().fold(0u64, |acc, x| (acc << 8) | u64::from(*x));
-    let mut s = String::with_capacity(16 + 11 * usize::from(count));
+    s.reserve(16 + 11 * usize::from(count));
     let _ = write!(s, "S-{rev}-{authority}");
     for i in 0..count as usize {
         let Some(sub) = b.get(8 + i * 4..12 + i * 4) else {
@@ -993,7 +1007,6 @@ fn render_sid(b: &[u8]) -> String {
         let n = u32::from_le_bytes([sub[0], sub[1], sub[2], sub[3]]);
         let _ = write!(s, "-{n}");
     }
-    s
 }
 
 #[cfg(test)]
