@@ -1,11 +1,12 @@
 //! Successful authentication audits on a domain controller: which are kept as events and
 //! which are only counted (`catalog::is_counted_success`), read by the `.evtx` fast path
 //! (which decides from four data items before decoding) and by the event XML reader
-//! (which decides after decoding) — the two must agree on every shape of record.
+//! (which decides after decoding) — the two must agree on every shape of record, and
+//! keep a computer account's success with the same four items.
 
 use exauth_parsers::event_export::read_event_xml;
 use exauth_parsers::evtx::{
-    read_evtx_bytes, EventCount, EventDetails, EventFileReport, EvtxReadOptions,
+    read_evtx_bytes, DataItem, EventCount, EventDetails, EventFileReport, EvtxReadOptions,
 };
 use exauth_parsers::evtx_writer::{write_evtx, DataValue, EventData, EventRecord, Provider};
 
@@ -260,10 +261,13 @@ fn event_xml_of_the_same_records_keeps_the_same_events() {
     assert_eq!(from_xml.catalogued_counts, from_evtx.catalogued_counts);
     assert_eq!(from_xml.counted_successes, from_evtx.counted_successes);
     assert_eq!(from_xml.records_read, from_evtx.records_read);
-    let details = |r: &EventFileReport| -> Vec<EventDetails> {
-        r.events.iter().map(|e| e.details.clone()).collect()
+    let decoded = |r: &EventFileReport| -> Vec<(EventDetails, Vec<DataItem>)> {
+        r.events
+            .iter()
+            .map(|e| (e.details.clone(), e.data.clone()))
+            .collect()
     };
-    assert_eq!(details(&from_xml), details(&from_evtx));
+    assert_eq!(decoded(&from_xml), decoded(&from_evtx));
 }
 
 /// Successes spread over many chunks: counted the same whatever the thread count.

@@ -705,6 +705,43 @@ impl<'a> RecordView<'a> {
             .filter(|v| !v.bytes.is_empty() && v.value_type == TYPE_BINXML)
     }
 
+    /// Decode the System fields of the record's own template (not its data, not nested
+    /// fragments): all a computer-account success keeps besides the items the rule read.
+    pub(crate) fn decode_system(&self, out: &mut super::RawEvent) {
+        for slot in &self.template.slots {
+            match &slot.field {
+                Field::Data(_) | Field::Binary | Field::Nested { .. } => {}
+                _ => self.decode_system_slot(slot, out),
+            }
+        }
+    }
+
+    fn decode_system_slot(&self, slot: &Slot, out: &mut super::RawEvent) {
+        match &slot.field {
+            Field::Provider => out.provider = self.text_of(&slot.parts),
+            Field::EventSourceName => out.event_source_name = Some(self.text_of(&slot.parts)),
+            Field::EventId => {
+                let n = self.number_of(&slot.parts);
+                out.set_event_id(n.unwrap_or(0));
+            }
+            Field::Qualifiers => {
+                out.qualifiers = self
+                    .number_of(&slot.parts)
+                    .and_then(|n| u16::try_from(n).ok())
+            }
+            Field::Level => {
+                out.level = self
+                    .number_of(&slot.parts)
+                    .and_then(|n| u8::try_from(n).ok())
+            }
+            Field::RecordId => out.record_id = self.number_of(&slot.parts),
+            Field::TimeCreated => out.time = self.time_of(&slot.parts),
+            Field::Channel => out.channel = self.text_of(&slot.parts),
+            Field::Computer => out.computer = self.text_of(&slot.parts),
+            Field::Data(_) | Field::Binary | Field::Nested { .. } => {}
+        }
+    }
+
     /// Decode everything we keep, following nested fragments.
     pub(crate) fn decode(
         &self,
@@ -715,26 +752,15 @@ impl<'a> RecordView<'a> {
         out.data.reserve(self.template.slots.len());
         for slot in &self.template.slots {
             match &slot.field {
-                Field::Provider => out.provider = self.text_of(&slot.parts),
-                Field::EventSourceName => out.event_source_name = Some(self.text_of(&slot.parts)),
-                Field::EventId => {
-                    let n = self.number_of(&slot.parts);
-                    out.set_event_id(n.unwrap_or(0));
-                }
-                Field::Qualifiers => {
-                    out.qualifiers = self
-                        .number_of(&slot.parts)
-                        .and_then(|n| u16::try_from(n).ok())
-                }
-                Field::Level => {
-                    out.level = self
-                        .number_of(&slot.parts)
-                        .and_then(|n| u8::try_from(n).ok())
-                }
-                Field::RecordId => out.record_id = self.number_of(&slot.parts),
-                Field::TimeCreated => out.time = self.time_of(&slot.parts),
-                Field::Channel => out.channel = self.text_of(&slot.parts),
-                Field::Computer => out.computer = self.text_of(&slot.parts),
+                Field::Provider
+                | Field::EventSourceName
+                | Field::EventId
+                | Field::Qualifiers
+                | Field::Level
+                | Field::RecordId
+                | Field::TimeCreated
+                | Field::Channel
+                | Field::Computer => self.decode_system_slot(slot, out),
                 Field::Data(name) => match slot.parts.as_slice() {
                     // A classic event without insertion strings: the optional `<Data>`
                     // of the ReportEvent template has a NULL value and is not rendered

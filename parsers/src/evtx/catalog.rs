@@ -15,7 +15,10 @@
 //! `EX01$`, `EX01$@CONTOSO.COM`) with an `IpAddress` (which computer uses which
 //! address). Everything a success would tell beyond that is noise; deciding it reads four
 //! data items (`Status`, `ServiceName`, `TargetUserName`, `IpAddress`), so most of a DC's
-//! log is never decoded. Failures and events without a readable `Status` are always kept.
+//! log is never decoded. A computer-account success is kept with just those four items as
+//! its data (all the identity map reads; a busy DC has one per machine and renewal), an
+//! SMTP service ticket in full. Failures and events without a readable `Status` are
+//! always kept in full.
 
 use serde::Serialize;
 
@@ -164,35 +167,58 @@ impl<'a> AuditOutcome<'a> {
     }
 }
 
-/// Whether a catalogued event is a successful authentication audit that is only counted,
-/// not kept (see the module notes): Security-Auditing 4768, 4769 or 4776 with `Status` 0,
-/// except 4769 for an `SMTPSVC/`/`SMTP/` service and 4768/4769 for a computer account
-/// (`…$`, before any `@realm`) with an `IpAddress`. Item texts are read as decoding reads
-/// them: trimmed, with empty and `-` meaning absent.
-pub fn is_counted_success(provider: &str, event_id: u16, items: &AuditOutcome<'_>) -> bool {
-    if !matches!(event_id, 4768 | 4769 | 4776)
-        || classify(provider, event_id) != Some(Family::SecurityAudit)
-    {
-        return false;
-    }
+/// What the catalog does with a successful authentication audit (see the module notes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditSuccess {
+    /// Only counted.
+    Counted,
+    /// A 4768/4769 for a computer account with an address: kept with only the
+    /// [`AUDIT_OUTCOME_ITEMS`] as its data.
+    ComputerAccount,
+    /// A 4769 for an `SMTPSVC/` or `SMTP/` service: kept in full.
+    SmtpService,
+}
+
+/// What kind of success a catalogued event is: `None` when it is not a successful
+/// Security-Auditing 4768, 4769 or 4776 (`Status` 0), and so is kept in full. Item texts
+/// are read as decoding reads them: trimmed, with empty and `-` meaning absent; a
+/// computer account is a `TargetUserName` ending in `$` before any `@realm`.
+pub fn audit_success(
+    provider: &str,
+    event_id: u16,
+    items: &AuditOutcome<'_>,
+) -> Option<AuditSuccess> {
     fn text(v: Option<&str>) -> Option<&str> {
         v.map(str::trim).filter(|t| !t.is_empty() && *t != "-")
     }
-    if text(items.status).and_then(super::parse_number) != Some(0) {
-        return false;
+    if !matches!(event_id, 4768 | 4769 | 4776)
+        || classify(provider, event_id) != Some(Family::SecurityAudit)
+        || text(items.status).and_then(super::parse_number) != Some(0)
+    {
+        return None;
     }
     let smtp_service = text(items.service_name).is_some_and(|s| {
         let lower = s.to_ascii_lowercase();
         lower.starts_with("smtpsvc/") || lower.starts_with("smtp/")
     });
     if event_id == 4769 && smtp_service {
-        return false;
+        return Some(AuditSuccess::SmtpService);
     }
     let computer_account = text(items.target_user_name)
         .and_then(|user| user.split('@').next())
         .is_some_and(|account| account.ends_with('$'));
     let at_address = text(items.ip_address).is_some();
-    !(event_id != 4776 && computer_account && at_address)
+    Some(if event_id != 4776 && computer_account && at_address {
+        AuditSuccess::ComputerAccount
+    } else {
+        AuditSuccess::Counted
+    })
+}
+
+/// Whether a catalogued event is a successful authentication audit that is only counted,
+/// not kept: `audit_success` says [`AuditSuccess::Counted`].
+pub fn is_counted_success(provider: &str, event_id: u16, items: &AuditOutcome<'_>) -> bool {
+    audit_success(provider, event_id, items) == Some(AuditSuccess::Counted)
 }
 
 /// Every provider name the catalog knows (for allocation-free pre-checks).
@@ -281,8 +307,20 @@ mod tests {
         // A 4768 is a TGT: its service is krbtgt, an SMTP name there means nothing.
         assert!(is_counted_success(AUDITING, 4768, &smtp_short));
         let computer = outcome("0x0", "krbtgt", "EX01$@CONTOSO.COM", "::ffff:10.0.0.12");
-        assert!(!is_counted_success(AUDITING, 4768, &computer));
-        assert!(!is_counted_success(AUDITING, 4769, &computer));
+        assert_eq!(
+            audit_success(AUDITING, 4768, &computer),
+            Some(AuditSuccess::ComputerAccount)
+        );
+        assert_eq!(
+            audit_success(AUDITING, 4769, &computer),
+            Some(AuditSuccess::ComputerAccount)
+        );
+        assert_eq!(
+            audit_success(AUDITING, 4769, &smtp),
+            Some(AuditSuccess::SmtpService)
+        );
+        // The NTLM validation of a computer account names no address: only counted.
+        assert!(is_counted_success(AUDITING, 4776, &computer));
         // Without an address the computer account tells nothing.
         let no_ip = outcome("0x0", "krbtgt", "EX01$@CONTOSO.COM", "-");
         assert!(is_counted_success(AUDITING, 4769, &no_ip));

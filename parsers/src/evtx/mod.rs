@@ -21,7 +21,10 @@ mod read;
 pub mod records;
 mod zones;
 
-pub use catalog::{classify, is_counted_success, AuditOutcome, Family, AUDIT_OUTCOME_ITEMS};
+pub use catalog::{
+    audit_success, classify, is_counted_success, AuditOutcome, AuditSuccess, Family,
+    AUDIT_OUTCOME_ITEMS,
+};
 pub use read::{read_evtx_bytes, read_evtx_path, read_evtx_reader, EvtxReadOptions};
 pub use records::{
     extract_ntstatus, kerberos_error_name, parse_bias_zone, parse_kerberos_time, strip_ipv4_mapped,
@@ -128,14 +131,26 @@ impl ReportBuilder {
         bump(&mut self.successes, provider, event_id);
     }
 
-    /// Count an event and, when catalogued, decode and keep it.
-    pub(crate) fn add(&mut self, raw: RawEvent, provenance: TimeProvenance) {
-        match classify(&raw.provider, raw.event_id) {
-            Some(Family::SecurityAudit)
-                if is_counted_success(&raw.provider, raw.event_id, &audit_outcome(&raw.data)) =>
-            {
-                self.count_success(&raw.provider, raw.event_id);
+    /// Count an event and, when catalogued, decode and keep it (a computer-account
+    /// success with only the items the rule read, see [`catalog`]).
+    pub(crate) fn add(&mut self, mut raw: RawEvent, provenance: TimeProvenance) {
+        let family = classify(&raw.provider, raw.event_id);
+        if family == Some(Family::SecurityAudit) {
+            let outcome = audit_outcome(&raw.data);
+            match audit_success(&raw.provider, raw.event_id, &outcome) {
+                Some(AuditSuccess::Counted) => {
+                    self.count_success(&raw.provider, raw.event_id);
+                    return;
+                }
+                Some(AuditSuccess::ComputerAccount) => {
+                    let items = outcome_items(&outcome);
+                    raw.data = items;
+                    raw.binary = None;
+                }
+                Some(AuditSuccess::SmtpService) | None => {}
             }
+        }
+        match family {
             Some(family) => {
                 self.records_read += 1;
                 bump(&mut self.catalogued, &raw.provider, raw.event_id);
@@ -204,6 +219,27 @@ fn audit_outcome(data: &[DataItem]) -> AuditOutcome<'_> {
             })
             .map(|d| d.value.as_str())
     }))
+}
+
+/// The items of an outcome as data items (the data of a computer-account success), named
+/// as in [`AUDIT_OUTCOME_ITEMS`], in that order, absent ones left out.
+pub(crate) fn outcome_items(outcome: &AuditOutcome<'_>) -> Vec<DataItem> {
+    let values = [
+        outcome.status,
+        outcome.service_name,
+        outcome.target_user_name,
+        outcome.ip_address,
+    ];
+    AUDIT_OUTCOME_ITEMS
+        .iter()
+        .zip(values)
+        .filter_map(|(name, value)| {
+            value.map(|value| DataItem {
+                name: Some((*name).to_string()),
+                value: value.to_string(),
+            })
+        })
+        .collect()
 }
 
 /// Counts per provider, then per EventID (nested so lookups need no allocation).

@@ -10,10 +10,11 @@
 
 use super::binxml::{self, RecordView, TemplateCache, Unsupported};
 use super::catalog::{
-    all_provider_names, any_family_has_id, classify, is_counted_success, AuditOutcome, Family,
+    all_provider_names, any_family_has_id, audit_success, classify, AuditOutcome, AuditSuccess,
+    Family,
 };
 use super::records::TimeProvenance;
-use super::{DataItem, EventFileReport, RawEvent, ReportBuilder};
+use super::{outcome_items, DataItem, EventFileReport, RawEvent, ReportBuilder};
 use crate::problem::{Location, Problem};
 use evtx::err::EvtxError;
 use evtx::{EvtxChunkData, EvtxParser, ParserSettings};
@@ -532,10 +533,24 @@ fn read_view<'a>(
                 out.count_other(&scratch.provider, event_id);
                 return Ok(());
             }
-        } else if matches!(event_id, 4768 | 4769 | 4776) && counted_success(view, event_id, scratch)
-        {
-            out.count_success(&scratch.provider, event_id);
-            return Ok(());
+        } else if matches!(event_id, 4768 | 4769 | 4776) {
+            match success_kind(view, event_id, scratch) {
+                Some(AuditSuccess::Counted) => {
+                    out.count_success(&scratch.provider, event_id);
+                    return Ok(());
+                }
+                Some(AuditSuccess::ComputerAccount) => {
+                    // Kept with the System fields and the items already read.
+                    let mut raw = RawEvent::default();
+                    view.decode_system(&mut raw);
+                    if raw.provider == scratch.provider && raw.event_id == event_id {
+                        raw.data = outcome_items(&scratch.outcome());
+                        add_with_fallbacks(raw, header, out);
+                        return Ok(());
+                    }
+                }
+                Some(AuditSuccess::SmtpService) | None => {}
+            }
         }
     }
     let mut raw = RawEvent::default();
@@ -547,31 +562,38 @@ fn read_view<'a>(
     Ok(())
 }
 
-/// Whether the record is a success that is only counted, read from the four items that
-/// decide it (the provider is left in `scratch.provider`). False when in doubt: the
-/// record is then decoded, and [`ReportBuilder::add`] applies the same rule.
-fn counted_success<'a>(view: &RecordView<'a>, event_id: u16, scratch: &mut Scratch<'a>) -> bool {
+/// What kind of success the record is, read from the four items that decide it (the
+/// provider and the items are left in `scratch`). `None` when in doubt too: the record
+/// is then decoded, and [`ReportBuilder::add`] applies the same rule.
+fn success_kind<'a>(
+    view: &RecordView<'a>,
+    event_id: u16,
+    scratch: &mut Scratch<'a>,
+) -> Option<AuditSuccess> {
     if !set_provider(view, scratch)
         || classify(&scratch.provider, event_id) != Some(Family::SecurityAudit)
     {
-        return false;
+        return None;
     }
     let Scratch {
         cache,
         items,
         found,
-        provider,
         fragment_values,
         ..
     } = scratch;
-    if view
-        .find_audit_outcome(cache, items, found, fragment_values)
-        .is_err()
-    {
-        return false;
+    view.find_audit_outcome(cache, items, found, fragment_values)
+        .ok()?;
+    audit_success(&scratch.provider, event_id, &scratch.outcome())
+}
+
+impl Scratch<'_> {
+    /// The items [`RecordView::find_audit_outcome`] found.
+    fn outcome(&self) -> AuditOutcome<'_> {
+        AuditOutcome::from_items(std::array::from_fn(|i| {
+            self.found[i].then_some(self.items[i].as_str())
+        }))
     }
-    let texts: [Option<&str>; 4] = std::array::from_fn(|i| found[i].then_some(items[i].as_str()));
-    is_counted_success(provider, event_id, &AuditOutcome::from_items(texts))
 }
 
 /// Put the record's provider name in `scratch.provider`, decoding it only when it differs
