@@ -3,12 +3,13 @@
 //!
 //! Why not just render every record with the evtx crate: a DC's Security log is
 //! millions of records, almost none of which matter to an authentication diagnosis.
-//! [`read`] walks the chunks itself (with the crate's chunk iterator and headers), reads
-//! each record's template-instance substitution array with a small BinXML reader
-//! ([`binxml`]), decides from provider + EventID (and, for successful authentication
-//! audits, four data items) whether the record is catalogued ([`catalog`]), and only
-//! then decodes it ([`records`]). Records whose shape the fast
-//! reader does not understand are rendered by the crate and read from its JSON, so
+//! [`read`] walks the chunks itself (in the crate's chunk order, with the crate's chunk
+//! headers, into reused buffers), reads each record's template-instance substitution
+//! array with a small BinXML reader ([`binxml`]), decides from provider + EventID (and,
+//! for successful authentication audits, four data items) whether the record is
+//! catalogued ([`catalog`]), and only then decodes it ([`records`]). A record that is
+//! only counted costs no allocation. Records whose shape the fast reader does not
+//! understand are rendered by the crate and read from its JSON, so
 //! nothing readable is lost. Broken files (bad chunk magic, bad CRCs, truncation,
 //! zero-size records, broken string caches) become [`Problem`]s, never panics.
 //!

@@ -4,9 +4,11 @@
 //! Why our own chunk scheduling: the crate's record pipeline spawns onto rayon's global
 //! pool, whatever `num_threads` says; a caller that budgets threads needs a pool of
 //! exactly that size. Chunks are read in the crate's order (oldest first, wrapped logs
-//! and understated chunk counts included) on the calling thread, in batches, and parsed
-//! on a private pool; results are merged in chunk order and sorted at the end, so the
-//! output never depends on thread timing.
+//! and understated chunk counts included) on the calling thread, in batches, into
+//! buffers that are reused, and parsed on a private pool; results are merged in chunk
+//! order and sorted at the end, so the output never depends on thread timing.
+//! (Reading the next batch while the pool parses the last one was tried: on two cores
+//! the extra thread cost as much as the overlap gained.)
 
 use super::binxml::{self, RecordView, TemplateCache, Unsupported};
 use super::catalog::{
