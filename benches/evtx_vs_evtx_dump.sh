@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Compare exauth's .evtx evidence reader with the evtx crate's own `evtx_dump -o jsonl`
 # on the same files and thread counts. Both write to /dev/null; one process per file
-# for both, repeated REPEAT times. Prints MB/s and records/s of each and the ratio.
+# for both, repeated REPEAT times. Prints MB/s and records/s of each over wall-clock
+# time, the CPU seconds (user + system) they used, and both ratios: on a shared machine
+# the CPU ratio is the one to trust.
 #
 # Usage: benches/evtx_vs_evtx_dump.sh [--generate[=MB]] [THREADS] [REPEAT]
 #   THREADS  a count or a comma list (default 1; with --generate 1,2)
@@ -59,22 +61,24 @@ for f in "${files[@]}"; do bytes=$((bytes + $(stat -c %s "$f"))); done
 records=$("$ours" "${files[@]}" 2>&1 >/dev/null \
     | sed -n 's/^.*: \([0-9]*\) records, .*$/\1/p' | awk '{ n += $1 } END { print n + 0 }')
 
-# run_timed CMD...: run CMD on every file REPEAT times; print seconds.
+# run_timed CMD...: run CMD on every file REPEAT times; print "wall cpu" seconds (cpu =
+# user + system time of the runs).
 run_timed() {
-    local start end
-    start=$(date +%s.%N)
-    for ((i = 0; i < repeat; i++)); do
-        for f in "${files[@]}"; do
-            "$@" "$f" >/dev/null 2>&1 || true
+    local TIMEFORMAT='%R %U %S'
+    local timing
+    timing=$( { time (
+        for ((i = 0; i < repeat; i++)); do
+            for f in "${files[@]}"; do
+                "$@" "$f" >/dev/null 2>&1 || true
+            done
         done
-    done
-    end=$(date +%s.%N)
-    awk -v s="$start" -v e="$end" 'BEGIN { printf "%.4f", e - s }'
+    ); } 2>&1 )
+    awk '{ printf "%.4f %.4f", $1, $2 + $3 }' <<<"$timing"
 }
 
 rates() {
-    awk -v b="$bytes" -v n="$records" -v r="$repeat" -v t="$1" \
-        'BEGIN { printf "%7.1f MB/s %10.0f records/s (%.2f s)", b * r / t / 1e6, n * r / t, t }'
+    awk -v b="$bytes" -v n="$records" -v r="$repeat" -v t="$1" -v c="$2" \
+        'BEGIN { printf "%7.1f MB/s %10.0f records/s (%.2f s wall, %.2f s CPU: %.1f MB per CPU second)", b * r / t / 1e6, n * r / t, t, c, b * r / c / 1e6 }'
 }
 
 dump=$(command -v evtx_dump || true)
@@ -83,14 +87,14 @@ if [[ -z "$dump" && -x "$HOME/.cargo/bin/evtx_dump" ]]; then dump="$HOME/.cargo/
 echo "files: ${#files[@]} ($bytes bytes, $records records) x $repeat runs"
 IFS=, read -r -a thread_counts <<<"$threads_list"
 for threads in "${thread_counts[@]}"; do
-    t_ours=$(run_timed "$ours" -t "$threads")
-    echo "threads $threads  exauth evtx_extract: $(rates "$t_ours")"
+    read -r t_ours c_ours <<<"$(run_timed "$ours" -t "$threads")"
+    echo "threads $threads  exauth evtx_extract: $(rates "$t_ours" "$c_ours")"
     if [[ -z "$dump" ]]; then
         echo "threads $threads  evtx_dump: not found, skipped (install it with: cargo install evtx --locked)"
         continue
     fi
-    t_dump=$(run_timed "$dump" -t "$threads" -o jsonl)
-    echo "threads $threads  evtx_dump -o jsonl:  $(rates "$t_dump")"
-    awk -v a="$t_dump" -v b="$t_ours" -v t="$threads" \
-        'BEGIN { printf "threads %s  ratio (exauth / evtx_dump throughput): %.2fx\n", t, a / b }'
+    read -r t_dump c_dump <<<"$(run_timed "$dump" -t "$threads" -o jsonl)"
+    echo "threads $threads  evtx_dump -o jsonl:  $(rates "$t_dump" "$c_dump")"
+    awk -v a="$t_dump" -v b="$t_ours" -v ca="$c_dump" -v cb="$c_ours" -v t="$threads" \
+        'BEGIN { printf "threads %s  ratio (exauth / evtx_dump): %.2fx wall-clock throughput, %.2fx per CPU second\n", t, a / b, ca / cb }'
 done

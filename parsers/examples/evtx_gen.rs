@@ -21,7 +21,8 @@ use std::rc::Rc;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct GenSummary {
     pub records: u64,
-    /// Records of catalogued failure events (4769 successes are catalogued too, as 4769).
+    /// Records of catalogued failure events. Of the successful 4769s, the reader keeps
+    /// those of computer accounts (`WS…$`, with an address) and only counts the others.
     pub failures: u64,
     pub bytes: u64,
 }

@@ -2,9 +2,14 @@
 //!
 //! The reference for the catalogued counts is the evtx crate's own full JSON
 //! rendering of each file with a plain provider/EventID lookup: the fast
-//! template-instance path must find exactly the events the renderer shows.
+//! template-instance path must find exactly the events the renderer shows, and apply
+//! the catalog's rule for successful authentication audits (`is_counted_success`) to the
+//! same events.
 
-use exauth_parsers::evtx::{classify, read_evtx_bytes, read_evtx_path, EvtxReadOptions};
+use exauth_parsers::evtx::{
+    classify, is_counted_success, read_evtx_bytes, read_evtx_path, AuditOutcome, EvtxReadOptions,
+    AUDIT_OUTCOME_ITEMS,
+};
 use exauth_parsers::problem::Location;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -23,13 +28,37 @@ fn corpus_files() -> Option<Vec<PathBuf>> {
     Some(files)
 }
 
-/// (provider, EventID) counts of catalogued events in the crate's JSON rendering,
-/// and how many records it rendered.
-fn reference_counts(path: &PathBuf) -> (BTreeMap<(String, u16), u64>, u64) {
+type PairCounts = BTreeMap<(String, u16), u64>;
+
+/// A rendered data value as text (strings as they are, numbers written out).
+fn json_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Object(map) => map.get("#text").and_then(json_text),
+        _ => None,
+    }
+}
+
+/// The items the success rule reads, from the rendered `EventData`.
+fn outcome_items(event_data: &serde_json::Value) -> [Option<String>; 4] {
+    AUDIT_OUTCOME_ITEMS.map(|name| {
+        event_data.as_object().and_then(|map| {
+            map.iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                .and_then(|(_, v)| json_text(v))
+        })
+    })
+}
+
+/// (provider, EventID) counts in the crate's JSON rendering of catalogued events kept and
+/// of successes only counted, and how many records it rendered.
+fn reference_counts(path: &PathBuf) -> (PairCounts, PairCounts, u64) {
     let mut parser = evtx::EvtxParser::from_path(path)
         .expect("reference parser opens the file")
         .with_configuration(evtx::ParserSettings::new().num_threads(1));
     let mut counts = BTreeMap::new();
+    let mut successes = BTreeMap::new();
     let mut rendered = 0;
     for record in parser.records_json_value().flatten() {
         rendered += 1;
@@ -45,11 +74,26 @@ fn reference_counts(path: &PathBuf) -> (BTreeMap<(String, u16), u64>, u64) {
             .or_else(|| id["#text"].as_str().and_then(|s| s.trim().parse().ok()));
         let Some(raw) = raw else { continue };
         let event_id = (raw & 0xFFFF) as u16;
-        if classify(provider, event_id).is_some() {
-            *counts.entry((provider.to_string(), event_id)).or_default() += 1;
+        if classify(provider, event_id).is_none() {
+            continue;
         }
+        let items = outcome_items(&record.data["Event"]["EventData"]);
+        let outcome = AuditOutcome::from_items([0, 1, 2, 3].map(|i| items[i].as_deref()));
+        let bucket = if is_counted_success(provider, event_id, &outcome) {
+            &mut successes
+        } else {
+            &mut counts
+        };
+        *bucket.entry((provider.to_string(), event_id)).or_default() += 1;
     }
-    (counts, rendered)
+    (counts, successes, rendered)
+}
+
+fn pair_counts(counts: &[exauth_parsers::evtx::EventCount]) -> PairCounts {
+    counts
+        .iter()
+        .map(|c| ((c.provider.clone(), c.event_id), c.count))
+        .collect()
 }
 
 #[test]
@@ -57,15 +101,19 @@ fn catalogued_counts_equal_the_crate_rendering() {
     let Some(files) = corpus_files() else { return };
     assert!(!files.is_empty(), "EXAUTH_CORPUS holds no .evtx files");
     let mut total_catalogued = 0;
+    let mut total_successes = 0;
     for path in &files {
         let report = read_evtx_path(path, EvtxReadOptions { threads: 2 });
-        let ours: BTreeMap<(String, u16), u64> = report
-            .catalogued_counts
-            .iter()
-            .map(|c| ((c.provider.clone(), c.event_id), c.count))
-            .collect();
-        let (reference, rendered) = reference_counts(path);
+        let ours = pair_counts(&report.catalogued_counts);
+        let (reference, reference_successes, rendered) = reference_counts(path);
         assert_eq!(ours, reference, "{}", path.display());
+        assert_eq!(
+            pair_counts(&report.counted_successes),
+            reference_successes,
+            "{}: successes only counted",
+            path.display()
+        );
+        total_successes += reference_successes.values().sum::<u64>();
         assert!(
             report.records_read >= rendered,
             "{}: read {} records, the crate rendered {rendered}",
@@ -76,6 +124,7 @@ fn catalogued_counts_equal_the_crate_rendering() {
         total_catalogued += report.events.len();
     }
     assert!(total_catalogued > 0, "the corpus has catalogued events");
+    eprintln!("{total_catalogued} catalogued events kept, {total_successes} successes counted");
 }
 
 #[test]

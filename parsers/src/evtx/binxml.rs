@@ -13,7 +13,10 @@
 //! Layout reference: MS-EVEN6 §2.2 (BinXML tokens, substitution value types). All reads
 //! are bounds-checked; chunk offsets come from untrusted input.
 
+use super::catalog::AUDIT_OUTCOME_ITEMS;
 use jiff::Timestamp;
+use std::fmt::Write as _;
+use std::rc::Rc;
 
 /// Why the fast reader gave up on a record (the caller then renders it with the crate).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,24 +84,33 @@ fn read_name(cur: &mut Cursor<'_>) -> Res<String> {
 
 /// Decode UTF-16LE, lossy, without trailing NULs.
 pub(crate) fn utf16_to_string(bytes: &[u8]) -> String {
-    let units = bytes
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]));
-    let mut s: String = char::decode_utf16(units)
-        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect();
-    while s.ends_with('\0') {
-        s.pop();
-    }
+    let mut s = String::with_capacity(bytes.len() / 2);
+    push_utf16(bytes, &mut s);
     s
 }
 
-/// Append UTF-16LE text (lossy, without trailing NULs) to `buf`.
+/// Append UTF-16LE text (lossy, without trailing NULs) to `buf`. Text that is all ASCII
+/// (nearly every name, address and number in a Security log) is copied through a small
+/// stack buffer instead of being decoded a character at a time.
 fn push_utf16(bytes: &[u8], buf: &mut String) {
-    let units = bytes
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]));
-    buf.extend(char::decode_utf16(units).map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)));
+    let even = bytes.get(..bytes.len() & !1).unwrap_or_default();
+    if even.chunks_exact(2).all(|c| c[1] == 0 && c[0] < 0x80) {
+        let mut ascii = [0u8; 64];
+        for piece in even.chunks(ascii.len() * 2) {
+            let n = piece.len() / 2;
+            for (dst, unit) in ascii.iter_mut().zip(piece.chunks_exact(2)) {
+                *dst = unit[0];
+            }
+            if let Ok(text) = std::str::from_utf8(ascii.get(..n).unwrap_or_default()) {
+                buf.push_str(text);
+            }
+        }
+    } else {
+        let units = even
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]));
+        buf.extend(char::decode_utf16(units).map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)));
+    }
     while buf.ends_with('\0') {
         buf.pop();
     }
@@ -152,15 +164,45 @@ pub(crate) struct Slot {
     pub parts: Vec<Part>,
 }
 
-/// A template definition compiled to the slots we read.
+/// A template definition compiled to the slots we read, with the slots every record
+/// asks for (EventID, provider) found once at compile time.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CompiledTemplate {
     pub slots: Vec<Slot>,
+    event_id: Option<usize>,
+    provider: Option<usize>,
+    /// What [`RecordView::find_audit_outcome`] visits, in slot order: the first `Data`
+    /// slot of each [`AUDIT_OUTCOME_ITEMS`] name (with the name's index) and every nested
+    /// fragment (without).
+    audit_lookups: Vec<(usize, Option<usize>)>,
 }
 
 impl CompiledTemplate {
-    fn first(&self, field: &Field) -> Option<&Slot> {
-        self.slots.iter().find(|s| &s.field == field)
+    fn indexed(mut self) -> Self {
+        let first = |field: &Field| self.slots.iter().position(|s| &s.field == field);
+        self.event_id = first(&Field::EventId);
+        self.provider = first(&Field::Provider);
+        let mut seen = [false; AUDIT_OUTCOME_ITEMS.len()];
+        for (index, slot) in self.slots.iter().enumerate() {
+            match &slot.field {
+                Field::Data(Some(name)) => {
+                    let wanted = AUDIT_OUTCOME_ITEMS
+                        .iter()
+                        .position(|n| n.eq_ignore_ascii_case(name));
+                    if let Some(item) = wanted {
+                        if !std::mem::replace(&mut seen[item], true) {
+                            self.audit_lookups.push((index, Some(item)));
+                        }
+                    }
+                }
+                Field::Nested { .. } => self.audit_lookups.push((index, None)),
+                _ => {}
+            }
+        }
+        self
+    }
+    fn slot(&self, index: Option<usize>) -> Option<&Slot> {
+        self.slots.get(index?)
     }
 }
 
@@ -295,7 +337,7 @@ fn compile(
             _ => return Err(Unsupported("unexpected token in template")),
         }
     }
-    Ok(out)
+    Ok(out.indexed())
 }
 
 fn push_part(stack: &mut [Frame], attr: Option<&str>, part: Part) {
@@ -357,14 +399,9 @@ pub(crate) struct Value<'a> {
     pub offset: usize,
 }
 
-/// A parsed `TemplateInstance`: the definition it uses and its substitution values.
-pub(crate) struct Instance<'a> {
-    pub def_offset: u32,
-    pub values: Vec<Value<'a>>,
-}
-
-/// Parse a `TemplateInstance` whose token (0x0c) is at `cur.pos`.
-fn read_instance<'a>(cur: &mut Cursor<'a>) -> Res<Instance<'a>> {
+/// Parse a `TemplateInstance` whose token (0x0c) is at `cur.pos`: its substitution
+/// values go into `values` (cleared first); returns the definition's chunk offset.
+fn read_instance<'a>(cur: &mut Cursor<'a>, values: &mut Vec<Value<'a>>) -> Res<u32> {
     if cur.u8()? != 0x0c {
         return Err(Unsupported("not a template instance"));
     }
@@ -382,52 +419,53 @@ fn read_instance<'a>(cur: &mut Cursor<'a>) -> Res<Instance<'a>> {
     if count > 4096 {
         return Err(Unsupported("implausible substitution count"));
     }
-    let mut descriptors = Vec::with_capacity(count);
-    for _ in 0..count {
-        let size = cur.u16()? as usize;
-        let value_type = cur.u8()?;
-        cur.u8()?;
-        descriptors.push((size, value_type));
-    }
-    let mut values = Vec::with_capacity(count);
-    for (size, value_type) in descriptors {
+    let descriptors = cur.bytes(count * 4)?;
+    values.clear();
+    values.reserve(count);
+    for descriptor in descriptors.chunks_exact(4) {
+        let size = usize::from(u16::from_le_bytes([descriptor[0], descriptor[1]]));
         let offset = cur.pos;
         let bytes = cur.bytes(size)?;
         values.push(Value {
-            value_type,
+            value_type: descriptor[2],
             bytes,
             offset,
         });
     }
-    Ok(Instance { def_offset, values })
+    Ok(def_offset)
 }
 
-/// Compile the template definition at `def_offset` in `chunk`.
-pub(crate) fn compile_definition(chunk: &[u8], def_offset: u32) -> Res<CompiledTemplate> {
+/// Compile the template definition at `def_offset` in `chunk`; `in_event_data` when it
+/// is the definition of a fragment nested inside `EventData`.
+fn compile_definition(chunk: &[u8], def_offset: u32, in_event_data: bool) -> Res<CompiledTemplate> {
     let mut cur = Cursor::new(chunk, def_offset as usize);
     let _next = cur.u32()?;
     cur.bytes(16)?;
     let size = cur.u32()? as usize;
     let start = cur.pos;
     let end = start.saturating_add(size).min(chunk.len());
-    compile(chunk, start, end, true, &[])
+    let prefix: &[&str] = if in_event_data { &["EventData"] } else { &[] };
+    compile(chunk, start, end, true, prefix)
 }
 
-/// Per-chunk cache of compiled template definitions, keyed by definition offset.
+/// Per-chunk cache of compiled template definitions, keyed by definition offset and
+/// whether the definition is used inside `EventData` (nested fragments): each is
+/// compiled once per chunk, and a lookup is one hash of a small key.
 #[derive(Default)]
 pub(crate) struct TemplateCache {
-    compiled: std::collections::HashMap<u32, Res<std::sync::Arc<CompiledTemplate>>>,
+    compiled: rustc_hash::FxHashMap<(u32, bool), Res<Rc<CompiledTemplate>>>,
 }
 
 impl TemplateCache {
-    pub(crate) fn get(
+    fn get(
         &mut self,
         chunk: &[u8],
         def_offset: u32,
-    ) -> Res<std::sync::Arc<CompiledTemplate>> {
+        in_event_data: bool,
+    ) -> Res<Rc<CompiledTemplate>> {
         self.compiled
-            .entry(def_offset)
-            .or_insert_with(|| compile_definition(chunk, def_offset).map(std::sync::Arc::new))
+            .entry((def_offset, in_event_data))
+            .or_insert_with(|| compile_definition(chunk, def_offset, in_event_data).map(Rc::new))
             .clone()
     }
 }
@@ -435,16 +473,19 @@ impl TemplateCache {
 /// A record's BinXML, reduced to what we read: a compiled template with its values.
 pub(crate) struct RecordView<'a> {
     chunk: &'a [u8],
-    template: std::sync::Arc<CompiledTemplate>,
+    template: Rc<CompiledTemplate>,
     values: Vec<Value<'a>>,
 }
 
-/// Open the record whose BinXML is `chunk[offset..offset + len]`.
+/// Open the record whose BinXML is `chunk[offset..offset + len]`. `values` is a buffer
+/// to reuse (get it back with [`RecordView::into_values`]): reading a record allocates
+/// nothing once the chunk's templates are compiled.
 pub(crate) fn open_record<'a>(
     chunk: &'a [u8],
     offset: usize,
     len: usize,
     cache: &mut TemplateCache,
+    mut values: Vec<Value<'a>>,
 ) -> Res<RecordView<'a>> {
     let end = offset.saturating_add(len).min(chunk.len());
     let mut cur = Cursor::new(chunk, offset);
@@ -452,24 +493,58 @@ pub(crate) fn open_record<'a>(
         cur.bytes(4)?;
     }
     if chunk.get(cur.pos) == Some(&0x0c) {
-        let instance = read_instance(&mut cur)?;
-        let template = cache.get(chunk, instance.def_offset)?;
+        let def_offset = read_instance(&mut cur, &mut values)?;
+        let template = cache.get(chunk, def_offset, false)?;
         return Ok(RecordView {
             chunk,
             template,
-            values: instance.values,
+            values,
         });
     }
     // A literal tree (no template): compile it as it stands.
     let template = compile(chunk, cur.pos, end, false, &[])?;
+    values.clear();
     Ok(RecordView {
         chunk,
-        template: std::sync::Arc::new(template),
-        values: Vec::new(),
+        template: Rc::new(template),
+        values,
+    })
+}
+
+/// Open a BinXML fragment held in a substitution value (type 0x21).
+fn open_fragment<'a>(
+    chunk: &'a [u8],
+    v: &Value<'a>,
+    in_event_data: bool,
+    cache: &mut TemplateCache,
+    mut values: Vec<Value<'a>>,
+) -> Res<RecordView<'a>> {
+    let mut cur = Cursor::new(chunk, v.offset);
+    let end = v.offset + v.bytes.len();
+    if v.bytes.first() == Some(&0x0f) {
+        cur.bytes(4)?;
+    }
+    values.clear();
+    let template = if chunk.get(cur.pos) == Some(&0x0c) {
+        let def_offset = read_instance(&mut cur, &mut values)?;
+        cache.get(chunk, def_offset, in_event_data)?
+    } else {
+        let prefix: &[&str] = if in_event_data { &["EventData"] } else { &[] };
+        Rc::new(compile(chunk, cur.pos, end, false, prefix)?)
+    };
+    Ok(RecordView {
+        chunk,
+        template,
+        values,
     })
 }
 
 impl<'a> RecordView<'a> {
+    /// The value buffer, for the next record.
+    pub(crate) fn into_values(self) -> Vec<Value<'a>> {
+        self.values
+    }
+
     fn text_of(&self, parts: &[Part]) -> String {
         let mut s = String::new();
         self.write_text(parts, &mut s);
@@ -480,11 +555,11 @@ impl<'a> RecordView<'a> {
         for part in parts {
             match part {
                 Part::Literal(l) => buf.push_str(l),
-                Part::Subst(i) => match self.values.get(*i as usize) {
-                    Some(v) if v.value_type == 0x01 => push_utf16(v.bytes, buf),
-                    Some(v) => buf.push_str(&render_value(v)),
-                    None => {}
-                },
+                Part::Subst(i) => {
+                    if let Some(v) = self.values.get(*i as usize) {
+                        push_value(v, buf);
+                    }
+                }
             }
         }
     }
@@ -498,17 +573,30 @@ impl<'a> RecordView<'a> {
 
     /// The EventID (raw number), when the top-level template names it (the usual case).
     pub(crate) fn event_id(&self) -> Option<u64> {
-        self.number_of(&self.template.first(&Field::EventId)?.parts)
+        self.number_of(&self.template.slot(self.template.event_id)?.parts)
     }
 
     /// Write the provider name into `buf`; false when the template does not name it.
     pub(crate) fn write_provider(&self, buf: &mut String) -> bool {
-        match self.template.first(&Field::Provider) {
+        match self.template.slot(self.template.provider) {
             Some(slot) => {
                 self.write_text(&slot.parts, buf);
                 true
             }
             None => false,
+        }
+    }
+
+    /// The provider name's UTF-16 bytes, when it is a single string substitution (so that
+    /// a caller can tell "same provider as the last record" without decoding it).
+    pub(crate) fn provider_bytes(&self) -> Option<&'a [u8]> {
+        match self.template.slot(self.template.provider)?.parts.as_slice() {
+            [Part::Subst(i)] => self
+                .values
+                .get(*i as usize)
+                .filter(|v| v.value_type == 0x01)
+                .map(|v| v.bytes),
+            _ => None,
         }
     }
 
@@ -518,7 +606,7 @@ impl<'a> RecordView<'a> {
         &self,
         names: impl Iterator<Item = &'static str>,
     ) -> Option<bool> {
-        let slot = self.template.first(&Field::Provider)?;
+        let slot = self.template.slot(self.template.provider)?;
         let mut names = names;
         match slot.parts.as_slice() {
             [Part::Subst(i)] => {
@@ -535,30 +623,144 @@ impl<'a> RecordView<'a> {
         }
     }
 
-    /// Decode everything we keep, following nested fragments.
-    pub(crate) fn decode(&self, out: &mut super::RawEvent, depth: usize) -> Res<()> {
+    /// The text of the first data item named `AUDIT_OUTCOME_ITEMS[i]` (ASCII
+    /// case-insensitive), as [`decode`](Self::decode) would produce it, written into
+    /// `texts[i]` (cleared first) with `found[i]` set; nothing else is decoded. `spare`
+    /// is a value buffer to reuse for a nested fragment. `Err` when the record's shape is
+    /// not plain enough to be sure which item comes first (an array value under a wanted
+    /// name, fragments in fragments): the caller then decodes the record.
+    pub(crate) fn find_audit_outcome(
+        &self,
+        cache: &mut TemplateCache,
+        texts: &mut [String; 4],
+        found: &mut [bool; 4],
+        spare: &mut Vec<Value<'a>>,
+    ) -> Res<()> {
+        for (text, found) in texts.iter_mut().zip(found.iter_mut()) {
+            text.clear();
+            *found = false;
+        }
+        self.find_audit_outcome_in(cache, texts, found, spare, 0)
+    }
+
+    fn find_audit_outcome_in(
+        &self,
+        cache: &mut TemplateCache,
+        texts: &mut [String; 4],
+        found: &mut [bool; 4],
+        spare: &mut Vec<Value<'a>>,
+        depth: usize,
+    ) -> Res<()> {
+        for &(index, item) in &self.template.audit_lookups {
+            let Some(slot) = self.template.slots.get(index) else {
+                continue;
+            };
+            match item {
+                Some(i) => {
+                    if found.get(i) != Some(&false) {
+                        continue;
+                    }
+                    let array = slot.parts.iter().any(|p| match p {
+                        Part::Subst(s) => self
+                            .values
+                            .get(*s as usize)
+                            .is_some_and(|v| v.value_type & 0x80 != 0),
+                        Part::Literal(_) => false,
+                    });
+                    if array {
+                        return Err(Unsupported("array value under a wanted name"));
+                    }
+                    if let (Some(text), Some(flag)) = (texts.get_mut(i), found.get_mut(i)) {
+                        self.write_text(&slot.parts, text);
+                        *flag = true;
+                    }
+                }
+                None => {
+                    let (Field::Nested { in_event_data }, Some(v)) =
+                        (&slot.field, self.nested_value(slot))
+                    else {
+                        continue;
+                    };
+                    if depth >= 1 {
+                        return Err(Unsupported("fragments in fragments"));
+                    }
+                    let values = std::mem::take(spare);
+                    let view = open_fragment(self.chunk, v, *in_event_data, cache, values)?;
+                    let result = view.find_audit_outcome_in(cache, texts, found, spare, depth + 1);
+                    *spare = view.into_values();
+                    result?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The non-empty BinXML value a `Nested` slot refers to.
+    fn nested_value(&self, slot: &Slot) -> Option<&Value<'a>> {
+        let Some(Part::Subst(i)) = slot.parts.first() else {
+            return None;
+        };
+        self.values
+            .get(*i as usize)
+            .filter(|v| !v.bytes.is_empty() && v.value_type == TYPE_BINXML)
+    }
+
+    /// Decode the System fields of the record's own template (not its data, not nested
+    /// fragments): all a computer-account success keeps besides the items the rule read.
+    pub(crate) fn decode_system(&self, out: &mut super::RawEvent) {
         for slot in &self.template.slots {
             match &slot.field {
-                Field::Provider => out.provider = self.text_of(&slot.parts),
-                Field::EventSourceName => out.event_source_name = Some(self.text_of(&slot.parts)),
-                Field::EventId => {
-                    let n = self.number_of(&slot.parts);
-                    out.set_event_id(n.unwrap_or(0));
-                }
-                Field::Qualifiers => {
-                    out.qualifiers = self
-                        .number_of(&slot.parts)
-                        .and_then(|n| u16::try_from(n).ok())
-                }
-                Field::Level => {
-                    out.level = self
-                        .number_of(&slot.parts)
-                        .and_then(|n| u8::try_from(n).ok())
-                }
-                Field::RecordId => out.record_id = self.number_of(&slot.parts),
-                Field::TimeCreated => out.time = self.time_of(&slot.parts),
-                Field::Channel => out.channel = self.text_of(&slot.parts),
-                Field::Computer => out.computer = self.text_of(&slot.parts),
+                Field::Data(_) | Field::Binary | Field::Nested { .. } => {}
+                _ => self.decode_system_slot(slot, out),
+            }
+        }
+    }
+
+    fn decode_system_slot(&self, slot: &Slot, out: &mut super::RawEvent) {
+        match &slot.field {
+            Field::Provider => out.provider = self.text_of(&slot.parts),
+            Field::EventSourceName => out.event_source_name = Some(self.text_of(&slot.parts)),
+            Field::EventId => {
+                let n = self.number_of(&slot.parts);
+                out.set_event_id(n.unwrap_or(0));
+            }
+            Field::Qualifiers => {
+                out.qualifiers = self
+                    .number_of(&slot.parts)
+                    .and_then(|n| u16::try_from(n).ok())
+            }
+            Field::Level => {
+                out.level = self
+                    .number_of(&slot.parts)
+                    .and_then(|n| u8::try_from(n).ok())
+            }
+            Field::RecordId => out.record_id = self.number_of(&slot.parts),
+            Field::TimeCreated => out.time = self.time_of(&slot.parts),
+            Field::Channel => out.channel = self.text_of(&slot.parts),
+            Field::Computer => out.computer = self.text_of(&slot.parts),
+            Field::Data(_) | Field::Binary | Field::Nested { .. } => {}
+        }
+    }
+
+    /// Decode everything we keep, following nested fragments.
+    pub(crate) fn decode(
+        &self,
+        cache: &mut TemplateCache,
+        out: &mut super::RawEvent,
+        depth: usize,
+    ) -> Res<()> {
+        out.data.reserve(self.template.slots.len());
+        for slot in &self.template.slots {
+            match &slot.field {
+                Field::Provider
+                | Field::EventSourceName
+                | Field::EventId
+                | Field::Qualifiers
+                | Field::Level
+                | Field::RecordId
+                | Field::TimeCreated
+                | Field::Channel
+                | Field::Computer => self.decode_system_slot(slot, out),
                 Field::Data(name) => match slot.parts.as_slice() {
                     // A classic event without insertion strings: the optional `<Data>`
                     // of the ReportEvent template has a NULL value and is not rendered
@@ -592,63 +794,18 @@ impl<'a> RecordView<'a> {
                 },
                 Field::Binary => out.binary = Some(self.text_of(&slot.parts)),
                 Field::Nested { in_event_data } => {
-                    let Some(Part::Subst(i)) = slot.parts.first() else {
+                    let Some(v) = self.nested_value(slot) else {
                         continue;
                     };
-                    let Some(v) = self.values.get(*i as usize) else {
-                        continue;
-                    };
-                    if v.bytes.is_empty() || v.value_type != TYPE_BINXML {
-                        continue;
-                    }
                     if depth >= MAX_DEPTH {
                         return Err(Unsupported("fragments nested too deep"));
                     }
-                    self.decode_fragment(v, *in_event_data, out, depth + 1)?;
+                    let view = open_fragment(self.chunk, v, *in_event_data, cache, Vec::new())?;
+                    view.decode(cache, out, depth + 1)?;
                 }
             }
         }
         Ok(())
-    }
-
-    fn decode_fragment(
-        &self,
-        v: &Value<'a>,
-        in_event_data: bool,
-        out: &mut super::RawEvent,
-        depth: usize,
-    ) -> Res<()> {
-        let mut cur = Cursor::new(self.chunk, v.offset);
-        let end = v.offset + v.bytes.len();
-        if v.bytes.first() == Some(&0x0f) {
-            cur.bytes(4)?;
-        }
-        let prefix: &[&str] = if in_event_data { &["EventData"] } else { &[] };
-        let view = if self.chunk.get(cur.pos) == Some(&0x0c) {
-            let instance = read_instance(&mut cur)?;
-            // Nested definitions are rare; compile them without the cache so that the
-            // EventData prefix is applied.
-            let mut def = Cursor::new(self.chunk, instance.def_offset as usize);
-            let _next = def.u32()?;
-            def.bytes(16)?;
-            let size = def.u32()? as usize;
-            let start = def.pos;
-            let def_end = start.saturating_add(size).min(self.chunk.len());
-            let template = compile(self.chunk, start, def_end, true, prefix)?;
-            RecordView {
-                chunk: self.chunk,
-                template: std::sync::Arc::new(template),
-                values: instance.values,
-            }
-        } else {
-            let template = compile(self.chunk, cur.pos, end, false, prefix)?;
-            RecordView {
-                chunk: self.chunk,
-                template: std::sync::Arc::new(template),
-                values: Vec::new(),
-            }
-        };
-        view.decode(out, depth)
     }
 
     fn time_of(&self, parts: &[Part]) -> Option<Timestamp> {
@@ -721,6 +878,27 @@ fn value_as_u64(v: &Value<'_>) -> Option<u64> {
         0x01 | 0x02 => parse_number(&render_value(v))?,
         _ => return None,
     })
+}
+
+/// Append a substitution value as [`render_value`] renders it, without allocating for
+/// strings and integers.
+fn push_value(v: &Value<'_>, buf: &mut String) {
+    match v.value_type {
+        0x01 => push_utf16(v.bytes, buf),
+        0x04 | 0x06 | 0x08 | 0x0a => {
+            if let Some(n) = value_as_u64(v) {
+                let _ = write!(buf, "{n}");
+            }
+        }
+        0x10 | 0x14 | 0x15 => {
+            if let Some(n) = value_as_u64(v) {
+                let _ = write!(buf, "0x{n:x}");
+            }
+        }
+        0x0f => push_guid(v.bytes, buf),
+        0x13 => push_sid(v.bytes, buf),
+        _ => buf.push_str(&render_value(v)),
+    }
 }
 
 /// Render a substitution value as event XML would show it.
@@ -808,34 +986,53 @@ fn array_elements(v: &Value<'_>) -> Vec<String> {
 }
 
 fn render_guid(b: &[u8]) -> String {
+    let mut s = String::with_capacity(38);
+    push_guid(b, &mut s);
+    s
+}
+
+/// Append a GUID as event XML shows it (`{54849625-5478-4994-A5BA-3E3B0328C30D}`).
+fn push_guid(b: &[u8], s: &mut String) {
     if b.len() < 16 {
-        return String::new();
+        return;
     }
     let d1 = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     let d2 = u16::from_le_bytes([b[4], b[5]]);
     let d3 = u16::from_le_bytes([b[6], b[7]]);
-    let tail: String = b[8..10].iter().map(|x| format!("{x:02X}")).collect();
-    let node: String = b[10..16].iter().map(|x| format!("{x:02X}")).collect();
-    format!("{{{d1:08X}-{d2:04X}-{d3:04X}-{tail}-{node}}}")
+    let _ = write!(s, "{{{d1:08X}-{d2:04X}-{d3:04X}-");
+    for (i, x) in b[8..16].iter().enumerate() {
+        if i == 2 {
+            s.push('-');
+        }
+        let _ = write!(s, "{x:02X}");
+    }
+    s.push('}');
 }
 
 fn render_sid(b: &[u8]) -> String {
+    let mut s = String::new();
+    push_sid(b, &mut s);
+    s
+}
+
+/// Append a SID as event XML shows it (`S-1-5-21-…`).
+fn push_sid(b: &[u8], s: &mut String) {
     let (Some(&rev), Some(&count)) = (b.first(), b.get(1)) else {
-        return String::new();
+        return;
     };
     let Some(auth) = b.get(2..8) else {
-        return String::new();
+        return;
     };
     let authority = auth.iter().fold(0u64, |acc, x| (acc << 8) | u64::from(*x));
-    let mut s = format!("S-{rev}-{authority}");
+    s.reserve(16 + 11 * usize::from(count));
+    let _ = write!(s, "S-{rev}-{authority}");
     for i in 0..count as usize {
         let Some(sub) = b.get(8 + i * 4..12 + i * 4) else {
             break;
         };
         let n = u32::from_le_bytes([sub[0], sub[1], sub[2], sub[3]]);
-        s.push_str(&format!("-{n}"));
+        let _ = write!(s, "-{n}");
     }
-    s
 }
 
 #[cfg(test)]
@@ -854,6 +1051,34 @@ mod tests {
     fn filetime_converts_to_utc() {
         let t = filetime_to_timestamp(116_444_736_012_345_678).unwrap();
         assert_eq!(t.to_string(), "1970-01-01T00:00:01.2345678Z");
+    }
+
+    fn utf16(text: &str) -> Vec<u8> {
+        text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn utf16_decoding_is_the_same_on_the_ascii_path_and_the_general_one() {
+        let long = "SMTPSVC/ex02.contoso.com ".repeat(9);
+        for text in [
+            "",
+            "EX01$@CONTOSO.COM",
+            "::ffff:10.1.2.3",
+            &long,
+            "Zoë",
+            "东京\u{1F600}",
+        ] {
+            assert_eq!(utf16_to_string(&utf16(text)), text, "{text:?}");
+        }
+        // Trailing NULs go, an odd last byte is ignored, a lone surrogate is replaced.
+        let mut nul = utf16("krbtgt");
+        nul.extend([0, 0, 0, 0, 0x41]);
+        assert_eq!(utf16_to_string(&nul), "krbtgt");
+        let lone = [0x41, 0, 0x00, 0xD8, 0x42, 0];
+        assert_eq!(utf16_to_string(&lone), "A\u{FFFD}B");
+        let mut buf = String::from("x=");
+        push_utf16(&utf16("10.0.0.1"), &mut buf);
+        assert_eq!(buf, "x=10.0.0.1");
     }
 
     #[test]

@@ -3,11 +3,13 @@
 //!
 //! Why not just render every record with the evtx crate: a DC's Security log is
 //! millions of records, almost none of which matter to an authentication diagnosis.
-//! [`read`] walks the chunks itself (with the crate's chunk iterator and headers), reads
-//! each record's template-instance substitution array with a small BinXML reader
-//! ([`binxml`]), decides from provider + EventID whether the record is catalogued
-//! ([`catalog`]), and only then decodes it ([`records`]). Records whose shape the fast
-//! reader does not understand are rendered by the crate and read from its JSON, so
+//! [`read`] walks the chunks itself (in the crate's chunk order, with the crate's chunk
+//! headers, into reused buffers), reads each record's template-instance substitution
+//! array with a small BinXML reader ([`binxml`]), decides from provider + EventID (and,
+//! for successful authentication audits, four data items) whether the record is
+//! catalogued ([`catalog`]), and only then decodes it ([`records`]). A record that is
+//! only counted costs no allocation. Records whose shape the fast reader does not
+//! understand are rendered by the crate and read from its JSON, so
 //! nothing readable is lost. Broken files (bad chunk magic, bad CRCs, truncation,
 //! zero-size records, broken string caches) become [`Problem`]s, never panics.
 //!
@@ -20,7 +22,10 @@ mod read;
 pub mod records;
 mod zones;
 
-pub use catalog::{classify, Family};
+pub use catalog::{
+    audit_success, classify, is_counted_success, AuditOutcome, AuditSuccess, Family,
+    AUDIT_OUTCOME_ITEMS,
+};
 pub use read::{read_evtx_bytes, read_evtx_path, read_evtx_reader, EvtxReadOptions};
 pub use records::{
     extract_ntstatus, kerberos_error_name, parse_bias_zone, parse_kerberos_time, strip_ipv4_mapped,
@@ -62,6 +67,9 @@ pub struct EventFileReport {
     pub catalogued_counts: Vec<EventCount>,
     /// All other events per (provider, EventID).
     pub other_counts: Vec<EventCount>,
+    /// Successful authentication audits of catalogued pairs that were only counted, per
+    /// (provider, EventID) (see [`is_counted_success`]).
+    pub counted_successes: Vec<EventCount>,
     /// Records that needed the crate's rendering because the fast reader could not read them.
     pub rendered_fallbacks: u64,
     /// What was skipped or damaged, with where.
@@ -108,6 +116,7 @@ pub(crate) struct ReportBuilder {
     pub events: Vec<EventRecord>,
     pub catalogued: Counts,
     pub other: Counts,
+    pub successes: Counts,
     pub rendered_fallbacks: u64,
     pub problems: Vec<Problem>,
 }
@@ -118,9 +127,31 @@ impl ReportBuilder {
         bump(&mut self.other, provider, event_id);
     }
 
-    /// Count an event and, when catalogued, decode and keep it.
-    pub(crate) fn add(&mut self, raw: RawEvent, provenance: TimeProvenance) {
-        match classify(&raw.provider, raw.event_id) {
+    pub(crate) fn count_success(&mut self, provider: &str, event_id: u16) {
+        self.records_read += 1;
+        bump(&mut self.successes, provider, event_id);
+    }
+
+    /// Count an event and, when catalogued, decode and keep it (a computer-account
+    /// success with only the items the rule read, see [`catalog`]).
+    pub(crate) fn add(&mut self, mut raw: RawEvent, provenance: TimeProvenance) {
+        let family = classify(&raw.provider, raw.event_id);
+        if family == Some(Family::SecurityAudit) {
+            let outcome = audit_outcome(&raw.data);
+            match audit_success(&raw.provider, raw.event_id, &outcome) {
+                Some(AuditSuccess::Counted) => {
+                    self.count_success(&raw.provider, raw.event_id);
+                    return;
+                }
+                Some(AuditSuccess::ComputerAccount) => {
+                    let items = outcome_items(&outcome);
+                    raw.data = items;
+                    raw.binary = None;
+                }
+                Some(AuditSuccess::SmtpService) | None => {}
+            }
+        }
+        match family {
             Some(family) => {
                 self.records_read += 1;
                 bump(&mut self.catalogued, &raw.provider, raw.event_id);
@@ -136,6 +167,7 @@ impl ReportBuilder {
         for (mine, theirs) in [
             (&mut self.catalogued, other.catalogued),
             (&mut self.other, other.other),
+            (&mut self.successes, other.successes),
         ] {
             for (provider, ids) in theirs {
                 let entry = mine.entry(provider).or_default();
@@ -169,10 +201,46 @@ impl ReportBuilder {
             events: self.events,
             catalogued_counts: counts(self.catalogued),
             other_counts: counts(self.other),
+            counted_successes: counts(self.successes),
             rendered_fallbacks: self.rendered_fallbacks,
             problems: self.problems,
         }
     }
+}
+
+/// The items [`is_counted_success`] reads, from decoded data items: the first item of
+/// each name, as [`records`] looks fields up.
+fn audit_outcome(data: &[DataItem]) -> AuditOutcome<'_> {
+    AuditOutcome::from_items(AUDIT_OUTCOME_ITEMS.map(|name| {
+        data.iter()
+            .find(|d| {
+                d.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            })
+            .map(|d| d.value.as_str())
+    }))
+}
+
+/// The items of an outcome as data items (the data of a computer-account success), named
+/// as in [`AUDIT_OUTCOME_ITEMS`], in that order, absent ones left out.
+pub(crate) fn outcome_items(outcome: &AuditOutcome<'_>) -> Vec<DataItem> {
+    let values = [
+        outcome.status,
+        outcome.service_name,
+        outcome.target_user_name,
+        outcome.ip_address,
+    ];
+    AUDIT_OUTCOME_ITEMS
+        .iter()
+        .zip(values)
+        .filter_map(|(name, value)| {
+            value.map(|value| DataItem {
+                name: Some((*name).to_string()),
+                value: value.to_string(),
+            })
+        })
+        .collect()
 }
 
 /// Counts per provider, then per EventID (nested so lookups need no allocation).

@@ -4,14 +4,19 @@
 //! Why our own chunk scheduling: the crate's record pipeline spawns onto rayon's global
 //! pool, whatever `num_threads` says; a caller that budgets threads needs a pool of
 //! exactly that size. Chunks are read in the crate's order (oldest first, wrapped logs
-//! and understated chunk counts included) on the calling thread, in batches, and parsed
-//! on a private pool; results are merged in chunk order and sorted at the end, so the
-//! output never depends on thread timing.
+//! and understated chunk counts included) on the calling thread, in batches, into
+//! buffers that are reused, and parsed on a private pool; results are merged in chunk
+//! order and sorted at the end, so the output never depends on thread timing.
+//! (Reading the next batch while the pool parses the last one was tried: on two cores
+//! the extra thread cost as much as the overlap gained.)
 
-use super::binxml::{self, TemplateCache, Unsupported};
-use super::catalog::{all_provider_names, any_family_has_id, classify};
+use super::binxml::{self, RecordView, TemplateCache, Unsupported};
+use super::catalog::{
+    all_provider_names, any_family_has_id, audit_success, classify, AuditOutcome, AuditSuccess,
+    Family,
+};
 use super::records::TimeProvenance;
-use super::{DataItem, EventFileReport, RawEvent, ReportBuilder};
+use super::{outcome_items, DataItem, EventFileReport, RawEvent, ReportBuilder};
 use crate::problem::{Location, Problem};
 use evtx::err::EvtxError;
 use evtx::{EvtxChunkData, EvtxParser, ParserSettings};
@@ -93,8 +98,17 @@ pub fn read_evtx_reader<R: Read + Seek>(
     let settings = ParserSettings::new()
         .num_threads(threads)
         .validate_checksums(false);
-    let mut parser = match EvtxParser::from_read_seek(reader) {
-        Ok(parser) => parser.with_configuration(settings.clone()),
+    // The crate reads and checks the file header; the chunks we read ourselves, into
+    // buffers that are reused (a fresh 64 KiB buffer per chunk costs page faults and
+    // allocator work comparable to reading the records).
+    let (header_chunks, header_block_size) = match EvtxParser::from_read_seek(&mut reader) {
+        Ok(parser) => {
+            check_file_header(parser.header(), len, &mut report);
+            (
+                u64::from(parser.header().chunk_count),
+                u64::from(parser.header().header_block_size),
+            )
+        }
         Err(e) => {
             report.problems.push(Problem::new(
                 Location::File,
@@ -106,7 +120,7 @@ pub fn read_evtx_reader<R: Read + Seek>(
             return report.finish();
         }
     };
-    check_file_header(parser.header(), len, &mut report);
+    let mut chunks = ChunkWalk::new(reader, len.saturating_sub(header_block_size) / CHUNK_SIZE);
 
     let settings = Arc::new(settings);
     let pool = (threads > 1)
@@ -119,9 +133,9 @@ pub fn read_evtx_reader<R: Read + Seek>(
         .flatten();
     let batch_size = threads * CHUNKS_PER_THREAD_AND_BATCH;
     let mut batch = Vec::with_capacity(batch_size);
-    let header_chunks = u64::from(parser.header().chunk_count);
+    let mut buffers: Vec<Vec<u8>> = Vec::with_capacity(batch_size);
     let mut chunks_past_header = 0u64;
-    for chunk in parser.chunks() {
+    while let Some(chunk) = chunks.next_chunk(&mut buffers) {
         if chunk
             .as_ref()
             .is_ok_and(|c| c.number.unwrap_or(0) >= header_chunks)
@@ -130,10 +144,22 @@ pub fn read_evtx_reader<R: Read + Seek>(
         }
         batch.push(chunk);
         if batch.len() >= batch_size {
-            run_batch(&mut batch, pool.as_ref(), &settings, &mut report);
+            run_batch(
+                &mut batch,
+                pool.as_ref(),
+                &settings,
+                &mut report,
+                &mut buffers,
+            );
         }
     }
-    run_batch(&mut batch, pool.as_ref(), &settings, &mut report);
+    run_batch(
+        &mut batch,
+        pool.as_ref(),
+        &settings,
+        &mut report,
+        &mut buffers,
+    );
     if chunks_past_header > 0 {
         report.problems.push(Problem::new(
             Location::Offset(0),
@@ -175,14 +201,135 @@ fn check_file_header(header: &evtx::EvtxFileHeader, len: u64, report: &mut Repor
     }
 }
 
+/// Walks the chunks in the order the crate's `EvtxParser::chunks` does (and with its
+/// errors): from the chunk holding the oldest records to the end of the file, then from
+/// the start (a wrapped log), past the header's chunk count while chunks are readable,
+/// skipping all-zero chunks.
+struct ChunkWalk<R> {
+    reader: R,
+    /// Whole chunks the file's size allows.
+    calculated: u64,
+    next: u64,
+    oldest: u64,
+    wrapped: bool,
+}
+
+impl<R: Read + Seek> ChunkWalk<R> {
+    fn new(mut reader: R, calculated: u64) -> Self {
+        let oldest = oldest_chunk(&mut reader, calculated);
+        ChunkWalk {
+            reader,
+            calculated,
+            next: oldest,
+            oldest,
+            wrapped: false,
+        }
+    }
+
+    /// The next chunk in record order, read into a buffer from `buffers` when there is one.
+    fn next_chunk(
+        &mut self,
+        buffers: &mut Vec<Vec<u8>>,
+    ) -> Option<evtx::err::Result<EvtxChunkData>> {
+        loop {
+            let end = if self.wrapped { self.oldest } else { u64::MAX };
+            while self.next < end {
+                let number = self.next;
+                self.next = number.checked_add(1)?;
+                let mut buffer = buffers.pop().unwrap_or_default();
+                match read_chunk_bytes(&mut self.reader, number, &mut buffer) {
+                    // Past the chunks the file size allows, a failure is the end.
+                    Err(_) if number >= self.calculated => {
+                        buffers.push(buffer);
+                        break;
+                    }
+                    Err(e) => {
+                        buffers.push(buffer);
+                        return Some(Err(EvtxError::FailedToParseChunk {
+                            chunk_id: number,
+                            source: Box::new(e),
+                        }));
+                    }
+                    // An empty chunk in the middle of a dirty file.
+                    Ok(()) if buffer.iter().all(|b| *b == 0) => buffers.push(buffer),
+                    Ok(()) => {
+                        return Some(match EvtxChunkData::new(buffer, false) {
+                            Ok(mut chunk) => {
+                                chunk.number = Some(number);
+                                Ok(chunk)
+                            }
+                            Err(e) => Err(EvtxError::FailedToParseChunk {
+                                chunk_id: number,
+                                source: Box::new(e),
+                            }),
+                        });
+                    }
+                }
+            }
+            if self.wrapped || self.oldest == 0 {
+                return None;
+            }
+            self.wrapped = true;
+            self.next = 0;
+        }
+    }
+}
+
+/// Read chunk `number` into `buffer` (64 KiB), as the crate reads it.
+fn read_chunk_bytes<R: Read + Seek>(
+    reader: &mut R,
+    number: u64,
+    buffer: &mut Vec<u8>,
+) -> Result<(), evtx::err::ChunkError> {
+    reader
+        .seek(SeekFrom::Start(chunk_offset(number)))
+        .map_err(evtx::err::ChunkError::FailedToSeekToChunk)?;
+    buffer.clear();
+    buffer.reserve_exact(CHUNK_SIZE as usize);
+    let read = reader
+        .by_ref()
+        .take(CHUNK_SIZE)
+        .read_to_end(buffer)
+        .map_err(|_| evtx::err::ChunkError::IncompleteChunk)?;
+    if read as u64 != CHUNK_SIZE {
+        return Err(evtx::err::ChunkError::IncompleteChunk);
+    }
+    Ok(())
+}
+
+/// The chunk holding the oldest records (the lowest first record id of a chunk header
+/// whose range is not reversed), where the crate starts reading; 0 when none is found.
+fn oldest_chunk<R: Read + Seek>(reader: &mut R, calculated: u64) -> u64 {
+    let mut oldest = (u64::MAX, 0);
+    let mut header = [0; CHUNK_HEADER_SIZE];
+    for number in 0..calculated {
+        if reader.seek(SeekFrom::Start(chunk_offset(number))).is_err()
+            || reader.read_exact(&mut header).is_err()
+        {
+            break;
+        }
+        if let Ok(chunk) = evtx::EvtxChunkHeader::from_bytes(&header) {
+            if chunk.first_event_record_id <= chunk.last_event_record_id
+                && chunk.first_event_record_id < oldest.0
+            {
+                oldest = (chunk.first_event_record_id, number);
+            }
+        }
+    }
+    oldest.1
+}
+
+/// Read a batch of chunks (on the pool when there is one); their buffers go back to
+/// `buffers`.
 fn run_batch(
     batch: &mut Vec<evtx::err::Result<EvtxChunkData>>,
     pool: Option<&rayon::ThreadPool>,
     settings: &Arc<ParserSettings>,
     report: &mut ReportBuilder,
+    buffers: &mut Vec<Vec<u8>>,
 ) {
     let chunks = std::mem::take(batch);
-    let results: Vec<ReportBuilder> = match pool {
+    let results: Vec<(ReportBuilder, Option<Vec<u8>>)> = match pool {
         Some(pool) => pool.install(|| {
             chunks
                 .into_par_iter()
@@ -194,8 +341,9 @@ fn run_batch(
             .map(|chunk| read_chunk_guarded(chunk, settings))
             .collect(),
     };
-    for result in results {
+    for (result, buffer) in results {
         report.merge(result);
+        buffers.extend(buffer);
     }
 }
 
@@ -203,11 +351,12 @@ fn chunk_offset(number: u64) -> u64 {
     FILE_HEADER_SIZE.saturating_add(number.saturating_mul(CHUNK_SIZE))
 }
 
-/// Read one chunk; a chunk the crate refused becomes a problem, a panic too.
+/// Read one chunk; a chunk the crate refused becomes a problem, a panic too. Gives back
+/// the chunk's buffer for reuse.
 fn read_chunk_guarded(
     chunk: evtx::err::Result<EvtxChunkData>,
     settings: &Arc<ParserSettings>,
-) -> ReportBuilder {
+) -> (ReportBuilder, Option<Vec<u8>>) {
     let mut out = ReportBuilder::default();
     let mut chunk = match chunk {
         Ok(chunk) => chunk,
@@ -222,7 +371,7 @@ fn read_chunk_guarded(
                 location,
                 format!("chunk skipped: {}", error_chain(&e)),
             ));
-            return out;
+            return (out, None);
         }
     };
     let number = chunk.number.unwrap_or(0);
@@ -231,7 +380,7 @@ fn read_chunk_guarded(
         read_chunk(&mut chunk, settings, &mut out);
         out
     }));
-    match result {
+    let out = match result {
         Ok(chunk_out) => chunk_out,
         Err(_) => {
             out.problems.push(Problem::new(
@@ -240,7 +389,8 @@ fn read_chunk_guarded(
             ));
             out
         }
-    }
+    };
+    (out, Some(chunk.data))
 }
 
 /// A record found by walking the chunk's record headers.
@@ -303,20 +453,19 @@ fn read_chunk(chunk: &mut EvtxChunkData, settings: &Arc<ParserSettings>, out: &m
         read_chunk_with_crate(chunk, settings, None, out);
         return;
     };
-    let mut cache = TemplateCache::default();
-    let mut scratch = String::new();
+    let mut scratch = Scratch::default();
     let mut unreadable = HashSet::new();
     for span in &spans {
         let header = HeaderFallback {
             record_id: span.record_id,
-            time: binxml::filetime_to_timestamp(span.filetime),
+            filetime: span.filetime,
+            time: None,
         };
         let read = read_record_fast(
             &chunk.data,
             span.binxml_offset,
             span.binxml_len,
             &header,
-            &mut cache,
             &mut scratch,
             out,
         );
@@ -332,40 +481,133 @@ fn read_chunk(chunk: &mut EvtxChunkData, settings: &Arc<ParserSettings>, out: &m
 /// The record header's id and time, used only when the event lacks its own.
 struct HeaderFallback {
     record_id: u64,
+    /// The time, else the FILETIME to convert when needed.
     time: Option<jiff::Timestamp>,
+    filetime: u64,
+}
+
+/// What reading the records of one chunk reuses from record to record, so that a record
+/// that is only counted costs no allocation.
+#[derive(Default)]
+struct Scratch<'a> {
+    cache: TemplateCache,
+    values: Vec<binxml::Value<'a>>,
+    /// The provider name of the record at hand, and its UTF-16 bytes when it came from
+    /// a string substitution (consecutive records mostly share their provider).
+    provider: String,
+    provider_bytes: Option<&'a [u8]>,
+    /// The items of [`AUDIT_OUTCOME_ITEMS`], and whether each was found.
+    items: [String; 4],
+    found: [bool; 4],
+    /// Values of a nested fragment.
+    fragment_values: Vec<binxml::Value<'a>>,
 }
 
 /// Read one record through the template map. On `Err`, nothing was counted.
-fn read_record_fast(
-    data: &[u8],
+fn read_record_fast<'a>(
+    data: &'a [u8],
     offset: usize,
     len: usize,
     header: &HeaderFallback,
-    cache: &mut TemplateCache,
-    scratch: &mut String,
+    scratch: &mut Scratch<'a>,
     out: &mut ReportBuilder,
 ) -> Result<(), Unsupported> {
-    let view = binxml::open_record(data, offset, len, cache)?;
+    let values = std::mem::take(&mut scratch.values);
+    let view = binxml::open_record(data, offset, len, &mut scratch.cache, values)?;
+    let read = read_view(&view, header, scratch, out);
+    scratch.values = view.into_values();
+    read
+}
+
+fn read_view<'a>(
+    view: &RecordView<'a>,
+    header: &HeaderFallback,
+    scratch: &mut Scratch<'a>,
+    out: &mut ReportBuilder,
+) -> Result<(), Unsupported> {
     if let Some(event_id) = view.event_id() {
         let event_id = (event_id & 0xFFFF) as u16;
         // Most records: an EventID no family uses, or a provider outside the catalog.
         let maybe = any_family_has_id(event_id)
             && view.provider_is_any(all_provider_names()).unwrap_or(true);
         if !maybe {
-            scratch.clear();
-            if view.write_provider(scratch) {
-                out.count_other(scratch, event_id);
+            if set_provider(view, scratch) {
+                out.count_other(&scratch.provider, event_id);
                 return Ok(());
+            }
+        } else if matches!(event_id, 4768 | 4769 | 4776) {
+            match success_kind(view, event_id, scratch) {
+                Some(AuditSuccess::Counted) => {
+                    out.count_success(&scratch.provider, event_id);
+                    return Ok(());
+                }
+                Some(AuditSuccess::ComputerAccount) => {
+                    // Kept with the System fields and the items already read.
+                    let mut raw = RawEvent::default();
+                    view.decode_system(&mut raw);
+                    if raw.provider == scratch.provider && raw.event_id == event_id {
+                        raw.data = outcome_items(&scratch.outcome());
+                        add_with_fallbacks(raw, header, out);
+                        return Ok(());
+                    }
+                }
+                Some(AuditSuccess::SmtpService) | None => {}
             }
         }
     }
     let mut raw = RawEvent::default();
-    view.decode(&mut raw, 0)?;
+    view.decode(&mut scratch.cache, &mut raw, 0)?;
     if raw.provider.is_empty() {
         return Err(Unsupported("no provider name"));
     }
     add_with_fallbacks(raw, header, out);
     Ok(())
+}
+
+/// What kind of success the record is, read from the four items that decide it (the
+/// provider and the items are left in `scratch`). `None` when in doubt too: the record
+/// is then decoded, and [`ReportBuilder::add`] applies the same rule.
+fn success_kind<'a>(
+    view: &RecordView<'a>,
+    event_id: u16,
+    scratch: &mut Scratch<'a>,
+) -> Option<AuditSuccess> {
+    if !set_provider(view, scratch)
+        || classify(&scratch.provider, event_id) != Some(Family::SecurityAudit)
+    {
+        return None;
+    }
+    let Scratch {
+        cache,
+        items,
+        found,
+        fragment_values,
+        ..
+    } = scratch;
+    view.find_audit_outcome(cache, items, found, fragment_values)
+        .ok()?;
+    audit_success(&scratch.provider, event_id, &scratch.outcome())
+}
+
+impl Scratch<'_> {
+    /// The items [`RecordView::find_audit_outcome`] found.
+    fn outcome(&self) -> AuditOutcome<'_> {
+        AuditOutcome::from_items(std::array::from_fn(|i| {
+            self.found[i].then_some(self.items[i].as_str())
+        }))
+    }
+}
+
+/// Put the record's provider name in `scratch.provider`, decoding it only when it differs
+/// from the last record's; false when the template names no provider.
+fn set_provider<'a>(view: &RecordView<'a>, scratch: &mut Scratch<'a>) -> bool {
+    let bytes = view.provider_bytes();
+    if bytes.is_some() && bytes == scratch.provider_bytes {
+        return true;
+    }
+    scratch.provider.clear();
+    scratch.provider_bytes = bytes;
+    view.write_provider(&mut scratch.provider)
 }
 
 fn add_with_fallbacks(mut raw: RawEvent, header: &HeaderFallback, out: &mut ReportBuilder) {
@@ -375,7 +617,9 @@ fn add_with_fallbacks(mut raw: RawEvent, header: &HeaderFallback, out: &mut Repo
     let provenance = if raw.time.is_some() {
         TimeProvenance::NativeUtc
     } else {
-        raw.time = header.time;
+        raw.time = header
+            .time
+            .or_else(|| binxml::filetime_to_timestamp(header.filetime));
         TimeProvenance::RecordHeader
     };
     if classify(&raw.provider, raw.event_id).is_some() {
@@ -406,8 +650,7 @@ fn read_chunk_with_crate(
             return;
         }
     };
-    let mut cache = TemplateCache::default();
-    let mut scratch = String::new();
+    let mut scratch = Scratch::default();
     for record in chunk.iter() {
         let record = match record {
             Ok(record) => record,
@@ -431,6 +674,7 @@ fn read_chunk_with_crate(
         let header = HeaderFallback {
             record_id: record.event_record_id,
             time: Some(record.timestamp),
+            filetime: 0,
         };
         match only {
             Some(only) if !only.contains(&record.binxml_offset) => continue,
@@ -441,7 +685,6 @@ fn read_chunk_with_crate(
                     record.binxml_offset as usize,
                     record.binxml_size as usize,
                     &header,
-                    &mut cache,
                     &mut scratch,
                     out,
                 );
