@@ -296,6 +296,89 @@ fn find_comma(bytes: &[u8]) -> Option<usize> {
     memchr(b',', bytes.get(i..)?).map(|p| i + p)
 }
 
+/// The columns up to `event` of a row in the standard layout (`date-time,connector-id,session-id,
+/// sequence-number,local-endpoint,remote-endpoint,event,data,context`, every Exchange version's),
+/// found in one pass over the line's first ~110 bytes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StandardHead<'a> {
+    pub(crate) date_time: &'a [u8; 24],
+    pub(crate) connector: &'a [u8],
+    pub(crate) session_id: &'a [u8; 16],
+    pub(crate) sequence_number: &'a [u8],
+    pub(crate) local_endpoint: &'a [u8],
+    pub(crate) remote_endpoint: &'a [u8],
+    pub(crate) event: u8,
+    /// Where `data` starts: the rest of the line is not looked at here.
+    pub(crate) data_start: usize,
+    /// The spans [`split_fields`] gives for the first seven fields.
+    pub(crate) spans: [FieldSpan; 7],
+}
+
+/// Splits the first seven fields of a standard-layout row whose fixed-width columns have their
+/// usual shape: a 24-byte time, a 16-byte session id, unquoted fields and a one-byte event
+/// followed by a comma. `None` for anything else, which then takes the general path. The time
+/// and session id are not looked into here: once the caller has accepted them as a time and 16
+/// hex digits (so they hold no comma), every span equals what [`split_fields`] finds, and both
+/// paths read the same values.
+#[inline(always)]
+pub(crate) fn split_standard(line: &[u8]) -> Option<StandardHead<'_>> {
+    let (date_time, rest) = line.split_first_chunk::<24>()?;
+    if rest.first() != Some(&b',') {
+        return None;
+    }
+    let span = |start: usize, end: usize| FieldSpan {
+        start,
+        end,
+        escaped: false,
+    };
+    let connector_end = unquoted_field_end(line, 25)?;
+    let id_start = connector_end + 1;
+    let session_id: &[u8; 16] = line.get(id_start..)?.first_chunk::<16>()?;
+    let id_end = id_start + 16;
+    if line.get(id_end) != Some(&b',') {
+        return None;
+    }
+    let seq_end = unquoted_field_end(line, id_end + 1)?;
+    let local_end = unquoted_field_end(line, seq_end + 1)?;
+    let remote_end = unquoted_field_end(line, local_end + 1)?;
+    let event_at = remote_end + 1;
+    let [event, b','] = *line.get(event_at..event_at + 2)? else {
+        return None;
+    };
+    if matches!(event, b'"' | b',') {
+        return None;
+    }
+    Some(StandardHead {
+        date_time,
+        connector: line.get(25..connector_end)?,
+        session_id,
+        sequence_number: line.get(id_end + 1..seq_end)?,
+        local_endpoint: line.get(seq_end + 1..local_end)?,
+        remote_endpoint: line.get(local_end + 1..remote_end)?,
+        event,
+        data_start: event_at + 2,
+        spans: [
+            span(0, 24),
+            span(25, connector_end),
+            span(id_start, id_end),
+            span(id_end + 1, seq_end),
+            span(seq_end + 1, local_end),
+            span(local_end + 1, remote_end),
+            span(event_at, event_at + 1),
+        ],
+    })
+}
+
+/// End of the unquoted field starting at `start`; `None` for a quoted one or the line's last.
+#[inline(always)]
+fn unquoted_field_end(line: &[u8], start: usize) -> Option<usize> {
+    let tail = line.get(start..)?;
+    if tail.first() == Some(&b'"') {
+        return None;
+    }
+    find_comma(tail).map(|c| start + c)
+}
+
 /// Fields of one line split on demand, left to right, with exactly the spans [`split_fields`]
 /// gives: the reassembler needs the columns up to `event` of every row but the long `data` and
 /// `context` of few rows, so the rest of a line is never scanned unless someone asks.
@@ -312,6 +395,23 @@ impl<'a, 'b> LazyFields<'a, 'b> {
         LazyFields {
             line,
             next: Some(0),
+            spans,
+        }
+    }
+
+    /// Lazy fields of a line whose first fields are already split (`spans`, the next one starting
+    /// at `next`), as [`split_standard`] leaves them.
+    pub(crate) fn presplit(
+        line: &'a [u8],
+        spans: &'b mut Vec<FieldSpan>,
+        split: &[FieldSpan],
+        next: usize,
+    ) -> Self {
+        spans.clear();
+        spans.extend_from_slice(split);
+        LazyFields {
+            line,
+            next: Some(next),
             spans,
         }
     }
@@ -772,6 +872,67 @@ mod tests {
             line in proptest::collection::vec(proptest::sample::select(&b",\"a \xFF"[..]), 0..150)
         ) {
             assert_lazy_matches(&line);
+        }
+    }
+
+    /// When [`split_standard`] accepts a line whose time and id have the usual shape, its spans
+    /// are the first seven [`split_fields`] gives, and `data` starts where the eighth does.
+    fn assert_standard_matches(line: &[u8]) {
+        let Some(head) = split_standard(line) else {
+            return;
+        };
+        let shaped = |b: &[u8]| !b.contains(&b',') && !b.contains(&b'"');
+        if !shaped(head.date_time) || !shaped(head.session_id) {
+            return;
+        }
+        let mut all = Vec::new();
+        split_fields(line, &mut all);
+        assert_eq!(
+            &all[..7],
+            &head.spans[..],
+            "{:?}",
+            String::from_utf8_lossy(line)
+        );
+        assert_eq!((all.len() > 7, all[6].end + 1), (true, head.data_start));
+        let event = line[all[6].start..all[6].end].first().copied();
+        assert_eq!(event, Some(head.event));
+        assert_eq!(&line[all[4].start..all[4].end], head.local_endpoint);
+        assert_eq!(&line[all[5].start..all[5].end], head.remote_endpoint);
+        assert_eq!(&line[all[1].start..all[1].end], head.connector);
+        assert_eq!(&line[all[3].start..all[3].end], head.sequence_number);
+    }
+
+    #[test]
+    fn standard_split_matches_split_fields() {
+        let row = "2024-05-06T10:00:01.100Z,EX\\Default ,08DC6D1A2B3C4D5E,12,10.0.0.12:25,10.0.0.11:51000,>,250-AUTH NTLM,";
+        let head = split_standard(row.as_bytes()).unwrap();
+        assert_eq!(head.session_id, b"08DC6D1A2B3C4D5E");
+        assert_eq!(head.sequence_number, b"12");
+        assert_eq!(head.event, b'>');
+        assert_eq!(&row.as_bytes()[head.data_start..], b"250-AUTH NTLM,");
+        assert_standard_matches(row.as_bytes());
+        // Quoted columns, a missing event comma, a longer event: the general path's.
+        for other in [
+            "2024-05-06T10:00:01.100Z,\"EX,Default\",08DC6D1A2B3C4D5E,12,a,b,>,x,",
+            "2024-05-06T10:00:01.100Z,EX,08DC6D1A2B3C4D5E,12,\"a\",b,>,x,",
+            "2024-05-06T10:00:01.100Z,EX,08DC6D1A2B3C4D5E,12,a,b,>",
+            "2024-05-06T10:00:01.100Z,EX,08DC6D1A2B3C4D5E,12,a,b,>>,x",
+            "2024-05-06T10:00:01.100Z,EX,08DC6D1A2B3C4D5,12,a,b,>,x",
+        ] {
+            assert!(split_standard(other.as_bytes()).is_none(), "{other}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn standard_split_agrees_with_split_fields_on_any_row(
+            middle in proptest::collection::vec(proptest::sample::select(&b",\"a1>+ "[..]), 0..60),
+            tail in proptest::collection::vec(proptest::sample::select(&b",\"a "[..]), 0..20),
+        ) {
+            let mut line = b"2024-05-06T10:00:01.100Z,EX,08DC6D1A2B3C4D5E,".to_vec();
+            line.extend_from_slice(&middle);
+            line.extend_from_slice(&tail);
+            assert_standard_matches(&line);
         }
     }
 

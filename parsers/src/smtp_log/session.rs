@@ -17,7 +17,9 @@
 
 use super::banner::{greeting_host, parse_banner};
 use super::header::ColumnMap;
-use super::row::{short_row, text, LazyFields, LineItem, RowReader};
+use super::row::{
+    short_row, split_standard, text, FieldSpan, LazyFields, LineItem, RowReader, StandardHead,
+};
 use super::{
     Advertised, AuthAttempt, AuthOutcome, ClockBasis, ClockSample, FileHeader, LogKind,
     SessionSummary, TlsOutcome,
@@ -135,6 +137,8 @@ impl Reassembler {
         let mut rows = RowReader::new(reader);
         let mut kind = kind_hint;
         let mut warned_no_kind = false;
+        // Whether the columns in force are the standard layout, which has a fast path.
+        let mut standard = rows.columns().is_standard();
         while let Some(item) = rows.next_line_item() {
             let (line, columns, fields) = match item {
                 LineItem::Data {
@@ -146,13 +150,55 @@ impl Reassembler {
                     if let Some(k) = rows.header().kind() {
                         kind = Some(k);
                     }
+                    standard = rows.columns().is_standard();
                     continue;
                 }
                 LineItem::Problem(p) => {
                     report.problem(p);
+                    // A `#Fields` line the reassembler cannot use comes as a problem.
+                    standard = rows.columns().is_standard();
                     continue;
                 }
             };
+            if standard {
+                if let Some(split) = split_standard(line.bytes) {
+                    if let (Some(id), Some(seq), Some(time)) = (
+                        parse_session_id(split.session_id),
+                        parse_u32(split.sequence_number),
+                        self.time_cache.parse_standard(split.date_time),
+                    ) {
+                        report.rows += 1;
+                        let Some(kind) = kind.or(kind_hint) else {
+                            warn_no_kind(&mut report, &mut warned_no_kind, line.number);
+                            continue;
+                        };
+                        let at = RowAt {
+                            kind,
+                            file,
+                            line: line.number,
+                        };
+                        let head = RowHead {
+                            id,
+                            seq,
+                            time: Some(time),
+                            event: split.event,
+                            local: split.local_endpoint,
+                            remote: split.remote_endpoint,
+                        };
+                        self.on_standard_row(
+                            at,
+                            line.bytes,
+                            &split,
+                            head,
+                            columns,
+                            fields,
+                            &mut report,
+                            &mut emit,
+                        );
+                        continue;
+                    }
+                }
+            }
             let mut row = LazyFields::new(line.bytes, fields);
             if !row.split_to(columns.required) {
                 report.problem(short_row(line.number, row.count(), columns));
@@ -161,13 +207,7 @@ impl Reassembler {
             report.rows += 1;
             // Header lines are rare; re-reading the kind per row is one branch.
             let Some(kind) = kind.or(kind_hint) else {
-                if !warned_no_kind {
-                    warned_no_kind = true;
-                    report.problem(Problem::new(
-                        Location::Line(line.number),
-                        "log type unknown (no #Log-type header, no file-name hint); rows skipped",
-                    ));
-                }
+                warn_no_kind(&mut report, &mut warned_no_kind, line.number);
                 continue;
             };
             let at = RowAt {
@@ -228,6 +268,74 @@ impl Reassembler {
             .first()
             .copied()
             .unwrap_or_default();
+        let head = RowHead {
+            id,
+            seq,
+            time,
+            event,
+            local: row.plain(columns.local_endpoint),
+            remote: row.plain(columns.remote_endpoint),
+        };
+        let connector = row.column(columns.connector_id);
+        self.apply_row(
+            at,
+            head,
+            &connector,
+            |text| classify(kind, event, row, columns, text),
+            report,
+            emit,
+        );
+    }
+
+    /// [`Reassembler::on_row`] for a standard-layout row already split by [`split_standard`]
+    /// and parsed into `head`: `data` is looked at only as far as [`may_matter`] needs, and split
+    /// only for the rows that can matter.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn on_standard_row<F: FnMut(SessionSummary)>(
+        &mut self,
+        at: RowAt,
+        line: &[u8],
+        split: &StandardHead<'_>,
+        head: RowHead<'_>,
+        columns: &ColumnMap,
+        fields: &mut Vec<FieldSpan>,
+        report: &mut FileReport,
+        emit: &mut F,
+    ) {
+        let kind = at.kind;
+        let event = head.event;
+        let data = line.get(split.data_start..).unwrap_or_default();
+        let classify_row = |text: &mut Vec<u8>| {
+            if !may_matter(kind, event, data) {
+                return None;
+            }
+            let mut row = LazyFields::presplit(line, fields, &split.spans, split.data_start);
+            classify(kind, event, &mut row, columns, text)
+        };
+        self.apply_row(at, head, split.connector, classify_row, report, emit);
+    }
+
+    /// What every row does to its session, whichever path split it.
+    #[inline(always)]
+    fn apply_row<F: FnMut(SessionSummary), C: FnOnce(&mut Vec<u8>) -> Option<Ev>>(
+        &mut self,
+        at: RowAt,
+        head: RowHead<'_>,
+        connector: &[u8],
+        classify_row: C,
+        report: &mut FileReport,
+        emit: &mut F,
+    ) {
+        let kind = at.kind;
+        let RowHead {
+            id,
+            seq,
+            time,
+            event,
+            local,
+            remote,
+        } = head;
         let pos = Pos {
             seq,
             time,
@@ -238,7 +346,7 @@ impl Reassembler {
             Entry::Occupied(o) => o.into_mut(),
             Entry::Vacant(v) => {
                 let mut buffers = self.pool.pop().unwrap_or_default();
-                let connector = keep(&mut buffers.text, &row.column(columns.connector_id));
+                let connector = keep(&mut buffers.text, connector);
                 v.insert(OpenSession::new(connector, pos, buffers))
             }
         };
@@ -249,19 +357,13 @@ impl Reassembler {
         if seq >= session.last.seq {
             session.last = pos;
         }
-        if session.local.is_none() || event == b'+' {
-            let local = row.plain(columns.local_endpoint);
-            if !local.is_empty() {
-                session.local = Some(keep(&mut session.buffers.text, local));
-            }
+        if (session.local.is_none() || event == b'+') && !local.is_empty() {
+            session.local = Some(keep(&mut session.buffers.text, local));
         }
-        if session.remote.is_none() || event == b'+' {
-            let remote = row.plain(columns.remote_endpoint);
-            if !remote.is_empty() {
-                session.remote = Some(keep(&mut session.buffers.text, remote));
-            }
+        if (session.remote.is_none() || event == b'+') && !remote.is_empty() {
+            session.remote = Some(keep(&mut session.buffers.text, remote));
         }
-        if let Some(ev) = classify(kind, event, row, columns, &mut session.buffers.text) {
+        if let Some(ev) = classify_row(&mut session.buffers.text) {
             session.buffers.events.push(Event { pos, ev });
         }
         if event == b'-' {
@@ -302,6 +404,95 @@ impl Reassembler {
             }
         }
         n
+    }
+}
+
+fn warn_no_kind(report: &mut FileReport, warned: &mut bool, line: u64) {
+    if !*warned {
+        *warned = true;
+        report.problem(Problem::new(
+            Location::Line(line),
+            "log type unknown (no #Log-type header, no file-name hint); rows skipped",
+        ));
+    }
+}
+
+/// The columns of a row every row needs, parsed.
+#[derive(Debug, Clone, Copy)]
+struct RowHead<'a> {
+    id: u64,
+    seq: u32,
+    time: Option<i64>,
+    event: u8,
+    local: &'a [u8],
+    remote: &'a [u8],
+}
+
+/// Whether a standard-layout row can hold anything [`classify`] keeps, judged from the event and
+/// the first bytes of `data` (the rest of the line from `data`'s start, not yet split): false only
+/// when `classify` certainly returns `None`, so healthy `MAIL`/`RCPT`/`BDAT`/`250 2.x` rows never
+/// get their `data` and `context` split.
+#[inline(always)]
+fn may_matter(kind: LogKind, event: u8, data: &[u8]) -> bool {
+    if matches!(event, b'+' | b'-' | b'*') {
+        return true;
+    }
+    let Some(&first) = data.first() else {
+        return false;
+    };
+    if first == b'"' {
+        return true;
+    }
+    if event == kind.client_event() {
+        return matches!(first.to_ascii_uppercase(), b'E' | b'H' | b'S' | b'X' | b'A');
+    }
+    if event == kind.server_event() {
+        let Some(&[a, b, c]) = data.first_chunk::<3>() else {
+            return false;
+        };
+        if !(a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit()) {
+            return false;
+        }
+        let code = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
+        return match code {
+            250 => match data.get(3) {
+                Some(b' ' | b'-') => ehlo_line_may_matter(data.get(4..).unwrap_or_default()),
+                _ => false,
+            },
+            220 | 235 | 334 | 400..=599 => true,
+            _ => false,
+        };
+    }
+    false
+}
+
+/// Whether [`classify_ehlo_line`] can keep the unquoted EHLO reply line starting `rest` (the
+/// line from there on: the field ends at the first comma): its keyword starts like one of the
+/// capabilities it looks for, or the next word is `Hello`.
+#[inline(always)]
+fn ehlo_line_may_matter(rest: &[u8]) -> bool {
+    let Some(start) = rest.iter().position(|&b| !is_ehlo_separator(b)) else {
+        return false;
+    };
+    let word = rest.get(start..).unwrap_or_default();
+    if matches!(
+        word.first(),
+        Some(b'S' | b's' | b'X' | b'x' | b'A' | b'a' | b',')
+    ) {
+        // A comma here is the end of the field: let the classifier say.
+        return true;
+    }
+    let Some(end) = word.iter().position(|&b| is_ehlo_separator(b) || b == b',') else {
+        return false;
+    };
+    let names = word.get(end..).unwrap_or_default();
+    let Some(next) = names.iter().position(|&b| !is_ehlo_separator(b)) else {
+        return false;
+    };
+    let next = names.get(next..).unwrap_or_default();
+    match next.strip_prefix(b"Hello") {
+        Some(after) => matches!(after.first(), None | Some(b' ' | b'=' | b',')),
+        None => false,
     }
 }
 
@@ -1004,12 +1195,12 @@ struct TimeCache {
 }
 
 impl TimeCache {
-    fn parse(&mut self, b: &[u8]) -> Option<i64> {
-        let Ok(fixed) = <&[u8; 24]>::try_from(b) else {
-            return parse_utc_ms(b);
-        };
+    /// The fixed `yyyy-MM-ddTHH:mm:ss.fffZ` layout only (`None` for anything else, which the
+    /// general path then parses).
+    #[inline(always)]
+    fn parse_standard(&mut self, fixed: &[u8; 24]) -> Option<i64> {
         let [.., b':', s0, s1, b'.', f0, f1, f2, b'Z'] = *fixed else {
-            return parse_utc_ms(b);
+            return None;
         };
         if let Some(base) = self.minute_ms {
             let digits = [s0, s1, f0, f1, f2];
@@ -1021,14 +1212,19 @@ impl TimeCache {
                 }
             }
         }
-        let Some(ms) = parse_fixed_utc(fixed) else {
-            return parse_utc_ms(b);
-        };
+        let ms = parse_fixed_utc(fixed)?;
         if let Some(prefix) = fixed.first_chunk::<16>() {
             self.prefix = *prefix;
             self.minute_ms = Some(ms - ms.rem_euclid(60_000));
         }
         Some(ms)
+    }
+
+    fn parse(&mut self, b: &[u8]) -> Option<i64> {
+        let Ok(fixed) = <&[u8; 24]>::try_from(b) else {
+            return parse_utc_ms(b);
+        };
+        self.parse_standard(fixed).or_else(|| parse_utc_ms(b))
     }
 }
 
@@ -1106,6 +1302,91 @@ mod tests {
         );
         assert_eq!(parse_utc(b"2019-13-21T13:00:45.000Z"), None);
         assert_eq!(parse_utc(b"garbage"), None);
+    }
+
+    /// Rows [`may_matter`] lets pass without splitting are rows [`classify`] keeps nothing of.
+    fn assert_skip_is_safe(kind: LogKind, event: u8, data: &[u8]) {
+        if may_matter(kind, event, data) {
+            return;
+        }
+        let mut line = b"2024-05-06T10:00:01.100Z,EX,08DC6D1A2B3C4D5E,1,a,b,".to_vec();
+        line.push(event);
+        line.push(b',');
+        let data_start = line.len();
+        line.extend_from_slice(data);
+        let head = split_standard(&line).unwrap();
+        assert_eq!(head.data_start, data_start);
+        let mut spans = Vec::new();
+        let mut row = LazyFields::presplit(&line, &mut spans, &head.spans, head.data_start);
+        let ev = classify(
+            kind,
+            event,
+            &mut row,
+            &ColumnMap::default(),
+            &mut Vec::new(),
+        );
+        assert_eq!(
+            ev,
+            None,
+            "{kind:?} {} {:?}",
+            event as char,
+            String::from_utf8_lossy(data)
+        );
+    }
+
+    #[test]
+    fn skipped_rows_are_rows_classify_ignores() {
+        for kind in [LogKind::Send, LogKind::Receive] {
+            for event in [b'<', b'>'] {
+                for data in [
+                    &b"MAIL FROM:<a@b.c> SIZE=1,"[..],
+                    b"RCPT TO:<a@b.c>,",
+                    b"BDAT 1 LAST,",
+                    b"QUIT,",
+                    b"250 2.1.0 Sender OK,",
+                    b"250-PIPELINING,",
+                    b"250-SIZE 37748736,",
+                    b"250-EX02.contoso.com Hello [10.0.0.11],",
+                    b"250-EX02 Hello,",
+                    b"250-EX02,Hello",
+                    b"250-EX02 ,Hello",
+                    b"250-EX02 Hellos,",
+                    b"250 XRDST,",
+                    b"221 2.0.0 Service closing transmission channel,",
+                    b"354 Start,",
+                    b"25,",
+                    b"250",
+                    b"",
+                    b",x",
+                ] {
+                    assert_skip_is_safe(kind, event, data);
+                }
+            }
+        }
+        assert!(may_matter(
+            LogKind::Send,
+            b'<',
+            b"250-EX02.contoso.com Hello [10.0.0.11],"
+        ));
+        assert!(may_matter(LogKind::Send, b'<', b"250-X-EXPS GSSAPI NTLM,"));
+        assert!(!may_matter(LogKind::Send, b'<', b"250-PIPELINING,"));
+        assert!(!may_matter(LogKind::Send, b'>', b"MAIL FROM:<a@b.c>,"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn skipping_never_loses_a_row(
+            prefix in proptest::sample::select(&["", "250-", "250 ", "250", "220 ", "451 ", "EHLO"][..]),
+            tail in proptest::collection::vec(
+                proptest::sample::select(&b"250- =,\"HeloSXAax2345"[..]), 0..24),
+            event in proptest::sample::select(&b"<>*+-"[..]),
+            send in proptest::bool::ANY,
+        ) {
+            let kind = if send { LogKind::Send } else { LogKind::Receive };
+            let mut data = prefix.as_bytes().to_vec();
+            data.extend_from_slice(&tail);
+            assert_skip_is_safe(kind, event, &data);
+        }
     }
 
     #[test]
