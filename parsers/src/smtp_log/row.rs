@@ -117,6 +117,38 @@ impl<R: Read> LineReader<R> {
         }
     }
 
+    /// Hands the complete lines already in the buffer to `f` (number, bytes as
+    /// [`LineReader::next_line`] would give them) until `f` declines one (returns false; that line
+    /// stays unread) or none is left; reads nothing. The hot loop: no [`Line`] per line, no
+    /// refill checks.
+    #[inline(always)]
+    pub(crate) fn take_buffered(&mut self, mut f: impl FnMut(u64, &[u8]) -> bool) {
+        if self.dropped > 0 {
+            return;
+        }
+        let Some(buffered) = self.buf.get(..self.end) else {
+            return;
+        };
+        let mut start = self.start;
+        let mut from = start + self.scanned;
+        while let Some(pos) = buffered.get(from..).and_then(|b| memchr(b'\n', b)) {
+            let line_end = from + pos;
+            let line = make_line(
+                self.line_number + 1,
+                buffered.get(start..line_end).unwrap_or_default(),
+                true,
+            );
+            if !f(line.number, line.bytes) {
+                break;
+            }
+            self.line_number += 1;
+            start = line_end + 1;
+            from = start;
+            self.scanned = 0;
+        }
+        self.start = start;
+    }
+
     /// Makes room and reads more bytes; sets `eof` when the reader is exhausted.
     fn fill(&mut self) -> io::Result<()> {
         if self.start > 0 {
@@ -157,6 +189,7 @@ impl<R: Read> LineReader<R> {
     }
 }
 
+#[inline(always)]
 fn make_line(number: u64, mut bytes: &[u8], terminated: bool) -> Line<'_> {
     if let Some(rest) = bytes.strip_suffix(b"\r") {
         bytes = rest;
@@ -688,6 +721,16 @@ impl<R: Read> RowReader<R> {
             fields,
             columns,
         }))
+    }
+
+    /// [`LineReader::take_buffered`]: complete lines already read, for a caller that handles data
+    /// rows itself and declines every other line (header lines then come from
+    /// [`RowReader::next_line_item`]).
+    #[inline(always)]
+    pub(crate) fn take_buffered_lines(&mut self, f: impl FnMut(u64, &[u8]) -> bool) {
+        if !self.done {
+            self.lines.take_buffered(f);
+        }
     }
 
     /// The next data line (not yet split), header line or problem: the part of

@@ -139,7 +139,34 @@ impl Reassembler {
         let mut warned_no_kind = false;
         // Whether the columns in force are the standard layout, which has a fast path.
         let mut standard = rows.columns().is_standard();
-        while let Some(item) = rows.next_line_item() {
+        let mut fast_fields = Vec::with_capacity(16);
+        loop {
+            if standard {
+                // The complete lines already read, straight from the buffer while they are
+                // standard-layout rows; the first other line goes the general way below.
+                let columns = *rows.columns();
+                let known = kind.or(kind_hint);
+                rows.take_buffered_lines(|number, bytes| {
+                    let at = RowAt {
+                        kind: known.unwrap_or(LogKind::Send),
+                        file,
+                        line: number,
+                    };
+                    self.standard_row(
+                        at,
+                        known.is_some(),
+                        bytes,
+                        &columns,
+                        &mut fast_fields,
+                        &mut warned_no_kind,
+                        &mut report,
+                        &mut emit,
+                    )
+                });
+            }
+            let Some(item) = rows.next_line_item() else {
+                break;
+            };
             let (line, columns, fields) = match item {
                 LineItem::Data {
                     line,
@@ -160,44 +187,23 @@ impl Reassembler {
                     continue;
                 }
             };
-            if standard {
-                if let Some(split) = split_standard(line.bytes) {
-                    if let (Some(id), Some(seq), Some(time)) = (
-                        parse_session_id(split.session_id),
-                        parse_u32(split.sequence_number),
-                        self.time_cache.parse_standard(split.date_time),
-                    ) {
-                        report.rows += 1;
-                        let Some(kind) = kind.or(kind_hint) else {
-                            warn_no_kind(&mut report, &mut warned_no_kind, line.number);
-                            continue;
-                        };
-                        let at = RowAt {
-                            kind,
-                            file,
-                            line: line.number,
-                        };
-                        let head = RowHead {
-                            id,
-                            seq,
-                            time: Some(time),
-                            event: split.event,
-                            local: split.local_endpoint,
-                            remote: split.remote_endpoint,
-                        };
-                        self.on_standard_row(
-                            at,
-                            line.bytes,
-                            &split,
-                            head,
-                            columns,
-                            fields,
-                            &mut report,
-                            &mut emit,
-                        );
-                        continue;
-                    }
-                }
+            if standard
+                && self.standard_row(
+                    RowAt {
+                        kind: kind.or(kind_hint).unwrap_or(LogKind::Send),
+                        file,
+                        line: line.number,
+                    },
+                    kind.or(kind_hint).is_some(),
+                    line.bytes,
+                    columns,
+                    fields,
+                    &mut warned_no_kind,
+                    &mut report,
+                    &mut emit,
+                )
+            {
+                continue;
             }
             let mut row = LazyFields::new(line.bytes, fields);
             if !row.split_to(columns.required) {
@@ -285,6 +291,49 @@ impl Reassembler {
             report,
             emit,
         );
+    }
+
+    /// One row of a standard-layout file, when its fixed-width columns have their usual shape:
+    /// false (nothing done) otherwise, for the general path. `kind_known` false: `at.kind` is a
+    /// placeholder and the row is only counted, as the general path does.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn standard_row<F: FnMut(SessionSummary)>(
+        &mut self,
+        at: RowAt,
+        kind_known: bool,
+        line: &[u8],
+        columns: &ColumnMap,
+        fields: &mut Vec<FieldSpan>,
+        warned_no_kind: &mut bool,
+        report: &mut FileReport,
+        emit: &mut F,
+    ) -> bool {
+        let Some(split) = split_standard(line) else {
+            return false;
+        };
+        let (Some(id), Some(seq), Some(time)) = (
+            parse_session_id(split.session_id),
+            parse_u32(split.sequence_number),
+            self.time_cache.parse_standard(split.date_time),
+        ) else {
+            return false;
+        };
+        report.rows += 1;
+        if !kind_known {
+            warn_no_kind(report, warned_no_kind, at.line);
+            return true;
+        }
+        let head = RowHead {
+            id,
+            seq,
+            time: Some(time),
+            event: split.event,
+            local: split.local_endpoint,
+            remote: split.remote_endpoint,
+        };
+        self.on_standard_row(at, line, &split, head, columns, fields, report, emit);
+        true
     }
 
     /// [`Reassembler::on_row`] for a standard-layout row already split by [`split_standard`]
