@@ -306,7 +306,7 @@ fn next_field(line: &[u8], pos: usize) -> (FieldSpan, Option<usize>) {
 /// Position of the first `,` in `bytes`. The fields before `data` are short, where memchr's setup
 /// costs more than the search, so the first 64 bytes are searched a word (8 bytes) at a time.
 #[inline(always)]
-fn find_comma(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn find_comma(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     const COMMAS: u64 = ONES * b',' as u64;

@@ -18,7 +18,8 @@
 use super::banner::{greeting_host, parse_banner};
 use super::header::ColumnMap;
 use super::row::{
-    short_row, split_standard, text, FieldSpan, LazyFields, LineItem, RowReader, StandardHead,
+    find_comma, short_row, split_standard, text, FieldSpan, LazyFields, LineItem, RowReader,
+    StandardHead,
 };
 use super::{
     Advertised, AuthAttempt, AuthOutcome, ClockBasis, ClockSample, FileHeader, LogKind,
@@ -358,6 +359,20 @@ impl Reassembler {
         let classify_row = |text: &mut Vec<u8>| {
             if !may_matter(kind, event, data) {
                 return None;
+            }
+            if event == b'+' {
+                return Some(Ev::Connect);
+            }
+            // Commands and replies need only an unquoted `data`: sliced here, no span list.
+            let client = event == kind.client_event();
+            if (client || event == kind.server_event()) && data.first() != Some(&b'"') {
+                let end = find_comma(data).unwrap_or(data.len());
+                let data = data.get(..end).unwrap_or_default();
+                return if client {
+                    classify_command(data, text)
+                } else {
+                    classify_reply(data, text)
+                };
             }
             let mut row = LazyFields::presplit(line, fields, &split.spans, split.data_start);
             classify(kind, event, &mut row, columns, text)
