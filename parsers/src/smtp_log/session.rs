@@ -355,28 +355,8 @@ impl Reassembler {
     ) {
         let kind = at.kind;
         let event = head.event;
-        let data = line.get(split.data_start..).unwrap_or_default();
-        let classify_row = |text: &mut Vec<u8>| {
-            if !may_matter(kind, event, data) {
-                return None;
-            }
-            if event == b'+' {
-                return Some(Ev::Connect);
-            }
-            // Commands and replies need only an unquoted `data`: sliced here, no span list.
-            let client = event == kind.client_event();
-            if (client || event == kind.server_event()) && data.first() != Some(&b'"') {
-                let end = find_comma(data).unwrap_or(data.len());
-                let data = data.get(..end).unwrap_or_default();
-                return if client {
-                    classify_command(data, text)
-                } else {
-                    classify_reply(data, text)
-                };
-            }
-            let mut row = LazyFields::presplit(line, fields, &split.spans, split.data_start);
-            classify(kind, event, &mut row, columns, text)
-        };
+        let classify_row =
+            |text: &mut Vec<u8>| classify_standard(kind, event, line, split, columns, fields, text);
         self.apply_row(at, head, split.connector, classify_row, report, emit);
     }
 
@@ -664,6 +644,61 @@ enum Capability {
     ExchangeAuth,
 }
 
+/// [`classify`] for a row split by [`split_standard`], with the same result: rows that cannot
+/// matter are dismissed from the event and the first bytes of `data` ([`may_matter`]), and
+/// unquoted `data`/`context` are sliced straight from the line; only quoted ones go through
+/// [`LazyFields`].
+#[inline(always)]
+fn classify_standard(
+    kind: LogKind,
+    event: u8,
+    line: &[u8],
+    split: &StandardHead<'_>,
+    columns: &ColumnMap,
+    fields: &mut Vec<FieldSpan>,
+    text: &mut Vec<u8>,
+) -> Option<Ev> {
+    let data = line.get(split.data_start..).unwrap_or_default();
+    if !may_matter(kind, event, data) {
+        return None;
+    }
+    if event == b'+' {
+        return Some(Ev::Connect);
+    }
+    let quoted_data = data.first() == Some(&b'"');
+    // Commands and replies need only `data`.
+    let client = event == kind.client_event();
+    if (client || event == kind.server_event()) && !quoted_data {
+        let end = find_comma(data).unwrap_or(data.len());
+        let data = data.get(..end).unwrap_or_default();
+        return if client {
+            classify_command(data, text)
+        } else {
+            classify_reply(data, text)
+        };
+    }
+    // Information and disconnect rows: `context` is the last column, so an unquoted one runs to
+    // the end of the line whether or not it holds commas.
+    if matches!(event, b'-' | b'*') && !quoted_data {
+        let (data, context) = match find_comma(data) {
+            Some(end) => (
+                data.get(..end).unwrap_or_default(),
+                data.get(end + 1..).unwrap_or_default(),
+            ),
+            None => (data, &b""[..]),
+        };
+        if context.first() != Some(&b'"') {
+            return if event == b'-' {
+                disconnect(context, text)
+            } else {
+                classify_info(data, context, text)
+            };
+        }
+    }
+    let mut row = LazyFields::presplit(line, fields, &split.spans, split.data_start);
+    classify(kind, event, &mut row, columns, text)
+}
+
 fn classify(
     kind: LogKind,
     event: u8,
@@ -673,13 +708,7 @@ fn classify(
 ) -> Option<Ev> {
     match event {
         b'+' => Some(Ev::Connect),
-        b'-' => {
-            let reason = row.context(columns);
-            let reason = trim(&reason);
-            Some(Ev::Disconnect(
-                (!reason.is_empty()).then(|| keep(text, reason)),
-            ))
-        }
+        b'-' => disconnect(&row.context(columns), text),
         b'*' => {
             let data = row.column(columns.data);
             let context = row.context(columns);
@@ -689,6 +718,13 @@ fn classify(
         e if e == kind.server_event() => classify_reply(&row.column(columns.data), text),
         _ => None,
     }
+}
+
+fn disconnect(reason: &[u8], text: &mut Vec<u8>) -> Option<Ev> {
+    let reason = trim(reason);
+    Some(Ev::Disconnect(
+        (!reason.is_empty()).then(|| keep(text, reason)),
+    ))
 }
 
 fn classify_command(data: &[u8], text: &mut Vec<u8>) -> Option<Ev> {
@@ -948,7 +984,7 @@ impl OpenSession {
         }
         let get = |span: Span| bytes.get(span.start..span.end).unwrap_or_default();
         let string = |span: Span| text(get(span));
-        let session_id = format!("{id:016X}");
+        let session_id = session_id_text(id);
         let mut s = SessionSummary {
             log: kind,
             session_id: session_id.clone(),
@@ -1157,6 +1193,18 @@ impl OpenSession {
         }
         s
     }
+}
+
+/// `{id:016X}` without the formatting machinery (once per session).
+fn session_id_text(id: u64) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    (0..16)
+        .rev()
+        .map(|i| {
+            let digit = DIGITS.get(((id >> (i * 4)) & 0xF) as usize);
+            char::from(digit.copied().unwrap_or(b'0'))
+        })
+        .collect()
 }
 
 pub(crate) fn seconds_between(a: Timestamp, b: Timestamp) -> f64 {
@@ -1368,33 +1416,36 @@ mod tests {
         assert_eq!(parse_utc(b"garbage"), None);
     }
 
-    /// Rows [`may_matter`] lets pass without splitting are rows [`classify`] keeps nothing of.
+    /// The standard-layout classification keeps exactly what [`classify`] over the general
+    /// field split keeps, rows it dismisses unsplit included.
     fn assert_skip_is_safe(kind: LogKind, event: u8, data: &[u8]) {
-        if may_matter(kind, event, data) {
-            return;
-        }
         let mut line = b"2024-05-06T10:00:01.100Z,EX,08DC6D1A2B3C4D5E,1,a,b,".to_vec();
         line.push(event);
         line.push(b',');
         let data_start = line.len();
         line.extend_from_slice(data);
-        let head = split_standard(&line).unwrap();
-        assert_eq!(head.data_start, data_start);
+        let split = split_standard(&line).unwrap();
+        assert_eq!(split.data_start, data_start);
+        let columns = ColumnMap::default();
+        let (mut fast_text, mut general_text) = (Vec::new(), Vec::new());
         let mut spans = Vec::new();
-        let mut row = LazyFields::presplit(&line, &mut spans, &head.spans, head.data_start);
-        let ev = classify(
+        let fast = classify_standard(
             kind,
             event,
-            &mut row,
-            &ColumnMap::default(),
-            &mut Vec::new(),
+            &line,
+            &split,
+            &columns,
+            &mut spans,
+            &mut fast_text,
         );
+        let mut row = LazyFields::new(&line, &mut spans);
+        let general = classify(kind, event, &mut row, &columns, &mut general_text);
+        let show = String::from_utf8_lossy(data);
+        assert_eq!(fast, general, "{kind:?} {} {show:?}", event as char);
         assert_eq!(
-            ev,
-            None,
-            "{kind:?} {} {:?}",
-            event as char,
-            String::from_utf8_lossy(data)
+            fast_text, general_text,
+            "{kind:?} {} {show:?}",
+            event as char
         );
     }
 
@@ -1427,6 +1478,21 @@ mod tests {
                 }
             }
         }
+        for event in [b'*', b'-', b'+'] {
+            for data in [
+                &b"SendRoutingHeaders,Set Session Permissions"[..],
+                b",\"TLS protocol SP_PROT_TLS1_2_CLIENT negotiation succeeded, yes\"",
+                b",TLS protocol SP_PROT_TLS1_2_SERVER negotiation succeeded",
+                b"\"a,b\",Set Session Permissions",
+                b",Local",
+                b",Remote,extra,commas",
+                b"Outbound Authentication failed with TimeSkew,",
+                b"",
+            ] {
+                assert_skip_is_safe(LogKind::Send, event, data);
+                assert_skip_is_safe(LogKind::Receive, event, data);
+            }
+        }
         assert!(may_matter(
             LogKind::Send,
             b'<',
@@ -1440,7 +1506,10 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn skipping_never_loses_a_row(
-            prefix in proptest::sample::select(&["", "250-", "250 ", "250", "220 ", "451 ", "EHLO"][..]),
+            prefix in proptest::sample::select(&[
+                "", "250-", "250 ", "250", "220 ", "451 ", "EHLO", "\"", "Set Session Permissions",
+                "TLS protocol ", ",Inbound ExchangeAuth negotiation failed because ",
+            ][..]),
             tail in proptest::collection::vec(
                 proptest::sample::select(&b"250- =,\"HeloSXAax2345"[..]), 0..24),
             event in proptest::sample::select(&b"<>*+-"[..]),
