@@ -314,7 +314,7 @@ impl Reassembler {
             return false;
         };
         let (Some(id), Some(seq), Some(time)) = (
-            parse_session_id(split.session_id),
+            parse_hex16(split.session_id),
             parse_u32(split.sequence_number),
             self.time_cache.parse_standard(split.date_time),
         ) else {
@@ -1266,6 +1266,38 @@ static HEX_DIGIT: [u8; 256] = {
     table
 };
 
+/// Exactly 16 hex digits (any case), as [`parse_session_id`] reads them, eight bytes at a time.
+#[inline(always)]
+fn parse_hex16(b: &[u8; 16]) -> Option<u64> {
+    let (hi, lo) = b.split_at(8);
+    let word = |half: &[u8]| <[u8; 8]>::try_from(half).map(u64::from_be_bytes).ok();
+    Some((parse_hex8(word(hi)?)? << 32) | parse_hex8(word(lo)?)?)
+}
+
+/// Eight hex digits packed in a word (first digit in the top byte), as a number.
+#[inline(always)]
+fn parse_hex8(w: u64) -> Option<u64> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Bytes below 0x80 only, so adding less than 0x80 to each carries into no other byte; the
+    // high bit of `x + (0x80 - c)` is then set exactly where the byte is >= c.
+    if w & HIGHS != 0 {
+        return None;
+    }
+    let at_least = |x: u64, c: u8| x.wrapping_add(ONES * u64::from(0x80 - c)) & HIGHS;
+    let digit = at_least(w, b'0') & !at_least(w, b'9' + 1);
+    let lower = w | (ONES * 0x20);
+    let letter = at_least(lower, b'a') & !at_least(lower, b'f' + 1);
+    if digit | letter != HIGHS {
+        return None;
+    }
+    // '0'-'9' keep their low nibble; 'A'-'F'/'a'-'f' (bit 6 set) add 9 to theirs.
+    let v = (w & (ONES * 0x0F)) + ((w >> 6) & ONES) * 9;
+    let v = ((v >> 4) | v) & 0x00FF_00FF_00FF_00FF;
+    let v = ((v >> 8) | v) & 0x0000_FFFF_0000_FFFF;
+    Some(((v >> 16) | v) & 0xFFFF_FFFF)
+}
+
 /// 1–16 hex digits (any case) as a number.
 pub(crate) fn parse_session_id(b: &[u8]) -> Option<u64> {
     if b.is_empty() || b.len() > 16 {
@@ -1316,7 +1348,7 @@ impl TimeCache {
         };
         if let Some(base) = self.minute_ms {
             let digits = [s0, s1, f0, f1, f2];
-            if fixed.starts_with(&self.prefix) && digits.iter().all(u8::is_ascii_digit) {
+            if fixed.first_chunk::<16>() == Some(&self.prefix) && digits.iter().all(u8::is_ascii_digit) {
                 let [s0, s1, f0, f1, f2] = digits.map(|d| i64::from(d - b'0'));
                 let second = s0 * 10 + s1;
                 if second <= 59 {
@@ -1519,6 +1551,21 @@ mod tests {
             let mut data = prefix.as_bytes().to_vec();
             data.extend_from_slice(&tail);
             assert_skip_is_safe(kind, event, &data);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_hex_parse_agrees_with_parse_session_id(
+            id in proptest::array::uniform16(proptest::sample::select(
+                &b"0123456789abcdefABCDEFgG/:@`\x00\x7F\x80\xC6\xFF ,"[..])),
+            value in proptest::num::u64::ANY,
+        ) {
+            assert_eq!(parse_hex16(&id), parse_session_id(&id));
+            let upper = format!("{value:016X}");
+            let lower = format!("{value:016x}");
+            assert_eq!(parse_hex16(upper.as_bytes().try_into().unwrap()), Some(value));
+            assert_eq!(parse_hex16(lower.as_bytes().try_into().unwrap()), Some(value));
         }
     }
 
