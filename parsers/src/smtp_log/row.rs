@@ -117,12 +117,14 @@ impl<R: Read> LineReader<R> {
         }
     }
 
-    /// Hands the complete lines already in the buffer to `f` (number, bytes as
-    /// [`LineReader::next_line`] would give them) until `f` declines one (returns false; that line
-    /// stays unread) or none is left; reads nothing. The hot loop: no [`Line`] per line, no
-    /// refill checks.
+    /// Hands the buffered bytes from the start of each unread line to `f` (with the line's
+    /// number) until `f` declines (returns `None`; the line stays unread) or nothing is left;
+    /// reads nothing. `f` takes a complete line and returns its length including its `\n`, so it
+    /// can find the line end while splitting it: the hot loop passes over each byte once. Lines it
+    /// takes must be lines [`LineReader::next_line`] would give whole (see
+    /// [`split_standard_line`]).
     #[inline(always)]
-    pub(crate) fn take_buffered(&mut self, mut f: impl FnMut(u64, &[u8]) -> bool) {
+    pub(crate) fn take_buffered(&mut self, mut f: impl FnMut(u64, &[u8]) -> Option<usize>) {
         if self.dropped > 0 {
             return;
         }
@@ -130,21 +132,15 @@ impl<R: Read> LineReader<R> {
             return;
         };
         let mut start = self.start;
-        let mut from = start + self.scanned;
-        while let Some(pos) = buffered.get(from..).and_then(|b| memchr(b'\n', b)) {
-            let line_end = from + pos;
-            let line = make_line(
-                self.line_number + 1,
-                buffered.get(start..line_end).unwrap_or_default(),
-                true,
-            );
-            if !f(line.number, line.bytes) {
-                break;
+        while let Some(rest) = buffered.get(start..) {
+            match f(self.line_number + 1, rest) {
+                Some(len) if len > 0 && len <= rest.len() => {
+                    self.line_number += 1;
+                    start += len;
+                    self.scanned = 0;
+                }
+                _ => break,
             }
-            self.line_number += 1;
-            start = line_end + 1;
-            from = start;
-            self.scanned = 0;
         }
         self.start = start;
     }
@@ -378,7 +374,7 @@ pub(crate) fn split_standard(line: &[u8]) -> Option<StandardHead<'_>> {
     let [event, b','] = *line.get(event_at..event_at + 2)? else {
         return None;
     };
-    if matches!(event, b'"' | b',') {
+    if matches!(event, b'"' | b',' | b'\n') {
         return None;
     }
     Some(StandardHead {
@@ -402,14 +398,60 @@ pub(crate) fn split_standard(line: &[u8]) -> Option<StandardHead<'_>> {
     })
 }
 
-/// End of the unquoted field starting at `start`; `None` for a quoted one or the line's last.
+/// A standard-layout row at the start of `rest` (buffered bytes, the row's line end somewhere
+/// after it): its split, its line as [`LineReader::next_line`] gives it (no `\r\n`), and the
+/// line's length with its `\n`. The line end is searched only after `event`, the columns before
+/// it having been checked for line ends while they were split. `None` when the row is not of the
+/// usual shape or its line end is not buffered yet.
+#[inline(always)]
+pub(crate) fn split_standard_line(rest: &[u8]) -> Option<(StandardHead<'_>, &[u8], usize)> {
+    let head = split_standard(rest)?;
+    let newline = head.data_start + memchr(b'\n', rest.get(head.data_start..)?)?;
+    let line = rest.get(..newline)?;
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    Some((head, line, newline + 1))
+}
+
+/// End of the unquoted field starting at `start`; `None` for a quoted one, the line's last, or
+/// one a line end comes before a comma in.
 #[inline(always)]
 fn unquoted_field_end(line: &[u8], start: usize) -> Option<usize> {
     let tail = line.get(start..)?;
     if tail.first() == Some(&b'"') {
         return None;
     }
-    find_comma(tail).map(|c| start + c)
+    find_comma_in_line(tail).map(|c| start + c)
+}
+
+/// [`find_comma`] that gives up at a `\n`: position of the first `,` when no `\n` comes before it.
+#[inline(always)]
+fn find_comma_in_line(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const COMMAS: u64 = ONES * b',' as u64;
+    const NEWLINES: u64 = ONES * b'\n' as u64;
+    const WORDS_FIRST: usize = 64;
+    let comma_at = |p: usize| (bytes.get(p) == Some(&b',')).then_some(p);
+    let mut i = 0;
+    while i < WORDS_FIRST {
+        let Some(Ok(word)) = bytes.get(i..i + 8).map(<[u8; 8]>::try_from) else {
+            let tail = bytes.get(i..).unwrap_or_default();
+            let p = tail.iter().position(|&b| b == b',' || b == b'\n')?;
+            return comma_at(i + p);
+        };
+        let word = u64::from_le_bytes(word);
+        // Zero bytes where the commas (newlines) are; the lowest byte flagged in either mask is
+        // a true zero of its mask, so the lowest of both is the first comma or newline.
+        let c = word ^ COMMAS;
+        let n = word ^ NEWLINES;
+        let zeros = (c.wrapping_sub(ONES) & !c & HIGHS) | (n.wrapping_sub(ONES) & !n & HIGHS);
+        if zeros != 0 {
+            return comma_at(i + (zeros.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let p = memchr::memchr2(b',', b'\n', bytes.get(i..)?)?;
+    comma_at(i + p)
 }
 
 /// Fields of one line split on demand, left to right, with exactly the spans [`split_fields`]
@@ -727,7 +769,7 @@ impl<R: Read> RowReader<R> {
     /// rows itself and declines every other line (header lines then come from
     /// [`RowReader::next_line_item`]).
     #[inline(always)]
-    pub(crate) fn take_buffered_lines(&mut self, f: impl FnMut(u64, &[u8]) -> bool) {
+    pub(crate) fn take_buffered_lines(&mut self, f: impl FnMut(u64, &[u8]) -> Option<usize>) {
         if !self.done {
             self.lines.take_buffered(f);
         }
@@ -928,6 +970,10 @@ mod tests {
         if !shaped(head.date_time) || !shaped(head.session_id) {
             return;
         }
+        assert_standard_matches_with(line, &head);
+    }
+
+    fn assert_standard_matches_with(line: &[u8], head: &StandardHead<'_>) {
         let mut all = Vec::new();
         split_fields(line, &mut all);
         assert_eq!(
@@ -976,6 +1022,60 @@ mod tests {
             line.extend_from_slice(&middle);
             line.extend_from_slice(&tail);
             assert_standard_matches(&line);
+        }
+    }
+
+    /// Over buffered bytes, [`split_standard_line`] takes exactly the line [`LineReader`] gives
+    /// (a line end inside the columns before `event` makes it decline), split as
+    /// [`split_fields`] splits it.
+    fn assert_standard_lines_match(buffer: &[u8]) {
+        let mut reader = LineReader::new(buffer);
+        let mut start = 0;
+        while let Some(line) = reader.next_line().unwrap() {
+            let rest = &buffer[start..];
+            let next = start
+                + line.bytes.len()
+                + 1
+                + usize::from(rest.get(line.bytes.len()) == Some(&b'\r'));
+            if let Some((head, taken, len)) = split_standard_line(rest) {
+                let shaped = |b: &[u8]| !b.iter().any(|c| b",\"\n".contains(c));
+                if shaped(head.date_time) && shaped(head.session_id) {
+                    assert_eq!(taken, line.bytes, "{:?}", String::from_utf8_lossy(rest));
+                    assert_eq!(start + len, next);
+                    assert!(line.terminated);
+                    assert_standard_matches_with(line.bytes, &head);
+                }
+            }
+            start = next.min(buffer.len());
+        }
+    }
+
+    #[test]
+    fn standard_lines_end_where_lines_end() {
+        let row = "2024-05-06T10:00:01.100Z,EX,08DC6D1A2B3C4D5E,12,10.0.0.12:25,10.0.0.11:51000,>,250-AUTH NTLM,";
+        let buffer = format!(
+            "{row}\r\n{row}\n2024-05-06T10:00:01.100Z,EX\n08DC6D1A2B3C4D5E,1,a,b,>,x\n{row}"
+        );
+        let (_, line, len) = split_standard_line(buffer.as_bytes()).unwrap();
+        assert_eq!((line, len), (row.as_bytes(), row.len() + 2));
+        assert_standard_lines_match(buffer.as_bytes());
+        // Not terminated yet: left for the reader to refill.
+        assert!(split_standard_line(row.as_bytes()).is_none());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn standard_lines_agree_with_line_reader(
+            middle in proptest::collection::vec(proptest::sample::select(&b",\"a1>\n\r "[..]), 0..80),
+            second in proptest::collection::vec(proptest::sample::select(&b",\"a1>\n "[..]), 0..40),
+        ) {
+            // A valid sequence number first, so that most rows get as far as their endpoints.
+            let mut buffer = b"2024-05-06T10:00:01.100Z,EX,08DC6D1A2B3C4D5E,1,".to_vec();
+            buffer.extend_from_slice(&middle);
+            buffer.extend_from_slice(b"\n2024-05-06T10:00:01.100Z,EX,08DC6D1A2B3C4D5E,2,");
+            buffer.extend_from_slice(&second);
+            buffer.push(b'\n');
+            assert_standard_lines_match(&buffer);
         }
     }
 

@@ -27,8 +27,8 @@
 use super::banner::{greeting_host, parse_banner};
 use super::header::ColumnMap;
 use super::row::{
-    find_comma, short_row, split_standard, text, FieldSpan, LazyFields, LineItem, RowReader,
-    StandardHead,
+    find_comma, short_row, split_standard, split_standard_line, text, FieldSpan, LazyFields,
+    LineItem, RowReader, StandardHead,
 };
 use super::{
     Advertised, AuthAttempt, AuthOutcome, ClockBasis, ClockSample, FileHeader, LogKind,
@@ -156,7 +156,8 @@ impl Reassembler {
                 // standard-layout rows; the first other line goes the general way below.
                 let columns = *rows.columns();
                 let known = kind.or(kind_hint);
-                rows.take_buffered_lines(|number, bytes| {
+                rows.take_buffered_lines(|number, rest| {
+                    let (split, line, len) = split_standard_line(rest)?;
                     let at = RowAt {
                         kind: known.unwrap_or(LogKind::Send),
                         file,
@@ -165,13 +166,15 @@ impl Reassembler {
                     self.standard_row(
                         at,
                         known.is_some(),
-                        bytes,
+                        line,
+                        Some(split),
                         &columns,
                         &mut fast_fields,
                         &mut warned_no_kind,
                         &mut report,
                         &mut emit,
                     )
+                    .then_some(len)
                 });
             }
             let Some(item) = rows.next_line_item() else {
@@ -206,6 +209,7 @@ impl Reassembler {
                     },
                     kind.or(kind_hint).is_some(),
                     line.bytes,
+                    split_standard(line.bytes),
                     columns,
                     fields,
                     &mut warned_no_kind,
@@ -313,13 +317,14 @@ impl Reassembler {
         at: RowAt,
         kind_known: bool,
         line: &[u8],
+        split: Option<StandardHead<'_>>,
         columns: &ColumnMap,
         fields: &mut Vec<FieldSpan>,
         warned_no_kind: &mut bool,
         report: &mut FileReport,
         emit: &mut F,
     ) -> bool {
-        let Some(split) = split_standard(line) else {
+        let Some(split) = split else {
             return false;
         };
         let (Some(id), Some(seq), Some(time)) = (
