@@ -51,9 +51,14 @@ fn greeting_parts(line: &str) -> Option<(&str, &str)> {
 
 /// The date after the last `ready at` (any case), as UTC.
 fn banner_date(text: &str) -> Option<Timestamp> {
-    const PHRASE: &str = "ready at ";
-    let lower = text.to_ascii_lowercase();
-    let at = lower.rfind(PHRASE)? + PHRASE.len();
+    const PHRASE: &[u8] = b"ready at ";
+    // The last occurrence in any case, without a lower-cased copy (the phrase is ASCII, so its
+    // end is a char boundary).
+    let at = text
+        .as_bytes()
+        .windows(PHRASE.len())
+        .rposition(|w| w.eq_ignore_ascii_case(PHRASE))?
+        + PHRASE.len();
     let date = text.get(at..)?.trim();
     if let Ok(ts) = RFC2822.parse_timestamp(date) {
         return Some(ts);

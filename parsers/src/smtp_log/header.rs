@@ -147,6 +147,24 @@ impl ColumnMap {
         map
     }
 
+    /// True for the layout every Exchange version writes (the fast path's).
+    pub fn is_standard(&self) -> bool {
+        *self
+            == ColumnMap {
+                date_time: Some(0),
+                connector_id: Some(1),
+                session_id: Some(2),
+                sequence_number: Some(3),
+                local_endpoint: Some(4),
+                remote_endpoint: Some(5),
+                event: Some(6),
+                data: Some(7),
+                context: Some(8),
+                count: 9,
+                required: 7,
+            }
+    }
+
     /// True when `context` is the last column, so surplus commas in a row belong to it.
     pub fn context_is_last(&self) -> bool {
         self.context.is_some_and(|c| c + 1 == self.count)

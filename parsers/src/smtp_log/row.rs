@@ -117,6 +117,34 @@ impl<R: Read> LineReader<R> {
         }
     }
 
+    /// Hands the buffered bytes from the start of each unread line to `f` (with the line's
+    /// number) until `f` declines (returns `None`; the line stays unread) or nothing is left;
+    /// reads nothing. `f` takes a complete line and returns its length including its `\n`, so it
+    /// can find the line end while splitting it: the hot loop passes over each byte once. Lines it
+    /// takes must be lines [`LineReader::next_line`] would give whole (see
+    /// [`split_standard_line`]).
+    #[inline(always)]
+    pub(crate) fn take_buffered(&mut self, mut f: impl FnMut(u64, &[u8]) -> Option<usize>) {
+        if self.dropped > 0 {
+            return;
+        }
+        let Some(buffered) = self.buf.get(..self.end) else {
+            return;
+        };
+        let mut start = self.start;
+        while let Some(rest) = buffered.get(start..) {
+            match f(self.line_number + 1, rest) {
+                Some(len) if len > 0 && len <= rest.len() => {
+                    self.line_number += 1;
+                    start += len;
+                    self.scanned = 0;
+                }
+                _ => break,
+            }
+        }
+        self.start = start;
+    }
+
     /// Makes room and reads more bytes; sets `eof` when the reader is exhausted.
     fn fill(&mut self) -> io::Result<()> {
         if self.start > 0 {
@@ -157,6 +185,7 @@ impl<R: Read> LineReader<R> {
     }
 }
 
+#[inline(always)]
 fn make_line(number: u64, mut bytes: &[u8], terminated: bool) -> Line<'_> {
     if let Some(rest) = bytes.strip_suffix(b"\r") {
         bytes = rest;
@@ -273,7 +302,7 @@ fn next_field(line: &[u8], pos: usize) -> (FieldSpan, Option<usize>) {
 /// Position of the first `,` in `bytes`. The fields before `data` are short, where memchr's setup
 /// costs more than the search, so the first 64 bytes are searched a word (8 bytes) at a time.
 #[inline(always)]
-fn find_comma(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn find_comma(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     const COMMAS: u64 = ONES * b',' as u64;
@@ -296,6 +325,135 @@ fn find_comma(bytes: &[u8]) -> Option<usize> {
     memchr(b',', bytes.get(i..)?).map(|p| i + p)
 }
 
+/// The columns up to `event` of a row in the standard layout (`date-time,connector-id,session-id,
+/// sequence-number,local-endpoint,remote-endpoint,event,data,context`, every Exchange version's),
+/// found in one pass over the line's first ~110 bytes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StandardHead<'a> {
+    pub(crate) date_time: &'a [u8; 24],
+    pub(crate) connector: &'a [u8],
+    pub(crate) session_id: &'a [u8; 16],
+    pub(crate) sequence_number: &'a [u8],
+    pub(crate) local_endpoint: &'a [u8],
+    pub(crate) remote_endpoint: &'a [u8],
+    pub(crate) event: u8,
+    /// Where `data` starts: the rest of the line is not looked at here.
+    pub(crate) data_start: usize,
+    /// The spans [`split_fields`] gives for the first seven fields.
+    pub(crate) spans: [FieldSpan; 7],
+}
+
+/// Splits the first seven fields of a standard-layout row whose fixed-width columns have their
+/// usual shape: a 24-byte time, a 16-byte session id, unquoted fields and a one-byte event
+/// followed by a comma. `None` for anything else, which then takes the general path. The time
+/// and session id are not looked into here: once the caller has accepted them as a time and 16
+/// hex digits (so they hold no comma), every span equals what [`split_fields`] finds, and both
+/// paths read the same values.
+#[inline(always)]
+pub(crate) fn split_standard(line: &[u8]) -> Option<StandardHead<'_>> {
+    let (date_time, rest) = line.split_first_chunk::<24>()?;
+    if rest.first() != Some(&b',') {
+        return None;
+    }
+    let span = |start: usize, end: usize| FieldSpan {
+        start,
+        end,
+        escaped: false,
+    };
+    let connector_end = unquoted_field_end(line, 25)?;
+    let id_start = connector_end + 1;
+    let session_id: &[u8; 16] = line.get(id_start..)?.first_chunk::<16>()?;
+    let id_end = id_start + 16;
+    if line.get(id_end) != Some(&b',') {
+        return None;
+    }
+    let seq_end = unquoted_field_end(line, id_end + 1)?;
+    let local_end = unquoted_field_end(line, seq_end + 1)?;
+    let remote_end = unquoted_field_end(line, local_end + 1)?;
+    let event_at = remote_end + 1;
+    let [event, b','] = *line.get(event_at..event_at + 2)? else {
+        return None;
+    };
+    if matches!(event, b'"' | b',' | b'\n') {
+        return None;
+    }
+    Some(StandardHead {
+        date_time,
+        connector: line.get(25..connector_end)?,
+        session_id,
+        sequence_number: line.get(id_end + 1..seq_end)?,
+        local_endpoint: line.get(seq_end + 1..local_end)?,
+        remote_endpoint: line.get(local_end + 1..remote_end)?,
+        event,
+        data_start: event_at + 2,
+        spans: [
+            span(0, 24),
+            span(25, connector_end),
+            span(id_start, id_end),
+            span(id_end + 1, seq_end),
+            span(seq_end + 1, local_end),
+            span(local_end + 1, remote_end),
+            span(event_at, event_at + 1),
+        ],
+    })
+}
+
+/// A standard-layout row at the start of `rest` (buffered bytes, the row's line end somewhere
+/// after it): its split, its line as [`LineReader::next_line`] gives it (no `\r\n`), and the
+/// line's length with its `\n`. The line end is searched only after `event`, the columns before
+/// it having been checked for line ends while they were split. `None` when the row is not of the
+/// usual shape or its line end is not buffered yet.
+#[inline(always)]
+pub(crate) fn split_standard_line(rest: &[u8]) -> Option<(StandardHead<'_>, &[u8], usize)> {
+    let head = split_standard(rest)?;
+    let newline = head.data_start + memchr(b'\n', rest.get(head.data_start..)?)?;
+    let line = rest.get(..newline)?;
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    Some((head, line, newline + 1))
+}
+
+/// End of the unquoted field starting at `start`; `None` for a quoted one, the line's last, or
+/// one a line end comes before a comma in.
+#[inline(always)]
+fn unquoted_field_end(line: &[u8], start: usize) -> Option<usize> {
+    let tail = line.get(start..)?;
+    if tail.first() == Some(&b'"') {
+        return None;
+    }
+    find_comma_in_line(tail).map(|c| start + c)
+}
+
+/// [`find_comma`] that gives up at a `\n`: position of the first `,` when no `\n` comes before it.
+#[inline(always)]
+fn find_comma_in_line(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const COMMAS: u64 = ONES * b',' as u64;
+    const NEWLINES: u64 = ONES * b'\n' as u64;
+    const WORDS_FIRST: usize = 64;
+    let comma_at = |p: usize| (bytes.get(p) == Some(&b',')).then_some(p);
+    let mut i = 0;
+    while i < WORDS_FIRST {
+        let Some(Ok(word)) = bytes.get(i..i + 8).map(<[u8; 8]>::try_from) else {
+            let tail = bytes.get(i..).unwrap_or_default();
+            let p = tail.iter().position(|&b| b == b',' || b == b'\n')?;
+            return comma_at(i + p);
+        };
+        let word = u64::from_le_bytes(word);
+        // Zero bytes where the commas (newlines) are; the lowest byte flagged in either mask is
+        // a true zero of its mask, so the lowest of both is the first comma or newline.
+        let c = word ^ COMMAS;
+        let n = word ^ NEWLINES;
+        let zeros = (c.wrapping_sub(ONES) & !c & HIGHS) | (n.wrapping_sub(ONES) & !n & HIGHS);
+        if zeros != 0 {
+            return comma_at(i + (zeros.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let p = memchr::memchr2(b',', b'\n', bytes.get(i..)?)?;
+    comma_at(i + p)
+}
+
 /// Fields of one line split on demand, left to right, with exactly the spans [`split_fields`]
 /// gives: the reassembler needs the columns up to `event` of every row but the long `data` and
 /// `context` of few rows, so the rest of a line is never scanned unless someone asks.
@@ -312,6 +470,23 @@ impl<'a, 'b> LazyFields<'a, 'b> {
         LazyFields {
             line,
             next: Some(0),
+            spans,
+        }
+    }
+
+    /// Lazy fields of a line whose first fields are already split (`spans`, the next one starting
+    /// at `next`), as [`split_standard`] leaves them.
+    pub(crate) fn presplit(
+        line: &'a [u8],
+        spans: &'b mut Vec<FieldSpan>,
+        split: &[FieldSpan],
+        next: usize,
+    ) -> Self {
+        spans.clear();
+        spans.extend_from_slice(split);
+        LazyFields {
+            line,
+            next: Some(next),
             spans,
         }
     }
@@ -590,6 +765,16 @@ impl<R: Read> RowReader<R> {
         }))
     }
 
+    /// [`LineReader::take_buffered`]: complete lines already read, for a caller that handles data
+    /// rows itself and declines every other line (header lines then come from
+    /// [`RowReader::next_line_item`]).
+    #[inline(always)]
+    pub(crate) fn take_buffered_lines(&mut self, f: impl FnMut(u64, &[u8]) -> Option<usize>) {
+        if !self.done {
+            self.lines.take_buffered(f);
+        }
+    }
+
     /// The next data line (not yet split), header line or problem: the part of
     /// [`RowReader::next_item`] before field splitting, for callers that split lazily.
     pub(crate) fn next_line_item(&mut self) -> Option<LineItem<'_>> {
@@ -772,6 +957,125 @@ mod tests {
             line in proptest::collection::vec(proptest::sample::select(&b",\"a \xFF"[..]), 0..150)
         ) {
             assert_lazy_matches(&line);
+        }
+    }
+
+    /// When [`split_standard`] accepts a line whose time and id have the usual shape, its spans
+    /// are the first seven [`split_fields`] gives, and `data` starts where the eighth does.
+    fn assert_standard_matches(line: &[u8]) {
+        let Some(head) = split_standard(line) else {
+            return;
+        };
+        let shaped = |b: &[u8]| !b.contains(&b',') && !b.contains(&b'"');
+        if !shaped(head.date_time) || !shaped(head.session_id) {
+            return;
+        }
+        assert_standard_matches_with(line, &head);
+    }
+
+    fn assert_standard_matches_with(line: &[u8], head: &StandardHead<'_>) {
+        let mut all = Vec::new();
+        split_fields(line, &mut all);
+        assert_eq!(
+            &all[..7],
+            &head.spans[..],
+            "{:?}",
+            String::from_utf8_lossy(line)
+        );
+        assert_eq!((all.len() > 7, all[6].end + 1), (true, head.data_start));
+        let event = line[all[6].start..all[6].end].first().copied();
+        assert_eq!(event, Some(head.event));
+        assert_eq!(&line[all[4].start..all[4].end], head.local_endpoint);
+        assert_eq!(&line[all[5].start..all[5].end], head.remote_endpoint);
+        assert_eq!(&line[all[1].start..all[1].end], head.connector);
+        assert_eq!(&line[all[3].start..all[3].end], head.sequence_number);
+    }
+
+    #[test]
+    fn standard_split_matches_split_fields() {
+        let row = "2024-05-06T10:00:01.100Z,EX\\Default ,08DC6D1A2B3C4D5E,12,10.0.0.12:25,10.0.0.11:51000,>,250-AUTH NTLM,";
+        let head = split_standard(row.as_bytes()).unwrap();
+        assert_eq!(head.session_id, b"08DC6D1A2B3C4D5E");
+        assert_eq!(head.sequence_number, b"12");
+        assert_eq!(head.event, b'>');
+        assert_eq!(&row.as_bytes()[head.data_start..], b"250-AUTH NTLM,");
+        assert_standard_matches(row.as_bytes());
+        // Quoted columns, a missing event comma, a longer event: the general path's.
+        for other in [
+            "2024-05-06T10:00:01.100Z,\"EX,Default\",08DC6D1A2B3C4D5E,12,a,b,>,x,",
+            "2024-05-06T10:00:01.100Z,EX,08DC6D1A2B3C4D5E,12,\"a\",b,>,x,",
+            "2024-05-06T10:00:01.100Z,EX,08DC6D1A2B3C4D5E,12,a,b,>",
+            "2024-05-06T10:00:01.100Z,EX,08DC6D1A2B3C4D5E,12,a,b,>>,x",
+            "2024-05-06T10:00:01.100Z,EX,08DC6D1A2B3C4D5,12,a,b,>,x",
+        ] {
+            assert!(split_standard(other.as_bytes()).is_none(), "{other}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn standard_split_agrees_with_split_fields_on_any_row(
+            middle in proptest::collection::vec(proptest::sample::select(&b",\"a1>+ "[..]), 0..60),
+            tail in proptest::collection::vec(proptest::sample::select(&b",\"a "[..]), 0..20),
+        ) {
+            let mut line = b"2024-05-06T10:00:01.100Z,EX,08DC6D1A2B3C4D5E,".to_vec();
+            line.extend_from_slice(&middle);
+            line.extend_from_slice(&tail);
+            assert_standard_matches(&line);
+        }
+    }
+
+    /// Over buffered bytes, [`split_standard_line`] takes exactly the line [`LineReader`] gives
+    /// (a line end inside the columns before `event` makes it decline), split as
+    /// [`split_fields`] splits it.
+    fn assert_standard_lines_match(buffer: &[u8]) {
+        let mut reader = LineReader::new(buffer);
+        let mut start = 0;
+        while let Some(line) = reader.next_line().unwrap() {
+            let rest = &buffer[start..];
+            let next = start
+                + line.bytes.len()
+                + 1
+                + usize::from(rest.get(line.bytes.len()) == Some(&b'\r'));
+            if let Some((head, taken, len)) = split_standard_line(rest) {
+                let shaped = |b: &[u8]| !b.iter().any(|c| b",\"\n".contains(c));
+                if shaped(head.date_time) && shaped(head.session_id) {
+                    assert_eq!(taken, line.bytes, "{:?}", String::from_utf8_lossy(rest));
+                    assert_eq!(start + len, next);
+                    assert!(line.terminated);
+                    assert_standard_matches_with(line.bytes, &head);
+                }
+            }
+            start = next.min(buffer.len());
+        }
+    }
+
+    #[test]
+    fn standard_lines_end_where_lines_end() {
+        let row = "2024-05-06T10:00:01.100Z,EX,08DC6D1A2B3C4D5E,12,10.0.0.12:25,10.0.0.11:51000,>,250-AUTH NTLM,";
+        let buffer = format!(
+            "{row}\r\n{row}\n2024-05-06T10:00:01.100Z,EX\n08DC6D1A2B3C4D5E,1,a,b,>,x\n{row}"
+        );
+        let (_, line, len) = split_standard_line(buffer.as_bytes()).unwrap();
+        assert_eq!((line, len), (row.as_bytes(), row.len() + 2));
+        assert_standard_lines_match(buffer.as_bytes());
+        // Not terminated yet: left for the reader to refill.
+        assert!(split_standard_line(row.as_bytes()).is_none());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn standard_lines_agree_with_line_reader(
+            middle in proptest::collection::vec(proptest::sample::select(&b",\"a1>\n\r "[..]), 0..80),
+            second in proptest::collection::vec(proptest::sample::select(&b",\"a1>\n "[..]), 0..40),
+        ) {
+            // A valid sequence number first, so that most rows get as far as their endpoints.
+            let mut buffer = b"2024-05-06T10:00:01.100Z,EX,08DC6D1A2B3C4D5E,1,".to_vec();
+            buffer.extend_from_slice(&middle);
+            buffer.extend_from_slice(b"\n2024-05-06T10:00:01.100Z,EX,08DC6D1A2B3C4D5E,2,");
+            buffer.extend_from_slice(&second);
+            buffer.push(b'\n');
+            assert_standard_lines_match(&buffer);
         }
     }
 

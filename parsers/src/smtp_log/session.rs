@@ -14,10 +14,22 @@
 //! are looked at only for the event characters that can matter), and the text an open session
 //! keeps (connector, endpoints, event details) goes into one byte buffer per session, recycled
 //! with its event list, so a session costs no allocator call until its summary is built.
+//!
+//! Files in the standard column layout (every Exchange version's) take a fast path: the complete
+//! lines already read are taken straight from the read buffer, the columns up to `event` are
+//! split in one pass with the time, the 16-digit session id and the sequence number parsed at
+//! fixed places, and the event plus the first bytes of `data` dismiss the rows that cannot matter
+//! (healthy `MAIL`/`RCPT`/`BDAT` commands, `250` replies other than the EHLO capabilities) before
+//! `data` is even split; they only count towards their session. Rows whose columns are not in
+//! their usual shape (quoted, damaged, other `#Fields` orders) take the general path, which
+//! gives the same results and reports what is wrong; tests hold both paths to the same output.
 
 use super::banner::{greeting_host, parse_banner};
 use super::header::ColumnMap;
-use super::row::{short_row, text, LazyFields, LineItem, RowReader};
+use super::row::{
+    find_comma, short_row, split_standard, split_standard_line, text, FieldSpan, LazyFields,
+    LineItem, RowReader, StandardHead,
+};
 use super::{
     Advertised, AuthAttempt, AuthOutcome, ClockBasis, ClockSample, FileHeader, LogKind,
     SessionSummary, TlsOutcome,
@@ -135,7 +147,39 @@ impl Reassembler {
         let mut rows = RowReader::new(reader);
         let mut kind = kind_hint;
         let mut warned_no_kind = false;
-        while let Some(item) = rows.next_line_item() {
+        // Whether the columns in force are the standard layout, which has a fast path.
+        let mut standard = rows.columns().is_standard();
+        let mut fast_fields = Vec::with_capacity(16);
+        loop {
+            if standard {
+                // The complete lines already read, straight from the buffer while they are
+                // standard-layout rows; the first other line goes the general way below.
+                let columns = *rows.columns();
+                let known = kind.or(kind_hint);
+                rows.take_buffered_lines(|number, rest| {
+                    let (split, line, len) = split_standard_line(rest)?;
+                    let at = RowAt {
+                        kind: known.unwrap_or(LogKind::Send),
+                        file,
+                        line: number,
+                    };
+                    self.standard_row(
+                        at,
+                        known.is_some(),
+                        line,
+                        Some(split),
+                        &columns,
+                        &mut fast_fields,
+                        &mut warned_no_kind,
+                        &mut report,
+                        &mut emit,
+                    )
+                    .then_some(len)
+                });
+            }
+            let Some(item) = rows.next_line_item() else {
+                break;
+            };
             let (line, columns, fields) = match item {
                 LineItem::Data {
                     line,
@@ -146,13 +190,35 @@ impl Reassembler {
                     if let Some(k) = rows.header().kind() {
                         kind = Some(k);
                     }
+                    standard = rows.columns().is_standard();
                     continue;
                 }
                 LineItem::Problem(p) => {
                     report.problem(p);
+                    // A `#Fields` line the reassembler cannot use comes as a problem.
+                    standard = rows.columns().is_standard();
                     continue;
                 }
             };
+            if standard
+                && self.standard_row(
+                    RowAt {
+                        kind: kind.or(kind_hint).unwrap_or(LogKind::Send),
+                        file,
+                        line: line.number,
+                    },
+                    kind.or(kind_hint).is_some(),
+                    line.bytes,
+                    split_standard(line.bytes),
+                    columns,
+                    fields,
+                    &mut warned_no_kind,
+                    &mut report,
+                    &mut emit,
+                )
+            {
+                continue;
+            }
             let mut row = LazyFields::new(line.bytes, fields);
             if !row.split_to(columns.required) {
                 report.problem(short_row(line.number, row.count(), columns));
@@ -161,13 +227,7 @@ impl Reassembler {
             report.rows += 1;
             // Header lines are rare; re-reading the kind per row is one branch.
             let Some(kind) = kind.or(kind_hint) else {
-                if !warned_no_kind {
-                    warned_no_kind = true;
-                    report.problem(Problem::new(
-                        Location::Line(line.number),
-                        "log type unknown (no #Log-type header, no file-name hint); rows skipped",
-                    ));
-                }
+                warn_no_kind(&mut report, &mut warned_no_kind, line.number);
                 continue;
             };
             let at = RowAt {
@@ -228,6 +288,112 @@ impl Reassembler {
             .first()
             .copied()
             .unwrap_or_default();
+        let head = RowHead {
+            id,
+            seq,
+            time,
+            event,
+            local: row.plain(columns.local_endpoint),
+            remote: row.plain(columns.remote_endpoint),
+        };
+        let connector = row.column(columns.connector_id);
+        self.apply_row(
+            at,
+            head,
+            &connector,
+            |text| classify(kind, event, row, columns, text),
+            report,
+            emit,
+        );
+    }
+
+    /// One row of a standard-layout file, when its fixed-width columns have their usual shape:
+    /// false (nothing done) otherwise, for the general path. `kind_known` false: `at.kind` is a
+    /// placeholder and the row is only counted, as the general path does.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn standard_row<F: FnMut(SessionSummary)>(
+        &mut self,
+        at: RowAt,
+        kind_known: bool,
+        line: &[u8],
+        split: Option<StandardHead<'_>>,
+        columns: &ColumnMap,
+        fields: &mut Vec<FieldSpan>,
+        warned_no_kind: &mut bool,
+        report: &mut FileReport,
+        emit: &mut F,
+    ) -> bool {
+        let Some(split) = split else {
+            return false;
+        };
+        let (Some(id), Some(seq), Some(time)) = (
+            parse_hex16(split.session_id),
+            parse_u32(split.sequence_number),
+            self.time_cache.parse_standard(split.date_time),
+        ) else {
+            return false;
+        };
+        report.rows += 1;
+        if !kind_known {
+            warn_no_kind(report, warned_no_kind, at.line);
+            return true;
+        }
+        let head = RowHead {
+            id,
+            seq,
+            time: Some(time),
+            event: split.event,
+            local: split.local_endpoint,
+            remote: split.remote_endpoint,
+        };
+        self.on_standard_row(at, line, &split, head, columns, fields, report, emit);
+        true
+    }
+
+    /// [`Reassembler::on_row`] for a standard-layout row already split by [`split_standard`]
+    /// and parsed into `head`: `data` is looked at only as far as [`may_matter`] needs, and split
+    /// only for the rows that can matter.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn on_standard_row<F: FnMut(SessionSummary)>(
+        &mut self,
+        at: RowAt,
+        line: &[u8],
+        split: &StandardHead<'_>,
+        head: RowHead<'_>,
+        columns: &ColumnMap,
+        fields: &mut Vec<FieldSpan>,
+        report: &mut FileReport,
+        emit: &mut F,
+    ) {
+        let kind = at.kind;
+        let event = head.event;
+        let classify_row =
+            |text: &mut Vec<u8>| classify_standard(kind, event, line, split, columns, fields, text);
+        self.apply_row(at, head, split.connector, classify_row, report, emit);
+    }
+
+    /// What every row does to its session, whichever path split it.
+    #[inline(always)]
+    fn apply_row<F: FnMut(SessionSummary), C: FnOnce(&mut Vec<u8>) -> Option<Ev>>(
+        &mut self,
+        at: RowAt,
+        head: RowHead<'_>,
+        connector: &[u8],
+        classify_row: C,
+        report: &mut FileReport,
+        emit: &mut F,
+    ) {
+        let kind = at.kind;
+        let RowHead {
+            id,
+            seq,
+            time,
+            event,
+            local,
+            remote,
+        } = head;
         let pos = Pos {
             seq,
             time,
@@ -238,7 +404,7 @@ impl Reassembler {
             Entry::Occupied(o) => o.into_mut(),
             Entry::Vacant(v) => {
                 let mut buffers = self.pool.pop().unwrap_or_default();
-                let connector = keep(&mut buffers.text, &row.column(columns.connector_id));
+                let connector = keep(&mut buffers.text, connector);
                 v.insert(OpenSession::new(connector, pos, buffers))
             }
         };
@@ -249,19 +415,13 @@ impl Reassembler {
         if seq >= session.last.seq {
             session.last = pos;
         }
-        if session.local.is_none() || event == b'+' {
-            let local = row.plain(columns.local_endpoint);
-            if !local.is_empty() {
-                session.local = Some(keep(&mut session.buffers.text, local));
-            }
+        if (session.local.is_none() || event == b'+') && !local.is_empty() {
+            session.local = Some(keep(&mut session.buffers.text, local));
         }
-        if session.remote.is_none() || event == b'+' {
-            let remote = row.plain(columns.remote_endpoint);
-            if !remote.is_empty() {
-                session.remote = Some(keep(&mut session.buffers.text, remote));
-            }
+        if (session.remote.is_none() || event == b'+') && !remote.is_empty() {
+            session.remote = Some(keep(&mut session.buffers.text, remote));
         }
-        if let Some(ev) = classify(kind, event, row, columns, &mut session.buffers.text) {
+        if let Some(ev) = classify_row(&mut session.buffers.text) {
             session.buffers.events.push(Event { pos, ev });
         }
         if event == b'-' {
@@ -302,6 +462,95 @@ impl Reassembler {
             }
         }
         n
+    }
+}
+
+fn warn_no_kind(report: &mut FileReport, warned: &mut bool, line: u64) {
+    if !*warned {
+        *warned = true;
+        report.problem(Problem::new(
+            Location::Line(line),
+            "log type unknown (no #Log-type header, no file-name hint); rows skipped",
+        ));
+    }
+}
+
+/// The columns of a row every row needs, parsed.
+#[derive(Debug, Clone, Copy)]
+struct RowHead<'a> {
+    id: u64,
+    seq: u32,
+    time: Option<i64>,
+    event: u8,
+    local: &'a [u8],
+    remote: &'a [u8],
+}
+
+/// Whether a standard-layout row can hold anything [`classify`] keeps, judged from the event and
+/// the first bytes of `data` (the rest of the line from `data`'s start, not yet split): false only
+/// when `classify` certainly returns `None`, so healthy `MAIL`/`RCPT`/`BDAT`/`250 2.x` rows never
+/// get their `data` and `context` split.
+#[inline(always)]
+fn may_matter(kind: LogKind, event: u8, data: &[u8]) -> bool {
+    if matches!(event, b'+' | b'-' | b'*') {
+        return true;
+    }
+    let Some(&first) = data.first() else {
+        return false;
+    };
+    if first == b'"' {
+        return true;
+    }
+    if event == kind.client_event() {
+        return matches!(first.to_ascii_uppercase(), b'E' | b'H' | b'S' | b'X' | b'A');
+    }
+    if event == kind.server_event() {
+        let Some(&[a, b, c]) = data.first_chunk::<3>() else {
+            return false;
+        };
+        if !(a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit()) {
+            return false;
+        }
+        let code = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
+        return match code {
+            250 => match data.get(3) {
+                Some(b' ' | b'-') => ehlo_line_may_matter(data.get(4..).unwrap_or_default()),
+                _ => false,
+            },
+            220 | 235 | 334 | 400..=599 => true,
+            _ => false,
+        };
+    }
+    false
+}
+
+/// Whether [`classify_ehlo_line`] can keep the unquoted EHLO reply line starting `rest` (the
+/// line from there on: the field ends at the first comma): its keyword starts like one of the
+/// capabilities it looks for, or the next word is `Hello`.
+#[inline(always)]
+fn ehlo_line_may_matter(rest: &[u8]) -> bool {
+    let Some(start) = rest.iter().position(|&b| !is_ehlo_separator(b)) else {
+        return false;
+    };
+    let word = rest.get(start..).unwrap_or_default();
+    if matches!(
+        word.first(),
+        Some(b'S' | b's' | b'X' | b'x' | b'A' | b'a' | b',')
+    ) {
+        // A comma here is the end of the field: let the classifier say.
+        return true;
+    }
+    let Some(end) = word.iter().position(|&b| is_ehlo_separator(b) || b == b',') else {
+        return false;
+    };
+    let names = word.get(end..).unwrap_or_default();
+    let Some(next) = names.iter().position(|&b| !is_ehlo_separator(b)) else {
+        return false;
+    };
+    let next = names.get(next..).unwrap_or_default();
+    match next.strip_prefix(b"Hello") {
+        Some(after) => matches!(after.first(), None | Some(b' ' | b'=' | b',')),
+        None => false,
     }
 }
 
@@ -409,6 +658,61 @@ enum Capability {
     ExchangeAuth,
 }
 
+/// [`classify`] for a row split by [`split_standard`], with the same result: rows that cannot
+/// matter are dismissed from the event and the first bytes of `data` ([`may_matter`]), and
+/// unquoted `data`/`context` are sliced straight from the line; only quoted ones go through
+/// [`LazyFields`].
+#[inline(always)]
+fn classify_standard(
+    kind: LogKind,
+    event: u8,
+    line: &[u8],
+    split: &StandardHead<'_>,
+    columns: &ColumnMap,
+    fields: &mut Vec<FieldSpan>,
+    text: &mut Vec<u8>,
+) -> Option<Ev> {
+    let data = line.get(split.data_start..).unwrap_or_default();
+    if !may_matter(kind, event, data) {
+        return None;
+    }
+    if event == b'+' {
+        return Some(Ev::Connect);
+    }
+    let quoted_data = data.first() == Some(&b'"');
+    // Commands and replies need only `data`.
+    let client = event == kind.client_event();
+    if (client || event == kind.server_event()) && !quoted_data {
+        let end = find_comma(data).unwrap_or(data.len());
+        let data = data.get(..end).unwrap_or_default();
+        return if client {
+            classify_command(data, text)
+        } else {
+            classify_reply(data, text)
+        };
+    }
+    // Information and disconnect rows: `context` is the last column, so an unquoted one runs to
+    // the end of the line whether or not it holds commas.
+    if matches!(event, b'-' | b'*') && !quoted_data {
+        let (data, context) = match find_comma(data) {
+            Some(end) => (
+                data.get(..end).unwrap_or_default(),
+                data.get(end + 1..).unwrap_or_default(),
+            ),
+            None => (data, &b""[..]),
+        };
+        if context.first() != Some(&b'"') {
+            return if event == b'-' {
+                disconnect(context, text)
+            } else {
+                classify_info(data, context, text)
+            };
+        }
+    }
+    let mut row = LazyFields::presplit(line, fields, &split.spans, split.data_start);
+    classify(kind, event, &mut row, columns, text)
+}
+
 fn classify(
     kind: LogKind,
     event: u8,
@@ -418,13 +722,7 @@ fn classify(
 ) -> Option<Ev> {
     match event {
         b'+' => Some(Ev::Connect),
-        b'-' => {
-            let reason = row.context(columns);
-            let reason = trim(&reason);
-            Some(Ev::Disconnect(
-                (!reason.is_empty()).then(|| keep(text, reason)),
-            ))
-        }
+        b'-' => disconnect(&row.context(columns), text),
         b'*' => {
             let data = row.column(columns.data);
             let context = row.context(columns);
@@ -434,6 +732,13 @@ fn classify(
         e if e == kind.server_event() => classify_reply(&row.column(columns.data), text),
         _ => None,
     }
+}
+
+fn disconnect(reason: &[u8], text: &mut Vec<u8>) -> Option<Ev> {
+    let reason = trim(reason);
+    Some(Ev::Disconnect(
+        (!reason.is_empty()).then(|| keep(text, reason)),
+    ))
 }
 
 fn classify_command(data: &[u8], text: &mut Vec<u8>) -> Option<Ev> {
@@ -693,7 +998,7 @@ impl OpenSession {
         }
         let get = |span: Span| bytes.get(span.start..span.end).unwrap_or_default();
         let string = |span: Span| text(get(span));
-        let session_id = format!("{id:016X}");
+        let session_id = session_id_text(id);
         let mut s = SessionSummary {
             log: kind,
             session_id: session_id.clone(),
@@ -904,6 +1209,18 @@ impl OpenSession {
     }
 }
 
+/// `{id:016X}` without the formatting machinery (once per session).
+fn session_id_text(id: u64) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    (0..16)
+        .rev()
+        .map(|i| {
+            let digit = DIGITS.get(((id >> (i * 4)) & 0xF) as usize);
+            char::from(digit.copied().unwrap_or(b'0'))
+        })
+        .collect()
+}
+
 pub(crate) fn seconds_between(a: Timestamp, b: Timestamp) -> f64 {
     (b.as_millisecond() - a.as_millisecond()) as f64 / 1000.0
 }
@@ -963,6 +1280,38 @@ static HEX_DIGIT: [u8; 256] = {
     table
 };
 
+/// Exactly 16 hex digits (any case), as [`parse_session_id`] reads them, eight bytes at a time.
+#[inline(always)]
+fn parse_hex16(b: &[u8; 16]) -> Option<u64> {
+    let (hi, lo) = b.split_at(8);
+    let word = |half: &[u8]| <[u8; 8]>::try_from(half).map(u64::from_be_bytes).ok();
+    Some((parse_hex8(word(hi)?)? << 32) | parse_hex8(word(lo)?)?)
+}
+
+/// Eight hex digits packed in a word (first digit in the top byte), as a number.
+#[inline(always)]
+fn parse_hex8(w: u64) -> Option<u64> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Bytes below 0x80 only, so adding less than 0x80 to each carries into no other byte; the
+    // high bit of `x + (0x80 - c)` is then set exactly where the byte is >= c.
+    if w & HIGHS != 0 {
+        return None;
+    }
+    let at_least = |x: u64, c: u8| x.wrapping_add(ONES * u64::from(0x80 - c)) & HIGHS;
+    let digit = at_least(w, b'0') & !at_least(w, b'9' + 1);
+    let lower = w | (ONES * 0x20);
+    let letter = at_least(lower, b'a') & !at_least(lower, b'f' + 1);
+    if digit | letter != HIGHS {
+        return None;
+    }
+    // '0'-'9' keep their low nibble; 'A'-'F'/'a'-'f' (bit 6 set) add 9 to theirs.
+    let v = (w & (ONES * 0x0F)) + ((w >> 6) & ONES) * 9;
+    let v = ((v >> 4) | v) & 0x00FF_00FF_00FF_00FF;
+    let v = ((v >> 8) | v) & 0x0000_FFFF_0000_FFFF;
+    Some(((v >> 16) | v) & 0xFFFF_FFFF)
+}
+
 /// 1–16 hex digits (any case) as a number.
 pub(crate) fn parse_session_id(b: &[u8]) -> Option<u64> {
     if b.is_empty() || b.len() > 16 {
@@ -1004,16 +1353,18 @@ struct TimeCache {
 }
 
 impl TimeCache {
-    fn parse(&mut self, b: &[u8]) -> Option<i64> {
-        let Ok(fixed) = <&[u8; 24]>::try_from(b) else {
-            return parse_utc_ms(b);
-        };
+    /// The fixed `yyyy-MM-ddTHH:mm:ss.fffZ` layout only (`None` for anything else, which the
+    /// general path then parses).
+    #[inline(always)]
+    fn parse_standard(&mut self, fixed: &[u8; 24]) -> Option<i64> {
         let [.., b':', s0, s1, b'.', f0, f1, f2, b'Z'] = *fixed else {
-            return parse_utc_ms(b);
+            return None;
         };
         if let Some(base) = self.minute_ms {
             let digits = [s0, s1, f0, f1, f2];
-            if fixed.starts_with(&self.prefix) && digits.iter().all(u8::is_ascii_digit) {
+            if fixed.first_chunk::<16>() == Some(&self.prefix)
+                && digits.iter().all(u8::is_ascii_digit)
+            {
                 let [s0, s1, f0, f1, f2] = digits.map(|d| i64::from(d - b'0'));
                 let second = s0 * 10 + s1;
                 if second <= 59 {
@@ -1021,14 +1372,19 @@ impl TimeCache {
                 }
             }
         }
-        let Some(ms) = parse_fixed_utc(fixed) else {
-            return parse_utc_ms(b);
-        };
+        let ms = parse_fixed_utc(fixed)?;
         if let Some(prefix) = fixed.first_chunk::<16>() {
             self.prefix = *prefix;
             self.minute_ms = Some(ms - ms.rem_euclid(60_000));
         }
         Some(ms)
+    }
+
+    fn parse(&mut self, b: &[u8]) -> Option<i64> {
+        let Ok(fixed) = <&[u8; 24]>::try_from(b) else {
+            return parse_utc_ms(b);
+        };
+        self.parse_standard(fixed).or_else(|| parse_utc_ms(b))
     }
 }
 
@@ -1106,6 +1462,127 @@ mod tests {
         );
         assert_eq!(parse_utc(b"2019-13-21T13:00:45.000Z"), None);
         assert_eq!(parse_utc(b"garbage"), None);
+    }
+
+    /// The standard-layout classification keeps exactly what [`classify`] over the general
+    /// field split keeps, rows it dismisses unsplit included.
+    fn assert_skip_is_safe(kind: LogKind, event: u8, data: &[u8]) {
+        let mut line = b"2024-05-06T10:00:01.100Z,EX,08DC6D1A2B3C4D5E,1,a,b,".to_vec();
+        line.push(event);
+        line.push(b',');
+        let data_start = line.len();
+        line.extend_from_slice(data);
+        let split = split_standard(&line).unwrap();
+        assert_eq!(split.data_start, data_start);
+        let columns = ColumnMap::default();
+        let (mut fast_text, mut general_text) = (Vec::new(), Vec::new());
+        let mut spans = Vec::new();
+        let fast = classify_standard(
+            kind,
+            event,
+            &line,
+            &split,
+            &columns,
+            &mut spans,
+            &mut fast_text,
+        );
+        let mut row = LazyFields::new(&line, &mut spans);
+        let general = classify(kind, event, &mut row, &columns, &mut general_text);
+        let show = String::from_utf8_lossy(data);
+        assert_eq!(fast, general, "{kind:?} {} {show:?}", event as char);
+        assert_eq!(
+            fast_text, general_text,
+            "{kind:?} {} {show:?}",
+            event as char
+        );
+    }
+
+    #[test]
+    fn skipped_rows_are_rows_classify_ignores() {
+        for kind in [LogKind::Send, LogKind::Receive] {
+            for event in [b'<', b'>'] {
+                for data in [
+                    &b"MAIL FROM:<a@b.c> SIZE=1,"[..],
+                    b"RCPT TO:<a@b.c>,",
+                    b"BDAT 1 LAST,",
+                    b"QUIT,",
+                    b"250 2.1.0 Sender OK,",
+                    b"250-PIPELINING,",
+                    b"250-SIZE 37748736,",
+                    b"250-EX02.contoso.com Hello [10.0.0.11],",
+                    b"250-EX02 Hello,",
+                    b"250-EX02,Hello",
+                    b"250-EX02 ,Hello",
+                    b"250-EX02 Hellos,",
+                    b"250 XRDST,",
+                    b"221 2.0.0 Service closing transmission channel,",
+                    b"354 Start,",
+                    b"25,",
+                    b"250",
+                    b"",
+                    b",x",
+                ] {
+                    assert_skip_is_safe(kind, event, data);
+                }
+            }
+        }
+        for event in [b'*', b'-', b'+'] {
+            for data in [
+                &b"SendRoutingHeaders,Set Session Permissions"[..],
+                b",\"TLS protocol SP_PROT_TLS1_2_CLIENT negotiation succeeded, yes\"",
+                b",TLS protocol SP_PROT_TLS1_2_SERVER negotiation succeeded",
+                b"\"a,b\",Set Session Permissions",
+                b",Local",
+                b",Remote,extra,commas",
+                b"Outbound Authentication failed with TimeSkew,",
+                b"",
+            ] {
+                assert_skip_is_safe(LogKind::Send, event, data);
+                assert_skip_is_safe(LogKind::Receive, event, data);
+            }
+        }
+        assert!(may_matter(
+            LogKind::Send,
+            b'<',
+            b"250-EX02.contoso.com Hello [10.0.0.11],"
+        ));
+        assert!(may_matter(LogKind::Send, b'<', b"250-X-EXPS GSSAPI NTLM,"));
+        assert!(!may_matter(LogKind::Send, b'<', b"250-PIPELINING,"));
+        assert!(!may_matter(LogKind::Send, b'>', b"MAIL FROM:<a@b.c>,"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn skipping_never_loses_a_row(
+            prefix in proptest::sample::select(&[
+                "", "250-", "250 ", "250", "220 ", "451 ", "EHLO", "\"", "Set Session Permissions",
+                "TLS protocol ", ",Inbound ExchangeAuth negotiation failed because ",
+            ][..]),
+            tail in proptest::collection::vec(
+                proptest::sample::select(&b"250- =,\"HeloSXAax2345"[..]), 0..24),
+            event in proptest::sample::select(&b"<>*+-"[..]),
+            send in proptest::bool::ANY,
+        ) {
+            let kind = if send { LogKind::Send } else { LogKind::Receive };
+            let mut data = prefix.as_bytes().to_vec();
+            data.extend_from_slice(&tail);
+            assert_skip_is_safe(kind, event, &data);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_hex_parse_agrees_with_parse_session_id(
+            id in proptest::array::uniform16(proptest::sample::select(
+                &b"0123456789abcdefABCDEFgG/:@`\x00\x7F\x80\xC6\xFF ,"[..])),
+            value in proptest::num::u64::ANY,
+        ) {
+            assert_eq!(parse_hex16(&id), parse_session_id(&id));
+            let upper = format!("{value:016X}");
+            let lower = format!("{value:016x}");
+            assert_eq!(parse_hex16(upper.as_bytes().try_into().unwrap()), Some(value));
+            assert_eq!(parse_hex16(lower.as_bytes().try_into().unwrap()), Some(value));
+        }
     }
 
     #[test]
