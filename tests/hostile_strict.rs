@@ -73,3 +73,13 @@ fn strict_changes_nothing_when_everything_is_readable() {
     let (code, _, _) = exauth(&["--strict", "inventory", "--format", "json"], dir.path());
     assert_eq!(code, 0);
 }
+
+#[test]
+fn scan_json_stays_json_when_nothing_is_readable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("EX02-1126.zip"), b"PK\x03\x04broken").expect("write");
+    let (code, json, _) = exauth(&["-q", "scan", "--format", "json"], dir.path());
+    assert_eq!(code, 2);
+    assert_eq!(json["schema"], "exauth.inventory/1");
+    assert_eq!(json["artifacts"][0]["status"], "error");
+}

@@ -198,7 +198,12 @@ fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
     let inventory = collected.inventory.clone();
     let problems = collected.problems.len();
     if !inventory.anything_readable() {
-        let text = report::inventory::text(&inventory, style(global));
+        // No case to report: the inventory says why, in the format asked for
+        // (a script reading JSON must get JSON; its `schema` tells which).
+        let text = match args.format {
+            ScanFormat::Json => report::inventory::json(&inventory),
+            ScanFormat::Text => report::inventory::text(&inventory, style(global)),
+        };
         write_output(global, &text)?;
         return Ok(nothing_readable(global, &inventory));
     }
