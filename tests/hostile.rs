@@ -1,0 +1,191 @@
+//! Issue 9: hostile and broken files, through the `exauth` binary. Whatever a
+//! collection holds, exauth neither crashes, hangs nor blows up memory; each
+//! bad file is named (its origin) with a clear reason in `inventory --format
+//! json` or in `scan`'s coverage, and the valid file beside it is still read.
+//!
+//! The zip bomb is tested once, in `tests/inventory.rs`
+//! (`zip_bomb_is_refused_before_inflating`).
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::io::{BufWriter, Cursor, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use zip::write::SimpleFileOptions;
+
+const HEADER: &str = "#Software: Microsoft Exchange Server\r\n#Version: 15.0.0.0\r\n#Log-type: SMTP Send Protocol Log\r\n#Date: 2026-11-26T10:00:00.000Z\r\n#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context\r\n";
+
+/// One Send-log session that fails with 454 4.7.0 (so a read file shows as evidence).
+fn send_session(id: u32) -> String {
+    let session = format!("08DC6D1A2B3C{id:04X}");
+    [
+        format!("2026-11-26T10:40:0{}.102Z,Outbound to EX02,{session},0,10.1.2.11:51000,10.1.2.12:25,+,,\r\n", id % 10),
+        format!("2026-11-26T10:40:0{}.105Z,Outbound to EX02,{session},1,10.1.2.11:51000,10.1.2.12:25,<,220 EX02.contoso.com Microsoft ESMTP MAIL Service ready at Thu, 26 Nov 2026 10:40:05 +0000,\r\n", id % 10),
+        format!("2026-11-26T10:40:0{}.106Z,Outbound to EX02,{session},2,10.1.2.11:51000,10.1.2.12:25,>,EHLO EX01.contoso.com,\r\n", id % 10),
+        format!("2026-11-26T10:40:0{}.110Z,Outbound to EX02,{session},3,10.1.2.11:51000,10.1.2.12:25,>,X-EXPS EXCHANGEAUTH SHA256 <binary data>,\r\n", id % 10),
+        format!("2026-11-26T10:40:0{}.120Z,Outbound to EX02,{session},4,10.1.2.11:51000,10.1.2.12:25,<,454 4.7.0 Temporary authentication failure,\r\n", id % 10),
+        format!("2026-11-26T10:40:0{}.121Z,Outbound to EX02,{session},5,10.1.2.11:51000,10.1.2.12:25,-,,Local\r\n", id % 10),
+    ]
+    .concat()
+}
+
+fn send_log() -> String {
+    format!("{HEADER}{}", send_session(1))
+}
+
+/// A folder with a valid Send log of EX01, to check that it is still read.
+fn collection() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("EX01");
+    std::fs::create_dir(&good).expect("mkdir");
+    std::fs::write(good.join("SEND20261126-1.LOG"), send_log()).expect("write");
+    let bad = dir.path().join("bad");
+    std::fs::create_dir(&bad).expect("mkdir");
+    (dir, bad)
+}
+
+fn run(args: &[&str], paths: &[&Path]) -> (Value, i32, String) {
+    let output = Command::cargo_bin("exauth")
+        .expect("binary")
+        .args(args)
+        .args(paths)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is JSON ({e}): {}\nstderr: {stderr}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    });
+    (json, output.status.code().unwrap_or(-1), stderr)
+}
+
+fn inventory(paths: &[&Path]) -> (Value, i32) {
+    let (json, code, _) = run(&["inventory", "--format", "json"], paths);
+    (json, code)
+}
+
+fn scan(paths: &[&Path]) -> (Value, i32) {
+    let (json, code, _) = run(&["--quiet", "scan", "--format", "json"], paths);
+    (json, code)
+}
+
+/// The inventory row whose origin ends with `suffix`.
+fn artifact<'a>(json: &'a Value, suffix: &str) -> &'a Value {
+    json["artifacts"]
+        .as_array()
+        .expect("artifacts array")
+        .iter()
+        .find(|a| a["origin"].as_str().is_some_and(|o| o.ends_with(suffix)))
+        .unwrap_or_else(|| panic!("no artifact ending with {suffix} in {json:#}"))
+}
+
+/// The scan coverage line (not read, or read with problems) for `suffix`.
+fn coverage_reason(json: &Value, suffix: &str) -> String {
+    let coverage = &json["coverage"];
+    coverage["not_read"]
+        .as_array()
+        .into_iter()
+        .chain(coverage["read_with_problems"].as_array())
+        .flatten()
+        .find(|a| a["origin"].as_str().is_some_and(|o| o.ends_with(suffix)))
+        .and_then(|a| a["reason"].as_str())
+        .unwrap_or_else(|| panic!("{suffix} is not in the coverage of {coverage:#}"))
+        .to_string()
+}
+
+/// The valid Send log was read: its 454 is evidence and EX01 → EX02 fails.
+fn assert_good_log_read(scan: &Value, code: i32) {
+    assert_eq!(code, 1, "the 454 in the valid log is evidence");
+    assert!(
+        scan["inputs"]["evidence"]["smtp-auth-attempt"].as_u64() >= Some(1)
+            || scan["pairs"].as_array().is_some_and(|p| !p.is_empty()),
+        "the valid log yields evidence: {:#}",
+        scan["inputs"]
+    );
+}
+
+#[cfg(target_os = "linux")]
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn peak_rss_kib(_: u32) -> Option<u64> {
+    None
+}
+
+/// Runs `exauth --quiet scan --format json` on `paths`, returning the JSON,
+/// the exit code, the time taken and the peak RSS seen (Linux: polled).
+fn scan_measured(paths: &[&Path]) -> (Value, i32, Duration, u64) {
+    let out = tempfile::NamedTempFile::new().expect("temp file");
+    let start = Instant::now();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("exauth"))
+        .args(["--quiet", "scan", "--format", "json"])
+        .args(paths)
+        .stdout(out.reopen().expect("reopen"))
+        .spawn()
+        .expect("spawn");
+    let mut peak = 0;
+    let status = loop {
+        if let Some(kib) = peak_rss_kib(child.id()) {
+            peak = peak.max(kib);
+        }
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "hangs");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let elapsed = start.elapsed();
+    let json = serde_json::from_slice(&std::fs::read(out.path()).expect("read")).expect("JSON");
+    (json, status.code().unwrap_or(-1), elapsed, peak)
+}
+
+/// Writes `prefix`, then `len` bytes of `fill` with no newline, then `suffix`,
+/// streaming (never the whole line in memory).
+fn write_long_line(path: &Path, prefix: &[u8], len: usize, suffix: &[u8]) {
+    let mut file = BufWriter::new(std::fs::File::create(path).expect("create"));
+    file.write_all(prefix).expect("write");
+    let block = vec![b'A'; 1 << 20];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(block.len());
+        file.write_all(&block[..n]).expect("write");
+        left -= n;
+    }
+    file.write_all(suffix).expect("write");
+    file.flush().expect("flush");
+}
+
+const MB_200: usize = 200 << 20;
+
+#[test]
+fn line_of_200_mb_in_a_protocol_log_is_skipped_while_streaming() {
+    let (dir, bad) = collection();
+    let path = bad.join("SEND20261126-2.LOG");
+    let prefix = format!("{HEADER}2026-11-26T10:40:00.000Z,");
+    write_long_line(
+        &path,
+        prefix.as_bytes(),
+        MB_200,
+        format!("\r\n{}", send_session(2)).as_bytes(),
+    );
+    let (json, code, elapsed, peak_kib) = scan_measured(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    let reason = coverage_reason(&json, "bad/SEND20261126-2.LOG");
+    assert!(reason.contains("line 6"), "{reason}");
+    assert!(reason.contains("exceeds the line limit"), "{reason}");
+    // Even a debug build streams 200 MB in seconds; the line is never held
+    // whole (the reader's cap is 64 MiB).
+    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+    if peak_kib > 0 {
+        assert!(peak_kib < 200 * 1024, "peak RSS {peak_kib} KiB");
+    }
+}
