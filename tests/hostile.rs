@@ -189,3 +189,92 @@ fn line_of_200_mb_in_a_protocol_log_is_skipped_while_streaming() {
         assert!(peak_kib < 200 * 1024, "peak RSS {peak_kib} KiB");
     }
 }
+
+#[test]
+fn queue_export_with_a_200_mb_line_is_cut_not_held() {
+    let (dir, bad) = collection();
+    let path = bad.join("EX02_InstantQueueInfo.txt");
+    let queue = "\r\nRunspaceId         : 779ae3c8-728b-4078-aa88-1e8b7f3d0b43\r\nIdentity           : EX02\\3\r\nDeliveryType       : SmtpDeliveryToMailbox\r\nNextHopDomain      : ex01.contoso.com\r\nStatus             : Retry\r\nLastError          : [{LRT=26-11-2026 10:40:05};{LED=451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\"}]\r\n";
+    let prefix = format!(
+        "{}\r\nIdentity           : EX02\\4\r\nLastError          : ",
+        queue.repeat(20)
+    );
+    write_long_line(
+        &path,
+        prefix.as_bytes(),
+        MB_200,
+        format!("\r\n{queue}").as_bytes(),
+    );
+    let (json, code, elapsed, peak_kib) = scan_measured(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    let reason = coverage_reason(&json, "bad/EX02_InstantQueueInfo.txt");
+    assert!(reason.contains("cut to its first 1024 KiB"), "{reason}");
+    // The queues around the long line are still read.
+    assert!(
+        json["inputs"]["evidence"]["queue-last-error"].as_u64() >= Some(21),
+        "{:#}",
+        json["inputs"]
+    );
+    // Before the fix: 1.5 GB peak and 100 s in a debug build.
+    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+    if peak_kib > 0 {
+        assert!(peak_kib < 200 * 1024, "peak RSS {peak_kib} KiB");
+    }
+}
+
+#[test]
+fn invalid_utf8_is_shown_replaced_and_reported() {
+    let (dir, bad) = collection();
+    // Valid UTF-8 in the head (sniffed as UTF-8), invalid bytes further on.
+    let mut log = HEADER.as_bytes().to_vec();
+    for id in 10..40 {
+        log.extend_from_slice(send_session(id).as_bytes());
+    }
+    log.extend_from_slice(
+        b"2026-11-26T10:41:00.000Z,Outbound to EX02,08DC6D1A2B3CFFFF,0,10.1.2.11:51000,10.1.2.12:25,<,220 EX\xff\xfe02 \xc3\x28 ready,\r\n",
+    );
+    std::fs::write(bad.join("SEND20261126-5.LOG"), &log).expect("write");
+    // A queue export (read whole) with invalid UTF-8.
+    let mut queue = b"\r\nIdentity           : EX02\\3\r\nDeliveryType       : SmtpDeliveryToMailbox\r\nNextHopDomain      : ex01.contoso.com\r\nStatus             : Retry\r\n".repeat(60);
+    queue.extend_from_slice(b"LastError          : bad \xff\xfe bytes\r\n");
+    std::fs::write(bad.join("EX02_InstantQueueInfo.txt"), &queue).expect("write");
+
+    let (json, code) = scan(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    let reason = coverage_reason(&json, "bad/EX02_InstantQueueInfo.txt");
+    assert!(reason.contains("invalid UTF-8"), "{reason}");
+    // The log's bad bytes are replaced where shown, the file is read.
+    let (inv, _) = inventory(&[dir.path()]);
+    assert_eq!(artifact(&inv, "bad/SEND20261126-5.LOG")["status"], "ok");
+}
+
+fn utf16le(text: &str) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xFE];
+    for unit in text.encode_utf16() {
+        out.extend_from_slice(&unit.to_le_bytes());
+    }
+    out
+}
+
+#[test]
+fn lone_utf16_surrogates_and_an_odd_byte_count_are_reported() {
+    let (dir, bad) = collection();
+    let mut log = utf16le(&format!("{HEADER}{}", send_session(7)));
+    // A lone high surrogate, a lone low surrogate, then half a code unit.
+    log.extend_from_slice(&[0x00, 0xD8, b'A', 0x00, 0x00, 0xDC, b'\r', 0, b'\n', 0, b'x']);
+    assert_eq!(log.len() % 2, 1);
+    std::fs::write(bad.join("SEND20261126-6.LOG"), &log).expect("write");
+
+    let (inv, _) = inventory(&[dir.path()]);
+    let row = artifact(&inv, "bad/SEND20261126-6.LOG");
+    assert_eq!(row["kind"], "smtp-send-log");
+    assert_eq!(row["encoding"], "utf-16le-bom");
+
+    let (json, code) = scan(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    let reason = coverage_reason(&json, "bad/SEND20261126-6.LOG");
+    assert!(
+        reason.contains("3 characters could not be decoded as utf-16le-bom"),
+        "{reason}"
+    );
+}
