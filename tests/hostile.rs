@@ -278,3 +278,28 @@ fn lone_utf16_surrogates_and_an_odd_byte_count_are_reported() {
         "{reason}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_listed_without_blocking_the_run() {
+    let (dir, bad) = collection();
+    let fifo = bad.join("SEND20261126-8.LOG");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("note: mkfifo not available; skipped");
+        return;
+    }
+    // Nobody ever writes to the FIFO: reading it would block forever.
+    let (json, code) = scan(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    let (inv, _) = inventory(&[dir.path(), &fifo]);
+    let row = artifact(&inv, "bad/SEND20261126-8.LOG");
+    assert_eq!(row["status"], "error", "{row}");
+    assert!(
+        row["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a regular file"),
+        "{row}"
+    );
+}
