@@ -279,6 +279,66 @@ fn lone_utf16_surrogates_and_an_odd_byte_count_are_reported() {
     );
 }
 
+#[test]
+fn xml_entity_expansion_is_refused_and_deep_nesting_read_without_recursion() {
+    let (dir, bad) = collection();
+    // Billion laughs in event XML and in CliXml.
+    let mut laughs =
+        String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE Events [\n<!ENTITY lol \"lol\">\n");
+    laughs.push_str("<!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n");
+    for i in 2..10 {
+        let prev = format!("&lol{};", i - 1);
+        laughs.push_str(&format!("<!ENTITY lol{i} \"{}\">\n", prev.repeat(10)));
+    }
+    laughs.push_str("]>\n");
+    let event_xml = format!(
+        "{laughs}<Events><Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='MSExchangeTransport'/><EventID Qualifiers='32768'>1035</EventID><TimeCreated SystemTime='2026-11-26T10:40:05.000Z'/><Computer>&lol9;</Computer></System><EventData><Data>&lol9;</Data></EventData></Event></Events>"
+    );
+    std::fs::write(bad.join("System-laughs.xml"), &event_xml).expect("write");
+    let clixml = format!(
+        "{laughs}<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\"><Obj RefId=\"0\"><Props><S N=\"Identity\">&lol9;</S><S N=\"LastError\">&lol9;</S></Props></Obj></Objs>"
+    );
+    std::fs::write(bad.join("EX02_laughs_InstantQueueInfo.xml"), &clixml).expect("write");
+    // 100,000 levels of nesting in both.
+    let deep = 100_000;
+    let nested_event = format!(
+        "<Events><Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='MSExchangeTransport'/><EventID>1035</EventID></System><EventData>{}{}</EventData></Event></Events>",
+        "<Data>".repeat(deep),
+        "</Data>".repeat(deep)
+    );
+    std::fs::write(bad.join("System-deep.xml"), &nested_event).expect("write");
+    let nested_clixml = format!(
+        "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">{}{}</Objs>",
+        "<Obj RefId=\"0\"><Props>".repeat(deep),
+        "</Props></Obj>".repeat(deep)
+    );
+    std::fs::write(bad.join("EX02_deep_InstantQueueInfo.xml"), &nested_clixml).expect("write");
+
+    let (json, code, elapsed, peak_kib) = scan_measured(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
+    if peak_kib > 0 {
+        assert!(peak_kib < 200 * 1024, "peak RSS {peak_kib} KiB");
+    }
+    // No expansion reaches the output.
+    let text = json.to_string();
+    assert!(!text.contains("lollol"), "an entity was expanded");
+    let (inv, _) = inventory(&[dir.path()]);
+    for name in [
+        "System-laughs.xml",
+        "EX02_laughs_InstantQueueInfo.xml",
+        "System-deep.xml",
+        "EX02_deep_InstantQueueInfo.xml",
+    ] {
+        let row = artifact(&inv, &format!("bad/{name}"));
+        assert!(row["status"].is_string(), "{row}");
+    }
+    for name in ["System-laughs.xml", "EX02_laughs_InstantQueueInfo.xml"] {
+        let reason = coverage_reason(&json, &format!("bad/{name}"));
+        assert!(reason.contains("DOCTYPE ignored"), "{name}: {reason}");
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn a_fifo_is_listed_without_blocking_the_run() {
