@@ -223,6 +223,38 @@ fn queue_export_with_a_200_mb_line_is_cut_not_held() {
 }
 
 #[test]
+fn nul_bytes_are_reported_and_the_run_goes_on() {
+    let (dir, bad) = collection();
+    // All NULs: a preallocated file that was never written.
+    std::fs::write(bad.join("SEND20261126-3.LOG"), vec![0u8; 70_000]).expect("write");
+    // A log whose middle was zeroed (an unclean shutdown), past the head.
+    let mut log = HEADER.as_bytes().to_vec();
+    for id in 10..40 {
+        log.extend_from_slice(send_session(id).as_bytes());
+    }
+    assert!(log.len() > 4096);
+    log.extend_from_slice(&[0u8; 20_000]);
+    log.extend_from_slice(b"\r\n");
+    log.extend_from_slice(send_session(41).as_bytes());
+    std::fs::write(bad.join("SEND20261126-4.LOG"), &log).expect("write");
+
+    let (inv, _) = inventory(&[dir.path()]);
+    let zeros = artifact(&inv, "bad/SEND20261126-3.LOG");
+    assert_eq!(zeros["status"], "unknown");
+    assert_eq!(zeros["reason"], "binary content of no known format");
+    assert_eq!(artifact(&inv, "bad/SEND20261126-4.LOG")["status"], "ok");
+
+    let (json, code) = scan(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    assert_eq!(
+        coverage_reason(&json, "bad/SEND20261126-3.LOG"),
+        "binary content of no known format"
+    );
+    let reason = coverage_reason(&json, "bad/SEND20261126-4.LOG");
+    assert!(reason.contains("line "), "{reason}");
+}
+
+#[test]
 fn invalid_utf8_is_shown_replaced_and_reported() {
     let (dir, bad) = collection();
     // Valid UTF-8 in the head (sniffed as UTF-8), invalid bytes further on.
@@ -337,6 +369,139 @@ fn xml_entity_expansion_is_refused_and_deep_nesting_read_without_recursion() {
         let reason = coverage_reason(&json, &format!("bad/{name}"));
         assert!(reason.contains("DOCTYPE ignored"), "{name}: {reason}");
     }
+}
+
+#[test]
+fn json_nested_100000_deep_is_refused() {
+    let (dir, bad) = collection();
+    let deep = 100_000;
+    let json_text = format!(
+        "[{{\"Identity\":\"EX02\\\\3\",\"DeliveryType\":\"SmtpDeliveryToMailbox\",\"NextHopDomain\":\"ex01.contoso.com\",\"LastError\":{}{}}}]",
+        "[".repeat(deep),
+        "]".repeat(deep)
+    );
+    std::fs::write(bad.join("EX02_InstantQueueInfo.json"), &json_text).expect("write");
+
+    let (inv, _) = inventory(&[dir.path()]);
+    assert_eq!(
+        artifact(&inv, "bad/EX02_InstantQueueInfo.json")["kind"],
+        "queue-export"
+    );
+    let (json, code) = scan(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    let reason = coverage_reason(&json, "bad/EX02_InstantQueueInfo.json");
+    assert!(reason.contains("recursion limit"), "{reason}");
+}
+
+/// A zip in memory from (name, bytes) entries, stored (not compressed).
+fn zip_bytes(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, bytes) in entries {
+        writer.start_file(*name, options).expect("start entry");
+        writer.write_all(bytes).expect("write entry");
+    }
+    writer.finish().expect("finish zip").into_inner()
+}
+
+#[test]
+fn zip_whose_local_and_central_headers_disagree_is_reported() {
+    let (dir, bad) = collection();
+    let log = send_log();
+    // The central directory says one name and size, the local header another.
+    let mut zip = zip_bytes(&[("SEND20261126-7.LOG", log.as_bytes())]);
+    let local = zip
+        .windows(4)
+        .position(|w| w == b"PK\x03\x04")
+        .expect("local");
+    let name_at = local + 30;
+    zip[name_at..name_at + 4].copy_from_slice(b"EVIL");
+    zip[local + 18..local + 22].copy_from_slice(&7u32.to_le_bytes());
+    zip[local + 22..local + 26].copy_from_slice(&7u32.to_le_bytes());
+    std::fs::write(bad.join("liar.zip"), &zip).expect("write");
+    // The same archive inside another (read from memory, not from disk).
+    let outer = zip_bytes(&[("inner.zip", &zip)]);
+    std::fs::write(bad.join("outer.zip"), &outer).expect("write");
+
+    let (inv, _) = inventory(&[dir.path()]);
+    for origin in [
+        "bad/liar.zip!SEND20261126-7.LOG",
+        "bad/outer.zip!inner.zip!SEND20261126-7.LOG",
+    ] {
+        let rows: Vec<&Value> = inv["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| {
+                a["origin"]
+                    .as_str()
+                    .is_some_and(|o| o.contains(origin.split('!').next().unwrap()))
+            })
+            .collect();
+        assert!(!rows.is_empty(), "{origin} is listed: {inv:#}");
+    }
+    let (json, code) = scan(&[dir.path()]);
+    assert_good_log_read(&json, code);
+}
+
+#[test]
+fn zip_entry_named_to_climb_out_is_shown_never_written() {
+    let (dir, bad) = collection();
+    let zip = zip_bytes(&[
+        ("../../etc/passwd", b"root:x:0:0:root:/root:/bin/bash\n"),
+        ("/etc/shadow", b"root:*:19000:0:99999:7:::\n"),
+        ("..\\..\\Windows\\evil.LOG", send_log().as_bytes()),
+    ]);
+    std::fs::write(bad.join("climb.zip"), &zip).expect("write");
+    let before = files_under(dir.path());
+
+    let (inv, _) = inventory(&[dir.path()]);
+    let passwd = artifact(&inv, "bad/climb.zip!../../etc/passwd");
+    assert_eq!(passwd["status"], "unknown");
+    artifact(&inv, "bad/climb.zip!/etc/shadow");
+    artifact(&inv, "bad/climb.zip!..\\..\\Windows\\evil.LOG");
+    let (json, code) = scan(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    // Nothing was extracted anywhere near the collection.
+    assert_eq!(files_under(dir.path()), before);
+    assert!(!dir.path().join("etc").exists());
+    assert!(!bad.parent().unwrap().join("etc/passwd").exists());
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn ten_thousand_tiny_files_are_all_listed() {
+    let (dir, bad) = collection();
+    for i in 0..10_000 {
+        let sub = bad.join(format!("d{:02}", i % 100));
+        if i < 100 {
+            std::fs::create_dir(&sub).expect("mkdir");
+        }
+        std::fs::write(sub.join(format!("f{i:05}.txt")), format!("{i}\n")).expect("write");
+    }
+    let start = Instant::now();
+    let (inv, code) = inventory(&[dir.path()]);
+    assert_eq!(code, 0);
+    assert_eq!(inv["totals"]["artifacts"], 10_001);
+    assert_eq!(inv["totals"]["by_status"]["unknown"], 10_000);
+    assert_eq!(inv["totals"]["by_status"]["ok"], 1);
+    let (json, code) = scan(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    assert_eq!(json["inputs"]["artifacts"], 10_001);
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        start.elapsed()
+    );
 }
 
 #[cfg(unix)]
