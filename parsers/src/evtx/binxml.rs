@@ -576,6 +576,14 @@ impl<'a> RecordView<'a> {
                             }
                         }
                     }
+                    // A substitution with no value (NullType) renders no
+                    // element, as the evtx crate and Windows show it: a
+                    // classic event without insertion strings has no <Data>.
+                    [Part::Subst(i)]
+                        if self
+                            .values
+                            .get(*i as usize)
+                            .is_some_and(|v| v.value_type == 0) => {}
                     parts => out.data.push(super::DataItem {
                         name: name.clone(),
                         value: self.text_of(parts),
