@@ -29,6 +29,45 @@ fn read_back(record: &EventRecord) -> Vec<(Option<String>, String)> {
         .collect()
 }
 
+proptest! {
+    #[test]
+    fn classic_strings_come_back_equal(strings in prop::collection::vec(value(), 0..8)) {
+        let record = EventRecord {
+            provider: Provider::classic("MSExchangeTransport"),
+            event_id: 1035,
+            qualifiers: Some(32768),
+            computer: "EX01.contoso.com".into(),
+            data: EventData::classic(strings.clone()),
+            ..Default::default()
+        };
+        let back = read_back(&record);
+        let expected: Vec<(Option<String>, String)> =
+            strings.into_iter().map(|s| (None, s)).collect();
+        prop_assert_eq!(back, expected);
+    }
+
+    #[test]
+    fn named_data_comes_back_equal(
+        items in prop::collection::vec(("[A-Z][A-Za-z0-9]{0,15}", value()), 0..8)
+    ) {
+        let record = EventRecord {
+            provider: Provider::classic("Microsoft-Windows-Security-Auditing"),
+            event_id: 4769,
+            level: 0,
+            channel: "Security".into(),
+            computer: "DC01.contoso.com".into(),
+            data: EventData::named(
+                items.iter().map(|(n, v)| (n.clone(), DataValue::String(v.clone()))),
+            ),
+            ..Default::default()
+        };
+        let back = read_back(&record);
+        let expected: Vec<(Option<String>, String)> =
+            items.into_iter().map(|(n, v)| (Some(n), v)).collect();
+        prop_assert_eq!(back, expected);
+    }
+}
+
 fn classic(strings: &[&str]) -> EventRecord {
     EventRecord {
         provider: Provider::classic("MSExchangeTransport"),
@@ -48,4 +87,11 @@ fn values(record: &EventRecord) -> Vec<String> {
 fn classic_event_without_strings_has_no_data() {
     // The evtx crate renders `<EventData></EventData>`: no <Data> at all.
     assert_eq!(values(&classic(&[])), Vec::<String>::new());
+}
+
+#[test]
+fn trailing_empty_insertion_strings_are_kept() {
+    assert_eq!(values(&classic(&[""])), [""]);
+    assert_eq!(values(&classic(&["a", ""])), ["a", ""]);
+    assert_eq!(values(&classic(&["", "second", ""])), ["", "second", ""]);
 }
