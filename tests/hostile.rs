@@ -237,6 +237,10 @@ fn nul_bytes_are_reported_and_the_run_goes_on() {
     log.extend_from_slice(b"\r\n");
     log.extend_from_slice(send_session(41).as_bytes());
     std::fs::write(bad.join("SEND20261126-4.LOG"), &log).expect("write");
+    // A short log whose tail was zeroed: the NULs are in the head.
+    let mut short = send_log().into_bytes();
+    short.extend_from_slice(&[0u8; 10_000]);
+    std::fs::write(bad.join("SEND20261126-9.LOG"), &short).expect("write");
 
     let (inv, _) = inventory(&[dir.path()]);
     let zeros = artifact(&inv, "bad/SEND20261126-3.LOG");
@@ -252,6 +256,23 @@ fn nul_bytes_are_reported_and_the_run_goes_on() {
     );
     let reason = coverage_reason(&json, "bad/SEND20261126-4.LOG");
     assert!(reason.contains("line "), "{reason}");
+    let reason = coverage_reason(&json, "bad/SEND20261126-9.LOG");
+    assert!(
+        reason.contains("truncated last line (10000 bytes"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn log_with_a_zeroed_tail_is_still_read() {
+    let (dir, bad) = collection();
+    let mut short = send_log().into_bytes();
+    short.extend_from_slice(&[0u8; 10_000]);
+    std::fs::write(bad.join("SEND20261126-9.LOG"), &short).expect("write");
+    let (inv, _) = inventory(&[dir.path()]);
+    let row = artifact(&inv, "bad/SEND20261126-9.LOG");
+    assert_eq!(row["kind"], "smtp-send-log", "{row}");
+    assert_eq!(row["status"], "ok", "{row}");
 }
 
 #[test]

@@ -97,6 +97,14 @@ pub fn sniff(head: &[u8]) -> Sniffed {
     if head.is_empty() {
         return Sniffed::Text(TextEncoding::Utf8);
     }
+    // A text file whose tail was zeroed (an unclean shutdown leaves blocks of
+    // NULs after the last write) is judged by the text before the NULs.
+    let zeros = head.iter().rev().take_while(|&&b| b == 0).count();
+    if zeros >= 16 && head.len() - zeros >= 64 {
+        if let Sniffed::Text(encoding) = sniff(&head[..head.len() - zeros]) {
+            return Sniffed::Text(encoding);
+        }
+    }
     let pairs = head.len() / 2;
     if pairs >= 2 {
         let (mut nul_even, mut nul_odd) = (0usize, 0usize);
@@ -263,6 +271,24 @@ mod tests {
             out.extend_from_slice(&unit.to_le_bytes());
         }
         out
+    }
+
+    #[test]
+    fn text_with_a_zeroed_tail_is_still_text() {
+        let mut log = b"#Software: Microsoft Exchange Server\r\n#Version: 15.0.0.0\r\n#Log-type: SMTP Send Protocol Log\r\n".to_vec();
+        log.resize(4096, 0);
+        assert_eq!(sniff(&log), Sniffed::Text(TextEncoding::Utf8));
+        let mut utf16 = utf16le(
+            "#Software: Microsoft Exchange Server\r\n#Log-type: x\r\n",
+            false,
+        );
+        utf16.resize(4096, 0);
+        assert_eq!(sniff(&utf16), Sniffed::Text(TextEncoding::Utf16Le));
+        // NULs inside the text, or nothing but NULs, stay binary.
+        let mut mixed = log.clone();
+        mixed[10] = 0;
+        assert_eq!(sniff(&mixed), Sniffed::Binary);
+        assert_eq!(sniff(&[0u8; 4096]), Sniffed::Binary);
     }
 
     /// Reads with a caller buffer of `size` bytes.
