@@ -549,3 +549,20 @@ fn a_fifo_is_listed_without_blocking_the_run() {
         "{row}"
     );
 }
+
+#[test]
+fn entry_names_ending_inside_a_multibyte_character_are_listed() {
+    // Found by fuzzing the archive walker: the server hint sliced such a name.
+    let (dir, bad) = collection();
+    let log = send_log();
+    let zip = zip_bytes(&[
+        ("a\u{2565}\u{2565}/SEND20261126-1.LOG", log.as_bytes()),
+        ("b\u{2565}\u{2565}.zip", b"PK\x03\x04"),
+    ]);
+    std::fs::write(bad.join("names.zip"), &zip).expect("write");
+    let (inv, _) = inventory(&[dir.path()]);
+    artifact(&inv, "names.zip!a\u{2565}\u{2565}/SEND20261126-1.LOG");
+    artifact(&inv, "names.zip!b\u{2565}\u{2565}.zip");
+    let (json, code) = scan(&[dir.path()]);
+    assert_good_log_read(&json, code);
+}
