@@ -7,7 +7,7 @@
 
 use crate::discover::Artifact;
 use crate::inventory::{Collector, Row, Status};
-use exauth_parsers::detect::{Form, Kind};
+use exauth_parsers::detect::{Detection, Form, Kind};
 use exauth_parsers::diag::klist::{self, TicketCache};
 use exauth_parsers::diag::nltest::{self, DcLocator};
 use exauth_parsers::diag::portqry::{self, PortProbe};
@@ -19,7 +19,7 @@ use exauth_parsers::diag::w32tm::{self, W32tmOutput};
 use exauth_parsers::encoding::{utf8_reader, TextEncoding};
 use exauth_parsers::event_export;
 use exauth_parsers::evtx::{self, EventFileReport, EvtxReadOptions};
-use exauth_parsers::problem::Problem;
+use exauth_parsers::problem::{Location, Problem};
 use exauth_parsers::queue::{parse_queue_export, DateOrderOption, QueueExport, QueueExportOptions};
 use exauth_parsers::smtp_log::{FileReport, LogKind, Reassembler, SessionSummary};
 use std::io::{BufReader, Read};
@@ -127,6 +127,10 @@ pub fn ingest(
         inner: content,
         bytes: 0,
     };
+    // Lines cut by `read_text` (reported with the parser's problems).
+    let mut text_problems = Vec::new();
+    // Characters the decoder could not decode (UTF-16 input only).
+    let replaced = std::cell::Cell::new(0u64);
     let records = match (detection.kind, detection.form) {
         (Kind::Evtx, _) => Some(Ok(Records::Events(read_evtx(
             artifact,
@@ -134,12 +138,12 @@ pub fn ingest(
             options,
         )))),
         (Kind::EventExport, Form::EventXml) => {
-            let text = text_reader(&mut counted, detection.encoding);
+            let text = text_reader(decode(&mut counted, detection.encoding, &replaced));
             Some(Ok(Records::Events(event_export::read_event_xml(text))))
         }
         (Kind::EventExport, Form::CliXml) => {
             let log = event_export::log_name_from_file_name(artifact.origin.file_name());
-            let text = text_reader(&mut counted, detection.encoding);
+            let text = text_reader(decode(&mut counted, detection.encoding, &replaced));
             Some(Ok(Records::Events(event_export::read_clixml_event_log(
                 text, log,
             ))))
@@ -153,57 +157,100 @@ pub fn ingest(
             let mut reassembler = Reassembler::new();
             let reader = BufReader::with_capacity(
                 1 << 20,
-                utf8_reader(
-                    &mut counted,
-                    detection.encoding.unwrap_or(TextEncoding::Utf8),
-                ),
+                decode(&mut counted, detection.encoding, &replaced),
             );
             let report = reassembler.feed(reader, Some(hint), |s| sessions.push(s));
             reassembler.finish(|s| sessions.push(s));
             Some(Ok(Records::Smtp { report, sessions }))
         }
-        (Kind::QueueExport | Kind::MessageExport | Kind::TransportQueueLog, _) => {
-            Some(read_text(&mut counted, detection.encoding).map(|text| {
-                Records::Queue(parse_queue_export(&text, QueueExportOptions::default()))
-            }))
-        }
-        (Kind::ReceiveConnectorExport, _) => {
-            Some(read_text(&mut counted, detection.encoding).map(|text| {
+        (Kind::QueueExport | Kind::MessageExport | Kind::TransportQueueLog, _) => Some(
+            read_text(
+                decode(&mut counted, detection.encoding, &replaced),
+                detection,
+                &mut text_problems,
+            )
+            .map(|text| {
+                let options = QueueExportOptions {
+                    date_order: options.date_order,
+                    ..QueueExportOptions::default()
+                };
+                Records::Queue(parse_queue_export(&text, options))
+            }),
+        ),
+        (Kind::ReceiveConnectorExport, _) => Some(
+            read_text(
+                decode(&mut counted, detection.encoding, &replaced),
+                detection,
+                &mut text_problems,
+            )
+            .map(|text| {
                 let (connectors, _) = receive_connector::parse(&text);
                 Records::Connectors(connectors)
-            }))
-        }
+            }),
+        ),
         (Kind::Setspn, _) => Some(
-            read_text(&mut counted, detection.encoding).map(|t| Records::Setspn(setspn::parse(&t))),
+            read_text(
+                decode(&mut counted, detection.encoding, &replaced),
+                detection,
+                &mut text_problems,
+            )
+            .map(|t| Records::Setspn(setspn::parse(&t))),
         ),
         (Kind::W32tm, _) => Some(
-            read_text(&mut counted, detection.encoding)
-                .map(|t| Records::W32tm(w32tm::parse(&t, options.date_order))),
+            read_text(
+                decode(&mut counted, detection.encoding, &replaced),
+                detection,
+                &mut text_problems,
+            )
+            .map(|t| Records::W32tm(w32tm::parse(&t, options.date_order))),
         ),
-        (Kind::Repadmin, _) => Some(read_text(&mut counted, detection.encoding).map(|t| {
-            if repadmin::looks_like_replsummary(&t) {
-                Records::ReplicationSummary(repadmin::parse_replsummary(&t))
-            } else if repadmin::looks_like_showrepl_csv(&t) {
-                Records::ReplicationStatus(repadmin::parse_showrepl_csv(&t).0)
-            } else {
-                Records::ReplicationStatus(repadmin::parse_showrepl(&t).0)
-            }
-        })),
+        (Kind::Repadmin, _) => Some(
+            read_text(
+                decode(&mut counted, detection.encoding, &replaced),
+                detection,
+                &mut text_problems,
+            )
+            .map(|t| {
+                if repadmin::looks_like_replsummary(&t) {
+                    Records::ReplicationSummary(repadmin::parse_replsummary(&t))
+                } else if repadmin::looks_like_showrepl_csv(&t) {
+                    Records::ReplicationStatus(repadmin::parse_showrepl_csv(&t).0)
+                } else {
+                    Records::ReplicationStatus(repadmin::parse_showrepl(&t).0)
+                }
+            }),
+        ),
         (Kind::TestNetconnection, _) => Some(
-            read_text(&mut counted, detection.encoding)
-                .map(|t| Records::PortProbes(test_netconnection::parse(&t).0)),
+            read_text(
+                decode(&mut counted, detection.encoding, &replaced),
+                detection,
+                &mut text_problems,
+            )
+            .map(|t| Records::PortProbes(test_netconnection::parse(&t).0)),
         ),
         (Kind::Portqry, _) => Some(
-            read_text(&mut counted, detection.encoding)
-                .map(|t| Records::PortProbes(portqry::parse(&t).0)),
+            read_text(
+                decode(&mut counted, detection.encoding, &replaced),
+                detection,
+                &mut text_problems,
+            )
+            .map(|t| Records::PortProbes(portqry::parse(&t).0)),
         ),
         (Kind::Nltest, _) => Some(
-            read_text(&mut counted, detection.encoding)
-                .map(|t| Records::DcLocator(nltest::parse(&t))),
+            read_text(
+                decode(&mut counted, detection.encoding, &replaced),
+                detection,
+                &mut text_problems,
+            )
+            .map(|t| Records::DcLocator(nltest::parse(&t))),
         ),
         (Kind::Klist, _) => Some(
-            read_text(&mut counted, detection.encoding)
-                .map(|t| Records::Tickets(klist::parse(&t, options.date_order))),
+            read_text(
+                decode(&mut counted, detection.encoding, &replaced),
+                detection,
+                &mut text_problems,
+            )
+            .map(|t| Records::Tickets(klist::parse(&t, options.date_order))),
         ),
         _ => None,
     };
@@ -217,7 +264,18 @@ pub fn ingest(
     row.bytes = bytes.unwrap_or(0);
     let (records, problems) = match records {
         Some(Ok(records)) => {
-            let problems = records.problems();
+            let mut problems = text_problems;
+            if replaced.get() > 0 {
+                problems.push(Problem::new(
+                    Location::File,
+                    format!(
+                        "{} characters could not be decoded as {} (lone surrogates, an odd byte count): shown as U+FFFD",
+                        replaced.get(),
+                        detection.encoding.map(|e| e.name()).unwrap_or("text")
+                    ),
+                ));
+            }
+            problems.extend(records.problems());
             if records.is_empty() && !problems.is_empty() {
                 row.status = Status::Error;
                 row.reason = Some(problems_summary(&problems));
@@ -256,25 +314,122 @@ impl Read for CountingReader<'_> {
     }
 }
 
+/// Longest line of a text file read whole (queue exports, command outputs)
+/// that is kept whole. No real export comes near it; a longer line is cut
+/// here, while read, so that one hostile line is never held (and copied by
+/// the parsers) in full. JSON and CliXml are exempt: lines mean nothing to
+/// them (`ConvertTo-Json -Compress` writes a whole export on one line); they
+/// are bounded by [`MAX_TEXT_BYTES`] alone.
+const MAX_TEXT_LINE: usize = 1 << 20;
+
 /// Reads a whole (small) text file, decoded to UTF-8; invalid UTF-8 is
-/// replaced, not fatal.
-fn read_text(content: &mut dyn Read, encoding: Option<TextEncoding>) -> Result<String, String> {
-    let mut bytes = Vec::new();
-    let mut reader =
-        utf8_reader(content, encoding.unwrap_or(TextEncoding::Utf8)).take(MAX_TEXT_BYTES + 1);
-    reader
-        .read_to_end(&mut bytes)
+/// replaced, not fatal. Lines over [`MAX_TEXT_LINE`] are cut (a problem each).
+fn read_text(
+    decoded: impl Read,
+    detection: &Detection,
+    problems: &mut Vec<Problem>,
+) -> Result<String, String> {
+    let line_cap = match detection.form {
+        Form::Json | Form::CliXml => usize::MAX,
+        _ => MAX_TEXT_LINE,
+    };
+    let reader = decoded.take(MAX_TEXT_BYTES + 1);
+    let mut lines = LineCapper::new(line_cap);
+    let bytes = lines
+        .read_all(reader)
         .map_err(|e| format!("cannot read: {e}"))?;
-    if bytes.len() as u64 > MAX_TEXT_BYTES {
+    if lines.read > MAX_TEXT_BYTES {
         return Err(format!(
             "larger than {} MiB of text: too large for an export of this kind",
             MAX_TEXT_BYTES >> 20
         ));
     }
+    problems.extend(lines.cut.into_iter().map(|(line, len)| {
+        Problem::new(
+            Location::Line(line),
+            format!(
+                "line of {len} bytes cut to its first {} KiB",
+                line_cap >> 10
+            ),
+        )
+    }));
     Ok(match String::from_utf8(bytes) {
         Ok(text) => text,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        Err(e) => {
+            problems.push(Problem::new(
+                Location::Offset(e.utf8_error().valid_up_to() as u64),
+                "invalid UTF-8 from here on is shown as U+FFFD",
+            ));
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        }
     })
+}
+
+/// Copies text while dropping the bytes of each line past `cap`.
+struct LineCapper {
+    cap: usize,
+    /// Bytes read (before cutting).
+    read: u64,
+    /// 1-based number of the current line and its length so far.
+    line: u64,
+    line_len: usize,
+    /// (line number, full length) of every line cut.
+    cut: Vec<(u64, usize)>,
+}
+
+impl LineCapper {
+    fn new(cap: usize) -> Self {
+        LineCapper {
+            cap,
+            read: 0,
+            line: 1,
+            line_len: 0,
+            cut: Vec::new(),
+        }
+    }
+
+    fn read_all(&mut self, mut reader: impl Read) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 256 << 10];
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            self.read += n as u64;
+            self.push(&buf[..n], &mut out);
+        }
+        self.end_line();
+        Ok(out)
+    }
+
+    fn push(&mut self, mut chunk: &[u8], out: &mut Vec<u8>) {
+        while !chunk.is_empty() {
+            let (content, newline) = match memchr::memchr(b'\n', chunk) {
+                Some(i) => (&chunk[..i], true),
+                None => (chunk, false),
+            };
+            let room = self.cap.saturating_sub(self.line_len);
+            out.extend_from_slice(&content[..content.len().min(room)]);
+            self.line_len = self.line_len.saturating_add(content.len());
+            chunk = &chunk[content.len()..];
+            if newline {
+                out.push(b'\n');
+                self.end_line();
+                self.line += 1;
+                chunk = &chunk[1..];
+            }
+        }
+    }
+
+    fn end_line(&mut self) {
+        if self.line_len > self.cap {
+            self.cut.push((self.line, self.line_len));
+        }
+        self.line_len = 0;
+    }
 }
 
 fn problems_summary(problems: &[Problem]) -> String {
@@ -289,14 +444,57 @@ fn problems_summary(problems: &[Problem]) -> String {
     }
 }
 
-fn text_reader<'r>(
+fn text_reader<'r>(decoded: Box<dyn Read + 'r>) -> BufReader<Box<dyn Read + 'r>> {
+    BufReader::with_capacity(256 << 10, decoded)
+}
+
+/// The content decoded to UTF-8. UTF-8 passes through (the parsers replace
+/// invalid sequences themselves); for other encodings, the characters the
+/// decoder had to replace are counted into `replaced`.
+fn decode<'r>(
     content: &'r mut dyn Read,
     encoding: Option<TextEncoding>,
-) -> BufReader<Box<dyn Read + 'r>> {
-    BufReader::with_capacity(
-        256 << 10,
-        utf8_reader(content, encoding.unwrap_or(TextEncoding::Utf8)),
-    )
+    replaced: &'r std::cell::Cell<u64>,
+) -> Box<dyn Read + 'r> {
+    let encoding = encoding.unwrap_or(TextEncoding::Utf8);
+    let decoded = utf8_reader(content, encoding);
+    match encoding {
+        TextEncoding::Utf8 | TextEncoding::Utf8Bom => decoded,
+        _ => Box::new(ReplacementCounter {
+            inner: decoded,
+            replaced,
+            matched: 0,
+        }),
+    }
+}
+
+/// Counts U+FFFD (`EF BF BD`) in a UTF-8 stream, across read boundaries.
+struct ReplacementCounter<'c, R> {
+    inner: R,
+    replaced: &'c std::cell::Cell<u64>,
+    /// Bytes of `EF BF BD` matched at the end of the previous read.
+    matched: usize,
+}
+
+impl<R: Read> Read for ReplacementCounter<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        const FFFD: [u8; 3] = [0xEF, 0xBF, 0xBD];
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            self.matched = if b == FFFD[self.matched] {
+                self.matched + 1
+            } else if b == FFFD[0] {
+                1
+            } else {
+                0
+            };
+            if self.matched == FFFD.len() {
+                self.replaced.set(self.replaced.get() + 1);
+                self.matched = 0;
+            }
+        }
+        Ok(n)
+    }
 }
 
 fn read_evtx(
@@ -321,13 +519,69 @@ fn read_evtx(
                 Ok(_) => evtx::read_evtx_bytes(&bytes, read_options),
                 Err(e) => {
                     let mut report = EventFileReport::default();
-                    report.problems.push(Problem::new(
-                        exauth_parsers::problem::Location::File,
-                        format!("cannot read: {e}"),
-                    ));
+                    report
+                        .problems
+                        .push(Problem::new(Location::File, format!("cannot read: {e}")));
                     report
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_capper_cuts_long_lines_and_counts_them() {
+        let mut capper = LineCapper::new(4);
+        let input = b"abc\r\nabcdefgh\nxy\nlong-last-line";
+        // Fed in small chunks, as a reader hands them over.
+        let text = capper.read_all(std::io::Cursor::new(&input[..])).unwrap();
+        assert_eq!(text, b"abc\r\nabcd\nxy\nlong");
+        assert_eq!(capper.cut, vec![(2, 8), (4, 14)]);
+        assert_eq!(capper.read, input.len() as u64);
+    }
+
+    #[test]
+    fn replacement_counter_counts_across_reads() {
+        let replaced = std::cell::Cell::new(0);
+        let text = "a\u{FFFD}b\u{FFFD}\u{FFFD}c".as_bytes();
+        // One byte per read: every sequence is split.
+        let one_by_one = std::io::Read::chain(&text[..0], OneByte(text));
+        let mut counter = ReplacementCounter {
+            inner: one_by_one,
+            replaced: &replaced,
+            matched: 0,
+        };
+        let mut out = Vec::new();
+        counter.read_to_end(&mut out).unwrap();
+        assert_eq!(out, text);
+        assert_eq!(replaced.get(), 3);
+    }
+
+    struct OneByte<'a>(&'a [u8]);
+
+    impl Read for OneByte<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match (self.0.split_first(), buf.is_empty()) {
+                (Some((first, rest)), false) => {
+                    buf[0] = *first;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    #[test]
+    fn line_capper_keeps_short_text_byte_for_byte() {
+        let mut capper = LineCapper::new(1 << 20);
+        let input = "Identity : EX01\\3\r\n\r\nStatus   : Retry\r\n".as_bytes();
+        let text = capper.read_all(input).unwrap();
+        assert_eq!(text, input);
+        assert!(capper.cut.is_empty());
     }
 }

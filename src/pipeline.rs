@@ -69,6 +69,8 @@ struct PipelineVisitor<'p> {
     progress: &'p Progress,
     collector: Collector,
     out: Mutex<Collected>,
+    /// Scan only: the healthy-traffic share of clock evidence, bounded.
+    bounded: Mutex<Bounded>,
 }
 
 impl ArtifactVisitor for PipelineVisitor<'_> {
@@ -114,6 +116,17 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
         }
         unique_hints.extend(hints);
         self.collector.push(ingested.row);
+        if let (Keep::Evidence, Some(server)) = (self.settings.keep, server) {
+            let mut bounded = self.bounded.lock().unwrap_or_else(|e| e.into_inner());
+            evidence = evidence
+                .into_iter()
+                .filter_map(|e| bounded.offer_sample(server, e))
+                .collect();
+            pairing = pairing
+                .into_iter()
+                .filter_map(|s| bounded.offer_session(server, s))
+                .collect();
+        }
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         out.evidence.extend(evidence);
         if let (Some(server), false) = (server, pairing.is_empty()) {
@@ -159,6 +172,147 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
     }
 }
 
+/// Healthy traffic kept per (server, peer) by scan: banner clock samples and
+/// sessions for clock pairing. A median needs no more, and memory then stays
+/// flat however large the collection.
+const KEPT_PER_PEER: usize = 2000;
+
+/// Scan's bounded share of healthy-traffic clock evidence: per (server,
+/// peer), the [`KEPT_PER_PEER`] items with the smallest hash — a uniform
+/// sample that does not depend on the order threads deliver files in. A
+/// connection's sessions hash alike at both ends, so both keep the same ones.
+/// Sessions that failed are never here: they are all kept.
+#[derive(Default)]
+struct Bounded {
+    samples: BTreeMap<(String, String), BottomK<Evidence>>,
+    sessions: BTreeMap<(String, String), BottomK<SessionSummary>>,
+}
+
+impl Bounded {
+    /// Takes a banner clock sample; other evidence comes back.
+    fn offer_sample(&mut self, server: &str, e: Evidence) -> Option<Evidence> {
+        use crate::correlate::clock::ClockBasis;
+        use crate::evidence::Fact;
+        let Fact::ClockSample {
+            basis: ClockBasis::Banner,
+            remote_server,
+            remote_ip,
+            ..
+        } = &e.fact
+        else {
+            return Some(e);
+        };
+        let peer = format!("{remote_ip:?}/{remote_server:?}");
+        let key = (fnv1a(e.origin.as_bytes()), e.origin.clone());
+        self.samples
+            .entry((server.to_string(), peer))
+            .or_default()
+            .offer(key, e);
+        None
+    }
+
+    /// Takes a healthy session for pairing; one with an attempt that did not
+    /// succeed (all `pairing_copy` keeps) comes back.
+    fn offer_session(&mut self, server: &str, s: SessionSummary) -> Option<SessionSummary> {
+        if !s.auth_attempts.is_empty() {
+            return Some(s);
+        }
+        let local = s.local_endpoint.as_deref().unwrap_or("");
+        let remote = s.remote_endpoint.as_deref().unwrap_or("");
+        let peer = remote
+            .rsplit_once(':')
+            .map_or(remote, |(ip, _)| ip)
+            .to_string();
+        // The unordered pair of endpoints: the same at both ends.
+        let connection = if local <= remote {
+            format!("{local}|{remote}")
+        } else {
+            format!("{remote}|{local}")
+        };
+        let key = (
+            fnv1a(connection.as_bytes()),
+            format!("{connection}|{:?}|{}", s.start, s.session_id),
+        );
+        self.sessions
+            .entry((server.to_string(), peer))
+            .or_default()
+            .offer(key, s);
+        None
+    }
+
+    fn drain_into(self, collected: &mut Collected) {
+        for (_, kept) in self.samples {
+            collected.evidence.extend(kept.into_items());
+        }
+        for ((server, _), kept) in self.sessions {
+            collected
+                .sessions
+                .entry(server)
+                .or_default()
+                .extend(kept.into_items());
+        }
+    }
+}
+
+/// The [`KEPT_PER_PEER`] items with the smallest keys offered.
+struct BottomK<T> {
+    heap: std::collections::BinaryHeap<ByKey<T>>,
+}
+
+impl<T> Default for BottomK<T> {
+    fn default() -> Self {
+        BottomK {
+            heap: std::collections::BinaryHeap::new(),
+        }
+    }
+}
+
+impl<T> BottomK<T> {
+    fn offer(&mut self, key: (u64, String), item: T) {
+        if self.heap.len() < KEPT_PER_PEER {
+            self.heap.push(ByKey { key, item });
+        } else if self.heap.peek().is_some_and(|top| key < top.key) {
+            self.heap.pop();
+            self.heap.push(ByKey { key, item });
+        }
+    }
+
+    fn into_items(self) -> impl Iterator<Item = T> {
+        self.heap.into_iter().map(|k| k.item)
+    }
+}
+
+struct ByKey<T> {
+    key: (u64, String),
+    item: T,
+}
+
+impl<T> PartialEq for ByKey<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+impl<T> Eq for ByKey<T> {}
+impl<T> PartialOrd for ByKey<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<T> Ord for ByKey<T> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in bytes {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
 /// Reads everything under `paths`.
 pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
     let hidden = Progress::hidden();
@@ -167,14 +321,24 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
         progress: &hidden,
         collector: Collector::default(),
         out: Mutex::new(Collected::default()),
+        bounded: Mutex::new(Bounded::default()),
     };
     let plan = discover::plan(paths, &visitor);
     let progress = Progress::new(plan.total_bytes, settings.progress);
     visitor.progress = &progress;
     discover::run(&plan, &settings.limits, &visitor);
     progress.finish();
-    let PipelineVisitor { collector, out, .. } = visitor;
+    let PipelineVisitor {
+        collector,
+        out,
+        bounded,
+        ..
+    } = visitor;
     let mut collected = out.into_inner().unwrap_or_else(|e| e.into_inner());
+    bounded
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .drain_into(&mut collected);
     collected.inventory = collector.finish();
     // Stable sorts: ties only ever come from one artifact, whose own order
     // is deterministic.
@@ -192,4 +356,46 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
         .problems
         .sort_by(|a, b| a.0.cmp(&b.0).then(a.1.location.cmp(&b.1.location)));
     collected
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(n: u64) -> Vec<(u64, String)> {
+        (0..n)
+            .map(|i| {
+                let origin = format!("SEND20261126-1.LOG:{i}");
+                (fnv1a(origin.as_bytes()), origin)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn healthy_clock_evidence_is_bounded_whatever_the_order() {
+        let all = keys(3 * KEPT_PER_PEER as u64);
+        let mut forward = BottomK::default();
+        let mut backward = BottomK::default();
+        for key in &all {
+            forward.offer(key.clone(), key.1.clone());
+        }
+        for key in all.iter().rev() {
+            backward.offer(key.clone(), key.1.clone());
+        }
+        let mut a: Vec<String> = forward.into_items().collect();
+        let mut b: Vec<String> = backward.into_items().collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a.len(), KEPT_PER_PEER);
+        assert_eq!(a, b, "the same sample whatever the order");
+    }
+
+    #[test]
+    fn small_collections_keep_every_sample() {
+        let mut kept = BottomK::default();
+        for key in keys(10) {
+            kept.offer(key.clone(), key.1);
+        }
+        assert_eq!(kept.into_items().count(), 10);
+    }
 }

@@ -97,6 +97,14 @@ pub fn sniff(head: &[u8]) -> Sniffed {
     if head.is_empty() {
         return Sniffed::Text(TextEncoding::Utf8);
     }
+    // A text file whose tail was zeroed (an unclean shutdown leaves blocks of
+    // NULs after the last write) is judged by the text before the NULs.
+    let zeros = head.iter().rev().take_while(|&&b| b == 0).count();
+    if zeros >= 16 && head.len() - zeros >= 64 {
+        if let Sniffed::Text(encoding) = sniff(&head[..head.len() - zeros]) {
+            return Sniffed::Text(encoding);
+        }
+    }
     let pairs = head.len() / 2;
     if pairs >= 2 {
         let (mut nul_even, mut nul_odd) = (0usize, 0usize);
@@ -159,18 +167,62 @@ pub fn utf8_reader<'r, R: Read + 'r>(reader: R, encoding: TextEncoding) -> Box<d
         // UTF-8 passes through untouched: the parsers decide how to treat
         // invalid sequences (lossily, with a line number).
         TextEncoding::Utf8 => Box::new(reader),
-        TextEncoding::Utf8Bom => Box::new(SkipPrefix {
+        TextEncoding::Utf8Bom => Box::new(MinRead::new(SkipPrefix {
             inner: reader,
             prefix: &[0xEF, 0xBB, 0xBF],
             checked: false,
-        }),
-        other => Box::new(
+        })),
+        other => Box::new(MinRead::new(
             encoding_rs_io::DecodeReaderBytesBuilder::new()
                 .encoding(Some(other.encoding_rs()))
                 .bom_override(true)
                 .bom_sniffing(true)
                 .build(reader),
-        ),
+        )),
+    }
+}
+
+/// Gives the inner reader a buffer of at least [`MinRead::STAGE`] bytes,
+/// whatever the caller asks for: a decoder needs room for a whole character
+/// (encoding_rs_io cuts a final U+FFFD short — invalid UTF-8 — when handed
+/// fewer than 3 bytes, as `read_to_end` does when its vector is nearly full).
+struct MinRead<R> {
+    inner: R,
+    stage: [u8; MinRead::<()>::STAGE],
+    start: usize,
+    end: usize,
+}
+
+impl<R> MinRead<R> {
+    const STAGE: usize = 16;
+
+    fn new(inner: R) -> Self {
+        MinRead {
+            inner,
+            stage: [0; MinRead::<()>::STAGE],
+            start: 0,
+            end: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for MinRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.start == self.end {
+            if buf.len() >= Self::STAGE {
+                return self.inner.read(buf);
+            }
+            self.start = 0;
+            self.end = self.inner.read(&mut self.stage)?;
+        }
+        let staged = self.stage.get(self.start..self.end).unwrap_or_default();
+        let n = staged.len().min(buf.len());
+        buf[..n].copy_from_slice(&staged[..n]);
+        self.start += n;
+        Ok(n)
     }
 }
 
@@ -219,6 +271,55 @@ mod tests {
             out.extend_from_slice(&unit.to_le_bytes());
         }
         out
+    }
+
+    #[test]
+    fn text_with_a_zeroed_tail_is_still_text() {
+        let mut log = b"#Software: Microsoft Exchange Server\r\n#Version: 15.0.0.0\r\n#Log-type: SMTP Send Protocol Log\r\n".to_vec();
+        log.resize(4096, 0);
+        assert_eq!(sniff(&log), Sniffed::Text(TextEncoding::Utf8));
+        let mut utf16 = utf16le(
+            "#Software: Microsoft Exchange Server\r\n#Log-type: x\r\n",
+            false,
+        );
+        utf16.resize(4096, 0);
+        assert_eq!(sniff(&utf16), Sniffed::Text(TextEncoding::Utf16Le));
+        // NULs inside the text, or nothing but NULs, stay binary.
+        let mut mixed = log.clone();
+        mixed[10] = 0;
+        assert_eq!(sniff(&mixed), Sniffed::Binary);
+        assert_eq!(sniff(&[0u8; 4096]), Sniffed::Binary);
+    }
+
+    /// Reads with a caller buffer of `size` bytes.
+    fn read_in(bytes: &[u8], encoding: TextEncoding, size: usize) -> Vec<u8> {
+        let mut reader = utf8_reader(bytes, encoding);
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; size];
+        loop {
+            match reader.read(&mut buf).expect("reads") {
+                0 => return out,
+                n => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+
+    #[test]
+    fn tiny_read_buffers_never_cut_a_replacement_character() {
+        // Two CJK units, then half a unit: decodes to 2 characters and U+FFFD.
+        let bytes = [0x1F, 0x8B, 0x08, 0xFF, 0xFE];
+        for size in 1..8 {
+            let out = read_in(&bytes, TextEncoding::Utf16Le, size);
+            assert_eq!(
+                String::from_utf8(out).as_deref(),
+                Ok("\u{8B1F}\u{FF08}\u{FFFD}"),
+                "buffer of {size} bytes"
+            );
+        }
+        for size in 1..5 {
+            let out = read_in(b"\xEF\xBB\xBFab", TextEncoding::Utf8Bom, size);
+            assert_eq!(out, b"ab", "buffer of {size} bytes");
+        }
     }
 
     fn read_all(bytes: &[u8], encoding: TextEncoding) -> String {

@@ -123,6 +123,10 @@ pub fn read_event_xml<R: BufRead>(input: R) -> EventFileReport {
                     end_event_element(&mut event, &mut stack, &mut text, &mut report);
                 }
             }
+            Event::DocType(_) => report.problems.push(Problem::new(
+                Location::Offset(reader.buffer_position()),
+                "DOCTYPE ignored: entities it declares are never expanded",
+            )),
             other => {
                 if event.is_some() {
                     push_text(other, &mut text);
@@ -308,6 +312,10 @@ pub fn read_clixml_event_log<R: BufRead>(input: R, log_name: Option<&str>) -> Ev
                     stack.push((name, n_attr));
                 }
             }
+            Event::DocType(_) => report.problems.push(Problem::new(
+                Location::Offset(reader.buffer_position()),
+                "DOCTYPE ignored: entities it declares are never expanded",
+            )),
             Event::End(_) => {
                 let Some((name, n_attr)) = stack.pop() else {
                     continue;

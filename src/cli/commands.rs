@@ -9,7 +9,7 @@ use crate::correlate::case::{self, CaseSettings};
 use crate::diagnose;
 use crate::discover::{self, Limits};
 use crate::ingest::IngestOptions;
-use crate::inventory::{Collector, Inventory, InventoryVisitor};
+use crate::inventory::{Collector, Inventory, InventoryVisitor, Status};
 use crate::pipeline::{self, Keep, ReadSettings};
 use crate::progress::Progress;
 use crate::report::{self, style::Style};
@@ -133,10 +133,31 @@ fn inventory(global: &GlobalArgs, paths: &[PathBuf], format: InventoryFormat) ->
     };
     write_output(global, &text)?;
     Ok(if inventory.anything_readable() {
-        Exit::NoEvidence
+        strict(global, &inventory, Exit::NoEvidence)
     } else {
         nothing_readable(global, &inventory)
     })
+}
+
+/// With `--strict`, any unreadable input turns `exit` into an error (the
+/// output has been written already); without it, `exit` stands.
+fn strict(global: &GlobalArgs, inventory: &Inventory, exit: Exit) -> Exit {
+    if !global.strict {
+        return exit;
+    }
+    let unreadable = inventory
+        .rows
+        .iter()
+        .filter(|r| r.status == Status::Error)
+        .count();
+    if unreadable == 0 {
+        return exit;
+    }
+    eprintln!(
+        "exauth: --strict: {unreadable} of {} artifacts could not be read (status error)",
+        inventory.rows.len()
+    );
+    Exit::Error
 }
 
 fn nothing_readable(global: &GlobalArgs, inventory: &Inventory) -> Exit {
@@ -192,7 +213,12 @@ fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
         let inventory = collected.inventory.clone();
         let problems = collected.problems.len();
         if !inventory.anything_readable() {
-            let text = report::inventory::text(&inventory, style(global));
+            // No case to report: the inventory says why, in the format asked
+            // for (a script reading JSON must get JSON; its `schema` tells which).
+            let text = match args.format {
+                ScanFormat::Json => report::inventory::json(&inventory),
+                _ => report::inventory::text(&inventory, style(global)),
+            };
             write_output(global, &text)?;
             return Ok(nothing_readable(global, &inventory));
         }
@@ -215,11 +241,12 @@ fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
         ScanFormat::Markdown => report::markdown::render(&model, &meta()),
     };
     write_output(global, &text)?;
-    Ok(if case.incidents.is_empty() {
+    let exit = if case.incidents.is_empty() {
         Exit::NoEvidence
     } else {
         Exit::Evidence
-    })
+    };
+    Ok(strict(global, &inventory, exit))
 }
 
 fn timeline(global: &GlobalArgs, args: &TimelineArgs) -> Result<Exit> {
@@ -371,11 +398,12 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
             inventory.rows.len()
         );
     }
-    Ok(if case.incidents.is_empty() {
+    let exit = if case.incidents.is_empty() {
         Exit::NoEvidence
     } else {
         Exit::Evidence
-    })
+    };
+    Ok(strict(global, &inventory, exit))
 }
 
 #[cfg(feature = "tables")]

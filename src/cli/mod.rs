@@ -14,7 +14,7 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  no authentication-failure evidence found
   1  authentication-failure evidence found
-  2  error (bad usage, or nothing readable)
+  2  error (bad usage, or nothing readable; with --strict, any unreadable input)
 A file that cannot be read never aborts a run: it is reported and the run goes on.";
 
 /// Finds why Exchange servers fail to authenticate to each other
@@ -52,6 +52,12 @@ pub struct GlobalArgs {
     /// Write the output to FILE instead of stdout.
     #[arg(short, long, global = true, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Exit 2 (after the usual output) when any input could not be read
+    /// (inventory status `error`): for scripts that must not act on a
+    /// partial collection.
+    #[arg(long, global = true)]
+    pub strict: bool,
 
     #[command(flatten)]
     pub limits: LimitArgs,

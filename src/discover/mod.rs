@@ -82,6 +82,8 @@ struct DiskFile {
     size: u64,
 }
 
+const NOT_REGULAR: &str = "not a regular file (a FIFO, socket or device): not read";
+
 /// Lists the files below `roots` (following symlinks, refusing loops).
 /// Problems (missing paths, loops, permissions) go to the visitor.
 pub fn plan(roots: &[PathBuf], visitor: &dyn ArtifactVisitor) -> Plan {
@@ -102,6 +104,10 @@ pub fn plan(roots: &[PathBuf], visitor: &dyn ArtifactVisitor) -> Plan {
             });
             continue;
         }
+        if !meta.is_dir() {
+            visitor.failed(&Origin::file(show(root)), None, None, NOT_REGULAR.into());
+            continue;
+        }
         for entry in walkdir::WalkDir::new(root)
             .follow_links(true)
             .sort_by_file_name()
@@ -114,6 +120,15 @@ pub fn plan(roots: &[PathBuf], visitor: &dyn ArtifactVisitor) -> Plan {
                         path: entry.into_path(),
                         size,
                     });
+                }
+                // A FIFO would block the run forever; a device could be endless.
+                Ok(entry) if !entry.file_type().is_dir() => {
+                    visitor.failed(
+                        &Origin::file(show(entry.path())),
+                        None,
+                        None,
+                        NOT_REGULAR.into(),
+                    );
                 }
                 Ok(_) => {}
                 Err(e) => {

@@ -125,11 +125,11 @@ pub fn server_hint(origin: &Origin) -> Option<String> {
 }
 
 fn strip_zip(segment: &str) -> &str {
-    let lower_ends = segment.len() > 4 && segment[segment.len() - 4..].eq_ignore_ascii_case(".zip");
-    if lower_ends {
-        &segment[..segment.len() - 4]
-    } else {
-        segment
+    // `get`, not slicing: a hostile name may end inside a multi-byte character.
+    let cut = segment.len().saturating_sub(4);
+    match (segment.get(..cut), segment.get(cut..)) {
+        (Some(stem), Some(ext)) if cut > 0 && ext.eq_ignore_ascii_case(".zip") => stem,
+        _ => segment,
     }
 }
 
@@ -191,6 +191,19 @@ mod tests {
             o = o.child(*l);
         }
         server_hint(&o)
+    }
+
+    #[test]
+    fn names_ending_in_a_multibyte_character_never_panic() {
+        // Found by fuzzing the archive walker: an entry named `…╥` (3 bytes).
+        assert_eq!(hint(&["c.zip", "a\u{2565}\u{2565}", "x.LOG"]), None);
+        assert_eq!(
+            hint(&["EX01-1126.zip", "Hub_Send_Protocol_Logs\u{e9}.zip"]),
+            Some("EX01".into())
+        );
+        assert_eq!(strip_zip("\u{2565}\u{2565}"), "\u{2565}\u{2565}");
+        assert_eq!(strip_zip("EX01-1126.ZIP"), "EX01-1126");
+        assert_eq!(strip_zip(".zip"), ".zip");
     }
 
     #[test]

@@ -229,6 +229,9 @@ pub struct CoverageReport {
     pub local_times_assumed_utc: Vec<String>,
     pub ip_conflicts: Vec<crate::correlate::identity::IpConflict>,
     pub not_read: Vec<NotRead>,
+    /// Files that were read but had bad parts (cut lines, bad records): the
+    /// first problem of each, with where it is.
+    pub read_with_problems: Vec<NotRead>,
     pub problems_in_files: usize,
 }
 
@@ -367,6 +370,16 @@ pub fn build(
                 .rows
                 .iter()
                 .filter(|r| r.status != RowStatus::Ok)
+                .map(|r| NotRead {
+                    origin: r.origin.to_string(),
+                    status: r.status,
+                    reason: r.reason.clone(),
+                })
+                .collect(),
+            read_with_problems: inventory
+                .rows
+                .iter()
+                .filter(|r| r.status == RowStatus::Ok && r.reason.is_some())
                 .map(|r| NotRead {
                     origin: r.origin.to_string(),
                     status: r.status,
@@ -887,6 +900,23 @@ pub fn text(report: &ScanReport, style: Style, tz: &jiff::tz::TimeZone) -> Strin
             out,
             "  {} files not read (`exauth inventory` lists them with reasons)",
             report.coverage.not_read.len()
+        );
+    }
+    const SHOWN: usize = 5;
+    for row in report.coverage.read_with_problems.iter().take(SHOWN) {
+        let _ = writeln!(
+            out,
+            "  {} {}: {}",
+            style.yellow("read with problems:"),
+            terminal(&row.origin),
+            terminal(row.reason.as_deref().unwrap_or(""))
+        );
+    }
+    if report.coverage.read_with_problems.len() > SHOWN {
+        let _ = writeln!(
+            out,
+            "  … and {} more files read with problems (`--format json` lists them)",
+            report.coverage.read_with_problems.len() - SHOWN
         );
     }
     let _ = writeln!(

@@ -787,6 +787,14 @@ impl<'a> RecordView<'a> {
                             }
                         }
                     }
+                    // A substitution with no value (NullType) renders no
+                    // element, as the evtx crate and Windows show it: a
+                    // classic event without insertion strings has no <Data>.
+                    [Part::Subst(i)]
+                        if self
+                            .values
+                            .get(*i as usize)
+                            .is_some_and(|v| v.value_type == 0) => {}
                     parts => out.data.push(super::DataItem {
                         name: name.clone(),
                         value: self.text_of(parts),
@@ -957,11 +965,21 @@ fn array_elements(v: &Value<'_>) -> Vec<String> {
     let element_type = v.value_type & 0x7f;
     let size = match element_type {
         0x01 => {
-            let mut items: Vec<String> = utf16_to_string(v.bytes)
-                .split('\0')
-                .map(str::to_string)
+            // Each string is NUL-terminated: splitting leaves one empty item
+            // after the last. Trailing NULs are not trimmed first, so trailing
+            // empty strings survive.
+            if v.bytes.len() < 2 {
+                return Vec::new();
+            }
+            let units = v
+                .bytes
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]));
+            let text: String = char::decode_utf16(units)
+                .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
                 .collect();
-            if items.last().is_some_and(String::is_empty) {
+            let mut items: Vec<String> = text.split('\0').map(str::to_string).collect();
+            if items.len() > 1 && items.last().is_some_and(String::is_empty) {
                 items.pop();
             }
             return items;

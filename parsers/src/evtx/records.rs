@@ -552,12 +552,14 @@ pub fn extract_ntstatus(text: &str) -> Option<u32> {
     let mut i = 0;
     while i + 10 <= bytes.len() {
         if bytes[i] == b'0' && (bytes[i + 1] == b'x' || bytes[i + 1] == b'X') {
-            // `get`, not indexing: a shorter code followed by non-ASCII text (`0x52e 无法`)
-            // puts byte i + 10 inside a character.
-            let hex = text.get(i + 2..i + 10).unwrap_or("");
+            // Bytes, not `str` slicing: the 8 bytes after `0x` may end inside a
+            // multi-byte character.
+            let hex = &bytes[i + 2..i + 10];
             let boundary = bytes.get(i + 10).is_none_or(|b| !b.is_ascii_hexdigit());
-            if boundary && hex.len() == 8 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                found = u32::from_str_radix(hex, 16).ok();
+            if boundary && hex.iter().all(u8::is_ascii_hexdigit) {
+                found = std::str::from_utf8(hex)
+                    .ok()
+                    .and_then(|hex| u32::from_str_radix(hex, 16).ok());
                 i += 10;
                 continue;
             }
@@ -1029,5 +1031,14 @@ mod tests {
     fn ntstatus_from_binary_data_is_little_endian() {
         assert_eq!(status_from_binary("5E0000C0"), Some(0xC000_005E));
         assert_eq!(extract_ntstatus("no code here 0x12"), None);
+    }
+
+    #[test]
+    fn extract_ntstatus_never_splits_a_character() {
+        // Found by fuzzing (evtx target): the 8 bytes after `0x` ended inside `⸀`.
+        let text = "There are currently no logon servers available to service the logon request.\n (0xc00   \u{2e00}\u{100}\u{1000}";
+        assert_eq!(extract_ntstatus(text), None);
+        assert_eq!(extract_ntstatus("0x\u{e9}\u{e9}\u{e9}\u{e9}"), None);
+        assert_eq!(extract_ntstatus("\u{2e00} (0xc000005e)"), Some(0xC000_005E));
     }
 }

@@ -349,6 +349,13 @@ impl<R: BufRead> CliXmlReader<R> {
                     Ev::Text(s)
                 }
                 Event::Eof => Ev::Eof,
+                Event::DocType(_) => {
+                    self.problems.push(Problem::new(
+                        Location::Offset(self.reader.buffer_position()),
+                        "DOCTYPE ignored: entities it declares are never expanded",
+                    ));
+                    continue;
+                }
                 _ => continue,
             });
         }

@@ -1,0 +1,568 @@
+//! Issue 9: hostile and broken files, through the `exauth` binary. Whatever a
+//! collection holds, exauth neither crashes, hangs nor blows up memory; each
+//! bad file is named (its origin) with a clear reason in `inventory --format
+//! json` or in `scan`'s coverage, and the valid file beside it is still read.
+//!
+//! The zip bomb is tested once, in `tests/inventory.rs`
+//! (`zip_bomb_is_refused_before_inflating`).
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::io::{BufWriter, Cursor, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use zip::write::SimpleFileOptions;
+
+const HEADER: &str = "#Software: Microsoft Exchange Server\r\n#Version: 15.0.0.0\r\n#Log-type: SMTP Send Protocol Log\r\n#Date: 2026-11-26T10:00:00.000Z\r\n#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context\r\n";
+
+/// One Send-log session that fails with 454 4.7.0 (so a read file shows as evidence).
+fn send_session(id: u32) -> String {
+    let session = format!("08DC6D1A2B3C{id:04X}");
+    [
+        format!("2026-11-26T10:40:0{}.102Z,Outbound to EX02,{session},0,10.1.2.11:51000,10.1.2.12:25,+,,\r\n", id % 10),
+        format!("2026-11-26T10:40:0{}.105Z,Outbound to EX02,{session},1,10.1.2.11:51000,10.1.2.12:25,<,220 EX02.contoso.com Microsoft ESMTP MAIL Service ready at Thu, 26 Nov 2026 10:40:05 +0000,\r\n", id % 10),
+        format!("2026-11-26T10:40:0{}.106Z,Outbound to EX02,{session},2,10.1.2.11:51000,10.1.2.12:25,>,EHLO EX01.contoso.com,\r\n", id % 10),
+        format!("2026-11-26T10:40:0{}.110Z,Outbound to EX02,{session},3,10.1.2.11:51000,10.1.2.12:25,>,X-EXPS EXCHANGEAUTH SHA256 <binary data>,\r\n", id % 10),
+        format!("2026-11-26T10:40:0{}.120Z,Outbound to EX02,{session},4,10.1.2.11:51000,10.1.2.12:25,<,454 4.7.0 Temporary authentication failure,\r\n", id % 10),
+        format!("2026-11-26T10:40:0{}.121Z,Outbound to EX02,{session},5,10.1.2.11:51000,10.1.2.12:25,-,,Local\r\n", id % 10),
+    ]
+    .concat()
+}
+
+fn send_log() -> String {
+    format!("{HEADER}{}", send_session(1))
+}
+
+/// A folder with a valid Send log of EX01, to check that it is still read.
+fn collection() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("EX01");
+    std::fs::create_dir(&good).expect("mkdir");
+    std::fs::write(good.join("SEND20261126-1.LOG"), send_log()).expect("write");
+    let bad = dir.path().join("bad");
+    std::fs::create_dir(&bad).expect("mkdir");
+    (dir, bad)
+}
+
+fn run(args: &[&str], paths: &[&Path]) -> (Value, i32, String) {
+    let output = Command::cargo_bin("exauth")
+        .expect("binary")
+        .args(args)
+        .args(paths)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is JSON ({e}): {}\nstderr: {stderr}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    });
+    (json, output.status.code().unwrap_or(-1), stderr)
+}
+
+fn inventory(paths: &[&Path]) -> (Value, i32) {
+    let (json, code, _) = run(&["inventory", "--format", "json"], paths);
+    (json, code)
+}
+
+fn scan(paths: &[&Path]) -> (Value, i32) {
+    let (json, code, _) = run(&["--quiet", "scan", "--format", "json"], paths);
+    (json, code)
+}
+
+/// The inventory row whose origin ends with `suffix`.
+fn artifact<'a>(json: &'a Value, suffix: &str) -> &'a Value {
+    json["artifacts"]
+        .as_array()
+        .expect("artifacts array")
+        .iter()
+        .find(|a| a["origin"].as_str().is_some_and(|o| o.ends_with(suffix)))
+        .unwrap_or_else(|| panic!("no artifact ending with {suffix} in {json:#}"))
+}
+
+/// The scan coverage line (not read, or read with problems) for `suffix`.
+fn coverage_reason(json: &Value, suffix: &str) -> String {
+    let coverage = &json["coverage"];
+    coverage["not_read"]
+        .as_array()
+        .into_iter()
+        .chain(coverage["read_with_problems"].as_array())
+        .flatten()
+        .find(|a| a["origin"].as_str().is_some_and(|o| o.ends_with(suffix)))
+        .and_then(|a| a["reason"].as_str())
+        .unwrap_or_else(|| panic!("{suffix} is not in the coverage of {coverage:#}"))
+        .to_string()
+}
+
+/// The valid Send log was read: its 454 is evidence and EX01 → EX02 fails.
+fn assert_good_log_read(scan: &Value, code: i32) {
+    assert_eq!(code, 1, "the 454 in the valid log is evidence");
+    assert!(
+        scan["inputs"]["evidence"]["smtp-auth-attempt"].as_u64() >= Some(1)
+            || scan["pairs"].as_array().is_some_and(|p| !p.is_empty()),
+        "the valid log yields evidence: {:#}",
+        scan["inputs"]
+    );
+}
+
+#[cfg(target_os = "linux")]
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn peak_rss_kib(_: u32) -> Option<u64> {
+    None
+}
+
+/// Runs `exauth --quiet scan --format json` on `paths`, returning the JSON,
+/// the exit code, the time taken and the peak RSS seen (Linux: polled).
+fn scan_measured(paths: &[&Path]) -> (Value, i32, Duration, u64) {
+    let out = tempfile::NamedTempFile::new().expect("temp file");
+    let start = Instant::now();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("exauth"))
+        .args(["--quiet", "scan", "--format", "json"])
+        .args(paths)
+        .stdout(out.reopen().expect("reopen"))
+        .spawn()
+        .expect("spawn");
+    let mut peak = 0;
+    let status = loop {
+        if let Some(kib) = peak_rss_kib(child.id()) {
+            peak = peak.max(kib);
+        }
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "hangs");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let elapsed = start.elapsed();
+    let json = serde_json::from_slice(&std::fs::read(out.path()).expect("read")).expect("JSON");
+    (json, status.code().unwrap_or(-1), elapsed, peak)
+}
+
+/// Writes `prefix`, then `len` bytes of `fill` with no newline, then `suffix`,
+/// streaming (never the whole line in memory).
+fn write_long_line(path: &Path, prefix: &[u8], len: usize, suffix: &[u8]) {
+    let mut file = BufWriter::new(std::fs::File::create(path).expect("create"));
+    file.write_all(prefix).expect("write");
+    let block = vec![b'A'; 1 << 20];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(block.len());
+        file.write_all(&block[..n]).expect("write");
+        left -= n;
+    }
+    file.write_all(suffix).expect("write");
+    file.flush().expect("flush");
+}
+
+const MB_200: usize = 200 << 20;
+
+#[test]
+fn line_of_200_mb_in_a_protocol_log_is_skipped_while_streaming() {
+    let (dir, bad) = collection();
+    let path = bad.join("SEND20261126-2.LOG");
+    let prefix = format!("{HEADER}2026-11-26T10:40:00.000Z,");
+    write_long_line(
+        &path,
+        prefix.as_bytes(),
+        MB_200,
+        format!("\r\n{}", send_session(2)).as_bytes(),
+    );
+    let (json, code, elapsed, peak_kib) = scan_measured(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    let reason = coverage_reason(&json, "bad/SEND20261126-2.LOG");
+    assert!(reason.contains("line 6"), "{reason}");
+    assert!(reason.contains("exceeds the line limit"), "{reason}");
+    // Even a debug build streams 200 MB in seconds; the line is never held
+    // whole (the reader's cap is 64 MiB).
+    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+    if peak_kib > 0 {
+        assert!(peak_kib < 200 * 1024, "peak RSS {peak_kib} KiB");
+    }
+}
+
+#[test]
+fn queue_export_with_a_200_mb_line_is_cut_not_held() {
+    let (dir, bad) = collection();
+    let path = bad.join("EX02_InstantQueueInfo.txt");
+    let queue = "\r\nRunspaceId         : 779ae3c8-728b-4078-aa88-1e8b7f3d0b43\r\nIdentity           : EX02\\3\r\nDeliveryType       : SmtpDeliveryToMailbox\r\nNextHopDomain      : ex01.contoso.com\r\nStatus             : Retry\r\nLastError          : [{LRT=26-11-2026 10:40:05};{LED=451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\"}]\r\n";
+    let prefix = format!(
+        "{}\r\nIdentity           : EX02\\4\r\nLastError          : ",
+        queue.repeat(20)
+    );
+    write_long_line(
+        &path,
+        prefix.as_bytes(),
+        MB_200,
+        format!("\r\n{queue}").as_bytes(),
+    );
+    let (json, code, elapsed, peak_kib) = scan_measured(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    let reason = coverage_reason(&json, "bad/EX02_InstantQueueInfo.txt");
+    assert!(reason.contains("cut to its first 1024 KiB"), "{reason}");
+    // The queues around the long line are still read.
+    assert!(
+        json["inputs"]["evidence"]["queue-last-error"].as_u64() >= Some(21),
+        "{:#}",
+        json["inputs"]
+    );
+    // Before the fix: 1.5 GB peak and 100 s in a debug build.
+    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+    if peak_kib > 0 {
+        assert!(peak_kib < 200 * 1024, "peak RSS {peak_kib} KiB");
+    }
+}
+
+#[test]
+fn nul_bytes_are_reported_and_the_run_goes_on() {
+    let (dir, bad) = collection();
+    // All NULs: a preallocated file that was never written.
+    std::fs::write(bad.join("SEND20261126-3.LOG"), vec![0u8; 70_000]).expect("write");
+    // A log whose middle was zeroed (an unclean shutdown), past the head.
+    let mut log = HEADER.as_bytes().to_vec();
+    for id in 10..40 {
+        log.extend_from_slice(send_session(id).as_bytes());
+    }
+    assert!(log.len() > 4096);
+    log.extend_from_slice(&[0u8; 20_000]);
+    log.extend_from_slice(b"\r\n");
+    log.extend_from_slice(send_session(41).as_bytes());
+    std::fs::write(bad.join("SEND20261126-4.LOG"), &log).expect("write");
+    // A short log whose tail was zeroed: the NULs are in the head.
+    let mut short = send_log().into_bytes();
+    short.extend_from_slice(&[0u8; 10_000]);
+    std::fs::write(bad.join("SEND20261126-9.LOG"), &short).expect("write");
+
+    let (inv, _) = inventory(&[dir.path()]);
+    let zeros = artifact(&inv, "bad/SEND20261126-3.LOG");
+    assert_eq!(zeros["status"], "unknown");
+    assert_eq!(zeros["reason"], "binary content of no known format");
+    assert_eq!(artifact(&inv, "bad/SEND20261126-4.LOG")["status"], "ok");
+
+    let (json, code) = scan(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    assert_eq!(
+        coverage_reason(&json, "bad/SEND20261126-3.LOG"),
+        "binary content of no known format"
+    );
+    let reason = coverage_reason(&json, "bad/SEND20261126-4.LOG");
+    assert!(reason.contains("line "), "{reason}");
+    let reason = coverage_reason(&json, "bad/SEND20261126-9.LOG");
+    assert!(
+        reason.contains("truncated last line (10000 bytes"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn log_with_a_zeroed_tail_is_still_read() {
+    let (dir, bad) = collection();
+    let mut short = send_log().into_bytes();
+    short.extend_from_slice(&[0u8; 10_000]);
+    std::fs::write(bad.join("SEND20261126-9.LOG"), &short).expect("write");
+    let (inv, _) = inventory(&[dir.path()]);
+    let row = artifact(&inv, "bad/SEND20261126-9.LOG");
+    assert_eq!(row["kind"], "smtp-send-log", "{row}");
+    assert_eq!(row["status"], "ok", "{row}");
+}
+
+#[test]
+fn invalid_utf8_is_shown_replaced_and_reported() {
+    let (dir, bad) = collection();
+    // Valid UTF-8 in the head (sniffed as UTF-8), invalid bytes further on.
+    let mut log = HEADER.as_bytes().to_vec();
+    for id in 10..40 {
+        log.extend_from_slice(send_session(id).as_bytes());
+    }
+    log.extend_from_slice(
+        b"2026-11-26T10:41:00.000Z,Outbound to EX02,08DC6D1A2B3CFFFF,0,10.1.2.11:51000,10.1.2.12:25,<,220 EX\xff\xfe02 \xc3\x28 ready,\r\n",
+    );
+    std::fs::write(bad.join("SEND20261126-5.LOG"), &log).expect("write");
+    // A queue export (read whole) with invalid UTF-8.
+    let mut queue = b"\r\nIdentity           : EX02\\3\r\nDeliveryType       : SmtpDeliveryToMailbox\r\nNextHopDomain      : ex01.contoso.com\r\nStatus             : Retry\r\n".repeat(60);
+    queue.extend_from_slice(b"LastError          : bad \xff\xfe bytes\r\n");
+    std::fs::write(bad.join("EX02_InstantQueueInfo.txt"), &queue).expect("write");
+
+    let (json, code) = scan(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    let reason = coverage_reason(&json, "bad/EX02_InstantQueueInfo.txt");
+    assert!(reason.contains("invalid UTF-8"), "{reason}");
+    // The log's bad bytes are replaced where shown, the file is read.
+    let (inv, _) = inventory(&[dir.path()]);
+    assert_eq!(artifact(&inv, "bad/SEND20261126-5.LOG")["status"], "ok");
+}
+
+fn utf16le(text: &str) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xFE];
+    for unit in text.encode_utf16() {
+        out.extend_from_slice(&unit.to_le_bytes());
+    }
+    out
+}
+
+#[test]
+fn lone_utf16_surrogates_and_an_odd_byte_count_are_reported() {
+    let (dir, bad) = collection();
+    let mut log = utf16le(&format!("{HEADER}{}", send_session(7)));
+    // A lone high surrogate, a lone low surrogate, then half a code unit.
+    log.extend_from_slice(&[0x00, 0xD8, b'A', 0x00, 0x00, 0xDC, b'\r', 0, b'\n', 0, b'x']);
+    assert_eq!(log.len() % 2, 1);
+    std::fs::write(bad.join("SEND20261126-6.LOG"), &log).expect("write");
+
+    let (inv, _) = inventory(&[dir.path()]);
+    let row = artifact(&inv, "bad/SEND20261126-6.LOG");
+    assert_eq!(row["kind"], "smtp-send-log");
+    assert_eq!(row["encoding"], "utf-16le-bom");
+
+    let (json, code) = scan(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    let reason = coverage_reason(&json, "bad/SEND20261126-6.LOG");
+    assert!(
+        reason.contains("3 characters could not be decoded as utf-16le-bom"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn xml_entity_expansion_is_refused_and_deep_nesting_read_without_recursion() {
+    let (dir, bad) = collection();
+    // Billion laughs in event XML and in CliXml.
+    let mut laughs =
+        String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE Events [\n<!ENTITY lol \"lol\">\n");
+    laughs.push_str("<!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n");
+    for i in 2..10 {
+        let prev = format!("&lol{};", i - 1);
+        laughs.push_str(&format!("<!ENTITY lol{i} \"{}\">\n", prev.repeat(10)));
+    }
+    laughs.push_str("]>\n");
+    let event_xml = format!(
+        "{laughs}<Events><Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='MSExchangeTransport'/><EventID Qualifiers='32768'>1035</EventID><TimeCreated SystemTime='2026-11-26T10:40:05.000Z'/><Computer>&lol9;</Computer></System><EventData><Data>&lol9;</Data></EventData></Event></Events>"
+    );
+    std::fs::write(bad.join("System-laughs.xml"), &event_xml).expect("write");
+    let clixml = format!(
+        "{laughs}<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\"><Obj RefId=\"0\"><Props><S N=\"Identity\">&lol9;</S><S N=\"LastError\">&lol9;</S></Props></Obj></Objs>"
+    );
+    std::fs::write(bad.join("EX02_laughs_InstantQueueInfo.xml"), &clixml).expect("write");
+    // 100,000 levels of nesting in both.
+    let deep = 100_000;
+    let nested_event = format!(
+        "<Events><Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='MSExchangeTransport'/><EventID>1035</EventID></System><EventData>{}{}</EventData></Event></Events>",
+        "<Data>".repeat(deep),
+        "</Data>".repeat(deep)
+    );
+    std::fs::write(bad.join("System-deep.xml"), &nested_event).expect("write");
+    let nested_clixml = format!(
+        "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">{}{}</Objs>",
+        "<Obj RefId=\"0\"><Props>".repeat(deep),
+        "</Props></Obj>".repeat(deep)
+    );
+    std::fs::write(bad.join("EX02_deep_InstantQueueInfo.xml"), &nested_clixml).expect("write");
+
+    let (json, code, elapsed, peak_kib) = scan_measured(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
+    if peak_kib > 0 {
+        assert!(peak_kib < 200 * 1024, "peak RSS {peak_kib} KiB");
+    }
+    // No expansion reaches the output.
+    let text = json.to_string();
+    assert!(!text.contains("lollol"), "an entity was expanded");
+    let (inv, _) = inventory(&[dir.path()]);
+    for name in [
+        "System-laughs.xml",
+        "EX02_laughs_InstantQueueInfo.xml",
+        "System-deep.xml",
+        "EX02_deep_InstantQueueInfo.xml",
+    ] {
+        let row = artifact(&inv, &format!("bad/{name}"));
+        assert!(row["status"].is_string(), "{row}");
+    }
+    for name in ["System-laughs.xml", "EX02_laughs_InstantQueueInfo.xml"] {
+        let reason = coverage_reason(&json, &format!("bad/{name}"));
+        assert!(reason.contains("DOCTYPE ignored"), "{name}: {reason}");
+    }
+}
+
+#[test]
+fn json_nested_100000_deep_is_refused() {
+    let (dir, bad) = collection();
+    let deep = 100_000;
+    let json_text = format!(
+        "[{{\"Identity\":\"EX02\\\\3\",\"DeliveryType\":\"SmtpDeliveryToMailbox\",\"NextHopDomain\":\"ex01.contoso.com\",\"LastError\":{}{}}}]",
+        "[".repeat(deep),
+        "]".repeat(deep)
+    );
+    std::fs::write(bad.join("EX02_InstantQueueInfo.json"), &json_text).expect("write");
+
+    let (inv, _) = inventory(&[dir.path()]);
+    assert_eq!(
+        artifact(&inv, "bad/EX02_InstantQueueInfo.json")["kind"],
+        "queue-export"
+    );
+    let (json, code) = scan(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    let reason = coverage_reason(&json, "bad/EX02_InstantQueueInfo.json");
+    assert!(reason.contains("recursion limit"), "{reason}");
+}
+
+/// A zip in memory from (name, bytes) entries, stored (not compressed).
+fn zip_bytes(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, bytes) in entries {
+        writer.start_file(*name, options).expect("start entry");
+        writer.write_all(bytes).expect("write entry");
+    }
+    writer.finish().expect("finish zip").into_inner()
+}
+
+#[test]
+fn zip_whose_local_and_central_headers_disagree_is_reported() {
+    let (dir, bad) = collection();
+    let log = send_log();
+    // The central directory says one name and size, the local header another.
+    let mut zip = zip_bytes(&[("SEND20261126-7.LOG", log.as_bytes())]);
+    let local = zip
+        .windows(4)
+        .position(|w| w == b"PK\x03\x04")
+        .expect("local");
+    let name_at = local + 30;
+    zip[name_at..name_at + 4].copy_from_slice(b"EVIL");
+    zip[local + 18..local + 22].copy_from_slice(&7u32.to_le_bytes());
+    zip[local + 22..local + 26].copy_from_slice(&7u32.to_le_bytes());
+    std::fs::write(bad.join("liar.zip"), &zip).expect("write");
+    // The same archive inside another (read from memory, not from disk).
+    let outer = zip_bytes(&[("inner.zip", &zip)]);
+    std::fs::write(bad.join("outer.zip"), &outer).expect("write");
+
+    let (inv, _) = inventory(&[dir.path()]);
+    for origin in [
+        "bad/liar.zip!SEND20261126-7.LOG",
+        "bad/outer.zip!inner.zip!SEND20261126-7.LOG",
+    ] {
+        let rows: Vec<&Value> = inv["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| {
+                a["origin"]
+                    .as_str()
+                    .is_some_and(|o| o.contains(origin.split('!').next().unwrap()))
+            })
+            .collect();
+        assert!(!rows.is_empty(), "{origin} is listed: {inv:#}");
+    }
+    let (json, code) = scan(&[dir.path()]);
+    assert_good_log_read(&json, code);
+}
+
+#[test]
+fn zip_entry_named_to_climb_out_is_shown_never_written() {
+    let (dir, bad) = collection();
+    let zip = zip_bytes(&[
+        ("../../etc/passwd", b"root:x:0:0:root:/root:/bin/bash\n"),
+        ("/etc/shadow", b"root:*:19000:0:99999:7:::\n"),
+        ("..\\..\\Windows\\evil.LOG", send_log().as_bytes()),
+    ]);
+    std::fs::write(bad.join("climb.zip"), &zip).expect("write");
+    let before = files_under(dir.path());
+
+    let (inv, _) = inventory(&[dir.path()]);
+    let passwd = artifact(&inv, "bad/climb.zip!../../etc/passwd");
+    assert_eq!(passwd["status"], "unknown");
+    artifact(&inv, "bad/climb.zip!/etc/shadow");
+    artifact(&inv, "bad/climb.zip!..\\..\\Windows\\evil.LOG");
+    let (json, code) = scan(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    // Nothing was extracted anywhere near the collection.
+    assert_eq!(files_under(dir.path()), before);
+    assert!(!dir.path().join("etc").exists());
+    assert!(!bad.parent().unwrap().join("etc/passwd").exists());
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn ten_thousand_tiny_files_are_all_listed() {
+    let (dir, bad) = collection();
+    for i in 0..10_000 {
+        let sub = bad.join(format!("d{:02}", i % 100));
+        if i < 100 {
+            std::fs::create_dir(&sub).expect("mkdir");
+        }
+        std::fs::write(sub.join(format!("f{i:05}.txt")), format!("{i}\n")).expect("write");
+    }
+    let start = Instant::now();
+    let (inv, code) = inventory(&[dir.path()]);
+    assert_eq!(code, 0);
+    assert_eq!(inv["totals"]["artifacts"], 10_001);
+    assert_eq!(inv["totals"]["by_status"]["unknown"], 10_000);
+    assert_eq!(inv["totals"]["by_status"]["ok"], 1);
+    let (json, code) = scan(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    assert_eq!(json["inputs"]["artifacts"], 10_001);
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        start.elapsed()
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_listed_without_blocking_the_run() {
+    let (dir, bad) = collection();
+    let fifo = bad.join("SEND20261126-8.LOG");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("note: mkfifo not available; skipped");
+        return;
+    }
+    // Nobody ever writes to the FIFO: reading it would block forever.
+    let (json, code) = scan(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    let (inv, _) = inventory(&[dir.path(), &fifo]);
+    let row = artifact(&inv, "bad/SEND20261126-8.LOG");
+    assert_eq!(row["status"], "error", "{row}");
+    assert!(
+        row["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a regular file"),
+        "{row}"
+    );
+}
+
+#[test]
+fn entry_names_ending_inside_a_multibyte_character_are_listed() {
+    // Found by fuzzing the archive walker: the server hint sliced such a name.
+    let (dir, bad) = collection();
+    let log = send_log();
+    let zip = zip_bytes(&[
+        ("a\u{2565}\u{2565}/SEND20261126-1.LOG", log.as_bytes()),
+        ("b\u{2565}\u{2565}.zip", b"PK\x03\x04"),
+    ]);
+    std::fs::write(bad.join("names.zip"), &zip).expect("write");
+    let (inv, _) = inventory(&[dir.path()]);
+    artifact(&inv, "names.zip!a\u{2565}\u{2565}/SEND20261126-1.LOG");
+    artifact(&inv, "names.zip!b\u{2565}\u{2565}.zip");
+    let (json, code) = scan(&[dir.path()]);
+    assert_good_log_read(&json, code);
+}
