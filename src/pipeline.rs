@@ -9,7 +9,7 @@ use crate::evidence::from_diag::diag_evidence;
 use crate::evidence::from_events::{event_evidence, IdentityHint};
 use crate::evidence::from_queue::queue_evidence;
 use crate::evidence::from_smtp::{
-    keep_for_pairing, pairing_copy, session_evidence, BannerThinning,
+    connection_key, fnv1a, keep_for_pairing, pairing_copy, session_evidence, BannerThinning,
 };
 use crate::evidence::Evidence;
 use crate::ingest::{ingest, IngestOptions, Records};
@@ -217,22 +217,13 @@ impl Bounded {
         if !s.auth_attempts.is_empty() {
             return Some(s);
         }
-        let local = s.local_endpoint.as_deref().unwrap_or("");
         let remote = s.remote_endpoint.as_deref().unwrap_or("");
         let peer = remote
             .rsplit_once(':')
             .map_or(remote, |(ip, _)| ip)
             .to_string();
-        // The unordered pair of endpoints: the same at both ends.
-        let connection = if local <= remote {
-            format!("{local}|{remote}")
-        } else {
-            format!("{remote}|{local}")
-        };
-        let key = (
-            fnv1a(connection.as_bytes()),
-            format!("{connection}|{:?}|{}", s.start, s.session_id),
-        );
+        let (hash, connection) = connection_key(&s);
+        let key = (hash, format!("{connection}|{:?}|{}", s.start, s.session_id));
         self.sessions
             .entry((server.to_string(), peer))
             .or_default()
@@ -302,15 +293,6 @@ impl<T> Ord for ByKey<T> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.key.cmp(&other.key)
     }
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &byte in bytes {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
 }
 
 /// Reads everything under `paths`.

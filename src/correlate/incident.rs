@@ -558,5 +558,15 @@ mod tests {
             Some("2001:db8::1".parse().unwrap())
         );
         assert_eq!(endpoint_ip("garbage"), None);
+        assert_eq!(
+            endpoint_ip("[10.1.2.12]"),
+            Some("10.1.2.12".parse().unwrap())
+        );
+        let mapped = endpoint_ip("::ffff:10.0.0.12").map(crate::correlate::identity::canonical_ip);
+        assert_eq!(
+            mapped,
+            Some("10.0.0.12".parse().unwrap()),
+            "Security 4771 IpAddress"
+        );
     }
 }

@@ -306,9 +306,9 @@ pub fn is_smtp_spn(spn: &str) -> bool {
     lower.starts_with("smtpsvc/") || lower.starts_with("smtp/")
 }
 
+/// An IP as events print it (`10.0.0.12`, `[10.0.0.12]`, `::ffff:10.0.0.12`).
 fn parse_ip(text: &str) -> Option<IpAddr> {
-    let t = text.trim().trim_start_matches('[').trim_end_matches(']');
-    t.parse::<IpAddr>().ok().map(canonical_ip)
+    crate::correlate::incident::endpoint_ip(text).map(canonical_ip)
 }
 
 fn join_some(parts: &[Option<&str>]) -> String {

@@ -172,14 +172,33 @@ pub fn keep_for_pairing(session: &SessionSummary, keep_one_in: u64) -> bool {
     if keep_one_in <= 1 || failed {
         return true;
     }
-    let (Some(a), Some(b)) = (&session.local_endpoint, &session.remote_endpoint) else {
+    if session.local_endpoint.is_none() || session.remote_endpoint.is_none() {
         return false;
+    }
+    connection_key(session).0 % keep_one_in == 0
+}
+
+/// The TCP connection a session ran on, the same string at both ends (the
+/// unordered pair of endpoints), and its FNV-1a hash: both servers' samples
+/// of healthy traffic keep the same connections, so they still pair.
+pub fn connection_key(session: &SessionSummary) -> (u64, String) {
+    let local = session.local_endpoint.as_deref().unwrap_or("");
+    let remote = session.remote_endpoint.as_deref().unwrap_or("");
+    let connection = if local <= remote {
+        format!("{local}|{remote}")
+    } else {
+        format!("{remote}|{local}")
     };
-    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    (fnv1a(connection.as_bytes()), connection)
+}
+
+/// FNV-1a, 64 bit: a stable hash (the same in every run and build) for
+/// deterministic sampling.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in lo.bytes().chain([b'|']).chain(hi.bytes()) {
+    for &byte in bytes {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    hash % keep_one_in == 0
+    hash
 }
