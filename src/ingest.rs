@@ -21,8 +21,9 @@ use exauth_parsers::event_export;
 use exauth_parsers::evtx::{self, EventFileReport, EvtxReadOptions};
 use exauth_parsers::problem::{Location, Problem};
 use exauth_parsers::queue::{parse_queue_export, DateOrderOption, QueueExport, QueueExportOptions};
+use exauth_parsers::signature::{scan_text, SignatureHit, SignatureScanner};
 use exauth_parsers::smtp_log::{FileReport, LogKind, Reassembler, SessionSummary};
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 
 /// How to run the parsers.
 #[derive(Debug, Clone)]
@@ -114,6 +115,10 @@ pub struct Ingested {
     pub row: Row,
     pub records: Option<Records>,
     pub problems: Vec<Problem>,
+    /// Lines with a failure signature, from text read whole or from a text
+    /// file no parser reads. The pipeline keeps them as evidence when the
+    /// parser's records show no failure of their own.
+    pub signatures: Vec<SignatureHit>,
 }
 
 /// Parses one artifact with the parser for its kind.
@@ -129,6 +134,8 @@ pub fn ingest(
     };
     // Lines cut by `read_text` (reported with the parser's problems).
     let mut text_problems = Vec::new();
+    // Failure-signature lines of text read whole (the net under the parsers).
+    let mut signatures = Vec::new();
     // Characters the decoder could not decode (UTF-16 input only).
     let replaced = std::cell::Cell::new(0u64);
     let records = match (detection.kind, detection.form) {
@@ -168,6 +175,7 @@ pub fn ingest(
                 decode(&mut counted, detection.encoding, &replaced),
                 detection,
                 &mut text_problems,
+                &mut signatures,
             )
             .map(|text| {
                 let options = QueueExportOptions {
@@ -182,6 +190,7 @@ pub fn ingest(
                 decode(&mut counted, detection.encoding, &replaced),
                 detection,
                 &mut text_problems,
+                &mut signatures,
             )
             .map(|text| {
                 let (connectors, _) = receive_connector::parse(&text);
@@ -193,6 +202,7 @@ pub fn ingest(
                 decode(&mut counted, detection.encoding, &replaced),
                 detection,
                 &mut text_problems,
+                &mut signatures,
             )
             .map(|t| Records::Setspn(setspn::parse(&t))),
         ),
@@ -201,6 +211,7 @@ pub fn ingest(
                 decode(&mut counted, detection.encoding, &replaced),
                 detection,
                 &mut text_problems,
+                &mut signatures,
             )
             .map(|t| Records::W32tm(w32tm::parse(&t, options.date_order))),
         ),
@@ -209,6 +220,7 @@ pub fn ingest(
                 decode(&mut counted, detection.encoding, &replaced),
                 detection,
                 &mut text_problems,
+                &mut signatures,
             )
             .map(|t| {
                 if repadmin::looks_like_replsummary(&t) {
@@ -225,6 +237,7 @@ pub fn ingest(
                 decode(&mut counted, detection.encoding, &replaced),
                 detection,
                 &mut text_problems,
+                &mut signatures,
             )
             .map(|t| Records::PortProbes(test_netconnection::parse(&t).0)),
         ),
@@ -233,6 +246,7 @@ pub fn ingest(
                 decode(&mut counted, detection.encoding, &replaced),
                 detection,
                 &mut text_problems,
+                &mut signatures,
             )
             .map(|t| Records::PortProbes(portqry::parse(&t).0)),
         ),
@@ -241,6 +255,7 @@ pub fn ingest(
                 decode(&mut counted, detection.encoding, &replaced),
                 detection,
                 &mut text_problems,
+                &mut signatures,
             )
             .map(|t| Records::DcLocator(nltest::parse(&t))),
         ),
@@ -249,9 +264,25 @@ pub fn ingest(
                 decode(&mut counted, detection.encoding, &replaced),
                 detection,
                 &mut text_problems,
+                &mut signatures,
             )
             .map(|t| Records::Tickets(klist::parse(&t, options.date_order))),
         ),
+        (Kind::Unknown | Kind::ExchangeLogOther, _) if detection.encoding.is_some() => {
+            // No parser reads these field by field (yet): their lines are
+            // still searched for failure signatures, streaming.
+            let reader = BufReader::with_capacity(
+                256 << 10,
+                decode(&mut counted, detection.encoding, &replaced),
+            );
+            match scan_signatures(reader) {
+                Ok(hits) => signatures = hits,
+                Err(e) => {
+                    text_problems.push(Problem::new(Location::File, format!("cannot read: {e}")))
+                }
+            }
+            None
+        }
         _ => None,
     };
     // A gzip stream's size is known only once read to the end.
@@ -291,13 +322,60 @@ pub fn ingest(
             row.reason = Some(reason);
             (None, Vec::new())
         }
-        None => (None, Vec::new()),
+        None => (None, text_problems),
     };
+    if !signatures.is_empty() && records.is_none() {
+        let note = format!(
+            "{} line{} with a failure signature (454 4.7.0, 451 5.7.3, 1035/2017 text) read from it",
+            signatures.len(),
+            if signatures.len() == 1 { "" } else { "s" }
+        );
+        row.reason = Some(match row.reason.take() {
+            Some(reason) => format!("{reason}; {note}"),
+            None => note,
+        });
+    }
     Ingested {
         row,
         records,
         problems,
+        signatures,
     }
+}
+
+/// Longest line the signature scan of an unparsed file looks at; the rest of
+/// a longer line is skipped while read (a hostile 200 MB line is never held).
+const MAX_SCANNED_LINE: usize = 64 << 10;
+
+/// Every failure-signature line of a text stream.
+fn scan_signatures(mut reader: impl BufRead) -> std::io::Result<Vec<SignatureHit>> {
+    let mut scanner = SignatureScanner::new();
+    let mut line: Vec<u8> = Vec::new();
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            if !line.is_empty() {
+                scanner.line(&String::from_utf8_lossy(&line));
+            }
+            break;
+        }
+        let (take, newline) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (i, true),
+            None => (buf.len(), false),
+        };
+        let room = MAX_SCANNED_LINE.saturating_sub(line.len());
+        line.extend_from_slice(&buf[..take.min(room)]);
+        reader.consume(take + usize::from(newline));
+        if newline {
+            scanner.line(&String::from_utf8_lossy(&line));
+            line.clear();
+        }
+    }
+    Ok(scanner.finish())
 }
 
 /// Counts the bytes a parser pulled through it.
@@ -328,6 +406,7 @@ fn read_text(
     decoded: impl Read,
     detection: &Detection,
     problems: &mut Vec<Problem>,
+    signatures: &mut Vec<SignatureHit>,
 ) -> Result<String, String> {
     let line_cap = match detection.form {
         Form::Json | Form::CliXml => usize::MAX,
@@ -353,7 +432,7 @@ fn read_text(
             ),
         )
     }));
-    Ok(match String::from_utf8(bytes) {
+    let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
             problems.push(Problem::new(
@@ -362,7 +441,9 @@ fn read_text(
             ));
             String::from_utf8_lossy(e.as_bytes()).into_owned()
         }
-    })
+    };
+    *signatures = scan_text(&text);
+    Ok(text)
 }
 
 /// Copies text while dropping the bytes of each line past `cap`.

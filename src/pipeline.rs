@@ -11,11 +11,12 @@ use crate::evidence::from_queue::queue_evidence;
 use crate::evidence::from_smtp::{
     connection_key, fnv1a, keep_for_pairing, pairing_copy, session_evidence, BannerThinning,
 };
-use crate::evidence::Evidence;
+use crate::evidence::{Evidence, Fact, TimeBasis};
 use crate::ingest::{ingest, IngestOptions, Records};
 use crate::inventory::{Collector, Inventory};
 use crate::progress::Progress;
 use exauth_parsers::problem::Problem;
+use exauth_parsers::signature::SignatureHit;
 use exauth_parsers::smtp_log::SessionSummary;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -45,6 +46,17 @@ pub struct Collected {
     pub problems: Vec<(Origin, Problem)>,
     /// Protocol-log sessions per server, kept for clock pairing.
     pub sessions: BTreeMap<String, Vec<SessionSummary>>,
+}
+
+impl Collected {
+    /// True when anything read shows an authentication failure — even when
+    /// no file was of a kind exauth parses (a failure signature in an
+    /// unknown text): such a run is reported, never "nothing readable".
+    pub fn shows_failure(&self) -> bool {
+        self.evidence
+            .iter()
+            .any(|e| e.fact.failure_signal().is_some())
+    }
 }
 
 /// The records of one artifact, for extract.
@@ -114,6 +126,16 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
             Some(other) => diag_evidence(other, &origin_text, server, &mut evidence, &mut hints),
             None => {}
         }
+        if !evidence.iter().any(|e| e.fact.failure_signal().is_some()) {
+            // The net under the parsers: a failure no parser read stays a
+            // failure (see `exauth_parsers::signature`).
+            evidence.extend(
+                ingested
+                    .signatures
+                    .iter()
+                    .map(|hit| signature_evidence(hit, &origin_text, server)),
+            );
+        }
         unique_hints.extend(hints);
         self.collector.push(ingested.row);
         if let (Keep::Evidence, Some(server)) = (self.settings.keep, server) {
@@ -172,6 +194,32 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
     }
 }
 
+/// A failure-signature line as evidence of its own.
+fn signature_evidence(hit: &SignatureHit, origin: &str, server: Option<&str>) -> Evidence {
+    let time = hit
+        .utc_time
+        .as_deref()
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    Evidence {
+        server: server.map(str::to_string),
+        time,
+        time_basis: if time.is_some() {
+            TimeBasis::NativeUtc
+        } else {
+            TimeBasis::None
+        },
+        origin: format!("{origin}:{}", hit.line),
+        fact: Fact::FailureSignature {
+            signature: hit.signature,
+            status: hit.status.clone(),
+            peer_ip: hit.peer_ip,
+            peer_host: hit.peer_host.clone(),
+            text: hit.text.clone(),
+        },
+        local_time: None,
+    }
+}
+
 /// Healthy traffic kept per (server, peer) by scan: banner clock samples and
 /// sessions for clock pairing. A median needs no more, and memory then stays
 /// flat however large the collection.
@@ -192,7 +240,6 @@ impl Bounded {
     /// Takes a banner clock sample; other evidence comes back.
     fn offer_sample(&mut self, server: &str, e: Evidence) -> Option<Evidence> {
         use crate::correlate::clock::ClockBasis;
-        use crate::evidence::Fact;
         let Fact::ClockSample {
             basis: ClockBasis::Banner,
             remote_server,

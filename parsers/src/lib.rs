@@ -14,4 +14,5 @@ pub mod evtx;
 pub mod evtx_writer;
 pub mod problem;
 pub mod queue;
+pub mod signature;
 pub mod smtp_log;

@@ -212,7 +212,7 @@ fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
         );
         let inventory = collected.inventory.clone();
         let problems = collected.problems.len();
-        if !inventory.anything_readable() {
+        if !inventory.anything_readable() && !collected.shows_failure() {
             // No case to report: the inventory says why, in the format asked
             // for (a script reading JSON must get JSON; its `schema` tells which).
             let text = match args.format {
@@ -278,7 +278,7 @@ fn timeline(global: &GlobalArgs, args: &TimelineArgs) -> Result<Exit> {
         &read_settings(global, &args.local_time, Keep::Evidence),
     );
     let inventory = collected.inventory.clone();
-    if !inventory.anything_readable() {
+    if !inventory.anything_readable() && !collected.shows_failure() {
         let text = report::inventory::text(&inventory, style(global));
         eprint!("{text}");
         return Ok(nothing_readable(global, &inventory));
@@ -361,7 +361,7 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
         &read_settings(global, &args.local_time, Keep::Records),
     );
     let inventory = collected.inventory.clone();
-    if !inventory.anything_readable() {
+    if !inventory.anything_readable() && !collected.shows_failure() {
         let text = report::inventory::text(&inventory, style(global));
         eprint!("{text}");
         return Ok(nothing_readable(global, &inventory));

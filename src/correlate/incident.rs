@@ -7,7 +7,7 @@
 //! one pair of short names.
 
 use super::identity::{normalize_host, IdentityMap};
-use crate::evidence::{AuthOutcome, Evidence, Fact, LogSide};
+use crate::evidence::{Evidence, Fact, LogSide};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -53,18 +53,12 @@ struct FailureSighting {
     count: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Signal {
-    SendLogRejected,
-    SendLogSenderFailed,
-    SendLogNotOffered,
-    ReceiveLogRejected,
-    Event1035,
-    Event2017,
-    Queue454,
-    Queue451NotOffered,
-    QueueOther,
-}
+use crate::evidence::FailureSignal as Signal;
+
+/// The name of a side that nothing in the collection attributes: no server
+/// hint for the file, and no IP or name for the peer. A failure is never
+/// dropped for want of a name (the verdict must not be `healthy` beside it).
+pub const UNKNOWN: &str = "unknown";
 
 /// A name for a peer: the short server name when known, else what we have.
 fn peer_name(identities: &IdentityMap, host: Option<&str>, ip: Option<IpAddr>) -> Option<String> {
@@ -95,127 +89,82 @@ pub fn endpoint_ip(endpoint: &str) -> Option<IpAddr> {
     }
 }
 
-/// True when a queue's inner response is an authentication failure.
-fn queue_signal(inner: Option<&str>, outer: Option<&str>) -> Option<Signal> {
-    let inner = inner.unwrap_or("");
-    let outer = outer.unwrap_or("");
-    let text = format!("{inner} {outer}");
-    if text.contains("451 5.7.3") || text.contains("Cannot achieve Exchange Server authentication")
-    {
-        Some(Signal::Queue451NotOffered)
-    } else if text.contains("454 4.7.0") || text.contains("535 5.7.3") {
-        Some(Signal::Queue454)
-    } else if text.contains("Security status") {
-        Some(Signal::QueueOther)
-    } else {
-        None
-    }
-}
-
-/// Server-to-server authentication (X-EXPS: ExchangeAuth, or GSSAPI/NTLM
-/// between Exchange servers), as opposed to clients and Internet scanners
-/// trying `AUTH LOGIN` on port 25.
-fn is_server_auth(mechanism: Option<&str>, reply: Option<&str>) -> bool {
-    match mechanism {
-        Some(m) if !m.is_empty() => {
-            let m = m.to_ascii_uppercase();
-            m.contains("X-EXPS") || m.contains("EXCHANGEAUTH")
-        }
-        _ => reply.is_some_and(|r| r.starts_with("454")),
-    }
-}
-
 fn sighting(e: &Evidence, identities: &IdentityMap) -> Option<FailureSighting> {
-    let here = e.server.clone()?;
-    match &e.fact {
+    let signal = e.fact.failure_signal()?;
+    let here = e.server.clone().unwrap_or_else(|| UNKNOWN.to_string());
+    let peer = |host: Option<&str>, ip: Option<IpAddr>| {
+        peer_name(identities, host, ip).unwrap_or_else(|| UNKNOWN.to_string())
+    };
+    let (sender, receiver, status, count) = match &e.fact {
         Fact::SmtpAuth {
             log,
             remote_endpoint,
             remote_host,
-            outcome,
             status,
-            mechanism,
-            reply,
             ..
         } => {
-            if *outcome == AuthOutcome::Rejected
-                && !is_server_auth(mechanism.as_deref(), reply.as_deref())
-            {
-                return None;
-            }
-            let peer = peer_name(
-                identities,
+            let peer = peer(
                 remote_host.as_deref(),
                 remote_endpoint.as_deref().and_then(endpoint_ip),
-            )?;
-            let signal = match (log, outcome) {
-                (LogSide::Send, AuthOutcome::Rejected) => Signal::SendLogRejected,
-                (LogSide::Send, AuthOutcome::SenderFailed) => Signal::SendLogSenderFailed,
-                (LogSide::Send, AuthOutcome::NotOffered) => Signal::SendLogNotOffered,
-                (LogSide::Receive, AuthOutcome::Rejected) => Signal::ReceiveLogRejected,
-                _ => return None,
-            };
+            );
             let (sender, receiver) = match log {
                 LogSide::Send => (here, peer),
                 LogSide::Receive => (peer, here),
             };
-            Some(FailureSighting {
-                sender,
-                receiver,
-                signal,
-                status: status.clone(),
-                count: 1,
-            })
+            (sender, receiver, status.clone(), 1)
         }
         Fact::InboundAuthFailed {
-            event_id: 1034 | 1035,
-            status,
-            client_ip,
-            mechanism,
-            ..
-        } if mechanism.is_empty() || mechanism.eq_ignore_ascii_case("ExchangeAuth") => {
-            Some(FailureSighting {
-                sender: peer_name(identities, None, *client_ip)?,
-                receiver: here,
-                signal: Signal::Event1035,
-                status: Some(status.clone()).filter(|s| !s.is_empty()),
-                count: 1,
-            })
-        }
-        Fact::OutboundAuthFailed {
-            event_id: 2016 | 2017,
-            status,
-            target,
-            ..
-        } => Some(FailureSighting {
-            sender: here,
-            receiver: peer_name(identities, target.as_deref(), None)?,
-            signal: Signal::Event2017,
-            status: Some(status.clone()).filter(|s| !s.is_empty()),
-            count: 1,
-        }),
+            status, client_ip, ..
+        } => (
+            peer(None, *client_ip),
+            here,
+            Some(status.clone()).filter(|s| !s.is_empty()),
+            1,
+        ),
+        Fact::OutboundAuthFailed { status, target, .. } => (
+            here,
+            peer(target.as_deref(), None),
+            Some(status.clone()).filter(|s| !s.is_empty()),
+            1,
+        ),
         Fact::QueueLastError {
             target_ip,
             target_fqdn,
-            outer,
             inner,
             retry_count,
             ..
+        } => (
+            here,
+            peer(target_fqdn.as_deref(), *target_ip),
+            inner
+                .as_deref()
+                .and_then(|i| i.split("Security status ").nth(1))
+                .map(|s| s.trim_end_matches('.').to_string()),
+            retry_count.unwrap_or(1).max(1),
+        ),
+        Fact::FailureSignature {
+            signature,
+            status,
+            peer_ip,
+            peer_host,
+            ..
         } => {
-            let signal = queue_signal(inner.as_deref(), outer.as_deref())?;
-            Some(FailureSighting {
-                sender: here,
-                receiver: peer_name(identities, target_fqdn.as_deref(), *target_ip)?,
-                signal,
-                status: inner
-                    .as_deref()
-                    .and_then(|i| i.split("Security status ").nth(1))
-                    .map(|s| s.trim_end_matches('.').to_string()),
-                count: retry_count.unwrap_or(1).max(1),
-            })
+            let peer = peer(peer_host.as_deref(), *peer_ip);
+            if signature.written_by_receiver() {
+                (peer, here, status.clone(), 1)
+            } else {
+                (here, peer, status.clone(), 1)
+            }
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    Some(FailureSighting {
+        sender,
+        receiver,
+        signal,
+        status,
+        count,
+    })
 }
 
 /// Finds the failing pairs. `corrected[i]` is the clock-corrected time of
@@ -260,7 +209,7 @@ pub fn incidents(
         let Some(s) = sighting(e, identities) else {
             continue;
         };
-        if s.sender == s.receiver {
+        if s.sender == s.receiver && s.sender != UNKNOWN {
             continue;
         }
         let acc = pairs.entry((s.sender, s.receiver)).or_default();
@@ -344,6 +293,7 @@ fn merge_unnamed_senders<A: MergeAcc>(
             .keys()
             .filter(|(s, r)| {
                 *r == receiver
+                    && s != UNKNOWN
                     && s.parse::<IpAddr>().is_err()
                     && identities.get(s).is_none_or(|id| id.ips.is_empty())
             })
@@ -368,6 +318,7 @@ trait MergeAcc {
 mod tests {
     use super::*;
     use crate::evidence::testing::{at, send_auth};
+    use crate::evidence::AuthOutcome;
 
     fn times(evidence: &[Evidence]) -> Vec<Option<Timestamp>> {
         evidence.iter().map(|e| e.time).collect()
@@ -541,6 +492,32 @@ mod tests {
             ("EX01", "EX02")
         );
         assert_eq!(found[0].side, Side::ReceiverRejected);
+    }
+
+    #[test]
+    fn a_failure_nothing_attributes_is_still_a_pair() {
+        let mut evidence = vec![at(
+            "EX01",
+            0,
+            Fact::QueueLastError {
+                queue: String::new(),
+                next_hop: None,
+                target_ip: None,
+                target_fqdn: None,
+                outer: Some("451 4.4.0".into()),
+                inner: Some("454 4.7.0 Temporary authentication failure".into()),
+                truncated: false,
+                retry_count: None,
+            },
+        )];
+        evidence[0].server = None;
+        let found = incidents(&evidence, &map(), &times(&evidence));
+        assert_eq!(found.len(), 1, "never dropped for want of a name");
+        assert_eq!(
+            (found[0].sender.as_str(), found[0].receiver.as_str()),
+            (UNKNOWN, UNKNOWN)
+        );
+        assert_eq!(found[0].side, Side::Unknown);
     }
 
     #[test]

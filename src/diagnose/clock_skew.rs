@@ -6,6 +6,7 @@ use super::{
 };
 use crate::correlate::case::{Case, Source};
 use crate::correlate::clock::{ClockBasis, KERBEROS_TOLERANCE_S};
+use crate::correlate::incident::UNKNOWN;
 use crate::evidence::Fact;
 use std::collections::BTreeSet;
 
@@ -30,7 +31,8 @@ impl Rule for ClockSkew {
         let (senders, receivers, dcs) = involved(case);
         let mut parties: BTreeSet<String> = senders.union(&receivers).cloned().collect();
         parties.extend(dcs.iter().cloned());
-        let everyone = case.incidents.is_empty();
+        // A party nothing names could be any server: every clock counts.
+        let everyone = case.incidents.is_empty() || parties.contains(UNKNOWN);
 
         // The clock table: measured offsets between the parties. Pairs within
         // tolerance speak against the cause only if no pair is skewed.

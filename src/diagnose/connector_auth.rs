@@ -81,6 +81,7 @@ fn name(c: &Connector) -> String {
 
 fn evaluate_incident(case: &Case, incident: &Incident, w: &mut Weigher, remedy: &mut Vec<String>) {
     let receiver = incident.receiver.as_str();
+    let named = receiver != crate::correlate::incident::UNKNOWN;
     let connectors: Vec<(usize, &Connector)> = case
         .evidence
         .iter()
@@ -170,12 +171,16 @@ fn evaluate_incident(case: &Case, incident: &Incident, w: &mut Weigher, remedy: 
             "side",
             Some(receiver),
             Strength::Medium,
-            format!("{receiver} answered 454 4.7.0: it offered Exchange Server authentication and the Kerberos step failed"),
+            format!("{} answered 454 4.7.0: it offered Exchange Server authentication and the Kerberos step failed", if named { receiver } else { "the receiver" }),
         ));
     }
 
     if connectors.is_empty() {
-        w.missing(format!("`Get-ReceiveConnector -Server {receiver} | fl` (ExchangeLogCollector {receiver}_ReceiveConnectors.txt/.xml)"));
+        w.missing(if named {
+            format!("`Get-ReceiveConnector -Server {receiver} | fl` (ExchangeLogCollector {receiver}_ReceiveConnectors.txt/.xml)")
+        } else {
+            "`Get-ReceiveConnector | fl` on the receiving server".to_string()
+        });
         return;
     }
     let (Some(receiver_ip), Some(sender_ip)) = (receiver_ip, sender_ip) else {

@@ -199,11 +199,35 @@ pub fn diagnose(case: &Case) -> Diagnosis {
             summary: format!("Authentication fails ({pairs}) but no cause is supported by the evidence collected"),
         }
     };
+    next_steps.extend(attribution_steps(&case.incidents));
     Diagnosis {
         verdict,
         findings,
         next_steps,
     }
+}
+
+/// For each failing pair with a side nothing names: which source would name
+/// it. A failure is never dropped for want of a name, but the admin must be
+/// told what to add.
+fn attribution_steps(incidents: &[Incident]) -> Vec<String> {
+    use crate::correlate::incident::UNKNOWN;
+    let mut steps = Vec::new();
+    for i in incidents {
+        if i.sender == UNKNOWN {
+            steps.push(format!(
+                "The sending server of the failures towards {} is not named in what was read: add the sender's Send protocol log or queue export, saved under a name starting with its server name (EX01_…), or the receiver's Receive protocol log (its remote endpoint is the sender's IP).",
+                i.receiver
+            ));
+        }
+        if i.receiver == UNKNOWN {
+            steps.push(format!(
+                "The receiving server of the failures from {} is not named in what was read: add `Get-Queue | fl` from the sender (LastError names the target IP), the sender's Send protocol log, or the receiver's Application log (event 1035), saved under a name starting with its server name.",
+                i.sender
+            ));
+        }
+    }
+    steps
 }
 
 fn healthy_confidence(case: &Case) -> f64 {
@@ -406,6 +430,15 @@ pub(crate) fn status_support(
                 format!("{side} log: authentication failed with {status}"),
             )
         }
+        Fact::FailureSignature {
+            status: Some(status),
+            text,
+            ..
+        } => (
+            "status:text".to_string(),
+            status,
+            format!("failure text: {text}"),
+        ),
         _ => return None,
     };
     let (_, strength) = signals::security_status(status)

@@ -5,6 +5,7 @@ use super::{
     Rule, Strength, Weigher,
 };
 use crate::correlate::case::{Case, Source};
+use crate::correlate::incident::UNKNOWN;
 use crate::evidence::Fact;
 use std::collections::BTreeSet;
 
@@ -39,7 +40,8 @@ impl Rule for SpnMissing {
     fn evaluate(&self, case: &Case) -> Finding {
         let mut w = Weigher::new(Cause::SpnMissing);
         let (_, receivers, dcs) = involved(case);
-        let everyone = receivers.is_empty();
+        // A receiver nothing names could be any account.
+        let everyone = receivers.is_empty() || receivers.contains(UNKNOWN);
         let mut listed_for: BTreeSet<String> = BTreeSet::new();
         for (i, e) in case.evidence.iter().enumerate() {
             let Fact::SpnListing { account, spns } = &e.fact else {

@@ -210,6 +210,64 @@ pub enum Fact {
     },
     /// `klist`: tickets held for SMTPSVC peers.
     TicketCache { servers: Vec<String> },
+    /// A line with a failure signature (`454 4.7.0`, `451 5.7.3`, event
+    /// 1035/2017 text, …) in a file that no parser turned into a failure
+    /// fact: the net that keeps a failure from being lost in a form exauth
+    /// does not read field by field yet.
+    FailureSignature {
+        signature: exauth_parsers::signature::Signature,
+        status: Option<String>,
+        peer_ip: Option<IpAddr>,
+        peer_host: Option<String>,
+        /// The line as found (cut to 400 bytes).
+        text: String,
+    },
+}
+
+/// Which failure a fact shows, when it shows one (FORMATS.md §1.5, §2.2,
+/// §3.2): the one place that says what counts as a server-to-server
+/// authentication failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FailureSignal {
+    SendLogRejected,
+    SendLogSenderFailed,
+    SendLogNotOffered,
+    ReceiveLogRejected,
+    Event1035,
+    Event2017,
+    Queue454,
+    Queue451NotOffered,
+    QueueOther,
+}
+
+/// True when a queue's last error is an authentication failure, and which.
+fn queue_signal(inner: Option<&str>, outer: Option<&str>) -> Option<FailureSignal> {
+    let inner = inner.unwrap_or("");
+    let outer = outer.unwrap_or("");
+    let text = format!("{inner} {outer}");
+    if text.contains("451 5.7.3") || text.contains("Cannot achieve Exchange Server authentication")
+    {
+        Some(FailureSignal::Queue451NotOffered)
+    } else if text.contains("454 4.7.0") || text.contains("535 5.7.3") {
+        Some(FailureSignal::Queue454)
+    } else if text.contains("Security status") {
+        Some(FailureSignal::QueueOther)
+    } else {
+        None
+    }
+}
+
+/// Server-to-server authentication (X-EXPS: ExchangeAuth, or GSSAPI/NTLM
+/// between Exchange servers), as opposed to clients and Internet scanners
+/// trying `AUTH LOGIN` on port 25.
+fn is_server_auth(mechanism: Option<&str>, reply: Option<&str>) -> bool {
+    match mechanism {
+        Some(m) if !m.is_empty() => {
+            let m = m.to_ascii_uppercase();
+            m.contains("X-EXPS") || m.contains("EXCHANGEAUTH")
+        }
+        _ => reply.is_some_and(|r| r.starts_with("454")),
+    }
 }
 
 impl Fact {
@@ -238,6 +296,63 @@ impl Fact {
             Fact::PortProbe { .. } => "port-probe",
             Fact::DcLocator { .. } => "dc-locator",
             Fact::TicketCache { .. } => "ticket-cache",
+            Fact::FailureSignature { .. } => "failure-signature",
+        }
+    }
+
+    /// The server-to-server authentication failure this fact shows, if any.
+    /// Internet `AUTH LOGIN` failures and 1035s for other mechanisms are not.
+    pub fn failure_signal(&self) -> Option<FailureSignal> {
+        use exauth_parsers::signature::Signature;
+        match self {
+            Fact::SmtpAuth {
+                log,
+                outcome,
+                mechanism,
+                reply,
+                ..
+            } => {
+                if *outcome == AuthOutcome::Rejected
+                    && !is_server_auth(mechanism.as_deref(), reply.as_deref())
+                {
+                    return None;
+                }
+                match (log, outcome) {
+                    (LogSide::Send, AuthOutcome::Rejected) => Some(FailureSignal::SendLogRejected),
+                    (LogSide::Send, AuthOutcome::SenderFailed) => {
+                        Some(FailureSignal::SendLogSenderFailed)
+                    }
+                    (LogSide::Send, AuthOutcome::NotOffered) => {
+                        Some(FailureSignal::SendLogNotOffered)
+                    }
+                    (LogSide::Receive, AuthOutcome::Rejected) => {
+                        Some(FailureSignal::ReceiveLogRejected)
+                    }
+                    _ => None,
+                }
+            }
+            Fact::InboundAuthFailed {
+                event_id: 1034 | 1035,
+                mechanism,
+                ..
+            } if mechanism.is_empty() || mechanism.eq_ignore_ascii_case("ExchangeAuth") => {
+                Some(FailureSignal::Event1035)
+            }
+            Fact::OutboundAuthFailed {
+                event_id: 2016 | 2017,
+                ..
+            } => Some(FailureSignal::Event2017),
+            Fact::QueueLastError { outer, inner, .. } => {
+                queue_signal(inner.as_deref(), outer.as_deref())
+            }
+            Fact::FailureSignature { signature, .. } => Some(match signature {
+                Signature::Reply454FromReceiver => FailureSignal::ReceiveLogRejected,
+                Signature::InboundRejected => FailureSignal::Event1035,
+                Signature::OutboundFailed => FailureSignal::Event2017,
+                Signature::NotOffered => FailureSignal::Queue451NotOffered,
+                Signature::Reply454 => FailureSignal::Queue454,
+            }),
+            _ => None,
         }
     }
 }

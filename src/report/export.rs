@@ -163,6 +163,7 @@ pub fn rows(
             Fact::DcLocator { .. } => fact_row("dc-locator", e),
             Fact::TicketCache { .. } => fact_row("ticket-cache", e),
             Fact::TimeSyncStatus { .. } => fact_row("time-sync-status", e),
+            Fact::FailureSignature { .. } => fact_row("failure-signature", e),
             _ => continue,
         };
         out.push(row);

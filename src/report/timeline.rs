@@ -383,6 +383,7 @@ pub fn describe(fact: &Fact) -> String {
         Fact::TicketCache { servers } => {
             format!("klist: SMTPSVC tickets for {}", servers.join(", "))
         }
+        Fact::FailureSignature { text, .. } => format!("failure signature in text: {text}"),
     }
 }
 

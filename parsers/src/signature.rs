@@ -1,0 +1,399 @@
+//! Failure signatures: the few phrases that mean "Exchange server-to-server
+//! authentication failed", found in any text, whatever its form.
+//!
+//! Admins hand over what they have: a `Get-Queue | fl` pasted into a ticket,
+//! an event copied from Event Viewer, twenty rows of a Send log, a console
+//! transcript. A parser for each form reads its fields; this module is the
+//! net under all of them. It reads line by line and knows only the signatures
+//! (FORMATS.md §1.5, §2.2, §3.2, §7.6):
+//!
+//! * `454 4.7.0` — the receiver's (or the sender's synthesized) reply;
+//! * `451 5.7.3` / `Cannot achieve Exchange Server authentication`;
+//! * `Inbound ExchangeAuth negotiation failed` (Receive log);
+//! * event 1035's text, `Inbound authentication failed with error …` with
+//!   mechanism `ExchangeAuth` (English; Dutch `Binnenkomende verificatie is
+//!   mislukt …` as the KB prints it);
+//! * `Outbound Authentication failed` (Send log) and event 2017's text
+//!   `Outbound authentication failed with error … ExchangeAuth`.
+//!
+//! Event 1035/2017 text naming another mechanism (`Login`, `Ntlm` from an
+//! Internet client) is not server-to-server authentication and is not a
+//! signature. A caller that parsed the same text into typed failure records
+//! does not need the hits; one that found none must not drop them.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::IpAddr;
+
+/// Which failure a line shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Signature {
+    /// `454 4.7.0` sent by the receiver (a Receive-log `>` row).
+    Reply454FromReceiver,
+    /// `454 4.7.0` seen by the sender (queue LastError, Send log, NDR):
+    /// the receiver answered it, or the sender made it up.
+    Reply454,
+    /// `451 5.7.3 Cannot achieve Exchange Server authentication`.
+    NotOffered,
+    /// The receiver refused ExchangeAuth (Receive log row, event 1035 text).
+    InboundRejected,
+    /// The sender could not authenticate (Send log row, event 2017 text).
+    OutboundFailed,
+}
+
+impl Signature {
+    /// The stable id used in reports.
+    pub fn id(self) -> &'static str {
+        match self {
+            Signature::Reply454FromReceiver => "reply-454-from-receiver",
+            Signature::Reply454 => "reply-454",
+            Signature::NotOffered => "not-offered-451-5.7.3",
+            Signature::InboundRejected => "inbound-rejected",
+            Signature::OutboundFailed => "outbound-failed",
+        }
+    }
+
+    /// True when the line was written by the receiving server.
+    pub fn written_by_receiver(self) -> bool {
+        matches!(
+            self,
+            Signature::Reply454FromReceiver | Signature::InboundRejected
+        )
+    }
+}
+
+impl fmt::Display for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// One line that carries a failure signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureHit {
+    /// 1-based line number in the decoded text.
+    pub line: u64,
+    pub signature: Signature,
+    /// The security status, when the line names one (`TimeSkew`,
+    /// `IllegalMessage`, `LogonDenied`, …).
+    pub status: Option<String>,
+    /// The other server's IP, when the line names it unambiguously (the
+    /// client IP of a 1035, `{IP=…}` of a LastError, the remote endpoint of
+    /// a protocol-log row).
+    pub peer_ip: Option<IpAddr>,
+    /// The other server's name (`SMTPSVC/<fqdn>` of a 2017, `{FQDN=…}`,
+    /// a queue's next hop).
+    pub peer_host: Option<String>,
+    /// A leading ISO-8601 UTC time (`2024-10-15T12:00:00.000Z`), as written.
+    pub utc_time: Option<String>,
+    /// The line, trimmed and cut to [`MAX_TEXT`] bytes.
+    pub text: String,
+}
+
+/// How much of a line a hit keeps.
+pub const MAX_TEXT: usize = 400;
+
+/// How many hits one file keeps; a file with more is counted, not stored.
+pub const MAX_HITS: usize = 10_000;
+
+/// Reads lines and keeps those with a failure signature.
+#[derive(Debug, Default)]
+pub struct SignatureScanner {
+    line: u64,
+    hits: Vec<SignatureHit>,
+    /// Hits beyond [`MAX_HITS`], counted only.
+    pub dropped: u64,
+}
+
+impl SignatureScanner {
+    pub fn new() -> Self {
+        SignatureScanner::default()
+    }
+
+    /// Looks at the next line (without its line break).
+    pub fn line(&mut self, line: &str) {
+        self.line += 1;
+        if let Some(hit) = scan_line(line, self.line) {
+            if self.hits.len() < MAX_HITS {
+                self.hits.push(hit);
+            } else {
+                self.dropped += 1;
+            }
+        }
+    }
+
+    pub fn finish(self) -> Vec<SignatureHit> {
+        self.hits
+    }
+}
+
+/// Every hit in a text.
+pub fn scan_text(text: &str) -> Vec<SignatureHit> {
+    let mut scanner = SignatureScanner::new();
+    for line in text.lines() {
+        scanner.line(line);
+    }
+    scanner.finish()
+}
+
+/// Cheap test before the case-insensitive work, on the line as it is: every
+/// signature holds one of these pieces (whatever the case of its first
+/// letters). Most lines of a large log fail it without a copy.
+fn may_hold_signature(line: &str) -> bool {
+    line.contains("454 4.7.0")
+        || line.contains("451 5.7.3")
+        || line.contains("UTHENTICATION")
+        || line.contains("uthentication")
+        || line.contains("xchangeAuth")
+        || line.contains("erificatie")
+}
+
+/// The hit on one line, if any.
+pub fn scan_line(line: &str, number: u64) -> Option<SignatureHit> {
+    if !may_hold_signature(line) {
+        return None;
+    }
+    let lower = line.to_ascii_lowercase();
+    let mechanism_named =
+        lower.contains("mechanism is") || lower.contains("authenticatiemechanisme");
+    let exchange_auth = lower.contains("exchangeauth");
+    let signature = if lower.contains("inbound exchangeauth negotiation failed")
+        || ((lower.contains("inbound authentication failed with error")
+            || lower.contains("binnenkomende verificatie is mislukt"))
+            && exchange_auth)
+    {
+        Signature::InboundRejected
+    } else if (lower.contains("outbound authentication failed")
+        || lower.contains("uitgaande verificatie is mislukt"))
+        && (exchange_auth || !mechanism_named)
+    {
+        Signature::OutboundFailed
+    } else if lower.contains("451 5.7.3")
+        || lower.contains("cannot achieve exchange server authentication")
+    {
+        Signature::NotOffered
+    } else if lower.contains("454 4.7.0") {
+        if lower.contains(",>,454 4.7.0") {
+            Signature::Reply454FromReceiver
+        } else {
+            Signature::Reply454
+        }
+    } else {
+        return None;
+    };
+    let row = protocol_row(line);
+    let peer_ip = bracketed_ip(line, signature)
+        .or_else(|| braced(line, "IP=").and_then(|v| v.parse().ok()))
+        .or_else(|| row.as_ref().and_then(|r| r.remote_ip));
+    let peer_host = target_spn(line)
+        .or_else(|| braced(line, "FQDN=").map(str::to_string))
+        .filter(|h| !h.is_empty());
+    Some(SignatureHit {
+        line: number,
+        signature,
+        status: status_of(line),
+        peer_ip,
+        peer_host,
+        utc_time: leading_utc(line).map(str::to_string),
+        text: cut(line.trim(), MAX_TEXT).to_string(),
+    })
+}
+
+/// The fields of a protocol-log row (`date-time,connector-id,session-id,
+/// sequence-number,local-endpoint,remote-endpoint,event,data,context`).
+struct ProtocolRow {
+    remote_ip: Option<IpAddr>,
+}
+
+fn protocol_row(line: &str) -> Option<ProtocolRow> {
+    leading_utc(line)?;
+    let fields: Vec<&str> = line.splitn(8, ',').collect();
+    if fields.len() < 8 {
+        return None;
+    }
+    Some(ProtocolRow {
+        remote_ip: endpoint_ip(fields[5]),
+    })
+}
+
+/// `10.1.2.12:2525`, `[2001:db8::1]:25`, `10.1.2.12` → the IP.
+fn endpoint_ip(endpoint: &str) -> Option<IpAddr> {
+    let e = endpoint.trim();
+    if let Some(rest) = e.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok();
+    }
+    match e.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.contains(':') => {
+            host.parse().ok()
+        }
+        _ => e.parse().ok(),
+    }
+}
+
+/// The client IP of event 1035's text: `… is [10.1.2.11].`
+fn bracketed_ip(line: &str, signature: Signature) -> Option<IpAddr> {
+    if signature != Signature::InboundRejected {
+        return None;
+    }
+    let start = line.rfind('[')?;
+    let end = start + line[start..].find(']')?;
+    line[start + 1..end].trim().parse().ok()
+}
+
+/// `{KEY=value}` in a LastError.
+fn braced<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let start = line.find(&format!("{{{key}"))? + key.len() + 1;
+    let end = start + line[start..].find('}')?;
+    Some(line[start..end].trim())
+}
+
+/// `The target is SMTPSVC/ex02.contoso.com.` (event 2017).
+fn target_spn(line: &str) -> Option<String> {
+    let lower = line.to_ascii_lowercase();
+    let at = lower.find("smtpsvc/").or_else(|| lower.find("smtp/"))?;
+    let rest = &line[at..];
+    let spn = rest.split_once('/')?.1;
+    let host: String = spn
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+        .collect();
+    Some(host.trim_end_matches('.').to_string())
+}
+
+/// The security status named by the line, in its usual phrasings.
+fn status_of(line: &str) -> Option<String> {
+    const MARKERS: [&str; 6] = [
+        "failed with error ",
+        "because of ",
+        "failed with ",
+        "Security status ",
+        "mislukt met de fout ",
+        "to initialize with ",
+    ];
+    let lower = line.to_ascii_lowercase();
+    for marker in MARKERS {
+        if let Some(at) = lower.find(&marker.to_ascii_lowercase()) {
+            let rest = &line[at + marker.len()..];
+            let word: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !word.is_empty() && word.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+                return Some(word);
+            }
+        }
+    }
+    None
+}
+
+/// `2024-10-15T12:00:00.000Z` at the start of a line.
+fn leading_utc(line: &str) -> Option<&str> {
+    let token = line.trim_start().split([',', ' ', '\t']).next()?;
+    let b = token.as_bytes();
+    let shaped = b.len() >= 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b.last() == Some(&b'Z')
+        && b[..4].iter().all(u8::is_ascii_digit);
+    shaped.then_some(token)
+}
+
+/// The first `max` bytes of `s`, never inside a character.
+fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(line: &str) -> SignatureHit {
+        scan_line(line, 1).unwrap_or_else(|| panic!("no hit in {line:?}"))
+    }
+
+    #[test]
+    fn queue_last_error_names_the_target() {
+        let hit = one(
+            r#"LastError : 451 4.4.0 Primary target IP address responded with: "454 4.7.0 Temporary authentication failure." Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts. The last endpoint attempted was 10.1.2.12:25"#,
+        );
+        assert_eq!(hit.signature, Signature::Reply454);
+        assert_eq!(hit.peer_ip, None, "a bare endpoint in prose is not taken");
+        let hit = one("LastError: [{LRT=9/7/2024 2:55:34 PM};{LED=454 4.7.0 Temporary authentication failure};{FQDN=ex02.contoso.com};{IP=10.1.2.12}]");
+        assert_eq!(hit.peer_ip, Some("10.1.2.12".parse().unwrap()));
+        assert_eq!(hit.peer_host.as_deref(), Some("ex02.contoso.com"));
+    }
+
+    #[test]
+    fn event_1035_text_in_english_and_dutch() {
+        let en = one("Inbound authentication failed with error UnexpectedExchangeAuthBlob for Receive connector Default SiteCServer. The authentication mechanism is ExchangeAuth. The source IP address of the client who tried to authenticate to Microsoft Exchange is [10.0.0.5].");
+        assert_eq!(en.signature, Signature::InboundRejected);
+        assert_eq!(en.status.as_deref(), Some("UnexpectedExchangeAuthBlob"));
+        assert_eq!(en.peer_ip, Some("10.0.0.5".parse().unwrap()));
+        let nl = one("Binnenkomende verificatie is mislukt met de fout IllegalMessage voor de standaardinstelling connector EX02. Het authenticatiemechanisme is ExchangeAuth. Het bron-IP-adres van de client die heeft geprobeerd om te verifiëren bij Microsoft Exchange is [10.1.2.11].");
+        assert_eq!(nl.signature, Signature::InboundRejected);
+        assert_eq!(nl.status.as_deref(), Some("IllegalMessage"));
+        assert_eq!(nl.peer_ip, Some("10.1.2.11".parse().unwrap()));
+    }
+
+    #[test]
+    fn internet_logins_are_not_signatures() {
+        assert!(scan_line("Inbound authentication failed with error LogonDenied for Receive connector Default DC. The authentication mechanism is Ntlm. The source IP address of the client who tried to authenticate to Microsoft Exchange is [212.48.88.133].", 1).is_none());
+        assert!(scan_line("2020-04-02T07:00:16.411Z,SRV-XCH03\\External Authenticated Relay,08D7D4D2EFBC4CC8,9,10.0.0.2:10587,180.20.20.20:61234,*,,Inbound AUTH LOGIN failed because of LogonDenied", 1).is_none());
+        assert!(scan_line(">,535 5.7.3 Authentication unsuccessful", 1).is_none());
+        assert!(scan_line("Outbound authentication failed with error LogonDenied for Send connector Smart host. The authentication mechanism is Login. The target is mail.example.com.", 1).is_none());
+    }
+
+    #[test]
+    fn protocol_log_rows() {
+        let recv = one("2024-10-15T12:00:01.123Z,EX02\\Default EX02,08DCED3A1B2C3D4E,7,10.1.2.12:25,10.1.2.11:41522,*,,Inbound ExchangeAuth negotiation failed because of TimeSkew");
+        assert_eq!(recv.signature, Signature::InboundRejected);
+        assert_eq!(recv.status.as_deref(), Some("TimeSkew"));
+        assert_eq!(recv.peer_ip, Some("10.1.2.11".parse().unwrap()));
+        assert_eq!(recv.utc_time.as_deref(), Some("2024-10-15T12:00:01.123Z"));
+        let reply = one("2024-10-15T12:00:01.124Z,EX02\\Default EX02,08DCED3A1B2C3D4E,8,10.1.2.12:25,10.1.2.11:41522,>,454 4.7.0 Temporary authentication failure,");
+        assert_eq!(reply.signature, Signature::Reply454FromReceiver);
+        let send = one("2019-11-04T06:00:35.496Z,组织内 SMTP 发送连接器,08D760DF231F00BC,45,10.0.0.31:37964,10.0.0.168:25,*,,Outbound Authentication failed with LogonDenied");
+        assert_eq!(send.signature, Signature::OutboundFailed);
+        assert_eq!(send.status.as_deref(), Some("LogonDenied"));
+        assert_eq!(send.peer_ip, Some("10.0.0.168".parse().unwrap()));
+    }
+
+    #[test]
+    fn event_2017_names_its_target() {
+        let hit = one("Outbound authentication failed with error LogonDenied for Send connector 组织内 SMTP 发送连接器. The authentication mechanism is ExchangeAuth. The target is SMTPSVC/M10-SD-MLCH02.sd.cnc.intra.");
+        assert_eq!(hit.signature, Signature::OutboundFailed);
+        assert_eq!(hit.peer_host.as_deref(), Some("M10-SD-MLCH02.sd.cnc.intra"));
+        assert_eq!(hit.status.as_deref(), Some("LogonDenied"));
+    }
+
+    #[test]
+    fn not_offered_and_case() {
+        assert_eq!(
+            one("451 5.7.3 Cannot achieve Exchange Server authentication").signature,
+            Signature::NotOffered
+        );
+        assert_eq!(
+            one("lasterror : 451 4.4.0 primary target ip address responded with: \"454 4.7.0 temporary authentication failure.\"").signature,
+            Signature::Reply454
+        );
+    }
+
+    #[test]
+    fn scanner_counts_lines_and_caps_text() {
+        let long = format!("454 4.7.0 {}", "é".repeat(1000));
+        let text = format!("nothing\n\n{long}\nmore");
+        let hits = scan_text(&text);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].line, 3);
+        assert!(hits[0].text.len() <= MAX_TEXT);
+    }
+}
