@@ -14,16 +14,19 @@ pub mod discover;
 pub mod evidence;
 pub mod ingest;
 pub mod inventory;
+pub mod model;
 pub mod pipeline;
 pub mod progress;
 pub mod report;
 
-/// The process exit code contract (also in `--help` and the README).
+/// The process exit code contract (also in `--help` and the README). Only
+/// `scan` answers a question with its exit code; every other command exits 0
+/// when it did its job, so that `exauth extract … && next` works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
-    /// 0: no authentication-failure evidence found.
-    NoEvidence = 0,
-    /// 1: authentication-failure evidence found.
+    /// 0: success; for `scan`, no authentication-failure evidence found.
+    Success = 0,
+    /// 1: `scan` only: authentication-failure evidence found.
     Evidence = 1,
     /// 2: error (bad usage, or nothing readable).
     Error = 2,

@@ -239,7 +239,7 @@ struct Bounded {
 impl Bounded {
     /// Takes a banner clock sample; other evidence comes back.
     fn offer_sample(&mut self, server: &str, e: Evidence) -> Option<Evidence> {
-        use crate::correlate::clock::ClockBasis;
+        use crate::model::ClockBasis;
         let Fact::ClockSample {
             basis: ClockBasis::Banner,
             remote_server,
@@ -264,11 +264,8 @@ impl Bounded {
         if !s.auth_attempts.is_empty() {
             return Some(s);
         }
-        let remote = s.remote_endpoint.as_deref().unwrap_or("");
-        let peer = remote
-            .rsplit_once(':')
-            .map_or(remote, |(ip, _)| ip)
-            .to_string();
+        let peer =
+            crate::model::endpoint_host(s.remote_endpoint.as_deref().unwrap_or("")).to_string();
         let (hash, connection) = connection_key(&s);
         let key = (hash, format!("{connection}|{:?}|{}", s.start, s.session_id));
         self.sessions

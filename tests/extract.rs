@@ -208,7 +208,7 @@ fn csv_and_parquet_tables_one_per_kind() {
             .arg(&out)
             .arg(sample("spn-duplicate"))
             .assert()
-            .code(1);
+            .code(0);
         for kind in [
             "event",
             "smtp-session",
@@ -255,10 +255,7 @@ fn evidence_set_scans_like_the_raw_collection() {
             .arg(sample(&name))
             .output()
             .expect("runs");
-        assert!(
-            matches!(extract.status.code(), Some(0 | 1)),
-            "{name}: extract failed"
-        );
+        assert!(extract.status.code() == Some(0), "{name}: extract failed");
         let scan = |args: &[&std::ffi::OsStr]| {
             let output = Command::cargo_bin("exauth")
                 .expect("binary")

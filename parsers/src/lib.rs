@@ -6,12 +6,14 @@
 //! (`.evtx`), report bad input as [`problem::Problem`]s and go on.
 #![forbid(unsafe_code)]
 
+pub mod clock;
 pub mod detect;
 pub mod diag;
 pub mod encoding;
 pub mod event_export;
 pub mod evtx;
 pub mod evtx_writer;
+pub mod net;
 pub mod problem;
 pub mod queue;
 pub mod signature;

@@ -21,6 +21,7 @@
 //! signature. A caller that parsed the same text into typed failure records
 //! does not need the hits; one that found none must not drop them.
 
+use crate::net::endpoint_ip;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::IpAddr;
@@ -215,20 +216,6 @@ fn protocol_row(line: &str) -> Option<ProtocolRow> {
     Some(ProtocolRow {
         remote_ip: endpoint_ip(fields[5]),
     })
-}
-
-/// `10.1.2.12:2525`, `[2001:db8::1]:25`, `10.1.2.12` → the IP.
-fn endpoint_ip(endpoint: &str) -> Option<IpAddr> {
-    let e = endpoint.trim();
-    if let Some(rest) = e.strip_prefix('[') {
-        return rest.split(']').next()?.parse().ok();
-    }
-    match e.rsplit_once(':') {
-        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.contains(':') => {
-            host.parse().ok()
-        }
-        _ => e.parse().ok(),
-    }
 }
 
 /// The client IP of event 1035's text: `… is [10.1.2.11].`

@@ -67,7 +67,7 @@ fn synth(global: &GlobalArgs, args: &super::SynthArgs) -> Result<Exit> {
             args.out.join("expected.json").display()
         );
     }
-    Ok(Exit::NoEvidence)
+    Ok(Exit::Success)
 }
 
 fn limits(global: &GlobalArgs) -> Limits {
@@ -133,7 +133,7 @@ fn inventory(global: &GlobalArgs, paths: &[PathBuf], format: InventoryFormat) ->
     };
     write_output(global, &text)?;
     Ok(if inventory.anything_readable() {
-        strict(global, &inventory, Exit::NoEvidence)
+        strict(global, &inventory, Exit::Success)
     } else {
         nothing_readable(global, &inventory)
     })
@@ -242,7 +242,7 @@ fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
     };
     write_output(global, &text)?;
     let exit = if case.incidents.is_empty() {
-        Exit::NoEvidence
+        Exit::Success
     } else {
         Exit::Evidence
     };
@@ -266,7 +266,7 @@ fn timeline(global: &GlobalArgs, args: &TimelineArgs) -> Result<Exit> {
             .servers
             .iter()
             .map(|s| {
-                crate::correlate::identity::normalize_host(s)
+                crate::model::normalize_host(s)
                     .map(|(short, _)| short)
                     .unwrap_or_else(|| s.trim().to_ascii_uppercase())
             })
@@ -304,11 +304,7 @@ fn timeline(global: &GlobalArgs, args: &TimelineArgs) -> Result<Exit> {
             case.evidence.len()
         );
     }
-    Ok(if case.incidents.is_empty() {
-        Exit::NoEvidence
-    } else {
-        Exit::Evidence
-    })
+    Ok(strict(global, &inventory, Exit::Success))
 }
 
 /// `--from`/`--to`: RFC 3339, or a local date-time or date in `zone` (a date
@@ -398,12 +394,7 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
             inventory.rows.len()
         );
     }
-    let exit = if case.incidents.is_empty() {
-        Exit::NoEvidence
-    } else {
-        Exit::Evidence
-    };
-    Ok(strict(global, &inventory, exit))
+    Ok(strict(global, &inventory, Exit::Success))
 }
 
 #[cfg(feature = "tables")]

@@ -12,8 +12,8 @@ pub use commands::run;
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  no authentication-failure evidence found
-  1  authentication-failure evidence found
+  0  success; for scan: no authentication-failure evidence found
+  1  scan only: authentication-failure evidence found
   2  error (bad usage, or nothing readable; with --strict, any unreadable input)
 A file that cannot be read never aborts a run: it is reported and the run goes on.";
 
@@ -237,7 +237,7 @@ pub struct TimelineArgs {
     /// Only evidence of this kind (repeatable): kerberos-error, smtp-auth,
     /// queue-last-error, time-service-event, …
     #[arg(long = "kind", value_name = "KIND",
-          value_parser = clap::builder::PossibleValuesParser::new(crate::report::timeline::KINDS))]
+          value_parser = clap::builder::PossibleValuesParser::new(crate::evidence::FACT_KINDS))]
     pub kinds: Vec<String>,
 
     /// Output format.

@@ -2,12 +2,14 @@
 //! whose clock is off (and every timestamp corrected for it), which pairs
 //! fail, and which sources each server's collection holds.
 
-use super::clock::{self, ClockBasis, ClockSample, ClockTable};
-use super::identity::{normalize_host, IdentityMap, Role};
+use super::clock::{self, ClockSample, ClockTable};
+use super::identity::IdentityMap;
 use super::incident::{self, Incident};
 use crate::evidence::from_events::IdentityHint;
 use crate::evidence::{Evidence, Fact, TimeBasis};
 use crate::inventory::Status;
+use crate::model::ClockBasis;
+use crate::model::{normalize_host, Role};
 use crate::pipeline::Collected;
 use exauth_parsers::detect::Kind;
 use exauth_parsers::evtx::windows_zone_to_iana;

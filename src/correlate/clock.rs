@@ -9,27 +9,11 @@
 //! only two clocks and no third opinion it says which pair is apart and does
 //! not guess which side is wrong.
 
+use crate::model::ClockBasis;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-/// Kerberos' default maximum tolerance for computer clock synchronization.
-pub const KERBEROS_TOLERANCE_S: f64 = 300.0;
-
-/// Where a clock sample came from, best first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ClockBasis {
-    /// The same TCP connection in both servers' protocol logs (ms).
-    PairedSession,
-    /// `w32tm /stripchart` or `/monitor` output (sub-second).
-    W32tm,
-    /// The receiver's 220 banner in the sender's Send log (s).
-    Banner,
-    /// Kerberos event 3 ClientTime − ServerTime (s).
-    KerberosEvent,
-    /// Time-Service event 34/50 (the offset it refused to apply).
-    TimeServiceEvent,
-}
+pub use crate::model::KERBEROS_TOLERANCE_S;
 
 /// One observation: `remote`'s clock minus `local`'s clock, in seconds.
 /// `remote == None` means "the reference time source" (a W32Time event that

@@ -7,18 +7,10 @@
 //! by two names the map keeps both and reports the conflict instead of
 //! silently picking one.
 
+use crate::model::{canonical_ip, normalize_host, Role};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
-
-/// What a server does, as far as the collection shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Role {
-    Unknown,
-    Exchange,
-    DomainController,
-}
 
 /// One server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,31 +34,6 @@ pub struct IpConflict {
 pub struct IdentityMap {
     servers: BTreeMap<String, Identity>,
     ip_claims: BTreeMap<IpAddr, BTreeSet<String>>,
-}
-
-/// `EX02`, `ex02.contoso.local`, `EX02$`, `SMTPSVC/ex02.contoso.local`,
-/// `EX02$@CONTOSO.LOCAL`, `\\DC01.contoso.local` → (`EX02`, FQDN if given).
-pub fn normalize_host(raw: &str) -> Option<(String, Option<String>)> {
-    let mut host = raw.trim().trim_start_matches('\\');
-    if let Some((_, rest)) = host.split_once('/') {
-        // An SPN: service/host[:port][/name]
-        host = rest.split('/').next().unwrap_or(rest);
-        host = host.split(':').next().unwrap_or(host);
-    }
-    host = host.split('@').next().unwrap_or(host);
-    host = host.trim_end_matches('$').trim_end_matches('.');
-    if host.is_empty() || host.parse::<IpAddr>().is_ok() {
-        return None;
-    }
-    let valid = host
-        .split('.')
-        .all(|label| !label.is_empty() && label.chars().all(|c| c.is_alphanumeric() || c == '-'));
-    if !valid {
-        return None;
-    }
-    let short = host.split('.').next().unwrap_or(host).to_uppercase();
-    let fqdn = host.contains('.').then(|| host.to_lowercase());
-    Some((short, fqdn))
 }
 
 impl IdentityMap {
@@ -150,14 +117,6 @@ impl IdentityMap {
                 names: names.iter().cloned().collect(),
             })
             .collect()
-    }
-}
-
-/// `::ffff:10.0.0.12` → `10.0.0.12`.
-pub fn canonical_ip(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-        v4 => v4,
     }
 }
 

@@ -6,8 +6,9 @@
 //! differently (FQDN, IP, SPN, EHLO name); the identity map turns them into
 //! one pair of short names.
 
-use super::identity::{normalize_host, IdentityMap};
-use crate::evidence::{Evidence, Fact, LogSide};
+use super::identity::IdentityMap;
+use crate::evidence::{Evidence, Fact, LogKind};
+use crate::model::{endpoint_ip, normalize_host};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -75,20 +76,6 @@ fn peer_name(identities: &IdentityMap, host: Option<&str>, ip: Option<IpAddr>) -
     ip.map(|ip| ip.to_string())
 }
 
-/// `10.1.2.12:2525`, `[2001:db8::1]:25` → the IP.
-pub fn endpoint_ip(endpoint: &str) -> Option<IpAddr> {
-    let e = endpoint.trim();
-    if let Some(rest) = e.strip_prefix('[') {
-        return rest.split(']').next()?.parse().ok();
-    }
-    match e.rsplit_once(':') {
-        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.contains(':') => {
-            host.parse().ok()
-        }
-        _ => e.parse().ok(),
-    }
-}
-
 fn sighting(e: &Evidence, identities: &IdentityMap) -> Option<FailureSighting> {
     let signal = e.fact.failure_signal()?;
     let here = e.server.clone().unwrap_or_else(|| UNKNOWN.to_string());
@@ -108,8 +95,8 @@ fn sighting(e: &Evidence, identities: &IdentityMap) -> Option<FailureSighting> {
                 remote_endpoint.as_deref().and_then(endpoint_ip),
             );
             let (sender, receiver) = match log {
-                LogSide::Send => (here, peer),
-                LogSide::Receive => (peer, here),
+                LogKind::Send => (here, peer),
+                LogKind::Receive => (peer, here),
             };
             (sender, receiver, status.clone(), 1)
         }
@@ -318,7 +305,7 @@ trait MergeAcc {
 mod tests {
     use super::*;
     use crate::evidence::testing::{at, send_auth};
-    use crate::evidence::AuthOutcome;
+    use crate::model::AuthOutcome;
 
     fn times(evidence: &[Evidence]) -> Vec<Option<Timestamp>> {
         evidence.iter().map(|e| e.time).collect()
@@ -438,7 +425,7 @@ mod tests {
             ..
         } = &mut fact
         {
-            *log = LogSide::Receive;
+            *log = LogKind::Receive;
             *mechanism = Some("AUTH LOGIN".into());
             *reply = Some("535 5.7.3 Authentication unsuccessful".into());
         }
@@ -539,7 +526,7 @@ mod tests {
             endpoint_ip("[10.1.2.12]"),
             Some("10.1.2.12".parse().unwrap())
         );
-        let mapped = endpoint_ip("::ffff:10.0.0.12").map(crate::correlate::identity::canonical_ip);
+        let mapped = endpoint_ip("::ffff:10.0.0.12").map(crate::model::canonical_ip);
         assert_eq!(
             mapped,
             Some("10.0.0.12".parse().unwrap()),

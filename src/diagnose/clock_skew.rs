@@ -5,9 +5,9 @@ use super::{
     Rule, Strength, Weigher,
 };
 use crate::correlate::case::{Case, Source};
-use crate::correlate::clock::{ClockBasis, KERBEROS_TOLERANCE_S};
 use crate::correlate::incident::UNKNOWN;
 use crate::evidence::Fact;
+use crate::model::{ClockBasis, KERBEROS_TOLERANCE_S};
 use std::collections::BTreeSet;
 
 pub struct ClockSkew;
@@ -48,7 +48,7 @@ impl Rule for ClockSkew {
                 pair.b,
                 pair.offset_s,
                 pair.a,
-                basis_name(pair.basis),
+                pair.basis.label(),
                 pair.samples,
                 pair.spread_s
             );
@@ -213,15 +213,5 @@ impl Rule for ClockSkew {
             "Virtual machines: turn off host time synchronization for DCs. Then restart MSExchangeTransport and retry the queue (`Retry-Queue`).".to_string(),
         ]);
         w.finish(incident_pairs(case), remedy)
-    }
-}
-
-fn basis_name(basis: ClockBasis) -> &'static str {
-    match basis {
-        ClockBasis::PairedSession => "paired protocol-log sessions",
-        ClockBasis::W32tm => "w32tm",
-        ClockBasis::Banner => "220 banners in the Send log",
-        ClockBasis::KerberosEvent => "Kerberos event client/server time",
-        ClockBasis::TimeServiceEvent => "Time-Service event",
     }
 }

@@ -4,8 +4,9 @@
 
 use super::{conclusion, incident_pairs, line, Cause, Finding, Rule, Strength, Weigher};
 use crate::correlate::case::{Case, Source};
-use crate::correlate::incident::{endpoint_ip, Incident, Side};
-use crate::evidence::{Fact, LogSide};
+use crate::correlate::incident::{Incident, Side};
+use crate::evidence::{Fact, LogKind};
+use crate::model::endpoint_ip;
 use exauth_parsers::diag::receive_connector::{select_connector, ConnectorAuth as Connector};
 use std::net::IpAddr;
 
@@ -110,8 +111,8 @@ fn evaluate_incident(case: &Case, incident: &Incident, w: &mut Weigher, remedy: 
         } = &case.evidence[i].fact
         {
             let (recv_ep, send_ep) = match log {
-                LogSide::Send => (remote_endpoint, local_endpoint),
-                LogSide::Receive => (local_endpoint, remote_endpoint),
+                LogKind::Send => (remote_endpoint, local_endpoint),
+                LogKind::Receive => (local_endpoint, remote_endpoint),
             };
             if let Some(recv) = recv_ep.as_deref() {
                 if let (Some(ip), Some(port)) = (
@@ -149,7 +150,7 @@ fn evaluate_incident(case: &Case, incident: &Incident, w: &mut Weigher, remedy: 
     }
     for &i in &incident.failure_evidence {
         if let Fact::SmtpAuth {
-            log: LogSide::Send,
+            log: LogKind::Send,
             advertised_exchange_auth: Some(true),
             ..
         } = &case.evidence[i].fact

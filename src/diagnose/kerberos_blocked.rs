@@ -6,7 +6,8 @@ use super::{
     Rule, Strength, Weigher,
 };
 use crate::correlate::case::{Case, Source};
-use crate::evidence::{AuthOutcome, Fact, LogSide};
+use crate::evidence::{Fact, LogKind};
+use crate::model::AuthOutcome;
 use std::collections::BTreeSet;
 
 pub struct KerberosBlocked;
@@ -127,14 +128,14 @@ impl Rule for KerberosBlocked {
                 // The verbs never arrived although the receiver's connector offers them:
                 // something in between strips X-ANONYMOUSTLS / X-EXPS.
                 Fact::SmtpAuth {
-                    log: LogSide::Send,
+                    log: LogKind::Send,
                     outcome: AuthOutcome::NotOffered,
                     advertised_exchange_auth: Some(false),
                     remote_host,
                     ..
                 } if remote_host
                     .as_deref()
-                    .and_then(crate::correlate::identity::normalize_host)
+                    .and_then(crate::model::normalize_host)
                     .is_some_and(|(r, _)| connector_offers_exchange_auth(case, &r)) =>
                 {
                     w.support(

@@ -400,7 +400,8 @@ pub(crate) fn status_support(
     index: usize,
     cause: Cause,
 ) -> Option<(String, EvidenceLine)> {
-    use crate::evidence::{AuthOutcome, Fact, LogSide};
+    use crate::evidence::{Fact, LogKind};
+    use crate::model::AuthOutcome;
     let e = &case.evidence[index];
     let (signal, status, detail) = match &e.fact {
         Fact::InboundAuthFailed {
@@ -419,7 +420,7 @@ pub(crate) fn status_support(
             status: Some(status),
             ..
         } => {
-            let side = if *log == LogSide::Send {
+            let side = if *log == LogKind::Send {
                 "Send"
             } else {
                 "Receive"

@@ -93,9 +93,7 @@ pub fn kerberos_error(fact: &Fact) -> Vec<(Cause, Strength)> {
 pub fn time_service(event_id: u16, offset_s: Option<f64>) -> Option<Strength> {
     match event_id {
         34 => Some(match offset_s {
-            Some(o) if o.abs() <= super::super::correlate::clock::KERBEROS_TOLERANCE_S => {
-                Strength::Medium
-            }
+            Some(o) if o.abs() <= crate::model::KERBEROS_TOLERANCE_S => Strength::Medium,
             _ => Strength::Strong,
         }),
         36 | 29 | 142 => Some(Strength::Medium),

@@ -24,8 +24,7 @@ fn expected_spns(case: &Case, server: &str) -> Vec<String> {
 
 /// True when `target` (`SMTPSVC/ex02.contoso.local`) names one of `servers`.
 fn targets(target: &str, servers: &BTreeSet<String>) -> bool {
-    crate::correlate::identity::normalize_host(target)
-        .is_some_and(|(short, _)| servers.contains(&short))
+    crate::model::normalize_host(target).is_some_and(|(short, _)| servers.contains(&short))
 }
 
 impl Rule for SpnMissing {

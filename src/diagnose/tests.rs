@@ -3,10 +3,12 @@
 
 use super::{diagnose, Cause, Finding, Status, RULES};
 use crate::correlate::case::{assemble, Case, CaseSettings, Coverage, Source};
-use crate::correlate::clock::ClockBasis;
-use crate::correlate::identity::{IdentityMap, Role};
+use crate::correlate::identity::IdentityMap;
 use crate::evidence::testing::{at, send_auth};
-use crate::evidence::{AuthOutcome, Evidence, Fact, KerberosSource, TimeBasis};
+use crate::evidence::{Evidence, Fact, KerberosSource, TimeBasis};
+use crate::model::AuthOutcome;
+use crate::model::ClockBasis;
+use crate::model::Role;
 use exauth_parsers::diag::receive_connector;
 
 fn untimed(server: &str, fact: Fact) -> Evidence {

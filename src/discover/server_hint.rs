@@ -7,6 +7,7 @@
 //! field, EHLO names) can override it later.
 
 use super::origin::Origin;
+use crate::model::short_name;
 
 /// Folder names ExchangeLogCollector creates below a server's root.
 const ELC_FOLDERS: &[&str] = &[
@@ -174,11 +175,6 @@ fn looks_like_host(name: &str) -> bool {
     let all_upper = first_label.bytes().all(|b| !b.is_ascii_lowercase());
     let fqdn = name.contains('.') && name.split('.').count() >= 3;
     has_digit || all_upper || fqdn
-}
-
-/// The short host name in upper case: `ex01.contoso.local` → `EX01`.
-pub fn short_name(host: &str) -> String {
-    host.split('.').next().unwrap_or(host).to_ascii_uppercase()
 }
 
 #[cfg(test)]

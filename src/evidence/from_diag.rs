@@ -3,10 +3,10 @@
 //! own: they describe the state when the admin ran them.
 
 use super::{Evidence, Fact, TimeBasis};
-use crate::correlate::clock::ClockBasis;
-use crate::correlate::identity::{normalize_host, Role};
 use crate::evidence::from_events::IdentityHint;
 use crate::ingest::Records;
+use crate::model::ClockBasis;
+use crate::model::{normalize_host, Role};
 use exauth_parsers::diag::portqry::{PortState, Transport};
 use exauth_parsers::diag::repadmin::{ReplDelta, ReplSummaryTable};
 use exauth_parsers::diag::w32tm::ClockSourceKind;

@@ -1,8 +1,8 @@
 //! Windows events (`.evtx`, event XML, CliXml `Get-EventLog`) → facts.
 
 use super::{Evidence, Fact, KerberosSource, TimeBasis};
-use crate::correlate::clock::ClockBasis;
-use crate::correlate::identity::{canonical_ip, normalize_host, Role};
+use crate::model::ClockBasis;
+use crate::model::{canonical_ip, normalize_host, Role};
 use exauth_parsers::evtx::{kerberos_error_name, EventDetails, EventRecord, TimeProvenance};
 use std::net::IpAddr;
 
@@ -308,7 +308,7 @@ pub fn is_smtp_spn(spn: &str) -> bool {
 
 /// An IP as events print it (`10.0.0.12`, `[10.0.0.12]`, `::ffff:10.0.0.12`).
 fn parse_ip(text: &str) -> Option<IpAddr> {
-    crate::correlate::incident::endpoint_ip(text).map(canonical_ip)
+    crate::model::endpoint_ip(text).map(canonical_ip)
 }
 
 fn join_some(parts: &[Option<&str>]) -> String {

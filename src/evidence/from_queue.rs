@@ -1,8 +1,8 @@
 //! Queue exports (Get-Queue in any form, TRANSPORTQUEUE logs) → queue facts.
 
 use super::{Evidence, Fact, TimeBasis};
-use crate::correlate::identity::{canonical_ip, Role};
 use crate::evidence::from_events::IdentityHint;
+use crate::model::{canonical_ip, Role};
 use exauth_parsers::problem::Location;
 use exauth_parsers::queue::{QueueExport, SmtpResponse};
 
@@ -43,7 +43,7 @@ pub fn queue_evidence(
         let server = queue
             .server
             .as_deref()
-            .map(crate::discover::server_hint::short_name)
+            .map(crate::model::short_name)
             .or_else(|| fallback_server.map(str::to_string));
         if let (Some(fqdn), Some(ip)) = (&last_error.fqdn, last_error.ip) {
             hints.push(IdentityHint::HostAt {

@@ -1,12 +1,12 @@
 //! SMTP protocol-log sessions → authentication facts and clock samples.
 
-use super::{AuthOutcome, Evidence, Fact, LogSide, TimeBasis};
-use crate::correlate::clock::ClockBasis;
-use crate::correlate::identity::canonical_ip;
-use crate::correlate::identity::Role;
-use crate::correlate::incident::endpoint_ip;
+use super::{Evidence, Fact, LogKind, TimeBasis};
 use crate::evidence::from_events::IdentityHint;
-use exauth_parsers::smtp_log::{self, LogKind, SessionSummary};
+use crate::model::canonical_ip;
+use crate::model::endpoint_ip;
+use crate::model::AuthOutcome;
+use crate::model::Role;
+use exauth_parsers::smtp_log::SessionSummary;
 
 /// Thins the banner clock samples of one log file: one per peer, offset
 /// (to the second) and 10-minute slot. A healthy week of logs has a banner
@@ -39,10 +39,7 @@ pub fn session_evidence(
     hints: &mut Vec<IdentityHint>,
 ) {
     let server = server.map(str::to_string);
-    let log = match session.log {
-        LogKind::Send => LogSide::Send,
-        LogKind::Receive => LogSide::Receive,
-    };
+    let log = session.log;
     // Who the peer says it is: its banner / Hello reply (we sent), or its EHLO (we received).
     let remote_host = match session.log {
         LogKind::Send => session
@@ -81,20 +78,14 @@ pub fn session_evidence(
     for attempt in &session.auth_attempts {
         let server_auth = attempt.mechanism.to_ascii_uppercase().contains("X-EXPS");
         let keep = match attempt.outcome {
-            smtp_log::AuthOutcome::Success => false,
-            smtp_log::AuthOutcome::Other => server_auth,
+            AuthOutcome::Success => false,
+            AuthOutcome::Other => server_auth,
             _ => true,
         };
         if !keep {
             continue;
         }
-        let outcome = match attempt.outcome {
-            smtp_log::AuthOutcome::Success => AuthOutcome::Success,
-            smtp_log::AuthOutcome::Rejected => AuthOutcome::Rejected,
-            smtp_log::AuthOutcome::SenderFailed => AuthOutcome::SenderFailed,
-            smtp_log::AuthOutcome::NotOffered => AuthOutcome::NotOffered,
-            smtp_log::AuthOutcome::Other => AuthOutcome::Other,
-        };
+        let outcome = attempt.outcome;
         out.push(Evidence {
             server: server.clone(),
             time: attempt.time,
@@ -129,10 +120,7 @@ pub fn session_evidence(
                 None => artifact_origin.to_string(),
             },
             fact: Fact::ClockSample {
-                basis: match sample.basis {
-                    smtp_log::ClockBasis::Banner => ClockBasis::Banner,
-                    smtp_log::ClockBasis::PairedSession => ClockBasis::PairedSession,
-                },
+                basis: sample.basis,
                 remote_server: sample.remote_server.clone(),
                 remote_ip: sample
                     .remote_ip
@@ -153,7 +141,7 @@ pub fn session_evidence(
 pub fn pairing_copy(session: &SessionSummary) -> SessionSummary {
     let mut s = session.clone();
     s.auth_attempts
-        .retain(|a| a.outcome != smtp_log::AuthOutcome::Success);
+        .retain(|a| a.outcome != AuthOutcome::Success);
     s.clock_samples.clear();
     s.permissions_before_auth = None;
     s.permissions_after_auth = None;
@@ -168,7 +156,7 @@ pub fn keep_for_pairing(session: &SessionSummary, keep_one_in: u64) -> bool {
     let failed = session
         .auth_attempts
         .iter()
-        .any(|a| a.outcome != smtp_log::AuthOutcome::Success);
+        .any(|a| a.outcome != AuthOutcome::Success);
     if keep_one_in <= 1 || failed {
         return true;
     }

@@ -32,27 +32,7 @@ pub enum TimeBasis {
     None,
 }
 
-/// Which log a protocol-log fact comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogSide {
-    Send,
-    Receive,
-}
-
-/// Outcome of one authentication attempt in an SMTP session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AuthOutcome {
-    Success,
-    /// The receiver answered 454 or 535.
-    Rejected,
-    /// The sender could not get a ticket and made up the 454 itself.
-    SenderFailed,
-    /// Exchange Server authentication was never advertised (451 5.7.3).
-    NotOffered,
-    Other,
-}
+pub use crate::model::{AuthOutcome, LogKind};
 
 /// Who wrote the Kerberos evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -152,7 +132,7 @@ pub enum Fact {
     },
     /// One authentication attempt in a protocol-log session.
     SmtpAuth {
-        log: LogSide,
+        log: LogKind,
         session_id: String,
         local_endpoint: Option<String>,
         remote_endpoint: Option<String>,
@@ -168,7 +148,7 @@ pub enum Fact {
     },
     /// A measurement of another server's clock against this one's.
     ClockSample {
-        basis: crate::correlate::clock::ClockBasis,
+        basis: crate::model::ClockBasis,
         remote_server: Option<String>,
         remote_ip: Option<IpAddr>,
         offset_s: f64,
@@ -270,6 +250,34 @@ fn is_server_auth(mechanism: Option<&str>, reply: Option<&str>) -> bool {
     }
 }
 
+/// Every fact kind id ([`Fact::kind`]), in declaration order: what
+/// `timeline --kind` takes. A test ties it to `kind()`.
+pub const FACT_KINDS: &[&str] = &[
+    "inbound-auth-failed",
+    "outbound-auth-failed",
+    "transport-event",
+    "kerberos-error",
+    "kerberos-ticket-issued",
+    "duplicate-name",
+    "spn-not-registered",
+    "time-service-event",
+    "replication-event",
+    "netlogon-event",
+    "time-zone",
+    "queue-last-error",
+    "smtp-auth",
+    "clock-sample",
+    "time-sync-status",
+    "spn-listing",
+    "spn-duplicates",
+    "replication-status",
+    "connector-auth",
+    "port-probe",
+    "dc-locator",
+    "ticket-cache",
+    "failure-signature",
+];
+
 impl Fact {
     /// Stable id of the fact type (used in JSON and counts).
     pub fn kind(&self) -> &'static str {
@@ -318,14 +326,14 @@ impl Fact {
                     return None;
                 }
                 match (log, outcome) {
-                    (LogSide::Send, AuthOutcome::Rejected) => Some(FailureSignal::SendLogRejected),
-                    (LogSide::Send, AuthOutcome::SenderFailed) => {
+                    (LogKind::Send, AuthOutcome::Rejected) => Some(FailureSignal::SendLogRejected),
+                    (LogKind::Send, AuthOutcome::SenderFailed) => {
                         Some(FailureSignal::SendLogSenderFailed)
                     }
-                    (LogSide::Send, AuthOutcome::NotOffered) => {
+                    (LogKind::Send, AuthOutcome::NotOffered) => {
                         Some(FailureSignal::SendLogNotOffered)
                     }
-                    (LogSide::Receive, AuthOutcome::Rejected) => {
+                    (LogKind::Receive, AuthOutcome::Rejected) => {
                         Some(FailureSignal::ReceiveLogRejected)
                     }
                     _ => None,

@@ -1,7 +1,8 @@
 //! Builders for hand-made evidence in unit tests (EX01 10.1.2.11 → EX02
 //! 10.1.2.12 over the hub port 2525).
 
-use super::{AuthOutcome, Evidence, Fact, LogSide, TimeBasis};
+use super::{Evidence, Fact, LogKind, TimeBasis};
+use crate::model::AuthOutcome;
 use jiff::Timestamp;
 
 /// An arbitrary fixed instant the test evidence is stamped relative to.
@@ -22,7 +23,7 @@ pub fn at(server: &str, secs: i64, fact: Fact) -> Evidence {
 /// An ExchangeAuth attempt in EX01's Send log towards EX02.
 pub fn send_auth(outcome: AuthOutcome, status: Option<&str>, advertised: bool) -> Fact {
     Fact::SmtpAuth {
-        log: LogSide::Send,
+        log: LogKind::Send,
         session_id: "08DC6D1A2B3C4D5E".into(),
         local_endpoint: Some("10.1.2.11:51000".into()),
         remote_endpoint: Some("10.1.2.12:2525".into()),

@@ -17,10 +17,11 @@
 //! Kerberos samples remain).
 
 use crate::correlate::case::{Case, Coverage, Source};
-use crate::correlate::identity::{IdentityMap, Role};
+use crate::correlate::identity::IdentityMap;
 use crate::discover::Origin;
 use crate::evidence::{Evidence, Fact, TimeBasis};
 use crate::inventory::{Inventory, Row, Status};
+use crate::model::Role;
 use anyhow::{anyhow, bail, Context, Result};
 use exauth_parsers::detect::Kind;
 use exauth_parsers::problem::{Location, Problem};

@@ -4,9 +4,9 @@
 //! `origin` it came from. The same rows feed the CSV and Parquet tables.
 
 use crate::correlate::case::Case;
-use crate::correlate::clock::ClockBasis;
 use crate::evidence::{Fact, TimeBasis};
 use crate::ingest::Records;
+use crate::model::ClockBasis;
 use crate::pipeline::ArtifactRecords;
 use exauth_parsers::smtp_log::{pair_sessions, PairingOptions, SessionSummary};
 use serde::Serialize;
@@ -56,7 +56,7 @@ pub fn rows(
         match &artifact.records {
             Records::Events(report) => {
                 for event in &report.events {
-                    let server = crate::correlate::identity::normalize_host(&event.computer)
+                    let server = crate::model::normalize_host(&event.computer)
                         .map(|(s, _)| s)
                         .or_else(|| artifact.server.clone());
                     let at = match event.record_id {
@@ -155,15 +155,15 @@ pub fn rows(
                 );
                 row
             }
-            Fact::SpnListing { .. } => fact_row("spn-listing", e),
-            Fact::SpnDuplicates { .. } => fact_row("spn-duplicates", e),
-            Fact::ReplicationStatus { .. } => fact_row("replication-status", e),
+            Fact::SpnListing { .. } => fact_row(e),
+            Fact::SpnDuplicates { .. } => fact_row(e),
+            Fact::ReplicationStatus { .. } => fact_row(e),
             Fact::ConnectorAuth(c) => Row::new("connector-auth", server, &e.origin, c),
-            Fact::PortProbe { .. } => fact_row("port-probe", e),
-            Fact::DcLocator { .. } => fact_row("dc-locator", e),
-            Fact::TicketCache { .. } => fact_row("ticket-cache", e),
-            Fact::TimeSyncStatus { .. } => fact_row("time-sync-status", e),
-            Fact::FailureSignature { .. } => fact_row("failure-signature", e),
+            Fact::PortProbe { .. } => fact_row(e),
+            Fact::DcLocator { .. } => fact_row(e),
+            Fact::TicketCache { .. } => fact_row(e),
+            Fact::TimeSyncStatus { .. } => fact_row(e),
+            Fact::FailureSignature { .. } => fact_row(e),
             _ => continue,
         };
         out.push(row);
@@ -171,8 +171,8 @@ pub fn rows(
     out
 }
 
-fn fact_row(kind: &'static str, e: &crate::evidence::Evidence) -> Row {
-    let mut row = Row::new(kind, e.server.as_deref(), &e.origin, &e.fact);
+fn fact_row(e: &crate::evidence::Evidence) -> Row {
+    let mut row = Row::new(e.fact.kind(), e.server.as_deref(), &e.origin, &e.fact);
     row.fields.remove("fact");
     if e.time_basis != TimeBasis::None {
         row.fields.insert(

@@ -14,12 +14,12 @@
 
 use super::escape::html as esc;
 use super::scan::{
-    basis_label, show_time, CauseReport, DocumentMeta, MarkCategory, ScanReport, ServerReport,
-    TimelineLane, TimelinePicture,
+    show_time, CauseReport, DocumentMeta, MarkCategory, ScanReport, ServerReport, TimelineLane,
+    TimelinePicture,
 };
-use crate::correlate::clock::KERBEROS_TOLERANCE_S;
-use crate::correlate::identity::Role;
 use crate::diagnose::{EvidenceLine, Status, Strength};
+use crate::model::Role;
+use crate::model::KERBEROS_TOLERANCE_S;
 use jiff::Timestamp;
 use std::fmt::Write;
 
@@ -306,7 +306,7 @@ fn clocks(out: &mut String, report: &ScanReport) {
             tone.style(),
             seconds(row.clock_offset_s),
             esc(row.offset_reference.as_deref().unwrap_or("unknown")),
-            row.offset_basis.map_or("—", basis_label),
+            row.offset_basis.map_or("—", crate::model::ClockBasis::label),
         );
         for column in &servers {
             if column.name == row.name {
@@ -317,7 +317,7 @@ fn clocks(out: &mut String, report: &ScanReport) {
             let offset = cell.as_ref().map(|c| c.offset_s);
             let tone = offset_tone(offset);
             let how = match cell.as_ref().map(|c| c.basis) {
-                Some(Some(basis)) => basis_label(basis),
+                Some(Some(basis)) => basis.label(),
                 Some(None) => "through both offsets",
                 None => "not measured",
             };

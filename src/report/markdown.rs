@@ -11,9 +11,9 @@ use super::html::{
     actions_by_server, role_name, seconds, side_name, status_name, strength_name, warning_lines,
     ActionGroup,
 };
-use super::scan::{basis_label, show_time, CauseReport, DocumentMeta, MarkCategory, ScanReport};
-use crate::correlate::clock::KERBEROS_TOLERANCE_S;
+use super::scan::{show_time, CauseReport, DocumentMeta, MarkCategory, ScanReport};
 use crate::diagnose::EvidenceLine;
+use crate::model::KERBEROS_TOLERANCE_S;
 use std::fmt::Write;
 
 /// The whole document.
@@ -239,7 +239,8 @@ fn clocks(out: &mut String, report: &ScanReport) {
             role_name(row.role),
             judged(row.clock_offset_s),
             esc(row.offset_reference.as_deref().unwrap_or("unknown")),
-            row.offset_basis.map_or("—", basis_label)
+            row.offset_basis
+                .map_or("—", crate::model::ClockBasis::label)
         );
         for column in &servers {
             if column.name == row.name {

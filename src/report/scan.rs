@@ -4,12 +4,13 @@
 use super::escape::terminal;
 use super::style::Style;
 use crate::correlate::case::{Case, Source};
-use crate::correlate::clock::{ClockBasis, PairOffset, KERBEROS_TOLERANCE_S};
-use crate::correlate::identity::Role;
+use crate::correlate::clock::PairOffset;
 use crate::correlate::incident::Side;
 use crate::diagnose::{Diagnosis, EvidenceLine, Finding, Status, Strength};
 use crate::evidence::{Fact, KerberosSource};
 use crate::inventory::{Inventory, Status as RowStatus};
+use crate::model::Role;
+use crate::model::{ClockBasis, KERBEROS_TOLERANCE_S};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -649,17 +650,6 @@ fn picture_span(
         .map_or(w_to, |t| t.min(all_to))
         .max(w_to);
     (Some(from), Some(to))
-}
-
-/// How a clock offset was measured, in words.
-pub fn basis_label(basis: ClockBasis) -> &'static str {
-    match basis {
-        ClockBasis::PairedSession => "paired protocol-log sessions",
-        ClockBasis::W32tm => "w32tm",
-        ClockBasis::Banner => "220 banners in the Send log",
-        ClockBasis::KerberosEvent => "Kerberos event client/server time",
-        ClockBasis::TimeServiceEvent => "Time-Service event",
-    }
 }
 
 /// One cell of the clock matrix: the row server's clock minus the column

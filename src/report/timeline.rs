@@ -13,36 +13,11 @@
 
 use super::escape::terminal;
 use crate::correlate::case::Case;
-use crate::evidence::{AuthOutcome, Evidence, Fact, KerberosSource, TimeBasis};
+use crate::evidence::{Evidence, Fact, KerberosSource, TimeBasis};
+use crate::model::AuthOutcome;
 use jiff::Timestamp;
 use serde::Serialize;
 use std::fmt::Write;
-
-/// Every fact kind, as `--kind` takes them.
-pub const KINDS: &[&str] = &[
-    "inbound-auth-failed",
-    "outbound-auth-failed",
-    "transport-event",
-    "kerberos-error",
-    "kerberos-ticket-issued",
-    "duplicate-name",
-    "spn-not-registered",
-    "time-service-event",
-    "replication-event",
-    "netlogon-event",
-    "time-zone",
-    "queue-last-error",
-    "smtp-auth",
-    "clock-sample",
-    "time-sync-status",
-    "spn-listing",
-    "spn-duplicates",
-    "replication-status",
-    "connector-auth",
-    "port-probe",
-    "dc-locator",
-    "ticket-cache",
-];
 
 /// Which rows to keep. Empty lists keep everything.
 #[derive(Debug, Clone, Default)]
@@ -53,7 +28,7 @@ pub struct Filter {
     pub to: Option<Timestamp>,
     /// Short server names, upper case.
     pub servers: Vec<String>,
-    /// Fact kinds (see [`KINDS`]).
+    /// Fact kinds (see [`crate::evidence::FACT_KINDS`]).
     pub kinds: Vec<String>,
 }
 
@@ -264,8 +239,8 @@ pub fn describe(fact: &Fact) -> String {
         } => format!(
             "{} log session {session_id}: {} {} with {} ({}) on {}{}{}",
             match log {
-                crate::evidence::LogSide::Send => "Send",
-                crate::evidence::LogSide::Receive => "Receive",
+                crate::evidence::LogKind::Send => "Send",
+                crate::evidence::LogKind::Receive => "Receive",
             },
             opt(mechanism),
             outcome_name(*outcome),
@@ -292,7 +267,7 @@ pub fn describe(fact: &Fact) -> String {
                 .clone()
                 .or_else(|| remote_ip.map(|ip| ip.to_string()))
                 .unwrap_or_else(|| "the time source".into()),
-            super::scan::basis_label(*basis)
+            basis.label()
         ),
         Fact::TimeSyncStatus {
             source,

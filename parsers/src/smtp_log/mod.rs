@@ -35,10 +35,10 @@ pub use row::{split_fields, FieldSpan, Line, LineReader, RawRow, RowItem, RowRea
 pub use session::{FileReport, Reassembler};
 
 use jiff::Timestamp;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// Which side of SMTP the logging server was on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogKind {
     /// Send protocol log: the logging server is the SMTP client (`>` rows are its commands).
@@ -73,7 +73,7 @@ impl LogKind {
 }
 
 /// How an authentication attempt ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AuthOutcome {
     /// `235`: authenticated.
@@ -112,15 +112,7 @@ pub struct AuthAttempt {
     pub file: u32,
 }
 
-/// Where a clock offset comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ClockBasis {
-    /// The peer's `220 … ready at <date>` greeting in a Send log (±1 s plus latency).
-    Banner,
-    /// Both servers logged the same TCP connection (milliseconds).
-    PairedSession,
-}
+pub use crate::clock::ClockBasis;
 
 /// One observation of a peer's clock: `offset_s` = remote clock − local clock.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1227,14 +1227,7 @@ pub(crate) fn seconds_between(a: Timestamp, b: Timestamp) -> f64 {
 
 /// The address part of `ip:port` or `[v6]:port`.
 pub(crate) fn endpoint_ip(endpoint: &str) -> String {
-    if let Some(rest) = endpoint.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest).to_owned();
-    }
-    match endpoint.rsplit_once(':') {
-        // A bare IPv6 address has several colons and no port.
-        Some((ip, _)) if !ip.contains(':') => ip.to_owned(),
-        _ => endpoint.to_owned(),
-    }
+    crate::net::endpoint_host(endpoint).to_owned()
 }
 
 fn reply_code(data: &[u8]) -> Option<u16> {

@@ -1,0 +1,63 @@
+//! Network addresses as the logs write them: `10.1.2.12:2525`,
+//! `[2001:db8::1]:25`, a bare `2001:db8::1`, `::ffff:10.0.0.12`.
+//!
+//! One reader for every format (protocol logs, events, queue errors, failure
+//! text) and for the `exauth` crate above: endpoints were parsed three times
+//! before, and one of them split a bare IPv6 address at its last colon.
+
+use std::net::IpAddr;
+
+/// The address part of an endpoint, as written: `10.1.2.12:2525` →
+/// `10.1.2.12`, `[fe80::1]:25` → `fe80::1`; a bare IPv6 address (several
+/// colons, no brackets) is all address.
+pub fn endpoint_host(endpoint: &str) -> &str {
+    let e = endpoint.trim();
+    if let Some(rest) = e.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match e.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            host
+        }
+        _ => e,
+    }
+}
+
+/// The IP of an endpoint, when its address part is one.
+pub fn endpoint_ip(endpoint: &str) -> Option<IpAddr> {
+    endpoint_host(endpoint).parse().ok()
+}
+
+/// `::ffff:10.0.0.12` → `10.0.0.12` (Security 4771 `IpAddress`).
+pub fn canonical_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_of_every_shape() {
+        let ip = |s: &str| s.parse::<IpAddr>().ok();
+        assert_eq!(endpoint_ip("10.1.2.12:2525"), ip("10.1.2.12"));
+        assert_eq!(endpoint_ip("[2001:db8::1]:25"), ip("2001:db8::1"));
+        assert_eq!(endpoint_ip("2001:db8::1"), ip("2001:db8::1"));
+        assert_eq!(endpoint_ip("[10.1.2.12]"), ip("10.1.2.12"));
+        assert_eq!(endpoint_ip(" 10.1.2.12 "), ip("10.1.2.12"));
+        assert_eq!(endpoint_ip("garbage"), None);
+        assert_eq!(endpoint_host("ex02.contoso.com:25"), "ex02.contoso.com");
+        assert_eq!(
+            endpoint_host("fe80::1"),
+            "fe80::1",
+            "bare IPv6 is not split"
+        );
+        assert_eq!(
+            endpoint_ip("::ffff:10.0.0.12").map(canonical_ip),
+            ip("10.0.0.12")
+        );
+    }
+}

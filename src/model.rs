@@ -1,0 +1,86 @@
+//! The base model: the vocabulary every stage shares — how a clock offset
+//! was measured, which side of SMTP a log is from, how an authentication
+//! attempt ended, what a server does, and how hosts and endpoints are named.
+//!
+//! It sits below every stage (discover → ingest → evidence → pipeline →
+//! correlate → diagnose → report → cli) and imports none of them, so that
+//! each concept has one definition: before it, the clock basis, the
+//! authentication outcome and the endpoint reader each existed twice or three
+//! times, and host shortening twice with different case rules. The types the
+//! parsers already define are re-exported, not copied.
+
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+pub use exauth_parsers::clock::ClockBasis;
+pub use exauth_parsers::net::{canonical_ip, endpoint_host, endpoint_ip};
+pub use exauth_parsers::smtp_log::{AuthOutcome, LogKind};
+
+/// Kerberos' default maximum tolerance for computer clock synchronization.
+pub const KERBEROS_TOLERANCE_S: f64 = 300.0;
+
+/// What a server does, as far as the collection shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Unknown,
+    Exchange,
+    DomainController,
+}
+
+/// The short host name in upper case: `ex01.contoso.local` → `EX01`.
+pub fn short_name(host: &str) -> String {
+    host.split('.').next().unwrap_or(host).to_uppercase()
+}
+
+/// `EX02`, `ex02.contoso.local`, `EX02$`, `SMTPSVC/ex02.contoso.local`,
+/// `EX02$@CONTOSO.LOCAL`, `\\DC01.contoso.local` → (`EX02`, FQDN if given).
+/// An IP address or anything that is no host name gives `None`.
+pub fn normalize_host(raw: &str) -> Option<(String, Option<String>)> {
+    let mut host = raw.trim().trim_start_matches('\\');
+    if let Some((_, rest)) = host.split_once('/') {
+        // An SPN: service/host[:port][/name]
+        host = rest.split('/').next().unwrap_or(rest);
+        host = host.split(':').next().unwrap_or(host);
+    }
+    host = host.split('@').next().unwrap_or(host);
+    host = host.trim_end_matches('$').trim_end_matches('.');
+    if host.is_empty() || host.parse::<IpAddr>().is_ok() {
+        return None;
+    }
+    let valid = host
+        .split('.')
+        .all(|label| !label.is_empty() && label.chars().all(|c| c.is_alphanumeric() || c == '-'));
+    if !valid {
+        return None;
+    }
+    let fqdn = host.contains('.').then(|| host.to_lowercase());
+    Some((short_name(host), fqdn))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_spelling_of_a_host_shortens_alike() {
+        for raw in [
+            "EX02",
+            "ex02.contoso.local",
+            "SMTPSVC/EX02.contoso.local",
+            "SMTPSVC/ex02.contoso.local:25",
+            "EX02$",
+            "EX02$@CONTOSO.LOCAL",
+            "\\\\ex02.contoso.local",
+        ] {
+            assert_eq!(
+                normalize_host(raw).map(|(s, _)| s).as_deref(),
+                Some("EX02"),
+                "{raw}"
+            );
+        }
+        assert_eq!(normalize_host("10.1.2.12"), None);
+        assert_eq!(normalize_host("not a host"), None);
+        assert_eq!(short_name("ex01.contoso.local"), "EX01");
+    }
+}

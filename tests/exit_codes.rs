@@ -1,0 +1,100 @@
+//! Issue 12, the CLI contract: only `scan` answers with its exit code (0 no
+//! failure evidence, 1 failure evidence); every other command exits 0 when it
+//! did its job, so that `exauth extract … && next` works; 2 is an error.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name)
+}
+
+fn code(args: &[&std::ffi::OsStr]) -> i32 {
+    Command::cargo_bin("exauth")
+        .expect("binary")
+        .args(args)
+        .output()
+        .expect("runs")
+        .status
+        .code()
+        .unwrap_or(-1)
+}
+
+fn os(s: &str) -> &std::ffi::OsStr {
+    s.as_ref()
+}
+
+#[test]
+fn every_command_keeps_its_exit_code() {
+    let failing = sample("clock-skew");
+    let healthy = sample("healthy");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("out");
+    let synth_out = dir.path().join("synth");
+
+    assert_eq!(
+        code(&[os("scan"), os("-q"), healthy.as_os_str()]),
+        0,
+        "scan, healthy"
+    );
+    assert_eq!(
+        code(&[os("scan"), os("-q"), failing.as_os_str()]),
+        1,
+        "scan, failing"
+    );
+    assert_eq!(
+        code(&[os("scan"), os("-q"), dir.path().join("missing").as_os_str()]),
+        2,
+        "scan, nothing readable"
+    );
+    for format in ["jsonl", "csv"] {
+        if format == "csv" && cfg!(not(feature = "tables")) {
+            continue;
+        }
+        let mut args = vec![os("extract"), os("-q"), os("--format"), os(format)];
+        let target = dir.path().join(format!("extract-{format}"));
+        args.extend([os("-o"), target.as_os_str(), failing.as_os_str()]);
+        assert_eq!(code(&args), 0, "extract {format} of a failing collection");
+    }
+    assert_eq!(
+        code(&[
+            os("timeline"),
+            os("-q"),
+            os("-o"),
+            out.as_os_str(),
+            failing.as_os_str()
+        ]),
+        0,
+        "timeline of a failing collection"
+    );
+    assert_eq!(
+        code(&[
+            os("inventory"),
+            os("-q"),
+            os("-o"),
+            out.as_os_str(),
+            failing.as_os_str()
+        ]),
+        0,
+        "inventory"
+    );
+    assert_eq!(
+        code(&[
+            os("synth"),
+            os("-q"),
+            os("--scenario"),
+            os("clock-skew"),
+            os("--hours"),
+            os("1"),
+            os("--out"),
+            synth_out.as_os_str()
+        ]),
+        0,
+        "synth"
+    );
+    assert_eq!(code(&[os("scan"), os("--no-such-flag")]), 2, "bad usage");
+    assert_eq!(code(&[os("--version")]), 0, "--version");
+    assert_eq!(code(&[os("--help")]), 0, "--help");
+}
