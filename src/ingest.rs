@@ -139,25 +139,25 @@ pub fn ingest(
     // Characters the decoder could not decode (UTF-16 input only).
     let replaced = std::cell::Cell::new(0u64);
     let records = match (detection.kind, detection.form) {
-        (Kind::Evtx, _) => Some(Ok(Records::Events(read_evtx(
+        (Kind::EVTX, _) => Some(Ok(Records::Events(read_evtx(
             artifact,
             &mut counted,
             options,
         )))),
-        (Kind::EventExport, Form::EventXml) => {
+        (Kind::EVENT_EXPORT, Form::EventXml) => {
             let text = text_reader(decode(&mut counted, detection.encoding, &replaced));
             Some(Ok(Records::Events(event_export::read_event_xml(text))))
         }
-        (Kind::EventExport, Form::CliXml) => {
+        (Kind::EVENT_EXPORT, Form::CliXml) => {
             let log = event_export::log_name_from_file_name(artifact.origin.file_name());
             let text = text_reader(decode(&mut counted, detection.encoding, &replaced));
             Some(Ok(Records::Events(event_export::read_clixml_event_log(
                 text, log,
             ))))
         }
-        (Kind::SmtpReceiveLog | Kind::SmtpSendLog, _) => {
+        (Kind::SMTP_RECEIVE_LOG | Kind::SMTP_SEND_LOG, _) => {
             let hint = match detection.kind {
-                Kind::SmtpSendLog => LogKind::Send,
+                Kind::SMTP_SEND_LOG => LogKind::Send,
                 _ => LogKind::Receive,
             };
             let mut sessions = Vec::new();
@@ -170,7 +170,7 @@ pub fn ingest(
             reassembler.finish(|s| sessions.push(s));
             Some(Ok(Records::Smtp { report, sessions }))
         }
-        (Kind::QueueExport | Kind::MessageExport | Kind::TransportQueueLog, _) => Some(
+        (Kind::QUEUE_EXPORT | Kind::MESSAGE_EXPORT | Kind::TRANSPORT_QUEUE_LOG, _) => Some(
             read_text(
                 decode(&mut counted, detection.encoding, &replaced),
                 detection,
@@ -185,7 +185,7 @@ pub fn ingest(
                 Records::Queue(parse_queue_export(&text, options))
             }),
         ),
-        (Kind::ReceiveConnectorExport, _) => Some(
+        (Kind::RECEIVE_CONNECTOR_EXPORT, _) => Some(
             read_text(
                 decode(&mut counted, detection.encoding, &replaced),
                 detection,
@@ -197,7 +197,7 @@ pub fn ingest(
                 Records::Connectors(connectors)
             }),
         ),
-        (Kind::Setspn, _) => Some(
+        (Kind::SETSPN, _) => Some(
             read_text(
                 decode(&mut counted, detection.encoding, &replaced),
                 detection,
@@ -206,7 +206,7 @@ pub fn ingest(
             )
             .map(|t| Records::Setspn(setspn::parse(&t))),
         ),
-        (Kind::W32tm, _) => Some(
+        (Kind::W32TM, _) => Some(
             read_text(
                 decode(&mut counted, detection.encoding, &replaced),
                 detection,
@@ -215,7 +215,7 @@ pub fn ingest(
             )
             .map(|t| Records::W32tm(w32tm::parse(&t, options.date_order))),
         ),
-        (Kind::Repadmin, _) => Some(
+        (Kind::REPADMIN, _) => Some(
             read_text(
                 decode(&mut counted, detection.encoding, &replaced),
                 detection,
@@ -232,7 +232,7 @@ pub fn ingest(
                 }
             }),
         ),
-        (Kind::TestNetconnection, _) => Some(
+        (Kind::TEST_NETCONNECTION, _) => Some(
             read_text(
                 decode(&mut counted, detection.encoding, &replaced),
                 detection,
@@ -241,7 +241,7 @@ pub fn ingest(
             )
             .map(|t| Records::PortProbes(test_netconnection::parse(&t).0)),
         ),
-        (Kind::Portqry, _) => Some(
+        (Kind::PORTQRY, _) => Some(
             read_text(
                 decode(&mut counted, detection.encoding, &replaced),
                 detection,
@@ -250,7 +250,7 @@ pub fn ingest(
             )
             .map(|t| Records::PortProbes(portqry::parse(&t).0)),
         ),
-        (Kind::Nltest, _) => Some(
+        (Kind::NLTEST, _) => Some(
             read_text(
                 decode(&mut counted, detection.encoding, &replaced),
                 detection,
@@ -259,7 +259,7 @@ pub fn ingest(
             )
             .map(|t| Records::DcLocator(nltest::parse(&t))),
         ),
-        (Kind::Klist, _) => Some(
+        (Kind::KLIST, _) => Some(
             read_text(
                 decode(&mut counted, detection.encoding, &replaced),
                 detection,
@@ -268,7 +268,7 @@ pub fn ingest(
             )
             .map(|t| Records::Tickets(klist::parse(&t, options.date_order))),
         ),
-        (Kind::Unknown | Kind::ExchangeLogOther, _) if detection.encoding.is_some() => {
+        (Kind::UNKNOWN | Kind::EXCHANGE_LOG_OTHER, _) if detection.encoding.is_some() => {
             // No parser reads these field by field (yet): their lines are
             // still searched for failure signatures, streaming.
             let reader = BufReader::with_capacity(

@@ -158,7 +158,7 @@ impl Collector {
     ) -> Row {
         Row {
             origin: origin.clone(),
-            kind: Kind::Unknown,
+            kind: Kind::UNKNOWN,
             server: server_hint,
             encoding: None,
             bytes: size.unwrap_or(0),

@@ -3,7 +3,7 @@
 //! Collections arrive renamed, re-zipped and re-encoded: `EX01_InstantQueueInfo.txt`
 //! is Format-List text in UTF-16LE, a `.LOG` may be a protocol log or a queue
 //! log, a `.txt` may hold any command's output. So each file is recognised from
-//! its first KiB after decoding. Every format is one entry in [`DETECTORS`]
+//! its first KiB after decoding. Every format is one entry in [`FORMATS`]
 //! (ripgrep keeps its flags in one slice the same way): adding a format is one
 //! detector function and one line there.
 
@@ -15,93 +15,78 @@ use std::fmt;
 /// How many bytes of a file detection looks at.
 pub const HEAD_LEN: usize = 4096;
 
-/// What a file is. The names are the stable kind ids of the inventory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    Evtx,
-    SmtpReceiveLog,
-    SmtpSendLog,
-    TransportQueueLog,
-    QueueExport,
-    MessageExport,
-    ReceiveConnectorExport,
-    EventExport,
-    Setspn,
-    W32tm,
-    Repadmin,
-    TestNetconnection,
-    Portqry,
-    Nltest,
-    Klist,
-    /// An Exchange W3C log that is not used for this diagnosis (message
-    /// tracking, connectivity, …): recognised and skipped with the reason.
-    ExchangeLogOther,
-    /// A zip archive (discovery opens it; it is never an artifact itself).
-    Zip,
-    /// A gzip stream (discovery decompresses it).
-    Gzip,
-    Unknown,
-}
+/// What a file is: a stable kind id (`smtp-receive-log`, `setspn`, …), the
+/// name the inventory, reports and JSON use. A format module names its kind
+/// (`pub const KIND: Kind = Kind::new("…")`) and registers it with one line
+/// in [`FORMATS`]; the kinds below are the ones that came before that rule,
+/// and the few that discovery itself deals with (archives, unknown files).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Kind(&'static str);
 
 impl Kind {
-    /// Every kind, in the order reports list them.
-    pub const ALL: [Kind; 19] = [
-        Kind::Evtx,
-        Kind::SmtpReceiveLog,
-        Kind::SmtpSendLog,
-        Kind::TransportQueueLog,
-        Kind::QueueExport,
-        Kind::MessageExport,
-        Kind::ReceiveConnectorExport,
-        Kind::EventExport,
-        Kind::Setspn,
-        Kind::W32tm,
-        Kind::Repadmin,
-        Kind::TestNetconnection,
-        Kind::Portqry,
-        Kind::Nltest,
-        Kind::Klist,
-        Kind::ExchangeLogOther,
-        Kind::Zip,
-        Kind::Gzip,
-        Kind::Unknown,
-    ];
+    pub const EVTX: Kind = Kind("evtx");
+    pub const SMTP_RECEIVE_LOG: Kind = Kind("smtp-receive-log");
+    pub const SMTP_SEND_LOG: Kind = Kind("smtp-send-log");
+    pub const TRANSPORT_QUEUE_LOG: Kind = Kind("transport-queue-log");
+    pub const QUEUE_EXPORT: Kind = Kind("queue-export");
+    pub const MESSAGE_EXPORT: Kind = Kind("message-export");
+    pub const RECEIVE_CONNECTOR_EXPORT: Kind = Kind("receive-connector-export");
+    pub const EVENT_EXPORT: Kind = Kind("event-export");
+    pub const SETSPN: Kind = Kind("setspn");
+    pub const W32TM: Kind = Kind("w32tm");
+    pub const REPADMIN: Kind = Kind("repadmin");
+    pub const TEST_NETCONNECTION: Kind = Kind("test-netconnection");
+    pub const PORTQRY: Kind = Kind("portqry");
+    pub const NLTEST: Kind = Kind("nltest");
+    pub const KLIST: Kind = Kind("klist");
+    /// An Exchange W3C log that is not used for this diagnosis (message
+    /// tracking, connectivity, …): recognised and skipped with the reason.
+    pub const EXCHANGE_LOG_OTHER: Kind = Kind("exchange-log-other");
+    /// A zip archive (discovery opens it; it is never an artifact itself).
+    pub const ZIP: Kind = Kind("zip");
+    /// A gzip stream (discovery decompresses it).
+    pub const GZIP: Kind = Kind("gzip");
+    pub const UNKNOWN: Kind = Kind("unknown");
+
+    /// A kind with this id: for format modules' `KIND` constants.
+    pub const fn new(id: &'static str) -> Kind {
+        Kind(id)
+    }
+
+    /// Every kind: those the registry can claim, in its order, then `unknown`.
+    pub fn all() -> Vec<Kind> {
+        let mut all: Vec<Kind> = Vec::new();
+        for format in FORMATS {
+            for kind in format.kinds {
+                if !all.contains(kind) {
+                    all.push(*kind);
+                }
+            }
+        }
+        all.push(Kind::UNKNOWN);
+        all
+    }
 
     /// The kind with this stable id, if any.
     pub fn from_id(id: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.id() == id)
+        Kind::all().into_iter().find(|k| k.id() == id)
     }
 
     /// The stable id used in reports and JSON (`smtp-receive-log`, …).
     pub fn id(self) -> &'static str {
-        match self {
-            Kind::Evtx => "evtx",
-            Kind::SmtpReceiveLog => "smtp-receive-log",
-            Kind::SmtpSendLog => "smtp-send-log",
-            Kind::TransportQueueLog => "transport-queue-log",
-            Kind::QueueExport => "queue-export",
-            Kind::MessageExport => "message-export",
-            Kind::ReceiveConnectorExport => "receive-connector-export",
-            Kind::EventExport => "event-export",
-            Kind::Setspn => "setspn",
-            Kind::W32tm => "w32tm",
-            Kind::Repadmin => "repadmin",
-            Kind::TestNetconnection => "test-netconnection",
-            Kind::Portqry => "portqry",
-            Kind::Nltest => "nltest",
-            Kind::Klist => "klist",
-            Kind::ExchangeLogOther => "exchange-log-other",
-            Kind::Zip => "zip",
-            Kind::Gzip => "gzip",
-            Kind::Unknown => "unknown",
-        }
+        self.0
     }
 }
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.id())
+    }
+}
+
+impl Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0)
     }
 }
 
@@ -169,53 +154,107 @@ pub struct Head<'a> {
 /// for skipping, or `None` to pass.
 pub type Claim = Option<(Kind, Form, Disposition, Option<String>)>;
 
-/// A detector: looks at a head and claims it, or passes.
-pub struct Detector {
+/// One registered format: the kinds it can claim, what it looks for, and
+/// its detector. A format module defines its own (`pub const FORMAT:
+/// Format`) and adds one line to [`FORMATS`]; a family detector (all
+/// Export-Clixml, all CSV exports) lists every kind it tells apart.
+pub struct Format {
+    /// The kinds this entry may claim.
+    pub kinds: &'static [Kind],
     /// What the detector looks for, for documentation and `--help`.
     pub describes: &'static str,
+    /// Claims a head for one of `kinds`, or passes.
     pub detect: fn(&Head<'_>) -> Claim,
 }
 
-/// Every detector, most specific first. The first that claims a head wins.
-pub static DETECTORS: &[Detector] = &[
-    Detector {
+/// The registry: every format, most specific first. The first entry that
+/// claims a head wins. Adding a format is one line here.
+pub static FORMATS: &[Format] = &[
+    Format {
+        kinds: &[Kind::EVTX],
         describes: "`ElfFile\\0`: Windows event log (.evtx)",
         detect: detect_evtx,
     },
-    Detector {
+    Format {
+        kinds: &[Kind::ZIP, Kind::GZIP],
         describes: "`PK\\x03\\x04` / `\\x1f\\x8b`: zip archive / gzip stream",
         detect: detect_archive,
     },
-    Detector {
+    Format {
+        kinds: &[
+            Kind::SMTP_RECEIVE_LOG,
+            Kind::SMTP_SEND_LOG,
+            Kind::TRANSPORT_QUEUE_LOG,
+            Kind::EXCHANGE_LOG_OTHER,
+        ],
         describes: "`#Software: Microsoft Exchange Server` + `#Log-type`: Exchange W3C logs",
         detect: detect_exchange_log,
     },
-    Detector {
+    Format {
+        kinds: &[Kind::SMTP_RECEIVE_LOG, Kind::SMTP_SEND_LOG],
         describes: "headerless protocol-log rows in a RECV*/SEND* file",
         detect: detect_headerless_protocol_log,
     },
-    Detector {
+    Format {
+        kinds: &[
+            Kind::QUEUE_EXPORT,
+            Kind::MESSAGE_EXPORT,
+            Kind::RECEIVE_CONNECTOR_EXPORT,
+            Kind::EVENT_EXPORT,
+            Kind::TEST_NETCONNECTION,
+        ],
         describes: "`<Objs … powershell/2004/04>`: Export-Clixml, by its type names",
         detect: detect_clixml,
     },
-    Detector {
+    Format {
+        kinds: &[Kind::EVENT_EXPORT],
         describes: "`<Events>` / `<Event xmlns=…/win/2004/08/events/event>`: event XML",
         detect: detect_event_xml,
     },
-    Detector {
+    Format {
+        kinds: &[
+            Kind::QUEUE_EXPORT,
+            Kind::MESSAGE_EXPORT,
+            Kind::RECEIVE_CONNECTOR_EXPORT,
+            Kind::TEST_NETCONNECTION,
+            Kind::REPADMIN,
+        ],
         describes:
             "`#TYPE …` or a CSV header of Get-Queue/Get-Message/Get-ReceiveConnector properties",
         detect: detect_csv_export,
     },
-    Detector {
+    Format {
+        kinds: &[
+            Kind::QUEUE_EXPORT,
+            Kind::MESSAGE_EXPORT,
+            Kind::RECEIVE_CONNECTOR_EXPORT,
+            Kind::TEST_NETCONNECTION,
+        ],
         describes: "JSON with Get-Queue/Get-Message/Get-ReceiveConnector properties",
         detect: detect_json_export,
     },
-    Detector {
+    Format {
+        kinds: &[
+            Kind::REPADMIN,
+            Kind::RECEIVE_CONNECTOR_EXPORT,
+            Kind::TEST_NETCONNECTION,
+            Kind::KLIST,
+            Kind::NLTEST,
+            Kind::PORTQRY,
+            Kind::SETSPN,
+            Kind::W32TM,
+        ],
         describes: "command outputs: setspn, w32tm, repadmin, portqry, nltest, klist",
         detect: detect_command_output,
     },
-    Detector {
+    Format {
+        kinds: &[
+            Kind::QUEUE_EXPORT,
+            Kind::MESSAGE_EXPORT,
+            Kind::RECEIVE_CONNECTOR_EXPORT,
+            Kind::TEST_NETCONNECTION,
+            Kind::EVENT_EXPORT,
+        ],
         describes: "`Name : value` blocks (Format-List) of known cmdlets",
         detect: detect_format_list,
     },
@@ -235,11 +274,15 @@ pub fn detect(head_bytes: &[u8], file_name: &str) -> Detection {
         encoding,
         name: &name,
     };
-    for detector in DETECTORS {
-        if let Some((kind, form, disposition, reason)) = (detector.detect)(&head) {
+    for format in FORMATS {
+        if let Some((kind, form, disposition, reason)) = (format.detect)(&head) {
+            debug_assert!(
+                kind == Kind::UNKNOWN || format.kinds.contains(&kind),
+                "{kind} claimed by a registry entry that does not list it"
+            );
             let encoding = match form {
                 Form::Evtx => None,
-                _ if matches!(kind, Kind::Zip | Kind::Gzip) => None,
+                _ if matches!(kind, Kind::ZIP | Kind::GZIP) => None,
                 _ => encoding,
             };
             return Detection {
@@ -259,7 +302,7 @@ pub fn detect(head_bytes: &[u8], file_name: &str) -> Detection {
         "text of no known format".to_string()
     };
     Detection {
-        kind: Kind::Unknown,
+        kind: Kind::UNKNOWN,
         form: Form::Other,
         encoding,
         disposition: Disposition::Unknown,
@@ -273,7 +316,7 @@ fn used(kind: Kind, form: Form) -> Claim {
 
 fn detect_evtx(head: &Head<'_>) -> Claim {
     head.bytes.starts_with(b"ElfFile\0").then_some((
-        Kind::Evtx,
+        Kind::EVTX,
         Form::Evtx,
         Disposition::Used,
         None,
@@ -282,10 +325,10 @@ fn detect_evtx(head: &Head<'_>) -> Claim {
 
 fn detect_archive(head: &Head<'_>) -> Claim {
     if head.bytes.starts_with(b"PK\x03\x04") || head.bytes.starts_with(b"PK\x05\x06") {
-        return Some((Kind::Zip, Form::Other, Disposition::Used, None));
+        return Some((Kind::ZIP, Form::Other, Disposition::Used, None));
     }
     if head.bytes.starts_with(&[0x1F, 0x8B]) {
-        return Some((Kind::Gzip, Form::Other, Disposition::Used, None));
+        return Some((Kind::GZIP, Form::Other, Disposition::Used, None));
     }
     None
 }
@@ -308,12 +351,12 @@ fn detect_exchange_log(head: &Head<'_>) -> Claim {
     }
     let log_type = header_value(head.text, "Log-type").unwrap_or("");
     let kind = match log_type.to_ascii_lowercase().as_str() {
-        "smtp receive protocol log" => Kind::SmtpReceiveLog,
-        "smtp send protocol log" => Kind::SmtpSendLog,
-        "transport queue log" => Kind::TransportQueueLog,
+        "smtp receive protocol log" => Kind::SMTP_RECEIVE_LOG,
+        "smtp send protocol log" => Kind::SMTP_SEND_LOG,
+        "transport queue log" => Kind::TRANSPORT_QUEUE_LOG,
         "" => {
             return Some((
-                Kind::ExchangeLogOther,
+                Kind::EXCHANGE_LOG_OTHER,
                 Form::ExchangeLog,
                 Disposition::Skipped,
                 Some("Exchange log without a #Log-type header".into()),
@@ -321,7 +364,7 @@ fn detect_exchange_log(head: &Head<'_>) -> Claim {
         }
         _ => {
             return Some((
-                Kind::ExchangeLogOther,
+                Kind::EXCHANGE_LOG_OTHER,
                 Form::ExchangeLog,
                 Disposition::Skipped,
                 Some(format!("{log_type}: not used for this diagnosis")),
@@ -350,9 +393,9 @@ fn detect_headerless_protocol_log(head: &Head<'_>) -> Claim {
         return None;
     }
     let kind = if head.name.starts_with("recv") {
-        Kind::SmtpReceiveLog
+        Kind::SMTP_RECEIVE_LOG
     } else if head.name.starts_with("send") {
-        Kind::SmtpSendLog
+        Kind::SMTP_SEND_LOG
     } else {
         return None;
     };
@@ -361,31 +404,31 @@ fn detect_headerless_protocol_log(head: &Head<'_>) -> Claim {
 
 /// Kinds of PowerShell objects, by a distinctive part of their type name.
 const CLIXML_TYPES: &[(&str, Kind)] = &[
-    ("QueueViewer.PropertyBagBasedQueueInfo", Kind::QueueExport),
-    ("QueueViewer.ExtensibleQueueInfo", Kind::QueueExport),
-    ("QueueViewer.QueueInfo", Kind::QueueExport),
+    ("QueueViewer.PropertyBagBasedQueueInfo", Kind::QUEUE_EXPORT),
+    ("QueueViewer.ExtensibleQueueInfo", Kind::QUEUE_EXPORT),
+    ("QueueViewer.QueueInfo", Kind::QUEUE_EXPORT),
     (
         "QueueViewer.PropertyBagBasedMessageInfo",
-        Kind::MessageExport,
+        Kind::MESSAGE_EXPORT,
     ),
-    ("QueueViewer.ExtensibleMessageInfo", Kind::MessageExport),
-    ("QueueViewer.MessageInfo", Kind::MessageExport),
-    ("ReceiveConnector", Kind::ReceiveConnectorExport),
-    ("System.Diagnostics.EventLogEntry", Kind::EventExport),
+    ("QueueViewer.ExtensibleMessageInfo", Kind::MESSAGE_EXPORT),
+    ("QueueViewer.MessageInfo", Kind::MESSAGE_EXPORT),
+    ("ReceiveConnector", Kind::RECEIVE_CONNECTOR_EXPORT),
+    ("System.Diagnostics.EventLogEntry", Kind::EVENT_EXPORT),
     (
         "System.Diagnostics.Eventing.Reader.EventLogRecord",
-        Kind::EventExport,
+        Kind::EVENT_EXPORT,
     ),
-    ("TestNetConnectionResult", Kind::TestNetconnection),
+    ("TestNetConnectionResult", Kind::TEST_NETCONNECTION),
 ];
 
 /// ExchangeLogCollector file-name endings, used when the head is too short
 /// to show a type name.
 const ELC_NAMES: &[(&str, Kind)] = &[
-    ("_instantqueueinfo", Kind::QueueExport),
-    ("_receiveconnectors", Kind::ReceiveConnectorExport),
-    ("_application", Kind::EventExport),
-    ("_system", Kind::EventExport),
+    ("_instantqueueinfo", Kind::QUEUE_EXPORT),
+    ("_receiveconnectors", Kind::RECEIVE_CONNECTOR_EXPORT),
+    ("_application", Kind::EVENT_EXPORT),
+    ("_system", Kind::EVENT_EXPORT),
 ];
 
 fn kind_from_elc_name(name: &str) -> Option<Kind> {
@@ -413,7 +456,7 @@ fn detect_clixml(head: &Head<'_>) -> Claim {
         None => {
             let type_name = first_between(text, "<T>", "</T>").unwrap_or("an unrecognised type");
             Some((
-                Kind::Unknown,
+                Kind::UNKNOWN,
                 Form::CliXml,
                 Disposition::Skipped,
                 Some(format!("PowerShell CliXml of {type_name}: not used")),
@@ -435,7 +478,7 @@ fn detect_event_xml(head: &Head<'_>) -> Claim {
         && (text.contains("schemas.microsoft.com/win/2004/08/events/event")
             || text.contains("<Events>") && text.contains("<Event"))
     {
-        return used(Kind::EventExport, Form::EventXml);
+        return used(Kind::EVENT_EXPORT, Form::EventXml);
     }
     None
 }
@@ -444,19 +487,22 @@ fn detect_event_xml(head: &Head<'_>) -> Claim {
 /// checked (most specific first). Used for CSV headers, JSON keys and
 /// Format-List blocks alike.
 const PROPERTY_SIGNATURES: &[(&[&str], Kind)] = &[
-    (&["FromAddress", "Subject"], Kind::MessageExport),
-    (&["InternetMessageId", "Queue"], Kind::MessageExport),
-    (&["DeliveryType", "NextHopDomain"], Kind::QueueExport),
-    (&["NextHopDomain", "LastError"], Kind::QueueExport),
-    (&["AuthMechanism", "Bindings"], Kind::ReceiveConnectorExport),
+    (&["FromAddress", "Subject"], Kind::MESSAGE_EXPORT),
+    (&["InternetMessageId", "Queue"], Kind::MESSAGE_EXPORT),
+    (&["DeliveryType", "NextHopDomain"], Kind::QUEUE_EXPORT),
+    (&["NextHopDomain", "LastError"], Kind::QUEUE_EXPORT),
+    (
+        &["AuthMechanism", "Bindings"],
+        Kind::RECEIVE_CONNECTOR_EXPORT,
+    ),
     (
         &["RemoteIPRanges", "PermissionGroups"],
-        Kind::ReceiveConnectorExport,
+        Kind::RECEIVE_CONNECTOR_EXPORT,
     ),
-    (&["TcpTestSucceeded"], Kind::TestNetconnection),
+    (&["TcpTestSucceeded"], Kind::TEST_NETCONNECTION),
     // Queue Viewer "Export List": on-screen captions, not property names.
-    (&["Next Hop Domain", "Delivery Type"], Kind::QueueExport),
-    (&["Next Hop Domain", "Last Error"], Kind::QueueExport),
+    (&["Next Hop Domain", "Delivery Type"], Kind::QUEUE_EXPORT),
+    (&["Next Hop Domain", "Last Error"], Kind::QUEUE_EXPORT),
 ];
 
 fn kind_from_properties(has: impl Fn(&str) -> bool) -> Option<Kind> {
@@ -489,14 +535,14 @@ fn detect_csv_export(head: &Head<'_>) -> Claim {
             return used(kind, Form::Csv);
         }
         return Some((
-            Kind::Unknown,
+            Kind::UNKNOWN,
             Form::Csv,
             Disposition::Skipped,
             Some(format!("Export-Csv of {}: not used", type_name.trim())),
         ));
     }
     if first.starts_with("showrepl_COLUMNS") {
-        return used(Kind::Repadmin, Form::Csv);
+        return used(Kind::REPADMIN, Form::Csv);
     }
     None
 }
@@ -512,27 +558,27 @@ fn detect_json_export(head: &Head<'_>) -> Claim {
 
 /// File-name starts that name the command whose output a file holds.
 const COMMAND_FILE_NAMES: &[(&str, Kind)] = &[
-    ("setspn", Kind::Setspn),
-    ("w32tm", Kind::W32tm),
-    ("repadmin", Kind::Repadmin),
-    ("portqry", Kind::Portqry),
-    ("nltest", Kind::Nltest),
-    ("klist", Kind::Klist),
+    ("setspn", Kind::SETSPN),
+    ("w32tm", Kind::W32TM),
+    ("repadmin", Kind::REPADMIN),
+    ("portqry", Kind::PORTQRY),
+    ("nltest", Kind::NLTEST),
+    ("klist", Kind::KLIST),
 ];
 
 fn detect_command_output(head: &Head<'_>) -> Claim {
     // The grammar of each tool lives beside its parser (`diag`); this only
     // maps the tool to its inventory kind.
     let by_content = crate::diag::detect(head.text).and_then(|tool| match tool {
-        DiagTool::Setspn => Some(Kind::Setspn),
-        DiagTool::W32tm => Some(Kind::W32tm),
+        DiagTool::Setspn => Some(Kind::SETSPN),
+        DiagTool::W32tm => Some(Kind::W32TM),
         DiagTool::RepadminReplSummary
         | DiagTool::RepadminShowRepl
-        | DiagTool::RepadminShowReplCsv => Some(Kind::Repadmin),
-        DiagTool::TestNetConnection => Some(Kind::TestNetconnection),
-        DiagTool::Portqry => Some(Kind::Portqry),
-        DiagTool::Nltest => Some(Kind::Nltest),
-        DiagTool::Klist => Some(Kind::Klist),
+        | DiagTool::RepadminShowReplCsv => Some(Kind::REPADMIN),
+        DiagTool::TestNetConnection => Some(Kind::TEST_NETCONNECTION),
+        DiagTool::Portqry => Some(Kind::PORTQRY),
+        DiagTool::Nltest => Some(Kind::NLTEST),
+        DiagTool::Klist => Some(Kind::KLIST),
         // Get-ReceiveConnector is an export, detected with the other cmdlets.
         DiagTool::ReceiveConnectorList | DiagTool::ReceiveConnectorCliXml => None,
     });
@@ -595,13 +641,13 @@ mod tests {
 
     #[test]
     fn protocol_logs_by_log_type_not_name() {
-        assert_eq!(kind_of(RECV_HEADER, "whatever.txt"), Kind::SmtpReceiveLog);
+        assert_eq!(kind_of(RECV_HEADER, "whatever.txt"), Kind::SMTP_RECEIVE_LOG);
         let send = RECV_HEADER.replace("SMTP Receive", "SMTP Send");
-        assert_eq!(kind_of(&send, "RECV20261126-1.LOG"), Kind::SmtpSendLog);
+        assert_eq!(kind_of(&send, "RECV20261126-1.LOG"), Kind::SMTP_SEND_LOG);
         let queue = RECV_HEADER.replace("SMTP Receive Protocol Log", "Transport Queue Log");
         assert_eq!(
             kind_of(&queue, "TRANSPORTQUEUE.LOG"),
-            Kind::TransportQueueLog
+            Kind::TRANSPORT_QUEUE_LOG
         );
         let d = detect(RECV_HEADER.as_bytes(), "x");
         assert_eq!(d.encoding, Some(TextEncoding::Utf8Bom));
@@ -612,7 +658,7 @@ mod tests {
     fn other_exchange_logs_are_skipped_with_reason() {
         let tracking = RECV_HEADER.replace("SMTP Receive Protocol Log", "Message Tracking Log");
         let d = detect(tracking.as_bytes(), "MSGTRK2026112601-1.LOG");
-        assert_eq!(d.kind, Kind::ExchangeLogOther);
+        assert_eq!(d.kind, Kind::EXCHANGE_LOG_OTHER);
         assert_eq!(d.disposition, Disposition::Skipped);
         assert_eq!(
             d.reason.as_deref(),
@@ -623,15 +669,15 @@ mod tests {
     #[test]
     fn headerless_rows_need_the_file_name() {
         let row = "2019-01-25T00:03:58.478Z,TAIL-EXCH-1\\Internet Mail,08D675E58CA1DA38,0,10.0.0.6:25,185.234.217.220:61061,+,,\r\n";
-        assert_eq!(kind_of(row, "RECV20190125-3.LOG"), Kind::SmtpReceiveLog);
-        assert_eq!(kind_of(row, "notes.txt"), Kind::Unknown);
+        assert_eq!(kind_of(row, "RECV20190125-3.LOG"), Kind::SMTP_RECEIVE_LOG);
+        assert_eq!(kind_of(row, "notes.txt"), Kind::UNKNOWN);
     }
 
     #[test]
     fn get_queue_format_list_in_utf16() {
         let fl = "\r\nRunspaceId                       : 779ae3c8-728b-4078-aa88-1e8b7f3d0b43\r\nDeliveryType                     : DnsConnectorDelivery\r\nNextHopDomain                    : destination.com\r\nStatus                           : Retry\r\nLastError                        : [{LRT=15-01-21 23:50:05};{LED=450 4.7.0 Proxy\r\n";
         let d = detect(&utf16le_bom(fl), "EX01_InstantQueueInfo.txt");
-        assert_eq!(d.kind, Kind::QueueExport);
+        assert_eq!(d.kind, Kind::QUEUE_EXPORT);
         assert_eq!(d.form, Form::FormatList);
         assert_eq!(d.encoding, Some(TextEncoding::Utf16LeBom));
     }
@@ -639,20 +685,20 @@ mod tests {
     #[test]
     fn receive_connector_format_list() {
         let fl = "Identity         : EX02\\Default EX02\r\nBindings         : {0.0.0.0:2525, [::]:2525}\r\nAuthMechanism    : Tls, Integrated, BasicAuth, BasicAuthRequireTLS, ExchangeServer\r\n";
-        assert_eq!(kind_of(fl, "x.txt"), Kind::ReceiveConnectorExport);
+        assert_eq!(kind_of(fl, "x.txt"), Kind::RECEIVE_CONNECTOR_EXPORT);
     }
 
     #[test]
     fn clixml_by_type_name_then_by_elc_name() {
         let queue = "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">\r\n  <Obj RefId=\"0\">\r\n    <TN RefId=\"0\">\r\n      <T>Deserialized.Microsoft.Exchange.Data.QueueViewer.PropertyBagBasedQueueInfo</T>";
         let d = detect(&utf16le_bom(queue), "a.xml");
-        assert_eq!((d.kind, d.form), (Kind::QueueExport, Form::CliXml));
+        assert_eq!((d.kind, d.form), (Kind::QUEUE_EXPORT, Form::CliXml));
         let bare =
             "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">";
-        assert_eq!(kind_of(bare, "EX01_System.xml"), Kind::EventExport);
+        assert_eq!(kind_of(bare, "EX01_System.xml"), Kind::EVENT_EXPORT);
         let other = format!("{bare}<Obj RefId=\"0\"><TN RefId=\"0\"><T>System.String</T>");
         let d = detect(other.as_bytes(), "x.xml");
-        assert_eq!(d.kind, Kind::Unknown);
+        assert_eq!(d.kind, Kind::UNKNOWN);
         assert_eq!(d.disposition, Disposition::Skipped);
         assert!(d.reason.unwrap().contains("System.String"));
     }
@@ -660,33 +706,33 @@ mod tests {
     #[test]
     fn csv_exports_with_and_without_type_line() {
         let csv = "#TYPE Deserialized.Microsoft.Exchange.Data.QueueViewer.PropertyBagBasedQueueInfo\r\n\"RunspaceId\",\"DeliveryType\",\"NextHopDomain\",\"Status\"\r\n";
-        assert_eq!(kind_of(csv, "q.csv"), Kind::QueueExport);
+        assert_eq!(kind_of(csv, "q.csv"), Kind::QUEUE_EXPORT);
         let no_type = "\"Identity\",\"Queue\",\"FromAddress\",\"Subject\",\"Status\"\r\n";
-        assert_eq!(kind_of(no_type, "m.csv"), Kind::MessageExport);
+        assert_eq!(kind_of(no_type, "m.csv"), Kind::MESSAGE_EXPORT);
         let viewer = "Next Hop Domain\tDelivery Type\tStatus\tMessage Count\tLast Error\r\n";
-        assert_eq!(kind_of(viewer, "queues.txt"), Kind::QueueExport);
+        assert_eq!(kind_of(viewer, "queues.txt"), Kind::QUEUE_EXPORT);
         let repadmin = "showrepl_COLUMNS,Destination DSA Site,Destination DSA,Naming Context\r\n";
-        assert_eq!(kind_of(repadmin, "r.csv"), Kind::Repadmin);
+        assert_eq!(kind_of(repadmin, "r.csv"), Kind::REPADMIN);
     }
 
     #[test]
     fn json_export() {
         let json = "[\r\n    {\r\n        \"DeliveryType\":  3,\r\n        \"NextHopDomain\":  \"site:shandong; version: 14\",";
         let d = detect(json.as_bytes(), "q.json");
-        assert_eq!((d.kind, d.form), (Kind::QueueExport, Form::Json));
+        assert_eq!((d.kind, d.form), (Kind::QUEUE_EXPORT, Form::Json));
     }
 
     #[test]
     fn command_outputs() {
         let cases = [
-            ("Registered ServicePrincipalNames for CN=EX02,OU=Servers,DC=contoso,DC=local:\r\n\tSMTPSVC/EX02\r\n", Kind::Setspn),
-            ("Checking domain DC=contoso,DC=local\r\nProcessing entry 7\r\nfound 2 groups of duplicate SPNs.\r\n", Kind::Setspn),
-            ("Leap Indicator: 0(no warning)\r\nStratum: 4 (secondary reference - syncd by (S)NTP)\r\n", Kind::W32tm),
-            ("Tracking ntp1.dc1.example.com [10.0.1.10:123].\r\nThe current time is 1/16/2026 2:23:45 PM.\r\n14:23:45, +00.0002450s\r\n", Kind::W32tm),
-            ("Replication Summary Start Time: 2025-07-24 07:36:21\r\n", Kind::Repadmin),
-            ("           DC: \\\\DC01.contoso.com\r\n      Address: \\\\10.0.0.10\r\n     Dom Name: contoso.com\r\n", Kind::Nltest),
-            ("\r\nCurrent LogonId is 0:0xa48995\r\n\r\nCached Tickets: (2)\r\n", Kind::Klist),
-            ("TCP port 88 (kerberos service): LISTENING\r\n", Kind::Portqry),
+            ("Registered ServicePrincipalNames for CN=EX02,OU=Servers,DC=contoso,DC=local:\r\n\tSMTPSVC/EX02\r\n", Kind::SETSPN),
+            ("Checking domain DC=contoso,DC=local\r\nProcessing entry 7\r\nfound 2 groups of duplicate SPNs.\r\n", Kind::SETSPN),
+            ("Leap Indicator: 0(no warning)\r\nStratum: 4 (secondary reference - syncd by (S)NTP)\r\n", Kind::W32TM),
+            ("Tracking ntp1.dc1.example.com [10.0.1.10:123].\r\nThe current time is 1/16/2026 2:23:45 PM.\r\n14:23:45, +00.0002450s\r\n", Kind::W32TM),
+            ("Replication Summary Start Time: 2025-07-24 07:36:21\r\n", Kind::REPADMIN),
+            ("           DC: \\\\DC01.contoso.com\r\n      Address: \\\\10.0.0.10\r\n     Dom Name: contoso.com\r\n", Kind::NLTEST),
+            ("\r\nCurrent LogonId is 0:0xa48995\r\n\r\nCached Tickets: (2)\r\n", Kind::KLIST),
+            ("TCP port 88 (kerberos service): LISTENING\r\n", Kind::PORTQRY),
         ];
         for (text, kind) in cases {
             assert_eq!(kind_of(text, "out.txt"), kind, "{text}");
@@ -697,26 +743,26 @@ mod tests {
     fn localized_command_output_by_file_name() {
         assert_eq!(
             kind_of("Geregistreerde namen voor CN=EX02\r\n", "EX01_setspn-L.txt"),
-            Kind::Setspn
+            Kind::SETSPN
         );
     }
 
     #[test]
     fn evtx_zip_gzip_by_magic() {
-        assert_eq!(kind_of("ElfFile\0\0\0\0", "x.bin"), Kind::Evtx);
+        assert_eq!(kind_of("ElfFile\0\0\0\0", "x.bin"), Kind::EVTX);
         assert_eq!(detect(b"ElfFile\0", "x").encoding, None);
-        assert_eq!(detect(b"PK\x03\x04\x14\0", "x").kind, Kind::Zip);
-        assert_eq!(detect(&[0x1F, 0x8B, 8, 0], "x.gz").kind, Kind::Gzip);
+        assert_eq!(detect(b"PK\x03\x04\x14\0", "x").kind, Kind::ZIP);
+        assert_eq!(detect(&[0x1F, 0x8B, 8, 0], "x.gz").kind, Kind::GZIP);
     }
 
     #[test]
     fn unknown_files_carry_a_reason() {
         let d = detect(b"", "empty.LOG");
-        assert_eq!(d.kind, Kind::Unknown);
+        assert_eq!(d.kind, Kind::UNKNOWN);
         assert_eq!(d.reason.as_deref(), Some("empty file"));
         let garbage: Vec<u8> = (0..1024u32).map(|i| (i * 7919 % 251) as u8).collect();
         let d = detect(&garbage, "SEND20261126-1.LOG");
-        assert_eq!(d.kind, Kind::Unknown);
+        assert_eq!(d.kind, Kind::UNKNOWN);
         assert_eq!(d.disposition, Disposition::Unknown);
         let d = detect(b"hello world\r\n", "readme.txt");
         assert_eq!(d.reason.as_deref(), Some("text of no known format"));
@@ -724,7 +770,7 @@ mod tests {
 
     #[test]
     fn kinds_round_trip_through_their_id() {
-        for kind in Kind::ALL {
+        for kind in Kind::all() {
             assert_eq!(Kind::from_id(kind.id()), Some(kind));
         }
         assert_eq!(Kind::from_id("nonsense"), None);
@@ -732,9 +778,10 @@ mod tests {
 
     #[test]
     fn every_kind_has_a_distinct_id() {
-        let mut ids: Vec<&str> = Kind::ALL.iter().map(|k| k.id()).collect();
+        let all = Kind::all();
+        let mut ids: Vec<&str> = all.iter().map(|k| k.id()).collect();
         ids.sort_unstable();
         ids.dedup();
-        assert_eq!(ids.len(), Kind::ALL.len());
+        assert_eq!(ids.len(), all.len());
     }
 }

@@ -181,7 +181,7 @@ pub fn build(collected: Collected, settings: CaseSettings) -> Case {
         }
     }
     for row in inventory.rows.iter().filter(|r| r.status == Status::Ok) {
-        if let (Some(server), Kind::SmtpSendLog | Kind::SmtpReceiveLog | Kind::QueueExport) =
+        if let (Some(server), Kind::SMTP_SEND_LOG | Kind::SMTP_RECEIVE_LOG | Kind::QUEUE_EXPORT) =
             (&row.server, row.kind)
         {
             identities.observe_role(server, Role::Exchange);
@@ -380,7 +380,7 @@ pub fn assemble(
 fn source_of(kind: Kind, file_name: &str) -> Option<Source> {
     let lower = file_name.to_ascii_lowercase();
     Some(match kind {
-        Kind::Evtx | Kind::EventExport => {
+        Kind::EVTX | Kind::EVENT_EXPORT => {
             if lower.contains("application") {
                 Source::ApplicationLog
             } else if lower.contains("system") {
@@ -393,16 +393,16 @@ fn source_of(kind: Kind, file_name: &str) -> Option<Source> {
                 Source::OtherEventLog
             }
         }
-        Kind::SmtpSendLog => Source::SendLog,
-        Kind::SmtpReceiveLog => Source::ReceiveLog,
-        Kind::QueueExport | Kind::TransportQueueLog => Source::QueueExport,
-        Kind::ReceiveConnectorExport => Source::ReceiveConnectors,
-        Kind::Setspn => Source::Setspn,
-        Kind::W32tm => Source::W32tm,
-        Kind::Repadmin => Source::Repadmin,
-        Kind::TestNetconnection | Kind::Portqry => Source::PortTest,
-        Kind::Nltest => Source::Nltest,
-        Kind::Klist => Source::Klist,
+        Kind::SMTP_SEND_LOG => Source::SendLog,
+        Kind::SMTP_RECEIVE_LOG => Source::ReceiveLog,
+        Kind::QUEUE_EXPORT | Kind::TRANSPORT_QUEUE_LOG => Source::QueueExport,
+        Kind::RECEIVE_CONNECTOR_EXPORT => Source::ReceiveConnectors,
+        Kind::SETSPN => Source::Setspn,
+        Kind::W32TM => Source::W32tm,
+        Kind::REPADMIN => Source::Repadmin,
+        Kind::TEST_NETCONNECTION | Kind::PORTQRY => Source::PortTest,
+        Kind::NLTEST => Source::Nltest,
+        Kind::KLIST => Source::Klist,
         _ => return None,
     })
 }

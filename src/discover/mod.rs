@@ -194,12 +194,12 @@ impl Walker<'_> {
         };
         let detection = detect::detect(&head, origin.file_name());
         match detection.kind {
-            Kind::Zip => {
+            Kind::ZIP => {
                 let done = archive::zip_on_disk(self, &file.path, &origin);
                 self.visitor.progress(file.size.saturating_sub(done));
                 return;
             }
-            Kind::Gzip => {
+            Kind::GZIP => {
                 let size = archive::gzip_trailer_size(&file.path);
                 let content = io::Cursor::new(head).chain(reader);
                 archive::gzip(self, content, &origin, size);
@@ -235,8 +235,8 @@ impl Walker<'_> {
         let detection = detect::detect(&head, origin.file_name());
         let mut content = io::Cursor::new(&head[..]).chain(reader);
         match detection.kind {
-            Kind::Zip => archive::zip_nested(self, &mut content, origin, size),
-            Kind::Gzip => archive::gzip(self, content, origin, None),
+            Kind::ZIP => archive::zip_nested(self, &mut content, origin, size),
+            Kind::GZIP => archive::gzip(self, content, origin, None),
             _ => {
                 let artifact = Artifact {
                     origin,
