@@ -28,9 +28,58 @@ pub enum Role {
     DomainController,
 }
 
+/// A kind of source a server's collection may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    ApplicationLog,
+    SystemLog,
+    SecurityLog,
+    DirectoryServiceLog,
+    OtherEventLog,
+    SendLog,
+    ReceiveLog,
+    QueueExport,
+    ReceiveConnectors,
+    Setspn,
+    W32tm,
+    Repadmin,
+    PortTest,
+    Nltest,
+    Klist,
+}
+
+impl Source {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Source::ApplicationLog => "Application log",
+            Source::SystemLog => "System log",
+            Source::SecurityLog => "Security log",
+            Source::DirectoryServiceLog => "Directory Service log",
+            Source::OtherEventLog => "other event log",
+            Source::SendLog => "SMTP Send protocol log",
+            Source::ReceiveLog => "SMTP Receive protocol log",
+            Source::QueueExport => "Get-Queue export",
+            Source::ReceiveConnectors => "Get-ReceiveConnector output",
+            Source::Setspn => "setspn output",
+            Source::W32tm => "w32tm output",
+            Source::Repadmin => "repadmin output",
+            Source::PortTest => "port test (Test-NetConnection/portqry)",
+            Source::Nltest => "nltest output",
+            Source::Klist => "klist output",
+        }
+    }
+}
+
 /// The short host name in upper case: `ex01.contoso.local` → `EX01`.
 pub fn short_name(host: &str) -> String {
     host.split('.').next().unwrap_or(host).to_uppercase()
+}
+
+/// `SMTPSVC/…`, `SMTP/…` (case-insensitive).
+pub fn is_smtp_spn(spn: &str) -> bool {
+    let lower = spn.to_ascii_lowercase();
+    lower.starts_with("smtpsvc/") || lower.starts_with("smtp/")
 }
 
 /// `EX02`, `ex02.contoso.local`, `EX02$`, `SMTPSVC/ex02.contoso.local`,

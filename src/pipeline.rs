@@ -5,14 +5,9 @@
 //! output never depends on which thread finished first.
 
 use crate::discover::{self, Artifact, ArtifactVisitor, Limits, Origin};
-use crate::evidence::from_diag::diag_evidence;
-use crate::evidence::from_events::{event_evidence, IdentityHint};
-use crate::evidence::from_queue::queue_evidence;
-use crate::evidence::from_smtp::{
-    connection_key, fnv1a, keep_for_pairing, pairing_copy, session_evidence, BannerThinning,
-};
-use crate::evidence::{Evidence, Fact, TimeBasis};
-use crate::ingest::{ingest, IngestOptions, Records};
+use crate::evidence::{Evidence, Fact, IdentityHint, TimeBasis};
+use crate::ingest::smtp_log::{connection_key, fnv1a};
+use crate::ingest::{ingest, Extracted, IngestOptions, Place, Records};
 use crate::inventory::{Collector, Inventory};
 use crate::progress::Progress;
 use exauth_parsers::problem::Problem;
@@ -64,7 +59,7 @@ impl Collected {
 pub struct ArtifactRecords {
     pub origin: Origin,
     pub server: Option<String>,
-    pub records: Records,
+    pub records: Box<dyn Records>,
 }
 
 /// Settings for one reading run.
@@ -90,42 +85,23 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
         let ingested = ingest(artifact, content, &self.settings.ingest);
         self.progress.file_done();
         let origin_text = artifact.origin.to_string();
-        let mut evidence = Vec::new();
-        let mut hints = Vec::new();
-        let mut unique_hints = std::collections::BTreeSet::new();
         let server = artifact.server_hint.as_deref();
-        let mut pairing = Vec::new();
-        match &ingested.records {
-            Some(Records::Events(report)) => {
-                for event in &report.events {
-                    event_evidence(event, &origin_text, server, &mut evidence, &mut hints);
-                }
-            }
-            Some(Records::Smtp { sessions, .. }) => {
-                // Big logs keep one connection in 8 for clock pairing; both
-                // ends choose the same connections.
-                let keep_one_in = if sessions.len() > 4000 { 8 } else { 1 };
-                let mut thinning = BannerThinning::default();
-                for session in sessions {
-                    session_evidence(
-                        session,
-                        &origin_text,
-                        server,
-                        &mut thinning,
-                        &mut evidence,
-                        &mut hints,
-                    );
-                    if server.is_some() && keep_for_pairing(session, keep_one_in) {
-                        pairing.push(pairing_copy(session));
-                    }
-                }
-            }
-            Some(Records::Queue(export)) => {
-                queue_evidence(export, &origin_text, server, &mut evidence, &mut hints);
-            }
-            Some(other) => diag_evidence(other, &origin_text, server, &mut evidence, &mut hints),
-            None => {}
+        let mut extracted = Extracted::default();
+        if let Some(records) = &ingested.records {
+            records.extract(
+                Place {
+                    origin: &origin_text,
+                    server,
+                },
+                &mut extracted,
+            );
         }
+        let Extracted {
+            mut evidence,
+            hints,
+            mut pairing,
+        } = extracted;
+        let mut unique_hints = std::collections::BTreeSet::new();
         if !evidence.iter().any(|e| e.fact.failure_signal().is_some()) {
             // The net under the parsers: a failure no parser read stays a
             // failure (see `exauth_parsers::signature`).

@@ -14,15 +14,16 @@ use std::path::{Path, PathBuf};
 
 /// The stages, lowest first. A module may import only modules listed before
 /// it (and itself). `model` is the shared vocabulary under everything;
-/// `progress` a leaf utility; `synth` generates collections and uses nothing
-/// of the analysis.
+/// `progress` a leaf utility; `evidence` the fact vocabulary, below `ingest`
+/// because each input module turns its records into those facts; `synth`
+/// generates collections and uses nothing of the analysis.
 const STAGES: &[&str] = &[
     "model",
     "progress",
     "discover",
     "inventory",
-    "ingest",
     "evidence",
+    "ingest",
     "pipeline",
     "correlate",
     "diagnose",

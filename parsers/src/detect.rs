@@ -7,7 +7,6 @@
 //! (ripgrep keeps its flags in one slice the same way): adding a format is one
 //! detector function and one line there.
 
-use crate::diag::DiagTool;
 use crate::encoding::{self, Sniffed, TextEncoding};
 use serde::Serialize;
 use std::fmt;
@@ -165,6 +164,21 @@ pub struct Format {
     pub describes: &'static str,
     /// Claims a head for one of `kinds`, or passes.
     pub detect: fn(&Head<'_>) -> Claim,
+    /// A file-name prefix that names the format when no detector recognised
+    /// the content (localized command output saved as `setspn-X.txt` or
+    /// `EX01_w32tm.txt`): the first kind, as command output.
+    pub name_prefix: Option<&'static str>,
+}
+
+impl Format {
+    /// A command's console output recognised by its module's `looks_like`.
+    pub(crate) fn command_output(
+        kind: Kind,
+        head: &Head<'_>,
+        looks_like: fn(&str) -> bool,
+    ) -> Claim {
+        looks_like(head.text).then_some((kind, Form::CommandOutput, Disposition::Used, None))
+    }
 }
 
 /// The registry: every format, most specific first. The first entry that
@@ -174,11 +188,13 @@ pub static FORMATS: &[Format] = &[
         kinds: &[Kind::EVTX],
         describes: "`ElfFile\\0`: Windows event log (.evtx)",
         detect: detect_evtx,
+        name_prefix: None,
     },
     Format {
         kinds: &[Kind::ZIP, Kind::GZIP],
         describes: "`PK\\x03\\x04` / `\\x1f\\x8b`: zip archive / gzip stream",
         detect: detect_archive,
+        name_prefix: None,
     },
     Format {
         kinds: &[
@@ -189,11 +205,13 @@ pub static FORMATS: &[Format] = &[
         ],
         describes: "`#Software: Microsoft Exchange Server` + `#Log-type`: Exchange W3C logs",
         detect: detect_exchange_log,
+        name_prefix: None,
     },
     Format {
         kinds: &[Kind::SMTP_RECEIVE_LOG, Kind::SMTP_SEND_LOG],
         describes: "headerless protocol-log rows in a RECV*/SEND* file",
         detect: detect_headerless_protocol_log,
+        name_prefix: None,
     },
     Format {
         kinds: &[
@@ -205,11 +223,13 @@ pub static FORMATS: &[Format] = &[
         ],
         describes: "`<Objs … powershell/2004/04>`: Export-Clixml, by its type names",
         detect: detect_clixml,
+        name_prefix: None,
     },
     Format {
         kinds: &[Kind::EVENT_EXPORT],
         describes: "`<Events>` / `<Event xmlns=…/win/2004/08/events/event>`: event XML",
         detect: detect_event_xml,
+        name_prefix: None,
     },
     Format {
         kinds: &[
@@ -222,6 +242,7 @@ pub static FORMATS: &[Format] = &[
         describes:
             "`#TYPE …` or a CSV header of Get-Queue/Get-Message/Get-ReceiveConnector properties",
         detect: detect_csv_export,
+        name_prefix: None,
     },
     Format {
         kinds: &[
@@ -232,31 +253,25 @@ pub static FORMATS: &[Format] = &[
         ],
         describes: "JSON with Get-Queue/Get-Message/Get-ReceiveConnector properties",
         detect: detect_json_export,
+        name_prefix: None,
     },
-    Format {
-        kinds: &[
-            Kind::REPADMIN,
-            Kind::RECEIVE_CONNECTOR_EXPORT,
-            Kind::TEST_NETCONNECTION,
-            Kind::KLIST,
-            Kind::NLTEST,
-            Kind::PORTQRY,
-            Kind::SETSPN,
-            Kind::W32TM,
-        ],
-        describes: "command outputs: setspn, w32tm, repadmin, portqry, nltest, klist",
-        detect: detect_command_output,
-    },
+    crate::diag::repadmin::FORMAT,
+    crate::diag::test_netconnection::FORMAT,
+    crate::diag::klist::FORMAT,
+    crate::diag::nltest::FORMAT,
+    crate::diag::portqry::FORMAT,
+    crate::diag::setspn::FORMAT,
+    crate::diag::w32tm::FORMAT,
     Format {
         kinds: &[
             Kind::QUEUE_EXPORT,
             Kind::MESSAGE_EXPORT,
             Kind::RECEIVE_CONNECTOR_EXPORT,
             Kind::TEST_NETCONNECTION,
-            Kind::EVENT_EXPORT,
         ],
         describes: "`Name : value` blocks (Format-List) of known cmdlets",
         detect: detect_format_list,
+        name_prefix: None,
     },
 ];
 
@@ -291,6 +306,23 @@ pub fn detect(head_bytes: &[u8], file_name: &str) -> Detection {
                 encoding,
                 disposition,
                 reason,
+            };
+        }
+    }
+    // Localized output: trust a file name like `setspn-X.txt` or
+    // `EX01_w32tm.txt` for a text file.
+    if encoding.is_some() {
+        let stem = name.rsplit('_').next().unwrap_or(&name);
+        if let Some(format) = FORMATS
+            .iter()
+            .find(|f| f.name_prefix.is_some_and(|prefix| stem.starts_with(prefix)))
+        {
+            return Detection {
+                kind: format.kinds[0],
+                form: Form::CommandOutput,
+                encoding,
+                disposition: Disposition::Used,
+                reason: None,
             };
         }
     }
@@ -554,45 +586,6 @@ fn detect_json_export(head: &Head<'_>) -> Claim {
     }
     let kind = kind_from_properties(|name| text.contains(&format!("\"{name}\"")))?;
     used(kind, Form::Json)
-}
-
-/// File-name starts that name the command whose output a file holds.
-const COMMAND_FILE_NAMES: &[(&str, Kind)] = &[
-    ("setspn", Kind::SETSPN),
-    ("w32tm", Kind::W32TM),
-    ("repadmin", Kind::REPADMIN),
-    ("portqry", Kind::PORTQRY),
-    ("nltest", Kind::NLTEST),
-    ("klist", Kind::KLIST),
-];
-
-fn detect_command_output(head: &Head<'_>) -> Claim {
-    // The grammar of each tool lives beside its parser (`diag`); this only
-    // maps the tool to its inventory kind.
-    let by_content = crate::diag::detect(head.text).and_then(|tool| match tool {
-        DiagTool::Setspn => Some(Kind::SETSPN),
-        DiagTool::W32tm => Some(Kind::W32TM),
-        DiagTool::RepadminReplSummary
-        | DiagTool::RepadminShowRepl
-        | DiagTool::RepadminShowReplCsv => Some(Kind::REPADMIN),
-        DiagTool::TestNetConnection => Some(Kind::TEST_NETCONNECTION),
-        DiagTool::Portqry => Some(Kind::PORTQRY),
-        DiagTool::Nltest => Some(Kind::NLTEST),
-        DiagTool::Klist => Some(Kind::KLIST),
-        // Get-ReceiveConnector is an export, detected with the other cmdlets.
-        DiagTool::ReceiveConnectorList | DiagTool::ReceiveConnectorCliXml => None,
-    });
-    if let Some(kind) = by_content {
-        return used(kind, Form::CommandOutput);
-    }
-    // Localized output: trust a file name like `setspn-X.txt` or `EX01_w32tm.txt`
-    // for a text file.
-    head.encoding?;
-    let stem = head.name.rsplit('_').next().unwrap_or(head.name);
-    COMMAND_FILE_NAMES
-        .iter()
-        .find(|(prefix, _)| stem.starts_with(prefix))
-        .and_then(|&(_, kind)| used(kind, Form::CommandOutput))
 }
 
 /// A Format-List line: a property name, padding, ` : ` and the value.

@@ -1,10 +1,17 @@
 //! Diagnostic command outputs: the real samples of FORMATS.md §4 and variants.
 
+use exauth_parsers::detect::Kind;
 use exauth_parsers::diag::portqry::{PortState, ProbeTool, Transport};
 use exauth_parsers::diag::receive_connector::{self, select_connector, IpRange};
 use exauth_parsers::diag::repadmin::{self, ReplDelta, ReplSummaryTable};
 use exauth_parsers::diag::w32tm::{self, ClockSourceKind};
-use exauth_parsers::diag::{detect, klist, nltest, portqry, setspn, test_netconnection, DiagTool};
+use exauth_parsers::diag::{klist, nltest, portqry, setspn, test_netconnection};
+
+/// The kind the format registry gives a text (a neutral file name: content
+/// decides).
+fn detect(text: &str) -> Kind {
+    exauth_parsers::detect::detect(text.as_bytes(), "output.txt").kind
+}
 use exauth_parsers::queue::DateOrderOption;
 use jiff::civil::date;
 use std::net::IpAddr;
@@ -16,7 +23,7 @@ fn ip(s: &str) -> IpAddr {
 #[test]
 fn setspn_list_real_shape_with_tabs() {
     let text = "Registered ServicePrincipalNames for CN=iis_service,CN=Users,DC=corp,DC=com:\n\tHTTP/web01.corp.com\n\tHTTP/web01\n";
-    assert_eq!(detect(text), Some(DiagTool::Setspn));
+    assert_eq!(detect(text), Kind::SETSPN);
     let o = setspn::parse(text);
     assert_eq!(o.listings.len(), 1);
     assert_eq!(
@@ -93,7 +100,7 @@ fn w32tm_status_localized_positional() {
 #[test]
 fn w32tm_stripchart_dataonly_and_full() {
     let text = "Tracking ntp1.dc1.example.com [10.0.1.10:123].\nCollecting 5 samples.\nThe current time is 1/16/2026 2:23:45 PM.\n14:23:45, +00.0002450s\n14:23:47, -88.4500000s\n14:23:49, error: 0x800705B4\n";
-    assert_eq!(detect(text), Some(DiagTool::W32tm));
+    assert_eq!(detect(text), Kind::W32TM);
     let o = w32tm::parse(text, DateOrderOption::Infer);
     let m = &o.measurements;
     assert_eq!(m.len(), 3);
@@ -140,7 +147,7 @@ fn w32tm_monitor_real_sample_and_errors() {
 #[test]
 fn repadmin_replsummary_real_and_failures() {
     let text = "Replication Summary Start Time: 2025-07-24 07:36:21\n\nBeginning data collection for replication summary, this may take awhile:\n  .....\n\n\nSource DSA          largest delta    fails/total %%   error\n AD-PICH                   42m:40s    0 /   5    0\n PICH-AD16                 43m:15s    0 /   5    0\n DC02                      09m:55s    1 /   4   25  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\n DC03                  3d.04h:02m:16s    5 /   5  100  (-2146893022) The target principal name is incorrect.\n DC04                     >60 days    5 /   5  100  (8614) The directory service cannot replicate with this server because the time since the last replication with this server has exceeded the tombstone lifetime.\n DC05                    (unknown)    1 /   1  100  (1722) The RPC server is unavailable.\n\nDestination DSA     largest delta    fails/total %%   error\n AD-PICH                   43m:15s    0 /   5    0\n\n\nExperienced the following operational errors trying to retrieve replication information:\n          58 - dc06.contoso.com\n";
-    assert_eq!(detect(text), Some(DiagTool::RepadminReplSummary));
+    assert_eq!(detect(text), Kind::REPADMIN);
     let s = repadmin::parse_replsummary(text);
     assert!(s.problems.is_empty(), "{:?}", s.problems);
     assert_eq!(
@@ -169,7 +176,7 @@ fn repadmin_replsummary_real_and_failures() {
 #[test]
 fn repadmin_showrepl_text_and_csv() {
     let text = "Repadmin: running command /showrepl against full DC localhost\nDefault-First-Site-Name\\PICH-AD16\nDSA Options: IS_GC\nSite Options: (none)\nDSA object GUID: 6f0e4e4a-0000-0000-0000-000000000000\nDSA invocationID: 6f0e4e4a-0000-0000-0000-000000000001\n\n==== INBOUND NEIGHBORS ======================================\n\nDC=iconic,DC=local\n    Default-First-Site-Name\\AD-PICH via RPC\n        DSA object GUID: 1a2b3c4d-0000-0000-0000-000000000000\n        Last attempt @ 2025-07-24 07:33:38 was successful.\n\nCN=Configuration,DC=iconic,DC=local\n    Default-First-Site-Name\\AD-PICH via RPC\n        DSA object GUID: 1a2b3c4d-0000-0000-0000-000000000000\n        Last attempt @ 2025-07-24 07:33:38 failed, result 8418 (0x20e2):\n            The replication operation failed because of a schema mismatch between the servers involved.\n        3 consecutive failure(s).\n        Last success @ 2025-07-20 10:00:00.\n";
-    assert_eq!(detect(text), Some(DiagTool::RepadminShowRepl));
+    assert_eq!(detect(text), Kind::REPADMIN);
     let (rows, problems) = repadmin::parse_showrepl(text);
     assert!(problems.is_empty());
     assert_eq!(rows.len(), 2);
@@ -199,7 +206,7 @@ fn repadmin_showrepl_text_and_csv() {
     );
 
     let csv = "Repadmin: running command /showrepl against full DC dc01.contoso.com\nshowrepl_COLUMNS,Destination DSA Site,Destination DSA,Naming Context,Source DSA Site,Source DSA,Transport Type,Number of Failures,Last Failure Time,Last Success Time,Last Failure Status\nshowrepl_INFO,Default-First-Site-Name,DC01,\"DC=contoso,DC=com\",Default-First-Site-Name,DC02,RPC,4,2025-07-24 07:33:38,2025-07-20 10:00:00,-2146893022\nshowrepl_INFO,Default-First-Site-Name,DC01,\"CN=Configuration,DC=contoso,DC=com\",Default-First-Site-Name,DC02,RPC,0,0,2025-07-24 07:30:00,0\n";
-    assert_eq!(detect(csv), Some(DiagTool::RepadminShowReplCsv));
+    assert_eq!(detect(csv), Kind::REPADMIN);
     let (rows, problems) = repadmin::parse_showrepl_csv(csv);
     assert!(problems.is_empty());
     assert_eq!(rows.len(), 2);
@@ -219,7 +226,7 @@ const RC_FL: &str = "\r\nRunspaceId           : 8b1c0000-0000-0000-0000-00000000
 
 #[test]
 fn receive_connectors_format_list_and_selection() {
-    assert_eq!(detect(RC_FL), Some(DiagTool::ReceiveConnectorList));
+    assert_eq!(detect(RC_FL), Kind::RECEIVE_CONNECTOR_EXPORT);
     let (conns, problems) = receive_connector::parse(RC_FL);
     assert!(problems.is_empty());
     assert_eq!(conns.len(), 2);
@@ -281,7 +288,7 @@ fn receive_connector_clixml() {
     </Props>
   </Obj>
 </Objs>"#;
-    assert_eq!(detect(text), Some(DiagTool::ReceiveConnectorCliXml));
+    assert_eq!(detect(text), Kind::RECEIVE_CONNECTOR_EXPORT);
     let (conns, problems) = receive_connector::parse(text);
     assert!(problems.is_empty(), "{problems:?}");
     let c = &conns[0];
@@ -300,7 +307,7 @@ fn receive_connector_clixml() {
 #[test]
 fn test_netconnection_success() {
     let text = "\r\n\r\nComputerName     : dc01.contoso.com\r\nRemoteAddress    : 10.0.0.10\r\nRemotePort       : 88\r\nInterfaceAlias   : Ethernet0\r\nSourceAddress    : 10.0.0.11\r\nTcpTestSucceeded : True\r\n\r\n";
-    assert_eq!(detect(text), Some(DiagTool::TestNetConnection));
+    assert_eq!(detect(text), Kind::TEST_NETCONNECTION);
     let (p, problems) = test_netconnection::parse(text);
     assert!(problems.is_empty());
     assert_eq!(p[0].tool, ProbeTool::TestNetConnection);
@@ -312,7 +319,7 @@ fn test_netconnection_success() {
 #[test]
 fn portqry_states() {
     let text = "Querying target system called:\n\n dc01.contoso.com\n\nName resolved to 10.0.0.10\n\nTCP port 88 (kerberos service): NOT LISTENING\nUDP port 88 (kerberos service): FILTERED\nTCP port 464 (kpasswd service): LISTENING\n";
-    assert_eq!(detect(text), Some(DiagTool::Portqry));
+    assert_eq!(detect(text), Kind::PORTQRY);
     let (p, _) = portqry::parse(text);
     assert_eq!(p.len(), 3);
     assert_eq!(p[0].state, Some(PortState::NotListening));
@@ -326,7 +333,7 @@ fn portqry_states() {
 #[test]
 fn nltest_dsgetdc_success_and_localized_failure() {
     let text = "           DC: \\\\DC01.contoso.com\n      Address: \\\\10.0.0.10\n     Dom Guid: 0c4e5b4e-0000-0000-0000-000000000000\n     Dom Name: contoso.com\n  Forest Name: contoso.com\n Dc Site Name: Default-First-Site-Name\nOur Site Name: Default-First-Site-Name\n        Flags: PDC GC DS LDAP KDC TIMESERV GTIMESERV WRITABLE DNS_DC DNS_DOMAIN DNS_FOREST CLOSE_SITE FULL_SECRET WS\nThe command completed successfully\n";
-    assert_eq!(detect(text), Some(DiagTool::Nltest));
+    assert_eq!(detect(text), Kind::NLTEST);
     let o = nltest::parse(text);
     assert_eq!(o.dc.as_deref(), Some("DC01.contoso.com"));
     assert_eq!(o.address.as_deref(), Some("10.0.0.10"));
@@ -349,7 +356,7 @@ fn nltest_dsgetdc_success_and_localized_failure() {
 #[test]
 fn klist_real_sample_and_smtpsvc_ticket() {
     let text = "\r\nCurrent LogonId is 0:0xa48995\r\n\r\nCached Tickets: (2)\r\n\r\n#0>     Client: mike @ LAB.VX\r\n        Server: krbtgt/LAB.VX @ LAB.VX\r\n        KerbTicket Encryption Type: AES-256-CTS-HMAC-SHA1-96\r\n        Ticket Flags 0x40e10000 -> forwardable renewable initial pre_authent name_canonicalize\r\n        Start Time: 4/16/2022 9:53:54 (local)\r\n        End Time:   4/16/2022 19:53:54 (local)\r\n        Renew Time: 4/23/2022 9:53:54 (local)\r\n        Session Key Type: AES-256-CTS-HMAC-SHA1-96\r\n        Cache Flags: 0x1 -> PRIMARY\r\n        Kdc Called: DC.lab.vx\r\n\r\n#1>     Client: EX01$ @ CONTOSO.LOCAL\r\n        Server: SMTPSVC/ex02.contoso.local @ CONTOSO.LOCAL\r\n        KerbTicket Encryption Type: AES-256-CTS-HMAC-SHA1-96\r\n        Ticket Flags 0x40a10000 -> forwardable renewable pre_authent name_canonicalize\r\n        Start Time: 4/16/2022 10:00:00 (local)\r\n        End Time:   4/16/2022 20:00:00 (local)\r\n        Renew Time: 4/23/2022 10:00:00 (local)\r\n        Session Key Type: AES-256-CTS-HMAC-SHA1-96\r\n        Cache Flags: 0\r\n        Kdc Called: DC01.contoso.local\r\n";
-    assert_eq!(detect(text), Some(DiagTool::Klist));
+    assert_eq!(detect(text), Kind::KLIST);
     let k = klist::parse(text, DateOrderOption::Infer);
     assert!(k.problems.is_empty(), "{:?}", k.problems);
     assert_eq!(k.logon_id.as_deref(), Some("0:0xa48995"));
@@ -387,11 +394,11 @@ fn klist_real_sample_and_smtpsvc_ticket() {
 
 #[test]
 fn detectors_reject_each_other() {
-    assert_eq!(detect("just some text\nnothing here\n"), None);
+    assert_eq!(detect("just some text\nnothing here\n"), Kind::UNKNOWN);
     assert_eq!(
         detect(
             "Leap Indicator: 0(no warning)\nStratum: 2 (secondary reference - syncd by (S)NTP)\n"
         ),
-        Some(DiagTool::W32tm)
+        Kind::W32TM
     );
 }

@@ -3,7 +3,7 @@
 use exauth_parsers::diag::receive_connector::IpRange;
 use exauth_parsers::diag::repadmin::ReplDelta;
 use exauth_parsers::diag::{
-    detect, klist, nltest, portqry, receive_connector, repadmin, setspn, test_netconnection, w32tm,
+    klist, nltest, portqry, receive_connector, repadmin, setspn, test_netconnection, w32tm,
 };
 use exauth_parsers::queue::DateOrderOption;
 use proptest::prelude::*;
@@ -59,7 +59,7 @@ fn any_text() -> impl Strategy<Value = String> {
 proptest! {
     #[test]
     fn diag_parsers_never_panic(s in any_text()) {
-        let _ = detect(&s);
+        let _ = exauth_parsers::detect::detect(s.as_bytes(), "output.txt");
         let _ = setspn::parse(&s);
         let _ = w32tm::parse(&s, DateOrderOption::Infer);
         let _ = repadmin::parse_replsummary(&s);

@@ -5,10 +5,11 @@
 use super::clock::{self, ClockSample, ClockTable};
 use super::identity::IdentityMap;
 use super::incident::{self, Incident};
-use crate::evidence::from_events::IdentityHint;
+use crate::evidence::IdentityHint;
 use crate::evidence::{Evidence, Fact, TimeBasis};
 use crate::inventory::Status;
 use crate::model::ClockBasis;
+use crate::model::Source;
 use crate::model::{normalize_host, Role};
 use crate::pipeline::Collected;
 use exauth_parsers::detect::Kind;
@@ -17,49 +18,6 @@ use exauth_parsers::smtp_log::{pair_sessions, PairingOptions};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// A kind of source a server's collection may hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Source {
-    ApplicationLog,
-    SystemLog,
-    SecurityLog,
-    DirectoryServiceLog,
-    OtherEventLog,
-    SendLog,
-    ReceiveLog,
-    QueueExport,
-    ReceiveConnectors,
-    Setspn,
-    W32tm,
-    Repadmin,
-    PortTest,
-    Nltest,
-    Klist,
-}
-
-impl Source {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Source::ApplicationLog => "Application log",
-            Source::SystemLog => "System log",
-            Source::SecurityLog => "Security log",
-            Source::DirectoryServiceLog => "Directory Service log",
-            Source::OtherEventLog => "other event log",
-            Source::SendLog => "SMTP Send protocol log",
-            Source::ReceiveLog => "SMTP Receive protocol log",
-            Source::QueueExport => "Get-Queue export",
-            Source::ReceiveConnectors => "Get-ReceiveConnector output",
-            Source::Setspn => "setspn output",
-            Source::W32tm => "w32tm output",
-            Source::Repadmin => "repadmin output",
-            Source::PortTest => "port test (Test-NetConnection/portqry)",
-            Source::Nltest => "nltest output",
-            Source::Klist => "klist output",
-        }
-    }
-}
 
 /// Which sources each server's collection holds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -377,36 +335,6 @@ pub fn assemble(
     }
 }
 
-fn source_of(kind: Kind, file_name: &str) -> Option<Source> {
-    let lower = file_name.to_ascii_lowercase();
-    Some(match kind {
-        Kind::EVTX | Kind::EVENT_EXPORT => {
-            if lower.contains("application") {
-                Source::ApplicationLog
-            } else if lower.contains("system") {
-                Source::SystemLog
-            } else if lower.contains("security") {
-                Source::SecurityLog
-            } else if lower.contains("directory") {
-                Source::DirectoryServiceLog
-            } else {
-                Source::OtherEventLog
-            }
-        }
-        Kind::SMTP_SEND_LOG => Source::SendLog,
-        Kind::SMTP_RECEIVE_LOG => Source::ReceiveLog,
-        Kind::QUEUE_EXPORT | Kind::TRANSPORT_QUEUE_LOG => Source::QueueExport,
-        Kind::RECEIVE_CONNECTOR_EXPORT => Source::ReceiveConnectors,
-        Kind::SETSPN => Source::Setspn,
-        Kind::W32TM => Source::W32tm,
-        Kind::REPADMIN => Source::Repadmin,
-        Kind::TEST_NETCONNECTION | Kind::PORTQRY => Source::PortTest,
-        Kind::NLTEST => Source::Nltest,
-        Kind::KLIST => Source::Klist,
-        _ => return None,
-    })
-}
-
 fn coverage(inventory: &crate::inventory::Inventory, evidence: &[Evidence]) -> Coverage {
     let mut coverage = Coverage::default();
     // An event log's server is best told by the events' Computer field.
@@ -418,7 +346,7 @@ fn coverage(inventory: &crate::inventory::Inventory, evidence: &[Evidence]) -> C
         }
     }
     for row in inventory.rows.iter().filter(|r| r.status == Status::Ok) {
-        let Some(source) = source_of(row.kind, row.origin.file_name()) else {
+        let Some(source) = crate::ingest::source_of(row.kind, row.origin.file_name()) else {
             continue;
         };
         let origin = row.origin.to_string();

@@ -5,8 +5,9 @@ use super::{
     conclusion, incident_pairs, involved, line, relevant, signals, Cause, Finding, Rule, Strength,
     Weigher,
 };
-use crate::correlate::case::{Case, Source};
+use crate::correlate::case::Case;
 use crate::evidence::Fact;
+use crate::model::Source;
 
 pub struct AdReplication;
 

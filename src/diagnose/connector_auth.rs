@@ -3,10 +3,11 @@
 //! most specific RemoteIPRanges, as Exchange chooses — lacks `ExchangeServer`.
 
 use super::{conclusion, incident_pairs, line, Cause, Finding, Rule, Strength, Weigher};
-use crate::correlate::case::{Case, Source};
+use crate::correlate::case::Case;
 use crate::correlate::incident::{Incident, Side};
 use crate::evidence::{Fact, LogKind};
 use crate::model::endpoint_ip;
+use crate::model::Source;
 use exauth_parsers::diag::receive_connector::{select_connector, ConnectorAuth as Connector};
 use std::net::IpAddr;
 

@@ -5,9 +5,10 @@ use super::{
     conclusion, incident_pairs, involved, line, relevant, signals, status_support, Cause, Finding,
     Rule, Strength, Weigher,
 };
-use crate::correlate::case::{Case, Source};
+use crate::correlate::case::Case;
 use crate::evidence::{Fact, LogKind};
 use crate::model::AuthOutcome;
+use crate::model::Source;
 use std::collections::BTreeSet;
 
 pub struct KerberosBlocked;

@@ -17,9 +17,10 @@ mod spn_missing;
 #[cfg(test)]
 mod tests;
 
-use crate::correlate::case::{Case, Source};
+use crate::correlate::case::Case;
 use crate::correlate::incident::Incident;
 use crate::evidence::Evidence;
+use crate::model::Source;
 use jiff::Timestamp;
 use serde::Serialize;
 use std::collections::BTreeSet;

@@ -124,7 +124,7 @@ pub fn netlogon_event(event_id: u16) -> Vec<(Cause, Strength)> {
 
 /// `SMTPSVC/…` or `SMTP/…` (case-insensitive).
 pub fn is_smtp_spn(spn: &str) -> bool {
-    crate::evidence::from_events::is_smtp_spn(spn)
+    crate::model::is_smtp_spn(spn)
 }
 
 /// An SPN whose duplication breaks ExchangeAuth: SMTPSVC/, SMTP/, HOST/.

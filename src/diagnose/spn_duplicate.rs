@@ -4,8 +4,9 @@ use super::{
     conclusion, incident_pairs, involved, line, relevant, signals, status_support, Cause, Finding,
     Rule, Strength, Weigher,
 };
-use crate::correlate::case::{Case, Source};
+use crate::correlate::case::Case;
 use crate::evidence::Fact;
+use crate::model::Source;
 
 pub struct SpnDuplicate;
 

@@ -4,9 +4,10 @@ use super::{
     conclusion, incident_pairs, involved, line, relevant, signals, status_support, Cause, Finding,
     Rule, Strength, Weigher,
 };
-use crate::correlate::case::{Case, Source};
+use crate::correlate::case::Case;
 use crate::correlate::incident::UNKNOWN;
 use crate::evidence::Fact;
+use crate::model::Source;
 use std::collections::BTreeSet;
 
 pub struct SpnMissing;

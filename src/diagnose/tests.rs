@@ -2,13 +2,14 @@
 //! small hand-built cases (EX01 → EX02 failing, DC01 the domain controller).
 
 use super::{diagnose, Cause, Finding, Status, RULES};
-use crate::correlate::case::{assemble, Case, CaseSettings, Coverage, Source};
+use crate::correlate::case::{assemble, Case, CaseSettings, Coverage};
 use crate::correlate::identity::IdentityMap;
 use crate::evidence::testing::{at, send_auth};
 use crate::evidence::{Evidence, Fact, KerberosSource, TimeBasis};
 use crate::model::AuthOutcome;
 use crate::model::ClockBasis;
 use crate::model::Role;
+use crate::model::Source;
 use exauth_parsers::diag::receive_connector;
 
 fn untimed(server: &str, fact: Fact) -> Evidence {

@@ -6,16 +6,30 @@
 //! ExchangeAuth from 10.1.2.11 with TimeSkew"). One record may yield several
 //! facts or none. Facts never render themselves: reports do.
 
-pub mod from_diag;
-pub mod from_events;
-pub mod from_queue;
-pub mod from_smtp;
 #[cfg(test)]
 pub mod testing;
 
+use crate::model::Role;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
+
+/// What a record says about who is who (for the identity map): events,
+/// protocol-log endpoints, queue errors, command outputs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum IdentityHint {
+    /// The computer that wrote the event, with the role its events show.
+    Computer { name: String, role: Role },
+    /// A computer account seen at an IP (Security 4768/4769 `EX01$`).
+    AccountAt { account: String, ip: IpAddr },
+    /// A host name seen at an IP (protocol-log endpoints, EHLO, banners,
+    /// queue FQDN/IP parts), with the role that shows.
+    HostAt {
+        host: String,
+        ip: IpAddr,
+        role: Role,
+    },
+}
 
 /// How far a timestamp can be trusted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -386,5 +400,194 @@ impl Evidence {
     /// Sort key that does not depend on thread timing.
     pub fn sort_key(&self) -> (Option<Timestamp>, &str, &str) {
         (self.time, self.origin.as_str(), self.fact.kind())
+    }
+}
+
+#[cfg(test)]
+mod fact_kind_tests {
+    use super::*;
+
+    /// One fact of every variant, in declaration order. The match below has
+    /// no wildcard: a new variant does not compile until it is added here,
+    /// and then the test ties it to [`FACT_KINDS`].
+    fn one_of_each() -> Vec<Fact> {
+        let facts = vec![
+            Fact::InboundAuthFailed {
+                event_id: 1035,
+                status: String::new(),
+                connector: String::new(),
+                mechanism: String::new(),
+                client_ip: None,
+            },
+            Fact::OutboundAuthFailed {
+                event_id: 2017,
+                status: String::new(),
+                connector: String::new(),
+                mechanism: String::new(),
+                target: None,
+            },
+            Fact::TransportEvent {
+                event_id: 12011,
+                summary: String::new(),
+            },
+            Fact::KerberosError {
+                source: KerberosSource::Client,
+                event_id: 3,
+                code: None,
+                code_name: None,
+                target: None,
+                client: None,
+                client_ip: None,
+                skew_s: None,
+            },
+            Fact::KerberosTicketIssued {
+                service: String::new(),
+                client: None,
+                client_ip: None,
+            },
+            Fact::DuplicateName {
+                name: String::new(),
+                name_type: None,
+            },
+            Fact::SpnNotRegistered { spn: String::new() },
+            Fact::TimeServiceEvent {
+                event_id: 36,
+                offset_s: None,
+                summary: String::new(),
+            },
+            Fact::ReplicationEvent {
+                event_id: 1311,
+                source_dc: None,
+                error_code: None,
+                summary: String::new(),
+            },
+            Fact::NetlogonEvent {
+                event_id: 5719,
+                summary: String::new(),
+            },
+            Fact::TimeZone {
+                bias_minutes: None,
+                name: String::new(),
+            },
+            Fact::QueueLastError {
+                queue: String::new(),
+                next_hop: None,
+                target_ip: None,
+                target_fqdn: None,
+                outer: None,
+                inner: None,
+                truncated: false,
+                retry_count: None,
+            },
+            Fact::SmtpAuth {
+                log: LogKind::Send,
+                session_id: String::new(),
+                local_endpoint: None,
+                remote_endpoint: None,
+                remote_host: None,
+                connector: None,
+                mechanism: None,
+                outcome: AuthOutcome::Other,
+                status: None,
+                reply: None,
+                advertised_exchange_auth: None,
+            },
+            Fact::ClockSample {
+                basis: crate::model::ClockBasis::Banner,
+                remote_server: None,
+                remote_ip: None,
+                offset_s: 0.0,
+            },
+            Fact::TimeSyncStatus {
+                source: None,
+                synchronized: None,
+                local_clock: false,
+            },
+            Fact::SpnListing {
+                account: String::new(),
+                spns: Vec::new(),
+            },
+            Fact::SpnDuplicates { groups: Vec::new() },
+            Fact::ReplicationStatus {
+                dc: String::new(),
+                direction: None,
+                failures: None,
+                total: None,
+                largest_delta_s: None,
+                error: None,
+            },
+            Fact::ConnectorAuth(
+                exauth_parsers::diag::receive_connector::parse(
+                    "Identity      : EX01\\Default EX01\nAuthMechanism : Tls\nBindings      : {0.0.0.0:2525}\n",
+                )
+                .0
+                .into_iter()
+                .next()
+                .expect("one connector"),
+            ),
+            Fact::PortProbe {
+                target: String::new(),
+                port: 88,
+                protocol: String::new(),
+                reachable: None,
+                result: String::new(),
+            },
+            Fact::DcLocator {
+                dc: None,
+                error: None,
+            },
+            Fact::TicketCache {
+                servers: Vec::new(),
+            },
+            Fact::FailureSignature {
+                signature: exauth_parsers::signature::Signature::Reply454,
+                status: None,
+                peer_ip: None,
+                peer_host: None,
+                text: String::new(),
+            },
+        ];
+        for fact in &facts {
+            match fact {
+                Fact::InboundAuthFailed { .. }
+                | Fact::OutboundAuthFailed { .. }
+                | Fact::TransportEvent { .. }
+                | Fact::KerberosError { .. }
+                | Fact::KerberosTicketIssued { .. }
+                | Fact::DuplicateName { .. }
+                | Fact::SpnNotRegistered { .. }
+                | Fact::TimeServiceEvent { .. }
+                | Fact::ReplicationEvent { .. }
+                | Fact::NetlogonEvent { .. }
+                | Fact::TimeZone { .. }
+                | Fact::QueueLastError { .. }
+                | Fact::SmtpAuth { .. }
+                | Fact::ClockSample { .. }
+                | Fact::TimeSyncStatus { .. }
+                | Fact::SpnListing { .. }
+                | Fact::SpnDuplicates { .. }
+                | Fact::ReplicationStatus { .. }
+                | Fact::ConnectorAuth(_)
+                | Fact::PortProbe { .. }
+                | Fact::DcLocator { .. }
+                | Fact::TicketCache { .. }
+                | Fact::FailureSignature { .. } => {}
+            }
+        }
+        facts
+    }
+
+    #[test]
+    fn fact_kinds_list_every_fact_once_and_match_serde() {
+        let facts = one_of_each();
+        let kinds: Vec<&str> = facts.iter().map(Fact::kind).collect();
+        assert_eq!(
+            kinds, FACT_KINDS,
+            "FACT_KINDS is every Fact::kind, in order"
+        );
+        for fact in &facts {
+            let json = serde_json::to_value(fact).expect("serializes");
+            assert_eq!(json["fact"], fact.kind(), "the serde tag is the kind id");
+        }
     }
 }

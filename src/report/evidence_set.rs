@@ -16,12 +16,13 @@
 //! extraction; sets extracted per server lack them (banners, w32tm and
 //! Kerberos samples remain).
 
-use crate::correlate::case::{Case, Coverage, Source};
+use crate::correlate::case::{Case, Coverage};
 use crate::correlate::identity::IdentityMap;
 use crate::discover::Origin;
 use crate::evidence::{Evidence, Fact, TimeBasis};
 use crate::inventory::{Inventory, Row, Status};
 use crate::model::Role;
+use crate::model::Source;
 use anyhow::{anyhow, bail, Context, Result};
 use exauth_parsers::detect::Kind;
 use exauth_parsers::problem::{Location, Problem};

@@ -5,42 +5,13 @@
 
 use crate::correlate::case::Case;
 use crate::evidence::{Fact, TimeBasis};
-use crate::ingest::Records;
+use crate::ingest::Place;
+pub use crate::ingest::Row;
 use crate::model::ClockBasis;
 use crate::pipeline::ArtifactRecords;
 use exauth_parsers::smtp_log::{pair_sessions, PairingOptions, SessionSummary};
-use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
-
-/// One exported row: `kind` plus its fields.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    pub kind: &'static str,
-    pub fields: Map<String, Value>,
-}
-
-impl Row {
-    fn new(kind: &'static str, server: Option<&str>, origin: &str, body: impl Serialize) -> Row {
-        let mut fields = Map::new();
-        fields.insert("kind".into(), Value::from(kind));
-        fields.insert(
-            "server".into(),
-            server.map(Value::from).unwrap_or(Value::Null),
-        );
-        if let Ok(Value::Object(map)) = serde_json::to_value(body) {
-            for (k, v) in map {
-                fields.entry(k).or_insert(v);
-            }
-        }
-        fields.insert("origin".into(), Value::from(origin));
-        Row { kind, fields }
-    }
-
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(&self.fields).unwrap_or_default()
-    }
-}
 
 /// Every row of the collection, in a stable order: per artifact (sorted by
 /// origin) its records, then the collection-wide rows (paired-session clock
@@ -53,46 +24,13 @@ pub fn rows(
     let mut out = Vec::new();
     for artifact in records {
         let origin = artifact.origin.to_string();
-        match &artifact.records {
-            Records::Events(report) => {
-                for event in &report.events {
-                    let server = crate::model::normalize_host(&event.computer)
-                        .map(|(s, _)| s)
-                        .or_else(|| artifact.server.clone());
-                    let at = match event.record_id {
-                        Some(id) => format!("{origin}#record {id}"),
-                        None => origin.clone(),
-                    };
-                    out.push(Row::new("event", server.as_deref(), &at, event));
-                }
-            }
-            Records::Smtp { sessions, .. } => {
-                let server = artifact.server.as_deref();
-                for session in sessions {
-                    let at = format!("{origin}:{}", session.first_line);
-                    let mut summary = session.clone();
-                    let attempts = std::mem::take(&mut summary.auth_attempts);
-                    let samples = std::mem::take(&mut summary.clock_samples);
-                    out.push(Row::new("smtp-session", server, &at, &summary));
-                    for attempt in &attempts {
-                        out.push(Row::new(
-                            "smtp-auth",
-                            server,
-                            &format!("{origin}:{}", attempt.line),
-                            attempt,
-                        ));
-                    }
-                    for sample in &samples {
-                        let at = sample
-                            .line
-                            .map(|l| format!("{origin}:{l}"))
-                            .unwrap_or_else(|| origin.clone());
-                        out.push(Row::new("clock-sample", server, &at, sample));
-                    }
-                }
-            }
-            _ => {}
-        }
+        artifact.records.rows(
+            Place {
+                origin: &origin,
+                server: artifact.server.as_deref(),
+            },
+            &mut out,
+        );
     }
     // Paired sessions: the same connection in two servers' logs.
     let servers: Vec<&String> = sessions.keys().collect();

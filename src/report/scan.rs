@@ -3,13 +3,14 @@
 
 use super::escape::terminal;
 use super::style::Style;
-use crate::correlate::case::{Case, Source};
+use crate::correlate::case::Case;
 use crate::correlate::clock::PairOffset;
 use crate::correlate::incident::Side;
 use crate::diagnose::{Diagnosis, EvidenceLine, Finding, Status, Strength};
 use crate::evidence::{Fact, KerberosSource};
 use crate::inventory::{Inventory, Status as RowStatus};
 use crate::model::Role;
+use crate::model::Source;
 use crate::model::{ClockBasis, KERBEROS_TOLERANCE_S};
 use jiff::Timestamp;
 use serde::Serialize;

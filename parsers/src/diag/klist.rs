@@ -10,9 +10,18 @@
 //! host culture; day/month order is decided over the whole file.
 
 use super::{label_value, resolve_times};
+use crate::detect::{Format, Kind};
 use crate::problem::{Location, Problem};
 use crate::queue::local_time::{DateOrderChoice, DateOrderOption, ExportedTime};
 use serde::Serialize;
+
+/// This format's line in the registry (`detect::FORMATS`).
+pub const FORMAT: Format = Format {
+    kinds: &[Kind::KLIST],
+    describes: "klist: `Current LogonId is` / `Cached Tickets: (n)`",
+    detect: |head| Format::command_output(Kind::KLIST, head, looks_like),
+    name_prefix: Some("klist"),
+};
 
 /// `name @ REALM`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -9,7 +9,8 @@
 //! prints a fixed order). Times are local to the machine that ran the
 //! command and use its culture; the day/month order is decided per file
 //! ([`crate::queue::local_time`]). Every module has a cheap `looks_like`
-//! detector; [`detect`] tries them all.
+//! detector and registers itself with one `FORMAT` line in
+//! `detect::FORMATS`.
 
 pub mod klist;
 pub mod nltest;
@@ -23,58 +24,6 @@ pub mod w32tm;
 use crate::queue::local_time::{
     parse_local_datetime, DateOrderChoice, DateOrderInference, DateOrderOption, ExportedTime,
 };
-use serde::Serialize;
-
-/// Which diagnostic output a text is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DiagTool {
-    Setspn,
-    W32tm,
-    RepadminReplSummary,
-    RepadminShowRepl,
-    RepadminShowReplCsv,
-    ReceiveConnectorList,
-    ReceiveConnectorCliXml,
-    TestNetConnection,
-    Portqry,
-    Nltest,
-    Klist,
-}
-
-/// Content detection over the first few KB of decoded text.
-pub fn detect(text_head: &str) -> Option<DiagTool> {
-    type Detector = fn(&str) -> bool;
-    let checks: &[(Detector, DiagTool)] = &[
-        (
-            repadmin::looks_like_showrepl_csv,
-            DiagTool::RepadminShowReplCsv,
-        ),
-        (
-            repadmin::looks_like_replsummary,
-            DiagTool::RepadminReplSummary,
-        ),
-        (repadmin::looks_like_showrepl, DiagTool::RepadminShowRepl),
-        (
-            receive_connector::looks_like_clixml,
-            DiagTool::ReceiveConnectorCliXml,
-        ),
-        (
-            receive_connector::looks_like_format_list,
-            DiagTool::ReceiveConnectorList,
-        ),
-        (test_netconnection::looks_like, DiagTool::TestNetConnection),
-        (klist::looks_like, DiagTool::Klist),
-        (nltest::looks_like, DiagTool::Nltest),
-        (portqry::looks_like, DiagTool::Portqry),
-        (setspn::looks_like, DiagTool::Setspn),
-        (w32tm::looks_like, DiagTool::W32tm),
-    ];
-    checks
-        .iter()
-        .find(|(check, _)| check(text_head))
-        .map(|(_, tool)| *tool)
-}
 
 /// Finds a culture-formatted date-time inside a line (`The current time is
 /// 1/16/2026 2:23:45 PM.`) and returns the text from its first digit.

@@ -8,6 +8,7 @@
 //! 6118 0x17e6 ERROR_NO_BROWSER_SERVERS_FOUND`), so it is parsed wherever it
 //! appears; field labels are right-aligned `Label: value`.
 
+use crate::detect::{Format, Kind};
 use crate::problem::{Location, Problem};
 use nom::bytes::complete::{tag, take_while1};
 use nom::character::complete::{space0, space1};
@@ -15,6 +16,14 @@ use nom::combinator::{map_res, opt};
 use nom::sequence::preceded;
 use nom::{IResult, Parser};
 use serde::Serialize;
+
+/// This format's line in the registry (`detect::FORMATS`).
+pub const FORMAT: Format = Format {
+    kinds: &[Kind::NLTEST],
+    describes: "nltest /dsgetdc: `DC: \\\\…` / `Getting DC name failed`",
+    detect: |head| Format::command_output(Kind::NLTEST, head, looks_like),
+    name_prefix: Some("nltest"),
+};
 
 /// `Status = 1355 0x54b ERROR_NO_SUCH_DOMAIN`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

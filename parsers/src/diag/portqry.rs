@@ -8,6 +8,7 @@
 //! on the line after `Querying target system called:` and `Name resolved to
 //! <ip>` gives the address. portqry is not localized.
 
+use crate::detect::{Format, Kind};
 use crate::problem::{Location, Problem};
 use nom::bytes::complete::{tag_no_case, take_until, take_while1};
 use nom::character::complete::{char as ch, digit1, space1};
@@ -15,6 +16,14 @@ use nom::combinator::map_res;
 use nom::{IResult, Parser};
 use serde::Serialize;
 use std::net::IpAddr;
+
+/// This format's line in the registry (`detect::FORMATS`).
+pub const FORMAT: Format = Format {
+    kinds: &[Kind::PORTQRY],
+    describes: "portqry: `Querying target system called:` / `TCP port 88 …: LISTENING`",
+    detect: |head| Format::command_output(Kind::PORTQRY, head, looks_like),
+    name_prefix: Some("portqry"),
+};
 
 /// Which tool produced a probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -9,6 +9,7 @@
 //! `result N (0x…)`), so localized labels do no harm. repadmin prints ISO-like
 //! local times of the DC it ran on.
 
+use crate::detect::{Format, Kind};
 use crate::problem::{Location, Problem};
 use crate::queue::local_time::{parse_local_datetime, DateOrder, ExportedTime};
 use nom::bytes::complete::take_while1;
@@ -17,6 +18,18 @@ use nom::combinator::{map_res, opt};
 use nom::sequence::delimited;
 use nom::{IResult, Parser};
 use serde::Serialize;
+
+/// This format's line in the registry (`detect::FORMATS`).
+pub const FORMAT: Format = Format {
+    kinds: &[Kind::REPADMIN],
+    describes: "repadmin /replsummary, /showrepl, /showrepl * /csv",
+    detect: |head| {
+        Format::command_output(Kind::REPADMIN, head, |t| {
+            looks_like_showrepl_csv(t) || looks_like_replsummary(t) || looks_like_showrepl(t)
+        })
+    },
+    name_prefix: Some("repadmin"),
+};
 
 /// Largest replication delta of a DC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

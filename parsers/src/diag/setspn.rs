@@ -9,8 +9,17 @@
 //! duplicate SPNs.` gives the count (setspn can exit 1 on success, so the
 //! summary line is what counts).
 
+use crate::detect::{Format, Kind};
 use crate::problem::{Location, Problem};
 use serde::Serialize;
+
+/// This format's line in the registry (`detect::FORMATS`).
+pub const FORMAT: Format = Format {
+    kinds: &[Kind::SETSPN],
+    describes: "setspn -L/-X/-Q: `Registered ServicePrincipalNames for` / `Checking domain`",
+    detect: |head| Format::command_output(Kind::SETSPN, head, looks_like),
+    name_prefix: Some("setspn"),
+};
 
 /// The SPNs registered on one account (`-L`, or an account found by `-Q`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -7,8 +7,17 @@
 //! each `WARNING:` line is attached to the object that follows it.
 
 use super::portqry::{PortProbe, PortState, ProbeTool, Transport};
+use crate::detect::{Format, Kind};
 use crate::problem::{Location, Problem};
 use crate::queue::format_list;
+
+/// This format's line in the registry (`detect::FORMATS`).
+pub const FORMAT: Format = Format {
+    kinds: &[Kind::TEST_NETCONNECTION],
+    describes: "Test-NetConnection output (`TcpTestSucceeded`)",
+    detect: |head| Format::command_output(Kind::TEST_NETCONNECTION, head, looks_like),
+    name_prefix: None,
+};
 
 /// Cheap content check.
 pub fn looks_like(text_head: &str) -> bool {

@@ -10,9 +10,18 @@
 //! (`HH:mm:ss, …s`, `host[ip:123]:`, `NTP: ±N.NNNs offset from …`).
 
 use super::{find_datetime, label_value, leading_int, resolve_times, seconds_value};
+use crate::detect::{Format, Kind};
 use crate::problem::{Location, Problem};
 use crate::queue::local_time::{DateOrderChoice, DateOrderOption, ExportedTime};
 use serde::Serialize;
+
+/// This format's line in the registry (`detect::FORMATS`).
+pub const FORMAT: Format = Format {
+    kinds: &[Kind::W32TM],
+    describes: "w32tm /stripchart, /monitor, /query: `Tracking … [ip:123]`, `Leap Indicator:`",
+    detect: |head| Format::command_output(Kind::W32TM, head, looks_like),
+    name_prefix: Some("w32tm"),
+};
 
 /// Which w32tm command a measurement comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -1,26 +1,15 @@
-//! Windows events (`.evtx`, event XML, CliXml `Get-EventLog`) → facts.
+//! Windows events (`.evtx`, event XML, CliXml `Get-EventLog`) → facts: what
+//! every event input shares.
 
-use super::{Evidence, Fact, KerberosSource, TimeBasis};
+use super::{Extracted, Place, Records, Row};
+use crate::evidence::{Evidence, Fact, IdentityHint, KerberosSource, TimeBasis};
 use crate::model::ClockBasis;
-use crate::model::{canonical_ip, normalize_host, Role};
+use crate::model::Source;
+use crate::model::{canonical_ip, is_smtp_spn, normalize_host, Role};
+use exauth_parsers::evtx::EventFileReport;
 use exauth_parsers::evtx::{kerberos_error_name, EventDetails, EventRecord, TimeProvenance};
+use exauth_parsers::problem::Problem;
 use std::net::IpAddr;
-
-/// What one event says about who is who (for the identity map).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum IdentityHint {
-    /// The computer that wrote the event, with the role its events show.
-    Computer { name: String, role: Role },
-    /// A computer account seen at an IP (Security 4768/4769 `EX01$`).
-    AccountAt { account: String, ip: IpAddr },
-    /// A host name seen at an IP (protocol-log endpoints, EHLO, banners,
-    /// queue FQDN/IP parts), with the role that shows.
-    HostAt {
-        host: String,
-        ip: IpAddr,
-        role: Role,
-    },
-}
 
 /// The facts in one catalogued event, attributed to the computer that wrote
 /// it (or `fallback_server` when the event names none).
@@ -300,12 +289,6 @@ fn transport_summary(id: u16, status: Option<&str>, fqdn: Option<&str>) -> Strin
     join_some(&[Some(what), status, fqdn])
 }
 
-/// `SMTPSVC/…`, `SMTP/…` (case-insensitive).
-pub fn is_smtp_spn(spn: &str) -> bool {
-    let lower = spn.to_ascii_lowercase();
-    lower.starts_with("smtpsvc/") || lower.starts_with("smtp/")
-}
-
 /// An IP as events print it (`10.0.0.12`, `[10.0.0.12]`, `::ffff:10.0.0.12`).
 fn parse_ip(text: &str) -> Option<IpAddr> {
     crate::model::endpoint_ip(text).map(canonical_ip)
@@ -319,4 +302,60 @@ fn join_some(parts: &[Option<&str>]) -> String {
         .copied()
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// The events of one file.
+#[derive(Debug)]
+pub struct EventRecords(pub EventFileReport);
+
+impl Records for EventRecords {
+    fn problems(&self) -> &[Problem] {
+        &self.0.problems
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.records_read == 0
+    }
+
+    fn extract(&self, place: Place<'_>, out: &mut Extracted) {
+        for event in &self.0.events {
+            event_evidence(
+                event,
+                place.origin,
+                place.server,
+                &mut out.evidence,
+                &mut out.hints,
+            );
+        }
+    }
+
+    fn rows(&self, place: Place<'_>, out: &mut Vec<Row>) {
+        for event in &self.0.events {
+            let server = normalize_host(&event.computer)
+                .map(|(s, _)| s)
+                .or_else(|| place.server.map(str::to_string));
+            let at = match event.record_id {
+                Some(id) => format!("{}#record {id}", place.origin),
+                None => place.origin.to_string(),
+            };
+            out.push(Row::new("event", server.as_deref(), &at, event));
+        }
+    }
+}
+
+/// Which event log a file holds, by its name (`Application.evtx`,
+/// `EX01_System.xml`).
+pub fn event_log_source(file_name: &str) -> Source {
+    let lower = file_name.to_ascii_lowercase();
+    if lower.contains("application") {
+        Source::ApplicationLog
+    } else if lower.contains("system") {
+        Source::SystemLog
+    } else if lower.contains("security") {
+        Source::SecurityLog
+    } else if lower.contains("directory") {
+        Source::DirectoryServiceLog
+    } else {
+        Source::OtherEventLog
+    }
 }

@@ -1,12 +1,118 @@
-//! SMTP protocol-log sessions → authentication facts and clock samples.
+//! SMTP Send and Receive protocol logs: streamed, sessions reassembled
+//! across rows, each session's failed authentications and clock samples
+//! turned into facts, and sessions kept for pairing both ends' logs.
 
-use super::{Evidence, Fact, LogKind, TimeBasis};
-use crate::evidence::from_events::IdentityHint;
+use super::text::Content;
+use super::{Extracted, IngestOptions, Input, Place, Records, Row};
+use crate::discover::Artifact;
+use crate::evidence::{Evidence, Fact, IdentityHint, LogKind, TimeBasis};
 use crate::model::canonical_ip;
 use crate::model::endpoint_ip;
 use crate::model::AuthOutcome;
 use crate::model::Role;
+use crate::model::Source;
+use exauth_parsers::detect::Kind;
+use exauth_parsers::problem::Problem;
 use exauth_parsers::smtp_log::SessionSummary;
+use exauth_parsers::smtp_log::{FileReport, Reassembler};
+
+pub struct SmtpLogInput;
+
+impl Input for SmtpLogInput {
+    fn kinds(&self) -> &'static [Kind] {
+        &[Kind::SMTP_RECEIVE_LOG, Kind::SMTP_SEND_LOG]
+    }
+
+    fn source(&self, kind: Kind, _file_name: &str) -> Option<Source> {
+        Some(if kind == Kind::SMTP_SEND_LOG {
+            Source::SendLog
+        } else {
+            Source::ReceiveLog
+        })
+    }
+
+    fn read(
+        &self,
+        artifact: &Artifact<'_>,
+        content: &mut Content<'_>,
+        _options: &IngestOptions,
+    ) -> Result<Box<dyn Records>, String> {
+        let hint = if artifact.detection.kind == Kind::SMTP_SEND_LOG {
+            LogKind::Send
+        } else {
+            LogKind::Receive
+        };
+        let mut sessions = Vec::new();
+        let mut reassembler = Reassembler::new();
+        let report = reassembler.feed(content.lines(1 << 20), Some(hint), |s| sessions.push(s));
+        reassembler.finish(|s| sessions.push(s));
+        Ok(Box::new(SmtpRecords { report, sessions }))
+    }
+}
+
+/// The sessions of one protocol-log file.
+#[derive(Debug)]
+pub struct SmtpRecords {
+    pub report: FileReport,
+    pub sessions: Vec<SessionSummary>,
+}
+
+impl Records for SmtpRecords {
+    fn problems(&self) -> &[Problem] {
+        &self.report.problems
+    }
+
+    fn is_empty(&self) -> bool {
+        self.report.rows == 0
+    }
+
+    fn extract(&self, place: Place<'_>, out: &mut Extracted) {
+        // Big logs keep one connection in 8 for clock pairing; both ends
+        // choose the same connections.
+        let keep_one_in = if self.sessions.len() > 4000 { 8 } else { 1 };
+        let mut thinning = BannerThinning::default();
+        for session in &self.sessions {
+            session_evidence(
+                session,
+                place.origin,
+                place.server,
+                &mut thinning,
+                &mut out.evidence,
+                &mut out.hints,
+            );
+            if place.server.is_some() && keep_for_pairing(session, keep_one_in) {
+                out.pairing.push(pairing_copy(session));
+            }
+        }
+    }
+
+    fn rows(&self, place: Place<'_>, out: &mut Vec<Row>) {
+        let origin = place.origin;
+        let server = place.server;
+        for session in &self.sessions {
+            let at = format!("{origin}:{}", session.first_line);
+            let mut summary = session.clone();
+            let attempts = std::mem::take(&mut summary.auth_attempts);
+            let samples = std::mem::take(&mut summary.clock_samples);
+            out.push(Row::new("smtp-session", server, &at, &summary));
+            for attempt in &attempts {
+                out.push(Row::new(
+                    "smtp-auth",
+                    server,
+                    &format!("{origin}:{}", attempt.line),
+                    attempt,
+                ));
+            }
+            for sample in &samples {
+                let at = sample
+                    .line
+                    .map(|l| format!("{origin}:{l}"))
+                    .unwrap_or_else(|| origin.to_string());
+                out.push(Row::new("clock-sample", server, &at, sample));
+            }
+        }
+    }
+}
 
 /// Thins the banner clock samples of one log file: one per peer, offset
 /// (to the second) and 10-minute slot. A healthy week of logs has a banner

@@ -1,10 +1,72 @@
-//! Queue exports (Get-Queue in any form, TRANSPORTQUEUE logs) → queue facts.
+//! Queue exports (Get-Queue / Get-Message in any form: Format-List,
+//! Export-Csv, JSON, CliXml, Queue Viewer lists; TRANSPORTQUEUE logs) →
+//! one fact per queue with a last error.
 
-use super::{Evidence, Fact, TimeBasis};
-use crate::evidence::from_events::IdentityHint;
+use super::text::Content;
+use super::{Extracted, IngestOptions, Input, Place, Records};
+use crate::discover::Artifact;
+use crate::evidence::{Evidence, Fact, IdentityHint, TimeBasis};
+use crate::model::Source;
 use crate::model::{canonical_ip, Role};
+use exauth_parsers::detect::Kind;
 use exauth_parsers::problem::Location;
+use exauth_parsers::problem::Problem;
+use exauth_parsers::queue::{parse_queue_export, QueueExportOptions};
 use exauth_parsers::queue::{QueueExport, SmtpResponse};
+
+pub struct QueueInput;
+
+impl Input for QueueInput {
+    fn kinds(&self) -> &'static [Kind] {
+        &[
+            Kind::QUEUE_EXPORT,
+            Kind::MESSAGE_EXPORT,
+            Kind::TRANSPORT_QUEUE_LOG,
+        ]
+    }
+
+    fn source(&self, kind: Kind, _file_name: &str) -> Option<Source> {
+        (kind != Kind::MESSAGE_EXPORT).then_some(Source::QueueExport)
+    }
+
+    fn read(
+        &self,
+        _artifact: &Artifact<'_>,
+        content: &mut Content<'_>,
+        options: &IngestOptions,
+    ) -> Result<Box<dyn Records>, String> {
+        let text = content.text()?;
+        let options = QueueExportOptions {
+            date_order: options.date_order,
+            ..QueueExportOptions::default()
+        };
+        Ok(Box::new(QueueRecords(parse_queue_export(&text, options))))
+    }
+}
+
+/// The queues and messages of one export.
+#[derive(Debug)]
+pub struct QueueRecords(pub QueueExport);
+
+impl Records for QueueRecords {
+    fn problems(&self) -> &[Problem] {
+        &self.0.problems
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.queues.is_empty() && self.0.messages.is_empty()
+    }
+
+    fn extract(&self, place: Place<'_>, out: &mut Extracted) {
+        queue_evidence(
+            &self.0,
+            place.origin,
+            place.server,
+            &mut out.evidence,
+            &mut out.hints,
+        );
+    }
+}
 
 /// `451 4.4.0` (codes only) or the whole response with its text.
 pub fn response_text(response: &SmtpResponse, with_text: bool) -> String {

@@ -1,0 +1,38 @@
+//! Event exports in text: event XML (`wevtutil qe /f:xml`, Event Viewer
+//! "Save as XML") and CliXml of `Get-EventLog`.
+
+use super::events::{event_log_source, EventRecords};
+use super::text::Content;
+use super::{IngestOptions, Input, Records};
+use crate::discover::Artifact;
+use crate::model::Source;
+use exauth_parsers::detect::{Form, Kind};
+use exauth_parsers::event_export;
+
+pub struct EventExportInput;
+
+impl Input for EventExportInput {
+    fn kinds(&self) -> &'static [Kind] {
+        &[Kind::EVENT_EXPORT]
+    }
+
+    fn source(&self, _kind: Kind, file_name: &str) -> Option<Source> {
+        Some(event_log_source(file_name))
+    }
+
+    fn read(
+        &self,
+        artifact: &Artifact<'_>,
+        content: &mut Content<'_>,
+        _options: &IngestOptions,
+    ) -> Result<Box<dyn Records>, String> {
+        let report = match artifact.detection.form {
+            Form::CliXml => {
+                let log = event_export::log_name_from_file_name(artifact.origin.file_name());
+                event_export::read_clixml_event_log(content.lines(256 << 10), log)
+            }
+            _ => event_export::read_event_xml(content.lines(256 << 10)),
+        };
+        Ok(Box::new(EventRecords(report)))
+    }
+}

@@ -1,0 +1,298 @@
+//! Ingest: one input module per format, in one registry.
+//!
+//! A format costs one parser module in `exauth-parsers` (detection and
+//! parsing, registered in `detect::FORMATS`), one input module here and one
+//! line in [`INPUTS`]. The input module is everything exauth knows about that
+//! format: how to read an artifact of it (text read whole, a stream, random
+//! access), which coverage source it gives its server, how its records become
+//! evidence, and which rows `extract` writes for them. Nothing downstream
+//! matches on the format: the pipeline, the case and the exports only call
+//! the [`Input`] and [`Records`] traits, so a new format touches none of them.
+//!
+//! Ingest sits above `evidence` (the fact vocabulary it produces) and below
+//! the `pipeline` that runs it over a collection in parallel.
+
+pub mod diag;
+pub mod event_export;
+pub mod events;
+pub mod evtx;
+pub mod klist;
+pub mod nltest;
+pub mod port_probe;
+pub mod queue;
+pub mod receive_connector;
+pub mod repadmin;
+pub mod row;
+pub mod setspn;
+pub mod smtp_log;
+pub mod text;
+pub mod w32tm;
+
+use crate::discover::Artifact;
+use crate::evidence::{Evidence, IdentityHint};
+use crate::inventory::{Collector, Row as InventoryRow, Status};
+use crate::model::Source;
+use exauth_parsers::detect::Kind;
+use exauth_parsers::problem::{Location, Problem};
+use exauth_parsers::queue::DateOrderOption;
+use exauth_parsers::signature::SignatureHit;
+use exauth_parsers::smtp_log::SessionSummary;
+pub use row::Row;
+use std::io::Read;
+use text::Content;
+
+/// How to run the parsers.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Threads a single large `.evtx` may use (the run's thread count).
+    pub threads: usize,
+    /// Files at least this large get `threads` workers; smaller ones one
+    /// (they are already read in parallel with each other).
+    pub big_file_bytes: u64,
+    /// Day/month order of culture-formatted local times: inferred per file
+    /// unless the user named the culture.
+    pub date_order: DateOrderOption,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            threads: 1,
+            big_file_bytes: 64 << 20,
+            date_order: DateOrderOption::Infer,
+        }
+    }
+}
+
+/// One format as exauth reads it.
+pub trait Input: Sync {
+    /// The kinds (from `exauth_parsers::detect`) this input reads.
+    fn kinds(&self) -> &'static [Kind];
+
+    /// The coverage source a file of `kind` named `file_name` gives its
+    /// server (`Application log`, `setspn output`, …).
+    fn source(&self, kind: Kind, file_name: &str) -> Option<Source>;
+
+    /// Reads one artifact. `Err` is a reason the file could not be read at
+    /// all; problems inside a file that was read travel with its records.
+    fn read(
+        &self,
+        artifact: &Artifact<'_>,
+        content: &mut Content<'_>,
+        options: &IngestOptions,
+    ) -> Result<Box<dyn Records>, String>;
+}
+
+/// Where a record was found: the artifact's origin text and the server its
+/// place names (the `.evtx` Computer field overrides it, per event).
+#[derive(Debug, Clone, Copy)]
+pub struct Place<'a> {
+    pub origin: &'a str,
+    pub server: Option<&'a str>,
+}
+
+/// What the records of one artifact yield for the analysis.
+#[derive(Debug, Default)]
+pub struct Extracted {
+    pub evidence: Vec<Evidence>,
+    pub hints: Vec<IdentityHint>,
+    /// Protocol-log sessions kept for clock pairing (both ends' logs of the
+    /// same connection); only inputs of protocol logs fill it.
+    pub pairing: Vec<SessionSummary>,
+}
+
+/// The parsed content of one artifact, behind one interface.
+pub trait Records: Send + std::fmt::Debug {
+    /// The problems the parser found inside the file (bad lines, bad
+    /// chunks). They are part of the parse result: every parser's problems
+    /// reach the coverage section of the report.
+    fn problems(&self) -> &[Problem];
+
+    /// True when the file yielded nothing usable at all.
+    fn is_empty(&self) -> bool;
+
+    /// The facts and identity hints in these records.
+    fn extract(&self, place: Place<'_>, out: &mut Extracted);
+
+    /// The rows `extract` writes for these records themselves (events,
+    /// protocol-log sessions); formats whose rows are their facts write none
+    /// here (those rows come from the evidence, with resolved times).
+    fn rows(&self, _place: Place<'_>, _out: &mut Vec<Row>) {}
+}
+
+/// The registry: every input, one line each.
+pub static INPUTS: &[&dyn Input] = &[
+    &evtx::EvtxInput,
+    &event_export::EventExportInput,
+    &smtp_log::SmtpLogInput,
+    &queue::QueueInput,
+    &receive_connector::INPUT,
+    &setspn::INPUT,
+    &w32tm::INPUT,
+    &repadmin::INPUT,
+    &port_probe::INPUT,
+    &nltest::INPUT,
+    &klist::INPUT,
+];
+
+/// The input that reads `kind`, if exauth reads it.
+pub fn input_for(kind: Kind) -> Option<&'static dyn Input> {
+    INPUTS.iter().copied().find(|i| i.kinds().contains(&kind))
+}
+
+/// The coverage source of a file of `kind` named `file_name`.
+pub fn source_of(kind: Kind, file_name: &str) -> Option<Source> {
+    input_for(kind)?.source(kind, file_name)
+}
+
+/// One artifact after parsing.
+#[derive(Debug)]
+pub struct Ingested {
+    /// The inventory row (status `error` when the parser could read nothing).
+    pub row: InventoryRow,
+    pub records: Option<Box<dyn Records>>,
+    pub problems: Vec<Problem>,
+    /// Lines with a failure signature, from text read whole or from a text
+    /// file no parser reads. The pipeline keeps them as evidence when the
+    /// parser's records show no failure of their own.
+    pub signatures: Vec<SignatureHit>,
+}
+
+/// Parses one artifact with the input for its kind.
+pub fn ingest(
+    artifact: &Artifact<'_>,
+    content: &mut dyn Read,
+    options: &IngestOptions,
+) -> Ingested {
+    let detection = &artifact.detection;
+    let mut content = Content::new(content, detection);
+    let records = match input_for(detection.kind) {
+        Some(input) => Some(input.read(artifact, &mut content, options)),
+        None => {
+            if matches!(detection.kind, Kind::UNKNOWN | Kind::EXCHANGE_LOG_OTHER)
+                && detection.encoding.is_some()
+            {
+                // No parser reads these field by field (yet): their lines
+                // are still searched for failure signatures, streaming.
+                content.scan_signatures();
+            }
+            None
+        }
+    };
+    let finished = content.finish(artifact.size);
+    let mut row = Collector::row_for(artifact, &mut std::io::empty());
+    row.bytes = finished.bytes;
+    let replaced = finished.replaced_problem();
+    let signatures = finished.signatures;
+    let (records, problems) = match records {
+        Some(Ok(records)) => {
+            let mut problems = finished.problems;
+            problems.extend(replaced);
+            problems.extend(records.problems().iter().cloned());
+            if records.is_empty() && !problems.is_empty() {
+                row.status = Status::Error;
+                row.reason = Some(problems_summary(&problems));
+            } else if records.is_empty() {
+                row.reason = Some("recognised, but nothing in it could be read".into());
+            } else if !problems.is_empty() {
+                row.reason = Some(problems_summary(&problems));
+            }
+            (Some(records), problems)
+        }
+        Some(Err(reason)) => {
+            row.status = Status::Error;
+            row.reason = Some(reason);
+            (None, Vec::new())
+        }
+        None => (None, finished.problems),
+    };
+    if !signatures.is_empty() && records.is_none() {
+        let note = format!(
+            "{} line{} with a failure signature (454 4.7.0, 451 5.7.3, 1035/2017 text) read from it",
+            signatures.len(),
+            if signatures.len() == 1 { "" } else { "s" }
+        );
+        row.reason = Some(match row.reason.take() {
+            Some(reason) => format!("{reason}; {note}"),
+            None => note,
+        });
+    }
+    Ingested {
+        row,
+        records,
+        problems,
+        signatures,
+    }
+}
+
+fn problems_summary(problems: &[Problem]) -> String {
+    let first = problems
+        .first()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    match problems.len() {
+        0 => String::new(),
+        1 => first,
+        n => format!("{first} (and {} more problems)", n - 1),
+    }
+}
+
+/// A fact with no time of its own (command outputs describe the state when
+/// the admin ran them), at `line` of the artifact when known.
+pub(crate) fn untimed(
+    place: Place<'_>,
+    line: Option<u64>,
+    fact: crate::evidence::Fact,
+) -> Evidence {
+    Evidence {
+        server: place.server.map(str::to_string),
+        time: None,
+        time_basis: crate::evidence::TimeBasis::None,
+        origin: match line {
+            Some(n) if n > 0 => format!("{}:{n}", place.origin),
+            _ => place.origin.to_string(),
+        },
+        fact,
+        local_time: None,
+    }
+}
+
+/// A problem that says a whole file could not be read.
+pub(crate) fn cannot_read(e: impl std::fmt::Display) -> Problem {
+    Problem::new(Location::File, format!("cannot read: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Nothing half-registered: every kind the parsers' registry can claim
+    /// is read by exactly one input (archives are opened by discovery;
+    /// unknown texts and skipped Exchange logs are only searched for failure
+    /// signatures), and no input reads a kind the registry cannot claim.
+    #[test]
+    fn every_registered_kind_has_exactly_one_input() {
+        let not_read = [
+            Kind::ZIP,
+            Kind::GZIP,
+            Kind::UNKNOWN,
+            Kind::EXCHANGE_LOG_OTHER,
+        ];
+        let all = Kind::all();
+        for kind in &all {
+            let readers = INPUTS.iter().filter(|i| i.kinds().contains(kind)).count();
+            let expected = usize::from(!not_read.contains(kind));
+            assert_eq!(readers, expected, "inputs reading {kind}");
+        }
+        for input in INPUTS {
+            for kind in input.kinds() {
+                assert!(all.contains(kind), "{kind} is read but never detected");
+                assert!(
+                    input.source(*kind, "EX01_Application.evtx").is_some()
+                        || *kind == Kind::MESSAGE_EXPORT,
+                    "{kind} gives its server no coverage source"
+                );
+            }
+        }
+    }
+}

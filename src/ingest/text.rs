@@ -1,0 +1,404 @@
+//! Reading an artifact's bytes for a parser: counted, decoded to UTF-8,
+//! read whole with caps (queue exports, command outputs) or streamed, and
+//! searched for failure signatures on the way (the net under the parsers).
+
+use exauth_parsers::detect::{Detection, Form};
+use exauth_parsers::encoding::{utf8_reader, TextEncoding};
+use exauth_parsers::problem::{Location, Problem};
+use exauth_parsers::signature::{scan_text, SignatureHit, SignatureScanner};
+use std::cell::Cell;
+use std::io::{BufRead, BufReader, Read};
+
+/// An artifact's content as an input reads it.
+pub struct Content<'c> {
+    counted: CountingReader<'c>,
+    encoding: Option<TextEncoding>,
+    form: Form,
+    /// Characters the decoder had to replace (UTF-16 input only).
+    replaced: Cell<u64>,
+    /// Lines cut while read whole.
+    problems: Vec<Problem>,
+    signatures: Vec<SignatureHit>,
+}
+
+impl<'c> Content<'c> {
+    pub fn new(raw: &'c mut dyn Read, detection: &Detection) -> Self {
+        Content {
+            counted: CountingReader {
+                inner: raw,
+                bytes: 0,
+            },
+            encoding: detection.encoding,
+            form: detection.form,
+            replaced: Cell::new(0),
+            problems: Vec::new(),
+            signatures: Vec::new(),
+        }
+    }
+
+    /// The raw bytes (`.evtx`).
+    pub fn raw(&mut self) -> &mut dyn Read {
+        &mut self.counted
+    }
+
+    /// The content decoded to UTF-8, streamed through a buffer of
+    /// `capacity` bytes.
+    pub fn lines(&mut self, capacity: usize) -> BufReader<Box<dyn Read + '_>> {
+        let Content {
+            counted,
+            encoding,
+            replaced,
+            ..
+        } = self;
+        BufReader::with_capacity(capacity, decode(counted, *encoding, replaced))
+    }
+
+    /// The whole content decoded to UTF-8 (at most [`MAX_TEXT_BYTES`]),
+    /// searched for failure signatures. Lines over 1 MiB are cut (a problem
+    /// each; not for JSON and CliXml, where lines mean nothing).
+    pub fn text(&mut self) -> Result<String, String> {
+        let Content {
+            counted,
+            encoding,
+            form,
+            replaced,
+            problems,
+            signatures,
+        } = self;
+        let text = read_text(decode(counted, *encoding, replaced), *form, problems)?;
+        *signatures = scan_text(&text);
+        Ok(text)
+    }
+
+    /// Searches the content, streaming, for failure-signature lines (a
+    /// text no parser reads).
+    pub fn scan_signatures(&mut self) {
+        let reader = self.lines(256 << 10);
+        match scan_signatures(reader) {
+            Ok(hits) => self.signatures = hits,
+            Err(e) => self.problems.push(super::cannot_read(e)),
+        }
+    }
+
+    /// Bytes read (the whole content, read to its end when its size was not
+    /// known before: a gzip stream), the problems met while reading, the
+    /// failure signatures found, and how many characters were replaced.
+    pub fn finish(mut self, size: Option<u64>) -> Finished {
+        let bytes = match size {
+            Some(size) => size,
+            None => {
+                let _ = std::io::copy(&mut self.counted, &mut std::io::sink());
+                self.counted.bytes
+            }
+        };
+        Finished {
+            bytes,
+            problems: self.problems,
+            signatures: self.signatures,
+            replaced: self.replaced.get(),
+            encoding: self.encoding,
+        }
+    }
+}
+
+/// What reading an artifact left besides its records.
+pub struct Finished {
+    pub bytes: u64,
+    pub problems: Vec<Problem>,
+    pub signatures: Vec<SignatureHit>,
+    pub replaced: u64,
+    pub encoding: Option<TextEncoding>,
+}
+
+impl Finished {
+    /// The problem that says characters were replaced, if any were.
+    pub fn replaced_problem(&self) -> Option<Problem> {
+        (self.replaced > 0).then(|| {
+            Problem::new(
+                Location::File,
+                format!(
+                    "{} characters could not be decoded as {} (lone surrogates, an odd byte count): shown as U+FFFD",
+                    self.replaced,
+                    self.encoding.map(|e| e.name()).unwrap_or("text")
+                ),
+            )
+        })
+    }
+}
+
+/// Counts the bytes a parser pulled through it.
+struct CountingReader<'r> {
+    inner: &'r mut dyn Read,
+    bytes: u64,
+}
+
+impl Read for CountingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// Longest line of a text file read whole (queue exports, command outputs)
+/// that is kept whole. No real export comes near it; a longer line is cut
+/// here, while read, so that one hostile line is never held (and copied by
+/// the parsers) in full. JSON and CliXml are exempt: lines mean nothing to
+/// them (`ConvertTo-Json -Compress` writes a whole export on one line); they
+/// are bounded by [`MAX_TEXT_BYTES`] alone.
+const MAX_TEXT_LINE: usize = 1 << 20;
+
+/// Reads a whole (small) text file, decoded to UTF-8; invalid UTF-8 is
+/// replaced, not fatal. Lines over [`MAX_TEXT_LINE`] are cut (a problem each).
+fn read_text(
+    decoded: impl Read,
+    form: Form,
+    problems: &mut Vec<Problem>,
+) -> Result<String, String> {
+    let line_cap = match form {
+        Form::Json | Form::CliXml => usize::MAX,
+        _ => MAX_TEXT_LINE,
+    };
+    let reader = decoded.take(MAX_TEXT_BYTES + 1);
+    let mut lines = LineCapper::new(line_cap);
+    let bytes = lines
+        .read_all(reader)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if lines.read > MAX_TEXT_BYTES {
+        return Err(format!(
+            "larger than {} MiB of text: too large for an export of this kind",
+            MAX_TEXT_BYTES >> 20
+        ));
+    }
+    problems.extend(lines.cut.into_iter().map(|(line, len)| {
+        Problem::new(
+            Location::Line(line),
+            format!(
+                "line of {len} bytes cut to its first {} KiB",
+                line_cap >> 10
+            ),
+        )
+    }));
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            problems.push(Problem::new(
+                Location::Offset(e.utf8_error().valid_up_to() as u64),
+                "invalid UTF-8 from here on is shown as U+FFFD",
+            ));
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        }
+    };
+    Ok(text)
+}
+
+/// Copies text while dropping the bytes of each line past `cap`.
+struct LineCapper {
+    cap: usize,
+    /// Bytes read (before cutting).
+    read: u64,
+    /// 1-based number of the current line and its length so far.
+    line: u64,
+    line_len: usize,
+    /// (line number, full length) of every line cut.
+    cut: Vec<(u64, usize)>,
+}
+
+impl LineCapper {
+    fn new(cap: usize) -> Self {
+        LineCapper {
+            cap,
+            read: 0,
+            line: 1,
+            line_len: 0,
+            cut: Vec::new(),
+        }
+    }
+
+    fn read_all(&mut self, mut reader: impl Read) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 256 << 10];
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            self.read += n as u64;
+            self.push(&buf[..n], &mut out);
+        }
+        self.end_line();
+        Ok(out)
+    }
+
+    fn push(&mut self, mut chunk: &[u8], out: &mut Vec<u8>) {
+        while !chunk.is_empty() {
+            let (content, newline) = match memchr::memchr(b'\n', chunk) {
+                Some(i) => (&chunk[..i], true),
+                None => (chunk, false),
+            };
+            let room = self.cap.saturating_sub(self.line_len);
+            out.extend_from_slice(&content[..content.len().min(room)]);
+            self.line_len = self.line_len.saturating_add(content.len());
+            chunk = &chunk[content.len()..];
+            if newline {
+                out.push(b'\n');
+                self.end_line();
+                self.line += 1;
+                chunk = &chunk[1..];
+            }
+        }
+    }
+
+    fn end_line(&mut self) {
+        if self.line_len > self.cap {
+            self.cut.push((self.line, self.line_len));
+        }
+        self.line_len = 0;
+    }
+}
+
+/// Longest line the signature scan of an unparsed file looks at; the rest of
+/// a longer line is skipped while read (a hostile 200 MB line is never held).
+const MAX_SCANNED_LINE: usize = 64 << 10;
+
+/// Every failure-signature line of a text stream.
+fn scan_signatures(mut reader: impl BufRead) -> std::io::Result<Vec<SignatureHit>> {
+    let mut scanner = SignatureScanner::new();
+    let mut line: Vec<u8> = Vec::new();
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            if !line.is_empty() {
+                scanner.line(&String::from_utf8_lossy(&line));
+            }
+            break;
+        }
+        let (take, newline) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (i, true),
+            None => (buf.len(), false),
+        };
+        let room = MAX_SCANNED_LINE.saturating_sub(line.len());
+        line.extend_from_slice(&buf[..take.min(room)]);
+        reader.consume(take + usize::from(newline));
+        if newline {
+            scanner.line(&String::from_utf8_lossy(&line));
+            line.clear();
+        }
+    }
+    Ok(scanner.finish())
+}
+
+/// Largest decoded text file read whole (queue exports, command outputs).
+const MAX_TEXT_BYTES: u64 = 256 << 20;
+
+/// The content decoded to UTF-8. UTF-8 passes through (the parsers replace
+/// invalid sequences themselves); for other encodings, the characters the
+/// decoder had to replace are counted into `replaced`.
+fn decode<'r>(
+    content: &'r mut dyn Read,
+    encoding: Option<TextEncoding>,
+    replaced: &'r std::cell::Cell<u64>,
+) -> Box<dyn Read + 'r> {
+    let encoding = encoding.unwrap_or(TextEncoding::Utf8);
+    let decoded = utf8_reader(content, encoding);
+    match encoding {
+        TextEncoding::Utf8 | TextEncoding::Utf8Bom => decoded,
+        _ => Box::new(ReplacementCounter {
+            inner: decoded,
+            replaced,
+            matched: 0,
+        }),
+    }
+}
+
+/// Counts U+FFFD (`EF BF BD`) in a UTF-8 stream, across read boundaries.
+struct ReplacementCounter<'c, R> {
+    inner: R,
+    replaced: &'c std::cell::Cell<u64>,
+    /// Bytes of `EF BF BD` matched at the end of the previous read.
+    matched: usize,
+}
+
+impl<R: Read> Read for ReplacementCounter<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        const FFFD: [u8; 3] = [0xEF, 0xBF, 0xBD];
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            self.matched = if b == FFFD[self.matched] {
+                self.matched + 1
+            } else if b == FFFD[0] {
+                1
+            } else {
+                0
+            };
+            if self.matched == FFFD.len() {
+                self.replaced.set(self.replaced.get() + 1);
+                self.matched = 0;
+            }
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_capper_cuts_long_lines_and_counts_them() {
+        let mut capper = LineCapper::new(4);
+        let input = b"abc\r\nabcdefgh\nxy\nlong-last-line";
+        // Fed in small chunks, as a reader hands them over.
+        let text = capper.read_all(std::io::Cursor::new(&input[..])).unwrap();
+        assert_eq!(text, b"abc\r\nabcd\nxy\nlong");
+        assert_eq!(capper.cut, vec![(2, 8), (4, 14)]);
+        assert_eq!(capper.read, input.len() as u64);
+    }
+
+    #[test]
+    fn replacement_counter_counts_across_reads() {
+        let replaced = std::cell::Cell::new(0);
+        let text = "a\u{FFFD}b\u{FFFD}\u{FFFD}c".as_bytes();
+        // One byte per read: every sequence is split.
+        let one_by_one = std::io::Read::chain(&text[..0], OneByte(text));
+        let mut counter = ReplacementCounter {
+            inner: one_by_one,
+            replaced: &replaced,
+            matched: 0,
+        };
+        let mut out = Vec::new();
+        counter.read_to_end(&mut out).unwrap();
+        assert_eq!(out, text);
+        assert_eq!(replaced.get(), 3);
+    }
+
+    struct OneByte<'a>(&'a [u8]);
+
+    impl Read for OneByte<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match (self.0.split_first(), buf.is_empty()) {
+                (Some((first, rest)), false) => {
+                    buf[0] = *first;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    #[test]
+    fn line_capper_keeps_short_text_byte_for_byte() {
+        let mut capper = LineCapper::new(1 << 20);
+        let input = "Identity : EX01\\3\r\n\r\nStatus   : Retry\r\n".as_bytes();
+        let text = capper.read_all(input).unwrap();
+        assert_eq!(text, input);
+        assert!(capper.cut.is_empty());
+    }
+}

@@ -1,0 +1,92 @@
+//! `w32tm /stripchart`, `/monitor` and `/query /status` output: clock
+//! offsets against the peer or the PDC, and where the server takes its time.
+
+use super::diag::short;
+use super::diag::CommandOutput;
+use super::{untimed, Extracted, Place, Records};
+use crate::evidence::Fact;
+use crate::evidence::IdentityHint;
+use crate::evidence::{Evidence, TimeBasis};
+use crate::model::Source;
+use crate::model::{ClockBasis, Role};
+use exauth_parsers::detect::Kind;
+use exauth_parsers::diag::w32tm::{self, ClockSourceKind, W32tmOutput};
+use exauth_parsers::problem::Problem;
+
+/// The input of this output (one line in `ingest::INPUTS`).
+pub static INPUT: CommandOutput<W32tmRecords> = CommandOutput {
+    kinds: &[Kind::W32TM],
+    source: Source::W32tm,
+    parse: |_, text, options| W32tmRecords(w32tm::parse(text, options.date_order)),
+};
+
+/// One w32tm output.
+#[derive(Debug)]
+pub struct W32tmRecords(pub W32tmOutput);
+
+impl Records for W32tmRecords {
+    fn problems(&self) -> &[Problem] {
+        &self.0.problems
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.status.is_none() && self.0.measurements.is_empty()
+    }
+
+    fn extract(&self, place: Place<'_>, out: &mut Extracted) {
+        let push = |line: Option<u64>, fact: Fact, out: &mut Extracted| {
+            out.evidence.push(untimed(place, line, fact))
+        };
+        let _ = &push;
+        for m in &self.0.measurements {
+            let Some(offset) = m.offset_seconds else {
+                continue;
+            };
+            let (local, remote) = match m.kind {
+                // /monitor: each host's offset from the reference (the PDC).
+                ClockSourceKind::Monitor => (
+                    m.reference.as_deref().and_then(short),
+                    m.target.as_deref().and_then(short),
+                ),
+                _ => (
+                    place.server.map(str::to_string),
+                    m.target.as_deref().and_then(short),
+                ),
+            };
+            let Some(local) = local else { continue };
+            if let (Some(target), Some(addr)) = (&m.target, m.target_address.as_deref()) {
+                if let Ok(ip) = addr.split(':').next().unwrap_or(addr).parse() {
+                    out.hints.push(IdentityHint::HostAt {
+                        host: target.clone(),
+                        ip,
+                        role: Role::Unknown,
+                    });
+                }
+            }
+            out.evidence.push(Evidence {
+                server: Some(local),
+                time: None,
+                time_basis: TimeBasis::None,
+                origin: format!("{}:{}", place.origin, m.line),
+                fact: Fact::ClockSample {
+                    basis: ClockBasis::W32tm,
+                    remote_server: remote,
+                    remote_ip: None,
+                    offset_s: offset,
+                },
+                local_time: m.sample_time,
+            });
+        }
+        if let Some(status) = &self.0.status {
+            push(
+                None,
+                Fact::TimeSyncStatus {
+                    source: status.source.clone(),
+                    synchronized: status.synchronized,
+                    local_clock: status.local_clock_source,
+                },
+                out,
+            );
+        }
+    }
+}
