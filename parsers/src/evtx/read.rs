@@ -207,15 +207,18 @@ fn check_file_header(header: &evtx::EvtxFileHeader, len: u64, report: &mut Repor
     let counted = u64::from(header.chunk_count);
     if counted > present {
         let missing = counted - present;
-        let held = if chunk_bytes % CHUNK_SIZE == 0 {
+        let held = if present == 0 {
+            "the file ends after the header".to_string()
+        } else if chunk_bytes % CHUNK_SIZE == 0 {
             format!("the file ends after {present}")
         } else {
             format!("the file holds {present} (the last one incomplete)")
         };
-        let missing = if missing == 1 {
-            "the last chunk is missing".to_string()
-        } else {
-            format!("the last {missing} chunks are missing")
+        let missing = match (present, missing) {
+            (0, 1) => "it is missing".to_string(),
+            (0, n) => format!("all {n} are missing"),
+            (_, 1) => "the last chunk is missing".to_string(),
+            (_, n) => format!("the last {n} chunks are missing"),
         };
         report.problems.push(Problem::new(
             Location::Offset(len),
