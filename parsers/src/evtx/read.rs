@@ -252,7 +252,8 @@ fn count(n: u64, noun: &str) -> String {
 /// Walks the chunks in the order the crate's `EvtxParser::chunks` does (and with its
 /// errors): from the chunk holding the oldest records to the end of the file, then from
 /// the start (a wrapped log), past the header's chunk count while chunks are readable,
-/// skipping all-zero chunks.
+/// skipping all-zero chunks. When the file ends inside a chunk, what it has of that chunk
+/// comes as a [`ChunkItem::Cut`], read by [`read_cut_chunk`].
 struct ChunkWalk<R> {
     reader: R,
     /// Whole chunks the file's size allows.
