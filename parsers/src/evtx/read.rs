@@ -136,11 +136,10 @@ pub fn read_evtx_reader<R: Read + Seek>(
     let mut buffers: Vec<Vec<u8>> = Vec::with_capacity(batch_size);
     let mut chunks_past_header = 0u64;
     while let Some(chunk) = chunks.next_chunk(&mut buffers) {
-        if chunk
-            .as_ref()
-            .is_ok_and(|c| c.number.unwrap_or(0) >= header_chunks)
-        {
-            chunks_past_header += 1;
+        if let ChunkItem::Whole(Ok(c)) = &chunk {
+            if c.number.unwrap_or(0) >= header_chunks {
+                chunks_past_header += 1;
+            }
         }
         batch.push(chunk);
         if batch.len() >= batch_size {
@@ -190,21 +189,71 @@ fn check_file_header(header: &evtx::EvtxFileHeader, len: u64, report: &mut Repor
             ),
         ));
     }
-    let chunk_bytes = len.saturating_sub(FILE_HEADER_SIZE);
-    let whole_chunks = chunk_bytes / CHUNK_SIZE;
-    let tail = chunk_bytes % CHUNK_SIZE;
-    if len < FILE_HEADER_SIZE || tail != 0 {
+    if len < FILE_HEADER_SIZE {
         report.problems.push(Problem::new(
-            Location::Offset(FILE_HEADER_SIZE + whole_chunks * CHUNK_SIZE),
-            format!("file truncated: {tail} bytes of an incomplete chunk at the end were skipped"),
+            Location::Offset(len),
+            format!(
+                "file truncated: it ends {} bytes into its {}-byte header, before any chunk",
+                group(len),
+                group(FILE_HEADER_SIZE)
+            ),
         ));
+        return;
+    }
+    // A file cut short inside a chunk: that chunk reports it (see `read_cut_chunk`). Cut
+    // at a chunk boundary, only the header's chunk count tells.
+    let chunk_bytes = len - FILE_HEADER_SIZE;
+    let present = chunk_bytes.div_ceil(CHUNK_SIZE);
+    let counted = u64::from(header.chunk_count);
+    if counted > present {
+        let missing = counted - present;
+        let held = if present == 0 {
+            "the file ends after the header".to_string()
+        } else if chunk_bytes % CHUNK_SIZE == 0 {
+            format!("the file ends after {present}")
+        } else {
+            format!("the file holds {present} (the last one incomplete)")
+        };
+        let missing = match (present, missing) {
+            (0, 1) => "it is missing".to_string(),
+            (0, n) => format!("all {n} are missing"),
+            (_, 1) => "the last chunk is missing".to_string(),
+            (_, n) => format!("the last {n} chunks are missing"),
+        };
+        report.problems.push(Problem::new(
+            Location::Offset(len),
+            format!("file truncated: its header counts {counted} chunks, {held}; {missing}"),
+        ));
+    }
+}
+
+/// `n` with a comma between thousands (12,345).
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `n` and the noun, singular or plural ("1 record", "2 records").
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
 /// Walks the chunks in the order the crate's `EvtxParser::chunks` does (and with its
 /// errors): from the chunk holding the oldest records to the end of the file, then from
 /// the start (a wrapped log), past the header's chunk count while chunks are readable,
-/// skipping all-zero chunks.
+/// skipping all-zero chunks. When the file ends inside a chunk, what it has of that chunk
+/// comes as a [`ChunkItem::Cut`], read by [`read_cut_chunk`].
 struct ChunkWalk<R> {
     reader: R,
     /// Whole chunks the file's size allows.
@@ -227,10 +276,7 @@ impl<R: Read + Seek> ChunkWalk<R> {
     }
 
     /// The next chunk in record order, read into a buffer from `buffers` when there is one.
-    fn next_chunk(
-        &mut self,
-        buffers: &mut Vec<Vec<u8>>,
-    ) -> Option<evtx::err::Result<EvtxChunkData>> {
+    fn next_chunk(&mut self, buffers: &mut Vec<Vec<u8>>) -> Option<ChunkItem> {
         loop {
             let end = if self.wrapped { self.oldest } else { u64::MAX };
             while self.next < end {
@@ -238,6 +284,13 @@ impl<R: Read + Seek> ChunkWalk<R> {
                 self.next = number.checked_add(1)?;
                 let mut buffer = buffers.pop().unwrap_or_default();
                 match read_chunk_bytes(&mut self.reader, number, &mut buffer) {
+                    // The file ends inside this chunk: what there is of it.
+                    Err(_) if number == self.calculated && !buffer.is_empty() => {
+                        return Some(ChunkItem::Cut {
+                            number,
+                            data: buffer,
+                        });
+                    }
                     // Past the chunks the file size allows, a failure is the end.
                     Err(_) if number >= self.calculated => {
                         buffers.push(buffer);
@@ -245,15 +298,15 @@ impl<R: Read + Seek> ChunkWalk<R> {
                     }
                     Err(e) => {
                         buffers.push(buffer);
-                        return Some(Err(EvtxError::FailedToParseChunk {
+                        return Some(ChunkItem::Whole(Err(EvtxError::FailedToParseChunk {
                             chunk_id: number,
                             source: Box::new(e),
-                        }));
+                        })));
                     }
                     // An empty chunk in the middle of a dirty file.
                     Ok(()) if buffer.iter().all(|b| *b == 0) => buffers.push(buffer),
                     Ok(()) => {
-                        return Some(match EvtxChunkData::new(buffer, false) {
+                        return Some(ChunkItem::Whole(match EvtxChunkData::new(buffer, false) {
                             Ok(mut chunk) => {
                                 chunk.number = Some(number);
                                 Ok(chunk)
@@ -262,7 +315,7 @@ impl<R: Read + Seek> ChunkWalk<R> {
                                 chunk_id: number,
                                 source: Box::new(e),
                             }),
-                        });
+                        }));
                     }
                 }
             }
@@ -275,22 +328,41 @@ impl<R: Read + Seek> ChunkWalk<R> {
     }
 }
 
-/// Read chunk `number` into `buffer` (64 KiB), as the crate reads it.
+/// A chunk as the walk hands it over. (Mostly `Whole`, which is large: a batch holds a
+/// few of them, as it held the chunks before there was a `Cut`.)
+#[allow(clippy::large_enum_variant)]
+enum ChunkItem {
+    /// A whole chunk, or why it could not be read.
+    Whole(evtx::err::Result<EvtxChunkData>),
+    /// The chunk the file ends in: the bytes of it that the file has (fewer than 64 KiB).
+    Cut { number: u64, data: Vec<u8> },
+}
+
+/// Read chunk `number` into `buffer` (64 KiB), as the crate reads it. On an incomplete
+/// chunk, `buffer` holds what the file has of it.
 fn read_chunk_bytes<R: Read + Seek>(
     reader: &mut R,
     number: u64,
     buffer: &mut Vec<u8>,
 ) -> Result<(), evtx::err::ChunkError> {
+    buffer.clear();
     reader
         .seek(SeekFrom::Start(chunk_offset(number)))
         .map_err(evtx::err::ChunkError::FailedToSeekToChunk)?;
-    buffer.clear();
     buffer.reserve_exact(CHUNK_SIZE as usize);
     let read = reader
         .by_ref()
         .take(CHUNK_SIZE)
         .read_to_end(buffer)
-        .map_err(|_| evtx::err::ChunkError::IncompleteChunk)?;
+        .map_err(|_| evtx::err::ChunkError::IncompleteChunk);
+    let read = match read {
+        Ok(read) => read,
+        Err(e) => {
+            // A read error is not an end of file: nothing of the chunk is kept.
+            buffer.clear();
+            return Err(e);
+        }
+    };
     if read as u64 != CHUNK_SIZE {
         return Err(evtx::err::ChunkError::IncompleteChunk);
     }
@@ -322,7 +394,7 @@ fn oldest_chunk<R: Read + Seek>(reader: &mut R, calculated: u64) -> u64 {
 /// Read a batch of chunks (on the pool when there is one); their buffers go back to
 /// `buffers`.
 fn run_batch(
-    batch: &mut Vec<evtx::err::Result<EvtxChunkData>>,
+    batch: &mut Vec<ChunkItem>,
     pool: Option<&rayon::ThreadPool>,
     settings: &Arc<ParserSettings>,
     report: &mut ReportBuilder,
@@ -333,12 +405,12 @@ fn run_batch(
         Some(pool) => pool.install(|| {
             chunks
                 .into_par_iter()
-                .map(|chunk| read_chunk_guarded(chunk, settings))
+                .map(|chunk| read_item(chunk, settings))
                 .collect()
         }),
         None => chunks
             .into_iter()
-            .map(|chunk| read_chunk_guarded(chunk, settings))
+            .map(|chunk| read_item(chunk, settings))
             .collect(),
     };
     for (result, buffer) in results {
@@ -349,6 +421,14 @@ fn run_batch(
 
 fn chunk_offset(number: u64) -> u64 {
     FILE_HEADER_SIZE.saturating_add(number.saturating_mul(CHUNK_SIZE))
+}
+
+/// Read one chunk, whole or cut; gives back its buffer for reuse.
+fn read_item(item: ChunkItem, settings: &Arc<ParserSettings>) -> (ReportBuilder, Option<Vec<u8>>) {
+    match item {
+        ChunkItem::Whole(chunk) => read_chunk_guarded(chunk, settings),
+        ChunkItem::Cut { number, data } => read_cut_chunk(number, data, settings),
+    }
 }
 
 /// Read one chunk; a chunk the crate refused becomes a problem, a panic too. Gives back
@@ -374,22 +454,214 @@ fn read_chunk_guarded(
             return (out, None);
         }
     };
+    let out = read_chunk_caught(&mut chunk, settings, true);
+    (out, Some(chunk.data))
+}
+
+/// [`read_chunk`], with a panic caught and reported (what was read before it is dropped).
+fn read_chunk_caught(
+    chunk: &mut EvtxChunkData,
+    settings: &Arc<ParserSettings>,
+    check_crc: bool,
+) -> ReportBuilder {
     let number = chunk.number.unwrap_or(0);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut out = ReportBuilder::default();
-        read_chunk(&mut chunk, settings, &mut out);
+        read_chunk(chunk, settings, check_crc, &mut out);
         out
     }));
-    let out = match result {
-        Ok(chunk_out) => chunk_out,
+    result.unwrap_or_else(|_| {
+        let mut out = ReportBuilder::default();
+        out.problems.push(Problem::new(
+            Location::Offset(chunk_offset(number)),
+            format!("chunk {number}: reading it failed unexpectedly; its records were skipped"),
+        ));
+        out
+    })
+}
+
+/// What a cut chunk's header says and where its whole records are.
+struct CutWalk {
+    /// Records wholly before the cut, each consistent, in walking order.
+    records: u64,
+    /// Where the last of them ends, and its offset and id.
+    end: usize,
+    last_offset: usize,
+    first_id: u64,
+    last_id: u64,
+}
+
+/// Walk the records of a chunk cut after `data.len()` bytes from the chunk header on, while
+/// each has the record magic, a size that fits before the cut, the copy of its size at its
+/// end, and an id above the one before it. The chunk header's free space and last record
+/// are not trusted: the copy of a live log can have a header older than its records.
+fn walk_cut_records(data: &[u8]) -> CutWalk {
+    let mut walk = CutWalk {
+        records: 0,
+        end: CHUNK_HEADER_SIZE,
+        last_offset: 0,
+        first_id: 0,
+        last_id: 0,
+    };
+    let mut offset = CHUNK_HEADER_SIZE;
+    while let Some(header) = data.get(offset..offset + 24) {
+        if header[..4] != RECORD_MAGIC {
+            break;
+        }
+        let size = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
+        let id = u64::from_le_bytes(header[8..16].try_into().unwrap_or_default());
+        let Some(end) = offset.checked_add(size) else {
+            break;
+        };
+        let copy = data
+            .get(end.wrapping_sub(4)..end)
+            .filter(|_| size >= 28)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+        if copy != Some(size) || (walk.records > 0 && id <= walk.last_id) {
+            break;
+        }
+        if walk.records == 0 {
+            walk.first_id = id;
+        }
+        walk.records += 1;
+        walk.last_id = id;
+        walk.last_offset = offset;
+        walk.end = end;
+        offset = end;
+    }
+    walk
+}
+
+/// The records `walk` found in `data` (a cut chunk) as a chunk of just those records: its
+/// header rewritten to end them (first and last record, free space), its string table
+/// emptied (it may point past the cut; names are then read where records point), and the
+/// bytes after them dropped, so that nothing a record refers to can lie past the cut
+/// unnoticed.
+fn chunk_of_whole_records(
+    mut data: Vec<u8>,
+    walk: &CutWalk,
+) -> Result<EvtxChunkData, evtx::err::ChunkError> {
+    data.truncate(walk.end);
+    data[24..32].copy_from_slice(&walk.first_id.to_le_bytes());
+    data[32..40].copy_from_slice(&walk.last_id.to_le_bytes());
+    data[44..48].copy_from_slice(&(walk.last_offset as u32).to_le_bytes());
+    data[48..52].copy_from_slice(&(walk.end as u32).to_le_bytes());
+    data[128..384].fill(0);
+    EvtxChunkData::new(data, false)
+}
+
+/// Read the chunk the file ends in (`data`: what the file has of it): its records wholly
+/// before the cut, decoded as in a whole chunk (see [`chunk_of_whole_records`]), and one
+/// problem saying how many.
+fn read_cut_chunk(
+    number: u64,
+    data: Vec<u8>,
+    settings: &Arc<ParserSettings>,
+) -> (ReportBuilder, Option<Vec<u8>>) {
+    let base = chunk_offset(number);
+    let available = data.len();
+    let mut out = ReportBuilder::default();
+    let into = if available == 1 {
+        "1 byte".to_string()
+    } else {
+        format!("{} bytes", group(available as u64))
+    };
+    let problem = |out: &mut ReportBuilder, message: String| {
+        out.problems.push(Problem::new(
+            Location::Offset(base),
+            format!(
+                "file truncated: chunk {number} is incomplete (the file ends {into} into it{message}"
+            ),
+        ));
+    };
+    if data.iter().all(|b| *b == 0) {
+        // As an all-zero whole chunk, which the walk skips.
+        problem(
+            &mut out,
+            "); what there is of it is all zeros, an unused chunk without records".into(),
+        );
+        return (out, Some(data));
+    }
+    if available < CHUNK_HEADER_SIZE {
+        problem(
+            &mut out,
+            ", inside its header); no records could be read from it".into(),
+        );
+        return (out, Some(data));
+    }
+    let header = match evtx::EvtxChunkHeader::from_bytes(&data) {
+        Ok(header) => header,
         Err(_) => {
-            out.problems.push(Problem::new(
-                Location::Offset(chunk_offset(number)),
-                format!("chunk {number}: reading it failed unexpectedly; its records were skipped"),
-            ));
-            out
+            problem(
+                &mut out,
+                "); it has no valid chunk header, no records could be read from it".into(),
+            );
+            return (out, Some(data));
         }
     };
+    // How many records the header lists, when it lists a plausible range.
+    let listed = (header.first_event_record_id <= header.last_event_record_id
+        && header.last_event_record_id - header.first_event_record_id < CHUNK_SIZE)
+        .then_some((header.first_event_record_id, header.last_event_record_id));
+    let walk = walk_cut_records(&data);
+    if walk.records == 0 {
+        let cut_off = match listed {
+            Some((first, last)) => format!(
+                ", the {} in it {} cut off",
+                last - first + 1,
+                if first == last { "is" } else { "are" }
+            ),
+            None => String::new(),
+        };
+        problem(
+            &mut out,
+            format!("); no records could be read from it{cut_off}"),
+        );
+        return (out, Some(data));
+    }
+    let all = listed.is_some_and(|(_, last)| last == walk.last_id);
+    let mut chunk = match chunk_of_whole_records(data, &walk) {
+        Ok(chunk) => chunk,
+        // Not expected: the header was read above.
+        Err(e) => {
+            problem(
+                &mut out,
+                format!("); it could not be read: {}", error_chain(&e)),
+            );
+            return (out, None);
+        }
+    };
+    chunk.number = Some(number);
+    let read_out = read_chunk_caught(&mut chunk, settings, false);
+    let read = read_out.records_read;
+    out.merge(read_out);
+    let message = if all {
+        let of_them = if read == walk.records {
+            match read {
+                1 => "its only record was read".to_string(),
+                n => format!("all {n} of its records were read"),
+            }
+        } else {
+            format!("{read} of its {} were read", count(walk.records, "record"))
+        };
+        format!(", after its last record); {of_them}")
+    } else {
+        let read_part = match read {
+            0 => "no records could be read from it".to_string(),
+            n => format!("{} read from it", count(n, "record")),
+        };
+        let cut_off = match listed {
+            Some((_, last)) if last > walk.last_id => {
+                let n = last - walk.last_id;
+                let verb = if n == 1 { "is" } else { "are" };
+                let after = if walk.records == 1 { "it" } else { "them" };
+                format!("the {n} after {after} {verb} cut off")
+            }
+            _ => "the rest is cut off".to_string(),
+        };
+        format!("); {read_part}, {cut_off}")
+    };
+    problem(&mut out, message);
     (out, Some(chunk.data))
 }
 
@@ -440,15 +712,35 @@ fn walk_records(chunk: &EvtxChunkData) -> Option<Vec<RecordSpan>> {
     Some(spans)
 }
 
-fn read_chunk(chunk: &mut EvtxChunkData, settings: &Arc<ParserSettings>, out: &mut ReportBuilder) {
-    let number = chunk.number.unwrap_or(0);
-    let base = chunk_offset(number);
-    if !chunk.validate_checksum() {
+/// Read the records of a chunk; with `check_crc`, a chunk whose CRC32 does not match is
+/// read anyway and reported with the number of records read.
+fn read_chunk(
+    chunk: &mut EvtxChunkData,
+    settings: &Arc<ParserSettings>,
+    check_crc: bool,
+    out: &mut ReportBuilder,
+) {
+    let crc_mismatch = check_crc && !chunk.validate_checksum();
+    let before = out.records_read;
+    read_chunk_records(chunk, settings, out);
+    if crc_mismatch {
+        let number = chunk.number.unwrap_or(0);
+        let read = match out.records_read - before {
+            0 => "none of its records could be read".to_string(),
+            n => format!("{} read from it anyway", count(n, "record")),
+        };
         out.problems.push(Problem::new(
-            Location::Offset(base),
-            format!("chunk {number}: CRC32 mismatch; its records were read anyway"),
+            Location::Offset(chunk_offset(number)),
+            format!("chunk {number}: CRC32 mismatch; {read}"),
         ));
     }
+}
+
+fn read_chunk_records(
+    chunk: &mut EvtxChunkData,
+    settings: &Arc<ParserSettings>,
+    out: &mut ReportBuilder,
+) {
     let Some(spans) = walk_records(chunk) else {
         read_chunk_with_crate(chunk, settings, None, out);
         return;
@@ -829,5 +1121,82 @@ fn push_leaves(value: &Value, name: Option<&str>, out: &mut Vec<DataItem>) {
             name: name.map(str::to_string),
             value: json_text(leaf),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evtx_writer::{write_evtx, EventData, EventRecord, Provider};
+
+    /// The crate's record iterator (the fallback for records the fast reader cannot read)
+    /// reads a cut chunk as rewritten: every whole record, none past them.
+    #[test]
+    fn the_crate_reads_every_record_of_a_cut_chunk() {
+        let records: Vec<EventRecord> = (0..60)
+            .map(|i| EventRecord {
+                provider: Provider::classic(if i % 2 == 0 { "EventLog" } else { "Netlogon" }),
+                event_id: 6000 + i,
+                qualifiers: Some(16384),
+                level: 4,
+                channel: "System".into(),
+                computer: format!("host{i}.contoso.com"),
+                data: EventData::classic([format!("value {i}")]),
+                ..Default::default()
+            })
+            .collect();
+        let bytes = write_evtx(&records).expect("writes");
+        let chunk = &bytes[FILE_HEADER_SIZE as usize..];
+        let free = u32::from_le_bytes(chunk[48..52].try_into().unwrap()) as usize;
+        let settings = Arc::new(ParserSettings::new().num_threads(1));
+        for cut in [
+            CHUNK_HEADER_SIZE + 100,
+            free / 3,
+            free / 2,
+            free - 1,
+            free,
+            free + 9,
+        ] {
+            let data = chunk[..cut].to_vec();
+            let walk = walk_cut_records(&data);
+            assert!(walk.records < 60 || cut >= free, "cut at {cut}");
+            if walk.records == 0 {
+                continue;
+            }
+            let mut cut_chunk = chunk_of_whole_records(data, &walk).expect("a chunk");
+            assert_eq!(cut_chunk.data.len(), walk.end);
+            let mut out = ReportBuilder::default();
+            read_chunk_with_crate(&mut cut_chunk, &settings, None, &mut out);
+            assert!(out.problems.is_empty(), "cut at {cut}: {:?}", out.problems);
+            assert_eq!(out.records_read, walk.records, "cut at {cut}");
+            // Each record rendered by the crate (as for a record the fast reader refuses).
+            let mut binxml = HashSet::new();
+            let mut at = CHUNK_HEADER_SIZE;
+            while at < walk.end {
+                binxml.insert(at as u64 + 24);
+                at +=
+                    u32::from_le_bytes(cut_chunk.data[at + 4..at + 8].try_into().unwrap()) as usize;
+            }
+            let mut rendered = ReportBuilder::default();
+            read_chunk_with_crate(&mut cut_chunk, &settings, Some(&binxml), &mut rendered);
+            assert!(rendered.problems.is_empty(), "{:?}", rendered.problems);
+            assert_eq!(rendered.records_read, walk.records, "cut at {cut}");
+            assert_eq!(rendered.rendered_fallbacks, walk.records);
+            let mut fast = ReportBuilder::default();
+            read_chunk(&mut cut_chunk, &settings, false, &mut fast);
+            assert_eq!(fast.records_read, walk.records, "cut at {cut}");
+            assert_eq!(fast.rendered_fallbacks, 0);
+        }
+    }
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        assert_eq!(group(0), "0");
+        assert_eq!(group(999), "999");
+        assert_eq!(group(1000), "1,000");
+        assert_eq!(group(65_535), "65,535");
+        assert_eq!(group(1_234_567), "1,234,567");
+        assert_eq!(count(1, "record"), "1 record");
+        assert_eq!(count(0, "record"), "0 records");
     }
 }
