@@ -11,6 +11,7 @@
 //! ([`crate::queue::local_time`]). Every module has a cheap `looks_like`
 //! detector; [`detect`] tries them all.
 
+pub mod ipconfig;
 pub mod klist;
 pub mod nltest;
 pub mod portqry;
