@@ -276,14 +276,16 @@ pub fn looks_like(text_head: &str) -> bool {
             || t == "[TimeProviders]"
             || (t == "[Configuration]" && text_head.contains("(Local)"))
             || t.starts_with("#Peers:")
-            || matches!(
-                source_kind_of_text(t),
-                Some(
-                    TimeSourceKind::LocalCmos | TimeSourceKind::FreeRunning | TimeSourceKind::VmIc
-                )
-            )
+            || SOURCE_LINES.contains(&t.strip_prefix("Source:").unwrap_or(t).trim())
     })
 }
+
+/// Whole lines `w32tm /query /source` prints for a non-network source.
+const SOURCE_LINES: &[&str] = &[
+    "Local CMOS Clock",
+    "Free-running System Clock",
+    "VM IC Time Synchronization Provider",
+];
 
 /// A known local/VM source text (`Local CMOS Clock`, …), else `None`.
 fn source_kind_of_text(t: &str) -> Option<TimeSourceKind> {
