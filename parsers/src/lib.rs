@@ -12,6 +12,7 @@ pub mod encoding;
 pub mod event_export;
 pub mod evtx;
 pub mod evtx_writer;
+pub mod exchange_logs;
 pub mod problem;
 pub mod queue;
 pub mod signature;
