@@ -17,3 +17,4 @@ pub mod problem;
 pub mod queue;
 pub mod signature;
 pub mod smtp_log;
+pub mod transcript;
