@@ -12,6 +12,7 @@
 //! detector and registers itself with one `FORMAT` line in
 //! `detect::FORMATS`.
 
+pub mod ipconfig;
 pub mod klist;
 pub mod nltest;
 pub mod portqry;

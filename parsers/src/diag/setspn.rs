@@ -8,6 +8,13 @@
 //! DC=…` lines name the scope; the -X summary `found N group(s) of
 //! duplicate SPNs.` gives the count (setspn can exit 1 on success, so the
 //! summary line is what counts).
+//!
+//! `setspn -Q */*` (or any wildcard query) lists *many* accounts, each a bare
+//! DN line followed by its indented SPNs, then `Existing SPN found!`; it may
+//! be pasted without its `Checking domain` line, with the indentation lost, or
+//! on a localized Windows, so [`looks_like`] also accepts the structure (an
+//! unindented `CN=…,DC=…` line followed by an SPN line) and the parser takes
+//! an unindented `class/host` line right after an account as one of its SPNs.
 
 use crate::detect::{Format, Kind};
 use crate::problem::{Location, Problem};
@@ -65,20 +72,65 @@ pub struct SetspnOutput {
     /// Present when the output is from `-X` (groups or summary line seen).
     pub duplicates: Option<SpnDuplicates>,
     pub query_outcome: Option<SpnQueryOutcome>,
+    /// The SPN pattern of a `setspn -Q <spn>` command line, when the paste holds it.
+    pub query: Option<String>,
     /// Error lines setspn printed (`Could not find account …`, `… failed …`).
     pub errors: Vec<String>,
     pub problems: Vec<Problem>,
 }
 
+impl SetspnOutput {
+    /// The accounts (from `-L`/`-Q` listings and `-X` groups) holding `spn`,
+    /// compared case-insensitively; an account appears once.
+    pub fn accounts_with_spn(&self, spn: &str) -> Vec<&str> {
+        let mut found: Vec<&str> = Vec::new();
+        for l in &self.listings {
+            if l.spns.iter().any(|s| s.eq_ignore_ascii_case(spn))
+                && !found.contains(&l.account_dn.as_str())
+            {
+                found.push(&l.account_dn);
+            }
+        }
+        for g in self.duplicates.iter().flat_map(|d| &d.groups) {
+            if g.spn.eq_ignore_ascii_case(spn) {
+                for a in &g.accounts {
+                    if !found.contains(&a.as_str()) {
+                        found.push(a);
+                    }
+                }
+            }
+        }
+        found
+    }
+}
+
 /// Cheap content check.
 pub fn looks_like(text_head: &str) -> bool {
-    text_head.lines().take(30).any(|l| {
-        let l = l.trim_start_matches('\u{feff}');
-        l.starts_with("Registered ServicePrincipalNames for ")
+    let mut prev_account = false;
+    for l in text_head.lines().take(30) {
+        let l = l.trim_start_matches('\u{feff}').trim_end();
+        if l.starts_with("Registered ServicePrincipalNames for ")
             || (l.starts_with("Checking domain DC=") || l.starts_with("Checking forest DC="))
             || l.contains("is registered on these accounts:")
             || (l.starts_with("found ") && l.contains("duplicate SPN"))
-    })
+            || l == "Existing SPN found!"
+            || l == "No such SPN found."
+        {
+            return true;
+        }
+        // `setspn -Q` structure: an account DN, then one of its SPNs.
+        let t = l.trim();
+        if prev_account && looks_like_spn(t) && !t.contains(char::is_whitespace) {
+            return true;
+        }
+        prev_account = is_account_dn(l);
+    }
+    false
+}
+
+/// An unindented account DN: `CN=EX01,OU=Servers,DC=contoso,DC=com`.
+fn is_account_dn(l: &str) -> bool {
+    l.starts_with("CN=") && l.contains(",DC=") && !l.ends_with(':')
 }
 
 fn looks_like_spn(token: &str) -> bool {
@@ -100,6 +152,7 @@ pub fn parse(text: &str) -> SetspnOutput {
         listings: Vec::new(),
         duplicates: None,
         query_outcome: None,
+        query: None,
         errors: Vec::new(),
         problems: Vec::new(),
     };
@@ -136,6 +189,30 @@ pub fn parse(text: &str) -> SetspnOutput {
         }
         let lower = line.to_ascii_lowercase();
         let first = line.split_whitespace().next().unwrap_or("");
+        // `setspn -Q */*` with its indentation lost: an SPN right under an account.
+        if let Block::Listing(k) = block {
+            if looks_like_spn(first) && first == line.trim() && !first.contains('=') {
+                if let Some(l) = out.listings.get_mut(k) {
+                    l.spns.push(first.to_string());
+                }
+                continue;
+            }
+        }
+        // A command line: `C:\>setspn -Q SMTPSVC/EX02*`.
+        if let Some(at) = lower
+            .find("setspn ")
+            .filter(|&at| at == 0 || lower.get(..at).is_some_and(|p| p.trim_end().ends_with('>')))
+        {
+            let args: Vec<&str> = line.get(at..).unwrap_or("").split_whitespace().collect();
+            if let Some(i) = args
+                .iter()
+                .position(|a| a.eq_ignore_ascii_case("-q") || a.eq_ignore_ascii_case("/q"))
+            {
+                out.query = args.get(i + 1).map(|a| a.to_string());
+            }
+            block = Block::None;
+            continue;
+        }
         if lower.contains("forestwide") || lower.starts_with("checking forest") {
             forest_wide = true;
         }
@@ -229,5 +306,90 @@ mod tests {
         assert_eq!(o.listings[0].spns.len(), 4);
         assert_eq!(o.listings[0].spns[0], "SMTPSVC/EX01.contoso.com");
         assert!(o.duplicates.is_none());
+    }
+
+    /// `setspn -Q */*`: FORMATS.md §4 shape (`Checking domain DC=…`, DN + SPNs per
+    /// account, `Existing SPN found!`), several accounts.
+    const Q_ALL: &str = "Checking domain DC=contoso,DC=com\r\nCN=DC01,OU=Domain Controllers,DC=contoso,DC=com\r\n\tDfsr-12F9A27C-BF97-4787-9364-D31B6C55EB04/DC01.contoso.com\r\n\tldap/DC01.contoso.com/ForestDnsZones.contoso.com\r\n\tHOST/DC01.contoso.com\r\nCN=krbtgt,CN=Users,DC=contoso,DC=com\r\n\tkadmin/changepw\r\nCN=EX01,OU=Servers,DC=contoso,DC=com\r\n\tSMTPSVC/EX01.contoso.com\r\n\tSMTPSVC/EX01\r\n\tSMTP/EX01.contoso.com\r\nCN=EX02,OU=Servers,DC=contoso,DC=com\r\n\tSMTPSVC/EX02\r\n\tHOST/EX02.contoso.com\r\nCN=svc-old,OU=Service Accounts,DC=contoso,DC=com\r\n\tSMTPSVC/EX02.contoso.com\r\n\r\nExisting SPN found!\r\n";
+
+    fn check_q_all(o: &SetspnOutput) {
+        let accounts: Vec<&str> = o.listings.iter().map(|l| l.account_dn.as_str()).collect();
+        assert_eq!(
+            accounts,
+            [
+                "CN=DC01,OU=Domain Controllers,DC=contoso,DC=com",
+                "CN=krbtgt,CN=Users,DC=contoso,DC=com",
+                "CN=EX01,OU=Servers,DC=contoso,DC=com",
+                "CN=EX02,OU=Servers,DC=contoso,DC=com",
+                "CN=svc-old,OU=Service Accounts,DC=contoso,DC=com",
+            ]
+        );
+        assert_eq!(
+            o.listings[2].spns,
+            [
+                "SMTPSVC/EX01.contoso.com",
+                "SMTPSVC/EX01",
+                "SMTP/EX01.contoso.com"
+            ]
+        );
+        assert_eq!(o.listings[4].spns, ["SMTPSVC/EX02.contoso.com"]);
+        assert_eq!(
+            o.accounts_with_spn("smtpsvc/ex02.contoso.com"),
+            ["CN=svc-old,OU=Service Accounts,DC=contoso,DC=com"]
+        );
+        assert_eq!(o.query_outcome, Some(SpnQueryOutcome::Found));
+        assert!(o.duplicates.is_none());
+        assert!(o.problems.is_empty(), "{:?}", o.problems);
+    }
+
+    #[test]
+    fn query_many_accounts() {
+        assert!(looks_like(Q_ALL));
+        let o = parse(Q_ALL);
+        assert_eq!(o.scopes_checked, ["DC=contoso,DC=com"]);
+        check_q_all(&o);
+    }
+
+    #[test]
+    fn query_without_checking_line_or_indentation() {
+        // Pasted from the first account on: the detector must see the structure.
+        let cut = Q_ALL.replace("Checking domain DC=contoso,DC=com\r\n", "");
+        assert!(looks_like(&cut));
+        check_q_all(&parse(&cut));
+        // Indentation lost (Markdown, a ticket system): the same listings.
+        let flat = cut.replace('\t', "");
+        assert!(looks_like(&flat));
+        check_q_all(&parse(&flat));
+        // With a command prompt in front.
+        let with_prompt = format!("C:\\Users\\admin>setspn -Q */*\r\n{Q_ALL}");
+        let o = parse(&with_prompt);
+        assert_eq!(o.query.as_deref(), Some("*/*"));
+        check_q_all(&o);
+    }
+
+    #[test]
+    fn query_not_found() {
+        let t = "C:\\>setspn -Q SMTPSVC/EX03.contoso.com\nChecking domain DC=contoso,DC=com\n\nNo such SPN found.\n";
+        assert!(looks_like(t));
+        let o = parse(t);
+        assert_eq!(o.query.as_deref(), Some("SMTPSVC/EX03.contoso.com"));
+        assert_eq!(o.query_outcome, Some(SpnQueryOutcome::NotFound));
+        assert!(o.listings.is_empty());
+    }
+
+    #[test]
+    fn not_setspn() {
+        assert!(!looks_like(
+            "CN=EX01,OU=Servers,DC=contoso,DC=com\nsome text here\n"
+        ));
+        assert!(!looks_like("Leap Indicator: 0\n"));
+    }
+
+    #[test]
+    fn account_named_setspn_is_not_a_command() {
+        let o = parse("Registered ServicePrincipalNames for CN=setspn svc,CN=Users,DC=corp,DC=com:\n\tHTTP/web01\n");
+        assert_eq!(o.listings.len(), 1);
+        assert_eq!(o.listings[0].spns, ["HTTP/web01"]);
+        assert_eq!(o.query, None);
     }
 }

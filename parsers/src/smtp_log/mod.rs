@@ -21,6 +21,7 @@
 //! sender that could not get a Kerberos ticket).
 
 pub mod banner;
+pub mod excerpt;
 pub mod file_name;
 pub mod header;
 pub mod pairing;
