@@ -534,6 +534,41 @@ fn event_viewer_csv_with_multi_line_descriptions() {
 }
 
 #[test]
+fn get_winevent_table_rows_with_cut_messages() {
+    // PSSAMPLES shape (DSC logging page), then a second provider group.
+    let text = "
+   ProviderName: Microsoft-Windows-Security-Auditing
+
+TimeCreated                     Id LevelDisplayName Message
+-----------                     -- ---------------- -------
+5/11/2017 8:36:51 PM          4720 Information      A user account was created....
+
+   ProviderName: MSExchangeTransport
+
+TimeCreated                     Id LevelDisplayName Message
+-----------                     -- ---------------- -------
+5/11/2017 8:40:02 PM          1035 Warning          Inbound authentication failed with error LogonDenied for Rec...
+
+PS C:\\>
+";
+    let r = read(text);
+    assert_eq!(r.records_read, 2);
+    assert_eq!(
+        r.other_counts[0].provider,
+        "Microsoft-Windows-Security-Auditing"
+    );
+    assert_eq!(r.other_counts[0].event_id, 4720);
+    let e = only(&r);
+    assert_eq!(e.event_id, 1035);
+    assert_eq!(e.level, Some(3));
+    assert_eq!(local(e), "2017-05-11T20:40:02");
+    assert_eq!(transport(e).status.as_deref(), Some("LogonDenied"));
+    // The table cut the message: that is said, with the row's line.
+    assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+    assert_eq!(r.problems[0].location, Location::Line(12));
+}
+
+#[test]
 fn minimal_time_id_rendering_and_message_recognition() {
     let text = "Time: 9/10/2024 2:00:00 PM
 ID: 11
@@ -772,5 +807,61 @@ fn no_panic_on_any_cut_of_any_form() {
         let _ = looks_like(head);
         let _ = parse(head, DateOrderOption::Infer);
         let _ = parse(tail, DateOrderOption::Infer);
+    }
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample_lines() -> Vec<&'static str> {
+        [
+            EXCA_1035,
+            COPY_WITH_XML,
+            GERMAN,
+            DUTCH,
+            FRENCH,
+            SERVER_2003,
+            WEVTUTIL,
+            WIN_EVENT_FL,
+            EVENT_LOG_FL,
+        ]
+        .iter()
+        .flat_map(|s| s.lines())
+        .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Shuffled, mangled sample lines and arbitrary text: never a panic, and every
+        /// problem points at a line of the text.
+        #[test]
+        fn shuffled_lines_never_panic(
+            picks in proptest::collection::vec((0usize..1000, any::<bool>(), ".{0,12}"), 0..60)
+        ) {
+            let lines = sample_lines();
+            let mut text = String::new();
+            for (i, mangle, junk) in &picks {
+                let line = lines[i % lines.len()];
+                if *mangle {
+                    let cut = line.char_indices().nth(junk.len()).map_or(line.len(), |(at, _)| at);
+                    text.push_str(&line[..cut]);
+                    text.push_str(junk);
+                } else {
+                    text.push_str(line);
+                }
+                text.push('\n');
+            }
+            let _ = looks_like(&text);
+            let r = parse(&text, DateOrderOption::Infer);
+            let n = text.lines().count() as u64;
+            for p in &r.problems {
+                if let Location::Line(l) = p.location {
+                    prop_assert!(l >= 1 && l <= n.max(1), "{p:?} of {n} lines");
+                }
+            }
+            prop_assert!(r.records_read >= r.events.len() as u64);
+        }
     }
 }

@@ -210,6 +210,23 @@ fn sentence_end(text: &str) -> usize {
     text.len()
 }
 
+/// Where a text cut with `...`/`…` ends in the first words of `literal`: the byte
+/// offset where that beginning starts.
+fn cut_inside(text: &str, literal: &str) -> Option<usize> {
+    let body = text
+        .strip_suffix("...")
+        .or_else(|| text.strip_suffix('…'))?
+        .trim_end();
+    body.char_indices()
+        .filter(|&(i, _)| i > 0 && body.as_bytes().get(i - 1) == Some(&b' '))
+        .map(|(i, _)| i)
+        .find(|&i| {
+            let tail = body.get(i..).unwrap_or("");
+            tail.len() >= 2 && literal.starts_with(tail)
+        })
+        .map(|i| i.saturating_sub(1))
+}
+
 /// Text cut short by the writer: drop a trailing `...`/`…` and sentence dot.
 fn trim_cut(value: &str) -> &str {
     let v = value.trim();
@@ -281,8 +298,10 @@ pub(crate) fn extract(template: &str, normalized: &str) -> Option<Extracted> {
                     true,
                 ),
                 None => {
-                    // Cut short: the run gets what is left up to the sentence end.
-                    let end = sentence_end(rest_trimmed);
+                    // Cut short: the run gets what is left up to the sentence end, or
+                    // up to where the cut fell inside the fixed text (`… for Rec...`).
+                    let end =
+                        cut_inside(rest_trimmed, lit).unwrap_or_else(|| sentence_end(rest_trimmed));
                     (
                         rest_trimmed.get(..end).unwrap_or(rest_trimmed),
                         text.len(),

@@ -301,6 +301,8 @@ enum State {
     Xml,
     Data,
     List,
+    /// `Get-WinEvent` default table rows.
+    Table,
 }
 
 struct LineReader {
@@ -311,6 +313,9 @@ struct LineReader {
     done: Vec<TextEvent>,
     problems: Vec<Problem>,
     pending_wevtutil: bool,
+    /// `Get-WinEvent` table: the group's provider and the header's columns.
+    table_provider: Option<String>,
+    table: Option<TableColumns>,
 }
 
 /// The lines of a text, flattened caption lines split into pieces, each with its
@@ -342,6 +347,8 @@ impl LineReader {
             done: Vec::new(),
             problems: Vec::new(),
             pending_wevtutil: false,
+            table_provider: None,
+            table: None,
         }
     }
 
@@ -423,6 +430,7 @@ impl LineReader {
             State::Header => self.header_line(n, line),
             State::Description => self.description_line(n, line),
             State::Data => self.data_line(n, line),
+            State::Table => self.table_line(n, line),
             State::Idle | State::List => self.idle_line(n, line),
             State::Xml => {}
         }
@@ -557,6 +565,9 @@ impl LineReader {
     }
 
     fn idle_line(&mut self, n: u64, line: &str) {
+        if self.table_start(line) {
+            return;
+        }
         if let Some(c) = split_caption(line) {
             // The minimal rendering starts with `Time:`.
             if c.cap == Cap::Time
@@ -578,6 +589,52 @@ impl LineReader {
                 self.props.clear();
                 self.props.push((name, value.to_string(), n));
                 self.state = State::List;
+            }
+        }
+    }
+
+    /// `   ProviderName: X` (a table group) or the table's header line.
+    fn table_start(&mut self, line: &str) -> bool {
+        if let Some(p) = line.strip_prefix("   ProviderName: ") {
+            self.finish_current();
+            self.table_provider = Some(p.trim().to_string()).filter(|p| !p.is_empty());
+            self.table = None;
+            return true;
+        }
+        if self.table_provider.is_some() {
+            if let Some(cols) = TableColumns::from_header(line) {
+                self.table = Some(cols);
+                self.state = State::Table;
+                return true;
+            }
+        }
+        false
+    }
+
+    fn table_line(&mut self, n: u64, line: &str) {
+        let t = line.trim();
+        if t.is_empty() || t.bytes().all(|b| b == b'-' || b == b' ') {
+            return;
+        }
+        if self.table_start(line) {
+            return;
+        }
+        let row = self.table.as_ref().and_then(|c| c.row(line));
+        match row {
+            Some((time, id, level, message)) => {
+                let mut e = TextEvent::new(n, Form::WinEvent);
+                e.provider = self.table_provider.clone();
+                e.date = Some((time, n));
+                e.event_id = Some((id, n));
+                e.level = Some(level).filter(|l| !l.is_empty());
+                e.push_message(&message, n);
+                self.done.push(e);
+            }
+            None => {
+                self.state = State::Idle;
+                self.table = None;
+                self.table_provider = None;
+                self.line(n, line);
             }
         }
     }
@@ -662,6 +719,54 @@ impl LineReader {
         if is_event {
             self.done.push(e);
         }
+    }
+}
+
+/// Where the columns of `Get-WinEvent`'s default table start (in characters):
+/// `TimeCreated                     Id LevelDisplayName Message`. `Id` is right
+/// aligned, so a row's id is the last word before the level column.
+#[derive(Debug, Clone, Copy)]
+struct TableColumns {
+    level: usize,
+    message: usize,
+}
+
+impl TableColumns {
+    fn from_header(line: &str) -> Option<TableColumns> {
+        let chars: Vec<char> = line.chars().collect();
+        let find = |word: &str| {
+            let w: Vec<char> = word.chars().collect();
+            chars.windows(w.len()).position(|x| x == w.as_slice())
+        };
+        if !line.trim_start().starts_with("TimeCreated") {
+            return None;
+        }
+        let id = find(" Id ")?;
+        let level = find("LevelDisplayName")?;
+        let message = find("Message")?;
+        (id < level && level < message).then_some(TableColumns { level, message })
+    }
+
+    /// (time, id, level, message) of a row.
+    fn row(&self, line: &str) -> Option<(String, String, String, String)> {
+        let chars: Vec<char> = line.chars().collect();
+        let head: String = chars.iter().take(self.level).collect();
+        let (time, id) = head.trim_end().rsplit_once(' ')?;
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) || time.trim().is_empty() {
+            return None;
+        }
+        let level: String = chars
+            .iter()
+            .skip(self.level)
+            .take(self.message.saturating_sub(self.level))
+            .collect();
+        let message: String = chars.iter().skip(self.message).collect();
+        Some((
+            time.trim().to_string(),
+            id.to_string(),
+            level.trim().to_string(),
+            message.trim().to_string(),
+        ))
     }
 }
 
