@@ -653,6 +653,33 @@ fn several_events_between_prompts_and_other_output() {
 }
 
 #[test]
+fn other_output_with_look_alike_captions_is_no_event_and_no_complaint() {
+    let text = format!(
+        "PS C:\\> w32tm /query /status\nLeap Indicator: 0(no warning)\nStratum: 2 (secondary reference - syncd by (S)NTP)\nSource: DC01.contoso.com\nPoll Interval: 10 (1024s)\n\nPS C:\\> Get-Message | fl\n\nIdentity    : EX01\\3\\12\nSubject     : test\nStatus      : Retry\n\n{FRENCH}"
+    );
+    let r = read(&text);
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+    assert_eq!(r.records_read, 1);
+    assert_eq!(only(&r).event_id, 2017);
+}
+
+#[test]
+fn captions_decide_when_the_message_is_another_events_text() {
+    let text = FRENCH.replace("ID de l’événement : 2017", "ID de l’événement : 1035");
+    let r = read(&text);
+    let e = only(&r);
+    assert_eq!(e.event_id, 1035);
+    assert_eq!(transport(e).status, None);
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.message.contains("captions were used")),
+        "{:?}",
+        r.problems
+    );
+}
+
+#[test]
 fn damaged_input_still_yields_what_it_can() {
     // Trailing spaces stripped (`Keywords:` empty), a wrapped message, a missing
     // Description caption, a nonsense Event ID, an unreadable date, cut XML.

@@ -83,6 +83,21 @@ const PS_PROPERTIES: &[&str] = &[
     "username",
 ];
 
+/// The properties an event object's Format-List can begin with (`fl`, `fl *`,
+/// `Select-Object *`, and a few a trimmed paste may start at); other cmdlets' objects
+/// (`Get-Queue`, `Get-Message`) do not begin with these.
+const LIST_STARTS: &[&str] = &[
+    "timecreated",
+    "providername",
+    "message",
+    "index",
+    "entrytype",
+    "instanceid",
+    "eventid",
+    "id",
+    "logname",
+];
+
 /// `Name   : value` of Format-List: name at column 0, blanks, colon.
 fn fl_property(line: &str) -> Option<(String, &str)> {
     let first = line.chars().next()?;
@@ -248,7 +263,7 @@ impl TextEvent {
         Some(normalize_time_dots(&s))
     }
 
-    /// Set a caption value; false when the caption is not one an event header holds.
+    /// Set a caption's value (captions an event does not keep are only noted).
     fn set(&mut self, cap: Cap, value: &str, line: u64) {
         let v = value.trim();
         let some = || (!v.is_empty()).then(|| v.to_string());
@@ -316,6 +331,10 @@ struct LineReader {
     /// `Get-WinEvent` table: the group's provider and the header's columns.
     table_provider: Option<String>,
     table: Option<TableColumns>,
+    /// The current event began with a caption that other output also prints
+    /// (`Source:`, `Time:`); it is dropped, without a problem, unless a second caption
+    /// follows.
+    tentative: bool,
 }
 
 /// The lines of a text, flattened caption lines split into pieces, each with its
@@ -349,10 +368,14 @@ impl LineReader {
             pending_wevtutil: false,
             table_provider: None,
             table: None,
+            tentative: false,
         }
     }
 
     fn finish_current(&mut self) {
+        if std::mem::take(&mut self.tentative) {
+            self.current = None;
+        }
         if let Some(mut e) = self.current.take() {
             if let Some((xml, _)) = e.xml.as_mut() {
                 if xml.trim().is_empty() {
@@ -366,6 +389,7 @@ impl LineReader {
 
     fn start(&mut self, line: u64, form: Form) {
         self.finish_current();
+        self.tentative = false;
         let form = if self.pending_wevtutil {
             Form::Wevtutil
         } else {
@@ -461,10 +485,18 @@ impl LineReader {
 
     fn header_line(&mut self, n: u64, line: &str) {
         if let Some(c) = split_caption(line) {
+            self.tentative = false;
             return self.header_caption(n, c.cap, c.value);
         }
         if line.trim().is_empty() {
             return;
+        }
+        if self.tentative {
+            // Not an event after all (`Source: time.nist.gov` of w32tm, …).
+            self.tentative = false;
+            self.current = None;
+            self.state = State::Idle;
+            return self.idle_line(n, line);
         }
         if line.trim_start().starts_with("<Event") || line.trim_start().starts_with("&lt;Event") {
             if let Some(e) = self.current.as_mut() {
@@ -575,16 +607,18 @@ impl LineReader {
                 && c.value.bytes().next().is_some_and(|b| b.is_ascii_digit())
             {
                 self.start(n, Form::Minimal);
+                self.tentative = true;
                 return self.header_caption(n, c.cap, c.value);
             }
             // A copy whose `Log Name:` line was left out.
             if c.cap == Cap::Source && c.indent == 0 && fl_property(line).is_none() {
                 self.start(n, Form::Viewer);
+                self.tentative = true;
                 return self.header_caption(n, c.cap, c.value);
             }
         }
         if let Some((name, value)) = fl_property(line) {
-            if PS_PROPERTIES.contains(&name.as_str()) {
+            if LIST_STARTS.contains(&name.as_str()) {
                 self.finish_current();
                 self.props.clear();
                 self.props.push((name, value.to_string(), n));
@@ -714,8 +748,7 @@ impl LineReader {
         }
         let is_event = e.event_id.is_some()
             || e.instance_id.is_some()
-            || e.provider.is_some()
-            || e.message_line.is_some();
+            || (e.provider.is_some() && e.message_line.is_some());
         if is_event {
             self.done.push(e);
         }
@@ -949,8 +982,9 @@ fn catalog_provider(provider: &str, id: u16) -> String {
 }
 
 fn same_family(a: &str, b: &str, id: u16) -> bool {
-    a.eq_ignore_ascii_case(b)
-        || matches!((classify(a, id), classify(b, id)), (Some(x), Some(y)) if x == y)
+    let (a, b) = (catalog_provider(a, id), catalog_provider(b, id));
+    a.eq_ignore_ascii_case(&b)
+        || matches!((classify(&a, id), classify(&b, id)), (Some(x), Some(y)) if x == y)
 }
 
 /// Level number from a level name in any of the known languages, or a number.
@@ -1128,6 +1162,17 @@ fn finish_event(mut e: TextEvent, order: DateOrder, builder: &mut ReportBuilder)
         }),
         (None, false) => recognised,
     };
+    if let (Some(p), Some(r), true) = (&provider, recognised, id_known) {
+        if e.event_id.is_some() && (r.id != raw.event_id || !same_family(r.provider, p, r.id)) {
+            builder.problems.push(Problem::new(
+                Location::Line(e.message_line.unwrap_or(e.line)),
+                format!(
+                    "the captions name {p} {} but the message is the text of {} {}; the captions were used",
+                    raw.event_id, r.provider, r.id
+                ),
+            ));
+        }
+    }
     if let Some(t) = template {
         if !id_known {
             raw.set_event_id(u64::from(t.id));
