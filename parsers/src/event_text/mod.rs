@@ -8,7 +8,7 @@
 //! Machine:/Message:` rendering — several events per paste, between prompts and other
 //! output, with edits (FORMATS.md §7.1–7.6, §7.12).
 //!
-//! Each event becomes a [`RawEvent`] and goes through the same catalog and decoder as
+//! Each event becomes a `RawEvent` and goes through the same catalog and decoder as
 //! an `.evtx` record ([`crate::evtx`]), so downstream code cannot tell the inputs
 //! apart:
 //!
@@ -17,7 +17,7 @@
 //!   `SystemTime` and the like, and the rest comes from the captions;
 //! * otherwise provider and EventID come from the captions, and the insertion strings
 //!   from the **message text**, matched against the catalogued templates
-//!   ([`message`]); with no captions the message alone names the event.
+//!   (`message.rs`); with no captions the message alone names the event.
 //!
 //! Times: Event Viewer's `Date:`, 2003's `Date:`+`Time:`, `TimeCreated`,
 //! `TimeGenerated` and the CSV's "Date and Time" are the rendering machine's local
