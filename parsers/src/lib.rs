@@ -11,6 +11,7 @@ pub mod detect;
 pub mod diag;
 pub mod encoding;
 pub mod event_export;
+pub mod event_text;
 pub mod evtx;
 pub mod evtx_writer;
 pub mod exchange_logs;

@@ -26,6 +26,12 @@ pub enum TimeProvenance {
     RecordHeader,
     /// A server-local time with its offset (CliXml `Get-EventLog` TimeGenerated).
     ServerLocal,
+    /// A wall-clock time with no zone and no offset, as pasted event text shows it
+    /// (Event Viewer `Date:`, `Get-WinEvent` `TimeCreated`): local time of the machine
+    /// that rendered the text. `time` holds that wall clock read as if it were UTC, so
+    /// it is *not* an instant until the caller places it in a zone
+    /// (`crate::event_text::local_time`).
+    LocalUnzoned,
     /// No usable time.
     Unknown,
 }
