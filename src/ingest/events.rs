@@ -26,7 +26,14 @@ pub fn event_evidence(
     let time_basis = match event.time_provenance {
         TimeProvenance::NativeUtc | TimeProvenance::RecordHeader => TimeBasis::NativeUtc,
         TimeProvenance::ServerLocal => TimeBasis::ServerLocal,
+        // A text copy's `Date:` (Event Viewer, Get-WinEvent): the local
+        // wall clock with no zone, placed in the server's zone by the case.
+        TimeProvenance::LocalUnzoned => TimeBasis::ServerLocalAssumed,
         TimeProvenance::Unknown => TimeBasis::None,
+    };
+    let local_time = match event.time_provenance {
+        TimeProvenance::LocalUnzoned => exauth_parsers::event_text::local_time(event),
+        _ => None,
     };
     let origin = match event.record_id {
         Some(id) => format!("{artifact_origin}#record {id}"),
@@ -42,11 +49,11 @@ pub fn event_evidence(
     let mut push = |fact: Fact| {
         out.push(Evidence {
             server: server.clone(),
-            time: event.time,
+            time: if local_time.is_some() { None } else { event.time },
             time_basis,
             origin: origin.clone(),
             fact,
-            local_time: None,
+            local_time,
         })
     };
     let id = event.event_id;
