@@ -47,6 +47,10 @@ pub enum Source {
     PortTest,
     Nltest,
     Klist,
+    Ipconfig,
+    ConnectivityLog,
+    MessageTrackingLog,
+    Transcript,
 }
 
 impl Source {
@@ -67,6 +71,10 @@ impl Source {
             Source::PortTest => "port test (Test-NetConnection/portqry)",
             Source::Nltest => "nltest output",
             Source::Klist => "klist output",
+            Source::Ipconfig => "ipconfig output",
+            Source::ConnectivityLog => "connectivity log",
+            Source::MessageTrackingLog => "message tracking log",
+            Source::Transcript => "console transcript",
         }
     }
 }

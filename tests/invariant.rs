@@ -86,7 +86,8 @@ fn an_event_viewer_copy_of_1035_is_a_failure() {
         scan_one("event.txt", copy.as_bytes()),
         "receiver-rejected",
         "10.0.1.11",
-        "unknown",
+        // The copy's Computer caption names the receiver.
+        "SITECSERVER",
     );
 }
 
@@ -138,7 +139,8 @@ fn an_event_text_rendering_of_2017_is_a_failure() {
         "event rendering",
         scan_one("2017.txt", text.as_bytes()),
         "sender-synthesized",
-        "unknown",
+        // The rendering's Machine caption names the sender.
+        "EX01",
         "EX02",
     );
 }

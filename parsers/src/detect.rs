@@ -196,6 +196,8 @@ pub static FORMATS: &[Format] = &[
         detect: detect_archive,
         name_prefix: None,
     },
+    crate::exchange_logs::CONNECTIVITY_FORMAT,
+    crate::exchange_logs::MESSAGE_TRACKING_FORMAT,
     Format {
         kinds: &[
             Kind::SMTP_RECEIVE_LOG,
@@ -213,6 +215,7 @@ pub static FORMATS: &[Format] = &[
         detect: detect_headerless_protocol_log,
         name_prefix: None,
     },
+    crate::smtp_log::excerpt::FORMAT,
     Format {
         kinds: &[
             Kind::QUEUE_EXPORT,
@@ -231,6 +234,8 @@ pub static FORMATS: &[Format] = &[
         detect: detect_event_xml,
         name_prefix: None,
     },
+    crate::event_text::FORMAT,
+    crate::transcript::FORMAT,
     Format {
         kinds: &[
             Kind::QUEUE_EXPORT,
@@ -260,6 +265,7 @@ pub static FORMATS: &[Format] = &[
     crate::diag::klist::FORMAT,
     crate::diag::nltest::FORMAT,
     crate::diag::portqry::FORMAT,
+    crate::diag::ipconfig::FORMAT,
     crate::diag::setspn::FORMAT,
     crate::diag::w32tm::FORMAT,
     Format {
@@ -523,6 +529,8 @@ const PROPERTY_SIGNATURES: &[(&[&str], Kind)] = &[
     (&["InternetMessageId", "Queue"], Kind::MESSAGE_EXPORT),
     (&["DeliveryType", "NextHopDomain"], Kind::QUEUE_EXPORT),
     (&["NextHopDomain", "LastError"], Kind::QUEUE_EXPORT),
+    (&["DeliveryType", "LastError"], Kind::QUEUE_EXPORT),
+    (&["LastError", "LastRetryTime"], Kind::QUEUE_EXPORT),
     (
         &["AuthMechanism", "Bindings"],
         Kind::RECEIVE_CONNECTOR_EXPORT,
@@ -651,11 +659,18 @@ mod tests {
     fn other_exchange_logs_are_skipped_with_reason() {
         let tracking = RECV_HEADER.replace("SMTP Receive Protocol Log", "Message Tracking Log");
         let d = detect(tracking.as_bytes(), "MSGTRK2026112601-1.LOG");
+        assert_eq!(
+            d.kind,
+            crate::exchange_logs::MESSAGE_TRACKING_KIND,
+            "read now"
+        );
+        let agent = RECV_HEADER.replace("SMTP Receive Protocol Log", "Agent Log");
+        let d = detect(agent.as_bytes(), "AGENTLOG20261126-1.LOG");
         assert_eq!(d.kind, Kind::EXCHANGE_LOG_OTHER);
         assert_eq!(d.disposition, Disposition::Skipped);
         assert_eq!(
             d.reason.as_deref(),
-            Some("Message Tracking Log: not used for this diagnosis")
+            Some("Agent Log: not used for this diagnosis")
         );
     }
 

@@ -20,6 +20,7 @@
 //!   [`TrackingFailure`]s; the other rows are counted per event id. A cheap
 //!   byte test discards most rows before they are split.
 
+use crate::detect::{Disposition, Form, Format, Kind};
 use crate::problem::{Location, Problem};
 use crate::smtp_log::{split_fields, ColumnMap, FieldSpan, FileHeader};
 use jiff::Timestamp;
@@ -28,6 +29,40 @@ use serde::{Serialize, Serializer};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::BufRead;
+
+/// `#Log-type: Transport Connectivity Log` (`CONNECTLOG*.LOG`).
+pub const CONNECTIVITY_KIND: Kind = Kind::new("connectivity-log");
+/// `#Log-type: Message Tracking Log` (`MSGTRK*.LOG`).
+pub const MESSAGE_TRACKING_KIND: Kind = Kind::new("message-tracking-log");
+
+/// The registry lines (`detect::FORMATS`): both logs by their header.
+pub const CONNECTIVITY_FORMAT: Format = Format {
+    kinds: &[CONNECTIVITY_KIND],
+    describes: "`#Log-type: Transport Connectivity Log`: Exchange connectivity logs",
+    detect: |head| {
+        looks_like_connectivity(head.text).then_some((
+            CONNECTIVITY_KIND,
+            Form::ExchangeLog,
+            Disposition::Used,
+            None,
+        ))
+    },
+    name_prefix: None,
+};
+
+pub const MESSAGE_TRACKING_FORMAT: Format = Format {
+    kinds: &[MESSAGE_TRACKING_KIND],
+    describes: "`#Log-type: Message Tracking Log`: Exchange message tracking logs",
+    detect: |head| {
+        looks_like_message_tracking(head.text).then_some((
+            MESSAGE_TRACKING_KIND,
+            Form::ExchangeLog,
+            Disposition::Used,
+            None,
+        ))
+    },
+    name_prefix: None,
+};
 
 /// Which Exchange log a text is, by its `#Log-type:` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -31,11 +31,14 @@ use std::net::IpAddr;
 #[serde(rename_all = "kebab-case")]
 pub enum Signature {
     /// `454 4.7.0` sent by the receiver (a Receive-log `>` row).
+    #[serde(rename = "reply-454-from-receiver")]
     Reply454FromReceiver,
     /// `454 4.7.0` seen by the sender (queue LastError, Send log, NDR):
     /// the receiver answered it, or the sender made it up.
+    #[serde(rename = "reply-454")]
     Reply454,
     /// `451 5.7.3 Cannot achieve Exchange Server authentication`.
+    #[serde(rename = "not-offered-451-5.7.3")]
     NotOffered,
     /// The receiver refused ExchangeAuth (Receive log row, event 1035 text).
     InboundRejected,
@@ -372,6 +375,20 @@ mod tests {
             one("lasterror : 451 4.4.0 primary target ip address responded with: \"454 4.7.0 temporary authentication failure.\"").signature,
             Signature::Reply454
         );
+    }
+
+    #[test]
+    fn serialized_names_are_the_ids() {
+        for signature in [
+            Signature::Reply454FromReceiver,
+            Signature::Reply454,
+            Signature::NotOffered,
+            Signature::InboundRejected,
+            Signature::OutboundFailed,
+        ] {
+            let json = serde_json::to_string(&signature).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", signature.id()));
+        }
     }
 
     #[test]

@@ -23,9 +23,28 @@
 //!   the part before `\`), else the remote prompt's `[host]`, else the
 //!   transcript's `Machine`.
 
+use crate::detect::{Disposition, Form, Format, Kind};
 use crate::problem::{Location, Problem};
 use jiff::civil::DateTime;
 use serde::{Serialize, Serializer};
+
+/// Console transcripts and pasted console text (prompts and outputs).
+pub const KIND: Kind = Kind::new("console-transcript");
+
+/// This format's line in the registry (`detect::FORMATS`).
+pub const FORMAT: Format = Format {
+    kinds: &[KIND],
+    describes: "`Windows PowerShell transcript start`, or prompts (`[PS] C:\\…>`, `PS C:\\…>`, `C:\\…>`) with output",
+    detect: |head| {
+        (head.encoding.is_some() && looks_like(head.text)).then_some((
+            KIND,
+            Form::CommandOutput,
+            Disposition::Used,
+            None,
+        ))
+    },
+    name_prefix: None,
+};
 
 /// Which prompt introduced a block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

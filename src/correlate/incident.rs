@@ -78,7 +78,20 @@ fn peer_name(identities: &IdentityMap, host: Option<&str>, ip: Option<IpAddr>) -
 
 fn sighting(e: &Evidence, identities: &IdentityMap) -> Option<FailureSighting> {
     let signal = e.fact.failure_signal()?;
-    let here = e.server.clone().unwrap_or_else(|| UNKNOWN.to_string());
+    // The side that wrote the evidence: its server, else (a protocol-log
+    // excerpt nothing attributes) whoever owns its local endpoint's IP.
+    let here = e
+        .server
+        .clone()
+        .or_else(|| match &e.fact {
+            Fact::SmtpAuth { local_endpoint, .. } => local_endpoint
+                .as_deref()
+                .and_then(endpoint_ip)
+                .and_then(|ip| identities.server_for_ip(ip))
+                .map(str::to_string),
+            _ => None,
+        })
+        .unwrap_or_else(|| UNKNOWN.to_string());
     let peer = |host: Option<&str>, ip: Option<IpAddr>| {
         peer_name(identities, host, ip).unwrap_or_else(|| UNKNOWN.to_string())
     };

@@ -49,7 +49,11 @@ pub fn event_evidence(
     let mut push = |fact: Fact| {
         out.push(Evidence {
             server: server.clone(),
-            time: if local_time.is_some() { None } else { event.time },
+            time: if local_time.is_some() {
+                None
+            } else {
+                event.time
+            },
             time_basis,
             origin: origin.clone(),
             fact,

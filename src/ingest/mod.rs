@@ -14,8 +14,11 @@
 
 pub mod diag;
 pub mod event_export;
+pub mod event_text;
 pub mod events;
 pub mod evtx;
+pub mod exchange_logs;
+pub mod ipconfig;
 pub mod klist;
 pub mod nltest;
 pub mod port_probe;
@@ -26,6 +29,7 @@ pub mod row;
 pub mod setspn;
 pub mod smtp_log;
 pub mod text;
+pub mod transcript;
 pub mod w32tm;
 
 use crate::discover::Artifact;
@@ -124,6 +128,9 @@ pub trait Records: Send + std::fmt::Debug {
 pub static INPUTS: &[&dyn Input] = &[
     &evtx::EvtxInput,
     &event_export::EventExportInput,
+    &event_text::EventTextInput,
+    &transcript::TranscriptInput,
+    &exchange_logs::ExchangeLogInput,
     &smtp_log::SmtpLogInput,
     &queue::QueueInput,
     &receive_connector::INPUT,
@@ -133,6 +140,7 @@ pub static INPUTS: &[&dyn Input] = &[
     &port_probe::INPUT,
     &nltest::INPUT,
     &klist::INPUT,
+    &ipconfig::INPUT,
 ];
 
 /// The input that reads `kind`, if exauth reads it.

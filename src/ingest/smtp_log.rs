@@ -11,10 +11,11 @@ use crate::model::endpoint_ip;
 use crate::model::AuthOutcome;
 use crate::model::Role;
 use crate::model::Source;
-use exauth_parsers::detect::Kind;
+use exauth_parsers::detect::{Form, Kind};
 use exauth_parsers::problem::Problem;
 use exauth_parsers::smtp_log::SessionSummary;
 use exauth_parsers::smtp_log::{FileReport, Reassembler};
+use std::io::{BufReader, Read};
 
 pub struct SmtpLogInput;
 
@@ -44,9 +45,46 @@ impl Input for SmtpLogInput {
         };
         let mut sessions = Vec::new();
         let mut reassembler = Reassembler::new();
-        let report = reassembler.feed(content.lines(1 << 20), Some(hint), |s| sessions.push(s));
+        // A headerless excerpt is a paste: complete, though its last row
+        // often has no line end (a log being written would be cut there).
+        let excerpt = artifact.detection.form != Form::ExchangeLog;
+        let report = reassembler.feed(
+            BufReader::with_capacity(
+                1 << 20,
+                EndsInNewline {
+                    inner: content.lines(1 << 20),
+                    supply: excerpt,
+                    last: b'\n',
+                },
+            ),
+            Some(hint),
+            |s| sessions.push(s),
+        );
         reassembler.finish(|s| sessions.push(s));
         Ok(Box::new(SmtpRecords { report, sessions }))
+    }
+}
+
+/// Supplies a line end after the last byte when the stream has none.
+struct EndsInNewline<R> {
+    inner: R,
+    supply: bool,
+    last: u8,
+}
+
+impl<R: Read> Read for EndsInNewline<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            self.last = buf[n - 1];
+            return Ok(n);
+        }
+        if self.supply && self.last != b'\n' && !buf.is_empty() {
+            self.last = b'\n';
+            buf[0] = b'\n';
+            return Ok(1);
+        }
+        Ok(0)
     }
 }
 

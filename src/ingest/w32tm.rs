@@ -30,7 +30,12 @@ impl Records for W32tmRecords {
     }
 
     fn is_empty(&self) -> bool {
-        self.0.status.is_none() && self.0.measurements.is_empty()
+        let o = &self.0;
+        o.status.is_none()
+            && o.measurements.is_empty()
+            && o.query_source.is_none()
+            && o.configuration.is_none()
+            && o.peers.is_none()
     }
 
     fn extract(&self, place: Place<'_>, out: &mut Extracted) {
@@ -77,16 +82,35 @@ impl Records for W32tmRecords {
                 local_time: m.sample_time,
             });
         }
-        if let Some(status) = &self.0.status {
-            push(
+        // Where the clock takes its time from: `/query /status`, or
+        // `/query /source` and `/query /configuration` alone. A local CMOS or
+        // free-running clock, or `Type: NoSync`, is nobody's correction.
+        let local = self
+            .0
+            .source_kind
+            .as_ref()
+            .is_some_and(|k| k.is_local_clock())
+            || self.0.configured_type() == Some(&w32tm::TimeSyncType::NoSync);
+        match &self.0.status {
+            Some(status) => push(
                 None,
                 Fact::TimeSyncStatus {
                     source: status.source.clone(),
                     synchronized: status.synchronized,
-                    local_clock: status.local_clock_source,
+                    local_clock: status.local_clock_source || local,
                 },
                 out,
-            );
+            ),
+            None if self.0.query_source.is_some() || self.0.configuration.is_some() => push(
+                None,
+                Fact::TimeSyncStatus {
+                    source: self.0.query_source.clone(),
+                    synchronized: None,
+                    local_clock: local,
+                },
+                out,
+            ),
+            None => {}
         }
     }
 }

@@ -16,9 +16,21 @@
 //! ids, both stripped here. Captions are matched by normalized keywords so
 //! the three languages (and damaged spacing) read the same way.
 
+use crate::detect::{Format, Kind};
 use crate::problem::{Location, Problem};
 use serde::Serialize;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// `ipconfig` and `ipconfig /all` output.
+pub const KIND: Kind = Kind::new("ipconfig");
+
+/// This format's line in the registry (`detect::FORMATS`).
+pub const FORMAT: Format = Format {
+    kinds: &[KIND],
+    describes: "ipconfig: `Windows IP Configuration` / `Windows-IP-Konfiguration` / `Windows IP-configuratie`",
+    detect: |head| Format::command_output(KIND, head, looks_like),
+    name_prefix: Some("ipconfig"),
+};
 
 /// One network adapter block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

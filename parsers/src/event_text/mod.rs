@@ -30,6 +30,7 @@
 mod captions;
 mod message;
 
+use crate::detect::{Disposition, Format, Kind};
 use crate::event_export::read_event_xml;
 use crate::evtx::{
     classify, DataItem, EventFileReport, EventRecord, Family, RawEvent, ReportBuilder,
@@ -41,6 +42,27 @@ use crate::queue::local_time::{
 };
 use captions::{split_caption, Cap};
 use jiff::Timestamp;
+
+/// Events as text: Event Viewer "Copy details as text" (any caption
+/// language), Server 2003-style copies, `wevtutil qe /f:text`,
+/// `Get-WinEvent`/`Get-EventLog` renderings, Event Viewer CSV.
+pub const KIND: Kind = Kind::new("event-text");
+
+/// This format's line in the registry (`detect::FORMATS`).
+pub const FORMAT: Format = Format {
+    kinds: &[KIND],
+    describes:
+        "`Log Name:`/`Protokollname:`/`Event Type:`/`Event[0]:`/`TimeCreated :`: events as text",
+    detect: |head| {
+        (head.encoding.is_some() && looks_like(head.text)).then_some((
+            KIND,
+            crate::detect::Form::Other,
+            Disposition::Used,
+            None,
+        ))
+    },
+    name_prefix: None,
+};
 
 /// The wall-clock time of an event whose text carried no zone
 /// ([`TimeProvenance::LocalUnzoned`]), to be placed in a zone by the caller.

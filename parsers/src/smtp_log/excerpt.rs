@@ -20,7 +20,23 @@
 
 use super::row::split_fields;
 use super::{FieldSpan, FileReport, LogKind, Reassembler, SessionSummary};
+use crate::detect::{Disposition, Form, Format, Kind};
 use serde::Serialize;
+
+/// The registry line (`detect::FORMATS`): protocol-log rows without their
+/// `#` header, in a file of any name, Send or Receive by the rows.
+pub const FORMAT: Format = Format {
+    kinds: &[Kind::SMTP_SEND_LOG, Kind::SMTP_RECEIVE_LOG],
+    describes: "headerless protocol-log rows (an excerpt), Send or Receive by their events",
+    detect: |head| {
+        let kind = match looks_like_excerpt(head.text)? {
+            LogKind::Send => Kind::SMTP_SEND_LOG,
+            LogKind::Receive => Kind::SMTP_RECEIVE_LOG,
+        };
+        Some((kind, Form::Other, Disposition::Used, None))
+    },
+    name_prefix: None,
+};
 
 /// What the rows of an excerpt say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
