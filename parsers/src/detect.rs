@@ -41,6 +41,8 @@ impl Kind {
     /// An Exchange W3C log that is not used for this diagnosis (message
     /// tracking, connectivity, …): recognised and skipped with the reason.
     pub const EXCHANGE_LOG_OTHER: Kind = Kind("exchange-log-other");
+    /// `Get-SendConnector` output: recognised and skipped with the reason.
+    pub const SEND_CONNECTOR_EXPORT: Kind = Kind("send-connector-export");
     /// A zip archive (discovery opens it; it is never an artifact itself).
     pub const ZIP: Kind = Kind("zip");
     /// A gzip stream (discovery decompresses it).
@@ -216,6 +218,12 @@ pub static FORMATS: &[Format] = &[
         name_prefix: None,
     },
     crate::smtp_log::excerpt::FORMAT,
+    Format {
+        kinds: &[Kind::SEND_CONNECTOR_EXPORT],
+        describes: "Export-Clixml of Get-SendConnector: recognised, not used",
+        detect: detect_send_connector,
+        name_prefix: None,
+    },
     Format {
         kinds: &[
             Kind::QUEUE_EXPORT,
@@ -501,6 +509,23 @@ fn detect_clixml(head: &Head<'_>) -> Claim {
             ))
         }
     }
+}
+
+fn detect_send_connector(head: &Head<'_>) -> Claim {
+    let text = head.text;
+    (text.contains("schemas.microsoft.com/powershell/2004/04")
+        && text.contains("SmtpSendConnectorConfig"))
+    .then(|| {
+        (
+            Kind::SEND_CONNECTOR_EXPORT,
+            Form::CliXml,
+            Disposition::Skipped,
+            Some(
+                "Get-SendConnector output: Send connectors take no part in authentication between Exchange servers (they use the implicit intra-organization connector)"
+                    .into(),
+            ),
+        )
+    })
 }
 
 fn first_between<'t>(text: &'t str, open: &str, close: &str) -> Option<&'t str> {

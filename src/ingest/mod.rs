@@ -285,6 +285,7 @@ mod tests {
             Kind::GZIP,
             Kind::UNKNOWN,
             Kind::EXCHANGE_LOG_OTHER,
+            Kind::SEND_CONNECTOR_EXPORT,
         ];
         let all = Kind::all();
         for kind in &all {
