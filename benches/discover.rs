@@ -3,6 +3,7 @@
 //! `detect` runs once per file on its first 4 KiB; `inventory` walks a folder
 //! of generated files reading headers only (see benches/inventory_headers.sh
 //! for the end-to-end figure on 1 GB).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use exauth::discover::{self, Artifact, ArtifactVisitor, Limits, Origin};

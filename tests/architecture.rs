@@ -8,6 +8,7 @@
 //! also rules out every cycle between stages. It also fails when a new
 //! top-level module is not placed in [`STAGES`], and when the `parsers`
 //! crate mentions the `exauth` crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! Real files written by Windows (`../shared/corpus`, reached through the
 //! `EXAUTH_CORPUS` environment variable; skipped when it is unset, since a
 //! fresh clone has no corpus).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use assert_cmd::Command;
 use serde_json::Value;

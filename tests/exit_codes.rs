@@ -1,6 +1,7 @@
 //! Issue 12, the CLI contract: only `scan` answers with its exit code (0 no
 //! failure evidence, 1 failure evidence); every other command exits 0 when it
 //! did its job, so that `exauth extract … && next` works; 2 is an error.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};

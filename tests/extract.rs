@@ -1,5 +1,6 @@
 //! `exauth extract`: the JSONL contract of each record kind (issues 3, 4, 5),
 //! local-time conversion with `--server-tz`, and the CSV/Parquet tables.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use assert_cmd::Command;
 use serde_json::Value;

@@ -5,6 +5,7 @@
 //!
 //! The zip bomb is tested once, in `tests/inventory.rs`
 //! (`zip_bomb_is_refused_before_inflating`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use assert_cmd::Command;
 use serde_json::Value;

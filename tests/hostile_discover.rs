@@ -2,6 +2,7 @@
 //! discovery (plan, then run): a file deleted between the two, one that grows
 //! while it is read, one replaced by a folder. Each is reported with its
 //! origin and the walk goes on to the other files.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth::discover::{self, Artifact, ArtifactVisitor, Limits, Origin};
 use std::io::{Read, Write};

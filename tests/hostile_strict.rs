@@ -1,5 +1,6 @@
 //! Issue 9: `--strict` turns any unreadable input (inventory status `error`)
 //! into exit 2, after the usual output; without it nothing changes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use assert_cmd::Command;
 use serde_json::Value;

@@ -3,6 +3,7 @@
 //! exauth can give is `healthy` beside a real 454; each form an admin hands
 //! over is scanned alone here, the way it arrives (pasted, copied, excerpted,
 //! in a folder named after nothing, in Dutch).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use assert_cmd::Command;
 use serde_json::Value;

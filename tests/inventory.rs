@@ -2,6 +2,7 @@
 //! the fly — nested ExchangeLogCollector zips, UTF-16 exports, a zip bomb,
 //! empty and garbage files, a symlink loop — asserting kind, server, status
 //! and reason for each artifact.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use assert_cmd::Command;
 use serde_json::Value;

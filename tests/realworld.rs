@@ -7,6 +7,7 @@
 //! The folder is reached through `EXAUTH_REALWORLD` (CI sets it to
 //! `../shared/realworld`); without it the tests say so and pass: a fresh
 //! clone has no such folder.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use assert_cmd::Command;
 use serde_json::Value;

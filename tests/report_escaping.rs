@@ -3,6 +3,7 @@
 //! `<script>alert(1)</script>`, a receive connector whose name holds `|`,
 //! backticks and `*`, a queue LastError holding `</td>`, file names holding
 //! tags — and the reports must show them only escaped.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};

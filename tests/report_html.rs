@@ -3,6 +3,7 @@
 //! EX02 +420 s in red), a self-contained page (no scripts, no links out),
 //! byte-identical run to run with `--generated-at`; and, when chromium is
 //! installed, a headless render that paints and has no `<script>` element.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use assert_cmd::Command;
 use serde_json::Value;

@@ -1,6 +1,7 @@
 //! Issue 8: `exauth scan --format markdown` on every committed sample — the
 //! verdict, the failing pairs, the clock table (clock-skew: EX02 +420 s
 //! flagged), well-formed tables, byte-identical run to run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use assert_cmd::Command;
 use serde_json::Value;

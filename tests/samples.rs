@@ -1,6 +1,7 @@
 //! Issue 6/7: `exauth scan --format json` on every committed sample gives the
 //! cause, failing pairs, side and clock offsets its `expected.json` names, and
 //! the verdict does not depend on argument order or thread count.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use assert_cmd::Command;
 use serde_json::Value;

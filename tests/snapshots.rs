@@ -6,6 +6,7 @@
 //!
 //! A change that means to alter the output regenerates them with
 //! `EXAUTH_BLESS=1 cargo test --test snapshots` and shows the diff in review.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use assert_cmd::Command;
 use sha2::{Digest, Sha256};

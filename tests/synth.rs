@@ -3,6 +3,7 @@
 //! inventory (right kind, right server), output is deterministic, the skewed
 //! receiver's banners are off by the injected offset, and the `.evtx` files
 //! read back with the injected events.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use assert_cmd::Command;
 use serde_json::Value;

@@ -2,6 +2,7 @@
 //! and inside the ExchangeLogCollector zips) reads back with `evtx_dump`
 //! (the evtx crate's own CLI, `cargo install evtx`) without errors or
 //! warnings. Skipped with a note when `evtx_dump` is not installed.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};

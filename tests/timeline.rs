@@ -2,6 +2,7 @@
 //! axis, sorted by (time, server, origin), with the stamped time and the
 //! correction where a clock was off; filters by time, server and kind;
 //! text, CSV and JSON lines; display time zone.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use assert_cmd::Command;
 use serde_json::Value;

@@ -5,6 +5,7 @@
 //! The generated log is what the reader meets most on a DC: Security noise (4624, 4634,
 //! 4672, successful 4769) with a few catalogued failures; see `examples/evtx_gen.rs`. The
 //! ≥ 200 MB comparison with `evtx_dump` is `benches/evtx_vs_evtx_dump.sh --generate`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use exauth_parsers::evtx::{read_evtx_bytes, EvtxReadOptions};

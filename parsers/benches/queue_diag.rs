@@ -1,4 +1,5 @@
 //! Throughput of the queue-export readers and a diag parser on generated input.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use exauth_parsers::queue::{parse_queue_export, QueueExportOptions};

@@ -2,6 +2,7 @@
 //!
 //! Stages: line split (`LineReader`), field split + column access (`RowReader`), and the full
 //! parse with session reassembly (`Reassembler`). Run: `cargo bench -p exauth-parsers --bench smtp_log`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 #[path = "smtp_log_gen/mod.rs"]
 mod smtp_log_gen;

@@ -6,6 +6,7 @@
 //! Each event is serialized into one reused buffer and written to a large buffered
 //! stdout; the last file's report is not freed (the process ends right after, and
 //! freeing tens of thousands of small strings costs more than the exit does).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::evtx::{read_evtx_path, EvtxReadOptions};
 use std::io::Write;

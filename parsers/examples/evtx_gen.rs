@@ -8,6 +8,7 @@
 //! a seed. The generator is also included by `benches/evtx_catalog.rs` (in memory).
 //!
 //! Usage: `evtx_gen <out.evtx> [size-mb=200] [seed=1]`
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::evtx_writer::{
     DataValue, EventData, EventRecord, EvtxWriter, Guid, Provider, Sid, WriteError,

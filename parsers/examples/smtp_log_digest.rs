@@ -8,6 +8,7 @@
 //!
 //! Each session and file report is hashed through its `Debug` text; `--dump` writes that text out
 //! so two runs can be diffed when their digests differ.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::smtp_log::{parse_file_name, LogKind, Reassembler};
 use std::collections::BTreeMap;

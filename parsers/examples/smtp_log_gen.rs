@@ -2,6 +2,7 @@
 //! and a Receive log directory rolled over at 10 MB (sessions straddle files).
 //!
 //! Usage: `smtp_log_gen <out-dir> [size-mb=1024]`
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 #[path = "../benches/smtp_log_gen/mod.rs"]
 mod smtp_log_gen;

@@ -3,6 +3,7 @@
 //! Files are grouped by directory (one server's Send or Receive log), ordered by their names, and
 //! each group is fed to one `Reassembler`; groups run on `--threads N` threads (default 1).
 //! Usage: `smtp_log_parse [--threads N] <dir>...`
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::smtp_log::{parse_file_name, AuthOutcome, Reassembler};
 use std::collections::BTreeMap;

@@ -1,4 +1,5 @@
 //! Diagnostic command outputs: the real samples of FORMATS.md §4 and variants.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::detect::Kind;
 use exauth_parsers::diag::portqry::{PortState, ProbeTool, Transport};

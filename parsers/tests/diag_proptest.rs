@@ -1,4 +1,5 @@
 //! No diagnostic-output parser panics on arbitrary text.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::diag::receive_connector::IpRange;
 use exauth_parsers::diag::repadmin::ReplDelta;

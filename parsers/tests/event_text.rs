@@ -1,5 +1,6 @@
 //! Pasted Windows event text → the typed records the `.evtx` reader produces.
 //! Samples quote FORMATS.md §7 verbatim where it gives them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::event_text::{local_time, looks_like, parse};
 use exauth_parsers::evtx::{

@@ -5,6 +5,7 @@
 //! template-instance path must find exactly the events the renderer shows, and apply
 //! the catalog's rule for successful authentication audits (`is_counted_success`) to the
 //! same events.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::evtx::{
     classify, is_counted_success, read_evtx_bytes, read_evtx_path, AuditOutcome, EvtxReadOptions,

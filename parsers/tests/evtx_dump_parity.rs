@@ -3,6 +3,7 @@
 //! `evtx_dump -o jsonl` binary shows for that file — events kept plus
 //! successes only counted (see `catalog.rs`). Skips without the corpus or
 //! without `evtx_dump` (`cargo install evtx`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::evtx::{classify, read_evtx_path, EvtxReadOptions};
 use serde_json::Value;

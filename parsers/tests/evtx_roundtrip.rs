@@ -11,6 +11,7 @@
 //!
 //! The table in [`cases`] holds one row per event: the record as written and the typed details
 //! expected back. Times, record ids, channels and computers are checked for every row.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::evtx::{
     read_evtx_bytes, DataItem, DfsrEvent, DirectoryServiceEvent, EventDetails, EventFileReport,

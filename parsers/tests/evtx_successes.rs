@@ -3,6 +3,7 @@
 //! (which decides from four data items before decoding) and by the event XML reader
 //! (which decides after decoding) — the two must agree on every shape of record, and
 //! keep a computer account's success with the same four items.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::event_export::read_event_xml;
 use exauth_parsers::evtx::{

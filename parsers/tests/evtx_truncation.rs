@@ -5,6 +5,7 @@
 //! The logs are written by `evtx_writer`, so where each record starts and ends is known:
 //! [`record_spans`] walks the written bytes (record magic, size, trailing size copy) to
 //! list them, and a cut keeps exactly the records that end at or before it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::evtx::{read_evtx_bytes, EventFileReport, EvtxReadOptions};
 use exauth_parsers::evtx_writer::{write_evtx, DataValue, EventData, EventRecord, Provider};

@@ -1,6 +1,7 @@
 //! Logs written by `evtx_writer`, read back with the `evtx` crate (checksums validated) and
 //! checked field by field; when `EXAUTH_CORPUS` names the folder of real logs, records written
 //! after real ones must render to the same XML structure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use evtx::{EvtxParser, ParserSettings};
 use exauth_parsers::evtx_writer::{

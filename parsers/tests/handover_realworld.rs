@@ -4,6 +4,7 @@
 //! folder; CI has it at `../shared/realworld`); each test prints a note and
 //! passes when it is unset. The asserted facts are the hand-counted ones of
 //! that folder's PROVENANCE.md.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::diag::w32tm::{self, ClockSourceKind};
 use exauth_parsers::exchange_logs::{self, ExchangeLogKind};

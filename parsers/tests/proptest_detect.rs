@@ -1,5 +1,6 @@
 //! Issue 9: format detection and decoding never panic on any bytes or file
 //! name, and what they report is consistent.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::detect::{detect, HEAD_LEN};
 use exauth_parsers::encoding::{decode_head, sniff, utf8_reader, Sniffed, TextEncoding};

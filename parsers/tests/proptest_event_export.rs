@@ -1,5 +1,6 @@
 //! Issue 9: event XML and CliXml event exports never panic on any input, and
 //! never expand an entity they did not define.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::event_export::{
     log_name_from_file_name, read_clixml_event_log, read_event_xml,

@@ -1,6 +1,7 @@
 //! Issue 9: what our `.evtx` writer writes, the evidence extraction reads back:
 //! arbitrary strings in classic insertion strings and in named data come back
 //! equal, in order (and nothing panics on the way).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::evtx::{read_evtx_bytes, EvtxReadOptions};
 use exauth_parsers::evtx_writer::{write_evtx, DataValue, EventData, EventRecord, Provider};

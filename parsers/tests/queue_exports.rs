@@ -1,4 +1,5 @@
 //! Queue exports end to end: every form, wrapped values, cultures, LastError.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::queue::local_time::{DateOrderBasis, TimeProvenance};
 use exauth_parsers::queue::transport_queue_log::TransportQueueLogReader;

@@ -1,4 +1,5 @@
 //! No queue parser panics on arbitrary text.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::queue::transport_queue_log::TransportQueueLogReader;
 use exauth_parsers::queue::{

@@ -1,5 +1,6 @@
 //! Protocol-log parsing and session reassembly, on the real lines quoted in FORMATS.md §1 and on
 //! the odd inputs the format allows.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::problem::Location;
 use exauth_parsers::smtp_log::{

@@ -1,5 +1,6 @@
 //! Two servers, one connection each time, the receiver's clock 7 minutes ahead: banner samples
 //! and paired sessions must both find +420 s, despite interleaved rows and reused ports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 #[path = "../benches/smtp_log_gen/mod.rs"]
 mod smtp_log_gen;

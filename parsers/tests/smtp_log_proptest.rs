@@ -1,4 +1,5 @@
 //! Whatever the bytes, the protocol-log parser returns (problems, partial sessions), never panics.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::smtp_log::{LogKind, Reassembler};
 use proptest::prelude::*;

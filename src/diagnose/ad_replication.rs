@@ -16,15 +16,6 @@ impl Rule for AdReplication {
         Cause::AdReplication
     }
 
-    fn needs(&self) -> &'static [Source] {
-        &[
-            Source::Repadmin,
-            Source::DirectoryServiceLog,
-            Source::SystemLog,
-            Source::Setspn,
-        ]
-    }
-
     fn evaluate(&self, case: &Case) -> Finding {
         let mut w = Weigher::new(Cause::AdReplication);
         let (_, receivers, dcs) = involved(case);

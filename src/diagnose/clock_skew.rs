@@ -18,15 +18,6 @@ impl Rule for ClockSkew {
         Cause::ClockSkew
     }
 
-    fn needs(&self) -> &'static [Source] {
-        &[
-            Source::SendLog,
-            Source::ReceiveLog,
-            Source::SystemLog,
-            Source::W32tm,
-        ]
-    }
-
     fn evaluate(&self, case: &Case) -> Finding {
         let mut w = Weigher::new(Cause::ClockSkew);
         let (senders, receivers, dcs) = involved(case);

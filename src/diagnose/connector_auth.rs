@@ -7,7 +7,6 @@ use crate::correlate::case::Case;
 use crate::correlate::incident::{Incident, Side};
 use crate::evidence::{Fact, LogKind};
 use crate::model::endpoint_ip;
-use crate::model::Source;
 use exauth_parsers::diag::receive_connector::{select_connector, ConnectorAuth as Connector};
 use std::net::IpAddr;
 
@@ -16,14 +15,6 @@ pub struct ConnectorAuth;
 impl Rule for ConnectorAuth {
     fn cause(&self) -> Cause {
         Cause::ConnectorAuth
-    }
-
-    fn needs(&self) -> &'static [Source] {
-        &[
-            Source::ReceiveConnectors,
-            Source::SendLog,
-            Source::QueueExport,
-        ]
     }
 
     fn evaluate(&self, case: &Case) -> Finding {

@@ -20,10 +20,6 @@ impl Rule for KerberosBlocked {
         Cause::KerberosBlocked
     }
 
-    fn needs(&self) -> &'static [Source] {
-        &[Source::PortTest, Source::SystemLog, Source::SendLog]
-    }
-
     fn evaluate(&self, case: &Case) -> Finding {
         let mut w = Weigher::new(Cause::KerberosBlocked);
         let (senders, receivers, _) = involved(case);

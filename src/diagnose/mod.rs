@@ -120,11 +120,10 @@ pub struct Finding {
     pub remedy: Vec<String>,
 }
 
-/// A rule: one cause, the evidence it needs, and how it weighs it.
+/// A rule: one cause and how it weighs the case's evidence (the sources it
+/// reads show in its `missing` lines when they are absent).
 pub trait Rule: Sync {
     fn cause(&self) -> Cause;
-    /// The sources this rule reads (documentation and coverage).
-    fn needs(&self) -> &'static [Source];
     fn evaluate(&self, case: &Case) -> Finding;
 }
 

@@ -15,10 +15,6 @@ impl Rule for SpnDuplicate {
         Cause::SpnDuplicate
     }
 
-    fn needs(&self) -> &'static [Source] {
-        &[Source::Setspn, Source::SystemLog]
-    }
-
     fn evaluate(&self, case: &Case) -> Finding {
         let mut w = Weigher::new(Cause::SpnDuplicate);
         let (_, _, dcs) = involved(case);

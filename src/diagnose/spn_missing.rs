@@ -33,10 +33,6 @@ impl Rule for SpnMissing {
         Cause::SpnMissing
     }
 
-    fn needs(&self) -> &'static [Source] {
-        &[Source::Setspn, Source::SecurityLog, Source::SystemLog]
-    }
-
     fn evaluate(&self, case: &Case) -> Finding {
         let mut w = Weigher::new(Cause::SpnMissing);
         let (_, receivers, dcs) = involved(case);
