@@ -102,6 +102,20 @@ fn outputs(sample: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// Issue 18: Rust `Debug` output (`AuthMechanisms { tls: true, … }`,
+/// `NotReachable`, `Some("…")`) never reaches a report.
+fn assert_no_debug_text(sample: &str, file: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    let debug_struct =
+        regex::Regex::new(r"\b[A-Z][A-Za-z0-9]+ \{ [a-z_][a-z0-9_]*: ").expect("regex");
+    let debug_option = regex::Regex::new(r#"\b(Some|None)\((\"|\d)"#).expect("regex");
+    for re in [&debug_struct, &debug_option] {
+        if let Some(m) = re.find(&text) {
+            panic!("{sample}/{file}: Debug text in a report: {:?}", m.as_str());
+        }
+    }
+}
+
 #[test]
 fn every_sample_gives_the_same_bytes_as_its_snapshot() {
     let bless = std::env::var_os("EXAUTH_BLESS").is_some();
@@ -110,6 +124,9 @@ fn every_sample_gives_the_same_bytes_as_its_snapshot() {
         let name = sample.file_name().unwrap().to_string_lossy().into_owned();
         let dir = root().join("tests/snapshots").join(&name);
         for (file, bytes) in outputs(&sample) {
+            if file.starts_with("scan.") {
+                assert_no_debug_text(&name, &file, &bytes);
+            }
             let path = dir.join(&file);
             if bless {
                 std::fs::create_dir_all(&dir).expect("snapshot dir");

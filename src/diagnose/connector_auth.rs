@@ -199,7 +199,7 @@ fn evaluate_incident(case: &Case, incident: &Incident, w: &mut Weigher, remedy: 
     let mechanisms = chosen
         .auth_mechanism
         .as_ref()
-        .map(|a| format!("{a:?}"))
+        .map(ToString::to_string)
         .unwrap_or_else(|| "none listed".into());
     if offers(chosen) {
         w.refute(line(

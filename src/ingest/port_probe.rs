@@ -70,7 +70,7 @@ impl Records for PortProbeRecords {
                     reachable,
                     result: p
                         .state
-                        .map(|s| format!("{s:?}"))
+                        .map(|s| s.to_string())
                         .unwrap_or_else(|| "unknown".into()),
                 },
                 out,

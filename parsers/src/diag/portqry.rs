@@ -53,6 +53,19 @@ pub enum PortState {
     NotReachable,
 }
 
+/// In words, as a report says it.
+impl std::fmt::Display for PortState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PortState::Listening => "listening",
+            PortState::NotListening => "not listening",
+            PortState::Filtered => "filtered",
+            PortState::ListeningOrFiltered => "listening or filtered",
+            PortState::NotReachable => "not reachable",
+        })
+    }
+}
+
 impl PortState {
     /// portqry's state text.
     pub fn parse(text: &str) -> Option<PortState> {

@@ -178,6 +178,31 @@ pub struct AuthMechanisms {
     pub other: Vec<String>,
 }
 
+/// As PowerShell writes it: `Tls, Integrated, BasicAuth, BasicAuthRequireTLS,
+/// ExchangeServer` (`None` when none is set).
+impl std::fmt::Display for AuthMechanisms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&str> = [
+            (self.tls, "Tls"),
+            (self.integrated, "Integrated"),
+            (self.basic_auth, "BasicAuth"),
+            (self.basic_auth_require_tls, "BasicAuthRequireTLS"),
+            (self.exchange_server, "ExchangeServer"),
+            (self.external_authoritative, "ExternalAuthoritative"),
+        ]
+        .into_iter()
+        .filter(|(set, _)| *set)
+        .map(|(_, name)| name)
+        .collect();
+        names.extend(self.other.iter().map(String::as_str));
+        if names.is_empty() {
+            f.write_str("None")
+        } else {
+            f.write_str(&names.join(", "))
+        }
+    }
+}
+
 impl AuthMechanisms {
     /// Parses `Tls, Integrated, BasicAuth, BasicAuthRequireTLS, ExchangeServer`.
     pub fn parse(text: &str) -> AuthMechanisms {

@@ -922,6 +922,20 @@ fn add_with_fallbacks(mut raw: RawEvent, header: &HeaderFallback, out: &mut Repo
 }
 
 /// Read a chunk with the crate's record iterator: all of it (`only` = None) when our
+/// What the `evtx` crate said of a chunk it could not parse, in words for
+/// people: its messages name internal fields and print raw byte lists.
+fn chunk_error_words(error: &dyn std::fmt::Display) -> String {
+    let text = error.to_string();
+    if text.contains("ElfChnk") {
+        return "it has no ElfChnk signature (not a chunk, or overwritten)".into();
+    }
+    // `… found [41, 41, 0, …]`: the bytes say nothing to a reader.
+    match text.find(", found [").or_else(|| text.find(" found [")) {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
 /// header walk failed, or just the records at `only` (BinXML offsets) that the fast
 /// reader could not read. Records are read fast when possible, else rendered to JSON.
 fn read_chunk_with_crate(
@@ -937,7 +951,10 @@ fn read_chunk_with_crate(
         Err(e) => {
             out.problems.push(Problem::new(
                 Location::Offset(base),
-                format!("chunk {number}: {e}; its records were skipped"),
+                format!(
+                    "chunk {number}: {}; its records were skipped",
+                    chunk_error_words(&e)
+                ),
             ));
             return;
         }
