@@ -275,7 +275,8 @@ pub struct SynthArgs {
     pub size: Option<u64>,
 
     /// elc: ExchangeLogCollector zips; flat: a folder per server; zip: one
-    /// collection.zip.
+    /// collection.zip; handover: what an admin pastes into a ticket (queue
+    /// paste, Event Viewer copies, log excerpt, transcript, ipconfig).
     #[arg(long, value_name = "LAYOUT", default_value = "flat", value_parser = parse_layout)]
     pub layout: crate::synth::Layout,
 
@@ -312,7 +313,8 @@ fn parse_scenario(text: &str) -> Result<crate::synth::Scenario, String> {
 }
 
 fn parse_layout(text: &str) -> Result<crate::synth::Layout, String> {
-    crate::synth::Layout::from_name(text).ok_or_else(|| "one of: elc, flat, zip".to_string())
+    crate::synth::Layout::from_name(text)
+        .ok_or_else(|| "one of: elc, flat, zip, handover".to_string())
 }
 
 fn parse_locale(text: &str) -> Result<crate::synth::Locale, String> {

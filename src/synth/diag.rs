@@ -58,6 +58,25 @@ pub fn setspn_list(host: &Host, with_smtp: bool) -> String {
     out
 }
 
+/// `setspn -Q <spn>` for one of `host`'s SMTPSVC names: the owning account
+/// and its SPNs when registered, else `No such SPN found.`
+pub fn setspn_query(host: &Host, with_smtp: bool) -> String {
+    let mut out = String::from("Checking domain DC=contoso,DC=com\r\n");
+    if with_smtp {
+        out.push_str(&dn(host));
+        out.push_str("\r\n");
+        for spn in exchange_spns(host, true) {
+            out.push('\t');
+            out.push_str(&spn);
+            out.push_str("\r\n");
+        }
+        out.push_str("\r\nExisting SPN found!\r\n");
+    } else {
+        out.push_str("\r\nNo such SPN found.\r\n");
+    }
+    out
+}
+
 /// The account that also holds the receiver's SMTPSVC names (spn-duplicate).
 pub const DUPLICATE_ACCOUNT: &str = "CN=svc-mailrelay,OU=Service Accounts,DC=contoso,DC=com";
 

@@ -852,19 +852,32 @@ fn security_4769(
     }
 }
 
-/// Writes `log` to `path`, record ids continuing the log's history.
-pub fn write_log(world: &World, name: &str, mut log: Log, path: &Path) -> io::Result<u64> {
+/// The events of `log` (machine `name`) in the order they were logged, record
+/// ids continuing the log's history: what [`write_log`] writes, and what the
+/// hand-over layout copies as Event Viewer text.
+pub fn numbered(world: &World, name: &str, mut log: Log) -> Vec<EventRecord> {
     log.events.sort_by_key(|(t, _)| *t);
     let mut r = rng::stream(world.settings.seed, &[&"record-ids", &name, &log.channel]);
     let first_id = r.between(20_000, 900_000) as u64;
+    (first_id..)
+        .zip(log.events)
+        .map(|(id, (_, mut record))| {
+            record.record_id = Some(id);
+            record
+        })
+        .collect()
+}
+
+/// Writes `log` to `path`, record ids continuing the log's history.
+pub fn write_log(world: &World, name: &str, log: Log, path: &Path) -> io::Result<u64> {
+    let records = numbered(world, name, log);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
     let file = std::fs::File::create(path)?;
     let mut writer = EvtxWriter::new(io::BufWriter::new(file)).map_err(io::Error::other)?;
-    for (id, (_, mut record)) in (first_id..).zip(log.events) {
-        record.record_id = Some(id);
-        writer.write_record(&record).map_err(io::Error::other)?;
+    for record in &records {
+        writer.write_record(record).map_err(io::Error::other)?;
     }
     let out = writer.finish().map_err(io::Error::other)?;
     drop(out);

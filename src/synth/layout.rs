@@ -7,6 +7,8 @@
 //!   `Exchange_Server_Data.zip`); what the admin added by hand (command
 //!   outputs) and the DCs' logs stay in plain folders beside them.
 //! * `zip`: the flat layout in one `collection.zip`.
+//! * `handover`: no collection at all, but what an admin pastes into a
+//!   ticket (`ticket/`, see [`super::handover`]).
 //!
 //! Zips are built from the flat layout in a staging folder, streamed entry by
 //! entry (never a whole log in memory), in sorted order with a fixed
@@ -24,16 +26,18 @@ pub enum Layout {
     Elc,
     Flat,
     Zip,
+    Handover,
 }
 
 impl Layout {
-    pub const ALL: [Layout; 3] = [Layout::Elc, Layout::Flat, Layout::Zip];
+    pub const ALL: [Layout; 4] = [Layout::Elc, Layout::Flat, Layout::Zip, Layout::Handover];
 
     pub fn name(self) -> &'static str {
         match self {
             Layout::Elc => "elc",
             Layout::Flat => "flat",
             Layout::Zip => "zip",
+            Layout::Handover => "handover",
         }
     }
 
@@ -129,7 +133,7 @@ fn move_file(from: &Path, to: &Path) -> io::Result<()> {
 /// `staging` when it is not `out` itself.
 pub fn arrange(world: &World, layout: Layout, staging: &Path, out: &Path) -> io::Result<()> {
     match layout {
-        Layout::Flat => return Ok(()),
+        Layout::Flat | Layout::Handover => return Ok(()),
         Layout::Zip => {
             let files = files_below(staging)?;
             zip_files(

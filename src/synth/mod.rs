@@ -6,8 +6,9 @@
 //! ([`traffic`]), with a fault injected at a known time, written out in the
 //! real formats (protocol logs, Get-Queue and Get-ReceiveConnector exports,
 //! `.evtx`, diagnostic command outputs) and laid out as ExchangeLogCollector,
-//! plain folders or one zip. `expected.json` beside it says what was injected,
-//! so the diagnosis can be tested against the truth.
+//! plain folders or one zip — or handed over the way admins paste evidence
+//! into a ticket ([`handover`]). `expected.json` beside it says what was
+//! injected, so the diagnosis can be tested against the truth.
 //!
 //! Output is a pure function of the settings: no clock reads, no hash-map
 //! order, fixed zip timestamps; the same seed gives the same bytes.
@@ -15,6 +16,7 @@
 pub mod diag;
 pub mod events;
 pub mod exchange_data;
+pub mod handover;
 pub mod layout;
 pub mod locale;
 pub mod psobject;
@@ -29,7 +31,7 @@ pub use world::{Scenario, Settings, Skewed, World};
 
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::{Path, PathBuf};
 use world::{Machine, Outcome};
@@ -92,6 +94,11 @@ pub fn generate(settings: Settings, layout: Layout, out: &Path) -> io::Result<Su
         world.interval_s = interval_for_size(&world, size);
     }
     std::fs::create_dir_all(out)?;
+    if layout == Layout::Handover {
+        let ticket = handover::write(&world, out)?;
+        let expected = expected(&world, layout, ticket.counts, Some(&ticket.pairs));
+        return write_expected(out, expected);
+    }
     let staging = if layout == Layout::Flat {
         out.to_path_buf()
     } else {
@@ -103,7 +110,12 @@ pub fn generate(settings: Settings, layout: Layout, out: &Path) -> io::Result<Su
     };
     let counts = write_flat(&world, &staging)?;
     layout::arrange(&world, layout, &staging, out)?;
-    let expected = expected(&world, layout, counts);
+    let expected = expected(&world, layout, counts, None);
+    write_expected(out, expected)
+}
+
+/// Writes `expected.json` into `out` and sums up what `out` holds.
+fn write_expected(out: &Path, expected: Expected) -> io::Result<Summary> {
     let json = serde_json::to_string_pretty(&expected).map_err(io::Error::other)? + "\n";
     std::fs::write(out.join("expected.json"), json)?;
     let (files, bytes) = tree_size(out)?;
@@ -363,11 +375,19 @@ fn write_dc_diagnostics(
     Ok(())
 }
 
-fn expected(world: &World, layout: Layout, counts: Counts) -> Expected {
+/// `expected.json` for `world`; with `shown`, only the failing pairs the
+/// collection itself shows (a hand-over holds a few pieces, not every log).
+fn expected(
+    world: &World,
+    layout: Layout,
+    counts: Counts,
+    shown: Option<&BTreeSet<(usize, usize)>>,
+) -> Expected {
     let scenario = world.scenario();
     let failing_pairs = world
         .failing_pairs()
         .into_iter()
+        .filter(|pair| shown.is_none_or(|shown| shown.contains(pair)))
         .map(|(s, r)| Pair {
             sender: world.exchange[s].name.clone(),
             receiver: world.exchange[r].name.clone(),
