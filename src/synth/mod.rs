@@ -69,6 +69,10 @@ pub struct Expected {
 pub struct Pair {
     pub sender: String,
     pub receiver: String,
+    /// This pair's side when it differs from the collection's `side`: a
+    /// hand-over pair that only a queue shows cannot tell who failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub side: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -96,7 +100,12 @@ pub fn generate(settings: Settings, layout: Layout, out: &Path) -> io::Result<Su
     std::fs::create_dir_all(out)?;
     if layout == Layout::Handover {
         let ticket = handover::write(&world, out)?;
-        let expected = expected(&world, layout, ticket.counts, Some(&ticket.pairs));
+        let expected = expected(
+            &world,
+            layout,
+            ticket.counts,
+            Some((&ticket.pairs, &ticket.sided)),
+        );
         return write_expected(out, expected);
     }
     let staging = if layout == Layout::Flat {
@@ -375,22 +384,29 @@ fn write_dc_diagnostics(
     Ok(())
 }
 
+/// (sender, receiver) indices of Exchange servers.
+type PairSet = BTreeSet<(usize, usize)>;
+
 /// `expected.json` for `world`; with `shown`, only the failing pairs the
 /// collection itself shows (a hand-over holds a few pieces, not every log).
 fn expected(
     world: &World,
     layout: Layout,
     counts: Counts,
-    shown: Option<&BTreeSet<(usize, usize)>>,
+    shown: Option<(&PairSet, &PairSet)>,
 ) -> Expected {
     let scenario = world.scenario();
     let failing_pairs = world
         .failing_pairs()
         .into_iter()
-        .filter(|pair| shown.is_none_or(|shown| shown.contains(pair)))
+        .filter(|pair| shown.is_none_or(|(shown, _)| shown.contains(pair)))
         .map(|(s, r)| Pair {
             sender: world.exchange[s].name.clone(),
             receiver: world.exchange[r].name.clone(),
+            side: match shown {
+                Some((_, sided)) if !sided.contains(&(s, r)) => Some("unknown"),
+                _ => None,
+            },
         })
         .collect();
     let mut clock_offsets_s = BTreeMap::new();

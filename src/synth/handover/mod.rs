@@ -73,6 +73,9 @@ pub struct Ticket {
     pub counts: Counts,
     /// (sender, receiver) pairs the ticket shows failing.
     pub pairs: BTreeSet<(usize, usize)>,
+    /// Of those, the pairs something besides a queue shows (an event, a
+    /// protocol-log excerpt): only these can tell which side failed.
+    pub sided: BTreeSet<(usize, usize)>,
     /// The files written, relative to the output folder, sorted.
     pub files: Vec<String>,
 }
@@ -87,6 +90,7 @@ struct Builder<'w> {
     files: Vec<(String, Vec<u8>)>,
     counts: Counts,
     pairs: BTreeSet<(usize, usize)>,
+    sided: BTreeSet<(usize, usize)>,
 }
 
 fn count(counts: &mut Counts, key: &str) {
@@ -102,6 +106,7 @@ pub fn write(world: &World, out: &Path) -> io::Result<Ticket> {
         files: Vec::new(),
         counts: Counts::new(),
         pairs: BTreeSet::new(),
+        sided: BTreeSet::new(),
     };
     let scenario = world.scenario();
     b.queue_paste(world.sender);
@@ -134,6 +139,7 @@ pub fn write(world: &World, out: &Path) -> io::Result<Ticket> {
     Ok(Ticket {
         counts: b.counts,
         pairs: b.pairs,
+        sided: b.sided,
         files,
     })
 }
@@ -223,6 +229,7 @@ impl Builder<'_> {
             if let exauth_parsers::evtx_writer::EventData::Classic { strings, .. } = &record.data {
                 if let Some(sender) = strings.get(3).and_then(|ip| self.exchange_index_of_ip(ip)) {
                     self.pairs.insert((sender, receiver));
+                    self.sided.insert((sender, receiver));
                 }
             }
         }
@@ -250,6 +257,7 @@ impl Builder<'_> {
                 .position(|h| target.eq_ignore_ascii_case(&format!("SMTPSVC/{}", h.fqdn)))
             {
                 self.pairs.insert((sender, r));
+                self.sided.insert((sender, r));
             }
         }
         let text = self.copies(&[(last, Xml::Full)]);
@@ -437,6 +445,7 @@ impl Builder<'_> {
         }
         if a.outcome.fails() {
             self.pairs.insert((s, r));
+            self.sided.insert((s, r));
         }
         let name = if send {
             "send-excerpt.txt".to_string()
