@@ -99,3 +99,24 @@ fn every_command_keeps_its_exit_code() {
     assert_eq!(code(&[os("--version")]), 0, "--version");
     assert_eq!(code(&[os("--help")]), 0, "--help");
 }
+
+#[test]
+fn absurd_thread_counts_are_refused_at_once() {
+    // Issue 18: `--threads 100000` used to hang with no output.
+    for (n, says) in [("100000", "at most 1024"), ("0", "at least 1")] {
+        let started = std::time::Instant::now();
+        let output = Command::cargo_bin("exauth")
+            .expect("binary")
+            .args(["--threads", n, "scan", "-q"])
+            .arg(sample("healthy"))
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "--threads {n}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(says), "--threads {n}: {stderr}");
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "--threads {n} answered at once"
+        );
+    }
+}

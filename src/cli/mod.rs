@@ -10,6 +10,26 @@ use std::path::PathBuf;
 
 pub use commands::run;
 
+/// Most worker threads `--threads` takes. More only costs memory (each
+/// thread has a stack and read buffers) and, in the tens of thousands, hangs
+/// the start of the run; reading never gains from more threads than files.
+pub const MAX_THREADS: usize = 1024;
+
+fn parse_threads(text: &str) -> Result<usize, String> {
+    let n: usize = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a whole number"))?;
+    match n {
+        0 => Err("at least 1".into()),
+        n if n > MAX_THREADS => Err(format!(
+            "at most {MAX_THREADS} (this machine has {} cores)",
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        )),
+        n => Ok(n),
+    }
+}
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success; for scan: no authentication-failure evidence found
@@ -40,8 +60,8 @@ pub struct GlobalArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
 
-    /// Worker threads for reading (default: all cores).
-    #[arg(long, global = true, value_name = "N")]
+    /// Worker threads for reading (default: all cores; 1 to 1024).
+    #[arg(long, global = true, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
 
     /// Time zone for displayed times (IANA name such as Europe/Amsterdam).
