@@ -546,6 +546,12 @@ pub(crate) fn warning_lines(report: &ScanReport, escape: impl Fn(&str) -> String
             escape(&c.local_times_assumed_utc.join(", "))
         ));
     }
+    if !c.unconfirmed_names.is_empty() {
+        lines.push(format!(
+            "No host named {} in the collection's content: the files under that folder or file name are counted as unattributed",
+            escape(&c.unconfirmed_names.join(", "))
+        ));
+    }
     for conflict in &c.ip_conflicts {
         lines.push(format!(
             "{} is claimed by {}",

@@ -227,6 +227,10 @@ pub struct ClockReport {
 pub struct CoverageReport {
     pub servers: BTreeMap<String, Vec<Source>>,
     pub unattributed: Vec<Source>,
+    /// Folder words, file-name prefixes and IPs that named no host in the
+    /// collection's content: their files count as unattributed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unconfirmed_names: Vec<String>,
     /// Servers whose local times (queue exports, w32tm) were read as UTC.
     pub local_times_assumed_utc: Vec<String>,
     pub ip_conflicts: Vec<crate::correlate::identity::IpConflict>,
@@ -366,6 +370,7 @@ pub fn build(
                 .map(|(k, v)| (k.clone(), v.iter().copied().collect()))
                 .collect(),
             unattributed: case.coverage.unattributed.iter().copied().collect(),
+            unconfirmed_names: case.coverage.unconfirmed_names.iter().cloned().collect(),
             local_times_assumed_utc: case.assumed_utc.iter().cloned().collect(),
             ip_conflicts: case.identities.conflicts(),
             not_read: inventory
@@ -875,6 +880,14 @@ pub fn text(report: &ScanReport, style: Style, tz: &jiff::tz::TimeZone) -> Strin
             "  {} local times of {} read as UTC (no EventLog 6013 time zone in the collection)",
             style.yellow("note:"),
             terminal(&report.coverage.local_times_assumed_utc.join(", "))
+        );
+    }
+    if !report.coverage.unconfirmed_names.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {} no host named {} in the collection's content: the files under that folder or file name are counted as unattributed",
+            style.yellow("note:"),
+            terminal(&report.coverage.unconfirmed_names.join(", "))
         );
     }
     for c in &report.coverage.ip_conflicts {
