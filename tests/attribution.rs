@@ -286,3 +286,158 @@ fn tool_and_folder_words_never_become_servers() {
     );
     assert_eq!(json["verdict"]["primary_cause"], "clock-skew");
 }
+
+/// A Send log of `server` (10.0.1.11) with one failed ExchangeAuth session
+/// towards EX02 at each of `times` (UTC, `2024-07-09T04:55:34`).
+fn send_log(times: &[&str]) -> String {
+    let mut log = String::from(
+        "#Software: Microsoft Exchange Server\r\n#Version: 15.0.0.0\r\n#Log-type: SMTP Send Protocol Log\r\n",
+    );
+    log.push_str(&format!("#Date: {}.000Z\r\n", times[0]));
+    log.push_str("#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context\r\n");
+    for (n, t) in times.iter().enumerate() {
+        let id = format!("08DC6D1A2B3C4D{n:02X}");
+        let port = 50000 + n;
+        let row = |seq: u32, ms: u32, event: &str, data: &str| {
+            format!(
+                "{t}.{ms:03}Z,Intra-Organization SMTP Send Connector,{id},{seq},10.0.1.11:{port},10.0.1.12:2525,{event},{data},\r\n"
+            )
+        };
+        log.push_str(&row(0, 0, "+", ""));
+        log.push_str(&row(
+            1,
+            4,
+            "<",
+            "220 EX02.contoso.com Microsoft ESMTP MAIL Service ready",
+        ));
+        log.push_str(&row(2, 6, ">", "EHLO EX01.contoso.com"));
+        log.push_str(&row(3, 9, "<", "250-EX02.contoso.com Hello [10.0.1.11]"));
+        log.push_str(&row(4, 9, "<", "250 X-EXPS GSSAPI NTLM"));
+        log.push_str(&row(5, 12, ">", "X-EXPS EXCHANGEAUTH SHA256 "));
+        log.push_str(&row(
+            6,
+            20,
+            "<",
+            "454 4.7.0 Temporary authentication failure",
+        ));
+        log.push_str(&row(7, 22, ">", "QUIT"));
+        log.push_str(&row(8, 23, "-", ""));
+    }
+    log
+}
+
+/// Get-Queue | fl of EX01 with one queue in retry, its times as `times`
+/// renders them (LastRetryTime, NextRetryTime, FirstRetryTime).
+fn queue_export(last: &str, next: &str, first: &str) -> String {
+    format!(
+        "\r\nIdentity         : EX01\\3\r\nDeliveryType     : SmtpRelayToMailboxDeliveryGroup\r\n\
+NextHopDomain    : site:Default-First-Site-Name; version: 15\r\nStatus           : Retry\r\n\
+MessageCount     : 26\r\nLastError        : [{{LRT={last}}};{{LED=451 4.4.0 Primary target IP address responded with: \
+\"454 4.7.0 Temporary authentication failure.\" Attempted failover to alternate host, but that did not succeed. \
+Either there are no alternate hosts, or delivery failed to all alternate hosts. The last endpoint attempted was \
+10.0.1.12:2525}};{{FQDN=EX02.contoso.com}};{{IP=10.0.1.12}}]\r\nRetryCount       : 7\r\n\
+LastRetryTime    : {last}\r\nNextRetryTime    : {next}\r\nFirstRetryTime   : {first}\r\n\r\n"
+    )
+}
+
+fn run_json(args: &[&str], path: &Path) -> (Value, Vec<Value>, String) {
+    let run = |extra: &[&str]| {
+        Command::cargo_bin("exauth")
+            .expect("binary")
+            .args(extra)
+            .args(args)
+            .arg(path)
+            .output()
+            .expect("runs")
+            .stdout
+    };
+    let json = run(&["scan", "-q", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&json).expect("JSON");
+    let rows = String::from_utf8(run(&["extract", "-q", "--format", "jsonl"]))
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let text = String::from_utf8(run(&["scan", "-q", "--color", "never"])).expect("utf-8");
+    (json, rows, text)
+}
+
+fn last_retry(rows: &[Value]) -> String {
+    rows.iter()
+        .find(|r| r["kind"] == "queue-last-error")
+        .and_then(|r| r["last_retry"].as_str())
+        .unwrap_or("none")
+        .to_string()
+}
+
+/// en-AU `9/07/2024 2:55:34 pm`: no day above 12, and `/` with pm looks
+/// en-US; EX01's own Send log (UTC) is in July, so the export is 9 July.
+#[test]
+fn en_au_dates_are_read_from_the_servers_utc_evidence() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ex01 = dir.path().join("EX01");
+    std::fs::create_dir_all(&ex01).expect("mkdir");
+    std::fs::write(
+        ex01.join("SEND2024070904-1.LOG"),
+        send_log(&["2024-07-09T03:45:34", "2024-07-09T04:55:34"]),
+    )
+    .expect("write");
+    std::fs::write(
+        ex01.join("EX01_InstantQueueInfo.txt"),
+        queue_export(
+            "9/07/2024 2:55:34 pm",
+            "9/07/2024 3:05:34 pm",
+            "9/07/2024 1:45:34 pm",
+        ),
+    )
+    .expect("write");
+    let zone = ["--server-tz", "EX01=Australia/Sydney"];
+    let (json, rows, text) = run_json(&zone, dir.path());
+    assert_eq!(last_retry(&rows), "2024-07-09T04:55:34Z");
+    let notes = &json["coverage"]["date_orders"];
+    assert_eq!(notes.as_array().map(Vec::len), Some(1), "{json:#}");
+    assert_eq!(notes[0]["order"], "day-first");
+    assert_eq!(notes[0]["reason"], "server-utc-evidence");
+    assert_eq!(notes[0]["server"], "EX01");
+    assert_eq!(notes[0]["instead_of"], "2024-09-07T14:55:34");
+    assert!(
+        text.contains("read day first (2024-07-09 14:55:34, not 2024-09-07 14:55:34)"),
+        "{text}"
+    );
+
+    // The culture the user names still wins.
+    let forced = ["--server-tz", "EX01=Australia/Sydney", "--locale", "en-US"];
+    let (json, rows, _) = run_json(&forced, dir.path());
+    assert_eq!(last_retry(&rows), "2024-09-07T04:55:34Z");
+    assert!(json["coverage"].get("date_orders").is_none(), "{json:#}");
+}
+
+/// A zh-CN server set to a `yy/M/d` short date: `24/7/9 14:55:34` is 24 July
+/// 2009 day first, or 9 July 2024 year first; EX01's UTC evidence decides.
+#[test]
+fn zh_cn_two_digit_year_first_dates_are_read_from_the_collection() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ex01 = dir.path().join("EX01");
+    std::fs::create_dir_all(&ex01).expect("mkdir");
+    std::fs::write(
+        ex01.join("SEND2024070906-1.LOG"),
+        send_log(&["2024-07-09T05:45:34", "2024-07-09T06:55:34"]),
+    )
+    .expect("write");
+    std::fs::write(
+        ex01.join("EX01_InstantQueueInfo.txt"),
+        queue_export("24/7/9 14:55:34", "24/7/9 15:05:34", "24/7/9 13:45:34"),
+    )
+    .expect("write");
+    let zone = ["--server-tz", "EX01=Asia/Shanghai"];
+    let (json, rows, _) = run_json(&zone, dir.path());
+    assert_eq!(last_retry(&rows), "2024-07-09T06:55:34Z");
+    let notes = &json["coverage"]["date_orders"];
+    assert_eq!(notes[0]["order"], "year-first", "{json:#}");
+    assert_eq!(notes[0]["instead_of"], "2009-07-24T14:55:34");
+
+    let forced = ["--server-tz", "EX01=Asia/Shanghai", "--locale", "zh-CN"];
+    let (json, rows, _) = run_json(&forced, dir.path());
+    assert_eq!(last_retry(&rows), "2024-07-09T06:55:34Z");
+    assert!(json["coverage"].get("date_orders").is_none());
+}

@@ -117,15 +117,18 @@ fn content_map(collected: &Collected) -> IdentityMap {
             }
         }
     }
+    // Millions of facts name a few dozen hosts: each name once.
+    let mut named: BTreeSet<&str> = BTreeSet::new();
     for e in &collected.evidence {
         if let Some(server) = e.server.as_deref() {
             if !Candidates::is_place_key(server) {
-                map.observe_host(server);
+                named.insert(server);
             }
         }
-        for host in fact_hosts(&e.fact) {
-            map.observe_host(host);
-        }
+        named.extend(fact_hosts(&e.fact));
+    }
+    for host in named {
+        map.observe_host(host);
     }
     for row in &collected.inventory.rows {
         for c in candidates(&row.origin).0 {

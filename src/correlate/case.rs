@@ -30,6 +30,10 @@ pub struct Coverage {
     /// collection's content: the files under them count as unattributed.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub unconfirmed_names: BTreeSet<String>,
+    /// Files whose own dates could not settle their day/month order: the
+    /// order chosen, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub date_orders: Vec<super::date_order::DateOrderNote>,
 }
 
 impl Coverage {
@@ -222,7 +226,7 @@ pub fn paired_session_evidence(
 pub fn assemble(
     identities: IdentityMap,
     mut evidence: Vec<Evidence>,
-    coverage: Coverage,
+    mut coverage: Coverage,
     settings: CaseSettings,
 ) -> Case {
     // Time zones (EventLog 6013) resolve server-local times.
@@ -239,6 +243,9 @@ pub fn assemble(
     for (server, zone) in &settings.server_zones {
         zones.entry(server.clone()).or_insert_with(|| zone.clone());
     }
+    // Files whose dates could not settle day/month order: the collection's
+    // UTC evidence does.
+    coverage.date_orders = super::date_order::choose(&mut evidence, &zones);
     let mut assumed_utc = BTreeSet::new();
     for e in &mut evidence {
         let Some(local) = e.local_time else { continue };

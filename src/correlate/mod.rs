@@ -4,5 +4,6 @@
 pub mod attribution;
 pub mod case;
 pub mod clock;
+pub mod date_order;
 pub mod identity;
 pub mod incident;
