@@ -285,6 +285,26 @@ fn tool_and_folder_words_never_become_servers() {
         serde_json::json!(["SRV99"])
     );
     assert_eq!(json["verdict"]["primary_cause"], "clock-skew");
+
+    // `inventory` reads no content, but never shows a tool or folder word.
+    let output = Command::cargo_bin("exauth")
+        .expect("binary")
+        .args(["inventory", "--format", "json", "-q"])
+        .arg(&root)
+        .output()
+        .expect("runs");
+    let inventory: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let shown: BTreeSet<String> = inventory["totals"]["servers"]
+        .as_array()
+        .expect("servers")
+        .iter()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        shown,
+        BTreeSet::from(["EX01".into(), "EX02".into(), "SRV99".into()]),
+        "discovery's candidates only"
+    );
 }
 
 /// A Send log of `server` (10.0.1.11) with one failed ExchangeAuth session

@@ -18,7 +18,7 @@ use exauth_parsers::queue::{DateOrder, ExportedTime};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Why a file's day/month order was chosen as it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -95,15 +95,15 @@ impl Reference {
         }
     }
 
-    /// Total distance of `values` (read with `read`) to the reference.
+    /// Total distance of `values` (each with its server's zone, read with
+    /// `read`) to the reference.
     fn cost(
         &self,
-        values: &[ExportedTime],
-        zone: &TimeZone,
+        values: &[(ExportedTime, TimeZone)],
         read: impl Fn(&ExportedTime) -> Option<ExportedTime>,
     ) -> Option<i128> {
         let mut total: i128 = 0;
-        for v in values {
+        for (v, zone) in values {
             let t = read(v)?.to_timestamp(zone)?;
             total += i128::from(self.distance(t)?);
         }
@@ -113,14 +113,15 @@ impl Reference {
 
 /// Decides the order of every file with open values in `evidence` (values
 /// still in `local_time`, with their server's `zones`), switching a file's
-/// values to their other reading where the collection says so.
+/// values to their other reading where the collection says so. The order
+/// is the file's (one console rendered it), even when its rows name
+/// several servers (a Get-Queue run across servers).
 pub fn choose(evidence: &mut [Evidence], zones: &BTreeMap<String, TimeZone>) -> Vec<DateOrderNote> {
-    // Files with open values, by (server, file).
-    let mut files: BTreeMap<(Option<String>, String), Vec<usize>> = BTreeMap::new();
+    let mut files: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, e) in evidence.iter().enumerate() {
         if e.local_time.is_some_and(|t| t.open_order.is_some()) {
             files
-                .entry((e.server.clone(), artifact_of(&e.origin).to_string()))
+                .entry(artifact_of(&e.origin).to_string())
                 .or_default()
                 .push(i);
         }
@@ -128,58 +129,57 @@ pub fn choose(evidence: &mut [Evidence], zones: &BTreeMap<String, TimeZone>) -> 
     if files.is_empty() {
         return Vec::new();
     }
-    let mut by_server: BTreeMap<String, Reference> = BTreeMap::new();
+    let mut by_server: BTreeMap<String, Vec<Timestamp>> = BTreeMap::new();
     let mut collection = Reference::default();
     for e in evidence.iter() {
         let (Some(t), TimeBasis::NativeUtc, None) = (e.time, e.time_basis, e.local_time) else {
             continue;
         };
         if let Some(server) = &e.server {
-            by_server.entry(server.clone()).or_default().times.push(t);
+            by_server.entry(server.clone()).or_default().push(t);
         }
         collection.times.push(t);
-    }
-    for r in by_server.values_mut() {
-        r.times.sort();
     }
     collection.times.sort();
 
     let mut notes = Vec::new();
-    for ((server, file), indices) in files {
-        let values: Vec<ExportedTime> = indices
-            .iter()
-            .filter_map(|&i| evidence.get(i).and_then(|e| e.local_time))
-            .collect();
-        let Some(first) = values.first().copied() else {
+    for (file, indices) in files {
+        let mut servers: BTreeSet<String> = BTreeSet::new();
+        let mut values: Vec<(ExportedTime, TimeZone)> = Vec::new();
+        for e in indices.iter().filter_map(|&i| evidence.get(i)) {
+            let Some(local) = e.local_time else { continue };
+            let zone = e.server.as_deref().and_then(|s| zones.get(s));
+            values.push((local, zone.cloned().unwrap_or(TimeZone::UTC)));
+            servers.extend(e.server.clone());
+        }
+        let Some(first) = values.first().map(|(v, _)| *v) else {
             continue;
         };
-        let zone = server
-            .as_deref()
-            .and_then(|s| zones.get(s))
-            .cloned()
-            .unwrap_or(TimeZone::UTC);
-        let own = server.as_deref().and_then(|s| by_server.get(s));
-        let (reference, reason) = match own {
-            Some(r) => (r, DateOrderReason::ServerUtcEvidence),
-            None => (&collection, DateOrderReason::CollectionUtcEvidence),
+        // The UTC evidence of the file's own server(s), else the collection's.
+        let mut own = Reference::default();
+        for server in &servers {
+            own.times
+                .extend(by_server.get(server).into_iter().flatten().copied());
+        }
+        own.times.sort();
+        let (reference, reason) = if own.times.is_empty() {
+            (&collection, DateOrderReason::CollectionUtcEvidence)
+        } else {
+            (&own, DateOrderReason::ServerUtcEvidence)
         };
-        let as_read = reference.cost(&values, &zone, |v| Some(*v));
-        let other = reference.cost(&values, &zone, ExportedTime::other_reading);
+        let as_read = reference.cost(&values, |v| Some(*v));
+        let other = reference.cost(&values, ExportedTime::other_reading);
         let (switch, reason) = match (as_read, other) {
             (Some(a), Some(b)) if b < a => (true, reason),
             (Some(a), Some(b)) if a < b => (false, reason),
             (Some(_), Some(_)) => (false, DateOrderReason::UtcEvidenceUndecided),
             _ => (false, DateOrderReason::NoUtcEvidence),
         };
-        let chosen = if switch {
-            first.other_reading().unwrap_or(first)
+        let other_reading = first.other_reading().unwrap_or(first);
+        let (chosen, instead) = if switch {
+            (other_reading, first)
         } else {
-            first
-        };
-        let instead = if switch {
-            first
-        } else {
-            first.other_reading().unwrap_or(first)
+            (first, other_reading)
         };
         if switch {
             for &i in &indices {
@@ -190,7 +190,9 @@ pub fn choose(evidence: &mut [Evidence], zones: &BTreeMap<String, TimeZone>) -> 
         }
         notes.push(DateOrderNote {
             file,
-            server: server.clone(),
+            server: (servers.len() == 1)
+                .then(|| servers.into_iter().next())
+                .flatten(),
             order: chosen
                 .open_order
                 .map(|o| order_name(o.read_as))
@@ -300,6 +302,23 @@ mod tests {
         assert_eq!(got.as_deref(), Some("2024-07-09T14:55:34"));
         assert_eq!(notes[0].order, "year-first");
         assert_eq!(notes[0].instead_of, "2009-07-24T14:55:34");
+    }
+
+    #[test]
+    fn one_file_one_order_whatever_servers_its_rows_name() {
+        let mut evidence = vec![
+            utc("EX01", "2024-07-09T04:00:00Z"),
+            local(Some("EX01"), "all/q.txt", 3, "9/07/2024 2:55:34 pm"),
+            local(Some("EX02"), "all/q.txt", 9, "10/07/2024 3:05:34 pm"),
+        ];
+        let notes = choose(&mut evidence, &BTreeMap::new());
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].server, None);
+        let got: Vec<String> = evidence[1..]
+            .iter()
+            .filter_map(|e| e.local_time.map(|t| t.local.date().to_string()))
+            .collect();
+        assert_eq!(got, vec!["2024-07-09", "2024-07-10"]);
     }
 
     #[test]

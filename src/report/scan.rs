@@ -299,7 +299,7 @@ pub fn date_order_sentence(
     match note.reason {
         DateOrderReason::ServerUtcEvidence => format!(
             "{head}, and this puts them nearest the UTC logs and events of {}",
-            escape(note.server.as_deref().unwrap_or("its server"))
+            escape(note.server.as_deref().unwrap_or("its servers"))
         ),
         DateOrderReason::CollectionUtcEvidence => {
             format!("{head}, and this puts them nearest the UTC logs and events of the collection")

@@ -111,8 +111,11 @@ impl DateOrderChoice {
         let raw = RawDateTime::scan(text)?;
         let mut t = raw.resolve(self.order)?;
         if let (Some(other), false) = (self.alternative, raw.year_first()) {
-            if let Some(o) = raw.resolve(other) {
-                let days = (o.local.date() - t.local.date()).get_days();
+            let days = raw
+                .resolve(other)
+                .and_then(|o| t.local.date().until(o.local.date()).ok())
+                .map(|span| span.get_days());
+            if let Some(days) = days {
                 if days != 0 {
                     t.open_order = Some(OpenOrder {
                         read_as: self.order,
@@ -308,10 +311,8 @@ impl ExportedTime {
     /// the day/month order ([`OpenOrder`]).
     pub fn other_reading(&self) -> Option<ExportedTime> {
         let open = self.open_order?;
-        let local = self
-            .local
-            .checked_add(jiff::Span::new().days(open.other_days))
-            .ok()?;
+        let span = jiff::Span::new().try_days(open.other_days).ok()?;
+        let local = self.local.checked_add(span).ok()?;
         Some(ExportedTime {
             local,
             open_order: Some(OpenOrder {
