@@ -125,7 +125,12 @@ fn content_map(collected: &Collected) -> IdentityMap {
                 named.insert(server);
             }
         }
-        named.extend(fact_hosts(&e.fact));
+        // `Default-First-Site-Name\DC01` (repadmin) names DC01.
+        named.extend(
+            fact_hosts(&e.fact)
+                .into_iter()
+                .map(|h| h.rsplit('\\').next().unwrap_or(h)),
+        );
     }
     for host in named {
         map.observe_host(host);
