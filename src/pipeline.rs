@@ -4,6 +4,7 @@
 //! per-artifact results behind a mutex. Everything is sorted afterwards, so
 //! output never depends on which thread finished first.
 
+use crate::discover::server_hint::candidates;
 use crate::discover::{self, Artifact, ArtifactVisitor, Limits, Origin};
 use crate::evidence::{Evidence, Fact, IdentityHint, TimeBasis};
 use crate::ingest::smtp_log::{connection_key, fnv1a};
@@ -33,7 +34,8 @@ pub struct Collected {
     pub inventory: Inventory,
     /// Sorted by (time, origin, fact kind).
     pub evidence: Vec<Evidence>,
-    /// Identity hints with the server hint of the artifact they came from.
+    /// Identity hints with the server (or place key) of the artifact they
+    /// came from.
     pub identity_hints: Vec<(Option<String>, IdentityHint)>,
     /// Records per artifact (only with [`Keep::Records`]), sorted by origin.
     pub records: Vec<ArtifactRecords>,
@@ -41,6 +43,17 @@ pub struct Collected {
     pub problems: Vec<(Origin, Problem)>,
     /// Protocol-log sessions per server, kept for clock pairing.
     pub sessions: BTreeMap<String, Vec<SessionSummary>>,
+    /// True once correlation has decided which server each artifact belongs
+    /// to (`correlate::case::attribute`). Until then, a server named only by
+    /// a folder word or file-name prefix is a *place key*
+    /// ([`Candidates::place_key`](crate::discover::server_hint::Candidates::place_key))
+    /// in `evidence`, `identity_hints`, `sessions` and `records`, and the
+    /// inventory rows show discovery's hint.
+    pub attributed: bool,
+    /// Candidate server names (folder words, file-name prefixes, IPs) that
+    /// named no host in the collection's content: their files stay
+    /// unattributed. Filled by correlation.
+    pub unconfirmed_names: std::collections::BTreeSet<String>,
 }
 
 impl Collected {
@@ -85,7 +98,13 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
         let ingested = ingest(artifact, content, &self.settings.ingest);
         self.progress.file_done();
         let origin_text = artifact.origin.to_string();
-        let server = artifact.server_hint.as_deref();
+        // The server where the file sits says, or a place key for names
+        // correlation must still confirm against the collection's content.
+        // Whatever the parsers find of their own (an `.evtx` Computer field,
+        // a queue's Identity) is a real name, told apart from the place by
+        // the key.
+        let place = candidates(artifact.origin).place_key();
+        let server = place.as_deref();
         let mut extracted = Extracted::default();
         if let Some(records) = &ingested.records {
             records.extract(
@@ -133,11 +152,8 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
                 .or_default()
                 .extend(pairing);
         }
-        out.identity_hints.extend(
-            unique_hints
-                .into_iter()
-                .map(|h| (artifact.server_hint.clone(), h)),
-        );
+        out.identity_hints
+            .extend(unique_hints.into_iter().map(|h| (place.clone(), h)));
         out.problems.extend(
             ingested
                 .problems
@@ -147,7 +163,7 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
         if let (Keep::Records, Some(records)) = (self.settings.keep, ingested.records) {
             out.records.push(ArtifactRecords {
                 origin: artifact.origin.clone(),
-                server: artifact.server_hint.clone(),
+                server: place.clone(),
                 records,
             });
         }

@@ -206,10 +206,11 @@ fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
         server_zones: server_zones(&args.local_time),
     };
     let (case, inventory, problems) = if args.evidence.is_empty() {
-        let collected = pipeline::read(
+        let mut collected = pipeline::read(
             &args.paths,
             &read_settings(global, &args.local_time, Keep::Evidence),
         );
+        case::attribute(&mut collected);
         let inventory = collected.inventory.clone();
         let problems = collected.problems.len();
         if !inventory.anything_readable() && !collected.shows_failure() {
@@ -356,6 +357,9 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
         &args.paths,
         &read_settings(global, &args.local_time, Keep::Records),
     );
+    // Records, sessions and the inventory leave `collected` before the case
+    // is built: each artifact's server is decided first.
+    case::attribute(&mut collected);
     let inventory = collected.inventory.clone();
     if !inventory.anything_readable() && !collected.shows_failure() {
         let text = report::inventory::text(&inventory, style(global));

@@ -2,6 +2,7 @@
 //! whose clock is off (and every timestamp corrected for it), which pairs
 //! fail, and which sources each server's collection holds.
 
+pub use super::attribution::attribute;
 use super::clock::{self, ClockSample, ClockTable};
 use super::identity::IdentityMap;
 use super::incident::{self, Incident};
@@ -25,6 +26,14 @@ pub struct Coverage {
     pub by_server: BTreeMap<String, BTreeSet<Source>>,
     /// Sources whose server could not be told.
     pub unattributed: BTreeSet<Source>,
+    /// Folder words, file-name prefixes and IPs that named no host in the
+    /// collection's content: the files under them count as unattributed.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub unconfirmed_names: BTreeSet<String>,
+    /// Files whose own dates could not settle their day/month order: the
+    /// order chosen, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub date_orders: Vec<super::date_order::DateOrderNote>,
 }
 
 impl Coverage {
@@ -109,13 +118,16 @@ impl Case {
     }
 }
 
-/// Builds the case from what the pipeline read.
-pub fn build(collected: Collected, settings: CaseSettings) -> Case {
+/// Builds the case from what the pipeline read (deciding first which
+/// server each artifact belongs to, unless [`attribute`] already did).
+pub fn build(mut collected: Collected, settings: CaseSettings) -> Case {
+    attribute(&mut collected);
     let Collected {
         inventory,
         evidence,
         identity_hints,
         sessions,
+        unconfirmed_names,
         ..
     } = collected;
 
@@ -151,7 +163,8 @@ pub fn build(collected: Collected, settings: CaseSettings) -> Case {
         }
     }
 
-    let coverage = coverage(&inventory, &evidence);
+    let mut coverage = coverage(&inventory, &evidence);
+    coverage.unconfirmed_names = unconfirmed_names;
     let mut evidence = evidence;
     evidence.extend(paired_session_evidence(&sessions));
     assemble(identities, evidence, coverage, settings)
@@ -213,7 +226,7 @@ pub fn paired_session_evidence(
 pub fn assemble(
     identities: IdentityMap,
     mut evidence: Vec<Evidence>,
-    coverage: Coverage,
+    mut coverage: Coverage,
     settings: CaseSettings,
 ) -> Case {
     // Time zones (EventLog 6013) resolve server-local times.
@@ -230,6 +243,9 @@ pub fn assemble(
     for (server, zone) in &settings.server_zones {
         zones.entry(server.clone()).or_insert_with(|| zone.clone());
     }
+    // Files whose dates could not settle day/month order: the collection's
+    // UTC evidence does.
+    coverage.date_orders = super::date_order::choose(&mut evidence, &zones);
     let mut assumed_utc = BTreeSet::new();
     for e in &mut evidence {
         let Some(local) = e.local_time else { continue };

@@ -29,7 +29,11 @@ use std::path::{Path, PathBuf};
 #[derive(Debug)]
 pub struct Artifact<'a> {
     pub origin: &'a Origin,
-    /// The server judged from where the file sits ([`server_hint`]).
+    /// The most specific server name where the file sits suggests
+    /// ([`server_hint::server_hint`]): what `inventory` shows. Unless
+    /// ExchangeLogCollector's shape names it, it is only a candidate, which
+    /// correlation confirms against the collection's content
+    /// ([`server_hint::candidates`]).
     pub server_hint: Option<String>,
     /// Decompressed size, when known before reading (not for `.gz`).
     pub size: Option<u64>,

@@ -546,6 +546,21 @@ pub(crate) fn warning_lines(report: &ScanReport, escape: impl Fn(&str) -> String
             escape(&c.local_times_assumed_utc.join(", "))
         ));
     }
+    for note in &c.date_orders {
+        let sentence = super::scan::date_order_sentence(note, &escape);
+        let mut chars = sentence.chars();
+        let first = chars
+            .next()
+            .map(|c| c.to_uppercase().to_string())
+            .unwrap_or_default();
+        lines.push(format!("{first}{}", chars.as_str()));
+    }
+    if !c.unconfirmed_names.is_empty() {
+        lines.push(format!(
+            "No host named {} in the collection's content: the files under that folder or file name are counted as unattributed",
+            escape(&c.unconfirmed_names.join(", "))
+        ));
+    }
     for conflict in &c.ip_conflicts {
         lines.push(format!(
             "{} is claimed by {}",

@@ -227,6 +227,14 @@ pub struct ClockReport {
 pub struct CoverageReport {
     pub servers: BTreeMap<String, Vec<Source>>,
     pub unattributed: Vec<Source>,
+    /// Folder words, file-name prefixes and IPs that named no host in the
+    /// collection's content: their files count as unattributed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unconfirmed_names: Vec<String>,
+    /// Files whose own dates could not settle their day/month order: the
+    /// order chosen, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub date_orders: Vec<crate::correlate::date_order::DateOrderNote>,
     /// Servers whose local times (queue exports, w32tm) were read as UTC.
     pub local_times_assumed_utc: Vec<String>,
     pub ip_conflicts: Vec<crate::correlate::identity::IpConflict>,
@@ -270,6 +278,38 @@ fn cause_report(f: &Finding) -> CauseReport {
         refuting: f.refuting.iter().take(MAX_LINES).cloned().collect(),
         missing: f.missing.clone(),
         remedy: f.remedy.clone(),
+    }
+}
+
+/// What a [`DateOrderNote`](crate::correlate::date_order::DateOrderNote)
+/// says, as one sentence (`escape` for the file and server names).
+pub fn date_order_sentence(
+    note: &crate::correlate::date_order::DateOrderNote,
+    escape: impl Fn(&str) -> String,
+) -> String {
+    use crate::correlate::date_order::DateOrderReason;
+    let order = note.order.replace('-', " ");
+    let shown = |t: &str| t.replacen('T', " ", 1);
+    let head = format!(
+        "dates in {} read {order} ({}, not {}): its own dates fit both orders",
+        escape(&note.file),
+        shown(&note.example),
+        shown(&note.instead_of)
+    );
+    match note.reason {
+        DateOrderReason::ServerUtcEvidence => format!(
+            "{head}, and this puts them nearest the UTC logs and events of {}",
+            escape(note.server.as_deref().unwrap_or("its servers"))
+        ),
+        DateOrderReason::CollectionUtcEvidence => {
+            format!("{head}, and this puts them nearest the UTC logs and events of the collection")
+        }
+        DateOrderReason::UtcEvidenceUndecided => format!(
+            "{head}, and the UTC logs and events fit both orders: a guess; `--locale` settles it"
+        ),
+        DateOrderReason::NoUtcEvidence => format!(
+            "{head}, and no UTC log or event is there to compare: a guess; `--locale` settles it"
+        ),
     }
 }
 
@@ -366,6 +406,8 @@ pub fn build(
                 .map(|(k, v)| (k.clone(), v.iter().copied().collect()))
                 .collect(),
             unattributed: case.coverage.unattributed.iter().copied().collect(),
+            unconfirmed_names: case.coverage.unconfirmed_names.iter().cloned().collect(),
+            date_orders: case.coverage.date_orders.clone(),
             local_times_assumed_utc: case.assumed_utc.iter().cloned().collect(),
             ip_conflicts: case.identities.conflicts(),
             not_read: inventory
@@ -875,6 +917,22 @@ pub fn text(report: &ScanReport, style: Style, tz: &jiff::tz::TimeZone) -> Strin
             "  {} local times of {} read as UTC (no EventLog 6013 time zone in the collection)",
             style.yellow("note:"),
             terminal(&report.coverage.local_times_assumed_utc.join(", "))
+        );
+    }
+    for note in &report.coverage.date_orders {
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            style.yellow("note:"),
+            date_order_sentence(note, |t| terminal(t).into_owned())
+        );
+    }
+    if !report.coverage.unconfirmed_names.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {} no host named {} in the collection's content: the files under that folder or file name are counted as unattributed",
+            style.yellow("note:"),
+            terminal(&report.coverage.unconfirmed_names.join(", "))
         );
     }
     for c in &report.coverage.ip_conflicts {

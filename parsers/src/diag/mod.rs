@@ -56,10 +56,7 @@ pub(crate) fn resolve_times(
     let choice = inference.decide(option);
     let parsed = texts
         .iter()
-        .map(|t| {
-            t.as_deref()
-                .and_then(|t| parse_local_datetime(t, choice.order))
-        })
+        .map(|t| t.as_deref().and_then(|t| choice.read(t)))
         .collect();
     (parsed, choice)
 }

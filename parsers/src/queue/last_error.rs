@@ -13,7 +13,7 @@
 //! characters: such values are marked [`LastError::truncated`] and the parts
 //! that reach the cut are marked incomplete; nothing is guessed.
 
-use super::local_time::{parse_local_datetime, DateOrder, ExportedTime};
+use super::local_time::{parse_local_datetime, DateOrder, DateOrderChoice, ExportedTime};
 use nom::bytes::complete::{tag, take_while_m_n};
 use nom::character::complete::char as ch;
 use nom::combinator::{map_res, opt};
@@ -393,6 +393,12 @@ impl LastError {
             .as_deref()
             .map(|d| DeliveryError::parse(d, led_cut));
         le
+    }
+
+    /// Parses [`LastError::retry_time_text`] with the file's day/month
+    /// order, keeping the other reading when the file could not settle it.
+    pub fn read_retry_time(&mut self, choice: &DateOrderChoice) {
+        self.retry_time = self.retry_time_text.as_deref().and_then(|t| choice.read(t));
     }
 
     /// Parses [`LastError::retry_time_text`] with the file's day/month order.

@@ -11,7 +11,10 @@
 //! all of its values ([`DateOrderInference`]): one value with a day > 12
 //! settles it, wherever it sits. Values stay [`jiff::civil::DateTime`]; the
 //! caller, who knows (or estimates) the server's zone, converts them with
-//! [`ExportedTime::to_timestamp`].
+//! [`ExportedTime::to_timestamp`]. When nothing in the file settles the order
+//! (every day ≤ 12), each value read with [`DateOrderChoice::read`] also
+//! carries the other reading ([`OpenOrder`]), so that a caller holding other
+//! evidence (UTC logs of the same server) can still choose.
 
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::{Offset, TimeZone};
@@ -86,6 +89,44 @@ pub struct DateOrderChoice {
     /// Some values said day-first and others month-first (mixed cultures in
     /// one file); `order` follows the majority.
     pub conflicting: bool,
+    /// Another order every value of the file also reads as a valid date, when
+    /// the file's values cannot rule it out: the day/month swap when no day
+    /// is above 12, or a two-digit year first (`24/7/9`, `yy/M/d`) when every
+    /// value allows one. Values read with [`read`](Self::read) then carry
+    /// their reading in this order too ([`OpenOrder`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alternative: Option<DateOrder>,
+}
+
+impl DateOrderChoice {
+    /// True when the file's own values did not settle the order
+    /// ([`alternative`](Self::alternative)).
+    pub fn is_open(&self) -> bool {
+        self.alternative.is_some()
+    }
+
+    /// Parses one value of the file with this order; when the order is
+    /// open, the value also carries its reading in the other order.
+    pub fn read(&self, text: &str) -> Option<ExportedTime> {
+        let raw = RawDateTime::scan(text)?;
+        let mut t = raw.resolve(self.order)?;
+        if let (Some(other), false) = (self.alternative, raw.year_first()) {
+            let days = raw
+                .resolve(other)
+                .and_then(|o| t.local.date().until(o.local.date()).ok())
+                .map(|span| span.get_days());
+            if let Some(days) = days {
+                if days != 0 {
+                    t.open_order = Some(OpenOrder {
+                        read_as: self.order,
+                        other,
+                        other_days: days,
+                    });
+                }
+            }
+        }
+        Some(t)
+    }
 }
 
 impl Default for DateOrderChoice {
@@ -94,6 +135,7 @@ impl Default for DateOrderChoice {
             order: DateOrder::MonthDayYear,
             basis: DateOrderBasis::Default,
             conflicting: false,
+            alternative: None,
         }
     }
 }
@@ -106,11 +148,36 @@ pub struct DateOrderInference {
     month_first_votes: u32,
     day_first_hints: u32,
     month_first_hints: u32,
+    /// Year-last values, and how many read as a valid date in each order.
+    values: u32,
+    fit_day_first: u32,
+    fit_month_first: u32,
+    fit_year_first: u32,
 }
 
 impl DateOrderInference {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Another order every year-last value read as a valid date in, when
+    /// `order` is chosen: the day/month swap first, then a two-digit year
+    /// first.
+    fn alternative(&self, order: DateOrder) -> Option<DateOrder> {
+        let all = |n: u32| self.values > 0 && n == self.values;
+        let swap = match order {
+            DateOrder::MonthDayYear => (DateOrder::DayMonthYear, self.fit_day_first),
+            DateOrder::DayMonthYear | DateOrder::YearMonthDay => {
+                (DateOrder::MonthDayYear, self.fit_month_first)
+            }
+        };
+        if all(swap.1) {
+            Some(swap.0)
+        } else if order != DateOrder::YearMonthDay && all(self.fit_year_first) {
+            Some(DateOrder::YearMonthDay)
+        } else {
+            None
+        }
     }
 
     /// Looks at one value; values that are not numeric dates are ignored.
@@ -121,6 +188,11 @@ impl DateOrderInference {
         if raw.year_first() {
             return;
         }
+        self.values += 1;
+        self.fit_day_first += u32::from(raw.resolve(DateOrder::DayMonthYear).is_some());
+        self.fit_month_first += u32::from(raw.resolve(DateOrder::MonthDayYear).is_some());
+        self.fit_year_first +=
+            u32::from(raw.two_digit_year_first() && raw.resolve(DateOrder::YearMonthDay).is_some());
         let (a, b) = (raw.fields[0].value, raw.fields[1].value);
         if a > 12 && b <= 12 {
             self.day_first_votes += 1;
@@ -141,16 +213,21 @@ impl DateOrderInference {
                 order,
                 basis: DateOrderBasis::Forced,
                 conflicting,
+                alternative: None,
             };
         }
-        let pick = |day_first: bool, basis| DateOrderChoice {
-            order: if day_first {
+        let pick = |day_first: bool, basis| {
+            let order = if day_first {
                 DateOrder::DayMonthYear
             } else {
                 DateOrder::MonthDayYear
-            },
-            basis,
-            conflicting,
+            };
+            DateOrderChoice {
+                order,
+                basis,
+                conflicting,
+                alternative: self.alternative(order),
+            }
         };
         if self.day_first_votes + self.month_first_votes > 0 {
             pick(
@@ -163,7 +240,10 @@ impl DateOrderInference {
                 DateOrderBasis::Separator,
             )
         } else {
-            DateOrderChoice::default()
+            DateOrderChoice {
+                alternative: self.alternative(DateOrder::MonthDayYear),
+                ..DateOrderChoice::default()
+            }
         }
     }
 }
@@ -179,6 +259,19 @@ pub enum TimeProvenance {
     Utc,
 }
 
+/// A value whose day/month order its file could not settle: how it was read,
+/// and where the other reading lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct OpenOrder {
+    /// The order the value was read in (the file's guess).
+    pub read_as: DateOrder,
+    /// The order of its other reading.
+    pub other: DateOrder,
+    /// Days from the value as read to its other reading (`9/07/2024` read
+    /// month first as 7 September: −60, for 9 July).
+    pub other_days: i32,
+}
+
 /// A time value as found in an export: wall-clock value plus what is known
 /// about its zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -187,6 +280,10 @@ pub struct ExportedTime {
     /// Known only when the export carried one (CliXml `<DT>`, ISO with offset).
     pub utc_offset_seconds: Option<i32>,
     pub provenance: TimeProvenance,
+    /// Set when the file could not settle the day/month order and the other
+    /// reading is another day ([`DateOrderChoice::read`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_order: Option<OpenOrder>,
 }
 
 impl ExportedTime {
@@ -196,6 +293,7 @@ impl ExportedTime {
             local,
             utc_offset_seconds: None,
             provenance: TimeProvenance::ServerLocal,
+            open_order: None,
         }
     }
 
@@ -205,7 +303,25 @@ impl ExportedTime {
             local: ts.to_zoned(TimeZone::UTC).datetime(),
             utc_offset_seconds: Some(0),
             provenance: TimeProvenance::Utc,
+            open_order: None,
         }
+    }
+
+    /// The value read the other way round, when its file could not settle
+    /// the day/month order ([`OpenOrder`]).
+    pub fn other_reading(&self) -> Option<ExportedTime> {
+        let open = self.open_order?;
+        let span = jiff::Span::new().try_days(open.other_days).ok()?;
+        let local = self.local.checked_add(span).ok()?;
+        Some(ExportedTime {
+            local,
+            open_order: Some(OpenOrder {
+                read_as: open.other,
+                other: open.read_as,
+                other_days: -open.other_days,
+            }),
+            ..*self
+        })
     }
 
     /// The instant this value denotes: exact when the export carried an
@@ -346,12 +462,19 @@ impl RawDateTime {
         self.fields[0].digits >= 3 || self.fields[0].value > 31
     }
 
+    /// Could be a two-digit year first (`24/7/9`, `yy/M/d`): two digits
+    /// first and at most two last.
+    fn two_digit_year_first(&self) -> bool {
+        !self.year_first() && self.fields[0].digits == 2 && self.fields[2].digits <= 2
+    }
+
     fn resolve(&self, order: DateOrder) -> Option<ExportedTime> {
         let [a, b, c] = self.fields;
         let (y, m, d) = if self.year_first() {
             (a, b, c)
         } else {
             match order {
+                DateOrder::YearMonthDay if self.two_digit_year_first() => (a, b, c),
                 DateOrder::DayMonthYear | DateOrder::YearMonthDay => (c, b, a),
                 DateOrder::MonthDayYear => (c, a, b),
             }
@@ -394,11 +517,13 @@ impl RawDateTime {
                 local,
                 utc_offset_seconds: Some(0),
                 provenance: TimeProvenance::Utc,
+                open_order: None,
             },
             Some(off) => ExportedTime {
                 local,
                 utc_offset_seconds: Some(off),
                 provenance: TimeProvenance::ServerLocal,
+                open_order: None,
             },
             None => ExportedTime::server_local(local),
         })
@@ -477,6 +602,95 @@ mod tests {
                 .order,
             DateOrder::MonthDayYear
         );
+    }
+
+    #[test]
+    fn an_open_order_keeps_the_other_reading() {
+        // en-AU: day first, `/` and a lower-case pm; nothing above 12.
+        let mut inf = DateOrderInference::new();
+        inf.observe("9/07/2024 2:55:34 pm");
+        let choice = inf.decide(DateOrderOption::Infer);
+        assert!(choice.is_open());
+        assert_eq!(choice.order, DateOrder::MonthDayYear);
+        let t = choice.read("9/07/2024 2:55:34 pm");
+        let t = t.unwrap_or_else(|| ExportedTime::server_local(DateTime::default()));
+        assert_eq!(t.local, date(2024, 9, 7).at(14, 55, 34, 0));
+        let open = t.open_order.map(|o| (o.read_as, o.other, o.other_days));
+        assert_eq!(
+            open,
+            Some((DateOrder::MonthDayYear, DateOrder::DayMonthYear, -60))
+        );
+        let other = t.other_reading();
+        assert_eq!(
+            other.map(|o| o.local),
+            Some(date(2024, 7, 9).at(14, 55, 34, 0))
+        );
+        assert_eq!(
+            other
+                .and_then(|o| o.open_order)
+                .map(|o| (o.read_as, o.other_days)),
+            Some((DateOrder::DayMonthYear, 60))
+        );
+        // A settled file, a year-first value or a day equal to the month: nothing open.
+        let settled = DateOrderChoice {
+            order: DateOrder::DayMonthYear,
+            basis: DateOrderBasis::Decisive,
+            conflicting: false,
+            alternative: None,
+        };
+        assert_eq!(
+            settled
+                .read("9/07/2024 14:55:34")
+                .and_then(|t| t.open_order),
+            None
+        );
+        assert_eq!(
+            choice.read("2024/7/9 14:55:34").and_then(|t| t.open_order),
+            None
+        );
+        assert_eq!(
+            choice.read("7/7/2024 14:55:34").and_then(|t| t.open_order),
+            None
+        );
+        let forced =
+            DateOrderInference::new().decide(DateOrderOption::Force(DateOrder::DayMonthYear));
+        assert!(!forced.is_open());
+    }
+
+    #[test]
+    fn a_two_digit_year_first_stays_open() {
+        // zh-CN with a `yy/M/d` short date: 24 could be the day (24 July
+        // 2009) or the year (9 July 2024); the values cannot tell.
+        let mut inf = DateOrderInference::new();
+        inf.observe("24/7/9 14:55:34");
+        inf.observe("24/7/9 15:05:34");
+        let choice = inf.decide(DateOrderOption::Infer);
+        assert_eq!(choice.order, DateOrder::DayMonthYear);
+        assert_eq!(choice.basis, DateOrderBasis::Decisive);
+        assert_eq!(choice.alternative, Some(DateOrder::YearMonthDay));
+        let t = choice.read("24/7/9 14:55:34");
+        assert_eq!(
+            t.map(|t| t.local),
+            Some(date(2009, 7, 24).at(14, 55, 34, 0))
+        );
+        let other = t.and_then(|t| t.other_reading()).map(|o| o.local);
+        assert_eq!(other, Some(date(2024, 7, 9).at(14, 55, 34, 0)));
+        // The culture named: read so, nothing open.
+        let forced = inf.decide(DateOrderOption::Force(DateOrder::YearMonthDay));
+        assert_eq!(forced.alternative, None);
+        assert_eq!(
+            forced.read("24/7/9 14:55:34").map(|t| t.local),
+            Some(date(2024, 7, 9).at(14, 55, 34, 0))
+        );
+        // A four-digit year last rules a year first out.
+        let mut inf = DateOrderInference::new();
+        inf.observe("26-11-2026 10:40:05");
+        assert_eq!(inf.decide(DateOrderOption::Infer).alternative, None);
+        // A value that cannot be a year first settles it too.
+        let mut inf = DateOrderInference::new();
+        inf.observe("24/7/9 14:55:34");
+        inf.observe("24/7/2009 14:55:34");
+        assert_eq!(inf.decide(DateOrderOption::Infer).alternative, None);
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub mod records;
 pub mod transport_queue_log;
 
 pub use last_error::{DeliveryError, Endpoint, LastError, OuterKind, SmtpResponse};
-pub use local_time::{DateOrder, DateOrderChoice, DateOrderOption, ExportedTime};
+pub use local_time::{DateOrder, DateOrderChoice, DateOrderOption, ExportedTime, OpenOrder};
 pub use records::{
     parse_queue_export, DeliveryType, ExportForm, MessageRecord, MessageStatus, QueueExport,
     QueueExportOptions, QueueRecord, QueueStatus,

@@ -8,9 +8,7 @@
 //! row may be the only one that settles the order.
 
 use super::last_error::LastError;
-use super::local_time::{
-    parse_local_datetime, DateOrderChoice, DateOrderInference, DateOrderOption, ExportedTime,
-};
+use super::local_time::{DateOrderChoice, DateOrderInference, DateOrderOption, ExportedTime};
 use super::transport_queue_log::{server_of_identity, TransportQueueLogReader};
 use super::{
     clixml, csv_export, format_list, json_export, queue_viewer, transport_queue_log,
@@ -260,13 +258,13 @@ impl Builder {
     fn time(&self, o: &PropertyObject, name: &str) -> Option<ExportedTime> {
         match o.get(&[name])? {
             PropertyValue::Time(t) => Some(*t),
-            other => parse_local_datetime(&other.text()?, self.choice.order),
+            other => self.choice.read(&other.text()?),
         }
     }
 
     fn last_error(&self, o: &PropertyObject) -> Option<LastError> {
         let mut le = LastError::parse(&o.text(&["lasterror"])?);
-        le.resolve_retry_time(self.choice.order);
+        le.read_retry_time(&self.choice);
         Some(le)
     }
 
