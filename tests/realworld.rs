@@ -253,6 +253,10 @@ fn the_real_tracking_log_and_stripchart_give_their_counts() {
     );
     let samples = of_kind(&rows, "clock-measurement");
     assert_eq!(samples.len(), 5);
+    // The file sits in a folder named `w32tm/`: a tool word, never a server.
+    for s in &samples {
+        assert_ne!(s["server"], "W32TM", "{s}");
+    }
     let offsets: Vec<f64> = samples
         .iter()
         .filter_map(|s| s["offset_s"].as_f64())
