@@ -3,6 +3,7 @@
 //! folder word is only a candidate, confirmed by the host names in the
 //! collection's content; a tool or folder word never becomes a server, and
 //! `unknown` beats a guess.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use assert_cmd::Command;
 use serde_json::Value;
