@@ -209,6 +209,7 @@ fn signature_evidence(hit: &SignatureHit, origin: &str, server: Option<&str>) ->
             text: hit.text.clone(),
         },
         local_time: None,
+        corrected: None,
     }
 }
 

@@ -133,8 +133,7 @@ fn every_sample_gives_the_same_bytes_as_its_snapshot() {
                 std::fs::write(&path, &bytes).expect("write snapshot");
                 continue;
             }
-            let expected = std::fs::read(&path)
-                .unwrap_or_else(|e| panic!("{}: {e} (bless with EXAUTH_BLESS=1)", path.display()));
+            let expected = std::fs::read(&path).unwrap_or_default();
             if expected != bytes {
                 let actual = Path::new(env!("CARGO_TARGET_TMPDIR"))
                     .join("snapshots")

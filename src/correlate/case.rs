@@ -68,16 +68,21 @@ impl Default for CaseSettings {
     }
 }
 
+/// A handle to one evidence item of a [`Case`]: what rules and incidents
+/// hold instead of a bare index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ItemId(pub(super) usize);
+
 /// The correlated collection the rules reason about.
 #[derive(Debug)]
 pub struct Case {
     pub identities: IdentityMap,
     pub clocks: ClockTable,
     pub incidents: Vec<Incident>,
-    /// All evidence, local times resolved, sorted by (time, origin).
+    /// All evidence, local times resolved and every time clock-corrected
+    /// (`Evidence::corrected`), sorted by (time, origin). Rules address an
+    /// item by its [`ItemId`].
     pub evidence: Vec<Evidence>,
-    /// Clock-corrected UTC of each evidence item (same index), when known.
-    pub corrected: Vec<Option<Timestamp>>,
     pub coverage: Coverage,
     /// Servers whose local times were read as UTC for want of a time zone.
     pub assumed_utc: BTreeSet<String>,
@@ -91,7 +96,7 @@ impl Case {
 
     /// Evidence that belongs to `incident`: from its sender, receiver or a
     /// DC, within the window around its failures (untimed evidence always).
-    pub fn in_scope<'a>(&'a self, incident: &'a Incident) -> impl Iterator<Item = usize> + 'a {
+    pub fn in_scope<'a>(&'a self, incident: &'a Incident) -> impl Iterator<Item = ItemId> + 'a {
         let dcs = self.domain_controllers();
         let window = self.settings.window;
         let from = incident.first.and_then(|t| t.checked_sub(window).ok());
@@ -105,9 +110,9 @@ impl Case {
             if !related {
                 return None;
             }
-            match (self.corrected[i], from, to) {
+            match (e.corrected, from, to) {
                 (Some(t), Some(from), Some(to)) if t < from || t > to => None,
-                _ => Some(i),
+                _ => Some(ItemId(i)),
             }
         })
     }
@@ -115,6 +120,19 @@ impl Case {
     /// Every piece of evidence whose fact matches, across the collection.
     pub fn all(&self) -> impl Iterator<Item = &Evidence> {
         self.evidence.iter()
+    }
+
+    /// Every item with its handle.
+    pub fn items(&self) -> impl Iterator<Item = (ItemId, &Evidence)> {
+        self.evidence
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (ItemId(i), e))
+    }
+
+    /// The item a handle names.
+    pub fn item(&self, id: ItemId) -> &Evidence {
+        &self.evidence[id.0]
     }
 }
 
@@ -212,6 +230,7 @@ pub fn paired_session_evidence(
                             offset_s: p.delta_s,
                         },
                         local_time: None,
+                        corrected: None,
                     });
                 }
             }
@@ -309,10 +328,9 @@ pub fn assemble(
         });
     }
     // The failures' own time span (as stamped) focuses the clock estimate.
-    let raw_times: Vec<Option<Timestamp>> = evidence.iter().map(|e| e.time).collect();
     let margin = SignedDuration::from_mins(1);
     let focus: Vec<(Timestamp, Timestamp)> =
-        incident::incidents(&evidence, &identities, &raw_times)
+        incident::incidents(&evidence, &identities, |e| e.time)
             .iter()
             .filter_map(|i| {
                 Some((
@@ -325,26 +343,20 @@ pub fn assemble(
 
     // Correct every timestamp by its server's clock error.
     let offset_of = |server: Option<&str>| -> Option<f64> { clocks.server(server?)?.offset_s };
-    let corrected: Vec<Option<Timestamp>> = evidence
-        .iter()
-        .map(|e| {
-            let t = e.time?;
-            match offset_of(e.server.as_deref()) {
-                Some(offset) => t
-                    .checked_sub(SignedDuration::from_secs_f64(offset))
-                    .ok()
-                    .or(Some(t)),
-                None => Some(t),
-            }
-        })
-        .collect();
-    let incidents = incident::incidents(&evidence, &identities, &corrected);
+    for e in &mut evidence {
+        e.corrected = e.time.map(|t| match offset_of(e.server.as_deref()) {
+            Some(offset) => t
+                .checked_sub(SignedDuration::from_secs_f64(offset))
+                .unwrap_or(t),
+            None => t,
+        });
+    }
+    let incidents = incident::incidents(&evidence, &identities, |e| e.corrected);
     Case {
         identities,
         clocks,
         incidents,
         evidence,
-        corrected,
         coverage,
         assumed_utc,
         settings,

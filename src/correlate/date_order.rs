@@ -225,6 +225,7 @@ mod tests {
                 name: String::new(),
             },
             local_time: None,
+            corrected: None,
         }
     }
 
@@ -242,6 +243,7 @@ mod tests {
                 name: String::new(),
             },
             local_time: choice.read(text),
+            corrected: None,
         }
     }
 

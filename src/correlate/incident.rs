@@ -6,6 +6,7 @@
 //! differently (FQDN, IP, SPN, EHLO name); the identity map turns them into
 //! one pair of short names.
 
+use super::case::ItemId;
 use super::identity::IdentityMap;
 use crate::evidence::{Evidence, Fact, LogKind};
 use crate::model::{endpoint_ip, normalize_host};
@@ -40,9 +41,9 @@ pub struct Incident {
     pub last: Option<Timestamp>,
     /// Security statuses seen (`TimeSkew`, `IllegalMessage`, …).
     pub statuses: Vec<String>,
-    /// Indices into the case's evidence of the failure evidence.
+    /// The case's failure evidence of this pair.
     #[serde(skip)]
-    pub failure_evidence: Vec<usize>,
+    pub failure_evidence: Vec<ItemId>,
 }
 
 /// What kind of failure a piece of evidence shows, and for which pair.
@@ -167,12 +168,12 @@ fn sighting(e: &Evidence, identities: &IdentityMap) -> Option<FailureSighting> {
     })
 }
 
-/// Finds the failing pairs. `corrected[i]` is the clock-corrected time of
-/// `evidence[i]`.
+/// Finds the failing pairs, timing each failure by `time_of` (as stamped
+/// while clocks are still being estimated, clock-corrected after).
 pub fn incidents(
     evidence: &[Evidence],
     identities: &IdentityMap,
-    corrected: &[Option<Timestamp>],
+    time_of: impl Fn(&Evidence) -> Option<Timestamp>,
 ) -> Vec<Incident> {
     #[derive(Default)]
     struct Acc {
@@ -180,7 +181,7 @@ pub fn incidents(
         statuses: Vec<String>,
         first: Option<Timestamp>,
         last: Option<Timestamp>,
-        items: Vec<usize>,
+        items: Vec<ItemId>,
     }
     impl MergeAcc for Acc {
         fn absorb(&mut self, other: Self) {
@@ -219,11 +220,11 @@ pub fn incidents(
                 acc.statuses.push(status);
             }
         }
-        if let Some(t) = corrected.get(index).copied().flatten() {
+        if let Some(t) = time_of(e) {
             acc.first = Some(acc.first.map_or(t, |f| f.min(t)));
             acc.last = Some(acc.last.map_or(t, |l| l.max(t)));
         }
-        acc.items.push(index);
+        acc.items.push(ItemId(index));
     }
     merge_unnamed_senders(&mut pairs, identities);
     pairs
@@ -320,8 +321,8 @@ mod tests {
     use crate::evidence::testing::{at, send_auth};
     use crate::model::AuthOutcome;
 
-    fn times(evidence: &[Evidence]) -> Vec<Option<Timestamp>> {
-        evidence.iter().map(|e| e.time).collect()
+    fn times(e: &Evidence) -> Option<Timestamp> {
+        e.time
     }
 
     fn map() -> IdentityMap {
@@ -348,14 +349,14 @@ mod tests {
                 },
             ),
         ];
-        let found = incidents(&evidence, &map(), &times(&evidence));
+        let found = incidents(&evidence, &map(), times);
         assert_eq!(found.len(), 1);
         let i = &found[0];
         assert_eq!((i.sender.as_str(), i.receiver.as_str()), ("EX01", "EX02"));
         assert_eq!(i.side, Side::ReceiverRejected);
         assert_eq!(i.failures, 2);
         assert_eq!(i.statuses, vec!["IllegalMessage".to_string()]);
-        assert_eq!(i.failure_evidence, vec![0, 1, 2]);
+        assert_eq!(i.failure_evidence, vec![ItemId(0), ItemId(1), ItemId(2)]);
     }
 
     #[test]
@@ -378,7 +379,7 @@ mod tests {
                 },
             ),
         ];
-        let found = incidents(&evidence, &map(), &times(&evidence));
+        let found = incidents(&evidence, &map(), times);
         assert_eq!(found[0].side, Side::SenderSynthesized);
         assert_eq!(found[0].receiver, "EX02");
     }
@@ -399,7 +400,7 @@ mod tests {
                 retry_count: Some(7),
             },
         )];
-        let found = incidents(&evidence, &map(), &times(&evidence));
+        let found = incidents(&evidence, &map(), times);
         assert_eq!(found[0].side, Side::ConnectorRefused);
         assert_eq!(found[0].failures, 7);
     }
@@ -420,7 +421,7 @@ mod tests {
                 retry_count: None,
             },
         )];
-        let found = incidents(&evidence, &map(), &times(&evidence));
+        let found = incidents(&evidence, &map(), times);
         assert_eq!(found[0].side, Side::Unknown);
         assert_eq!(
             found[0].receiver, "10.9.9.9",
@@ -450,7 +451,7 @@ mod tests {
             client_ip: Some("203.0.113.9".parse().unwrap()),
         };
         let evidence = vec![at("EX02", 0, fact), at("EX02", 1, spray)];
-        assert!(incidents(&evidence, &map(), &times(&evidence)).is_empty());
+        assert!(incidents(&evidence, &map(), times).is_empty());
     }
 
     #[test]
@@ -485,7 +486,7 @@ mod tests {
                 },
             ),
         ];
-        let found = incidents(&evidence, &identities, &times(&evidence));
+        let found = incidents(&evidence, &identities, times);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(
             (found[0].sender.as_str(), found[0].receiver.as_str()),
@@ -511,7 +512,7 @@ mod tests {
             },
         )];
         evidence[0].server = None;
-        let found = incidents(&evidence, &map(), &times(&evidence));
+        let found = incidents(&evidence, &map(), times);
         assert_eq!(found.len(), 1, "never dropped for want of a name");
         assert_eq!(
             (found[0].sender.as_str(), found[0].receiver.as_str()),

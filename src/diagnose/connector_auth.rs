@@ -3,7 +3,7 @@
 //! most specific RemoteIPRanges, as Exchange chooses — lacks `ExchangeServer`.
 
 use super::{conclusion, incident_pairs, line, Cause, Finding, Rule, Strength, Weigher};
-use crate::correlate::case::Case;
+use crate::correlate::case::{Case, ItemId};
 use crate::correlate::incident::{Incident, Side};
 use crate::evidence::{Fact, LogKind};
 use crate::model::endpoint_ip;
@@ -31,7 +31,7 @@ impl Rule for ConnectorAuth {
                 "no failing pair: no 451 5.7.3 in queues or Send logs".into(),
             ));
             // No failure: still flag Exchange servers whose default hub connector lacks it.
-            for (i, e) in case.evidence.iter().enumerate() {
+            for (i, e) in case.items() {
                 if let Fact::ConnectorAuth(c) = &e.fact {
                     if c.transport_role.as_deref() == Some("HubTransport")
                         && c.enabled != Some(false)
@@ -75,10 +75,8 @@ fn name(c: &Connector) -> String {
 fn evaluate_incident(case: &Case, incident: &Incident, w: &mut Weigher, remedy: &mut Vec<String>) {
     let receiver = incident.receiver.as_str();
     let named = receiver != crate::correlate::incident::UNKNOWN;
-    let connectors: Vec<(usize, &Connector)> = case
-        .evidence
-        .iter()
-        .enumerate()
+    let connectors: Vec<(ItemId, &Connector)> = case
+        .items()
         .filter_map(|(i, e)| match &e.fact {
             Fact::ConnectorAuth(c) => {
                 let on_receiver = e.server.as_deref() == Some(receiver)
@@ -100,7 +98,7 @@ fn evaluate_incident(case: &Case, incident: &Incident, w: &mut Weigher, remedy: 
             local_endpoint,
             remote_endpoint,
             ..
-        } = &case.evidence[i].fact
+        } = &case.item(i).fact
         {
             let (recv_ep, send_ep) = match log {
                 LogKind::Send => (remote_endpoint, local_endpoint),
@@ -145,7 +143,7 @@ fn evaluate_incident(case: &Case, incident: &Incident, w: &mut Weigher, remedy: 
             log: LogKind::Send,
             advertised_exchange_auth: Some(true),
             ..
-        } = &case.evidence[i].fact
+        } = &case.item(i).fact
         {
             w.refute(line(
                 case,

@@ -26,7 +26,7 @@ impl Rule for KerberosBlocked {
         let exchange: BTreeSet<String> = senders.union(&receivers).cloned().collect();
         let mut probes = 0;
         let mut netlogon_5719 = 0;
-        for (i, e) in case.evidence.iter().enumerate() {
+        for (i, e) in case.items() {
             if let Fact::PortProbe {
                 target,
                 port,

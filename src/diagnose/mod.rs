@@ -17,7 +17,7 @@ mod spn_missing;
 #[cfg(test)]
 mod tests;
 
-use crate::correlate::case::Case;
+use crate::correlate::case::{Case, ItemId};
 use crate::correlate::incident::Incident;
 use crate::evidence::Evidence;
 use crate::model::Source;
@@ -380,11 +380,11 @@ fn dedup_lines(lines: &mut Vec<EvidenceLine>) {
 }
 
 /// An evidence line for the case's evidence item `index`.
-pub(crate) fn line(case: &Case, index: usize, strength: Strength, detail: String) -> EvidenceLine {
-    let e = &case.evidence[index];
+pub(crate) fn line(case: &Case, index: ItemId, strength: Strength, detail: String) -> EvidenceLine {
+    let e = case.item(index);
     EvidenceLine {
         kind: e.fact.kind().to_string(),
-        time: case.corrected[index].or(e.time),
+        time: e.corrected.or(e.time),
         server: e.server.clone(),
         origin: e.origin.clone(),
         detail,
@@ -397,12 +397,12 @@ pub(crate) fn line(case: &Case, index: usize, strength: Strength, detail: String
 /// rule, with the strength [`signals::security_status`] gives.
 pub(crate) fn status_support(
     case: &Case,
-    index: usize,
+    index: ItemId,
     cause: Cause,
 ) -> Option<(String, EvidenceLine)> {
     use crate::evidence::{Fact, LogKind};
     use crate::model::AuthOutcome;
-    let e = &case.evidence[index];
+    let e = &case.item(index);
     let (signal, status, detail) = match &e.fact {
         Fact::InboundAuthFailed {
             event_id, status, ..
@@ -467,15 +467,15 @@ pub(crate) fn conclusion(
 
 /// The evidence a rule looks at (indices into the case): in scope of an
 /// incident when there are incidents, else everything.
-pub(crate) fn relevant(case: &Case) -> Vec<(usize, &Evidence)> {
+pub(crate) fn relevant(case: &Case) -> Vec<(ItemId, &Evidence)> {
     if case.incidents.is_empty() {
-        return case.evidence.iter().enumerate().collect();
+        return case.items().collect();
     }
-    let mut keep: BTreeSet<usize> = BTreeSet::new();
+    let mut keep: BTreeSet<ItemId> = BTreeSet::new();
     for incident in &case.incidents {
         keep.extend(case.in_scope(incident));
     }
-    keep.into_iter().map(|i| (i, &case.evidence[i])).collect()
+    keep.into_iter().map(|i| (i, case.item(i))).collect()
 }
 
 /// Sender, receiver and DC names involved in the incidents.

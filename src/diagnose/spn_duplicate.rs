@@ -19,7 +19,7 @@ impl Rule for SpnDuplicate {
         let mut w = Weigher::new(Cause::SpnDuplicate);
         let (_, _, dcs) = involved(case);
         let mut checked_duplicates = false;
-        for (i, e) in case.evidence.iter().enumerate() {
+        for (i, e) in case.items() {
             if let Fact::SpnDuplicates { groups } = &e.fact {
                 checked_duplicates = true;
                 let relevant_groups: Vec<&(String, Vec<String>)> = groups

@@ -39,7 +39,7 @@ impl Rule for SpnMissing {
         // A receiver nothing names could be any account.
         let everyone = receivers.is_empty() || receivers.contains(UNKNOWN);
         let mut listed_for: BTreeSet<String> = BTreeSet::new();
-        for (i, e) in case.evidence.iter().enumerate() {
+        for (i, e) in case.items() {
             let Fact::SpnListing { account, spns } = &e.fact else {
                 continue;
             };

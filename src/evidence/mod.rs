@@ -394,6 +394,10 @@ pub struct Evidence {
     /// (queue exports, w32tm, repadmin); correlation resolves it into `time`.
     #[serde(skip)]
     pub local_time: Option<exauth_parsers::queue::ExportedTime>,
+    /// `time` corrected by the writing server's clock error: set by
+    /// correlation, the time every join and window uses.
+    #[serde(skip)]
+    pub corrected: Option<Timestamp>,
 }
 
 impl Evidence {

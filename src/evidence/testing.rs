@@ -17,6 +17,7 @@ pub fn at(server: &str, secs: i64, fact: Fact) -> Evidence {
         origin: format!("{server}/test.log:{secs}"),
         fact,
         local_time: None,
+        corrected: None,
     }
 }
 

@@ -58,6 +58,7 @@ pub fn event_evidence(
             origin: origin.clone(),
             fact,
             local_time,
+            corrected: None,
         })
     };
     let id = event.event_id;

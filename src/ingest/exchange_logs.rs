@@ -96,6 +96,7 @@ impl Records for LogRecords {
                     text: hit.text,
                 },
                 local_time: None,
+                corrected: None,
             });
         };
         match self {

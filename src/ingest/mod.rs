@@ -262,6 +262,7 @@ pub(crate) fn untimed(
         },
         fact,
         local_time: None,
+        corrected: None,
     }
 }
 

@@ -156,6 +156,7 @@ pub fn queue_evidence(
             } else {
                 local_time
             },
+            corrected: None,
         });
     }
 }

@@ -249,6 +249,7 @@ pub fn session_evidence(
                 advertised_exchange_auth,
             },
             local_time: None,
+            corrected: None,
         });
     }
     for sample in &session.clock_samples {
@@ -275,6 +276,7 @@ pub fn session_evidence(
                 offset_s: sample.offset_s,
             },
             local_time: None,
+            corrected: None,
         });
     }
 }

@@ -198,6 +198,7 @@ impl Records for TranscriptRecords {
                     text: hit.text.clone(),
                 },
                 local_time: None,
+                corrected: None,
             });
         }
     }

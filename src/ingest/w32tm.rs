@@ -80,6 +80,7 @@ impl Records for W32tmRecords {
                     offset_s: offset,
                 },
                 local_time: m.sample_time,
+                corrected: None,
             });
         }
         // Where the clock takes its time from: `/query /status`, or

@@ -325,6 +325,7 @@ pub fn read(dirs: &[std::path::PathBuf]) -> Result<EvidenceSet> {
                 origin: origins[i].clone(),
                 fact,
                 local_time: None,
+                corrected: None,
             });
         }
         let df = read_frame(dir, "_identities.parquet")?;

@@ -60,7 +60,7 @@ pub fn rows(
             }
         }
     }
-    for (i, e) in case.evidence.iter().enumerate() {
+    for (i, e) in case.items() {
         let server = e.server.as_deref();
         let row = match &e.fact {
             Fact::QueueLastError { .. } => {
@@ -68,7 +68,7 @@ pub fn rows(
                 row.fields.remove("fact");
                 row.fields.insert(
                     "last_retry".into(),
-                    case.evidence[i]
+                    case.item(i)
                         .time
                         .map(|t| Value::from(t.to_string()))
                         .unwrap_or(Value::Null),

@@ -476,13 +476,13 @@ struct Span {
 /// Each server's clock-corrected evidence span.
 fn evidence_spans(case: &Case) -> BTreeMap<&str, Span> {
     let mut spans: BTreeMap<&str, Span> = BTreeMap::new();
-    for (i, e) in case.evidence.iter().enumerate() {
+    for e in &case.evidence {
         let Some(server) = e.server.as_deref() else {
             continue;
         };
         let span = spans.entry(server).or_default();
         span.items += 1;
-        if let Some(t) = case.corrected.get(i).copied().flatten() {
+        if let Some(t) = e.corrected {
             span.first = Some(span.first.map_or(t, |f| f.min(t)));
             span.last = Some(span.last.map_or(t, |l| l.max(t)));
         }
@@ -552,7 +552,7 @@ fn names_word(text: &str, word: &str) -> bool {
 const TIMELINE_BUCKETS: i64 = 1200;
 
 fn timeline_picture(case: &Case, servers: &[ServerReport]) -> TimelinePicture {
-    let mut failure: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
+    let mut failure = std::collections::BTreeSet::new();
     for incident in &case.incidents {
         failure.extend(incident.failure_evidence.iter().copied());
     }
@@ -566,11 +566,8 @@ fn timeline_picture(case: &Case, servers: &[ServerReport]) -> TimelinePicture {
     let origin_s = from.map_or(0, |f| f.as_second());
     let mut counts: BTreeMap<&str, BTreeMap<(i64, MarkCategory), u64>> = BTreeMap::new();
     let mut marks_outside = 0u64;
-    for (i, e) in case.evidence.iter().enumerate() {
-        let (Some(server), Some(t)) = (
-            e.server.as_deref(),
-            case.corrected.get(i).copied().flatten(),
-        ) else {
+    for (i, e) in case.items() {
+        let (Some(server), Some(t)) = (e.server.as_deref(), e.corrected) else {
             continue;
         };
         let category = if failure.contains(&i) {
@@ -671,9 +668,8 @@ fn picture_span(
     let timed = || {
         case.evidence
             .iter()
-            .zip(&case.corrected)
-            .filter(|(e, _)| !matches!(e.fact, Fact::TimeZone { .. }))
-            .filter_map(|(_, t)| *t)
+            .filter(|e| !matches!(e.fact, Fact::TimeZone { .. }))
+            .filter_map(|e| e.corrected)
     };
     let (Some(all_from), Some(all_to)) = (timed().min(), timed().max()) else {
         return (None, None);

@@ -75,8 +75,7 @@ pub fn rows(case: &Case, filter: &Filter) -> Vec<TimelineRow> {
     let mut out: Vec<TimelineRow> = case
         .evidence
         .iter()
-        .enumerate()
-        .map(|(i, e)| row(e, case.corrected.get(i).copied().flatten()))
+        .map(|e| row(e, e.corrected))
         .filter(|r| filter.keeps(r))
         .collect();
     out.sort_by(|a, b| {
@@ -540,6 +539,7 @@ mod tests {
             origin: format!("{server}/System.evtx#record 1"),
             fact,
             local_time: None,
+            corrected: None,
         }
     }
 
