@@ -1,10 +1,15 @@
 //! exauth: why do Exchange servers fail to authenticate to each other?
 //!
-//! The pipeline, one module per stage (arrows point down only):
-//! `discover` (walk folders and archives, detect each file by content) →
-//! `inventory` (what was found) → parsers (crate `exauth-parsers`) →
-//! evidence → correlation → diagnosis → `report` (sinks). `cli` holds every
-//! flag; nothing below it reads flags.
+//! The pipeline, one module per stage; a stage imports only the stages
+//! before it (`tests/architecture.rs` fails otherwise):
+//! `model` (the shared vocabulary) → `progress` → `discover` (walk folders
+//! and archives, detect each file by content through the parsers' format
+//! registry) → `inventory` (what was found) → `evidence` (the facts) →
+//! `ingest` (one input module per format, in one registry: read, coverage
+//! source, records → facts, extract rows) → `pipeline` (the reading half, in
+//! parallel) → `correlate` (identities, attribution, clocks, incidents, the
+//! case) → `diagnose` (one rule per cause) → `report` (sinks) → `synth` →
+//! `cli` (every flag; nothing below it reads flags).
 #![forbid(unsafe_code)]
 
 pub mod cli;
