@@ -38,6 +38,12 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Extract(args) => extract(global, args),
         Command::Synth(args) => synth(global, args),
         Command::Timeline(args) => timeline(global, args),
+        command @ (Command::Completions(_) | Command::Man) => {
+            let mut out = std::io::stdout().lock();
+            super::generate(command, &mut out)?;
+            out.flush()?;
+            Ok(Exit::Success)
+        }
     })
 }
 

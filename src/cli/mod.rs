@@ -10,6 +10,24 @@ use std::path::PathBuf;
 
 pub use commands::run;
 
+/// `exauth --version`: the version, the commit when built from git, and the
+/// optional features compiled in (as `rg --version` lists its own).
+pub fn version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        let features = if cfg!(feature = "tables") {
+            "+tables (CSV/Parquet export)"
+        } else {
+            "-tables (no CSV/Parquet export)"
+        };
+        let version = env!("CARGO_PKG_VERSION");
+        match option_env!("EXAUTH_GIT_COMMIT") {
+            Some(commit) => format!("{version} (rev {commit})\nfeatures: {features}"),
+            None => format!("{version}\nfeatures: {features}"),
+        }
+    })
+}
+
 /// Most worker threads `--threads` takes. More only costs memory (each
 /// thread has a stack and read buffers) and, in the tens of thousands, hangs
 /// the start of the run; reading never gains from more threads than files.
@@ -41,7 +59,7 @@ A file that cannot be read never aborts a run: it is reported and the run goes o
 /// (`454 4.7.0 Temporary authentication failure`, KB 979174) from the logs
 /// collected on them and on the domain controllers.
 #[derive(Debug, Parser)]
-#[command(name = "exauth", version, about, after_help = EXIT_CODES)]
+#[command(name = "exauth", version = version(), about, after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -142,6 +160,31 @@ pub enum Command {
     /// Generate a realistic sample collection for a failure scenario, with
     /// expected.json saying what was injected.
     Synth(SynthArgs),
+    /// Print shell completions for bash, zsh, fish, PowerShell or elvish
+    /// (e.g. `exauth completions powershell >> $PROFILE`).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout: `exauth man | man -l -`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Writes the completions or the man page for the command line itself.
+pub fn generate(command: &Command, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use clap::CommandFactory;
+    let mut cli = Cli::command();
+    match command {
+        Command::Completions(args) => {
+            clap_complete::generate(args.shell, &mut cli, "exauth", out);
+            Ok(())
+        }
+        _ => clap_mangen::Man::new(cli).render(out),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
