@@ -28,18 +28,18 @@ else
     repeat=${2:-5}
 fi
 
-cargo build --quiet --release -p exauth-parsers --example evtx_extract --example evtx_gen \
+cargo build --quiet --profile profiling -p exauth-parsers --example evtx_extract --example evtx_gen \
     --manifest-path "$root/Cargo.toml"
 target_dir=$(cargo metadata --format-version 1 --no-deps --manifest-path "$root/Cargo.toml" \
     | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-ours="$target_dir/release/examples/evtx_extract"
+ours="$target_dir/profiling/examples/evtx_extract"
 
 shopt -s nullglob
 if [[ -n "$generate" ]]; then
     mkdir -p "$root/bench-data"
     generated="$root/bench-data/dc_security_${generate}MB.evtx"
     if [[ ! -s "$generated" ]]; then
-        "$target_dir/release/examples/evtx_gen" "$generated" "$generate"
+        "$target_dir/profiling/examples/evtx_gen" "$generated" "$generate"
     fi
     files=("$generated")
 else

@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mib=${1:-1024}
 data=bench-data/inventory-${size_mib}m
-cargo build --release --quiet
-bin=target/release/exauth
+cargo build --profile profiling --quiet
+bin=target/profiling/exauth
 
 if [ ! -d "$data" ]; then
   mkdir -p "$data"

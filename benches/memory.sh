@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Peak memory of `exauth scan` (release build) on generated collections of
+# Peak memory of `exauth scan` (profiling build: release with line tables) on generated collections of
 # growing size: it must stay under 500 MB and not grow with the input.
 #
 #   benches/memory.sh [SIZE...]          (default: 1G 4G; suffixes M, G)
@@ -15,8 +15,8 @@ THREADS=${THREADS:-$(nproc)}
 DATA=./bench-data/memory
 
 [ -x /usr/bin/time ] || apt-get install -y time >/dev/null
-cargo build --release --quiet --no-default-features
-EXAUTH=target/release/exauth
+cargo build --profile profiling --quiet --no-default-features
+EXAUTH=target/profiling/exauth
 
 printf '%-6s %10s %9s %8s %12s  %s\n' size bytes seconds MB/s "peak RSS MB" verdict
 for size in "${SIZES[@]}"; do

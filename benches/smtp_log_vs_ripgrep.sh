@@ -14,9 +14,9 @@ DATA=./bench-data/smtp_log
 if ! command -v rg >/dev/null; then
     apt-get install -y ripgrep >/dev/null || { echo "ripgrep missing (apt-get install ripgrep)"; exit 1; }
 fi
-cargo build --release -q -p exauth-parsers --example smtp_log_gen --example smtp_log_parse
-GEN=target/release/examples/smtp_log_gen
-PARSE=target/release/examples/smtp_log_parse
+cargo build --profile profiling -q -p exauth-parsers --example smtp_log_gen --example smtp_log_parse
+GEN=target/profiling/examples/smtp_log_gen
+PARSE=target/profiling/examples/smtp_log_parse
 
 if [ ! -f "$DATA/.size-$SIZE_MB" ]; then
     rm -rf "$DATA"
