@@ -351,7 +351,7 @@ security status invalid token invalidtoken winsock code message resolver authreq
 required logon denied logondenied socketerror failed connection win32 retry ready active \
 suspended normal high low none true false internal external submission mailbox database \
 site version default first name smtp relay dag group unreachable poison shadow heartbeat \
-am pm a an and as at be by from has have if in into it its of than then this were \
+am pm and as at be by from has have if in into it its of than then this were \
 not found target's service principal kerberos ntlm negotiate anonymous permission \
 receive send connector domain local";
 
@@ -464,21 +464,34 @@ fn junction(left: &str, right: &str, vocab: &Vocabulary) -> i32 {
         ';' => return if r.is_alphanumeric() { 2 } else { -2 },
         _ => {}
     }
+    // The letter runs at the break, and whether each is a whole word (not
+    // part of a longer token such as `a5a3` or `EX02`).
+    let lw = tail_run(left, char::is_alphabetic);
+    let rw = head_run(right, char::is_alphabetic);
+    let lw_whole = left
+        .get(..left.len() - lw.len())
+        .and_then(|b| b.chars().next_back())
+        .is_none_or(|c| !c.is_alphanumeric());
+    let rw_whole = right
+        .get(rw.len()..)
+        .and_then(|a| a.chars().next())
+        .is_none_or(|c| !c.is_alphanumeric());
     if l.is_alphabetic() && r.is_alphabetic() {
-        let lw = tail_run(left, char::is_alphabetic);
-        let rw = head_run(right, char::is_alphabetic);
         let joined = format!("{lw}{rw}");
         return match (vocab.has(&joined), vocab.has(lw), vocab.has(rw)) {
             (true, true, true) => -1,
             (true, _, _) => -2,
-            (false, true, true) => 2,
+            (false, true, true) if lw_whole && rw_whole => 2,
             _ => 0,
         };
     }
     if l.is_ascii_digit() && r.is_ascii_digit() {
         let ld = tail_run(left, |c| c.is_ascii_digit());
         let before = left.get(..left.len() - ld.len()).unwrap_or("");
-        let date_before = before.ends_with(['/', '.', '-']) && ld.len() >= 2;
+        // `11/26/2026`, `26.11.2026`, `26-11-26`: two separators, no more.
+        let date = tail_run(left, |c| c.is_ascii_digit() || matches!(c, '/' | '.' | '-'));
+        let separators = date.chars().filter(|c| !c.is_ascii_digit()).count();
+        let date_before = separators == 2 && ld.len() >= 2 && !date.starts_with(['/', '.', '-']);
         let time_after = head_run(right, |c| c.is_ascii_digit()).len() <= 2
             && right
                 .trim_start_matches(|c: char| c.is_ascii_digit())
@@ -493,12 +506,10 @@ fn junction(left: &str, right: &str, vocab: &Vocabulary) -> i32 {
         };
     }
     if l.is_ascii_digit() && r.is_alphabetic() {
-        let rw = head_run(right, char::is_alphabetic);
-        return if vocab.has(rw) { 2 } else { -1 };
+        return if rw_whole && vocab.has(rw) { 2 } else { -1 };
     }
     if l.is_alphabetic() && r.is_ascii_digit() {
-        let lw = tail_run(left, char::is_alphabetic);
-        return if vocab.has(lw) { 2 } else { -1 };
+        return if lw_whole && vocab.has(lw) { 2 } else { -1 };
     }
     0
 }
