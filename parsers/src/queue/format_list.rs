@@ -25,7 +25,7 @@
 
 mod wrap;
 
-use super::{normalize_name, PropertyObject, PropertyValue};
+use super::{normalize_name, same_name, PropertyObject, PropertyValue};
 use crate::problem::Location;
 use serde::Serialize;
 use wrap::{Model, Piece};
@@ -137,9 +137,7 @@ impl Building {
     }
 
     fn has(&self, normalized: &str) -> bool {
-        self.props
-            .iter()
-            .any(|p| normalize_name(&p.name) == normalized)
+        self.props.iter().any(|p| same_name(&p.name, normalized))
     }
 
     fn wrapped(&self) -> impl Iterator<Item = &[Piece]> {
@@ -155,9 +153,10 @@ impl Building {
             .props
             .into_iter()
             .map(|p| {
-                let value = match p.pieces.as_slice() {
-                    [one] => one.seg.clone(),
-                    pieces => wrap::join(pieces, model),
+                let value = if p.pieces.len() == 1 {
+                    p.pieces.into_iter().map(Piece::into_seg).collect()
+                } else {
+                    wrap::join(&p.pieces, model)
                 };
                 (p.name, PropertyValue::Text(value))
             })
@@ -229,7 +228,8 @@ impl FormatListParser {
             }
         }
         let n = self.sample.len();
-        if n > self.model_from && (n <= 16 || n.is_power_of_two()) {
+        // Inferred again each time the sample doubles.
+        if n > 0 && n >= 2 * self.model_from {
             let values: Vec<&[Piece]> = self.sample.iter().map(Vec::as_slice).collect();
             self.model = wrap::infer(&values);
             self.model_from = n;
@@ -350,10 +350,10 @@ impl FormatListParser {
     /// otherwise spaced or cased (`true`), or a near miss (`false`) that the
     /// object being read does not have yet.
     fn known_caption(&self, name: &str) -> Option<(String, bool)> {
-        let n = normalize_name(name);
-        if let Some((_, k)) = self.known.iter().find(|(kn, _)| *kn == n) {
+        if let Some((_, k)) = self.known.iter().find(|(kn, _)| same_name(name, kn)) {
             return Some((k.clone(), true));
         }
+        let n = normalize_name(name);
         if n.chars().count() < 6 {
             return None;
         }

@@ -302,7 +302,12 @@ pub fn parse_smtp_response(text: &str) -> SmtpResponse {
 }
 
 fn classify_outer(text: &str) -> OuterKind {
-    let has = |phrase: &str| find_loose(text, phrase).next().is_some();
+    let squeezed: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let has = |phrase: &str| squeezed.contains(&phrase.replace(' ', ""));
     if has("proxy session setup failed") {
         OuterKind::FrontendProxySetupFailed
     } else if has("frontend ip address responded") {
@@ -377,7 +382,11 @@ fn address_char(c: char) -> bool {
 }
 
 fn last_endpoint(s: &str, cut: bool) -> Option<Endpoint> {
-    let (_, at) = find_loose(s, "endpoint attempted was").last()?;
+    let key = "endpoint attempted was";
+    let at = match s.to_ascii_lowercase().rfind(key) {
+        Some(i) => i + key.len(),
+        None => find_loose(s, key).last()?.1,
+    };
     let rest = s.get(at..)?.trim_start();
     let stop = |c: char| c.is_whitespace() || c == '\'' || c == '"';
     let end = rest.find(stop).unwrap_or(rest.len());

@@ -32,10 +32,10 @@
 //! breaks ([`junction`]): `with:` + `"454` had a blank between, `Temp` +
 //! `orary` did not.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// One physical line of a (possibly wrapped) value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) struct Piece {
     /// The value's text on this line (after the caption, or after the
     /// indentation of a continuation), trailing blanks as found.
@@ -53,6 +53,10 @@ impl Piece {
             chars: line.chars().count(),
             cells: line.chars().map(cell_width).sum(),
         }
+    }
+
+    pub(super) fn into_seg(self) -> String {
+        self.seg
     }
 
     fn len(&self, m: Measure) -> usize {
@@ -160,66 +164,86 @@ pub(super) fn join(pieces: &[Piece], model: Option<Model>) -> String {
     out
 }
 
-/// `GenerateLinesWithWordWrap`: words keep their delimiter; a word wider
-/// than the field is cut by character starting on the current line.
-fn wrap_word(text: &str, field: usize, m: Measure) -> Vec<String> {
+/// Wraps `text` into lines of `field` the way PowerShell does
+/// (`GenerateLinesWithWordWrap` / `…WithoutWordWrap`), handing each line to
+/// `emit` until it says stop; whether it never did. Lines are slices of
+/// `text`: word wrap keeps each word's trailing blank on its line and cuts
+/// a word wider than the field by character, starting on the current line;
+/// character wrap cuts wherever the field is full. (PowerShell prints `?`
+/// for a character wider than the whole field: such a layout is never
+/// reproduced here.)
+fn wrap_into(
+    text: &str,
+    field: usize,
+    mode: Mode,
+    m: Measure,
+    emit: &mut dyn FnMut(&str) -> bool,
+) -> bool {
+    if field == 0 {
+        return false;
+    }
     if str_width(text, m) <= field {
-        return vec![text.to_string()];
+        return emit(text);
     }
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    let mut left = field;
-    for word in text.split_inclusive([' ', '\t']) {
-        let ww = str_width(word, m);
-        if ww > field {
-            for c in word.chars() {
-                let (c, cw) = match char_width(c, m) {
-                    w if w > field => ('?', 1),
-                    w => (c, w),
-                };
-                if cw > left {
-                    lines.push(std::mem::take(&mut line));
-                    left = field;
+    let mut lines = Lines {
+        text,
+        field,
+        start: 0,
+        left: field,
+        emit,
+    };
+    let ok = match mode {
+        Mode::Char => lines.by_char(0, text, m),
+        Mode::Word => {
+            let mut at = 0;
+            text.split_inclusive([' ', '\t']).all(|word| {
+                let from = at;
+                at += word.len();
+                let width = str_width(word, m);
+                if width > field {
+                    lines.by_char(from, word, m)
+                } else {
+                    lines.place(from, width)
                 }
-                line.push(c);
-                left = left.saturating_sub(cw);
-            }
-        } else {
-            if ww > left {
-                lines.push(std::mem::take(&mut line));
-                left = field;
-            }
-            line.push_str(word);
-            left = left.saturating_sub(ww);
+            })
         }
-    }
-    lines.push(line);
-    lines
+    };
+    ok && (lines.emit)(text.get(lines.start..).unwrap_or(""))
 }
 
-/// `GenerateLinesWithoutWordWrap`: cut wherever the field is full.
-fn wrap_char(text: &str, field: usize, m: Measure) -> Vec<String> {
-    if str_width(text, m) <= field {
-        return vec![text.to_string()];
-    }
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let cw = char_width(c, m);
-        if used + cw > field {
-            if line.is_empty() {
-                lines.push("?".to_string());
-                continue;
+/// The line being filled by [`wrap_into`].
+struct Lines<'t, 'e> {
+    text: &'t str,
+    field: usize,
+    /// Where the current line starts in `text`.
+    start: usize,
+    /// Width still free on it.
+    left: usize,
+    emit: &'e mut dyn FnMut(&str) -> bool,
+}
+
+impl Lines<'_, '_> {
+    /// Places what starts at `at` and is `width` wide: on this line if it
+    /// fits, else the line ends before it.
+    fn place(&mut self, at: usize, width: usize) -> bool {
+        if width > self.left {
+            if !(self.emit)(self.text.get(self.start..at).unwrap_or("")) {
+                return false;
             }
-            lines.push(std::mem::take(&mut line));
-            used = 0;
+            self.start = at;
+            self.left = self.field;
         }
-        line.push(c);
-        used += cw;
+        self.left = self.left.saturating_sub(width);
+        true
     }
-    lines.push(line);
-    lines
+
+    /// Places `piece` (at `from`) character by character.
+    fn by_char(&mut self, from: usize, piece: &str, m: Measure) -> bool {
+        piece.char_indices().all(|(i, c)| {
+            let w = char_width(c, m);
+            w <= self.field && self.place(from + i, w)
+        })
+    }
 }
 
 /// Whether rejoining `pieces` under `model` and wrapping again gives the
@@ -231,41 +255,69 @@ fn reproduces(pieces: &[Piece], model: Model) -> bool {
     let column = first
         .len(model.measure)
         .saturating_sub(str_width(&first.seg, model.measure));
-    let Some(field) = model.width.checked_sub(column).filter(|f| *f > 0) else {
+    let Some(field) = model.width.checked_sub(column) else {
         return false;
     };
     let text = join(pieces, Some(model));
-    let lines = match model.mode {
-        Mode::Word => wrap_word(&text, field, model.measure),
-        Mode::Char => wrap_char(&text, field, model.measure),
-    };
-    lines.len() == pieces.len()
-        && lines
-            .iter()
-            .zip(pieces)
-            .all(|(l, p)| l.trim_end() == p.seg.trim_end())
+    let mut expected = pieces.iter();
+    let same = wrap_into(&text, field, model.mode, model.measure, &mut |line| {
+        expected
+            .next()
+            .is_some_and(|p| p.seg.trim_end() == line.trim_end())
+    });
+    same && expected.next().is_none()
 }
 
 /// How far above the longest line the wrap width is searched (a stripped
 /// word wrap leaves every line short of it by a blank at least).
 const MAX_EXTRA: usize = 64;
 
+/// Distinct wrapped values looked at (a file repeats the same LastError on
+/// many queues; 64 different ones settle any file).
+const DISTINCT: usize = 64;
+
+/// A wrapped value and how many times the sample has it.
+type Weighted<'p> = (&'p [Piece], usize);
+
 /// Infers how the wrapped `values` (each two pieces or more) were wrapped.
 /// `None` when no break needs a decision (every break shows its blank).
 pub(super) fn infer(values: &[&[Piece]]) -> Option<Model> {
+    let mut distinct: Vec<Weighted> = Vec::new();
+    let mut index: HashMap<&[Piece], usize> = HashMap::new();
+    for v in values {
+        match index.get(v) {
+            Some(&i) => {
+                if let Some((_, n)) = distinct.get_mut(i) {
+                    *n += 1;
+                }
+            }
+            None if distinct.len() < DISTINCT => {
+                index.insert(v, distinct.len());
+                distinct.push((v, 1));
+            }
+            None => {}
+        }
+    }
     let vocab = Vocabulary::new();
-    let bare: Vec<(&Piece, &Piece, i32)> = values
+    let bare: Vec<Break> = distinct
         .iter()
-        .flat_map(|v| v.windows(2))
-        .filter_map(|w| match w {
-            [l, r] if !explicit(l, r) => Some((l, r, junction(&l.seg, &r.seg, &vocab))),
+        .flat_map(|(v, n)| v.windows(2).map(move |w| (w, *n)))
+        .filter_map(|(w, n)| match w {
+            [l, r] if !explicit(l, r) => Some(Break {
+                left: l,
+                right: r,
+                junction: junction(&l.seg, &r.seg, &vocab),
+                weight: n,
+            }),
             _ => None,
         })
         .collect();
     if bare.is_empty() {
         return None;
     }
-    let wide = values.iter().any(|v| v.iter().any(|p| p.cells != p.chars));
+    let wide = distinct
+        .iter()
+        .any(|(v, _)| v.iter().any(|p| p.cells != p.chars));
     let measures: &[Measure] = if wide {
         &[Measure::Chars, Measure::Cells]
     } else {
@@ -273,14 +325,14 @@ pub(super) fn infer(values: &[&[Piece]]) -> Option<Model> {
     };
     let mut best: Option<(Score, Model)> = None;
     for &measure in measures {
-        let all = values.iter().flat_map(|v| v.iter());
+        let all = distinct.iter().flat_map(|(v, _)| v.iter());
         let Some(lo) = all.map(|p| p.len(measure)).max() else {
             continue;
         };
         let mut widths: BTreeSet<usize> = (lo..=lo + MAX_EXTRA).collect();
-        for (l, _, _) in &bare {
-            widths.insert(l.len(measure));
-            widths.insert(l.len(measure) + 1);
+        for b in &bare {
+            widths.insert(b.left.len(measure));
+            widths.insert(b.left.len(measure) + 1);
         }
         for &width in &widths {
             for mode in [Mode::Word, Mode::Char] {
@@ -289,7 +341,7 @@ pub(super) fn infer(values: &[&[Piece]]) -> Option<Model> {
                     mode,
                     width,
                 };
-                let score = score(values, &bare, model);
+                let score = score(&distinct, &bare, model);
                 if best.as_ref().is_none_or(|(b, _)| score > *b) {
                     best = Some((score, model));
                 }
@@ -297,6 +349,14 @@ pub(super) fn infer(values: &[&[Piece]]) -> Option<Model> {
         }
     }
     best.map(|(_, m)| m)
+}
+
+/// A break that shows no blank, and what the text around it says.
+struct Break<'p> {
+    left: &'p Piece,
+    right: &'p Piece,
+    junction: i32,
+    weight: usize,
 }
 
 /// What ranks hypotheses, most important first.
@@ -316,16 +376,21 @@ struct Score {
     width: usize,
 }
 
-fn score(values: &[&[Piece]], bare: &[(&Piece, &Piece, i32)], model: Model) -> Score {
-    let reproduced = values.iter().filter(|v| reproduces(v, model)).count();
+fn score(values: &[Weighted], bare: &[Break], model: Model) -> Score {
+    let reproduced = values
+        .iter()
+        .filter(|(v, _)| reproduces(v, model))
+        .map(|(_, n)| n)
+        .sum();
     let mut plausible = 0i64;
     let mut blanks = 0usize;
-    for (l, r, j) in bare {
-        if lost_blank(l, r, Some(model)) {
-            plausible += i64::from(*j);
-            blanks += 1;
+    for b in bare {
+        let j = i64::from(b.junction) * i64::try_from(b.weight).unwrap_or(i64::MAX / 4);
+        if lost_blank(b.left, b.right, Some(model)) {
+            plausible = plausible.saturating_add(j);
+            blanks += b.weight;
         } else {
-            plausible -= i64::from(*j);
+            plausible = plausible.saturating_sub(j);
         }
     }
     Score {
@@ -562,6 +627,15 @@ mod tests {
         }
     }
 
+    fn wrap_lines(text: &str, field: usize, mode: Mode, m: Measure) -> Vec<String> {
+        let mut lines = Vec::new();
+        assert!(wrap_into(text, field, mode, m, &mut |l| {
+            lines.push(l.to_string());
+            true
+        }));
+        lines
+    }
+
     fn pieces(lines: &[String], column: usize) -> Vec<Piece> {
         lines
             .iter()
@@ -590,10 +664,7 @@ mod tests {
             let column = 35;
             let field = width - column;
             for (text, mode) in [(KB, Mode::Word), (QA, Mode::Word), (KB, Mode::Char)] {
-                let lines = match mode {
-                    Mode::Word => wrap_word(text, field, Measure::Chars),
-                    Mode::Char => wrap_char(text, field, Measure::Chars),
-                };
+                let lines = wrap_lines(text, field, mode, Measure::Chars);
                 for lines in [lines.clone(), strip(lines)] {
                     let p = pieces(&lines, column);
                     let model = infer(&[&p]);
@@ -607,7 +678,7 @@ mod tests {
     fn cjk_lines_counted_in_cells() {
         let text = "Failed to connect. Winsock error code: 10060, Error message: 由于连接方在一段时间后没有正确答复或连接的主机没有反应，连接尝试失败。 10.0.1.12:25";
         for measure in [Measure::Chars, Measure::Cells] {
-            let lines = wrap_char(text, 45, measure);
+            let lines = wrap_lines(text, 45, Mode::Char, measure);
             let p = pieces(&strip(lines), 35);
             assert_eq!(join(&p, infer(&[&p])), text, "{measure:?}");
         }
