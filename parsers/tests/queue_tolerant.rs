@@ -8,7 +8,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::queue::{
-    parse_queue_export, ExportForm, LastError, QueueExport, QueueExportOptions, QueueStatus,
+    format_list, parse_queue_export, ExportForm, LastError, QueueExport, QueueExportOptions,
+    QueueStatus,
 };
 use proptest::prelude::*;
 use std::net::IpAddr;
@@ -111,6 +112,24 @@ fn stripped_trailing_blanks_at_80_columns() {
     assert_eq!(ep.and_then(|e| e.port), Some(2525));
     assert_eq!(export.queues[1].status, Some(QueueStatus::Ready));
     assert_eq!(export.queues[1].last_error, None);
+}
+
+/// Fed line by line (the streaming reader), the first object is joined
+/// with what its own lines say, and comes out the same.
+#[test]
+fn streaming_reader_joins_the_same() {
+    let mut p = format_list::FormatListParser::new();
+    let mut objects = Vec::new();
+    for (i, line) in STRIPPED_80.lines().enumerate() {
+        objects.extend(p.push_line(i as u64 + 1, line));
+    }
+    objects.extend(p.finish());
+    assert_eq!(objects.len(), 2);
+    assert_eq!(
+        objects[0].text(&["lasterror"]).as_deref(),
+        Some(KB_LAST_ERROR)
+    );
+    assert_eq!(format_list::read_objects(STRIPPED_80).0, objects);
 }
 
 /// Console cells of a character as the Windows console counts them (the
@@ -412,7 +431,7 @@ fn mangled_captions_are_problems_and_the_record_goes_on() {
     );
     let lines: Vec<&str> = text.split("\r\n").collect();
     let at = |name: &str| lines.iter().position(|l| l.starts_with(name)).expect(name);
-    let (count, last_error) = (at("MessageCount"), at("LastError"));
+    let (count, last_error, retry) = (at("MessageCount"), at("LastError"), at("RetryCount"));
     let mangle = |edit: &dyn Fn(&mut Vec<String>)| {
         let mut l: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
         edit(&mut l);
@@ -446,6 +465,19 @@ fn mangled_captions_are_problems_and_the_record_goes_on() {
             "caption line starts with blanks",
             mangle(&|l| l[last_error] = format!("  {}", l[last_error])),
             last_error,
+        ),
+        (
+            "caption without the blank after its colon",
+            mangle(&|l| {
+                l[last_error] =
+                    l[last_error].replacen("LastError                        : ", "LastError :", 1)
+            }),
+            last_error,
+        ),
+        (
+            "caption spelled apart",
+            mangle(&|l| l.insert(retry, "Message Count : 26".into())),
+            retry,
         ),
         (
             "caption without its colon",

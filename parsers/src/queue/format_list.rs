@@ -250,7 +250,14 @@ impl FormatListParser {
             return None;
         }
         if let Some((name, value, column)) = split_property_line(line) {
-            return self.property(line_no, line, name, value, column, None);
+            // `LastError :454…`: read, and reported where captions are known.
+            let glued = !self.known.is_empty()
+                && !value.is_empty()
+                && line
+                    .split_once(':')
+                    .is_some_and(|(_, after)| !after.starts_with(char::is_whitespace));
+            let why = glued.then_some("caption without the blank after its colon");
+            return self.property(line_no, line, name, value, column, why);
         }
         let body = line.trim_start();
         let indent = line.len() - body.len();
@@ -330,10 +337,13 @@ impl FormatListParser {
                 why,
             });
         }
-        let repeats = self
-            .current
-            .as_ref()
-            .is_some_and(|b| b.props.iter().any(|p| p.name == name));
+        // A repeated name starts the next object, unless the line is a
+        // mangled one: that never ends the record.
+        let repeats = why.is_none()
+            && self
+                .current
+                .as_ref()
+                .is_some_and(|b| b.props.iter().any(|p| p.name == name));
         let done = if repeats { self.current.take() } else { None };
         let b = self.current.get_or_insert_with(|| Building::new(line_no));
         b.props.push(Prop {
