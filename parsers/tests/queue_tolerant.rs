@@ -621,12 +621,20 @@ proptest! {
     fn rewrapped_last_error_gives_the_same_response_and_ip(
         cases in prop::collection::vec(case_strategy(), 1..4),
         form in form_strategy(),
+        subject in prop::option::of("[一-龥，。（）]{20,90}"),
     ) {
-        let objects: Vec<_> = cases
+        let mut objects: Vec<_> = cases
             .iter()
             .enumerate()
             .map(|(i, c)| queue(&format!("EX01\\{}", i + 3), "Retry", &c.text))
             .collect();
+        // A queue's NextHopDomain may be anything an admin named: here a
+        // Chinese one, wide characters in the same wrap.
+        if let Some(s) = &subject {
+            if let Some(q) = objects.first_mut() {
+                q[2].1 = format!("site:{s}; version: 15");
+            }
+        }
         let text = format_list(&objects, form);
         let export = read(&text);
         prop_assert!(export.problems.is_empty(), "{:?}", export.problems);
@@ -641,6 +649,10 @@ proptest! {
             prop_assert_eq!(le.ip, c.ip.parse::<IpAddr>().ok(), "{}", text);
             prop_assert_eq!(le.fqdn.as_deref(), Some(c.fqdn.as_str()), "{}", text);
             prop_assert_eq!(q.status.clone(), Some(QueueStatus::Retry));
+        }
+        if let Some(s) = subject {
+            let want = format!("site:{s}; version: 15");
+            prop_assert_eq!(export.queues[0].next_hop_domain.as_deref(), Some(want.as_str()), "{}", text);
         }
     }
 }

@@ -145,9 +145,10 @@ fn lost_blank(left: &Piece, right: &Piece, model: Option<Model>) -> bool {
     if len >= m.width {
         return false;
     }
-    // Character wrap leaves one cell empty when a wide character is next.
+    // A cut by character leaves one cell empty when a wide character is
+    // next (character wrap, or a word wider than the field).
     let wide_next = right.seg.chars().next().is_some_and(|c| cell_width(c) == 2);
-    !(m.mode == Mode::Char && m.measure == Measure::Cells && len + 1 == m.width && wide_next)
+    !(m.measure == Measure::Cells && len + 1 == m.width && wide_next)
 }
 
 /// The value the pieces were cut from.
