@@ -274,8 +274,15 @@ fn reproduces(pieces: &[Piece], model: Model) -> bool {
 const MAX_EXTRA: usize = 64;
 
 /// Distinct wrapped values looked at (a file repeats the same LastError on
-/// many queues; 64 different ones settle any file).
+/// many queues; 64 different ones settle any file), and the lines they may
+/// have together: the work stays bounded whatever the input.
 const DISTINCT: usize = 64;
+const DISTINCT_LINES: usize = 2048;
+
+/// Line lengths below the longest tried as the width: the most common
+/// lengths of lines that end without their blank (a file whose longest line
+/// is an outlier still wraps at the width most lines reach).
+const COMMON_LENGTHS: usize = 8;
 
 /// A wrapped value and how many times the sample has it.
 type Weighted<'p> = (&'p [Piece], usize);
@@ -285,6 +292,7 @@ type Weighted<'p> = (&'p [Piece], usize);
 pub(super) fn infer(values: &[&[Piece]]) -> Option<Model> {
     let mut distinct: Vec<Weighted> = Vec::new();
     let mut index: HashMap<&[Piece], usize> = HashMap::new();
+    let mut lines = 0;
     for v in values {
         match index.get(v) {
             Some(&i) => {
@@ -292,9 +300,10 @@ pub(super) fn infer(values: &[&[Piece]]) -> Option<Model> {
                     *n += 1;
                 }
             }
-            None if distinct.len() < DISTINCT => {
+            None if distinct.len() < DISTINCT && lines + v.len() <= DISTINCT_LINES => {
                 index.insert(v, distinct.len());
                 distinct.push((v, 1));
+                lines += v.len();
             }
             None => {}
         }
@@ -331,9 +340,15 @@ pub(super) fn infer(values: &[&[Piece]]) -> Option<Model> {
             continue;
         };
         let mut widths: BTreeSet<usize> = (lo..=lo + MAX_EXTRA).collect();
+        let mut lengths: HashMap<usize, usize> = HashMap::new();
         for b in &bare {
-            widths.insert(b.left.len(measure));
-            widths.insert(b.left.len(measure) + 1);
+            *lengths.entry(b.left.len(measure)).or_default() += b.weight;
+        }
+        let mut common: Vec<(usize, usize)> = lengths.into_iter().collect();
+        common.sort_by_key(|&(len, n)| (std::cmp::Reverse(n), std::cmp::Reverse(len)));
+        for (len, _) in common.into_iter().take(COMMON_LENGTHS) {
+            widths.insert(len);
+            widths.insert(len + 1);
         }
         for &width in &widths {
             for mode in [Mode::Word, Mode::Char] {
