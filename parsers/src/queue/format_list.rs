@@ -5,7 +5,7 @@
 //! `Out-File` wraps long values (LastError!) at the output width and indents
 //! the continuation to the value column, so a continuation is any indented
 //! line that is not itself a property. How the pieces are joined back is
-//! decided per break, by what the file shows ([`wrap`]): exactly as found
+//! decided per break, by what the file shows (module `wrap`): exactly as found
 //! when the blank at the break survived (or the break cut a word), with one
 //! blank when a copy, a mail or an editor stripped it. Objects are split
 //! where a property name repeats rather than at blank lines alone, because
