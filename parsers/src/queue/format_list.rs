@@ -4,29 +4,57 @@
 //!
 //! `Out-File` wraps long values (LastError!) at the output width and indents
 //! the continuation to the value column, so a continuation is any indented
-//! line that is not itself a property; it is joined to the previous value
-//! without a separator after removing the indentation. That is exact for
-//! both of Windows PowerShell's wrap modes (`StringManipulationHelper.GenerateLines`):
-//! by character count (most cultures), and word by word (en, fr, de, it, pt,
-//! es), where each word keeps its trailing space, so a line ends with the
-//! space at the break. (A file whose trailing spaces an editor stripped
-//! loses those spaces.) Objects are split where a
-//! property name repeats rather than at blank lines alone, because posted
-//! samples often have blank lines between every property. Lines that are
-//! neither (e.g. `WARNING: …`) are kept as [`StrayLine`]s for the caller.
+//! line that is not itself a property. How the pieces are joined back is
+//! decided per break, by what the file shows (module `wrap`): exactly as found
+//! when the blank at the break survived (or the break cut a word), with one
+//! blank when a copy, a mail or an editor stripped it. Objects are split
+//! where a property name repeats rather than at blank lines alone, because
+//! posted samples often have blank lines between every property.
+//!
+//! Lines that are neither (e.g. `WARNING: …`, or a caption someone mangled)
+//! are kept as [`StrayLine`]s for the caller, and so are the indented lines
+//! that follow them (they are not continuations of the property before);
+//! they never end the object being read, so the properties after them still
+//! belong to it. Given the captions an object may have
+//! ([`read_objects_with`]), mangled captions that still name one of them are
+//! read as that property and reported as a [`CaptionRepair`].
 //!
 //! The parser is fed line by line ([`FormatListParser::push_line`]), so it
-//! streams and is reused by the `diag` module.
+//! streams; a streamed object is joined with what the lines so far say about
+//! the wrapping, while [`read_objects`] decides once from the whole text.
 
-use super::{PropertyObject, PropertyValue};
+mod wrap;
+
+use super::{normalize_name, same_name, PropertyObject, PropertyValue};
 use crate::problem::Location;
 use serde::Serialize;
+use wrap::{Model, Piece};
 
 /// A line that is neither a property nor a continuation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StrayLine {
     pub line: u64,
     pub text: String,
+}
+
+/// A mangled caption line that was read as a known property.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaptionRepair {
+    pub line: u64,
+    /// The line as found.
+    pub text: String,
+    /// The property it was read as.
+    pub read_as: String,
+    /// What was wrong with it.
+    pub why: &'static str,
+}
+
+/// Everything [`read_objects_with`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormatListRead {
+    pub objects: Vec<PropertyObject>,
+    pub stray: Vec<StrayLine>,
+    pub repairs: Vec<CaptionRepair>,
 }
 
 /// Splits `Name   : value` into name, value and the value's column.
@@ -66,12 +94,91 @@ pub fn looks_like(text_head: &str) -> bool {
     props >= 3 && props > others
 }
 
+/// Wrapped values looked at to infer how a file was wrapped.
+const SAMPLE: usize = 256;
+
+#[derive(Debug)]
+struct Prop {
+    name: String,
+    pieces: Vec<Piece>,
+}
+
+/// An object whose wrapped values are not joined yet.
+#[derive(Debug)]
+struct Building {
+    location: Location,
+    props: Vec<Prop>,
+    /// Value columns of its caption lines, with counts.
+    columns: Vec<(usize, usize)>,
+}
+
+impl Building {
+    fn new(line_no: u64) -> Self {
+        Building {
+            location: Location::Line(line_no),
+            props: Vec::new(),
+            columns: Vec::new(),
+        }
+    }
+
+    fn note_column(&mut self, column: usize) {
+        match self.columns.iter_mut().find(|(c, _)| *c == column) {
+            Some((_, n)) => *n += 1,
+            None => self.columns.push((column, 1)),
+        }
+    }
+
+    /// The value column most of its captions agree on.
+    fn column(&self) -> Option<usize> {
+        self.columns
+            .iter()
+            .max_by_key(|(c, n)| (*n, std::cmp::Reverse(*c)))
+            .map(|(c, _)| *c)
+    }
+
+    fn has(&self, normalized: &str) -> bool {
+        self.props.iter().any(|p| same_name(&p.name, normalized))
+    }
+
+    fn wrapped(&self) -> impl Iterator<Item = &[Piece]> {
+        self.props
+            .iter()
+            .filter(|p| p.pieces.len() > 1)
+            .map(|p| p.pieces.as_slice())
+    }
+
+    fn resolve(self, model: Option<Model>) -> PropertyObject {
+        let mut o = PropertyObject::new(self.location);
+        o.properties = self
+            .props
+            .into_iter()
+            .map(|p| {
+                let value = if p.pieces.len() == 1 {
+                    p.pieces.into_iter().map(Piece::into_seg).collect()
+                } else {
+                    wrap::join(&p.pieces, model)
+                };
+                (p.name, PropertyValue::Text(value))
+            })
+            .collect();
+        o
+    }
+}
+
 /// Line-fed `Format-List` reader.
 #[derive(Debug, Default)]
 pub struct FormatListParser {
-    current: Option<PropertyObject>,
-    value_column: usize,
+    current: Option<Building>,
     stray: Vec<StrayLine>,
+    repairs: Vec<CaptionRepair>,
+    /// Captions objects may have: (normalized, as printed).
+    known: Vec<(String, String)>,
+    /// The last non-blank line was stray: its continuations go with it.
+    in_stray: bool,
+    /// Streaming: wrapped values seen so far, and the model they gave.
+    sample: Vec<Vec<Piece>>,
+    model: Option<Model>,
+    model_from: usize,
 }
 
 impl FormatListParser {
@@ -79,9 +186,60 @@ impl FormatListParser {
         Self::default()
     }
 
+    /// A reader that knows which captions objects may have, and so reads
+    /// mangled ones that still name one of them (see [`CaptionRepair`]).
+    pub fn with_captions(captions: &[&str]) -> Self {
+        FormatListParser {
+            known: captions
+                .iter()
+                .map(|c| (normalize_name(c), c.to_string()))
+                .collect(),
+            ..Self::default()
+        }
+    }
+
     /// Feeds one line (1-based `line_no`); returns an object when this line
     /// starts the next one.
     pub fn push_line(&mut self, line_no: u64, line: &str) -> Option<PropertyObject> {
+        let done = self.push(line_no, line)?;
+        Some(self.resolve_streaming(done))
+    }
+
+    /// Ends input; returns the last object.
+    pub fn finish(&mut self) -> Option<PropertyObject> {
+        let done = self.current.take()?;
+        Some(self.resolve_streaming(done))
+    }
+
+    /// Lines that were neither properties nor continuations, so far.
+    pub fn take_stray_lines(&mut self) -> Vec<StrayLine> {
+        std::mem::take(&mut self.stray)
+    }
+
+    /// Mangled captions read as known properties, so far.
+    pub fn take_repairs(&mut self) -> Vec<CaptionRepair> {
+        std::mem::take(&mut self.repairs)
+    }
+
+    fn resolve_streaming(&mut self, b: Building) -> PropertyObject {
+        for v in b.wrapped() {
+            if self.sample.len() < SAMPLE {
+                self.sample.push(v.to_vec());
+            }
+        }
+        let n = self.sample.len();
+        // Inferred again each time the sample doubles.
+        if n > 0 && n >= 2 * self.model_from {
+            let values: Vec<&[Piece]> = self.sample.iter().map(Vec::as_slice).collect();
+            self.model = wrap::infer(&values);
+            self.model_from = n;
+        }
+        b.resolve(self.model)
+    }
+
+    /// Reads one line; returns the previous object when this line starts
+    /// the next one.
+    fn push(&mut self, line_no: u64, line: &str) -> Option<Building> {
         let line = line.trim_end_matches(['\r', '\n']);
         let line = if line_no == 1 {
             line.trim_start_matches('\u{feff}')
@@ -92,61 +250,239 @@ impl FormatListParser {
             return None;
         }
         if let Some((name, value, column)) = split_property_line(line) {
-            let repeats = self
-                .current
-                .as_ref()
-                .is_some_and(|o| o.properties.iter().any(|(n, _)| n == name));
-            let done = if repeats { self.current.take() } else { None };
-            let obj = self
-                .current
-                .get_or_insert_with(|| PropertyObject::new(Location::Line(line_no)));
-            obj.properties
-                .push((name.to_string(), PropertyValue::Text(value.to_string())));
-            self.value_column = column;
-            return done;
+            // `LastError :454…`: read, and reported where captions are known.
+            let glued = !self.known.is_empty()
+                && !value.is_empty()
+                && line
+                    .split_once(':')
+                    .is_some_and(|(_, after)| !after.starts_with(char::is_whitespace));
+            let why = glued.then_some("caption without the blank after its colon");
+            return self.property(line_no, line, name, value, column, why);
         }
-        let indent = line.chars().take_while(|c| *c == ' ').count();
-        let last = self
-            .current
-            .as_mut()
-            .and_then(|o| o.properties.last_mut())
-            .filter(|_| indent > 0);
-        match last {
-            Some((_, PropertyValue::Text(v))) => {
-                let skip = indent.min(self.value_column);
-                let rest: String = line.chars().skip(skip).collect();
-                v.push_str(&rest);
+        let body = line.trim_start();
+        let indent = line.len() - body.len();
+        if indent == 0 {
+            if let Some((name, value, column, why)) = self.relaxed_caption(line) {
+                return self.property(line_no, line, name, value, column, Some(why));
             }
-            _ => self.stray.push(StrayLine {
-                line: line_no,
-                text: line.to_string(),
-            }),
+            return self.stray_line(line_no, line);
         }
+        let column = self.current.as_ref().and_then(Building::column);
+        let visual = line
+            .chars()
+            .take_while(|c| c.is_whitespace())
+            .fold(0, |w, c| if c == '\t' { (w / 8 + 1) * 8 } else { w + 1 });
+        if column.is_some_and(|c| visual < c) || self.in_stray {
+            if let Some((name, value, _)) = split_property_line(body) {
+                if self.is_caption_name(name) {
+                    let column = indent + body.len() - value.len();
+                    let why = "caption line starts with blanks";
+                    return self.property(line_no, line, name, value, column, Some(why));
+                }
+            }
+        }
+        if self.in_stray {
+            return self.stray_line(line_no, line);
+        }
+        let Some(prop) = self.current.as_mut().and_then(|b| b.props.last_mut()) else {
+            return self.stray_line(line_no, line);
+        };
+        let spaces = line
+            .get(..indent)
+            .is_some_and(|i| i.bytes().all(|b| b == b' '));
+        let seg = match column {
+            Some(c) if spaces && indent >= c => line.get(c..).unwrap_or(body),
+            _ => body,
+        };
+        prop.pieces.push(Piece::new(line, seg));
         None
     }
 
-    /// Ends input; returns the last object, values trimmed.
-    pub fn finish(&mut self) -> Option<PropertyObject> {
-        self.current.take()
+    fn stray_line(&mut self, line_no: u64, line: &str) -> Option<Building> {
+        self.stray.push(StrayLine {
+            line: line_no,
+            text: line.to_string(),
+        });
+        self.in_stray = true;
+        None
     }
 
-    /// Lines that were neither properties nor continuations, so far.
-    pub fn take_stray_lines(&mut self) -> Vec<StrayLine> {
-        std::mem::take(&mut self.stray)
+    /// Starts a property (and ends the object when its name repeats).
+    fn property(
+        &mut self,
+        line_no: u64,
+        line: &str,
+        name: &str,
+        value: &str,
+        column: usize,
+        why: Option<&'static str>,
+    ) -> Option<Building> {
+        self.in_stray = false;
+        let (name, why) = match self.known_caption(name) {
+            Some((known, exact)) if known != name => {
+                let why = why.unwrap_or(if exact {
+                    "caption spelled apart"
+                } else {
+                    "caption misspelt"
+                });
+                (known, Some(why))
+            }
+            _ => (name.to_string(), why),
+        };
+        if let Some(why) = why {
+            self.repairs.push(CaptionRepair {
+                line: line_no,
+                text: line.to_string(),
+                read_as: name.clone(),
+                why,
+            });
+        }
+        // A repeated name starts the next object, unless the line is a
+        // mangled one: that never ends the record.
+        let repeats = why.is_none()
+            && self
+                .current
+                .as_ref()
+                .is_some_and(|b| b.props.iter().any(|p| p.name == name));
+        let done = if repeats { self.current.take() } else { None };
+        let b = self.current.get_or_insert_with(|| Building::new(line_no));
+        b.props.push(Prop {
+            name,
+            pieces: vec![Piece::new(line, value)],
+        });
+        if why.is_none() {
+            b.note_column(column);
+        }
+        done
     }
+
+    /// The known caption `name` stands for: itself, the same letters
+    /// otherwise spaced or cased (`true`), or a near miss (`false`) that the
+    /// object being read does not have yet.
+    fn known_caption(&self, name: &str) -> Option<(String, bool)> {
+        if let Some((_, k)) = self.known.iter().find(|(kn, _)| same_name(name, kn)) {
+            return Some((k.clone(), true));
+        }
+        let n = normalize_name(name);
+        if n.chars().count() < 6 {
+            return None;
+        }
+        let limit = if n.chars().count() >= 10 { 2 } else { 1 };
+        let mut near = self.known.iter().filter(|(kn, _)| {
+            osa_distance(&n, kn) <= limit && !self.current.as_ref().is_some_and(|b| b.has(kn))
+        });
+        match (near.next(), near.next()) {
+            (Some((_, k)), None) => Some((k.clone(), false)),
+            _ => None,
+        }
+    }
+
+    /// A caption-like name: known, or (with no list) a bare identifier.
+    fn is_caption_name(&self, name: &str) -> bool {
+        if self.known.is_empty() {
+            name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                && name.chars().all(|c| c.is_ascii_alphanumeric())
+        } else {
+            self.known_caption(name).is_some()
+        }
+    }
+
+    /// An unindented line inside an object that is not a caption as
+    /// `Format-List` writes it but names a known property: `Name: value`
+    /// (no blank before the colon) or `Name    value` (colon lost).
+    fn relaxed_caption<'l>(
+        &self,
+        line: &'l str,
+    ) -> Option<(&'l str, &'l str, usize, &'static str)> {
+        if self.known.is_empty() || self.current.is_none() {
+            return None;
+        }
+        let plausible = |name: &str| {
+            name.len() <= 48
+                && name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ')
+                && name.split_whitespace().count() <= 2
+                && self.known_caption(name).is_some()
+        };
+        if let Some((name, rest)) = line.split_once(':') {
+            let name = name.trim_end();
+            if plausible(name) {
+                let value = rest.strip_prefix(' ').unwrap_or(rest);
+                let column = line.len() - value.len();
+                return Some((
+                    name,
+                    value,
+                    column,
+                    "caption without the blank before its colon",
+                ));
+            }
+        }
+        let (name, rest) = line.split_once("  ")?;
+        let value = rest.trim_start();
+        if plausible(name) && !name.contains(' ') && !value.is_empty() {
+            let column = line.len() - value.len();
+            return Some((name, value, column, "caption without its colon"));
+        }
+        None
+    }
+}
+
+/// Optimal string alignment distance (edits and adjacent swaps).
+fn osa_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        if let Some(first) = row.first_mut() {
+            *first = i;
+        }
+    }
+    if let Some(row) = d.first_mut() {
+        for (j, cell) in row.iter_mut().enumerate() {
+            *cell = j;
+        }
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// Reads all objects of a `Format-List` text.
 pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Vec<StrayLine>) {
-    let mut p = FormatListParser::new();
-    let mut out = Vec::new();
+    let read = read_objects_with(text, &[]);
+    (read.objects, read.stray)
+}
+
+/// Reads all objects of a `Format-List` text whose objects have (some of)
+/// `captions`; wrapped values are joined by what the whole text shows.
+pub fn read_objects_with(text: &str, captions: &[&str]) -> FormatListRead {
+    let mut p = FormatListParser::with_captions(captions);
+    let mut pending = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        if let Some(o) = p.push_line(i as u64 + 1, line) {
-            out.push(o);
-        }
+        pending.extend(p.push(i as u64 + 1, line));
     }
-    out.extend(p.finish());
-    (out, p.take_stray_lines())
+    pending.extend(p.current.take());
+    let values: Vec<&[Piece]> = pending
+        .iter()
+        .flat_map(Building::wrapped)
+        .take(SAMPLE)
+        .collect();
+    let model = wrap::infer(&values);
+    FormatListRead {
+        objects: pending.into_iter().map(|b| b.resolve(model)).collect(),
+        stray: p.take_stray_lines(),
+        repairs: p.take_repairs(),
+    }
 }
 
 #[cfg(test)]
@@ -176,5 +512,13 @@ mod tests {
         assert_eq!(objs.len(), 1);
         assert_eq!(stray.len(), 1);
         assert!(stray[0].text.starts_with("WARNING"));
+    }
+
+    #[test]
+    fn osa() {
+        assert_eq!(osa_distance("lasterorr", "lasterror"), 1);
+        assert_eq!(osa_distance("lasteror", "lasterror"), 1);
+        assert_eq!(osa_distance("messagecount", "messagecount"), 0);
+        assert_eq!(osa_distance("", "ab"), 2);
     }
 }

@@ -153,6 +153,17 @@ pub fn normalize_name(name: &str) -> String {
         .collect()
 }
 
+/// Whether `name` normalizes to `normalized` (see [`normalize_name`]),
+/// without building the normalized string.
+pub(crate) fn same_name(name: &str, normalized: &str) -> bool {
+    let mut want = normalized.chars();
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .all(|c| want.next() == Some(c))
+        && want.next().is_none()
+}
+
 impl PropertyObject {
     pub fn new(location: Location) -> Self {
         PropertyObject {
@@ -167,10 +178,7 @@ impl PropertyObject {
     pub fn get(&self, names: &[&str]) -> Option<&PropertyValue> {
         self.properties
             .iter()
-            .find(|(n, _)| {
-                let n = normalize_name(n);
-                names.iter().any(|w| *w == n)
-            })
+            .find(|(n, _)| names.iter().any(|w| same_name(n, w)))
             .map(|(_, v)| v)
     }
 

@@ -220,6 +220,61 @@ pub struct QueueExport {
     pub problems: Vec<Problem>,
 }
 
+/// The properties `Get-Queue` and `Get-Message` print with `Format-List`
+/// (EXSRC `ExtensibleQueueInfo`, `ExtensibleMessageInfo`, plus what
+/// remoting adds): a mangled caption that still names one of them is read
+/// as it, with a problem saying so.
+const FL_CAPTIONS: &[&str] = &[
+    "RunspaceId",
+    "DeliveryType",
+    "NextHopDomain",
+    "TlsDomain",
+    "NextHopConnector",
+    "Status",
+    "MessageCount",
+    "LastError",
+    "RetryCount",
+    "LastRetryTime",
+    "NextRetryTime",
+    "FirstRetryTime",
+    "DeferredMessageCount",
+    "LockedMessageCount",
+    "MessageCountsPerPriority",
+    "DeferredMessageCountsPerPriority",
+    "RiskLevel",
+    "OutboundIPPool",
+    "NextHopCategory",
+    "IncomingRate",
+    "OutgoingRate",
+    "Velocity",
+    "OverrideSource",
+    "QueueIdentity",
+    "PriorityDescriptions",
+    "Identity",
+    "IsValid",
+    "ObjectState",
+    "Queue",
+    "Subject",
+    "InternetMessageId",
+    "FromAddress",
+    "Size",
+    "MessageSourceName",
+    "SourceIP",
+    "SCL",
+    "DateReceived",
+    "ExpirationTime",
+    "Recipients",
+    "ComponentLatency",
+    "MessageLatency",
+    "DeferReason",
+    "LockReason",
+    "Priority",
+    "ExternalDirectoryOrganizationId",
+    "Directionality",
+    "OriginalFromAddress",
+    "AccountForest",
+];
+
 const TIME_FIELDS: &[&str] = &[
     "lastretrytime",
     "nextretrytime",
@@ -404,17 +459,22 @@ pub fn parse_queue_export(text: &str, options: QueueExportOptions) -> QueueExpor
             return export;
         }
         Some(ExportForm::FormatList) => {
-            let (objs, stray) = format_list::read_objects(text);
-            let problems = stray
+            let read = format_list::read_objects_with(text, FL_CAPTIONS);
+            let mut problems: Vec<(u64, Problem)> = read
+                .stray
                 .into_iter()
                 .map(|s| {
-                    Problem::new(
-                        Location::Line(s.line),
-                        format!("line is neither a property nor a continuation: {}", s.text),
-                    )
+                    let message =
+                        format!("line is neither a property nor a continuation: {}", s.text);
+                    (s.line, Problem::new(Location::Line(s.line), message))
                 })
+                .chain(read.repairs.into_iter().map(|r| {
+                    let message = format!("{}: `{}` read as {}", r.why, r.text.trim(), r.read_as);
+                    (r.line, Problem::new(Location::Line(r.line), message))
+                }))
                 .collect();
-            (objs, problems)
+            problems.sort_by_key(|(line, _)| *line);
+            (read.objects, problems.into_iter().map(|(_, p)| p).collect())
         }
         Some(ExportForm::Csv) => csv_export::read_objects(text),
         Some(ExportForm::Json) => json_export::read_objects(text),
