@@ -4,9 +4,8 @@
 //! streamed; only the failure rows are kept, as failure facts.
 
 use super::text::Content;
-use super::{Extracted, IngestOptions, Input, Place, Records};
+use super::{signature_evidence, Extracted, IngestOptions, Input, Place, Records};
 use crate::discover::Artifact;
-use crate::evidence::{Evidence, Fact, TimeBasis};
 use crate::model::Source;
 use exauth_parsers::detect::Kind;
 use exauth_parsers::exchange_logs::{
@@ -76,28 +75,9 @@ impl Records for LogRecords {
         // A failure row is a failure signature with a UTC time: the text it
         // carries says which (454 4.7.0, 451 5.7.3) and names the peer.
         let mut push = |line: u64, time, text: &str| {
-            let Some(hit) = signature::scan_line(text, line) else {
-                return;
-            };
-            out.evidence.push(Evidence {
-                server: place.server.map(str::to_string),
-                time,
-                time_basis: if time.is_some() {
-                    TimeBasis::NativeUtc
-                } else {
-                    TimeBasis::None
-                },
-                origin: format!("{}:{line}", place.origin),
-                fact: Fact::FailureSignature {
-                    signature: hit.signature,
-                    status: hit.status,
-                    peer_ip: hit.peer_ip,
-                    peer_host: hit.peer_host,
-                    text: hit.text,
-                },
-                local_time: None,
-                corrected: None,
-            });
+            if let Some(hit) = signature::scan_line(text, line) {
+                out.evidence.push(signature_evidence(&hit, place, time));
+            }
         };
         match self {
             LogRecords::Connectivity(o) => {

@@ -266,6 +266,39 @@ pub(crate) fn untimed(
     }
 }
 
+/// A failure-signature line as evidence of its own, at its line of the
+/// artifact; `time` is the line's UTC time when its log gives one.
+pub fn signature_evidence(
+    hit: &SignatureHit,
+    place: Place<'_>,
+    time: Option<jiff::Timestamp>,
+) -> Evidence {
+    let time = time.or_else(|| {
+        hit.utc_time
+            .as_deref()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+    });
+    Evidence {
+        server: place.server.map(str::to_string),
+        time,
+        time_basis: if time.is_some() {
+            crate::evidence::TimeBasis::NativeUtc
+        } else {
+            crate::evidence::TimeBasis::None
+        },
+        origin: format!("{}:{}", place.origin, hit.line),
+        fact: crate::evidence::Fact::FailureSignature {
+            signature: hit.signature,
+            status: hit.status.clone(),
+            peer_ip: hit.peer_ip,
+            peer_host: hit.peer_host.clone(),
+            text: hit.text.clone(),
+        },
+        local_time: None,
+        corrected: None,
+    }
+}
+
 /// A problem that says a whole file could not be read.
 pub(crate) fn cannot_read(e: impl std::fmt::Display) -> Problem {
     Problem::new(Location::File, format!("cannot read: {e}"))

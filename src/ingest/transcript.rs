@@ -9,9 +9,9 @@
 //! output no input reads is still searched for failure signatures.
 
 use super::text::Content;
-use super::{input_for, Extracted, IngestOptions, Input, Place, Records, Row};
+use super::{input_for, signature_evidence, Extracted, IngestOptions, Input, Place, Records, Row};
 use crate::discover::Artifact;
-use crate::evidence::{Evidence, Fact, TimeBasis};
+use crate::evidence::Evidence;
 use crate::model::{normalize_host, Source};
 use exauth_parsers::detect::{self, Kind, HEAD_LEN};
 use exauth_parsers::problem::{Location, Problem};
@@ -185,21 +185,7 @@ impl Records for TranscriptRecords {
             shift_origins(&mut out.evidence[first..], place.origin, block.offset);
         }
         for hit in &self.loose {
-            out.evidence.push(Evidence {
-                server: place.server.map(str::to_string),
-                time: None,
-                time_basis: TimeBasis::None,
-                origin: format!("{}:{}", place.origin, hit.line),
-                fact: Fact::FailureSignature {
-                    signature: hit.signature,
-                    status: hit.status.clone(),
-                    peer_ip: hit.peer_ip,
-                    peer_host: hit.peer_host.clone(),
-                    text: hit.text.clone(),
-                },
-                local_time: None,
-                corrected: None,
-            });
+            out.evidence.push(signature_evidence(hit, place, None));
         }
     }
 
