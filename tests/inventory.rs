@@ -350,3 +350,53 @@ fn terminal_output_escapes_hostile_names() {
     );
     assert!(stdout.contains("\\u{1b}[31mEX01"), "{stdout}");
 }
+
+#[test]
+fn an_encrypted_zip_entry_is_named_by_its_entry_name() {
+    // Issue 18: it was listed as `…!#1`. Mark the stored entry encrypted
+    // (bit 0 of the general purpose flags, local and central headers).
+    let mut bytes = zip_bytes(
+        &[
+            ("EX01/QueueInfo.txt", QUEUE_FL.as_bytes().to_vec()),
+            ("EX01/secret.LOG", b"hello\n".to_vec()),
+        ],
+        zip::CompressionMethod::Stored,
+    );
+    let second_local = bytes
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == b"PK\x03\x04")
+        .nth(1)
+        .map(|(i, _)| i)
+        .expect("second local header");
+    bytes[second_local + 6] |= 1;
+    let second_central = bytes
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == b"PK\x01\x02")
+        .nth(1)
+        .map(|(i, _)| i)
+        .expect("second central header");
+    bytes[second_central + 8] |= 1;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("collection.zip");
+    std::fs::write(&path, &bytes).expect("write");
+    let (json, _) = inventory_json(&[&path]);
+    let rows = json["artifacts"].as_array().expect("artifacts");
+    let secret = rows
+        .iter()
+        .find(|r| {
+            r["origin"]
+                .as_str()
+                .is_some_and(|o| o.ends_with("!EX01/secret.LOG"))
+        })
+        .unwrap_or_else(|| panic!("the entry is named: {rows:?}"));
+    assert_eq!(secret["status"], "error");
+    assert_eq!(
+        secret["reason"],
+        "encrypted zip entry (password protected): not read"
+    );
+    assert!(rows
+        .iter()
+        .all(|r| !r["origin"].as_str().unwrap_or("").contains("!#")));
+}

@@ -57,19 +57,52 @@ pub(super) fn zip_on_disk(walker: &Walker<'_>, path: &Path, origin: &Origin) -> 
                 Ok(raw) => raw.compressed_size(),
                 Err(_) => 0,
             };
-            match archive.by_index(index) {
-                Ok(entry) => zip_entry(walker, entry, origin),
-                Err(e) => walker.failed(
-                    &origin.child(format!("#{index}")),
-                    None,
-                    format!("unreadable zip entry: {e}"),
-                ),
+            let failure = match archive.by_index(index) {
+                Ok(entry) => {
+                    zip_entry(walker, entry, origin);
+                    None
+                }
+                Err(e) => Some(e),
+            };
+            if let Some(e) = failure {
+                let (child, reason) = entry_failure(archive, index, origin, &e);
+                walker.failed(&child, None, reason);
             }
             walker.visitor.progress(compressed);
             progressed.fetch_add(compressed, std::sync::atomic::Ordering::Relaxed);
         },
     );
     progressed.into_inner()
+}
+
+/// The origin and the reason for an entry that cannot be opened: named by
+/// its entry name (read from the raw entry, which an encrypted entry still
+/// gives), by its number only when even that fails.
+fn entry_failure<R: Read + std::io::Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    index: usize,
+    origin: &Origin,
+    error: &zip::result::ZipError,
+) -> (Origin, String) {
+    let name = archive
+        .by_index_raw(index)
+        .ok()
+        .and_then(|raw| raw.name().ok().map(|n| n.to_string()))
+        .filter(|n| !n.is_empty());
+    let child = match name {
+        Some(name) => origin.child(name),
+        None => origin.child(format!("entry #{index}")),
+    };
+    let reason = match error {
+        zip::result::ZipError::UnsupportedArchive(what) if what.contains("assword") => {
+            "encrypted zip entry (password protected): not read".to_string()
+        }
+        zip::result::ZipError::UnsupportedArchive(what) => {
+            format!("zip entry in a form exauth cannot read ({what})")
+        }
+        other => format!("unreadable zip entry: {other}"),
+    };
+    (child, reason)
 }
 
 /// A zip found inside another archive (or a gzip stream).
@@ -109,13 +142,16 @@ fn zip_in_memory(walker: &Walker<'_>, bytes: Vec<u8>, origin: &Origin) {
         return;
     }
     for index in 0..archive.len() {
-        match archive.by_index(index) {
-            Ok(entry) => zip_entry(walker, entry, origin),
-            Err(e) => walker.failed(
-                &origin.child(format!("#{index}")),
-                None,
-                format!("unreadable zip entry: {e}"),
-            ),
+        let failure = match archive.by_index(index) {
+            Ok(entry) => {
+                zip_entry(walker, entry, origin);
+                None
+            }
+            Err(e) => Some(e),
+        };
+        if let Some(e) = failure {
+            let (child, reason) = entry_failure(&mut archive, index, origin, &e);
+            walker.failed(&child, None, reason);
         }
     }
 }
