@@ -29,7 +29,7 @@ fn read_each(bytes: &[u8], threads: usize) -> (EventFileReport, usize) {
         },
     );
     assert!(report.events.is_empty(), "the events went to the callback");
-    events.sort_by(|a, b| event_order(a).cmp(&event_order(b)));
+    events.sort_by_key(event_order);
     report.events = events;
     (report, batches)
 }
@@ -69,10 +69,7 @@ fn streamed_events_of_a_log_written_out_of_order() {
                     .checked_add(jiff::SignedDuration::from_secs((i / 3) as i64 + jitter))
                     .unwrap(),
                 data: EventData::named(vec![
-                    (
-                        "TargetUserName",
-                        DataValue::String(format!("user{i}").into()),
-                    ),
+                    ("TargetUserName", DataValue::String(format!("user{i}"))),
                     (
                         "ServiceName",
                         DataValue::String("krbtgt/CONTOSO.COM".into()),

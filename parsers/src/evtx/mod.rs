@@ -191,8 +191,7 @@ impl ReportBuilder {
 
     pub(crate) fn finish(mut self) -> EventFileReport {
         self.problems.sort_by_key(|p| p.location);
-        self.events
-            .sort_by(|a, b| event_order(a).cmp(&event_order(b)));
+        self.events.sort_by_key(event_order);
         let counts = |m: Counts| {
             m.into_iter()
                 .flat_map(|(provider, ids)| {
