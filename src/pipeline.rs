@@ -3,6 +3,13 @@
 //! Runs discovery with a visitor that parses every artifact, and gathers
 //! per-artifact results behind a mutex. Everything is sorted afterwards, so
 //! output never depends on which thread finished first.
+//!
+//! Records are never kept for the run: each artifact's facts (and, for
+//! `extract`, its rows, encoded for the output and spooled — in memory while
+//! small, in one temporary file beyond) are taken while it is read, and its
+//! records dropped with the visit. What stays for the whole run is the
+//! evidence, the identity hints, the protocol-log sessions kept for clock
+//! pairing, and the spooled rows.
 
 use crate::discover::{self, Artifact, ArtifactVisitor, Limits, Origin};
 use crate::evidence::{Evidence, Fact, IdentityHint, TimeBasis};

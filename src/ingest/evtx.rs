@@ -28,6 +28,9 @@ use std::io::{self, BufReader, Cursor, Read, Seek, SeekFrom};
 /// copied to a temporary file first.
 const IN_MEMORY_ENTRY: usize = 4 << 20;
 
+/// The piece an entry is copied to its temporary file in.
+const COPY_BUFFER: usize = 1 << 20;
+
 /// Rows of one file held in memory while they are put in order.
 const SORT_MEMORY: usize = 4 << 20;
 
@@ -165,8 +168,19 @@ fn spool_entry(content: &mut dyn Read, size: Option<u64>) -> io::Result<EntryRea
         }
     };
     io::Write::write_all(&mut file, &bytes)?;
+    // The rest in large pieces (a write per 8 KiB costs more than the copy).
+    bytes.clear();
+    bytes.resize(COPY_BUFFER, 0);
+    loop {
+        let n = match content.read(&mut bytes) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        io::Write::write_all(&mut file, &bytes[..n])?;
+    }
     drop(bytes);
-    io::copy(content, &mut file)?;
     file.seek(SeekFrom::Start(0))?;
     Ok(EntryReader::File(BufReader::new(file)))
 }

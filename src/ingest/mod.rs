@@ -183,6 +183,8 @@ pub fn source_of(kind: Kind, file_name: &str) -> Option<Source> {
 pub struct Ingested {
     /// The inventory row (status `error` when the parser could read nothing).
     pub row: InventoryRow,
+    /// What the input read (its facts and rows went out while it was read,
+    /// see [`Input::read_into`]).
     pub records: Option<Box<dyn Records>>,
     pub problems: Vec<Problem>,
     /// Lines with a failure signature, from text read whole or from a text

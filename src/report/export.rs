@@ -2,6 +2,10 @@
 //! object per line with a `kind` (`event`, `smtp-session`, `smtp-auth`,
 //! `clock-sample`, `queue-last-error`, `spn-listing`, …), the `server` and the
 //! `origin` it came from. The same rows feed the CSV and Parquet tables.
+//!
+//! Order, byte-stable run to run: per artifact in sorted origin order its own
+//! rows (written down by the pipeline while the artifact was read, see
+//! [`SpooledRows`]), then the collection's rows ([`CollectionRows`]).
 
 use super::Sink;
 use crate::correlate::case::Case;
@@ -166,7 +170,8 @@ impl Sink for Jsonl<'_> {
             ));
         }
         for artifact in &self.artifacts.artifacts {
-            io::copy(&mut self.artifacts.reader(artifact), out)?;
+            let mut rows = io::BufReader::with_capacity(64 << 10, self.artifacts.reader(artifact));
+            io::copy(&mut rows, out)?;
         }
         let mut line = Vec::new();
         self.collection.each(&mut |row| {

@@ -24,8 +24,8 @@ use std::io;
 /// One output document of a finished run, rendered into a writer: the scan
 /// report (text, JSON, Markdown, HTML), the inventory (text, JSON), the
 /// timeline (text, CSV, JSON lines) and `extract`'s JSON lines. (The CSV and
-/// Parquet tables of `extract` are one file per row kind: see
-/// [`tables::write`](crate::report::tables).)
+/// Parquet tables of `extract` are one file per row kind, written a batch of
+/// rows at a time by `tables::write`.)
 pub trait Sink {
     /// Writes the document to `out`; the first I/O error ends it.
     fn write(&self, out: &mut dyn io::Write) -> io::Result<()>;
