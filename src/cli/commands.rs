@@ -407,7 +407,7 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
         bail!("cannot keep the rows in a temporary file: {e}");
     }
     let problems = collected.problems.clone();
-    let sessions = collected.sessions.clone();
+    let paired = report::export::PairedSessions::new(&collected.sessions);
     let case = case::build(
         collected,
         CaseSettings {
@@ -415,7 +415,7 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
             ..CaseSettings::default()
         },
     );
-    let collection = report::export::CollectionRows::new(&case, &sessions);
+    let collection = report::export::CollectionRows::new(&case, paired);
     match args.format {
         ExtractFormat::Jsonl => write_output(
             global,

@@ -14,7 +14,7 @@ pub use crate::ingest::Row;
 use crate::ingest::RowEncoding;
 use crate::model::ClockBasis;
 use crate::pipeline::SpooledRows;
-use exauth_parsers::smtp_log::{pair_sessions, PairingOptions, SessionSummary};
+use exauth_parsers::smtp_log::{pair_sessions, ClockSample, PairingOptions, SessionSummary};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io;
@@ -29,9 +29,9 @@ pub struct CollectionRows<'c> {
 }
 
 impl<'c> CollectionRows<'c> {
-    pub fn new(case: &'c Case, sessions: &BTreeMap<String, Vec<SessionSummary>>) -> Self {
+    pub fn new(case: &'c Case, paired: PairedSessions) -> Self {
         CollectionRows {
-            paired: paired_rows(case, sessions),
+            paired: paired.rows(case),
             case,
         }
     }
@@ -59,37 +59,75 @@ impl<'c> CollectionRows<'c> {
     }
 }
 
-/// Paired sessions: the same connection in two servers' logs.
-fn paired_rows(case: &Case, sessions: &BTreeMap<String, Vec<SessionSummary>>) -> Vec<Row> {
-    let mut out = Vec::new();
-    let servers: Vec<&String> = sessions.keys().collect();
-    for (i, a) in servers.iter().enumerate() {
-        for b in &servers[i + 1..] {
-            if let Some(paired) =
-                pair_sessions(&sessions[*a], &sessions[*b], &PairingOptions::default())
-            {
-                if let Some(mut sample) = paired.clock_sample(Some((*b).clone())) {
-                    sample.remote_ip = case
-                        .identities
-                        .get(b)
-                        .and_then(|id| id.ips.iter().next())
-                        .map(|ip| ip.to_string());
-                    let mut row = Row::new(
-                        "clock-sample",
-                        Some(a),
-                        &format!("{a}+{b} protocol logs"),
-                        &sample,
-                    );
-                    row.fields
-                        .insert("sessions".into(), Value::from(paired.sessions as u64));
-                    row.fields
-                        .insert("spread_s".into(), Value::from(paired.spread_s));
-                    out.push(row);
+/// Paired sessions — the same connection in two servers' logs — as one
+/// clock sample per server pair. Taken from the protocol-log sessions before
+/// the case is built from them (the case takes the sessions: no copy of them
+/// is kept); [`CollectionRows::new`] adds what the case knows (addresses).
+pub struct PairedSessions {
+    samples: Vec<PairedSample>,
+}
+
+struct PairedSample {
+    server: String,
+    remote: String,
+    sample: ClockSample,
+    sessions: u64,
+    spread_s: f64,
+}
+
+impl PairedSessions {
+    pub fn new(sessions: &BTreeMap<String, Vec<SessionSummary>>) -> Self {
+        let mut samples = Vec::new();
+        let servers: Vec<&String> = sessions.keys().collect();
+        for (i, a) in servers.iter().enumerate() {
+            for b in &servers[i + 1..] {
+                let Some(paired) =
+                    pair_sessions(&sessions[*a], &sessions[*b], &PairingOptions::default())
+                else {
+                    continue;
+                };
+                if let Some(sample) = paired.clock_sample(Some((*b).clone())) {
+                    samples.push(PairedSample {
+                        server: (*a).clone(),
+                        remote: (*b).clone(),
+                        sample,
+                        sessions: paired.sessions as u64,
+                        spread_s: paired.spread_s,
+                    });
                 }
             }
         }
+        PairedSessions { samples }
     }
-    out
+
+    fn rows(self, case: &Case) -> Vec<Row> {
+        self.samples
+            .into_iter()
+            .map(|p| {
+                let PairedSample {
+                    server: a,
+                    remote: b,
+                    mut sample,
+                    sessions,
+                    spread_s,
+                } = p;
+                sample.remote_ip = case
+                    .identities
+                    .get(&b)
+                    .and_then(|id| id.ips.iter().next())
+                    .map(|ip| ip.to_string());
+                let mut row = Row::new(
+                    "clock-sample",
+                    Some(&a),
+                    &format!("{a}+{b} protocol logs"),
+                    &sample,
+                );
+                row.fields.insert("sessions".into(), Value::from(sessions));
+                row.fields.insert("spread_s".into(), Value::from(spread_s));
+                row
+            })
+            .collect()
+    }
 }
 
 /// The row of one piece of the case's evidence, for the kinds whose rows are
