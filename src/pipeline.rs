@@ -3,16 +3,25 @@
 //! Runs discovery with a visitor that parses every artifact, and gathers
 //! per-artifact results behind a mutex. Everything is sorted afterwards, so
 //! output never depends on which thread finished first.
+//!
+//! Records are never kept for the run: each artifact's facts (and, for
+//! `extract`, its rows, encoded for the output and spooled — in memory while
+//! small, in one temporary file beyond) are taken while it is read, and its
+//! records dropped with the visit. What stays for the whole run is the
+//! evidence, the identity hints, the protocol-log sessions kept for clock
+//! pairing, and the spooled rows.
 
 use crate::discover::server_hint::candidates;
 use crate::discover::{self, Artifact, ArtifactVisitor, Limits, Origin};
-use crate::evidence::{Evidence, Fact, IdentityHint, TimeBasis};
+use crate::evidence::{Evidence, Fact, IdentityHint};
 use crate::ingest::smtp_log::{connection_key, fnv1a};
-use crate::ingest::{ingest, Extracted, IngestOptions, Place, Records};
+use crate::ingest::spool::{Spool, SpoolReader, SpoolStore};
+use crate::ingest::{
+    ingest, signature_evidence, Extracted, IngestOptions, Place, RowEncoding, RowSink,
+};
 use crate::inventory::{Collector, Inventory};
 use crate::progress::Progress;
 use exauth_parsers::problem::Problem;
-use exauth_parsers::signature::SignatureHit;
 use exauth_parsers::smtp_log::SessionSummary;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -24,8 +33,10 @@ use std::sync::Mutex;
 pub enum Keep {
     /// Evidence only (scan): records are dropped as soon as they are reduced.
     Evidence,
-    /// Records as well (extract).
-    Records,
+    /// The evidence, and every artifact's `extract` rows, written down in
+    /// this encoding while it is read ([`SpooledRows`]); the records
+    /// themselves are dropped as for scan.
+    Rows(RowEncoding),
 }
 
 /// Everything read from a collection.
@@ -37,8 +48,8 @@ pub struct Collected {
     /// Identity hints with the server (or place key) of the artifact they
     /// came from.
     pub identity_hints: Vec<(Option<String>, IdentityHint)>,
-    /// Records per artifact (only with [`Keep::Records`]), sorted by origin.
-    pub records: Vec<ArtifactRecords>,
+    /// The rows of every artifact (only with [`Keep::Rows`]).
+    pub rows: Option<SpooledRows>,
     /// Problems inside files that were read (bad chunks, bad lines).
     pub problems: Vec<(Origin, Problem)>,
     /// Protocol-log sessions per server, kept for clock pairing.
@@ -67,12 +78,71 @@ impl Collected {
     }
 }
 
-/// The records of one artifact, for extract.
+/// The `extract` rows of every artifact, written down (in memory while
+/// small, in a temporary file beyond) as each artifact was read.
 #[derive(Debug)]
-pub struct ArtifactRecords {
+pub struct SpooledRows {
+    pub encoding: RowEncoding,
+    /// Per artifact with rows, sorted by origin.
+    pub artifacts: Vec<ArtifactRows>,
+    store: SpoolStore,
+}
+
+/// The rows of one artifact, in its own order.
+#[derive(Debug)]
+pub struct ArtifactRows {
     pub origin: Origin,
-    pub server: Option<String>,
-    pub records: Box<dyn Records>,
+    pub rows: u64,
+    spool: Spool,
+}
+
+impl SpooledRows {
+    /// The encoded rows of `artifact`.
+    pub fn reader<'a>(&'a self, artifact: &'a ArtifactRows) -> SpoolReader<'a> {
+        self.store.reader(&artifact.spool)
+    }
+
+    /// Rows over all artifacts.
+    pub fn count(&self) -> u64 {
+        self.artifacts.iter().map(|a| a.rows).sum()
+    }
+
+    /// The first error writing the rows down, if any (rows were lost).
+    pub fn take_error(&self) -> Option<std::io::Error> {
+        self.store.take_error()
+    }
+}
+
+/// Bytes a spool being written holds before they go to the temporary file.
+const SPOOL_BLOCK: usize = 256 << 10;
+/// Bytes the finished spools keep in memory, over all artifacts.
+const SPOOL_MEMORY: usize = 16 << 20;
+
+/// Writes one artifact's rows down as they come.
+struct ArtifactSink<'s> {
+    store: &'s SpoolStore,
+    encoding: RowEncoding,
+    spool: Spool,
+    rows: u64,
+    scratch: Vec<u8>,
+}
+
+impl RowSink for ArtifactSink<'_> {
+    fn encoding(&self) -> RowEncoding {
+        self.encoding
+    }
+
+    fn push_encoded(&mut self, encoded: &[u8]) {
+        self.rows += 1;
+        self.store.write(&mut self.spool, encoded);
+    }
+
+    fn push(&mut self, row: &crate::ingest::Row) {
+        self.scratch.clear();
+        self.encoding.encode(row, &mut self.scratch);
+        self.rows += 1;
+        self.store.write(&mut self.spool, &self.scratch);
+    }
 }
 
 /// Settings for one reading run.
@@ -89,31 +159,62 @@ struct PipelineVisitor<'p> {
     progress: &'p Progress,
     collector: Collector,
     out: Mutex<Collected>,
+    /// Where the rows go with [`Keep::Rows`].
+    spool: SpoolStore,
+    rows: Mutex<Vec<ArtifactRows>>,
     /// Scan only: the healthy-traffic share of clock evidence, bounded.
     bounded: Mutex<Bounded>,
 }
 
 impl ArtifactVisitor for PipelineVisitor<'_> {
     fn visit(&self, artifact: &Artifact<'_>, content: &mut dyn Read) {
-        let ingested = ingest(artifact, content, &self.settings.ingest);
-        self.progress.file_done();
         let origin_text = artifact.origin.to_string();
-        // The server where the file sits says, or a place key for names
-        // correlation must still confirm against the collection's content.
-        // Whatever the parsers find of their own (an `.evtx` Computer field,
-        // a queue's Identity) is a real name, told apart from the place by
-        // the key.
-        let place = candidates(artifact.origin).place_key();
-        let server = place.as_deref();
+        // Facts carry the server where the file sits says, or a place key
+        // for names correlation must still confirm against the collection's
+        // content; whatever the parsers find of their own (an `.evtx`
+        // Computer field, a queue's Identity) is a real name, told apart
+        // from the place by the key. Extract's rows are written now, with
+        // the server discovery saw (tool and folder words are never one).
+        let place_key = candidates(artifact.origin).place_key();
+        let server = place_key.as_deref();
+        let place = Place {
+            origin: &origin_text,
+            server,
+        };
+        let row_place = Place {
+            origin: &origin_text,
+            server: artifact.server_hint.as_deref(),
+        };
         let mut extracted = Extracted::default();
-        if let Some(records) = &ingested.records {
-            records.extract(
-                Place {
-                    origin: &origin_text,
-                    server,
-                },
-                &mut extracted,
-            );
+        let mut sink = match self.settings.keep {
+            Keep::Rows(encoding) => Some(ArtifactSink {
+                store: &self.spool,
+                encoding,
+                spool: Spool::default(),
+                rows: 0,
+                scratch: Vec::new(),
+            }),
+            Keep::Evidence => None,
+        };
+        let ingested = ingest(
+            artifact,
+            content,
+            &self.settings.ingest,
+            place,
+            &mut extracted,
+            sink.as_mut().map(|s| (s as &mut dyn RowSink, row_place)),
+        );
+        self.progress.file_done();
+        if let Some(mut sink) = sink.filter(|s| s.rows > 0) {
+            self.spool.finish(&mut sink.spool);
+            self.rows
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(ArtifactRows {
+                    origin: artifact.origin.clone(),
+                    rows: sink.rows,
+                    spool: sink.spool,
+                });
         }
         let Extracted {
             mut evidence,
@@ -128,7 +229,7 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
                 ingested
                     .signatures
                     .iter()
-                    .map(|hit| signature_evidence(hit, &origin_text, server)),
+                    .map(|hit| signature_evidence(hit, place, None)),
             );
         }
         unique_hints.extend(hints);
@@ -153,20 +254,13 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
                 .extend(pairing);
         }
         out.identity_hints
-            .extend(unique_hints.into_iter().map(|h| (place.clone(), h)));
+            .extend(unique_hints.into_iter().map(|h| (place_key.clone(), h)));
         out.problems.extend(
             ingested
                 .problems
                 .into_iter()
                 .map(|p| (artifact.origin.clone(), p)),
         );
-        if let (Keep::Records, Some(records)) = (self.settings.keep, ingested.records) {
-            out.records.push(ArtifactRecords {
-                origin: artifact.origin.clone(),
-                server: place.clone(),
-                records,
-            });
-        }
     }
 
     fn failed(
@@ -183,33 +277,6 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
 
     fn progress(&self, bytes: u64) {
         self.progress.bytes_done(bytes);
-    }
-}
-
-/// A failure-signature line as evidence of its own.
-fn signature_evidence(hit: &SignatureHit, origin: &str, server: Option<&str>) -> Evidence {
-    let time = hit
-        .utc_time
-        .as_deref()
-        .and_then(|t| t.parse::<jiff::Timestamp>().ok());
-    Evidence {
-        server: server.map(str::to_string),
-        time,
-        time_basis: if time.is_some() {
-            TimeBasis::NativeUtc
-        } else {
-            TimeBasis::None
-        },
-        origin: format!("{origin}:{}", hit.line),
-        fact: Fact::FailureSignature {
-            signature: hit.signature,
-            status: hit.status.clone(),
-            peer_ip: hit.peer_ip,
-            peer_host: hit.peer_host.clone(),
-            text: hit.text.clone(),
-        },
-        local_time: None,
-        corrected: None,
     }
 }
 
@@ -341,6 +408,8 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
         collector: Collector::default(),
         out: Mutex::new(Collected::default()),
         bounded: Mutex::new(Bounded::default()),
+        spool: SpoolStore::new(SPOOL_BLOCK, SPOOL_MEMORY),
+        rows: Mutex::new(Vec::new()),
     };
     let plan = discover::plan(paths, &visitor);
     let progress = Progress::new(plan.total_bytes, settings.progress);
@@ -351,6 +420,8 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
         collector,
         out,
         bounded,
+        spool,
+        rows,
         ..
     } = visitor;
     let mut collected = out.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -366,7 +437,15 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     collected.identity_hints.sort();
     collected.identity_hints.dedup();
-    collected.records.sort_by(|a, b| a.origin.cmp(&b.origin));
+    if let Keep::Rows(encoding) = settings.keep {
+        let mut artifacts = rows.into_inner().unwrap_or_else(|e| e.into_inner());
+        artifacts.sort_by(|a, b| a.origin.cmp(&b.origin));
+        collected.rows = Some(SpooledRows {
+            encoding,
+            artifacts,
+            store: spool,
+        });
+    }
     for sessions in collected.sessions.values_mut() {
         sessions
             .sort_by(|a, b| (a.start, &a.session_id, a.log).cmp(&(b.start, &b.session_id, b.log)));

@@ -8,14 +8,14 @@ use super::{
 use crate::correlate::case::{self, CaseSettings};
 use crate::diagnose;
 use crate::discover::{self, Limits};
-use crate::ingest::IngestOptions;
+use crate::ingest::{IngestOptions, RowEncoding};
 use crate::inventory::{Collector, Inventory, InventoryVisitor, Status};
 use crate::pipeline::{self, Keep, ReadSettings};
 use crate::progress::Progress;
-use crate::report::{self, style::Style};
+use crate::report::{self, style::Style, Sink};
 use crate::Exit;
 use anyhow::{bail, Context, Result};
-use std::io::{IsTerminal, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
 /// Runs the parsed command line. Errors that stop the whole run come back as
@@ -117,15 +117,23 @@ fn take_inventory(global: &GlobalArgs, paths: &[PathBuf]) -> Inventory {
     visitor.collector.finish()
 }
 
-fn write_output(global: &GlobalArgs, text: &str) -> Result<()> {
+/// Writes a sink's document to the `-o` file, or else to stdout, through a
+/// buffer, as it is rendered.
+fn write_output(global: &GlobalArgs, sink: &dyn Sink) -> Result<()> {
+    const BUFFER: usize = 64 << 10;
     match &global.output {
         Some(path) => {
-            std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+            let written = std::fs::File::create(path).and_then(|file| {
+                let mut out = BufWriter::with_capacity(BUFFER, file);
+                sink.write(&mut out)?;
+                out.flush()
+            });
+            written.with_context(|| format!("cannot write {}", path.display()))
         }
         None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(text.as_bytes())?;
-            stdout.flush()?;
+            let mut out = BufWriter::with_capacity(BUFFER, std::io::stdout().lock());
+            sink.write(&mut out)?;
+            out.flush()?;
             Ok(())
         }
     }
@@ -133,11 +141,16 @@ fn write_output(global: &GlobalArgs, text: &str) -> Result<()> {
 
 fn inventory(global: &GlobalArgs, paths: &[PathBuf], format: InventoryFormat) -> Result<Exit> {
     let inventory = take_inventory(global, paths);
-    let text = match format {
-        InventoryFormat::Json => report::inventory::json(&inventory),
-        InventoryFormat::Text => report::inventory::text(&inventory, style(global)),
-    };
-    write_output(global, &text)?;
+    match format {
+        InventoryFormat::Json => write_output(global, &report::inventory::Json(&inventory))?,
+        InventoryFormat::Text => write_output(
+            global,
+            &report::inventory::Text {
+                inventory: &inventory,
+                style: style(global),
+            },
+        )?,
+    }
     Ok(if inventory.anything_readable() {
         strict(global, &inventory, Exit::Success)
     } else {
@@ -222,11 +235,16 @@ fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
         if !inventory.anything_readable() && !collected.shows_failure() {
             // No case to report: the inventory says why, in the format asked
             // for (a script reading JSON must get JSON; its `schema` tells which).
-            let text = match args.format {
-                ScanFormat::Json => report::inventory::json(&inventory),
-                _ => report::inventory::text(&inventory, style(global)),
-            };
-            write_output(global, &text)?;
+            match args.format {
+                ScanFormat::Json => write_output(global, &report::inventory::Json(&inventory))?,
+                _ => write_output(
+                    global,
+                    &report::inventory::Text {
+                        inventory: &inventory,
+                        style: style(global),
+                    },
+                )?,
+            }
             return Ok(nothing_readable(global, &inventory));
         }
         (case::build(collected, settings), inventory, problems)
@@ -235,19 +253,26 @@ fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
     };
     let diagnosis = diagnose::diagnose(&case);
     let model = report::scan::build(&case, &diagnosis, &inventory, problems);
-    let meta = || {
-        report::scan::DocumentMeta::new(
-            args.generated_at.unwrap_or_else(jiff::Timestamp::now),
-            display_zone(global),
-        )
-    };
-    let text = match args.format {
-        ScanFormat::Json => report::scan::json(&model),
-        ScanFormat::Text => report::scan::text(&model, style(global), &display_zone(global)),
-        ScanFormat::Html => report::html::render(&model, &meta()),
-        ScanFormat::Markdown => report::markdown::render(&model, &meta()),
-    };
-    write_output(global, &text)?;
+    let meta = report::scan::DocumentMeta::new(
+        args.generated_at.unwrap_or_else(jiff::Timestamp::now),
+        display_zone(global),
+    );
+    let zone = display_zone(global);
+    let report = &model;
+    let meta = &meta;
+    match args.format {
+        ScanFormat::Json => write_output(global, &report::scan::Json(report))?,
+        ScanFormat::Text => write_output(
+            global,
+            &report::scan::Text {
+                report,
+                style: style(global),
+                tz: &zone,
+            },
+        )?,
+        ScanFormat::Html => write_output(global, &report::html::Page { report, meta })?,
+        ScanFormat::Markdown => write_output(global, &report::markdown::Document { report, meta })?,
+    }
     let exit = if case.incidents.is_empty() {
         Exit::Success
     } else {
@@ -298,12 +323,18 @@ fn timeline(global: &GlobalArgs, args: &TimelineArgs) -> Result<Exit> {
         },
     );
     let rows = report::timeline::rows(&case, &filter);
-    let text = match args.format {
-        TimelineFormat::Text => report::timeline::text(&rows, &zone),
-        TimelineFormat::Csv => report::timeline::csv(&rows, &zone),
-        TimelineFormat::Jsonl => report::timeline::jsonl(&rows, &zone),
-    };
-    write_output(global, &text)?;
+    write_output(
+        global,
+        &report::timeline::Timeline {
+            rows: &rows,
+            tz: &zone,
+            format: match args.format {
+                TimelineFormat::Text => report::timeline::TimelineFormat::Text,
+                TimelineFormat::Csv => report::timeline::TimelineFormat::Csv,
+                TimelineFormat::Jsonl => report::timeline::TimelineFormat::Jsonl,
+            },
+        },
+    )?;
     if !global.quiet {
         eprintln!(
             "exauth: {} of {} evidence items",
@@ -359,9 +390,16 @@ fn read_evidence_sets(
 }
 
 fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
+    // Each artifact's rows are written down (encoded for the output) while
+    // it is read, in parallel; they are emitted afterwards in sorted origin
+    // order, then the collection's own rows.
+    let encoding = match args.format {
+        ExtractFormat::Jsonl => RowEncoding::JsonLine,
+        ExtractFormat::Csv | ExtractFormat::Parquet => RowEncoding::Binary,
+    };
     let mut collected = pipeline::read(
         &args.paths,
-        &read_settings(global, &args.local_time, Keep::Records),
+        &read_settings(global, &args.local_time, Keep::Rows(encoding)),
     );
     // Records, sessions and the inventory leave `collected` before the case
     // is built: each artifact's server is decided first.
@@ -372,9 +410,14 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
         eprint!("{text}");
         return Ok(nothing_readable(global, &inventory));
     }
-    let records = std::mem::take(&mut collected.records);
+    let Some(spooled) = collected.rows.take() else {
+        bail!("the rows were not kept");
+    };
+    if let Some(e) = spooled.take_error() {
+        bail!("cannot keep the rows in a temporary file: {e}");
+    }
     let problems = collected.problems.clone();
-    let sessions = collected.sessions.clone();
+    let paired = report::export::PairedSessions::new(&collected.sessions);
     let case = case::build(
         collected,
         CaseSettings {
@@ -382,25 +425,34 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
             ..CaseSettings::default()
         },
     );
-    let rows = report::export::rows(&records, &case, &sessions);
+    let collection = report::export::CollectionRows::new(&case, paired);
     match args.format {
-        ExtractFormat::Jsonl => write_output(global, &report::export::jsonl(&rows))?,
+        ExtractFormat::Jsonl => write_output(
+            global,
+            &report::export::Jsonl {
+                artifacts: &spooled,
+                collection: &collection,
+            },
+        )?,
         ExtractFormat::Csv | ExtractFormat::Parquet => {
             let Some(dir) = &global.output else {
                 bail!(
                     "--format csv and parquet write one file per table: give a folder with -o DIR"
                 );
             };
-            write_tables(&rows, dir, args.format)?;
+            write_tables(&spooled, &collection, dir, args.format)?;
             if args.format == ExtractFormat::Parquet {
                 write_evidence_set(&case, &inventory, &problems, dir)?;
             }
         }
     }
+    if let Some(e) = spooled.take_error() {
+        bail!("cannot read the rows back from their temporary file: {e}");
+    }
     if !global.quiet {
         eprintln!(
             "exauth: {} rows from {} artifacts",
-            rows.len(),
+            spooled.count() + collection.count(),
             inventory.rows.len()
         );
     }
@@ -409,7 +461,8 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
 
 #[cfg(feature = "tables")]
 fn write_tables(
-    rows: &[report::export::Row],
+    spooled: &pipeline::SpooledRows,
+    collection: &report::export::CollectionRows<'_>,
     dir: &std::path::Path,
     format: ExtractFormat,
 ) -> Result<()> {
@@ -417,7 +470,7 @@ fn write_tables(
         ExtractFormat::Csv => report::tables::TableFormat::Csv,
         _ => report::tables::TableFormat::Parquet,
     };
-    report::tables::write(rows, dir, format)
+    report::tables::write(spooled, collection, dir, format)
 }
 
 #[cfg(feature = "tables")]
@@ -441,6 +494,11 @@ fn write_evidence_set(
 }
 
 #[cfg(not(feature = "tables"))]
-fn write_tables(_: &[report::export::Row], _: &std::path::Path, _: ExtractFormat) -> Result<()> {
+fn write_tables(
+    _: &pipeline::SpooledRows,
+    _: &report::export::CollectionRows<'_>,
+    _: &std::path::Path,
+    _: ExtractFormat,
+) -> Result<()> {
     bail!("this exauth was built without the `tables` feature (polars): CSV and Parquet export are not available; use --format jsonl")
 }

@@ -78,9 +78,6 @@ fn place_keys(collected: &Collected) -> BTreeMap<String, BTreeSet<IpAddr>> {
     for key in collected.sessions.keys() {
         note(Some(key));
     }
-    for r in &collected.records {
-        note(r.server.as_ref());
-    }
     for (from, _) in &collected.identity_hints {
         note(from.as_ref());
     }
@@ -228,9 +225,9 @@ fn rewrite(collected: &mut Collected, decided: &BTreeMap<String, Option<String>>
     for e in &mut collected.evidence {
         resolve(&mut e.server);
     }
-    for r in &mut collected.records {
-        resolve(&mut r.server);
-    }
+    // Extract's record rows were written while read, with the server
+    // discovery saw (never a tool or folder word); the facts and the
+    // inventory rows get the confirmed one here.
     for row in &mut collected.inventory.rows {
         if let Some(key) = candidates(&row.origin).place_key() {
             if Candidates::is_place_key(&key) {

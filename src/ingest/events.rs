@@ -1,7 +1,7 @@
 //! Windows events (`.evtx`, event XML, CliXml `Get-EventLog`) → facts: what
 //! every event input shares.
 
-use super::{Extracted, Place, Records, Row};
+use super::{Extracted, Place, Records, Row, RowSink};
 use crate::evidence::{Evidence, Fact, IdentityHint, KerberosSource, TimeBasis};
 use crate::model::ClockBasis;
 use crate::model::Source;
@@ -341,18 +341,24 @@ impl Records for EventRecords {
         }
     }
 
-    fn rows(&self, place: Place<'_>, out: &mut Vec<Row>) {
+    fn rows(&self, place: Place<'_>, out: &mut dyn RowSink) {
         for event in &self.0.events {
-            let server = normalize_host(&event.computer)
-                .map(|(s, _)| s)
-                .or_else(|| place.server.map(str::to_string));
-            let at = match event.record_id {
-                Some(id) => format!("{}#record {id}", place.origin),
-                None => place.origin.to_string(),
-            };
-            out.push(Row::new("event", server.as_deref(), &at, event));
+            out.push(&event_row(event, place));
         }
     }
+}
+
+/// The `extract` row of one event: attributed like its facts, its origin
+/// naming the record.
+pub fn event_row(event: &EventRecord, place: Place<'_>) -> Row {
+    let server = normalize_host(&event.computer)
+        .map(|(s, _)| s)
+        .or_else(|| place.server.map(str::to_string));
+    let at = match event.record_id {
+        Some(id) => format!("{}#record {id}", place.origin),
+        None => place.origin.to_string(),
+    };
+    Row::new("event", server.as_deref(), &at, event)
 }
 
 /// Which event log a file holds, by its name (`Application.evtx`,

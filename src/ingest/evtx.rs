@@ -1,15 +1,38 @@
-//! `.evtx`: the binary Windows event log, read with random access (from
-//! disk, or from memory for an entry of an archive).
+//! `.evtx`: the binary Windows event log, read with random access — from
+//! disk, or, for an entry of an archive, from memory when it is small and
+//! from a temporary file it is copied to when it is not (never held whole).
+//!
+//! The pipeline reads it streaming ([`Input::read_into`]): the catalogued
+//! events come from the reader a batch at a time, each becomes its facts (and
+//! its `extract` row) at once, and no batch is kept. The report's order —
+//! events by (time, record id, EventID), reading order among equals — is
+//! restored for the facts by a sort of the facts alone, and for the rows by a
+//! [`Sorter`] that holds a few MiB and spools the rest: a 1 GB log costs the
+//! same memory as a small one.
 
-use super::events::{event_log_source, EventRecords};
+use super::events::{event_evidence, event_log_source, event_row, EventRecords};
+use super::spool::Sorter;
 use super::text::Content;
-use super::{IngestOptions, Input, Records};
+use super::{Extracted, IngestOptions, Input, Place, Records, RowSink};
 use crate::discover::Artifact;
+use crate::evidence::{Evidence, IdentityHint};
 use crate::model::Source;
 use exauth_parsers::detect::Kind;
-use exauth_parsers::evtx::{self, EventFileReport, EvtxReadOptions};
+use exauth_parsers::evtx::{self, event_order, EventFileReport, EventRecord, EvtxReadOptions};
 use exauth_parsers::problem::{Location, Problem};
-use std::io::Read;
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{self, BufReader, Cursor, Read, Seek, SeekFrom};
+
+/// An archive entry up to this size is read into memory; a larger one is
+/// copied to a temporary file first.
+const IN_MEMORY_ENTRY: usize = 4 << 20;
+
+/// The piece an entry is copied to its temporary file in.
+const COPY_BUFFER: usize = 1 << 20;
+
+/// Rows of one file held in memory while they are put in order.
+const SORT_MEMORY: usize = 4 << 20;
 
 pub struct EvtxInput;
 
@@ -22,47 +45,262 @@ impl Input for EvtxInput {
         Some(event_log_source(file_name))
     }
 
+    /// The whole report, every catalogued event kept.
     fn read(
         &self,
         artifact: &Artifact<'_>,
         content: &mut Content<'_>,
         options: &IngestOptions,
     ) -> Result<Box<dyn Records>, String> {
-        Ok(Box::new(EventRecords(read_evtx(
-            artifact,
-            content.raw(),
-            options,
-        ))))
+        let report = with_reader(artifact, content.raw(), |reader| {
+            evtx::read_evtx_reader(reader, read_options(artifact, options))
+        });
+        Ok(Box::new(EventRecords(report)))
+    }
+
+    /// Streaming: the records that come back hold no events.
+    fn read_into(
+        &self,
+        artifact: &Artifact<'_>,
+        content: &mut Content<'_>,
+        options: &IngestOptions,
+        place: Place<'_>,
+        facts: &mut Extracted,
+        rows: Option<(&mut dyn RowSink, Place<'_>)>,
+    ) -> Result<Box<dyn Records>, String> {
+        let mut stream = EventStream::new(place, rows);
+        let report = with_reader(artifact, content.raw(), |reader| {
+            evtx::read_evtx_reader_each(reader, read_options(artifact, options), &mut |events| {
+                stream.take(events)
+            })
+        });
+        let mut report = report;
+        if let Err(e) = stream.finish(facts) {
+            report.problems.push(Problem::new(
+                Location::File,
+                format!("cannot put the rows in order: {e}"),
+            ));
+        }
+        Ok(Box::new(EventRecords(report)))
     }
 }
 
-fn read_evtx(
-    artifact: &Artifact<'_>,
-    content: &mut dyn Read,
-    options: &IngestOptions,
-) -> EventFileReport {
+fn read_options(artifact: &Artifact<'_>, options: &IngestOptions) -> EvtxReadOptions {
     let size = artifact.size.unwrap_or(0);
     let threads = if size >= options.big_file_bytes {
         options.threads.max(1)
     } else {
         1
     };
-    let read_options = EvtxReadOptions { threads };
-    match artifact.path {
-        Some(path) => evtx::read_evtx_path(path, read_options),
-        None => {
-            // Out of an archive: the crate needs random access, so the entry
-            // is read into memory (bounded by the per-entry limit).
-            let mut bytes = Vec::with_capacity(size.min(1 << 30) as usize);
-            match content.read_to_end(&mut bytes) {
-                Ok(_) => evtx::read_evtx_bytes(&bytes, read_options),
-                Err(e) => {
-                    let mut report = EventFileReport::default();
-                    report
-                        .problems
-                        .push(Problem::new(Location::File, format!("cannot read: {e}")));
-                    report
-                }
+    EvtxReadOptions { threads }
+}
+
+/// Runs `read` over the file: on disk, or the archive entry in memory or
+/// copied to a temporary file.
+fn with_reader(
+    artifact: &Artifact<'_>,
+    content: &mut dyn Read,
+    read: impl FnOnce(EntryReader) -> EventFileReport,
+) -> EventFileReport {
+    let reader = match artifact.path {
+        Some(path) => File::open(path)
+            .map(|file| EntryReader::File(BufReader::new(file)))
+            .map_err(|e| format!("cannot open file: {e}")),
+        None => spool_entry(content, artifact.size).map_err(|e| format!("cannot read: {e}")),
+    };
+    match reader {
+        Ok(reader) => read(reader),
+        Err(reason) => {
+            let mut report = EventFileReport::default();
+            report.problems.push(Problem::new(Location::File, reason));
+            report
+        }
+    }
+}
+
+/// An `.evtx` to read with random access.
+enum EntryReader {
+    Memory(Cursor<Vec<u8>>),
+    File(BufReader<File>),
+}
+
+impl Read for EntryReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            EntryReader::Memory(r) => r.read(buf),
+            EntryReader::File(r) => r.read(buf),
+        }
+    }
+}
+
+impl Seek for EntryReader {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        match self {
+            EntryReader::Memory(r) => r.seek(pos),
+            EntryReader::File(r) => r.seek(pos),
+        }
+    }
+}
+
+/// An archive entry made seekable: read into memory up to
+/// [`IN_MEMORY_ENTRY`] bytes; beyond that, what was read and the rest go to
+/// a temporary file (unnamed: removed when closed). When no temporary file
+/// can be made, the entry is read into memory (bounded by the per-entry
+/// limit of the archive walk).
+fn spool_entry(content: &mut dyn Read, size: Option<u64>) -> io::Result<EntryReader> {
+    let first = size.map_or(IN_MEMORY_ENTRY, |s| {
+        usize::try_from(s)
+            .unwrap_or(usize::MAX)
+            .min(IN_MEMORY_ENTRY)
+    });
+    let mut bytes = Vec::with_capacity(first);
+    (&mut *content)
+        .take(IN_MEMORY_ENTRY as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() <= IN_MEMORY_ENTRY {
+        return Ok(EntryReader::Memory(Cursor::new(bytes)));
+    }
+    let mut file = match tempfile::tempfile() {
+        Ok(file) => file,
+        Err(_) => {
+            content.read_to_end(&mut bytes)?;
+            return Ok(EntryReader::Memory(Cursor::new(bytes)));
+        }
+    };
+    io::Write::write_all(&mut file, &bytes)?;
+    // The rest in large pieces (a write per 8 KiB costs more than the copy).
+    bytes.clear();
+    bytes.resize(COPY_BUFFER, 0);
+    loop {
+        let n = match content.read(&mut bytes) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        io::Write::write_all(&mut file, &bytes[..n])?;
+    }
+    drop(bytes);
+    file.seek(SeekFrom::Start(0))?;
+    Ok(EntryReader::File(BufReader::new(file)))
+}
+
+/// [`event_order`] as bytes that compare the same way: time (sign flipped,
+/// big-endian nanoseconds), record id, EventID, absent before present.
+type OrderKey = [u8; 28];
+
+fn order_key(event: &EventRecord) -> OrderKey {
+    let (time, record, event_id) = event_order(event);
+    let mut key = [0u8; 28];
+    if let Some(t) = time {
+        key[0] = 1;
+        key[1..17].copy_from_slice(&(t.as_nanosecond() ^ i128::MIN).to_be_bytes());
+    }
+    if let Some(r) = record {
+        key[17] = 1;
+        key[18..26].copy_from_slice(&r.to_be_bytes());
+    }
+    key[26..28].copy_from_slice(&event_id.to_be_bytes());
+    key
+}
+
+/// The events of one file as they come from the reader: facts kept (with
+/// their event's order), rows sorted on their way to the sink.
+struct EventStream<'p, 'r> {
+    place: Place<'p>,
+    rows: Option<(&'r mut dyn RowSink, Sorter, Place<'p>)>,
+    row: Vec<u8>,
+    evidence: Vec<(OrderKey, Evidence)>,
+    hints: BTreeSet<IdentityHint>,
+    scratch: (Vec<Evidence>, Vec<IdentityHint>),
+}
+
+impl<'p, 'r> EventStream<'p, 'r> {
+    fn new(place: Place<'p>, rows: Option<(&'r mut dyn RowSink, Place<'p>)>) -> Self {
+        EventStream {
+            place,
+            rows: rows.map(|(sink, at)| (sink, Sorter::new(28, SORT_MEMORY), at)),
+            row: Vec::new(),
+            evidence: Vec::new(),
+            hints: BTreeSet::new(),
+            scratch: (Vec::new(), Vec::new()),
+        }
+    }
+
+    fn take(&mut self, events: Vec<EventRecord>) {
+        let (evidence, hints) = &mut self.scratch;
+        for event in &events {
+            let key = order_key(event);
+            event_evidence(event, self.place.origin, self.place.server, evidence, hints);
+            self.evidence.extend(evidence.drain(..).map(|e| (key, e)));
+            self.hints.extend(hints.drain(..));
+            if let Some((sink, sorter, at)) = &mut self.rows {
+                self.row.clear();
+                sink.encoding()
+                    .encode(&event_row(event, *at), &mut self.row);
+                sorter.push(&key, &self.row);
+            }
+        }
+    }
+
+    /// The facts to `facts` and the rows to their sink, both in the report's
+    /// order of events.
+    fn finish(self, facts: &mut Extracted) -> io::Result<()> {
+        let EventStream {
+            rows,
+            mut evidence,
+            hints,
+            ..
+        } = self;
+        // Stable: among equal keys, reading order — the report's own sort.
+        evidence.sort_by_key(|(key, _)| *key);
+        facts.evidence.extend(evidence.into_iter().map(|(_, e)| e));
+        facts.hints.extend(hints);
+        match rows {
+            Some((sink, sorter, _)) => sorter.finish(&mut |row| sink.push_encoded(row)),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_keys_compare_as_the_report_orders() {
+        use exauth_parsers::evtx::{EventDetails, EventLogEvent, Family, TimeProvenance};
+        let event = |time: Option<&str>, record: Option<u64>, id: u16| EventRecord {
+            time: time.map(|t| t.parse().unwrap()),
+            time_provenance: TimeProvenance::NativeUtc,
+            utc_offset_seconds: None,
+            computer: String::new(),
+            channel: String::new(),
+            provider: String::new(),
+            event_id: id,
+            qualifiers: None,
+            record_id: record,
+            level: None,
+            family: Family::EventLog,
+            details: EventDetails::EventLog(EventLogEvent::default()),
+            data: Vec::new(),
+        };
+        let events = [
+            event(None, None, 7),
+            event(None, Some(3), 1),
+            event(Some("1969-12-31T23:59:59Z"), Some(9), 2),
+            event(Some("1970-01-01T00:00:00Z"), None, 9),
+            event(Some("1970-01-01T00:00:00Z"), Some(1), 9),
+            event(Some("2026-11-26T07:00:00Z"), Some(1), 4),
+            event(Some("2026-11-26T07:00:00Z"), Some(1), 5),
+            event(Some("2026-11-26T07:00:00.000000001Z"), Some(0), 0),
+        ];
+        for a in &events {
+            for b in &events {
+                assert_eq!(
+                    order_key(a).cmp(&order_key(b)),
+                    event_order(a).cmp(&event_order(b))
+                );
             }
         }
     }

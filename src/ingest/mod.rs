@@ -28,6 +28,7 @@ pub mod repadmin;
 pub mod row;
 pub mod setspn;
 pub mod smtp_log;
+pub mod spool;
 pub mod text;
 pub mod transcript;
 pub mod w32tm;
@@ -41,7 +42,7 @@ use exauth_parsers::problem::{Location, Problem};
 use exauth_parsers::queue::DateOrderOption;
 use exauth_parsers::signature::SignatureHit;
 use exauth_parsers::smtp_log::SessionSummary;
-pub use row::Row;
+pub use row::{Row, RowEncoding, RowSink};
 use std::io::Read;
 use text::Content;
 
@@ -85,6 +86,29 @@ pub trait Input: Sync {
         content: &mut Content<'_>,
         options: &IngestOptions,
     ) -> Result<Box<dyn Records>, String>;
+
+    /// Reads one artifact and hands over what it yields as it goes: its
+    /// facts to `facts`, its rows to `rows` when `extract` wants them. The
+    /// records that come back account for the file (problems, whether
+    /// anything was read); their facts and rows are out already. By default
+    /// [`Input::read`], then the records' facts and rows; an input whose
+    /// files can be larger than memory (`.evtx`) streams instead.
+    fn read_into(
+        &self,
+        artifact: &Artifact<'_>,
+        content: &mut Content<'_>,
+        options: &IngestOptions,
+        place: Place<'_>,
+        facts: &mut Extracted,
+        rows: Option<(&mut dyn RowSink, Place<'_>)>,
+    ) -> Result<Box<dyn Records>, String> {
+        let records = self.read(artifact, content, options)?;
+        records.extract(place, facts);
+        if let Some((rows, at)) = rows {
+            records.rows(at, rows);
+        }
+        Ok(records)
+    }
 }
 
 /// Where a record was found: the artifact's origin text and the server its
@@ -119,9 +143,10 @@ pub trait Records: Send + std::fmt::Debug {
     fn extract(&self, place: Place<'_>, out: &mut Extracted);
 
     /// The rows `extract` writes for these records themselves (events,
-    /// protocol-log sessions); formats whose rows are their facts write none
-    /// here (those rows come from the evidence, with resolved times).
-    fn rows(&self, _place: Place<'_>, _out: &mut Vec<Row>) {}
+    /// protocol-log sessions), in order; formats whose rows are their facts
+    /// write none here (those rows come from the evidence, with resolved
+    /// times).
+    fn rows(&self, _place: Place<'_>, _out: &mut dyn RowSink) {}
 }
 
 /// The registry: every input, one line each.
@@ -158,6 +183,8 @@ pub fn source_of(kind: Kind, file_name: &str) -> Option<Source> {
 pub struct Ingested {
     /// The inventory row (status `error` when the parser could read nothing).
     pub row: InventoryRow,
+    /// What the input read (its facts and rows went out while it was read,
+    /// see [`Input::read_into`]).
     pub records: Option<Box<dyn Records>>,
     pub problems: Vec<Problem>,
     /// Lines with a failure signature, from text read whole or from a text
@@ -166,16 +193,21 @@ pub struct Ingested {
     pub signatures: Vec<SignatureHit>,
 }
 
-/// Parses one artifact with the input for its kind.
+/// Parses one artifact with the input for its kind: its facts go to
+/// `facts`, its rows to `rows` (when `extract` wants them) while it is read
+/// (see [`Input::read_into`]).
 pub fn ingest(
     artifact: &Artifact<'_>,
     content: &mut dyn Read,
     options: &IngestOptions,
+    place: Place<'_>,
+    facts: &mut Extracted,
+    rows: Option<(&mut dyn RowSink, Place<'_>)>,
 ) -> Ingested {
     let detection = &artifact.detection;
     let mut content = Content::new(content, detection);
     let records = match input_for(detection.kind) {
-        Some(input) => Some(input.read(artifact, &mut content, options)),
+        Some(input) => Some(input.read_into(artifact, &mut content, options, place, facts, rows)),
         None => {
             if matches!(detection.kind, Kind::UNKNOWN | Kind::EXCHANGE_LOG_OTHER)
                 && detection.encoding.is_some()

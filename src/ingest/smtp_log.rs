@@ -3,7 +3,7 @@
 //! turned into facts, and sessions kept for pairing both ends' logs.
 
 use super::text::Content;
-use super::{Extracted, IngestOptions, Input, Place, Records, Row};
+use super::{Extracted, IngestOptions, Input, Place, Records, Row, RowSink};
 use crate::discover::Artifact;
 use crate::evidence::{Evidence, Fact, IdentityHint, LogKind, TimeBasis};
 use crate::model::canonical_ip;
@@ -124,7 +124,7 @@ impl Records for SmtpRecords {
         }
     }
 
-    fn rows(&self, place: Place<'_>, out: &mut Vec<Row>) {
+    fn rows(&self, place: Place<'_>, out: &mut dyn RowSink) {
         let origin = place.origin;
         let server = place.server;
         for session in &self.sessions {
@@ -132,9 +132,9 @@ impl Records for SmtpRecords {
             let mut summary = session.clone();
             let attempts = std::mem::take(&mut summary.auth_attempts);
             let samples = std::mem::take(&mut summary.clock_samples);
-            out.push(Row::new("smtp-session", server, &at, &summary));
+            out.push(&Row::new("smtp-session", server, &at, &summary));
             for attempt in &attempts {
-                out.push(Row::new(
+                out.push(&Row::new(
                     "smtp-auth",
                     server,
                     &format!("{origin}:{}", attempt.line),
@@ -146,7 +146,7 @@ impl Records for SmtpRecords {
                     .line
                     .map(|l| format!("{origin}:{l}"))
                     .unwrap_or_else(|| origin.to_string());
-                out.push(Row::new("clock-sample", server, &at, sample));
+                out.push(&Row::new("clock-sample", server, &at, sample));
             }
         }
     }

@@ -9,7 +9,9 @@
 //! output no input reads is still searched for failure signatures.
 
 use super::text::Content;
-use super::{input_for, signature_evidence, Extracted, IngestOptions, Input, Place, Records, Row};
+use super::{
+    input_for, signature_evidence, Extracted, IngestOptions, Input, Place, Records, RowSink,
+};
 use crate::discover::Artifact;
 use crate::evidence::Evidence;
 use crate::model::{normalize_host, Source};
@@ -189,7 +191,7 @@ impl Records for TranscriptRecords {
         }
     }
 
-    fn rows(&self, place: Place<'_>, out: &mut Vec<Row>) {
+    fn rows(&self, place: Place<'_>, out: &mut dyn RowSink) {
         for block in &self.blocks {
             block.records.rows(
                 Place {

@@ -2,111 +2,179 @@
 //! object per line with a `kind` (`event`, `smtp-session`, `smtp-auth`,
 //! `clock-sample`, `queue-last-error`, `spn-listing`, …), the `server` and the
 //! `origin` it came from. The same rows feed the CSV and Parquet tables.
+//!
+//! Order, byte-stable run to run: per artifact in sorted origin order its own
+//! rows (written down by the pipeline while the artifact was read, see
+//! [`SpooledRows`]), then the collection's rows ([`CollectionRows`]).
 
+use super::Sink;
 use crate::correlate::case::Case;
 use crate::evidence::{Fact, TimeBasis};
-use crate::ingest::Place;
 pub use crate::ingest::Row;
+use crate::ingest::RowEncoding;
 use crate::model::ClockBasis;
-use crate::pipeline::ArtifactRecords;
-use exauth_parsers::smtp_log::{pair_sessions, PairingOptions, SessionSummary};
+use crate::pipeline::SpooledRows;
+use exauth_parsers::smtp_log::{pair_sessions, ClockSample, PairingOptions, SessionSummary};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::io;
 
-/// Every row of the collection, in a stable order: per artifact (sorted by
-/// origin) its records, then the collection-wide rows (paired-session clock
-/// samples, queue and diagnostic evidence with resolved times).
-pub fn rows(
-    records: &[ArtifactRecords],
-    case: &Case,
-    sessions: &BTreeMap<String, Vec<SessionSummary>>,
-) -> Vec<Row> {
-    let mut out = Vec::new();
-    for artifact in records {
-        let origin = artifact.origin.to_string();
-        artifact.records.rows(
-            Place {
-                origin: &origin,
-                server: artifact.server.as_deref(),
-            },
-            &mut out,
-        );
+/// The rows that belong to the collection, not to one artifact, in a stable
+/// order: the clock samples of paired sessions (per server pair), then the
+/// rows of the case's evidence (queue LastErrors, w32tm measurements,
+/// command outputs) with resolved times. They follow the artifacts' rows.
+pub struct CollectionRows<'c> {
+    paired: Vec<Row>,
+    case: &'c Case,
+}
+
+impl<'c> CollectionRows<'c> {
+    pub fn new(case: &'c Case, paired: PairedSessions) -> Self {
+        CollectionRows {
+            paired: paired.rows(case),
+            case,
+        }
     }
-    // Paired sessions: the same connection in two servers' logs.
-    let servers: Vec<&String> = sessions.keys().collect();
-    for (i, a) in servers.iter().enumerate() {
-        for b in &servers[i + 1..] {
-            if let Some(paired) =
-                pair_sessions(&sessions[*a], &sessions[*b], &PairingOptions::default())
-            {
-                if let Some(mut sample) = paired.clock_sample(Some((*b).clone())) {
-                    sample.remote_ip = case
-                        .identities
-                        .get(b)
-                        .and_then(|id| id.ips.iter().next())
-                        .map(|ip| ip.to_string());
-                    let mut row = Row::new(
-                        "clock-sample",
-                        Some(a),
-                        &format!("{a}+{b} protocol logs"),
-                        &sample,
-                    );
-                    row.fields
-                        .insert("sessions".into(), Value::from(paired.sessions as u64));
-                    row.fields
-                        .insert("spread_s".into(), Value::from(paired.spread_s));
-                    out.push(row);
+
+    /// Hands every row to `each`, in order, until `each` fails.
+    pub fn each(&self, each: &mut dyn FnMut(&Row) -> io::Result<()>) -> io::Result<()> {
+        for row in &self.paired {
+            each(row)?;
+        }
+        for row in self.case.evidence.iter().filter_map(evidence_row) {
+            each(&row)?;
+        }
+        Ok(())
+    }
+
+    /// How many rows [`CollectionRows::each`] gives.
+    pub fn count(&self) -> u64 {
+        self.paired.len() as u64
+            + self
+                .case
+                .evidence
+                .iter()
+                .filter(|e| evidence_row(e).is_some())
+                .count() as u64
+    }
+}
+
+/// Paired sessions — the same connection in two servers' logs — as one
+/// clock sample per server pair. Taken from the protocol-log sessions before
+/// the case is built from them (the case takes the sessions: no copy of them
+/// is kept); [`CollectionRows::new`] adds what the case knows (addresses).
+pub struct PairedSessions {
+    samples: Vec<PairedSample>,
+}
+
+struct PairedSample {
+    server: String,
+    remote: String,
+    sample: ClockSample,
+    sessions: u64,
+    spread_s: f64,
+}
+
+impl PairedSessions {
+    pub fn new(sessions: &BTreeMap<String, Vec<SessionSummary>>) -> Self {
+        let mut samples = Vec::new();
+        let servers: Vec<&String> = sessions.keys().collect();
+        for (i, a) in servers.iter().enumerate() {
+            for b in &servers[i + 1..] {
+                let Some(paired) =
+                    pair_sessions(&sessions[*a], &sessions[*b], &PairingOptions::default())
+                else {
+                    continue;
+                };
+                if let Some(sample) = paired.clock_sample(Some((*b).clone())) {
+                    samples.push(PairedSample {
+                        server: (*a).clone(),
+                        remote: (*b).clone(),
+                        sample,
+                        sessions: paired.sessions as u64,
+                        spread_s: paired.spread_s,
+                    });
                 }
             }
         }
+        PairedSessions { samples }
     }
-    for (i, e) in case.items() {
-        let server = e.server.as_deref();
-        let row = match &e.fact {
-            Fact::QueueLastError { .. } => {
-                let mut row = Row::new("queue-last-error", server, &e.origin, &e.fact);
-                row.fields.remove("fact");
-                row.fields.insert(
-                    "last_retry".into(),
-                    case.item(i)
-                        .time
-                        .map(|t| Value::from(t.to_string()))
-                        .unwrap_or(Value::Null),
+
+    fn rows(self, case: &Case) -> Vec<Row> {
+        self.samples
+            .into_iter()
+            .map(|p| {
+                let PairedSample {
+                    server: a,
+                    remote: b,
+                    mut sample,
+                    sessions,
+                    spread_s,
+                } = p;
+                sample.remote_ip = case
+                    .identities
+                    .get(&b)
+                    .and_then(|id| id.ips.iter().next())
+                    .map(|ip| ip.to_string());
+                let mut row = Row::new(
+                    "clock-sample",
+                    Some(&a),
+                    &format!("{a}+{b} protocol logs"),
+                    &sample,
                 );
-                row.fields.insert(
-                    "time_basis".into(),
-                    serde_json::to_value(e.time_basis).unwrap_or(Value::Null),
-                );
+                row.fields.insert("sessions".into(), Value::from(sessions));
+                row.fields.insert("spread_s".into(), Value::from(spread_s));
                 row
-            }
-            Fact::ClockSample {
-                basis: ClockBasis::W32tm,
-                ..
-            } => {
-                let mut row = Row::new("clock-measurement", server, &e.origin, &e.fact);
-                row.fields.remove("fact");
-                row.fields.insert(
-                    "time".into(),
-                    e.time
-                        .map(|t| Value::from(t.to_string()))
-                        .unwrap_or(Value::Null),
-                );
-                row
-            }
-            Fact::SpnListing { .. } => fact_row(e),
-            Fact::SpnDuplicates { .. } => fact_row(e),
-            Fact::ReplicationStatus { .. } => fact_row(e),
-            Fact::ConnectorAuth(c) => Row::new("connector-auth", server, &e.origin, c),
-            Fact::PortProbe { .. } => fact_row(e),
-            Fact::DcLocator { .. } => fact_row(e),
-            Fact::TicketCache { .. } => fact_row(e),
-            Fact::TimeSyncStatus { .. } => fact_row(e),
-            Fact::FailureSignature { .. } => fact_row(e),
-            _ => continue,
-        };
-        out.push(row);
+            })
+            .collect()
     }
-    out
+}
+
+/// The row of one piece of the case's evidence, for the kinds whose rows are
+/// their facts.
+fn evidence_row(e: &crate::evidence::Evidence) -> Option<Row> {
+    let server = e.server.as_deref();
+    Some(match &e.fact {
+        Fact::QueueLastError { .. } => {
+            let mut row = Row::new("queue-last-error", server, &e.origin, &e.fact);
+            row.fields.remove("fact");
+            row.fields.insert(
+                "last_retry".into(),
+                e.time
+                    .map(|t| Value::from(t.to_string()))
+                    .unwrap_or(Value::Null),
+            );
+            row.fields.insert(
+                "time_basis".into(),
+                serde_json::to_value(e.time_basis).unwrap_or(Value::Null),
+            );
+            row
+        }
+        Fact::ClockSample {
+            basis: ClockBasis::W32tm,
+            ..
+        } => {
+            let mut row = Row::new("clock-measurement", server, &e.origin, &e.fact);
+            row.fields.remove("fact");
+            row.fields.insert(
+                "time".into(),
+                e.time
+                    .map(|t| Value::from(t.to_string()))
+                    .unwrap_or(Value::Null),
+            );
+            row
+        }
+        Fact::SpnListing { .. } => fact_row(e),
+        Fact::SpnDuplicates { .. } => fact_row(e),
+        Fact::ReplicationStatus { .. } => fact_row(e),
+        Fact::ConnectorAuth(c) => Row::new("connector-auth", server, &e.origin, c),
+        Fact::PortProbe { .. } => fact_row(e),
+        Fact::DcLocator { .. } => fact_row(e),
+        Fact::TicketCache { .. } => fact_row(e),
+        Fact::TimeSyncStatus { .. } => fact_row(e),
+        Fact::FailureSignature { .. } => fact_row(e),
+        _ => return None,
+    })
 }
 
 fn fact_row(e: &crate::evidence::Evidence) -> Row {
@@ -123,12 +191,31 @@ fn fact_row(e: &crate::evidence::Evidence) -> Row {
     row
 }
 
-/// All rows as JSON lines.
-pub fn jsonl(rows: &[Row]) -> String {
-    let mut out = String::new();
-    for row in rows {
-        out.push_str(&row.to_json());
-        out.push('\n');
+/// `extract --format jsonl`, as a [`Sink`]: every artifact's rows (spooled
+/// as JSON lines while it was read), artifact by artifact in sorted origin
+/// order, then the collection's own rows.
+pub struct Jsonl<'a> {
+    pub artifacts: &'a SpooledRows,
+    pub collection: &'a CollectionRows<'a>,
+}
+
+impl Sink for Jsonl<'_> {
+    fn write(&self, out: &mut dyn io::Write) -> io::Result<()> {
+        if self.artifacts.encoding != RowEncoding::JsonLine {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the rows were not spooled as JSON lines",
+            ));
+        }
+        for artifact in &self.artifacts.artifacts {
+            let mut rows = io::BufReader::with_capacity(64 << 10, self.artifacts.reader(artifact));
+            io::copy(&mut rows, out)?;
+        }
+        let mut line = Vec::new();
+        self.collection.each(&mut |row| {
+            line.clear();
+            RowEncoding::JsonLine.encode(row, &mut line);
+            out.write_all(&line)
+        })
     }
-    out
 }

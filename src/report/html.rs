@@ -17,11 +17,13 @@ use super::scan::{
     show_time, CauseReport, DocumentMeta, MarkCategory, ScanReport, ServerReport, TimelineLane,
     TimelinePicture,
 };
+use super::{Fmt, Sink};
 use crate::diagnose::{EvidenceLine, Status, Strength};
 use crate::model::Role;
 use crate::model::KERBEROS_TOLERANCE_S;
 use jiff::Timestamp;
 use std::fmt::Write;
+use std::io;
 
 /// Background and text colours of the three judgements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,23 +75,36 @@ code{font-family:Consolas,Menlo,monospace;font-size:12px}
 svg{max-width:100%;height:auto;border:1px solid #dee2e6}
 ";
 
-/// The whole page.
-pub fn render(report: &ScanReport, meta: &DocumentMeta) -> String {
-    let mut out = String::with_capacity(64 * 1024);
-    head(&mut out, report, meta);
-    verdict(&mut out, report);
-    failing_pairs(&mut out, report, meta);
-    fix(&mut out, report);
-    timeline(&mut out, &report.timeline, meta);
-    clocks(&mut out, report);
-    causes(&mut out, report, meta);
-    inputs(&mut out, report, meta);
-    warnings(&mut out, report);
-    out.push_str("</body>\n</html>\n");
-    out
+/// The whole page, as a [`Sink`].
+pub struct Page<'a> {
+    pub report: &'a ScanReport,
+    pub meta: &'a DocumentMeta,
 }
 
-fn head(out: &mut String, report: &ScanReport, meta: &DocumentMeta) {
+impl Sink for Page<'_> {
+    fn write(&self, out: &mut dyn io::Write) -> io::Result<()> {
+        let (report, meta) = (self.report, self.meta);
+        let mut out = Fmt::new(out);
+        head(&mut out, report, meta);
+        verdict(&mut out, report);
+        failing_pairs(&mut out, report, meta);
+        fix(&mut out, report);
+        timeline(&mut out, &report.timeline, meta);
+        clocks(&mut out, report);
+        causes(&mut out, report, meta);
+        inputs(&mut out, report, meta);
+        warnings(&mut out, report);
+        out.push_str("</body>\n</html>\n");
+        out.finish()
+    }
+}
+
+/// The whole page as a string.
+pub fn render(report: &ScanReport, meta: &DocumentMeta) -> String {
+    super::render(&Page { report, meta })
+}
+
+fn head(out: &mut Fmt<'_>, report: &ScanReport, meta: &DocumentMeta) {
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -117,7 +132,7 @@ fn verdict_tone(primary: &str) -> Tone {
     }
 }
 
-fn verdict(out: &mut String, report: &ScanReport) {
+fn verdict(out: &mut Fmt<'_>, report: &ScanReport) {
     let v = &report.verdict;
     let tone = verdict_tone(&v.primary_cause);
     let _ = writeln!(
@@ -131,7 +146,7 @@ fn verdict(out: &mut String, report: &ScanReport) {
     );
 }
 
-fn failing_pairs(out: &mut String, report: &ScanReport, meta: &DocumentMeta) {
+fn failing_pairs(out: &mut Fmt<'_>, report: &ScanReport, meta: &DocumentMeta) {
     out.push_str("<h2>Failing pairs</h2>\n");
     if report.pairs.is_empty() {
         out.push_str("<p>No failing sender → receiver pair.</p>\n");
@@ -169,7 +184,7 @@ pub(crate) fn side_name(side: crate::correlate::incident::Side) -> &'static str 
 }
 
 /// The fix as action items per server, then the general steps.
-fn fix(out: &mut String, report: &ScanReport) {
+fn fix(out: &mut Fmt<'_>, report: &ScanReport) {
     if !report.actions.is_empty() {
         out.push_str("<h2>Fix</h2>\n");
         for ActionGroup { server, steps } in actions_by_server(report) {
@@ -271,7 +286,7 @@ fn offset_tone(offset: Option<f64>) -> Tone {
     }
 }
 
-fn clocks(out: &mut String, report: &ScanReport) {
+fn clocks(out: &mut Fmt<'_>, report: &ScanReport) {
     out.push_str("<h2>Clocks</h2>\n");
     let servers = report.clock_servers();
     if servers.is_empty() {
@@ -378,14 +393,14 @@ pub(crate) fn strength_name(strength: Strength) -> &'static str {
     }
 }
 
-fn causes(out: &mut String, report: &ScanReport, meta: &DocumentMeta) {
+fn causes(out: &mut Fmt<'_>, report: &ScanReport, meta: &DocumentMeta) {
     out.push_str("<h2>Evidence per cause</h2>\n");
     for cause in &report.causes {
         cause_section(out, cause, meta);
     }
 }
 
-fn cause_section(out: &mut String, cause: &CauseReport, meta: &DocumentMeta) {
+fn cause_section(out: &mut Fmt<'_>, cause: &CauseReport, meta: &DocumentMeta) {
     let tone = status_tone(cause.status);
     let _ = writeln!(
         out,
@@ -433,7 +448,7 @@ fn cause_section(out: &mut String, cause: &CauseReport, meta: &DocumentMeta) {
     }
 }
 
-fn evidence_table(out: &mut String, lines: &[EvidenceLine], meta: &DocumentMeta) {
+fn evidence_table(out: &mut Fmt<'_>, lines: &[EvidenceLine], meta: &DocumentMeta) {
     out.push_str(
         "<table>\n<tr><th>Time</th><th>Server</th><th>Origin</th><th>Detail</th><th>Strength</th></tr>\n",
     );
@@ -463,7 +478,7 @@ fn evidence_table(out: &mut String, lines: &[EvidenceLine], meta: &DocumentMeta)
     out.push_str("</table>\n");
 }
 
-fn inputs(out: &mut String, report: &ScanReport, meta: &DocumentMeta) {
+fn inputs(out: &mut Fmt<'_>, report: &ScanReport, meta: &DocumentMeta) {
     out.push_str("<h2>Inputs covered</h2>\n");
     let _ = writeln!(
         out,
@@ -493,7 +508,7 @@ fn inputs(out: &mut String, report: &ScanReport, meta: &DocumentMeta) {
     }
 }
 
-fn server_row(out: &mut String, s: &ServerReport, meta: &DocumentMeta) {
+fn server_row(out: &mut Fmt<'_>, s: &ServerReport, meta: &DocumentMeta) {
     let sources: Vec<&str> = s.sources.iter().map(|x| x.describe()).collect();
     let missing: Vec<&str> = s.missing_sources.iter().map(|x| x.describe()).collect();
     let tone = if missing.is_empty() {
@@ -595,7 +610,7 @@ pub(crate) fn warning_lines(report: &ScanReport, escape: impl Fn(&str) -> String
     lines
 }
 
-fn warnings(out: &mut String, report: &ScanReport) {
+fn warnings(out: &mut Fmt<'_>, report: &ScanReport) {
     out.push_str("<h2>Coverage warnings</h2>\n");
     let lines = warning_lines(report, |t| esc(t).into_owned());
     if lines.is_empty() {
@@ -655,7 +670,7 @@ impl Scale {
     }
 }
 
-fn timeline(out: &mut String, picture: &TimelinePicture, meta: &DocumentMeta) {
+fn timeline(out: &mut Fmt<'_>, picture: &TimelinePicture, meta: &DocumentMeta) {
     out.push_str("<h2>Timeline</h2>\n");
     let (Some(from), Some(to)) = (picture.from, picture.to) else {
         out.push_str("<p>No timed evidence.</p>\n");
@@ -743,7 +758,7 @@ const TICK_STEPS: [i64; 14] = [
     60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 2592000,
 ];
 
-fn axis(out: &mut String, scale: &Scale, lanes_height: f64, meta: &DocumentMeta) {
+fn axis(out: &mut Fmt<'_>, scale: &Scale, lanes_height: f64, meta: &DocumentMeta) {
     let span = scale.to - scale.from;
     let step = TICK_STEPS
         .iter()
@@ -789,7 +804,7 @@ fn axis(out: &mut String, scale: &Scale, lanes_height: f64, meta: &DocumentMeta)
 }
 
 fn lane_marks(
-    out: &mut String,
+    out: &mut Fmt<'_>,
     lane: &TimelineLane,
     top: f64,
     lane_height: f64,
@@ -833,7 +848,7 @@ fn lane_marks(
     }
 }
 
-fn legend(out: &mut String, y: f64) {
+fn legend(out: &mut Fmt<'_>, y: f64) {
     let mut x = LABEL_WIDTH;
     for c in MarkCategory::ALL {
         let _ = writeln!(

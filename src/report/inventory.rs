@@ -2,11 +2,13 @@
 
 use super::escape::terminal;
 use super::style::Style;
+use super::{Fmt, Sink};
 use crate::discover::limits::human_bytes;
 use crate::inventory::{Inventory, Row, Status, Totals};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::io;
 
 /// `exauth.inventory/1`: keys in a fixed order, rows sorted by origin, so the
 /// output is byte-identical run to run.
@@ -17,22 +19,46 @@ struct InventoryJson<'a> {
     totals: Totals,
 }
 
+/// `inventory --format json`, as a [`Sink`].
+pub struct Json<'a>(pub &'a Inventory);
+
+impl Sink for Json<'_> {
+    fn write(&self, out: &mut dyn io::Write) -> io::Result<()> {
+        let doc = InventoryJson {
+            schema: "exauth.inventory/1",
+            artifacts: &self.0.rows,
+            totals: self.0.totals(),
+        };
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        out.write_all(b"\n")
+    }
+}
+
 pub fn json(inventory: &Inventory) -> String {
-    let doc = InventoryJson {
-        schema: "exauth.inventory/1",
-        artifacts: &inventory.rows,
-        totals: inventory.totals(),
-    };
-    let mut out =
-        serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
-    out.push('\n');
-    out
+    super::render(&Json(inventory))
 }
 
 /// A table per server (kind, files, bytes), then every file that was not
 /// read, with its reason.
 pub fn text(inventory: &Inventory, style: Style) -> String {
-    let mut out = String::new();
+    super::render(&Text { inventory, style })
+}
+
+/// The terminal table, as a [`Sink`].
+pub struct Text<'a> {
+    pub inventory: &'a Inventory,
+    pub style: Style,
+}
+
+impl Sink for Text<'_> {
+    fn write(&self, out: &mut dyn io::Write) -> io::Result<()> {
+        let mut out = Fmt::new(out);
+        text_into(&mut out, self.inventory, self.style);
+        out.finish()
+    }
+}
+
+fn text_into(out: &mut Fmt<'_>, inventory: &Inventory, style: Style) {
     let mut by_server: BTreeMap<&str, BTreeMap<&'static str, (u64, u64)>> = BTreeMap::new();
     for row in inventory.rows.iter().filter(|r| r.status == Status::Ok) {
         let server = row.server.as_deref().unwrap_or("(server unknown)");
@@ -90,5 +116,4 @@ pub fn text(inventory: &Inventory, style: Style) -> String {
             terminal(&totals.servers.join(", ")).into_owned()
         }
     );
-    out
 }

@@ -12,23 +12,42 @@ use super::html::{
     ActionGroup,
 };
 use super::scan::{show_time, CauseReport, DocumentMeta, MarkCategory, ScanReport};
+use super::{Fmt, Sink};
 use crate::diagnose::EvidenceLine;
 use crate::model::KERBEROS_TOLERANCE_S;
 use std::fmt::Write;
+use std::io;
 
-/// The whole document.
+/// The whole document, as a [`Sink`].
+pub struct Document<'a> {
+    pub report: &'a ScanReport,
+    pub meta: &'a DocumentMeta,
+}
+
+impl Sink for Document<'_> {
+    fn write(&self, out: &mut dyn io::Write) -> io::Result<()> {
+        let mut out = Fmt::new(out);
+        document(&mut out, self.report, self.meta);
+        out.finish()
+    }
+}
+
+/// The whole document as a string.
 pub fn render(report: &ScanReport, meta: &DocumentMeta) -> String {
-    let mut out = String::with_capacity(32 * 1024);
-    head(&mut out, report, meta);
-    failing_pairs(&mut out, report, meta);
-    fix(&mut out, report);
-    timeline(&mut out, report, meta);
-    clocks(&mut out, report);
+    super::render(&Document { report, meta })
+}
+
+fn document(out: &mut Fmt<'_>, report: &ScanReport, meta: &DocumentMeta) {
+    head(out, report, meta);
+    failing_pairs(out, report, meta);
+    fix(out, report);
+    timeline(out, report, meta);
+    clocks(out, report);
     out.push_str("\n## Evidence per cause\n");
     for cause in &report.causes {
-        cause_section(&mut out, cause, meta);
+        cause_section(out, cause, meta);
     }
-    inputs(&mut out, report, meta);
+    inputs(out, report, meta);
     out.push_str("\n## Coverage warnings\n\n");
     let lines = warning_lines(report, |t| esc(t).into_owned());
     if lines.is_empty() {
@@ -37,7 +56,6 @@ pub fn render(report: &ScanReport, meta: &DocumentMeta) -> String {
     for line in lines {
         let _ = writeln!(out, "- {line}");
     }
-    out
 }
 
 /// A verdict marker that survives renderers without colour.
@@ -49,7 +67,7 @@ fn verdict_marker(primary: &str) -> &'static str {
     }
 }
 
-fn head(out: &mut String, report: &ScanReport, meta: &DocumentMeta) {
+fn head(out: &mut Fmt<'_>, report: &ScanReport, meta: &DocumentMeta) {
     let v = &report.verdict;
     let _ = writeln!(
         out,
@@ -68,7 +86,7 @@ fn head(out: &mut String, report: &ScanReport, meta: &DocumentMeta) {
     );
 }
 
-fn failing_pairs(out: &mut String, report: &ScanReport, meta: &DocumentMeta) {
+fn failing_pairs(out: &mut Fmt<'_>, report: &ScanReport, meta: &DocumentMeta) {
     out.push_str("\n## Failing pairs\n\n");
     if report.pairs.is_empty() {
         out.push_str("No failing sender → receiver pair.\n");
@@ -91,7 +109,7 @@ fn failing_pairs(out: &mut String, report: &ScanReport, meta: &DocumentMeta) {
     }
 }
 
-fn fix(out: &mut String, report: &ScanReport) {
+fn fix(out: &mut Fmt<'_>, report: &ScanReport) {
     if !report.actions.is_empty() {
         out.push_str("\n## Fix\n");
         for ActionGroup { server, steps } in actions_by_server(report) {
@@ -118,7 +136,7 @@ fn fix(out: &mut String, report: &ScanReport) {
 
 /// The timeline picture as a table: per lane and kind of mark, how many and
 /// when.
-fn timeline(out: &mut String, report: &ScanReport, meta: &DocumentMeta) {
+fn timeline(out: &mut Fmt<'_>, report: &ScanReport, meta: &DocumentMeta) {
     let picture = &report.timeline;
     out.push_str("\n## Timeline\n\n");
     if picture.from.is_none() {
@@ -205,7 +223,7 @@ fn judged(offset: Option<f64>) -> String {
     }
 }
 
-fn clocks(out: &mut String, report: &ScanReport) {
+fn clocks(out: &mut Fmt<'_>, report: &ScanReport) {
     out.push_str("\n## Clocks\n\n");
     let servers = report.clock_servers();
     if servers.is_empty() {
@@ -254,7 +272,7 @@ fn clocks(out: &mut String, report: &ScanReport) {
     }
 }
 
-fn cause_section(out: &mut String, cause: &CauseReport, meta: &DocumentMeta) {
+fn cause_section(out: &mut Fmt<'_>, cause: &CauseReport, meta: &DocumentMeta) {
     let _ = writeln!(
         out,
         "\n### {} — {} {:.2}\n",
@@ -296,7 +314,7 @@ fn cause_section(out: &mut String, cause: &CauseReport, meta: &DocumentMeta) {
     }
 }
 
-fn evidence_table(out: &mut String, lines: &[EvidenceLine], meta: &DocumentMeta) {
+fn evidence_table(out: &mut Fmt<'_>, lines: &[EvidenceLine], meta: &DocumentMeta) {
     out.push_str("| Time | Server | Origin | Detail | Strength |\n|---|---|---|---|---|\n");
     for line in lines {
         let _ = writeln!(
@@ -315,7 +333,7 @@ fn evidence_table(out: &mut String, lines: &[EvidenceLine], meta: &DocumentMeta)
     }
 }
 
-fn inputs(out: &mut String, report: &ScanReport, meta: &DocumentMeta) {
+fn inputs(out: &mut Fmt<'_>, report: &ScanReport, meta: &DocumentMeta) {
     let _ = writeln!(
         out,
         "\n## Inputs covered\n\n{} artifacts, {} bytes; times are clock-corrected.\n\n\

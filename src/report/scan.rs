@@ -3,6 +3,7 @@
 
 use super::escape::terminal;
 use super::style::Style;
+use super::{Fmt, Sink};
 use crate::correlate::case::Case;
 use crate::correlate::clock::PairOffset;
 use crate::correlate::incident::Side;
@@ -16,6 +17,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::io;
 
 /// Most evidence lines per cause in reports (the total is given).
 const MAX_LINES: usize = 50;
@@ -741,11 +743,18 @@ impl ScanReport {
     }
 }
 
+/// `scan --format json` (`exauth.scan/1`), as a [`Sink`].
+pub struct Json<'a>(pub &'a ScanReport);
+
+impl Sink for Json<'_> {
+    fn write(&self, out: &mut dyn io::Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self.0)?;
+        out.write_all(b"\n")
+    }
+}
+
 pub fn json(report: &ScanReport) -> String {
-    let mut out =
-        serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
-    out.push('\n');
-    out
+    super::render(&Json(report))
 }
 
 /// A time in the display zone: `2026-11-26 10:40:05 UTC`.
@@ -771,7 +780,25 @@ fn strength_tag(style: Style, s: Strength) -> String {
 /// The verdict first, in one screen: cause, confidence, failing pairs, the
 /// three strongest evidence lines with origins, the fix, then coverage.
 pub fn text(report: &ScanReport, style: Style, tz: &jiff::tz::TimeZone) -> String {
-    let mut out = String::new();
+    super::render(&Text { report, style, tz })
+}
+
+/// The terminal report, as a [`Sink`].
+pub struct Text<'a> {
+    pub report: &'a ScanReport,
+    pub style: Style,
+    pub tz: &'a jiff::tz::TimeZone,
+}
+
+impl Sink for Text<'_> {
+    fn write(&self, out: &mut dyn io::Write) -> io::Result<()> {
+        let mut out = Fmt::new(out);
+        text_into(&mut out, self.report, self.style, self.tz);
+        out.finish()
+    }
+}
+
+fn text_into(out: &mut Fmt<'_>, report: &ScanReport, style: Style, tz: &jiff::tz::TimeZone) {
     let v = &report.verdict;
     let cause = match v.primary_cause.as_str() {
         "healthy" => style.green("healthy"),
@@ -971,5 +998,4 @@ pub fn text(report: &ScanReport, style: Style, tz: &jiff::tz::TimeZone) -> Strin
         report.inputs.evidence.values().sum::<u64>(),
         report.coverage.problems_in_files
     );
-    out
 }

@@ -8,14 +8,19 @@
 //! the rest `String`. CSV cells that a spreadsheet would run as a formula
 //! (`=`, `+`, `-`, `@`, tab, CR at the start) are prefixed with `'`.
 
-use super::export::Row;
-use anyhow::{Context, Result};
+use super::export::CollectionRows;
+use crate::ingest::row::read_binary;
+use crate::ingest::RowEncoding;
+use crate::pipeline::SpooledRows;
+use anyhow::{bail, Context, Result};
 use polars::prelude::*;
-use polars_io::parquet::write::ParquetWriter;
-use polars_io::prelude::CsvWriter;
+use polars_io::csv::write::{BatchedWriter as CsvBatched, CsvWriter};
+use polars_io::parquet::write::{BatchedWriter as ParquetBatched, ParquetWriter};
 use polars_io::SerWriter;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufReader};
 use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,16 +29,37 @@ pub enum TableFormat {
     Parquet,
 }
 
-/// Writes `<dir>/<kind>.csv|.parquet` for every kind present.
-pub fn write(rows: &[Row], dir: &Path, format: TableFormat) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut by_kind: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
-    for row in rows {
-        by_kind.entry(row.kind).or_default().push(row);
+/// Rows per batch handed to polars: the most a table holds in memory (a CSV
+/// batch, a Parquet row group).
+const BATCH_ROWS: usize = 8192;
+
+/// Writes `<dir>/<kind>.csv|.parquet` for every kind present: every
+/// artifact's rows (spooled in [`RowEncoding::Binary`] while it was read), in
+/// sorted origin order, then the collection's own rows. Two passes over the
+/// rows, neither holding them: the first types every column from all its
+/// values, the second writes the tables a batch at a time.
+pub fn write(
+    artifacts: &SpooledRows,
+    collection: &CollectionRows<'_>,
+    dir: &Path,
+    format: TableFormat,
+) -> Result<()> {
+    if artifacts.encoding != RowEncoding::Binary {
+        bail!("the rows were not spooled for tables");
     }
-    for (kind, rows) in by_kind {
-        let mut df = frame(&rows, format == TableFormat::Csv)
-            .with_context(|| format!("building the {kind} table"))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut schemas: BTreeMap<String, TableSchema> = BTreeMap::new();
+    each_row(artifacts, collection, &mut |fields| {
+        let kind = kind_of(fields);
+        match schemas.get_mut(kind) {
+            Some(schema) => schema.note(fields),
+            None => schemas.entry(kind.to_string()).or_default().note(fields),
+        }
+        Ok(())
+    })
+    .context("reading the spooled rows")?;
+    let mut tables: BTreeMap<String, Table> = BTreeMap::new();
+    for (kind, schema) in schemas {
         let path = dir.join(format!(
             "{kind}.{}",
             match format {
@@ -41,46 +67,296 @@ pub fn write(rows: &[Row], dir: &Path, format: TableFormat) -> Result<()> {
                 TableFormat::Parquet => "parquet",
             }
         ));
-        let file = std::fs::File::create(&path)
+        let table = Table::create(&path, schema.columns(), format)
             .with_context(|| format!("cannot write {}", path.display()))?;
-        match format {
-            TableFormat::Csv => CsvWriter::new(file).finish(&mut df)?,
-            TableFormat::Parquet => {
-                ParquetWriter::new(file).finish(&mut df)?;
-            }
-        }
+        tables.insert(kind, table);
+    }
+    let mut failed: Option<anyhow::Error> = None;
+    let read = each_row(artifacts, collection, &mut |fields| {
+        let kind = kind_of(fields);
+        let Some(table) = tables.get_mut(kind) else {
+            return Ok(());
+        };
+        table.push(fields).map_err(|e| {
+            let e = e.context(format!("writing the {kind} table"));
+            let text = format!("{e:#}");
+            failed = Some(e);
+            io::Error::other(text)
+        })
+    });
+    if let Err(e) = read {
+        return Err(match failed {
+            Some(failed) => failed,
+            None => anyhow::Error::new(e).context("reading the spooled rows"),
+        });
+    }
+    for (kind, table) in tables {
+        table
+            .finish()
+            .with_context(|| format!("writing the {kind} table"))?;
     }
     Ok(())
 }
 
-/// The column names of a table: the envelope first, then the rest sorted.
-fn columns(rows: &[&Row]) -> Vec<String> {
-    let mut rest: Vec<String> = rows
-        .iter()
-        .flat_map(|r| r.fields.keys().cloned())
-        .filter(|k| !matches!(k.as_str(), "kind" | "server" | "origin"))
-        .collect();
-    rest.sort();
-    rest.dedup();
-    let mut out = vec![
-        "kind".to_string(),
-        "server".to_string(),
-        "origin".to_string(),
-    ];
-    out.extend(rest);
-    out
+fn kind_of(fields: &Map<String, Value>) -> &str {
+    fields.get("kind").and_then(Value::as_str).unwrap_or("")
 }
 
-fn frame(rows: &[&Row], csv: bool) -> Result<DataFrame> {
-    let mut cols: Vec<Column> = Vec::new();
-    for name in columns(rows) {
-        let values: Vec<&Value> = rows
-            .iter()
-            .map(|r| r.fields.get(&name).unwrap_or(&Value::Null))
-            .collect();
-        cols.push(column(&name, &values, csv)?.into());
+/// Every row's fields, in order: the artifacts' then the collection's.
+fn each_row(
+    artifacts: &SpooledRows,
+    collection: &CollectionRows<'_>,
+    each: &mut dyn FnMut(&Map<String, Value>) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut buf = Vec::new();
+    for artifact in &artifacts.artifacts {
+        let mut reader = BufReader::with_capacity(64 << 10, artifacts.reader(artifact));
+        while let Some(fields) = read_binary(&mut reader, &mut buf)? {
+            each(&fields)?;
+        }
     }
-    Ok(DataFrame::new_infer_height(cols)?)
+    collection.each(&mut |row| each(&row.fields))
+}
+
+/// What a table's columns hold, over all its rows.
+#[derive(Debug, Default)]
+struct TableSchema {
+    columns: BTreeMap<String, ColumnStats>,
+}
+
+/// What the values of one column are, over all rows (nulls and absent
+/// fields left out).
+#[derive(Debug, Clone, Copy)]
+struct ColumnStats {
+    present: bool,
+    all_bool: bool,
+    all_int: bool,
+    all_number: bool,
+    all_time: bool,
+}
+
+impl Default for ColumnStats {
+    fn default() -> Self {
+        ColumnStats {
+            present: false,
+            all_bool: true,
+            all_int: true,
+            all_number: true,
+            all_time: true,
+        }
+    }
+}
+
+impl ColumnStats {
+    fn note(&mut self, v: &Value) {
+        if v.is_null() {
+            return;
+        }
+        self.present = true;
+        self.all_bool &= v.is_boolean();
+        self.all_int &= v.is_i64() || v.is_u64();
+        self.all_number &= v.is_number();
+        self.all_time = self.all_time && parse_time(v).is_some();
+    }
+
+    /// The column's type: the first of boolean, integer, number and time
+    /// that all its values are; text otherwise.
+    fn column_type(self) -> ColumnType {
+        match self {
+            ColumnStats { present: false, .. } => ColumnType::Text,
+            ColumnStats { all_bool: true, .. } => ColumnType::Bool,
+            ColumnStats { all_int: true, .. } => ColumnType::Int,
+            ColumnStats {
+                all_number: true, ..
+            } => ColumnType::Float,
+            ColumnStats { all_time: true, .. } => ColumnType::Time,
+            _ => ColumnType::Text,
+        }
+    }
+}
+
+impl TableSchema {
+    fn note(&mut self, fields: &Map<String, Value>) {
+        for (name, value) in fields {
+            match self.columns.get_mut(name) {
+                Some(stats) => stats.note(value),
+                None => self.columns.entry(name.clone()).or_default().note(value),
+            }
+        }
+    }
+
+    /// The columns: the envelope first, then the rest sorted.
+    fn columns(self) -> Vec<(String, ColumnType)> {
+        let mut columns = self.columns;
+        let mut out: Vec<(String, ColumnType)> = ["kind", "server", "origin"]
+            .into_iter()
+            .map(|name| {
+                let stats = columns.remove(name).unwrap_or_default();
+                (name.to_string(), stats.column_type())
+            })
+            .collect();
+        out.extend(
+            columns
+                .into_iter()
+                .map(|(name, stats)| (name, stats.column_type())),
+        );
+        out
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ColumnType {
+    Bool,
+    Int,
+    Float,
+    Time,
+    Text,
+}
+
+impl ColumnType {
+    fn dtype(self) -> DataType {
+        match self {
+            ColumnType::Bool => DataType::Boolean,
+            ColumnType::Int => DataType::Int64,
+            ColumnType::Float => DataType::Float64,
+            ColumnType::Time => DataType::Datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC)),
+            ColumnType::Text => DataType::String,
+        }
+    }
+}
+
+/// The values of one column in the current batch.
+enum ColumnValues {
+    Bool(Vec<Option<bool>>),
+    Int(Vec<Option<i64>>),
+    Float(Vec<Option<f64>>),
+    Time(Vec<Option<i64>>),
+    Text(Vec<Option<String>>),
+}
+
+impl ColumnValues {
+    fn new(kind: ColumnType) -> Self {
+        match kind {
+            ColumnType::Bool => ColumnValues::Bool(Vec::new()),
+            ColumnType::Int => ColumnValues::Int(Vec::new()),
+            ColumnType::Float => ColumnValues::Float(Vec::new()),
+            ColumnType::Time => ColumnValues::Time(Vec::new()),
+            ColumnType::Text => ColumnValues::Text(Vec::new()),
+        }
+    }
+
+    fn push(&mut self, v: &Value, csv: bool) {
+        match self {
+            ColumnValues::Bool(values) => values.push(v.as_bool()),
+            ColumnValues::Int(values) => values.push(v.as_i64()),
+            ColumnValues::Float(values) => values.push(v.as_f64()),
+            ColumnValues::Time(values) => values.push(parse_time(v)),
+            ColumnValues::Text(values) => values.push(match v {
+                Value::Null => None,
+                Value::String(s) => Some(if csv { defuse(s) } else { s.clone() }),
+                other => Some(if csv {
+                    defuse(&other.to_string())
+                } else {
+                    other.to_string()
+                }),
+            }),
+        }
+    }
+
+    /// The batch's values as a series; the column is empty after.
+    fn take(&mut self, name: &str) -> Result<Series> {
+        let name = PlSmallStr::from(name);
+        Ok(match self {
+            ColumnValues::Bool(values) => Series::new(name, std::mem::take(values)),
+            ColumnValues::Int(values) => Series::new(name, std::mem::take(values)),
+            ColumnValues::Float(values) => Series::new(name, std::mem::take(values)),
+            ColumnValues::Time(values) => {
+                Series::new(name, std::mem::take(values)).cast(&ColumnType::Time.dtype())?
+            }
+            ColumnValues::Text(values) => Series::new(name, std::mem::take(values)),
+        })
+    }
+}
+
+/// One table being written, a batch at a time.
+struct Table {
+    columns: Vec<(String, ColumnValues)>,
+    rows: usize,
+    csv: bool,
+    writer: TableWriter,
+}
+
+enum TableWriter {
+    Csv(CsvBatched<File>),
+    Parquet(Box<ParquetBatched<File>>),
+}
+
+impl Table {
+    fn create(
+        path: &Path,
+        columns: Vec<(String, ColumnType)>,
+        format: TableFormat,
+    ) -> Result<Table> {
+        let schema: Schema = columns
+            .iter()
+            .map(|(name, kind)| Field::new(PlSmallStr::from(name.as_str()), kind.dtype()))
+            .collect();
+        let file = File::create(path)?;
+        let writer = match format {
+            TableFormat::Csv => TableWriter::Csv(CsvWriter::new(file).batched(&schema)?),
+            TableFormat::Parquet => {
+                TableWriter::Parquet(Box::new(ParquetWriter::new(file).batched(&schema)?))
+            }
+        };
+        Ok(Table {
+            columns: columns
+                .into_iter()
+                .map(|(name, kind)| (name, ColumnValues::new(kind)))
+                .collect(),
+            rows: 0,
+            csv: format == TableFormat::Csv,
+            writer,
+        })
+    }
+
+    fn push(&mut self, fields: &Map<String, Value>) -> Result<()> {
+        for (name, values) in &mut self.columns {
+            values.push(fields.get(name).unwrap_or(&Value::Null), self.csv);
+        }
+        self.rows += 1;
+        if self.rows >= BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        let mut cols: Vec<Column> = Vec::with_capacity(self.columns.len());
+        for (name, values) in &mut self.columns {
+            cols.push(values.take(name)?.into());
+        }
+        self.rows = 0;
+        let df = DataFrame::new_infer_height(cols)?;
+        match &mut self.writer {
+            TableWriter::Csv(w) => w.write_batch(&df)?,
+            TableWriter::Parquet(w) => w.write_batch(&df)?,
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<()> {
+        self.flush()?;
+        match &mut self.writer {
+            TableWriter::Csv(w) => w.finish()?,
+            TableWriter::Parquet(w) => {
+                w.finish()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn parse_time(v: &Value) -> Option<i64> {
@@ -90,44 +366,6 @@ fn parse_time(v: &Value) -> Option<i64> {
     }
     let t: jiff::Timestamp = text.parse().ok()?;
     i64::try_from(t.as_nanosecond()).ok()
-}
-
-fn column(name: &str, values: &[&Value], csv: bool) -> Result<Series> {
-    let present: Vec<&&Value> = values.iter().filter(|v| !v.is_null()).collect();
-    let name = PlSmallStr::from(name);
-    if !present.is_empty() && present.iter().all(|v| v.is_boolean()) {
-        let data: Vec<Option<bool>> = values.iter().map(|v| v.as_bool()).collect();
-        return Ok(Series::new(name, data));
-    }
-    if !present.is_empty() && present.iter().all(|v| v.is_i64() || v.is_u64()) {
-        let data: Vec<Option<i64>> = values.iter().map(|v| v.as_i64()).collect();
-        return Ok(Series::new(name, data));
-    }
-    if !present.is_empty() && present.iter().all(|v| v.is_number()) {
-        let data: Vec<Option<f64>> = values.iter().map(|v| v.as_f64()).collect();
-        return Ok(Series::new(name, data));
-    }
-    if !present.is_empty() && present.iter().all(|v| parse_time(v).is_some()) {
-        let data: Vec<Option<i64>> = values.iter().map(|v| parse_time(v)).collect();
-        let series = Series::new(name, data);
-        return Ok(series.cast(&DataType::Datetime(
-            TimeUnit::Nanoseconds,
-            Some(TimeZone::UTC),
-        ))?);
-    }
-    let data: Vec<Option<String>> = values
-        .iter()
-        .map(|v| match v {
-            Value::Null => None,
-            Value::String(s) => Some(if csv { defuse(s) } else { s.clone() }),
-            other => Some(if csv {
-                defuse(&other.to_string())
-            } else {
-                other.to_string()
-            }),
-        })
-        .collect();
-    Ok(Series::new(name, data))
 }
 
 /// Keeps spreadsheets from running a cell as a formula.

@@ -12,12 +12,14 @@
 //! lines.
 
 use super::escape::terminal;
+use super::{Fmt, Sink};
 use crate::correlate::case::Case;
 use crate::evidence::{Evidence, Fact, KerberosSource, TimeBasis};
 use crate::model::AuthOutcome;
 use jiff::Timestamp;
 use serde::Serialize;
 use std::fmt::Write;
+use std::io;
 
 /// Which rows to keep. Empty lists keep everything.
 #[derive(Debug, Clone, Default)]
@@ -433,15 +435,63 @@ fn rfc3339(t: Timestamp, tz: &jiff::tz::TimeZone) -> String {
         .to_string()
 }
 
+/// The timeline in one of its formats, as a [`Sink`].
+pub struct Timeline<'a> {
+    pub rows: &'a [TimelineRow],
+    pub tz: &'a jiff::tz::TimeZone,
+    pub format: TimelineFormat,
+}
+
+/// How [`Timeline`] writes its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimelineFormat {
+    /// Aligned text for a terminal, one row per line.
+    Text,
+    /// CSV with a header: RFC 4180 quoting, and cells a spreadsheet would
+    /// run as a formula prefixed with `'`.
+    Csv,
+    /// One JSON object per row (times in the display zone, RFC 3339).
+    Jsonl,
+}
+
+impl Sink for Timeline<'_> {
+    fn write(&self, out: &mut dyn io::Write) -> io::Result<()> {
+        let mut out = Fmt::new(out);
+        match self.format {
+            TimelineFormat::Text => text_into(&mut out, self.rows, self.tz),
+            TimelineFormat::Csv => csv_into(&mut out, self.rows, self.tz),
+            TimelineFormat::Jsonl => jsonl_into(&mut out, self.rows, self.tz),
+        }
+        out.finish()
+    }
+}
+
+fn render(rows: &[TimelineRow], tz: &jiff::tz::TimeZone, format: TimelineFormat) -> String {
+    super::render(&Timeline { rows, tz, format })
+}
+
 /// Aligned text for a terminal, one row per line.
 pub fn text(rows: &[TimelineRow], tz: &jiff::tz::TimeZone) -> String {
+    render(rows, tz, TimelineFormat::Text)
+}
+
+/// CSV with a header (see [`TimelineFormat::Csv`]).
+pub fn csv(rows: &[TimelineRow], tz: &jiff::tz::TimeZone) -> String {
+    render(rows, tz, TimelineFormat::Csv)
+}
+
+/// One JSON object per row (see [`TimelineFormat::Jsonl`]).
+pub fn jsonl(rows: &[TimelineRow], tz: &jiff::tz::TimeZone) -> String {
+    render(rows, tz, TimelineFormat::Jsonl)
+}
+
+fn text_into(out: &mut Fmt<'_>, rows: &[TimelineRow], tz: &jiff::tz::TimeZone) {
     let server_width = rows
         .iter()
         .map(|r| r.server.as_deref().map_or(1, |s| s.chars().count()))
         .max()
         .unwrap_or(1)
         .min(24);
-    let mut out = String::new();
     for r in rows {
         let time = r
             .time
@@ -463,14 +513,10 @@ pub fn text(rows: &[TimelineRow], tz: &jiff::tz::TimeZone) -> String {
         }
         let _ = writeln!(out, "  ({})", terminal(&r.origin));
     }
-    out
 }
 
-/// CSV with a header: RFC 4180 quoting, and cells a spreadsheet would run as
-/// a formula prefixed with `'`.
-pub fn csv(rows: &[TimelineRow], tz: &jiff::tz::TimeZone) -> String {
-    let mut out =
-        String::from("time,server,kind,detail,origin,stamped_time,correction_s,time_basis\r\n");
+fn csv_into(out: &mut Fmt<'_>, rows: &[TimelineRow], tz: &jiff::tz::TimeZone) {
+    out.push_str("time,server,kind,detail,origin,stamped_time,correction_s,time_basis\r\n");
     for r in rows {
         let basis = serde_json::to_value(r.time_basis)
             .ok()
@@ -490,7 +536,6 @@ pub fn csv(rows: &[TimelineRow], tz: &jiff::tz::TimeZone) -> String {
         out.push_str(&line.join(","));
         out.push_str("\r\n");
     }
-    out
 }
 
 fn csv_cell(cell: &str) -> String {
@@ -505,9 +550,7 @@ fn csv_cell(cell: &str) -> String {
     }
 }
 
-/// One JSON object per row (times in the display zone, RFC 3339).
-pub fn jsonl(rows: &[TimelineRow], tz: &jiff::tz::TimeZone) -> String {
-    let mut out = String::new();
+fn jsonl_into(out: &mut Fmt<'_>, rows: &[TimelineRow], tz: &jiff::tz::TimeZone) {
     for r in rows {
         let mut value = serde_json::to_value(r).unwrap_or_default();
         if let Some(map) = value.as_object_mut() {
@@ -524,7 +567,6 @@ pub fn jsonl(rows: &[TimelineRow], tz: &jiff::tz::TimeZone) -> String {
         out.push_str(&serde_json::to_string(&value).unwrap_or_default());
         out.push('\n');
     }
-    out
 }
 
 #[cfg(test)]

@@ -26,7 +26,9 @@ pub use catalog::{
     audit_success, classify, is_counted_success, AuditOutcome, AuditSuccess, Family,
     AUDIT_OUTCOME_ITEMS,
 };
-pub use read::{read_evtx_bytes, read_evtx_path, read_evtx_reader, EvtxReadOptions};
+pub use read::{
+    read_evtx_bytes, read_evtx_path, read_evtx_reader, read_evtx_reader_each, EvtxReadOptions,
+};
 pub use records::{
     extract_ntstatus, kerberos_error_name, parse_bias_zone, parse_kerberos_time, strip_ipv4_mapped,
     DfsrEvent, DirectoryServiceEvent, EventDetails, EventLogEvent, EventRecord,
@@ -109,6 +111,13 @@ impl RawEvent {
     }
 }
 
+/// The order of a report's events: by (time, record id, EventID); a stable sort by it
+/// keeps reading order among equals. [`read_evtx_reader_each`] hands events over
+/// unsorted; a caller that needs the report's order sorts them by this.
+pub fn event_order(event: &EventRecord) -> (Option<Timestamp>, Option<u64>, u16) {
+    (event.time, event.record_id, event.event_id)
+}
+
 /// Accumulates events and counts from any input, then produces a sorted report.
 #[derive(Debug, Default)]
 pub(crate) struct ReportBuilder {
@@ -182,9 +191,7 @@ impl ReportBuilder {
 
     pub(crate) fn finish(mut self) -> EventFileReport {
         self.problems.sort_by_key(|p| p.location);
-        self.events.sort_by(|a, b| {
-            (a.time, a.record_id, a.event_id).cmp(&(b.time, b.record_id, b.event_id))
-        });
+        self.events.sort_by_key(event_order);
         let counts = |m: Counts| {
             m.into_iter()
                 .flat_map(|(provider, ids)| {

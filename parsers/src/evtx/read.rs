@@ -15,7 +15,7 @@ use super::catalog::{
     all_provider_names, any_family_has_id, audit_success, classify, AuditOutcome, AuditSuccess,
     Family,
 };
-use super::records::TimeProvenance;
+use super::records::{EventRecord, TimeProvenance};
 use super::{outcome_items, DataItem, EventFileReport, RawEvent, ReportBuilder};
 use crate::problem::{Location, Problem};
 use evtx::err::EvtxError;
@@ -69,9 +69,28 @@ pub fn read_evtx_bytes(bytes: &[u8], options: EvtxReadOptions) -> EventFileRepor
 }
 
 /// Read a `.evtx` from any seekable reader.
-pub fn read_evtx_reader<R: Read + Seek>(
+pub fn read_evtx_reader<R: Read + Seek>(reader: R, options: EvtxReadOptions) -> EventFileReport {
+    read_with(reader, options, None)
+}
+
+/// Read a `.evtx` from any seekable reader, handing the catalogued events to `each` a
+/// batch at a time as they are read, in the file's record order (chunk by chunk,
+/// unsorted), instead of keeping them: memory stays flat however large the file. The
+/// report that comes back holds everything else (counts, problems) and no events. To
+/// put the events in the order [`read_evtx_reader`] gives them, sort them (stably) by
+/// [`super::event_order`].
+pub fn read_evtx_reader_each<R: Read + Seek>(
+    reader: R,
+    options: EvtxReadOptions,
+    each: &mut dyn FnMut(Vec<EventRecord>),
+) -> EventFileReport {
+    read_with(reader, options, Some(each))
+}
+
+fn read_with<R: Read + Seek>(
     mut reader: R,
     options: EvtxReadOptions,
+    mut each: Option<&mut dyn FnMut(Vec<EventRecord>)>,
 ) -> EventFileReport {
     let mut report = ReportBuilder::default();
     let len = match reader.seek(SeekFrom::End(0)).and_then(|len| {
@@ -150,6 +169,7 @@ pub fn read_evtx_reader<R: Read + Seek>(
                 &mut report,
                 &mut buffers,
             );
+            hand_over(&mut report, &mut each);
         }
     }
     run_batch(
@@ -159,6 +179,7 @@ pub fn read_evtx_reader<R: Read + Seek>(
         &mut report,
         &mut buffers,
     );
+    hand_over(&mut report, &mut each);
     if chunks_past_header > 0 {
         report.problems.push(Problem::new(
             Location::Offset(0),
@@ -169,6 +190,15 @@ pub fn read_evtx_reader<R: Read + Seek>(
         ));
     }
     report.finish()
+}
+
+/// The events read so far go to `each`, when there is one.
+fn hand_over(report: &mut ReportBuilder, each: &mut Option<&mut dyn FnMut(Vec<EventRecord>)>) {
+    if let Some(each) = each {
+        if !report.events.is_empty() {
+            each(std::mem::take(&mut report.events));
+        }
+    }
 }
 
 fn effective_threads(requested: usize) -> usize {
