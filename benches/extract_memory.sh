@@ -3,7 +3,10 @@
 #   * `exauth extract --format jsonl` of a generated ~1 GB domain controller Security log
 #     (`.evtx` on disk);
 #   * `exauth scan --format json` of the same log, and of a generated 200 MB `.evtx`
-#     inside a zip.
+#     inside a zip;
+#   * `exauth extract --format jsonl` of a generated collection of protocol logs, event
+#     logs and command outputs (`exauth synth --scenario clock-skew --servers 4 --size
+#     COLLECTION`, default 1G).
 # Both binaries are release builds of this tree and of BEFORE_REV; their outputs must be
 # byte-identical (checked with cmp).
 #
@@ -15,6 +18,7 @@
 #               peak RSS are shown
 #   THREADS     --threads (default: all cores)
 #   TABLES=1    also `extract --format csv` (builds polars both times: slow)
+#   COLLECTION  size of the generated collection (suffix M or G; default 1G)
 #
 # Files go to ./bench-data/extract-memory (gitignored) and are reused while they exist,
 # the before binary too (bench-data/extract-memory/exauth-<rev>). The logs are written by
@@ -75,7 +79,14 @@ with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
 EOF
     rm -rf "$inner"
 fi
+COLLECTION=${COLLECTION:-1G}
+SYNTH=$DATA/synth-$COLLECTION
+if [ ! -f "$SYNTH/expected.json" ]; then
+    rm -rf "$SYNTH"
+    "$AFTER" -q synth --scenario clock-skew --servers 4 --size "$COLLECTION" --out "$SYNTH"
+fi
 cat "$EVTX" "$ZIP" >/dev/null
+find "$SYNTH" -type f -print0 | xargs -0 cat >/dev/null
 
 # measure LABEL OUT BINARY ARGS...: REPEAT runs; prints the median wall time and the
 # largest peak RSS; the output of the last run is left in OUT.
@@ -115,6 +126,11 @@ for bin in "$BEFORE" "$AFTER"; do
         "$bin" scan --format json --generated-at 2026-01-01T00:00:00Z "$ZIP"
 done
 same "$DATA/$(basename "$BEFORE").scan.json" "$DATA/$(basename "$AFTER").scan.json"
+for bin in "$BEFORE" "$AFTER"; do
+    measure "extract --format jsonl, $(du -sm "$SYNTH" | cut -f1) MB synth collection" \
+        "$DATA/$(basename "$bin").jsonl" "$bin" extract --format jsonl "$SYNTH"
+done
+same "$DATA/$(basename "$BEFORE").jsonl" "$DATA/$(basename "$AFTER").jsonl"
 if [ "${TABLES:-}" = 1 ]; then
     for bin in "$BEFORE" "$AFTER"; do
         rm -rf "$DATA/csv-$(basename "$bin")"
