@@ -417,7 +417,6 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
         bail!("cannot keep the rows in a temporary file: {e}");
     }
     let problems = collected.problems.clone();
-    let paired = report::export::PairedSessions::new(&collected.sessions);
     let case = case::build(
         collected,
         CaseSettings {
@@ -425,7 +424,7 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
             ..CaseSettings::default()
         },
     );
-    let collection = report::export::CollectionRows::new(&case, paired);
+    let collection = report::export::CollectionRows::new(&case);
     match args.format {
         ExtractFormat::Jsonl => write_output(
             global,

@@ -83,6 +83,9 @@ pub struct Case {
     /// (`Evidence::corrected`), sorted by (time, origin). Rules address an
     /// item by its [`ItemId`].
     pub evidence: Vec<Evidence>,
+    /// Per server pair, the clock offset of sessions both ends logged
+    /// (extract writes them as rows); empty for an evidence set.
+    pub paired_clocks: Vec<PairedClock>,
     pub coverage: Coverage,
     /// Servers whose local times were read as UTC for want of a time zone.
     pub assumed_utc: BTreeSet<String>,
@@ -184,8 +187,22 @@ pub fn build(mut collected: Collected, settings: CaseSettings) -> Case {
     let mut coverage = coverage(&inventory, &evidence);
     coverage.unconfirmed_names = unconfirmed_names;
     let mut evidence = evidence;
-    evidence.extend(paired_session_evidence(&sessions));
-    assemble(identities, evidence, coverage, settings)
+    let (paired, paired_clocks) = paired_session_evidence(&sessions);
+    evidence.extend(paired);
+    let mut case = assemble(identities, evidence, coverage, settings);
+    case.paired_clocks = paired_clocks;
+    case
+}
+
+/// One server pair's paired sessions summed up: the offset of `remote`'s
+/// clock against `server`'s from every connection both logged.
+#[derive(Debug, Clone)]
+pub struct PairedClock {
+    pub server: String,
+    pub remote: String,
+    pub sample: exauth_parsers::smtp_log::ClockSample,
+    pub sessions: u64,
+    pub spread_s: f64,
 }
 
 /// Clock samples from sessions both ends logged, as evidence of the server
@@ -194,7 +211,7 @@ pub fn build(mut collected: Collected, settings: CaseSettings) -> Case {
 /// the offset the failing attempts met is the one that matters.
 pub fn paired_session_evidence(
     sessions: &BTreeMap<String, Vec<exauth_parsers::smtp_log::SessionSummary>>,
-) -> Vec<Evidence> {
+) -> (Vec<Evidence>, Vec<PairedClock>) {
     let failed: BTreeMap<&String, Vec<exauth_parsers::smtp_log::SessionSummary>> = sessions
         .iter()
         .map(|(server, list)| {
@@ -207,11 +224,23 @@ pub fn paired_session_evidence(
         })
         .collect();
     let mut out = Vec::new();
+    let mut clocks = Vec::new();
     let servers: Vec<&String> = sessions.keys().collect();
     for (i, a) in servers.iter().enumerate() {
         for b in &servers[i + 1..] {
             let everything =
                 pair_sessions(&sessions[*a], &sessions[*b], &PairingOptions::default());
+            if let Some(paired) = &everything {
+                if let Some(sample) = paired.clock_sample(Some((*b).clone())) {
+                    clocks.push(PairedClock {
+                        server: (*a).clone(),
+                        remote: (*b).clone(),
+                        sample,
+                        sessions: paired.sessions as u64,
+                        spread_s: paired.spread_s,
+                    });
+                }
+            }
             let failing = pair_sessions(&failed[*a], &failed[*b], &PairingOptions::default());
             for paired in everything.into_iter().chain(failing) {
                 for p in &paired.pairs {
@@ -236,7 +265,7 @@ pub fn paired_session_evidence(
             }
         }
     }
-    out
+    (out, clocks)
 }
 
 /// The part of [`build`] that needs no files: time zones, clocks, corrected
@@ -357,6 +386,7 @@ pub fn assemble(
         clocks,
         incidents,
         evidence,
+        paired_clocks: Vec::new(),
         coverage,
         assumed_utc,
         settings,

@@ -14,9 +14,7 @@ pub use crate::ingest::Row;
 use crate::ingest::RowEncoding;
 use crate::model::ClockBasis;
 use crate::pipeline::SpooledRows;
-use exauth_parsers::smtp_log::{pair_sessions, ClockSample, PairingOptions, SessionSummary};
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::io;
 
 /// The rows that belong to the collection, not to one artifact, in a stable
@@ -29,9 +27,9 @@ pub struct CollectionRows<'c> {
 }
 
 impl<'c> CollectionRows<'c> {
-    pub fn new(case: &'c Case, paired: PairedSessions) -> Self {
+    pub fn new(case: &'c Case) -> Self {
         CollectionRows {
-            paired: paired.rows(case),
+            paired: paired_rows(case),
             case,
         }
     }
@@ -59,75 +57,31 @@ impl<'c> CollectionRows<'c> {
     }
 }
 
-/// Paired sessions — the same connection in two servers' logs — as one
-/// clock sample per server pair. Taken from the protocol-log sessions before
-/// the case is built from them (the case takes the sessions: no copy of them
-/// is kept); [`CollectionRows::new`] adds what the case knows (addresses).
-pub struct PairedSessions {
-    samples: Vec<PairedSample>,
-}
-
-struct PairedSample {
-    server: String,
-    remote: String,
-    sample: ClockSample,
-    sessions: u64,
-    spread_s: f64,
-}
-
-impl PairedSessions {
-    pub fn new(sessions: &BTreeMap<String, Vec<SessionSummary>>) -> Self {
-        let mut samples = Vec::new();
-        let servers: Vec<&String> = sessions.keys().collect();
-        for (i, a) in servers.iter().enumerate() {
-            for b in &servers[i + 1..] {
-                let Some(paired) =
-                    pair_sessions(&sessions[*a], &sessions[*b], &PairingOptions::default())
-                else {
-                    continue;
-                };
-                if let Some(sample) = paired.clock_sample(Some((*b).clone())) {
-                    samples.push(PairedSample {
-                        server: (*a).clone(),
-                        remote: (*b).clone(),
-                        sample,
-                        sessions: paired.sessions as u64,
-                        spread_s: paired.spread_s,
-                    });
-                }
-            }
-        }
-        PairedSessions { samples }
-    }
-
-    fn rows(self, case: &Case) -> Vec<Row> {
-        self.samples
-            .into_iter()
-            .map(|p| {
-                let PairedSample {
-                    server: a,
-                    remote: b,
-                    mut sample,
-                    sessions,
-                    spread_s,
-                } = p;
-                sample.remote_ip = case
-                    .identities
-                    .get(&b)
-                    .and_then(|id| id.ips.iter().next())
-                    .map(|ip| ip.to_string());
-                let mut row = Row::new(
-                    "clock-sample",
-                    Some(&a),
-                    &format!("{a}+{b} protocol logs"),
-                    &sample,
-                );
-                row.fields.insert("sessions".into(), Value::from(sessions));
-                row.fields.insert("spread_s".into(), Value::from(spread_s));
-                row
-            })
-            .collect()
-    }
+/// The clock sample rows of paired sessions (the case paired them), with the
+/// remote's address from the identity map.
+fn paired_rows(case: &Case) -> Vec<Row> {
+    case.paired_clocks
+        .iter()
+        .map(|p| {
+            let mut sample = p.sample.clone();
+            sample.remote_ip = case
+                .identities
+                .get(&p.remote)
+                .and_then(|id| id.ips.iter().next())
+                .map(|ip| ip.to_string());
+            let mut row = Row::new(
+                "clock-sample",
+                Some(&p.server),
+                &format!("{}+{} protocol logs", p.server, p.remote),
+                &sample,
+            );
+            row.fields
+                .insert("sessions".into(), Value::from(p.sessions));
+            row.fields
+                .insert("spread_s".into(), Value::from(p.spread_s));
+            row
+        })
+        .collect()
 }
 
 /// The row of one piece of the case's evidence, for the kinds whose rows are
