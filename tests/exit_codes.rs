@@ -120,3 +120,38 @@ fn absurd_thread_counts_are_refused_at_once() {
         );
     }
 }
+
+#[test]
+fn nothing_readable_keeps_every_format_itself() {
+    // Issue 18: with every input unreadable, JSON was an inventory document
+    // and HTML/Markdown plain text.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let garbage: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect();
+    std::fs::write(dir.path().join("garbage.bin"), garbage).expect("write");
+    let run = |format: &str| {
+        let output = Command::cargo_bin("exauth")
+            .expect("binary")
+            .args(["scan", "-q", "--format", format])
+            .arg(dir.path())
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{format}: nothing readable");
+        String::from_utf8(output.stdout).expect("utf-8")
+    };
+    let json: serde_json::Value = serde_json::from_str(&run("json")).expect("JSON");
+    assert_eq!(json["schema"], "exauth.scan/1");
+    assert_eq!(json["verdict"]["primary_cause"], "inconclusive");
+    assert!(
+        json["causes"].as_array().is_some_and(|c| c.is_empty()),
+        "no causes"
+    );
+    let not_read = json["coverage"]["not_read"].to_string();
+    assert!(not_read.contains("garbage.bin"), "{not_read}");
+    let html = run("html");
+    assert!(html.starts_with("<!DOCTYPE html>"), "an HTML page");
+    assert!(html.contains("Nothing could be read"), "says why");
+    let markdown = run("markdown");
+    assert!(markdown.starts_with("# "), "a Markdown document");
+    assert!(markdown.contains("Nothing could be read"));
+    assert!(markdown.contains("garbage.bin"));
+}

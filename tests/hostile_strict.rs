@@ -81,6 +81,8 @@ fn scan_json_stays_json_when_nothing_is_readable() {
     std::fs::write(dir.path().join("EX02-1126.zip"), b"PK\x03\x04broken").expect("write");
     let (code, json, _) = exauth(&["-q", "scan", "--format", "json"], dir.path());
     assert_eq!(code, 2);
-    assert_eq!(json["schema"], "exauth.inventory/1");
-    assert_eq!(json["artifacts"][0]["status"], "error");
+    // A scan document (issue 18): verdict inconclusive, the file in coverage.
+    assert_eq!(json["schema"], "exauth.scan/1");
+    assert_eq!(json["verdict"]["primary_cause"], "inconclusive");
+    assert_eq!(json["coverage"]["not_read"][0]["status"], "error");
 }

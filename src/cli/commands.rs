@@ -233,17 +233,34 @@ fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
         let inventory = collected.inventory.clone();
         let problems = collected.problems.len();
         if !inventory.anything_readable() && !collected.shows_failure() {
-            // No case to report: the inventory says why, in the format asked
-            // for (a script reading JSON must get JSON; its `schema` tells which).
-            match args.format {
-                ScanFormat::Json => write_output(global, &report::inventory::Json(&inventory))?,
-                _ => write_output(
+            // Nothing to weigh: every format stays itself (a scan document
+            // with verdict `inconclusive`, no causes and the not-read list;
+            // an HTML page, a Markdown document), the terminal gets the
+            // inventory's reasons; exit 2.
+            if args.format == ScanFormat::Text {
+                write_output(
                     global,
                     &report::inventory::Text {
                         inventory: &inventory,
                         style: style(global),
                     },
-                )?,
+                )?;
+                return Ok(nothing_readable(global, &inventory));
+            }
+            let case = case::build(collected, settings);
+            let diagnosis = diagnose::nothing_readable(inventory.rows.len());
+            let model = report::scan::build(&case, &diagnosis, &inventory, problems);
+            let meta = report::scan::DocumentMeta::new(
+                args.generated_at.unwrap_or_else(jiff::Timestamp::now),
+                display_zone(global),
+            );
+            let (report, meta) = (&model, &meta);
+            match args.format {
+                ScanFormat::Html => write_output(global, &report::html::Page { report, meta })?,
+                ScanFormat::Markdown => {
+                    write_output(global, &report::markdown::Document { report, meta })?
+                }
+                _ => write_output(global, &report::scan::Json(report))?,
             }
             return Ok(nothing_readable(global, &inventory));
         }

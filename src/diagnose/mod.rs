@@ -155,6 +155,26 @@ pub struct Diagnosis {
     pub next_steps: Vec<String>,
 }
 
+/// The diagnosis when nothing in the input could be read: no cause can be
+/// weighed (none is listed), and the verdict says so — never `healthy`.
+pub fn nothing_readable(not_read: usize) -> Diagnosis {
+    Diagnosis {
+        verdict: Verdict {
+            primary_cause: "inconclusive".into(),
+            confidence: 0.0,
+            summary: format!(
+                "Nothing could be read: {not_read} file{} not read (the coverage lists each with the reason)",
+                if not_read == 1 { "" } else { "s" }
+            ),
+        },
+        findings: Vec::new(),
+        next_steps: vec![
+            "Check the paths given, and collect the logs again (ExchangeLogCollector, or the exports the README lists): nothing here was a format exauth reads."
+                .into(),
+        ],
+    }
+}
+
 /// Runs every rule and picks the verdict.
 pub fn diagnose(case: &Case) -> Diagnosis {
     let findings: Vec<Finding> = RULES.iter().map(|rule| rule.evaluate(case)).collect();
