@@ -142,7 +142,7 @@ impl Rule for KerberosBlocked {
                 }
                 Fact::KerberosTicketIssued {
                     service, client, ..
-                } if signals::is_smtp_spn(service) => {
+                } if crate::model::is_smtp_spn(service) => {
                     w.refute(line(
                         case,
                         i,

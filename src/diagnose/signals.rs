@@ -122,15 +122,10 @@ pub fn netlogon_event(event_id: u16) -> Vec<(Cause, Strength)> {
     }
 }
 
-/// `SMTPSVC/…` or `SMTP/…` (case-insensitive).
-pub fn is_smtp_spn(spn: &str) -> bool {
-    crate::model::is_smtp_spn(spn)
-}
-
 /// An SPN whose duplication breaks ExchangeAuth: SMTPSVC/, SMTP/, HOST/.
 pub fn is_transport_spn(spn: &str) -> bool {
     let lower = spn.to_ascii_lowercase();
-    is_smtp_spn(spn) || lower.starts_with("host/")
+    crate::model::is_smtp_spn(spn) || lower.starts_with("host/")
 }
 
 #[cfg(test)]

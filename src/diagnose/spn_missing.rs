@@ -53,7 +53,7 @@ impl Rule for SpnMissing {
                 .into_iter()
                 .filter(|spn| !lower.contains(spn))
                 .collect();
-            let any_smtp = lower.iter().any(|s| signals::is_smtp_spn(s));
+            let any_smtp = lower.iter().any(|s| crate::model::is_smtp_spn(s));
             if !any_smtp {
                 w.support(
                     format!("setspn:{account}"),
@@ -78,7 +78,7 @@ impl Rule for SpnMissing {
                         "setspn -L {account} lists {}",
                         lower
                             .iter()
-                            .filter(|s| signals::is_smtp_spn(s))
+                            .filter(|s| crate::model::is_smtp_spn(s))
                             .cloned()
                             .collect::<Vec<_>>()
                             .join(", ")
@@ -96,7 +96,7 @@ impl Rule for SpnMissing {
                     target, code_name, ..
                 } => {
                     let about_receiver = target.as_deref().is_some_and(|t| {
-                        signals::is_smtp_spn(t) && (everyone || targets(t, &receivers))
+                        crate::model::is_smtp_spn(t) && (everyone || targets(t, &receivers))
                     });
                     for (cause, strength) in signals::kerberos_error(&e.fact) {
                         if cause == Cause::SpnMissing && about_receiver {
@@ -119,7 +119,7 @@ impl Rule for SpnMissing {
                     }
                 }
                 Fact::SpnNotRegistered { spn }
-                    if everyone || targets(spn, &receivers) || signals::is_smtp_spn(spn) =>
+                    if everyone || targets(spn, &receivers) || crate::model::is_smtp_spn(spn) =>
                 {
                     w.support(
                         "krb:100",
