@@ -280,20 +280,28 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
     }
 }
 
-/// Healthy traffic kept per (server, peer) by scan: banner clock samples and
-/// sessions for clock pairing. A median needs no more, and memory then stays
-/// flat however large the collection.
+/// Healthy traffic kept per (server, peer) by scan while the run's budget
+/// allows: banner clock samples and sessions for clock pairing. A median
+/// needs no more.
 const KEPT_PER_PEER: usize = 2000;
+/// The fewest kept per (server, peer), whatever the number of pairs.
+const KEPT_PER_PEER_AT_LEAST: usize = 4;
+/// Items each of the two samples (banner samples, sessions) keeps over all
+/// pairs before the per-pair share is halved: memory stays flat however
+/// many servers the collection has. Up to 16 servers (240 pairs) every pair
+/// keeps its 2000; 20 servers keep 62 a pair; 100 servers (9,900 pairs) the
+/// floor of 4 — still 396 paired sessions per server for its clock.
+const KEPT_IN_ALL: usize = 1 << 15;
 
 /// Scan's bounded share of healthy-traffic clock evidence: per (server,
-/// peer), the [`KEPT_PER_PEER`] items with the smallest hash — a uniform
-/// sample that does not depend on the order threads deliver files in. A
-/// connection's sessions hash alike at both ends, so both keep the same ones.
-/// Sessions that failed are never here: they are all kept.
+/// peer), the items with the smallest hash — a uniform sample that does not
+/// depend on the order threads deliver files in. A connection's sessions
+/// hash alike at both ends, so both keep the same ones. Sessions that failed
+/// are never here: they are all kept.
 #[derive(Default)]
 struct Bounded {
-    samples: BTreeMap<(String, String), BottomK<Evidence>>,
-    sessions: BTreeMap<(String, String), BottomK<SessionSummary>>,
+    samples: Sample<Evidence>,
+    sessions: Sample<SessionSummary>,
 }
 
 impl Bounded {
@@ -309,12 +317,9 @@ impl Bounded {
         else {
             return Some(e);
         };
+        let key = (fnv1a(e.origin.as_bytes()), tie_breaker(e.origin.as_bytes()));
         let peer = format!("{remote_ip:?}/{remote_server:?}");
-        let key = (fnv1a(e.origin.as_bytes()), e.origin.clone());
-        self.samples
-            .entry((server.to_string(), peer))
-            .or_default()
-            .offer(key, e);
+        self.samples.offer((server.to_string(), peer), key, e);
         None
     }
 
@@ -324,22 +329,20 @@ impl Bounded {
         if !s.auth_attempts.is_empty() {
             return Some(s);
         }
+        let (hash, connection) = connection_key(&s);
         let peer =
             crate::model::endpoint_host(s.remote_endpoint.as_deref().unwrap_or("")).to_string();
-        let (hash, connection) = connection_key(&s);
-        let key = (hash, format!("{connection}|{:?}|{}", s.start, s.session_id));
-        self.sessions
-            .entry((server.to_string(), peer))
-            .or_default()
-            .offer(key, s);
+        let tie = format!("{connection}|{:?}|{}", s.start, s.session_id);
+        let key = (hash, tie_breaker(tie.as_bytes()));
+        self.sessions.offer((server.to_string(), peer), key, s);
         None
     }
 
     fn drain_into(self, collected: &mut Collected) {
-        for (_, kept) in self.samples {
+        for (_, kept) in self.samples.by_pair {
             collected.evidence.extend(kept.into_items());
         }
-        for ((server, _), kept) in self.sessions {
+        for ((server, _), kept) in self.sessions.by_pair {
             collected
                 .sessions
                 .entry(server)
@@ -349,7 +352,56 @@ impl Bounded {
     }
 }
 
-/// The [`KEPT_PER_PEER`] items with the smallest keys offered.
+/// A second, independent hash of an item: orders items whose first hash
+/// ties (a 64-bit FNV-1a of the other bytes), so the sample stays the same
+/// in every run without keeping each item's key text.
+fn tie_breaker(bytes: &[u8]) -> u64 {
+    // FNV-1a again, from another starting value.
+    bytes.iter().fold(0x9E37_79B9_7F4A_7C15u64, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Bottom-k samples per (server, peer) under one budget: when the items
+/// kept over all pairs pass [`KEPT_IN_ALL`], every pair's share is halved
+/// (down to [`KEPT_PER_PEER_AT_LEAST`]). Keeping the smallest keys makes
+/// the result independent of arrival order: the share a run ends with is
+/// the largest one whose total fits, and each pair then holds its smallest
+/// keys — the same whichever thread read what first.
+struct Sample<T> {
+    by_pair: BTreeMap<(String, String), BottomK<T>>,
+    per_pair: usize,
+    total: usize,
+}
+
+impl<T> Default for Sample<T> {
+    fn default() -> Self {
+        Sample {
+            by_pair: BTreeMap::new(),
+            per_pair: KEPT_PER_PEER,
+            total: 0,
+        }
+    }
+}
+
+impl<T> Sample<T> {
+    fn offer(&mut self, pair: (String, String), key: (u64, u64), item: T) {
+        let kept = self.by_pair.entry(pair).or_default();
+        let before = kept.heap.len();
+        kept.offer(key, item, self.per_pair);
+        self.total += kept.heap.len() - before;
+        while self.total > KEPT_IN_ALL && self.per_pair > KEPT_PER_PEER_AT_LEAST {
+            self.per_pair = (self.per_pair / 2).max(KEPT_PER_PEER_AT_LEAST);
+            self.total = 0;
+            for kept in self.by_pair.values_mut() {
+                kept.truncate(self.per_pair);
+                self.total += kept.heap.len();
+            }
+        }
+    }
+}
+
+/// The items with the smallest keys offered, up to a share.
 struct BottomK<T> {
     heap: std::collections::BinaryHeap<ByKey<T>>,
 }
@@ -363,12 +415,19 @@ impl<T> Default for BottomK<T> {
 }
 
 impl<T> BottomK<T> {
-    fn offer(&mut self, key: (u64, String), item: T) {
-        if self.heap.len() < KEPT_PER_PEER {
+    fn offer(&mut self, key: (u64, u64), item: T, share: usize) {
+        if self.heap.len() < share {
             self.heap.push(ByKey { key, item });
         } else if self.heap.peek().is_some_and(|top| key < top.key) {
             self.heap.pop();
             self.heap.push(ByKey { key, item });
+        }
+    }
+
+    /// Drops the largest keys until `share` are left.
+    fn truncate(&mut self, share: usize) {
+        while self.heap.len() > share {
+            self.heap.pop();
         }
     }
 
@@ -378,7 +437,7 @@ impl<T> BottomK<T> {
 }
 
 struct ByKey<T> {
-    key: (u64, String),
+    key: (u64, u64),
     item: T,
 }
 
@@ -460,11 +519,14 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
 mod tests {
     use super::*;
 
-    fn keys(n: u64) -> Vec<(u64, String)> {
+    fn keys(n: u64) -> Vec<((u64, u64), String)> {
         (0..n)
             .map(|i| {
                 let origin = format!("SEND20261126-1.LOG:{i}");
-                (fnv1a(origin.as_bytes()), origin)
+                (
+                    (fnv1a(origin.as_bytes()), tie_breaker(origin.as_bytes())),
+                    origin,
+                )
             })
             .collect()
     }
@@ -475,10 +537,10 @@ mod tests {
         let mut forward = BottomK::default();
         let mut backward = BottomK::default();
         for key in &all {
-            forward.offer(key.clone(), key.1.clone());
+            forward.offer(key.0, key.1.clone(), KEPT_PER_PEER);
         }
         for key in all.iter().rev() {
-            backward.offer(key.clone(), key.1.clone());
+            backward.offer(key.0, key.1.clone(), KEPT_PER_PEER);
         }
         let mut a: Vec<String> = forward.into_items().collect();
         let mut b: Vec<String> = backward.into_items().collect();
@@ -488,11 +550,49 @@ mod tests {
         assert_eq!(a, b, "the same sample whatever the order");
     }
 
+    /// Many pairs: the budget halves every pair's share, and the same items
+    /// stay whichever order the pairs' items arrive in.
+    #[test]
+    fn many_pairs_share_one_budget_whatever_the_order() {
+        let pairs = 200u64;
+        let per_pair = 1500u64;
+        type Item = ((String, String), (u64, u64), String);
+        let items: Vec<Item> = (0..pairs)
+            .flat_map(|p| {
+                keys(per_pair).into_iter().map(move |((h, t), o)| {
+                    ((format!("EX{p:03}"), "peer".to_string()), (h ^ p, t), o)
+                })
+            })
+            .collect();
+        let mut forward: Sample<String> = Sample::default();
+        for (pair, key, item) in &items {
+            forward.offer(pair.clone(), *key, item.clone());
+        }
+        let mut backward: Sample<String> = Sample::default();
+        for (pair, key, item) in items.iter().rev() {
+            backward.offer(pair.clone(), *key, item.clone());
+        }
+        assert!(forward.total <= KEPT_IN_ALL, "{} kept", forward.total);
+        assert_eq!(forward.per_pair, backward.per_pair);
+        // 200 pairs × 1500 > 2^17: the share went down to a power-of-two fraction.
+        assert!(forward.per_pair < per_pair as usize);
+        let collect = |s: Sample<String>| {
+            let mut all: Vec<(String, String)> = s
+                .by_pair
+                .into_iter()
+                .flat_map(|((server, _), k)| k.into_items().map(move |i| (server.clone(), i)))
+                .collect();
+            all.sort();
+            all
+        };
+        assert_eq!(collect(forward), collect(backward));
+    }
+
     #[test]
     fn small_collections_keep_every_sample() {
         let mut kept = BottomK::default();
         for key in keys(10) {
-            kept.offer(key.clone(), key.1);
+            kept.offer(key.0, key.1, KEPT_PER_PEER);
         }
         assert_eq!(kept.into_items().count(), 10);
     }

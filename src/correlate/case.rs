@@ -90,6 +90,101 @@ pub struct Case {
     /// Servers whose local times were read as UTC for want of a time zone.
     pub assumed_utc: BTreeSet<String>,
     pub settings: CaseSettings,
+    /// [`Case::relevant`]'s items, in evidence order.
+    relevant: Vec<ItemId>,
+}
+
+/// Which evidence belongs to a set of incidents: per server, the time
+/// windows of the incidents it is the sender or receiver of, merged; DCs'
+/// and unattributed evidence, every incident's window. One lookup and one
+/// binary search per item, however many incidents (a 100-server collection
+/// has thousands).
+struct Scope<'a> {
+    by_server: std::collections::HashMap<&'a str, Windows>,
+    dcs: BTreeSet<String>,
+    any: Windows,
+}
+
+/// Sorted, merged, closed time windows; an incident with no time is
+/// unbounded.
+#[derive(Default)]
+struct Windows {
+    unbounded: bool,
+    spans: Vec<(Timestamp, Timestamp)>,
+}
+
+impl Windows {
+    fn add(&mut self, span: Option<(Timestamp, Timestamp)>) {
+        match span {
+            Some(span) => self.spans.push(span),
+            None => self.unbounded = true,
+        }
+    }
+
+    fn merge(&mut self) {
+        self.spans.sort();
+        let mut merged: Vec<(Timestamp, Timestamp)> = Vec::with_capacity(self.spans.len());
+        for &(from, to) in &self.spans {
+            match merged.last_mut() {
+                Some(last) if from <= last.1 => last.1 = last.1.max(to),
+                _ => merged.push((from, to)),
+            }
+        }
+        self.spans = merged;
+    }
+
+    fn holds(&self, t: Option<Timestamp>) -> bool {
+        let Some(t) = t else { return true };
+        if self.unbounded {
+            return true;
+        }
+        // The last span starting at or before `t`.
+        let i = self.spans.partition_point(|(from, _)| *from <= t);
+        i > 0 && self.spans.get(i - 1).is_some_and(|(_, to)| t <= *to)
+    }
+}
+
+impl<'a> Scope<'a> {
+    fn new(incidents: &'a [Incident], dcs: BTreeSet<String>, window: SignedDuration) -> Self {
+        let mut by_server: std::collections::HashMap<&str, Windows> =
+            std::collections::HashMap::new();
+        let mut any = Windows::default();
+        for incident in incidents {
+            let from = incident.first.and_then(|t| t.checked_sub(window).ok());
+            let to = incident.last.and_then(|t| t.checked_add(window).ok());
+            let span = from.zip(to);
+            by_server
+                .entry(incident.sender.as_str())
+                .or_default()
+                .add(span);
+            by_server
+                .entry(incident.receiver.as_str())
+                .or_default()
+                .add(span);
+            any.add(span);
+        }
+        for windows in by_server.values_mut() {
+            windows.merge();
+        }
+        any.merge();
+        Scope {
+            by_server,
+            dcs,
+            any,
+        }
+    }
+
+    fn holds(&self, e: &Evidence) -> bool {
+        let windows = match e.server.as_deref() {
+            None => &self.any,
+            Some(server) if self.dcs.contains(server) => &self.any,
+            Some(server) => match self.by_server.get(server) {
+                Some(windows) => windows,
+                None => return false,
+            },
+        };
+        windows.holds(e.corrected)
+    }
 }
 
 impl Case {
@@ -100,24 +195,23 @@ impl Case {
     /// Evidence that belongs to `incident`: from its sender, receiver or a
     /// DC, within the window around its failures (untimed evidence always).
     pub fn in_scope<'a>(&'a self, incident: &'a Incident) -> impl Iterator<Item = ItemId> + 'a {
-        let dcs = self.domain_controllers();
-        let window = self.settings.window;
-        let from = incident.first.and_then(|t| t.checked_sub(window).ok());
-        let to = incident.last.and_then(|t| t.checked_add(window).ok());
-        self.evidence.iter().enumerate().filter_map(move |(i, e)| {
-            let server = e.server.as_deref().unwrap_or("");
-            let related = server == incident.sender
-                || server == incident.receiver
-                || dcs.contains(server)
-                || e.server.is_none();
-            if !related {
-                return None;
-            }
-            match (e.corrected, from, to) {
-                (Some(t), Some(from), Some(to)) if t < from || t > to => None,
-                _ => Some(ItemId(i)),
-            }
-        })
+        let scope = Scope::new(
+            std::slice::from_ref(incident),
+            self.domain_controllers(),
+            self.settings.window,
+        );
+        self.evidence
+            .iter()
+            .enumerate()
+            .filter(move |(_, e)| scope.holds(e))
+            .map(|(i, _)| ItemId(i))
+    }
+
+    /// The evidence the rules look at: in scope of any incident
+    /// ([`in_scope`](Self::in_scope)) when there are incidents, else
+    /// everything. Worked out once, in one pass, when the case is built.
+    pub fn relevant(&self) -> impl Iterator<Item = (ItemId, &Evidence)> + '_ {
+        self.relevant.iter().map(|&i| (i, self.item(i)))
     }
 
     /// Every piece of evidence whose fact matches, across the collection.
@@ -381,6 +475,17 @@ pub fn assemble(
         });
     }
     let incidents = incident::incidents(&evidence, &identities, |e| e.corrected);
+    let relevant = if incidents.is_empty() {
+        (0..evidence.len()).map(ItemId).collect()
+    } else {
+        let scope = Scope::new(&incidents, identities.domain_controllers(), settings.window);
+        evidence
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| scope.holds(e))
+            .map(|(i, _)| ItemId(i))
+            .collect()
+    };
     Case {
         identities,
         clocks,
@@ -390,6 +495,7 @@ pub fn assemble(
         coverage,
         assumed_utc,
         settings,
+        relevant,
     }
 }
 

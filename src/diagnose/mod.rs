@@ -485,17 +485,9 @@ pub(crate) fn conclusion(
     }
 }
 
-/// The evidence a rule looks at (indices into the case): in scope of an
-/// incident when there are incidents, else everything.
-pub(crate) fn relevant(case: &Case) -> Vec<(ItemId, &Evidence)> {
-    if case.incidents.is_empty() {
-        return case.items().collect();
-    }
-    let mut keep: BTreeSet<ItemId> = BTreeSet::new();
-    for incident in &case.incidents {
-        keep.extend(case.in_scope(incident));
-    }
-    keep.into_iter().map(|i| (i, case.item(i))).collect()
+/// The evidence a rule looks at: [`Case::relevant`].
+pub(crate) fn relevant(case: &Case) -> impl Iterator<Item = (ItemId, &Evidence)> + '_ {
+    case.relevant()
 }
 
 /// Sender, receiver and DC names involved in the incidents.

@@ -38,33 +38,140 @@ impl Input for SmtpLogInput {
         content: &mut Content<'_>,
         _options: &IngestOptions,
     ) -> Result<Box<dyn Records>, String> {
-        let hint = if artifact.detection.kind == Kind::SMTP_SEND_LOG {
-            LogKind::Send
-        } else {
-            LogKind::Receive
-        };
         let mut sessions = Vec::new();
-        let mut reassembler = Reassembler::new();
-        // A headerless excerpt is a paste: complete, though its last row
-        // often has no line end (a log being written would be cut there).
-        let excerpt = artifact.detection.form != Form::ExchangeLog;
-        let report = reassembler.feed(
-            BufReader::with_capacity(
-                1 << 20,
-                EndsInNewline {
-                    inner: content.lines(1 << 20),
-                    supply: excerpt,
-                    last: b'\n',
-                },
-            ),
-            Some(hint),
-            |s| sessions.push(s),
-        );
-        reassembler.finish(|s| sessions.push(s));
+        let report = reassemble(artifact, content, |s| sessions.push(s));
         Ok(Box::new(SmtpRecords { report, sessions }))
+    }
+
+    /// Streams: each session is turned into facts (and rows) as it closes
+    /// and dropped, so a 10 MB log of 30,000 sessions never sits in memory
+    /// as summaries. Same facts, rows and order as [`Input::read`] followed
+    /// by [`Records::extract`] and [`Records::rows`].
+    fn read_into(
+        &self,
+        artifact: &Artifact<'_>,
+        content: &mut Content<'_>,
+        _options: &IngestOptions,
+        place: Place<'_>,
+        facts: &mut Extracted,
+        mut rows: Option<(&mut dyn RowSink, Place<'_>)>,
+    ) -> Result<Box<dyn Records>, String> {
+        let mut facts_of = SessionFacts::new(place, facts);
+        let report = reassemble(artifact, content, |session| {
+            facts_of.take(&session);
+            if let Some((sink, at)) = rows.as_mut() {
+                session_rows(&session, *at, &mut **sink);
+            }
+        });
+        facts_of.finish();
+        Ok(Box::new(SmtpRecords {
+            report,
+            sessions: Vec::new(),
+        }))
     }
 }
 
+/// Reads a protocol log's rows and hands over each session as it closes.
+fn reassemble(
+    artifact: &Artifact<'_>,
+    content: &mut Content<'_>,
+    mut emit: impl FnMut(SessionSummary),
+) -> FileReport {
+    let hint = if artifact.detection.kind == Kind::SMTP_SEND_LOG {
+        LogKind::Send
+    } else {
+        LogKind::Receive
+    };
+    let mut reassembler = Reassembler::new();
+    // A headerless excerpt is a paste: complete, though its last row
+    // often has no line end (a log being written would be cut there).
+    let excerpt = artifact.detection.form != Form::ExchangeLog;
+    let report = reassembler.feed(
+        BufReader::with_capacity(
+            1 << 20,
+            EndsInNewline {
+                inner: content.lines(1 << 20),
+                supply: excerpt,
+                last: b'\n',
+            },
+        ),
+        Some(hint),
+        &mut emit,
+    );
+    reassembler.finish(&mut emit);
+    report
+}
+
+/// Sessions in a file beyond which only one connection in
+/// [`PAIRING_ONE_IN`] is kept for clock pairing.
+const PAIRING_ALL_UP_TO: usize = 4000;
+const PAIRING_ONE_IN: u64 = 8;
+
+/// The facts of one log's sessions, taken one session at a time.
+struct SessionFacts<'p, 'e> {
+    place: Place<'p>,
+    out: &'e mut Extracted,
+    thinning: BannerThinning,
+    /// Hints seen in this file: a busy log names the same two hosts in
+    /// every session.
+    hints: std::collections::BTreeSet<IdentityHint>,
+    sessions: usize,
+    pairing_from: usize,
+}
+
+impl<'p, 'e> SessionFacts<'p, 'e> {
+    fn new(place: Place<'p>, out: &'e mut Extracted) -> Self {
+        let pairing_from = out.pairing.len();
+        SessionFacts {
+            place,
+            out,
+            thinning: BannerThinning::default(),
+            hints: std::collections::BTreeSet::new(),
+            sessions: 0,
+            pairing_from,
+        }
+    }
+
+    fn take(&mut self, session: &SessionSummary) {
+        let mut hints = Vec::new();
+        session_evidence(
+            session,
+            self.place.origin,
+            self.place.server,
+            &mut self.thinning,
+            &mut self.out.evidence,
+            &mut hints,
+        );
+        for hint in hints {
+            if !self.hints.contains(&hint) {
+                self.hints.insert(hint.clone());
+                self.out.hints.push(hint);
+            }
+        }
+        self.sessions += 1;
+        // Big logs keep one connection in 8 for clock pairing; both ends
+        // choose the same connections. Until the file shows itself big,
+        // every session is kept; the surplus goes at the end.
+        let keep_one_in = if self.sessions > PAIRING_ALL_UP_TO {
+            PAIRING_ONE_IN
+        } else {
+            1
+        };
+        if self.place.server.is_some() && keep_for_pairing(session, keep_one_in) {
+            self.out.pairing.push(pairing_copy(session));
+        }
+    }
+
+    fn finish(self) {
+        if self.sessions > PAIRING_ALL_UP_TO {
+            let mut i = 0;
+            self.out.pairing.retain(|s| {
+                i += 1;
+                i <= self.pairing_from || keep_for_pairing(s, PAIRING_ONE_IN)
+            });
+        }
+    }
+}
 /// Supplies a line end after the last byte when the stream has none.
 struct EndsInNewline<R> {
     inner: R,
@@ -105,50 +212,44 @@ impl Records for SmtpRecords {
     }
 
     fn extract(&self, place: Place<'_>, out: &mut Extracted) {
-        // Big logs keep one connection in 8 for clock pairing; both ends
-        // choose the same connections.
-        let keep_one_in = if self.sessions.len() > 4000 { 8 } else { 1 };
-        let mut thinning = BannerThinning::default();
+        let mut facts = SessionFacts::new(place, out);
         for session in &self.sessions {
-            session_evidence(
-                session,
-                place.origin,
-                place.server,
-                &mut thinning,
-                &mut out.evidence,
-                &mut out.hints,
-            );
-            if place.server.is_some() && keep_for_pairing(session, keep_one_in) {
-                out.pairing.push(pairing_copy(session));
-            }
+            facts.take(session);
         }
+        facts.finish();
     }
 
     fn rows(&self, place: Place<'_>, out: &mut dyn RowSink) {
-        let origin = place.origin;
-        let server = place.server;
         for session in &self.sessions {
-            let at = format!("{origin}:{}", session.first_line);
-            let mut summary = session.clone();
-            let attempts = std::mem::take(&mut summary.auth_attempts);
-            let samples = std::mem::take(&mut summary.clock_samples);
-            out.push(&Row::new("smtp-session", server, &at, &summary));
-            for attempt in &attempts {
-                out.push(&Row::new(
-                    "smtp-auth",
-                    server,
-                    &format!("{origin}:{}", attempt.line),
-                    attempt,
-                ));
-            }
-            for sample in &samples {
-                let at = sample
-                    .line
-                    .map(|l| format!("{origin}:{l}"))
-                    .unwrap_or_else(|| origin.to_string());
-                out.push(&Row::new("clock-sample", server, &at, sample));
-            }
+            session_rows(session, place, out);
         }
+    }
+}
+
+/// `extract`'s rows of one session: the session, its authentication
+/// attempts, its clock samples.
+fn session_rows(session: &SessionSummary, place: Place<'_>, out: &mut dyn RowSink) {
+    let origin = place.origin;
+    let server = place.server;
+    let at = format!("{origin}:{}", session.first_line);
+    let mut summary = session.clone();
+    let attempts = std::mem::take(&mut summary.auth_attempts);
+    let samples = std::mem::take(&mut summary.clock_samples);
+    out.push(&Row::new("smtp-session", server, &at, &summary));
+    for attempt in &attempts {
+        out.push(&Row::new(
+            "smtp-auth",
+            server,
+            &format!("{origin}:{}", attempt.line),
+            attempt,
+        ));
+    }
+    for sample in &samples {
+        let at = sample
+            .line
+            .map(|l| format!("{origin}:{l}"))
+            .unwrap_or_else(|| origin.to_string());
+        out.push(&Row::new("clock-sample", server, &at, sample));
     }
 }
 
@@ -282,17 +383,50 @@ pub fn session_evidence(
 }
 
 /// A slimmed copy of a session for clock pairing: what `pair_sessions`
-/// reads. Failed attempts stay, so that the sessions that failed can be
-/// paired on their own (the offset at the failures is the one that matters).
+/// reads (log, id, endpoints, the connect/banner/EHLO times). Failed
+/// attempts stay, so that the sessions that failed can be paired on their
+/// own (the offset at the failures is the one that matters). Scan keeps
+/// up to 2^17 of these: each string left out is memory kept flat.
 pub fn pairing_copy(session: &SessionSummary) -> SessionSummary {
-    let mut s = session.clone();
-    s.auth_attempts
-        .retain(|a| a.outcome != AuthOutcome::Success);
-    s.clock_samples.clear();
-    s.permissions_before_auth = None;
-    s.permissions_after_auth = None;
-    s.tls_detail = None;
-    s
+    SessionSummary {
+        log: session.log,
+        session_id: session.session_id.clone(),
+        start: session.start,
+        end: session.end,
+        local_endpoint: session.local_endpoint.clone(),
+        remote_endpoint: session.remote_endpoint.clone(),
+        connector: String::new(),
+        partial: session.partial,
+        has_start: session.has_start,
+        has_end: session.has_end,
+        connect_time: session.connect_time,
+        banner_time: session.banner_time,
+        banner_host: None,
+        ehlo_time: session.ehlo_time,
+        ehlo: None,
+        hello_reply_host: None,
+        advertised: Default::default(),
+        tls_command: None,
+        tls_outcome: None,
+        tls_detail: None,
+        permissions_before_auth: None,
+        permissions_after_auth: None,
+        proxy_session_id: None,
+        ticket_cache_flush: None,
+        disconnect_reason: None,
+        auth_attempts: session
+            .auth_attempts
+            .iter()
+            .filter(|a| a.outcome != AuthOutcome::Success)
+            .cloned()
+            .collect(),
+        clock_samples: Vec::new(),
+        rows: session.rows,
+        first_line: session.first_line,
+        last_line: session.last_line,
+        first_file: session.first_file,
+        last_file: session.last_file,
+    }
 }
 
 /// Keeps a deterministic sample of sessions for pairing, chosen by the
