@@ -20,7 +20,7 @@ pub use exauth_parsers::smtp_log::{AuthOutcome, LogKind};
 pub const KERBEROS_TOLERANCE_S: f64 = 300.0;
 
 /// What a server does, as far as the collection shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     Unknown,

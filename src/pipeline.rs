@@ -14,7 +14,7 @@
 use crate::discover::server_hint::candidates;
 use crate::discover::{self, Artifact, ArtifactVisitor, Limits, Origin};
 use crate::evidence::{Evidence, Fact, IdentityHint};
-use crate::ingest::smtp_log::{connection_key, fnv1a};
+use crate::ingest::smtp_log::{fnv1a, fnv1a_continue, session_sample_key};
 use crate::ingest::spool::{Spool, SpoolReader, SpoolStore};
 use crate::ingest::{
     ingest, signature_evidence, Extracted, IngestOptions, Place, RowEncoding, RowSink,
@@ -302,6 +302,8 @@ const KEPT_IN_ALL: usize = 1 << 15;
 struct Bounded {
     samples: Sample<Evidence>,
     sessions: Sample<SessionSummary>,
+    /// Scratch for a session's peer name (no allocation per session).
+    peer: String,
 }
 
 impl Bounded {
@@ -319,7 +321,7 @@ impl Bounded {
         };
         let key = (fnv1a(e.origin.as_bytes()), tie_breaker(e.origin.as_bytes()));
         let peer = format!("{remote_ip:?}/{remote_server:?}");
-        self.samples.offer((server.to_string(), peer), key, e);
+        self.samples.offer(server, &peer, key, e);
         None
     }
 
@@ -329,25 +331,28 @@ impl Bounded {
         if !s.auth_attempts.is_empty() {
             return Some(s);
         }
-        let (hash, connection) = connection_key(&s);
-        let peer =
-            crate::model::endpoint_host(s.remote_endpoint.as_deref().unwrap_or("")).to_string();
-        let tie = format!("{connection}|{:?}|{}", s.start, s.session_id);
-        let key = (hash, tie_breaker(tie.as_bytes()));
-        self.sessions.offer((server.to_string(), peer), key, s);
+        let key = session_sample_key(&s);
+        let mut peer = std::mem::take(&mut self.peer);
+        peer.clear();
+        peer.push_str(crate::model::endpoint_host(
+            s.remote_endpoint.as_deref().unwrap_or(""),
+        ));
+        self.sessions.offer(server, &peer, key, s);
+        self.peer = peer;
         None
     }
 
     fn drain_into(self, collected: &mut Collected) {
-        for (_, kept) in self.samples.by_pair {
-            collected.evidence.extend(kept.into_items());
+        for (_, peers) in self.samples.by_server {
+            for (_, kept) in peers {
+                collected.evidence.extend(kept.into_items());
+            }
         }
-        for ((server, _), kept) in self.sessions.by_pair {
-            collected
-                .sessions
-                .entry(server)
-                .or_default()
-                .extend(kept.into_items());
+        for (server, peers) in self.sessions.by_server {
+            let sessions = collected.sessions.entry(server).or_default();
+            for (_, kept) in peers {
+                sessions.extend(kept.into_items());
+            }
         }
     }
 }
@@ -357,9 +362,7 @@ impl Bounded {
 /// in every run without keeping each item's key text.
 fn tie_breaker(bytes: &[u8]) -> u64 {
     // FNV-1a again, from another starting value.
-    bytes.iter().fold(0x9E37_79B9_7F4A_7C15u64, |hash, &byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
+    fnv1a_continue(0x9E37_79B9_7F4A_7C15, bytes)
 }
 
 /// Bottom-k samples per (server, peer) under one budget: when the items
@@ -369,7 +372,8 @@ fn tie_breaker(bytes: &[u8]) -> u64 {
 /// the largest one whose total fits, and each pair then holds its smallest
 /// keys — the same whichever thread read what first.
 struct Sample<T> {
-    by_pair: BTreeMap<(String, String), BottomK<T>>,
+    /// Server → peer → the sample.
+    by_server: BTreeMap<String, BTreeMap<String, BottomK<T>>>,
     per_pair: usize,
     total: usize,
 }
@@ -377,7 +381,7 @@ struct Sample<T> {
 impl<T> Default for Sample<T> {
     fn default() -> Self {
         Sample {
-            by_pair: BTreeMap::new(),
+            by_server: BTreeMap::new(),
             per_pair: KEPT_PER_PEER,
             total: 0,
         }
@@ -385,15 +389,27 @@ impl<T> Default for Sample<T> {
 }
 
 impl<T> Sample<T> {
-    fn offer(&mut self, pair: (String, String), key: (u64, u64), item: T) {
-        let kept = self.by_pair.entry(pair).or_default();
+    fn offer(&mut self, server: &str, peer: &str, key: (u64, u64), item: T) {
+        // Looked up before anything is allocated: names are new only once.
+        if !self.by_server.contains_key(server) {
+            self.by_server.insert(server.to_string(), BTreeMap::new());
+        }
+        let Some(peers) = self.by_server.get_mut(server) else {
+            return;
+        };
+        if !peers.contains_key(peer) {
+            peers.insert(peer.to_string(), BottomK::default());
+        }
+        let Some(kept) = peers.get_mut(peer) else {
+            return;
+        };
         let before = kept.heap.len();
         kept.offer(key, item, self.per_pair);
         self.total += kept.heap.len() - before;
         while self.total > KEPT_IN_ALL && self.per_pair > KEPT_PER_PEER_AT_LEAST {
             self.per_pair = (self.per_pair / 2).max(KEPT_PER_PEER_AT_LEAST);
             self.total = 0;
-            for kept in self.by_pair.values_mut() {
+            for kept in self.by_server.values_mut().flat_map(|p| p.values_mut()) {
                 kept.truncate(self.per_pair);
                 self.total += kept.heap.len();
             }
@@ -566,21 +582,26 @@ mod tests {
             .collect();
         let mut forward: Sample<String> = Sample::default();
         for (pair, key, item) in &items {
-            forward.offer(pair.clone(), *key, item.clone());
+            forward.offer(&pair.0, &pair.1, *key, item.clone());
         }
         let mut backward: Sample<String> = Sample::default();
         for (pair, key, item) in items.iter().rev() {
-            backward.offer(pair.clone(), *key, item.clone());
+            backward.offer(&pair.0, &pair.1, *key, item.clone());
         }
         assert!(forward.total <= KEPT_IN_ALL, "{} kept", forward.total);
         assert_eq!(forward.per_pair, backward.per_pair);
-        // 200 pairs × 1500 > 2^17: the share went down to a power-of-two fraction.
+        // 200 pairs × 1500 > 2^15: the share went down to a power-of-two fraction.
         assert!(forward.per_pair < per_pair as usize);
         let collect = |s: Sample<String>| {
             let mut all: Vec<(String, String)> = s
-                .by_pair
+                .by_server
                 .into_iter()
-                .flat_map(|((server, _), k)| k.into_items().map(move |i| (server.clone(), i)))
+                .flat_map(|(server, peers)| {
+                    peers
+                        .into_values()
+                        .flat_map(BottomK::into_items)
+                        .map(move |i| (server.clone(), i))
+                })
                 .collect();
             all.sort();
             all

@@ -15,7 +15,7 @@ use exauth_parsers::detect::{Form, Kind};
 use exauth_parsers::problem::Problem;
 use exauth_parsers::smtp_log::SessionSummary;
 use exauth_parsers::smtp_log::{FileReport, Reassembler};
-use std::io::{BufReader, Read};
+use std::io::Read;
 
 pub struct SmtpLogInput;
 
@@ -86,15 +86,14 @@ fn reassemble(
     // A headerless excerpt is a paste: complete, though its last row
     // often has no line end (a log being written would be cut there).
     let excerpt = artifact.detection.form != Form::ExchangeLog;
+    // The row reader keeps its own buffer and asks for at least 64 KiB at a
+    // time, so the decoder's buffer is passed by: one copy from the file.
     let report = reassembler.feed(
-        BufReader::with_capacity(
-            1 << 20,
-            EndsInNewline {
-                inner: content.lines(1 << 20),
-                supply: excerpt,
-                last: b'\n',
-            },
-        ),
+        EndsInNewline {
+            inner: content.lines(64 << 10),
+            supply: excerpt,
+            last: b'\n',
+        },
         Some(hint),
         &mut emit,
     );
@@ -114,7 +113,7 @@ struct SessionFacts<'p, 'e> {
     thinning: BannerThinning,
     /// Hints seen in this file: a busy log names the same two hosts in
     /// every session.
-    hints: std::collections::BTreeSet<IdentityHint>,
+    hints: HintSet,
     sessions: usize,
     pairing_from: usize,
 }
@@ -126,28 +125,21 @@ impl<'p, 'e> SessionFacts<'p, 'e> {
             place,
             out,
             thinning: BannerThinning::default(),
-            hints: std::collections::BTreeSet::new(),
+            hints: HintSet::default(),
             sessions: 0,
             pairing_from,
         }
     }
 
     fn take(&mut self, session: &SessionSummary) {
-        let mut hints = Vec::new();
         session_evidence(
             session,
             self.place.origin,
             self.place.server,
             &mut self.thinning,
             &mut self.out.evidence,
-            &mut hints,
+            &mut self.hints,
         );
-        for hint in hints {
-            if !self.hints.contains(&hint) {
-                self.hints.insert(hint.clone());
-                self.out.hints.push(hint);
-            }
-        }
         self.sessions += 1;
         // Big logs keep one connection in 8 for clock pairing; both ends
         // choose the same connections. Until the file shows itself big,
@@ -163,6 +155,7 @@ impl<'p, 'e> SessionFacts<'p, 'e> {
     }
 
     fn finish(self) {
+        self.out.hints.extend(self.hints.into_hints());
         if self.sessions > PAIRING_ALL_UP_TO {
             let mut i = 0;
             self.out.pairing.retain(|s| {
@@ -274,44 +267,37 @@ impl BannerThinning {
 ///
 /// Successful authentications are not kept as facts (they say nothing about
 /// a cause, and a busy server has millions); failures, and X-EXPS attempts
-/// that ended otherwise, are.
+/// that ended otherwise, are. Identity hints go to `hints`, which a caller
+/// may use to drop those it has seen (every session of a log names the
+/// same few hosts).
 pub fn session_evidence(
     session: &SessionSummary,
     artifact_origin: &str,
     server: Option<&str>,
     thinning: &mut BannerThinning,
     out: &mut Vec<Evidence>,
-    hints: &mut Vec<IdentityHint>,
+    hints: &mut HintSet,
 ) {
-    let server = server.map(str::to_string);
     let log = session.log;
     // Who the peer says it is: its banner / Hello reply (we sent), or its EHLO (we received).
     let remote_host = match session.log {
         LogKind::Send => session
             .banner_host
-            .clone()
-            .or_else(|| session.hello_reply_host.clone()),
-        LogKind::Receive => session.ehlo.clone(),
+            .as_deref()
+            .or(session.hello_reply_host.as_deref()),
+        LogKind::Receive => session.ehlo.as_deref(),
     };
     if let (Some(name), Some(ip)) = (
-        &server,
+        server,
         session.local_endpoint.as_deref().and_then(endpoint_ip),
     ) {
-        hints.push(IdentityHint::HostAt {
-            host: name.clone(),
-            ip: canonical_ip(ip),
-            role: Role::Exchange,
-        });
+        hints.host_at(name, canonical_ip(ip), Role::Exchange);
     }
     if let (Some(host), Some(ip)) = (
-        &remote_host,
+        remote_host,
         session.remote_endpoint.as_deref().and_then(endpoint_ip),
     ) {
-        hints.push(IdentityHint::HostAt {
-            host: host.clone(),
-            ip: canonical_ip(ip),
-            role: Role::Unknown,
-        });
+        hints.host_at(host, canonical_ip(ip), Role::Unknown);
     }
     let advertised_exchange_auth = Some(
         session
@@ -332,7 +318,7 @@ pub fn session_evidence(
         }
         let outcome = attempt.outcome;
         out.push(Evidence {
-            server: server.clone(),
+            server: server.map(str::to_string),
             time: attempt.time,
             time_basis: TimeBasis::NativeUtc,
             origin: format!("{artifact_origin}:{}", attempt.line),
@@ -341,7 +327,7 @@ pub fn session_evidence(
                 session_id: session.session_id.clone(),
                 local_endpoint: session.local_endpoint.clone(),
                 remote_endpoint: session.remote_endpoint.clone(),
-                remote_host: remote_host.clone(),
+                remote_host: remote_host.map(str::to_string),
                 connector: Some(session.connector.clone()).filter(|c| !c.is_empty()),
                 mechanism: Some(attempt.mechanism.clone()).filter(|m| !m.is_empty()),
                 outcome,
@@ -358,7 +344,7 @@ pub fn session_evidence(
             continue;
         }
         out.push(Evidence {
-            server: server.clone(),
+            server: server.map(str::to_string),
             time: Some(sample.time),
             time_basis: TimeBasis::NativeUtc,
             origin: match sample.line {
@@ -379,6 +365,34 @@ pub fn session_evidence(
             local_time: None,
             corrected: None,
         });
+    }
+}
+
+/// The identity hints of one log, each once, in the order first seen.
+#[derive(Debug, Default)]
+pub struct HintSet {
+    /// (IP, role) → hosts seen there: looked up before a hint is built.
+    seen: std::collections::HashMap<(std::net::IpAddr, Role), Vec<String>>,
+    hints: Vec<IdentityHint>,
+}
+
+impl HintSet {
+    fn host_at(&mut self, host: &str, ip: std::net::IpAddr, role: Role) {
+        let hosts = self.seen.entry((ip, role)).or_default();
+        if hosts.iter().any(|h| h == host) {
+            return;
+        }
+        hosts.push(host.to_string());
+        self.hints.push(IdentityHint::HostAt {
+            host: host.to_string(),
+            ip,
+            role,
+        });
+    }
+
+    /// The hints, each once.
+    pub fn into_hints(self) -> Vec<IdentityHint> {
+        self.hints
     }
 }
 
@@ -443,27 +457,49 @@ pub fn keep_for_pairing(session: &SessionSummary, keep_one_in: u64) -> bool {
     if session.local_endpoint.is_none() || session.remote_endpoint.is_none() {
         return false;
     }
-    connection_key(session).0 % keep_one_in == 0
+    connection_hash(session) % keep_one_in == 0
 }
 
-/// The TCP connection a session ran on, the same string at both ends (the
-/// unordered pair of endpoints), and its FNV-1a hash: both servers' samples
-/// of healthy traffic keep the same connections, so they still pair.
-pub fn connection_key(session: &SessionSummary) -> (u64, String) {
+/// The TCP connection a session ran on as a hash, the same at both ends
+/// (FNV-1a of the unordered pair of endpoints, `low|high`): both servers'
+/// samples of healthy traffic keep the same connections, so they still
+/// pair. Computed over the pieces: a busy log has millions of sessions.
+pub fn connection_hash(session: &SessionSummary) -> u64 {
     let local = session.local_endpoint.as_deref().unwrap_or("");
     let remote = session.remote_endpoint.as_deref().unwrap_or("");
-    let connection = if local <= remote {
-        format!("{local}|{remote}")
+    let (low, high) = if local <= remote {
+        (local, remote)
     } else {
-        format!("{remote}|{local}")
+        (remote, local)
     };
-    (fnv1a(connection.as_bytes()), connection)
+    fnv1a_continue(
+        fnv1a_continue(fnv1a(low.as_bytes()), b"|"),
+        high.as_bytes(),
+    )
 }
+
+/// A session's place in a bottom-k sample: its connection's hash, then
+/// (for sessions of one connection) a hash of its start and id.
+pub fn session_sample_key(session: &SessionSummary) -> (u64, u64) {
+    let start = session.start.map_or(i128::MIN, |t| t.as_nanosecond());
+    let tie = fnv1a_continue(
+        fnv1a_continue(FNV_BASIS ^ 0x9E37_79B9_7F4A_7C15, &start.to_le_bytes()),
+        session.session_id.as_bytes(),
+    );
+    (connection_hash(session), tie)
+}
+
+const FNV_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
 
 /// FNV-1a, 64 bit: a stable hash (the same in every run and build) for
 /// deterministic sampling.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    fnv1a_continue(FNV_BASIS, bytes)
+}
+
+/// FNV-1a of `bytes` following what gave `hash`: the hash of a text made
+/// of pieces, without joining them.
+pub fn fnv1a_continue(mut hash: u64, bytes: &[u8]) -> u64 {
     for &byte in bytes {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
