@@ -13,6 +13,7 @@
 
 use crate::discover::server_hint::candidates;
 use crate::discover::{self, Artifact, ArtifactVisitor, Limits, Origin};
+use crate::evidence::aggregate::Aggregator;
 use crate::evidence::{Evidence, Fact, IdentityHint};
 use crate::ingest::smtp_log::{fnv1a, fnv1a_continue, session_sample_key};
 use crate::ingest::spool::{Spool, SpoolReader, SpoolStore};
@@ -164,6 +165,8 @@ struct PipelineVisitor<'p> {
     rows: Mutex<Vec<ArtifactRows>>,
     /// Scan only: the healthy-traffic share of clock evidence, bounded.
     bounded: Mutex<Bounded>,
+    /// Repeated facts, counted (`evidence::aggregate`).
+    aggregator: Mutex<Aggregator>,
 }
 
 impl ArtifactVisitor for PipelineVisitor<'_> {
@@ -243,6 +246,13 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
             pairing = pairing
                 .into_iter()
                 .filter_map(|s| bounded.offer_session(server, s))
+                .collect();
+        }
+        {
+            let mut aggregator = self.aggregator.lock().unwrap_or_else(|e| e.into_inner());
+            evidence = evidence
+                .into_iter()
+                .filter_map(|e| aggregator.offer(e))
                 .collect();
         }
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
@@ -483,6 +493,7 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
         collector: Collector::default(),
         out: Mutex::new(Collected::default()),
         bounded: Mutex::new(Bounded::default()),
+        aggregator: Mutex::new(Aggregator::default()),
         spool: SpoolStore::new(SPOOL_BLOCK, SPOOL_MEMORY),
         rows: Mutex::new(Vec::new()),
     };
@@ -495,11 +506,16 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
         collector,
         out,
         bounded,
+        aggregator,
         spool,
         rows,
         ..
     } = visitor;
     let mut collected = out.into_inner().unwrap_or_else(|e| e.into_inner());
+    aggregator
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .drain_into(&mut collected.evidence);
     bounded
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())

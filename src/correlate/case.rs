@@ -354,6 +354,7 @@ pub fn paired_session_evidence(
                         },
                         local_time: None,
                         corrected: None,
+                        represents: 1,
                     });
                 }
             }

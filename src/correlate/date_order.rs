@@ -226,6 +226,7 @@ mod tests {
             },
             local_time: None,
             corrected: None,
+            represents: 1,
         }
     }
 
@@ -244,6 +245,7 @@ mod tests {
             },
             local_time: choice.read(text),
             corrected: None,
+            represents: 1,
         }
     }
 

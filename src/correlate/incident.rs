@@ -164,7 +164,8 @@ fn sighting(e: &Evidence, identities: &IdentityMap) -> Option<FailureSighting> {
         receiver,
         signal,
         status,
-        count,
+        // An aggregate's carrier stands for the records counted with it.
+        count: count.saturating_mul(e.represents.max(1)),
     })
 }
 

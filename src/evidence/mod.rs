@@ -6,6 +6,7 @@
 //! ExchangeAuth from 10.1.2.11 with TimeSkew"). One record may yield several
 //! facts or none. Facts never render themselves: reports do.
 
+pub mod aggregate;
 #[cfg(test)]
 pub mod testing;
 
@@ -398,6 +399,19 @@ pub struct Evidence {
     /// correlation, the time every join and window uses.
     #[serde(skip)]
     pub corrected: Option<Timestamp>,
+    /// How many records this item stands for: 1, or on the one item that
+    /// carries an aggregate ([`aggregate`]) the records of the same
+    /// server, fact and minute that were counted rather than kept.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub represents: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
 }
 
 impl Evidence {

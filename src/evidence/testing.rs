@@ -18,6 +18,7 @@ pub fn at(server: &str, secs: i64, fact: Fact) -> Evidence {
         fact,
         local_time: None,
         corrected: None,
+        represents: 1,
     }
 }
 

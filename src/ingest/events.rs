@@ -59,6 +59,7 @@ pub fn event_evidence(
             fact,
             local_time,
             corrected: None,
+            represents: 1,
         })
     };
     let id = event.event_id;

@@ -295,6 +295,7 @@ pub(crate) fn untimed(
         fact,
         local_time: None,
         corrected: None,
+        represents: 1,
     }
 }
 
@@ -328,6 +329,7 @@ pub fn signature_evidence(
         },
         local_time: None,
         corrected: None,
+        represents: 1,
     }
 }
 

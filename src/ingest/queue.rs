@@ -157,6 +157,7 @@ pub fn queue_evidence(
                 local_time
             },
             corrected: None,
+            represents: 1,
         });
     }
 }

@@ -337,6 +337,7 @@ pub fn session_evidence(
             },
             local_time: None,
             corrected: None,
+            represents: 1,
         });
     }
     for sample in &session.clock_samples {
@@ -364,6 +365,7 @@ pub fn session_evidence(
             },
             local_time: None,
             corrected: None,
+            represents: 1,
         });
     }
 }
@@ -472,10 +474,7 @@ pub fn connection_hash(session: &SessionSummary) -> u64 {
     } else {
         (remote, local)
     };
-    fnv1a_continue(
-        fnv1a_continue(fnv1a(low.as_bytes()), b"|"),
-        high.as_bytes(),
-    )
+    fnv1a_continue(fnv1a_continue(fnv1a(low.as_bytes()), b"|"), high.as_bytes())
 }
 
 /// A session's place in a bottom-k sample: its connection's hash, then

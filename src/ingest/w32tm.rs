@@ -81,6 +81,7 @@ impl Records for W32tmRecords {
                 },
                 local_time: m.sample_time,
                 corrected: None,
+                represents: 1,
             });
         }
         // Where the clock takes its time from: `/query /status`, or

@@ -326,6 +326,7 @@ pub fn read(dirs: &[std::path::PathBuf]) -> Result<EvidenceSet> {
                 fact,
                 local_time: None,
                 corrected: None,
+                represents: 1,
             });
         }
         let df = read_frame(dir, "_identities.parquet")?;

@@ -325,7 +325,7 @@ pub fn build(
     let totals = inventory.totals();
     let mut evidence_counts: BTreeMap<&'static str, u64> = BTreeMap::new();
     for e in &case.evidence {
-        *evidence_counts.entry(e.fact.kind()).or_default() += 1;
+        *evidence_counts.entry(e.fact.kind()).or_default() += e.represents.max(1);
     }
     // The collection's own servers — not every EHLO name an Internet
     // scanner gave the Frontend connector.

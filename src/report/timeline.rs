@@ -582,6 +582,7 @@ mod tests {
             fact,
             local_time: None,
             corrected: None,
+            represents: 1,
         }
     }
 
