@@ -150,6 +150,8 @@ impl RowSink for ArtifactSink<'_> {
 #[derive(Debug, Clone)]
 pub struct ReadSettings {
     pub limits: Limits,
+    /// How repeated facts are counted (`evidence::aggregate`).
+    pub aggregate: crate::evidence::aggregate::Limits,
     pub ingest: IngestOptions,
     pub keep: Keep,
     pub progress: bool,
@@ -493,7 +495,7 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
         collector: Collector::default(),
         out: Mutex::new(Collected::default()),
         bounded: Mutex::new(Bounded::default()),
-        aggregator: Mutex::new(Aggregator::default()),
+        aggregator: Mutex::new(Aggregator::new(settings.aggregate)),
         spool: SpoolStore::new(SPOOL_BLOCK, SPOOL_MEMORY),
         rows: Mutex::new(Vec::new()),
     };

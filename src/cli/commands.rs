@@ -192,6 +192,7 @@ fn nothing_readable(global: &GlobalArgs, inventory: &Inventory) -> Exit {
 fn read_settings(global: &GlobalArgs, local_time: &LocalTimeArgs, keep: Keep) -> ReadSettings {
     ReadSettings {
         limits: limits(global),
+        aggregate: Default::default(),
         ingest: IngestOptions {
             threads: rayon::current_num_threads(),
             date_order: match local_time.locale {

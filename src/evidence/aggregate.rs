@@ -26,9 +26,38 @@ pub const EXEMPLARS: usize = 8;
 /// Distinct facts per (server, kind, minute) with an aggregate of their own.
 pub const SHAPES: usize = 64;
 
+/// How much of each aggregate is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Records kept per aggregate (at least 1).
+    pub exemplars: usize,
+    /// Distinct facts per (server, kind, minute) with their own aggregate.
+    pub shapes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            exemplars: EXEMPLARS,
+            shapes: SHAPES,
+        }
+    }
+}
+
+impl Limits {
+    /// Every record kept: the reference a test compares aggregation with.
+    pub fn keep_all() -> Self {
+        Limits {
+            exemplars: usize::MAX,
+            shapes: usize::MAX,
+        }
+    }
+}
+
 /// Aggregates of one run.
 #[derive(Debug, Default)]
 pub struct Aggregator {
+    limits: Limits,
     groups: HashMap<GroupKey, Group>,
 }
 
@@ -50,28 +79,30 @@ struct Aggregate {
 }
 
 impl Aggregate {
-    fn add(&mut self, e: Evidence) {
+    fn add(&mut self, e: Evidence, limit: usize) {
         self.count += 1;
         let at = self
             .exemplars
             .partition_point(|x| x.sort_key() <= e.sort_key());
         self.exemplars.insert(at, e);
-        self.trim();
+        self.trim(limit);
     }
 
-    fn merge(&mut self, other: Aggregate) {
+    fn merge(&mut self, other: Aggregate, limit: usize) {
         self.count += other.count;
         self.exemplars.extend(other.exemplars);
         self.exemplars
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        self.trim();
+        self.trim(limit);
     }
 
-    /// Keeps the earliest and the latest halves.
-    fn trim(&mut self) {
-        if self.exemplars.len() > EXEMPLARS {
-            let cut = EXEMPLARS / 2;
-            let end = self.exemplars.len() - (EXEMPLARS - cut);
+    /// Keeps the earliest and the latest halves (the earliest gets the
+    /// extra one of an odd limit).
+    fn trim(&mut self, limit: usize) {
+        let limit = limit.max(1);
+        if self.exemplars.len() > limit {
+            let cut = limit.div_ceil(2);
+            let end = self.exemplars.len() - (limit - cut);
             self.exemplars.drain(cut..end);
         }
     }
@@ -88,6 +119,13 @@ impl Aggregate {
 }
 
 impl Aggregator {
+    pub fn new(limits: Limits) -> Self {
+        Aggregator {
+            limits,
+            groups: HashMap::new(),
+        }
+    }
+
     /// Takes an item that can be aggregated; any other comes back.
     pub fn offer(&mut self, e: Evidence) -> Option<Evidence> {
         let (Some(time), Some(shape)) = (e.time, shape(&e.fact)) else {
@@ -95,27 +133,31 @@ impl Aggregator {
         };
         let minute = time.as_second().div_euclid(60);
         let key = (e.server.clone(), e.fact.kind(), minute);
+        let Limits { exemplars, shapes } = self.limits;
         let group = self.groups.entry(key).or_default();
         if let Some(aggregate) = group.shapes.get_mut(&shape) {
-            aggregate.add(e);
+            aggregate.add(e, exemplars);
             return None;
         }
-        let full = group.shapes.len() >= SHAPES;
+        let full = group.shapes.len() >= shapes.max(1);
         let largest = group.shapes.keys().next_back().copied();
         match (full, largest) {
             (true, Some(largest)) if shape > largest => {
-                group.others.get_or_insert_with(Aggregate::default).add(e);
+                group
+                    .others
+                    .get_or_insert_with(Aggregate::default)
+                    .add(e, exemplars);
             }
             (true, Some(largest)) => {
                 if let Some(evicted) = group.shapes.remove(&largest) {
                     group
                         .others
                         .get_or_insert_with(Aggregate::default)
-                        .merge(evicted);
+                        .merge(evicted, exemplars);
                 }
-                group.shapes.entry(shape).or_default().add(e);
+                group.shapes.entry(shape).or_default().add(e, exemplars);
             }
-            _ => group.shapes.entry(shape).or_default().add(e),
+            _ => group.shapes.entry(shape).or_default().add(e, exemplars),
         }
         None
     }

@@ -1,0 +1,129 @@
+//! Counting repeated facts instead of keeping them (`evidence::aggregate`)
+//! changes nothing a user reads: with aggregation pushed to its extreme (one
+//! exemplar per aggregate, one distinct fact per server, kind and minute),
+//! every sample — each cause, the multi-server `mixed` one, the hand-over
+//! forms — gives the same verdict, causes, failing pairs with their failure
+//! counts, first and last failures, statuses and clock offsets, servers and
+//! evidence counts as a run that keeps every record.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use exauth::correlate::case::{self, CaseSettings};
+use exauth::discover::Limits;
+use exauth::evidence::aggregate;
+use exauth::ingest::IngestOptions;
+use exauth::pipeline::{self, Keep, ReadSettings};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn scan(dir: &Path, aggregate: aggregate::Limits) -> Value {
+    let settings = ReadSettings {
+        limits: Limits::default(),
+        aggregate,
+        ingest: IngestOptions::default(),
+        keep: Keep::Evidence,
+        progress: false,
+    };
+    let mut collected = pipeline::read(&[dir.to_path_buf()], &settings);
+    case::attribute(&mut collected);
+    let inventory = collected.inventory.clone();
+    let problems = collected.problems.len();
+    let case = case::build(collected, CaseSettings::default());
+    let diagnosis = exauth::diagnose::diagnose(&case);
+    let report = exauth::report::scan::build(&case, &diagnosis, &inventory, problems);
+    serde_json::from_str(&exauth::report::scan::json(&report)).unwrap()
+}
+
+/// What a user reads, without the evidence listings (an aggregate lists
+/// its exemplars) and with the words that say how many records an
+/// aggregate stands for set aside.
+fn seen(mut report: Value) -> Value {
+    for cause in report["causes"].as_array_mut().unwrap() {
+        let cause = cause.as_object_mut().unwrap();
+        cause.remove("evidence");
+        cause.remove("evidence_total");
+        for line in cause["refuting"].as_array_mut().unwrap() {
+            let detail = line["detail"].as_str().unwrap().to_string();
+            let said = detail.split(" (and ").next().unwrap_or(&detail).to_string();
+            line["detail"] = Value::String(said);
+        }
+    }
+    report
+}
+
+/// Scans `dir` keeping every record and with aggregation at its extreme;
+/// asserts the user sees the same.
+fn compare(dir: &Path) {
+    let extreme = aggregate::Limits {
+        exemplars: 1,
+        shapes: 1,
+    };
+    let kept = scan(dir, aggregate::Limits::keep_all());
+    let counted = scan(dir, extreme);
+    assert_eq!(
+        seen(counted.clone()),
+        seen(kept.clone()),
+        "{}: aggregation changed the report",
+        dir.display()
+    );
+}
+
+#[test]
+fn aggregation_changes_nothing_a_user_sees_in_any_sample() {
+    let samples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&samples).unwrap() {
+        let dir = entry.unwrap().path();
+        if dir.is_dir() {
+            compare(&dir);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} samples found");
+}
+
+/// A retry storm: the hand-over sample's failing Send-log session, sent
+/// again 30 times in the same minute (new session ids and source ports),
+/// as a queue retrying every two seconds writes it.
+#[test]
+fn a_retry_storm_is_counted_and_reads_the_same() {
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/handover-clock-skew");
+    let work = tempfile::tempdir().unwrap();
+    let ticket = work.path().join("ticket");
+    std::fs::create_dir_all(&ticket).unwrap();
+    for entry in std::fs::read_dir(sample.join("ticket")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, ticket.join(path.file_name().unwrap())).unwrap();
+    }
+    let excerpt = std::fs::read_to_string(ticket.join("send-excerpt.txt")).unwrap();
+    assert!(excerpt.contains("08DF3EBC2B9D4D2A") && excerpt.contains(":54144,"));
+    let mut storm = excerpt.clone();
+    if !storm.ends_with('\n') {
+        storm.push('\n');
+    }
+    for i in 1..=30u32 {
+        storm.push_str(
+            &excerpt
+                .replace("08DF3EBC2B9D4D2A", &format!("08DF3EBC2B9D{:04X}", i))
+                .replace(":54144,", &format!(":{},", 54144 + i)),
+        );
+        if !storm.ends_with('\n') {
+            storm.push('\n');
+        }
+    }
+    std::fs::write(ticket.join("send-excerpt.txt"), storm).unwrap();
+    compare(work.path());
+    // The report says what the carrier stands for.
+    let report = scan(
+        work.path(),
+        aggregate::Limits {
+            exemplars: 1,
+            shapes: 1,
+        },
+    );
+    assert!(
+        report.to_string().contains(
+            "(and 30 more like it from this source in the same minute, counted, not listed)"
+        ),
+        "the aggregate's count is not stated"
+    );
+}
