@@ -2,9 +2,18 @@
 //!
 //! This is what an admin checks first ("did it see the Send logs of EX01?"),
 //! and what the coverage section of every report is built from.
+//!
+//! Archive entries that are empty or of no known kind are folded into one
+//! counted line per archive once there are more than [`FOLD_OVER`] of them
+//! ("199,999 empty entries in c1.zip"): a zip of a million empty files must
+//! not cost a million rows. Folding is about the listing only: every such
+//! entry was read as before (a text one searched for failure signatures),
+//! and one that yielded anything — a failure signature, a read error —
+//! keeps its own row.
 
-use crate::discover::{Artifact, ArtifactVisitor, Origin};
-use exauth_parsers::detect::{Disposition, Kind};
+use crate::discover::{server_hint, Artifact, ArtifactVisitor, Origin};
+use exauth_parsers::detect::{self, Disposition, Kind};
+use exauth_parsers::problem::thousands;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Read};
@@ -71,6 +80,11 @@ pub struct Totals {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Inventory {
     pub rows: Vec<Row>,
+    /// Counted lines among `rows` (each stands for many archive entries of
+    /// no known kind, status `unknown`), and the entries they stand for:
+    /// the totals count entries, not lines.
+    pub counted_lines: u64,
+    pub counted_entries: u64,
 }
 
 impl Inventory {
@@ -90,9 +104,21 @@ impl Inventory {
                 totals.servers.push(server.clone());
             }
         }
+        // A counted line was counted once above; it stands for its entries.
+        let more = self.counted_entries.saturating_sub(self.counted_lines);
+        if more > 0 {
+            totals.artifacts += more;
+            *totals.by_status.entry(Status::Unknown.id()).or_default() += more;
+            totals.by_kind.entry(Kind::UNKNOWN.id()).or_default().files += more;
+        }
         totals.servers.sort();
         totals.servers.dedup();
         totals
+    }
+
+    /// Artifacts listed, a counted line counting for the entries it stands for.
+    pub fn artifacts(&self) -> u64 {
+        self.rows.len() as u64 + self.counted_entries.saturating_sub(self.counted_lines)
     }
 
     /// True when at least one artifact is of a kind exauth reads.
@@ -101,14 +127,72 @@ impl Inventory {
     }
 }
 
+/// Archive entries of one kind that keep their own rows up to this many per
+/// archive; beyond, they are one counted line.
+pub const FOLD_OVER: usize = 100;
+
+/// What folds archive entries into a counted line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Fold {
+    Empty,
+    NoKnownKind,
+}
+
+impl Fold {
+    /// The fold an inventory row belongs to: an entry inside an archive that
+    /// is empty or of no known kind and yielded nothing else (no failure
+    /// signature, no read error: its reason is detection's own).
+    fn of(row: &Row) -> Option<Fold> {
+        if row.origin.depth() == 0 || row.kind != Kind::UNKNOWN || row.status != Status::Unknown {
+            return None;
+        }
+        match row.reason.as_deref()? {
+            detect::EMPTY_FILE if row.bytes == 0 => Some(Fold::Empty),
+            detect::UNKNOWN_BINARY | detect::UNKNOWN_TEXT => Some(Fold::NoKnownKind),
+            _ => None,
+        }
+    }
+
+    /// `199,999 empty entries in c1.zip`.
+    fn line(self, count: u64, archive: &Origin) -> String {
+        let what = match self {
+            Fold::Empty => "empty entries",
+            Fold::NoKnownKind => "entries of no known kind",
+        };
+        format!("{} {what} in {}", thousands(count), archive.file_name())
+    }
+}
+
+/// The entries of one fold in one archive: their rows while there are few.
+#[derive(Default)]
+struct Folding {
+    count: u64,
+    bytes: u64,
+    rows: Vec<Row>,
+}
+
 /// Collects inventory rows from discovery (thread-safe).
 #[derive(Default)]
 pub struct Collector {
     rows: Mutex<Vec<Row>>,
+    /// Per (archive, fold): entries that fold once there are many.
+    folds: Mutex<BTreeMap<(Origin, Fold), Folding>>,
 }
 
 impl Collector {
     pub fn push(&self, row: Row) {
+        if let Some((fold, archive)) = Fold::of(&row).zip(row.origin.parent()) {
+            let mut folds = self.folds.lock().unwrap_or_else(|e| e.into_inner());
+            let folding = folds.entry((archive, fold)).or_default();
+            folding.count += 1;
+            folding.bytes += row.bytes;
+            if folding.count <= FOLD_OVER as u64 {
+                folding.rows.push(row);
+            } else if !folding.rows.is_empty() {
+                folding.rows = Vec::new();
+            }
+            return;
+        }
         self.rows
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -169,8 +253,36 @@ impl Collector {
 
     pub fn finish(self) -> Inventory {
         let mut rows = self.rows.into_inner().unwrap_or_else(|e| e.into_inner());
-        rows.sort_by(|a, b| a.origin.cmp(&b.origin).then(a.status.cmp(&b.status)));
-        Inventory { rows }
+        let folds = self.folds.into_inner().unwrap_or_else(|e| e.into_inner());
+        let (mut counted_lines, mut counted_entries) = (0, 0);
+        for ((archive, fold), folding) in folds {
+            if folding.count <= FOLD_OVER as u64 {
+                rows.extend(folding.rows);
+                continue;
+            }
+            counted_lines += 1;
+            counted_entries += folding.count;
+            rows.push(Row {
+                server: server_hint::server_hint(&archive),
+                reason: Some(fold.line(folding.count, &archive)),
+                origin: archive,
+                kind: Kind::UNKNOWN,
+                encoding: None,
+                bytes: folding.bytes,
+                status: Status::Unknown,
+            });
+        }
+        rows.sort_by(|a, b| {
+            a.origin
+                .cmp(&b.origin)
+                .then(a.status.cmp(&b.status))
+                .then(a.reason.cmp(&b.reason))
+        });
+        Inventory {
+            rows,
+            counted_lines,
+            counted_entries,
+        }
     }
 }
 
@@ -200,5 +312,92 @@ impl ArtifactVisitor for InventoryVisitor<'_> {
 
     fn progress(&self, bytes: u64) {
         self.progress.bytes_done(bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unknown(origin: Origin, reason: &str, bytes: u64) -> Row {
+        Row {
+            origin,
+            kind: Kind::UNKNOWN,
+            server: None,
+            encoding: None,
+            bytes,
+            status: Status::Unknown,
+            reason: Some(reason.to_string()),
+        }
+    }
+
+    /// Issue 18: archive entries that are empty or of no known kind keep
+    /// their rows while few, fold into one counted line beyond
+    /// [`FOLD_OVER`]; loose files, and entries that yielded something,
+    /// never fold; the totals count every entry.
+    #[test]
+    fn many_empty_or_unknown_entries_fold_into_one_counted_line() {
+        let collector = Collector::default();
+        let big = Origin::file("x/c1.zip");
+        let small = Origin::file("x/c2.zip");
+        for i in 0..150_000 {
+            collector.push(unknown(big.child(format!("e{i}")), detect::EMPTY_FILE, 0));
+        }
+        for i in 0..FOLD_OVER + 1 {
+            collector.push(unknown(
+                big.child(format!("b{i}")),
+                detect::UNKNOWN_BINARY,
+                3,
+            ));
+        }
+        for i in 0..FOLD_OVER {
+            collector.push(unknown(
+                small.child(format!("t{i}")),
+                detect::UNKNOWN_TEXT,
+                1,
+            ));
+        }
+        let signature = format!(
+            "{}; 1 line with a failure signature (454 4.7.0, 451 5.7.3, 1035/2017 text) read from it",
+            detect::UNKNOWN_TEXT
+        );
+        collector.push(unknown(big.child("note.txt"), &signature, 9));
+        collector.push(unknown(Origin::file("x/empty.txt"), detect::EMPTY_FILE, 0));
+        let inventory = collector.finish();
+
+        let of = |origin: &Origin| -> Vec<&str> {
+            inventory
+                .rows
+                .iter()
+                .filter(|r| &r.origin == origin)
+                .filter_map(|r| r.reason.as_deref())
+                .collect()
+        };
+        assert_eq!(
+            of(&big),
+            [
+                "101 entries of no known kind in c1.zip",
+                "150,000 empty entries in c1.zip"
+            ]
+        );
+        assert_eq!(of(&big.child("note.txt")), [signature.as_str()]);
+        assert_eq!(of(&Origin::file("x/empty.txt")), [detect::EMPTY_FILE]);
+        assert_eq!(
+            inventory
+                .rows
+                .iter()
+                .filter(|r| r.origin.parent().as_ref() == Some(&small))
+                .count(),
+            FOLD_OVER
+        );
+        assert_eq!(inventory.rows.len(), 2 + 1 + 1 + FOLD_OVER);
+        let totals = inventory.totals();
+        let all = 150_000 + FOLD_OVER as u64 + 1 + FOLD_OVER as u64 + 2;
+        assert_eq!(totals.artifacts, all);
+        assert_eq!(inventory.artifacts(), all);
+        assert_eq!(totals.by_status["unknown"], all);
+        assert_eq!(totals.by_kind["unknown"].files, all);
+        let counted = inventory.rows.iter().find(|r| r.origin == big).unwrap();
+        assert_eq!(counted.bytes, 3 * (FOLD_OVER as u64 + 1));
     }
 }

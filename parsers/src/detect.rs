@@ -341,20 +341,26 @@ pub fn detect(head_bytes: &[u8], file_name: &str) -> Detection {
         }
     }
     let reason = if head_bytes.is_empty() {
-        "empty file".to_string()
+        EMPTY_FILE
     } else if encoding.is_none() {
-        "binary content of no known format".to_string()
+        UNKNOWN_BINARY
     } else {
-        "text of no known format".to_string()
+        UNKNOWN_TEXT
     };
     Detection {
         kind: Kind::UNKNOWN,
         form: Form::Other,
         encoding,
         disposition: Disposition::Unknown,
-        reason: Some(reason),
+        reason: Some(reason.to_string()),
     }
 }
+
+/// The reasons [`detect`] gives a file of no known kind: nothing but these
+/// (no note added by reading it) marks a file as merely unknown.
+pub const EMPTY_FILE: &str = "empty file";
+pub const UNKNOWN_BINARY: &str = "binary content of no known format";
+pub const UNKNOWN_TEXT: &str = "text of no known format";
 
 fn used(kind: Kind, form: Form) -> Claim {
     Some((kind, form, Disposition::Used, None))

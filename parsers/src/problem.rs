@@ -48,11 +48,38 @@ impl Problem {
     }
 }
 
+/// A count as a user reads it in a problem line: `3,004`, `199,999`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.location {
             Location::File => f.write_str(&self.message),
             loc => write!(f, "{loc}: {}", self.message),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(3_004), "3,004");
+        assert_eq!(thousands(199_999), "199,999");
+        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 }

@@ -174,7 +174,7 @@ fn strict(global: &GlobalArgs, inventory: &Inventory, exit: Exit) -> Exit {
     }
     eprintln!(
         "exauth: --strict: {unreadable} of {} artifacts could not be read (status error)",
-        inventory.rows.len()
+        inventory.artifacts()
     );
     Exit::Error
 }
@@ -183,7 +183,7 @@ fn nothing_readable(global: &GlobalArgs, inventory: &Inventory) -> Exit {
     if !global.quiet {
         eprintln!(
             "exauth: nothing readable among {} artifacts (see the list above for why)",
-            inventory.rows.len()
+            inventory.artifacts()
         );
     }
     Exit::Error
@@ -249,7 +249,7 @@ fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
                 return Ok(nothing_readable(global, &inventory));
             }
             let case = case::build(collected, settings);
-            let diagnosis = diagnose::nothing_readable(inventory.rows.len());
+            let diagnosis = diagnose::nothing_readable(inventory.artifacts() as usize);
             let model = report::scan::build(&case, &diagnosis, &inventory, problems);
             let meta = report::scan::DocumentMeta::new(
                 args.generated_at.unwrap_or_else(jiff::Timestamp::now),
@@ -470,7 +470,7 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
         eprintln!(
             "exauth: {} rows from {} artifacts",
             spooled.count() + collection.count(),
-            inventory.rows.len()
+            inventory.artifacts()
         );
     }
     Ok(strict(global, &inventory, Exit::Success))

@@ -135,7 +135,9 @@ pub struct LimitArgs {
     #[arg(long, global = true, value_name = "N", default_value_t = 8)]
     pub max_depth: usize,
 
-    /// Entries of one archive.
+    /// Archive entries over the whole run: every archive's, nested ones
+    /// included, count against this one limit (the archive it runs out in is
+    /// named, with what was read of it).
     #[arg(long, global = true, value_name = "N", default_value_t = 200_000)]
     pub max_entries: usize,
 }

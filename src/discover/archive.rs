@@ -8,11 +8,13 @@
 
 use super::limits::{human_bytes, LimitedReader};
 use super::{Origin, Walker};
+use exauth_parsers::problem::thousands;
 use flate2::read::MultiGzDecoder;
 use rayon::prelude::*;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::Arc;
 use zip::read::ZipFile;
 use zip::ZipArchive;
 
@@ -23,7 +25,13 @@ pub(super) fn zip_on_disk(walker: &Walker<'_>, path: &Path, origin: &Origin) -> 
         walker.failed(origin, None, nesting_reason(walker));
         return 0;
     }
-    let archive = match File::open(path)
+    if walker.entries.spent() {
+        walker.failed(origin, None, entries_spent_reason(walker, origin));
+        return 0;
+    }
+    // Opened and its central directory parsed once: every worker reads
+    // entries through a clone that shares both.
+    let archive = match SharedFile::open(path)
         .map_err(zip::result::ZipError::Io)
         .and_then(ZipArchive::new)
     {
@@ -34,25 +42,13 @@ pub(super) fn zip_on_disk(walker: &Walker<'_>, path: &Path, origin: &Origin) -> 
         }
     };
     let count = archive.len();
-    if count > walker.limits.max_entries {
-        walker.failed(origin, None, entries_reason(walker, count));
+    let Some(granted) = take_entries(walker, origin, count) else {
         return 0;
-    }
+    };
     let progressed = std::sync::atomic::AtomicU64::new(0);
-    (0..count).into_par_iter().with_min_len(8).for_each_init(
-        || {
-            File::open(path)
-                .map_err(zip::result::ZipError::Io)
-                .and_then(ZipArchive::new)
-        },
+    (0..granted).into_par_iter().with_min_len(8).for_each_init(
+        || archive.clone(),
         |archive, index| {
-            let archive = match archive {
-                Ok(archive) => archive,
-                Err(e) => {
-                    walker.failed(origin, None, format!("zip archive became unreadable: {e}"));
-                    return;
-                }
-            };
             let compressed = match archive.by_index_raw(index) {
                 Ok(raw) => raw.compressed_size(),
                 Err(_) => 0,
@@ -105,6 +101,76 @@ fn entry_failure<R: Read + std::io::Seek>(
     (child, reason)
 }
 
+/// A file on disk read at explicit positions, so that clones (one per
+/// worker) share one open file, and the [`ZipArchive`] built over it shares
+/// its parsed central directory with its clones — a zip of 200,000 entries
+/// is not parsed again for every piece of work rayon hands out.
+#[derive(Clone)]
+struct SharedFile {
+    file: Arc<File>,
+    len: u64,
+    pos: u64,
+}
+
+impl SharedFile {
+    fn open(path: &Path) -> io::Result<Self> {
+        let file = File::open(path)?;
+        let len = file.metadata()?.len();
+        Ok(SharedFile {
+            file: Arc::new(file),
+            len,
+            pos: 0,
+        })
+    }
+}
+
+impl Read for SharedFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = read_at(&self.file, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for SharedFile {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let pos = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        match pos {
+            Some(pos) => {
+                self.pos = pos;
+                Ok(pos)
+            }
+            None => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the start of the file",
+            )),
+        }
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, at)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, at)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn read_at(mut file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
+    // No positional reads here: one worker at a time moves the cursor.
+    static CURSOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = CURSOR.lock().unwrap_or_else(|e| e.into_inner());
+    file.seek(SeekFrom::Start(at))?;
+    file.read(buf)
+}
+
 /// A zip found inside another archive (or a gzip stream).
 pub(super) fn zip_nested(
     walker: &Walker<'_>,
@@ -130,6 +196,10 @@ pub(super) fn zip_nested(
 }
 
 fn zip_in_memory(walker: &Walker<'_>, bytes: Vec<u8>, origin: &Origin) {
+    if walker.entries.spent() {
+        walker.failed(origin, None, entries_spent_reason(walker, origin));
+        return;
+    }
     let mut archive = match ZipArchive::new(io::Cursor::new(bytes)) {
         Ok(archive) => archive,
         Err(e) => {
@@ -137,11 +207,10 @@ fn zip_in_memory(walker: &Walker<'_>, bytes: Vec<u8>, origin: &Origin) {
             return;
         }
     };
-    if archive.len() > walker.limits.max_entries {
-        walker.failed(origin, None, entries_reason(walker, archive.len()));
+    let Some(granted) = take_entries(walker, origin, archive.len()) else {
         return;
-    }
-    for index in 0..archive.len() {
+    };
+    for index in 0..granted {
         let failure = match archive.by_index(index) {
             Ok(entry) => {
                 zip_entry(walker, entry, origin);
@@ -157,18 +226,28 @@ fn zip_in_memory(walker: &Walker<'_>, bytes: Vec<u8>, origin: &Origin) {
 }
 
 fn zip_streamed(walker: &Walker<'_>, mut reader: &mut dyn Read, origin: &Origin) {
+    if walker.entries.spent() {
+        walker.failed(origin, None, entries_spent_reason(walker, origin));
+        return;
+    }
     let mut count = 0usize;
     loop {
         match zip::read::read_zipfile_from_stream(&mut reader) {
             Ok(Some(entry)) => {
-                count += 1;
-                if count > walker.limits.max_entries {
-                    walker.failed(origin, None, entries_reason(walker, count));
+                if walker.entries.take(1) == 0 {
+                    let reason = entries_reason(walker, origin, count, None);
+                    walker.failed(origin, None, reason);
                     return;
                 }
+                count += 1;
                 zip_entry(walker, entry, origin);
             }
-            Ok(None) => return,
+            Ok(None) => {
+                if count == 0 {
+                    walker.failed(origin, None, EMPTY_ARCHIVE.into());
+                }
+                return;
+            }
             Err(e) => {
                 walker.failed(
                     origin,
@@ -277,9 +356,56 @@ fn nesting_reason(walker: &Walker<'_>) -> String {
     )
 }
 
-fn entries_reason(walker: &Walker<'_>, count: usize) -> String {
+const EMPTY_ARCHIVE: &str = "empty archive: no entries";
+
+/// Takes an archive's `count` entries from the run's budget: how many of
+/// them to read (the first ones), `None` when there is none to read. An
+/// empty archive, and one the budget runs out in, is reported by name.
+fn take_entries(walker: &Walker<'_>, origin: &Origin, count: usize) -> Option<usize> {
+    if count == 0 {
+        walker.failed(origin, None, EMPTY_ARCHIVE.into());
+        return None;
+    }
+    let granted = walker.entries.take(count);
+    if granted < count {
+        let reason = entries_reason(walker, origin, granted, Some(count));
+        walker.failed(origin, None, reason);
+    }
+    (granted > 0).then_some(granted)
+}
+
+/// Why an archive opened after the run-wide entry cap was spent is not read.
+fn entries_spent_reason(walker: &Walker<'_>, origin: &Origin) -> String {
     format!(
-        "archive has {count} entries, over the limit of {} (--max-entries): not opened",
-        walker.limits.max_entries
+        "the run's limit of {} archive entries (--max-entries) was reached before {}: not opened",
+        thousands(walker.entries.limit() as u64),
+        origin.file_name()
     )
+}
+
+/// Why the rest of an archive is not read: the run-wide entry cap tripped in
+/// it, after `read` of its `count` entries (unknown for a streamed one).
+fn entries_reason(
+    walker: &Walker<'_>,
+    origin: &Origin,
+    read: usize,
+    count: Option<usize>,
+) -> String {
+    let limit = thousands(walker.entries.limit() as u64);
+    let name = origin.file_name();
+    let read_text = thousands(read as u64);
+    match count {
+        Some(count) if read == 0 => format!(
+            "the run's limit of {limit} archive entries (--max-entries) was reached in {name}: none of its {} entries read",
+            thousands(count as u64)
+        ),
+        Some(count) => format!(
+            "the run's limit of {limit} archive entries (--max-entries) was reached in {name}: {read_text} of its {} entries read, the other {} not",
+            thousands(count as u64),
+            thousands((count - read) as u64)
+        ),
+        None => format!(
+            "the run's limit of {limit} archive entries (--max-entries) was reached in {name}: its entries after the first {read_text} not read"
+        ),
+    }
 }

@@ -2,7 +2,7 @@
 //! can neither fill memory nor keep the run busy forever.
 
 use std::io::{self, Read};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 pub const GIB: u64 = 1 << 30;
 pub const MIB: u64 = 1 << 20;
@@ -22,7 +22,8 @@ pub struct Limits {
     pub ratio_floor_bytes: u64,
     /// Archives inside archives.
     pub max_depth: usize,
-    /// Entries of one archive.
+    /// Archive entries over the whole run: every archive's, nested ones
+    /// included, count against one [`EntryBudget`].
     pub max_entries: usize,
     /// A nested archive up to this size is read into memory (random access,
     /// robust to odd headers); larger ones are streamed entry by entry.
@@ -68,6 +69,48 @@ impl Budget {
     }
 
     pub fn limit(&self) -> u64 {
+        self.limit
+    }
+}
+
+/// The archive entries a run may still open, shared by every archive and
+/// thread of the run: three zips of 199,999 entries each do not get 200,000
+/// each. Entries are counted as listed (directories too), before any is read.
+#[derive(Debug)]
+pub struct EntryBudget {
+    left: AtomicUsize,
+    limit: usize,
+}
+
+impl EntryBudget {
+    pub fn new(limit: usize) -> Self {
+        EntryBudget {
+            left: AtomicUsize::new(limit),
+            limit,
+        }
+    }
+
+    /// Takes up to `wanted` entries; returns how many were granted (fewer,
+    /// down to none, once the budget runs out).
+    pub fn take(&self, wanted: usize) -> usize {
+        let mut granted = 0;
+        // The closure never refuses, so the update always lands; `granted`
+        // holds what the landing attempt took.
+        let _ = self
+            .left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                granted = left.min(wanted);
+                Some(left - granted)
+            });
+        granted
+    }
+
+    /// True once no entry is left.
+    pub fn spent(&self) -> bool {
+        self.left.load(Ordering::Relaxed) == 0
+    }
+
+    pub fn limit(&self) -> usize {
         self.limit
     }
 }
@@ -156,6 +199,17 @@ mod tests {
         assert_eq!(io::copy(&mut a, &mut io::sink()).unwrap(), 3000);
         let mut b = LimitedReader::new(&data[..], GIB, &budget);
         assert!(io::copy(&mut b, &mut io::sink()).is_err());
+    }
+
+    #[test]
+    fn entry_budget_is_shared_and_grants_what_is_left() {
+        let entries = EntryBudget::new(10);
+        assert_eq!(entries.take(4), 4);
+        assert_eq!(entries.take(4), 4);
+        assert_eq!(entries.take(4), 2);
+        assert_eq!(entries.take(1), 0);
+        assert!(entries.spent());
+        assert_eq!(entries.limit(), 10);
     }
 
     #[test]

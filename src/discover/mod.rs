@@ -19,7 +19,7 @@ pub use limits::Limits;
 pub use origin::Origin;
 
 use exauth_parsers::detect::{self, Detection, Kind, HEAD_LEN};
-use limits::Budget;
+use limits::{Budget, EntryBudget};
 use rayon::prelude::*;
 use std::fs::File;
 use std::io::{self, Read};
@@ -161,6 +161,7 @@ pub fn run(plan: &Plan, limits: &Limits, visitor: &dyn ArtifactVisitor) {
     let walker = Walker {
         limits,
         budget: Budget::new(limits.max_total_bytes),
+        entries: EntryBudget::new(limits.max_entries),
         visitor,
     };
     plan.files.par_iter().for_each(|file| {
@@ -171,6 +172,8 @@ pub fn run(plan: &Plan, limits: &Limits, visitor: &dyn ArtifactVisitor) {
 struct Walker<'a> {
     limits: &'a Limits,
     budget: Budget,
+    /// Archive entries left for the run (`--max-entries`).
+    entries: EntryBudget,
     visitor: &'a dyn ArtifactVisitor,
 }
 

@@ -36,6 +36,16 @@ impl Origin {
         }
     }
 
+    /// The archive this artifact is an entry of (`None` for a plain file).
+    pub fn parent(&self) -> Option<Origin> {
+        match self.links.split_last() {
+            Some((_, parent)) if !parent.is_empty() => Some(Origin {
+                links: parent.to_vec(),
+            }),
+            _ => None,
+        }
+    }
+
     pub fn links(&self) -> &[String] {
         &self.links
     }

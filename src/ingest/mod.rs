@@ -229,11 +229,18 @@ pub fn ingest(
             let mut problems = finished.problems;
             problems.extend(replaced);
             problems.extend(records.problems().iter().cloned());
-            if records.is_empty() && !problems.is_empty() {
-                row.status = Status::Error;
-                row.reason = Some(problems_summary(&problems));
-            } else if records.is_empty() {
-                row.reason = Some("recognised, but nothing in it could be read".into());
+            if records.is_empty() {
+                // One rule for every format: a recognised file nothing was
+                // read from is a problem line of its own, with the problems
+                // that say why when there are any (then it counts as not read).
+                let nothing = nothing_read(detection.kind, artifact.origin.file_name());
+                row.reason = Some(if problems.is_empty() {
+                    nothing.to_string()
+                } else {
+                    row.status = Status::Error;
+                    format!("{nothing}: {}", problems_summary(&problems))
+                });
+                problems.insert(0, nothing);
             } else if !problems.is_empty() {
                 row.reason = Some(problems_summary(&problems));
             }
@@ -263,6 +270,38 @@ pub fn ingest(
         problems,
         signatures,
     }
+}
+
+/// The problem line of a recognised file that yielded nothing: "recognised
+/// as a Get-Queue export but no queue rows were read".
+fn nothing_read(kind: Kind, file_name: &str) -> Problem {
+    let (what, records) = match source_of(kind, file_name) {
+        Some(Source::ApplicationLog) => ("an Application log", "events"),
+        Some(Source::SystemLog) => ("a System log", "events"),
+        Some(Source::SecurityLog) => ("a Security log", "events"),
+        Some(Source::DirectoryServiceLog) => ("a Directory Service log", "events"),
+        Some(Source::OtherEventLog) => ("an event log", "events"),
+        Some(Source::SendLog) => ("an SMTP Send protocol log", "protocol-log rows"),
+        Some(Source::ReceiveLog) => ("an SMTP Receive protocol log", "protocol-log rows"),
+        Some(Source::QueueExport) => ("a Get-Queue export", "queue rows"),
+        Some(Source::ReceiveConnectors) => ("Get-ReceiveConnector output", "connectors"),
+        Some(Source::Setspn) => ("setspn output", "SPN listings"),
+        Some(Source::W32tm) => ("w32tm output", "clock readings"),
+        Some(Source::Repadmin) => ("repadmin output", "replication rows"),
+        Some(Source::PortTest) => ("a port test (Test-NetConnection/portqry)", "port results"),
+        Some(Source::Nltest) => ("nltest output", "DC names or statuses"),
+        Some(Source::Klist) => ("klist output", "tickets"),
+        Some(Source::Ipconfig) => ("ipconfig output", "host names or adapters"),
+        Some(Source::ConnectivityLog) => ("a connectivity log", "rows"),
+        Some(Source::MessageTrackingLog) => ("a message tracking log", "rows"),
+        Some(Source::Transcript) => ("a console transcript", "command outputs"),
+        None if kind == Kind::MESSAGE_EXPORT => ("a Get-Message export", "messages"),
+        None => ("a file exauth reads", "records"),
+    };
+    Problem::new(
+        Location::File,
+        format!("recognised as {what} but no {records} were read"),
+    )
 }
 
 fn problems_summary(problems: &[Problem]) -> String {

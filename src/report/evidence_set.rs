@@ -400,7 +400,10 @@ pub fn read(dirs: &[std::path::PathBuf]) -> Result<EvidenceSet> {
         bail!("the evidence sets hold nothing");
     }
     rows.sort_by(|a, b| a.origin.cmp(&b.origin).then(a.status.cmp(&b.status)));
-    set.inventory = Inventory { rows };
+    set.inventory = Inventory {
+        rows,
+        ..Inventory::default()
+    };
     set.evidence.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     set.problems
         .sort_by(|a, b| a.0.cmp(&b.0).then(a.1.location.cmp(&b.1.location)));

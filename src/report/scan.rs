@@ -975,6 +975,30 @@ fn text_into(out: &mut Fmt<'_>, report: &ScanReport, style: Style, tz: &jiff::tz
         );
     }
     const SHOWN: usize = 5;
+    // Files exauth recognised but could not read: their reasons come from
+    // reading them, which `exauth inventory` does not do, so they are here.
+    let unreadable: Vec<&NotRead> = report
+        .coverage
+        .not_read
+        .iter()
+        .filter(|r| r.status == RowStatus::Error)
+        .collect();
+    for row in unreadable.iter().take(SHOWN) {
+        let _ = writeln!(
+            out,
+            "  {} {}: {}",
+            style.yellow("not read:"),
+            terminal(&row.origin),
+            terminal(row.reason.as_deref().unwrap_or(""))
+        );
+    }
+    if unreadable.len() > SHOWN {
+        let _ = writeln!(
+            out,
+            "  … and {} more files not read (`--format json` lists them)",
+            unreadable.len() - SHOWN
+        );
+    }
     for row in report.coverage.read_with_problems.iter().take(SHOWN) {
         let _ = writeln!(
             out,

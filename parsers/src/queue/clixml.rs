@@ -15,20 +15,27 @@
 //! characters in strings and names. Top-level objects stream one by one
 //! ([`CliXmlReader`]); an XML error ends the file with a [`Problem`] (XML
 //! cannot be resynchronised reliably). Nesting deeper than [`MAX_DEPTH`] is
-//! skipped, so hostile input cannot exhaust the stack.
+//! skipped with a problem naming its line, so hostile input cannot exhaust
+//! the stack; `<Ref>`s copy at most [`MAX_REF_VALUES`] values into one
+//! document, so a chain of objects that each reference the one before twice
+//! (a billion laughs without a DOCTYPE) cannot exhaust memory.
 
 use super::json_export::parse_ms_date;
 use super::local_time::{parse_local_datetime, DateOrder, ExportedTime};
 use super::{PropertyObject, PropertyValue};
-use crate::problem::{Location, Problem};
+use crate::problem::{thousands, Location, Problem};
 use quick_xml::events::Event;
 use quick_xml::Reader;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::io::BufRead;
+use std::io::{self, BufRead, Read};
 
 /// Deepest element nesting that is interpreted; deeper content is skipped.
 pub const MAX_DEPTH: usize = 64;
+
+/// Values the `<Ref>`s of one document may copy in all (each copies the
+/// whole object it names); later ones are not followed.
+pub const MAX_REF_VALUES: u64 = 1_000_000;
 
 /// One CliXml value.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -259,16 +266,59 @@ enum Ev {
     Eof,
 }
 
+/// The input, counting the line ends handed out so far: a problem found
+/// right after an element was read names the element's line.
+struct Lines<R> {
+    inner: R,
+    ends: u64,
+}
+
+impl<R: BufRead> Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.ends += memchr::memchr_iter(b'\n', buf.get(..n).unwrap_or_default()).count() as u64;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Lines<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        // What is consumed is buffered: looking at it again reads nothing.
+        if let Ok(buf) = self.inner.fill_buf() {
+            let used = buf.get(..amt).unwrap_or(buf);
+            self.ends += memchr::memchr_iter(b'\n', used).count() as u64;
+        }
+        self.inner.consume(amt);
+    }
+}
+
+/// Something refused more than once in a document: where first, how often.
+#[derive(Debug, Clone, Copy)]
+struct Refusals {
+    first_line: u64,
+    count: u64,
+}
+
 /// Streams the top-level values of a CliXml document.
 pub struct CliXmlReader<R: BufRead> {
-    reader: Reader<R>,
+    reader: Reader<Lines<R>>,
     buf: Vec<u8>,
     type_names: HashMap<String, Vec<String>>,
-    objects: HashMap<String, CliObject>,
+    /// Objects with a `RefId`, with the number of values each holds.
+    objects: HashMap<String, (CliObject, u64)>,
     in_root: bool,
     done: bool,
     record: u64,
     problems: Vec<Problem>,
+    /// Values read or copied by `<Ref>`s so far; of them copied.
+    values: u64,
+    copied: u64,
+    too_deep: Option<Refusals>,
+    refs_refused: Option<Refusals>,
 }
 
 type Step<T> = Result<T, Problem>;
@@ -276,7 +326,10 @@ type Step<T> = Result<T, Problem>;
 impl<R: BufRead> CliXmlReader<R> {
     pub fn new(input: R) -> Self {
         CliXmlReader {
-            reader: Reader::from_reader(input),
+            reader: Reader::from_reader(Lines {
+                inner: input,
+                ends: 0,
+            }),
             buf: Vec::new(),
             type_names: HashMap::new(),
             objects: HashMap::new(),
@@ -284,12 +337,57 @@ impl<R: BufRead> CliXmlReader<R> {
             done: false,
             record: 0,
             problems: Vec::new(),
+            values: 0,
+            copied: 0,
+            too_deep: None,
+            refs_refused: None,
         }
     }
 
-    /// Problems met so far (non-fatal ones, e.g. dangling `<Ref>`s).
+    /// Problems met so far (non-fatal ones, e.g. dangling `<Ref>`s, content
+    /// nested too deep).
     pub fn take_problems(&mut self) -> Vec<Problem> {
+        let more = |r: Refusals| match r.count {
+            0 | 1 => String::new(),
+            n => format!(" (and {} more places)", thousands(n - 1)),
+        };
+        if let Some(r) = self.too_deep.take() {
+            self.problems.push(Problem::new(
+                Location::Line(r.first_line),
+                format!(
+                    "nesting deeper than {MAX_DEPTH} levels: not read{}",
+                    more(r)
+                ),
+            ));
+        }
+        if let Some(r) = self.refs_refused.take() {
+            self.problems.push(Problem::new(
+                Location::Line(r.first_line),
+                format!(
+                    "<Ref>s copy more than {} values: not followed{}",
+                    thousands(MAX_REF_VALUES),
+                    more(r)
+                ),
+            ));
+        }
         std::mem::take(&mut self.problems)
+    }
+
+    /// The line the reader has come to (the end of the element just read).
+    fn line(&self) -> u64 {
+        self.reader.get_ref().ends + 1
+    }
+
+    fn refuse(refusals: &mut Option<Refusals>, line: u64) {
+        match refusals {
+            Some(r) => r.count += 1,
+            None => {
+                *refusals = Some(Refusals {
+                    first_line: line,
+                    count: 1,
+                })
+            }
+        }
     }
 
     fn xml_problem(&self, e: impl std::fmt::Display) -> Problem {
@@ -391,11 +489,14 @@ impl<R: BufRead> CliXmlReader<R> {
 
     fn read_value(&mut self, tag: Tag, depth: usize) -> Step<CliValue> {
         if depth > MAX_DEPTH {
+            let line = self.line();
+            Self::refuse(&mut self.too_deep, line);
             if !tag.empty {
                 self.skip()?;
             }
             return Ok(CliValue::Null);
         }
+        self.values += 1;
         match tag.name.as_str() {
             "Nil" => {
                 if !tag.empty {
@@ -409,7 +510,17 @@ impl<R: BufRead> CliXmlReader<R> {
                 }
                 let id = tag.attr("RefId").unwrap_or_default().to_string();
                 match self.objects.get(&id) {
-                    Some(o) => Ok(CliValue::Object(Box::new(o.clone()))),
+                    Some((_, weight)) if self.copied + weight > MAX_REF_VALUES => {
+                        let line = self.line();
+                        Self::refuse(&mut self.refs_refused, line);
+                        Ok(CliValue::Null)
+                    }
+                    Some((o, weight)) => {
+                        let value = CliValue::Object(Box::new(o.clone()));
+                        self.copied += weight;
+                        self.values += weight;
+                        Ok(value)
+                    }
                     None => {
                         self.problems.push(
                             self.xml_problem(format!("<Ref RefId=\"{id}\"> to no earlier object")),
@@ -496,6 +607,9 @@ impl<R: BufRead> CliXmlReader<R> {
     }
 
     fn read_object(&mut self, tag: &Tag, depth: usize) -> Step<CliObject> {
+        // This object was counted when its value was read: it holds itself
+        // and every value read or copied until its end.
+        let first = self.values;
         let mut obj = CliObject {
             ref_id: tag.attr("RefId").map(str::to_string),
             ..CliObject::default()
@@ -540,7 +654,8 @@ impl<R: BufRead> CliXmlReader<R> {
             }
         }
         if let Some(id) = &obj.ref_id {
-            self.objects.insert(id.clone(), obj.clone());
+            let weight = self.values - first + 1;
+            self.objects.insert(id.clone(), (obj.clone(), weight));
         }
         Ok(obj)
     }
@@ -693,6 +808,51 @@ mod tests {
         assert_eq!(
             objs[0].get(&["priorities"]).map(|v| v.as_items().0),
             Some(vec!["0".to_string(), "1".to_string()])
+        );
+    }
+
+    const OBJS: &str =
+        "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">";
+
+    /// Issue 18: 100,000 nested `<Obj>` are neither a stack overflow nor a
+    /// silent nothing: one problem line names where the nesting went too deep.
+    #[test]
+    fn nesting_too_deep_is_a_problem_naming_its_line() {
+        let deep = 100_000;
+        let doc = format!(
+            "{OBJS}\r\n<Obj RefId=\"0\"><Props><S N=\"Identity\">EX01\\3</S></Props></Obj>\r\n{}{}\r\n</Objs>\r\n",
+            "<Obj RefId=\"1\">".repeat(deep),
+            "</Obj>".repeat(deep)
+        );
+        let (objs, problems) = read_objects(&doc);
+        assert_eq!(objs.len(), 2, "the objects around it are read");
+        let texts: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(texts, ["line 3: nesting deeper than 64 levels: not read"]);
+    }
+
+    /// Issue 18: `<Ref>`s that each copy an object referencing the one
+    /// before twice double at every link; the copies stop at a bound.
+    #[test]
+    fn references_that_double_at_every_link_stop_at_a_bound() {
+        let mut doc = format!(
+            "{OBJS}\n<Obj RefId=\"0\"><Props><S N=\"Identity\">EX01\\3</S></Props></Obj>\n"
+        );
+        for i in 1..40 {
+            doc.push_str(&format!(
+                "<Obj RefId=\"{i}\"><Props><Ref N=\"a\" RefId=\"{}\"/><Ref N=\"b\" RefId=\"{}\"/></Props></Obj>\n",
+                i - 1,
+                i - 1
+            ));
+        }
+        doc.push_str("</Objs>\n");
+        let (objs, problems) = read_objects(&doc);
+        assert_eq!(objs.len(), 40);
+        let texts: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(texts.len(), 1, "{texts:?}");
+        assert!(
+            texts[0]
+                .starts_with("line 19: <Ref>s copy more than 1,000,000 values: not followed (and "),
+            "{texts:?}"
         );
     }
 

@@ -394,7 +394,9 @@ pub fn records_from_objects(
     };
     let mut queues = Vec::new();
     let mut messages = Vec::new();
-    for o in objects {
+    // An object with no property at all (a bare `<Obj>`, an empty JSON
+    // object) is no queue and no message.
+    for o in objects.iter().filter(|o| !o.properties.is_empty()) {
         if is_message(o) {
             messages.push(builder.message(o));
         } else {

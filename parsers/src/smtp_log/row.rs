@@ -7,7 +7,7 @@
 //! are UTF-8, but a damaged file must not stop the parse, so text is decoded lossily on demand.
 
 use super::header::{ColumnMap, FileHeader, HeaderLine};
-use crate::problem::{Location, Problem};
+use crate::problem::{thousands, Location, Problem};
 use memchr::memchr;
 use std::borrow::Cow;
 use std::io::{self, Read};
@@ -409,7 +409,42 @@ pub(crate) fn split_standard_line(rest: &[u8]) -> Option<(StandardHead<'_>, &[u8
     let newline = head.data_start + memchr(b'\n', rest.get(head.data_start..)?)?;
     let line = rest.get(..newline)?;
     let line = line.strip_suffix(b"\r").unwrap_or(line);
+    // `data` and `context` are two fields: a tail with more commas than they
+    // and the surplus a context may hold could be a malformed row, which the
+    // general path counts exactly (quotes respected) and reports. Only long
+    // tails can hold that many commas, so short ones are never scanned.
+    let tail = line.get(head.data_start..).unwrap_or_default();
+    if tail.len() > MAX_SURPLUS_FIELDS + 1
+        && memchr::memchr_iter(b',', tail)
+            .nth(MAX_SURPLUS_FIELDS + 1)
+            .is_some()
+    {
+        return None;
+    }
     Some((head, line, newline + 1))
+}
+
+/// Fields a row may have beyond the columns `#Fields` names: an unquoted
+/// `context` (the last column) with commas of its own spills into a few more
+/// (FORMATS.md: "CONTEXT field can contain additional commas"). A row with
+/// more is not one Exchange wrote: it is reported and skipped.
+pub const MAX_SURPLUS_FIELDS: usize = 64;
+
+/// The number of fields of a row that has more than its columns and
+/// [`MAX_SURPLUS_FIELDS`] allow; `None` for every other row. A line shorter
+/// than that many fields need commas is never split.
+fn too_many_fields(line: &[u8], columns: &ColumnMap) -> Option<usize> {
+    let allowed = columns.count + MAX_SURPLUS_FIELDS;
+    if line.len() < allowed {
+        return None;
+    }
+    let mut fields = 1;
+    let mut pos = 0;
+    while let (_, Some(next)) = next_field(line, pos) {
+        fields += 1;
+        pos = next;
+    }
+    (fields > allowed).then_some(fields)
 }
 
 /// End of the unquoted field starting at `start`; `None` for a quoted one, the line's last, or
@@ -830,11 +865,28 @@ impl<R: Read> RowReader<R> {
                 Some(LineItem::Header)
             }
             None => Some(LineItem::Header),
-            Some(_) => Some(LineItem::Data {
-                line,
-                columns: &self.columns,
-                fields: &mut self.fields,
-            }),
+            Some(_) => {
+                if let Some(fields) = too_many_fields(line.bytes, &self.columns) {
+                    let named = if self.header.fields.is_empty() {
+                        "a protocol-log row has"
+                    } else {
+                        "the header names"
+                    };
+                    return Some(LineItem::Problem(Problem::new(
+                        at,
+                        format!(
+                            "{} fields where {named} {}; row skipped",
+                            thousands(fields as u64),
+                            self.columns.count
+                        ),
+                    )));
+                }
+                Some(LineItem::Data {
+                    line,
+                    columns: &self.columns,
+                    fields: &mut self.fields,
+                })
+            }
         }
     }
 }
@@ -1077,6 +1129,54 @@ mod tests {
             buffer.push(b'\n');
             assert_standard_lines_match(&buffer);
         }
+    }
+
+    /// Issue 18: a row with thousands of fields beyond `#Fields` is a problem
+    /// naming its line, whichever path reads it; a context with a few commas
+    /// of its own, and commas inside quotes, are not.
+    #[test]
+    fn rows_with_far_more_fields_than_the_header_names_are_problems() {
+        let head = "#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context\r\n";
+        let row =
+            "2024-05-06T10:00:01.100Z,EX,08DC6D1A2B3C4D5E,12,10.0.0.12:25,10.0.0.11:51000,*,,";
+        let junk = ",x".repeat(2995);
+        let quoted = format!(",\"{}\"", ",".repeat(500));
+        let input = format!(
+            "{head}{row}TLS, with, commas\r\n{row}bad{junk}\r\n{row}ok{quoted}\r\n{row}last\r\n"
+        );
+        let mut rows = RowReader::new(input.as_bytes());
+        let mut seen = Vec::new();
+        while let Some(item) = rows.next_item() {
+            match item {
+                RowItem::Row(r) => seen.push(format!("row {}", r.line)),
+                RowItem::Problem(p) => seen.push(p.to_string()),
+                RowItem::Header => {}
+            }
+        }
+        assert_eq!(
+            seen,
+            [
+                "row 2",
+                "line 3: 3,004 fields where the header names 9; row skipped",
+                "row 4",
+                "row 5"
+            ]
+        );
+        // The fast path declines the long row (the general path reports
+        // it) and takes the others.
+        let bad = format!("{row}bad{junk}\n");
+        assert!(split_standard_line(bad.as_bytes()).is_none());
+        let ok = format!("{row}TLS, with, commas\n");
+        assert!(split_standard_line(ok.as_bytes()).is_some());
+        let columns = ColumnMap::default();
+        // `row` has its 9 fields; each comma more is one more.
+        let at_limit = format!("{row}{}", ",".repeat(MAX_SURPLUS_FIELDS));
+        assert_eq!(too_many_fields(at_limit.as_bytes(), &columns), None);
+        let over = format!("{row}{}", ",".repeat(MAX_SURPLUS_FIELDS + 1));
+        assert_eq!(
+            too_many_fields(over.as_bytes(), &columns),
+            Some(9 + MAX_SURPLUS_FIELDS + 1)
+        );
     }
 
     #[test]
