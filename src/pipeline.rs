@@ -66,6 +66,27 @@ pub struct Collected {
     /// named no host in the collection's content: their files stay
     /// unattributed. Filled by correlation.
     pub unconfirmed_names: std::collections::BTreeSet<String>,
+    /// How much healthy traffic scan kept of what it read.
+    pub sampled: Sampled,
+}
+
+/// Scan's uniform sample of healthy traffic: kept and read, for banner
+/// clock samples and for sessions offered to clock pairing. Equal counts
+/// mean nothing was left out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sampled {
+    pub banner_samples_kept: u64,
+    pub banner_samples_read: u64,
+    pub sessions_kept: u64,
+    pub sessions_read: u64,
+}
+
+impl Sampled {
+    /// True when the sample left something out.
+    pub fn left_out(&self) -> bool {
+        self.banner_samples_kept < self.banner_samples_read
+            || self.sessions_kept < self.sessions_read
+    }
 }
 
 impl Collected {
@@ -355,6 +376,12 @@ impl Bounded {
     }
 
     fn drain_into(self, collected: &mut Collected) {
+        collected.sampled = Sampled {
+            banner_samples_kept: self.samples.total as u64,
+            banner_samples_read: self.samples.offered,
+            sessions_kept: self.sessions.total as u64,
+            sessions_read: self.sessions.offered,
+        };
         for (_, peers) in self.samples.by_server {
             for (_, kept) in peers {
                 collected.evidence.extend(kept.into_items());
@@ -388,6 +415,8 @@ struct Sample<T> {
     by_server: BTreeMap<String, BTreeMap<String, BottomK<T>>>,
     per_pair: usize,
     total: usize,
+    /// Items offered, kept or not.
+    offered: u64,
 }
 
 impl<T> Default for Sample<T> {
@@ -396,12 +425,14 @@ impl<T> Default for Sample<T> {
             by_server: BTreeMap::new(),
             per_pair: KEPT_PER_PEER,
             total: 0,
+            offered: 0,
         }
     }
 }
 
 impl<T> Sample<T> {
     fn offer(&mut self, server: &str, peer: &str, key: (u64, u64), item: T) {
+        self.offered += 1;
         // Looked up before anything is allocated: names are new only once.
         if !self.by_server.contains_key(server) {
             self.by_server.insert(server.to_string(), BTreeMap::new());
