@@ -79,6 +79,8 @@ pub struct Sampled {
     pub banner_samples_read: u64,
     pub sessions_kept: u64,
     pub sessions_read: u64,
+    pub failing_sessions_kept: u64,
+    pub failing_sessions_read: u64,
 }
 
 impl Sampled {
@@ -86,6 +88,7 @@ impl Sampled {
     pub fn left_out(&self) -> bool {
         self.banner_samples_kept < self.banner_samples_read
             || self.sessions_kept < self.sessions_read
+            || self.failing_sessions_kept < self.failing_sessions_read
     }
 }
 
@@ -186,7 +189,8 @@ struct PipelineVisitor<'p> {
     /// Where the rows go with [`Keep::Rows`].
     spool: SpoolStore,
     rows: Mutex<Vec<ArtifactRows>>,
-    /// Scan only: the healthy-traffic share of clock evidence, bounded.
+    /// The healthy-traffic share of clock evidence and the sessions kept
+    /// for pairing, bounded.
     bounded: Mutex<Bounded>,
     /// Repeated facts, counted (`evidence::aggregate`).
     aggregator: Mutex<Aggregator>,
@@ -260,16 +264,17 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
         }
         unique_hints.extend(hints);
         self.collector.push(ingested.row);
-        if let (Keep::Evidence, Some(server)) = (self.settings.keep, server) {
+        if let Some(server) = server {
+            // Scan and extract alike: memory stays flat (extract's rows are
+            // written from the records, not from this sample).
             let mut bounded = self.bounded.lock().unwrap_or_else(|e| e.into_inner());
             evidence = evidence
                 .into_iter()
                 .filter_map(|e| bounded.offer_sample(server, e))
                 .collect();
-            pairing = pairing
-                .into_iter()
-                .filter_map(|s| bounded.offer_session(server, s))
-                .collect();
+            for s in pairing.drain(..) {
+                bounded.offer_session(server, s);
+            }
         }
         {
             let mut aggregator = self.aggregator.lock().unwrap_or_else(|e| e.into_inner());
@@ -329,12 +334,15 @@ const KEPT_IN_ALL: usize = 1 << 15;
 /// Scan's bounded share of healthy-traffic clock evidence: per (server,
 /// peer), the items with the smallest hash — a uniform sample that does not
 /// depend on the order threads deliver files in. A connection's sessions
-/// hash alike at both ends, so both keep the same ones. Sessions that failed
-/// are never here: they are all kept.
+/// hash alike at both ends, so both keep the same ones. Sessions with a
+/// failed attempt are sampled apart (a retry storm writes thousands a
+/// minute): their offset is the one at the failures. Their failures as
+/// evidence are all counted (`evidence::aggregate`).
 #[derive(Default)]
 struct Bounded {
     samples: Sample<Evidence>,
     sessions: Sample<SessionSummary>,
+    failing: Sample<SessionSummary>,
     /// Scratch for a session's peer name (no allocation per session).
     peer: String,
 }
@@ -358,21 +366,23 @@ impl Bounded {
         None
     }
 
-    /// Takes a healthy session for pairing; one with an attempt that did not
-    /// succeed (all `pairing_copy` keeps) comes back.
-    fn offer_session(&mut self, server: &str, s: SessionSummary) -> Option<SessionSummary> {
-        if !s.auth_attempts.is_empty() {
-            return Some(s);
-        }
+    /// Takes a session for pairing: healthy ones into one sample, those
+    /// with an attempt that did not succeed (all `pairing_copy` keeps) into
+    /// another.
+    fn offer_session(&mut self, server: &str, s: SessionSummary) {
         let key = session_sample_key(&s);
         let mut peer = std::mem::take(&mut self.peer);
         peer.clear();
         peer.push_str(crate::model::endpoint_host(
             s.remote_endpoint.as_deref().unwrap_or(""),
         ));
-        self.sessions.offer(server, &peer, key, s);
+        let sample = if s.auth_attempts.is_empty() {
+            &mut self.sessions
+        } else {
+            &mut self.failing
+        };
+        sample.offer(server, &peer, key, s);
         self.peer = peer;
-        None
     }
 
     fn drain_into(self, collected: &mut Collected) {
@@ -381,13 +391,20 @@ impl Bounded {
             banner_samples_read: self.samples.offered,
             sessions_kept: self.sessions.total as u64,
             sessions_read: self.sessions.offered,
+            failing_sessions_kept: self.failing.total as u64,
+            failing_sessions_read: self.failing.offered,
         };
         for (_, peers) in self.samples.by_server {
             for (_, kept) in peers {
                 collected.evidence.extend(kept.into_items());
             }
         }
-        for (server, peers) in self.sessions.by_server {
+        for (server, peers) in self
+            .sessions
+            .by_server
+            .into_iter()
+            .chain(self.failing.by_server)
+        {
             let sessions = collected.sessions.entry(server).or_default();
             for (_, kept) in peers {
                 sessions.extend(kept.into_items());

@@ -274,6 +274,7 @@ pub struct InputsReport {
 pub struct SampledReport {
     pub banner_clock_samples: KeptOfRead,
     pub sessions_for_pairing: KeptOfRead,
+    pub failing_sessions_for_pairing: KeptOfRead,
 }
 
 #[derive(Debug, Serialize)]
@@ -293,17 +294,23 @@ impl SampledReport {
                 kept: s.sessions_kept,
                 read: s.sessions_read,
             },
+            failing_sessions_for_pairing: KeptOfRead {
+                kept: s.failing_sessions_kept,
+                read: s.failing_sessions_read,
+            },
         })
     }
 
     /// One sentence for text, Markdown and HTML (escape it there).
     pub fn sentence(&self) -> String {
         format!(
-            "healthy traffic sampled for the clock estimates: {} of {} banner clock samples and {} of {} sessions kept (uniform per server pair; every failure is kept)",
+            "sessions sampled for the clock estimates: {} of {} banner clock samples, {} of {} healthy sessions and {} of {} failing sessions kept (uniform per server pair; every failure is still counted)",
             thousands(self.banner_clock_samples.kept),
             thousands(self.banner_clock_samples.read),
             thousands(self.sessions_for_pairing.kept),
-            thousands(self.sessions_for_pairing.read)
+            thousands(self.sessions_for_pairing.read),
+            thousands(self.failing_sessions_for_pairing.kept),
+            thousands(self.failing_sessions_for_pairing.read)
         )
     }
 }
