@@ -323,12 +323,12 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
 /// needs no more.
 const KEPT_PER_PEER: usize = 2000;
 /// The fewest kept per (server, peer), whatever the number of pairs.
-const KEPT_PER_PEER_AT_LEAST: usize = 4;
+const KEPT_PER_PEER_AT_LEAST: usize = 2;
 /// Items each of the two samples (banner samples, sessions) keeps over all
 /// pairs before the per-pair share is halved: memory stays flat however
 /// many servers the collection has. Up to 16 servers (240 pairs) every pair
 /// keeps its 2000; 20 servers keep 62 a pair; 100 servers (9,900 pairs) the
-/// floor of 4 — still 396 paired sessions per server for its clock.
+/// floor of 2 — still 198 paired sessions per server for its clock.
 const KEPT_IN_ALL: usize = 1 << 15;
 
 /// Scan's bounded share of healthy-traffic clock evidence: per (server,
@@ -505,6 +505,9 @@ impl<T> BottomK<T> {
         while self.heap.len() > share {
             self.heap.pop();
         }
+        // A pair that filled a larger share gives the room back: summed
+        // over thousands of pairs, the old capacity is most of the memory.
+        self.heap.shrink_to_fit();
     }
 
     fn into_items(self) -> impl Iterator<Item = T> {
