@@ -11,6 +11,7 @@
 //! evidence, the identity hints, the protocol-log sessions kept for clock
 //! pairing, and the spooled rows.
 
+use crate::discover::duplicates::SetAside;
 use crate::discover::server_hint::candidates;
 use crate::discover::{self, Artifact, ArtifactVisitor, Limits, Origin};
 use crate::evidence::aggregate::Aggregator;
@@ -273,6 +274,12 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
                 .into_iter()
                 .map(|p| (artifact.origin.clone(), p)),
         );
+    }
+
+    fn duplicate(&self, artifact: &Artifact<'_>, set_aside: &SetAside) {
+        self.progress.file_done();
+        self.collector
+            .push(Collector::duplicate_row(artifact, set_aside));
     }
 
     fn failed(
