@@ -232,3 +232,106 @@ fn a_sample_zip_unzipped_beside_itself_changes_nothing_but_the_coverage() {
     }
     assert!(zipped_samples >= 3, "samples with zips: {zipped_samples}");
 }
+
+const EVTX_HEADER: usize = 4096;
+const EVTX_CHUNK: usize = 65536;
+
+/// `log` with its chunk `which` appended again until it is there `copies`
+/// times, the file header's last chunk, chunk count and CRC fixed.
+fn with_chunk_repeated(log: &[u8], which: usize, copies: usize) -> Vec<u8> {
+    let start = EVTX_HEADER + which * EVTX_CHUNK;
+    let chunk = log[start..start + EVTX_CHUNK].to_vec();
+    let mut out = log.to_vec();
+    for _ in 1..copies {
+        out.extend_from_slice(&chunk);
+    }
+    let chunks = ((out.len() - EVTX_HEADER) / EVTX_CHUNK) as u64;
+    out[16..24].copy_from_slice(&(chunks - 1).to_le_bytes());
+    out[42..44].copy_from_slice(&(chunks as u16).to_le_bytes());
+    let crc = crc32fast::hash(&out[..120]);
+    out[124..128].copy_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// The records a chunk's header lists (first to last EventRecordID).
+fn chunk_records(log: &[u8], which: usize) -> u64 {
+    let chunk = &log[EVTX_HEADER + which * EVTX_CHUNK..];
+    let first = u64::from_le_bytes(chunk[24..32].try_into().unwrap());
+    let last = u64::from_le_bytes(chunk[32..40].try_into().unwrap());
+    last - first + 1
+}
+
+/// The extract rows of a collection, as (kind, server, origin without the
+/// collection's folder) — what a repeated chunk must not add to.
+fn extract_rows(path: &Path) -> Vec<(String, String, String)> {
+    let output = Command::cargo_bin("exauth")
+        .expect("binary")
+        .args(["extract", "-q", "--format", "jsonl"])
+        .arg(path)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0));
+    let root = path.to_string_lossy().into_owned();
+    let mut rows: Vec<(String, String, String)> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let row: Value = serde_json::from_str(line).unwrap();
+            let origin = row["origin"].as_str().unwrap_or("");
+            (
+                row["kind"].as_str().unwrap_or("").to_string(),
+                row["server"].as_str().unwrap_or("").to_string(),
+                origin.strip_prefix(&root).unwrap_or(origin).to_string(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// A sample's `.evtx` whose chunk is there three times (the file header
+/// copied, the same chunk appended twice more, the header's chunk count and
+/// CRC fixed): its records are counted once, in the scan and in extract's
+/// rows, and the coverage says how many were set aside in it.
+#[test]
+fn a_chunk_repeated_three_times_in_an_evtx_is_counted_once() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sample = samples()
+        .into_iter()
+        .find(|s| s.ends_with("kerberos-blocked"))
+        .expect("kerberos-blocked sample");
+    let alone = tmp.path().join("alone");
+    let repeated = tmp.path().join("repeated");
+    copy_tree(&sample, &alone);
+    copy_tree(&sample, &repeated);
+    let rel = Path::new("EX02/Windows_Event_Logs/Windows-Logs/System.evtx");
+    let log = std::fs::read(alone.join(rel)).expect("sample .evtx");
+    assert_eq!((log.len() - EVTX_HEADER) % EVTX_CHUNK, 0, "whole chunks");
+    std::fs::write(repeated.join(rel), with_chunk_repeated(&log, 0, 3)).expect("write");
+    let records = chunk_records(&log, 0);
+
+    let one = scan_json(&alone);
+    let three = scan_json(&repeated);
+    assert_eq!(decision(&three), decision(&one), "records counted again");
+    assert!(
+        one["inputs"]["evidence"].as_object().unwrap().len() > 1,
+        "the sample has evidence to count"
+    );
+    let notes = three["coverage"]["duplicates"]["records"]
+        .as_array()
+        .expect("records set aside");
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    assert!(notes[0]["origin"]
+        .as_str()
+        .unwrap()
+        .ends_with("System.evtx"));
+    assert_eq!(
+        notes[0]["note"],
+        format!(
+            "{} duplicate events (same EventRecordID) set aside: 2 chunks repeating earlier ones",
+            2 * records
+        )
+    );
+    assert_eq!(three["coverage"]["duplicates"]["files"], 0);
+    assert_eq!(extract_rows(&repeated), extract_rows(&alone));
+}

@@ -76,6 +76,11 @@ pub struct EventFileReport {
     pub rendered_fallbacks: u64,
     /// What was skipped or damaged, with where.
     pub problems: Vec<Problem>,
+    /// Chunks that repeat, byte for byte, a chunk read before them in the file: set aside
+    /// unread (their records are the ones read already).
+    pub repeated_chunks: u64,
+    /// The records those chunks hold (as read from the chunk they repeat): not counted again.
+    pub duplicate_records: u64,
 }
 
 /// The fields every input produces before the catalog decision; decoded into an
@@ -128,6 +133,8 @@ pub(crate) struct ReportBuilder {
     pub successes: Counts,
     pub rendered_fallbacks: u64,
     pub problems: Vec<Problem>,
+    pub repeated_chunks: u64,
+    pub duplicate_records: u64,
 }
 
 impl ReportBuilder {
@@ -211,6 +218,8 @@ impl ReportBuilder {
             counted_successes: counts(self.successes),
             rendered_fallbacks: self.rendered_fallbacks,
             problems: self.problems,
+            repeated_chunks: self.repeated_chunks,
+            duplicate_records: self.duplicate_records,
         }
     }
 }
