@@ -4,13 +4,6 @@
 use clap::Parser;
 use std::process::ExitCode;
 
-/// mimalloc instead of the system allocator: a scan allocates and frees
-/// millions of small strings (session ids, endpoints) across threads, and
-/// glibc's malloc spent more time consolidating its free lists than exauth
-/// spent parsing (see README › Benchmarks).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = match exauth::cli::Cli::try_parse() {
         Ok(cli) => cli,

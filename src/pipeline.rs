@@ -67,6 +67,30 @@ pub struct Collected {
     /// named no host in the collection's content: their files stay
     /// unattributed. Filled by correlation.
     pub unconfirmed_names: std::collections::BTreeSet<String>,
+    /// How much healthy traffic scan kept of what it read.
+    pub sampled: Sampled,
+}
+
+/// Scan's uniform sample of healthy traffic: kept and read, for banner
+/// clock samples and for sessions offered to clock pairing. Equal counts
+/// mean nothing was left out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sampled {
+    pub banner_samples_kept: u64,
+    pub banner_samples_read: u64,
+    pub sessions_kept: u64,
+    pub sessions_read: u64,
+    pub failing_sessions_kept: u64,
+    pub failing_sessions_read: u64,
+}
+
+impl Sampled {
+    /// True when the sample left something out.
+    pub fn left_out(&self) -> bool {
+        self.banner_samples_kept < self.banner_samples_read
+            || self.sessions_kept < self.sessions_read
+            || self.failing_sessions_kept < self.failing_sessions_read
+    }
 }
 
 impl Collected {
@@ -166,7 +190,8 @@ struct PipelineVisitor<'p> {
     /// Where the rows go with [`Keep::Rows`].
     spool: SpoolStore,
     rows: Mutex<Vec<ArtifactRows>>,
-    /// Scan only: the healthy-traffic share of clock evidence, bounded.
+    /// The healthy-traffic share of clock evidence and the sessions kept
+    /// for pairing, bounded.
     bounded: Mutex<Bounded>,
     /// Repeated facts, counted (`evidence::aggregate`).
     aggregator: Mutex<Aggregator>,
@@ -240,16 +265,17 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
         }
         unique_hints.extend(hints);
         self.collector.push(ingested.row);
-        if let (Keep::Evidence, Some(server)) = (self.settings.keep, server) {
+        if let Some(server) = server {
+            // Scan and extract alike: memory stays flat (extract's rows are
+            // written from the records, not from this sample).
             let mut bounded = self.bounded.lock().unwrap_or_else(|e| e.into_inner());
             evidence = evidence
                 .into_iter()
                 .filter_map(|e| bounded.offer_sample(server, e))
                 .collect();
-            pairing = pairing
-                .into_iter()
-                .filter_map(|s| bounded.offer_session(server, s))
-                .collect();
+            for s in pairing.drain(..) {
+                bounded.offer_session(server, s);
+            }
         }
         {
             let mut aggregator = self.aggregator.lock().unwrap_or_else(|e| e.into_inner());
@@ -304,23 +330,26 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
 /// needs no more.
 const KEPT_PER_PEER: usize = 2000;
 /// The fewest kept per (server, peer), whatever the number of pairs.
-const KEPT_PER_PEER_AT_LEAST: usize = 4;
+const KEPT_PER_PEER_AT_LEAST: usize = 2;
 /// Items each of the two samples (banner samples, sessions) keeps over all
 /// pairs before the per-pair share is halved: memory stays flat however
 /// many servers the collection has. Up to 16 servers (240 pairs) every pair
 /// keeps its 2000; 20 servers keep 62 a pair; 100 servers (9,900 pairs) the
-/// floor of 4 — still 396 paired sessions per server for its clock.
+/// floor of 2 — still 198 paired sessions per server for its clock.
 const KEPT_IN_ALL: usize = 1 << 15;
 
 /// Scan's bounded share of healthy-traffic clock evidence: per (server,
 /// peer), the items with the smallest hash — a uniform sample that does not
 /// depend on the order threads deliver files in. A connection's sessions
-/// hash alike at both ends, so both keep the same ones. Sessions that failed
-/// are never here: they are all kept.
+/// hash alike at both ends, so both keep the same ones. Sessions with a
+/// failed attempt are sampled apart (a retry storm writes thousands a
+/// minute): their offset is the one at the failures. Their failures as
+/// evidence are all counted (`evidence::aggregate`).
 #[derive(Default)]
 struct Bounded {
     samples: Sample<Evidence>,
     sessions: Sample<SessionSummary>,
+    failing: Sample<SessionSummary>,
     /// Scratch for a session's peer name (no allocation per session).
     peer: String,
 }
@@ -344,30 +373,45 @@ impl Bounded {
         None
     }
 
-    /// Takes a healthy session for pairing; one with an attempt that did not
-    /// succeed (all `pairing_copy` keeps) comes back.
-    fn offer_session(&mut self, server: &str, s: SessionSummary) -> Option<SessionSummary> {
-        if !s.auth_attempts.is_empty() {
-            return Some(s);
-        }
+    /// Takes a session for pairing: healthy ones into one sample, those
+    /// with an attempt that did not succeed (all `pairing_copy` keeps) into
+    /// another.
+    fn offer_session(&mut self, server: &str, s: SessionSummary) {
         let key = session_sample_key(&s);
         let mut peer = std::mem::take(&mut self.peer);
         peer.clear();
         peer.push_str(crate::model::endpoint_host(
             s.remote_endpoint.as_deref().unwrap_or(""),
         ));
-        self.sessions.offer(server, &peer, key, s);
+        let sample = if s.auth_attempts.is_empty() {
+            &mut self.sessions
+        } else {
+            &mut self.failing
+        };
+        sample.offer(server, &peer, key, s);
         self.peer = peer;
-        None
     }
 
     fn drain_into(self, collected: &mut Collected) {
+        collected.sampled = Sampled {
+            banner_samples_kept: self.samples.total as u64,
+            banner_samples_read: self.samples.offered,
+            sessions_kept: self.sessions.total as u64,
+            sessions_read: self.sessions.offered,
+            failing_sessions_kept: self.failing.total as u64,
+            failing_sessions_read: self.failing.offered,
+        };
         for (_, peers) in self.samples.by_server {
             for (_, kept) in peers {
                 collected.evidence.extend(kept.into_items());
             }
         }
-        for (server, peers) in self.sessions.by_server {
+        for (server, peers) in self
+            .sessions
+            .by_server
+            .into_iter()
+            .chain(self.failing.by_server)
+        {
             let sessions = collected.sessions.entry(server).or_default();
             for (_, kept) in peers {
                 sessions.extend(kept.into_items());
@@ -395,6 +439,8 @@ struct Sample<T> {
     by_server: BTreeMap<String, BTreeMap<String, BottomK<T>>>,
     per_pair: usize,
     total: usize,
+    /// Items offered, kept or not.
+    offered: u64,
 }
 
 impl<T> Default for Sample<T> {
@@ -403,12 +449,14 @@ impl<T> Default for Sample<T> {
             by_server: BTreeMap::new(),
             per_pair: KEPT_PER_PEER,
             total: 0,
+            offered: 0,
         }
     }
 }
 
 impl<T> Sample<T> {
     fn offer(&mut self, server: &str, peer: &str, key: (u64, u64), item: T) {
+        self.offered += 1;
         // Looked up before anything is allocated: names are new only once.
         if !self.by_server.contains_key(server) {
             self.by_server.insert(server.to_string(), BTreeMap::new());
@@ -464,6 +512,9 @@ impl<T> BottomK<T> {
         while self.heap.len() > share {
             self.heap.pop();
         }
+        // A pair that filled a larger share gives the room back: summed
+        // over thousands of pairs, the old capacity is most of the memory.
+        self.heap.shrink_to_fit();
     }
 
     fn into_items(self) -> impl Iterator<Item = T> {

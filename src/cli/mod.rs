@@ -334,8 +334,10 @@ pub struct SynthArgs {
     #[arg(long, value_name = "H", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=720))]
     pub hours: u32,
 
-    /// Grow healthy traffic until the collection is about this size
-    /// (suffixes K, M, G, T).
+    /// Grow healthy traffic until the collection is this size, within a few
+    /// percent from 50M up (suffixes K, M, G, T: powers of 1024). It counts
+    /// the files as written, before zipping: for elc and zip, what the zips
+    /// hold once unpacked (the zips themselves are about 10-15 times smaller).
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
     pub size: Option<u64>,
 

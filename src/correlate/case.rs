@@ -90,6 +90,8 @@ pub struct Case {
     /// Servers whose local times were read as UTC for want of a time zone.
     pub assumed_utc: BTreeSet<String>,
     pub settings: CaseSettings,
+    /// How much healthy traffic the reading kept (scan samples it).
+    pub sampled: crate::pipeline::Sampled,
     /// [`Case::relevant`]'s items, in evidence order.
     relevant: Vec<ItemId>,
 }
@@ -243,6 +245,7 @@ pub fn build(mut collected: Collected, settings: CaseSettings) -> Case {
         identity_hints,
         sessions,
         unconfirmed_names,
+        sampled,
         ..
     } = collected;
 
@@ -285,6 +288,7 @@ pub fn build(mut collected: Collected, settings: CaseSettings) -> Case {
     evidence.extend(paired);
     let mut case = assemble(identities, evidence, coverage, settings);
     case.paired_clocks = paired_clocks;
+    case.sampled = sampled;
     case
 }
 
@@ -496,6 +500,7 @@ pub fn assemble(
         coverage,
         assumed_utc,
         settings,
+        sampled: Default::default(),
         relevant,
     }
 }

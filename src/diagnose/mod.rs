@@ -406,7 +406,7 @@ pub(crate) fn line(case: &Case, index: ItemId, strength: Strength, detail: Strin
         0 | 1 => detail,
         n => format!(
             "{detail} (and {} more like it from {} in the same minute, counted, not listed)",
-            group_thousands(n - 1),
+            exauth_parsers::problem::thousands(n - 1),
             e.server.as_deref().unwrap_or("this source")
         ),
     };
@@ -418,19 +418,6 @@ pub(crate) fn line(case: &Case, index: ItemId, strength: Strength, detail: Strin
         detail,
         strength,
     }
-}
-
-/// 1234567 → "1,234,567".
-fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Support from a SecurityStatus (event 1035/1034, 2016/2017, or a failed

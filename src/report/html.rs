@@ -506,6 +506,9 @@ fn inputs(out: &mut Fmt<'_>, report: &ScanReport, meta: &DocumentMeta) {
         }
         out.push_str("</table>\n");
     }
+    if let Some(sampled) = &report.inputs.sampled {
+        let _ = writeln!(out, "<p>{}.</p>", esc(&sampled.sentence()));
+    }
 }
 
 fn server_row(out: &mut Fmt<'_>, s: &ServerReport, meta: &DocumentMeta) {

@@ -370,4 +370,7 @@ fn inputs(out: &mut Fmt<'_>, report: &ScanReport, meta: &DocumentMeta) {
             let _ = writeln!(out, "| {} | {} | {} |", esc(kind), total.files, total.bytes);
         }
     }
+    if let Some(sampled) = &report.inputs.sampled {
+        let _ = writeln!(out, "\n{}.", esc(&sampled.sentence()));
+    }
 }

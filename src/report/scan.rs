@@ -13,6 +13,7 @@ use crate::inventory::{Inventory, Status as RowStatus};
 use crate::model::Role;
 use crate::model::Source;
 use crate::model::{ClockBasis, KERBEROS_TOLERANCE_S};
+use exauth_parsers::problem::thousands;
 use jiff::Timestamp;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -263,7 +264,59 @@ pub struct InputsReport {
     pub artifacts: u64,
     pub bytes: u64,
     pub by_kind: BTreeMap<&'static str, crate::inventory::KindTotal>,
+    /// Records read, per fact kind (an aggregate counts every record it
+    /// stands for; sampled banner clock samples count as read).
     pub evidence: BTreeMap<&'static str, u64>,
+    /// Healthy traffic scan sampled for clock estimates, when the sample
+    /// left anything out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sampled: Option<SampledReport>,
+}
+
+/// Kept of read, for each sampled kind.
+#[derive(Debug, Serialize)]
+pub struct SampledReport {
+    pub banner_clock_samples: KeptOfRead,
+    pub sessions_for_pairing: KeptOfRead,
+    pub failing_sessions_for_pairing: KeptOfRead,
+}
+
+#[derive(Debug, Serialize)]
+pub struct KeptOfRead {
+    pub kept: u64,
+    pub read: u64,
+}
+
+impl SampledReport {
+    fn new(s: &crate::pipeline::Sampled) -> Option<Self> {
+        s.left_out().then_some(SampledReport {
+            banner_clock_samples: KeptOfRead {
+                kept: s.banner_samples_kept,
+                read: s.banner_samples_read,
+            },
+            sessions_for_pairing: KeptOfRead {
+                kept: s.sessions_kept,
+                read: s.sessions_read,
+            },
+            failing_sessions_for_pairing: KeptOfRead {
+                kept: s.failing_sessions_kept,
+                read: s.failing_sessions_read,
+            },
+        })
+    }
+
+    /// One sentence for text, Markdown and HTML (escape it there).
+    pub fn sentence(&self) -> String {
+        format!(
+            "sessions sampled for the clock estimates: {} of {} banner clock samples, {} of {} healthy sessions and {} of {} failing sessions kept (uniform per server pair; every failure is still counted)",
+            thousands(self.banner_clock_samples.kept),
+            thousands(self.banner_clock_samples.read),
+            thousands(self.sessions_for_pairing.kept),
+            thousands(self.sessions_for_pairing.read),
+            thousands(self.failing_sessions_for_pairing.kept),
+            thousands(self.failing_sessions_for_pairing.read)
+        )
+    }
 }
 
 fn cause_report(f: &Finding) -> CauseReport {
@@ -330,6 +383,13 @@ pub fn build(
     let mut evidence_counts: BTreeMap<&'static str, u64> = BTreeMap::new();
     for e in &case.evidence {
         *evidence_counts.entry(e.fact.kind()).or_default() += e.represents.max(1);
+    }
+    let sampled = SampledReport::new(&case.sampled);
+    if let Some(s) = &sampled {
+        let left_out = s.banner_clock_samples.read - s.banner_clock_samples.kept;
+        if left_out > 0 {
+            *evidence_counts.entry("clock-sample").or_default() += left_out;
+        }
     }
     // The collection's own servers — not every EHLO name an Internet
     // scanner gave the Frontend connector.
@@ -444,6 +504,7 @@ pub fn build(
             bytes: totals.bytes,
             by_kind: totals.by_kind,
             evidence: evidence_counts,
+            sampled,
         },
         next_steps: diagnosis.next_steps.clone(),
         actions,
@@ -1050,4 +1111,7 @@ fn text_into(out: &mut Fmt<'_>, report: &ScanReport, style: Style, tz: &jiff::tz
         report.inputs.evidence.values().sum::<u64>(),
         report.coverage.problems_in_files
     );
+    if let Some(sampled) = &report.inputs.sampled {
+        let _ = writeln!(out, "  {}", sampled.sentence());
+    }
 }

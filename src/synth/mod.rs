@@ -94,10 +94,11 @@ pub struct ServerInfo {
 /// in `layout`, and `expected.json` beside it.
 pub fn generate(settings: Settings, layout: Layout, out: &Path) -> io::Result<Summary> {
     let mut world = World::new(settings);
-    if let Some(size) = world.settings.size {
-        world.interval_s = interval_for_size(&world, size);
-    }
     std::fs::create_dir_all(out)?;
+    if let Some(size) = world.settings.size {
+        let fixed = fixed_bytes(&world, out)?;
+        world.interval_s = interval_for_size(&world, size, fixed);
+    }
     if layout == Layout::Handover {
         let ticket = handover::write(&world, out)?;
         let expected = expected(
@@ -117,7 +118,7 @@ pub fn generate(settings: Settings, layout: Layout, out: &Path) -> io::Result<Su
         }
         dir
     };
-    let counts = write_flat(&world, &staging)?;
+    let counts = write_flat(&world, &staging, Parts::All)?;
     layout::arrange(&world, layout, &staging, out)?;
     let expected = expected(&world, layout, counts, None);
     write_expected(out, expected)
@@ -148,8 +149,17 @@ fn tree_size(dir: &Path) -> io::Result<(u64, u64)> {
     Ok((files, bytes))
 }
 
+/// Which files [`write_flat`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parts {
+    All,
+    /// Everything but the Hub Send and Receive protocol logs: what does not
+    /// grow with `--size`.
+    Fixed,
+}
+
 /// What each machine's folder holds, written in the flat layout.
-fn write_flat(world: &World, root: &Path) -> io::Result<Counts> {
+fn write_flat(world: &World, root: &Path, parts: Parts) -> io::Result<Counts> {
     let inconclusive = world.scenario() == Scenario::Inconclusive;
     let per_server: Vec<io::Result<Counts>> = (0..world.exchange.len())
         .into_par_iter()
@@ -175,13 +185,15 @@ fn write_flat(world: &World, root: &Path) -> io::Result<Counts> {
                 }
                 return Ok(counts);
             }
-            traffic::write_hub_logs(
-                world,
-                i,
-                &dir.join("Hub_Send_Protocol_Logs"),
-                &dir.join("Hub_Receive_Protocol_Logs"),
-                &mut counts,
-            )?;
+            if parts == Parts::All {
+                traffic::write_hub_logs(
+                    world,
+                    i,
+                    &dir.join("Hub_Send_Protocol_Logs"),
+                    &dir.join("Hub_Receive_Protocol_Logs"),
+                    &mut counts,
+                )?;
+            }
             traffic::write_frontend_log(
                 world,
                 i,
@@ -450,16 +462,60 @@ fn expected(
     }
 }
 
-/// The mean gap between one pair's healthy sessions that makes the whole
-/// collection about `size` bytes: a calibration run measures the bytes one
-/// session costs on both ends.
-fn interval_for_size(world: &World, size: u64) -> f64 {
+/// The bytes of everything `--size` does not grow (event logs, exports,
+/// command outputs, the Frontend logs): written once in the flat layout into
+/// a scratch folder under `out`, measured, and removed. (The queue exports
+/// name a message count that follows the traffic rate: a few bytes.)
+fn fixed_bytes(world: &World, out: &Path) -> io::Result<u64> {
+    let scratch = tempfile::Builder::new()
+        .prefix(".exauth-synth-sizing")
+        .tempdir_in(out)?;
+    write_flat(world, scratch.path(), Parts::Fixed)?;
+    let (_, bytes) = tree_size(scratch.path())?;
+    scratch.close()?;
+    Ok(bytes)
+}
+
+/// The mean gap between one pair's healthy sessions that makes the flat
+/// collection `size` bytes, given the `fixed` bytes that do not grow with
+/// traffic. The Hub protocol logs hold the failing attempts (a fixed
+/// schedule: one per retry interval after the fault; measured exactly) and
+/// the healthy sessions, each costing the average of a sample of sessions
+/// over every pair. Their number is a Poisson stream per pair while it
+/// delivers: a first estimate takes its expectation (the delivering seconds
+/// over the gap), then the gap is set so that the realised number of
+/// sessions is the one wanted (at 50 MB, chance alone would be ±2 %).
+fn interval_for_size(world: &World, size: u64, fixed: u64) -> f64 {
+    const MIN_INTERVAL_S: f64 = 0.005;
     let per_session = traffic::bytes_per_session(world).max(1.0);
-    let n = world.exchange.len() as f64;
-    let pairs = (n * (n - 1.0)).max(1.0);
-    let seconds = world.end.as_second() as f64 - world.start.as_second() as f64;
-    // Event logs, exports and frontend noise take roughly this much.
-    let fixed = 220_000.0 * n + 150_000.0 * world.dcs.len() as f64;
-    let sessions = ((size as f64 - fixed).max(per_session)) / per_session;
-    (seconds * pairs / sessions).max(0.005)
+    let failing: u64 = traffic::failing_attempts(world)
+        .iter()
+        .map(|a| traffic::session_bytes(world, a))
+        .sum();
+    let start = world.start.as_millisecond() as f64 / 1000.0;
+    let end = world.end.as_millisecond() as f64 / 1000.0;
+    let fault = (world.fault_start.as_millisecond() as f64 / 1000.0).clamp(start, end);
+    // Every pair delivers until the fault; after it, only those it spares.
+    let n = world.exchange.len();
+    let mut delivering_s = 0.0;
+    for s in 0..n {
+        for r in (0..n).filter(|&r| r != s) {
+            delivering_s += fault - start;
+            if !world.outcome(s, r, world.end).fails() {
+                delivering_s += end - fault;
+            }
+        }
+    }
+    let healthy = size as f64 - fixed as f64 - failing as f64;
+    let sessions = (healthy / per_session).round().max(1.0);
+    let estimate = (delivering_s / sessions).max(MIN_INTERVAL_S);
+    // The gaps at which each session would just fit, largest first: the
+    // wanted number is written for any gap between the k-th and the next.
+    let mut thresholds = traffic::healthy_thresholds(world, estimate * 0.75);
+    let k = sessions as usize;
+    if thresholds.len() <= k {
+        return estimate;
+    }
+    thresholds.sort_unstable_by(|a, b| b.total_cmp(a));
+    ((thresholds[k - 1] + thresholds[k]) / 2.0).max(MIN_INTERVAL_S)
 }

@@ -96,6 +96,50 @@ pub fn pair_attempts(world: &World, sender: usize, receiver: usize, w: i64) -> V
     out
 }
 
+/// For `--size`: every healthy attempt the collection could hold at a mean
+/// gap of at least `min_mean_s`, as the mean gap below which it is written.
+///
+/// [`pair_attempts`] draws the gaps of a pair's window as `mean` times one
+/// stream of exponential draws, so the k-th attempt starts `mean` × S_k
+/// seconds into the window (S_k the sum of the first k unit draws) and is
+/// written when that is before the window's end (and, for a pair that fails,
+/// the fault's start): when `mean` is below `delivering / S_k`. The draws
+/// must follow `pair_attempts`' own, one for one (a test checks that the
+/// counts agree).
+pub fn healthy_thresholds(world: &World, min_mean_s: f64) -> Vec<f64> {
+    let start = world.start.as_millisecond();
+    let end = world.end.as_millisecond();
+    let fault = world.fault_start.as_millisecond();
+    let n = world.exchange.len();
+    let min_mean_ms = min_mean_s.max(1e-6) * 1000.0;
+    let mut out = Vec::new();
+    for sender in 0..n {
+        for receiver in (0..n).filter(|&r| r != sender) {
+            let fails = world.outcome(sender, receiver, world.end).fails();
+            for w in 0..window_count(world) {
+                let w_start = start + w * WINDOW_MS;
+                let mut limit = (w_start + WINDOW_MS).min(end);
+                if fails {
+                    limit = limit.min(fault);
+                }
+                let delivering = (limit - w_start) as f64;
+                if delivering <= 0.0 {
+                    continue;
+                }
+                let mut r = rng::stream(world.settings.seed, &[&"pair", &sender, &receiver, &w]);
+                let mut sum = r.exp(1.0);
+                while sum * min_mean_ms < delivering {
+                    out.push(delivering / 1000.0 / sum);
+                    let _port = r.between(49_152, 65_535);
+                    let _salt = r.u64();
+                    sum += r.exp(1.0);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Mean seconds between healthy sessions of one pair.
 pub fn world_interval_s(world: &World) -> f64 {
     world.interval_s
@@ -464,6 +508,70 @@ struct LoggedSession {
     rows: Vec<WireRow>,
 }
 
+impl LoggedSession {
+    /// Row `seq` as the log writes it, in session `id`.
+    fn fields(&self, id: u64, seq: u32) -> RowFields<'_> {
+        let row = &self.rows[seq as usize];
+        // Send logs have no local endpoint until the socket connects.
+        let local = if self.kind == LogKind::Send && seq < 2 {
+            ""
+        } else {
+            &self.local
+        };
+        RowFields {
+            connector: &self.connector,
+            session_id: id,
+            sequence: seq,
+            local,
+            remote: &self.remote,
+            event: row.event,
+            data: &row.data,
+            context: &row.context,
+        }
+    }
+}
+
+/// Attempt `a` as its sender's Send log holds it.
+fn send_session(world: &World, a: &Attempt, rows: Vec<WireRow>) -> LoggedSession {
+    LoggedSession {
+        kind: LogKind::Send,
+        connector: world.settings.locale.intra_org_connector().to_string(),
+        local: format!("{}:{}", world.exchange[a.sender].ip, a.port),
+        remote: format!("{}:2525", world.exchange[a.receiver].ip),
+        rows,
+    }
+}
+
+/// Attempt `a` as its receiver's Receive log holds it.
+fn receive_session(world: &World, a: &Attempt, rows: Vec<WireRow>) -> LoggedSession {
+    LoggedSession {
+        kind: LogKind::Receive,
+        connector: receive_connector(world, a.receiver, a.outcome),
+        local: format!("{}:2525", world.exchange[a.receiver].ip),
+        remote: format!("{}:{}", world.exchange[a.sender].ip, a.port),
+        rows,
+    }
+}
+
+/// The bytes attempt `a` adds to the Send and Receive logs together (the
+/// session id is 16 hex digits whatever its value, so any id will do).
+pub fn session_bytes(world: &World, a: &Attempt) -> u64 {
+    let sides = simulate(world, a);
+    let mut line = String::with_capacity(512);
+    let mut total = 0;
+    for s in [
+        send_session(world, a, sides.send),
+        receive_session(world, a, sides.recv),
+    ] {
+        for (seq, row) in s.rows.iter().enumerate() {
+            line.clear();
+            super::smtp_log::format_row(&mut line, row.t, &s.fields(0, seq as u32));
+            total += line.len() as u64;
+        }
+    }
+    total
+}
+
 /// Writes `server`'s Hub Send and Receive protocol logs under `dir`.
 pub fn write_hub_logs(
     world: &World,
@@ -472,12 +580,10 @@ pub fn write_hub_logs(
     recv_dir: &Path,
     counts: &mut Counts,
 ) -> io::Result<u64> {
-    let me = &world.exchange[server];
     let machine = Machine::Exchange(server);
     let max = world.settings.max_log_file;
     let mut send = ProtocolLogWriter::new(send_dir, LogKind::Send, max);
     let mut recv = ProtocolLogWriter::new(recv_dir, LogKind::Receive, max);
-    let send_connector = world.settings.locale.intra_org_connector();
     let mut next_id = world.session_id_base(server);
     let n = world.exchange.len();
     for w in 0..window_count(world) {
@@ -487,35 +593,12 @@ pub fn write_hub_logs(
                 continue;
             }
             for a in pair_attempts(world, server, peer, w) {
-                let rcv = &world.exchange[peer];
                 let sides = simulate(world, &a);
-                sessions.push((
-                    a.t0,
-                    peer * 2,
-                    LoggedSession {
-                        kind: LogKind::Send,
-                        connector: send_connector.to_string(),
-                        local: format!("{}:{}", me.ip, a.port),
-                        remote: format!("{}:2525", rcv.ip),
-                        rows: sides.send,
-                    },
-                ));
+                sessions.push((a.t0, peer * 2, send_session(world, &a, sides.send)));
             }
             for a in pair_attempts(world, peer, server, w) {
-                let snd = &world.exchange[peer];
-                let connector = receive_connector(world, server, a.outcome);
                 let sides = simulate(world, &a);
-                sessions.push((
-                    a.t0,
-                    peer * 2 + 1,
-                    LoggedSession {
-                        kind: LogKind::Receive,
-                        connector,
-                        local: format!("{}:2525", me.ip),
-                        remote: format!("{}:{}", snd.ip, a.port),
-                        rows: sides.recv,
-                    },
-                ));
+                sessions.push((a.t0, peer * 2 + 1, receive_session(world, &a, sides.recv)));
             }
         }
         sessions.sort_by_key(|(t0, order, _)| (*t0, *order));
@@ -536,23 +619,7 @@ pub fn write_hub_logs(
         rows.sort_unstable();
         for (ms, i, seq) in rows {
             let s = &sessions[i].2;
-            let row = &s.rows[seq as usize];
-            // Send logs have no local endpoint until the socket connects.
-            let local = if s.kind == LogKind::Send && seq < 2 {
-                ""
-            } else {
-                &s.local
-            };
-            let fields = RowFields {
-                connector: &s.connector,
-                session_id: ids[i],
-                sequence: seq,
-                local,
-                remote: &s.remote,
-                event: row.event,
-                data: &row.data,
-                context: &row.context,
-            };
+            let fields = s.fields(ids[i], seq);
             match s.kind {
                 LogKind::Send => send.write_row(ms, &fields)?,
                 LogKind::Receive => recv.write_row(ms, &fields)?,
@@ -873,44 +940,71 @@ pub fn machine_account(world: &World, server: usize) -> String {
 }
 
 /// Average bytes one healthy session adds to the Send and Receive logs
-/// together (for `--size`).
+/// together (for `--size`): a sample of delivered sessions spread over every
+/// pair (names, addresses and connector names differ in length).
 pub fn bytes_per_session(world: &World) -> f64 {
-    let n = 64;
-    let mut total = 0usize;
-    for i in 0..n {
+    const SAMPLE: u64 = 512;
+    let n = world.exchange.len();
+    let pairs: Vec<(usize, usize)> = (0..n)
+        .flat_map(|s| (0..n).filter(move |&r| r != s).map(move |r| (s, r)))
+        .collect();
+    if pairs.is_empty() {
+        return 0.0;
+    }
+    let mut r = rng::stream(world.settings.seed, &[&"size-sample"]);
+    let span = (world.end.as_millisecond() - world.start.as_millisecond()).max(1);
+    let mut total = 0;
+    for i in 0..SAMPLE {
+        let (sender, receiver) = pairs[(i as usize * 7919) % pairs.len()];
         let a = Attempt {
-            sender: 0,
-            receiver: 1,
-            t0: world.start.as_millisecond() + i * 1000,
-            port: 50_000,
+            sender,
+            receiver,
+            t0: world.start.as_millisecond() + r.between(0, span - 1),
+            port: r.between(49_152, 65_535) as u16,
             outcome: Outcome::Delivered,
-            salt: i as u64,
+            salt: r.u64(),
         };
-        let sides = simulate(world, &a);
-        let connectors = [
-            world.settings.locale.intra_org_connector(),
-            "EX02\\Default EX02",
-        ];
-        for (rows, connector) in [(&sides.send, connectors[0]), (&sides.recv, connectors[1])] {
-            for (seq, row) in rows.iter().enumerate() {
-                let mut line = String::new();
-                super::smtp_log::format_row(
-                    &mut line,
-                    row.t,
-                    &RowFields {
-                        connector,
-                        session_id: 0x08DE_0000_0000_0000,
-                        sequence: seq as u32,
-                        local: "10.0.1.11:50000",
-                        remote: "10.0.1.12:2525",
-                        event: row.event,
-                        data: &row.data,
-                        context: &row.context,
-                    },
-                );
-                total += line.len();
+        total += session_bytes(world, &a);
+    }
+    total as f64 / SAMPLE as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::{Locale, Scenario, Settings, Skewed};
+
+    #[test]
+    fn size_thresholds_count_what_pair_attempts_writes() {
+        let mut world = World::new(Settings {
+            scenario: Scenario::ClockSkew,
+            servers: 3,
+            dcs: 1,
+            hours: 2,
+            size: None,
+            locale: Locale::EnUs,
+            seed: 7,
+            skew_seconds: 420,
+            skewed: Skewed::Receiver,
+            max_log_file: 10 << 20,
+        });
+        let thresholds = healthy_thresholds(&world, 10.0);
+        for interval in [10.5, 45.25, 180.0] {
+            world.interval_s = interval;
+            let mut written = 0;
+            for s in 0..3 {
+                for r in (0..3).filter(|&r| r != s) {
+                    for w in 0..window_count(&world) {
+                        written += pair_attempts(&world, s, r, w)
+                            .iter()
+                            .filter(|a| a.outcome == Outcome::Delivered)
+                            .count();
+                    }
+                }
             }
+            let counted = thresholds.iter().filter(|&&t| t > interval).count();
+            assert!(written > 50, "{interval}: {written}");
+            assert_eq!(counted, written, "mean gap {interval} s");
         }
     }
-    total as f64 / n as f64
 }

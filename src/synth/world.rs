@@ -170,7 +170,8 @@ pub struct Settings {
     pub servers: usize,
     pub dcs: usize,
     pub hours: u32,
-    /// Grow healthy traffic until the collection is about this many bytes.
+    /// Grow healthy traffic until the collection is this many bytes (the
+    /// files as written, before any zipping).
     pub size: Option<u64>,
     pub locale: Locale,
     pub seed: u64,

@@ -1,0 +1,440 @@
+#!/usr/bin/env bash
+# Issue 14's benchmark of record: exauth end to end on collections (4, 20 and 100 servers, flat
+# folders and ExchangeLogCollector zips), on a Security log built from real chunks, and on one
+# server's Send protocol log of many short sessions, side by side with the tools that only read
+# the bytes: `cat > /dev/null`, `rg -j1 -c '454 4\.7\.0'`, `evtx_dump -o jsonl` (the evtx crate's
+# own tool) and, for ELC zips, inflating every member. Prints per input the bytes, the best-of-N
+# wall time, MB/s, the CPU seconds and peak RSS (`/usr/bin/time -v`) of each, then the issue's
+# targets as ratios with PASS/FAIL, and the machine (cores, load, date).
+#
+#   benches/collection.sh [INPUT...]
+#
+# INPUT (default: all of them; a full run takes long):
+#   small-flat small-elc   SMALL_SERVERS (4) servers, SMALL_SIZE (2G)
+#   mid-flat   mid-elc     MID_SERVERS (20) servers, MID_SIZE (3G)
+#   large-flat large-elc   LARGE_SERVERS (100) servers, LARGE_SIZE (10G)
+#   evtx                   a Security log of EVTX_MB (1000) MB from the real chunks of
+#                          $EXAUTH_CORPUS (else ../shared/corpus), security_*.evtx and krb_*.evtx
+#   send                   one server's Send protocol log of SEND_SESSIONS (100000) short sessions,
+#                          SEND_FAIL_PERCENT (60) of them failing with 454 4.7.0 (TimeSkew)
+#   and the groups small, mid, large (both layouts), flat, elc, synth (all six), all.
+# Collections are `exauth synth --scenario clock-skew --servers N --size S --layout flat|elc`
+# (--size counts what the zips hold: an ELC collection unpacks to S). RUNS (3) runs per tool, the
+# best kept. Inputs go to ./bench-data/collection (gitignored) and are reused while present.
+# Needs: rg (apt-get install ripgrep), /usr/bin/time (apt-get install time), bc, python3 for the
+# ELC inflate reference; evtx_dump is installed with `cargo install evtx --version 0.15.1` when
+# absent (the evtx comparison is skipped if that fails).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SMALL_SERVERS=${SMALL_SERVERS:-4} SMALL_SIZE=${SMALL_SIZE:-2G}
+MID_SERVERS=${MID_SERVERS:-20} MID_SIZE=${MID_SIZE:-3G}
+LARGE_SERVERS=${LARGE_SERVERS:-100} LARGE_SIZE=${LARGE_SIZE:-10G}
+EVTX_MB=${EVTX_MB:-1000}
+SEND_SESSIONS=${SEND_SESSIONS:-100000}
+SEND_FAIL_PERCENT=${SEND_FAIL_PERCENT:-60}
+RUNS=${RUNS:-3}
+DATA=./bench-data/collection
+mkdir -p "$DATA"
+
+# --- what to run -------------------------------------------------------------------------------
+ALL_INPUTS=(small-flat small-elc mid-flat mid-elc large-flat large-elc evtx send)
+selected=()
+[ $# -eq 0 ] && set -- all
+for arg in "$@"; do
+    case "$arg" in
+        all) selected+=("${ALL_INPUTS[@]}") ;;
+        synth) selected+=(small-flat small-elc mid-flat mid-elc large-flat large-elc) ;;
+        small | mid | large) selected+=("$arg-flat" "$arg-elc") ;;
+        flat | elc) selected+=("small-$arg" "mid-$arg" "large-$arg") ;;
+        small-flat | small-elc | mid-flat | mid-elc | large-flat | large-elc | evtx | send)
+            selected+=("$arg") ;;
+        *) echo "unknown input \`$arg\` (one of: ${ALL_INPUTS[*]}, small, mid, large, flat, elc, synth, all)" >&2
+           exit 2 ;;
+    esac
+done
+
+# --- tools -------------------------------------------------------------------------------------
+[ -x /usr/bin/time ] || apt-get install -y time >/dev/null
+command -v rg >/dev/null || apt-get install -y ripgrep >/dev/null ||
+    { echo "ripgrep missing (apt-get install ripgrep)" >&2; exit 1; }
+cargo build --profile profiling --quiet --no-default-features
+cargo build --profile profiling --quiet -p exauth-parsers --example evtx_from_chunks
+target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+EXAUTH=$target_dir/profiling/exauth
+FROM_CHUNKS=$target_dir/profiling/examples/evtx_from_chunks
+COMMIT=$(git rev-parse --short HEAD)
+
+find_evtx_dump() {
+    command -v evtx_dump 2>/dev/null && return
+    [ -x "$HOME/.cargo/bin/evtx_dump" ] && echo "$HOME/.cargo/bin/evtx_dump"
+    return 0
+}
+
+# --- measuring ---------------------------------------------------------------------------------
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/exauth-collection.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+SUMMARY=()
+
+# measure <key> <label> <ok-exit-codes> <command...>: best-of-RUNS wall seconds in BEST_<key>,
+# the largest peak RSS (KB) in RSS_<key>; prints a row. Standard output goes to $OUT when set,
+# else to $TMP/<key>.out; the *.jsonl outputs of the previous run are removed first.
+measure() {
+    local key=$1 label=$2 ok=$3
+    shift 3
+    local best="" cpu="" rss=0 run rc
+    for ((run = 0; run < RUNS; run++)); do
+        local t0 t1 secs r
+        rm -f "$TMP"/*.jsonl
+        t0=$(date +%s.%N)
+        rc=0
+        /usr/bin/time -v -o "$TMP/time" "$@" > "${OUT:-$TMP/$key.out}" 2> "$TMP/$key.err" || rc=$?
+        t1=$(date +%s.%N)
+        if [[ ",$ok," != *",$rc,"* ]]; then
+            echo "  $label: exit $rc: $(head -c 300 "$TMP/$key.err")" >&2
+        fi
+        secs=$(echo "$t1 - $t0" | bc -l)
+        if [ -z "$best" ] || [ "$(echo "$secs < $best" | bc -l)" = 1 ]; then
+            best=$secs
+            cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$TMP/time")
+        fi
+        r=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$TMP/time")
+        [ "$r" -gt "$rss" ] && rss=$r
+    done
+    printf '  %-44s %8.3f s %9.1f MB/s %8.2f s CPU %8.1f MB\n' "$label" "$best" \
+        "$(echo "$BYTES / 1000000 / $best" | bc -l)" "$cpu" "$(echo "$rss / 1024" | bc -l)"
+    printf -v "BEST_$key" '%s' "$best"
+    printf -v "RSS_$key" '%s' "$rss"
+}
+
+# target <label> <value> <op> <limit> <unit>: one PASS/FAIL line, kept for the summary.
+target() {
+    local label=$1 value=$2 op=$3 limit=$4 unit=$5 verdict=FAIL
+    [ "$(echo "$value $op $limit" | bc -l)" = 1 ] && verdict=PASS
+    local line
+    line=$(printf '%-58s %9.2f %-3s (%s %s %s)  %s' "$CURRENT: $label" "$value" "$unit" "$op" "$limit" "$unit" "$verdict")
+    echo "  $line"
+    SUMMARY+=("$line")
+}
+
+mb() { echo "$1 / 1024" | bc -l; }
+# ratio <a> <b>: a / b
+ratio() { echo "$1 / $2" | bc -l; }
+
+warm() {
+    find "$@" -type f -print0 | xargs -0 cat > /dev/null
+    local avail
+    avail=$(awk '/MemAvailable/ {printf "%.0f\n", $2 * 1024}' /proc/meminfo)
+    if [ "$(echo "$BYTES > $avail * 0.8" | bc -l)" = 1 ]; then
+        echo "  note: $BYTES bytes do not fit the page cache ($avail available): timings include disk reads"
+    fi
+}
+
+header() {
+    CURRENT=$1
+    echo
+    echo "== $1: $2"
+}
+
+verdict_line() {
+    local got want
+    got=$(grep -o '"primary_cause": *"[a-z-]*"' "$TMP/scan1.out" | head -1 | cut -d'"' -f4)
+    want=$(grep -o '"primary_cause": *"[a-z-]*"' "$1/expected.json" | head -1 | cut -d'"' -f4)
+    echo "  verdict: ${got:-none} (expected.json: $want)"
+}
+
+scan_and_extract() {
+    local path=$1
+    measure scan1 "exauth scan --threads 1" 0,1 "$EXAUTH" -q --threads 1 scan --format json "$path"
+    measure scan2 "exauth scan --threads 2" 0,1 "$EXAUTH" -q --threads 2 scan --format json "$path"
+    measure extract "exauth extract --format jsonl --threads 2" 0 \
+        "$EXAUTH" -q --threads 2 extract --format jsonl -o "$TMP/extract.jsonl" "$path"
+    rm -f "$TMP/extract.jsonl"
+}
+
+rss_targets() {
+    target "peak RSS scan (2 threads)" "$(mb "$RSS_scan2")" "<=" 256 MB
+    target "peak RSS extract" "$(mb "$RSS_extract")" "<=" 256 MB
+}
+
+# --- inputs ------------------------------------------------------------------------------------
+synth_dir() { # <servers> <size> <layout>
+    local dir="$DATA/clock-skew-$1servers-$2-$3"
+    if [ ! -f "$dir/expected.json" ]; then
+        rm -rf "$dir"
+        echo "  generating $dir" >&2
+        "$EXAUTH" -q synth --scenario clock-skew --servers "$1" --size "$2" --layout "$3" --out "$dir"
+    fi
+    echo "$dir"
+}
+
+# What every zip under <dir> holds (nested zips opened), plus the plain files:
+# `python3 $UNPACK size DIR` prints the bytes, `python3 $UNPACK read DIR` inflates and reads them
+# all (the ELC reference: what any reader of the collection has to do at least).
+UNPACK=$TMP/unpack.py
+cat > "$UNPACK" <<'EOF'
+import io, os, sys, zipfile
+mode, top = sys.argv[1], sys.argv[2]
+total = 0
+def drain(f):
+    global total
+    while True:
+        b = f.read(1 << 20)
+        if not b:
+            return
+        total += len(b)
+def walk(z):
+    global total
+    with zipfile.ZipFile(z) as zf:
+        for info in zf.infolist():
+            if info.is_dir():
+                continue
+            if info.filename.lower().endswith(".zip"):
+                walk(io.BytesIO(zf.read(info)))
+            elif mode == "size":
+                total += info.file_size
+            else:
+                with zf.open(info) as f:
+                    drain(f)
+for root, _, files in os.walk(top):
+    for name in sorted(files):
+        p = os.path.join(root, name)
+        if name.lower().endswith(".zip"):
+            walk(p)
+        elif mode == "size":
+            total += os.path.getsize(p)
+        else:
+            with open(p, "rb") as f:
+                drain(f)
+print(total)
+EOF
+
+run_flat() { # <tier> <servers> <size>
+    local dir
+    dir=$(synth_dir "$2" "$3" flat)
+    BYTES=$(du -sb "$dir" | cut -f1)
+    header "$1-flat" "$2 servers, --size $3, flat: $BYTES bytes, $(find "$dir" -type f | wc -l) files ($dir)"
+    warm "$dir"
+    OUT=/dev/null measure cat "cat > /dev/null" 0 sh -c "find '$dir' -type f -print0 | xargs -0 cat"
+    measure rg1 "rg -j1 -c '454 4\\.7\\.0'" 0,1 rg --no-ignore -j1 -c '454 4\.7\.0' "$dir"
+    scan_and_extract "$dir"
+    verdict_line "$dir"
+    target "scan 1 thread, % of rg -j1 throughput" "$(ratio "$BEST_rg1 * 100" "$BEST_scan1")" ">=" 25 %
+    target "scan 2 threads / 1 thread speed-up" "$(ratio "$BEST_scan1" "$BEST_scan2")" ">=" 1.8 x
+    rss_targets
+}
+
+run_elc() { # <tier> <servers> <size>
+    local dir on_disk
+    dir=$(synth_dir "$2" "$3" elc)
+    on_disk=$(du -sb "$dir" | cut -f1)
+    if ! command -v python3 >/dev/null; then
+        BYTES=$on_disk
+        header "$1-elc" "$2 servers, --size $3, ELC zips: $on_disk bytes on disk ($dir)"
+        echo "  python3 missing: no inflate reference; MB/s over the bytes on disk"
+    else
+        BYTES=$(python3 "$UNPACK" size "$dir")
+        header "$1-elc" "$2 servers, --size $3, ELC zips: $on_disk bytes on disk, $BYTES unpacked ($dir); MB/s over the unpacked bytes"
+    fi
+    warm "$dir"
+    if command -v python3 >/dev/null; then
+        measure inflate "inflate every member (python3 zipfile)" 0 python3 "$UNPACK" read "$dir"
+    fi
+    scan_and_extract "$dir"
+    verdict_line "$dir"
+    if [ -n "${BEST_inflate:-}" ]; then
+        target "scan 1 thread / inflate time" "$(ratio "$BEST_scan1" "$BEST_inflate")" "<=" 1.5 x
+        target "scan 2 threads / inflate time" "$(ratio "$BEST_scan2" "$BEST_inflate")" "<=" 1.5 x
+    fi
+    target "scan 2 threads / 1 thread speed-up" "$(ratio "$BEST_scan1" "$BEST_scan2")" ">=" 1.8 x
+    rss_targets
+    unset BEST_inflate
+}
+
+corpus_dir() {
+    local c
+    for c in "${EXAUTH_CORPUS:-}" ../shared/corpus \
+        "$(dirname "$(git rev-parse --path-format=absolute --git-common-dir)")/../shared/corpus"; do
+        if [ -n "$c" ] && compgen -G "$c/security_*.evtx" >/dev/null; then
+            echo "$c"
+            return
+        fi
+    done
+}
+
+run_evtx() {
+    local corpus file dump
+    corpus=$(corpus_dir)
+    if [ -z "$corpus" ]; then
+        echo
+        echo "== evtx: skipped (no security_*.evtx in \$EXAUTH_CORPUS or ../shared/corpus)"
+        return
+    fi
+    file="$DATA/security-${EVTX_MB}MB-real-chunks.evtx"
+    if [ ! -s "$file" ]; then
+        "$FROM_CHUNKS" "$file.part" "$EVTX_MB" "$corpus"/security_*.evtx "$corpus"/krb_*.evtx 2> "$TMP/chunks.log" ||
+            { cat "$TMP/chunks.log" >&2; exit 1; }
+        mv "$file.part" "$file"
+    fi
+    BYTES=$(stat -c %s "$file")
+    header evtx "Security log from the real chunks of $corpus (security_*, krb_*): $BYTES bytes ($file)"
+    warm "$file"
+    dump=$(find_evtx_dump)
+    if [ -z "$dump" ]; then
+        echo "  installing evtx_dump: cargo install evtx --version 0.15.1" >&2
+        cargo install --quiet evtx --version 0.15.1 >&2 || true
+        dump=$(find_evtx_dump)
+    fi
+    # (No rg here: the records are BinXml, not lines; a text search says nothing about reading them.)
+    OUT=/dev/null measure cat "cat > /dev/null" 0 cat "$file"
+    if [ -n "$dump" ]; then
+        # Into a file of the same temp dir as extract's, for the same cost of writing.
+        OUT=$TMP/dump.jsonl measure dump1 "evtx_dump -o jsonl -t 1 > file" 0 "$dump" -o jsonl -t 1 "$file"
+        echo "    $(wc -l < "$TMP/dump.jsonl") records, $(grep -c . "$TMP/dump1.err" || true) lines on stderr"
+        OUT=$TMP/dump.jsonl measure dump2 "evtx_dump -o jsonl -t 2 > file" 0 "$dump" -o jsonl -t 2 "$file"
+        rm -f "$TMP/dump.jsonl"
+    else
+        echo "  evtx_dump: not installed and cannot be installed: the comparison is skipped"
+    fi
+    measure scan1 "exauth scan --threads 1" 0,1 "$EXAUTH" -q --threads 1 scan --format json "$file"
+    measure scan2 "exauth scan --threads 2" 0,1 "$EXAUTH" -q --threads 2 scan --format json "$file"
+    measure extract1 "exauth extract --format jsonl --threads 1" 0 \
+        "$EXAUTH" -q --threads 1 extract --format jsonl -o "$TMP/extract.jsonl" "$file"
+    echo "    $(wc -l < "$TMP/extract.jsonl") rows"
+    measure extract "exauth extract --format jsonl --threads 2" 0 \
+        "$EXAUTH" -q --threads 2 extract --format jsonl -o "$TMP/extract.jsonl" "$file"
+    rm -f "$TMP/extract.jsonl"
+    if [ -n "$dump" ]; then
+        target "scan vs evtx_dump, 1 thread" "$(ratio "$BEST_dump1" "$BEST_scan1")" ">=" 2.5 x
+        target "scan vs evtx_dump, 2 threads" "$(ratio "$BEST_dump2" "$BEST_scan2")" ">=" 2.5 x
+        target "extract vs evtx_dump, 1 thread" "$(ratio "$BEST_dump1" "$BEST_extract1")" ">=" 2 x
+        target "extract vs evtx_dump, 2 threads" "$(ratio "$BEST_dump2" "$BEST_extract")" ">=" 2 x
+    fi
+    target "peak RSS scan (2 threads)" "$(mb "$RSS_scan2")" "<=" 256 MB
+    target "peak RSS extract (1 thread)" "$(mb "$RSS_extract1")" "<=" 256 MB
+    target "peak RSS extract (2 threads)" "$(mb "$RSS_extract")" "<=" 256 MB
+}
+
+# EX01's Send protocol log (rolled over at 10 MB, as Exchange does) of SEND_SESSIONS sessions to
+# EX02..EX05, one starting every 144 ms from 2026-11-26T06:00Z; those to EX02 fail at X-EXPS with
+# 454 4.7.0 and its banner runs 7 minutes ahead (clock skew). Short sessions: one EHLO before and
+# one after X-ANONYMOUSTLS, a few capability lines, one message when authenticated.
+write_send_log() { # <dir>
+    mkdir -p "$1"
+    awk -v dir="$1" -v n="$SEND_SESSIONS" -v failpct="$SEND_FAIL_PERCENT" '
+    function stamp(ms,   s) {
+        s = int(ms / 1000)
+        return sprintf("2026-11-26T%02d:%02d:%02d.%03dZ", 6 + int(s / 3600), int(s / 60) % 60, s % 60, ms % 1000)
+    }
+    function hms(ms,   s) {
+        s = int(ms / 1000)
+        return sprintf("%02d:%02d:%02d", 6 + int(s / 3600), int(s / 60) % 60, s % 60)
+    }
+    function open_file() {
+        if (file != "") close(file)
+        number++
+        file = sprintf("%s/SEND20261126-%d.LOG", dir, number)
+        printf "\357\273\277#Software: Microsoft Exchange Server\r\n#Version: 15.0.0.0\r\n#Log-type: SMTP Send Protocol Log\r\n#Date: %s\r\n#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context\r\n", stamp(t) > file
+        written = 0
+    }
+    function row(event, data, context,   line, local) {
+        local = seq < 2 ? "" : lep
+        line = sprintf("%s,Intra-Organization SMTP Send Connector,%s,%d,%s,%s,%s,%s,%s\r\n", stamp(t + 2 * seq), id, seq, local, rep, event, data, context)
+        if (written + length(line) > 10485760) open_file()
+        printf "%s", line > file
+        written += length(line)
+        seq++
+    }
+    BEGIN {
+        file = ""; t = 0; open_file()
+        for (i = 0; i < n; i++) {
+            t = i * 144
+            fail = (i % 100) < failpct
+            r = fail ? 2 : 3 + i % 3
+            rname = sprintf("EX%02d.contoso.com", r)
+            rep = sprintf("10.0.1.%d:2525", 10 + r)
+            lep = sprintf("10.0.1.11:%d", 49152 + (i * 7) % 16000)
+            id = sprintf("08DE2F3A%08X", i)
+            seq = 0
+            row("*", "", "attempting to connect")
+            row("+", "", "")
+            row("<", "\"220 " rname " Microsoft ESMTP MAIL Service ready at Thu, 26 Nov 2026 " hms(t + (fail ? 420000 : 0)) " +0000\"", "")
+            row(">", "EHLO EX01.contoso.com", "")
+            row("<", "250-" rname " Hello [10.0.1.11]", "")
+            row("<", "250-SIZE 37748736", "")
+            row("<", "250-X-ANONYMOUSTLS", "")
+            row("<", "250-X-EXPS GSSAPI NTLM", "")
+            row("<", "250 XRDST", "")
+            row(">", "X-ANONYMOUSTLS", "")
+            row("<", "220 2.0.0 SMTP server ready", "")
+            row(">", "EHLO EX01.contoso.com", "")
+            row("<", "250-" rname " Hello [10.0.1.11]", "")
+            row("<", "250-X-EXPS EXCHANGEAUTH GSSAPI NTLM", "")
+            row("<", "250 XRDST", "")
+            row(">", "X-EXPS EXCHANGEAUTH SHA256 ", "")
+            if (fail) {
+                row("<", "454 4.7.0 Temporary authentication failure", "")
+                row("*", "", "Flushed Kerberos ticket cache")
+                row("-", "", "Remote")
+            } else {
+                row("<", "235 <authentication information>", "")
+                row(">", "MAIL FROM:<alerts@contoso.com> SIZE=18234", "")
+                row(">", "RCPT TO:<user@contoso.com>", "")
+                row("<", "250 2.1.0 Sender OK", "")
+                row("<", "250 2.1.5 Recipient OK", "")
+                row(">", "BDAT 18234 LAST", "")
+                row("<", "\"250 2.6.0 <" id "@EX01.contoso.com> [InternalId=" i ", Hostname=" rname "] 19012 bytes in 0.052, 357.041 KB/sec Queued mail for delivery\"", "")
+                row(">", "QUIT", "")
+                row("<", "221 2.0.0 Service closing transmission channel", "")
+                row("-", "", "Local")
+            }
+        }
+        close(file)
+    }'
+}
+
+run_send() {
+    local dir="$DATA/send-$SEND_SESSIONS-sessions-$SEND_FAIL_PERCENT-failing/EX01/Hub_Send_Protocol_Logs"
+    if [ ! -f "$dir/.complete" ]; then
+        rm -rf "$dir"
+        write_send_log "$dir"
+        touch "$dir/.complete"
+    fi
+    BYTES=$(find "$dir" -name '*.LOG' -printf '%s\n' | awk '{s += $1} END {printf "%d\n", s}')
+    header send "EX01's Send protocol log, $SEND_SESSIONS sessions, $SEND_FAIL_PERCENT % failing with 454 4.7.0: $BYTES bytes, $(find "$dir" -name '*.LOG' | wc -l) files ($dir)"
+    warm "$dir"
+    OUT=/dev/null measure cat "cat > /dev/null" 0 sh -c "cat '$dir'/*.LOG"
+    measure rg1 "rg -j1 -c '454 4\\.7\\.0'" 0,1 rg --no-ignore -j1 -c '454 4\.7\.0' "$dir"
+    echo "    rg: $(awk -F: '{s += $NF} END {print s}' "$TMP/rg1.out") matching lines"
+    scan_and_extract "$dir"
+    echo "  verdict: $(grep -o '"primary_cause": *"[a-z-]*"' "$TMP/scan1.out" | head -1 | cut -d'"' -f4)"
+    target "scan 1 thread, % of rg -j1 throughput" "$(ratio "$BEST_rg1 * 100" "$BEST_scan1")" ">=" 25 %
+    target "scan 2 threads / 1 thread speed-up" "$(ratio "$BEST_scan1" "$BEST_scan2")" ">=" 1.8 x
+    rss_targets
+}
+
+# --- run ---------------------------------------------------------------------------------------
+echo "exauth $COMMIT (profiling build, --no-default-features), best of $RUNS runs, page cache warm"
+echo "columns: best wall time, MB/s over the input's bytes (10^6) in that time, user+system CPU"
+echo "seconds of that run (on a shared machine the steadier figure), peak RSS over the runs"
+declare -A done_inputs=()
+for input in "${selected[@]}"; do
+    [ -n "${done_inputs[$input]:-}" ] && continue
+    done_inputs[$input]=1
+    case "$input" in
+        small-flat) run_flat small "$SMALL_SERVERS" "$SMALL_SIZE" ;;
+        small-elc) run_elc small "$SMALL_SERVERS" "$SMALL_SIZE" ;;
+        mid-flat) run_flat mid "$MID_SERVERS" "$MID_SIZE" ;;
+        mid-elc) run_elc mid "$MID_SERVERS" "$MID_SIZE" ;;
+        large-flat) run_flat large "$LARGE_SERVERS" "$LARGE_SIZE" ;;
+        large-elc) run_elc large "$LARGE_SERVERS" "$LARGE_SIZE" ;;
+        evtx) run_evtx ;;
+        send) run_send ;;
+    esac
+done
+
+echo
+echo "== targets (issue 14)"
+for line in "${SUMMARY[@]}"; do echo "  $line"; done
+echo
+echo "machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo) RAM, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%F %H:%M UTC'), exauth $COMMIT"
