@@ -164,9 +164,10 @@ fn every_file_copied_as_name_2_changes_nothing_but_the_coverage() {
             "{name}"
         );
         assert_eq!(duplicate_pairs(&two, &doubled), expected, "{name}");
-        assert!(
-            one["coverage"].get("duplicates").is_none(),
-            "{name}: no copies, no duplicates section"
+        assert_eq!(
+            one["coverage"]["duplicates"]["files"].as_u64().unwrap_or(0),
+            0,
+            "{name}: no copies of files alone"
         );
     }
 }
@@ -317,9 +318,14 @@ fn a_chunk_repeated_three_times_in_an_evtx_is_counted_once() {
         one["inputs"]["evidence"].as_object().unwrap().len() > 1,
         "the sample has evidence to count"
     );
-    let notes = three["coverage"]["duplicates"]["records"]
+    // (The sample's Get-Queue, saved as text and as XML, has its rows set
+    // aside too: only the event log's note is of interest here.)
+    let notes: Vec<&Value> = three["coverage"]["duplicates"]["records"]
         .as_array()
-        .expect("records set aside");
+        .expect("records set aside")
+        .iter()
+        .filter(|n| n["origin"].as_str().unwrap().ends_with(".evtx"))
+        .collect();
     assert_eq!(notes.len(), 1, "{notes:#?}");
     assert!(notes[0]["origin"]
         .as_str()
@@ -334,4 +340,336 @@ fn a_chunk_repeated_three_times_in_an_evtx_is_counted_once() {
     );
     assert_eq!(three["coverage"]["duplicates"]["files"], 0);
     assert_eq!(extract_rows(&repeated), extract_rows(&alone));
+}
+
+/// The timeline's lines without the origin each ends with: what a copy
+/// must not add to (which file a line names may change).
+fn timeline_lines(path: &Path) -> Vec<String> {
+    let output = Command::cargo_bin("exauth")
+        .expect("binary")
+        .args(["timeline", "-q"])
+        .arg(path)
+        .output()
+        .expect("runs");
+    assert!(output.status.code().is_some_and(|c| c <= 1));
+    let mut lines: Vec<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.rsplit_once("  (").map_or(l, |(line, _)| line).to_string())
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// The coverage notes of records set aside, as (file name, note) with the
+/// collection's folder taken out of both.
+fn record_notes(scan: &Value, root: &Path) -> Vec<(String, String)> {
+    let root = format!("{}/", root.to_string_lossy());
+    let mut notes: Vec<(String, String)> = scan["coverage"]["duplicates"]["records"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|n| {
+            (
+                n["origin"].as_str().unwrap().replace(&root, ""),
+                n["note"].as_str().unwrap().replace(&root, ""),
+            )
+        })
+        .collect();
+    notes.sort();
+    notes
+}
+
+/// `log` cut to its chunks `range`, the file header's chunk count, last
+/// chunk and CRC fixed: what an export of part of the log looks like.
+fn with_chunks(log: &[u8], range: std::ops::Range<usize>) -> Vec<u8> {
+    let mut out = log[..EVTX_HEADER].to_vec();
+    out.extend_from_slice(
+        &log[EVTX_HEADER + range.start * EVTX_CHUNK..EVTX_HEADER + range.end * EVTX_CHUNK],
+    );
+    let chunks = range.len() as u64;
+    out[16..24].copy_from_slice(&(chunks - 1).to_le_bytes());
+    out[42..44].copy_from_slice(&(chunks as u16).to_le_bytes());
+    let crc = crc32fast::hash(&out[..120]);
+    out[124..128].copy_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Two exports of one event log that overlap — its first chunks as one
+/// file, its chunks from the third on as another — give the decision and
+/// the timeline of the whole log; the coverage names the records of the
+/// second file set aside and the file that gave them.
+#[test]
+fn two_overlapping_exports_of_an_event_log_count_each_record_once() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let whole = tmp.path().join("whole");
+    let status = Command::cargo_bin("exauth")
+        .expect("binary")
+        .args([
+            "synth",
+            "-q",
+            "--scenario",
+            "kerberos-blocked",
+            "--hours",
+            "48",
+            "--out",
+        ])
+        .arg(&whole)
+        .output()
+        .expect("synth runs");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let _ = std::fs::remove_file(whole.join("expected.json"));
+    let logs = Path::new("EX01/Windows_Event_Logs/Windows-Logs");
+    let log = std::fs::read(whole.join(logs).join("System.evtx")).expect("the .evtx");
+    let chunks = (log.len() - EVTX_HEADER) / EVTX_CHUNK;
+    assert!(chunks >= 4, "a log of several chunks: {chunks}");
+
+    let parts = tmp.path().join("parts");
+    copy_tree(&whole, &parts);
+    std::fs::remove_file(parts.join(logs).join("System.evtx")).expect("rm");
+    let (first, second) = (0..chunks - 1, 2..chunks);
+    std::fs::write(
+        parts.join(logs).join("System-1.evtx"),
+        with_chunks(&log, first.clone()),
+    )
+    .unwrap();
+    std::fs::write(
+        parts.join(logs).join("System-2.evtx"),
+        with_chunks(&log, second),
+    )
+    .unwrap();
+    let shared: u64 = (2..first.end).map(|c| chunk_records(&log, c)).sum();
+
+    let one = scan_json(&whole);
+    let two = scan_json(&parts);
+    assert_eq!(decision(&two), decision(&one), "records counted again");
+    assert!(
+        one["pairs"].as_array().is_some_and(|p| !p.is_empty()),
+        "the log's scenario has a failing pair"
+    );
+    assert_eq!(timeline_lines(&parts), timeline_lines(&whole));
+    let first_name = logs.join("System-1.evtx").to_string_lossy().into_owned();
+    let notes: Vec<(String, String)> = record_notes(&two, &parts)
+        .into_iter()
+        .filter(|(file, _)| file.ends_with(".evtx"))
+        .collect();
+    assert_eq!(
+        notes,
+        [(
+            logs.join("System-2.evtx").to_string_lossy().into_owned(),
+            format!("{shared} duplicate events (same EventRecordID as in {first_name}) set aside")
+        )]
+    );
+}
+
+/// The sample's Get-Queue of EX01 as text alone, as text and XML (how
+/// ExchangeLogCollector saves it), and as text pasted twice into one file:
+/// its LastError rows are counted once, and the coverage says which rows
+/// were set aside and where they were read.
+#[test]
+fn a_get_queue_export_twice_counts_its_rows_once() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sample = samples()
+        .into_iter()
+        .find(|s| s.ends_with("kerberos-blocked"))
+        .expect("kerberos-blocked sample");
+    let data = Path::new("EX01/Exchange_Server_Data");
+    let text = data.join("EX01_InstantQueueInfo.txt");
+    let xml = data.join("EX01_InstantQueueInfo.xml");
+    let both = tmp.path().join("both");
+    copy_tree(&sample, &both);
+    let alone = tmp.path().join("alone");
+    copy_tree(&sample, &alone);
+    std::fs::remove_file(alone.join(&xml)).unwrap();
+    let pasted = tmp.path().join("pasted");
+    copy_tree(&alone, &pasted);
+    // UTF-16 with a BOM, as PowerShell writes it: decoded, doubled, written back.
+    let bytes = std::fs::read(alone.join(&text)).unwrap();
+    assert_eq!(&bytes[..2], b"\xff\xfe");
+    let units: Vec<u16> = bytes[2..]
+        .chunks_exact(2)
+        .map(|p| u16::from_le_bytes([p[0], p[1]]))
+        .collect();
+    let mut twice = b"\xff\xfe".to_vec();
+    for unit in units.iter().chain(&units) {
+        twice.extend_from_slice(&unit.to_le_bytes());
+    }
+    std::fs::write(pasted.join(&text), twice).unwrap();
+
+    let one = scan_json(&alone);
+    assert!(
+        one["inputs"]["evidence"]["queue-last-error"].as_u64() >= Some(1),
+        "the queue export has a LastError: {:#}",
+        one["inputs"]
+    );
+    let rows = |scan: &Value, root: &Path| -> Vec<(String, String)> {
+        record_notes(scan, root)
+            .into_iter()
+            .filter(|(file, _)| file.contains("InstantQueueInfo"))
+            .collect()
+    };
+    assert!(rows(&one, &alone).is_empty(), "{:#?}", rows(&one, &alone));
+    for (name, copy, note) in [
+        (
+            "both",
+            &both,
+            format!(
+                "1 duplicate queue row (same queue, error and time as in {}) set aside",
+                text.display()
+            ),
+        ),
+        (
+            "pasted",
+            &pasted,
+            "1 duplicate queue row (same queue, error and time as earlier in the file) set aside"
+                .to_string(),
+        ),
+    ] {
+        let scan = scan_json(copy);
+        assert_eq!(
+            decision(&scan),
+            decision(&one),
+            "{name}: rows counted again"
+        );
+        assert_eq!(timeline_lines(copy), timeline_lines(&alone), "{name}");
+        let file = if name == "both" { &xml } else { &text };
+        assert_eq!(
+            rows(&scan, copy),
+            [(file.to_string_lossy().into_owned(), note)],
+            "{name}"
+        );
+    }
+}
+
+/// The rows of the sample Send log's sessions that failed, as an admin
+/// pastes them into a ticket (no header, LF line ends).
+fn failing_sessions_excerpt(log: &str) -> String {
+    let rows: Vec<&str> = log.lines().filter(|l| !l.starts_with('#')).collect();
+    let id = |row: &str| row.split(',').nth(2).unwrap_or("").to_string();
+    let failing: std::collections::BTreeSet<String> = rows
+        .iter()
+        .filter(|r| r.contains(",454 4.7.0"))
+        .map(|r| id(r))
+        .collect();
+    assert!(!failing.is_empty(), "the sample log has failed sessions");
+    let mut out = String::new();
+    for row in rows.iter().filter(|r| failing.contains(&id(r))) {
+        out.push_str(row.trim_start_matches('\u{feff}'));
+        out.push('\n');
+    }
+    out
+}
+
+/// A Send log also saved with other line ends (LF for CRLF: other bytes,
+/// the same rows), and the rows of its failed sessions pasted into a
+/// `.txt`: the SMTP authentication failures are counted once, and the
+/// coverage names the sessions set aside and the file that gave them.
+#[test]
+fn a_protocol_log_saved_twice_or_pasted_counts_each_session_once() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sample = samples()
+        .into_iter()
+        .find(|s| s.ends_with("kerberos-blocked"))
+        .expect("kerberos-blocked sample");
+    let logs = Path::new("EX01/Hub_Send_Protocol_Logs");
+    let alone = tmp.path().join("alone");
+    copy_tree(&sample, &alone);
+    let log_bytes = std::fs::read(alone.join(logs).join("SEND20261126-1.LOG")).unwrap();
+    let log = String::from_utf8(log_bytes.clone()).unwrap();
+    assert!(log.contains("\r\n"), "the sample log has CRLF line ends");
+    let sessions = |log: &str| -> usize {
+        let ids: std::collections::BTreeSet<&str> = log
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.starts_with('\u{feff}'))
+            .filter_map(|l| l.split(',').nth(2))
+            .collect();
+        ids.len()
+    };
+
+    let saved = tmp.path().join("saved");
+    copy_tree(&alone, &saved);
+    std::fs::write(
+        saved.join(logs).join("SEND20261126-1 - LF.LOG"),
+        log.replace("\r\n", "\n"),
+    )
+    .unwrap();
+    let pasted = tmp.path().join("pasted");
+    copy_tree(&alone, &pasted);
+    let excerpt = failing_sessions_excerpt(&log);
+    std::fs::write(pasted.join("EX01/send-log-rows.txt"), &excerpt).unwrap();
+
+    let one = scan_json(&alone);
+    assert!(
+        one["inputs"]["evidence"]["smtp-auth"].as_u64() >= Some(1),
+        "the sample has SMTP authentication failures: {:#}",
+        one["inputs"]
+    );
+    let log_name = logs
+        .join("SEND20261126-1.LOG")
+        .to_string_lossy()
+        .into_owned();
+    for (name, copy, expected) in [
+        (
+            "saved",
+            &saved,
+            (
+                logs.join("SEND20261126-1 - LF.LOG")
+                    .to_string_lossy()
+                    .into_owned(),
+                format!(
+                    "{} duplicate sessions (same session id and start as in {log_name}) set aside",
+                    sessions(&log),
+                ),
+            ),
+        ),
+        (
+            "pasted",
+            &pasted,
+            (
+                log_name.clone(),
+                format!(
+                    "{} duplicate sessions (same session id and start as in EX01/send-log-rows.txt) set aside",
+                    sessions(&excerpt)
+                ),
+            ),
+        ),
+    ] {
+        let scan = scan_json(copy);
+        let mut expected_decision = decision(&one);
+        let mut got = decision(&scan);
+        if name == "pasted" {
+            // Banner clock samples are thinned per file (one per peer,
+            // offset and 10 minutes): an excerpt adds the one of its own
+            // sessions where the whole log had kept another's. Not a
+            // record counted twice; the clock offsets compared below stay.
+            for d in [&mut expected_decision, &mut got] {
+                d["evidence"].as_object_mut().unwrap().remove("clock-sample");
+                for server in d["servers"].as_array_mut().unwrap() {
+                    server[3] = Value::Null;
+                }
+            }
+        }
+        assert_eq!(got, expected_decision, "{name}: sessions counted again");
+        let no_clock = |lines: Vec<String>| -> Vec<String> {
+            lines
+                .into_iter()
+                .filter(|l| name != "pasted" || !l.contains(" clock-sample "))
+                .collect()
+        };
+        assert_eq!(
+            no_clock(timeline_lines(copy)),
+            no_clock(timeline_lines(&alone)),
+            "{name}"
+        );
+        let notes: Vec<(String, String)> = record_notes(&scan, copy)
+            .into_iter()
+            .filter(|(file, _)| file.contains("SEND") || file.ends_with(".txt") && !file.contains("Queue"))
+            .collect();
+        assert_eq!(notes, [expected], "{name}");
+    }
 }

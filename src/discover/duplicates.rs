@@ -402,7 +402,7 @@ fn without_copy_suffix(segment: &str) -> String {
 
 /// The order in which copies are chosen to be read, first first: loose
 /// files before archive entries, then the shortest origin, then the smallest.
-fn rank(origin: &Origin) -> (usize, usize, &Origin) {
+pub fn rank(origin: &Origin) -> (usize, usize, &Origin) {
     let len = origin.links().iter().map(String::len).sum::<usize>();
     (origin.depth(), len, origin)
 }

@@ -10,7 +10,7 @@
 //! [`Sorter`] that holds a few MiB and spools the rest: a 1 GB log costs the
 //! same memory as a small one.
 
-use super::dedup::EventsSeen;
+use super::dedup::{Claim, EventsSeen};
 use super::events::{event_evidence, event_log_source, event_row, EventRecords};
 use super::spool::Sorter;
 use super::text::Content;
@@ -77,6 +77,16 @@ impl Input for EvtxInput {
         });
         let mut report = report;
         report.duplicate_records += stream.seen.set_aside;
+        if let (Some((first, last)), Some((computer, channel))) =
+            (report.record_ids, stream.seen.single_stream())
+        {
+            facts.claims.push(Claim {
+                computer: computer.to_string(),
+                channel: channel.to_string(),
+                first,
+                last,
+            });
+        }
         if let Err(e) = stream.finish(facts) {
             report.problems.push(Problem::new(
                 Location::File,

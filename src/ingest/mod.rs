@@ -128,6 +128,12 @@ pub struct Extracted {
     /// Protocol-log sessions kept for clock pairing (both ends' logs of the
     /// same connection); only inputs of protocol logs fill it.
     pub pairing: Vec<SessionSummary>,
+    /// The record ids this artifact holds, for setting aside records other
+    /// artifacts hold too ([`dedup::Copies`]); only `.evtx` fills it.
+    pub claims: Vec<dedup::Claim>,
+    /// The protocol-log sessions read so far in the run, for setting aside
+    /// a session another file gave already; set by the pipeline.
+    pub sessions: Option<dedup::SessionsOfRun>,
 }
 
 /// The parsed content of one artifact, behind one interface.

@@ -81,6 +81,11 @@ pub struct EventFileReport {
     pub repeated_chunks: u64,
     /// The records those chunks hold (as read from the chunk they repeat): not counted again.
     pub duplicate_records: u64,
+    /// The EventRecordIDs of the file, first to last, when the records read are exactly
+    /// every id in that range (no gap, none read twice, none the fast reader left to the
+    /// crate's rendering): what the file holds, for telling overlapping copies of a log
+    /// apart (`.evtx` only).
+    pub record_ids: Option<(u64, u64)>,
 }
 
 /// The fields every input produces before the catalog decision; decoded into an
@@ -135,6 +140,50 @@ pub(crate) struct ReportBuilder {
     pub problems: Vec<Problem>,
     pub repeated_chunks: u64,
     pub duplicate_records: u64,
+    pub ids: IdSpan,
+}
+
+/// The record ids read, as their smallest, largest and number (see
+/// [`EventFileReport::record_ids`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct IdSpan {
+    pub min: u64,
+    pub max: u64,
+    pub count: u64,
+    /// Some records were read without their id being noted.
+    pub unknown: bool,
+}
+
+impl IdSpan {
+    pub(crate) fn see(&mut self, id: u64) {
+        if self.count == 0 {
+            (self.min, self.max) = (id, id);
+        } else {
+            self.min = self.min.min(id);
+            self.max = self.max.max(id);
+        }
+        self.count += 1;
+    }
+
+    fn merge(&mut self, other: IdSpan) {
+        if other.count > 0 {
+            if self.count == 0 {
+                (self.min, self.max) = (other.min, other.max);
+            } else {
+                self.min = self.min.min(other.min);
+                self.max = self.max.max(other.max);
+            }
+            self.count += other.count;
+        }
+        self.unknown |= other.unknown;
+    }
+
+    /// The range, when `records` ids were read and they fill it.
+    fn dense(&self, records: u64) -> Option<(u64, u64)> {
+        let span = self.max.checked_sub(self.min)?.checked_add(1)?;
+        (!self.unknown && self.count > 0 && self.count == records && span == self.count)
+            .then_some((self.min, self.max))
+    }
 }
 
 impl ReportBuilder {
@@ -194,6 +243,7 @@ impl ReportBuilder {
         }
         self.rendered_fallbacks += other.rendered_fallbacks;
         self.problems.extend(other.problems);
+        self.ids.merge(other.ids);
     }
 
     pub(crate) fn finish(mut self) -> EventFileReport {
@@ -220,6 +270,7 @@ impl ReportBuilder {
             problems: self.problems,
             repeated_chunks: self.repeated_chunks,
             duplicate_records: self.duplicate_records,
+            record_ids: self.ids.dense(self.records_read),
         }
     }
 }

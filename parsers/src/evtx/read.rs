@@ -851,6 +851,7 @@ fn read_chunk_records(
     out: &mut ReportBuilder,
 ) {
     let Some(spans) = walk_records(chunk) else {
+        out.ids.unknown = true;
         read_chunk_with_crate(chunk, settings, None, out);
         return;
     };
@@ -870,11 +871,15 @@ fn read_chunk_records(
             &mut scratch,
             out,
         );
-        if read.is_err() {
-            unreadable.insert(span.binxml_offset as u64);
+        match read {
+            Ok(()) => out.ids.see(span.record_id),
+            Err(_) => {
+                unreadable.insert(span.binxml_offset as u64);
+            }
         }
     }
     if !unreadable.is_empty() {
+        out.ids.unknown = true;
         read_chunk_with_crate(chunk, settings, Some(&unreadable), out);
     }
 }
