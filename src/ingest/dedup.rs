@@ -172,22 +172,24 @@ struct Stream {
     held: BTreeMap<u64, (u64, Origin)>,
 }
 
-impl Stream {
-    /// The pieces of `first..=last` held already, as (start, end).
-    fn held_within(&self, first: u64, last: u64) -> Vec<(u64, u64)> {
-        let from = self
-            .held
-            .range(..=first)
-            .next_back()
-            .map_or(first, |(s, _)| *s);
-        self.held
-            .range(from..=last)
-            .filter_map(|(s, (e, _))| {
-                let (s, e) = ((*s).max(first), (*e).min(last));
-                (s <= e).then_some((s, e))
-            })
-            .collect()
-    }
+/// The pieces of `first..=last` that `ranges` (start → end, file) hold, as
+/// (start, end, file).
+fn held_within(
+    ranges: &BTreeMap<u64, (u64, Origin)>,
+    first: u64,
+    last: u64,
+) -> Vec<(u64, u64, &Origin)> {
+    let from = ranges
+        .range(..=first)
+        .next_back()
+        .map_or(first, |(s, _)| *s);
+    ranges
+        .range(from..=last)
+        .filter_map(|(s, (e, file))| {
+            let (s, e) = ((*s).max(first), (*e).min(last));
+            (s <= e).then_some((s, e, file))
+        })
+        .collect()
 }
 
 /// The parts of `first..=last` outside the sorted, disjoint `pieces`.
@@ -239,7 +241,10 @@ impl Copies {
                 continue;
             }
             let stream = self.streams.entry((computer, channel)).or_default();
-            let held = stream.held_within(first, last);
+            let held: Vec<(u64, u64)> = held_within(&stream.held, first, last)
+                .into_iter()
+                .map(|(s, e, _)| (s, e))
+                .collect();
             if !held.is_empty() {
                 let text = origin.to_string();
                 extracted.evidence.retain(|e| {
@@ -268,19 +273,15 @@ impl Copies {
             // Which file each id is named after: the first ranked holding it.
             let mut owned: BTreeMap<u64, (u64, Origin)> = BTreeMap::new();
             for (origin, first, last) in &claims {
-                let owners = Stream {
-                    claims: Vec::new(),
-                    held: std::mem::take(&mut owned),
+                let (copies, from, free) = {
+                    let earlier = held_within(&owned, *first, *last);
+                    let copies: u64 = earlier.iter().map(|(s, e, _)| e - s + 1).sum();
+                    let from = earlier.first().map(|(_, _, file)| file.to_string());
+                    let pieces: Vec<(u64, u64)> =
+                        earlier.iter().map(|(s, e, _)| (*s, *e)).collect();
+                    (copies, from, outside(*first, *last, &pieces))
                 };
-                let earlier = owners.held_within(*first, *last);
-                owned = owners.held;
-                let copies: u64 = earlier.iter().map(|(s, e)| e - s + 1).sum();
-                if copies > 0 {
-                    let from = earlier
-                        .first()
-                        .and_then(|(s, _)| owned.range(..=*s).next_back())
-                        .map(|(_, (_, o))| o.to_string())
-                        .unwrap_or_default();
+                if let Some(from) = from {
                     notes
                         .entry(origin.to_string())
                         .or_default()
@@ -291,19 +292,13 @@ impl Copies {
                             Some(&from),
                         ));
                 }
-                for (s, e) in outside(*first, *last, &earlier) {
+                for (s, e) in free {
                     owned.insert(s, (e, origin.clone()));
                 }
             }
-            let owners = Stream {
-                claims: Vec::new(),
-                held: owned,
-            };
+            // The facts kept of each piece are renamed after its owner.
             for (start, (end, holder)) in &stream.held {
-                for (s, e) in owners.held_within(*start, *end) {
-                    let Some((_, (_, owner))) = owners.held.range(..=s).next_back() else {
-                        continue;
-                    };
+                for (s, e, owner) in held_within(&owned, *start, *end) {
                     if owner != holder {
                         renames.entry(holder.to_string()).or_default().push((
                             s,
@@ -691,6 +686,49 @@ mod tests {
             assert_eq!(seen.first_time(e), *new, "event {i}");
         }
         assert_eq!(seen.set_aside, 2);
+    }
+
+    /// A session read in two files is set aside the second time; the
+    /// note goes to the file that ranks after the other, with the sessions
+    /// the two share, whichever was read first.
+    #[test]
+    fn sessions_read_twice_are_said_on_the_later_ranked_file() {
+        use crate::inventory::{Row, Status};
+        let log = Origin::file("EX01/SEND20261126-1.LOG");
+        let copy = Origin::file("EX01/SEND20261126-1 - Copy.LOG");
+        let seen = SessionsSeen::default();
+        // The copy happens to be read first.
+        let (c, l) = (seen.file(&copy), seen.file(&log));
+        assert!(seen.first_time(c, 1) && seen.first_time(c, 2));
+        assert!(!seen.first_time(l, 1) && !seen.first_time(l, 2));
+        assert!(seen.first_time(l, 3));
+        assert!(!seen.first_time(l, 3), "the same file twice: earlier in it");
+        let mut inventory = Inventory::default();
+        for origin in [&log, &copy] {
+            inventory.rows.push(Row {
+                origin: origin.clone(),
+                kind: exauth_parsers::detect::Kind::SMTP_SEND_LOG,
+                server: Some("EX01".into()),
+                encoding: None,
+                bytes: 0,
+                status: Status::Ok,
+                reason: None,
+                set_aside: None,
+            });
+        }
+        seen.finish(&mut inventory);
+        let notes: Vec<Option<&str>> = inventory
+            .rows
+            .iter()
+            .map(|r| r.set_aside.as_deref())
+            .collect();
+        assert_eq!(
+            notes,
+            [
+                Some("1 duplicate session (same session id and start as earlier in the file) set aside"),
+                Some("2 duplicate sessions (same session id and start as in EX01/SEND20261126-1.LOG) set aside"),
+            ]
+        );
     }
 
     #[test]
