@@ -398,7 +398,7 @@ impl std::hash::Hasher for KeyHasher {
     }
 }
 
-/// A session's key: FNV-1a of its server, log kind, connector, id, first
+/// A session's key: xxh3 of its server, log kind, connector, id, first
 /// date-time and number of rows (a session cut short in an excerpt is not
 /// the whole session: both are read); `None` without a date-time (never
 /// set aside on a guess).
@@ -406,23 +406,24 @@ pub fn session_key(
     server: Option<&str>,
     session: &exauth_parsers::smtp_log::SessionSummary,
 ) -> Option<u64> {
-    use super::smtp_log::{fnv1a, fnv1a_continue};
     let start = session.start?.as_nanosecond();
-    let kind: &[u8] = match session.log {
-        crate::evidence::LogKind::Send => b"S",
-        crate::evidence::LogKind::Receive => b"R",
+    let kind: u8 = match session.log {
+        crate::evidence::LogKind::Send => b'S',
+        crate::evidence::LogKind::Receive => b'R',
     };
-    let mut h = fnv1a(server.unwrap_or("").as_bytes());
-    for part in [
-        kind,
-        session.connector.as_bytes(),
-        session.session_id.as_bytes(),
-        &start.to_le_bytes(),
-        &session.rows.to_le_bytes(),
+    let mut h = xxhash_rust::xxh3::Xxh3Default::new();
+    for text in [
+        server.unwrap_or(""),
+        &session.connector,
+        &session.session_id,
     ] {
-        h = fnv1a_continue(fnv1a_continue(h, b"\x1f"), part);
+        h.update(&(text.len() as u32).to_le_bytes());
+        h.update(text.as_bytes());
     }
-    Some(h)
+    h.update(&[kind]);
+    h.update(&start.to_le_bytes());
+    h.update(&session.rows.to_le_bytes());
+    Some(h.digest())
 }
 
 /// The run's sessions as one file sees them (in [`super::Extracted`]).
