@@ -346,17 +346,18 @@ fn add_notes(inventory: &mut Inventory, mut notes: BTreeMap<String, Vec<String>>
     }
 }
 
-/// Sessions remembered over all servers: 16 bytes each (a 64-bit key and
-/// the file that gave it), 32 MiB at most. Beyond, sessions are read
-/// without being remembered (never set aside on a guess).
-pub const MAX_SESSIONS: usize = 1 << 21;
+/// Sessions remembered over all servers: a 64-bit key and the file that
+/// gave it, 17 bytes a slot of the hash table — this many fill 2^20 slots
+/// (7/8 of them), 17 MiB at most. Beyond, sessions are read without being
+/// remembered (never set aside on a guess).
+pub const MAX_SESSIONS: usize = 7 << 17;
 
 /// Protocol-log sessions read in a run, across its files (a log and an
 /// excerpt of it pasted into a `.txt`, the same log saved twice with other
 /// line ends): a session is the same session when its server, log kind,
 /// connector, session id, first date-time and number of rows are. Each is remembered as
 /// a 64-bit hash of those with the file that gave it — a log of 100,000
-/// sessions costs about 2 MiB, whatever its rows. A session read again is
+/// sessions costs 2 to 4 MiB, whatever its rows. A session read again is
 /// set aside before it becomes facts or a pairing copy; `extract`'s rows
 /// still list each file's own sessions.
 ///
