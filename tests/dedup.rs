@@ -673,3 +673,37 @@ fn a_protocol_log_saved_twice_or_pasted_counts_each_session_once() {
         assert_eq!(notes, [expected], "{name}");
     }
 }
+
+/// A coverage note names the copy read, a file name from the collection:
+/// it is escaped like every origin (here in HTML).
+#[test]
+fn the_copy_a_note_names_is_escaped() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sample = samples()
+        .into_iter()
+        .find(|s| s.ends_with("kerberos-blocked"))
+        .expect("kerberos-blocked sample");
+    let root = tmp.path().join("c");
+    copy_tree(&sample, &root);
+    let logs = root.join("EX01/Hub_Send_Protocol_Logs");
+    let log = std::fs::read_to_string(logs.join("SEND20261126-1.LOG")).unwrap();
+    // Shorter than the log's name: the copy read, named in the log's note.
+    std::fs::write(logs.join("<i>x.LOG"), log.replace("\r\n", "\n")).unwrap();
+    let output = Command::cargo_bin("exauth")
+        .expect("binary")
+        .args([
+            "scan",
+            "-q",
+            "--format",
+            "html",
+            "--generated-at",
+            "2026-12-01T00:00:00Z",
+        ])
+        .arg(&root)
+        .output()
+        .expect("runs");
+    let html = String::from_utf8(output.stdout).unwrap();
+    assert!(html.contains("as in "), "a note names the copy read");
+    assert!(!html.contains("<i>x"), "unescaped file name in the HTML");
+    assert!(html.contains("&lt;i&gt;x.LOG"));
+}

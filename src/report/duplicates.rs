@@ -74,7 +74,8 @@ impl DuplicatesReport {
         lines.extend(
             self.records
                 .iter()
-                .map(|r| format!("{} in {}", r.note, escape(&r.origin))),
+                // The note names files too (the copy read): escaped whole.
+                .map(|r| format!("{} in {}", escape(&r.note), escape(&r.origin))),
         );
         lines
     }
