@@ -48,6 +48,9 @@ impl ArtifactVisitor for CountingVisitor {
     fn visit(&self, _artifact: &Artifact<'_>, _content: &mut dyn Read) {
         self.0.fetch_add(1, Ordering::Relaxed);
     }
+    fn duplicate(&self, _: &Artifact<'_>, _: &exauth::discover::duplicates::SetAside) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
     fn failed(&self, _: &Origin, _: Option<String>, _: Option<u64>, _: String) {}
 }
 

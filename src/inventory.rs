@@ -3,6 +3,9 @@
 //! This is what an admin checks first ("did it see the Send logs of EX01?"),
 //! and what the coverage section of every report is built from.
 //!
+//! A copy of another artifact (`discover::duplicates`) keeps a row of its
+//! own, status `duplicate`, naming the copy that was read.
+//!
 //! Archive entries that are empty or of no known kind are folded into one
 //! counted line per archive once there are more than [`FOLD_OVER`] of them
 //! ("199,999 empty entries in c1.zip"): a zip of a million empty files must
@@ -11,6 +14,7 @@
 //! and one that yielded anything — a failure signature, a read error —
 //! keeps its own row.
 
+use crate::discover::duplicates::SetAside;
 use crate::discover::{server_hint, Artifact, ArtifactVisitor, Origin};
 use exauth_parsers::detect::{self, Disposition, Kind};
 use exauth_parsers::problem::thousands;
@@ -19,7 +23,8 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::sync::Mutex;
 
-/// Whether an artifact is read, skipped on purpose, unknown, or unreadable.
+/// Whether an artifact is read, skipped on purpose, unknown, unreadable, or
+/// a copy of another that was read instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -27,13 +32,20 @@ pub enum Status {
     Unknown,
     Skipped,
     Error,
+    Duplicate,
 }
 
 impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Ok,
+        Status::Unknown,
+        Status::Skipped,
+        Status::Error,
+        Status::Duplicate,
+    ];
+
     pub fn from_id(id: &str) -> Option<Status> {
-        [Status::Ok, Status::Unknown, Status::Skipped, Status::Error]
-            .into_iter()
-            .find(|s| s.id() == id)
+        Status::ALL.into_iter().find(|s| s.id() == id)
     }
 
     pub fn id(self) -> &'static str {
@@ -42,6 +54,7 @@ impl Status {
             Status::Unknown => "unknown",
             Status::Skipped => "skipped",
             Status::Error => "error",
+            Status::Duplicate => "duplicate",
         }
     }
 }
@@ -56,6 +69,12 @@ pub struct Row {
     pub bytes: u64,
     pub status: Status,
     pub reason: Option<String>,
+    /// Records of this file set aside as copies of records read (earlier in
+    /// it, or from another file), in words: `3,012 duplicate events (same
+    /// EventRecordID) set aside`. Reading says it; `inventory` reads no
+    /// content and never does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_aside: Option<String>,
 }
 
 /// Per-kind totals.
@@ -90,7 +109,7 @@ pub struct Inventory {
 impl Inventory {
     pub fn totals(&self) -> Totals {
         let mut totals = Totals::default();
-        for status in [Status::Ok, Status::Unknown, Status::Skipped, Status::Error] {
+        for status in Status::ALL {
             totals.by_status.insert(status.id(), 0);
         }
         for row in &self.rows {
@@ -231,6 +250,22 @@ impl Collector {
             bytes,
             status,
             reason,
+            set_aside: None,
+        }
+    }
+
+    /// The row of a copy set aside unread: its kind from its first bytes,
+    /// the copy read instead as its reason.
+    pub fn duplicate_row(artifact: &Artifact<'_>, set_aside: &SetAside) -> Row {
+        Row {
+            origin: artifact.origin.clone(),
+            kind: artifact.detection.kind,
+            server: artifact.server_hint.clone(),
+            encoding: artifact.detection.encoding.map(|e| e.name()),
+            bytes: artifact.size.unwrap_or(0),
+            status: Status::Duplicate,
+            reason: Some(set_aside.reason()),
+            set_aside: None,
         }
     }
 
@@ -248,6 +283,7 @@ impl Collector {
             bytes: size.unwrap_or(0),
             status: Status::Error,
             reason: Some(reason),
+            set_aside: None,
         }
     }
 
@@ -270,6 +306,7 @@ impl Collector {
                 encoding: None,
                 bytes: folding.bytes,
                 status: Status::Unknown,
+                set_aside: None,
             });
         }
         rows.sort_by(|a, b| {
@@ -296,6 +333,12 @@ impl ArtifactVisitor for InventoryVisitor<'_> {
     fn visit(&self, artifact: &Artifact<'_>, content: &mut dyn Read) {
         self.progress.file_done();
         self.collector.push(Collector::row_for(artifact, content));
+    }
+
+    fn duplicate(&self, artifact: &Artifact<'_>, set_aside: &SetAside) {
+        self.progress.file_done();
+        self.collector
+            .push(Collector::duplicate_row(artifact, set_aside));
     }
 
     fn failed(
@@ -328,6 +371,7 @@ mod tests {
             bytes,
             status: Status::Unknown,
             reason: Some(reason.to_string()),
+            set_aside: None,
         }
     }
 

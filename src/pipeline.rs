@@ -11,10 +11,12 @@
 //! evidence, the identity hints, the protocol-log sessions kept for clock
 //! pairing, and the spooled rows.
 
+use crate::discover::duplicates::SetAside;
 use crate::discover::server_hint::candidates;
 use crate::discover::{self, Artifact, ArtifactVisitor, Limits, Origin};
 use crate::evidence::aggregate::Aggregator;
 use crate::evidence::{Evidence, Fact, IdentityHint};
+use crate::ingest::dedup::{Copies, SessionsOfRun, SessionsSeen};
 use crate::ingest::smtp_log::{fnv1a, fnv1a_continue, session_sample_key};
 use crate::ingest::spool::{Spool, SpoolReader, SpoolStore};
 use crate::ingest::{
@@ -27,7 +29,7 @@ use exauth_parsers::smtp_log::SessionSummary;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// What to keep of each artifact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,6 +196,10 @@ struct PipelineVisitor<'p> {
     bounded: Mutex<Bounded>,
     /// Repeated facts, counted (`evidence::aggregate`).
     aggregator: Mutex<Aggregator>,
+    /// Records several artifacts hold (`ingest::dedup`).
+    copies: Mutex<Copies>,
+    /// Protocol-log sessions read (`ingest::dedup`).
+    sessions: Arc<SessionsSeen>,
 }
 
 impl ArtifactVisitor for PipelineVisitor<'_> {
@@ -215,7 +221,14 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
             origin: &origin_text,
             server: artifact.server_hint.as_deref(),
         };
-        let mut extracted = Extracted::default();
+        let mut extracted = Extracted {
+            sessions: Some(SessionsOfRun {
+                seen: self.sessions.clone(),
+                origin: artifact.origin.clone(),
+                server: artifact.server_hint.clone(),
+            }),
+            ..Extracted::default()
+        };
         let mut sink = match self.settings.keep {
             Keep::Rows(encoding) => Some(ArtifactSink {
                 store: &self.spool,
@@ -246,10 +259,15 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
                     spool: sink.spool,
                 });
         }
+        self.copies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .commit(artifact.origin, &mut extracted);
         let Extracted {
             mut evidence,
             hints,
             mut pairing,
+            ..
         } = extracted;
         let mut unique_hints = std::collections::BTreeSet::new();
         if !evidence.iter().any(|e| e.fact.failure_signal().is_some()) {
@@ -299,6 +317,12 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
                 .into_iter()
                 .map(|p| (artifact.origin.clone(), p)),
         );
+    }
+
+    fn duplicate(&self, artifact: &Artifact<'_>, set_aside: &SetAside) {
+        self.progress.file_done();
+        self.collector
+            .push(Collector::duplicate_row(artifact, set_aside));
     }
 
     fn failed(
@@ -547,6 +571,8 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
         out: Mutex::new(Collected::default()),
         bounded: Mutex::new(Bounded::default()),
         aggregator: Mutex::new(Aggregator::new(settings.aggregate)),
+        copies: Mutex::new(Copies::default()),
+        sessions: Arc::default(),
         spool: SpoolStore::new(SPOOL_BLOCK, SPOOL_MEMORY),
         rows: Mutex::new(Vec::new()),
     };
@@ -560,6 +586,8 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
         out,
         bounded,
         aggregator,
+        copies,
+        sessions,
         spool,
         rows,
         ..
@@ -574,6 +602,11 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
         .unwrap_or_else(|e| e.into_inner())
         .drain_into(&mut collected);
     collected.inventory = collector.finish();
+    copies
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .finish(&mut collected.evidence, &mut collected.inventory);
+    sessions.finish(&mut collected.inventory);
     // Stable sorts: ties only ever come from one artifact, whose own order
     // is deterministic.
     collected

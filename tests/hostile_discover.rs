@@ -37,6 +37,13 @@ impl ArtifactVisitor for Recorder {
             .push((artifact.origin.to_string(), n));
     }
 
+    fn duplicate(&self, artifact: &Artifact<'_>, set_aside: &discover::duplicates::SetAside) {
+        self.failed
+            .lock()
+            .unwrap()
+            .push((artifact.origin.to_string(), set_aside.reason()));
+    }
+
     fn failed(&self, origin: &Origin, _: Option<String>, _: Option<u64>, reason: String) {
         self.failed
             .lock()

@@ -132,7 +132,9 @@ fn bad_files_are_reported_and_the_run_goes_on() {
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
         .collect();
     std::fs::write(root.join("SEND20261126-9.LOG"), &garbage).expect("write");
-    std::fs::write(root.join("Application.evtx"), &garbage).expect("write");
+    // Not the same bytes: a second copy would be set aside as a duplicate.
+    let other: Vec<u8> = garbage.iter().rev().copied().collect();
+    std::fs::write(root.join("Application.evtx"), &other).expect("write");
     std::fs::write(root.join("RECV20261126-1.LOG"), RECV_LOG).expect("write");
     std::fs::write(
         root.join("broken.zip"),

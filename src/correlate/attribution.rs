@@ -295,6 +295,7 @@ mod tests {
             bytes: 1,
             status: Status::Ok,
             reason: None,
+            set_aside: None,
         }
     }
 

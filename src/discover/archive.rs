@@ -284,6 +284,11 @@ fn zip_entry<R: Read>(walker: &Walker<'_>, mut entry: ZipFile<'_, R>, parent: &O
         walker.failed(&origin, Some(declared), reason);
         return;
     }
+    if let Some(aside) = walker.duplicates.get(&origin) {
+        let mut limited = LimitedReader::new(&mut entry, declared, &walker.budget);
+        walker.set_aside(&origin, Some(declared), None, &mut limited, aside);
+        return;
+    }
     // An entry that inflates past what its header declares is lying: stop it
     // there. (A streamed entry with a data descriptor declares 0: use the cap.)
     let cap = match declared {

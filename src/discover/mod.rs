@@ -11,6 +11,7 @@
 //! refused zip bomb is reported to the visitor and the walk goes on.
 
 mod archive;
+pub mod duplicates;
 pub mod limits;
 pub mod origin;
 pub mod server_hint;
@@ -50,6 +51,11 @@ pub trait ArtifactVisitor: Sync {
     /// An artifact to read. `content` yields the whole file from its first
     /// byte (the head included); a visitor reads as much as it needs.
     fn visit(&self, artifact: &Artifact<'_>, content: &mut dyn Read);
+
+    /// A copy of another artifact, set aside unread
+    /// ([`duplicates`]): `artifact` has its first bytes and their detection
+    /// (for the inventory), nothing more is read of it.
+    fn duplicate(&self, artifact: &Artifact<'_>, set_aside: &duplicates::SetAside);
 
     /// Something that could not be read or was refused, and why.
     fn failed(
@@ -156,13 +162,16 @@ pub fn plan(roots: &[PathBuf], visitor: &dyn ArtifactVisitor) -> Plan {
 }
 
 /// Reads every planned file (in parallel on the current rayon pool) and
-/// hands each artifact to `visitor`.
+/// hands each artifact to `visitor`; copies of artifacts read elsewhere in
+/// the run ([`duplicates`]) are handed over as such, unread.
 pub fn run(plan: &Plan, limits: &Limits, visitor: &dyn ArtifactVisitor) {
+    let duplicates = duplicates::Duplicates::find(&plan.files, limits);
     let walker = Walker {
         limits,
         budget: Budget::new(limits.max_total_bytes),
         entries: EntryBudget::new(limits.max_entries),
         visitor,
+        duplicates: &duplicates,
     };
     plan.files.par_iter().for_each(|file| {
         walker.disk_file(file);
@@ -175,12 +184,29 @@ struct Walker<'a> {
     /// Archive entries left for the run (`--max-entries`).
     entries: EntryBudget,
     visitor: &'a dyn ArtifactVisitor,
+    /// Artifacts not to read: copies of others.
+    duplicates: &'a duplicates::Duplicates,
 }
 
 impl Walker<'_> {
     fn disk_file(&self, file: &DiskFile) {
         let origin = Origin::file(file.shown.clone());
         let hint = server_hint::server_hint(&origin);
+        if let Some(aside) = self.duplicates.get(&origin) {
+            let mut reader: Box<dyn Read> = match File::open(&file.path) {
+                Ok(f) => Box::new(f),
+                Err(_) => Box::new(io::empty()),
+            };
+            self.set_aside(
+                &origin,
+                Some(file.size),
+                Some(&file.path),
+                &mut reader,
+                aside,
+            );
+            self.visitor.progress(file.size);
+            return;
+        }
         let mut reader = match File::open(&file.path) {
             Ok(f) => f,
             Err(e) => {
@@ -261,6 +287,28 @@ impl Walker<'_> {
     fn failed(&self, origin: &Origin, size: Option<u64>, reason: String) {
         self.visitor
             .failed(origin, server_hint::server_hint(origin), size, reason);
+    }
+
+    /// Hands over a copy set aside: only its first bytes are read, to name
+    /// its kind in the inventory.
+    fn set_aside(
+        &self,
+        origin: &Origin,
+        size: Option<u64>,
+        path: Option<&Path>,
+        reader: &mut dyn Read,
+        aside: &duplicates::SetAside,
+    ) {
+        let head = read_head(reader).unwrap_or_default();
+        let artifact = Artifact {
+            origin,
+            server_hint: server_hint::server_hint(origin),
+            size,
+            head: &head,
+            detection: detect::detect(&head, origin.file_name()),
+            path,
+        };
+        self.visitor.duplicate(&artifact, aside);
     }
 }
 

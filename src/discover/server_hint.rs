@@ -291,7 +291,9 @@ pub fn candidates(origin: &Origin) -> Candidates {
             .get(i + 1)
             .is_some_and(|(next, _)| is_elc_folder(strip_zip(next)));
         if next_is_elc && looks_like_host(stem) {
-            here.push((short_name(stem), Basis::Collector));
+            // `EX01-1126/`: an ExchangeLogCollector server zip, unzipped.
+            let server = elc_server_folder(stem).unwrap_or_else(|| short_name(stem));
+            here.push((server, Basis::Collector));
         } else if !is_file_or_archive || is_zip {
             if let Some(candidate) = name_candidate(stem) {
                 here.push(candidate);
@@ -337,6 +339,26 @@ fn elc_server_zip(stem: &str) -> Option<String> {
     let (host, md) = stem.rsplit_once('-')?;
     let md_ok = (2..=4).contains(&md.len()) && md.bytes().all(|b| b.is_ascii_digit());
     (md_ok && looks_like_host(host)).then(|| short_name(host))
+}
+
+/// A folder named like ExchangeLogCollector's server zip (`EX01-1126`, the
+/// zip unzipped) → its server, when what follows the `-` is a month and day
+/// (`EXCH-2019` stays a host name).
+fn elc_server_folder(stem: &str) -> Option<String> {
+    let (_, md) = stem.rsplit_once('-')?;
+    if !md.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let month_day = |m: &str, d: &str| {
+        matches!(m.parse::<u8>(), Ok(1..=12)) && matches!(d.parse::<u8>(), Ok(1..=31))
+    };
+    let plausible = match md.len() {
+        2 => month_day(&md[..1], &md[1..]),
+        3 => month_day(&md[..1], &md[1..]) || month_day(&md[..2], &md[2..]),
+        4 => month_day(&md[..2], &md[2..]),
+        _ => false,
+    };
+    elc_server_zip(stem).filter(|_| plausible)
 }
 
 /// A whole folder name (or archive stem) as a candidate: a host name or an
@@ -486,6 +508,24 @@ mod tests {
         );
         assert_eq!(hint(&["x/EX03_ReceiveConnectors.xml"]), Some("EX03".into()));
         assert_eq!(hint(&["mail/Hub_Send_Protocol_Logs/SEND1.LOG"]), None);
+    }
+
+    /// An ExchangeLogCollector server zip unzipped (`EX01-1126/` holding its
+    /// folders) names its server as the zip does.
+    #[test]
+    fn elc_server_zip_unzipped_to_a_folder() {
+        assert_eq!(
+            hint(&["in/EX01-1126/Hub_Send_Protocol_Logs.zip"]),
+            Some("EX01".into())
+        );
+        assert_eq!(
+            hint(&["in/EX01-1126/Hub_Send_Protocol_Logs/SEND20261126-1.LOG"]),
+            Some("EX01".into())
+        );
+        assert_eq!(
+            hint(&["in/EXCH-2019/Hub_Send_Protocol_Logs/SEND20261126-1.LOG"]),
+            Some("EXCH-2019".into())
+        );
     }
 
     #[test]

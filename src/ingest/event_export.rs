@@ -33,6 +33,6 @@ impl Input for EventExportInput {
             }
             _ => event_export::read_event_xml(content.lines(256 << 10)),
         };
-        Ok(Box::new(EventRecords(report)))
+        Ok(Box::new(EventRecords::new(report)))
     }
 }

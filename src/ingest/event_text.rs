@@ -30,7 +30,7 @@ impl Input for EventTextInput {
         options: &IngestOptions,
     ) -> Result<Box<dyn Records>, String> {
         let text = content.text()?;
-        Ok(Box::new(EventRecords(event_text::parse(
+        Ok(Box::new(EventRecords::new(event_text::parse(
             &text,
             options.date_order,
         ))))

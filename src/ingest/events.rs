@@ -321,6 +321,18 @@ fn join_some(parts: &[Option<&str>]) -> String {
 #[derive(Debug)]
 pub struct EventRecords(pub EventFileReport);
 
+impl EventRecords {
+    /// The events of `report`, each record once: an event whose (Computer,
+    /// channel, EventRecordID) came earlier in the file is set aside and
+    /// counted (`ingest::dedup`).
+    pub fn new(mut report: EventFileReport) -> Self {
+        let mut seen = super::dedup::EventsSeen::default();
+        report.events.retain(|e| seen.first_time(e));
+        report.duplicate_records += seen.set_aside;
+        EventRecords(report)
+    }
+}
+
 impl Records for EventRecords {
     fn problems(&self) -> &[Problem] {
         &self.0.problems
@@ -346,6 +358,10 @@ impl Records for EventRecords {
         for event in &self.0.events {
             out.push(&event_row(event, place));
         }
+    }
+
+    fn set_aside(&self) -> Option<String> {
+        super::dedup::events_note(self.0.duplicate_records, self.0.repeated_chunks)
     }
 }
 

@@ -10,6 +10,7 @@
 //! [`Sorter`] that holds a few MiB and spools the rest: a 1 GB log costs the
 //! same memory as a small one.
 
+use super::dedup::{Claim, EventsSeen};
 use super::events::{event_evidence, event_log_source, event_row, EventRecords};
 use super::spool::Sorter;
 use super::text::Content;
@@ -55,7 +56,7 @@ impl Input for EvtxInput {
         let report = with_reader(artifact, content.raw(), |reader| {
             evtx::read_evtx_reader(reader, read_options(artifact, options))
         });
-        Ok(Box::new(EventRecords(report)))
+        Ok(Box::new(EventRecords::new(report)))
     }
 
     /// Streaming: the records that come back hold no events.
@@ -75,6 +76,17 @@ impl Input for EvtxInput {
             })
         });
         let mut report = report;
+        report.duplicate_records += stream.seen.set_aside;
+        if let (Some((first, last)), Some((computer, channel))) =
+            (report.record_ids, stream.seen.single_stream())
+        {
+            facts.claims.push(Claim {
+                computer: computer.to_string(),
+                channel: channel.to_string(),
+                first,
+                last,
+            });
+        }
         if let Err(e) = stream.finish(facts) {
             report.problems.push(Problem::new(
                 Location::File,
@@ -213,6 +225,8 @@ struct EventStream<'p, 'r> {
     evidence: Vec<(OrderKey, Evidence)>,
     hints: BTreeSet<IdentityHint>,
     scratch: (Vec<Evidence>, Vec<IdentityHint>),
+    /// Records read so far: one read again is set aside (`ingest::dedup`).
+    seen: EventsSeen,
 }
 
 impl<'p, 'r> EventStream<'p, 'r> {
@@ -224,12 +238,16 @@ impl<'p, 'r> EventStream<'p, 'r> {
             evidence: Vec::new(),
             hints: BTreeSet::new(),
             scratch: (Vec::new(), Vec::new()),
+            seen: EventsSeen::default(),
         }
     }
 
     fn take(&mut self, events: Vec<EventRecord>) {
         let (evidence, hints) = &mut self.scratch;
         for event in &events {
+            if !self.seen.first_time(event) {
+                continue;
+            }
             let key = order_key(event);
             event_evidence(event, self.place.origin, self.place.server, evidence, hints);
             self.evidence.extend(evidence.drain(..).map(|e| (key, e)));

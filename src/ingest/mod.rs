@@ -12,6 +12,7 @@
 //! Ingest sits above `evidence` (the fact vocabulary it produces) and below
 //! the `pipeline` that runs it over a collection in parallel.
 
+pub mod dedup;
 pub mod diag;
 pub mod event_export;
 pub mod event_text;
@@ -127,6 +128,12 @@ pub struct Extracted {
     /// Protocol-log sessions kept for clock pairing (both ends' logs of the
     /// same connection); only inputs of protocol logs fill it.
     pub pairing: Vec<SessionSummary>,
+    /// The record ids this artifact holds, for setting aside records other
+    /// artifacts hold too ([`dedup::Copies`]); only `.evtx` fills it.
+    pub claims: Vec<dedup::Claim>,
+    /// The protocol-log sessions read so far in the run, for setting aside
+    /// a session another file gave already; set by the pipeline.
+    pub sessions: Option<dedup::SessionsOfRun>,
 }
 
 /// The parsed content of one artifact, behind one interface.
@@ -147,6 +154,12 @@ pub trait Records: Send + std::fmt::Debug {
     /// write none here (those rows come from the evidence, with resolved
     /// times).
     fn rows(&self, _place: Place<'_>, _out: &mut dyn RowSink) {}
+
+    /// Records of the file set aside as copies of records read before them
+    /// (`ingest::dedup`), in words for the coverage; `None` when none were.
+    fn set_aside(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The registry: every input, one line each.
@@ -226,6 +239,7 @@ pub fn ingest(
     let signatures = finished.signatures;
     let (records, problems) = match records {
         Some(Ok(records)) => {
+            row.set_aside = records.set_aside();
             let mut problems = finished.problems;
             problems.extend(replaced);
             problems.extend(records.problems().iter().cloned());

@@ -2,6 +2,7 @@
 //! across rows, each session's failed authentications and clock samples
 //! turned into facts, and sessions kept for pairing both ends' logs.
 
+use super::dedup::{session_key, SessionsSeen};
 use super::text::Content;
 use super::{Extracted, IngestOptions, Input, Place, Records, Row, RowSink};
 use crate::discover::Artifact;
@@ -116,12 +117,19 @@ struct SessionFacts<'p, 'e> {
     hints: HintSet,
     sessions: usize,
     pairing_from: usize,
+    /// The run's sessions and this file's index among their files.
+    seen: Option<(std::sync::Arc<SessionsSeen>, u32, Option<String>)>,
 }
 
 impl<'p, 'e> SessionFacts<'p, 'e> {
     fn new(place: Place<'p>, out: &'e mut Extracted) -> Self {
         let pairing_from = out.pairing.len();
+        let seen = out.sessions.as_ref().map(|run| {
+            let file = run.seen.file(&run.origin);
+            (run.seen.clone(), file, run.server.clone())
+        });
         SessionFacts {
+            seen,
             place,
             out,
             thinning: BannerThinning::default(),
@@ -132,6 +140,22 @@ impl<'p, 'e> SessionFacts<'p, 'e> {
     }
 
     fn take(&mut self, session: &SessionSummary) {
+        if let Some((seen, file, server)) = &self.seen {
+            if let Some(key) = session_key(server.as_deref(), session) {
+                if !seen.first_time(*file, key) {
+                    // Its banner samples still count as seen: the copy read
+                    // keeps the same ones as the file alone would.
+                    for sample in &session.clock_samples {
+                        self.thinning.keep(
+                            sample.remote_ip.as_deref(),
+                            sample.offset_s,
+                            sample.time,
+                        );
+                    }
+                    return;
+                }
+            }
+        }
         session_evidence(
             session,
             self.place.origin,

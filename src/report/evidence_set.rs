@@ -9,7 +9,8 @@
 //!   already placed in their zones, paired-session clock samples included.
 //! * `_identities.parquet`: `name`, `fqdns` (JSON list), `ips` (JSON list), `role`.
 //! * `_coverage.parquet`: `server` (null when unattributed), `source`.
-//! * `_inventory.parquet`: `origin`, `kind`, `server`, `encoding`, `bytes`, `status`, `reason`.
+//! * `_inventory.parquet`: `origin`, `kind`, `server`, `encoding`, `bytes`, `status`, `reason`,
+//!   `set_aside` (records set aside as copies, in words).
 //! * `_problems.parquet`: `origin`, `location` (JSON), `message`.
 //!
 //! Paired-session clock samples need both servers' protocol logs in one
@@ -209,6 +210,11 @@ pub fn write(
                 rows.iter().map(|r| r.reason.clone()).collect::<Vec<_>>(),
             )
             .into(),
+            Series::new(
+                "set_aside".into(),
+                rows.iter().map(|r| r.set_aside.clone()).collect::<Vec<_>>(),
+            )
+            .into(),
         ],
     )?;
     write_frame(
@@ -371,6 +377,11 @@ pub fn read(dirs: &[std::path::PathBuf]) -> Result<EvidenceSet> {
         let bytes = integers(df.column("bytes")?)?;
         let statuses = required(strings(&df, "status")?, "status")?;
         let reasons = strings(&df, "reason")?;
+        // Sets written before records were de-duplicated have no such column.
+        let set_aside = match df.column("set_aside") {
+            Ok(_) => strings(&df, "set_aside")?,
+            Err(_) => vec![None; df.height()],
+        };
         for i in 0..df.height() {
             rows.push(Row {
                 origin: Origin::parse(&origins[i]),
@@ -382,6 +393,7 @@ pub fn read(dirs: &[std::path::PathBuf]) -> Result<EvidenceSet> {
                 status: Status::from_id(&statuses[i])
                     .ok_or_else(|| anyhow!("unknown status {}", statuses[i]))?,
                 reason: reasons[i].clone(),
+                set_aside: set_aside[i].clone(),
             });
         }
         let df = read_frame(dir, "_problems.parquet")?;

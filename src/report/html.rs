@@ -610,6 +610,14 @@ pub(crate) fn warning_lines(report: &ScanReport, escape: impl Fn(&str) -> String
             c.problems_in_files
         ));
     }
+    for line in c.duplicates.sentences(&escape) {
+        let mut chars = line.chars();
+        let first = chars
+            .next()
+            .map(|c| c.to_uppercase().to_string())
+            .unwrap_or_default();
+        lines.push(format!("Duplicate: {first}{}", chars.as_str()));
+    }
     lines
 }
 

@@ -81,7 +81,7 @@ fn text_into(out: &mut Fmt<'_>, inventory: &Inventory, style: Style) {
     let not_read: Vec<&Row> = inventory
         .rows
         .iter()
-        .filter(|r| r.status != Status::Ok)
+        .filter(|r| !matches!(r.status, Status::Ok | Status::Duplicate))
         .collect();
     if !not_read.is_empty() {
         let _ = writeln!(out, "{}", style.bold("Not read"));
@@ -100,10 +100,31 @@ fn text_into(out: &mut Fmt<'_>, inventory: &Inventory, style: Style) {
         }
         out.push('\n');
     }
+    let copies: Vec<&Row> = inventory
+        .rows
+        .iter()
+        .filter(|r| r.status == Status::Duplicate)
+        .collect();
+    if !copies.is_empty() {
+        let _ = writeln!(out, "{}", style.bold("Duplicates (not read again)"));
+        for row in &copies {
+            let _ = writeln!(
+                out,
+                "  {}  ({})",
+                terminal(&row.origin.to_string()),
+                terminal(row.reason.as_deref().unwrap_or("")),
+            );
+        }
+        out.push('\n');
+    }
     let totals = inventory.totals();
+    let duplicates = match totals.by_status.get("duplicate").copied().unwrap_or(0) {
+        0 => String::new(),
+        n => format!(", {n} duplicates"),
+    };
     let _ = writeln!(
         out,
-        "{} artifacts, {} in all; {} read, {} skipped, {} unknown, {} errors; servers: {}",
+        "{} artifacts, {} in all; {} read, {} skipped, {} unknown, {} errors{duplicates}; servers: {}",
         totals.artifacts,
         human_bytes(totals.bytes),
         totals.by_status.get("ok").copied().unwrap_or(0),

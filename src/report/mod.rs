@@ -5,6 +5,7 @@
 //! Everything that came from a collected file is untrusted and escaped for
 //! the sink's format.
 
+pub mod duplicates;
 pub mod escape;
 #[cfg(feature = "tables")]
 pub mod evidence_set;

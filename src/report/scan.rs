@@ -246,6 +246,10 @@ pub struct CoverageReport {
     /// first problem of each, with where it is.
     pub read_with_problems: Vec<NotRead>,
     pub problems_in_files: usize,
+    /// Copies set aside so that nothing is counted twice: files not read
+    /// because another copy was, and records set aside inside files read.
+    #[serde(skip_serializing_if = "super::duplicates::DuplicatesReport::is_empty")]
+    pub duplicates: super::duplicates::DuplicatesReport,
 }
 
 #[derive(Debug, Serialize)]
@@ -475,7 +479,7 @@ pub fn build(
             not_read: inventory
                 .rows
                 .iter()
-                .filter(|r| r.status != RowStatus::Ok)
+                .filter(|r| !matches!(r.status, RowStatus::Ok | RowStatus::Duplicate))
                 .map(|r| NotRead {
                     origin: r.origin.to_string(),
                     status: r.status,
@@ -493,6 +497,7 @@ pub fn build(
                 })
                 .collect(),
             problems_in_files,
+            duplicates: super::duplicates::build(inventory),
         },
         inputs: InputsReport {
             artifacts: totals.artifacts,
@@ -1075,6 +1080,29 @@ fn text_into(out: &mut Fmt<'_>, report: &ScanReport, style: Style, tz: &jiff::tz
             "  … and {} more files read with problems (`--format json` lists them)",
             report.coverage.read_with_problems.len() - SHOWN
         );
+    }
+    let duplicates = &report.coverage.duplicates;
+    if duplicates.files > 0 {
+        let _ = writeln!(
+            out,
+            "  {} {} duplicate file{} set aside: the same content was read from another copy",
+            style.yellow("note:"),
+            exauth_parsers::problem::thousands(duplicates.files),
+            if duplicates.files == 1 { "" } else { "s" }
+        );
+    }
+    if !duplicates.is_empty() {
+        let lines = duplicates.sentences(|t| terminal(t).into_owned());
+        for line in lines.iter().take(SHOWN) {
+            let _ = writeln!(out, "  {} {line}", style.yellow("duplicate:"));
+        }
+        if lines.len() > SHOWN {
+            let _ = writeln!(
+                out,
+                "  … and {} more lines of copies set aside (`--format json` lists them)",
+                lines.len() - SHOWN
+            );
+        }
     }
     let _ = writeln!(
         out,

@@ -76,6 +76,16 @@ pub struct EventFileReport {
     pub rendered_fallbacks: u64,
     /// What was skipped or damaged, with where.
     pub problems: Vec<Problem>,
+    /// Chunks that repeat, byte for byte, a chunk read before them in the file: set aside
+    /// unread (their records are the ones read already).
+    pub repeated_chunks: u64,
+    /// The records those chunks hold (as read from the chunk they repeat): not counted again.
+    pub duplicate_records: u64,
+    /// The EventRecordIDs of the file, first to last, when the records read are exactly
+    /// every id in that range (no gap, none read twice, none the fast reader left to the
+    /// crate's rendering): what the file holds, for telling overlapping copies of a log
+    /// apart (`.evtx` only).
+    pub record_ids: Option<(u64, u64)>,
 }
 
 /// The fields every input produces before the catalog decision; decoded into an
@@ -128,6 +138,52 @@ pub(crate) struct ReportBuilder {
     pub successes: Counts,
     pub rendered_fallbacks: u64,
     pub problems: Vec<Problem>,
+    pub repeated_chunks: u64,
+    pub duplicate_records: u64,
+    pub ids: IdSpan,
+}
+
+/// The record ids read, as their smallest, largest and number (see
+/// [`EventFileReport::record_ids`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct IdSpan {
+    pub min: u64,
+    pub max: u64,
+    pub count: u64,
+    /// Some records were read without their id being noted.
+    pub unknown: bool,
+}
+
+impl IdSpan {
+    pub(crate) fn see(&mut self, id: u64) {
+        if self.count == 0 {
+            (self.min, self.max) = (id, id);
+        } else {
+            self.min = self.min.min(id);
+            self.max = self.max.max(id);
+        }
+        self.count += 1;
+    }
+
+    fn merge(&mut self, other: IdSpan) {
+        if other.count > 0 {
+            if self.count == 0 {
+                (self.min, self.max) = (other.min, other.max);
+            } else {
+                self.min = self.min.min(other.min);
+                self.max = self.max.max(other.max);
+            }
+            self.count += other.count;
+        }
+        self.unknown |= other.unknown;
+    }
+
+    /// The range, when `records` ids were read and they fill it.
+    fn dense(&self, records: u64) -> Option<(u64, u64)> {
+        let span = self.max.checked_sub(self.min)?.checked_add(1)?;
+        (!self.unknown && self.count > 0 && self.count == records && span == self.count)
+            .then_some((self.min, self.max))
+    }
 }
 
 impl ReportBuilder {
@@ -187,6 +243,7 @@ impl ReportBuilder {
         }
         self.rendered_fallbacks += other.rendered_fallbacks;
         self.problems.extend(other.problems);
+        self.ids.merge(other.ids);
     }
 
     pub(crate) fn finish(mut self) -> EventFileReport {
@@ -211,6 +268,9 @@ impl ReportBuilder {
             counted_successes: counts(self.successes),
             rendered_fallbacks: self.rendered_fallbacks,
             problems: self.problems,
+            repeated_chunks: self.repeated_chunks,
+            duplicate_records: self.duplicate_records,
+            record_ids: self.ids.dense(self.records_read),
         }
     }
 }

@@ -154,8 +154,15 @@ fn read_with<R: Read + Seek>(
     let mut batch = Vec::with_capacity(batch_size);
     let mut buffers: Vec<Vec<u8>> = Vec::with_capacity(batch_size);
     let mut chunks_past_header = 0u64;
+    let mut repeats = Repeats::default();
     while let Some(chunk) = chunks.next_chunk(&mut buffers) {
         if let ChunkItem::Whole(Ok(c)) = &chunk {
+            if repeats.is_repeat(c) {
+                if let ChunkItem::Whole(Ok(c)) = chunk {
+                    buffers.push(c.data);
+                }
+                continue;
+            }
             if c.number.unwrap_or(0) >= header_chunks {
                 chunks_past_header += 1;
             }
@@ -168,6 +175,7 @@ fn read_with<R: Read + Seek>(
                 &settings,
                 &mut report,
                 &mut buffers,
+                &mut repeats,
             );
             hand_over(&mut report, &mut each);
         }
@@ -178,8 +186,11 @@ fn read_with<R: Read + Seek>(
         &settings,
         &mut report,
         &mut buffers,
+        &mut repeats,
     );
     hand_over(&mut report, &mut each);
+    report.repeated_chunks = repeats.of.len() as u64;
+    report.duplicate_records = repeats.records();
     if chunks_past_header > 0 {
         report.problems.push(Problem::new(
             Location::Offset(0),
@@ -421,29 +432,94 @@ fn oldest_chunk<R: Read + Seek>(reader: &mut R, calculated: u64) -> u64 {
     oldest.1
 }
 
+/// Chunks that repeat an earlier chunk of the file byte for byte (a copy of a log
+/// stitched together twice, a chunk written again): found by their xxh3-128 while the
+/// walk hands them over, in walk order, and set aside unread. What each whole chunk
+/// yielded is kept (4 bytes per chunk) to count the records a repeat would have counted
+/// again.
+#[derive(Default)]
+struct Repeats {
+    /// Chunk hash → the first chunk with it.
+    first: std::collections::HashMap<u128, u64>,
+    /// Per repeat, the chunk it repeats.
+    of: Vec<u64>,
+    /// Records read per chunk number.
+    records: Vec<u32>,
+}
+
+impl Repeats {
+    /// True when `chunk` repeats a chunk walked before it.
+    fn is_repeat(&mut self, chunk: &EvtxChunkData) -> bool {
+        let hash = xxhash_rust::xxh3::xxh3_128(&chunk.data);
+        let number = chunk.number.unwrap_or(0);
+        match self.first.entry(hash) {
+            std::collections::hash_map::Entry::Occupied(first) if *first.get() != number => {
+                self.of.push(*first.get());
+                true
+            }
+            std::collections::hash_map::Entry::Occupied(_) => false,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(number);
+                false
+            }
+        }
+    }
+
+    fn read(&mut self, number: u64, records: u64) {
+        let Ok(at) = usize::try_from(number) else {
+            return;
+        };
+        if self.records.len() <= at {
+            self.records.resize(at + 1, 0);
+        }
+        self.records[at] = u32::try_from(records).unwrap_or(u32::MAX);
+    }
+
+    /// The records the repeats hold, as read from the chunks they repeat.
+    fn records(&self) -> u64 {
+        self.of
+            .iter()
+            .map(|n| {
+                usize::try_from(*n)
+                    .ok()
+                    .and_then(|at| self.records.get(at))
+                    .map_or(0, |r| u64::from(*r))
+            })
+            .sum()
+    }
+}
+
 /// Read a batch of chunks (on the pool when there is one); their buffers go back to
-/// `buffers`.
+/// `buffers`, what each whole chunk yielded to `repeats`.
 fn run_batch(
     batch: &mut Vec<ChunkItem>,
     pool: Option<&rayon::ThreadPool>,
     settings: &Arc<ParserSettings>,
     report: &mut ReportBuilder,
     buffers: &mut Vec<Vec<u8>>,
+    repeats: &mut Repeats,
 ) {
     let chunks = std::mem::take(batch);
-    let results: Vec<(ReportBuilder, Option<Vec<u8>>)> = match pool {
+    let number = |chunk: &ChunkItem| match chunk {
+        ChunkItem::Whole(Ok(c)) => c.number,
+        _ => None,
+    };
+    let results: Vec<(Option<u64>, ChunkRead)> = match pool {
         Some(pool) => pool.install(|| {
             chunks
                 .into_par_iter()
-                .map(|chunk| read_item(chunk, settings))
+                .map(|chunk| (number(&chunk), read_item(chunk, settings)))
                 .collect()
         }),
         None => chunks
             .into_iter()
-            .map(|chunk| read_item(chunk, settings))
+            .map(|chunk| (number(&chunk), read_item(chunk, settings)))
             .collect(),
     };
-    for (result, buffer) in results {
+    for (number, (result, buffer)) in results {
+        if let Some(number) = number {
+            repeats.read(number, result.records_read);
+        }
         report.merge(result);
         buffers.extend(buffer);
     }
@@ -453,8 +529,11 @@ fn chunk_offset(number: u64) -> u64 {
     FILE_HEADER_SIZE.saturating_add(number.saturating_mul(CHUNK_SIZE))
 }
 
+/// What reading one chunk yielded, and its buffer for reuse.
+type ChunkRead = (ReportBuilder, Option<Vec<u8>>);
+
 /// Read one chunk, whole or cut; gives back its buffer for reuse.
-fn read_item(item: ChunkItem, settings: &Arc<ParserSettings>) -> (ReportBuilder, Option<Vec<u8>>) {
+fn read_item(item: ChunkItem, settings: &Arc<ParserSettings>) -> ChunkRead {
     match item {
         ChunkItem::Whole(chunk) => read_chunk_guarded(chunk, settings),
         ChunkItem::Cut { number, data } => read_cut_chunk(number, data, settings),
@@ -772,6 +851,7 @@ fn read_chunk_records(
     out: &mut ReportBuilder,
 ) {
     let Some(spans) = walk_records(chunk) else {
+        out.ids.unknown = true;
         read_chunk_with_crate(chunk, settings, None, out);
         return;
     };
@@ -791,11 +871,15 @@ fn read_chunk_records(
             &mut scratch,
             out,
         );
-        if read.is_err() {
-            unreadable.insert(span.binxml_offset as u64);
+        match read {
+            Ok(()) => out.ids.see(span.record_id),
+            Err(_) => {
+                unreadable.insert(span.binxml_offset as u64);
+            }
         }
     }
     if !unreadable.is_empty() {
+        out.ids.unknown = true;
         read_chunk_with_crate(chunk, settings, Some(&unreadable), out);
     }
 }

@@ -1,0 +1,748 @@
+//! Records read twice inside one artifact, set aside before they become
+//! evidence: an event whose (Computer, channel, EventRecordID) was read
+//! earlier in the same file — a chunk repeated with other bytes around it,
+//! an XML export that lists a record twice. (A chunk repeated byte for byte
+//! is set aside by the `.evtx` reader before it is even read.)
+//!
+//! Memory is bounded by ranges, not ids: the record ids of a log run on one
+//! after another, so a stream's ids seen are a handful of ranges however
+//! many records it has. A hostile file of scattered ids stops being
+//! remembered at [`MAX_RANGES`] ranges a stream: what comes after is read
+//! (never set aside on a guess).
+//!
+//! Across artifacts ([`Copies`], one per run): two exports of the same log
+//! whose ranges overlap. An `.evtx` whose records are exactly the ids from
+//! its first to its last, all of one (Computer, channel), *claims* that
+//! range — one range a file, whatever its size. When a file is read its
+//! facts for ids another file of the stream already gave are set aside;
+//! which file was read first depends on thread timing, so at the end the
+//! facts kept are named after the file that ranks first (loose before
+//! archived, then the shortest origin, then the smallest:
+//! [`rank`]) and each other file's coverage line says how many of its
+//! records were copies — the same words and origins in every run. (One
+//! thing can still follow the timing: when more than 8 alike facts of one
+//! server fall in one minute they are counted, not all kept, and which of
+//! two facts stamped the very same instant is kept as an example can
+//! differ. The counts never do.) `extract`'s record rows list each file's
+//! own records, copies included: each row names its file.
+//!
+//! Identical queue rows (the same queue, LastError and time — `Get-Queue`
+//! saved as text and as XML, or pasted twice) are few and never counted
+//! in aggregates: they are set aside exactly at the end, the row of the
+//! smallest origin kept.
+
+use super::Extracted;
+use crate::discover::duplicates::rank;
+use crate::discover::Origin;
+use crate::evidence::{Evidence, Fact};
+use crate::inventory::Inventory;
+use exauth_parsers::evtx::EventRecord;
+use exauth_parsers::problem::thousands;
+use std::collections::{BTreeMap, HashMap};
+
+/// Ranges of ids kept per stream.
+pub const MAX_RANGES: usize = 1 << 16;
+
+/// A set of ids as inclusive ranges.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct IdRanges {
+    /// Start → end (inclusive), disjoint and not touching.
+    ranges: BTreeMap<u64, u64>,
+}
+
+impl IdRanges {
+    pub fn contains(&self, id: u64) -> bool {
+        self.ranges
+            .range(..=id)
+            .next_back()
+            .is_some_and(|(_, end)| id <= *end)
+    }
+
+    /// Adds `id`; false when it was there already. Once [`MAX_RANGES`]
+    /// ranges are held, an id that would need a new one is not remembered.
+    pub fn insert(&mut self, id: u64) -> bool {
+        let before = self.ranges.range(..=id).next_back().map(|(s, e)| (*s, *e));
+        if let Some((_, end)) = before {
+            if id <= end {
+                return false;
+            }
+        }
+        let joins_before = before.filter(|(_, end)| end.checked_add(1) == Some(id));
+        let after = id
+            .checked_add(1)
+            .and_then(|next| self.ranges.get(&next).map(|end| (next, *end)));
+        match (joins_before, after) {
+            (Some((start, _)), Some((next, end))) => {
+                self.ranges.remove(&next);
+                self.ranges.insert(start, end);
+            }
+            (Some((start, _)), None) => {
+                self.ranges.insert(start, id);
+            }
+            (None, Some((next, end))) => {
+                self.ranges.remove(&next);
+                self.ranges.insert(id, end);
+            }
+            (None, None) if self.ranges.len() < MAX_RANGES => {
+                self.ranges.insert(id, id);
+            }
+            (None, None) => {}
+        }
+        true
+    }
+
+    /// The ranges, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.ranges.iter().map(|(s, e)| (*s, *e))
+    }
+
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+}
+
+/// The events of one artifact seen so far, per (Computer, channel) as the
+/// records spell them.
+#[derive(Debug, Default)]
+pub struct EventsSeen {
+    streams: Vec<(String, String, IdRanges)>,
+    /// Events set aside as seen before.
+    pub set_aside: u64,
+}
+
+impl EventsSeen {
+    /// True the first time an event's record is seen; an event without a
+    /// record id is always new.
+    pub fn first_time(&mut self, event: &EventRecord) -> bool {
+        let Some(id) = event.record_id else {
+            return true;
+        };
+        let at = match self.streams.iter().position(|(computer, channel, _)| {
+            *computer == event.computer && *channel == event.channel
+        }) {
+            Some(at) => at,
+            None => {
+                self.streams.push((
+                    event.computer.clone(),
+                    event.channel.clone(),
+                    IdRanges::default(),
+                ));
+                self.streams.len() - 1
+            }
+        };
+        let new = self.streams[at].2.insert(id);
+        if !new {
+            self.set_aside += 1;
+        }
+        new
+    }
+}
+
+impl EventsSeen {
+    /// The one (Computer, channel) of the events seen, when they are all of one.
+    pub fn single_stream(&self) -> Option<(&str, &str)> {
+        match self.streams.as_slice() {
+            [(computer, channel, _)] => Some((computer, channel)),
+            _ => None,
+        }
+    }
+}
+
+/// What a file holds of a stream: every record id from `first` to `last`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub computer: String,
+    pub channel: String,
+    pub first: u64,
+    pub last: u64,
+}
+
+type StreamKey = (String, String);
+
+/// One stream's files, and which of them gave each id's facts.
+#[derive(Debug, Default)]
+struct Stream {
+    /// Every file's claim: (origin, first, last).
+    claims: Vec<(Origin, u64, u64)>,
+    /// Start → (end, the file whose facts for those ids were kept).
+    held: BTreeMap<u64, (u64, Origin)>,
+}
+
+/// The pieces of `first..=last` that `ranges` (start → end, file) hold, as
+/// (start, end, file).
+fn held_within(
+    ranges: &BTreeMap<u64, (u64, Origin)>,
+    first: u64,
+    last: u64,
+) -> Vec<(u64, u64, &Origin)> {
+    let from = ranges
+        .range(..=first)
+        .next_back()
+        .map_or(first, |(s, _)| *s);
+    ranges
+        .range(from..=last)
+        .filter_map(|(s, (e, file))| {
+            let (s, e) = ((*s).max(first), (*e).min(last));
+            (s <= e).then_some((s, e, file))
+        })
+        .collect()
+}
+
+/// The parts of `first..=last` outside the sorted, disjoint `pieces`.
+fn outside(first: u64, last: u64, pieces: &[(u64, u64)]) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    let mut next = Some(first);
+    for &(s, e) in pieces {
+        if let Some(n) = next {
+            if s > n {
+                out.push((n, s - 1));
+            }
+        }
+        next = e.checked_add(1);
+    }
+    if let Some(n) = next.filter(|n| *n <= last) {
+        out.push((n, last));
+    }
+    out
+}
+
+/// The record id of a fact's origin `{artifact}#record {id}`.
+fn record_of(origin: &str, artifact: &str) -> Option<u64> {
+    origin
+        .strip_prefix(artifact)?
+        .strip_prefix("#record ")?
+        .parse()
+        .ok()
+}
+
+/// Records read in more than one file of a run, and identical queue rows
+/// (see the module header).
+#[derive(Debug, Default)]
+pub struct Copies {
+    streams: HashMap<StreamKey, Stream>,
+}
+
+impl Copies {
+    /// Takes a file's claims as it is read (`extracted.claims`): its facts for
+    /// ids another file gave already are set aside.
+    pub fn commit(&mut self, origin: &Origin, extracted: &mut Extracted) {
+        for claim in std::mem::take(&mut extracted.claims) {
+            let Claim {
+                computer,
+                channel,
+                first,
+                last,
+            } = claim;
+            if first > last {
+                continue;
+            }
+            let stream = self.streams.entry((computer, channel)).or_default();
+            let held: Vec<(u64, u64)> = held_within(&stream.held, first, last)
+                .into_iter()
+                .map(|(s, e, _)| (s, e))
+                .collect();
+            if !held.is_empty() {
+                let text = origin.to_string();
+                extracted.evidence.retain(|e| {
+                    record_of(&e.origin, &text)
+                        .is_none_or(|id| !held.iter().any(|(s, e)| (*s..=*e).contains(&id)))
+                });
+            }
+            for (s, e) in outside(first, last, &held) {
+                stream.held.insert(s, (e, origin.clone()));
+            }
+            stream.claims.push((origin.clone(), first, last));
+        }
+    }
+
+    /// At the end of the run: the facts kept for ids several files hold are
+    /// named after the file that ranks first, each file's records that were
+    /// copies are said on its inventory row, and identical queue rows are
+    /// set aside.
+    pub fn finish(self, evidence: &mut Vec<Evidence>, inventory: &mut Inventory) {
+        let mut notes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        // Holder → (start, end, the file to name).
+        let mut renames: HashMap<String, Vec<(u64, u64, String)>> = HashMap::new();
+        for stream in self.streams.into_values() {
+            let mut claims = stream.claims;
+            claims.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)));
+            // Which file each id is named after: the first ranked holding it.
+            let mut owned: BTreeMap<u64, (u64, Origin)> = BTreeMap::new();
+            for (origin, first, last) in &claims {
+                let (copies, from, free) = {
+                    let earlier = held_within(&owned, *first, *last);
+                    let copies: u64 = earlier.iter().map(|(s, e, _)| e - s + 1).sum();
+                    let from = earlier.first().map(|(_, _, file)| file.to_string());
+                    let pieces: Vec<(u64, u64)> =
+                        earlier.iter().map(|(s, e, _)| (*s, *e)).collect();
+                    (copies, from, outside(*first, *last, &pieces))
+                };
+                if let Some(from) = from {
+                    notes
+                        .entry(origin.to_string())
+                        .or_default()
+                        .push(copies_note(
+                            copies,
+                            ("event", "events"),
+                            "EventRecordID",
+                            Some(&from),
+                        ));
+                }
+                for (s, e) in free {
+                    owned.insert(s, (e, origin.clone()));
+                }
+            }
+            // The facts kept of each piece are renamed after its owner.
+            for (start, (end, holder)) in &stream.held {
+                for (s, e, owner) in held_within(&owned, *start, *end) {
+                    if owner != holder {
+                        renames.entry(holder.to_string()).or_default().push((
+                            s,
+                            e,
+                            owner.to_string(),
+                        ));
+                    }
+                }
+            }
+        }
+        if !renames.is_empty() {
+            for e in evidence.iter_mut() {
+                let Some((artifact, id)) = e
+                    .origin
+                    .rsplit_once("#record ")
+                    .and_then(|(a, id)| Some((a, id.parse::<u64>().ok()?)))
+                else {
+                    continue;
+                };
+                let Some(pieces) = renames.get(artifact) else {
+                    continue;
+                };
+                if let Some((_, _, owner)) = pieces.iter().find(|(s, x, _)| (*s..=*x).contains(&id))
+                {
+                    e.origin = format!("{owner}#record {id}");
+                }
+            }
+        }
+        identical_queue_rows(evidence, &mut notes);
+        add_notes(inventory, notes);
+    }
+}
+
+/// Adds each file's notes of copies set aside to its inventory row.
+fn add_notes(inventory: &mut Inventory, mut notes: BTreeMap<String, Vec<String>>) {
+    if notes.is_empty() {
+        return;
+    }
+    for row in &mut inventory.rows {
+        if let Some(more) = notes.remove(&row.origin.to_string()) {
+            let mut all: Vec<String> = row.set_aside.take().into_iter().collect();
+            all.extend(more);
+            row.set_aside = Some(all.join("; "));
+        }
+    }
+}
+
+/// Sessions remembered over all servers: a 64-bit key and the file that
+/// gave it, 17 bytes a slot of the hash table — this many fill 2^20 slots
+/// (7/8 of them), 17 MiB at most. Beyond, sessions are read without being
+/// remembered (never set aside on a guess).
+pub const MAX_SESSIONS: usize = 7 << 17;
+
+/// Protocol-log sessions read in a run, across its files (a log and an
+/// excerpt of it pasted into a `.txt`, the same log saved twice with other
+/// line ends): a session is the same session when its server, log kind,
+/// connector, session id, first date-time and number of rows are. Each is remembered as
+/// a 64-bit hash of those with the file that gave it — a log of 100,000
+/// sessions costs 2 to 4 MiB, whatever its rows. A session read again is
+/// set aside before it becomes facts or a pairing copy; `extract`'s rows
+/// still list each file's own sessions.
+///
+/// Which of two copies is read first follows thread timing: the counts
+/// never depend on it, and the coverage line goes to the copy that ranks
+/// after the other ([`rank`]) with the sessions the two share.
+#[derive(Debug, Default)]
+pub struct SessionsSeen {
+    inner: std::sync::Mutex<SessionsInner>,
+}
+
+#[derive(Debug, Default)]
+struct SessionsInner {
+    /// Session key → index of the file that gave it.
+    seen: HashMap<u64, u32, std::hash::BuildHasherDefault<KeyHasher>>,
+    /// The files, by index.
+    files: Vec<Origin>,
+    /// (file set aside in, file read in) → sessions.
+    shared: BTreeMap<(u32, u32), u64>,
+}
+
+/// The session keys are hashes already: used as they are.
+#[derive(Debug, Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A session's key: xxh3 of its server, log kind, connector, id, first
+/// date-time and number of rows (a session cut short in an excerpt is not
+/// the whole session: both are read); `None` without a date-time (never
+/// set aside on a guess).
+pub fn session_key(
+    server: Option<&str>,
+    session: &exauth_parsers::smtp_log::SessionSummary,
+) -> Option<u64> {
+    let start = session.start?.as_nanosecond();
+    let kind: u8 = match session.log {
+        crate::evidence::LogKind::Send => b'S',
+        crate::evidence::LogKind::Receive => b'R',
+    };
+    let mut h = xxhash_rust::xxh3::Xxh3Default::new();
+    for text in [
+        server.unwrap_or(""),
+        &session.connector,
+        &session.session_id,
+    ] {
+        h.update(&(text.len() as u32).to_le_bytes());
+        h.update(text.as_bytes());
+    }
+    h.update(&[kind]);
+    h.update(&start.to_le_bytes());
+    h.update(&session.rows.to_le_bytes());
+    Some(h.digest())
+}
+
+/// The run's sessions as one file sees them (in [`super::Extracted`]).
+#[derive(Debug, Clone)]
+pub struct SessionsOfRun {
+    pub seen: std::sync::Arc<SessionsSeen>,
+    /// The file being read.
+    pub origin: Origin,
+    /// The server discovery saw for it (the same for a log and an excerpt
+    /// of it pasted beside the collector's folders, whose place keys differ).
+    pub server: Option<String>,
+}
+
+impl SessionsSeen {
+    /// The index of a file about to be read.
+    pub fn file(&self, origin: &Origin) -> u32 {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.files.push(origin.clone());
+        (inner.files.len() - 1) as u32
+    }
+
+    /// True the first time a session's key is seen in the run; a session
+    /// seen before is counted against the file that gave it.
+    pub fn first_time(&self, file: u32, key: u64) -> bool {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&earlier) = inner.seen.get(&key) {
+            *inner.shared.entry((file, earlier)).or_default() += 1;
+            return false;
+        }
+        if inner.seen.len() < MAX_SESSIONS {
+            inner.seen.insert(key, file);
+        }
+        true
+    }
+
+    /// At the end of the run: each file's sessions set aside, said on its
+    /// inventory row (see the type's header).
+    pub fn finish(&self, inventory: &mut Inventory) {
+        let inner = std::mem::take(&mut *self.inner.lock().unwrap_or_else(|e| e.into_inner()));
+        // Per unordered pair of files, the sessions they share.
+        let mut pairs: BTreeMap<(u32, u32), u64> = BTreeMap::new();
+        for ((a, b), n) in inner.shared {
+            let files = &inner.files;
+            let (later, earlier) = if a == b || rank(&files[a as usize]) > rank(&files[b as usize])
+            {
+                (a, b)
+            } else {
+                (b, a)
+            };
+            *pairs.entry((later, earlier)).or_default() += n;
+        }
+        let mut notes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for ((later, earlier), n) in pairs {
+            let from = (later != earlier).then(|| inner.files[earlier as usize].to_string());
+            notes
+                .entry(inner.files[later as usize].to_string())
+                .or_default()
+                .push(copies_note(
+                    n,
+                    ("session", "sessions"),
+                    "session id and start",
+                    from.as_deref(),
+                ));
+        }
+        add_notes(inventory, notes);
+    }
+}
+
+/// Sets aside queue rows identical to another (same server, queue,
+/// LastError, retry count and time), keeping the one of the smallest
+/// origin; a note per file rows were set aside from.
+fn identical_queue_rows(evidence: &mut Vec<Evidence>, notes: &mut BTreeMap<String, Vec<String>>) {
+    let key = |e: &Evidence| -> Option<String> {
+        matches!(e.fact, Fact::QueueLastError { .. }).then(|| {
+            serde_json::to_string(&(&e.server, &e.time, &e.time_basis, &e.local_time, &e.fact))
+                .unwrap_or_default()
+        })
+    };
+    let mut first: HashMap<String, usize> = HashMap::new();
+    let mut drop = vec![false; evidence.len()];
+    let mut kept_for: Vec<Option<usize>> = vec![None; evidence.len()];
+    for i in 0..evidence.len() {
+        let Some(k) = key(&evidence[i]) else {
+            continue;
+        };
+        match first.get(&k).copied() {
+            Some(j) => {
+                // The smaller origin stays, whichever came first.
+                let (keep, lose) = if evidence[i].origin < evidence[j].origin {
+                    first.insert(k, i);
+                    (i, j)
+                } else {
+                    (j, i)
+                };
+                drop[lose] = true;
+                kept_for[lose] = Some(keep);
+            }
+            None => {
+                first.insert(k, i);
+            }
+        }
+    }
+    if !drop.iter().any(|d| *d) {
+        return;
+    }
+    // Per file, (rows set aside, the rows' file they copy).
+    let mut per_file: BTreeMap<String, (u64, String)> = BTreeMap::new();
+    for i in 0..evidence.len() {
+        if !drop[i] {
+            continue;
+        }
+        // The kept row of a dropped row may itself have been dropped later.
+        let mut keep = kept_for[i];
+        while let Some(k) = keep.filter(|k| drop[*k]) {
+            keep = kept_for[k];
+        }
+        let file = |o: &str| -> String {
+            o.rsplit_once('#')
+                .filter(|(_, r)| r.starts_with("object "))
+                .or_else(|| o.rsplit_once(':').filter(|(_, n)| n.parse::<u64>().is_ok()))
+                .map_or(o, |(f, _)| f)
+                .to_string()
+        };
+        let from = keep.map(|k| file(&evidence[k].origin)).unwrap_or_default();
+        let entry = per_file
+            .entry(file(&evidence[i].origin))
+            .or_insert((0, from));
+        entry.0 += 1;
+    }
+    for (file, (n, from)) in per_file {
+        let from = (from != file).then_some(from.as_str());
+        notes.entry(file).or_default().push(copies_note(
+            n,
+            ("queue row", "queue rows"),
+            "queue, error and time",
+            from,
+        ));
+    }
+    let mut i = 0;
+    evidence.retain(|_| {
+        i += 1;
+        !drop[i - 1]
+    });
+}
+
+/// The coverage words for copies set aside in one file, one style for
+/// every kind: `12 duplicate sessions (same session as in {from}) set
+/// aside`, or `… as earlier in the file` when the file repeats itself.
+pub fn copies_note(n: u64, what: (&str, &str), same: &str, from: Option<&str>) -> String {
+    let what = if n == 1 { what.0 } else { what.1 };
+    let from = match from {
+        Some(from) => format!("as in {from}"),
+        None => "as earlier in the file".to_string(),
+    };
+    format!(
+        "{} duplicate {what} (same {same} {from}) set aside",
+        thousands(n)
+    )
+}
+
+/// The coverage words for events set aside in one file: `3,012 duplicate
+/// events (same EventRecordID) set aside`, and how many whole chunks
+/// repeated others.
+pub fn events_note(events: u64, chunks: u64) -> Option<String> {
+    if events == 0 && chunks == 0 {
+        return None;
+    }
+    let mut note = format!(
+        "{} duplicate event{} (same EventRecordID) set aside",
+        thousands(events),
+        if events == 1 { "" } else { "s" }
+    );
+    if chunks > 0 {
+        note.push_str(&format!(
+            ": {} chunk{} repeating earlier ones",
+            thousands(chunks),
+            if chunks == 1 { "" } else { "s" }
+        ));
+    }
+    Some(note)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_in_order_are_one_range() {
+        let mut ids = IdRanges::default();
+        for id in 1..=100_000 {
+            assert!(ids.insert(id));
+        }
+        assert_eq!(ids.len(), 1);
+        assert!(!ids.insert(50_000));
+        assert!(ids.contains(1) && ids.contains(100_000) && !ids.contains(100_001));
+    }
+
+    #[test]
+    fn ranges_join_from_both_sides() {
+        let mut ids = IdRanges::default();
+        for id in [10, 12, 14, 11, 13, 9, 15, u64::MAX, 0] {
+            assert!(ids.insert(id), "{id}");
+        }
+        assert_eq!(
+            ids.iter().collect::<Vec<_>>(),
+            [(0, 0), (9, 15), (u64::MAX, u64::MAX)]
+        );
+        for id in [0, 9, 12, 15, u64::MAX] {
+            assert!(!ids.insert(id), "{id}");
+        }
+    }
+
+    #[test]
+    fn scattered_ids_stop_being_remembered_never_set_aside() {
+        let mut ids = IdRanges::default();
+        for i in 0..(MAX_RANGES as u64 + 10) {
+            assert!(ids.insert(i * 2));
+        }
+        assert_eq!(ids.len(), MAX_RANGES);
+        // Beyond the cap: still new, never a guess.
+        let late = (MAX_RANGES as u64 + 5) * 2;
+        assert!(ids.insert(late));
+        assert!(ids.insert(late));
+    }
+
+    fn event(computer: &str, channel: &str, record: Option<u64>) -> EventRecord {
+        use exauth_parsers::evtx::{EventDetails, EventLogEvent, Family, TimeProvenance};
+        EventRecord {
+            time: None,
+            time_provenance: TimeProvenance::NativeUtc,
+            utc_offset_seconds: None,
+            computer: computer.into(),
+            channel: channel.into(),
+            provider: String::new(),
+            event_id: 4771,
+            qualifiers: None,
+            record_id: record,
+            level: None,
+            family: Family::EventLog,
+            details: EventDetails::EventLog(EventLogEvent::default()),
+            data: Vec::new(),
+        }
+    }
+
+    /// A record is the same record only on the same Computer and channel:
+    /// forwarded events of two machines share ids.
+    #[test]
+    fn a_record_is_keyed_by_computer_channel_and_id() {
+        let mut seen = EventsSeen::default();
+        let events = [
+            (event("DC01.contoso.com", "Security", Some(7)), true),
+            (event("DC01.contoso.com", "Security", Some(7)), false),
+            (event("DC02.contoso.com", "Security", Some(7)), true),
+            (event("DC01.contoso.com", "System", Some(7)), true),
+            (event("DC01.contoso.com", "Security", None), true),
+            (event("DC01.contoso.com", "Security", None), true),
+            (event("DC01.contoso.com", "Security", Some(8)), true),
+            (event("DC01.contoso.com", "Security", Some(8)), false),
+        ];
+        for (i, (e, new)) in events.iter().enumerate() {
+            assert_eq!(seen.first_time(e), *new, "event {i}");
+        }
+        assert_eq!(seen.set_aside, 2);
+    }
+
+    /// A session read in two files is set aside the second time; the
+    /// note goes to the file that ranks after the other, with the sessions
+    /// the two share, whichever was read first.
+    #[test]
+    fn sessions_read_twice_are_said_on_the_later_ranked_file() {
+        use crate::inventory::{Row, Status};
+        let log = Origin::file("EX01/SEND20261126-1.LOG");
+        let copy = Origin::file("EX01/SEND20261126-1 - Copy.LOG");
+        let seen = SessionsSeen::default();
+        // The copy happens to be read first.
+        let (c, l) = (seen.file(&copy), seen.file(&log));
+        assert!(seen.first_time(c, 1) && seen.first_time(c, 2));
+        assert!(!seen.first_time(l, 1) && !seen.first_time(l, 2));
+        assert!(seen.first_time(l, 3));
+        assert!(!seen.first_time(l, 3), "the same file twice: earlier in it");
+        let mut inventory = Inventory::default();
+        for origin in [&log, &copy] {
+            inventory.rows.push(Row {
+                origin: origin.clone(),
+                kind: exauth_parsers::detect::Kind::SMTP_SEND_LOG,
+                server: Some("EX01".into()),
+                encoding: None,
+                bytes: 0,
+                status: Status::Ok,
+                reason: None,
+                set_aside: None,
+            });
+        }
+        seen.finish(&mut inventory);
+        let notes: Vec<Option<&str>> = inventory
+            .rows
+            .iter()
+            .map(|r| r.set_aside.as_deref())
+            .collect();
+        assert_eq!(
+            notes,
+            [
+                Some("1 duplicate session (same session id and start as earlier in the file) set aside"),
+                Some("2 duplicate sessions (same session id and start as in EX01/SEND20261126-1.LOG) set aside"),
+            ]
+        );
+    }
+
+    #[test]
+    fn notes() {
+        assert_eq!(events_note(0, 0), None);
+        assert_eq!(
+            events_note(3012, 2).as_deref(),
+            Some("3,012 duplicate events (same EventRecordID) set aside: 2 chunks repeating earlier ones")
+        );
+        assert_eq!(
+            events_note(1, 0).as_deref(),
+            Some("1 duplicate event (same EventRecordID) set aside")
+        );
+    }
+}
