@@ -1,7 +1,7 @@
-//! The evidence set: what `scan` needs to decide, as Parquet tables, so that
-//! collections too big for one machine can be extracted per server in
-//! parallel jobs and analysed together (`extract --format parquet -o DIR`
-//! writes it beside the record tables; `scan --evidence DIR...` reads it).
+//! The evidence set: what `scan` needs to decide. `extract --format parquet`
+//! writes it as a Hive-partitioned dataset (`super::dataset`); this module
+//! holds what both layouts read into, and reads the first, flat layout that
+//! earlier versions wrote (`scan --evidence DIR` still takes it):
 //!
 //! Tables (all with `_` first, apart from the record tables):
 //! * `_evidence.parquet`: `server` (str), `time` (Datetime ns UTC), `time_basis`,
@@ -16,7 +16,7 @@
 //! extraction; sets extracted per server lack them (banners, w32tm and
 //! Kerberos samples remain).
 
-use crate::correlate::case::{Case, Coverage};
+use crate::correlate::case::Coverage;
 use crate::correlate::identity::IdentityMap;
 use crate::discover::Origin;
 use crate::evidence::{Evidence, Fact, TimeBasis};
@@ -28,7 +28,6 @@ use exauth_parsers::detect::Kind;
 use exauth_parsers::problem::{Location, Problem};
 use polars::prelude::*;
 use polars_io::parquet::read::ParquetReader;
-use polars_io::parquet::write::ParquetWriter;
 use polars_io::SerReader;
 use std::path::Path;
 
@@ -40,208 +39,9 @@ pub struct EvidenceSet {
     pub coverage: Coverage,
     pub inventory: Inventory,
     pub problems: Vec<(Origin, Problem)>,
-}
-
-fn json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_default()
-}
-
-fn text<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => String::new(),
-    }
-}
-
-fn write_frame(dir: &Path, name: &str, columns: Vec<Column>) -> Result<()> {
-    let mut df = DataFrame::new_infer_height(columns)?;
-    let path = dir.join(name);
-    let file =
-        std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
-    ParquetWriter::new(file).finish(&mut df)?;
-    Ok(())
-}
-
-/// Writes the evidence set of `case` into `dir`.
-pub fn write(
-    case: &Case,
-    inventory: &Inventory,
-    problems: &[(Origin, Problem)],
-    dir: &Path,
-) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let ev = &case.evidence;
-    let times: Vec<Option<i64>> = ev
-        .iter()
-        .map(|e| e.time.and_then(|t| i64::try_from(t.as_nanosecond()).ok()))
-        .collect();
-    let time = Series::new("time".into(), times).cast(&DataType::Datetime(
-        TimeUnit::Nanoseconds,
-        Some(TimeZone::UTC),
-    ))?;
-    write_frame(
-        dir,
-        "_evidence.parquet",
-        vec![
-            Series::new(
-                "server".into(),
-                ev.iter().map(|e| e.server.clone()).collect::<Vec<_>>(),
-            )
-            .into(),
-            time.into(),
-            Series::new(
-                "time_basis".into(),
-                ev.iter().map(|e| text(&e.time_basis)).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "origin".into(),
-                ev.iter().map(|e| e.origin.clone()).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "kind".into(),
-                ev.iter()
-                    .map(|e| e.fact.kind().to_string())
-                    .collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "fact".into(),
-                ev.iter().map(|e| json(&e.fact)).collect::<Vec<_>>(),
-            )
-            .into(),
-        ],
-    )?;
-    let ids: Vec<_> = case.identities.servers().collect();
-    write_frame(
-        dir,
-        "_identities.parquet",
-        vec![
-            Series::new(
-                "name".into(),
-                ids.iter().map(|i| i.name.clone()).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "fqdns".into(),
-                ids.iter().map(|i| json(&i.fqdns)).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "ips".into(),
-                ids.iter().map(|i| json(&i.ips)).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "role".into(),
-                ids.iter().map(|i| text(&i.role)).collect::<Vec<_>>(),
-            )
-            .into(),
-        ],
-    )?;
-    let mut cov_server: Vec<Option<String>> = Vec::new();
-    let mut cov_source: Vec<String> = Vec::new();
-    for (server, sources) in &case.coverage.by_server {
-        for source in sources {
-            cov_server.push(Some(server.clone()));
-            cov_source.push(text(source));
-        }
-    }
-    for source in &case.coverage.unattributed {
-        cov_server.push(None);
-        cov_source.push(text(source));
-    }
-    write_frame(
-        dir,
-        "_coverage.parquet",
-        vec![
-            Series::new("server".into(), cov_server).into(),
-            Series::new("source".into(), cov_source).into(),
-        ],
-    )?;
-    let rows = &inventory.rows;
-    write_frame(
-        dir,
-        "_inventory.parquet",
-        vec![
-            Series::new(
-                "origin".into(),
-                rows.iter()
-                    .map(|r| r.origin.to_string())
-                    .collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "kind".into(),
-                rows.iter()
-                    .map(|r| r.kind.id().to_string())
-                    .collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "server".into(),
-                rows.iter().map(|r| r.server.clone()).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "encoding".into(),
-                rows.iter()
-                    .map(|r| r.encoding.map(str::to_string))
-                    .collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "bytes".into(),
-                rows.iter().map(|r| r.bytes as i64).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "status".into(),
-                rows.iter()
-                    .map(|r| r.status.id().to_string())
-                    .collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "reason".into(),
-                rows.iter().map(|r| r.reason.clone()).collect::<Vec<_>>(),
-            )
-            .into(),
-        ],
-    )?;
-    write_frame(
-        dir,
-        "_problems.parquet",
-        vec![
-            Series::new(
-                "origin".into(),
-                problems
-                    .iter()
-                    .map(|(o, _)| o.to_string())
-                    .collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "location".into(),
-                problems
-                    .iter()
-                    .map(|(_, p)| json(&p.location))
-                    .collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "message".into(),
-                problems
-                    .iter()
-                    .map(|(_, p)| p.message.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .into(),
-        ],
-    )?;
-    Ok(())
+    /// What the report's coverage should say about how the set was made
+    /// (servers whose sessions could not be paired).
+    pub notes: Vec<String>,
 }
 
 fn read_frame(dir: &Path, name: &str) -> Result<DataFrame> {
@@ -273,21 +73,21 @@ fn integers(column: &Column) -> Result<Vec<Option<i64>>> {
     Ok((0..ints.len()).map(|i| ints.get(i)).collect())
 }
 
-fn required(values: Vec<Option<String>>, name: &str) -> Result<Vec<String>> {
+pub(crate) fn required(values: Vec<Option<String>>, name: &str) -> Result<Vec<String>> {
     values
         .into_iter()
         .map(|v| v.ok_or_else(|| anyhow!("column {name} has an empty value")))
         .collect()
 }
 
-fn from_text<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+pub(crate) fn from_text<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
     serde_json::from_value(serde_json::Value::String(text.to_string()))
         .or_else(|_| serde_json::from_str(text))
         .with_context(|| format!("unexpected value {text:?}"))
 }
 
 /// The static name of a text encoding read back from a table.
-fn encoding_name(name: &str) -> Option<&'static str> {
+pub(crate) fn encoding_name(name: &str) -> Option<&'static str> {
     const NAMES: &[&str] = &[
         "utf-8-bom",
         "utf-8",
@@ -300,8 +100,8 @@ fn encoding_name(name: &str) -> Option<&'static str> {
     NAMES.iter().copied().find(|n| *n == name)
 }
 
-/// Reads and merges the evidence sets in `dirs`.
-pub fn read(dirs: &[std::path::PathBuf]) -> Result<EvidenceSet> {
+/// Reads and merges the flat evidence sets in `dirs` (`_evidence.parquet` …).
+pub fn read_flat(dirs: &[std::path::PathBuf]) -> Result<EvidenceSet> {
     let mut set = EvidenceSet::default();
     let mut rows = Vec::new();
     for dir in dirs {
