@@ -311,3 +311,69 @@ fn partitions_are_pruned_by_server_and_date() {
     assert!(evidence(&ex01) < evidence(&all));
     assert!(ex01["coverage"]["servers"].get("EX02").is_none());
 }
+
+#[test]
+fn a_part_id_names_the_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("dataset");
+    let inputs = &servers()[0].1;
+    let status = extract_command(&root, inputs)
+        .args(["--part-id", "dc01-2026-11"])
+        .status()
+        .expect("runs");
+    assert_eq!(status.code(), Some(0));
+    let names: std::collections::BTreeSet<_> = files(&root)
+        .into_keys()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names.into_iter().collect::<Vec<_>>(),
+        vec!["part-dc01-2026-11.parquet".to_string()]
+    );
+    for bad in ["../x", "a/b", "", "x.y"] {
+        let status = extract_command(&root, inputs)
+            .args(["--part-id", bad])
+            .status()
+            .expect("runs");
+        assert_eq!(status.code(), Some(2), "--part-id {bad:?}");
+    }
+}
+
+/// Bytes flipped inside a real part: never a panic; the file is named.
+#[test]
+fn damaged_parts_never_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("dataset");
+    extract(&root, &[sample("clock-skew")]);
+    let parts: Vec<PathBuf> = files(&root)
+        .into_keys()
+        .filter(|p| p.to_string_lossy().contains("/evidence/"))
+        .collect();
+    let victim = parts
+        .iter()
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap();
+    let original = std::fs::read(victim).unwrap();
+    for (i, step) in [(0usize, 7usize), (1, 13), (2, 31), (3, 61)] {
+        let mut bytes = original.clone();
+        let len = bytes.len();
+        // Flip a stretch in the middle (pages), or cut the file short.
+        if i == 3 {
+            bytes.truncate(len / 2);
+        } else {
+            for b in bytes.iter_mut().skip(len / 4).step_by(step).take(200) {
+                *b ^= 0x5A;
+            }
+        }
+        std::fs::write(victim, &bytes).unwrap();
+        let output = Command::cargo_bin("exauth")
+            .expect("binary")
+            .args(["scan", "--format", "json", "-q", "--evidence"])
+            .arg(&root)
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "case {i}: {stderr}");
+        assert!(matches!(output.status.code(), Some(0..=2)), "case {i}");
+    }
+}

@@ -451,6 +451,9 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
     // Each artifact's rows are written down (encoded for the output) while
     // it is read, in parallel; they are emitted afterwards in sorted origin
     // order, then the collection's own rows.
+    if args.part_id.is_some() && args.format != ExtractFormat::Parquet {
+        bail!("--part-id names the parts of a Parquet dataset: use it with --format parquet");
+    }
     let encoding = match args.format {
         ExtractFormat::Jsonl => RowEncoding::JsonLine,
         ExtractFormat::Csv | ExtractFormat::Parquet => RowEncoding::Binary,
@@ -505,7 +508,7 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
                     &inventory,
                     &problems,
                     dir,
-                    &args.paths,
+                    args,
                 )?,
                 _ => write_tables(&spooled, &collection, dir, args.format)?,
             }
@@ -549,9 +552,10 @@ fn write_dataset(
     inventory: &crate::inventory::Inventory,
     problems: &[(crate::discover::Origin, exauth_parsers::problem::Problem)],
     root: &std::path::Path,
-    inputs: &[PathBuf],
+    args: &ExtractArgs,
 ) -> Result<()> {
-    let mut writer = report::dataset::DatasetWriter::new(root, inputs)?;
+    let mut writer =
+        report::dataset::DatasetWriter::new(root, &args.paths, args.part_id.as_deref())?;
     report::tables::write_dataset(spooled, collection, &mut writer)?;
     report::dataset::write_evidence_set(case, inventory, problems, &mut writer)?;
     writer.finish()
@@ -565,7 +569,7 @@ fn write_dataset(
     _: &crate::inventory::Inventory,
     _: &[(crate::discover::Origin, exauth_parsers::problem::Problem)],
     _: &std::path::Path,
-    _: &[PathBuf],
+    _: &ExtractArgs,
 ) -> Result<()> {
     bail!("this exauth was built without the `tables` feature (polars): CSV and Parquet export are not available; use --format jsonl")
 }

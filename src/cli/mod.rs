@@ -282,6 +282,13 @@ pub struct ExtractArgs {
     /// Output format.
     #[arg(long, value_enum)]
     pub format: ExtractFormat,
+
+    /// With `--format parquet`: the id in this run's file names
+    /// (`part-<ID>.parquet`: letters, digits, `-`, `_`; default: a hash of
+    /// the input paths). A later run with the same id replaces this run's
+    /// parts — e.g. a server collected again to another path.
+    #[arg(long, value_name = "ID")]
+    pub part_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

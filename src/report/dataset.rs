@@ -177,12 +177,28 @@ impl PartFile {
 }
 
 impl DatasetWriter {
-    pub fn new(root: &Path, inputs: &[PathBuf]) -> Result<Self> {
+    /// A run writing into `root`, its parts named by `id` (checked: ASCII
+    /// letters, digits, `-`, `_`, at most 64) or else by [`part_id`].
+    pub fn new(root: &Path, inputs: &[PathBuf], id: Option<&str>) -> Result<Self> {
+        let id = match id {
+            Some(id) => {
+                let fits = !id.is_empty()
+                    && id.len() <= 64
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                if !fits {
+                    bail!("--part-id {id:?}: use 1 to 64 ASCII letters, digits, `-` or `_`");
+                }
+                id.to_string()
+            }
+            None => part_id(inputs),
+        };
         std::fs::create_dir_all(root)
             .with_context(|| format!("cannot create {}", root.display()))?;
         Ok(DatasetWriter {
             root: root.to_path_buf(),
-            id: part_id(inputs),
+            id,
             written: BTreeSet::new(),
         })
     }
@@ -687,8 +703,15 @@ pub fn read(roots: &[PathBuf], filter: &Filter) -> Result<EvidenceSet> {
             if !keep {
                 continue;
             }
-            if let Err(e) = reader.read_part(&part, &mut set) {
-                bad.push(unreadable(&path, format!("{e:#}")));
+            // polars decodes untrusted bytes: should it ever panic on a
+            // damaged file, that file is not read and the rest still is.
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                reader.read_part(&part, &mut set)
+            }));
+            match read {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => bad.push(unreadable(&path, format!("{e:#}"))),
+                Err(_) => bad.push(unreadable(&path, "the Parquet reader failed on it".into())),
             }
         }
     }
@@ -851,11 +874,12 @@ impl SetReader {
     fn finish(&mut self, set: &mut EvidenceSet) {
         std::mem::take(&mut self.banners).drain_into(&mut set.evidence);
         if self.protocol_logs.len() > 1 {
-            let runs: Vec<String> = self
+            let mut runs: Vec<String> = self
                 .protocol_logs
                 .values()
                 .map(|servers| servers.iter().cloned().collect::<Vec<_>>().join(", "))
                 .collect();
+            runs.sort();
             set.notes.push(format!(
                 "protocol-log sessions were not paired for clock offsets between servers \
                  extracted in different runs ({}); extract their protocol logs together to pair them",
