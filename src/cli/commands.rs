@@ -312,15 +312,7 @@ fn timeline(global: &GlobalArgs, args: &TimelineArgs) -> Result<Exit> {
             .as_deref()
             .map(|t| parse_time(t, &zone, true).with_context(|| format!("--to {t}")))
             .transpose()?,
-        servers: args
-            .servers
-            .iter()
-            .map(|s| {
-                crate::model::normalize_host(s)
-                    .map(|(short, _)| short)
-                    .unwrap_or_else(|| s.trim().to_ascii_uppercase())
-            })
-            .collect(),
+        servers: server_names(&args.servers).collect(),
         kinds: args.kinds.clone(),
     };
     let collected = pipeline::read(
@@ -361,6 +353,15 @@ fn timeline(global: &GlobalArgs, args: &TimelineArgs) -> Result<Exit> {
         );
     }
     Ok(strict(global, &inventory, Exit::Success))
+}
+
+/// `--server` names as the report writes them: short, upper case.
+fn server_names(names: &[String]) -> impl Iterator<Item = String> + '_ {
+    names.iter().map(|s| {
+        crate::model::normalize_host(s)
+            .map(|(short, _)| short)
+            .unwrap_or_else(|| s.trim().to_ascii_uppercase())
+    })
 }
 
 /// `--from`/`--to`: RFC 3339, or a local date-time or date in `zone` (a date
@@ -410,15 +411,7 @@ fn read_evidence_sets(
                     .transpose()
             };
         let filter = dataset::Filter {
-            servers: args
-                .servers
-                .iter()
-                .map(|s| {
-                    crate::model::normalize_host(s)
-                        .map(|(short, _)| short)
-                        .unwrap_or_else(|| s.trim().to_ascii_uppercase())
-                })
-                .collect(),
+            servers: server_names(&args.servers).collect(),
             from: day(&args.from, "--from", false)?,
             to: day(&args.to, "--to", true)?,
         };

@@ -724,14 +724,7 @@ pub fn read(roots: &[PathBuf], filter: &Filter) -> Result<EvidenceSet> {
              ROOT/evidence/server=…/date=…/part-….parquet)"
         );
     }
-    rows.sort_by(|a, b| a.origin.cmp(&b.origin).then(a.status.cmp(&b.status)));
-    set.inventory = Inventory {
-        rows,
-        ..Inventory::default()
-    };
-    set.evidence.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    set.problems
-        .sort_by(|a, b| a.0.cmp(&b.0).then(a.1.location.cmp(&b.1.location)));
+    set.put_in_order(rows);
     Ok(set)
 }
 

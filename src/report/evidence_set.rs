@@ -199,13 +199,22 @@ pub fn read_flat(dirs: &[std::path::PathBuf]) -> Result<EvidenceSet> {
     if set.inventory.rows.is_empty() && rows.is_empty() && set.evidence.is_empty() {
         bail!("the evidence sets hold nothing");
     }
-    rows.sort_by(|a, b| a.origin.cmp(&b.origin).then(a.status.cmp(&b.status)));
-    set.inventory = Inventory {
-        rows,
-        ..Inventory::default()
-    };
-    set.evidence.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    set.problems
-        .sort_by(|a, b| a.0.cmp(&b.0).then(a.1.location.cmp(&b.1.location)));
+    set.put_in_order(rows);
     Ok(set)
+}
+
+impl EvidenceSet {
+    /// Takes the inventory rows and sorts everything as a scan of the raw
+    /// collection would have it.
+    pub(crate) fn put_in_order(&mut self, mut rows: Vec<Row>) {
+        rows.sort_by(|a, b| a.origin.cmp(&b.origin).then(a.status.cmp(&b.status)));
+        self.inventory = Inventory {
+            rows,
+            ..Inventory::default()
+        };
+        self.evidence
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.problems
+            .sort_by(|a, b| a.0.cmp(&b.0).then(a.1.location.cmp(&b.1.location)));
+    }
 }
