@@ -873,14 +873,25 @@ impl SetReader {
                 .map(|servers| servers.iter().cloned().collect::<Vec<_>>().join(", "))
                 .collect();
             runs.sort();
+            let total = runs.len();
+            let shown = if total > NAMED_RUNS {
+                let more = total - NAMED_RUNS;
+                runs.truncate(NAMED_RUNS);
+                format!("{} | … and {more} more", runs.join(" | "))
+            } else {
+                runs.join(" | ")
+            };
             set.notes.push(format!(
                 "protocol-log sessions were not paired for clock offsets between servers \
-                 extracted in different runs ({}); extract their protocol logs together to pair them",
-                runs.join(" | ")
+                 extracted in different runs ({total} runs: {shown}); extract their protocol \
+                 logs together to pair them"
             ));
         }
     }
 }
+
+/// Runs the unpaired-sessions note names before it counts the rest.
+const NAMED_RUNS: usize = 8;
 
 /// Per (server, peer), the banner clock samples with the smallest hash of
 /// their origin, under one budget for the whole dataset — the same rule
