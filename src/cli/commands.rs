@@ -427,6 +427,7 @@ fn read_evidence_sets(
     let problems = set.problems.len();
     let mut case = case::assemble(set.identities, set.evidence, set.coverage, settings);
     case.coverage.notes = set.notes;
+    case.sampled = set.sampled;
     Ok((case, set.inventory, problems))
 }
 

@@ -865,7 +865,7 @@ impl SetReader {
     /// were read by different runs get a coverage note (their sessions
     /// were never paired for clock offsets).
     fn finish(&mut self, set: &mut EvidenceSet) {
-        std::mem::take(&mut self.banners).drain_into(&mut set.evidence);
+        std::mem::take(&mut self.banners).drain_into(&mut set.evidence, &mut set.sampled);
         if self.protocol_logs.len() > 1 {
             let mut runs: Vec<String> = self
                 .protocol_logs
@@ -902,6 +902,7 @@ struct BannerSample {
     by_pair: BTreeMap<(String, String), std::collections::BinaryHeap<Keyed>>,
     per_pair: usize,
     total: usize,
+    offered: u64,
 }
 
 const KEPT_PER_PEER: usize = 2000;
@@ -914,6 +915,7 @@ impl Default for BannerSample {
             by_pair: BTreeMap::new(),
             per_pair: KEPT_PER_PEER,
             total: 0,
+            offered: 0,
         }
     }
 }
@@ -955,6 +957,7 @@ impl BannerSample {
         else {
             return Some(e);
         };
+        self.offered += 1;
         let key = (
             fnv1a(e.origin.as_bytes()),
             fnv1a_continue(0x9E37_79B9_7F4A_7C15, e.origin.as_bytes()),
@@ -983,7 +986,9 @@ impl BannerSample {
         None
     }
 
-    fn drain_into(self, out: &mut Vec<Evidence>) {
+    fn drain_into(self, out: &mut Vec<Evidence>, sampled: &mut crate::pipeline::Sampled) {
+        sampled.banner_samples_kept = self.total as u64;
+        sampled.banner_samples_read = self.offered;
         for (_, heap) in self.by_pair {
             out.extend(heap.into_iter().map(|k| k.item));
         }

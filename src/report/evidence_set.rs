@@ -42,14 +42,17 @@ pub struct EvidenceSet {
     /// What the report's coverage should say about how the set was made
     /// (servers whose sessions could not be paired).
     pub notes: Vec<String>,
+    /// Banner clock samples the reading kept of those in the set.
+    pub sampled: crate::pipeline::Sampled,
 }
 
 fn read_frame(dir: &Path, name: &str) -> Result<DataFrame> {
     let path = dir.join(name);
     let file = std::fs::File::open(&path).with_context(|| {
         format!(
-            "{}: not an evidence set (written by `exauth extract --format parquet -o DIR`)",
-            path.display()
+            "{}: neither an evidence dataset (ROOT/evidence/server=…/date=…/part-….parquet, \
+             written by `exauth extract --format parquet -o ROOT`) nor a flat set of earlier versions",
+            dir.display()
         )
     })?;
     ParquetReader::new(file)
