@@ -221,3 +221,92 @@ impl EvidenceSet {
             .sort_by(|a, b| a.0.cmp(&b.0).then(a.1.location.cmp(&b.1.location)));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars_io::parquet::write::ParquetWriter;
+
+    fn write(dir: &Path, name: &str, columns: Vec<Column>) {
+        let mut df = DataFrame::new_infer_height(columns).unwrap();
+        let file = std::fs::File::create(dir.join(name)).unwrap();
+        ParquetWriter::new(file).finish(&mut df).unwrap();
+    }
+
+    fn text(name: &str, values: &[Option<&str>]) -> Column {
+        Series::new(name.into(), values.to_vec()).into()
+    }
+
+    /// Issue 15 keeps reading the flat sets earlier versions wrote.
+    #[test]
+    fn the_flat_layout_of_earlier_versions_is_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        let fact = r#"{"fact":"inbound-auth-failed","event_id":1035,"status":"IllegalMessage","connector":"Default EX02","mechanism":"ExchangeAuth","client_ip":"10.0.1.11"}"#;
+        let time = Series::new("time".into(), vec![Some(1_795_000_000_000_000_000i64)])
+            .cast(&DataType::Datetime(
+                TimeUnit::Nanoseconds,
+                Some(TimeZone::UTC),
+            ))
+            .unwrap();
+        write(
+            dir,
+            "_evidence.parquet",
+            vec![
+                text("server", &[Some("EX02")]),
+                time.into(),
+                text("time_basis", &[Some("native-utc")]),
+                text("origin", &[Some("EX02/Application.evtx#record 1")]),
+                text("kind", &[Some("inbound-auth-failed")]),
+                text("fact", &[Some(fact)]),
+            ],
+        );
+        write(
+            dir,
+            "_identities.parquet",
+            vec![
+                text("name", &[Some("EX01")]),
+                text("fqdns", &[Some(r#"["ex01.contoso.com"]"#)]),
+                text("ips", &[Some(r#"["10.0.1.11"]"#)]),
+                text("role", &[Some("exchange")]),
+            ],
+        );
+        write(
+            dir,
+            "_coverage.parquet",
+            vec![
+                text("server", &[Some("EX02")]),
+                text("source", &[Some("application-log")]),
+            ],
+        );
+        write(
+            dir,
+            "_inventory.parquet",
+            vec![
+                text("origin", &[Some("EX02/Application.evtx")]),
+                text("kind", &[Some("evtx")]),
+                text("server", &[Some("EX02")]),
+                text("encoding", &[None]),
+                Series::new("bytes".into(), vec![69_632i64]).into(),
+                text("status", &[Some("ok")]),
+                text("reason", &[None]),
+            ],
+        );
+        write(
+            dir,
+            "_problems.parquet",
+            vec![
+                text("origin", &[] as &[Option<&str>]),
+                text("location", &[]),
+                text("message", &[]),
+            ],
+        );
+        let set = read_flat(&[dir.to_path_buf()]).unwrap();
+        assert_eq!(set.evidence.len(), 1);
+        assert_eq!(set.evidence[0].server.as_deref(), Some("EX02"));
+        assert_eq!(set.evidence[0].fact.kind(), "inbound-auth-failed");
+        assert_eq!(set.inventory.rows.len(), 1);
+        assert!(set.coverage.has("EX02", Source::ApplicationLog));
+        assert!(set.identities.get("EX01").is_some());
+    }
+}
