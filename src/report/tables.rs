@@ -1,5 +1,7 @@
-//! CSV and Parquet tables of the exported rows, one file per row kind, built
-//! as polars DataFrames.
+//! CSV and Parquet tables of the exported rows, built as polars DataFrames:
+//! one file per row kind in a folder ([`write`]: CSV), or one part per kind,
+//! server and date of a Hive-partitioned dataset ([`write_dataset`]:
+//! `extract --format parquet`, see `super::dataset`).
 //!
 //! Schema per table: `kind`, `server`, `origin`, then the kind's fields in
 //! name order. Nested values (lists, objects) become JSON text; a column
