@@ -267,7 +267,7 @@ fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
         }
         (case::build(collected, settings), inventory, problems)
     } else {
-        read_evidence_sets(&args.evidence, settings)?
+        read_evidence_sets(args, settings)?
     };
     let diagnosis = diagnose::diagnose(&case);
     let model = report::scan::build(&case, &diagnosis, &inventory, problems);
@@ -312,15 +312,7 @@ fn timeline(global: &GlobalArgs, args: &TimelineArgs) -> Result<Exit> {
             .as_deref()
             .map(|t| parse_time(t, &zone, true).with_context(|| format!("--to {t}")))
             .transpose()?,
-        servers: args
-            .servers
-            .iter()
-            .map(|s| {
-                crate::model::normalize_host(s)
-                    .map(|(short, _)| short)
-                    .unwrap_or_else(|| s.trim().to_ascii_uppercase())
-            })
-            .collect(),
+        servers: server_names(&args.servers).collect(),
         kinds: args.kinds.clone(),
     };
     let collected = pipeline::read(
@@ -363,6 +355,15 @@ fn timeline(global: &GlobalArgs, args: &TimelineArgs) -> Result<Exit> {
     Ok(strict(global, &inventory, Exit::Success))
 }
 
+/// `--server` names as the report writes them: short, upper case.
+fn server_names(names: &[String]) -> impl Iterator<Item = String> + '_ {
+    names.iter().map(|s| {
+        crate::model::normalize_host(s)
+            .map(|(short, _)| short)
+            .unwrap_or_else(|| s.trim().to_ascii_uppercase())
+    })
+}
+
 /// `--from`/`--to`: RFC 3339, or a local date-time or date in `zone` (a date
 /// alone is the start of the day, or its last second when `end_of_day`).
 fn parse_time(text: &str, zone: &jiff::tz::TimeZone, end_of_day: bool) -> Result<jiff::Timestamp> {
@@ -388,18 +389,51 @@ fn parse_time(text: &str, zone: &jiff::tz::TimeZone, end_of_day: bool) -> Result
 
 #[cfg(feature = "tables")]
 fn read_evidence_sets(
-    dirs: &[PathBuf],
+    args: &ScanArgs,
     settings: CaseSettings,
 ) -> Result<(case::Case, crate::inventory::Inventory, usize)> {
-    let set = report::evidence_set::read(dirs)?;
+    use report::dataset;
+    let datasets = args
+        .evidence
+        .iter()
+        .filter(|d| dataset::is_dataset(d))
+        .count();
+    let set = if datasets == args.evidence.len() {
+        let utc = jiff::tz::TimeZone::UTC;
+        let day =
+            |t: &Option<String>, flag: &str, end: bool| -> Result<Option<jiff::civil::Date>> {
+                t.as_deref()
+                    .map(|t| {
+                        parse_time(t, &utc, end)
+                            .map(|t| t.to_zoned(utc.clone()).date())
+                            .with_context(|| format!("{flag} {t}"))
+                    })
+                    .transpose()
+            };
+        let filter = dataset::Filter {
+            servers: server_names(&args.servers).collect(),
+            from: day(&args.from, "--from", false)?,
+            to: day(&args.to, "--to", true)?,
+        };
+        dataset::read(&args.evidence, &filter)?
+    } else if datasets == 0 {
+        if !args.servers.is_empty() || args.from.is_some() || args.to.is_some() {
+            bail!("--server, --from and --to need a dataset (ROOT/evidence/server=…/date=…), not the flat sets of earlier versions");
+        }
+        report::evidence_set::read_flat(&args.evidence)?
+    } else {
+        bail!("--evidence: give either datasets (ROOT/evidence/…) or the flat sets of earlier versions (DIR/_evidence.parquet), not both");
+    };
     let problems = set.problems.len();
-    let case = case::assemble(set.identities, set.evidence, set.coverage, settings);
+    let mut case = case::assemble(set.identities, set.evidence, set.coverage, settings);
+    case.coverage.notes = set.notes;
+    case.sampled = set.sampled;
     Ok((case, set.inventory, problems))
 }
 
 #[cfg(not(feature = "tables"))]
 fn read_evidence_sets(
-    _: &[PathBuf],
+    _: &ScanArgs,
     _: CaseSettings,
 ) -> Result<(case::Case, crate::inventory::Inventory, usize)> {
     bail!(
@@ -411,6 +445,9 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
     // Each artifact's rows are written down (encoded for the output) while
     // it is read, in parallel; they are emitted afterwards in sorted origin
     // order, then the collection's own rows.
+    if args.part_id.is_some() && args.format != ExtractFormat::Parquet {
+        bail!("--part-id names the parts of a Parquet dataset: use it with --format parquet");
+    }
     let encoding = match args.format {
         ExtractFormat::Jsonl => RowEncoding::JsonLine,
         ExtractFormat::Csv | ExtractFormat::Parquet => RowEncoding::Binary,
@@ -457,9 +494,17 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
                     "--format csv and parquet write one file per table: give a folder with -o DIR"
                 );
             };
-            write_tables(&spooled, &collection, dir, args.format)?;
-            if args.format == ExtractFormat::Parquet {
-                write_evidence_set(&case, &inventory, &problems, dir)?;
+            match args.format {
+                ExtractFormat::Parquet => write_dataset(
+                    &spooled,
+                    &collection,
+                    &case,
+                    &inventory,
+                    &problems,
+                    dir,
+                    args,
+                )?,
+                _ => write_tables(&spooled, &collection, dir, args.format)?,
             }
         }
     }
@@ -490,24 +535,37 @@ fn write_tables(
     report::tables::write(spooled, collection, dir, format)
 }
 
+/// `extract --format parquet -o ROOT`: this run's parts of the dataset
+/// (record tables and evidence set), each renamed into place, then its own
+/// older parts removed.
 #[cfg(feature = "tables")]
-fn write_evidence_set(
+fn write_dataset(
+    spooled: &pipeline::SpooledRows,
+    collection: &report::export::CollectionRows<'_>,
     case: &case::Case,
     inventory: &crate::inventory::Inventory,
     problems: &[(crate::discover::Origin, exauth_parsers::problem::Problem)],
-    dir: &std::path::Path,
+    root: &std::path::Path,
+    args: &ExtractArgs,
 ) -> Result<()> {
-    report::evidence_set::write(case, inventory, problems, dir)
+    let mut writer =
+        report::dataset::DatasetWriter::new(root, &args.paths, args.part_id.as_deref())?;
+    report::tables::write_dataset(spooled, collection, &mut writer)?;
+    report::dataset::write_evidence_set(case, inventory, problems, &mut writer)?;
+    writer.finish()
 }
 
 #[cfg(not(feature = "tables"))]
-fn write_evidence_set(
+fn write_dataset(
+    _: &pipeline::SpooledRows,
+    _: &report::export::CollectionRows<'_>,
     _: &case::Case,
     _: &crate::inventory::Inventory,
     _: &[(crate::discover::Origin, exauth_parsers::problem::Problem)],
     _: &std::path::Path,
+    _: &ExtractArgs,
 ) -> Result<()> {
-    Ok(())
+    bail!("this exauth was built without the `tables` feature (polars): CSV and Parquet export are not available; use --format jsonl")
 }
 
 #[cfg(not(feature = "tables"))]

@@ -205,10 +205,26 @@ pub struct ScanArgs {
     #[arg(required_unless_present = "evidence", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Decide from evidence sets written by `extract --format parquet -o DIR`
-    /// (one or more, e.g. one per server) instead of raw collections.
-    #[arg(long, value_name = "DIR", conflicts_with = "paths")]
+    /// Decide from the evidence dataset `extract --format parquet -o ROOT`
+    /// wrote (many extracts, e.g. one per server, may share one ROOT)
+    /// instead of raw collections; the flat sets of earlier versions are
+    /// read too.
+    #[arg(long, value_name = "ROOT", conflicts_with = "paths")]
     pub evidence: Vec<PathBuf>,
+
+    /// With --evidence: only this server's partitions (and the
+    /// unattributed ones; identities are always read whole). Repeatable.
+    #[arg(long = "server", value_name = "NAME", requires = "evidence")]
+    pub servers: Vec<String>,
+
+    /// With --evidence: only the date partitions from this UTC day on
+    /// (whole days: RFC 3339 or YYYY-MM-DD; untimed rows always).
+    #[arg(long, value_name = "TIME", requires = "evidence")]
+    pub from: Option<String>,
+
+    /// With --evidence: only the date partitions up to this UTC day.
+    #[arg(long, value_name = "TIME", requires = "evidence")]
+    pub to: Option<String>,
 
     #[command(flatten)]
     pub local_time: LocalTimeArgs,
@@ -266,6 +282,13 @@ pub struct ExtractArgs {
     /// Output format.
     #[arg(long, value_enum)]
     pub format: ExtractFormat,
+
+    /// With `--format parquet`: the id in this run's file names
+    /// (`part-<ID>.parquet`: letters, digits, `-`, `_`; default: a hash of
+    /// the input paths). A later run with the same id replaces this run's
+    /// parts — e.g. a server collected again to another path.
+    #[arg(long, value_name = "ID")]
+    pub part_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -34,6 +34,10 @@ pub struct Coverage {
     /// order chosen, and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub date_orders: Vec<super::date_order::DateOrderNote>,
+    /// How the evidence was put together, when the report must say so
+    /// (a dataset whose servers' sessions were never paired).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Coverage {

@@ -1,7 +1,7 @@
-//! The evidence set: what `scan` needs to decide, as Parquet tables, so that
-//! collections too big for one machine can be extracted per server in
-//! parallel jobs and analysed together (`extract --format parquet -o DIR`
-//! writes it beside the record tables; `scan --evidence DIR...` reads it).
+//! The evidence set: what `scan` needs to decide. `extract --format parquet`
+//! writes it as a Hive-partitioned dataset (`super::dataset`); this module
+//! holds what both layouts read into, and reads the first, flat layout that
+//! earlier versions wrote (`scan --evidence DIR` still takes it):
 //!
 //! Tables (all with `_` first, apart from the record tables):
 //! * `_evidence.parquet`: `server` (str), `time` (Datetime ns UTC), `time_basis`,
@@ -9,15 +9,14 @@
 //!   already placed in their zones, paired-session clock samples included.
 //! * `_identities.parquet`: `name`, `fqdns` (JSON list), `ips` (JSON list), `role`.
 //! * `_coverage.parquet`: `server` (null when unattributed), `source`.
-//! * `_inventory.parquet`: `origin`, `kind`, `server`, `encoding`, `bytes`, `status`, `reason`,
-//!   `set_aside` (records set aside as copies, in words).
+//! * `_inventory.parquet`: `origin`, `kind`, `server`, `encoding`, `bytes`, `status`, `reason`.
 //! * `_problems.parquet`: `origin`, `location` (JSON), `message`.
 //!
 //! Paired-session clock samples need both servers' protocol logs in one
 //! extraction; sets extracted per server lack them (banners, w32tm and
 //! Kerberos samples remain).
 
-use crate::correlate::case::{Case, Coverage};
+use crate::correlate::case::Coverage;
 use crate::correlate::identity::IdentityMap;
 use crate::discover::Origin;
 use crate::evidence::{Evidence, Fact, TimeBasis};
@@ -29,7 +28,6 @@ use exauth_parsers::detect::Kind;
 use exauth_parsers::problem::{Location, Problem};
 use polars::prelude::*;
 use polars_io::parquet::read::ParquetReader;
-use polars_io::parquet::write::ParquetWriter;
 use polars_io::SerReader;
 use std::path::Path;
 
@@ -41,221 +39,20 @@ pub struct EvidenceSet {
     pub coverage: Coverage,
     pub inventory: Inventory,
     pub problems: Vec<(Origin, Problem)>,
-}
-
-fn json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_default()
-}
-
-fn text<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => String::new(),
-    }
-}
-
-fn write_frame(dir: &Path, name: &str, columns: Vec<Column>) -> Result<()> {
-    let mut df = DataFrame::new_infer_height(columns)?;
-    let path = dir.join(name);
-    let file =
-        std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
-    ParquetWriter::new(file).finish(&mut df)?;
-    Ok(())
-}
-
-/// Writes the evidence set of `case` into `dir`.
-pub fn write(
-    case: &Case,
-    inventory: &Inventory,
-    problems: &[(Origin, Problem)],
-    dir: &Path,
-) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let ev = &case.evidence;
-    let times: Vec<Option<i64>> = ev
-        .iter()
-        .map(|e| e.time.and_then(|t| i64::try_from(t.as_nanosecond()).ok()))
-        .collect();
-    let time = Series::new("time".into(), times).cast(&DataType::Datetime(
-        TimeUnit::Nanoseconds,
-        Some(TimeZone::UTC),
-    ))?;
-    write_frame(
-        dir,
-        "_evidence.parquet",
-        vec![
-            Series::new(
-                "server".into(),
-                ev.iter().map(|e| e.server.clone()).collect::<Vec<_>>(),
-            )
-            .into(),
-            time.into(),
-            Series::new(
-                "time_basis".into(),
-                ev.iter().map(|e| text(&e.time_basis)).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "origin".into(),
-                ev.iter().map(|e| e.origin.clone()).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "kind".into(),
-                ev.iter()
-                    .map(|e| e.fact.kind().to_string())
-                    .collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "fact".into(),
-                ev.iter().map(|e| json(&e.fact)).collect::<Vec<_>>(),
-            )
-            .into(),
-        ],
-    )?;
-    let ids: Vec<_> = case.identities.servers().collect();
-    write_frame(
-        dir,
-        "_identities.parquet",
-        vec![
-            Series::new(
-                "name".into(),
-                ids.iter().map(|i| i.name.clone()).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "fqdns".into(),
-                ids.iter().map(|i| json(&i.fqdns)).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "ips".into(),
-                ids.iter().map(|i| json(&i.ips)).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "role".into(),
-                ids.iter().map(|i| text(&i.role)).collect::<Vec<_>>(),
-            )
-            .into(),
-        ],
-    )?;
-    let mut cov_server: Vec<Option<String>> = Vec::new();
-    let mut cov_source: Vec<String> = Vec::new();
-    for (server, sources) in &case.coverage.by_server {
-        for source in sources {
-            cov_server.push(Some(server.clone()));
-            cov_source.push(text(source));
-        }
-    }
-    for source in &case.coverage.unattributed {
-        cov_server.push(None);
-        cov_source.push(text(source));
-    }
-    write_frame(
-        dir,
-        "_coverage.parquet",
-        vec![
-            Series::new("server".into(), cov_server).into(),
-            Series::new("source".into(), cov_source).into(),
-        ],
-    )?;
-    let rows = &inventory.rows;
-    write_frame(
-        dir,
-        "_inventory.parquet",
-        vec![
-            Series::new(
-                "origin".into(),
-                rows.iter()
-                    .map(|r| r.origin.to_string())
-                    .collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "kind".into(),
-                rows.iter()
-                    .map(|r| r.kind.id().to_string())
-                    .collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "server".into(),
-                rows.iter().map(|r| r.server.clone()).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "encoding".into(),
-                rows.iter()
-                    .map(|r| r.encoding.map(str::to_string))
-                    .collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "bytes".into(),
-                rows.iter().map(|r| r.bytes as i64).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "status".into(),
-                rows.iter()
-                    .map(|r| r.status.id().to_string())
-                    .collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "reason".into(),
-                rows.iter().map(|r| r.reason.clone()).collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "set_aside".into(),
-                rows.iter().map(|r| r.set_aside.clone()).collect::<Vec<_>>(),
-            )
-            .into(),
-        ],
-    )?;
-    write_frame(
-        dir,
-        "_problems.parquet",
-        vec![
-            Series::new(
-                "origin".into(),
-                problems
-                    .iter()
-                    .map(|(o, _)| o.to_string())
-                    .collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "location".into(),
-                problems
-                    .iter()
-                    .map(|(_, p)| json(&p.location))
-                    .collect::<Vec<_>>(),
-            )
-            .into(),
-            Series::new(
-                "message".into(),
-                problems
-                    .iter()
-                    .map(|(_, p)| p.message.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .into(),
-        ],
-    )?;
-    Ok(())
+    /// What the report's coverage should say about how the set was made
+    /// (servers whose sessions could not be paired).
+    pub notes: Vec<String>,
+    /// Banner clock samples the reading kept of those in the set.
+    pub sampled: crate::pipeline::Sampled,
 }
 
 fn read_frame(dir: &Path, name: &str) -> Result<DataFrame> {
     let path = dir.join(name);
     let file = std::fs::File::open(&path).with_context(|| {
         format!(
-            "{}: not an evidence set (written by `exauth extract --format parquet -o DIR`)",
-            path.display()
+            "{}: neither an evidence dataset (ROOT/evidence/server=…/date=…/part-….parquet, \
+             written by `exauth extract --format parquet -o ROOT`) nor a flat set of earlier versions",
+            dir.display()
         )
     })?;
     ParquetReader::new(file)
@@ -279,21 +76,21 @@ fn integers(column: &Column) -> Result<Vec<Option<i64>>> {
     Ok((0..ints.len()).map(|i| ints.get(i)).collect())
 }
 
-fn required(values: Vec<Option<String>>, name: &str) -> Result<Vec<String>> {
+pub(crate) fn required(values: Vec<Option<String>>, name: &str) -> Result<Vec<String>> {
     values
         .into_iter()
         .map(|v| v.ok_or_else(|| anyhow!("column {name} has an empty value")))
         .collect()
 }
 
-fn from_text<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+pub(crate) fn from_text<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
     serde_json::from_value(serde_json::Value::String(text.to_string()))
         .or_else(|_| serde_json::from_str(text))
         .with_context(|| format!("unexpected value {text:?}"))
 }
 
 /// The static name of a text encoding read back from a table.
-fn encoding_name(name: &str) -> Option<&'static str> {
+pub(crate) fn encoding_name(name: &str) -> Option<&'static str> {
     const NAMES: &[&str] = &[
         "utf-8-bom",
         "utf-8",
@@ -306,8 +103,8 @@ fn encoding_name(name: &str) -> Option<&'static str> {
     NAMES.iter().copied().find(|n| *n == name)
 }
 
-/// Reads and merges the evidence sets in `dirs`.
-pub fn read(dirs: &[std::path::PathBuf]) -> Result<EvidenceSet> {
+/// Reads and merges the flat evidence sets in `dirs` (`_evidence.parquet` …).
+pub fn read_flat(dirs: &[std::path::PathBuf]) -> Result<EvidenceSet> {
     let mut set = EvidenceSet::default();
     let mut rows = Vec::new();
     for dir in dirs {
@@ -411,13 +208,111 @@ pub fn read(dirs: &[std::path::PathBuf]) -> Result<EvidenceSet> {
     if set.inventory.rows.is_empty() && rows.is_empty() && set.evidence.is_empty() {
         bail!("the evidence sets hold nothing");
     }
-    rows.sort_by(|a, b| a.origin.cmp(&b.origin).then(a.status.cmp(&b.status)));
-    set.inventory = Inventory {
-        rows,
-        ..Inventory::default()
-    };
-    set.evidence.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    set.problems
-        .sort_by(|a, b| a.0.cmp(&b.0).then(a.1.location.cmp(&b.1.location)));
+    set.put_in_order(rows);
     Ok(set)
+}
+
+impl EvidenceSet {
+    /// Takes the inventory rows and sorts everything as a scan of the raw
+    /// collection would have it.
+    pub(crate) fn put_in_order(&mut self, mut rows: Vec<Row>) {
+        rows.sort_by(|a, b| a.origin.cmp(&b.origin).then(a.status.cmp(&b.status)));
+        self.inventory = Inventory {
+            rows,
+            ..Inventory::default()
+        };
+        self.evidence
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.problems
+            .sort_by(|a, b| a.0.cmp(&b.0).then(a.1.location.cmp(&b.1.location)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars_io::parquet::write::ParquetWriter;
+
+    fn write(dir: &Path, name: &str, columns: Vec<Column>) {
+        let mut df = DataFrame::new_infer_height(columns).unwrap();
+        let file = std::fs::File::create(dir.join(name)).unwrap();
+        ParquetWriter::new(file).finish(&mut df).unwrap();
+    }
+
+    fn text(name: &str, values: &[Option<&str>]) -> Column {
+        Series::new(name.into(), values.to_vec()).into()
+    }
+
+    /// Issue 15 keeps reading the flat sets earlier versions wrote.
+    #[test]
+    fn the_flat_layout_of_earlier_versions_is_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        let fact = r#"{"fact":"inbound-auth-failed","event_id":1035,"status":"IllegalMessage","connector":"Default EX02","mechanism":"ExchangeAuth","client_ip":"10.0.1.11"}"#;
+        let time = Series::new("time".into(), vec![Some(1_795_000_000_000_000_000i64)])
+            .cast(&DataType::Datetime(
+                TimeUnit::Nanoseconds,
+                Some(TimeZone::UTC),
+            ))
+            .unwrap();
+        write(
+            dir,
+            "_evidence.parquet",
+            vec![
+                text("server", &[Some("EX02")]),
+                time.into(),
+                text("time_basis", &[Some("native-utc")]),
+                text("origin", &[Some("EX02/Application.evtx#record 1")]),
+                text("kind", &[Some("inbound-auth-failed")]),
+                text("fact", &[Some(fact)]),
+            ],
+        );
+        write(
+            dir,
+            "_identities.parquet",
+            vec![
+                text("name", &[Some("EX01")]),
+                text("fqdns", &[Some(r#"["ex01.contoso.com"]"#)]),
+                text("ips", &[Some(r#"["10.0.1.11"]"#)]),
+                text("role", &[Some("exchange")]),
+            ],
+        );
+        write(
+            dir,
+            "_coverage.parquet",
+            vec![
+                text("server", &[Some("EX02")]),
+                text("source", &[Some("application-log")]),
+            ],
+        );
+        write(
+            dir,
+            "_inventory.parquet",
+            vec![
+                text("origin", &[Some("EX02/Application.evtx")]),
+                text("kind", &[Some("evtx")]),
+                text("server", &[Some("EX02")]),
+                text("encoding", &[None]),
+                Series::new("bytes".into(), vec![69_632i64]).into(),
+                text("status", &[Some("ok")]),
+                text("reason", &[None]),
+            ],
+        );
+        write(
+            dir,
+            "_problems.parquet",
+            vec![
+                text("origin", &[] as &[Option<&str>]),
+                text("location", &[]),
+                text("message", &[]),
+            ],
+        );
+        let set = read_flat(&[dir.to_path_buf()]).unwrap();
+        assert_eq!(set.evidence.len(), 1);
+        assert_eq!(set.evidence[0].server.as_deref(), Some("EX02"));
+        assert_eq!(set.evidence[0].fact.kind(), "inbound-auth-failed");
+        assert_eq!(set.inventory.rows.len(), 1);
+        assert!(set.coverage.has("EX02", Source::ApplicationLog));
+        assert!(set.identities.get("EX01").is_some());
+    }
 }

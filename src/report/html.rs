@@ -573,6 +573,9 @@ pub(crate) fn warning_lines(report: &ScanReport, escape: impl Fn(&str) -> String
             .unwrap_or_default();
         lines.push(format!("{first}{}", chars.as_str()));
     }
+    for note in &c.notes {
+        lines.push(escape(note));
+    }
     if !c.unconfirmed_names.is_empty() {
         lines.push(format!(
             "No host named {} in the collection's content: the files under that folder or file name are counted as unattributed",

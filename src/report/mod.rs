@@ -5,6 +5,8 @@
 //! Everything that came from a collected file is untrusted and escaped for
 //! the sink's format.
 
+#[cfg(feature = "tables")]
+pub mod dataset;
 pub mod duplicates;
 pub mod escape;
 #[cfg(feature = "tables")]

@@ -238,6 +238,10 @@ pub struct CoverageReport {
     /// order chosen, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub date_orders: Vec<crate::correlate::date_order::DateOrderNote>,
+    /// How the evidence was put together (an evidence dataset's servers
+    /// whose protocol-log sessions could not be paired).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Servers whose local times (queue exports, w32tm) were read as UTC.
     pub local_times_assumed_utc: Vec<String>,
     pub ip_conflicts: Vec<crate::correlate::identity::IpConflict>,
@@ -474,6 +478,7 @@ pub fn build(
             unattributed: case.coverage.unattributed.iter().copied().collect(),
             unconfirmed_names: case.coverage.unconfirmed_names.iter().cloned().collect(),
             date_orders: case.coverage.date_orders.clone(),
+            notes: case.coverage.notes.clone(),
             local_times_assumed_utc: case.assumed_utc.iter().cloned().collect(),
             ip_conflicts: case.identities.conflicts(),
             not_read: inventory
@@ -1015,6 +1020,9 @@ fn text_into(out: &mut Fmt<'_>, report: &ScanReport, style: Style, tz: &jiff::tz
             style.yellow("note:"),
             date_order_sentence(note, |t| terminal(t).into_owned())
         );
+    }
+    for note in &report.coverage.notes {
+        let _ = writeln!(out, "  {} {}", style.yellow("note:"), terminal(note));
     }
     if !report.coverage.unconfirmed_names.is_empty() {
         let _ = writeln!(

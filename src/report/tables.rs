@@ -1,5 +1,7 @@
-//! CSV and Parquet tables of the exported rows, one file per row kind, built
-//! as polars DataFrames.
+//! CSV and Parquet tables of the exported rows, built as polars DataFrames:
+//! one file per row kind in a folder ([`write`]: CSV), or one part per kind,
+//! server and date of a Hive-partitioned dataset ([`write_dataset`]:
+//! `extract --format parquet`, see `super::dataset`).
 //!
 //! Schema per table: `kind`, `server`, `origin`, then the kind's fields in
 //! name order. Nested values (lists, objects) become JSON text; a column
@@ -8,6 +10,7 @@
 //! the rest `String`. CSV cells that a spreadsheet would run as a formula
 //! (`=`, `+`, `-`, `@`, tab, CR at the start) are prefixed with `'`.
 
+use super::dataset::{DatasetWriter, PartFile};
 use super::export::CollectionRows;
 use crate::ingest::row::read_binary;
 use crate::ingest::RowEncoding;
@@ -44,20 +47,8 @@ pub fn write(
     dir: &Path,
     format: TableFormat,
 ) -> Result<()> {
-    if artifacts.encoding != RowEncoding::Binary {
-        bail!("the rows were not spooled for tables");
-    }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut schemas: BTreeMap<String, TableSchema> = BTreeMap::new();
-    each_row(artifacts, collection, &mut |fields| {
-        let kind = kind_of(fields);
-        match schemas.get_mut(kind) {
-            Some(schema) => schema.note(fields),
-            None => schemas.entry(kind.to_string()).or_default().note(fields),
-        }
-        Ok(())
-    })
-    .context("reading the spooled rows")?;
+    let schemas = schemas(artifacts, collection)?;
     let mut tables: BTreeMap<String, Table> = BTreeMap::new();
     for (kind, schema) in schemas {
         let path = dir.join(format!(
@@ -67,7 +58,9 @@ pub fn write(
                 TableFormat::Parquet => "parquet",
             }
         ));
-        let table = Table::create(&path, schema.columns(), format)
+        let table = File::create(&path)
+            .map_err(anyhow::Error::from)
+            .and_then(|file| Table::create(file, schema.columns(), Writer::Flat(format)))
             .with_context(|| format!("cannot write {}", path.display()))?;
         tables.insert(kind, table);
     }
@@ -77,12 +70,9 @@ pub fn write(
         let Some(table) = tables.get_mut(kind) else {
             return Ok(());
         };
-        table.push(fields).map_err(|e| {
-            let e = e.context(format!("writing the {kind} table"));
-            let text = format!("{e:#}");
-            failed = Some(e);
-            io::Error::other(text)
-        })
+        table
+            .push(fields)
+            .map_err(|e| keep_error(e, kind, &mut failed))
     });
     if let Err(e) = read {
         return Err(match failed {
@@ -96,6 +86,128 @@ pub fn write(
             .with_context(|| format!("writing the {kind} table"))?;
     }
     Ok(())
+}
+
+/// Rows buffered over all partitions before every table writes its batch:
+/// a collection's many (kind, server, date) partitions stay bounded.
+const BUFFERED_ROWS: usize = 65536;
+
+/// Writes the record tables as this run's parts of a Hive-partitioned
+/// dataset (`super::dataset`): `<kind>/server=…/date=…/part-<id>.parquet`,
+/// without the `kind` and `server` columns (the path holds them). A row's
+/// date is the UTC date of its `time` column, else of its first other
+/// time column (in name order) that has a value.
+pub fn write_dataset(
+    artifacts: &SpooledRows,
+    collection: &CollectionRows<'_>,
+    writer: &mut DatasetWriter,
+) -> Result<()> {
+    // Per kind: its columns, and the time columns that date a row.
+    type Layout = (Vec<(String, ColumnType)>, Vec<String>);
+    let mut layouts: BTreeMap<String, Layout> = BTreeMap::new();
+    for (kind, schema) in schemas(artifacts, collection)? {
+        let columns: Vec<(String, ColumnType)> = schema
+            .columns()
+            .into_iter()
+            .filter(|(name, _)| name != "kind" && name != "server")
+            .collect();
+        let mut dates: Vec<String> = columns
+            .iter()
+            .filter(|(_, t)| *t == ColumnType::Time)
+            .map(|(name, _)| name.clone())
+            .collect();
+        dates.sort_by_key(|name| name != "time");
+        layouts.insert(kind, (columns, dates));
+    }
+    type Key = (String, Option<String>, Option<jiff::civil::Date>);
+    let mut tables: BTreeMap<Key, (Table, PartFile)> = BTreeMap::new();
+    let mut buffered = 0usize;
+    let mut failed: Option<anyhow::Error> = None;
+    let read = each_row(artifacts, collection, &mut |fields| {
+        let kind = kind_of(fields);
+        let Some((columns, dates)) = layouts.get(kind) else {
+            return Ok(());
+        };
+        let server = fields.get("server").and_then(Value::as_str);
+        let time = dates
+            .iter()
+            .find_map(|c| fields.get(c).and_then(parse_time));
+        let date = super::dataset::date_value(
+            time.and_then(|ns| jiff::Timestamp::from_nanosecond(i128::from(ns)).ok()),
+        );
+        let key: Key = (kind.to_string(), server.map(str::to_string), date);
+        let pushed = (|| -> Result<()> {
+            if !tables.contains_key(&key) {
+                let part = writer.part(kind, server, date)?;
+                let file = File::create(part.temp_path())
+                    .with_context(|| format!("cannot write {}", part.temp_path().display()))?;
+                let table = Table::create(
+                    file,
+                    columns.clone(),
+                    Writer::Part {
+                        table: kind,
+                        id: writer.id(),
+                    },
+                )?;
+                tables.insert(key.clone(), (table, part));
+            }
+            if let Some((table, _)) = tables.get_mut(&key) {
+                table.push(fields)?;
+            }
+            buffered += 1;
+            if buffered >= BUFFERED_ROWS {
+                buffered = 0;
+                for (table, _) in tables.values_mut() {
+                    table.flush()?;
+                }
+            }
+            Ok(())
+        })();
+        pushed.map_err(|e| keep_error(e, kind, &mut failed))
+    });
+    if let Err(e) = read {
+        return Err(match failed {
+            Some(failed) => failed,
+            None => anyhow::Error::new(e).context("reading the spooled rows"),
+        });
+    }
+    for ((kind, _, _), (table, part)) in tables {
+        table
+            .finish()
+            .with_context(|| format!("writing the {kind} table"))?;
+        part.commit()?;
+    }
+    Ok(())
+}
+
+/// Keeps a table's error for the caller; the row loop stops on it.
+fn keep_error(e: anyhow::Error, kind: &str, failed: &mut Option<anyhow::Error>) -> io::Error {
+    let e = e.context(format!("writing the {kind} table"));
+    let text = format!("{e:#}");
+    *failed = Some(e);
+    io::Error::other(text)
+}
+
+/// Every table's schema, typed from all its values (the first pass over
+/// the rows, holding none of them).
+fn schemas(
+    artifacts: &SpooledRows,
+    collection: &CollectionRows<'_>,
+) -> Result<BTreeMap<String, TableSchema>> {
+    if artifacts.encoding != RowEncoding::Binary {
+        bail!("the rows were not spooled for tables");
+    }
+    let mut schemas: BTreeMap<String, TableSchema> = BTreeMap::new();
+    each_row(artifacts, collection, &mut |fields| {
+        let kind = kind_of(fields);
+        match schemas.get_mut(kind) {
+            Some(schema) => schema.note(fields),
+            None => schemas.entry(kind.to_string()).or_default().note(fields),
+        }
+        Ok(())
+    })
+    .context("reading the spooled rows")?;
+    Ok(schemas)
 }
 
 fn kind_of(fields: &Map<String, Value>) -> &str {
@@ -286,27 +398,39 @@ struct Table {
     writer: TableWriter,
 }
 
+/// Where a table goes: a flat file of the format, or a dataset part.
+enum Writer<'a> {
+    Flat(TableFormat),
+    Part { table: &'a str, id: &'a str },
+}
+
 enum TableWriter {
     Csv(CsvBatched<File>),
     Parquet(Box<ParquetBatched<File>>),
 }
 
 impl Table {
-    fn create(
-        path: &Path,
-        columns: Vec<(String, ColumnType)>,
-        format: TableFormat,
-    ) -> Result<Table> {
+    fn create(file: File, columns: Vec<(String, ColumnType)>, writer: Writer<'_>) -> Result<Table> {
         let schema: Schema = columns
             .iter()
             .map(|(name, kind)| Field::new(PlSmallStr::from(name.as_str()), kind.dtype()))
             .collect();
-        let file = File::create(path)?;
-        let writer = match format {
-            TableFormat::Csv => TableWriter::Csv(CsvWriter::new(file).batched(&schema)?),
-            TableFormat::Parquet => {
-                TableWriter::Parquet(Box::new(ParquetWriter::new(file).batched(&schema)?))
-            }
+        let (writer, csv) = match writer {
+            Writer::Flat(TableFormat::Csv) => (
+                TableWriter::Csv(CsvWriter::new(file).batched(&schema)?),
+                true,
+            ),
+            Writer::Flat(TableFormat::Parquet) => (
+                TableWriter::Parquet(Box::new(ParquetWriter::new(file).batched(&schema)?)),
+                false,
+            ),
+            Writer::Part { table, id } => (
+                TableWriter::Parquet(Box::new(
+                    super::dataset::parquet_writer(file, table, id, super::dataset::RECORDS_SCHEMA)
+                        .batched(&schema)?,
+                )),
+                false,
+            ),
         };
         Ok(Table {
             columns: columns
@@ -314,7 +438,7 @@ impl Table {
                 .map(|(name, kind)| (name, ColumnValues::new(kind)))
                 .collect(),
             rows: 0,
-            csv: format == TableFormat::Csv,
+            csv,
             writer,
         })
     }
