@@ -309,16 +309,26 @@ impl SampledReport {
         })
     }
 
-    /// One sentence for text, Markdown and HTML (escape it there).
+    /// One sentence for text, Markdown and HTML (escape it there). Names
+    /// only what was read: a scan of per-server evidence sets has banner
+    /// samples but no sessions to pair.
     pub fn sentence(&self) -> String {
+        let parts: Vec<String> = [
+            (&self.banner_clock_samples, "banner clock samples"),
+            (&self.sessions_for_pairing, "healthy sessions"),
+            (&self.failing_sessions_for_pairing, "failing sessions"),
+        ]
+        .into_iter()
+        .filter(|(k, _)| k.read > 0)
+        .map(|(k, what)| format!("{} of {} {what}", thousands(k.kept), thousands(k.read)))
+        .collect();
+        let listed = match parts.as_slice() {
+            [] => "nothing".to_string(),
+            [one] => one.clone(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        };
         format!(
-            "sessions sampled for the clock estimates: {} of {} banner clock samples, {} of {} healthy sessions and {} of {} failing sessions kept (uniform per server pair; every failure is still counted)",
-            thousands(self.banner_clock_samples.kept),
-            thousands(self.banner_clock_samples.read),
-            thousands(self.sessions_for_pairing.kept),
-            thousands(self.sessions_for_pairing.read),
-            thousands(self.failing_sessions_for_pairing.kept),
-            thousands(self.failing_sessions_for_pairing.read)
+            "sessions sampled for the clock estimates: {listed} kept (uniform per server pair; every failure is still counted)"
         )
     }
 }
@@ -1121,5 +1131,32 @@ fn text_into(out: &mut Fmt<'_>, report: &ScanReport, style: Style, tz: &jiff::tz
     );
     if let Some(sampled) = &report.inputs.sampled {
         let _ = writeln!(out, "  {}", sampled.sentence());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{KeptOfRead, SampledReport};
+
+    fn report(banner: (u64, u64), healthy: (u64, u64), failing: (u64, u64)) -> SampledReport {
+        let k = |(kept, read)| KeptOfRead { kept, read };
+        SampledReport {
+            banner_clock_samples: k(banner),
+            sessions_for_pairing: k(healthy),
+            failing_sessions_for_pairing: k(failing),
+        }
+    }
+
+    /// The sampling sentence names what was read, never "0 of 0".
+    #[test]
+    fn the_sampling_sentence_names_only_what_was_read() {
+        assert_eq!(
+            report((2_000, 9_000), (0, 0), (0, 0)).sentence(),
+            "sessions sampled for the clock estimates: 2,000 of 9,000 banner clock samples kept (uniform per server pair; every failure is still counted)"
+        );
+        assert_eq!(
+            report((10, 10), (4_000, 120_000), (500, 60_000)).sentence(),
+            "sessions sampled for the clock estimates: 10 of 10 banner clock samples, 4,000 of 120,000 healthy sessions and 500 of 60,000 failing sessions kept (uniform per server pair; every failure is still counted)"
+        );
     }
 }
