@@ -1017,9 +1017,10 @@ fn set_provider<'a>(view: &RecordView<'a>, scratch: &mut Scratch<'a>) -> bool {
 }
 
 fn add_with_fallbacks(mut raw: RawEvent, header: &HeaderFallback, out: &mut ReportBuilder) {
-    if raw.record_id.is_none() {
-        raw.record_id = Some(header.record_id);
-    }
+    // The record header's id, as the crate's path and `evtx_dump` give it: the chunk's
+    // first/last ids and the file's next id count in it, and duplicate records are told
+    // apart by it (`EventRecordID` in the XML is the same number in what Windows writes).
+    raw.record_id = Some(header.record_id);
     let provenance = if raw.time.is_some() {
         TimeProvenance::NativeUtc
     } else {
