@@ -1,7 +1,7 @@
 //! Windows events (`.evtx`, event XML, CliXml `Get-EventLog`) → facts: what
 //! every event input shares.
 
-use super::{Extracted, Place, Records, Row, RowSink};
+use super::{Extracted, Place, Records, Row, RowEncoding, RowSink};
 use crate::evidence::{Evidence, Fact, IdentityHint, KerberosSource, TimeBasis};
 use crate::model::ClockBasis;
 use crate::model::Source;
@@ -355,8 +355,11 @@ impl Records for EventRecords {
     }
 
     fn rows(&self, place: Place<'_>, out: &mut dyn RowSink) {
+        let mut buf = Vec::new();
         for event in &self.0.events {
-            out.push(&event_row(event, place));
+            buf.clear();
+            encode_event_row(out.encoding(), event, place, &mut buf);
+            out.push_encoded(&buf);
         }
     }
 
@@ -368,6 +371,24 @@ impl Records for EventRecords {
 /// The `extract` row of one event: attributed like its facts, its origin
 /// naming the record.
 pub fn event_row(event: &EventRecord, place: Place<'_>) -> Row {
+    let (server, at) = event_row_place(event, place);
+    Row::new("event", server.as_deref(), &at, event)
+}
+
+/// [`event_row`], encoded with `encoding` onto `buf` (a JSON line without
+/// building the row: [`super::row::encode_new`]).
+pub fn encode_event_row(
+    encoding: RowEncoding,
+    event: &EventRecord,
+    place: Place<'_>,
+    buf: &mut Vec<u8>,
+) {
+    let (server, at) = event_row_place(event, place);
+    super::row::encode_new(encoding, "event", server.as_deref(), &at, event, buf);
+}
+
+/// An event row's server and origin.
+fn event_row_place(event: &EventRecord, place: Place<'_>) -> (Option<String>, String) {
     let server = normalize_host(&event.computer)
         .map(|(s, _)| s)
         .or_else(|| place.server.map(str::to_string));
@@ -375,7 +396,7 @@ pub fn event_row(event: &EventRecord, place: Place<'_>) -> Row {
         Some(id) => format!("{}#record {id}", place.origin),
         None => place.origin.to_string(),
     };
-    Row::new("event", server.as_deref(), &at, event)
+    (server, at)
 }
 
 /// Which event log a file holds, by its name (`Application.evtx`,
@@ -392,5 +413,81 @@ pub fn event_log_source(file_name: &str) -> Source {
         Source::DirectoryServiceLog
     } else {
         Source::OtherEventLog
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exauth_parsers::evtx::{DataItem, EventLogEvent, Family};
+
+    fn event(computer: &str, record: Option<u64>, data: &[(&str, &str)]) -> EventRecord {
+        EventRecord {
+            time: "2026-11-26T07:08:17.1234567Z".parse().ok(),
+            time_provenance: TimeProvenance::NativeUtc,
+            utc_offset_seconds: Some(-3600),
+            computer: computer.into(),
+            channel: "System".into(),
+            provider: "Microsoft-Windows-Security-Kerberos".into(),
+            event_id: 4,
+            qualifiers: Some(16384),
+            record_id: record,
+            level: Some(2),
+            family: Family::EventLog,
+            details: EventDetails::EventLog(EventLogEvent {
+                zone_name: Some("W. Europe Standard Time".into()),
+                ..EventLogEvent::default()
+            }),
+            data: data
+                .iter()
+                .map(|(n, v)| DataItem {
+                    name: (!n.is_empty()).then(|| n.to_string()),
+                    value: v.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    /// `extract`'s JSON line of an event, written straight from the record,
+    /// is the very line the row's map of values gives.
+    #[test]
+    fn an_event_row_line_is_the_same_bytes_as_the_rows() {
+        let events = [
+            event(
+                "EX02.contoso.com",
+                Some(812_215),
+                &[("Server", "krbtgt/CONTOSO.COM")],
+            ),
+            event("", None, &[]),
+            event(
+                "ex01",
+                Some(1),
+                &[
+                    ("", "quote \" back\\slash \u{1b}[31m tab\t"),
+                    ("Naïve", "日本語"),
+                ],
+            ),
+        ];
+        for place_server in [None, Some("EX09")] {
+            let place = Place {
+                origin: "c.zip!EX02/System.evtx",
+                server: place_server,
+            };
+            for e in &events {
+                let mut via_map = Vec::new();
+                RowEncoding::JsonLine.encode(&event_row(e, place), &mut via_map);
+                let mut direct = Vec::new();
+                encode_event_row(RowEncoding::JsonLine, e, place, &mut direct);
+                assert_eq!(
+                    String::from_utf8_lossy(&direct),
+                    String::from_utf8_lossy(&via_map)
+                );
+                let mut binary = Vec::new();
+                encode_event_row(RowEncoding::Binary, e, place, &mut binary);
+                let mut binary_map = Vec::new();
+                RowEncoding::Binary.encode(&event_row(e, place), &mut binary_map);
+                assert_eq!(binary, binary_map, "the tables' rows are the map's");
+            }
+        }
     }
 }

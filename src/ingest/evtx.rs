@@ -11,7 +11,7 @@
 //! same memory as a small one.
 
 use super::dedup::{Claim, EventsSeen};
-use super::events::{event_evidence, event_log_source, event_row, EventRecords};
+use super::events::{encode_event_row, event_evidence, event_log_source, EventRecords};
 use super::spool::Sorter;
 use super::text::Content;
 use super::{Extracted, IngestOptions, Input, Place, Records, RowSink};
@@ -254,8 +254,7 @@ impl<'p, 'r> EventStream<'p, 'r> {
             self.hints.extend(hints.drain(..));
             if let Some((sink, sorter, at)) = &mut self.rows {
                 self.row.clear();
-                sink.encoding()
-                    .encode(&event_row(event, *at), &mut self.row);
+                encode_event_row(sink.encoding(), event, *at, &mut self.row);
                 sorter.push(&key, &self.row);
             }
         }

@@ -71,6 +71,62 @@ impl RowEncoding {
     }
 }
 
+/// Appends the row that [`Row::new`]`(kind, server, origin, body)` makes,
+/// encoded with `encoding`, to `buf` — for a JSON line straight from `body`,
+/// without the map of values in between (building that map for every record
+/// was a quarter of `extract`'s time on a large event log). The line is the
+/// same bytes as the map's when `body` serializes to an object none of whose
+/// keys is `kind`, `server` or `origin` (the map keeps the first of a repeated
+/// key): callers pass such types only, and a test compares both ways.
+pub fn encode_new(
+    encoding: RowEncoding,
+    kind: &'static str,
+    server: Option<&str>,
+    origin: &str,
+    body: &impl Serialize,
+    buf: &mut Vec<u8>,
+) {
+    if encoding == RowEncoding::JsonLine {
+        let start = buf.len();
+        if json_line(kind, server, origin, body, buf).is_some() {
+            return;
+        }
+        buf.truncate(start);
+    }
+    encoding.encode(&Row::new(kind, server, origin, body), buf);
+}
+
+/// [`encode_new`]'s JSON line; `None` (with `buf` to be cut back) when `body`
+/// is not an object.
+fn json_line(
+    kind: &str,
+    server: Option<&str>,
+    origin: &str,
+    body: &impl Serialize,
+    buf: &mut Vec<u8>,
+) -> Option<()> {
+    buf.extend_from_slice(b"{\"kind\":");
+    serde_json::to_writer(&mut *buf, kind).ok()?;
+    buf.extend_from_slice(b",\"server\":");
+    serde_json::to_writer(&mut *buf, &server).ok()?;
+    let at = buf.len();
+    serde_json::to_writer(&mut *buf, body).ok()?;
+    if buf.get(at) != Some(&b'{') || buf.last() != Some(&b'}') {
+        return None;
+    }
+    if buf.len() - at == 2 {
+        // `{}`: no fields of its own.
+        buf.truncate(at);
+    } else {
+        buf[at] = b',';
+        buf.pop();
+    }
+    buf.extend_from_slice(b",\"origin\":");
+    serde_json::to_writer(&mut *buf, origin).ok()?;
+    buf.extend_from_slice(b"}\n");
+    Some(())
+}
+
 /// Where the rows of one artifact go as it is read, in the artifact's own
 /// order.
 pub trait RowSink {
@@ -297,6 +353,36 @@ fn decode_value(bytes: &[u8]) -> Option<(Value, &[u8])> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A body that is no object, or an empty one, gives the map's line too.
+    #[test]
+    fn encode_new_falls_back_or_matches_for_any_body() {
+        for body in [
+            json!(7),
+            json!("text"),
+            json!({}),
+            json!(null),
+            json!({"a": [1, {"b": 2.5}]}),
+        ] {
+            let mut direct = Vec::new();
+            encode_new(
+                RowEncoding::JsonLine,
+                "fact",
+                Some("EX01"),
+                "o#1",
+                &body,
+                &mut direct,
+            );
+            let mut via_map = Vec::new();
+            RowEncoding::JsonLine
+                .encode(&Row::new("fact", Some("EX01"), "o#1", &body), &mut via_map);
+            assert_eq!(
+                String::from_utf8_lossy(&direct),
+                String::from_utf8_lossy(&via_map),
+                "{body}"
+            );
+        }
+    }
 
     fn row(value: Value) -> Row {
         let Value::Object(fields) = value else {
