@@ -1054,8 +1054,8 @@ fn text_into(out: &mut Fmt<'_>, report: &ScanReport, style: Style, tz: &jiff::tz
     if !report.coverage.not_read.is_empty() {
         let _ = writeln!(
             out,
-            "  {} files not read (`exauth inventory` lists them with reasons)",
-            report.coverage.not_read.len()
+            "  {} not read (`exauth inventory` lists them with reasons)",
+            files(report.coverage.not_read.len())
         );
     }
     const SHOWN: usize = 5;
@@ -1079,8 +1079,8 @@ fn text_into(out: &mut Fmt<'_>, report: &ScanReport, style: Style, tz: &jiff::tz
     if unreadable.len() > SHOWN {
         let _ = writeln!(
             out,
-            "  … and {} more files not read (`--format json` lists them)",
-            unreadable.len() - SHOWN
+            "  … and {} more not read (`--format json` lists them)",
+            files(unreadable.len() - SHOWN)
         );
     }
     for row in report.coverage.read_with_problems.iter().take(SHOWN) {
@@ -1134,9 +1134,22 @@ fn text_into(out: &mut Fmt<'_>, report: &ScanReport, style: Style, tz: &jiff::tz
     }
 }
 
+/// `1 file`, `3 files`, `1,204 files`.
+fn files(n: usize) -> String {
+    let n = n as u64;
+    format!("{} file{}", thousands(n), if n == 1 { "" } else { "s" })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{KeptOfRead, SampledReport};
+    use super::{files, KeptOfRead, SampledReport};
+
+    #[test]
+    fn files_are_counted_in_words() {
+        assert_eq!(files(1), "1 file");
+        assert_eq!(files(3), "3 files");
+        assert_eq!(files(1204), "1,204 files");
+    }
 
     fn report(banner: (u64, u64), healthy: (u64, u64), failing: (u64, u64)) -> SampledReport {
         let k = |(kept, read)| KeptOfRead { kept, read };
