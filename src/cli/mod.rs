@@ -279,7 +279,10 @@ pub struct ExtractArgs {
     #[command(flatten)]
     pub local_time: LocalTimeArgs,
 
-    /// Output format.
+    /// Output format: `jsonl` (one row a line, stdout or -o FILE); `csv`
+    /// (one table per row kind in the folder -o DIR); `parquet` (the
+    /// Hive-partitioned dataset under -o ROOT that `scan --evidence` and
+    /// DuckDB read: ROOT/<table>/server=…/date=…/part-<ID>.parquet).
     #[arg(long, value_enum)]
     pub format: ExtractFormat,
 

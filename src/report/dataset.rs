@@ -23,7 +23,9 @@
 //! Paired-session clock samples need both servers' protocol logs in one run;
 //! `scan --evidence` says which pairs could not be paired.
 
-use super::evidence_set::{encoding_name, from_text, required, EvidenceSet};
+use super::evidence_set::{
+    encoding_name, from_text, integers, required, strings as strings_of, EvidenceSet,
+};
 use crate::correlate::case::{Case, ItemId};
 use crate::discover::Origin;
 use crate::evidence::{Evidence, Fact, FailureSignal, TimeBasis};
@@ -663,23 +665,6 @@ fn each_row_group(
     Ok(())
 }
 
-fn column_strings(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
-    let column = df.column(name).map_err(|e| anyhow!("column {name}: {e}"))?;
-    let text = column.str().map_err(|e| anyhow!("column {name}: {e}"))?;
-    Ok((0..text.len())
-        .map(|i| text.get(i).map(str::to_string))
-        .collect())
-}
-
-fn column_ints(df: &DataFrame, name: &str) -> Result<Vec<Option<i64>>> {
-    let column = df
-        .column(name)
-        .map_err(|e| anyhow!("column {name}: {e}"))?
-        .cast(&DataType::Int64)?;
-    let ints = column.i64().map_err(|e| anyhow!("column {name}: {e}"))?;
-    Ok((0..ints.len()).map(|i| ints.get(i)).collect())
-}
-
 /// Reads the datasets under `roots`, the partitions `filter` keeps, into
 /// one evidence set. A file that cannot be read is an inventory row with
 /// status error naming it; the rest is read.
@@ -746,11 +731,11 @@ impl SetReader {
             "evidence" => {
                 let columns = ["time", "time_basis", "origin", "represents", "fact"];
                 each_row_group(&part.path, &columns, &mut |df| {
-                    let times = column_ints(df, "time")?;
-                    let bases = required(column_strings(df, "time_basis")?, "time_basis")?;
-                    let origins = required(column_strings(df, "origin")?, "origin")?;
-                    let represents = column_ints(df, "represents")?;
-                    let facts = required(column_strings(df, "fact")?, "fact")?;
+                    let times = integers(df, "time")?;
+                    let bases = required(strings_of(df, "time_basis")?, "time_basis")?;
+                    let origins = required(strings_of(df, "origin")?, "origin")?;
+                    let represents = integers(df, "represents")?;
+                    let facts = required(strings_of(df, "fact")?, "fact")?;
                     for i in 0..df.height() {
                         let fact: Fact = serde_json::from_str(&facts[i])
                             .with_context(|| format!("row {i}: fact"))?;
@@ -778,9 +763,9 @@ impl SetReader {
             "identities" => {
                 let name = server.ok_or_else(|| anyhow!("an identity without a name"))?;
                 each_row_group(&part.path, &["fqdns", "ips", "role"], &mut |df| {
-                    let fqdns = required(column_strings(df, "fqdns")?, "fqdns")?;
-                    let ips = required(column_strings(df, "ips")?, "ips")?;
-                    let roles = required(column_strings(df, "role")?, "role")?;
+                    let fqdns = required(strings_of(df, "fqdns")?, "fqdns")?;
+                    let ips = required(strings_of(df, "ips")?, "ips")?;
+                    let roles = required(strings_of(df, "role")?, "role")?;
                     for i in 0..df.height() {
                         set.identities.observe_host(&name);
                         for fqdn in serde_json::from_str::<Vec<String>>(&fqdns[i])? {
@@ -796,7 +781,7 @@ impl SetReader {
                 })
             }
             "coverage" => each_row_group(&part.path, &["source"], &mut |df| {
-                for source in required(column_strings(df, "source")?, "source")? {
+                for source in required(strings_of(df, "source")?, "source")? {
                     let source: Source = from_text(&source)?;
                     match &server {
                         Some(server) => {
@@ -830,13 +815,13 @@ impl SetReader {
                     "set_aside",
                 ];
                 each_row_group(&part.path, &columns, &mut |df| {
-                    let origins = required(column_strings(df, "origin")?, "origin")?;
-                    let kinds = required(column_strings(df, "kind")?, "kind")?;
-                    let encodings = column_strings(df, "encoding")?;
-                    let bytes = column_ints(df, "bytes")?;
-                    let statuses = required(column_strings(df, "status")?, "status")?;
-                    let reasons = column_strings(df, "reason")?;
-                    let set_aside = column_strings(df, "set_aside")?;
+                    let origins = required(strings_of(df, "origin")?, "origin")?;
+                    let kinds = required(strings_of(df, "kind")?, "kind")?;
+                    let encodings = strings_of(df, "encoding")?;
+                    let bytes = integers(df, "bytes")?;
+                    let statuses = required(strings_of(df, "status")?, "status")?;
+                    let reasons = strings_of(df, "reason")?;
+                    let set_aside = strings_of(df, "set_aside")?;
                     for i in 0..df.height() {
                         self.rows.push(Row {
                             origin: Origin::parse(&origins[i]),
@@ -856,9 +841,9 @@ impl SetReader {
             }
             "problems" => {
                 each_row_group(&part.path, &["origin", "location", "message"], &mut |df| {
-                    let origins = required(column_strings(df, "origin")?, "origin")?;
-                    let locations = required(column_strings(df, "location")?, "location")?;
-                    let messages = required(column_strings(df, "message")?, "message")?;
+                    let origins = required(strings_of(df, "origin")?, "origin")?;
+                    let locations = required(strings_of(df, "location")?, "location")?;
+                    let messages = required(strings_of(df, "message")?, "message")?;
                     for i in 0..df.height() {
                         let location: Location = serde_json::from_str(&locations[i])?;
                         set.problems.push((

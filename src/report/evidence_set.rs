@@ -61,7 +61,9 @@ fn read_frame(dir: &Path, name: &str) -> Result<DataFrame> {
         .with_context(|| format!("cannot read {}", path.display()))
 }
 
-fn strings(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
+/// A string column's values (`Err` naming the column when it is missing or
+/// of another type).
+pub(crate) fn strings(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
     let column = df.column(name).map_err(|e| anyhow!("column {name}: {e}"))?;
     let text = column.str().map_err(|e| anyhow!("column {name}: {e}"))?;
     Ok((0..text.len())
@@ -69,10 +71,13 @@ fn strings(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
         .collect())
 }
 
-fn integers(column: &Column) -> Result<Vec<Option<i64>>> {
-    let ints = column
-        .i64()
-        .map_err(|e| anyhow!("column {}: {e}", column.name()))?;
+/// An integer column's values, whatever its integer width.
+pub(crate) fn integers(df: &DataFrame, name: &str) -> Result<Vec<Option<i64>>> {
+    let column = df
+        .column(name)
+        .map_err(|e| anyhow!("column {name}: {e}"))?
+        .cast(&DataType::Int64)?;
+    let ints = column.i64().map_err(|e| anyhow!("column {name}: {e}"))?;
     Ok((0..ints.len()).map(|i| ints.get(i)).collect())
 }
 
@@ -110,7 +115,7 @@ pub fn read_flat(dirs: &[std::path::PathBuf]) -> Result<EvidenceSet> {
     for dir in dirs {
         let df = read_frame(dir, "_evidence.parquet")?;
         let servers = strings(&df, "server")?;
-        let times = integers(&df.column("time")?.cast(&DataType::Int64)?)?;
+        let times = integers(&df, "time")?;
         let bases = required(strings(&df, "time_basis")?, "time_basis")?;
         let origins = required(strings(&df, "origin")?, "origin")?;
         let facts = required(strings(&df, "fact")?, "fact")?;
@@ -171,7 +176,7 @@ pub fn read_flat(dirs: &[std::path::PathBuf]) -> Result<EvidenceSet> {
         let kinds = required(strings(&df, "kind")?, "kind")?;
         let servers = strings(&df, "server")?;
         let encodings = strings(&df, "encoding")?;
-        let bytes = integers(df.column("bytes")?)?;
+        let bytes = integers(&df, "bytes")?;
         let statuses = required(strings(&df, "status")?, "status")?;
         let reasons = strings(&df, "reason")?;
         // Sets written before records were de-duplicated have no such column.

@@ -17,7 +17,7 @@ use super::catalog::{
 };
 use super::records::{EventRecord, TimeProvenance};
 use super::{outcome_items, DataItem, EventFileReport, RawEvent, ReportBuilder};
-use crate::problem::{Location, Problem};
+use crate::problem::{thousands as group, Location, Problem};
 use evtx::err::EvtxError;
 use evtx::{EvtxChunkData, EvtxParser, ParserSettings};
 use rayon::prelude::*;
@@ -266,19 +266,6 @@ fn check_file_header(header: &evtx::EvtxFileHeader, len: u64, report: &mut Repor
             format!("file truncated: its header counts {counted} chunks, {held}; {missing}"),
         ));
     }
-}
-
-/// `n` with a comma between thousands (12,345).
-fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// `n` and the noun, singular or plural ("1 record", "2 records").
@@ -1322,12 +1309,7 @@ mod tests {
     }
 
     #[test]
-    fn numbers_are_grouped_by_thousands() {
-        assert_eq!(group(0), "0");
-        assert_eq!(group(999), "999");
-        assert_eq!(group(1000), "1,000");
-        assert_eq!(group(65_535), "65,535");
-        assert_eq!(group(1_234_567), "1,234,567");
+    fn records_are_counted_in_words() {
         assert_eq!(count(1, "record"), "1 record");
         assert_eq!(count(0, "record"), "0 records");
     }
