@@ -50,8 +50,9 @@ measure() { # label, args...: wall s and peak KB into $OUT/<label>.time, JSON in
 }
 measure evidence --evidence "$ROOT"
 measure raw "$COLLECTION"
-read -r ev_s ev_kb <"$OUT/evidence.time"
-read -r raw_s raw_kb <"$OUT/raw.time"
+# The last line: `time` writes "Command exited with non-zero status 1" first when scan exits 1.
+read -r ev_s ev_kb < <(tail -1 "$OUT/evidence.time")
+read -r raw_s raw_kb < <(tail -1 "$OUT/raw.time")
 same=$(python3 - "$OUT/evidence.json" "$OUT/raw.json" <<'EOF'
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
