@@ -365,8 +365,9 @@ const KEPT_IN_ALL: usize = 1 << 15;
 #[derive(Default)]
 struct Bounded {
     samples: Sample<Evidence>,
-    sessions: Sample<SessionSummary>,
-    failing: Sample<SessionSummary>,
+    /// Boxed: a heap of summaries moves each one at every sift.
+    sessions: Sample<Box<SessionSummary>>,
+    failing: Sample<Box<SessionSummary>>,
     /// Scratch for a session's peer name (no allocation per session).
     peer: String,
 }
@@ -386,7 +387,7 @@ impl Bounded {
         };
         let key = (fnv1a(e.origin.as_bytes()), tie_breaker(e.origin.as_bytes()));
         let peer = format!("{remote_ip:?}/{remote_server:?}");
-        self.samples.offer(server, &peer, key, e);
+        self.samples.offer(server, &peer, key, || e);
         None
     }
 
@@ -405,7 +406,7 @@ impl Bounded {
         } else {
             &mut self.failing
         };
-        sample.offer(server, &peer, key, s);
+        sample.offer(server, &peer, key, || Box::new(s));
         self.peer = peer;
     }
 
@@ -431,7 +432,7 @@ impl Bounded {
         {
             let sessions = collected.sessions.entry(server).or_default();
             for (_, kept) in peers {
-                sessions.extend(kept.into_items());
+                sessions.extend(kept.into_items().map(|s| *s));
             }
         }
     }
@@ -472,7 +473,8 @@ impl<T> Default for Sample<T> {
 }
 
 impl<T> Sample<T> {
-    fn offer(&mut self, server: &str, peer: &str, key: (u64, u64), item: T) {
+    /// Offers the item `make` gives (made only if it is kept).
+    fn offer(&mut self, server: &str, peer: &str, key: (u64, u64), make: impl FnOnce() -> T) {
         self.offered += 1;
         // Looked up before anything is allocated: names are new only once.
         if !self.by_server.contains_key(server) {
@@ -488,7 +490,7 @@ impl<T> Sample<T> {
             return;
         };
         let before = kept.heap.len();
-        kept.offer(key, item, self.per_pair);
+        kept.offer(key, make, self.per_pair);
         self.total += kept.heap.len() - before;
         while self.total > KEPT_IN_ALL && self.per_pair > KEPT_PER_PEER_AT_LEAST {
             self.per_pair = (self.per_pair / 2).max(KEPT_PER_PEER_AT_LEAST);
@@ -515,12 +517,12 @@ impl<T> Default for BottomK<T> {
 }
 
 impl<T> BottomK<T> {
-    fn offer(&mut self, key: (u64, u64), item: T, share: usize) {
+    fn offer(&mut self, key: (u64, u64), make: impl FnOnce() -> T, share: usize) {
         if self.heap.len() < share {
-            self.heap.push(ByKey { key, item });
+            self.heap.push(ByKey { key, item: make() });
         } else if self.heap.peek().is_some_and(|top| key < top.key) {
             self.heap.pop();
-            self.heap.push(ByKey { key, item });
+            self.heap.push(ByKey { key, item: make() });
         }
     }
 
@@ -655,10 +657,10 @@ mod tests {
         let mut forward = BottomK::default();
         let mut backward = BottomK::default();
         for key in &all {
-            forward.offer(key.0, key.1.clone(), KEPT_PER_PEER);
+            forward.offer(key.0, || key.1.clone(), KEPT_PER_PEER);
         }
         for key in all.iter().rev() {
-            backward.offer(key.0, key.1.clone(), KEPT_PER_PEER);
+            backward.offer(key.0, || key.1.clone(), KEPT_PER_PEER);
         }
         let mut a: Vec<String> = forward.into_items().collect();
         let mut b: Vec<String> = backward.into_items().collect();
@@ -684,11 +686,11 @@ mod tests {
             .collect();
         let mut forward: Sample<String> = Sample::default();
         for (pair, key, item) in &items {
-            forward.offer(&pair.0, &pair.1, *key, item.clone());
+            forward.offer(&pair.0, &pair.1, *key, || item.clone());
         }
         let mut backward: Sample<String> = Sample::default();
         for (pair, key, item) in items.iter().rev() {
-            backward.offer(&pair.0, &pair.1, *key, item.clone());
+            backward.offer(&pair.0, &pair.1, *key, || item.clone());
         }
         assert!(forward.total <= KEPT_IN_ALL, "{} kept", forward.total);
         assert_eq!(forward.per_pair, backward.per_pair);
@@ -715,7 +717,7 @@ mod tests {
     fn small_collections_keep_every_sample() {
         let mut kept = BottomK::default();
         for key in keys(10) {
-            kept.offer(key.0, key.1, KEPT_PER_PEER);
+            kept.offer(key.0, || key.1, KEPT_PER_PEER);
         }
         assert_eq!(kept.into_items().count(), 10);
     }

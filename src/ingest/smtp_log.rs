@@ -15,7 +15,7 @@ use crate::model::Source;
 use exauth_parsers::detect::{Form, Kind};
 use exauth_parsers::problem::Problem;
 use exauth_parsers::smtp_log::SessionSummary;
-use exauth_parsers::smtp_log::{FileReport, Reassembler};
+use exauth_parsers::smtp_log::{FileReport, Reassembler, SessionDetail};
 use std::io::Read;
 
 pub struct SmtpLogInput;
@@ -40,7 +40,7 @@ impl Input for SmtpLogInput {
         _options: &IngestOptions,
     ) -> Result<Box<dyn Records>, String> {
         let mut sessions = Vec::new();
-        let report = reassemble(artifact, content, |s| sessions.push(s));
+        let report = reassemble(artifact, content, SessionDetail::Full, |s| sessions.push(s));
         Ok(Box::new(SmtpRecords { report, sessions }))
     }
 
@@ -58,11 +58,18 @@ impl Input for SmtpLogInput {
         mut rows: Option<(&mut dyn RowSink, Place<'_>)>,
     ) -> Result<Box<dyn Records>, String> {
         let mut facts_of = SessionFacts::new(place, facts);
-        let report = reassemble(artifact, content, |session| {
-            facts_of.take(&session);
+        // A scan reads only what [`session_evidence`], the de-duplication
+        // and clock pairing need; extract's rows want every field.
+        let detail = if rows.is_some() {
+            SessionDetail::Full
+        } else {
+            SessionDetail::Failures
+        };
+        let report = reassemble(artifact, content, detail, |session| {
             if let Some((sink, at)) = rows.as_mut() {
                 session_rows(&session, *at, &mut **sink);
             }
+            facts_of.take(session);
         });
         facts_of.finish();
         Ok(Box::new(SmtpRecords {
@@ -76,6 +83,7 @@ impl Input for SmtpLogInput {
 fn reassemble(
     artifact: &Artifact<'_>,
     content: &mut Content<'_>,
+    detail: SessionDetail,
     mut emit: impl FnMut(SessionSummary),
 ) -> FileReport {
     let hint = if artifact.detection.kind == Kind::SMTP_SEND_LOG {
@@ -83,7 +91,7 @@ fn reassemble(
     } else {
         LogKind::Receive
     };
-    let mut reassembler = Reassembler::new();
+    let mut reassembler = Reassembler::new().with_detail(detail);
     // A headerless excerpt is a paste: complete, though its last row
     // often has no line end (a log being written would be cut there).
     let excerpt = artifact.detection.form != Form::ExchangeLog;
@@ -139,9 +147,9 @@ impl<'p, 'e> SessionFacts<'p, 'e> {
         }
     }
 
-    fn take(&mut self, session: &SessionSummary) {
+    fn take(&mut self, session: SessionSummary) {
         if let Some((seen, file, server)) = &self.seen {
-            if let Some(key) = session_key(server.as_deref(), session) {
+            if let Some(key) = session_key(server.as_deref(), &session) {
                 if !seen.first_time(*file, key) {
                     // Its banner samples still count as seen: the copy read
                     // keeps the same ones as the file alone would.
@@ -157,7 +165,7 @@ impl<'p, 'e> SessionFacts<'p, 'e> {
             }
         }
         session_evidence(
-            session,
+            &session,
             self.place.origin,
             self.place.server,
             &mut self.thinning,
@@ -173,7 +181,7 @@ impl<'p, 'e> SessionFacts<'p, 'e> {
         } else {
             1
         };
-        if self.place.server.is_some() && keep_for_pairing(session, keep_one_in) {
+        if self.place.server.is_some() && keep_for_pairing(&session, keep_one_in) {
             self.out.pairing.push(pairing_copy(session));
         }
     }
@@ -231,7 +239,7 @@ impl Records for SmtpRecords {
     fn extract(&self, place: Place<'_>, out: &mut Extracted) {
         let mut facts = SessionFacts::new(place, out);
         for session in &self.sessions {
-            facts.take(session);
+            facts.take(session.clone());
         }
         facts.finish();
     }
@@ -422,27 +430,52 @@ impl HintSet {
     }
 }
 
-/// A slimmed copy of a session for clock pairing: what `pair_sessions`
-/// reads (log, id, endpoints, the connect/banner/EHLO times). Failed
-/// attempts stay, so that the sessions that failed can be paired on their
-/// own (the offset at the failures is the one that matters). Scan keeps
-/// up to 2^17 of these: each string left out is memory kept flat.
-pub fn pairing_copy(session: &SessionSummary) -> SessionSummary {
+/// A session slimmed for clock pairing: what `pair_sessions` reads (log,
+/// id, endpoints, the connect/banner/EHLO times). Failed attempts stay, so
+/// that the sessions that failed can be paired on their own (the offset at
+/// the failures is the one that matters). Scan keeps up to 2^17 of these:
+/// each string left out is memory kept flat. Taken by value: the strings
+/// kept move, none is copied.
+pub fn pairing_copy(session: SessionSummary) -> SessionSummary {
+    let SessionSummary {
+        log,
+        session_id,
+        start,
+        end,
+        local_endpoint,
+        remote_endpoint,
+        partial,
+        has_start,
+        has_end,
+        connect_time,
+        banner_time,
+        ehlo_time,
+        mut auth_attempts,
+        rows,
+        first_line,
+        last_line,
+        first_file,
+        last_file,
+        ..
+    } = session;
+    auth_attempts.retain(|a| a.outcome != AuthOutcome::Success);
+    // Most sessions' attempts all succeeded: the list gives its room back.
+    auth_attempts.shrink_to_fit();
     SessionSummary {
-        log: session.log,
-        session_id: session.session_id.clone(),
-        start: session.start,
-        end: session.end,
-        local_endpoint: session.local_endpoint.clone(),
-        remote_endpoint: session.remote_endpoint.clone(),
+        log,
+        session_id,
+        start,
+        end,
+        local_endpoint,
+        remote_endpoint,
         connector: String::new(),
-        partial: session.partial,
-        has_start: session.has_start,
-        has_end: session.has_end,
-        connect_time: session.connect_time,
-        banner_time: session.banner_time,
+        partial,
+        has_start,
+        has_end,
+        connect_time,
+        banner_time,
         banner_host: None,
-        ehlo_time: session.ehlo_time,
+        ehlo_time,
         ehlo: None,
         hello_reply_host: None,
         advertised: Default::default(),
@@ -454,18 +487,13 @@ pub fn pairing_copy(session: &SessionSummary) -> SessionSummary {
         proxy_session_id: None,
         ticket_cache_flush: None,
         disconnect_reason: None,
-        auth_attempts: session
-            .auth_attempts
-            .iter()
-            .filter(|a| a.outcome != AuthOutcome::Success)
-            .cloned()
-            .collect(),
+        auth_attempts,
         clock_samples: Vec::new(),
-        rows: session.rows,
-        first_line: session.first_line,
-        last_line: session.last_line,
-        first_file: session.first_file,
-        last_file: session.last_file,
+        rows,
+        first_line,
+        last_line,
+        first_file,
+        last_file,
     }
 }
 

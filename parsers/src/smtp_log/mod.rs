@@ -33,7 +33,7 @@ pub use file_name::{parse_file_name, LogFileName};
 pub use header::{ColumnMap, FileHeader};
 pub use pairing::{pair_sessions, PairedSession, PairingOptions, ServerPairOffset};
 pub use row::{split_fields, FieldSpan, Line, LineReader, RawRow, RowItem, RowReader};
-pub use session::{FileReport, Reassembler};
+pub use session::{FileReport, Reassembler, SessionDetail};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize, Serializer};

@@ -76,6 +76,21 @@ impl FileReport {
     }
 }
 
+/// How much of each session a [`Reassembler`] spells out in its summaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SessionDetail {
+    /// Every field and every attempt (extract's rows).
+    #[default]
+    Full,
+    /// What a diagnosis reads. A session whose attempts all succeeded comes without them,
+    /// without the advertised mechanism names, and without the texts of its permissions, TLS
+    /// command and detail, disconnect reason, proxy and ticket-cache rows: each is a string built
+    /// per session (a dozen allocations; millions of sessions in a busy week) that a scan never
+    /// reads. A session with any other attempt comes in full, exactly as [`SessionDetail::Full`]
+    /// gives it.
+    Failures,
+}
+
 /// Turns the rows of one server's protocol-log files into [`SessionSummary`]s.
 ///
 /// Feed the files of one log directory (one server, one log type or both) in name order with
@@ -92,6 +107,7 @@ pub struct Reassembler {
     time_cache: TimeCache,
     /// Emptied buffers of ended sessions, reused by new ones.
     pool: Vec<Buffers>,
+    detail: SessionDetail,
 }
 
 impl Default for Reassembler {
@@ -110,7 +126,14 @@ impl Reassembler {
             rows_since_idle_check: 0,
             time_cache: TimeCache::default(),
             pool: Vec::new(),
+            detail: SessionDetail::Full,
         }
+    }
+
+    /// How much of each session the summaries spell out (default: [`SessionDetail::Full`]).
+    pub fn with_detail(mut self, detail: SessionDetail) -> Self {
+        self.detail = detail;
+        self
     }
 
     /// Sessions with no row for this long (in log time) are emitted as partial (default 1 h).
@@ -249,7 +272,7 @@ impl Reassembler {
         let mut rest: Vec<_> = self.open.drain().collect();
         rest.sort_by_key(|(key, s)| (s.first.file, s.first.line, *key));
         for ((kind, id), session) in rest {
-            emit(session.summarize(kind, id, &mut self.pool));
+            emit(session.summarize(kind, id, &mut self.pool, self.detail));
         }
     }
 
@@ -427,7 +450,7 @@ impl Reassembler {
         if event == b'-' {
             if let Some(done) = self.open.remove(&(kind, id)) {
                 report.sessions_emitted += 1;
-                emit(done.summarize(kind, id, &mut self.pool));
+                emit(done.summarize(kind, id, &mut self.pool, self.detail));
             }
         }
         if let Some(t) = time {
@@ -457,7 +480,7 @@ impl Reassembler {
         let mut n = 0;
         for key in idle {
             if let Some(s) = self.open.remove(&key) {
-                emit(s.summarize(key.0, key.1, &mut self.pool));
+                emit(s.summarize(key.0, key.1, &mut self.pool, self.detail));
                 n += 1;
             }
         }
@@ -613,7 +636,7 @@ struct OpenSession {
     buffers: Buffers,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct Event {
     pos: Pos,
     ev: Ev,
@@ -621,7 +644,7 @@ struct Event {
 
 /// The rows that matter, reduced to what is needed of them (text as [`Span`]s of the session's
 /// text buffer).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Ev {
     Connect,
     Disconnect(Option<Span>),
@@ -987,8 +1010,15 @@ impl OpenSession {
         }
     }
 
-    /// Applies the kept rows in sequence order and builds the summary.
-    fn summarize(mut self, kind: LogKind, id: u64, pool: &mut Vec<Buffers>) -> SessionSummary {
+    /// Applies the kept rows in sequence order and builds the summary, as much of it as
+    /// `detail` asks for.
+    fn summarize(
+        mut self,
+        kind: LogKind,
+        id: u64,
+        pool: &mut Vec<Buffers>,
+        detail: SessionDetail,
+    ) -> SessionSummary {
         let Buffers {
             mut events,
             text: bytes,
@@ -996,8 +1026,61 @@ impl OpenSession {
         if !events.is_sorted_by_key(|e| e.pos.seq) {
             events.sort_by_key(|e| e.pos.seq);
         }
+        let s = match detail {
+            SessionDetail::Full => self.build(kind, id, &events, &bytes, true),
+            // A session with an attempt that did not succeed is built again, in full: rare, and
+            // its summary is then exactly the full one.
+            SessionDetail::Failures => self
+                .build_if_all_succeeded(kind, id, &events, &bytes)
+                .unwrap_or_else(|| self.build(kind, id, &events, &bytes, true)),
+        };
+        if pool.len() < POOL_SESSIONS
+            && events.capacity() <= POOL_MAX_EVENTS
+            && bytes.capacity() <= POOL_MAX_TEXT
+        {
+            let mut text = bytes;
+            text.clear();
+            events.clear();
+            pool.push(Buffers { events, text });
+        }
+        s
+    }
+
+    /// The [`SessionDetail::Failures`] summary of a session whose attempts all succeeded (they
+    /// are left out); `None` when one did not.
+    fn build_if_all_succeeded(
+        &self,
+        kind: LogKind,
+        id: u64,
+        events: &[Event],
+        bytes: &[u8],
+    ) -> Option<SessionSummary> {
+        let s = self.build(kind, id, events, bytes, false);
+        // Built without them, the attempts are there only to be judged.
+        s.auth_attempts
+            .iter()
+            .all(|a| a.outcome == AuthOutcome::Success)
+            .then(|| SessionSummary {
+                auth_attempts: Vec::new(),
+                ..s
+            })
+    }
+
+    /// The summary of the session's `events` (sorted) over its text `bytes`. Not `full`: the
+    /// texts [`SessionDetail::Failures`] leaves out are not built, and attempts come without
+    /// their texts (mechanism, status, reply, session id): only their outcomes are right.
+    fn build(
+        &self,
+        kind: LogKind,
+        id: u64,
+        events: &[Event],
+        bytes: &[u8],
+        full: bool,
+    ) -> SessionSummary {
         let get = |span: Span| bytes.get(span.start..span.end).unwrap_or_default();
         let string = |span: Span| text(get(span));
+        // A text only the full summary carries.
+        let full_text = |span: Span| if full { string(span) } else { String::new() };
         let session_id = session_id_text(id);
         let mut s = SessionSummary {
             log: kind,
@@ -1037,7 +1120,11 @@ impl OpenSession {
         let mut authenticated = false;
         let new_attempt = |pos: &Pos, mechanism: String| AuthAttempt {
             log: kind,
-            session_id: session_id.clone(),
+            session_id: if full {
+                session_id.clone()
+            } else {
+                String::new()
+            },
             time: pos.ts(),
             mechanism,
             outcome: AuthOutcome::Other,
@@ -1046,7 +1133,7 @@ impl OpenSession {
             line: pos.line,
             file: pos.file,
         };
-        for Event { pos, ev } in events.drain(..) {
+        for &Event { pos, ev } in events {
             match ev {
                 Ev::Connect => {
                     s.has_start = true;
@@ -1056,8 +1143,9 @@ impl OpenSession {
                 }
                 Ev::Disconnect(reason) => {
                     s.has_end = true;
-                    s.disconnect_reason = reason.map(string);
+                    s.disconnect_reason = reason.filter(|_| full).map(string);
                 }
+                Ev::Permissions(_) if !full => {}
                 Ev::Permissions(p) => {
                     if authenticated {
                         s.permissions_after_auth = Some(string(p));
@@ -1081,6 +1169,7 @@ impl OpenSession {
                     match cap {
                         Capability::StartTls => adv.starttls = true,
                         Capability::AnonymousTls => adv.anonymous_tls = true,
+                        _ if !full => {}
                         Capability::Auth => merge_names(&mut adv.auth, get(names)),
                         Capability::Exps => merge_names(&mut adv.exps, get(names)),
                         Capability::ExchangeAuth => merge_names(&mut adv.exchange_auth, get(names)),
@@ -1103,30 +1192,30 @@ impl OpenSession {
                             remote_ip: s.remote_endpoint.as_deref().map(endpoint_ip),
                             time: local,
                             offset_s: seconds_between(local, remote),
-                            session_id: Some(session_id.clone()),
+                            session_id: full.then(|| session_id.clone()),
                             line: Some(pos.line),
                         });
                     }
                     s.banner_host = Some(banner.host);
                 }
                 Ev::TlsCommand(verb) => {
-                    if s.tls_command.is_none() {
+                    if full && s.tls_command.is_none() {
                         s.tls_command = Some(verb.to_owned());
                     }
                 }
                 Ev::TlsSucceeded(protocol) => {
                     s.tls_outcome = Some(TlsOutcome::Succeeded);
-                    s.tls_detail = protocol.map(string);
+                    s.tls_detail = protocol.filter(|_| full).map(string);
                 }
                 Ev::TlsFailed(status) => {
                     s.tls_outcome = Some(TlsOutcome::Failed);
-                    s.tls_detail = Some(string(status));
+                    s.tls_detail = full.then(|| string(status));
                 }
                 Ev::AuthCommand(mechanism) => {
                     if let Some(open) = attempt.take() {
                         s.auth_attempts.push(open);
                     }
-                    attempt = Some(new_attempt(&pos, string(mechanism)));
+                    attempt = Some(new_attempt(&pos, full_text(mechanism)));
                 }
                 Ev::Reply(code, line) => {
                     let line = get(line);
@@ -1148,7 +1237,7 @@ impl OpenSession {
                         454 | 535 => AuthOutcome::Rejected,
                         _ => AuthOutcome::Other,
                     };
-                    current.reply = Some(text(line));
+                    current.reply = full.then(|| text(line));
                     s.auth_attempts.push(current);
                 }
                 Ev::AuthFailure {
@@ -1165,9 +1254,16 @@ impl OpenSession {
                         } else {
                             mechanism
                         };
-                        new_attempt(&pos, inferred.to_owned())
+                        new_attempt(
+                            &pos,
+                            if full {
+                                inferred.to_owned()
+                            } else {
+                                String::new()
+                            },
+                        )
                     });
-                    current.status = status.map(string).or(current.status);
+                    current.status = status.filter(|_| full).map(string).or(current.status);
                     if sender_side {
                         current.outcome = AuthOutcome::SenderFailed;
                         s.auth_attempts.push(current);
@@ -1180,14 +1276,15 @@ impl OpenSession {
                     if let Some(open) = attempt.take() {
                         s.auth_attempts.push(open);
                     }
-                    let mut a = new_attempt(&pos, "X-EXPS EXCHANGEAUTH".to_owned());
+                    let mechanism = if full { "X-EXPS EXCHANGEAUTH" } else { "" };
+                    let mut a = new_attempt(&pos, mechanism.to_owned());
                     a.outcome = AuthOutcome::NotOffered;
-                    a.reply = Some(string(line));
+                    a.reply = full.then(|| string(line));
                     s.auth_attempts.push(a);
                 }
-                Ev::TicketFlush(msg) => s.ticket_cache_flush = Some(string(msg)),
+                Ev::TicketFlush(msg) => s.ticket_cache_flush = full.then(|| string(msg)),
                 Ev::Proxy(id) => {
-                    if s.proxy_session_id.is_none() {
+                    if full && s.proxy_session_id.is_none() {
                         s.proxy_session_id = Some(string(id));
                     }
                 }
@@ -1197,14 +1294,6 @@ impl OpenSession {
             s.auth_attempts.push(open);
         }
         s.partial = !(s.has_start && s.has_end);
-        if pool.len() < POOL_SESSIONS
-            && events.capacity() <= POOL_MAX_EVENTS
-            && bytes.capacity() <= POOL_MAX_TEXT
-        {
-            let mut text = bytes;
-            text.clear();
-            pool.push(Buffers { events, text });
-        }
         s
     }
 }
