@@ -27,7 +27,7 @@
 use super::banner::{greeting_host, parse_banner};
 use super::header::ColumnMap;
 use super::row::{
-    find_comma, short_row, split_standard, split_standard_line, text, FieldSpan, LazyFields,
+    find_comma, short_row, split_standard, split_standard_line_after, text, FieldSpan, LazyFields,
     LineItem, RowReader, StandardHead,
 };
 use super::{
@@ -173,6 +173,8 @@ impl Reassembler {
         // Whether the columns in force are the standard layout, which has a fast path.
         let mut standard = rows.columns().is_standard();
         let mut fast_fields = Vec::with_capacity(16);
+        // The connector of the last row taken from the buffer (see `split_standard_after`).
+        let mut connector: Vec<u8> = Vec::new();
         loop {
             if standard {
                 // The complete lines already read, straight from the buffer while they are
@@ -180,7 +182,11 @@ impl Reassembler {
                 let columns = *rows.columns();
                 let known = kind.or(kind_hint);
                 rows.take_buffered_lines(|number, rest| {
-                    let (split, line, len) = split_standard_line(rest)?;
+                    let (split, line, len) = split_standard_line_after(rest, &connector)?;
+                    if split.connector != connector.as_slice() {
+                        connector.clear();
+                        connector.extend_from_slice(split.connector);
+                    }
                     let at = RowAt {
                         kind: known.unwrap_or(LogKind::Send),
                         file,
