@@ -169,11 +169,12 @@ fn read_with<R: Read + Seek + Send>(
     if threads > 1 && (pool.is_some() || rayon::current_num_threads() > 1) {
         read_pipelined(walk, &reading, &mut walked, pool.as_ref(), &mut each);
     } else {
+        let mut templates = TemplateCache::default();
         for number in walk {
             if walked.skips(number) {
                 continue;
             }
-            let decoded = reading.decode(number);
+            let decoded = reading.decode(number, &mut templates);
             walked.take(decoded, &reading);
             hand_over(&mut walked.report, &mut each);
         }
@@ -181,8 +182,9 @@ fn read_with<R: Read + Seek + Send>(
     walked.finish()
 }
 
-/// Chunks read and decoded per batch when reading on several threads.
-const CHUNKS_PER_BATCH: usize = 32;
+/// Chunks read and decoded per batch when reading on several threads, and per task.
+const CHUNKS_PER_BATCH: usize = 64;
+const CHUNKS_PER_RUN: usize = 8;
 
 /// Reading on several threads: each batch of chunks is read and decoded on the pool
 /// while the calling thread takes in the batch before it (in walk order: events handed
@@ -208,16 +210,23 @@ fn read_pipelined<R: Read + Seek + Send>(
             if !next.is_empty() {
                 let decoded = &mut decoded;
                 scope.spawn(move |_| {
-                    *decoded = next
-                        .into_par_iter()
-                        .map(|number| reading.decode(number))
+                    // A run of chunks per task, for its templates to carry over.
+                    let runs: Vec<Vec<Decoded>> = next
+                        .par_chunks(CHUNKS_PER_RUN)
+                        .map(|run| {
+                            let mut templates = TemplateCache::default();
+                            run.iter()
+                                .map(|number| reading.decode(*number, &mut templates))
+                                .collect()
+                        })
                         .collect();
+                    *decoded = runs.into_iter().flatten().collect();
                 });
             }
             for d in done {
                 walked.take(d, reading);
+                hand_over(&mut walked.report, each);
             }
-            hand_over(&mut walked.report, each);
         });
         pending = decoded;
     }
@@ -375,8 +384,9 @@ impl<R: Read + Seek> Reading<R> {
         read_chunk_bytes(&mut *source, number, buffer)
     }
 
-    /// Read chunk `number` and its records.
-    fn decode(&self, number: u64) -> Decoded {
+    /// Read chunk `number` and its records (with the templates of the chunks before it
+    /// in the run).
+    fn decode(&self, number: u64, templates: &mut TemplateCache) -> Decoded {
         let mut buffer = self
             .buffers
             .lock()
@@ -387,7 +397,7 @@ impl<R: Read + Seek> Reading<R> {
         let (outcome, buffer) = match read {
             // The file ends inside this chunk: what there is of it.
             Err(_) if number == self.calculated && !buffer.is_empty() => {
-                let (out, buffer) = read_cut_chunk(number, buffer, &self.settings);
+                let (out, buffer) = read_cut_chunk(number, buffer, &self.settings, templates);
                 (Outcome::Cut(out), buffer)
             }
             // Past the chunks the file size allows, a failure is the end.
@@ -399,6 +409,7 @@ impl<R: Read + Seek> Reading<R> {
                         source: Box::new(e),
                     }),
                     &self.settings,
+                    templates,
                 );
                 (Outcome::Failed(out), Some(buffer))
             }
@@ -406,7 +417,7 @@ impl<R: Read + Seek> Reading<R> {
             Ok(()) => match EvtxChunkData::new(buffer, false) {
                 Ok(mut chunk) => {
                     chunk.number = Some(number);
-                    let (out, buffer) = read_chunk_guarded(Ok(chunk), &self.settings);
+                    let (out, buffer) = read_chunk_guarded(Ok(chunk), &self.settings, templates);
                     (Outcome::Whole(out), buffer)
                 }
                 Err(e) => {
@@ -416,6 +427,7 @@ impl<R: Read + Seek> Reading<R> {
                             source: Box::new(e),
                         }),
                         &self.settings,
+                        templates,
                     );
                     (Outcome::Failed(out), None)
                 }
@@ -647,6 +659,7 @@ fn chunk_offset(number: u64) -> u64 {
 fn read_chunk_guarded(
     chunk: evtx::err::Result<EvtxChunkData>,
     settings: &Arc<ParserSettings>,
+    templates: &mut TemplateCache,
 ) -> (ReportBuilder, Option<Vec<u8>>) {
     let mut out = ReportBuilder::default();
     let mut chunk = match chunk {
@@ -665,7 +678,7 @@ fn read_chunk_guarded(
             return (out, None);
         }
     };
-    let out = read_chunk_caught(&mut chunk, settings, true);
+    let out = read_chunk_caught(&mut chunk, settings, true, templates);
     (out, Some(chunk.data))
 }
 
@@ -674,14 +687,17 @@ fn read_chunk_caught(
     chunk: &mut EvtxChunkData,
     settings: &Arc<ParserSettings>,
     check_crc: bool,
+    templates: &mut TemplateCache,
 ) -> ReportBuilder {
     let number = chunk.number.unwrap_or(0);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut out = ReportBuilder::default();
-        read_chunk(chunk, settings, check_crc, &mut out);
+        read_chunk(chunk, settings, check_crc, templates, &mut out);
         out
     }));
     result.unwrap_or_else(|_| {
+        // The templates may be half made: not kept.
+        *templates = TemplateCache::default();
         let mut out = ReportBuilder::default();
         out.problems.push(Problem::new(
             Location::Offset(chunk_offset(number)),
@@ -768,6 +784,7 @@ fn read_cut_chunk(
     number: u64,
     data: Vec<u8>,
     settings: &Arc<ParserSettings>,
+    templates: &mut TemplateCache,
 ) -> (ReportBuilder, Option<Vec<u8>>) {
     let base = chunk_offset(number);
     let available = data.len();
@@ -843,7 +860,7 @@ fn read_cut_chunk(
         }
     };
     chunk.number = Some(number);
-    let read_out = read_chunk_caught(&mut chunk, settings, false);
+    let read_out = read_chunk_caught(&mut chunk, settings, false, templates);
     let read = read_out.records_read;
     out.merge(read_out);
     let message = if all {
@@ -929,11 +946,12 @@ fn read_chunk(
     chunk: &mut EvtxChunkData,
     settings: &Arc<ParserSettings>,
     check_crc: bool,
+    templates: &mut TemplateCache,
     out: &mut ReportBuilder,
 ) {
     let crc_mismatch = check_crc && !chunk.validate_checksum();
     let before = out.records_read;
-    read_chunk_records(chunk, settings, out);
+    read_chunk_records(chunk, settings, templates, out);
     if crc_mismatch {
         let number = chunk.number.unwrap_or(0);
         let read = match out.records_read - before {
@@ -950,6 +968,7 @@ fn read_chunk(
 fn read_chunk_records(
     chunk: &mut EvtxChunkData,
     settings: &Arc<ParserSettings>,
+    templates: &mut TemplateCache,
     out: &mut ReportBuilder,
 ) {
     let Some(spans) = walk_records(chunk) else {
@@ -957,7 +976,11 @@ fn read_chunk_records(
         read_chunk_with_crate(chunk, settings, None, out);
         return;
     };
-    let mut scratch = Scratch::default();
+    templates.next_chunk();
+    let mut scratch = Scratch {
+        cache: std::mem::take(templates),
+        ..Scratch::default()
+    };
     let mut unreadable = HashSet::new();
     for span in &spans {
         let header = HeaderFallback {
@@ -980,6 +1003,7 @@ fn read_chunk_records(
             }
         }
     }
+    *templates = scratch.cache;
     if !unreadable.is_empty() {
         out.ids.unknown = true;
         read_chunk_with_crate(chunk, settings, Some(&unreadable), out);
@@ -1417,7 +1441,13 @@ mod tests {
             assert_eq!(rendered.records_read, walk.records, "cut at {cut}");
             assert_eq!(rendered.rendered_fallbacks, walk.records);
             let mut fast = ReportBuilder::default();
-            read_chunk(&mut cut_chunk, &settings, false, &mut fast);
+            read_chunk(
+                &mut cut_chunk,
+                &settings,
+                false,
+                &mut TemplateCache::default(),
+                &mut fast,
+            );
             assert_eq!(fast.records_read, walk.records, "cut at {cut}");
             assert_eq!(fast.rendered_fallbacks, 0);
         }
