@@ -394,6 +394,14 @@ impl<R: Read + Seek> Reading<R> {
             .pop()
             .unwrap_or_default();
         let read = self.read(number, &mut buffer);
+        // A chunk that could not be read: the problem, as the crate says it.
+        let failed = |e: evtx::err::ChunkError, templates: &mut TemplateCache| {
+            let error = EvtxError::FailedToParseChunk {
+                chunk_id: number,
+                source: Box::new(e),
+            };
+            Outcome::Failed(read_chunk_guarded(Err(error), &self.settings, templates).0)
+        };
         let (outcome, buffer) = match read {
             // The file ends inside this chunk: what there is of it.
             Err(_) if number == self.calculated && !buffer.is_empty() => {
@@ -402,17 +410,7 @@ impl<R: Read + Seek> Reading<R> {
             }
             // Past the chunks the file size allows, a failure is the end.
             Err(_) if number >= self.calculated => (Outcome::End, Some(buffer)),
-            Err(e) => {
-                let (out, _) = read_chunk_guarded(
-                    Err(EvtxError::FailedToParseChunk {
-                        chunk_id: number,
-                        source: Box::new(e),
-                    }),
-                    &self.settings,
-                    templates,
-                );
-                (Outcome::Failed(out), Some(buffer))
-            }
+            Err(e) => (failed(e, templates), Some(buffer)),
             Ok(()) if buffer.iter().all(|b| *b == 0) => (Outcome::Empty, Some(buffer)),
             Ok(()) => match EvtxChunkData::new(buffer, false) {
                 Ok(mut chunk) => {
@@ -420,17 +418,7 @@ impl<R: Read + Seek> Reading<R> {
                     let (out, buffer) = read_chunk_guarded(Ok(chunk), &self.settings, templates);
                     (Outcome::Whole(out), buffer)
                 }
-                Err(e) => {
-                    let (out, _) = read_chunk_guarded(
-                        Err(EvtxError::FailedToParseChunk {
-                            chunk_id: number,
-                            source: Box::new(e),
-                        }),
-                        &self.settings,
-                        templates,
-                    );
-                    (Outcome::Failed(out), None)
-                }
+                Err(e) => (failed(e, templates), None),
             },
         };
         Decoded {
