@@ -29,6 +29,11 @@ use std::io::{self, BufReader, Cursor, Read, Seek, SeekFrom};
 /// copied to a temporary file first.
 const IN_MEMORY_ENTRY: usize = 4 << 20;
 
+/// The buffer of a file's reader: the reader asks for 64 KiB chunks (read past the
+/// buffer) and, before them, for the 512-byte header of every chunk; a larger buffer
+/// would read 8 KiB for each of those.
+const READ_BUFFER: usize = 512;
+
 /// The piece an entry is copied to its temporary file in.
 const COPY_BUFFER: usize = 1 << 20;
 
@@ -116,7 +121,7 @@ fn with_reader(
 ) -> EventFileReport {
     let reader = match artifact.path {
         Some(path) => File::open(path)
-            .map(|file| EntryReader::File(BufReader::new(file)))
+            .map(|file| EntryReader::File(BufReader::with_capacity(READ_BUFFER, file)))
             .map_err(|e| format!("cannot open file: {e}")),
         None => spool_entry(content, artifact.size).map_err(|e| format!("cannot read: {e}")),
     };
@@ -194,7 +199,10 @@ fn spool_entry(content: &mut dyn Read, size: Option<u64>) -> io::Result<EntryRea
     }
     drop(bytes);
     file.seek(SeekFrom::Start(0))?;
-    Ok(EntryReader::File(BufReader::new(file)))
+    Ok(EntryReader::File(BufReader::with_capacity(
+        READ_BUFFER,
+        file,
+    )))
 }
 
 /// [`event_order`] as bytes that compare the same way: time (sign flipped,
@@ -222,7 +230,10 @@ struct EventStream<'p, 'r> {
     place: Place<'p>,
     rows: Option<(&'r mut dyn RowSink, Sorter, Place<'p>)>,
     row: Vec<u8>,
-    evidence: Vec<(OrderKey, Evidence)>,
+    /// The facts, in reading order, and their event's order with their index: sorting
+    /// the small pairs, not the facts, puts them in order.
+    evidence: Vec<Evidence>,
+    order: Vec<(OrderKey, usize)>,
     hints: BTreeSet<IdentityHint>,
     scratch: (Vec<Evidence>, Vec<IdentityHint>),
     /// Records read so far: one read again is set aside (`ingest::dedup`).
@@ -236,6 +247,7 @@ impl<'p, 'r> EventStream<'p, 'r> {
             rows: rows.map(|(sink, at)| (sink, Sorter::new(28, SORT_MEMORY), at)),
             row: Vec::new(),
             evidence: Vec::new(),
+            order: Vec::new(),
             hints: BTreeSet::new(),
             scratch: (Vec::new(), Vec::new()),
             seen: EventsSeen::default(),
@@ -250,7 +262,10 @@ impl<'p, 'r> EventStream<'p, 'r> {
             }
             let key = order_key(event);
             event_evidence(event, self.place.origin, self.place.server, evidence, hints);
-            self.evidence.extend(evidence.drain(..).map(|e| (key, e)));
+            for e in evidence.drain(..) {
+                self.order.push((key, self.evidence.len()));
+                self.evidence.push(e);
+            }
             self.hints.extend(hints.drain(..));
             if let Some((sink, sorter, at)) = &mut self.rows {
                 self.row.clear();
@@ -265,13 +280,20 @@ impl<'p, 'r> EventStream<'p, 'r> {
     fn finish(self, facts: &mut Extracted) -> io::Result<()> {
         let EventStream {
             rows,
-            mut evidence,
+            evidence,
+            mut order,
             hints,
             ..
         } = self;
-        // Stable: among equal keys, reading order — the report's own sort.
-        evidence.sort_by_key(|(key, _)| *key);
-        facts.evidence.extend(evidence.into_iter().map(|(_, e)| e));
+        // Among equal keys, reading order (the index): the report's own stable sort.
+        order.sort_unstable();
+        let mut evidence: Vec<Option<Evidence>> = evidence.into_iter().map(Some).collect();
+        facts.evidence.reserve(order.len());
+        facts.evidence.extend(
+            order
+                .iter()
+                .filter_map(|(_, i)| evidence.get_mut(*i)?.take()),
+        );
         facts.hints.extend(hints);
         match rows {
             Some((sink, sorter, _)) => sorter.finish(&mut |row| sink.push_encoded(row)),

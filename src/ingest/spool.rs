@@ -196,57 +196,25 @@ impl Read for SpoolReader<'_> {
     }
 }
 
-/// Sorts records by a byte key (compared as bytes) in bounded memory, for a
-/// source that is nearly in order: replacement selection holds up to `limit`
-/// bytes and writes sorted runs to a spool (one run when nothing arrives
-/// further out of order than the held bytes reach), then the runs are
-/// merged. Equal keys come out in the order they were pushed.
+/// Sorts records by a byte key (compared as bytes) in bounded memory: records are
+/// held, one after another in one buffer, up to `limit` bytes; then sorted and written
+/// to a spool as a run, or appended to the last run when they all come after it (a
+/// source in order makes one run); the runs are merged at the end. Equal keys come out
+/// in the order they were pushed.
 #[derive(Debug)]
 pub struct Sorter {
     store: SpoolStore,
     key_len: usize,
     limit: usize,
-    held: BinaryHeap<Reverse<Held>>,
-    held_bytes: usize,
+    /// Held records: key + tie-breaker + value, one after another.
+    held: Vec<u8>,
+    /// Where each held record starts and ends in `held`.
+    spans: Vec<(usize, usize)>,
     /// Records pushed: the tie-breaker appended to every key.
     seq: u64,
-    /// The run being written, and the key (with its tie-breaker) last written to it.
-    run: u64,
+    /// The key (with its tie-breaker) last written to the last run.
     last: Option<Vec<u8>>,
     runs: Vec<Spool>,
-    current: Spool,
-}
-
-/// A held record: its run, then key + tie-breaker + value in one buffer.
-#[derive(Debug)]
-struct Held {
-    run: u64,
-    /// Length of key + tie-breaker at the start of `data`.
-    key_len: usize,
-    data: Vec<u8>,
-}
-
-impl Held {
-    fn key(&self) -> &[u8] {
-        &self.data[..self.key_len]
-    }
-}
-
-impl PartialEq for Held {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == std::cmp::Ordering::Equal
-    }
-}
-impl Eq for Held {}
-impl PartialOrd for Held {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Held {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.run, self.key()).cmp(&(other.run, other.key()))
-    }
 }
 
 const SEQ_LEN: usize = 8;
@@ -259,81 +227,88 @@ impl Sorter {
             store: SpoolStore::new(256 << 10, 0),
             key_len,
             limit,
-            held: BinaryHeap::new(),
-            held_bytes: 0,
+            held: Vec::new(),
+            spans: Vec::new(),
             seq: 0,
-            run: 0,
             last: None,
             runs: Vec::new(),
-            current: Spool::default(),
         }
     }
 
     /// Takes a record: `key` (`key_len` bytes; longer is cut, shorter padded
     /// with zeros) and its value.
     pub fn push(&mut self, key: &[u8], value: &[u8]) {
-        let mut data = Vec::with_capacity(self.key_len + SEQ_LEN + value.len());
-        data.extend_from_slice(&key[..key.len().min(self.key_len)]);
-        data.resize(self.key_len, 0);
-        data.extend_from_slice(&self.seq.to_be_bytes());
-        data.extend_from_slice(value);
+        let start = self.held.len();
+        let key = &key[..key.len().min(self.key_len)];
+        self.held.extend_from_slice(key);
+        self.held.resize(start + self.key_len, 0);
+        self.held.extend_from_slice(&self.seq.to_be_bytes());
+        self.held.extend_from_slice(value);
         self.seq += 1;
+        self.spans.push((start, self.held.len()));
+        if self.held.len() > self.limit {
+            self.write_run();
+        }
+    }
+
+    /// Puts the held records in key order.
+    fn sort_held(&mut self) {
         let key_len = self.key_len + SEQ_LEN;
-        // Smaller than what the current run last wrote: it must wait for the next.
-        let run = match &self.last {
-            Some(last) if data[..key_len] < last[..] => self.run + 1,
-            _ => self.run,
-        };
-        self.held_bytes += data.len();
-        self.held.push(Reverse(Held { run, key_len, data }));
-        while self.held_bytes > self.limit {
-            if !self.write_smallest() {
-                break;
+        let held = &self.held;
+        // Keys are unique (the tie-breaker): unstable is stable here.
+        self.spans
+            .sort_unstable_by(|a, b| held[a.0..a.0 + key_len].cmp(&held[b.0..b.0 + key_len]));
+    }
+
+    /// Writes the held records, sorted, as a run (or at the end of the last one).
+    fn write_run(&mut self) {
+        if self.spans.is_empty() {
+            return;
+        }
+        self.sort_held();
+        let key_len = self.key_len + SEQ_LEN;
+        let first = self
+            .spans
+            .first()
+            .map(|(start, _)| &self.held[*start..*start + key_len]);
+        let mut run = match (self.runs.pop(), &self.last) {
+            (Some(run), Some(last)) if first.is_some_and(|first| first > last.as_slice()) => run,
+            (Some(run), _) => {
+                self.runs.push(run);
+                Spool::default()
             }
-        }
-    }
-
-    /// Writes the smallest held record to its run; false when none is held.
-    fn write_smallest(&mut self) -> bool {
-        let Some(Reverse(held)) = self.held.pop() else {
-            return false;
+            (None, _) => Spool::default(),
         };
-        self.held_bytes -= held.data.len();
-        if held.run != self.run {
-            self.close_run();
-            self.run = held.run;
+        for &(start, end) in &self.spans {
+            let len = u32::try_from(end - start).unwrap_or(u32::MAX);
+            self.store.write(&mut run, &len.to_le_bytes());
+            self.store.write(&mut run, &self.held[start..end]);
         }
-        let len = u32::try_from(held.data.len()).unwrap_or(u32::MAX);
-        self.store.write(&mut self.current, &len.to_le_bytes());
-        self.store.write(&mut self.current, &held.data);
-        self.last = Some(held.data[..held.key_len].to_vec());
-        true
-    }
-
-    fn close_run(&mut self) {
-        let mut run = std::mem::take(&mut self.current);
-        if !run.is_empty() {
-            self.store.finish(&mut run);
-            self.runs.push(run);
+        if let Some(&(start, _)) = self.spans.last() {
+            self.last = Some(self.held[start..start + key_len].to_vec());
         }
+        // Everything goes to the file (the store keeps nothing in memory).
+        self.store.finish(&mut run);
+        self.runs.push(run);
+        self.held.clear();
+        self.spans.clear();
     }
 
     /// Hands every value to `out` in key order.
     pub fn finish(mut self, out: &mut dyn FnMut(&[u8])) -> io::Result<()> {
-        if self.runs.is_empty() && self.current.is_empty() {
+        let key_len = self.key_len + SEQ_LEN;
+        if self.runs.is_empty() {
             // Everything fitted in memory: no run was written.
-            let held = std::mem::take(&mut self.held).into_sorted_vec();
-            for Reverse(held) in held.into_iter().rev() {
-                out(&held.data[held.key_len..]);
+            self.sort_held();
+            for &(start, end) in &self.spans {
+                out(&self.held[start + key_len..end]);
             }
             return Ok(());
         }
-        while self.write_smallest() {}
-        self.close_run();
+        self.write_run();
         if let Some(e) = self.store.take_error() {
             return Err(e);
         }
-        let key_len = self.key_len + SEQ_LEN;
         // A buffer per run, 4 KiB to 64 KiB, about 4 MiB in all.
         let capacity = ((4 << 20) / self.runs.len().max(1)).clamp(4 << 10, 64 << 10);
         let mut readers: Vec<BufReader<SpoolReader<'_>>> = self
@@ -457,8 +432,7 @@ mod tests {
         for i in 0..1000u32 {
             sorter.push(&(i / 2).to_be_bytes(), b"x");
         }
-        while sorter.write_smallest() {}
-        sorter.close_run();
+        sorter.write_run();
         assert_eq!(sorter.runs.len(), 1);
     }
 }

@@ -68,18 +68,19 @@ fn le_u64(b: &[u8]) -> Option<u64> {
 }
 
 /// Read a BinXML name (`u32 next, u16 hash, u16 chars, UTF-16, NUL`) at chunk offset
-/// `offset`. When the name is stored inline (at the cursor), the cursor skips it.
-fn read_name(cur: &mut Cursor<'_>) -> Res<String> {
+/// `offset`: its UTF-16 bytes. When the name is stored inline (at the cursor), the
+/// cursor skips it.
+fn read_name<'a>(cur: &mut Cursor<'a>) -> Res<&'a [u8]> {
     let offset = cur.u32()? as usize;
     let mut name = Cursor::new(cur.data, offset);
     let _next = name.u32()?;
     let _hash = name.u16()?;
     let chars = name.u16()? as usize;
-    let s = utf16_to_string(name.bytes(chars * 2)?);
+    let bytes = name.bytes(chars * 2)?;
     if offset == cur.pos {
         cur.pos = name.pos + 2; // trailing NUL
     }
-    Ok(s)
+    Ok(bytes)
 }
 
 /// Decode UTF-16LE, lossy, without trailing NULs.
@@ -235,28 +236,74 @@ impl Frame {
 /// Substitution value type of a BinXML fragment (`BinXmlType`).
 const TYPE_BINXML: u8 = 0x21;
 
-/// Walk a token stream (template definition body or literal fragment) and compile it.
-/// `prefix` is the element path the fragment sits in (for nested fragments).
-fn compile(
-    data: &[u8],
+/// What a token stream (template definition body or literal fragment) says, token by
+/// token, as far as compiling it goes: a compiled template depends on these alone.
+#[derive(Clone, Copy)]
+enum Token<'a> {
+    /// An element starts: its name (UTF-16).
+    Open(&'a [u8]),
+    /// Its attributes end.
+    AttributesEnd,
+    /// An element ends.
+    Close,
+    /// An attribute: its name.
+    Attribute(&'a [u8]),
+    /// Literal text (a string value or CDATA).
+    Text(&'a [u8]),
+    Subst {
+        index: u16,
+        value_type: u8,
+    },
+    CharRef(u16),
+    /// An entity reference: its name.
+    Entity(&'a [u8]),
+}
+
+impl Token<'_> {
+    /// Append the token to `out`, one way per token (see [`TemplateCache`]).
+    fn write(self, out: &mut Vec<u8>) {
+        let (tag, bytes): (u8, &[u8]) = match self {
+            Token::Open(name) => (1, name),
+            Token::AttributesEnd => (2, &[]),
+            Token::Close => (3, &[]),
+            Token::Attribute(name) => (4, name),
+            Token::Text(text) => (5, text),
+            Token::Subst { index, value_type } => {
+                out.push(6);
+                out.extend_from_slice(&index.to_le_bytes());
+                out.push(value_type);
+                return;
+            }
+            Token::CharRef(c) => {
+                out.push(7);
+                out.extend_from_slice(&c.to_le_bytes());
+                return;
+            }
+            Token::Entity(name) => (8, name),
+        };
+        out.push(tag);
+        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(bytes);
+    }
+}
+
+/// Walk a token stream from `start` to `end` (or its end token), handing each token to
+/// `visit`.
+fn walk_tokens<'a>(
+    data: &'a [u8],
     start: usize,
     end: usize,
     has_dep_id: bool,
-    prefix: &[&str],
-) -> Res<CompiledTemplate> {
+    mut visit: impl FnMut(Token<'a>) -> Res<()>,
+) -> Res<()> {
     let mut cur = Cursor::new(data, start);
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut attr: Option<String> = None;
-    let mut out = CompiledTemplate::default();
-    let in_section = |stack: &[Frame], section: &str| {
-        prefix.contains(&section) || stack.iter().any(|f| f.name == section)
-    };
     while cur.pos < end {
         let token = cur.u8()?;
-        match token {
+        let seen = match token {
             0x00 => break,
             0x0f => {
                 cur.bytes(3)?;
+                continue;
             }
             0x01 | 0x41 => {
                 if has_dep_id {
@@ -267,31 +314,83 @@ fn compile(
                 if token == 0x41 {
                     cur.u32()?;
                 }
-                if let Some(parent) = stack.last_mut() {
-                    parent.has_children = true;
-                }
-                stack.push(Frame::new(name));
-                attr = None;
+                Token::Open(name)
             }
-            0x02 => attr = None,
-            0x03 | 0x04 => {
-                attr = None;
-                let frame = stack.pop().ok_or(Unsupported("unbalanced element end"))?;
-                finish_frame(frame, &stack, prefix, &mut out);
-            }
-            0x06 | 0x46 => attr = Some(read_name(&mut cur)?),
+            0x02 => Token::AttributesEnd,
+            0x03 | 0x04 => Token::Close,
+            0x06 | 0x46 => Token::Attribute(read_name(&mut cur)?),
             0x05 | 0x45 => {
                 let value_type = cur.u8()?;
                 if value_type != 0x01 {
                     return Err(Unsupported("non-string literal value"));
                 }
                 let chars = cur.u16()? as usize;
-                let text = utf16_to_string(cur.bytes(chars * 2)?);
-                push_part(&mut stack, attr.as_deref(), Part::Literal(text));
+                Token::Text(cur.bytes(chars * 2)?)
             }
             0x0d | 0x0e => {
                 let index = cur.u16()?;
                 let value_type = cur.u8()?;
+                Token::Subst { index, value_type }
+            }
+            0x07 | 0x47 => {
+                let chars = cur.u16()? as usize;
+                Token::Text(cur.bytes(chars * 2)?)
+            }
+            0x08 | 0x48 => Token::CharRef(cur.u16()?),
+            0x09 | 0x49 => Token::Entity(read_name(&mut cur)?),
+            0x0a => {
+                read_name(&mut cur)?;
+                continue;
+            }
+            0x0b => {
+                let chars = cur.u16()? as usize;
+                cur.bytes(chars * 2)?;
+                continue;
+            }
+            _ => return Err(Unsupported("unexpected token in template")),
+        };
+        visit(seen)?;
+    }
+    Ok(())
+}
+
+/// Compile a token stream (template definition body or literal fragment). `prefix` is
+/// the element path the fragment sits in (for nested fragments).
+fn compile(
+    data: &[u8],
+    start: usize,
+    end: usize,
+    has_dep_id: bool,
+    prefix: &[&str],
+) -> Res<CompiledTemplate> {
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut attr: Option<String> = None;
+    let mut out = CompiledTemplate::default();
+    let in_section = |stack: &[Frame], section: &str| {
+        prefix.contains(&section) || stack.iter().any(|f| f.name == section)
+    };
+    walk_tokens(data, start, end, has_dep_id, |token| {
+        match token {
+            Token::Open(name) => {
+                if let Some(parent) = stack.last_mut() {
+                    parent.has_children = true;
+                }
+                stack.push(Frame::new(utf16_to_string(name)));
+                attr = None;
+            }
+            Token::AttributesEnd => attr = None,
+            Token::Close => {
+                attr = None;
+                let frame = stack.pop().ok_or(Unsupported("unbalanced element end"))?;
+                finish_frame(frame, &stack, prefix, &mut out);
+            }
+            Token::Attribute(name) => attr = Some(utf16_to_string(name)),
+            Token::Text(text) => push_part(
+                &mut stack,
+                attr.as_deref(),
+                Part::Literal(utf16_to_string(text)),
+            ),
+            Token::Subst { index, value_type } => {
                 if value_type == TYPE_BINXML && attr.is_none() {
                     let in_event_data = in_section(&stack, "EventData");
                     out.slots.push(Slot {
@@ -305,19 +404,12 @@ fn compile(
                     push_part(&mut stack, attr.as_deref(), Part::Subst(index));
                 }
             }
-            0x07 | 0x47 => {
-                let chars = cur.u16()? as usize;
-                let text = utf16_to_string(cur.bytes(chars * 2)?);
-                push_part(&mut stack, attr.as_deref(), Part::Literal(text));
-            }
-            0x08 | 0x48 => {
-                let c = cur.u16()?;
+            Token::CharRef(c) => {
                 let text = char::from_u32(u32::from(c)).unwrap_or('?').to_string();
                 push_part(&mut stack, attr.as_deref(), Part::Literal(text));
             }
-            0x09 | 0x49 => {
-                let name = read_name(&mut cur)?;
-                let text = match name.as_str() {
+            Token::Entity(name) => {
+                let text = match utf16_to_string(name).as_str() {
                     "amp" => "&",
                     "lt" => "<",
                     "gt" => ">",
@@ -327,16 +419,9 @@ fn compile(
                 };
                 push_part(&mut stack, attr.as_deref(), Part::Literal(text.to_string()));
             }
-            0x0a => {
-                read_name(&mut cur)?;
-            }
-            0x0b => {
-                let chars = cur.u16()? as usize;
-                cur.bytes(chars * 2)?;
-            }
-            _ => return Err(Unsupported("unexpected token in template")),
         }
-    }
+        Ok(())
+    })?;
     Ok(out.indexed())
 }
 
@@ -435,38 +520,89 @@ fn read_instance<'a>(cur: &mut Cursor<'a>, values: &mut Vec<Value<'a>>) -> Res<u
     Ok(def_offset)
 }
 
-/// Compile the template definition at `def_offset` in `chunk`; `in_event_data` when it
-/// is the definition of a fragment nested inside `EventData`.
-fn compile_definition(chunk: &[u8], def_offset: u32, in_event_data: bool) -> Res<CompiledTemplate> {
+/// Where the token stream of the template definition at `def_offset` in `chunk` starts
+/// and ends.
+fn definition_body(chunk: &[u8], def_offset: u32) -> Res<(usize, usize)> {
     let mut cur = Cursor::new(chunk, def_offset as usize);
     let _next = cur.u32()?;
     cur.bytes(16)?;
     let size = cur.u32()? as usize;
     let start = cur.pos;
-    let end = start.saturating_add(size).min(chunk.len());
+    Ok((start, start.saturating_add(size).min(chunk.len())))
+}
+
+/// Compile the template definition at `def_offset` in `chunk`; `in_event_data` when it
+/// is the definition of a fragment nested inside `EventData`.
+fn compile_definition(chunk: &[u8], def_offset: u32, in_event_data: bool) -> Res<CompiledTemplate> {
+    let (start, end) = definition_body(chunk, def_offset)?;
     let prefix: &[&str] = if in_event_data { &["EventData"] } else { &[] };
     compile(chunk, start, end, true, prefix)
 }
 
-/// Per-chunk cache of compiled template definitions, keyed by definition offset and
-/// whether the definition is used inside `EventData` (nested fragments): each is
-/// compiled once per chunk, and a lookup is one hash of a small key.
+/// Templates compiled at most once per chunk, and once for a run of chunks where the
+/// same definitions come back: a chunk's cache is keyed by definition offset and
+/// whether the definition is used inside `EventData` (nested fragments), a lookup one
+/// hash of a small key; a definition new to the chunk is looked up by what it says (its
+/// tokens, names spelled out: what compiling it depends on, whatever the offsets in
+/// it), which costs a walk of its tokens instead of building the template.
 #[derive(Default)]
 pub(crate) struct TemplateCache {
     compiled: rustc_hash::FxHashMap<(u32, bool), Res<Rc<CompiledTemplate>>>,
+    /// Tokens (after whether inside `EventData`) → template, for the chunks of the run.
+    known: rustc_hash::FxHashMap<Vec<u8>, Rc<CompiledTemplate>>,
+    tokens: Vec<u8>,
 }
 
+/// Templates a cache keeps across chunks (a chunk holds a few dozen at most).
+const KNOWN_TEMPLATES: usize = 1024;
+
 impl TemplateCache {
+    /// Forget the chunk's offsets (the templates stay known): before the next chunk.
+    pub(crate) fn next_chunk(&mut self) {
+        self.compiled.clear();
+    }
+
     fn get(
         &mut self,
         chunk: &[u8],
         def_offset: u32,
         in_event_data: bool,
     ) -> Res<Rc<CompiledTemplate>> {
+        if let Some(template) = self.compiled.get(&(def_offset, in_event_data)) {
+            return template.clone();
+        }
+        let template = self.known_or_compile(chunk, def_offset, in_event_data);
         self.compiled
-            .entry((def_offset, in_event_data))
-            .or_insert_with(|| compile_definition(chunk, def_offset, in_event_data).map(Rc::new))
-            .clone()
+            .insert((def_offset, in_event_data), template.clone());
+        template
+    }
+
+    fn known_or_compile(
+        &mut self,
+        chunk: &[u8],
+        def_offset: u32,
+        in_event_data: bool,
+    ) -> Res<Rc<CompiledTemplate>> {
+        let (start, end) = definition_body(chunk, def_offset)?;
+        let tokens = &mut self.tokens;
+        tokens.clear();
+        tokens.push(u8::from(in_event_data));
+        let walked = walk_tokens(chunk, start, end, true, |token| {
+            token.write(tokens);
+            Ok(())
+        });
+        if walked.is_err() {
+            // Compiling gives the same error.
+            return compile_definition(chunk, def_offset, in_event_data).map(Rc::new);
+        }
+        if let Some(template) = self.known.get(self.tokens.as_slice()) {
+            return Ok(Rc::clone(template));
+        }
+        let template = Rc::new(compile_definition(chunk, def_offset, in_event_data)?);
+        if self.known.len() < KNOWN_TEMPLATES {
+            self.known.insert(self.tokens.clone(), Rc::clone(&template));
+        }
+        Ok(template)
     }
 }
 

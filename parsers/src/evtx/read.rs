@@ -2,13 +2,13 @@
 //! the crate's rendering as the fallback, damage as problems.
 //!
 //! Why our own chunk scheduling: the crate's record pipeline spawns onto rayon's global
-//! pool, whatever `num_threads` says; a caller that budgets threads needs a pool of
-//! exactly that size. Chunks are read in the crate's order (oldest first, wrapped logs
-//! and understated chunk counts included) on the calling thread, in batches, into
-//! buffers that are reused, and parsed on a private pool; results are merged in chunk
-//! order and sorted at the end, so the output never depends on thread timing.
-//! (Reading the next batch while the pool parses the last one was tried: on two cores
-//! the extra thread cost as much as the overlap gained.)
+//! pool, whatever `num_threads` says; a caller that budgets threads needs the pool it
+//! runs in (or one of exactly that size). Chunks are read in the crate's order (oldest
+//! first, wrapped logs and understated chunk counts included), into buffers that are
+//! reused. With several threads, a batch of chunks is read and decoded on the pool
+//! while the calling thread takes in the batch before it, in walk order (events handed
+//! over, repeated chunks set aside, counts merged): one file keeps every thread busy,
+//! and the output never depends on thread timing.
 
 use super::binxml::{self, RecordView, TemplateCache, Unsupported};
 use super::catalog::{
@@ -25,14 +25,12 @@ use serde_json::Value;
 use std::collections::HashSet;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 const FILE_HEADER_SIZE: u64 = 4096;
 const CHUNK_SIZE: u64 = 65536;
 const CHUNK_HEADER_SIZE: usize = 512;
 const RECORD_MAGIC: [u8; 4] = [0x2a, 0x2a, 0x00, 0x00];
-/// Chunks handed to the pool per thread and batch.
-const CHUNKS_PER_THREAD_AND_BATCH: usize = 4;
 
 /// How to read a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +67,10 @@ pub fn read_evtx_bytes(bytes: &[u8], options: EvtxReadOptions) -> EventFileRepor
 }
 
 /// Read a `.evtx` from any seekable reader.
-pub fn read_evtx_reader<R: Read + Seek>(reader: R, options: EvtxReadOptions) -> EventFileReport {
+pub fn read_evtx_reader<R: Read + Seek + Send>(
+    reader: R,
+    options: EvtxReadOptions,
+) -> EventFileReport {
     read_with(reader, options, None)
 }
 
@@ -79,7 +80,7 @@ pub fn read_evtx_reader<R: Read + Seek>(reader: R, options: EvtxReadOptions) -> 
 /// report that comes back holds everything else (counts, problems) and no events. To
 /// put the events in the order [`read_evtx_reader`] gives them, sort them (stably) by
 /// [`super::event_order`].
-pub fn read_evtx_reader_each<R: Read + Seek>(
+pub fn read_evtx_reader_each<R: Read + Seek + Send>(
     reader: R,
     options: EvtxReadOptions,
     each: &mut dyn FnMut(Vec<EventRecord>),
@@ -87,7 +88,7 @@ pub fn read_evtx_reader_each<R: Read + Seek>(
     read_with(reader, options, Some(each))
 }
 
-fn read_with<R: Read + Seek>(
+fn read_with<R: Read + Seek + Send>(
     mut reader: R,
     options: EvtxReadOptions,
     mut each: Option<&mut dyn FnMut(Vec<EventRecord>)>,
@@ -139,10 +140,25 @@ fn read_with<R: Read + Seek>(
             return report.finish();
         }
     };
-    let mut chunks = ChunkWalk::new(reader, len.saturating_sub(header_block_size) / CHUNK_SIZE);
-
-    let settings = Arc::new(settings);
-    let pool = (threads > 1)
+    let calculated = len.saturating_sub(header_block_size) / CHUNK_SIZE;
+    let walk = ChunkWalk::new(&mut reader, len, calculated);
+    let reading = Reading {
+        source: Mutex::new(reader),
+        settings: Arc::new(settings),
+        calculated,
+        buffers: Mutex::new(Vec::new()),
+    };
+    let mut walked = Walked {
+        report,
+        repeats: Repeats::default(),
+        header_chunks,
+        past_header: 0,
+        oldest: walk.oldest,
+        first_pass_over: false,
+    };
+    // Inside a pool (the CLI runs in one of `--threads` workers), its other workers
+    // help; outside, a pool of `threads`.
+    let pool = (threads > 1 && rayon::current_thread_index().is_none())
         .then(|| {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -150,57 +166,70 @@ fn read_with<R: Read + Seek>(
                 .ok()
         })
         .flatten();
-    let batch_size = threads * CHUNKS_PER_THREAD_AND_BATCH;
-    let mut batch = Vec::with_capacity(batch_size);
-    let mut buffers: Vec<Vec<u8>> = Vec::with_capacity(batch_size);
-    let mut chunks_past_header = 0u64;
-    let mut repeats = Repeats::default();
-    while let Some(chunk) = chunks.next_chunk(&mut buffers) {
-        if let ChunkItem::Whole(Ok(c)) = &chunk {
-            if repeats.is_repeat(c) {
-                if let ChunkItem::Whole(Ok(c)) = chunk {
-                    buffers.push(c.data);
-                }
+    if threads > 1 && (pool.is_some() || rayon::current_num_threads() > 1) {
+        read_pipelined(walk, &reading, &mut walked, pool.as_ref(), &mut each);
+    } else {
+        let mut templates = TemplateCache::default();
+        for number in walk {
+            if walked.skips(number) {
                 continue;
             }
-            if c.number.unwrap_or(0) >= header_chunks {
-                chunks_past_header += 1;
+            let decoded = reading.decode(number, &mut templates);
+            walked.take(decoded, &reading);
+            hand_over(&mut walked.report, &mut each);
+        }
+    }
+    walked.finish()
+}
+
+/// Chunks read and decoded per batch when reading on several threads, and per task.
+const CHUNKS_PER_BATCH: usize = 64;
+const CHUNKS_PER_RUN: usize = 8;
+
+/// Reading on several threads: each batch of chunks is read and decoded on the pool
+/// while the calling thread takes in the batch before it (in walk order: events handed
+/// over, repeats set aside, counts merged), then helps with what is left of the batch.
+/// Two batches are in memory at most; the result is the one-thread result.
+fn read_pipelined<R: Read + Seek + Send>(
+    walk: ChunkWalk,
+    reading: &Reading<R>,
+    walked: &mut Walked,
+    pool: Option<&rayon::ThreadPool>,
+    each: &mut Option<&mut dyn FnMut(Vec<EventRecord>)>,
+) {
+    let mut numbers = walk.into_iter();
+    let mut pending: Vec<Decoded> = Vec::new();
+    loop {
+        let next: Vec<u64> = numbers.by_ref().take(CHUNKS_PER_BATCH).collect();
+        if next.is_empty() && pending.is_empty() {
+            return;
+        }
+        let mut decoded: Vec<Decoded> = Vec::new();
+        let done = std::mem::take(&mut pending);
+        in_scope(pool, |scope| {
+            if !next.is_empty() {
+                let decoded = &mut decoded;
+                scope.spawn(move |_| {
+                    // A run of chunks per task, for its templates to carry over.
+                    let runs: Vec<Vec<Decoded>> = next
+                        .par_chunks(CHUNKS_PER_RUN)
+                        .map(|run| {
+                            let mut templates = TemplateCache::default();
+                            run.iter()
+                                .map(|number| reading.decode(*number, &mut templates))
+                                .collect()
+                        })
+                        .collect();
+                    *decoded = runs.into_iter().flatten().collect();
+                });
             }
-        }
-        batch.push(chunk);
-        if batch.len() >= batch_size {
-            run_batch(
-                &mut batch,
-                pool.as_ref(),
-                &settings,
-                &mut report,
-                &mut buffers,
-                &mut repeats,
-            );
-            hand_over(&mut report, &mut each);
-        }
+            for d in done {
+                walked.take(d, reading);
+                hand_over(&mut walked.report, each);
+            }
+        });
+        pending = decoded;
     }
-    run_batch(
-        &mut batch,
-        pool.as_ref(),
-        &settings,
-        &mut report,
-        &mut buffers,
-        &mut repeats,
-    );
-    hand_over(&mut report, &mut each);
-    report.repeated_chunks = repeats.of.len() as u64;
-    report.duplicate_records = repeats.records();
-    if chunks_past_header > 0 {
-        report.problems.push(Problem::new(
-            Location::Offset(0),
-            format!(
-                "file header understates the chunk count ({header_chunks}); \
-                 {chunks_past_header} more chunks with records were read"
-            ),
-        ));
-    }
-    report.finish()
 }
 
 /// The events read so far go to `each`, when there is one.
@@ -277,93 +306,209 @@ fn count(n: u64, noun: &str) -> String {
     }
 }
 
-/// Walks the chunks in the order the crate's `EvtxParser::chunks` does (and with its
-/// errors): from the chunk holding the oldest records to the end of the file, then from
-/// the start (a wrapped log), past the header's chunk count while chunks are readable,
-/// skipping all-zero chunks. When the file ends inside a chunk, what it has of that chunk
-/// comes as a [`ChunkItem::Cut`], read by [`read_cut_chunk`].
-struct ChunkWalk<R> {
-    reader: R,
+/// A scope on `pool`, else on the pool the calling thread is in (or the global one),
+/// whose closure runs on the calling thread.
+fn in_scope<'s, T>(pool: Option<&rayon::ThreadPool>, op: impl FnOnce(&rayon::Scope<'s>) -> T) -> T {
+    match pool {
+        Some(pool) => pool.in_place_scope(op),
+        None => rayon::in_place_scope(op),
+    }
+}
+
+/// The chunk numbers in the order the crate's `EvtxParser::chunks` reads them: from the
+/// chunk holding the oldest records to the end of the file, past the header's chunk
+/// count while chunks are readable (the first pass, which ends at the first chunk at or
+/// past that count that cannot be read whole, see [`Walked::take`]), then from the start
+/// to the oldest (a wrapped log). All-zero chunks are skipped; when the file ends inside
+/// a chunk, what it has of that chunk is read by [`read_cut_chunk`].
+struct ChunkWalk {
+    /// Where the first pass stops at the latest: the first chunk wholly past the end of
+    /// the file (none past it can be read), or the one after the calculated chunks.
+    first_pass_end: u64,
+    oldest: u64,
+}
+
+impl ChunkWalk {
+    fn new<R: Read + Seek>(reader: &mut R, len: u64, calculated: u64) -> Self {
+        let present = len.saturating_sub(FILE_HEADER_SIZE).div_ceil(CHUNK_SIZE);
+        ChunkWalk {
+            first_pass_end: present.max(calculated.saturating_add(1)),
+            oldest: oldest_chunk(reader, calculated),
+        }
+    }
+}
+
+impl IntoIterator for ChunkWalk {
+    type Item = u64;
+    type IntoIter = std::iter::Chain<std::ops::Range<u64>, std::ops::Range<u64>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        (self.oldest..self.first_pass_end).chain(0..self.oldest)
+    }
+}
+
+/// What the threads share to read chunks: the file (read a chunk at a time), the
+/// crate's settings, and buffers to reuse.
+struct Reading<R> {
+    source: Mutex<R>,
+    settings: Arc<ParserSettings>,
     /// Whole chunks the file's size allows.
     calculated: u64,
-    next: u64,
-    oldest: u64,
-    wrapped: bool,
+    buffers: Mutex<Vec<Vec<u8>>>,
 }
 
-impl<R: Read + Seek> ChunkWalk<R> {
-    fn new(mut reader: R, calculated: u64) -> Self {
-        let oldest = oldest_chunk(&mut reader, calculated);
-        ChunkWalk {
-            reader,
-            calculated,
-            next: oldest,
-            oldest,
-            wrapped: false,
+/// One chunk read and decoded, with its buffer for reuse.
+struct Decoded {
+    number: u64,
+    outcome: Outcome,
+    buffer: Option<Vec<u8>>,
+}
+
+enum Outcome {
+    /// A whole chunk, read: to set aside if it repeats one read before it.
+    Whole(ReportBuilder),
+    /// A chunk that could not be read (the problem says why).
+    Failed(ReportBuilder),
+    /// The chunk the file ends in: the walk's first pass ends after it.
+    Cut(ReportBuilder),
+    /// An all-zero chunk (unused, in the middle of a dirty file): skipped.
+    Empty,
+    /// No chunk there: the walk's first pass ends.
+    End,
+}
+
+impl<R: Read + Seek> Reading<R> {
+    /// Read chunk `number` into `buffer` (see [`read_chunk_bytes`]).
+    fn read(&self, number: u64, buffer: &mut Vec<u8>) -> Result<(), evtx::err::ChunkError> {
+        let mut source = self.source.lock().unwrap_or_else(|e| e.into_inner());
+        read_chunk_bytes(&mut *source, number, buffer)
+    }
+
+    /// Read chunk `number` and its records (with the templates of the chunks before it
+    /// in the run).
+    fn decode(&self, number: u64, templates: &mut TemplateCache) -> Decoded {
+        let mut buffer = self
+            .buffers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_default();
+        let read = self.read(number, &mut buffer);
+        // A chunk that could not be read: the problem, as the crate says it.
+        let failed = |e: evtx::err::ChunkError, templates: &mut TemplateCache| {
+            let error = EvtxError::FailedToParseChunk {
+                chunk_id: number,
+                source: Box::new(e),
+            };
+            Outcome::Failed(read_chunk_guarded(Err(error), &self.settings, templates).0)
+        };
+        let (outcome, buffer) = match read {
+            // The file ends inside this chunk: what there is of it.
+            Err(_) if number == self.calculated && !buffer.is_empty() => {
+                let (out, buffer) = read_cut_chunk(number, buffer, &self.settings, templates);
+                (Outcome::Cut(out), buffer)
+            }
+            // Past the chunks the file size allows, a failure is the end.
+            Err(_) if number >= self.calculated => (Outcome::End, Some(buffer)),
+            Err(e) => (failed(e, templates), Some(buffer)),
+            Ok(()) if buffer.iter().all(|b| *b == 0) => (Outcome::Empty, Some(buffer)),
+            Ok(()) => match EvtxChunkData::new(buffer, false) {
+                Ok(mut chunk) => {
+                    chunk.number = Some(number);
+                    let (out, buffer) = read_chunk_guarded(Ok(chunk), &self.settings, templates);
+                    (Outcome::Whole(out), buffer)
+                }
+                Err(e) => (failed(e, templates), None),
+            },
+        };
+        Decoded {
+            number,
+            outcome,
+            buffer,
         }
     }
 
-    /// The next chunk in record order, read into a buffer from `buffers` when there is one.
-    fn next_chunk(&mut self, buffers: &mut Vec<Vec<u8>>) -> Option<ChunkItem> {
-        loop {
-            let end = if self.wrapped { self.oldest } else { u64::MAX };
-            while self.next < end {
-                let number = self.next;
-                self.next = number.checked_add(1)?;
-                let mut buffer = buffers.pop().unwrap_or_default();
-                match read_chunk_bytes(&mut self.reader, number, &mut buffer) {
-                    // The file ends inside this chunk: what there is of it.
-                    Err(_) if number == self.calculated && !buffer.is_empty() => {
-                        return Some(ChunkItem::Cut {
-                            number,
-                            data: buffer,
-                        });
-                    }
-                    // Past the chunks the file size allows, a failure is the end.
-                    Err(_) if number >= self.calculated => {
-                        buffers.push(buffer);
-                        break;
-                    }
-                    Err(e) => {
-                        buffers.push(buffer);
-                        return Some(ChunkItem::Whole(Err(EvtxError::FailedToParseChunk {
-                            chunk_id: number,
-                            source: Box::new(e),
-                        })));
-                    }
-                    // An empty chunk in the middle of a dirty file.
-                    Ok(()) if buffer.iter().all(|b| *b == 0) => buffers.push(buffer),
-                    Ok(()) => {
-                        return Some(ChunkItem::Whole(match EvtxChunkData::new(buffer, false) {
-                            Ok(mut chunk) => {
-                                chunk.number = Some(number);
-                                Ok(chunk)
-                            }
-                            Err(e) => Err(EvtxError::FailedToParseChunk {
-                                chunk_id: number,
-                                source: Box::new(e),
-                            }),
-                        }));
+    fn give_back(&self, buffer: Option<Vec<u8>>) {
+        if let Some(buffer) = buffer {
+            self.buffers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(buffer);
+        }
+    }
+}
+
+/// What the walk has taken in so far, in walk order.
+struct Walked {
+    report: ReportBuilder,
+    repeats: Repeats,
+    header_chunks: u64,
+    /// Chunks with records past the header's chunk count.
+    past_header: u64,
+    oldest: u64,
+    first_pass_over: bool,
+}
+
+impl Walked {
+    /// True for a chunk of the first pass after its end: not to be read.
+    fn skips(&self, number: u64) -> bool {
+        self.first_pass_over && number >= self.oldest
+    }
+
+    /// Take in the next chunk of the walk.
+    fn take<R: Read + Seek>(&mut self, decoded: Decoded, reading: &Reading<R>) {
+        let Decoded {
+            number,
+            outcome,
+            buffer,
+        } = decoded;
+        if !self.skips(number) {
+            match outcome {
+                Outcome::Whole(out) => {
+                    let repeat = buffer
+                        .as_deref()
+                        .is_some_and(|data| self.repeats.is_repeat(number, data, reading));
+                    if !repeat {
+                        if number >= self.header_chunks {
+                            self.past_header += 1;
+                        }
+                        self.repeats.read(number, out.records_read);
+                        self.report.merge(out);
                     }
                 }
+                Outcome::Failed(out) => self.report.merge(out),
+                Outcome::Cut(out) => {
+                    self.report.merge(out);
+                    self.first_pass_over = true;
+                }
+                Outcome::Empty => {}
+                Outcome::End => self.first_pass_over = true,
             }
-            if self.wrapped || self.oldest == 0 {
-                return None;
-            }
-            self.wrapped = true;
-            self.next = 0;
         }
+        reading.give_back(buffer);
     }
-}
 
-/// A chunk as the walk hands it over. (Mostly `Whole`, which is large: a batch holds a
-/// few of them, as it held the chunks before there was a `Cut`.)
-#[allow(clippy::large_enum_variant)]
-enum ChunkItem {
-    /// A whole chunk, or why it could not be read.
-    Whole(evtx::err::Result<EvtxChunkData>),
-    /// The chunk the file ends in: the bytes of it that the file has (fewer than 64 KiB).
-    Cut { number: u64, data: Vec<u8> },
+    fn finish(self) -> EventFileReport {
+        let Walked {
+            mut report,
+            repeats,
+            header_chunks,
+            past_header,
+            ..
+        } = self;
+        report.repeated_chunks = repeats.of.len() as u64;
+        report.duplicate_records = repeats.records();
+        if past_header > 0 {
+            report.problems.push(Problem::new(
+                Location::Offset(0),
+                format!(
+                    "file header understates the chunk count ({header_chunks}); \
+                     {past_header} more chunks with records were read"
+                ),
+            ));
+        }
+        report.finish()
+    }
 }
 
 /// Read chunk `number` into `buffer` (64 KiB), as the crate reads it. On an incomplete
@@ -420,14 +565,16 @@ fn oldest_chunk<R: Read + Seek>(reader: &mut R, calculated: u64) -> u64 {
 }
 
 /// Chunks that repeat an earlier chunk of the file byte for byte (a copy of a log
-/// stitched together twice, a chunk written again): found by their xxh3-128 while the
-/// walk hands them over, in walk order, and set aside unread. What each whole chunk
-/// yielded is kept (4 bytes per chunk) to count the records a repeat would have counted
-/// again.
+/// stitched together twice, a chunk written again): set aside unread, in walk order.
+/// Two chunks can be the same only when their headers are: the header's record
+/// numbers, ids, offsets and both CRC32s (of the header and of the records) are the
+/// key, and only chunks with the same key are told apart by their xxh3-128 (an earlier
+/// chunk is read again for it). What each whole chunk yielded is kept (4 bytes per
+/// chunk) to count the records a repeat would have counted again.
 #[derive(Default)]
 struct Repeats {
-    /// Chunk hash → the first chunk with it.
-    first: std::collections::HashMap<u128, u64>,
+    /// Header bytes 8..128 → the chunks walked with them, and their hash once needed.
+    seen: std::collections::HashMap<[u8; 120], Vec<(u64, Option<u128>)>>,
     /// Per repeat, the chunk it repeats.
     of: Vec<u64>,
     /// Records read per chunk number.
@@ -435,21 +582,36 @@ struct Repeats {
 }
 
 impl Repeats {
-    /// True when `chunk` repeats a chunk walked before it.
-    fn is_repeat(&mut self, chunk: &EvtxChunkData) -> bool {
-        let hash = xxhash_rust::xxh3::xxh3_128(&chunk.data);
-        let number = chunk.number.unwrap_or(0);
-        match self.first.entry(hash) {
-            std::collections::hash_map::Entry::Occupied(first) if *first.get() != number => {
-                self.of.push(*first.get());
-                true
-            }
-            std::collections::hash_map::Entry::Occupied(_) => false,
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(number);
-                false
+    /// True when chunk `number` (`data`) repeats a chunk walked before it.
+    fn is_repeat<R: Read + Seek>(
+        &mut self,
+        number: u64,
+        data: &[u8],
+        reading: &Reading<R>,
+    ) -> bool {
+        let Some(key) = data.get(8..128).and_then(|k| <[u8; 120]>::try_from(k).ok()) else {
+            return false;
+        };
+        let same = self.seen.entry(key).or_default();
+        if same.is_empty() {
+            same.push((number, None));
+            return false;
+        }
+        let hash = xxhash_rust::xxh3::xxh3_128(data);
+        for (first, first_hash) in same.iter_mut() {
+            let first_hash = *first_hash.get_or_insert_with(|| {
+                let mut bytes = Vec::new();
+                // A chunk that cannot be read again hashes as what was read of it.
+                let _ = reading.read(*first, &mut bytes);
+                xxhash_rust::xxh3::xxh3_128(&bytes)
+            });
+            if first_hash == hash && *first != number {
+                self.of.push(*first);
+                return true;
             }
         }
+        same.push((number, Some(hash)));
+        false
     }
 
     fn read(&mut self, number: u64, records: u64) {
@@ -476,55 +638,8 @@ impl Repeats {
     }
 }
 
-/// Read a batch of chunks (on the pool when there is one); their buffers go back to
-/// `buffers`, what each whole chunk yielded to `repeats`.
-fn run_batch(
-    batch: &mut Vec<ChunkItem>,
-    pool: Option<&rayon::ThreadPool>,
-    settings: &Arc<ParserSettings>,
-    report: &mut ReportBuilder,
-    buffers: &mut Vec<Vec<u8>>,
-    repeats: &mut Repeats,
-) {
-    let chunks = std::mem::take(batch);
-    let number = |chunk: &ChunkItem| match chunk {
-        ChunkItem::Whole(Ok(c)) => c.number,
-        _ => None,
-    };
-    let results: Vec<(Option<u64>, ChunkRead)> = match pool {
-        Some(pool) => pool.install(|| {
-            chunks
-                .into_par_iter()
-                .map(|chunk| (number(&chunk), read_item(chunk, settings)))
-                .collect()
-        }),
-        None => chunks
-            .into_iter()
-            .map(|chunk| (number(&chunk), read_item(chunk, settings)))
-            .collect(),
-    };
-    for (number, (result, buffer)) in results {
-        if let Some(number) = number {
-            repeats.read(number, result.records_read);
-        }
-        report.merge(result);
-        buffers.extend(buffer);
-    }
-}
-
 fn chunk_offset(number: u64) -> u64 {
     FILE_HEADER_SIZE.saturating_add(number.saturating_mul(CHUNK_SIZE))
-}
-
-/// What reading one chunk yielded, and its buffer for reuse.
-type ChunkRead = (ReportBuilder, Option<Vec<u8>>);
-
-/// Read one chunk, whole or cut; gives back its buffer for reuse.
-fn read_item(item: ChunkItem, settings: &Arc<ParserSettings>) -> ChunkRead {
-    match item {
-        ChunkItem::Whole(chunk) => read_chunk_guarded(chunk, settings),
-        ChunkItem::Cut { number, data } => read_cut_chunk(number, data, settings),
-    }
 }
 
 /// Read one chunk; a chunk the crate refused becomes a problem, a panic too. Gives back
@@ -532,6 +647,7 @@ fn read_item(item: ChunkItem, settings: &Arc<ParserSettings>) -> ChunkRead {
 fn read_chunk_guarded(
     chunk: evtx::err::Result<EvtxChunkData>,
     settings: &Arc<ParserSettings>,
+    templates: &mut TemplateCache,
 ) -> (ReportBuilder, Option<Vec<u8>>) {
     let mut out = ReportBuilder::default();
     let mut chunk = match chunk {
@@ -550,7 +666,7 @@ fn read_chunk_guarded(
             return (out, None);
         }
     };
-    let out = read_chunk_caught(&mut chunk, settings, true);
+    let out = read_chunk_caught(&mut chunk, settings, true, templates);
     (out, Some(chunk.data))
 }
 
@@ -559,14 +675,17 @@ fn read_chunk_caught(
     chunk: &mut EvtxChunkData,
     settings: &Arc<ParserSettings>,
     check_crc: bool,
+    templates: &mut TemplateCache,
 ) -> ReportBuilder {
     let number = chunk.number.unwrap_or(0);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut out = ReportBuilder::default();
-        read_chunk(chunk, settings, check_crc, &mut out);
+        read_chunk(chunk, settings, check_crc, templates, &mut out);
         out
     }));
     result.unwrap_or_else(|_| {
+        // The templates may be half made: not kept.
+        *templates = TemplateCache::default();
         let mut out = ReportBuilder::default();
         out.problems.push(Problem::new(
             Location::Offset(chunk_offset(number)),
@@ -653,6 +772,7 @@ fn read_cut_chunk(
     number: u64,
     data: Vec<u8>,
     settings: &Arc<ParserSettings>,
+    templates: &mut TemplateCache,
 ) -> (ReportBuilder, Option<Vec<u8>>) {
     let base = chunk_offset(number);
     let available = data.len();
@@ -728,7 +848,7 @@ fn read_cut_chunk(
         }
     };
     chunk.number = Some(number);
-    let read_out = read_chunk_caught(&mut chunk, settings, false);
+    let read_out = read_chunk_caught(&mut chunk, settings, false, templates);
     let read = read_out.records_read;
     out.merge(read_out);
     let message = if all {
@@ -814,11 +934,12 @@ fn read_chunk(
     chunk: &mut EvtxChunkData,
     settings: &Arc<ParserSettings>,
     check_crc: bool,
+    templates: &mut TemplateCache,
     out: &mut ReportBuilder,
 ) {
     let crc_mismatch = check_crc && !chunk.validate_checksum();
     let before = out.records_read;
-    read_chunk_records(chunk, settings, out);
+    read_chunk_records(chunk, settings, templates, out);
     if crc_mismatch {
         let number = chunk.number.unwrap_or(0);
         let read = match out.records_read - before {
@@ -835,6 +956,7 @@ fn read_chunk(
 fn read_chunk_records(
     chunk: &mut EvtxChunkData,
     settings: &Arc<ParserSettings>,
+    templates: &mut TemplateCache,
     out: &mut ReportBuilder,
 ) {
     let Some(spans) = walk_records(chunk) else {
@@ -842,7 +964,11 @@ fn read_chunk_records(
         read_chunk_with_crate(chunk, settings, None, out);
         return;
     };
-    let mut scratch = Scratch::default();
+    templates.next_chunk();
+    let mut scratch = Scratch {
+        cache: std::mem::take(templates),
+        ..Scratch::default()
+    };
     let mut unreadable = HashSet::new();
     for span in &spans {
         let header = HeaderFallback {
@@ -865,6 +991,7 @@ fn read_chunk_records(
             }
         }
     }
+    *templates = scratch.cache;
     if !unreadable.is_empty() {
         out.ids.unknown = true;
         read_chunk_with_crate(chunk, settings, Some(&unreadable), out);
@@ -1302,7 +1429,13 @@ mod tests {
             assert_eq!(rendered.records_read, walk.records, "cut at {cut}");
             assert_eq!(rendered.rendered_fallbacks, walk.records);
             let mut fast = ReportBuilder::default();
-            read_chunk(&mut cut_chunk, &settings, false, &mut fast);
+            read_chunk(
+                &mut cut_chunk,
+                &settings,
+                false,
+                &mut TemplateCache::default(),
+                &mut fast,
+            );
             assert_eq!(fast.records_read, walk.records, "cut at {cut}");
             assert_eq!(fast.rendered_fallbacks, 0);
         }
