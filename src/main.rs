@@ -4,6 +4,10 @@
 use clap::Parser;
 use std::process::ExitCode;
 
+/// See the `mimalloc` dependency in Cargo.toml for why.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match exauth::cli::Cli::try_parse() {
         Ok(cli) => cli,
