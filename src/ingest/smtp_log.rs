@@ -319,17 +319,11 @@ pub fn session_evidence(
             .or(session.hello_reply_host.as_deref()),
         LogKind::Receive => session.ehlo.as_deref(),
     };
-    if let (Some(name), Some(ip)) = (
-        server,
-        session.local_endpoint.as_deref().and_then(endpoint_ip),
-    ) {
-        hints.host_at(name, canonical_ip(ip), Role::Exchange);
+    if let (Some(name), Some(endpoint)) = (server, session.local_endpoint.as_deref()) {
+        hints.host_at_endpoint(name, endpoint, Role::Exchange);
     }
-    if let (Some(host), Some(ip)) = (
-        remote_host,
-        session.remote_endpoint.as_deref().and_then(endpoint_ip),
-    ) {
-        hints.host_at(host, canonical_ip(ip), Role::Unknown);
+    if let (Some(host), Some(endpoint)) = (remote_host, session.remote_endpoint.as_deref()) {
+        hints.host_at_endpoint(host, endpoint, Role::Unknown);
     }
     let advertised_exchange_auth = Some(
         session
@@ -408,9 +402,33 @@ pub struct HintSet {
     /// (IP, role) → hosts seen there: looked up before a hint is built.
     seen: std::collections::HashMap<(std::net::IpAddr, Role), Vec<String>>,
     hints: Vec<IdentityHint>,
+    /// The last host and endpoint address text given for our side and for
+    /// the peer's: a log's sessions repeat them, and comparing two short
+    /// texts costs less than parsing the address again.
+    last: [(String, String); 2],
 }
 
 impl HintSet {
+    /// [`HintSet::host_at`] for the address of an `ip:port` endpoint.
+    fn host_at_endpoint(&mut self, host: &str, endpoint: &str, role: Role) {
+        let address = crate::model::endpoint_host(endpoint);
+        let slot = usize::from(role != Role::Exchange);
+        let Some(last) = self.last.get_mut(slot) else {
+            return;
+        };
+        if last.0 == host && last.1 == address {
+            return;
+        }
+        let Some(ip) = endpoint_ip(endpoint) else {
+            return;
+        };
+        last.0.clear();
+        last.0.push_str(host);
+        last.1.clear();
+        last.1.push_str(address);
+        self.host_at(host, canonical_ip(ip), role);
+    }
+
     fn host_at(&mut self, host: &str, ip: std::net::IpAddr, role: Role) {
         let hosts = self.seen.entry((ip, role)).or_default();
         if hosts.iter().any(|h| h == host) {
@@ -556,4 +574,45 @@ pub fn fnv1a_continue(mut hash: u64, bytes: &[u8]) -> u64 {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The last-endpoint shortcut gives the hints the address parse gives:
+    /// each (host, address, role) once, whatever the ports and the order.
+    #[test]
+    fn hints_from_endpoints_come_once_each() {
+        let mut hints = HintSet::default();
+        for (host, endpoint, role) in [
+            ("EX01", "10.0.0.11:25", Role::Exchange),
+            ("EX01", "10.0.0.11:2525", Role::Exchange),
+            ("EX02", "10.0.0.12:51000", Role::Unknown),
+            ("EX03", "10.0.0.13:51001", Role::Unknown),
+            ("EX02", "10.0.0.12:51002", Role::Unknown),
+            ("EX02", "[::ffff:10.0.0.12]:51003", Role::Unknown),
+            ("EX02", "10.0.0.14:51004", Role::Unknown),
+            ("EX01", "not an address", Role::Exchange),
+            ("EX01", "10.0.0.11:25", Role::Exchange),
+        ] {
+            hints.host_at_endpoint(host, endpoint, role);
+        }
+        let got: Vec<(String, String, Role)> = hints
+            .into_hints()
+            .into_iter()
+            .filter_map(|h| match h {
+                IdentityHint::HostAt { host, ip, role } => Some((host, ip.to_string(), role)),
+                _ => None,
+            })
+            .collect();
+        let want = [
+            ("EX01", "10.0.0.11", Role::Exchange),
+            ("EX02", "10.0.0.12", Role::Unknown),
+            ("EX03", "10.0.0.13", Role::Unknown),
+            ("EX02", "10.0.0.14", Role::Unknown),
+        ]
+        .map(|(h, ip, r)| (h.to_string(), ip.to_string(), r));
+        assert_eq!(got, want);
+    }
 }
