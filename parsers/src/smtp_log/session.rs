@@ -84,10 +84,10 @@ pub enum SessionDetail {
     Full,
     /// What a diagnosis reads. A session whose attempts all succeeded comes without them,
     /// without the advertised mechanism names, and without the texts of its permissions, TLS
-    /// command and detail, disconnect reason, proxy and ticket-cache rows: each is a string built
-    /// per session (a dozen allocations; millions of sessions in a busy week) that a scan never
-    /// reads. A session with any other attempt comes in full, exactly as [`SessionDetail::Full`]
-    /// gives it.
+    /// command and detail, disconnect reason, proxy and ticket-cache rows, and with its clock
+    /// samples not naming the session again: each is a string built per session (a dozen
+    /// allocations; millions of sessions in a busy week) that a scan never reads. A session with
+    /// any other attempt comes in full, exactly as [`SessionDetail::Full`] gives it.
     Failures,
 }
 
