@@ -397,7 +397,7 @@ impl Bounded {
     }
 
     /// Takes a session for pairing: healthy ones into one sample, those
-    /// with an attempt that did not succeed (all `pairing_copy` keeps) into
+    /// with an attempt that did not succeed (all `slim_for_pairing` keeps) into
     /// another.
     fn offer_session(&mut self, server: &str, s: SessionSummary) {
         let key = session_sample_key(&s);

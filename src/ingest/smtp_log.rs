@@ -182,7 +182,7 @@ impl<'p, 'e> SessionFacts<'p, 'e> {
             1
         };
         if self.place.server.is_some() && keep_for_pairing(&session, keep_one_in) {
-            self.out.pairing.push(pairing_copy(session));
+            self.out.pairing.push(slim_for_pairing(session));
         }
     }
 
@@ -454,7 +454,7 @@ impl HintSet {
 /// the failures is the one that matters). Scan keeps up to 2^17 of these:
 /// each string left out is memory kept flat. Taken by value: the strings
 /// kept move, none is copied.
-pub fn pairing_copy(session: SessionSummary) -> SessionSummary {
+pub fn slim_for_pairing(session: SessionSummary) -> SessionSummary {
     let SessionSummary {
         log,
         session_id,
