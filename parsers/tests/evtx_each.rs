@@ -89,3 +89,35 @@ fn streamed_events_of_a_log_written_out_of_order() {
         assert_eq!(streamed, whole, "threads {threads}");
     }
 }
+
+/// One file's chunks are decoded a batch (64 chunks) ahead on the pool at two threads,
+/// templates carried over runs of 8: the report is the one-thread report, over several
+/// batches, with a damaged chunk and a repeated one among them.
+#[test]
+fn two_threads_read_what_one_thread_reads() {
+    const HEADER: usize = 4096;
+    const CHUNK: usize = 65536;
+    let (mut log, summary) = evtx_gen::dc_security_log(10_000_000, 11).unwrap();
+    let chunks = (log.len() - HEADER) / CHUNK;
+    assert!(chunks > 2 * 64, "{chunks} chunks: more than two batches");
+    let clean_1 = read_evtx_bytes(&log, EvtxReadOptions { threads: 1 });
+    let clean_2 = read_evtx_bytes(&log, EvtxReadOptions { threads: 2 });
+    assert_eq!(clean_1.records_read, summary.records);
+    assert!(clean_1.events.len() > 10, "{} events", clean_1.events.len());
+    assert_eq!(clean_2, clean_1);
+
+    // Chunk 70 (second batch) damaged inside its records; chunk 140 (third batch) a copy
+    // of chunk 3.
+    let at = HEADER + 70 * CHUNK + 4000;
+    log[at] ^= 0xFF;
+    let copy = log[HEADER + 3 * CHUNK..HEADER + 4 * CHUNK].to_vec();
+    log[HEADER + 140 * CHUNK..HEADER + 141 * CHUNK].copy_from_slice(&copy);
+    let damaged_1 = read_evtx_bytes(&log, EvtxReadOptions { threads: 1 });
+    let damaged_2 = read_evtx_bytes(&log, EvtxReadOptions { threads: 2 });
+    assert!(
+        !damaged_1.problems.is_empty(),
+        "the damaged chunk is reported"
+    );
+    assert!(damaged_1.records_read < clean_1.records_read);
+    assert_eq!(damaged_2, damaged_1);
+}

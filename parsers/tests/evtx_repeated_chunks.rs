@@ -58,3 +58,27 @@ fn a_chunk_repeated_twice_more_is_read_once() {
         );
     }
 }
+
+/// Repeats are keyed on the chunk header, then told apart by their bytes: a copy whose
+/// header is the same but whose records differ (one byte) is not a repeat — it is read,
+/// and its damage reported — while the exact copy beside it is set aside.
+#[test]
+fn a_chunk_with_the_same_header_but_other_bytes_is_not_a_repeat() {
+    let (log, _) = evtx_gen::dc_security_log(400_000, 11).unwrap();
+    let mut twice = with_repeated_chunk(&log, 1, 2);
+    let last = twice.len() - CHUNK;
+    twice[last + 3000] ^= 0xFF;
+    for threads in [1, 2] {
+        let options = EvtxReadOptions { threads };
+        let exact = read_evtx_bytes(&with_repeated_chunk(&log, 1, 1), options);
+        let report = read_evtx_bytes(&twice, options);
+        assert_eq!(exact.repeated_chunks, 1);
+        assert_eq!(report.repeated_chunks, 1, "threads {threads}");
+        assert_eq!(report.duplicate_records, exact.duplicate_records);
+        assert!(
+            report.problems.len() > exact.problems.len(),
+            "threads {threads}: the altered copy is read and its damage reported: {:?}",
+            report.problems
+        );
+    }
+}

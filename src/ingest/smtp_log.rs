@@ -402,17 +402,21 @@ pub struct HintSet {
     /// (IP, role) → hosts seen there: looked up before a hint is built.
     seen: std::collections::HashMap<(std::net::IpAddr, Role), Vec<String>>,
     hints: Vec<IdentityHint>,
-    /// The last host and endpoint address text given for our side and for
-    /// the peer's: a log's sessions repeat them, and comparing two short
-    /// texts costs less than parsing the address again.
-    last: [(String, String); 2],
+    /// Per role, the last host and endpoint address text given: a log's
+    /// sessions repeat them, and comparing two short texts costs less than
+    /// parsing the address again.
+    last: [(String, String); 3],
 }
 
 impl HintSet {
     /// [`HintSet::host_at`] for the address of an `ip:port` endpoint.
     fn host_at_endpoint(&mut self, host: &str, endpoint: &str, role: Role) {
         let address = crate::model::endpoint_host(endpoint);
-        let slot = usize::from(role != Role::Exchange);
+        let slot = match role {
+            Role::Unknown => 0,
+            Role::Exchange => 1,
+            Role::DomainController => 2,
+        };
         let Some(last) = self.last.get_mut(slot) else {
             return;
         };
@@ -593,6 +597,9 @@ mod tests {
             ("EX02", "10.0.0.12:51002", Role::Unknown),
             ("EX02", "[::ffff:10.0.0.12]:51003", Role::Unknown),
             ("EX02", "10.0.0.14:51004", Role::Unknown),
+            // The same host and address under another role is another hint.
+            ("EX02", "10.0.0.14:88", Role::DomainController),
+            ("EX02", "10.0.0.14:51005", Role::Unknown),
             ("EX01", "not an address", Role::Exchange),
             ("EX01", "10.0.0.11:25", Role::Exchange),
         ] {
@@ -611,6 +618,7 @@ mod tests {
             ("EX02", "10.0.0.12", Role::Unknown),
             ("EX03", "10.0.0.13", Role::Unknown),
             ("EX02", "10.0.0.14", Role::Unknown),
+            ("EX02", "10.0.0.14", Role::DomainController),
         ]
         .map(|(h, ip, r)| (h.to_string(), ip.to_string(), r));
         assert_eq!(got, want);
