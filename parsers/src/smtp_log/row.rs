@@ -327,20 +327,113 @@ pub(crate) fn find_comma(bytes: &[u8]) -> Option<usize> {
 
 /// The columns up to `event` of a row in the standard layout (`date-time,connector-id,session-id,
 /// sequence-number,local-endpoint,remote-endpoint,event,data,context`, every Exchange version's),
-/// found in one pass over the line's first ~110 bytes.
+/// found in one pass over the line's first ~110 bytes. Kept as the line and where its fields end
+/// (a few registers, where slices and spans of every field made each row move 300 bytes); the
+/// fields are sliced when asked for.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct StandardHead<'a> {
-    pub(crate) date_time: &'a [u8; 24],
-    pub(crate) connector: &'a [u8],
-    pub(crate) session_id: &'a [u8; 16],
-    pub(crate) sequence_number: &'a [u8],
-    pub(crate) local_endpoint: &'a [u8],
-    pub(crate) remote_endpoint: &'a [u8],
+    line: &'a [u8],
+    connector_end: u32,
+    seq_end: u32,
+    local_end: u32,
+    remote_end: u32,
     pub(crate) event: u8,
     /// Where `data` starts: the rest of the line is not looked at here.
     pub(crate) data_start: usize,
+    /// Whether the connector, and the endpoints, are the [`PreviousRow`]'s (found by comparing,
+    /// so [`PreviousRow::remember`] need not compare again).
+    same_connector: bool,
+    same_endpoints: bool,
+}
+
+impl<'a> StandardHead<'a> {
+    fn field(&self, start: u32, end: u32) -> &'a [u8] {
+        self.line
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn date_time(&self) -> &'a [u8; 24] {
+        self.line.first_chunk::<24>().unwrap_or(&[0; 24])
+    }
+
+    pub(crate) fn connector(&self) -> &'a [u8] {
+        self.field(25, self.connector_end)
+    }
+
+    pub(crate) fn session_id(&self) -> &'a [u8; 16] {
+        self.line
+            .get(self.connector_end as usize + 1..)
+            .and_then(<[u8]>::first_chunk::<16>)
+            .unwrap_or(&[0; 16])
+    }
+
+    pub(crate) fn sequence_number(&self) -> &'a [u8] {
+        self.field(self.connector_end + 18, self.seq_end)
+    }
+
+    pub(crate) fn local_endpoint(&self) -> &'a [u8] {
+        self.field(self.seq_end + 1, self.local_end)
+    }
+
+    pub(crate) fn remote_endpoint(&self) -> &'a [u8] {
+        self.field(self.local_end + 1, self.remote_end)
+    }
+
+    /// `local-endpoint,remote-endpoint,`: both endpoints with the commas after them.
+    pub(crate) fn endpoints(&self) -> &'a [u8] {
+        self.field(self.seq_end + 1, self.remote_end + 1)
+    }
+
     /// The spans [`split_fields`] gives for the first seven fields.
-    pub(crate) spans: [FieldSpan; 7],
+    pub(crate) fn spans(&self) -> [FieldSpan; 7] {
+        let span = |start: u32, end: u32| FieldSpan {
+            start: start as usize,
+            end: end as usize,
+            escaped: false,
+        };
+        let id_start = self.connector_end + 1;
+        [
+            span(0, 24),
+            span(25, self.connector_end),
+            span(id_start, id_start + 16),
+            span(id_start + 17, self.seq_end),
+            span(self.seq_end + 1, self.local_end),
+            span(self.local_end + 1, self.remote_end),
+            span(self.remote_end + 1, self.remote_end + 2),
+        ]
+    }
+}
+
+/// What the row split before leaves for the next one: its connector and its endpoints. A file's
+/// rows mostly share one connector, and a session's rows its two endpoints; comparing them costs
+/// less than searching the commas after three fields of varying length (a search whose end the
+/// processor cannot predict). Same result either way: what is kept was split from a row, so it
+/// holds no line end and starts with no quote, the connector holds no comma and the endpoints
+/// exactly the two that end them.
+#[derive(Debug, Default)]
+pub(crate) struct PreviousRow {
+    connector: Vec<u8>,
+    /// `local-endpoint,remote-endpoint,`, as [`StandardHead::endpoints`].
+    endpoints: Vec<u8>,
+    /// Where the comma after the local endpoint sits in `endpoints`.
+    local_len: usize,
+}
+
+impl PreviousRow {
+    /// Keeps what `head` has that the next row may share.
+    #[inline(always)]
+    pub(crate) fn remember(&mut self, head: &StandardHead<'_>) {
+        if !head.same_connector {
+            self.connector.clear();
+            self.connector.extend_from_slice(head.connector());
+        }
+        if !head.same_endpoints {
+            self.endpoints.clear();
+            self.endpoints.extend_from_slice(head.endpoints());
+            self.local_len = head.local_endpoint().len();
+        }
+    }
 }
 
 /// Splits the first seven fields of a standard-layout row whose fixed-width columns have their
@@ -351,45 +444,46 @@ pub(crate) struct StandardHead<'a> {
 /// paths read the same values.
 #[inline(always)]
 pub(crate) fn split_standard(line: &[u8]) -> Option<StandardHead<'_>> {
-    split_standard_after(line, &[])
+    split_standard_after(line, &PreviousRow::default())
 }
 
-/// [`split_standard`] given the connector of the row before (`previous`, empty for none): a
-/// file's rows mostly share one connector, and comparing it costs less than searching the comma
-/// after a 20–40 byte name. Same result either way: `previous` was split from a row, so it holds
-/// no comma or line end and does not start with a quote.
+/// [`split_standard`] given what the row before left ([`PreviousRow`]; its default for none).
 #[inline(always)]
 pub(crate) fn split_standard_after<'a>(
     line: &'a [u8],
-    previous: &[u8],
+    previous: &PreviousRow,
 ) -> Option<StandardHead<'a>> {
-    let (date_time, rest) = line.split_first_chunk::<24>()?;
-    if rest.first() != Some(&b',') {
+    if line.get(24) != Some(&b',') {
         return None;
     }
-    let span = |start: usize, end: usize| FieldSpan {
-        start,
-        end,
-        escaped: false,
-    };
-    let after = 25 + previous.len();
-    let connector_end = if !previous.is_empty()
+    let connector = previous.connector.as_slice();
+    let after = 25 + connector.len();
+    let same_connector = !connector.is_empty()
         && line.get(after) == Some(&b',')
-        && line.get(25..after) == Some(previous)
-    {
+        && line.get(25..after) == Some(connector);
+    let connector_end = if same_connector {
         after
     } else {
         unquoted_field_end(line, 25)?
     };
-    let id_start = connector_end + 1;
-    let session_id: &[u8; 16] = line.get(id_start..)?.first_chunk::<16>()?;
-    let id_end = id_start + 16;
+    let id_end = connector_end + 17;
     if line.get(id_end) != Some(&b',') {
         return None;
     }
     let seq_end = unquoted_field_end(line, id_end + 1)?;
-    let local_end = unquoted_field_end(line, seq_end + 1)?;
-    let remote_end = unquoted_field_end(line, local_end + 1)?;
+    let local_start = seq_end + 1;
+    let endpoints = previous.endpoints.as_slice();
+    let same_endpoints = !endpoints.is_empty()
+        && line.get(local_start..local_start + endpoints.len()) == Some(endpoints);
+    let (local_end, remote_end) = if same_endpoints {
+        (
+            local_start + previous.local_len,
+            local_start + endpoints.len() - 1,
+        )
+    } else {
+        let local_end = unquoted_field_end(line, local_start)?;
+        (local_end, unquoted_field_end(line, local_end + 1)?)
+    };
     let event_at = remote_end + 1;
     let [event, b','] = *line.get(event_at..event_at + 2)? else {
         return None;
@@ -397,29 +491,22 @@ pub(crate) fn split_standard_after<'a>(
     if matches!(event, b'"' | b',' | b'\n') {
         return None;
     }
+    let offset = |at: usize| u32::try_from(at).ok();
     Some(StandardHead {
-        date_time,
-        connector: line.get(25..connector_end)?,
-        session_id,
-        sequence_number: line.get(id_end + 1..seq_end)?,
-        local_endpoint: line.get(seq_end + 1..local_end)?,
-        remote_endpoint: line.get(local_end + 1..remote_end)?,
+        line,
+        connector_end: offset(connector_end)?,
+        seq_end: offset(seq_end)?,
+        local_end: offset(local_end)?,
+        remote_end: offset(remote_end)?,
         event,
         data_start: event_at + 2,
-        spans: [
-            span(0, 24),
-            span(25, connector_end),
-            span(id_start, id_end),
-            span(id_end + 1, seq_end),
-            span(seq_end + 1, local_end),
-            span(local_end + 1, remote_end),
-            span(event_at, event_at + 1),
-        ],
+        same_connector,
+        same_endpoints,
     })
 }
 
 /// A standard-layout row at the start of `rest` (buffered bytes, the row's line end somewhere
-/// after it), `previous` the connector of the row before ([`split_standard_after`]): its split,
+/// after it), `previous` what the row before left ([`split_standard_after`]): its split,
 /// its line as [`LineReader::next_line`] gives it (no `\r\n`), and the line's length with its
 /// `\n`. The line end is searched only after `event`, the columns before it having been checked
 /// for line ends while they were split. `None` when the row is not of the usual shape or its
@@ -427,7 +514,7 @@ pub(crate) fn split_standard_after<'a>(
 #[inline(always)]
 pub(crate) fn split_standard_line_after<'a>(
     rest: &'a [u8],
-    previous: &[u8],
+    previous: &PreviousRow,
 ) -> Option<(StandardHead<'a>, &'a [u8], usize)> {
     let head = split_standard_after(rest, previous)?;
     let newline = head.data_start + memchr(b'\n', rest.get(head.data_start..)?)?;
@@ -451,7 +538,7 @@ pub(crate) fn split_standard_line_after<'a>(
 /// [`split_standard_line_after`] with no row before.
 #[cfg(test)]
 pub(crate) fn split_standard_line(rest: &[u8]) -> Option<(StandardHead<'_>, &[u8], usize)> {
-    split_standard_line_after(rest, &[])
+    split_standard_line_after(rest, &PreviousRow::default())
 }
 
 /// Fields a row may have beyond the columns `#Fields` names: an unquoted
@@ -1049,7 +1136,7 @@ mod tests {
             return;
         };
         let shaped = |b: &[u8]| !b.contains(&b',') && !b.contains(&b'"');
-        if !shaped(head.date_time) || !shaped(head.session_id) {
+        if !shaped(head.date_time()) || !shaped(head.session_id()) {
             return;
         }
         assert_standard_matches_with(line, &head);
@@ -1060,25 +1147,25 @@ mod tests {
         split_fields(line, &mut all);
         assert_eq!(
             &all[..7],
-            &head.spans[..],
+            &head.spans()[..],
             "{:?}",
             String::from_utf8_lossy(line)
         );
         assert_eq!((all.len() > 7, all[6].end + 1), (true, head.data_start));
         let event = line[all[6].start..all[6].end].first().copied();
         assert_eq!(event, Some(head.event));
-        assert_eq!(&line[all[4].start..all[4].end], head.local_endpoint);
-        assert_eq!(&line[all[5].start..all[5].end], head.remote_endpoint);
-        assert_eq!(&line[all[1].start..all[1].end], head.connector);
-        assert_eq!(&line[all[3].start..all[3].end], head.sequence_number);
+        assert_eq!(&line[all[4].start..all[4].end], head.local_endpoint());
+        assert_eq!(&line[all[5].start..all[5].end], head.remote_endpoint());
+        assert_eq!(&line[all[1].start..all[1].end], head.connector());
+        assert_eq!(&line[all[3].start..all[3].end], head.sequence_number());
     }
 
     #[test]
     fn standard_split_matches_split_fields() {
         let row = "2024-05-06T10:00:01.100Z,EX\\Default ,08DC6D1A2B3C4D5E,12,10.0.0.12:25,10.0.0.11:51000,>,250-AUTH NTLM,";
         let head = split_standard(row.as_bytes()).unwrap();
-        assert_eq!(head.session_id, b"08DC6D1A2B3C4D5E");
-        assert_eq!(head.sequence_number, b"12");
+        assert_eq!(head.session_id(), b"08DC6D1A2B3C4D5E");
+        assert_eq!(head.sequence_number(), b"12");
         assert_eq!(head.event, b'>');
         assert_eq!(&row.as_bytes()[head.data_start..], b"250-AUTH NTLM,");
         assert_standard_matches(row.as_bytes());
@@ -1108,25 +1195,55 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The connector of the row before changes nothing but the speed, whatever it is next
-        /// to the row's own (equal, a prefix of it, longer, another, none).
+        /// What the row before left (its connector and endpoints) changes nothing but the
+        /// speed, whatever it is next to the row's own (equal, a prefix of it, longer, another,
+        /// none).
         #[test]
-        fn standard_split_after_a_connector_agrees_with_the_plain_split(
+        fn standard_split_after_a_row_agrees_with_the_plain_split(
             connector in proptest::collection::vec(proptest::sample::select(&b"ab \\\n\"\xFF"[..]), 0..12),
-            previous in proptest::collection::vec(proptest::sample::select(&b"ab \\\xFF"[..]), 0..12),
-            rest in proptest::collection::vec(proptest::sample::select(&b",\"a1>+ \n"[..]), 0..60),
-            same in proptest::bool::ANY,
+            local in proptest::collection::vec(proptest::sample::select(&b"1.:,\"\n"[..]), 0..8),
+            remote in proptest::collection::vec(proptest::sample::select(&b"1.:,\"\n"[..]), 0..8),
+            rest in proptest::collection::vec(proptest::sample::select(&b",\"a1>+ \n"[..]), 0..40),
+            previous_connector in proptest::collection::vec(proptest::sample::select(&b"ab \\\xFF"[..]), 0..12),
+            previous_local in proptest::collection::vec(proptest::sample::select(&b"1.:\""[..]), 0..8),
+            previous_remote in proptest::collection::vec(proptest::sample::select(&b"1.:\""[..]), 0..8),
+            same_connector in proptest::bool::ANY,
+            same_endpoints in proptest::bool::ANY,
         ) {
             let mut line = b"2024-05-06T10:00:01.100Z,".to_vec();
             line.extend_from_slice(&connector);
-            line.extend_from_slice(b",08DC6D1A2B3C4D5E,");
+            line.extend_from_slice(b",08DC6D1A2B3C4D5E,12,");
+            line.extend_from_slice(&local);
+            line.push(b',');
+            line.extend_from_slice(&remote);
+            line.push(b',');
             line.extend_from_slice(&rest);
-            let key = |h: Option<StandardHead<'_>>| h.map(|h| (h.spans, h.data_start, h.event));
-            let previous = if same { connector.as_slice() } else { previous.as_slice() };
-            // A connector split from a row holds no comma, no line end, no leading quote.
-            proptest::prop_assume!(!previous.contains(&b'\n') && previous.first() != Some(&b'"'));
+            let key = |h: Option<StandardHead<'_>>| h.map(|h| (h.spans(), h.data_start, h.event));
+            let (previous_connector, previous_local, previous_remote) = (
+                if same_connector { connector } else { previous_connector },
+                if same_endpoints { local } else { previous_local },
+                if same_endpoints { remote } else { previous_remote },
+            );
+            // What a row leaves was split from it: no line end, no leading quote, no comma
+            // (the endpoints keep exactly the two after them).
+            let split_from_a_row = |f: &[u8]| {
+                !f.contains(&b'\n') && !f.contains(&b',') && f.first() != Some(&b'"')
+            };
+            proptest::prop_assume!(!previous_connector.contains(&b'\n'));
+            proptest::prop_assume!(previous_connector.first() != Some(&b'"'));
+            proptest::prop_assume!(split_from_a_row(&previous_local));
+            proptest::prop_assume!(split_from_a_row(&previous_remote));
+            let mut endpoints = previous_local.clone();
+            endpoints.push(b',');
+            endpoints.extend_from_slice(&previous_remote);
+            endpoints.push(b',');
+            let previous = PreviousRow {
+                connector: previous_connector,
+                endpoints,
+                local_len: previous_local.len(),
+            };
             proptest::prop_assert_eq!(
-                key(split_standard_after(&line, previous)),
+                key(split_standard_after(&line, &previous)),
                 key(split_standard(&line))
             );
         }
@@ -1146,7 +1263,7 @@ mod tests {
                 + usize::from(rest.get(line.bytes.len()) == Some(&b'\r'));
             if let Some((head, taken, len)) = split_standard_line(rest) {
                 let shaped = |b: &[u8]| !b.iter().any(|c| b",\"\n".contains(c));
-                if shaped(head.date_time) && shaped(head.session_id) {
+                if shaped(head.date_time()) && shaped(head.session_id()) {
                     assert_eq!(taken, line.bytes, "{:?}", String::from_utf8_lossy(rest));
                     assert_eq!(start + len, next);
                     assert!(line.terminated);
