@@ -127,7 +127,8 @@ pub struct Extracted {
     pub hints: Vec<IdentityHint>,
     /// Protocol-log sessions kept for clock pairing (both ends' logs of the
     /// same connection); only inputs of protocol logs fill it.
-    pub pairing: Vec<SessionSummary>,
+    /// Boxed: a few hundred bytes each, moved at every regrowth otherwise.
+    pub pairing: Vec<Box<SessionSummary>>,
     /// The record ids this artifact holds, for setting aside records other
     /// artifacts hold too ([`dedup::Copies`]); only `.evtx` fills it.
     pub claims: Vec<dedup::Claim>,

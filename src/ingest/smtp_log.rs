@@ -182,7 +182,7 @@ impl<'p, 'e> SessionFacts<'p, 'e> {
             1
         };
         if self.place.server.is_some() && keep_for_pairing(&session, keep_one_in) {
-            self.out.pairing.push(slim_for_pairing(session));
+            self.out.pairing.push(Box::new(slim_for_pairing(session)));
         }
     }
 
@@ -400,36 +400,30 @@ pub fn session_evidence(
 #[derive(Debug, Default)]
 pub struct HintSet {
     /// (IP, role) → hosts seen there: looked up before a hint is built.
-    seen: std::collections::HashMap<(std::net::IpAddr, Role), Vec<String>>,
+    seen: rustc_hash::FxHashMap<(std::net::IpAddr, Role), Vec<String>>,
     hints: Vec<IdentityHint>,
-    /// Per role, the last host and endpoint address text given: a log's
-    /// sessions repeat them, and comparing two short texts costs less than
-    /// parsing the address again.
-    last: [(String, String); 3],
+    /// Endpoint address text → the (role, host) pairs given with it: a log's
+    /// sessions repeat a few of them (its own address and its peers'), and a
+    /// lookup by the text costs less than parsing the address again.
+    given: rustc_hash::FxHashMap<String, Vec<(Role, String)>>,
 }
 
 impl HintSet {
     /// [`HintSet::host_at`] for the address of an `ip:port` endpoint.
     fn host_at_endpoint(&mut self, host: &str, endpoint: &str, role: Role) {
         let address = crate::model::endpoint_host(endpoint);
-        let slot = match role {
-            Role::Unknown => 0,
-            Role::Exchange => 1,
-            Role::DomainController => 2,
-        };
-        let Some(last) = self.last.get_mut(slot) else {
-            return;
-        };
-        if last.0 == host && last.1 == address {
-            return;
+        let pair = |(r, h): &(Role, String)| *r == role && h == host;
+        match self.given.get_mut(address) {
+            Some(pairs) if pairs.iter().any(pair) => return,
+            Some(pairs) => pairs.push((role, host.to_string())),
+            None => {
+                self.given
+                    .insert(address.to_string(), vec![(role, host.to_string())]);
+            }
         }
         let Some(ip) = endpoint_ip(endpoint) else {
             return;
         };
-        last.0.clear();
-        last.0.push_str(host);
-        last.1.clear();
-        last.1.push_str(address);
         self.host_at(host, canonical_ip(ip), role);
     }
 
@@ -584,7 +578,7 @@ pub fn fnv1a_continue(mut hash: u64, bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
 
-    /// The last-endpoint shortcut gives the hints the address parse gives:
+    /// The address-text shortcut gives the hints the address parse gives:
     /// each (host, address, role) once, whatever the ports and the order.
     #[test]
     fn hints_from_endpoints_come_once_each() {

@@ -53,12 +53,19 @@ fn greeting_parts(line: &str) -> Option<(&str, &str)> {
 fn banner_date(text: &str) -> Option<Timestamp> {
     const PHRASE: &[u8] = b"ready at ";
     // The last occurrence in any case, without a lower-cased copy (the phrase is ASCII, so its
-    // end is a char boundary).
-    let at = text
-        .as_bytes()
-        .windows(PHRASE.len())
-        .rposition(|w| w.eq_ignore_ascii_case(PHRASE))?
-        + PHRASE.len();
+    // end is a char boundary): from the end, each `r`/`R` compared with the phrase.
+    let bytes = text.as_bytes();
+    let mut before = bytes.len();
+    let at = loop {
+        let r = memchr::memrchr2(b'r', b'R', bytes.get(..before)?)?;
+        if bytes
+            .get(r..r + PHRASE.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(PHRASE))
+        {
+            break r + PHRASE.len();
+        }
+        before = r;
+    };
     let date = text.get(at..)?.trim();
     if let Ok(ts) = RFC2822.parse_timestamp(date) {
         return Some(ts);
@@ -107,6 +114,13 @@ mod tests {
 
         let b = parse_banner("220 EX2.domain.local Microsoft ESMTP MAIL Service ready at Tue, 12 Dec 2017 16:18:04 +0300 (extra)").unwrap();
         assert_eq!(b.date, Some(ts("2017-12-12T13:18:04Z")));
+
+        // The last `ready at`, in any case, is the one read.
+        let b = parse_banner("220 rr.x ready at noon, Ready At Tue, 12 Dec 2017 16:18:04 +0300")
+            .unwrap();
+        assert_eq!(b.date, Some(ts("2017-12-12T13:18:04Z")));
+        let b = parse_banner("220 rr.x READY AT Tue, 12 Dec 2017 16:18:04 +0300, ready at noon");
+        assert_eq!(b.unwrap().date, None);
     }
 
     #[test]

@@ -36,9 +36,11 @@ use super::{
 };
 use crate::problem::{Location, Problem};
 use jiff::{SignedDuration, Timestamp};
+use memchr::memmem::Finder;
 use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
 use std::io::Read;
+use std::sync::LazyLock;
 
 /// Problems kept per file; further ones are only counted (a garbage file must not eat memory).
 const MAX_PROBLEMS_PER_FILE: usize = 1000;
@@ -1030,7 +1032,7 @@ fn classify_message(msg: &[u8], text: &mut Vec<u8>) -> Option<Ev> {
         b'T' => {
             if let Some(status) = msg.strip_prefix(b"TLS negotiation failed with error ") {
                 Some(Ev::TlsFailed(keep(text, trim(status))))
-            } else if msg.starts_with(b"TLS protocol ") && contains(msg, b"succeeded") {
+            } else if msg.starts_with(b"TLS protocol ") && SUCCEEDED.find(msg).is_some() {
                 let protocol = msg.split(|&b| b == b' ').nth(2).map(|p| keep(text, p));
                 Some(Ev::TlsSucceeded(protocol))
             } else {
@@ -1053,7 +1055,7 @@ fn classify_message(msg: &[u8], text: &mut Vec<u8>) -> Option<Ev> {
                 "X-EXPS"
             } else if msg.starts_with(b"Inbound authentication failed") {
                 ""
-            } else if contains(msg, b"Kerberos ticket cache") {
+            } else if TICKET_CACHE.find(msg).is_some() {
                 return Some(Ev::TicketFlush(keep(text, msg)));
             } else {
                 return None;
@@ -1424,9 +1426,11 @@ fn trim(b: &[u8]) -> &[u8] {
     b.trim_ascii()
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(haystack, needle).is_some()
-}
+/// Texts looked for inside a row's message, each searcher built once (building one costs more
+/// than searching a row; every session has a TLS row).
+static SUCCEEDED: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"succeeded"));
+static TICKET_CACHE: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new(b"Kerberos ticket cache"));
 
 /// ASCII case-insensitive substring test (`needle` lower-case).
 fn contains_ci(haystack: &[u8], needle: &[u8]) -> bool {
