@@ -767,10 +767,15 @@ pub fn field_bytes<'a>(line: &'a [u8], span: FieldSpan) -> Cow<'a, [u8]> {
 
 /// Lossy UTF-8 text of a byte field (replacement characters for invalid bytes).
 pub fn text(bytes: &[u8]) -> String {
+    text_borrowed(bytes).into_owned()
+}
+
+/// [`text`], borrowed when the bytes are valid UTF-8: the usual case, checked a word at a time
+/// (the lossy decoder goes byte by byte even over valid text).
+pub(crate) fn text_borrowed(bytes: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(bytes) {
-        // The usual case, checked a word at a time (the lossy decoder goes byte by byte).
-        Ok(valid) => valid.to_owned(),
-        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        Ok(valid) => Cow::Borrowed(valid),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 

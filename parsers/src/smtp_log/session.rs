@@ -27,8 +27,8 @@
 use super::banner::{greeting_host, parse_banner};
 use super::header::ColumnMap;
 use super::row::{
-    find_comma, short_row, split_standard, split_standard_line_after, text, FieldSpan, LazyFields,
-    LineItem, PreviousRow, RowReader, StandardHead,
+    find_comma, short_row, split_standard, split_standard_line_after, text, text_borrowed,
+    FieldSpan, LazyFields, LineItem, PreviousRow, RowReader, StandardHead,
 };
 use super::{
     Advertised, AuthAttempt, AuthOutcome, ClockBasis, ClockSample, FileHeader, LogKind,
@@ -918,7 +918,7 @@ fn classify_reply(data: &[u8], text: &mut Vec<u8>) -> Option<Ev> {
     let rest = data.get(4..).unwrap_or_default();
     match code {
         250 => classify_ehlo_line(rest, text),
-        220 => greeting_host(&String::from_utf8_lossy(data))
+        220 => greeting_host(&text_borrowed(data))
             .is_some()
             .then(|| Ev::Banner(keep(text, data))),
         451 if rest.starts_with(b"5.7.3") => Some(Ev::NotOffered(keep(text, data))),
@@ -1271,7 +1271,7 @@ impl OpenSession {
                     if s.banner_time.is_some() || s.banner_host.is_some() {
                         continue;
                     }
-                    let Some(banner) = parse_banner(&String::from_utf8_lossy(get(reply))) else {
+                    let Some(banner) = parse_banner(&text_borrowed(get(reply))) else {
                         continue;
                     };
                     s.banner_time = pos.ts();
@@ -1393,13 +1393,15 @@ impl OpenSession {
 /// `{id:016X}` without the formatting machinery (once per session).
 fn session_id_text(id: u64) -> String {
     const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    (0..16)
-        .rev()
-        .map(|i| {
-            let digit = DIGITS.get(((id >> (i * 4)) & 0xF) as usize);
-            char::from(digit.copied().unwrap_or(b'0'))
-        })
-        .collect()
+    let mut text = [0u8; 16];
+    for (i, digit) in text.iter_mut().rev().enumerate() {
+        *digit = DIGITS
+            .get(((id >> (i * 4)) & 0xF) as usize)
+            .copied()
+            .unwrap_or(b'0');
+    }
+    // Bytes pushed one char at a time went through UTF-8 encoding each.
+    String::from_utf8(text.to_vec()).unwrap_or_default()
 }
 
 pub(crate) fn seconds_between(a: Timestamp, b: Timestamp) -> f64 {
@@ -1832,6 +1834,7 @@ mod tests {
             assert_eq!(parse_hex16(&id), parse_session_id(&id));
             let upper = format!("{value:016X}");
             let lower = format!("{value:016x}");
+            assert_eq!(session_id_text(value), upper);
             assert_eq!(parse_hex16(upper.as_bytes().try_into().unwrap()), Some(value));
             assert_eq!(parse_hex16(lower.as_bytes().try_into().unwrap()), Some(value));
         }
