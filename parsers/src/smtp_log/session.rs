@@ -1148,14 +1148,8 @@ impl OpenSession {
         bytes: &[u8],
     ) -> Option<SessionSummary> {
         let s = self.build(kind, id, events, bytes, false);
-        // Built without them, the attempts are there only to be judged.
-        s.auth_attempts
-            .iter()
-            .all(|a| a.outcome == AuthOutcome::Success)
-            .then(|| SessionSummary {
-                auth_attempts: Vec::new(),
-                ..s
-            })
+        // Built so, it holds the attempts that did not succeed (see `push_attempt`).
+        s.auth_attempts.is_empty().then_some(s)
     }
 
     /// The summary of the session's `events` (sorted) over its text `bytes`. Not `full`: the
@@ -1305,7 +1299,7 @@ impl OpenSession {
                 }
                 Ev::AuthCommand(mechanism) => {
                     if let Some(open) = attempt.take() {
-                        s.auth_attempts.push(open);
+                        push_attempt(&mut s.auth_attempts, open, full);
                     }
                     attempt = Some(new_attempt(&pos, full_text(mechanism)));
                 }
@@ -1330,7 +1324,7 @@ impl OpenSession {
                         _ => AuthOutcome::Other,
                     };
                     current.reply = full.then(|| text(line));
-                    s.auth_attempts.push(current);
+                    push_attempt(&mut s.auth_attempts, current, full);
                 }
                 Ev::AuthFailure {
                     sender_side,
@@ -1358,7 +1352,7 @@ impl OpenSession {
                     current.status = status.filter(|_| full).map(string).or(current.status);
                     if sender_side {
                         current.outcome = AuthOutcome::SenderFailed;
-                        s.auth_attempts.push(current);
+                        push_attempt(&mut s.auth_attempts, current, full);
                     } else {
                         // The receiver's reply (454/535) follows and closes the attempt.
                         attempt = Some(current);
@@ -1366,13 +1360,13 @@ impl OpenSession {
                 }
                 Ev::NotOffered(line) => {
                     if let Some(open) = attempt.take() {
-                        s.auth_attempts.push(open);
+                        push_attempt(&mut s.auth_attempts, open, full);
                     }
                     let mechanism = if full { "X-EXPS EXCHANGEAUTH" } else { "" };
                     let mut a = new_attempt(&pos, mechanism.to_owned());
                     a.outcome = AuthOutcome::NotOffered;
                     a.reply = full.then(|| string(line));
-                    s.auth_attempts.push(a);
+                    push_attempt(&mut s.auth_attempts, a, full);
                 }
                 Ev::TicketFlush(msg) => s.ticket_cache_flush = full.then(|| string(msg)),
                 Ev::Proxy(id) => {
@@ -1383,10 +1377,20 @@ impl OpenSession {
             }
         }
         if let Some(open) = attempt {
-            s.auth_attempts.push(open);
+            push_attempt(&mut s.auth_attempts, open, full);
         }
         s.partial = !(s.has_start && s.has_end);
         s
+    }
+}
+
+/// Adds an attempt to a summary being built. Not `full`, the summary is the one of a session
+/// whose attempts all succeeded, which leaves them out: a successful one is not kept (no vector
+/// allocated and dropped per session), one that did not succeed is, for
+/// [`OpenSession::build_if_all_succeeded`] to see.
+fn push_attempt(attempts: &mut Vec<AuthAttempt>, attempt: AuthAttempt, full: bool) {
+    if full || attempt.outcome != AuthOutcome::Success {
+        attempts.push(attempt);
     }
 }
 
