@@ -71,7 +71,7 @@ pub fn read_evtx_reader<R: Read + Seek + Send>(
     reader: R,
     options: EvtxReadOptions,
 ) -> EventFileReport {
-    read_with(reader, options, None)
+    read_with::<R, Vec<EventRecord>>(reader, options, None, None)
 }
 
 /// Read a `.evtx` from any seekable reader, handing the catalogued events to `each` a
@@ -85,13 +85,33 @@ pub fn read_evtx_reader_each<R: Read + Seek + Send>(
     options: EvtxReadOptions,
     each: &mut dyn FnMut(Vec<EventRecord>),
 ) -> EventFileReport {
-    read_with(reader, options, Some(each))
+    read_evtx_reader_mapped(reader, options, &|events| events, each)
 }
 
-fn read_with<R: Read + Seek + Send>(
+/// What [`read_evtx_reader_mapped`] makes of one chunk's catalogued events.
+pub type MapEvents<'m, T> = dyn Fn(Vec<EventRecord>) -> T + Sync + 'm;
+
+/// [`read_evtx_reader_each`], with each chunk's catalogued events first made into a `T`
+/// by `map` on the thread that decoded the chunk (with several threads, on the pool, a
+/// batch ahead of the walk, in any order), and the `T`s handed to `each` on the calling
+/// thread in the order `read_evtx_reader_each` hands the events over (a chunk set aside
+/// as a repeat hands nothing over). The events are dropped on the thread that made
+/// them; only what `map` keeps crosses threads, and the work of `map` is spread over
+/// the threads with the decoding.
+pub fn read_evtx_reader_mapped<R: Read + Seek + Send, T: Send>(
+    reader: R,
+    options: EvtxReadOptions,
+    map: &MapEvents<'_, T>,
+    each: &mut dyn FnMut(T),
+) -> EventFileReport {
+    read_with(reader, options, Some(map), Some(each))
+}
+
+fn read_with<R: Read + Seek + Send, T: Send>(
     mut reader: R,
     options: EvtxReadOptions,
-    mut each: Option<&mut dyn FnMut(Vec<EventRecord>)>,
+    map: Option<&MapEvents<'_, T>>,
+    mut each: Option<&mut dyn FnMut(T)>,
 ) -> EventFileReport {
     let mut report = ReportBuilder::default();
     let len = match reader.seek(SeekFrom::End(0)).and_then(|len| {
@@ -167,16 +187,15 @@ fn read_with<R: Read + Seek + Send>(
         })
         .flatten();
     if threads > 1 && (pool.is_some() || rayon::current_num_threads() > 1) {
-        read_pipelined(walk, &reading, &mut walked, pool.as_ref(), &mut each);
+        read_pipelined(walk, &reading, &mut walked, pool.as_ref(), map, &mut each);
     } else {
         let mut templates = TemplateCache::default();
         for number in walk {
             if walked.skips(number) {
                 continue;
             }
-            let decoded = reading.decode(number, &mut templates);
-            walked.take(decoded, &reading);
-            hand_over(&mut walked.report, &mut each);
+            let decoded = reading.decode(number, &mut templates, map);
+            walked.take(decoded, &reading, &mut each);
         }
     }
     walked.finish()
@@ -187,36 +206,38 @@ const CHUNKS_PER_BATCH: usize = 64;
 const CHUNKS_PER_RUN: usize = 8;
 
 /// Reading on several threads: each batch of chunks is read and decoded on the pool
-/// while the calling thread takes in the batch before it (in walk order: events handed
-/// over, repeats set aside, counts merged), then helps with what is left of the batch.
-/// Two batches are in memory at most; the result is the one-thread result.
-fn read_pipelined<R: Read + Seek + Send>(
+/// (and its events mapped) while the calling thread takes in the batch before it (in
+/// walk order: events handed over, repeats set aside, counts merged), then helps with
+/// what is left of the batch. Two batches are in memory at most; the result is the
+/// one-thread result.
+fn read_pipelined<R: Read + Seek + Send, T: Send>(
     walk: ChunkWalk,
     reading: &Reading<R>,
     walked: &mut Walked,
     pool: Option<&rayon::ThreadPool>,
-    each: &mut Option<&mut dyn FnMut(Vec<EventRecord>)>,
+    map: Option<&MapEvents<'_, T>>,
+    each: &mut Option<&mut dyn FnMut(T)>,
 ) {
     let mut numbers = walk.into_iter();
-    let mut pending: Vec<Decoded> = Vec::new();
+    let mut pending: Vec<Decoded<T>> = Vec::new();
     loop {
         let next: Vec<u64> = numbers.by_ref().take(CHUNKS_PER_BATCH).collect();
         if next.is_empty() && pending.is_empty() {
             return;
         }
-        let mut decoded: Vec<Decoded> = Vec::new();
+        let mut decoded: Vec<Decoded<T>> = Vec::new();
         let done = std::mem::take(&mut pending);
         in_scope(pool, |scope| {
             if !next.is_empty() {
                 let decoded = &mut decoded;
                 scope.spawn(move |_| {
                     // A run of chunks per task, for its templates to carry over.
-                    let runs: Vec<Vec<Decoded>> = next
+                    let runs: Vec<Vec<Decoded<T>>> = next
                         .par_chunks(CHUNKS_PER_RUN)
                         .map(|run| {
                             let mut templates = TemplateCache::default();
                             run.iter()
-                                .map(|number| reading.decode(*number, &mut templates))
+                                .map(|number| reading.decode(*number, &mut templates, map))
                                 .collect()
                         })
                         .collect();
@@ -224,20 +245,10 @@ fn read_pipelined<R: Read + Seek + Send>(
                 });
             }
             for d in done {
-                walked.take(d, reading);
-                hand_over(&mut walked.report, each);
+                walked.take(d, reading, each);
             }
         });
         pending = decoded;
-    }
-}
-
-/// The events read so far go to `each`, when there is one.
-fn hand_over(report: &mut ReportBuilder, each: &mut Option<&mut dyn FnMut(Vec<EventRecord>)>) {
-    if let Some(each) = each {
-        if !report.events.is_empty() {
-            each(std::mem::take(&mut report.events));
-        }
     }
 }
 
@@ -358,10 +369,12 @@ struct Reading<R> {
 }
 
 /// One chunk read and decoded, with its buffer for reuse.
-struct Decoded {
+struct Decoded<T> {
     number: u64,
     outcome: Outcome,
     buffer: Option<Vec<u8>>,
+    /// Its catalogued events made into a `T`, when they go to a map (none: no events).
+    mapped: Option<T>,
 }
 
 enum Outcome {
@@ -377,6 +390,15 @@ enum Outcome {
     End,
 }
 
+impl Outcome {
+    fn report_mut(&mut self) -> Option<&mut ReportBuilder> {
+        match self {
+            Outcome::Whole(out) | Outcome::Failed(out) | Outcome::Cut(out) => Some(out),
+            Outcome::Empty | Outcome::End => None,
+        }
+    }
+}
+
 impl<R: Read + Seek> Reading<R> {
     /// Read chunk `number` into `buffer` (see [`read_chunk_bytes`]).
     fn read(&self, number: u64, buffer: &mut Vec<u8>) -> Result<(), evtx::err::ChunkError> {
@@ -385,8 +407,13 @@ impl<R: Read + Seek> Reading<R> {
     }
 
     /// Read chunk `number` and its records (with the templates of the chunks before it
-    /// in the run).
-    fn decode(&self, number: u64, templates: &mut TemplateCache) -> Decoded {
+    /// in the run); its events, if any, go through `map` when there is one.
+    fn decode<T>(
+        &self,
+        number: u64,
+        templates: &mut TemplateCache,
+        map: Option<&MapEvents<'_, T>>,
+    ) -> Decoded<T> {
         let mut buffer = self
             .buffers
             .lock()
@@ -421,10 +448,18 @@ impl<R: Read + Seek> Reading<R> {
                 Err(e) => (failed(e, templates), None),
             },
         };
+        let mut outcome = outcome;
+        let mapped = match (map, outcome.report_mut()) {
+            (Some(map), Some(out)) if !out.events.is_empty() => {
+                Some(map(std::mem::take(&mut out.events)))
+            }
+            _ => None,
+        };
         Decoded {
             number,
             outcome,
             buffer,
+            mapped,
         }
     }
 
@@ -455,15 +490,22 @@ impl Walked {
         self.first_pass_over && number >= self.oldest
     }
 
-    /// Take in the next chunk of the walk.
-    fn take<R: Read + Seek>(&mut self, decoded: Decoded, reading: &Reading<R>) {
+    /// Take in the next chunk of the walk: its mapped events, when it is taken in, go to
+    /// `each` (there are none without a map).
+    fn take<R: Read + Seek, T>(
+        &mut self,
+        decoded: Decoded<T>,
+        reading: &Reading<R>,
+        each: &mut Option<&mut dyn FnMut(T)>,
+    ) {
         let Decoded {
             number,
             outcome,
             buffer,
+            mapped,
         } = decoded;
-        if !self.skips(number) {
-            match outcome {
+        let taken = !self.skips(number)
+            && match outcome {
                 Outcome::Whole(out) => {
                     let repeat = buffer
                         .as_deref()
@@ -475,15 +517,25 @@ impl Walked {
                         self.repeats.read(number, out.records_read);
                         self.report.merge(out);
                     }
+                    !repeat
                 }
-                Outcome::Failed(out) => self.report.merge(out),
+                Outcome::Failed(out) => {
+                    self.report.merge(out);
+                    true
+                }
                 Outcome::Cut(out) => {
                     self.report.merge(out);
                     self.first_pass_over = true;
+                    true
                 }
-                Outcome::Empty => {}
-                Outcome::End => self.first_pass_over = true,
-            }
+                Outcome::Empty => false,
+                Outcome::End => {
+                    self.first_pass_over = true;
+                    false
+                }
+            };
+        if let (true, Some(mapped), Some(each)) = (taken, mapped, each) {
+            each(mapped);
         }
         reading.give_back(buffer);
     }
