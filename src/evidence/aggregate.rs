@@ -59,6 +59,8 @@ impl Limits {
 pub struct Aggregator {
     limits: Limits,
     groups: HashMap<GroupKey, Group>,
+    /// A fact serialized for its shape.
+    scratch: Vec<u8>,
 }
 
 type GroupKey = (Option<String>, &'static str, i64);
@@ -123,12 +125,13 @@ impl Aggregator {
         Aggregator {
             limits,
             groups: HashMap::new(),
+            scratch: Vec::new(),
         }
     }
 
     /// Takes an item that can be aggregated; any other comes back.
     pub fn offer(&mut self, e: Evidence) -> Option<Evidence> {
-        let (Some(time), Some(shape)) = (e.time, shape(&e.fact)) else {
+        let (Some(time), Some(shape)) = (e.time, shape(&e.fact, &mut self.scratch)) else {
             return Some(e);
         };
         let minute = time.as_second().div_euclid(60);
@@ -179,13 +182,14 @@ impl Aggregator {
 /// its per-record details, hashed. `None` for facts never aggregated
 /// (configuration, clock samples — bounded elsewhere —, queue rows, which
 /// carry their own retry counts, and anything with a measured offset).
-fn shape(fact: &Fact) -> Option<u64> {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    fact.kind().hash(&mut hasher);
+/// `scratch` holds the serialization, hashed in one piece (the same hash as
+/// written piece by piece: the hasher hashes the bytes, however cut).
+fn shape(fact: &Fact, scratch: &mut Vec<u8>) -> Option<u64> {
+    scratch.clear();
     let mut write = |fact: &Fact| {
         // Serialization as the hash input: every field, without a Hash
         // implementation on facts that hold floats.
-        serde_json::to_writer(HashWriter(&mut hasher), fact).is_ok()
+        serde_json::to_writer(&mut *scratch, fact).is_ok()
     };
     let written = match fact {
         Fact::SmtpAuth {
@@ -235,26 +239,18 @@ fn shape(fact: &Fact) -> Option<u64> {
         | Fact::ReplicationEvent { .. } => write(fact),
         _ => return None,
     };
-    written.then(|| hasher.finish())
+    written.then(|| {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        fact.kind().hash(&mut hasher);
+        hasher.write(scratch);
+        hasher.finish()
+    })
 }
 
 /// The host of an endpoint (`10.0.0.5:25` → `10.0.0.5`): the source port
 /// differs in every session.
 fn host_of(endpoint: &str) -> String {
     crate::model::endpoint_host(endpoint).to_string()
-}
-
-struct HashWriter<'h, H>(&'h mut H);
-
-impl<H: Hasher> std::io::Write for HashWriter<'_, H> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.write(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -327,6 +323,54 @@ mod tests {
         assert_eq!(
             times.last(),
             Some(&Timestamp::from_second(1_764_000_059).unwrap())
+        );
+    }
+
+    /// The shape as it was first computed: the serialization written into the
+    /// hasher piece by piece.
+    fn shape_piece_by_piece(fact: &Fact) -> u64 {
+        struct HashWriter<'h, H>(&'h mut H);
+        impl<H: Hasher> std::io::Write for HashWriter<'_, H> {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.write(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        fact.kind().hash(&mut hasher);
+        serde_json::to_writer(HashWriter(&mut hasher), fact).unwrap();
+        hasher.finish()
+    }
+
+    /// Hashing the serialization in one piece gives the hash it always had:
+    /// which shapes keep an aggregate of their own does not change.
+    #[test]
+    fn shapes_hash_as_written_piece_by_piece() {
+        let mut scratch = Vec::new();
+        for (i, client) in ["EX01$", "user \"quoted\"\n", "ünïcödé", ""]
+            .iter()
+            .enumerate()
+        {
+            let fact = kdc_error(i as i64, client, i as u64).fact;
+            assert_eq!(
+                shape(&fact, &mut scratch),
+                Some(shape_piece_by_piece(&fact)),
+                "{client}"
+            );
+        }
+        let other = Fact::InboundAuthFailed {
+            event_id: 1035,
+            status: "5.7.8".into(),
+            connector: "Default Frontend EX01".into(),
+            mechanism: "LOGIN".into(),
+            client_ip: None,
+        };
+        assert_eq!(
+            shape(&other, &mut scratch),
+            Some(shape_piece_by_piece(&other))
         );
     }
 
