@@ -13,7 +13,7 @@
 //! same memory as a small one.
 
 use super::dedup::{Claim, EventsSeen};
-use super::events::{encode_event_row, event_evidence, event_log_source, EventRecords};
+use super::events::{encode_event_row_fast, event_evidence, event_log_source, EventRecords};
 use super::spool::Sorter;
 use super::text::Content;
 use super::{Extracted, IngestOptions, Input, Place, Records, RowSink};
@@ -80,7 +80,7 @@ impl Input for EvtxInput {
         rows: Option<(&mut dyn RowSink, Place<'_>)>,
     ) -> Result<Box<dyn Records>, String> {
         let row_place = rows.as_ref().map(|(sink, at)| (sink.encoding(), *at));
-        let prepare = |events: Vec<EventRecord>| Prepared::new(&events, place, row_place);
+        let prepare = |events: Vec<EventRecord>| Prepared::new(events, place, row_place);
         let mut stream = EventStream::new(rows);
         let report = with_reader(artifact, content.raw(), |reader| {
             evtx::read_evtx_reader_mapped(
@@ -258,7 +258,7 @@ struct PreparedEvent {
 
 impl Prepared {
     fn new(
-        events: &[EventRecord],
+        mut events: Vec<EventRecord>,
         place: Place<'_>,
         rows: Option<(super::RowEncoding, Place<'_>)>,
     ) -> Prepared {
@@ -269,7 +269,7 @@ impl Prepared {
             hints: Vec::new(),
             rows: Vec::new(),
         };
-        for event in events {
+        for event in &mut events {
             let stream = match prepared
                 .streams
                 .iter()
@@ -290,7 +290,7 @@ impl Prepared {
                 &mut prepared.hints,
             );
             if let Some((encoding, at)) = rows {
-                encode_event_row(encoding, event, at, &mut prepared.rows);
+                encode_event_row_fast(encoding, event, at, &mut prepared.rows);
             }
             prepared.events.push(PreparedEvent {
                 record_id: event.record_id,
