@@ -172,3 +172,45 @@ fn mapped_events_come_in_walk_order_at_any_threads() {
         assert_eq!(report, each_report, "threads {threads}");
     }
 }
+
+/// Issue 14: at two threads the first batch of a walk from chunk 0 is decoded while the
+/// oldest chunk is looked for. A wrapped log (its oldest chunk in the middle of the
+/// file) drops that batch and reads from the oldest chunk on: the report of one thread,
+/// and the events of the log written in order.
+#[test]
+fn a_wrapped_log_reads_alike_at_two_threads() {
+    const HEADER: usize = 4096;
+    const CHUNK: usize = 65536;
+    let (log, _) = evtx_gen::dc_security_log(10_000_000, 5).unwrap();
+    let chunks = (log.len() - HEADER) / CHUNK;
+    assert!(chunks > 2 * 64, "{chunks} chunks: more than two batches");
+    // The oldest chunk at 100: the file's chunks rotated.
+    let oldest_at = 100;
+    let mut wrapped = log[..HEADER].to_vec();
+    for i in 0..chunks {
+        let from = (i + chunks - oldest_at) % chunks;
+        wrapped.extend_from_slice(&log[HEADER + from * CHUNK..HEADER + (from + 1) * CHUNK]);
+    }
+    wrapped.extend_from_slice(&log[HEADER + chunks * CHUNK..]);
+    let in_order = read_evtx_bytes(&log, EvtxReadOptions { threads: 1 });
+    let one = read_evtx_bytes(&wrapped, EvtxReadOptions { threads: 1 });
+    let two = read_evtx_bytes(&wrapped, EvtxReadOptions { threads: 2 });
+    assert!(one.events.len() > 10, "{} events", one.events.len());
+    assert_eq!(two, one);
+    assert_eq!(one.events, in_order.events);
+    assert_eq!(one.records_read, in_order.records_read);
+    // Handed over in walk order: from the oldest chunk on, as written.
+    let mut walked: Vec<Option<u64>> = Vec::new();
+    read_evtx_reader_each(
+        std::io::Cursor::new(&wrapped),
+        EvtxReadOptions { threads: 2 },
+        &mut |events| walked.extend(events.iter().map(|e| e.record_id)),
+    );
+    let mut written: Vec<Option<u64>> = Vec::new();
+    read_evtx_reader_each(
+        std::io::Cursor::new(&log),
+        EvtxReadOptions { threads: 1 },
+        &mut |events| written.extend(events.iter().map(|e| e.record_id)),
+    );
+    assert_eq!(walked, written);
+}

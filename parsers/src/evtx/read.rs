@@ -161,7 +161,7 @@ fn read_with<R: Read + Seek + Send, T: Send>(
         }
     };
     let calculated = len.saturating_sub(header_block_size) / CHUNK_SIZE;
-    let walk = ChunkWalk::new(&mut reader, len, calculated);
+    let first_pass_end = ChunkWalk::first_pass_end(len, calculated);
     let reading = Reading {
         source: Mutex::new(reader),
         settings: Arc::new(settings),
@@ -173,7 +173,7 @@ fn read_with<R: Read + Seek + Send, T: Send>(
         repeats: Repeats::default(),
         header_chunks,
         past_header: 0,
-        oldest: walk.oldest,
+        oldest: 0,
         first_pass_over: false,
     };
     // Inside a pool (the CLI runs in one of `--threads` workers), its other workers
@@ -187,8 +187,14 @@ fn read_with<R: Read + Seek + Send, T: Send>(
         })
         .flatten();
     if threads > 1 && (pool.is_some() || rayon::current_num_threads() > 1) {
-        read_pipelined(walk, &reading, &mut walked, pool.as_ref(), map, &mut each);
+        let pool = pool.as_ref();
+        read_pipelined(first_pass_end, &reading, &mut walked, pool, map, &mut each);
     } else {
+        let walk = ChunkWalk {
+            first_pass_end,
+            oldest: reading.oldest_chunk(),
+        };
+        walked.oldest = walk.oldest;
         let mut templates = TemplateCache::default();
         for number in walk {
             if walked.skips(number) {
@@ -209,17 +215,52 @@ const CHUNKS_PER_RUN: usize = 8;
 /// (and its events mapped) while the calling thread takes in the batch before it (in
 /// walk order: events handed over, repeats set aside, counts merged), then helps with
 /// what is left of the batch. Two batches are in memory at most; the result is the
-/// one-thread result.
+/// one-thread result. The first batch of a walk from chunk 0 (a log that has not
+/// wrapped) is decoded while the calling thread looks for the oldest chunk; it is
+/// dropped if the walk starts elsewhere.
 fn read_pipelined<R: Read + Seek + Send, T: Send>(
-    walk: ChunkWalk,
+    first_pass_end: u64,
     reading: &Reading<R>,
     walked: &mut Walked,
     pool: Option<&rayon::ThreadPool>,
     map: Option<&MapEvents<'_, T>>,
     each: &mut Option<&mut dyn FnMut(T)>,
 ) {
+    let decode_batch = |numbers: Vec<u64>| -> Vec<Decoded<T>> {
+        // A run of chunks per task, for its templates to carry over.
+        let runs: Vec<Vec<Decoded<T>>> = numbers
+            .par_chunks(CHUNKS_PER_RUN)
+            .map(|run| {
+                let mut templates = TemplateCache::default();
+                run.iter()
+                    .map(|number| reading.decode(*number, &mut templates, map))
+                    .collect()
+            })
+            .collect();
+        runs.into_iter().flatten().collect()
+    };
+    let guess: Vec<u64> = (0..first_pass_end).take(CHUNKS_PER_BATCH).collect();
+    let mut first: Vec<Decoded<T>> = Vec::new();
+    let oldest = in_scope(pool, |scope| {
+        let first = &mut first;
+        let guess = guess.clone();
+        scope.spawn(move |_| *first = decode_batch(guess));
+        reading.oldest_chunk()
+    });
+    walked.oldest = oldest;
+    let walk = ChunkWalk {
+        first_pass_end,
+        oldest,
+    };
     let mut numbers = walk.into_iter();
     let mut pending: Vec<Decoded<T>> = Vec::new();
+    if oldest == 0 {
+        // The walk's first batch: the one decoded.
+        numbers.by_ref().take(guess.len()).for_each(drop);
+        pending = first;
+    } else {
+        first.into_iter().for_each(|d| reading.give_back(d.buffer));
+    }
     loop {
         let next: Vec<u64> = numbers.by_ref().take(CHUNKS_PER_BATCH).collect();
         if next.is_empty() && pending.is_empty() {
@@ -230,19 +271,7 @@ fn read_pipelined<R: Read + Seek + Send, T: Send>(
         in_scope(pool, |scope| {
             if !next.is_empty() {
                 let decoded = &mut decoded;
-                scope.spawn(move |_| {
-                    // A run of chunks per task, for its templates to carry over.
-                    let runs: Vec<Vec<Decoded<T>>> = next
-                        .par_chunks(CHUNKS_PER_RUN)
-                        .map(|run| {
-                            let mut templates = TemplateCache::default();
-                            run.iter()
-                                .map(|number| reading.decode(*number, &mut templates, map))
-                                .collect()
-                        })
-                        .collect();
-                    *decoded = runs.into_iter().flatten().collect();
-                });
+                scope.spawn(move |_| *decoded = decode_batch(next));
             }
             for d in done {
                 walked.take(d, reading, each);
@@ -340,12 +369,10 @@ struct ChunkWalk {
 }
 
 impl ChunkWalk {
-    fn new<R: Read + Seek>(reader: &mut R, len: u64, calculated: u64) -> Self {
+    /// The field of that name, for a file of `len` bytes.
+    fn first_pass_end(len: u64, calculated: u64) -> u64 {
         let present = len.saturating_sub(FILE_HEADER_SIZE).div_ceil(CHUNK_SIZE);
-        ChunkWalk {
-            first_pass_end: present.max(calculated.saturating_add(1)),
-            oldest: oldest_chunk(reader, calculated),
-        }
+        present.max(calculated.saturating_add(1))
     }
 }
 
@@ -461,6 +488,32 @@ impl<R: Read + Seek> Reading<R> {
             buffer,
             mapped,
         }
+    }
+
+    /// The chunk holding the oldest records (the lowest first record id of a chunk
+    /// header whose range is not reversed), where the crate starts reading; 0 when none
+    /// is found. The file is locked a header at a time (chunks may be read meanwhile).
+    fn oldest_chunk(&self) -> u64 {
+        let mut oldest = (u64::MAX, 0);
+        let mut header = [0; CHUNK_HEADER_SIZE];
+        for number in 0..self.calculated {
+            let read = {
+                let mut source = self.source.lock().unwrap_or_else(|e| e.into_inner());
+                source.seek(SeekFrom::Start(chunk_offset(number))).is_ok()
+                    && source.read_exact(&mut header).is_ok()
+            };
+            if !read {
+                break;
+            }
+            if let Ok(chunk) = evtx::EvtxChunkHeader::from_bytes(&header) {
+                if chunk.first_event_record_id <= chunk.last_event_record_id
+                    && chunk.first_event_record_id < oldest.0
+                {
+                    oldest = (chunk.first_event_record_id, number);
+                }
+            }
+        }
+        oldest.1
     }
 
     fn give_back(&self, buffer: Option<Vec<u8>>) {
@@ -596,28 +649,6 @@ fn read_chunk_bytes<R: Read + Seek>(
         return Err(evtx::err::ChunkError::IncompleteChunk);
     }
     Ok(())
-}
-
-/// The chunk holding the oldest records (the lowest first record id of a chunk header
-/// whose range is not reversed), where the crate starts reading; 0 when none is found.
-fn oldest_chunk<R: Read + Seek>(reader: &mut R, calculated: u64) -> u64 {
-    let mut oldest = (u64::MAX, 0);
-    let mut header = [0; CHUNK_HEADER_SIZE];
-    for number in 0..calculated {
-        if reader.seek(SeekFrom::Start(chunk_offset(number))).is_err()
-            || reader.read_exact(&mut header).is_err()
-        {
-            break;
-        }
-        if let Ok(chunk) = evtx::EvtxChunkHeader::from_bytes(&header) {
-            if chunk.first_event_record_id <= chunk.last_event_record_id
-                && chunk.first_event_record_id < oldest.0
-            {
-                oldest = (chunk.first_event_record_id, number);
-            }
-        }
-    }
-    oldest.1
 }
 
 /// Chunks that repeat an earlier chunk of the file byte for byte (a copy of a log
