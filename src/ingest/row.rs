@@ -88,7 +88,7 @@ pub fn encode_new(
 ) {
     if encoding == RowEncoding::JsonLine {
         let start = buf.len();
-        if json_line(kind, server, origin, body, buf).is_some() {
+        if json_line_with(kind, server, origin, body, buf, |_| Some(())).is_some() {
             return;
         }
         buf.truncate(start);
@@ -134,19 +134,9 @@ pub fn json_line_last_array(
     true
 }
 
-/// [`encode_new`]'s JSON line; `None` (with `buf` to be cut back) when `body`
-/// is not an object.
-fn json_line(
-    kind: &str,
-    server: Option<&str>,
-    origin: &str,
-    body: &impl Serialize,
-    buf: &mut Vec<u8>,
-) -> Option<()> {
-    json_line_with(kind, server, origin, body, buf, |_| Some(()))
-}
-
-/// [`json_line`], `last` writing what ends the body's fields (when it has any).
+/// [`encode_new`]'s JSON line, `last` writing what ends the body's fields
+/// (when it has any); `None` (with `buf` to be cut back) when `body` is not an
+/// object.
 fn json_line_with(
     kind: &str,
     server: Option<&str>,
