@@ -227,9 +227,13 @@ fn read_pipelined<R: Read + Seek + Send, T: Send>(
     each: &mut Option<&mut dyn FnMut(T)>,
 ) {
     let decode_batch = |numbers: Vec<u64>| -> Vec<Decoded<T>> {
-        // A run of chunks per task, for its templates to carry over.
+        // A run of chunks per task, for its templates to carry over; every run can be
+        // taken by an idle thread (without the bound, rayon splits a batch into
+        // pieces of several runs, and one thread finishes a piece alone while the
+        // other waits at the end of the batch).
         let runs: Vec<Vec<Decoded<T>>> = numbers
             .par_chunks(CHUNKS_PER_RUN)
+            .with_max_len(1)
             .map(|run| {
                 let mut templates = TemplateCache::default();
                 run.iter()
