@@ -6,8 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::evtx::{
-    event_order, read_evtx_bytes, read_evtx_reader_each, EventFileReport, EventRecord,
-    EvtxReadOptions,
+    event_order, read_evtx_bytes, read_evtx_reader_each, read_evtx_reader_mapped, EventFileReport,
+    EventRecord, EvtxReadOptions,
 };
 use exauth_parsers::evtx_writer::{self, DataValue, EventData, Provider};
 
@@ -120,4 +120,97 @@ fn two_threads_read_what_one_thread_reads() {
     );
     assert!(damaged_1.records_read < clean_1.records_read);
     assert_eq!(damaged_2, damaged_1);
+}
+
+/// Issue 14: `read_evtx_reader_mapped` makes each chunk's events into what the caller
+/// keeps on the thread that decoded them, and hands those over in the order
+/// `read_evtx_reader_each` hands the events over — at two threads as at one, a damaged
+/// chunk and a repeated one (which hands nothing over) among several batches — with the
+/// same report.
+#[test]
+fn mapped_events_come_in_walk_order_at_any_threads() {
+    const HEADER: usize = 4096;
+    const CHUNK: usize = 65536;
+    let (mut log, _) = evtx_gen::dc_security_log(10_000_000, 11).unwrap();
+    let at = HEADER + 70 * CHUNK + 4000;
+    log[at] ^= 0xFF;
+    let copy = log[HEADER + 3 * CHUNK..HEADER + 4 * CHUNK].to_vec();
+    log[HEADER + 140 * CHUNK..HEADER + 141 * CHUNK].copy_from_slice(&copy);
+    type Ids = Vec<(Option<u64>, u16)>;
+    let ids = |events: Vec<EventRecord>| -> Ids {
+        events.iter().map(|e| (e.record_id, e.event_id)).collect()
+    };
+    let mut each_order: Ids = Vec::new();
+    let each_report = read_evtx_reader_each(
+        std::io::Cursor::new(&log),
+        EvtxReadOptions { threads: 1 },
+        &mut |events| each_order.extend(ids(events)),
+    );
+    assert!(each_order.len() > 10, "{} events", each_order.len());
+    // The events the report keeps, no more (the repeat's are not handed over).
+    let whole = read_evtx_bytes(&log, EvtxReadOptions { threads: 1 });
+    assert!(whole.repeated_chunks > 0, "chunk 140 repeats chunk 3");
+    let mut kept: Ids = whole
+        .events
+        .iter()
+        .map(|e| (e.record_id, e.event_id))
+        .collect();
+    let mut handed = each_order.clone();
+    kept.sort_unstable();
+    handed.sort_unstable();
+    assert_eq!(handed, kept);
+    for threads in [1, 2] {
+        let mut batches: Vec<Ids> = Vec::new();
+        let report = read_evtx_reader_mapped(
+            std::io::Cursor::new(&log),
+            EvtxReadOptions { threads },
+            &ids,
+            &mut |batch| batches.push(batch),
+        );
+        assert!(batches.iter().all(|b| !b.is_empty()), "no empty batch");
+        assert_eq!(batches.concat(), each_order, "threads {threads}");
+        assert_eq!(report, each_report, "threads {threads}");
+    }
+}
+
+/// Issue 14: at two threads the first batch of a walk from chunk 0 is decoded while the
+/// oldest chunk is looked for. A wrapped log (its oldest chunk in the middle of the
+/// file) drops that batch and reads from the oldest chunk on: the report of one thread,
+/// and the events of the log written in order.
+#[test]
+fn a_wrapped_log_reads_alike_at_two_threads() {
+    const HEADER: usize = 4096;
+    const CHUNK: usize = 65536;
+    let (log, _) = evtx_gen::dc_security_log(10_000_000, 5).unwrap();
+    let chunks = (log.len() - HEADER) / CHUNK;
+    assert!(chunks > 2 * 64, "{chunks} chunks: more than two batches");
+    // The oldest chunk at 100: the file's chunks rotated.
+    let oldest_at = 100;
+    let mut wrapped = log[..HEADER].to_vec();
+    for i in 0..chunks {
+        let from = (i + chunks - oldest_at) % chunks;
+        wrapped.extend_from_slice(&log[HEADER + from * CHUNK..HEADER + (from + 1) * CHUNK]);
+    }
+    wrapped.extend_from_slice(&log[HEADER + chunks * CHUNK..]);
+    let in_order = read_evtx_bytes(&log, EvtxReadOptions { threads: 1 });
+    let one = read_evtx_bytes(&wrapped, EvtxReadOptions { threads: 1 });
+    let two = read_evtx_bytes(&wrapped, EvtxReadOptions { threads: 2 });
+    assert!(one.events.len() > 10, "{} events", one.events.len());
+    assert_eq!(two, one);
+    assert_eq!(one.events, in_order.events);
+    assert_eq!(one.records_read, in_order.records_read);
+    // Handed over in walk order: from the oldest chunk on, as written.
+    let mut walked: Vec<Option<u64>> = Vec::new();
+    read_evtx_reader_each(
+        std::io::Cursor::new(&wrapped),
+        EvtxReadOptions { threads: 2 },
+        &mut |events| walked.extend(events.iter().map(|e| e.record_id)),
+    );
+    let mut written: Vec<Option<u64>> = Vec::new();
+    read_evtx_reader_each(
+        std::io::Cursor::new(&log),
+        EvtxReadOptions { threads: 1 },
+        &mut |events| written.extend(events.iter().map(|e| e.record_id)),
+    );
+    assert_eq!(walked, written);
 }

@@ -59,6 +59,12 @@ impl Limits {
 pub struct Aggregator {
     limits: Limits,
     groups: HashMap<GroupKey, Group>,
+    /// A fact serialized for its shape.
+    scratch: Vec<u8>,
+    /// The last fact shaped, and its shape: alike records come one after
+    /// another (a file's facts are offered in time order, a storm's repeat),
+    /// and comparing two facts costs less than serializing one.
+    last: Option<(Fact, u64)>,
 }
 
 type GroupKey = (Option<String>, &'static str, i64);
@@ -123,12 +129,14 @@ impl Aggregator {
         Aggregator {
             limits,
             groups: HashMap::new(),
+            scratch: Vec::new(),
+            last: None,
         }
     }
 
     /// Takes an item that can be aggregated; any other comes back.
     pub fn offer(&mut self, e: Evidence) -> Option<Evidence> {
-        let (Some(time), Some(shape)) = (e.time, shape(&e.fact)) else {
+        let (Some(time), Some(shape)) = (e.time, self.shape(&e.fact)) else {
             return Some(e);
         };
         let minute = time.as_second().div_euclid(60);
@@ -162,6 +170,26 @@ impl Aggregator {
         None
     }
 
+    /// [`shape`], the last fact's again when `fact` equals it (equal facts
+    /// serialize alike; the facts shaped hold no float, whose 0.0 and -0.0
+    /// are equal but written apart).
+    fn shape(&mut self, fact: &Fact) -> Option<u64> {
+        if let Some((last, shape)) = &self.last {
+            if last == fact {
+                return Some(*shape);
+            }
+        }
+        let shape = shape(fact, &mut self.scratch)?;
+        match &mut self.last {
+            Some((last, last_shape)) => {
+                last.clone_from(fact);
+                *last_shape = shape;
+            }
+            None => self.last = Some((fact.clone(), shape)),
+        }
+        Some(shape)
+    }
+
     /// The exemplars of every aggregate, counts carried by the first.
     pub fn drain_into(self, out: &mut Vec<Evidence>) {
         for (_, group) in self.groups {
@@ -179,13 +207,14 @@ impl Aggregator {
 /// its per-record details, hashed. `None` for facts never aggregated
 /// (configuration, clock samples — bounded elsewhere —, queue rows, which
 /// carry their own retry counts, and anything with a measured offset).
-fn shape(fact: &Fact) -> Option<u64> {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    fact.kind().hash(&mut hasher);
+/// `scratch` holds the serialization, hashed in one piece (the same hash as
+/// written piece by piece: the hasher hashes the bytes, however cut).
+fn shape(fact: &Fact, scratch: &mut Vec<u8>) -> Option<u64> {
+    scratch.clear();
     let mut write = |fact: &Fact| {
         // Serialization as the hash input: every field, without a Hash
         // implementation on facts that hold floats.
-        serde_json::to_writer(HashWriter(&mut hasher), fact).is_ok()
+        serde_json::to_writer(&mut *scratch, fact).is_ok()
     };
     let written = match fact {
         Fact::SmtpAuth {
@@ -235,26 +264,18 @@ fn shape(fact: &Fact) -> Option<u64> {
         | Fact::ReplicationEvent { .. } => write(fact),
         _ => return None,
     };
-    written.then(|| hasher.finish())
+    written.then(|| {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        fact.kind().hash(&mut hasher);
+        hasher.write(scratch);
+        hasher.finish()
+    })
 }
 
 /// The host of an endpoint (`10.0.0.5:25` → `10.0.0.5`): the source port
 /// differs in every session.
 fn host_of(endpoint: &str) -> String {
     crate::model::endpoint_host(endpoint).to_string()
-}
-
-struct HashWriter<'h, H>(&'h mut H);
-
-impl<H: Hasher> std::io::Write for HashWriter<'_, H> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.write(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -328,6 +349,75 @@ mod tests {
             times.last(),
             Some(&Timestamp::from_second(1_764_000_059).unwrap())
         );
+    }
+
+    /// The shape as it was first computed: the serialization written into the
+    /// hasher piece by piece.
+    fn shape_piece_by_piece(fact: &Fact) -> u64 {
+        struct HashWriter<'h, H>(&'h mut H);
+        impl<H: Hasher> std::io::Write for HashWriter<'_, H> {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.write(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        fact.kind().hash(&mut hasher);
+        serde_json::to_writer(HashWriter(&mut hasher), fact).unwrap();
+        hasher.finish()
+    }
+
+    /// Hashing the serialization in one piece gives the hash it always had:
+    /// which shapes keep an aggregate of their own does not change.
+    #[test]
+    fn shapes_hash_as_written_piece_by_piece() {
+        let mut scratch = Vec::new();
+        for (i, client) in ["EX01$", "user \"quoted\"\n", "ünïcödé", ""]
+            .iter()
+            .enumerate()
+        {
+            let fact = kdc_error(i as i64, client, i as u64).fact;
+            assert_eq!(
+                shape(&fact, &mut scratch),
+                Some(shape_piece_by_piece(&fact)),
+                "{client}"
+            );
+        }
+        let other = Fact::InboundAuthFailed {
+            event_id: 1035,
+            status: "5.7.8".into(),
+            connector: "Default Frontend EX01".into(),
+            mechanism: "LOGIN".into(),
+            client_ip: None,
+        };
+        assert_eq!(
+            shape(&other, &mut scratch),
+            Some(shape_piece_by_piece(&other))
+        );
+    }
+
+    /// The last fact's shape, taken again for an equal fact, is the shape:
+    /// facts that alternate, repeat or differ in one field shape as alone.
+    #[test]
+    fn a_repeated_fact_keeps_its_shape() {
+        let mut aggregator = Aggregator::default();
+        let mut scratch = Vec::new();
+        let facts: Vec<Fact> = ["a", "a", "b", "a", "b", "b", "a"]
+            .iter()
+            .enumerate()
+            .map(|(i, client)| kdc_error(i as i64, client, i as u64).fact)
+            .collect();
+        let mut skewed = facts[0].clone();
+        if let Fact::KerberosError { skew_s, .. } = &mut skewed {
+            *skew_s = Some(0.0);
+        }
+        let facts = [facts.clone(), vec![skewed, facts[0].clone()]].concat();
+        for fact in &facts {
+            assert_eq!(aggregator.shape(fact), shape(fact, &mut scratch));
+        }
     }
 
     #[test]

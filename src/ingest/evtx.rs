@@ -2,16 +2,18 @@
 //! disk, or, for an entry of an archive, from memory when it is small and
 //! from a temporary file it is copied to when it is not (never held whole).
 //!
-//! The pipeline reads it streaming ([`Input::read_into`]): the catalogued
-//! events come from the reader a batch at a time, each becomes its facts (and
-//! its `extract` row) at once, and no batch is kept. The report's order —
+//! The pipeline reads it streaming ([`Input::read_into`]): each chunk's
+//! catalogued events become their facts (and their `extract` rows, encoded)
+//! on the thread that decoded the chunk, and are dropped there; the walk
+//! takes the prepared chunks in in file order (records read before set aside)
+//! and no chunk is kept. The report's order —
 //! events by (time, record id, EventID), reading order among equals — is
 //! restored for the facts by a sort of the facts alone, and for the rows by a
 //! [`Sorter`] that holds a few MiB and spools the rest: a 1 GB log costs the
 //! same memory as a small one.
 
 use super::dedup::{Claim, EventsSeen};
-use super::events::{encode_event_row, event_evidence, event_log_source, EventRecords};
+use super::events::{encode_event_row_fast, event_evidence, event_log_source, EventRecords};
 use super::spool::Sorter;
 use super::text::Content;
 use super::{Extracted, IngestOptions, Input, Place, Records, RowSink};
@@ -19,7 +21,10 @@ use crate::discover::Artifact;
 use crate::evidence::{Evidence, IdentityHint};
 use crate::model::Source;
 use exauth_parsers::detect::Kind;
-use exauth_parsers::evtx::{self, event_order, EventFileReport, EventRecord, EvtxReadOptions};
+use exauth_parsers::evtx::{
+    self, event_order, EventDetails, EventFileReport, EventLogEvent, EventRecord, EvtxReadOptions,
+    Family, TimeProvenance,
+};
 use exauth_parsers::problem::{Location, Problem};
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -74,11 +79,16 @@ impl Input for EvtxInput {
         facts: &mut Extracted,
         rows: Option<(&mut dyn RowSink, Place<'_>)>,
     ) -> Result<Box<dyn Records>, String> {
-        let mut stream = EventStream::new(place, rows);
+        let row_place = rows.as_ref().map(|(sink, at)| (sink.encoding(), *at));
+        let prepare = |events: Vec<EventRecord>| Prepared::new(events, place, row_place);
+        let mut stream = EventStream::new(rows);
         let report = with_reader(artifact, content.raw(), |reader| {
-            evtx::read_evtx_reader_each(reader, read_options(artifact, options), &mut |events| {
-                stream.take(events)
-            })
+            evtx::read_evtx_reader_mapped(
+                reader,
+                read_options(artifact, options),
+                &prepare,
+                &mut |prepared| stream.take(prepared),
+            )
         });
         let mut report = report;
         report.duplicate_records += stream.seen.set_aside;
@@ -224,54 +234,162 @@ fn order_key(event: &EventRecord) -> OrderKey {
     key
 }
 
-/// The events of one file as they come from the reader: facts kept (with
-/// their event's order), rows sorted on their way to the sink.
-struct EventStream<'p, 'r> {
-    place: Place<'p>,
-    rows: Option<(&'r mut dyn RowSink, Sorter, Place<'p>)>,
-    row: Vec<u8>,
+/// One chunk's events made ready on the thread that decoded them: per event,
+/// what the walk needs to set a record read before aside and to order it, and
+/// its facts, identity hints and row (encoded), all in one piece each.
+struct Prepared {
+    events: Vec<PreparedEvent>,
+    /// The (Computer, channel) pairs of the events.
+    streams: Vec<(String, String)>,
+    evidence: Vec<Evidence>,
+    hints: Vec<IdentityHint>,
+    rows: Vec<u8>,
+}
+
+struct PreparedEvent {
+    record_id: Option<u64>,
+    stream: usize,
+    key: OrderKey,
+    /// Where its facts, hints and row end in the chunk's.
+    evidence_end: usize,
+    hints_end: usize,
+    row_end: usize,
+}
+
+impl Prepared {
+    fn new(
+        mut events: Vec<EventRecord>,
+        place: Place<'_>,
+        rows: Option<(super::RowEncoding, Place<'_>)>,
+    ) -> Prepared {
+        let mut prepared = Prepared {
+            events: Vec::with_capacity(events.len()),
+            streams: Vec::new(),
+            evidence: Vec::new(),
+            hints: Vec::new(),
+            rows: Vec::new(),
+        };
+        for event in &mut events {
+            let stream = match prepared
+                .streams
+                .iter()
+                .rposition(|(c, ch)| *c == event.computer && *ch == event.channel)
+            {
+                Some(at) => at,
+                None => {
+                    let pair = (event.computer.clone(), event.channel.clone());
+                    prepared.streams.push(pair);
+                    prepared.streams.len() - 1
+                }
+            };
+            event_evidence(
+                event,
+                place.origin,
+                place.server,
+                &mut prepared.evidence,
+                &mut prepared.hints,
+            );
+            if let Some((encoding, at)) = rows {
+                encode_event_row_fast(encoding, event, at, &mut prepared.rows);
+            }
+            prepared.events.push(PreparedEvent {
+                record_id: event.record_id,
+                stream,
+                key: order_key(event),
+                evidence_end: prepared.evidence.len(),
+                hints_end: prepared.hints.len(),
+                row_end: prepared.rows.len(),
+            });
+        }
+        prepared
+    }
+}
+
+/// The events of one file as the walk takes them in: facts kept (with their
+/// event's order), rows sorted on their way to the sink.
+struct EventStream<'r> {
+    rows: Option<(&'r mut dyn RowSink, Sorter)>,
     /// The facts, in reading order, and their event's order with their index: sorting
     /// the small pairs, not the facts, puts them in order.
     evidence: Vec<Evidence>,
     order: Vec<(OrderKey, usize)>,
     hints: BTreeSet<IdentityHint>,
-    scratch: (Vec<Evidence>, Vec<IdentityHint>),
     /// Records read so far: one read again is set aside (`ingest::dedup`).
     seen: EventsSeen,
+    /// What [`EventsSeen`] is asked about: an event with only its record id,
+    /// Computer and channel.
+    asked: EventRecord,
 }
 
-impl<'p, 'r> EventStream<'p, 'r> {
-    fn new(place: Place<'p>, rows: Option<(&'r mut dyn RowSink, Place<'p>)>) -> Self {
+impl<'r> EventStream<'r> {
+    fn new<'p>(rows: Option<(&'r mut dyn RowSink, Place<'p>)>) -> Self {
         EventStream {
-            place,
-            rows: rows.map(|(sink, at)| (sink, Sorter::new(28, SORT_MEMORY), at)),
-            row: Vec::new(),
+            rows: rows.map(|(sink, _)| (sink, Sorter::new(28, SORT_MEMORY))),
             evidence: Vec::new(),
             order: Vec::new(),
             hints: BTreeSet::new(),
-            scratch: (Vec::new(), Vec::new()),
             seen: EventsSeen::default(),
+            asked: EventRecord {
+                time: None,
+                time_provenance: TimeProvenance::Unknown,
+                utc_offset_seconds: None,
+                computer: String::new(),
+                channel: String::new(),
+                provider: String::new(),
+                event_id: 0,
+                qualifiers: None,
+                record_id: None,
+                level: None,
+                family: Family::EventLog,
+                details: EventDetails::EventLog(EventLogEvent::default()),
+                data: Vec::new(),
+            },
         }
     }
 
-    fn take(&mut self, events: Vec<EventRecord>) {
-        let (evidence, hints) = &mut self.scratch;
+    /// True the first time the record of `event` is seen.
+    fn first_time(&mut self, event: &PreparedEvent, streams: &[(String, String)]) -> bool {
+        if let Some((computer, channel)) = streams.get(event.stream) {
+            if self.asked.computer != *computer {
+                self.asked.computer.clone_from(computer);
+            }
+            if self.asked.channel != *channel {
+                self.asked.channel.clone_from(channel);
+            }
+        }
+        self.asked.record_id = event.record_id;
+        self.seen.first_time(&self.asked)
+    }
+
+    fn take(&mut self, prepared: Prepared) {
+        let Prepared {
+            events,
+            streams,
+            evidence,
+            hints,
+            rows,
+        } = prepared;
+        let mut evidence = evidence.into_iter();
+        let (mut evidence_at, mut hints_at, mut row_at) = (0, 0, 0);
         for event in &events {
-            if !self.seen.first_time(event) {
-                continue;
+            let facts = evidence.by_ref().take(event.evidence_end - evidence_at);
+            if self.first_time(event, &streams) {
+                for e in facts {
+                    self.order.push((event.key, self.evidence.len()));
+                    self.evidence.push(e);
+                }
+                if let Some(hints) = hints.get(hints_at..event.hints_end) {
+                    self.hints.extend(hints.iter().cloned());
+                }
+                if let (Some((_, sorter)), Some(row)) =
+                    (&mut self.rows, rows.get(row_at..event.row_end))
+                {
+                    sorter.push(&event.key, row);
+                }
+            } else {
+                facts.for_each(drop);
             }
-            let key = order_key(event);
-            event_evidence(event, self.place.origin, self.place.server, evidence, hints);
-            for e in evidence.drain(..) {
-                self.order.push((key, self.evidence.len()));
-                self.evidence.push(e);
-            }
-            self.hints.extend(hints.drain(..));
-            if let Some((sink, sorter, at)) = &mut self.rows {
-                self.row.clear();
-                encode_event_row(sink.encoding(), event, *at, &mut self.row);
-                sorter.push(&key, &self.row);
-            }
+            (evidence_at, hints_at, row_at) = (event.evidence_end, event.hints_end, event.row_end);
         }
     }
 
@@ -296,7 +414,7 @@ impl<'p, 'r> EventStream<'p, 'r> {
         );
         facts.hints.extend(hints);
         match rows {
-            Some((sink, sorter, _)) => sorter.finish(&mut |row| sink.push_encoded(row)),
+            Some((sink, sorter)) => sorter.finish(&mut |row| sink.push_encoded(row)),
             None => Ok(()),
         }
     }

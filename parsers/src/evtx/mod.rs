@@ -27,7 +27,8 @@ pub use catalog::{
     AUDIT_OUTCOME_ITEMS,
 };
 pub use read::{
-    read_evtx_bytes, read_evtx_path, read_evtx_reader, read_evtx_reader_each, EvtxReadOptions,
+    read_evtx_bytes, read_evtx_path, read_evtx_reader, read_evtx_reader_each,
+    read_evtx_reader_mapped, EvtxReadOptions, MapEvents,
 };
 pub use records::{
     extract_ntstatus, kerberos_error_name, parse_bias_zone, parse_kerberos_time, strip_ipv4_mapped,
