@@ -7,7 +7,8 @@ mod smtp_log_gen;
 
 use exauth_parsers::smtp_log::pairing::PairDirection;
 use exauth_parsers::smtp_log::{
-    pair_sessions, ClockBasis, LogKind, PairingOptions, Reassembler, SessionSummary,
+    pair_all_sessions, pair_sessions, ClockBasis, LogKind, PairingOptions, Reassembler,
+    SessionSummary,
 };
 use smtp_log_gen::{generate_pair, GenConfig};
 
@@ -139,4 +140,44 @@ fn hours_of_skew_and_a_session_cut_by_a_file_boundary() {
         "{}",
         offset.offset_s
     );
+}
+
+/// Three servers paired at once (one endpoint index for all) pair exactly as
+/// each pair of them alone: the same pairs, candidates, sessions and offsets.
+#[test]
+fn all_pairs_at_once_pair_as_each_pair_alone() {
+    let config = |from: (&str, &str), to: (&str, &str), skew_ms: i64, id_base: u64| GenConfig {
+        sessions: 120,
+        sender_name: from.0.into(),
+        sender_ip: from.1.into(),
+        receiver_name: to.0.into(),
+        receiver_ip: to.1.into(),
+        receiver_skew_ms: skew_ms,
+        port_range: 20,
+        interleave: 4,
+        id_base,
+        ..GenConfig::default()
+    };
+    let ex01 = ("EX01.contoso.com", "10.0.0.11");
+    let ex02 = ("EX02.contoso.com", "10.0.0.12");
+    let ex03 = ("EX03.contoso.com", "10.0.0.13");
+    let (ab_send, ab_receive) = generate_pair(&config(ex01, ex02, SKEW_MS, 0x08DC_1000_0000_0000));
+    let (ba_send, ba_receive) = generate_pair(&config(ex02, ex01, -SKEW_MS, 0x08DC_2000_0000_0000));
+    let (ac_send, ac_receive) = generate_pair(&config(ex01, ex03, -90_000, 0x08DC_3000_0000_0000));
+    let (cb_send, cb_receive) = generate_pair(&config(ex03, ex02, 510_000, 0x08DC_4000_0000_0000));
+    let a = summaries(&[&ab_send, &ba_receive, &ac_send]);
+    let b = summaries(&[&ab_receive, &ba_send, &cb_receive]);
+    let c = summaries(&[&ac_receive, &cb_send]);
+    let servers = [&a[..], &b[..], &c[..]];
+    let options = PairingOptions::default();
+    let mut alone = Vec::new();
+    for i in 0..servers.len() {
+        for j in i + 1..servers.len() {
+            if let Some(offset) = pair_sessions(servers[i], servers[j], &options) {
+                alone.push(((i, j), offset));
+            }
+        }
+    }
+    assert_eq!(alone.len(), 3, "every pair of servers talked");
+    assert_eq!(pair_all_sessions(&servers, &options), alone);
 }

@@ -15,7 +15,7 @@ use crate::model::{normalize_host, Role};
 use crate::pipeline::Collected;
 use exauth_parsers::detect::Kind;
 use exauth_parsers::evtx::windows_zone_to_iana;
-use exauth_parsers::smtp_log::{pair_sessions, PairingOptions};
+use exauth_parsers::smtp_log::{pair_all_sessions, PairingOptions};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -328,10 +328,23 @@ pub fn paired_session_evidence(
     let mut out = Vec::new();
     let mut clocks = Vec::new();
     let servers: Vec<&String> = sessions.keys().collect();
-    for (i, a) in servers.iter().enumerate() {
-        for b in &servers[i + 1..] {
-            let everything =
-                pair_sessions(&sessions[*a], &sessions[*b], &PairingOptions::default());
+    // Every pair of servers at once (one index of the sessions' endpoints,
+    // not one per pair), in the order of the pairs.
+    let options = PairingOptions::default();
+    let all: Vec<&[_]> = sessions.values().map(Vec::as_slice).collect();
+    let failing: Vec<&[_]> = failed.values().map(Vec::as_slice).collect();
+    let mut everything: BTreeMap<(usize, usize), _> =
+        pair_all_sessions(&all, &options).into_iter().collect();
+    let mut failing: BTreeMap<(usize, usize), _> =
+        pair_all_sessions(&failing, &options).into_iter().collect();
+    let pairs: std::collections::BTreeSet<(usize, usize)> =
+        everything.keys().chain(failing.keys()).copied().collect();
+    for (i, j) in pairs {
+        let (Some(a), Some(b)) = (servers.get(i), servers.get(j)) else {
+            continue;
+        };
+        {
+            let everything = everything.remove(&(i, j));
             if let Some(paired) = &everything {
                 if let Some(sample) = paired.clock_sample(Some((*b).clone())) {
                     clocks.push(PairedClock {
@@ -343,7 +356,7 @@ pub fn paired_session_evidence(
                     });
                 }
             }
-            let failing = pair_sessions(&failed[*a], &failed[*b], &PairingOptions::default());
+            let failing = failing.remove(&(i, j));
             for paired in everything.into_iter().chain(failing) {
                 for p in &paired.pairs {
                     out.push(Evidence {

@@ -95,14 +95,105 @@ pub fn pair_sessions(
     b: &[SessionSummary],
     options: &PairingOptions,
 ) -> Option<ServerPairOffset> {
-    let mut candidates = Vec::new();
-    collect_candidates(a, b, PairDirection::AToB, &mut candidates);
-    collect_candidates(b, a, PairDirection::BToA, &mut candidates);
+    pair_all_sessions(&[a, b], options)
+        .into_iter()
+        .next()
+        .map(|(_, offset)| offset)
+}
+
+/// [`pair_sessions`] for every pair of `servers` (each server's sessions; pairs `(i, j)` with
+/// `i < j`, in that order, those that paired), exactly as calling it per pair gives. Every
+/// server's Receive sessions go into one index of their endpoints, looked up once per Send
+/// session: pairing pair by pair indexed each server's sessions again for each other server
+/// (100 servers: 9,900 indexes of the same sessions).
+pub fn pair_all_sessions(
+    servers: &[&[SessionSummary]],
+    options: &PairingOptions,
+) -> Vec<((usize, usize), ServerPairOffset)> {
+    // (remote, local) of a Receive session → (server, index), in server then session order.
+    let mut receivers: FxHashMap<(&str, &str), Vec<(usize, usize)>> = FxHashMap::default();
+    for (server, sessions) in servers.iter().enumerate() {
+        for (i, r) in sessions.iter().enumerate() {
+            if r.log != LogKind::Receive {
+                continue;
+            }
+            if let (Some(remote), Some(local)) = (&r.remote_endpoint, &r.local_endpoint) {
+                receivers
+                    .entry((remote.as_str(), local.as_str()))
+                    .or_default()
+                    .push((server, i));
+            }
+        }
+    }
+    // Per pair (i < j): the A→B candidates (senders of i), then the B→A ones (senders of j),
+    // each in sender then receiver order (the order decides ties in the matching below).
+    let mut per_pair: FxHashMap<(usize, usize), [Vec<Candidate>; 2]> = FxHashMap::default();
+    for (server, sessions) in servers.iter().enumerate() {
+        for (i, s) in sessions.iter().enumerate() {
+            if s.log != LogKind::Send {
+                continue;
+            }
+            let (Some(local), Some(remote)) = (&s.local_endpoint, &s.remote_endpoint) else {
+                continue;
+            };
+            let Some(matches) = receivers.get(&(local.as_str(), remote.as_str())) else {
+                continue;
+            };
+            let Some(send_time) = s.connect_time.or(s.start) else {
+                continue;
+            };
+            for &(other, j) in matches {
+                if other == server {
+                    continue;
+                }
+                let Some(receive_time) = servers
+                    .get(other)
+                    .and_then(|r| r.get(j))
+                    .and_then(|r| r.connect_time.or(r.start))
+                else {
+                    continue;
+                };
+                let delta = seconds_between(send_time, receive_time);
+                let (pair, direction, rough_delta, side) = if server < other {
+                    ((server, other), PairDirection::AToB, delta, 0)
+                } else {
+                    ((other, server), PairDirection::BToA, -delta, 1)
+                };
+                if let Some(list) = per_pair.entry(pair).or_default().get_mut(side) {
+                    list.push(Candidate {
+                        direction,
+                        send: i,
+                        receive: j,
+                        rough_delta,
+                    });
+                }
+            }
+        }
+    }
+    let mut pairs: Vec<_> = per_pair.into_iter().collect();
+    pairs.sort_unstable_by_key(|(pair, _)| *pair);
+    pairs
+        .into_iter()
+        .filter_map(|((a, b), [mut candidates, b_to_a])| {
+            candidates.extend(b_to_a);
+            let offset = pair_candidates(servers.get(a)?, servers.get(b)?, &candidates, options)?;
+            Some(((a, b), offset))
+        })
+        .collect()
+}
+
+/// What [`pair_sessions`] makes of the endpoint matches between `a` and `b`.
+fn pair_candidates(
+    a: &[SessionSummary],
+    b: &[SessionSummary],
+    candidates: &[Candidate],
+    options: &PairingOptions,
+) -> Option<ServerPairOffset> {
     if candidates.is_empty() {
         return None;
     }
     let tolerance = options.tolerance_s.abs();
-    let center = densest_offset(&candidates, tolerance)?;
+    let center = densest_offset(candidates, tolerance)?;
 
     // One-to-one matching around the winning offset, closest first.
     let mut agreeing: Vec<&Candidate> = candidates
@@ -170,58 +261,6 @@ pub fn pair_sessions(
         candidates: candidates.len(),
         pairs,
     })
-}
-
-/// Send sessions of `senders` × Receive sessions of `receivers` with mirrored endpoints.
-fn collect_candidates(
-    senders: &[SessionSummary],
-    receivers: &[SessionSummary],
-    direction: PairDirection,
-    out: &mut Vec<Candidate>,
-) {
-    let mut by_endpoints: FxHashMap<(&str, &str), Vec<usize>> = FxHashMap::default();
-    for (i, r) in receivers.iter().enumerate() {
-        if r.log != LogKind::Receive {
-            continue;
-        }
-        if let (Some(remote), Some(local)) = (&r.remote_endpoint, &r.local_endpoint) {
-            by_endpoints
-                .entry((remote.as_str(), local.as_str()))
-                .or_default()
-                .push(i);
-        }
-    }
-    for (i, s) in senders.iter().enumerate() {
-        if s.log != LogKind::Send {
-            continue;
-        }
-        let (Some(local), Some(remote)) = (&s.local_endpoint, &s.remote_endpoint) else {
-            continue;
-        };
-        let Some(matches) = by_endpoints.get(&(local.as_str(), remote.as_str())) else {
-            continue;
-        };
-        let Some(send_time) = s.connect_time.or(s.start) else {
-            continue;
-        };
-        for &j in matches {
-            let Some(receive_time) = receivers.get(j).and_then(|r| r.connect_time.or(r.start))
-            else {
-                continue;
-            };
-            let delta = seconds_between(send_time, receive_time);
-            out.push(Candidate {
-                direction,
-                send: i,
-                receive: j,
-                // Always B − A, whichever side sent.
-                rough_delta: match direction {
-                    PairDirection::AToB => delta,
-                    PairDirection::BToA => -delta,
-                },
-            });
-        }
-    }
 }
 
 /// Center (median) of the window of width 2·tolerance holding the most candidate deltas.
