@@ -178,6 +178,25 @@ fn all_pairs_at_once_pair_as_each_pair_alone() {
             }
         }
     }
-    assert_eq!(alone.len(), 3, "every pair of servers talked");
-    assert_eq!(pair_all_sessions(&servers, &options), alone);
+    let all = pair_all_sessions(&servers, &options);
+    // B − A for each pair: EX02 +420 s on EX01, EX03 −90 s on EX01, EX03 −510 s on EX02.
+    let offsets: Vec<((usize, usize), f64)> =
+        all.iter().map(|(pair, o)| (*pair, o.offset_s)).collect();
+    assert_eq!(
+        offsets.len(),
+        3,
+        "every pair of servers talked: {offsets:?}"
+    );
+    for ((pair, offset), (want_pair, want)) in
+        offsets
+            .iter()
+            .zip([((0, 1), 420.0), ((0, 2), -90.0), ((1, 2), -510.0)])
+    {
+        assert_eq!(*pair, want_pair);
+        assert!(
+            (offset - want).abs() < 0.005,
+            "{pair:?}: {offset} s, not {want} s"
+        );
+    }
+    assert_eq!(all, alone);
 }
