@@ -24,17 +24,45 @@ pub struct Banner {
 /// Parses a `220` reply line. `None` when it is not a greeting (`220 2.0.0 SMTP server ready`, the
 /// STARTTLS go-ahead, is not one: its second token is an enhanced status code).
 pub fn parse_banner(line: &str) -> Option<Banner> {
+    parse_banner_dated(line, true)
+}
+
+/// [`parse_banner`], the date read only when `with_date` (a Receive log's greeting is its own
+/// server's: its date is no sample of a peer's clock).
+pub(crate) fn parse_banner_dated(line: &str, with_date: bool) -> Option<Banner> {
     let (host, rest) = greeting_parts(line)?;
     Some(Banner {
         host: host.to_owned(),
-        date: banner_date(rest),
+        date: if with_date { banner_date(rest) } else { None },
     })
 }
 
-/// The host of a greeting, `None` when [`parse_banner`] would return `None`: the cheap test for
-/// whether a `220` reply is a greeting at all, its date left for later.
-pub(crate) fn greeting_host(line: &str) -> Option<&str> {
-    greeting_parts(line).map(|(host, _)| host)
+/// Whether a `220` reply line is a greeting ([`parse_banner`] would return `Some`), judged from
+/// its bytes: the cheap test made on every `220` row, its date left for later. A line whose
+/// first word is not plain ASCII goes the `str` way ([`greeting_parts`] splits at Unicode
+/// whitespace, after the lossy decoding the summary uses).
+pub(crate) fn is_greeting(line: &[u8]) -> bool {
+    let Some(rest) = line
+        .strip_prefix(b"220 ")
+        .or_else(|| line.strip_prefix(b"220-"))
+    else {
+        return false;
+    };
+    // `char::is_whitespace` of an ASCII byte: U+0009..U+000D and the space.
+    let space = |b: u8| b == b' ' || (b'\t'..=b'\r').contains(&b);
+    let start = rest.iter().position(|&b| !space(b)).unwrap_or(rest.len());
+    let word = rest.get(start..).unwrap_or_default();
+    let end = word
+        .iter()
+        .position(|&b| space(b) || !b.is_ascii())
+        .unwrap_or(word.len());
+    // Stopped at a non-ASCII byte (the word's first, or one after ASCII bytes): it may be
+    // whitespace or not.
+    if word.get(end).is_some_and(|b| !b.is_ascii()) {
+        return greeting_parts(&super::row::text_borrowed(line)).is_some();
+    }
+    let host = word.get(..end).unwrap_or_default();
+    !host.is_empty() && !host.iter().all(|&b| b.is_ascii_digit() || b == b'.')
 }
 
 /// (host, text after `220 `/`220-`) of a greeting.
@@ -67,6 +95,9 @@ fn banner_date(text: &str) -> Option<Timestamp> {
         before = r;
     };
     let date = text.get(at..)?.trim();
+    if let Some(ts) = exchange_date(date.as_bytes()) {
+        return Some(ts);
+    }
     if let Ok(ts) = RFC2822.parse_timestamp(date) {
         return Some(ts);
     }
@@ -83,6 +114,75 @@ fn banner_date(text: &str) -> Option<Timestamp> {
         }
     }
     RFC2822.parse_timestamp(date.get(..end)?).ok()
+}
+
+/// The date as Exchange writes it, `Thu, 26 Nov 2026 01:59:21 -0500` (day not padded), read
+/// without the general parser: `None` for anything else (other spellings, leap seconds, odd
+/// years or offsets), which jiff's RFC 2822 parser then reads. Where this returns a time it is
+/// the one jiff returns (a property test holds them together); the weekday is not checked
+/// against the date, as the relaxed parser does not.
+fn exchange_date(b: &[u8]) -> Option<Timestamp> {
+    const DAYS: [&[u8; 3]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let digit = |b: u8| b.is_ascii_digit().then(|| i64::from(b - b'0'));
+    let (weekday, rest) = b.split_first_chunk::<5>()?;
+    if !DAYS.iter().any(|d| weekday.starts_with(*d)) || !weekday.ends_with(b", ") {
+        return None;
+    }
+    // The day: one or two digits.
+    let (day, rest) = match *rest {
+        [d, b' ', ref rest @ ..] => (digit(d)?, rest),
+        [d0, d1, b' ', ref rest @ ..] => (digit(d0)? * 10 + digit(d1)?, rest),
+        _ => return None,
+    };
+    let [m0, m1, m2, b' ', y0, y1, y2, y3, b' ', h0, h1, b':', n0, n1, b':', s0, s1, b' ', sign, o0, o1, o2, o3] =
+        *rest
+    else {
+        return None;
+    };
+    let month = MONTHS.iter().position(|m| **m == [m0, m1, m2])? as i64 + 1;
+    let year = digit(y0)? * 1000 + digit(y1)? * 100 + digit(y2)? * 10 + digit(y3)?;
+    let (hour, minute, second) = (
+        digit(h0)? * 10 + digit(h1)?,
+        digit(n0)? * 10 + digit(n1)?,
+        digit(s0)? * 10 + digit(s1)?,
+    );
+    let (off_h, off_m) = (digit(o0)? * 10 + digit(o1)?, digit(o2)? * 10 + digit(o3)?);
+    let sign = match sign {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if !(1900..=2999).contains(&year)
+        || !(1..=month_days).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 59
+        || off_h > 23
+        || off_m > 59
+    {
+        return None;
+    }
+    // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let local = days * 86_400 + hour * 3_600 + minute * 60 + second;
+    Timestamp::from_second(local - sign * (off_h * 3_600 + off_m * 60)).ok()
 }
 
 #[cfg(test)]
@@ -121,6 +221,74 @@ mod tests {
         assert_eq!(b.date, Some(ts("2017-12-12T13:18:04Z")));
         let b = parse_banner("220 rr.x READY AT Tue, 12 Dec 2017 16:18:04 +0300, ready at noon");
         assert_eq!(b.unwrap().date, None);
+    }
+
+    proptest::proptest! {
+        /// The Exchange date read by hand is the one jiff reads, over dates of every shape the
+        /// hand reader takes (and some it leaves to jiff: leap seconds, odd offsets and years).
+        #[test]
+        fn exchange_dates_read_as_jiff_reads_them(
+            weekday in 0usize..7,
+            day in 0u32..33,
+            pad in proptest::bool::ANY,
+            month in 0usize..12,
+            year in 1890i32..3010,
+            hour in 0u32..25,
+            minute in 0u32..61,
+            second in 0u32..61,
+            sign in proptest::bool::ANY,
+            off_h in 0u32..26,
+            off_m in 0u32..61,
+        ) {
+            const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+            const MONTHS: [&str; 12] = [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ];
+            let day = if pad { format!("{day:02}") } else { day.to_string() };
+            let date = format!(
+                "{}, {day} {} {year:04} {hour:02}:{minute:02}:{second:02} {}{off_h:02}{off_m:02}",
+                DAYS[weekday],
+                MONTHS[month],
+                if sign { '+' } else { '-' },
+            );
+            let by_hand = exchange_date(date.as_bytes());
+            let by_jiff = RFC2822.parse_timestamp(&date).ok();
+            if by_hand.is_some() {
+                proptest::prop_assert_eq!(by_hand, by_jiff, "{}", date);
+            }
+            // Every plain date is read by hand (the general parser is the exception).
+            let plain = (1900..=2999).contains(&year) && hour < 24 && minute < 60
+                && second < 60 && off_h < 24 && off_m < 60;
+            if plain && by_jiff.is_some() {
+                proptest::prop_assert!(by_hand.is_some(), "{}", date);
+            }
+        }
+
+        /// The byte test for a greeting agrees with the `str` one, whatever the line.
+        #[test]
+        fn greeting_test_agrees_with_the_str_split(
+            line in "(220[ -]|250 |220)[ \t\u{a0}]{0,2}[a-z0-9.\u{e9}\u{2003} ]{0,12}"
+        ) {
+            let by_str = greeting_parts(&line).is_some();
+            proptest::prop_assert_eq!(is_greeting(line.as_bytes()), by_str, "{:?}", line);
+        }
+    }
+
+    #[test]
+    fn greeting_test_takes_damaged_bytes() {
+        for line in [
+            &b"220 \xff\xfe ready"[..],
+            b"220 host\xe9 x",
+            b"220 ",
+            b"220 1.2.3 x",
+        ] {
+            let by_str = greeting_parts(&crate::smtp_log::row::text_borrowed(line)).is_some();
+            assert_eq!(is_greeting(line), by_str, "{line:?}");
+        }
+        assert!(is_greeting(
+            b"220 EX12.contoso.com Microsoft ESMTP MAIL Service ready"
+        ));
+        assert!(!is_greeting(b"220 2.0.0 SMTP server ready"));
     }
 
     #[test]

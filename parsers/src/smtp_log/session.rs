@@ -24,7 +24,7 @@
 //! their usual shape (quoted, damaged, other `#Fields` orders) take the general path, which
 //! gives the same results and reports what is wrong; tests hold both paths to the same output.
 
-use super::banner::{greeting_host, parse_banner};
+use super::banner::{is_greeting, parse_banner_dated};
 use super::header::ColumnMap;
 use super::row::{
     find_comma, short_row, split_standard, split_standard_line_after, text, text_borrowed,
@@ -918,9 +918,7 @@ fn classify_reply(data: &[u8], text: &mut Vec<u8>) -> Option<Ev> {
     let rest = data.get(4..).unwrap_or_default();
     match code {
         250 => classify_ehlo_line(rest, text),
-        220 => greeting_host(&text_borrowed(data))
-            .is_some()
-            .then(|| Ev::Banner(keep(text, data))),
+        220 => is_greeting(data).then(|| Ev::Banner(keep(text, data))),
         451 if rest.starts_with(b"5.7.3") => Some(Ev::NotOffered(keep(text, data))),
         235 | 334 | 400..=599 => Some(Ev::Reply(code, keep(text, data))),
         _ => None,
@@ -932,7 +930,8 @@ fn is_ehlo_separator(b: u8) -> bool {
     b == b' ' || b == b'='
 }
 
-/// One line of an EHLO reply (after `250-`/`250 `).
+/// One line of an EHLO reply (after `250-`/`250 `). Every session repeats a dozen of these, so
+/// the keyword is told by its length before any text is compared.
 fn classify_ehlo_line(rest: &[u8], text: &mut Vec<u8>) -> Option<Ev> {
     let start = rest.iter().position(|&b| !is_ehlo_separator(b))?;
     let after_start = rest.get(start..).unwrap_or_default();
@@ -942,26 +941,35 @@ fn classify_ehlo_line(rest: &[u8], text: &mut Vec<u8>) -> Option<Ev> {
         .unwrap_or(after_start.len());
     let keyword = after_start.get(..len).unwrap_or_default();
     let names = after_start.get(len..).unwrap_or_default();
-    let cap = if keyword.eq_ignore_ascii_case(b"STARTTLS") {
-        Capability::StartTls
-    } else if keyword.eq_ignore_ascii_case(b"X-ANONYMOUSTLS") {
-        Capability::AnonymousTls
-    } else if keyword.eq_ignore_ascii_case(b"AUTH") {
-        Capability::Auth
-    } else if keyword.eq_ignore_ascii_case(b"X-EXPS") {
-        Capability::Exps
-    } else if keyword.eq_ignore_ascii_case(b"X-EXCHANGEAUTH") {
-        Capability::ExchangeAuth
-    } else if ehlo_words(names).next() == Some(b"Hello") {
-        return Some(Ev::HelloReply(keep(text, keyword)));
-    } else {
-        return None;
+    let is = |name: &[u8]| keyword.eq_ignore_ascii_case(name);
+    let cap = match len {
+        4 if is(b"AUTH") => Capability::Auth,
+        6 if is(b"X-EXPS") => Capability::Exps,
+        8 if is(b"STARTTLS") => Capability::StartTls,
+        14 if is(b"X-ANONYMOUSTLS") => Capability::AnonymousTls,
+        14 if is(b"X-EXCHANGEAUTH") => Capability::ExchangeAuth,
+        _ if first_ehlo_word_is_hello(names) => {
+            return Some(Ev::HelloReply(keep(text, keyword)));
+        }
+        _ => return None,
     };
     let names = match cap {
         Capability::StartTls | Capability::AnonymousTls => Span::default(),
         _ => keep(text, names),
     };
     Some(Ev::Capability(cap, names))
+}
+
+/// Whether the first word of `names` (words split at [`is_ehlo_separator`]) is `Hello`.
+fn first_ehlo_word_is_hello(names: &[u8]) -> bool {
+    let start = names
+        .iter()
+        .position(|&b| !is_ehlo_separator(b))
+        .unwrap_or(names.len());
+    names
+        .get(start..)
+        .and_then(|word| word.strip_prefix(b"Hello"))
+        .is_some_and(|after| after.first().is_none_or(|&b| is_ehlo_separator(b)))
 }
 
 fn ehlo_words(b: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -1265,7 +1273,9 @@ impl OpenSession {
                     if s.banner_time.is_some() || s.banner_host.is_some() {
                         continue;
                     }
-                    let Some(banner) = parse_banner(&text_borrowed(get(reply))) else {
+                    let with_date = kind == LogKind::Send;
+                    let Some(banner) = parse_banner_dated(&text_borrowed(get(reply)), with_date)
+                    else {
                         continue;
                     };
                     s.banner_time = pos.ts();
@@ -1826,6 +1836,67 @@ mod tests {
             data.extend_from_slice(&tail);
             assert_skip_is_safe(kind, event, &data);
         }
+    }
+
+    /// The EHLO line classifier as it was written first (keyword compared with each name in
+    /// turn, the next word found by splitting): the reference for the one that goes by length.
+    fn classify_ehlo_line_by_words(rest: &[u8], text: &mut Vec<u8>) -> Option<Ev> {
+        let start = rest.iter().position(|&b| !is_ehlo_separator(b))?;
+        let after_start = &rest[start..];
+        let len = after_start
+            .iter()
+            .position(|&b| is_ehlo_separator(b))
+            .unwrap_or(after_start.len());
+        let (keyword, names) = after_start.split_at(len);
+        let cap = if keyword.eq_ignore_ascii_case(b"STARTTLS") {
+            Capability::StartTls
+        } else if keyword.eq_ignore_ascii_case(b"X-ANONYMOUSTLS") {
+            Capability::AnonymousTls
+        } else if keyword.eq_ignore_ascii_case(b"AUTH") {
+            Capability::Auth
+        } else if keyword.eq_ignore_ascii_case(b"X-EXPS") {
+            Capability::Exps
+        } else if keyword.eq_ignore_ascii_case(b"X-EXCHANGEAUTH") {
+            Capability::ExchangeAuth
+        } else if ehlo_words(names).next() == Some(b"Hello") {
+            return Some(Ev::HelloReply(keep(text, keyword)));
+        } else {
+            return None;
+        };
+        let names = match cap {
+            Capability::StartTls | Capability::AnonymousTls => Span::default(),
+            _ => keep(text, names),
+        };
+        Some(Ev::Capability(cap, names))
+    }
+
+    proptest::proptest! {
+        /// Classified by length, an EHLO line gives what the word-by-word classifier gives (its
+        /// event and the text it keeps).
+        #[test]
+        fn ehlo_lines_classify_as_word_by_word(
+            line in "[ =]{0,2}(AUTH|auth|X-EXPS|STARTTLS|starttls|X-ANONYMOUSTLS|X-EXCHANGEAUTH|\
+                X-EXCHANGEAUT|AUTHX|SIZE|XSHADOW|EX1\\.contoso\\.com|8BITMIME)\
+                ([ =]{0,2}(Hello|hello|Hellox|GSSAPI|NTLM|\\[10\\.0\\.0\\.1\\]))*[ =]{0,2}"
+        ) {
+            let (mut by_length, mut by_words) = (Vec::new(), Vec::new());
+            let got = classify_ehlo_line(line.as_bytes(), &mut by_length);
+            let want = classify_ehlo_line_by_words(line.as_bytes(), &mut by_words);
+            proptest::prop_assert_eq!(got, want, "{:?}", line);
+            proptest::prop_assert_eq!(by_length, by_words);
+        }
+    }
+
+    #[test]
+    fn ehlo_lines_name_capabilities_and_the_hello_host() {
+        let mut text = Vec::new();
+        let hello = classify_ehlo_line(b"EX12.contoso.com Hello [10.0.1.15]", &mut text);
+        assert!(matches!(hello, Some(Ev::HelloReply(_))));
+        assert_eq!(text, b"EX12.contoso.com");
+        let exps = classify_ehlo_line(b"X-EXPS EXCHANGEAUTH GSSAPI NTLM", &mut text);
+        assert!(matches!(exps, Some(Ev::Capability(Capability::Exps, _))));
+        assert_eq!(classify_ehlo_line(b"XSHADOW", &mut text), None);
+        assert_eq!(classify_ehlo_line(b"EX12 Hellos", &mut text), None);
     }
 
     proptest::proptest! {
