@@ -454,6 +454,12 @@ impl SessionsSeen {
             *inner.shared.entry((file, earlier)).or_default() += 1;
             return false;
         }
+        if inner.seen.capacity() == 0 {
+            // The table at its largest from the first session: growing it by doubling moved
+            // every key again at each step (a random write each), while a page of the table
+            // is only ever touched when a key lands in it.
+            inner.seen.reserve(MAX_SESSIONS);
+        }
         if inner.seen.len() < MAX_SESSIONS {
             inner.seen.insert(key, file);
         }
