@@ -449,21 +449,36 @@ impl SessionsSeen {
     /// True the first time a session's key is seen in the run; a session
     /// seen before is counted against the file that gave it.
     pub fn first_time(&self, file: u32, key: u64) -> bool {
+        let mut first = Vec::with_capacity(1);
+        self.first_times(file, &[key], &mut first);
+        first.first().copied().unwrap_or(true)
+    }
+
+    /// [`SessionsSeen::first_time`] of each key in turn, into `first` (cleared first), under
+    /// one lock. A key's slot is a random place in a table of up to 17 MiB: one at a time, each
+    /// lookup waited for its slot and the unlock for the write to it; a batch lets the
+    /// processor fetch the slots of several keys at once.
+    pub fn first_times(&self, file: u32, keys: &[u64], first: &mut Vec<bool>) {
+        first.clear();
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(&earlier) = inner.seen.get(&key) {
-            *inner.shared.entry((file, earlier)).or_default() += 1;
-            return false;
-        }
         if inner.seen.capacity() == 0 {
             // The table at its largest from the first session: growing it by doubling moved
             // every key again at each step (a random write each), while a page of the table
             // is only ever touched when a key lands in it.
             inner.seen.reserve(MAX_SESSIONS);
         }
-        if inner.seen.len() < MAX_SESSIONS {
-            inner.seen.insert(key, file);
+        let SessionsInner { seen, shared, .. } = &mut *inner;
+        for &key in keys {
+            if let Some(&earlier) = seen.get(&key) {
+                *shared.entry((file, earlier)).or_default() += 1;
+                first.push(false);
+                continue;
+            }
+            if seen.len() < MAX_SESSIONS {
+                seen.insert(key, file);
+            }
+            first.push(true);
         }
-        true
     }
 
     /// At the end of the run: each file's sessions set aside, said on its
@@ -694,6 +709,29 @@ mod tests {
             assert_eq!(seen.first_time(e), *new, "event {i}");
         }
         assert_eq!(seen.set_aside, 2);
+    }
+
+    /// A batch is checked key by key: a key twice in one batch is new once, and the batch
+    /// answers as the keys one at a time would.
+    #[test]
+    fn a_batch_of_keys_answers_as_one_at_a_time() {
+        let log = Origin::file("EX01/SEND20261126-1.LOG");
+        let excerpt = Origin::file("EX01/pasted.txt");
+        let (batched, single) = (SessionsSeen::default(), SessionsSeen::default());
+        let keys = [7, 8, 7, 9, 8, 8];
+        let mut first = vec![true; 3];
+        let (a, b) = (batched.file(&log), batched.file(&excerpt));
+        batched.first_times(a, &keys[..3], &mut first);
+        assert_eq!(first, [true, true, false]);
+        batched.first_times(b, &keys[3..], &mut first);
+        assert_eq!(first, [true, false, false]);
+        let (a, b) = (single.file(&log), single.file(&excerpt));
+        let one_by_one: Vec<bool> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| single.first_time(if i < 3 { a } else { b }, k))
+            .collect();
+        assert_eq!(one_by_one, [true, true, false, true, false, false]);
     }
 
     /// A session read in two files is set aside the second time; the

@@ -115,6 +115,10 @@ fn reassemble(
 const PAIRING_ALL_UP_TO: usize = 4000;
 const PAIRING_ONE_IN: u64 = 8;
 
+/// Sessions checked against the run's in one batch (see
+/// [`SessionsSeen::first_times`]); their summaries wait, ~600 bytes each.
+const DEDUP_BATCH: usize = 32;
+
 /// The facts of one log's sessions, taken one session at a time.
 struct SessionFacts<'p, 'e> {
     place: Place<'p>,
@@ -127,6 +131,8 @@ struct SessionFacts<'p, 'e> {
     pairing_from: usize,
     /// The run's sessions and this file's index among their files.
     seen: Option<(std::sync::Arc<SessionsSeen>, u32, Option<String>)>,
+    /// Sessions taken and not yet checked against the run's, with their keys.
+    pending: Vec<(SessionSummary, Option<u64>)>,
 }
 
 impl<'p, 'e> SessionFacts<'p, 'e> {
@@ -144,26 +150,54 @@ impl<'p, 'e> SessionFacts<'p, 'e> {
             hints: HintSet::default(),
             sessions: 0,
             pairing_from,
+            pending: Vec::with_capacity(DEDUP_BATCH),
         }
     }
 
+    /// Takes a session; its facts come when its batch is checked against
+    /// the run's sessions ([`SessionFacts::flush`]), in the order taken.
     fn take(&mut self, session: SessionSummary) {
-        if let Some((seen, file, server)) = &self.seen {
-            if let Some(key) = session_key(server.as_deref(), &session) {
-                if !seen.first_time(*file, key) {
-                    // Its banner samples still count as seen: the copy read
-                    // keeps the same ones as the file alone would.
-                    for sample in &session.clock_samples {
-                        self.thinning.keep(
-                            sample.remote_ip.as_deref(),
-                            sample.offset_s,
-                            sample.time,
-                        );
-                    }
-                    return;
-                }
-            }
+        let Some((_, _, server)) = &self.seen else {
+            self.facts(session);
+            return;
+        };
+        let key = session_key(server.as_deref(), &session);
+        self.pending.push((session, key));
+        if self.pending.len() >= DEDUP_BATCH {
+            self.flush();
         }
+    }
+
+    /// The pending sessions checked against the run's sessions in one
+    /// batch; each new one becomes facts, in order.
+    fn flush(&mut self) {
+        let Some((seen, file, _)) = &self.seen else {
+            return;
+        };
+        let keys: Vec<u64> = self.pending.iter().filter_map(|(_, key)| *key).collect();
+        let mut first = Vec::with_capacity(keys.len());
+        seen.first_times(*file, &keys, &mut first);
+        let mut first = first.into_iter();
+        // Taken out and put back: the vector keeps its room for the next batch.
+        let mut pending = std::mem::take(&mut self.pending);
+        for (session, key) in pending.drain(..) {
+            // A session without a key (no start time) is never set aside.
+            if key.is_some() && first.next() == Some(false) {
+                // Its banner samples still count as seen: the copy read
+                // keeps the same ones as the file alone would.
+                for sample in &session.clock_samples {
+                    self.thinning
+                        .keep(sample.remote_ip.as_deref(), sample.offset_s, sample.time);
+                }
+                continue;
+            }
+            self.facts(session);
+        }
+        self.pending = pending;
+    }
+
+    /// The facts of a session read for the first time in the run.
+    fn facts(&mut self, session: SessionSummary) {
         session_evidence(
             &session,
             self.place.origin,
@@ -186,7 +220,8 @@ impl<'p, 'e> SessionFacts<'p, 'e> {
         }
     }
 
-    fn finish(self) {
+    fn finish(mut self) {
+        self.flush();
         self.out.hints.extend(self.hints.into_hints());
         if self.sessions > PAIRING_ALL_UP_TO {
             let mut i = 0;
