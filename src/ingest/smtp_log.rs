@@ -319,14 +319,27 @@ fn session_rows(session: &SessionSummary, place: Place<'_>, out: &mut dyn RowSin
 /// a new offset is a new key.
 #[derive(Debug, Default)]
 pub struct BannerThinning {
-    seen: std::collections::HashSet<(Option<String>, i64, i64)>,
+    /// (offset, slot) seen per peer address: looked up by the address as
+    /// given, so that a sample already seen (nearly all) costs no copy of it.
+    by_ip: rustc_hash::FxHashMap<String, rustc_hash::FxHashSet<(i64, i64)>>,
+    /// The same for samples without a peer address.
+    no_ip: rustc_hash::FxHashSet<(i64, i64)>,
 }
 
 impl BannerThinning {
     fn keep(&mut self, remote_ip: Option<&str>, offset_s: f64, time: jiff::Timestamp) -> bool {
-        let slot = time.as_second().div_euclid(600);
-        self.seen
-            .insert((remote_ip.map(str::to_string), offset_s.round() as i64, slot))
+        let key = (offset_s.round() as i64, time.as_second().div_euclid(600));
+        let Some(ip) = remote_ip else {
+            return self.no_ip.insert(key);
+        };
+        match self.by_ip.get_mut(ip) {
+            Some(seen) => seen.insert(key),
+            None => {
+                self.by_ip
+                    .insert(ip.to_string(), std::iter::once(key).collect());
+                true
+            }
+        }
     }
 }
 
@@ -612,6 +625,26 @@ pub fn fnv1a_continue(mut hash: u64, bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One banner sample per peer address, offset (to the second) and
+    /// 10-minute slot; a sample without an address is one of its own kind.
+    #[test]
+    fn banner_samples_are_thinned_per_peer_offset_and_slot() {
+        let mut thinning = BannerThinning::default();
+        let t = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        let at = t("2026-11-26T07:00:00Z");
+        assert!(thinning.keep(Some("10.0.1.22"), 300.2, at));
+        assert!(!thinning.keep(Some("10.0.1.22"), 299.6, t("2026-11-26T07:09:59Z")));
+        assert!(thinning.keep(Some("10.0.1.22"), 300.0, t("2026-11-26T07:10:00Z")));
+        assert!(thinning.keep(Some("10.0.1.22"), 301.0, at));
+        assert!(thinning.keep(Some("10.0.1.23"), 300.0, at));
+        assert!(thinning.keep(None, 300.0, at));
+        assert!(!thinning.keep(None, 300.0, at));
+        assert!(
+            thinning.keep(Some(""), 300.0, at),
+            "an empty address is not a missing one"
+        );
+    }
 
     /// The address-text shortcut gives the hints the address parse gives:
     /// each (host, address, role) once, whatever the ports and the order.

@@ -39,8 +39,7 @@ pub(crate) fn parse_banner_dated(line: &str, with_date: bool) -> Option<Banner> 
 
 /// Whether a `220` reply line is a greeting ([`parse_banner`] would return `Some`), judged from
 /// its bytes: the cheap test made on every `220` row, its date left for later. A line whose
-/// first word is not plain ASCII goes the `str` way ([`greeting_parts`] splits at Unicode
-/// whitespace, after the lossy decoding the summary uses).
+/// first word is not plain ASCII goes the `str` way, after the lossy decoding the summary uses.
 pub(crate) fn is_greeting(line: &[u8]) -> bool {
     let Some(rest) = line
         .strip_prefix(b"220 ")
@@ -48,21 +47,35 @@ pub(crate) fn is_greeting(line: &[u8]) -> bool {
     else {
         return false;
     };
+    match first_word(rest) {
+        Some(Some(word)) => rest.get(word).is_some_and(is_host),
+        Some(None) => false,
+        None => greeting_parts(&super::row::text_borrowed(line)).is_some(),
+    }
+}
+
+/// Where the first word of `text` split at Unicode whitespace (as `str::split_whitespace`)
+/// lies, found by bytes: `Some(None)` when there is none, `None` when a non-ASCII byte leaves
+/// it unsure (that byte may start whitespace or not). Greetings are ASCII: the `str` split,
+/// which decodes every char, is the exception.
+fn first_word(text: &[u8]) -> Option<Option<std::ops::Range<usize>>> {
     // `char::is_whitespace` of an ASCII byte: U+0009..U+000D and the space.
     let space = |b: u8| b == b' ' || (b'\t'..=b'\r').contains(&b);
-    let start = rest.iter().position(|&b| !space(b)).unwrap_or(rest.len());
-    let word = rest.get(start..).unwrap_or_default();
-    let end = word
+    let start = text.iter().position(|&b| !space(b)).unwrap_or(text.len());
+    let word = text.get(start..).unwrap_or_default();
+    let len = word
         .iter()
         .position(|&b| space(b) || !b.is_ascii())
         .unwrap_or(word.len());
-    // Stopped at a non-ASCII byte (the word's first, or one after ASCII bytes): it may be
-    // whitespace or not.
-    if word.get(end).is_some_and(|b| !b.is_ascii()) {
-        return greeting_parts(&super::row::text_borrowed(line)).is_some();
+    if word.get(len).is_some_and(|b| !b.is_ascii()) {
+        return None;
     }
-    let host = word.get(..end).unwrap_or_default();
-    !host.is_empty() && !host.iter().all(|&b| b.is_ascii_digit() || b == b'.')
+    Some((len > 0).then_some(start..start + len))
+}
+
+/// A greeting's first word is a host unless it is an enhanced status code (`2.0.0`).
+fn is_host(word: &[u8]) -> bool {
+    !word.iter().all(|&b| b.is_ascii_digit() || b == b'.')
 }
 
 /// (host, text after `220 `/`220-`) of a greeting.
@@ -70,11 +83,12 @@ fn greeting_parts(line: &str) -> Option<(&str, &str)> {
     let rest = line
         .strip_prefix("220 ")
         .or_else(|| line.strip_prefix("220-"))?;
-    let host = rest.split_whitespace().next()?;
-    if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return None;
-    }
-    Some((host, rest))
+    let host = match first_word(rest.as_bytes()) {
+        // The word's ends are ASCII bytes or the text's ends: char boundaries.
+        Some(word) => rest.get(word?)?,
+        None => rest.split_whitespace().next()?,
+    };
+    is_host(host.as_bytes()).then_some((host, rest))
 }
 
 /// The date after the last `ready at` (any case), as UTC.
@@ -264,13 +278,19 @@ mod tests {
             }
         }
 
-        /// The byte test for a greeting agrees with the `str` one, whatever the line.
+        /// The greeting's host found by bytes is the one `str::split_whitespace` finds, and the
+        /// byte test for a greeting agrees, whatever the line.
         #[test]
-        fn greeting_test_agrees_with_the_str_split(
-            line in "(220[ -]|250 |220)[ \t\u{a0}]{0,2}[a-z0-9.\u{e9}\u{2003} ]{0,12}"
+        fn greeting_host_is_the_first_str_word(
+            line in "(220[ -]|250 |220)[ \t\u{a0}\u{b}]{0,2}[a-z0-9.\u{e9}\u{2003}\u{85} ]{0,12}"
         ) {
-            let by_str = greeting_parts(&line).is_some();
-            proptest::prop_assert_eq!(is_greeting(line.as_bytes()), by_str, "{:?}", line);
+            let by_str = line
+                .strip_prefix("220 ")
+                .or_else(|| line.strip_prefix("220-"))
+                .and_then(|rest| rest.split_whitespace().next().map(|host| (host, rest)))
+                .filter(|(host, _)| !host.bytes().all(|b| b.is_ascii_digit() || b == b'.'));
+            proptest::prop_assert_eq!(greeting_parts(&line), by_str, "{:?}", line);
+            proptest::prop_assert_eq!(is_greeting(line.as_bytes()), by_str.is_some(), "{:?}", line);
         }
     }
 
