@@ -640,8 +640,11 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
     sort_large(&mut collected.evidence, |a, b| {
         a.sort_key().cmp(&b.sort_key())
     });
-    collected.identity_hints.sort();
-    collected.identity_hints.dedup();
+    // Sorted and each once: the same hints come from every log of a server,
+    // so they are made unique (by hash) before the few left are sorted.
+    let unique: rustc_hash::FxHashSet<_> = collected.identity_hints.drain(..).collect();
+    collected.identity_hints.extend(unique);
+    collected.identity_hints.sort_unstable();
     if let Keep::Rows(encoding) = settings.keep {
         let mut artifacts = rows.into_inner().unwrap_or_else(|e| e.into_inner());
         artifacts.sort_by(|a, b| a.origin.cmp(&b.origin));

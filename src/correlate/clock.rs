@@ -106,25 +106,29 @@ pub fn estimate(
             .is_some_and(|t| focus.iter().any(|(from, to)| *from <= t && t <= *to))
     };
     // Group samples per unordered pair and basis, oriented a < b; keep the
-    // focused ones apart.
-    let mut grouped: BTreeMap<(String, String), BTreeMap<ClockBasis, Vec<f64>>> = BTreeMap::new();
-    let mut focused: BTreeMap<(String, String), BTreeMap<ClockBasis, Vec<f64>>> = BTreeMap::new();
+    // focused ones apart. Hashed by the names as the samples hold them (a
+    // hundred servers give hundreds of thousands of samples), then taken in
+    // name order.
+    type Groups<'s> = rustc_hash::FxHashMap<(&'s str, &'s str), BTreeMap<ClockBasis, Vec<f64>>>;
+    let mut grouped: Groups<'_> = Groups::default();
+    let mut focused: Groups<'_> = Groups::default();
     for s in samples {
         if !s.offset_s.is_finite() {
             continue;
         }
-        let remote = s.remote.clone().unwrap_or_else(|| REFERENCE.to_string());
-        if remote == s.local {
+        let remote = s.remote.as_deref().unwrap_or(REFERENCE);
+        let local = s.local.as_str();
+        if remote == local {
             continue;
         }
-        let (key, value) = if s.local < remote {
-            ((s.local.clone(), remote), s.offset_s)
+        let (key, value) = if local < remote {
+            ((local, remote), s.offset_s)
         } else {
-            ((remote, s.local.clone()), -s.offset_s)
+            ((remote, local), -s.offset_s)
         };
         if in_focus(s) {
             focused
-                .entry(key.clone())
+                .entry(key)
                 .or_default()
                 .entry(s.basis)
                 .or_default()
@@ -137,11 +141,12 @@ pub fn estimate(
             .or_default()
             .push(value);
     }
-    for (key, by_basis) in focused {
-        grouped.insert(key, by_basis);
-    }
+    grouped.extend(focused);
+    let mut grouped: Vec<_> = grouped.into_iter().collect();
+    grouped.sort_unstable_by(|x, y| x.0.cmp(&y.0));
     let mut pairs = Vec::new();
     for ((a, b), by_basis) in grouped {
+        let (a, b) = (a.to_string(), b.to_string());
         // The best basis present decides; the others are corroboration.
         if let Some((&basis, values)) = by_basis.iter().next() {
             let (median, spread) = median_and_mad(values);

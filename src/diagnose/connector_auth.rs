@@ -20,8 +20,17 @@ impl Rule for ConnectorAuth {
     fn evaluate(&self, case: &Case) -> Finding {
         let mut w = Weigher::new(Cause::ConnectorAuth);
         let mut remedy = Vec::new();
+        // The connectors, found once: a case of a hundred servers has tens of
+        // thousands of items and an incident per failing pair.
+        let all: Vec<(ItemId, Option<&str>, &Connector)> = case
+            .items()
+            .filter_map(|(i, e)| match &e.fact {
+                Fact::ConnectorAuth(c) => Some((i, e.server.as_deref(), c)),
+                _ => None,
+            })
+            .collect();
         for incident in &case.incidents {
-            evaluate_incident(case, incident, &mut w, &mut remedy);
+            evaluate_incident(case, incident, &all, &mut w, &mut remedy);
         }
         if case.incidents.is_empty() {
             w.refute(conclusion(
@@ -72,21 +81,25 @@ fn name(c: &Connector) -> String {
         .unwrap_or_else(|| "(unnamed connector)".into())
 }
 
-fn evaluate_incident(case: &Case, incident: &Incident, w: &mut Weigher, remedy: &mut Vec<String>) {
+/// `all`: every connector of the case, with the server its item is of.
+fn evaluate_incident(
+    case: &Case,
+    incident: &Incident,
+    all: &[(ItemId, Option<&str>, &Connector)],
+    w: &mut Weigher,
+    remedy: &mut Vec<String>,
+) {
     let receiver = incident.receiver.as_str();
     let named = receiver != crate::correlate::incident::UNKNOWN;
-    let connectors: Vec<(ItemId, &Connector)> = case
-        .items()
-        .filter_map(|(i, e)| match &e.fact {
-            Fact::ConnectorAuth(c) => {
-                let on_receiver = e.server.as_deref() == Some(receiver)
-                    || c.server
-                        .as_deref()
-                        .is_some_and(|s| s.eq_ignore_ascii_case(receiver));
-                on_receiver.then_some((i, c))
-            }
-            _ => None,
+    let connectors: Vec<(ItemId, &Connector)> = all
+        .iter()
+        .filter(|(_, server, c)| {
+            *server == Some(receiver)
+                || c.server
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(receiver))
         })
+        .map(|&(i, _, c)| (i, c))
         .collect();
 
     // Where the sender connected: from the protocol logs of this pair, else

@@ -17,7 +17,7 @@ use std::net::IpAddr;
 
 /// What a record says about who is who (for the identity map): events,
 /// protocol-log endpoints, queue errors, command outputs.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum IdentityHint {
     /// The computer that wrote the event, with the role its events show.
     Computer { name: String, role: Role },
