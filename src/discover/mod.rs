@@ -173,7 +173,12 @@ pub fn run(plan: &Plan, limits: &Limits, visitor: &dyn ArtifactVisitor) {
         visitor,
         duplicates: &duplicates,
     };
-    plan.files.par_iter().for_each(|file| {
+    // Largest first: the threads end on the small files, so neither waits
+    // long for the other's last one (a 10 MB log is ~0.1 s of one thread).
+    // Files are independent; the run sorts everything it gathers.
+    let mut order: Vec<&DiskFile> = plan.files.iter().collect();
+    order.sort_by_key(|file| std::cmp::Reverse(file.size));
+    order.into_par_iter().for_each(|file| {
         walker.disk_file(file);
     });
 }
