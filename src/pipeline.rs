@@ -17,7 +17,7 @@ use crate::discover::{self, Artifact, ArtifactVisitor, Limits, Origin};
 use crate::evidence::aggregate::Aggregator;
 use crate::evidence::{Evidence, Fact, IdentityHint};
 use crate::ingest::dedup::{Copies, SessionsOfRun, SessionsSeen};
-use crate::ingest::smtp_log::{fnv1a, fnv1a_continue, session_sample_key};
+use crate::ingest::smtp_log::{connection_hash, fnv1a, fnv1a_continue, session_sample_tie};
 use crate::ingest::spool::{Spool, SpoolReader, SpoolStore};
 use crate::ingest::{
     ingest, signature_evidence, Extracted, IngestOptions, Place, RowEncoding, RowSink,
@@ -387,11 +387,12 @@ impl Bounded {
         else {
             return Some(e);
         };
-        let key = (fnv1a(e.origin.as_bytes()), tie_breaker(e.origin.as_bytes()));
+        let primary = fnv1a(e.origin.as_bytes());
         let mut peer = std::mem::take(&mut self.peer);
         peer.clear();
         let _ = write!(peer, "{remote_ip:?}/{remote_server:?}");
-        self.samples.offer(server, &peer, key, || e);
+        let tie = |e: &Evidence| tie_breaker(e.origin.as_bytes());
+        self.samples.offer(server, &peer, primary, e, tie);
         self.peer = peer;
         None
     }
@@ -400,7 +401,7 @@ impl Bounded {
     /// with an attempt that did not succeed (all `slim_for_pairing` keeps) into
     /// another.
     fn offer_session(&mut self, server: &str, s: Box<SessionSummary>) {
-        let key = session_sample_key(&s);
+        let primary = connection_hash(&s);
         let mut peer = std::mem::take(&mut self.peer);
         peer.clear();
         peer.push_str(crate::model::endpoint_host(
@@ -411,7 +412,7 @@ impl Bounded {
         } else {
             &mut self.failing
         };
-        sample.offer(server, &peer, key, || s);
+        sample.offer(server, &peer, primary, s, |s| session_sample_tie(s));
         self.peer = peer;
     }
 
@@ -484,7 +485,15 @@ impl<T> Default for Sample<T> {
 
 impl<T> Sample<T> {
     /// Offers the item `make` gives (made only if it is kept).
-    fn offer(&mut self, server: &str, peer: &str, key: (u64, u64), make: impl FnOnce() -> T) {
+    /// Offers `item` of key `(primary, tie(&item))` (see [`BottomK::offer`]).
+    fn offer(
+        &mut self,
+        server: &str,
+        peer: &str,
+        primary: u64,
+        item: T,
+        tie: impl FnOnce(&T) -> u64,
+    ) {
         self.offered += 1;
         // Looked up before anything is allocated: names are new only once.
         if !self.by_server.contains_key(server) {
@@ -501,7 +510,7 @@ impl<T> Sample<T> {
             return;
         };
         let before = kept.heap.len();
-        kept.offer(key, make, self.per_pair);
+        kept.offer(primary, item, tie, self.per_pair);
         self.total += kept.heap.len() - before;
         while self.total > KEPT_IN_ALL && self.per_pair > KEPT_PER_PEER_AT_LEAST {
             self.per_pair = (self.per_pair / 2).max(KEPT_PER_PEER_AT_LEAST);
@@ -543,13 +552,33 @@ impl<T> Default for BottomK<T> {
 }
 
 impl<T> BottomK<T> {
-    fn offer(&mut self, key: (u64, u64), make: impl FnOnce() -> T, share: usize) {
+    /// Keeps `item`, of key `(primary, tie(&item))`, if it is among the
+    /// `share` smallest keys. `tie` (a hash of its own, ~100 bytes of text)
+    /// is computed only when the item is kept or its primary hash equals the
+    /// largest kept one's: once a pair is full, nearly every item offered is
+    /// refused on its primary hash alone.
+    fn offer(&mut self, primary: u64, item: T, tie: impl FnOnce(&T) -> u64, share: usize) {
         if self.heap.len() < share {
-            self.heap.push(ByKey { key, item: make() });
-        } else if self.heap.peek().is_some_and(|top| key < top.key) {
-            self.heap.pop();
-            self.heap.push(ByKey { key, item: make() });
+            let key = (primary, tie(&item));
+            self.heap.push(ByKey { key, item });
+            return;
         }
+        let Some(top) = self.heap.peek() else {
+            return;
+        };
+        let key = match primary.cmp(&top.key.0) {
+            std::cmp::Ordering::Greater => return,
+            std::cmp::Ordering::Less => (primary, tie(&item)),
+            std::cmp::Ordering::Equal => {
+                let key = (primary, tie(&item));
+                if key >= top.key {
+                    return;
+                }
+                key
+            }
+        };
+        self.heap.pop();
+        self.heap.push(ByKey { key, item });
     }
 
     /// Drops the largest keys until `share` are left.
@@ -732,10 +761,10 @@ mod tests {
         let mut forward = BottomK::default();
         let mut backward = BottomK::default();
         for key in &all {
-            forward.offer(key.0, || key.1.clone(), KEPT_PER_PEER);
+            forward.offer(key.0 .0, key.1.clone(), |_| key.0 .1, KEPT_PER_PEER);
         }
         for key in all.iter().rev() {
-            backward.offer(key.0, || key.1.clone(), KEPT_PER_PEER);
+            backward.offer(key.0 .0, key.1.clone(), |_| key.0 .1, KEPT_PER_PEER);
         }
         let mut a: Vec<String> = forward.into_items().collect();
         let mut b: Vec<String> = backward.into_items().collect();
@@ -761,11 +790,11 @@ mod tests {
             .collect();
         let mut forward: Sample<String> = Sample::default();
         for (pair, key, item) in &items {
-            forward.offer(&pair.0, &pair.1, *key, || item.clone());
+            forward.offer(&pair.0, &pair.1, key.0, item.clone(), |_| key.1);
         }
         let mut backward: Sample<String> = Sample::default();
         for (pair, key, item) in items.iter().rev() {
-            backward.offer(&pair.0, &pair.1, *key, || item.clone());
+            backward.offer(&pair.0, &pair.1, key.0, item.clone(), |_| key.1);
         }
         assert!(forward.total <= KEPT_IN_ALL, "{} kept", forward.total);
         assert_eq!(forward.per_pair, backward.per_pair);
@@ -792,8 +821,27 @@ mod tests {
     fn small_collections_keep_every_sample() {
         let mut kept = BottomK::default();
         for key in keys(10) {
-            kept.offer(key.0, || key.1, KEPT_PER_PEER);
+            kept.offer(key.0 .0, key.1, |_| key.0 .1, KEPT_PER_PEER);
         }
         assert_eq!(kept.into_items().count(), 10);
+    }
+
+    /// Items whose primary hashes tie are told apart by their second hash,
+    /// computed only then: the smallest whole keys stay, in any order.
+    #[test]
+    fn equal_primary_hashes_are_told_apart_by_the_tie() {
+        let items: Vec<(u64, u64)> = (0..60u64).map(|i| (i % 3, 1000 - i)).collect();
+        let mut expected = items.clone();
+        expected.sort();
+        expected.truncate(7);
+        for order in [items.clone(), items.iter().rev().copied().collect()] {
+            let mut kept = BottomK::default();
+            for (primary, tie) in order {
+                kept.offer(primary, (primary, tie), |item| item.1, 7);
+            }
+            let mut got: Vec<(u64, u64)> = kept.into_items().collect();
+            got.sort();
+            assert_eq!(got, expected);
+        }
     }
 }

@@ -596,12 +596,17 @@ pub fn connection_hash(session: &SessionSummary) -> u64 {
 /// A session's place in a bottom-k sample: its connection's hash, then
 /// (for sessions of one connection) a hash of its start and id.
 pub fn session_sample_key(session: &SessionSummary) -> (u64, u64) {
+    (connection_hash(session), session_sample_tie(session))
+}
+
+/// The second part of [`session_sample_key`]: a hash of the session's start
+/// and id.
+pub fn session_sample_tie(session: &SessionSummary) -> u64 {
     let start = session.start.map_or(i128::MIN, |t| t.as_nanosecond());
-    let tie = fnv1a_continue(
+    fnv1a_continue(
         fnv1a_continue(FNV_BASIS ^ 0x9E37_79B9_7F4A_7C15, &start.to_le_bytes()),
         session.session_id.as_bytes(),
-    );
-    (connection_hash(session), tie)
+    )
 }
 
 const FNV_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
