@@ -824,8 +824,52 @@ fn classify_standard(
             };
         }
     }
+    // Quoted fields without a doubled quote (a TLS row's context, a Send log's dated banner: a
+    // few rows a session) are what lies between their quotes.
+    if let Some((data, context)) = plain_quoted_fields(data) {
+        return match event {
+            b'-' => disconnect(context, text),
+            b'*' => classify_info(data, context, text),
+            e if e == kind.client_event() => classify_command(data, text),
+            e if e == kind.server_event() => classify_reply(data, text),
+            _ => None,
+        };
+    }
     let mut row = LazyFields::presplit(line, fields, &split.spans(), split.data_start);
     classify(kind, event, &mut row, columns, text)
+}
+
+/// A quoted field: its content and what follows its closing quote. The first quote after the
+/// opening one closes it unless another quote follows (a doubled quote: then not plain, for the
+/// caller to see).
+fn quoted(field: &[u8]) -> Option<(&[u8], &[u8])> {
+    let inner = field.strip_prefix(b"\"")?;
+    let close = memchr::memchr(b'"', inner)?;
+    Some((inner.get(..close)?, inner.get(close + 1..)?))
+}
+
+/// `data` and `context` of a row's tail (from `data` to the line end), when each is unquoted or
+/// quoted without a doubled quote inside and nothing follows: the values [`LazyFields`] would
+/// give, sliced. `None` for anything else (a doubled quote, text after a closing quote, a
+/// context that spills into more fields), which takes the general path.
+fn plain_quoted_fields(tail: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (data, rest) = if tail.first() == Some(&b'"') {
+        let (data, after) = quoted(tail)?;
+        match after.split_first() {
+            None => return Some((data, b"")),
+            Some((b',', rest)) => (data, rest),
+            Some(_) => return None,
+        }
+    } else {
+        let end = find_comma(tail)?;
+        (tail.get(..end)?, tail.get(end + 1..)?)
+    };
+    if rest.first() == Some(&b'"') {
+        let (context, after) = quoted(rest)?;
+        return after.is_empty().then_some((data, context));
+    }
+    // An unquoted context runs to the line end, commas and all (see `classify_standard`).
+    (!rest.contains(&b'"')).then_some((data, rest))
 }
 
 fn classify(
@@ -1825,6 +1869,10 @@ mod tests {
             prefix in proptest::sample::select(&[
                 "", "250-", "250 ", "250", "220 ", "451 ", "EHLO", "\"", "Set Session Permissions",
                 "TLS protocol ", ",Inbound ExchangeAuth negotiation failed because ",
+                "\"220 EX1 Microsoft ESMTP MAIL Service ready at ", ",\"TLS protocol P succeeded",
+                "\"Inbound authentication failed because of IllegalMessage\",", "\"\"",
+                ",\"Outbound Authentication failed with ", "\"451 5.7.3 x,y\",",
+                "\"AUTH ", "\"EHLO x\",",
             ][..]),
             tail in proptest::collection::vec(
                 proptest::sample::select(&b"250- =,\"HeloSXAax2345"[..]), 0..24),
