@@ -20,7 +20,7 @@ use crate::ingest::dedup::{Copies, SessionsOfRun, SessionsSeen};
 use crate::ingest::smtp_log::{connection_hash, fnv1a, fnv1a_continue, session_sample_tie};
 use crate::ingest::spool::{Spool, SpoolReader, SpoolStore};
 use crate::ingest::{
-    ingest, signature_evidence, Extracted, IngestOptions, Place, RowEncoding, RowSink,
+    ingest, signature_evidence, Extracted, IngestOptions, PairingGate, Place, RowEncoding, RowSink,
 };
 use crate::inventory::{Collector, Inventory};
 use crate::progress::Progress;
@@ -223,12 +223,17 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
             origin: &origin_text,
             server: artifact.server_hint.as_deref(),
         };
+        let pairing_gate = server.map(|server| {
+            let bounded = self.bounded.lock().unwrap_or_else(|e| e.into_inner());
+            bounded.pairing_gate(server)
+        });
         let mut extracted = Extracted {
             sessions: Some(SessionsOfRun {
                 seen: self.sessions.clone(),
                 origin: artifact.origin.clone(),
                 server: artifact.server_hint.clone(),
             }),
+            pairing_gate,
             ..Extracted::default()
         };
         let mut sink = match self.settings.keep {
@@ -269,6 +274,7 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
             mut evidence,
             hints,
             mut pairing,
+            pairing_gate,
             ..
         } = extracted;
         let mut unique_hints = std::collections::BTreeSet::new();
@@ -295,6 +301,7 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
             for s in pairing.drain(..) {
                 bounded.offer_session(server, s);
             }
+            bounded.sessions.offered += pairing_gate.map_or(0, |gate| gate.refused);
         }
         {
             let mut aggregator = self.aggregator.lock().unwrap_or_else(|e| e.into_inner());
@@ -395,6 +402,12 @@ impl Bounded {
         self.samples.offer(server, &peer, primary, e, tie);
         self.peer = peer;
         None
+    }
+
+    /// What a file of `server` may leave out of its healthy sessions for
+    /// pairing ([`PairingGate`]).
+    fn pairing_gate(&self, server: &str) -> PairingGate {
+        self.sessions.gate(server)
     }
 
     /// Takes a session for pairing: healthy ones into one sample, those
@@ -519,6 +532,23 @@ impl<T> Sample<T> {
                 kept.truncate(self.per_pair);
                 self.total += kept.heap.len();
             }
+        }
+    }
+
+    /// `server`'s full shares and the largest primary hash each keeps: an
+    /// item above it is refused now and at any later offer ([`PairingGate`]).
+    fn gate(&self, server: &str) -> PairingGate {
+        let full_at = self
+            .by_server
+            .get(server)
+            .into_iter()
+            .flatten()
+            .filter(|(_, kept)| kept.heap.len() >= self.per_pair)
+            .filter_map(|(peer, kept)| Some((peer.clone(), kept.heap.peek()?.key.0)))
+            .collect();
+        PairingGate {
+            full_at,
+            refused: 0,
         }
     }
 
@@ -815,6 +845,60 @@ mod tests {
             all
         };
         assert_eq!(collect(forward), collect(backward));
+    }
+
+    /// Items left out by a gate taken before each "file" leave the sample
+    /// and its offered count as offering every item would: items in peer
+    /// order, interleaved, and in rising hash order (each item refused once
+    /// its share is full, kept while it is not), shares halving on the way.
+    #[test]
+    fn the_pairing_gate_changes_nothing_the_sample_keeps() {
+        let peers = 40u64;
+        let by_peer: Vec<(String, u64, u64, String)> = (0..peers)
+            .flat_map(|p| {
+                keys(2500)
+                    .into_iter()
+                    .map(move |((h, t), o)| (format!("10.0.0.{p}"), h ^ p, t, o))
+            })
+            .collect();
+        let mut interleaved = by_peer.clone();
+        interleaved.sort_by_key(|item| item.2);
+        let mut rising = by_peer.clone();
+        rising.sort_by_key(|item| item.1);
+        for items in [by_peer, interleaved, rising] {
+            let mut all: Sample<String> = Sample::default();
+            for (peer, h, t, item) in &items {
+                all.offer("EX01", peer, *h, item.clone(), |_| *t);
+            }
+            let mut gated: Sample<String> = Sample::default();
+            let mut refused_in_all = 0;
+            for file in items.chunks(997) {
+                let mut gate = gated.gate("EX01");
+                for (peer, h, t, item) in file {
+                    if !gate.refuses(peer, *h) {
+                        gated.offer("EX01", peer, *h, item.clone(), |_| *t);
+                    }
+                }
+                refused_in_all += gate.refused;
+                gated.offered += gate.refused;
+            }
+            assert!(
+                refused_in_all > items.len() as u64 / 20,
+                "{refused_in_all} refused"
+            );
+            assert_eq!(gated.offered, all.offered);
+            assert_eq!((gated.total, gated.per_pair), (all.total, all.per_pair));
+            let kept = |s: Sample<String>| {
+                let mut kept: Vec<String> = s
+                    .into_pairs()
+                    .into_iter()
+                    .flat_map(|(_, peers)| peers.into_iter().flat_map(|(_, k)| k.into_items()))
+                    .collect();
+                kept.sort();
+                kept
+            };
+            assert_eq!(kept(gated), kept(all));
+        }
     }
 
     #[test]

@@ -135,6 +135,33 @@ pub struct Extracted {
     /// The protocol-log sessions read so far in the run, for setting aside
     /// a session another file gave already; set by the pipeline.
     pub sessions: Option<dedup::SessionsOfRun>,
+    /// Which healthy sessions the run's pairing sample refuses already;
+    /// set by the pipeline ([`PairingGate`]).
+    pub pairing_gate: Option<PairingGate>,
+}
+
+/// The healthy sessions the run's bounded pairing sample would refuse, as
+/// it stood before a file was read: per peer address whose share is full,
+/// the largest connection hash kept (`smtp_log::connection_hash`). A
+/// sample that is full stays full and only ever keeps smaller hashes, so a
+/// session above the threshold is refused whenever it is offered: it is
+/// counted here instead of being slimmed, boxed and offered (nine in ten
+/// sessions of a big collection).
+#[derive(Debug, Default, Clone)]
+pub struct PairingGate {
+    pub full_at: rustc_hash::FxHashMap<String, u64>,
+    /// Sessions refused here: offered, as the sample counts them.
+    pub refused: u64,
+}
+
+impl PairingGate {
+    /// True when a healthy session to `peer` of connection hash `hash` is
+    /// refused (counted).
+    pub fn refuses(&mut self, peer: &str, hash: u64) -> bool {
+        let refused = self.full_at.get(peer).is_some_and(|&top| hash > top);
+        self.refused += u64::from(refused);
+        refused
+    }
 }
 
 /// The parsed content of one artifact, behind one interface.

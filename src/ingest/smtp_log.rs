@@ -8,6 +8,7 @@ use super::{Extracted, IngestOptions, Input, Place, Records, Row, RowSink};
 use crate::discover::Artifact;
 use crate::evidence::{Evidence, Fact, IdentityHint, LogKind, TimeBasis};
 use crate::model::canonical_ip;
+use crate::model::endpoint_host;
 use crate::model::endpoint_ip;
 use crate::model::AuthOutcome;
 use crate::model::Role;
@@ -216,6 +217,16 @@ impl<'p, 'e> SessionFacts<'p, 'e> {
             1
         };
         if self.place.server.is_some() && keep_for_pairing(&session, keep_one_in) {
+            let healthy = session
+                .auth_attempts
+                .iter()
+                .all(|a| a.outcome == AuthOutcome::Success);
+            if let Some(gate) = self.out.pairing_gate.as_mut().filter(|_| healthy) {
+                let peer = endpoint_host(session.remote_endpoint.as_deref().unwrap_or(""));
+                if gate.refuses(peer, connection_hash(&session)) {
+                    return;
+                }
+            }
             self.out.pairing.push(Box::new(slim_for_pairing(session)));
         }
     }
