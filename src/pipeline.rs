@@ -301,7 +301,10 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
             for s in pairing.drain(..) {
                 bounded.offer_session(server, s);
             }
-            bounded.sessions.offered += pairing_gate.map_or(0, |gate| gate.refused);
+            if let Some(gate) = pairing_gate {
+                bounded.sessions.offered += gate.refused;
+                bounded.samples.offered += gate.banners_refused;
+            }
         }
         {
             let mut aggregator = self.aggregator.lock().unwrap_or_else(|e| e.into_inner());
@@ -407,7 +410,26 @@ impl Bounded {
     /// What a file of `server` may leave out of its healthy sessions for
     /// pairing ([`PairingGate`]).
     fn pairing_gate(&self, server: &str) -> PairingGate {
-        self.sessions.gate(server)
+        let mut gate = self.sessions.gate(server);
+        // The banner samples' peers are keyed by their text; the facts kept
+        // name the address and name it is made of.
+        for (_, kept) in self.samples.full_shares(server) {
+            let Some(top) = kept.heap.peek() else {
+                continue;
+            };
+            if let Fact::ClockSample {
+                remote_ip,
+                remote_server,
+                ..
+            } = &top.item.fact
+            {
+                gate.banners_full_at
+                    .entry(*remote_ip)
+                    .or_default()
+                    .push((remote_server.clone(), top.key.0));
+            }
+        }
+        gate
     }
 
     /// Takes a session for pairing: healthy ones into one sample, those
@@ -539,17 +561,26 @@ impl<T> Sample<T> {
     /// item above it is refused now and at any later offer ([`PairingGate`]).
     fn gate(&self, server: &str) -> PairingGate {
         let full_at = self
-            .by_server
-            .get(server)
-            .into_iter()
-            .flatten()
-            .filter(|(_, kept)| kept.heap.len() >= self.per_pair)
+            .full_shares(server)
             .filter_map(|(peer, kept)| Some((peer.clone(), kept.heap.peek()?.key.0)))
             .collect();
         PairingGate {
             full_at,
-            refused: 0,
+            ..PairingGate::default()
         }
+    }
+
+    /// `server`'s shares that are full (see [`Sample::gate`]).
+    fn full_shares<'s>(
+        &'s self,
+        server: &str,
+    ) -> impl Iterator<Item = (&'s String, &'s BottomK<T>)> + 's {
+        let per_pair = self.per_pair;
+        self.by_server
+            .get(server)
+            .into_iter()
+            .flatten()
+            .filter(move |(_, kept)| kept.heap.len() >= per_pair)
     }
 
     /// Every server's pairs, servers and their peers in name order.
@@ -899,6 +930,81 @@ mod tests {
             };
             assert_eq!(kept(gated), kept(all));
         }
+    }
+
+    /// A banner sample the gate refuses, by its peer's address and name and
+    /// its origin's hash taken in pieces, is one the bounded sample refuses;
+    /// one it lets through may be kept.
+    #[test]
+    fn the_banner_gate_refuses_what_the_sample_refuses() {
+        use crate::model::ClockBasis;
+        let sample = |peer: u8, name: &str, line: u64| Evidence {
+            server: Some("EX01".into()),
+            time: None,
+            time_basis: crate::evidence::TimeBasis::NativeUtc,
+            origin: format!("EX01/SEND20261126-1.LOG:{line}"),
+            fact: Fact::ClockSample {
+                basis: ClockBasis::Banner,
+                remote_server: Some(name.into()),
+                remote_ip: Some(std::net::IpAddr::from([10, 0, 0, peer])),
+                offset_s: 300.0,
+            },
+            local_time: None,
+            corrected: None,
+            represents: 1,
+        };
+        let mut bounded = Bounded::default();
+        bounded.samples.per_pair = 3;
+        // Lines of 1 to 4 digits: FNV-1a of origins that differ only in
+        // their last digits cluster, a share of one-digit lines refuses all.
+        for line in [5, 77, 901, 4242, 1000, 2000] {
+            assert!(bounded
+                .offer_sample("EX01", sample(22, "EX12", line))
+                .is_none());
+        }
+        bounded.offer_sample("EX01", sample(23, "EX13", 0));
+        let mut gate = bounded.pairing_gate("EX01");
+        let origin_hash = fnv1a(b"EX01/SEND20261126-1.LOG");
+        let (mut refused, mut let_through) = (0, 0);
+        for line in 40..400u64 {
+            let hash = fnv1a_continue(
+                fnv1a_continue(origin_hash, b":"),
+                line.to_string().as_bytes(),
+            );
+            let e = sample(22, "EX12", line);
+            assert_eq!(hash, fnv1a(e.origin.as_bytes()));
+            let ip = Some(std::net::IpAddr::from([10, 0, 0, 22]));
+            let before: Vec<(u64, u64)> = bounded.samples.by_server["EX01"]
+                ["Some(10.0.0.22)/Some(\"EX12\")"]
+                .heap
+                .iter()
+                .map(|k| k.key)
+                .collect();
+            if gate.refuses_banner(ip, Some("EX12"), hash) {
+                refused += 1;
+                bounded.offer_sample("EX01", e);
+                let after: Vec<(u64, u64)> = bounded.samples.by_server["EX01"]
+                    ["Some(10.0.0.22)/Some(\"EX12\")"]
+                    .heap
+                    .iter()
+                    .map(|k| k.key)
+                    .collect();
+                assert_eq!(
+                    before, after,
+                    "line {line}: refused by the gate, kept by the sample"
+                );
+            } else {
+                let_through += 1;
+            }
+            // Another name at the same address, and a share not yet full, pass.
+            assert!(!gate.refuses_banner(ip, Some("EX99"), hash));
+            assert!(!gate.refuses_banner(Some([10, 0, 0, 23].into()), Some("EX13"), hash));
+        }
+        assert!(
+            refused > 100 && let_through > 10,
+            "{refused} refused, {let_through} not"
+        );
+        assert_eq!(gate.banners_refused, refused);
     }
 
     #[test]

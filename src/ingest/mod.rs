@@ -147,14 +147,40 @@ pub struct Extracted {
 /// session above the threshold is refused whenever it is offered: it is
 /// counted here instead of being slimmed, boxed and offered (nine in ten
 /// sessions of a big collection).
+///
+/// The same for banner clock samples, whose sample is keyed by the peer's
+/// address and name and hashes the sample's origin: at a hundred servers a
+/// file's banners give samples from 99 peers, nearly all refused.
 #[derive(Debug, Default, Clone)]
 pub struct PairingGate {
     pub full_at: rustc_hash::FxHashMap<String, u64>,
     /// Sessions refused here: offered, as the sample counts them.
     pub refused: u64,
+    /// Banner samples: per peer address, (peer name, largest origin hash kept).
+    pub banners_full_at:
+        rustc_hash::FxHashMap<Option<std::net::IpAddr>, Vec<(Option<String>, u64)>>,
+    /// Banner samples refused here.
+    pub banners_refused: u64,
 }
 
 impl PairingGate {
+    /// True when a banner sample from the peer (`ip`, `name`) of origin hash
+    /// `hash` is refused (counted).
+    pub fn refuses_banner(
+        &mut self,
+        ip: Option<std::net::IpAddr>,
+        name: Option<&str>,
+        hash: u64,
+    ) -> bool {
+        let refused = self.banners_full_at.get(&ip).is_some_and(|names| {
+            names
+                .iter()
+                .any(|(n, top)| n.as_deref() == name && hash > *top)
+        });
+        self.banners_refused += u64::from(refused);
+        refused
+    }
+
     /// True when a healthy session to `peer` of connection hash `hash` is
     /// refused (counted).
     pub fn refuses(&mut self, peer: &str, hash: u64) -> bool {

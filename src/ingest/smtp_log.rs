@@ -11,6 +11,7 @@ use crate::model::canonical_ip;
 use crate::model::endpoint_host;
 use crate::model::endpoint_ip;
 use crate::model::AuthOutcome;
+use crate::model::ClockBasis;
 use crate::model::Role;
 use crate::model::Source;
 use exauth_parsers::detect::{Form, Kind};
@@ -134,6 +135,8 @@ struct SessionFacts<'p, 'e> {
     seen: Option<(std::sync::Arc<SessionsSeen>, u32, Option<String>)>,
     /// Sessions taken and not yet checked against the run's, with their keys.
     pending: Vec<(SessionSummary, Option<u64>)>,
+    /// FNV-1a of the file's origin, the start of its samples' origin hashes.
+    origin_hash: u64,
 }
 
 impl<'p, 'e> SessionFacts<'p, 'e> {
@@ -152,6 +155,7 @@ impl<'p, 'e> SessionFacts<'p, 'e> {
             sessions: 0,
             pairing_from,
             pending: Vec::with_capacity(DEDUP_BATCH),
+            origin_hash: fnv1a(place.origin.as_bytes()),
         }
     }
 
@@ -199,6 +203,7 @@ impl<'p, 'e> SessionFacts<'p, 'e> {
 
     /// The facts of a session read for the first time in the run.
     fn facts(&mut self, session: SessionSummary) {
+        let origin_hash = self.origin_hash;
         session_evidence(
             &session,
             self.place.origin,
@@ -206,6 +211,7 @@ impl<'p, 'e> SessionFacts<'p, 'e> {
             &mut self.thinning,
             &mut self.out.evidence,
             &mut self.hints,
+            self.out.pairing_gate.as_mut().map(|g| (g, origin_hash)),
         );
         self.sessions += 1;
         // Big logs keep one connection in 8 for clock pairing; both ends
@@ -361,6 +367,9 @@ impl BannerThinning {
 /// that ended otherwise, are. Identity hints go to `hints`, which a caller
 /// may use to drop those it has seen (every session of a log names the
 /// same few hosts).
+///
+/// `gate`: the run's [`super::PairingGate`] with the FNV-1a hash of
+/// `artifact_origin`; a banner sample it refuses is counted, not made.
 pub fn session_evidence(
     session: &SessionSummary,
     artifact_origin: &str,
@@ -368,6 +377,7 @@ pub fn session_evidence(
     thinning: &mut BannerThinning,
     out: &mut Vec<Evidence>,
     hints: &mut HintSet,
+    mut gate: Option<(&mut super::PairingGate, u64)>,
 ) {
     let log = session.log;
     // Who the peer says it is: its banner / Hello reply (we sent), or its EHLO (we received).
@@ -429,6 +439,26 @@ pub fn session_evidence(
         if !thinning.keep(sample.remote_ip.as_deref(), sample.offset_s, sample.time) {
             continue;
         }
+        let remote_ip = sample
+            .remote_ip
+            .as_deref()
+            .and_then(|ip| ip.parse().ok())
+            .map(canonical_ip)
+            .or_else(|| session.remote_endpoint.as_deref().and_then(endpoint_ip));
+        if let Some((gate, origin_hash)) = gate.as_mut() {
+            // The hash the sample's origin (`origin:line`) gets.
+            let hash = match sample.line {
+                Some(line) => fnv1a_continue(
+                    fnv1a_continue(*origin_hash, b":"),
+                    line.to_string().as_bytes(),
+                ),
+                None => *origin_hash,
+            };
+            let name = sample.remote_server.as_deref();
+            if sample.basis == ClockBasis::Banner && gate.refuses_banner(remote_ip, name, hash) {
+                continue;
+            }
+        }
         out.push(Evidence {
             server: server.map(str::to_string),
             time: Some(sample.time),
@@ -440,12 +470,7 @@ pub fn session_evidence(
             fact: Fact::ClockSample {
                 basis: sample.basis,
                 remote_server: sample.remote_server.clone(),
-                remote_ip: sample
-                    .remote_ip
-                    .as_deref()
-                    .and_then(|ip| ip.parse().ok())
-                    .map(canonical_ip)
-                    .or_else(|| session.remote_endpoint.as_deref().and_then(endpoint_ip)),
+                remote_ip,
                 offset_s: sample.offset_s,
             },
             local_time: None,
