@@ -352,8 +352,12 @@ impl BannerThinning {
         match self.by_ip.get_mut(ip) {
             Some(seen) => seen.insert(key),
             None => {
-                self.by_ip
-                    .insert(ip.to_string(), std::iter::once(key).collect());
+                // Room for the slots of a log's hours (a set grown from one
+                // key rehashed at every doubling).
+                let mut seen = rustc_hash::FxHashSet::default();
+                seen.reserve(32);
+                seen.insert(key);
+                self.by_ip.insert(ip.to_string(), seen);
                 true
             }
         }
@@ -450,7 +454,7 @@ pub fn session_evidence(
             let hash = match sample.line {
                 Some(line) => fnv1a_continue(
                     fnv1a_continue(*origin_hash, b":"),
-                    line.to_string().as_bytes(),
+                    decimal(line, &mut [0; 20]),
                 ),
                 None => *origin_hash,
             };
@@ -478,6 +482,23 @@ pub fn session_evidence(
             represents: 1,
         });
     }
+}
+
+/// `n` in decimal digits, written at the end of `buf` (as `n.to_string()`
+/// spells it, without allocating).
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        if let Some(digit) = buf.get_mut(at) {
+            *digit = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    buf.get(at..).unwrap_or_default()
 }
 
 /// The identity hints of one log, each once, in the order first seen.
@@ -666,6 +687,13 @@ pub fn fnv1a_continue(mut hash: u64, bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_spells_as_to_string() {
+        for n in [0, 7, 10, 99, 100, 12_345, u64::from(u32::MAX), u64::MAX] {
+            assert_eq!(decimal(n, &mut [0; 20]), n.to_string().as_bytes());
+        }
+    }
 
     /// One banner sample per peer address, offset (to the second) and
     /// 10-minute slot; a sample without an address is one of its own kind.

@@ -1219,10 +1219,17 @@ impl OpenSession {
         let string = |span: Span| text(get(span));
         // A text only the full summary carries.
         let full_text = |span: Span| if full { string(span) } else { String::new() };
-        let session_id = session_id_text(id);
+        // The summary's id, and a copy for its attempts and samples only when `full` (a healthy
+        // session's summary is built without one).
+        let summary_id = session_id_text(id);
+        let session_id = if full {
+            summary_id.clone()
+        } else {
+            String::new()
+        };
         let mut s = SessionSummary {
             log: kind,
-            session_id: session_id.clone(),
+            session_id: summary_id,
             start: self.first.ts(),
             end: self.last.ts(),
             local_endpoint: self.local.map(string),
