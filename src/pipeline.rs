@@ -974,21 +974,15 @@ mod tests {
             let e = sample(22, "EX12", line);
             assert_eq!(hash, fnv1a(e.origin.as_bytes()));
             let ip = Some(std::net::IpAddr::from([10, 0, 0, 22]));
-            let before: Vec<(u64, u64)> = bounded.samples.by_server["EX01"]
-                ["Some(10.0.0.22)/Some(\"EX12\")"]
-                .heap
-                .iter()
-                .map(|k| k.key)
-                .collect();
+            let kept = |b: &Bounded| -> Vec<(u64, u64)> {
+                let share = &b.samples.by_server["EX01"]["Some(10.0.0.22)/Some(\"EX12\")"];
+                share.heap.iter().map(|k| k.key).collect()
+            };
+            let before = kept(&bounded);
             if gate.refuses_banner(ip, Some("EX12"), hash) {
                 refused += 1;
                 bounded.offer_sample("EX01", e);
-                let after: Vec<(u64, u64)> = bounded.samples.by_server["EX01"]
-                    ["Some(10.0.0.22)/Some(\"EX12\")"]
-                    .heap
-                    .iter()
-                    .map(|k| k.key)
-                    .collect();
+                let after = kept(&bounded);
                 assert_eq!(
                     before, after,
                     "line {line}: refused by the gate, kept by the sample"

@@ -187,14 +187,7 @@ fn exchange_date(b: &[u8]) -> Option<Timestamp> {
     {
         return None;
     }
-    // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = super::session::days_from_civil(year, month, day);
     let local = days * 86_400 + hour * 3_600 + minute * 60 + second;
     Timestamp::from_second(local - sign * (off_h * 3_600 + off_m * 60)).ok()
 }

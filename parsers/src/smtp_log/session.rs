@@ -1665,6 +1665,18 @@ fn parse_utc_ms(b: &[u8]) -> Option<i64> {
     Some(ts.as_millisecond())
 }
 
+/// Days since 1970-01-01 of a date of the proleptic Gregorian calendar (H. Hinnant's
+/// `days_from_civil`), for the dates read by hand: a row's time, a banner's date.
+pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 fn parse_fixed_utc(b: &[u8; 24]) -> Option<i64> {
     let [y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', mi0, mi1, b':', s0, s1, b'.', f0, f1, f2, b'Z'] =
         *b
@@ -1690,14 +1702,7 @@ fn parse_fixed_utc(b: &[u8; 24]) -> Option<i64> {
     {
         return None;
     }
-    // Days from civil (H. Hinnant), proleptic Gregorian.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = days_from_civil(year, month, day);
     // Years 0000–9999 only: always inside Timestamp's range.
     Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis)
 }
