@@ -141,6 +141,12 @@ verdict_line() {
     got=$(grep -o '"primary_cause": *"[a-z-]*"' "$TMP/scan1.out" | head -1 | cut -d'"' -f4)
     want=$(grep -o '"primary_cause": *"[a-z-]*"' "$1/expected.json" | head -1 | cut -d'"' -f4)
     echo "  verdict: ${got:-none} (expected.json: $want)"
+    # What the bounded samples kept of what they were offered (the scan's `inputs.sampled`).
+    command -v python3 >/dev/null && python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1])).get("inputs", {}).get("sampled", {})
+print("  sampled, kept / offered: " + ", ".join(
+    "%s %s / %s" % (k, v.get("kept"), v.get("read")) for k, v in s.items()))' "$TMP/scan1.out" 2>/dev/null || true
 }
 
 scan_and_extract() {

@@ -967,10 +967,7 @@ mod tests {
         let origin_hash = fnv1a(b"EX01/SEND20261126-1.LOG");
         let (mut refused, mut let_through) = (0, 0);
         for line in 40..400u64 {
-            let hash = fnv1a_continue(
-                fnv1a_continue(origin_hash, b":"),
-                line.to_string().as_bytes(),
-            );
+            let hash = crate::ingest::smtp_log::sample_origin_hash(origin_hash, Some(line));
             let e = sample(22, "EX12", line);
             assert_eq!(hash, fnv1a(e.origin.as_bytes()));
             let ip = Some(std::net::IpAddr::from([10, 0, 0, 22]));
@@ -999,6 +996,26 @@ mod tests {
             "{refused} refused, {let_through} not"
         );
         assert_eq!(gate.banners_refused, refused);
+    }
+
+    /// The run's identity hints come sorted and each once (made unique by
+    /// hash, then sorted): a multi-server sample repeats its hosts in every
+    /// log.
+    #[test]
+    fn identity_hints_come_sorted_and_once_each() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/mixed");
+        let settings = ReadSettings {
+            limits: Limits::default(),
+            aggregate: crate::evidence::aggregate::Limits::keep_all(),
+            ingest: IngestOptions::default(),
+            keep: Keep::Evidence,
+            progress: false,
+        };
+        let hints = read(&[dir], &settings).identity_hints;
+        assert!(hints.len() > 10, "{} hints", hints.len());
+        for pair in hints.windows(2) {
+            assert!(pair[0] < pair[1], "{:?} then {:?}", pair[0], pair[1]);
+        }
     }
 
     #[test]

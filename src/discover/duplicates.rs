@@ -8,7 +8,8 @@
 //! evidence and every timeline line.
 //!
 //! Discovery knows every file's size before reading; only files of the same
-//! size can be identical, so only those are hashed (xxh3-128, streamed). The
+//! size can be identical, and of those only the ones whose first 4 KiB (read
+//! for every file) agree are hashed whole (xxh3-128, streamed). The
 //! entries of the zips on disk come with their size and CRC-32 in the central
 //! directory, free: an entry is the same as another artifact when both have
 //! the same size and CRC-32 (a loose file's CRC-32 is computed while it is

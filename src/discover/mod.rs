@@ -175,10 +175,10 @@ pub fn run(plan: &Plan, limits: &Limits, visitor: &dyn ArtifactVisitor) {
     };
     // Largest first, each file a task of its own: a thread free takes the
     // next file, so the threads end on the small files and neither waits
-    // long for the other's last one (a 10 MB log is ~0.1 s of one thread).
-    // Rayon's default split hands each thread runs of files it reads in
-    // turn: four 40 MB zips listed first went three to one thread. Files
-    // are independent; the run sorts everything it gathers.
+    // long for the other's last one (a zip of a server's logs can hold
+    // hundreds of MB). Rayon's default split hands each thread runs of
+    // files it reads in turn: four zips listed first could go three to one
+    // thread. Files are independent; the run sorts everything it gathers.
     let mut order: Vec<&DiskFile> = plan.files.iter().collect();
     order.sort_by_key(|file| std::cmp::Reverse(file.size));
     order.into_par_iter().with_max_len(1).for_each(|file| {

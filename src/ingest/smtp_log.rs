@@ -450,14 +450,7 @@ pub fn session_evidence(
             .map(canonical_ip)
             .or_else(|| session.remote_endpoint.as_deref().and_then(endpoint_ip));
         if let Some((gate, origin_hash)) = gate.as_mut() {
-            // The hash the sample's origin (`origin:line`) gets.
-            let hash = match sample.line {
-                Some(line) => fnv1a_continue(
-                    fnv1a_continue(*origin_hash, b":"),
-                    decimal(line, &mut [0; 20]),
-                ),
-                None => *origin_hash,
-            };
+            let hash = sample_origin_hash(*origin_hash, sample.line);
             let name = sample.remote_server.as_deref();
             if sample.basis == ClockBasis::Banner && gate.refuses_banner(remote_ip, name, hash) {
                 continue;
@@ -484,21 +477,17 @@ pub fn session_evidence(
     }
 }
 
-/// `n` in decimal digits, written at the end of `buf` (as `n.to_string()`
-/// spells it, without allocating).
-fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        if let Some(digit) = buf.get_mut(at) {
-            *digit = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || at == 0 {
-            break;
-        }
+/// FNV-1a of a banner sample's origin (`artifact:line`, or the artifact's
+/// alone without a line), from the artifact origin's own hash: the key the
+/// bounded sample gives it, without writing the origin out.
+pub(crate) fn sample_origin_hash(origin_hash: u64, line: Option<u64>) -> u64 {
+    match line {
+        Some(line) => fnv1a_continue(
+            fnv1a_continue(origin_hash, b":"),
+            itoa::Buffer::new().format(line).as_bytes(),
+        ),
+        None => origin_hash,
     }
-    buf.get(at..).unwrap_or_default()
 }
 
 /// The identity hints of one log, each once, in the order first seen.
@@ -688,11 +677,18 @@ pub fn fnv1a_continue(mut hash: u64, bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
 
+    /// The pieced hash is the hash of the origin as the evidence writes it.
     #[test]
-    fn decimal_spells_as_to_string() {
-        for n in [0, 7, 10, 99, 100, 12_345, u64::from(u32::MAX), u64::MAX] {
-            assert_eq!(decimal(n, &mut [0; 20]), n.to_string().as_bytes());
+    fn a_sample_origin_hashes_as_its_text() {
+        let artifact = "EX01-1126.zip!Hub_Send_Protocol_Logs/SEND20261126-1.LOG";
+        for line in [0, 7, 10, 12_345, u64::MAX] {
+            assert_eq!(
+                sample_origin_hash(fnv1a(artifact.as_bytes()), Some(line)),
+                fnv1a(format!("{artifact}:{line}").as_bytes())
+            );
         }
+        let whole = fnv1a(artifact.as_bytes());
+        assert_eq!(sample_origin_hash(whole, None), whole);
     }
 
     /// One banner sample per peer address, offset (to the second) and
