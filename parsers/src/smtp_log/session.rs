@@ -554,25 +554,33 @@ fn may_matter(kind: LogKind, event: u8, data: &[u8]) -> bool {
     false
 }
 
-/// Whether [`classify_ehlo_line`] can keep the unquoted EHLO reply line starting `rest` (the
-/// line from there on: the field ends at the first comma): its keyword starts like one of the
-/// capabilities it looks for, or the next word is `Hello`.
+/// Whether [`classify_ehlo_line`] keeps the unquoted EHLO reply line starting `rest` (the line
+/// from there on: the field ends at the first comma): its keyword is one of the capabilities it
+/// looks for, told by length first as there, or the next word is `Hello`. A session's two EHLO
+/// replies are half its rows, and a third of their lines (`SIZE`, `XEXCH50`, `XSHADOW`, ...)
+/// begin like a capability without being one.
 #[inline(always)]
 fn ehlo_line_may_matter(rest: &[u8]) -> bool {
     let Some(start) = rest.iter().position(|&b| !is_ehlo_separator(b)) else {
         return false;
     };
     let word = rest.get(start..).unwrap_or_default();
-    if matches!(
-        word.first(),
-        Some(b'S' | b's' | b'X' | b'x' | b'A' | b'a' | b',')
-    ) {
-        // A comma here is the end of the field: let the classifier say.
+    let end = word
+        .iter()
+        .position(|&b| is_ehlo_separator(b) || b == b',')
+        .unwrap_or(word.len());
+    let keyword = word.get(..end).unwrap_or_default();
+    let is = |name: &[u8]| keyword.eq_ignore_ascii_case(name);
+    let capability = match end {
+        4 => is(b"AUTH"),
+        6 => is(b"X-EXPS"),
+        8 => is(b"STARTTLS"),
+        14 => is(b"X-ANONYMOUSTLS") || is(b"X-EXCHANGEAUTH"),
+        _ => false,
+    };
+    if capability {
         return true;
     }
-    let Some(end) = word.iter().position(|&b| is_ehlo_separator(b) || b == b',') else {
-        return false;
-    };
     let names = word.get(end..).unwrap_or_default();
     let Some(next) = names.iter().position(|&b| !is_ehlo_separator(b)) else {
         return false;
@@ -1871,7 +1879,21 @@ mod tests {
             b"250-EX02.contoso.com Hello [10.0.0.11],"
         ));
         assert!(may_matter(LogKind::Send, b'<', b"250-X-EXPS GSSAPI NTLM,"));
+        assert!(may_matter(LogKind::Send, b'<', b"250-auth=LOGIN,"));
+        assert!(may_matter(LogKind::Send, b'<', b"250 STARTTLS"));
         assert!(!may_matter(LogKind::Send, b'<', b"250-PIPELINING,"));
+        // Lines that begin like a capability without being one.
+        for line in [
+            &b"250-SIZE 37748736,"[..],
+            b"250-XEXCH50,",
+            b"250-XRDST,",
+            b"250 XSHADOW,",
+            b"250-SMTPUTF8,",
+            b"250-AUTHX NTLM,",
+            b"250-X-EXPSX,",
+        ] {
+            assert!(!may_matter(LogKind::Send, b'<', line), "{line:?}");
+        }
         assert!(!may_matter(LogKind::Send, b'>', b"MAIL FROM:<a@b.c>,"));
     }
 
@@ -1884,7 +1906,9 @@ mod tests {
                 "\"220 EX1 Microsoft ESMTP MAIL Service ready at ", ",\"TLS protocol P succeeded",
                 "\"Inbound authentication failed because of IllegalMessage\",", "\"\"",
                 ",\"Outbound Authentication failed with ", "\"451 5.7.3 x,y\",",
-                "\"AUTH ", "\"EHLO x\",",
+                "\"AUTH ", "\"EHLO x\",", "250-AUTH", "250-auth", "250 X-EXPS", "250-x-expS",
+                "250-STARTTLS", "250-X-ANONYMOUSTLS", "250-X-EXCHANGEAUTH", "250-x-exchangeauth",
+                "250-SIZE", "250-XEXCH50", "250-XRDST", "250 XSHADOW", "250-X-EXPSX", "250= AUTH",
             ][..]),
             tail in proptest::collection::vec(
                 proptest::sample::select(&b"250- =,\"HeloSXAax2345"[..]), 0..24),
