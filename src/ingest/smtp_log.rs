@@ -500,12 +500,33 @@ pub struct HintSet {
     /// sessions repeat a few of them (its own address and its peers'), and a
     /// lookup by the text costs less than parsing the address again.
     given: rustc_hash::FxHashMap<String, Vec<(Role, String)>>,
+    /// The (role, address, host) given last, per side of a session (its
+    /// own end, the peer's): a log's sessions mostly repeat the one before.
+    last: [Option<(Role, String, String)>; 2],
 }
 
 impl HintSet {
     /// [`HintSet::host_at`] for the address of an `ip:port` endpoint.
     fn host_at_endpoint(&mut self, host: &str, endpoint: &str, role: Role) {
         let address = crate::model::endpoint_host(endpoint);
+        let side = usize::from(role == Role::Exchange);
+        if let Some(Some((r, a, h))) = self.last.get(side) {
+            if *r == role && a == address && h == host {
+                return;
+            }
+        }
+        if let Some(last) = self.last.get_mut(side) {
+            match last {
+                Some((r, a, h)) => {
+                    *r = role;
+                    a.clear();
+                    a.push_str(address);
+                    h.clear();
+                    h.push_str(host);
+                }
+                None => *last = Some((role, address.to_string(), host.to_string())),
+            }
+        }
         let pair = |(r, h): &(Role, String)| *r == role && h == host;
         match self.given.get_mut(address) {
             Some(pairs) if pairs.iter().any(pair) => return,
