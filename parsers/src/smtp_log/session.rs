@@ -28,7 +28,7 @@ use super::banner::{is_greeting, parse_banner_dated};
 use super::header::ColumnMap;
 use super::row::{
     find_comma, short_row, split_standard, split_standard_line_after, text, text_borrowed,
-    FieldSpan, LazyFields, LineItem, PreviousRow, RowReader, StandardHead,
+    FieldSpan, LazyFields, LineItem, NewlineFinder, PreviousRow, RowReader, StandardHead,
 };
 use super::{
     Advertised, AuthAttempt, AuthOutcome, ClockBasis, ClockSample, FileHeader, LogKind,
@@ -179,6 +179,7 @@ impl Reassembler {
         let mut fast_fields = Vec::with_capacity(16);
         // What the last row taken from the buffer leaves for the next (see `PreviousRow`).
         let mut previous = PreviousRow::default();
+        let newline = NewlineFinder::new();
         loop {
             if standard {
                 // The complete lines already read, straight from the buffer while they are
@@ -186,7 +187,7 @@ impl Reassembler {
                 let columns = *rows.columns();
                 let known = kind.or(kind_hint);
                 rows.take_buffered_lines(|number, rest| {
-                    let (split, line, len) = split_standard_line_after(rest, &previous)?;
+                    let (split, line, len) = split_standard_line_after(rest, &previous, &newline)?;
                     previous.remember(&split);
                     let at = RowAt {
                         kind: known.unwrap_or(LogKind::Send),
