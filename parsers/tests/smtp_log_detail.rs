@@ -1,10 +1,13 @@
 //! `SessionDetail::Failures` (what a scan asks for) leaves out only what it says it leaves out:
 //! a session with an attempt that did not succeed comes exactly as `SessionDetail::Full` gives
-//! it, and a healthy one differs from the full summary in the documented fields alone.
+//! it, and a healthy one differs from the full summary in the documented fields alone. And the
+//! glance a sink gets of a healthy session before its summary is built (`SessionGlance`) says
+//! what that summary says.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::smtp_log::{
-    parse_file_name, AuthOutcome, LogKind, Reassembler, SessionDetail, SessionSummary,
+    parse_file_name, AuthOutcome, ClockBasis, LogKind, Reassembler, SessionDetail, SessionGlance,
+    SessionSink, SessionSummary,
 };
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -23,6 +26,156 @@ fn summaries(
     }
     r.finish(|s| out.push(s));
     out
+}
+
+/// A glance, owned, in the summary's own terms: the fields it gives, and its clock samples.
+fn glance_as_summary_says(g: &SessionGlance<'_>) -> SessionSummary {
+    let owned = |t: Option<&str>| t.map(str::to_owned);
+    SessionSummary {
+        log: g.log,
+        session_id: g.session_id.to_owned(),
+        start: g.start,
+        rows: g.rows,
+        connector: g.connector.to_owned(),
+        local_endpoint: owned(g.local_endpoint),
+        remote_endpoint: owned(g.remote_endpoint),
+        banner_host: owned(g.banner_host),
+        ehlo: owned(g.ehlo),
+        hello_reply_host: owned(g.hello_reply_host),
+        clock_samples: g
+            .clock_sample
+            .iter()
+            .map(|c| exauth_parsers::smtp_log::ClockSample {
+                basis: ClockBasis::Banner,
+                remote_server: Some(c.remote_server.to_owned()),
+                remote_ip: owned(c.remote_ip),
+                time: c.time,
+                offset_s: c.offset_s,
+                session_id: None,
+                line: Some(c.line),
+            })
+            .collect(),
+        ..empty_summary()
+    }
+}
+
+/// A summary with every field the glance does not give at a fixed value.
+fn empty_summary() -> SessionSummary {
+    SessionSummary {
+        log: LogKind::Send,
+        session_id: String::new(),
+        start: None,
+        end: None,
+        local_endpoint: None,
+        remote_endpoint: None,
+        connector: String::new(),
+        partial: false,
+        has_start: false,
+        has_end: false,
+        connect_time: None,
+        banner_time: None,
+        banner_host: None,
+        ehlo_time: None,
+        ehlo: None,
+        hello_reply_host: None,
+        advertised: Default::default(),
+        tls_command: None,
+        tls_outcome: None,
+        tls_detail: None,
+        permissions_before_auth: None,
+        permissions_after_auth: None,
+        proxy_session_id: None,
+        ticket_cache_flush: None,
+        disconnect_reason: None,
+        auth_attempts: Vec::new(),
+        clock_samples: Vec::new(),
+        rows: 0,
+        first_line: 0,
+        last_line: 0,
+        first_file: 0,
+        last_file: 0,
+    }
+}
+
+/// The summary's fields a glance gives, the others at their `empty_summary` value.
+fn glanced_part(s: &SessionSummary) -> SessionSummary {
+    SessionSummary {
+        log: s.log,
+        session_id: s.session_id.clone(),
+        start: s.start,
+        rows: s.rows,
+        connector: s.connector.clone(),
+        local_endpoint: s.local_endpoint.clone(),
+        remote_endpoint: s.remote_endpoint.clone(),
+        banner_host: s.banner_host.clone(),
+        ehlo: s.ehlo.clone(),
+        hello_reply_host: s.hello_reply_host.clone(),
+        clock_samples: s.clock_samples.clone(),
+        ..empty_summary()
+    }
+}
+
+/// A sink that keeps each glance, then asks for the summary anyway (`decline`: or not), and
+/// holds the glance against the summary that follows it.
+#[derive(Default)]
+struct Glancing {
+    decline: bool,
+    glance: Option<SessionSummary>,
+    taken: Vec<SessionSummary>,
+    glanced: usize,
+    compared: usize,
+}
+
+impl SessionSink for Glancing {
+    fn wants_summary(&mut self, glance: &SessionGlance<'_>) -> bool {
+        self.glanced += 1;
+        self.glance = Some(glance_as_summary_says(glance));
+        !self.decline
+    }
+
+    fn take(&mut self, session: SessionSummary) {
+        if let Some(glance) = self.glance.take().filter(|_| !self.decline) {
+            assert!(
+                session.auth_attempts.is_empty(),
+                "a glanced session is healthy: {session:?}"
+            );
+            assert_eq!(glance, glanced_part(&session), "{}", session.session_id);
+            self.compared += 1;
+        }
+        self.taken.push(session);
+    }
+}
+
+/// Every glance equals its summary; a sink that declines them gets every other summary, the
+/// same. Returns the sessions glanced.
+fn check_glances(files: &[Vec<u8>], hint: Option<LogKind>, failures: &[SessionSummary]) -> usize {
+    let run = |decline: bool| {
+        let mut r = Reassembler::new().with_detail(SessionDetail::Failures);
+        let mut sink = Glancing {
+            decline,
+            ..Glancing::default()
+        };
+        for bytes in files {
+            let _ = r.feed_into(bytes.as_slice(), hint, &mut sink);
+        }
+        r.finish_into(&mut sink);
+        sink
+    };
+    let asking = run(false);
+    assert_eq!(
+        asking.taken, failures,
+        "asking for every summary changes none"
+    );
+    assert_eq!(asking.compared, asking.glanced);
+    let declining = run(true);
+    assert_eq!(declining.glanced, asking.glanced);
+    assert_eq!(declining.taken.len() + declining.glanced, failures.len());
+    // The summaries still built are the sessions that were not glanced, in order.
+    let mut rest = failures.iter();
+    for taken in &declining.taken {
+        assert!(rest.any(|s| s == taken), "{}", taken.session_id);
+    }
+    asking.glanced
 }
 
 /// What the documentation of `SessionDetail::Failures` says the full summary becomes.
@@ -52,11 +205,13 @@ fn documented_failures_form(full: &SessionSummary) -> SessionSummary {
     s
 }
 
-/// Compares both details over one log; returns (sessions, sessions with a failed attempt).
-fn check(files: &[Vec<u8>], hint: Option<LogKind>) -> (usize, usize) {
+/// Compares both details over one log; returns (sessions, sessions with a failed attempt,
+/// sessions glanced).
+fn check(files: &[Vec<u8>], hint: Option<LogKind>) -> (usize, usize, usize) {
     let full = summaries(files, hint, SessionDetail::Full);
     let failures = summaries(files, hint, SessionDetail::Failures);
     assert_eq!(full.len(), failures.len(), "the same sessions");
+    let glanced = check_glances(files, hint, &failures);
     let mut failing = 0;
     for (f, l) in full.iter().zip(&failures) {
         if f.auth_attempts
@@ -67,7 +222,7 @@ fn check(files: &[Vec<u8>], hint: Option<LogKind>) -> (usize, usize) {
         }
         assert_eq!(&documented_failures_form(f), l, "session {}", f.session_id);
     }
-    (full.len(), failing)
+    (full.len(), failing, glanced)
 }
 
 fn walk(dir: &Path, out: &mut BTreeMap<PathBuf, Vec<PathBuf>>) {
@@ -91,7 +246,7 @@ fn every_sample_log_gives_the_documented_failures_form() {
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples");
     let mut dirs = BTreeMap::new();
     walk(&samples, &mut dirs);
-    let (mut sessions, mut failing) = (0, 0);
+    let (mut sessions, mut failing, mut glanced) = (0, 0, 0);
     for (dir, mut files) in dirs {
         files.sort();
         let hint = if dir.to_string_lossy().contains("Send") {
@@ -100,15 +255,22 @@ fn every_sample_log_gives_the_documented_failures_form() {
             LogKind::Receive
         };
         let bytes: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
-        let (n, f) = check(&bytes, Some(hint));
+        let (n, f, g) = check(&bytes, Some(hint));
         sessions += n;
         failing += f;
+        glanced += g;
     }
     // Both kinds of session were compared, many of each.
     assert!(failing >= 20, "{failing} failing sessions");
     assert!(
         sessions - failing >= 100,
         "{} healthy sessions",
+        sessions - failing
+    );
+    // Most healthy sessions are glanced, dated greetings among them.
+    assert!(
+        glanced * 10 >= (sessions - failing) * 8,
+        "{glanced} of {} healthy sessions glanced",
         sessions - failing
     );
 }
@@ -179,4 +341,30 @@ proptest! {
         }
         check(&[text.into_bytes()], Some(kind));
     }
+}
+
+/// A healthy Send session greeted twice (a second greeting after STARTTLS, another host and
+/// date): the glance, like the summary, takes the first greeting's host and clock sample.
+#[test]
+fn a_second_greeting_is_passed_over_in_the_glance_as_in_the_summary() {
+    let rows = [
+        (0, "+", "", ""),
+        (1, "<", "\"220 EX02.contoso.com Microsoft ESMTP MAIL Service ready at Mon, 6 May 2024 12:09:31 +0200\"", ""),
+        (2, ">", "EHLO EX01.contoso.com", ""),
+        (3, "<", "250-EX02.contoso.com Hello [10.0.0.11]", ""),
+        (4, "<", "\"220 EX03.contoso.com Microsoft ESMTP MAIL Service ready at Mon, 6 May 2024 12:19:31 +0200\"", ""),
+        (5, ">", "X-EXPS EXCHANGEAUTH SHA256", ""),
+        (6, "<", "235 <authentication information>", ""),
+        (7, "-", "", "Local"),
+    ];
+    let mut text = String::from("#Log-type: SMTP Send Protocol Log\r\n#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context\r\n");
+    for (seq, event, data, context) in rows {
+        text.push_str(&row(seq * 1000, 1, seq, event, data, context));
+    }
+    let files = [text.into_bytes()];
+    let (sessions, failing, glanced) = check(&files, Some(LogKind::Send));
+    assert_eq!((sessions, failing, glanced), (1, 0, 1));
+    let failures = summaries(&files, Some(LogKind::Send), SessionDetail::Failures);
+    assert_eq!(failures[0].banner_host.as_deref(), Some("EX02.contoso.com"));
+    assert_eq!(failures[0].clock_samples.len(), 1);
 }

@@ -24,17 +24,18 @@ pub struct Banner {
 /// Parses a `220` reply line. `None` when it is not a greeting (`220 2.0.0 SMTP server ready`, the
 /// STARTTLS go-ahead, is not one: its second token is an enhanced status code).
 pub fn parse_banner(line: &str) -> Option<Banner> {
-    parse_banner_dated(line, true)
-}
-
-/// [`parse_banner`], the date read only when `with_date` (a Receive log's greeting is its own
-/// server's: its date is no sample of a peer's clock).
-pub(crate) fn parse_banner_dated(line: &str, with_date: bool) -> Option<Banner> {
-    let (host, rest) = greeting_parts(line)?;
+    let (host, date) = parse_banner_dated(line, true)?;
     Some(Banner {
         host: host.to_owned(),
-        date: if with_date { banner_date(rest) } else { None },
+        date,
     })
+}
+
+/// [`parse_banner`] with the host borrowed from `line`, the date read only when `with_date` (a
+/// Receive log's greeting is its own server's: its date is no sample of a peer's clock).
+pub(crate) fn parse_banner_dated(line: &str, with_date: bool) -> Option<(&str, Option<Timestamp>)> {
+    let (host, rest) = greeting_parts(line)?;
+    Some((host, if with_date { banner_date(rest) } else { None }))
 }
 
 /// Whether a `220` reply line is a greeting ([`parse_banner`] would return `Some`), judged from

@@ -35,7 +35,9 @@ pub use pairing::{
     pair_all_sessions, pair_sessions, PairedSession, PairingOptions, ServerPairOffset,
 };
 pub use row::{split_fields, FieldSpan, Line, LineReader, RawRow, RowItem, RowReader};
-pub use session::{FileReport, Reassembler, SessionDetail};
+pub use session::{
+    FileReport, GlancedSample, Reassembler, SessionDetail, SessionGlance, SessionSink,
+};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize, Serializer};

@@ -93,6 +93,67 @@ pub enum SessionDetail {
     Failures,
 }
 
+/// Where a [`Reassembler`] hands the sessions it reassembles.
+pub trait SessionSink {
+    /// A session's summary, as the session ends (or as [`Reassembler::finish`] cuts it).
+    fn take(&mut self, session: SessionSummary);
+
+    /// At [`SessionDetail::Failures`], a healthy session seen before its summary is built: false
+    /// when the sink has what it needs from the glance, and the summary is not built (most of a
+    /// busy log's sessions: building a summary is a dozen strings). True (the default): the
+    /// summary is built and handed to [`SessionSink::take`].
+    fn wants_summary(&mut self, _glance: &SessionGlance<'_>) -> bool {
+        true
+    }
+}
+
+/// The sessions, collected.
+impl SessionSink for Vec<SessionSummary> {
+    fn take(&mut self, session: SessionSummary) {
+        self.push(session);
+    }
+}
+
+/// A closure as a [`SessionSink`].
+struct Emit<F>(F);
+
+impl<F: FnMut(SessionSummary)> SessionSink for Emit<F> {
+    fn take(&mut self, session: SessionSummary) {
+        (self.0)(session);
+    }
+}
+
+/// A session whose every authentication attempt succeeded (or that made none), as its
+/// [`SessionDetail::Failures`] summary would give it, borrowed: each field equals the summary's
+/// field of the same name. Given only when the texts it holds are valid UTF-8 (the summary
+/// decodes others lossily).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SessionGlance<'a> {
+    pub log: LogKind,
+    pub session_id: &'a str,
+    pub start: Option<Timestamp>,
+    pub rows: u64,
+    pub connector: &'a str,
+    pub local_endpoint: Option<&'a str>,
+    pub remote_endpoint: Option<&'a str>,
+    pub banner_host: Option<&'a str>,
+    pub ehlo: Option<&'a str>,
+    pub hello_reply_host: Option<&'a str>,
+    /// The summary's clock sample (a Send log's dated greeting), when it has one.
+    pub clock_sample: Option<GlancedSample<'a>>,
+}
+
+/// [`ClockSample`] of a [`SessionGlance`]: the basis is the banner's, and the session id is not
+/// named (as the [`SessionDetail::Failures`] summary gives it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GlancedSample<'a> {
+    pub remote_server: &'a str,
+    pub remote_ip: Option<&'a str>,
+    pub time: Timestamp,
+    pub offset_s: f64,
+    pub line: u64,
+}
+
 /// Turns the rows of one server's protocol-log files into [`SessionSummary`]s.
 ///
 /// Feed the files of one log directory (one server, one log type or both) in name order with
@@ -157,7 +218,18 @@ impl Reassembler {
         &mut self,
         reader: R,
         kind_hint: Option<LogKind>,
-        mut emit: F,
+        emit: F,
+    ) -> FileReport {
+        self.feed_into(reader, kind_hint, &mut Emit(emit))
+    }
+
+    /// [`Reassembler::feed`] handing the sessions to a [`SessionSink`], which at
+    /// [`SessionDetail::Failures`] may decline a healthy session's summary from a glance at it.
+    pub fn feed_into<R: Read, S: SessionSink + ?Sized>(
+        &mut self,
+        reader: R,
+        kind_hint: Option<LogKind>,
+        emit: &mut S,
     ) -> FileReport {
         let file = self.next_file;
         self.next_file = self.next_file.saturating_add(1);
@@ -203,7 +275,7 @@ impl Reassembler {
                         &mut fast_fields,
                         &mut warned_no_kind,
                         &mut report,
-                        &mut emit,
+                        emit,
                     )
                     .then_some(len)
                 });
@@ -245,7 +317,7 @@ impl Reassembler {
                     fields,
                     &mut warned_no_kind,
                     &mut report,
-                    &mut emit,
+                    emit,
                 )
             {
                 continue;
@@ -266,7 +338,7 @@ impl Reassembler {
                 file,
                 line: line.number,
             };
-            self.on_row(at, &mut row, columns, &mut report, &mut emit);
+            self.on_row(at, &mut row, columns, &mut report, emit);
         }
         report.lines = rows.line_number();
         report.header = rows.header().clone();
@@ -276,21 +348,26 @@ impl Reassembler {
 
     /// Emits every session still open (cut by the end of the collection), as partial, in order of
     /// their first row.
-    pub fn finish<F: FnMut(SessionSummary)>(&mut self, mut emit: F) {
+    pub fn finish<F: FnMut(SessionSummary)>(&mut self, emit: F) {
+        self.finish_into(&mut Emit(emit));
+    }
+
+    /// [`Reassembler::finish`] handing the sessions to a [`SessionSink`].
+    pub fn finish_into<S: SessionSink + ?Sized>(&mut self, emit: &mut S) {
         let mut rest = self.open.drain();
         rest.sort_by_key(|(key, s)| (s.first.file, s.first.line, *key));
         for ((kind, id), session) in rest {
-            emit(session.summarize(kind, id, &mut self.pool, self.detail));
+            session.close(kind, id, &mut self.pool, self.detail, emit);
         }
     }
 
-    fn on_row<F: FnMut(SessionSummary)>(
+    fn on_row<S: SessionSink + ?Sized>(
         &mut self,
         at: RowAt,
         row: &mut LazyFields<'_, '_>,
         columns: &ColumnMap,
         report: &mut FileReport,
-        emit: &mut F,
+        emit: &mut S,
     ) {
         let kind = at.kind;
         let Some(id) = parse_session_id(row.plain(columns.session_id)) else {
@@ -343,7 +420,7 @@ impl Reassembler {
     /// placeholder and the row is only counted, as the general path does.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn standard_row<F: FnMut(SessionSummary)>(
+    fn standard_row<S: SessionSink + ?Sized>(
         &mut self,
         at: RowAt,
         kind_known: bool,
@@ -353,7 +430,7 @@ impl Reassembler {
         fields: &mut Vec<FieldSpan>,
         warned_no_kind: &mut bool,
         report: &mut FileReport,
-        emit: &mut F,
+        emit: &mut S,
     ) -> bool {
         let Some(split) = split else {
             return false;
@@ -387,7 +464,7 @@ impl Reassembler {
     /// only for the rows that can matter.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn on_standard_row<F: FnMut(SessionSummary)>(
+    fn on_standard_row<S: SessionSink + ?Sized>(
         &mut self,
         at: RowAt,
         line: &[u8],
@@ -396,7 +473,7 @@ impl Reassembler {
         columns: &ColumnMap,
         fields: &mut Vec<FieldSpan>,
         report: &mut FileReport,
-        emit: &mut F,
+        emit: &mut S,
     ) {
         let kind = at.kind;
         let event = head.event;
@@ -407,14 +484,14 @@ impl Reassembler {
 
     /// What every row does to its session, whichever path split it.
     #[inline(always)]
-    fn apply_row<F: FnMut(SessionSummary), C: FnOnce(&mut Vec<u8>) -> Option<Ev>>(
+    fn apply_row<S: SessionSink + ?Sized, C: FnOnce(&mut Vec<u8>) -> Option<Ev>>(
         &mut self,
         at: RowAt,
         head: RowHead<'_>,
         connector: &[u8],
         classify_row: C,
         report: &mut FileReport,
-        emit: &mut F,
+        emit: &mut S,
     ) {
         let kind = at.kind;
         let RowHead {
@@ -458,7 +535,7 @@ impl Reassembler {
         if event == b'-' {
             if let Some(done) = self.open.remove(&(kind, id)) {
                 report.sessions_emitted += 1;
-                emit(done.summarize(kind, id, &mut self.pool, self.detail));
+                done.close(kind, id, &mut self.pool, self.detail, emit);
             }
         }
         if let Some(t) = time {
@@ -473,7 +550,7 @@ impl Reassembler {
         }
     }
 
-    fn flush_idle<F: FnMut(SessionSummary)>(&mut self, emit: &mut F) -> u64 {
+    fn flush_idle<S: SessionSink + ?Sized>(&mut self, emit: &mut S) -> u64 {
         let limit_ms = i64::try_from(self.idle_limit.as_millis()).unwrap_or(i64::MAX);
         let Some(cutoff) = self.latest.map(|l| l.saturating_sub(limit_ms)) else {
             return 0;
@@ -488,7 +565,7 @@ impl Reassembler {
         let mut n = 0;
         for key in idle {
             if let Some(s) = self.open.remove(&key) {
-                emit(s.summarize(key.0, key.1, &mut self.pool, self.detail));
+                s.close(key.0, key.1, &mut self.pool, self.detail, emit);
                 n += 1;
             }
         }
@@ -1165,13 +1242,14 @@ impl OpenSession {
 
     /// Applies the kept rows in sequence order and builds the summary, as much of it as
     /// `detail` asks for.
-    fn summarize(
+    fn close<S: SessionSink + ?Sized>(
         mut self,
         kind: LogKind,
         id: u64,
         pool: &mut Vec<Buffers>,
         detail: SessionDetail,
-    ) -> SessionSummary {
+        emit: &mut S,
+    ) {
         let Buffers {
             mut events,
             text: bytes,
@@ -1179,14 +1257,14 @@ impl OpenSession {
         if !events.is_sorted_by_key(|e| e.pos.seq) {
             events.sort_by_key(|e| e.pos.seq);
         }
-        let s = match detail {
-            SessionDetail::Full => self.build(kind, id, &events, &bytes, true),
-            // A session with an attempt that did not succeed is built again, in full: rare, and
-            // its summary is then exactly the full one.
-            SessionDetail::Failures => self
-                .build_if_all_succeeded(kind, id, &events, &bytes)
-                .unwrap_or_else(|| self.build(kind, id, &events, &bytes, true)),
+        let declined = detail == SessionDetail::Failures && {
+            let id_text = session_id_text(id);
+            self.glance(kind, &id_text, &events, &bytes)
+                .is_some_and(|glance| !emit.wants_summary(&glance))
         };
+        if !declined {
+            emit.take(self.summarize(kind, id, detail, &events, &bytes));
+        }
         if pool.len() < POOL_SESSIONS
             && events.capacity() <= POOL_MAX_EVENTS
             && bytes.capacity() <= POOL_MAX_TEXT
@@ -1196,7 +1274,91 @@ impl OpenSession {
             events.clear();
             pool.push(Buffers { events, text });
         }
-        s
+    }
+
+    /// The [`SessionGlance`] of a session whose attempts surely all succeeded, its `events`
+    /// sorted: the fields [`OpenSession::build`] gives them, found the same way; `None` for a
+    /// session with any other attempt or a text that is not valid UTF-8.
+    fn glance<'a>(
+        &self,
+        kind: LogKind,
+        id_text: &'a SessionIdText,
+        events: &[Event],
+        bytes: &'a [u8],
+    ) -> Option<SessionGlance<'a>> {
+        if !surely_all_succeeded(events) {
+            return None;
+        }
+        let text = |span: Span| std::str::from_utf8(bytes.get(span.start..span.end)?).ok();
+        let local_endpoint = match self.local {
+            Some(span) => Some(text(span)?),
+            None => None,
+        };
+        let remote_endpoint = match self.remote {
+            Some(span) => Some(text(span)?),
+            None => None,
+        };
+        let mut glance = SessionGlance {
+            log: kind,
+            session_id: id_text.as_str(),
+            start: self.first.ts(),
+            rows: self.rows,
+            connector: text(self.connector)?,
+            local_endpoint,
+            remote_endpoint,
+            banner_host: None,
+            ehlo: None,
+            hello_reply_host: None,
+            clock_sample: None,
+        };
+        for &Event { pos, ev } in events {
+            match ev {
+                Ev::Ehlo(name) if glance.ehlo.is_none() => glance.ehlo = Some(text(name)?),
+                Ev::HelloReply(host) if glance.hello_reply_host.is_none() => {
+                    glance.hello_reply_host = Some(text(host)?);
+                }
+                // After the first greeting read, the others are passed over (see `build`).
+                Ev::Banner(reply) if glance.banner_host.is_none() => {
+                    let Some((host, date)) =
+                        parse_banner_dated(text(reply)?, kind == LogKind::Send)
+                    else {
+                        continue;
+                    };
+                    if let (LogKind::Send, Some(remote), Some(local)) = (kind, date, pos.ts()) {
+                        glance.clock_sample = Some(GlancedSample {
+                            remote_server: host,
+                            remote_ip: glance.remote_endpoint.map(crate::net::endpoint_host),
+                            time: local,
+                            offset_s: seconds_between(local, remote),
+                            line: pos.line,
+                        });
+                    }
+                    glance.banner_host = Some(host);
+                }
+                _ => {}
+            }
+        }
+        Some(glance)
+    }
+
+    /// The summary of the session's sorted `events` over its text `bytes`, as much of it as
+    /// `detail` asks for.
+    fn summarize(
+        &self,
+        kind: LogKind,
+        id: u64,
+        detail: SessionDetail,
+        events: &[Event],
+        bytes: &[u8],
+    ) -> SessionSummary {
+        match detail {
+            SessionDetail::Full => self.build(kind, id, events, bytes, true),
+            // A session with an attempt that did not succeed is built again, in full: rare, and
+            // its summary is then exactly the full one.
+            SessionDetail::Failures => self
+                .build_if_all_succeeded(kind, id, events, bytes)
+                .unwrap_or_else(|| self.build(kind, id, events, bytes, true)),
+        }
     }
 
     /// The [`SessionDetail::Failures`] summary of a session whose attempts all succeeded (they
@@ -1230,7 +1392,7 @@ impl OpenSession {
         let full_text = |span: Span| if full { string(span) } else { String::new() };
         // The summary's id, and a copy for its attempts and samples only when `full` (a healthy
         // session's summary is built without one).
-        let summary_id = session_id_text(id);
+        let summary_id = session_id_text(id).as_str().to_owned();
         let session_id = if full {
             summary_id.clone()
         } else {
@@ -1334,17 +1496,15 @@ impl OpenSession {
                         continue;
                     }
                     let with_date = kind == LogKind::Send;
-                    let Some(banner) = parse_banner_dated(&text_borrowed(get(reply)), with_date)
-                    else {
+                    let reply = text_borrowed(get(reply));
+                    let Some((host, date)) = parse_banner_dated(&reply, with_date) else {
                         continue;
                     };
                     s.banner_time = pos.ts();
-                    if let (LogKind::Send, Some(remote), Some(local)) =
-                        (kind, banner.date, pos.ts())
-                    {
+                    if let (LogKind::Send, Some(remote), Some(local)) = (kind, date, pos.ts()) {
                         s.clock_samples.push(ClockSample {
                             basis: ClockBasis::Banner,
-                            remote_server: Some(banner.host.clone()),
+                            remote_server: Some(host.to_owned()),
                             remote_ip: s.remote_endpoint.as_deref().map(endpoint_ip),
                             time: local,
                             offset_s: seconds_between(local, remote),
@@ -1352,7 +1512,7 @@ impl OpenSession {
                             line: Some(pos.line),
                         });
                     }
-                    s.banner_host = Some(banner.host);
+                    s.banner_host = Some(host.to_owned());
                 }
                 Ev::TlsCommand(verb) => {
                     if full && s.tls_command.is_none() {
@@ -1454,6 +1614,26 @@ impl OpenSession {
     }
 }
 
+/// Whether every authentication attempt of a session's sorted `events` surely succeeded (or it
+/// made none), as [`OpenSession::build`] reads them: each `AUTH`/`X-EXPS` command answered by a
+/// `235` before the next command and the end, no other reply that can end an attempt (a `334`
+/// continues one), no failure row, no `451 5.7.3`. False for any other session, which may still
+/// be healthy: it is then built and judged in full.
+fn surely_all_succeeded(events: &[Event]) -> bool {
+    let mut open = false;
+    for event in events {
+        match event.ev {
+            Ev::AuthCommand(_) if open => return false,
+            Ev::AuthCommand(_) => open = true,
+            Ev::Reply(235, _) => open = false,
+            Ev::Reply(334, _) => {}
+            Ev::Reply(..) | Ev::AuthFailure { .. } | Ev::NotOffered(_) => return false,
+            _ => {}
+        }
+    }
+    !open
+}
+
 /// Adds an attempt to a summary being built. Not `full`, the summary is the one of a session
 /// whose attempts all succeeded, which leaves them out: a successful one is not kept (no vector
 /// allocated and dropped per session), one that did not succeed is, for
@@ -1464,8 +1644,8 @@ fn push_attempt(attempts: &mut Vec<AuthAttempt>, attempt: AuthAttempt, full: boo
     }
 }
 
-/// `{id:016X}` without the formatting machinery (once per session).
-fn session_id_text(id: u64) -> String {
+/// `{id:016X}` without the formatting machinery (once per session), on the stack.
+fn session_id_text(id: u64) -> SessionIdText {
     const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
     let mut text = [0u8; 16];
     for (i, digit) in text.iter_mut().rev().enumerate() {
@@ -1474,8 +1654,17 @@ fn session_id_text(id: u64) -> String {
             .copied()
             .unwrap_or(b'0');
     }
-    // Bytes pushed one char at a time went through UTF-8 encoding each.
-    String::from_utf8(text.to_vec()).unwrap_or_default()
+    SessionIdText(text)
+}
+
+/// A session id's 16 upper-case hex digits.
+struct SessionIdText([u8; 16]);
+
+impl SessionIdText {
+    fn as_str(&self) -> &str {
+        // Hex digits only: always UTF-8.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 pub(crate) fn seconds_between(a: Timestamp, b: Timestamp) -> f64 {
@@ -2043,7 +2232,7 @@ mod tests {
             assert_eq!(parse_hex16(&id), parse_session_id(&id));
             let upper = format!("{value:016X}");
             let lower = format!("{value:016x}");
-            assert_eq!(session_id_text(value), upper);
+            assert_eq!(session_id_text(value).as_str(), upper);
             assert_eq!(parse_hex16(upper.as_bytes().try_into().unwrap()), Some(value));
             assert_eq!(parse_hex16(lower.as_bytes().try_into().unwrap()), Some(value));
         }
