@@ -407,16 +407,31 @@ pub fn session_key(
     server: Option<&str>,
     session: &exauth_parsers::smtp_log::SessionSummary,
 ) -> Option<u64> {
-    let start = session.start?.as_nanosecond();
-    let kind: u8 = match session.log {
+    session_key_of(
+        server,
+        session.log,
+        &session.connector,
+        &session.session_id,
+        session.start,
+        session.rows,
+    )
+}
+
+/// [`session_key`] of a session told by its fields.
+pub fn session_key_of(
+    server: Option<&str>,
+    log: crate::evidence::LogKind,
+    connector: &str,
+    session_id: &str,
+    start: Option<jiff::Timestamp>,
+    rows: u64,
+) -> Option<u64> {
+    let start = start?.as_nanosecond();
+    let kind: u8 = match log {
         crate::evidence::LogKind::Send => b'S',
         crate::evidence::LogKind::Receive => b'R',
     };
-    let texts = [
-        server.unwrap_or(""),
-        &session.connector,
-        &session.session_id,
-    ];
+    let texts = [server.unwrap_or(""), connector, session_id];
     let pieces = |put: &mut dyn FnMut(&[u8])| {
         for text in texts {
             put(&(text.len() as u32).to_le_bytes());
@@ -424,7 +439,7 @@ pub fn session_key(
         }
         put(&[kind]);
         put(&start.to_le_bytes());
-        put(&session.rows.to_le_bytes());
+        put(&rows.to_le_bytes());
     };
     // The pieces written out on the stack when they fit (nearly always: ~100 bytes) and hashed
     // in one call: XXH3 of the whole is the streaming digest of its pieces, and the streaming

@@ -172,21 +172,36 @@ impl PairingGate {
         name: Option<&str>,
         hash: u64,
     ) -> bool {
-        let refused = self.banners_full_at.get(&ip).is_some_and(|names| {
+        let refused = self.would_refuse_banner(ip, name, hash);
+        self.banners_refused += u64::from(refused);
+        refused
+    }
+
+    /// [`PairingGate::refuses_banner`], counting nothing.
+    pub fn would_refuse_banner(
+        &self,
+        ip: Option<std::net::IpAddr>,
+        name: Option<&str>,
+        hash: u64,
+    ) -> bool {
+        self.banners_full_at.get(&ip).is_some_and(|names| {
             names
                 .iter()
                 .any(|(n, top)| n.as_deref() == name && hash > *top)
-        });
-        self.banners_refused += u64::from(refused);
-        refused
+        })
     }
 
     /// True when a healthy session to `peer` of connection hash `hash` is
     /// refused (counted).
     pub fn refuses(&mut self, peer: &str, hash: u64) -> bool {
-        let refused = self.full_at.get(peer).is_some_and(|&top| hash > top);
+        let refused = self.would_refuse(peer, hash);
         self.refused += u64::from(refused);
         refused
+    }
+
+    /// [`PairingGate::refuses`], counting nothing.
+    pub fn would_refuse(&self, peer: &str, hash: u64) -> bool {
+        self.full_at.get(peer).is_some_and(|&top| hash > top)
     }
 }
 

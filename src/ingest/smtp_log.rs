@@ -2,7 +2,7 @@
 //! across rows, each session's failed authentications and clock samples
 //! turned into facts, and sessions kept for pairing both ends' logs.
 
-use super::dedup::{session_key, SessionsSeen};
+use super::dedup::{session_key, session_key_of, SessionsSeen};
 use super::text::Content;
 use super::{Extracted, IngestOptions, Input, Place, Records, Row, RowSink};
 use crate::discover::Artifact;
@@ -17,7 +17,9 @@ use crate::model::Source;
 use exauth_parsers::detect::{Form, Kind};
 use exauth_parsers::problem::Problem;
 use exauth_parsers::smtp_log::SessionSummary;
-use exauth_parsers::smtp_log::{FileReport, Reassembler, SessionDetail};
+use exauth_parsers::smtp_log::{
+    FileReport, Reassembler, SessionDetail, SessionGlance, SessionSink,
+};
 use std::io::Read;
 
 pub struct SmtpLogInput;
@@ -42,7 +44,7 @@ impl Input for SmtpLogInput {
         _options: &IngestOptions,
     ) -> Result<Box<dyn Records>, String> {
         let mut sessions = Vec::new();
-        let report = reassemble(artifact, content, SessionDetail::Full, |s| sessions.push(s));
+        let report = reassemble(artifact, content, SessionDetail::Full, &mut sessions);
         Ok(Box::new(SmtpRecords { report, sessions }))
     }
 
@@ -57,9 +59,8 @@ impl Input for SmtpLogInput {
         _options: &IngestOptions,
         place: Place<'_>,
         facts: &mut Extracted,
-        mut rows: Option<(&mut dyn RowSink, Place<'_>)>,
+        rows: Option<(&mut dyn RowSink, Place<'_>)>,
     ) -> Result<Box<dyn Records>, String> {
-        let mut facts_of = SessionFacts::new(place, facts);
         // A scan reads only what [`session_evidence`], the de-duplication
         // and clock pairing need; extract's rows want every field.
         let detail = if rows.is_some() {
@@ -67,17 +68,36 @@ impl Input for SmtpLogInput {
         } else {
             SessionDetail::Failures
         };
-        let report = reassemble(artifact, content, detail, |session| {
-            if let Some((sink, at)) = rows.as_mut() {
-                session_rows(&session, *at, &mut **sink);
-            }
-            facts_of.take(session);
-        });
-        facts_of.finish();
+        let mut sink = FactsAndRows {
+            facts: SessionFacts::new(place, facts),
+            rows,
+        };
+        let report = reassemble(artifact, content, detail, &mut sink);
+        sink.facts.finish();
         Ok(Box::new(SmtpRecords {
             report,
             sessions: Vec::new(),
         }))
+    }
+}
+
+/// Sessions as they close: their rows written (extract), their facts taken.
+struct FactsAndRows<'f, 'p, 'e, 'r> {
+    facts: SessionFacts<'p, 'e>,
+    rows: Option<(&'r mut dyn RowSink, Place<'f>)>,
+}
+
+impl SessionSink for FactsAndRows<'_, '_, '_, '_> {
+    fn take(&mut self, session: SessionSummary) {
+        if let Some((sink, at)) = self.rows.as_mut() {
+            session_rows(&session, *at, &mut **sink);
+        }
+        self.facts.take(session);
+    }
+
+    fn wants_summary(&mut self, glance: &SessionGlance<'_>) -> bool {
+        // Extract's rows are written from every summary.
+        self.rows.is_some() || self.facts.wants_summary(glance)
     }
 }
 
@@ -86,7 +106,7 @@ fn reassemble(
     artifact: &Artifact<'_>,
     content: &mut Content<'_>,
     detail: SessionDetail,
-    mut emit: impl FnMut(SessionSummary),
+    emit: &mut impl SessionSink,
 ) -> FileReport {
     let hint = if artifact.detection.kind == Kind::SMTP_SEND_LOG {
         LogKind::Send
@@ -99,16 +119,16 @@ fn reassemble(
     let excerpt = artifact.detection.form != Form::ExchangeLog;
     // The row reader keeps its own buffer and asks for at least 64 KiB at a
     // time, so the decoder's buffer is passed by: one copy from the file.
-    let report = reassembler.feed(
+    let report = reassembler.feed_into(
         EndsInNewline {
             inner: content.lines(64 << 10),
             supply: excerpt,
             last: b'\n',
         },
         Some(hint),
-        &mut emit,
+        emit,
     );
-    reassembler.finish(&mut emit);
+    reassembler.finish_into(emit);
     report
 }
 
@@ -134,9 +154,62 @@ struct SessionFacts<'p, 'e> {
     /// The run's sessions and this file's index among their files.
     seen: Option<(std::sync::Arc<SessionsSeen>, u32, Option<String>)>,
     /// Sessions taken and not yet checked against the run's, with their keys.
-    pending: Vec<(SessionSummary, Option<u64>)>,
+    pending: Vec<(Pending, Option<u64>)>,
     /// FNV-1a of the file's origin, the start of its samples' origin hashes.
     origin_hash: u64,
+}
+
+/// A session waiting for its batch's check against the run's sessions.
+// The waiting list holds a batch (32) of the larger variant's size: boxing
+// summaries would add an allocation to each of them instead.
+#[allow(clippy::large_enum_variant)]
+enum Pending {
+    /// Its summary, for its facts.
+    Summary(SessionSummary),
+    /// A healthy session whose summary was declined ([`SessionFacts::wants_summary`]).
+    Declined(Declined),
+}
+
+/// What a declined session still does in its turn: if it is new, it counts
+/// towards the file's sessions and, when kept for pairing, as refused by the
+/// pairing gate; new or not, its clock sample goes through the thinning
+/// (refused by the banner gate when the thinning keeps it).
+struct Declined {
+    /// Whether it has both endpoints, and its [`connection_hash`].
+    both_endpoints: bool,
+    connection: u64,
+    sample: Option<ThinnedSample>,
+}
+
+/// A clock sample as the thinning sees it: the peer's address text (inline:
+/// a copy per session was what declining saves) and the sample's key.
+struct ThinnedSample {
+    ip: Option<([u8; ThinnedSample::IP_ROOM], u8)>,
+    offset_s: f64,
+    time: jiff::Timestamp,
+}
+
+impl ThinnedSample {
+    /// Room for any IPv6 address text.
+    const IP_ROOM: usize = 48;
+
+    /// `None` for an address text longer than the room.
+    fn new(ip: Option<&str>, offset_s: f64, time: jiff::Timestamp) -> Option<Self> {
+        let ip = match ip {
+            Some(ip) => {
+                let mut room = [0u8; Self::IP_ROOM];
+                room.get_mut(..ip.len())?.copy_from_slice(ip.as_bytes());
+                Some((room, u8::try_from(ip.len()).ok()?))
+            }
+            None => None,
+        };
+        Some(ThinnedSample { ip, offset_s, time })
+    }
+
+    fn ip(&self) -> Option<&str> {
+        let (room, len) = self.ip.as_ref()?;
+        std::str::from_utf8(room.get(..usize::from(*len))?).ok()
+    }
 }
 
 impl<'p, 'e> SessionFacts<'p, 'e> {
@@ -167,10 +240,94 @@ impl<'p, 'e> SessionFacts<'p, 'e> {
             return;
         };
         let key = session_key(server.as_deref(), &session);
+        self.wait(Pending::Summary(session), key);
+    }
+
+    fn wait(&mut self, session: Pending, key: Option<u64>) {
         self.pending.push((session, key));
         if self.pending.len() >= DEDUP_BATCH {
             self.flush();
         }
+    }
+
+    /// Whether the facts of a healthy session need its summary: false when
+    /// all they would do is certain from the glance, that is when it gives
+    /// no identity hint this file has not given, its clock sample (if any)
+    /// is dropped by the thinning or refused by the banner gate, and the
+    /// pairing gate refuses it. Most sessions of a busy file past its first
+    /// minutes: each summary not built is a dozen strings made and dropped.
+    /// Taken in order with the others, the declined one does the rest in its
+    /// turn ([`Declined`]).
+    fn wants_summary(&mut self, glance: &SessionGlance<'_>) -> bool {
+        let Some(gate) = self.out.pairing_gate.as_ref() else {
+            return true;
+        };
+        let remote_host = match glance.log {
+            LogKind::Send => glance.banner_host.or(glance.hello_reply_host),
+            LogKind::Receive => glance.ehlo,
+        };
+        if let (Some(name), Some(endpoint)) = (self.place.server, glance.local_endpoint) {
+            if !self.hints.has(name, endpoint, Role::Exchange) {
+                return true;
+            }
+        }
+        if let (Some(host), Some(endpoint)) = (remote_host, glance.remote_endpoint) {
+            if !self.hints.has(host, endpoint, Role::Unknown) {
+                return true;
+            }
+        }
+        let (local, remote) = (glance.local_endpoint, glance.remote_endpoint);
+        let connection = connection_hash_of(local.unwrap_or(""), remote.unwrap_or(""));
+        if self.place.server.is_some()
+            && !gate.would_refuse(endpoint_host(remote.unwrap_or("")), connection)
+        {
+            return true;
+        }
+        let sample = match &glance.clock_sample {
+            Some(sample) => {
+                if self
+                    .thinning
+                    .would_keep(sample.remote_ip, sample.offset_s, sample.time)
+                {
+                    let remote_ip = sample
+                        .remote_ip
+                        .and_then(|ip| ip.parse().ok())
+                        .map(canonical_ip)
+                        .or_else(|| remote.and_then(endpoint_ip));
+                    let hash = sample_origin_hash(self.origin_hash, Some(sample.line));
+                    if !gate.would_refuse_banner(remote_ip, Some(sample.remote_server), hash) {
+                        return true;
+                    }
+                }
+                let Some(thinned) =
+                    ThinnedSample::new(sample.remote_ip, sample.offset_s, sample.time)
+                else {
+                    return true;
+                };
+                Some(thinned)
+            }
+            None => None,
+        };
+        let declined = Declined {
+            both_endpoints: local.is_some() && remote.is_some(),
+            connection,
+            sample,
+        };
+        match &self.seen {
+            Some((_, _, server)) => {
+                let key = session_key_of(
+                    server.as_deref(),
+                    glance.log,
+                    glance.connector,
+                    glance.session_id,
+                    glance.start,
+                    glance.rows,
+                );
+                self.wait(Pending::Declined(declined), key);
+            }
+            None => self.declined_facts(&declined),
+        }
+        false
     }
 
     /// The pending sessions checked against the run's sessions in one
@@ -190,15 +347,73 @@ impl<'p, 'e> SessionFacts<'p, 'e> {
             if key.is_some() && first.next() == Some(false) {
                 // Its banner samples still count as seen: the copy read
                 // keeps the same ones as the file alone would.
-                for sample in &session.clock_samples {
-                    self.thinning
-                        .keep(sample.remote_ip.as_deref(), sample.offset_s, sample.time);
+                match &session {
+                    Pending::Summary(session) => {
+                        for sample in &session.clock_samples {
+                            self.thinning.keep(
+                                sample.remote_ip.as_deref(),
+                                sample.offset_s,
+                                sample.time,
+                            );
+                        }
+                    }
+                    Pending::Declined(declined) => {
+                        if let Some(sample) = &declined.sample {
+                            self.thinning
+                                .keep(sample.ip(), sample.offset_s, sample.time);
+                        }
+                    }
                 }
                 continue;
             }
-            self.facts(session);
+            match session {
+                Pending::Summary(session) => self.facts(session),
+                Pending::Declined(declined) => self.declined_facts(&declined),
+            }
         }
         self.pending = pending;
+    }
+
+    /// What a declined session read for the first time in the run does: what
+    /// [`SessionFacts::facts`] would do with its summary, which makes no fact.
+    fn declined_facts(&mut self, declined: &Declined) {
+        if let Some(sample) = &declined.sample {
+            // Kept by the thinning, it is refused by the banner gate (the
+            // glance saw to it): counted, as `session_evidence` counts it.
+            if self
+                .thinning
+                .keep(sample.ip(), sample.offset_s, sample.time)
+            {
+                if let Some(gate) = self.out.pairing_gate.as_mut() {
+                    gate.banners_refused += 1;
+                }
+            }
+        }
+        self.sessions += 1;
+        let keep_one_in = self.keep_one_in();
+        if self.place.server.is_some()
+            && kept_for_pairing(
+                false,
+                declined.both_endpoints,
+                || declined.connection,
+                keep_one_in,
+            )
+        {
+            if let Some(gate) = self.out.pairing_gate.as_mut() {
+                gate.refused += 1;
+            }
+        }
+    }
+
+    /// Big logs keep one connection in 8 for clock pairing; both ends
+    /// choose the same connections. Until the file shows itself big, every
+    /// session is kept; the surplus goes at the end.
+    fn keep_one_in(&self) -> u64 {
+        if self.sessions > PAIRING_ALL_UP_TO {
+            PAIRING_ONE_IN
+        } else {
+            1
+        }
     }
 
     /// The facts of a session read for the first time in the run.
@@ -214,14 +429,7 @@ impl<'p, 'e> SessionFacts<'p, 'e> {
             self.out.pairing_gate.as_mut().map(|g| (g, origin_hash)),
         );
         self.sessions += 1;
-        // Big logs keep one connection in 8 for clock pairing; both ends
-        // choose the same connections. Until the file shows itself big,
-        // every session is kept; the surplus goes at the end.
-        let keep_one_in = if self.sessions > PAIRING_ALL_UP_TO {
-            PAIRING_ONE_IN
-        } else {
-            1
-        };
+        let keep_one_in = self.keep_one_in();
         if self.place.server.is_some() && keep_for_pairing(&session, keep_one_in) {
             let healthy = session
                 .auth_attempts
@@ -344,8 +552,22 @@ pub struct BannerThinning {
 }
 
 impl BannerThinning {
+    /// The key a sample is thinned by: its offset to the second, its 10-minute slot.
+    fn key(offset_s: f64, time: jiff::Timestamp) -> (i64, i64) {
+        (offset_s.round() as i64, time.as_second().div_euclid(600))
+    }
+
+    /// Whether [`BannerThinning::keep`] would keep this sample (changing nothing).
+    fn would_keep(&self, remote_ip: Option<&str>, offset_s: f64, time: jiff::Timestamp) -> bool {
+        let key = Self::key(offset_s, time);
+        match remote_ip {
+            None => !self.no_ip.contains(&key),
+            Some(ip) => self.by_ip.get(ip).is_none_or(|seen| !seen.contains(&key)),
+        }
+    }
+
     fn keep(&mut self, remote_ip: Option<&str>, offset_s: f64, time: jiff::Timestamp) -> bool {
-        let key = (offset_s.round() as i64, time.as_second().div_euclid(600));
+        let key = Self::key(offset_s, time);
         let Some(ip) = remote_ip else {
             return self.no_ip.insert(key);
         };
@@ -506,6 +728,21 @@ pub struct HintSet {
 }
 
 impl HintSet {
+    /// Whether [`HintSet::host_at_endpoint`] with these would change nothing:
+    /// this host was given at this address in this role before.
+    fn has(&self, host: &str, endpoint: &str, role: Role) -> bool {
+        let address = crate::model::endpoint_host(endpoint);
+        let side = usize::from(role == Role::Exchange);
+        if let Some(Some((r, a, h))) = self.last.get(side) {
+            if *r == role && a == address && h == host {
+                return true;
+            }
+        }
+        self.given
+            .get(address)
+            .is_some_and(|pairs| pairs.iter().any(|(r, h)| *r == role && h == host))
+    }
+
     /// [`HintSet::host_at`] for the address of an `ip:port` endpoint.
     fn host_at_endpoint(&mut self, host: &str, endpoint: &str, role: Role) {
         let address = crate::model::endpoint_host(endpoint);
@@ -636,13 +873,27 @@ pub fn keep_for_pairing(session: &SessionSummary, keep_one_in: u64) -> bool {
         .auth_attempts
         .iter()
         .any(|a| a.outcome != AuthOutcome::Success);
+    let both_endpoints = session.local_endpoint.is_some() && session.remote_endpoint.is_some();
+    kept_for_pairing(
+        failed,
+        both_endpoints,
+        || connection_hash(session),
+        keep_one_in,
+    )
+}
+
+/// [`keep_for_pairing`] of a session told by whether an attempt failed,
+/// whether it has both endpoints, and its connection hash.
+fn kept_for_pairing(
+    failed: bool,
+    both_endpoints: bool,
+    connection: impl FnOnce() -> u64,
+    keep_one_in: u64,
+) -> bool {
     if keep_one_in <= 1 || failed {
         return true;
     }
-    if session.local_endpoint.is_none() || session.remote_endpoint.is_none() {
-        return false;
-    }
-    connection_hash(session) % keep_one_in == 0
+    both_endpoints && connection() % keep_one_in == 0
 }
 
 /// The TCP connection a session ran on as a hash, the same at both ends
@@ -650,8 +901,14 @@ pub fn keep_for_pairing(session: &SessionSummary, keep_one_in: u64) -> bool {
 /// samples of healthy traffic keep the same connections, so they still
 /// pair. Computed over the pieces: a busy log has millions of sessions.
 pub fn connection_hash(session: &SessionSummary) -> u64 {
-    let local = session.local_endpoint.as_deref().unwrap_or("");
-    let remote = session.remote_endpoint.as_deref().unwrap_or("");
+    connection_hash_of(
+        session.local_endpoint.as_deref().unwrap_or(""),
+        session.remote_endpoint.as_deref().unwrap_or(""),
+    )
+}
+
+/// [`connection_hash`] of the two endpoints.
+fn connection_hash_of(local: &str, remote: &str) -> u64 {
     let (low, high) = if local <= remote {
         (local, remote)
     } else {
@@ -770,5 +1027,203 @@ mod tests {
         ]
         .map(|(h, ip, r)| (h.to_string(), ip.to_string(), r));
         assert_eq!(got, want);
+    }
+}
+
+#[cfg(test)]
+mod glance_tests {
+    use super::*;
+    use crate::ingest::dedup::SessionsOfRun;
+    use crate::ingest::PairingGate;
+
+    /// A Send log of sessions `from..to` to five peers, each greeted with a
+    /// dated banner whose clock drifts by a second now and then, every 40th
+    /// answered by a 454, every 97th with no endpoints on its first rows.
+    fn send_log(from: u32, to: u32) -> String {
+        send_log_of_ids(from, to, 0)
+    }
+
+    /// [`send_log`] with session ids `ids` above the usual.
+    fn send_log_of_ids(from: u32, to: u32, ids: u64) -> String {
+        String::from("#Log-type: SMTP Send Protocol Log\r\n#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context\r\n") + &send_rows(from, to, ids)
+    }
+
+    /// The rows of [`send_log_of_ids`].
+    fn send_rows(from: u32, to: u32, ids: u64) -> String {
+        let mut text = String::new();
+        for i in from..to {
+            let peer = i % 5;
+            let second = 3 * i;
+            let time = |ms: u32| {
+                let t = second * 1000 + ms;
+                format!(
+                    "2026-11-26T{:02}:{:02}:{:02}.{:03}Z",
+                    t / 3_600_000,
+                    t / 60_000 % 60,
+                    t / 1000 % 60,
+                    t % 1000
+                )
+            };
+            let remote_second = (second + 300 + (i / 7) % 3) % 60;
+            let remote_minute = (second + 300) / 60 % 60;
+            let banner = format!(
+                "\"220 EX1{peer}.contoso.com Microsoft ESMTP MAIL Service ready at Thu, 26 Nov 2026 {:02}:{remote_minute:02}:{remote_second:02} +0000\"",
+                (second + 300) / 3600
+            );
+            let reply = if i % 40 == 39 {
+                "454 4.7.0 Temporary authentication failure"
+            } else {
+                "235 <authentication information>"
+            };
+            let rows = [
+                ("+", String::new()),
+                ("<", banner),
+                (">", "EHLO EX01.contoso.com".to_string()),
+                ("<", format!("250-EX1{peer}.contoso.com Hello [10.0.0.1]")),
+                ("<", "250-X-EXPS EXCHANGEAUTH GSSAPI NTLM".to_string()),
+                (">", "X-EXPS EXCHANGEAUTH SHA256".to_string()),
+                ("<", reply.to_string()),
+                ("-", String::new()),
+            ];
+            for (seq, (event, data)) in rows.into_iter().enumerate() {
+                let endpoints = if i % 97 == 0 && seq < 3 {
+                    ",".to_string()
+                } else {
+                    format!("10.0.0.1:{},10.0.0.{}:25", 20000 + i, 10 + peer)
+                };
+                text.push_str(&format!(
+                    "{},Intra-Organization SMTP Send Connector,{:016X},{seq},{endpoints},{event},{data},\r\n",
+                    time(seq as u32),
+                    0x08DF_4261_0000_0000_u64 + ids + u64::from(i)
+                ));
+            }
+        }
+        text
+    }
+
+    /// A gate that refuses the sessions to peers 0-3 above an eighth of the
+    /// hash range, and the banner samples of peers 1-2 above half of it and
+    /// all of peer 3's.
+    fn gate() -> PairingGate {
+        let mut gate = PairingGate::default();
+        for peer in 0..4 {
+            gate.full_at
+                .insert(format!("10.0.0.{}", 10 + peer), u64::MAX / 8);
+        }
+        for peer in 1..4u8 {
+            gate.banners_full_at
+                .entry(Some(std::net::IpAddr::from([10, 0, 0, 10 + peer])))
+                .or_default()
+                .push((
+                    Some(format!("EX1{peer}.contoso.com")),
+                    if peer == 3 { 0 } else { u64::MAX / 2 },
+                ));
+        }
+        gate
+    }
+
+    /// Declines counted; `always`: asks for every summary.
+    struct Counting<'f, 'p, 'e, 'r> {
+        inner: FactsAndRows<'f, 'p, 'e, 'r>,
+        always: bool,
+        declined: usize,
+    }
+
+    impl SessionSink for Counting<'_, '_, '_, '_> {
+        fn take(&mut self, session: SessionSummary) {
+            self.inner.take(session);
+        }
+
+        fn wants_summary(&mut self, glance: &SessionGlance<'_>) -> bool {
+            let wants = self.always || self.inner.wants_summary(glance);
+            self.declined += usize::from(!wants);
+            wants
+        }
+    }
+
+    /// Reads `files` in turn as a scan does (a file may repeat sessions of
+    /// one before it); returns what they yield and the sessions declined.
+    fn read(files: &[String], always: bool) -> (Vec<Extracted>, usize) {
+        let seen = std::sync::Arc::new(SessionsSeen::default());
+        let mut declined = 0;
+        let mut out = Vec::new();
+        {
+            for (i, text) in files.iter().enumerate() {
+                let origin = format!("EX01/SEND20261126-{i}.LOG");
+                let mut extracted = Extracted {
+                    sessions: Some(SessionsOfRun {
+                        seen: seen.clone(),
+                        origin: crate::discover::Origin::file(origin.clone()),
+                        server: Some("EX01".into()),
+                    }),
+                    pairing_gate: Some(gate()),
+                    ..Extracted::default()
+                };
+                let place = Place {
+                    origin: &origin,
+                    server: Some("EX01"),
+                };
+                let mut sink = Counting {
+                    inner: FactsAndRows {
+                        facts: SessionFacts::new(place, &mut extracted),
+                        rows: None,
+                    },
+                    always,
+                    declined: 0,
+                };
+                let mut r = Reassembler::new().with_detail(SessionDetail::Failures);
+                let _ = r.feed_into(text.as_bytes(), Some(LogKind::Send), &mut sink);
+                r.finish_into(&mut sink);
+                declined += sink.declined;
+                sink.inner.facts.finish();
+                out.push(extracted);
+            }
+        }
+        (out, declined)
+    }
+
+    /// Declining the summaries the glance makes needless changes nothing a
+    /// file yields: facts, hints, sessions kept for pairing, and the counts
+    /// of sessions and banner samples the gates refused; for files read once,
+    /// again as copies, and a file that repeats the second half of another
+    /// amid sessions of its own at the same times (the repeated ones'
+    /// samples still thin the new ones').
+    #[test]
+    fn declined_summaries_change_nothing_a_file_yields() {
+        let once = vec![send_log(0, 900), send_log(10_000, 15_000)];
+        let mut again = once.clone();
+        again.extend(once.iter().cloned());
+        let mut mixed = once.clone();
+        // Sessions of its own (their identity hints given, as copies give
+        // none), copies of sessions, then more of its own at the same times.
+        mixed.push(
+            send_log_of_ids(440, 450, 2 << 32)
+                + &send_rows(450, 900, 0)
+                + &send_rows(450, 900, 1 << 32),
+        );
+        for files in [once, again, mixed] {
+            let (asked, none) = read(&files, true);
+            let (declining, declined) = read(&files, false);
+            assert_eq!(none, 0);
+            assert!(declined > 1000, "{declined} declined");
+            for (a, d) in asked.iter().zip(&declining) {
+                assert_eq!(a.evidence, d.evidence);
+                assert_eq!(a.hints, d.hints);
+                assert_eq!(a.pairing, d.pairing);
+                let counts = |e: &Extracted| {
+                    e.pairing_gate
+                        .as_ref()
+                        .map(|g| (g.refused, g.banners_refused))
+                };
+                assert_eq!(counts(a), counts(d));
+            }
+            let refused: u64 = asked
+                .iter()
+                .filter_map(|e| e.pairing_gate.as_ref())
+                .map(|g| g.refused + g.banners_refused)
+                .sum();
+            assert!(refused > 1000, "{refused} refused");
+            assert!(asked.iter().any(|e| !e.evidence.is_empty()));
+        }
     }
 }
