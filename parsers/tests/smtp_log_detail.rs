@@ -107,7 +107,8 @@ fn glanced_part(s: &SessionSummary) -> SessionSummary {
         connector: s.connector.clone(),
         local_endpoint: s.local_endpoint.clone(),
         remote_endpoint: s.remote_endpoint.clone(),
-        banner_host: s.banner_host.clone(),
+        // A Receive log's greeting is its own server's, not glanced.
+        banner_host: s.banner_host.clone().filter(|_| s.log == LogKind::Send),
         ehlo: s.ehlo.clone(),
         hello_reply_host: s.hello_reply_host.clone(),
         clock_samples: s.clock_samples.clone(),

@@ -125,8 +125,8 @@ impl<F: FnMut(SessionSummary)> SessionSink for Emit<F> {
 
 /// A session whose every authentication attempt succeeded (or that made none), as its
 /// [`SessionDetail::Failures`] summary would give it, borrowed: each field equals the summary's
-/// field of the same name. Given only when the texts it holds are valid UTF-8 (the summary
-/// decodes others lossily).
+/// field of the same name (`banner_host` in Send logs). Given only when the texts it holds are
+/// valid UTF-8 (the summary decodes others lossily).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SessionGlance<'a> {
     pub log: LogKind,
@@ -136,6 +136,8 @@ pub struct SessionGlance<'a> {
     pub connector: &'a str,
     pub local_endpoint: Option<&'a str>,
     pub remote_endpoint: Option<&'a str>,
+    /// The peer's greeting (Send logs); `None` in a Receive log, whose greeting is its own
+    /// server's (the summary's field holds it).
     pub banner_host: Option<&'a str>,
     pub ehlo: Option<&'a str>,
     pub hello_reply_host: Option<&'a str>,
@@ -1318,13 +1320,12 @@ impl OpenSession {
                     glance.hello_reply_host = Some(text(host)?);
                 }
                 // After the first greeting read, the others are passed over (see `build`).
-                Ev::Banner(reply) if glance.banner_host.is_none() => {
-                    let Some((host, date)) =
-                        parse_banner_dated(text(reply)?, kind == LogKind::Send)
-                    else {
+                // A Receive log's greeting is its own server's: not glanced.
+                Ev::Banner(reply) if kind == LogKind::Send && glance.banner_host.is_none() => {
+                    let Some((host, date)) = parse_banner_dated(text(reply)?, true) else {
                         continue;
                     };
-                    if let (LogKind::Send, Some(remote), Some(local)) = (kind, date, pos.ts()) {
+                    if let (Some(remote), Some(local)) = (date, pos.ts()) {
                         glance.clock_sample = Some(GlancedSample {
                             remote_server: host,
                             remote_ip: glance.remote_endpoint.map(crate::net::endpoint_host),
