@@ -361,3 +361,32 @@ fn a_second_greeting_is_passed_over_in_the_glance_as_in_the_summary() {
     );
     assert_eq!(failures[0].clock_samples.len(), 1);
 }
+
+/// Bytes that are not UTF-8 in a text the glance does not read (a capability's names) leave the
+/// session glanced, its glance equal to its summary; in one it reads (the Hello reply's host),
+/// the session is not glanced and its summary is built.
+#[test]
+fn bytes_that_are_not_utf8_stop_only_the_glance_that_reads_them() {
+    let rows: [(u8, u32, &str, &[u8]); 10] = [
+        (1, 0, "+", b""),
+        (1, 1, ">", b"EHLO EX01.contoso.com"),
+        (1, 2, "<", b"250-EX02.contoso.com Hello [10.0.0.11]"),
+        (1, 3, "<", b"250-AUTH NTLM \xff\xfeLOGIN"),
+        (1, 4, "-", b""),
+        (2, 0, "+", b""),
+        (2, 1, ">", b"EHLO EX01.contoso.com"),
+        (2, 2, "<", b"250-EX0\xff.contoso.com Hello [10.0.0.11]"),
+        (2, 3, "<", b"250-AUTH NTLM LOGIN"),
+        (2, 4, "-", b""),
+    ];
+    let mut bytes = b"#Log-type: SMTP Send Protocol Log\r\n#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context\r\n".to_vec();
+    for (i, (id, seq, event, data)) in rows.into_iter().enumerate() {
+        let line = row(i as u32 * 1000, id, seq, event, "DATA", "");
+        let (before, after) = line.split_once("DATA").unwrap();
+        bytes.extend_from_slice(before.as_bytes());
+        bytes.extend_from_slice(data);
+        bytes.extend_from_slice(after.as_bytes());
+    }
+    let (sessions, failing, glanced) = check(&[bytes], Some(LogKind::Send));
+    assert_eq!((sessions, failing, glanced), (2, 0, 1));
+}

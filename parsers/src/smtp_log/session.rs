@@ -1325,7 +1325,14 @@ impl OpenSession {
         if !surely_all_succeeded(events) {
             return None;
         }
-        let text = |span: Span| std::str::from_utf8(bytes.get(span.start..span.end)?).ok();
+        // The session's text is checked once, whole (a few hundred bytes, ASCII as Exchange
+        // writes it): in valid UTF-8 a span is valid exactly when its ends are char boundaries,
+        // which `str::get` checks. Checked span by span, the short texts cost six calls.
+        let whole = std::str::from_utf8(bytes).ok();
+        let text = |span: Span| match whole {
+            Some(whole) => whole.get(span.start..span.end),
+            None => std::str::from_utf8(bytes.get(span.start..span.end)?).ok(),
+        };
         let local_endpoint = match self.local {
             Some(span) => Some(text(span)?),
             None => None,
