@@ -1101,7 +1101,8 @@ fn ehlo_reply_line(data: &[u8]) -> Option<&[u8]> {
 /// Where the text handed to [`classify_ehlo`] ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FieldEnd {
-    /// At its end: the `data` field alone (split, unquoted, may hold commas).
+    /// At its end: the `data` field alone, split from its row (a quoted field, its quotes
+    /// taken off, may hold commas).
     AtEnd,
     /// At its first comma: the rest of a row from an unquoted `data` field on.
     AtComma,
