@@ -1152,8 +1152,8 @@ fn classify_ehlo(rest: &[u8], end: FieldEnd, text: &mut Vec<u8>) -> Option<Ev> {
 }
 
 /// Where the first word of `word` ends: at a separator ([`is_ehlo_separator`]), at a comma when
-/// the field ends there, or at its end. Searched 8 bytes at a time (the words are 3 to 20 bytes:
-/// a byte loop was a tenth of a scan's instructions).
+/// the field ends there, or at its end. Searched 8 bytes at a time (the words are 3 to 20 bytes;
+/// the byte loops that judged these lines before were 7 % of a scan's instructions).
 #[inline(always)]
 fn ehlo_word_end(word: &[u8], end: FieldEnd) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
