@@ -7,7 +7,10 @@
 #   benches/instructions.sh [DIR] [REV...]
 #
 # DIR (default: EX05 of the 20-server collection of benches/collection.sh, 159 MB of protocol
-# logs, built with the same `exauth synth` command when absent). With REVs, each git revision is
+# logs, built with the same `exauth synth` command when absent). With SERVERS="EX01 EX13 ...",
+# DIR is a collection and only those server folders of it are scanned (linked into a temporary
+# folder, its DC01 with them when present): one server alone never fills the pairing shares,
+# so the sessions a scan declines from a glance only show over several. With REVs, each git revision is
 # built in a temporary worktree (profiling profile, --no-default-features) and counted in turn;
 # without, the working tree's build. Needs valgrind (apt-get install valgrind). Under
 # cachegrind a scan runs ~50x slower: about 15 s for the default folder.
@@ -31,6 +34,19 @@ if [ ! -d "$DIR" ] && [ "$DIR" = "$COLLECTION/EX05" ]; then
     "$exauth" -q synth --scenario clock-skew --servers 20 --size 3G --layout flat --out "$COLLECTION"
 fi
 [ -d "$DIR" ] || { echo "no folder $DIR" >&2; exit 2; }
+if [ -n "${SERVERS:-}" ]; then
+    subset=$(mktemp -d)
+    trap 'rm -rf "$subset"' EXIT
+    for server in $SERVERS ${DC:-DC01}; do
+        if [ -d "$DIR/$server" ]; then
+            ln -s "$(realpath "$DIR/$server")" "$subset/$server"
+        elif [ "$server" != "${DC:-DC01}" ]; then
+            echo "no folder $DIR/$server" >&2
+            exit 2
+        fi
+    done
+    DIR=$subset
+fi
 
 count() { # count <label> <binary>
     local out
@@ -42,7 +58,7 @@ $(grep -E 'Branches:' "$out" | awk '{print $3}') branches, $(grep -E 'Mispredict
     rm -f "$out"
 }
 
-echo "one-thread scan of $DIR ($(du -sh "$DIR" | cut -f1))"
+echo "one-thread scan of $DIR ($(du -shL "$DIR" | cut -f1))"
 if [ $# -eq 0 ]; then
     count "$(git rev-parse --short HEAD)+" "$(build . "$TARGET")"
 else

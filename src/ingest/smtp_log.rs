@@ -289,11 +289,7 @@ impl<'p, 'e> SessionFacts<'p, 'e> {
                     .thinning
                     .would_keep(sample.remote_ip, sample.offset_s, sample.time)
                 {
-                    let remote_ip = sample
-                        .remote_ip
-                        .and_then(|ip| ip.parse().ok())
-                        .map(canonical_ip)
-                        .or_else(|| remote.and_then(endpoint_ip));
+                    let remote_ip = sample_peer_ip(sample.remote_ip, remote);
                     let hash = sample_origin_hash(self.origin_hash, Some(sample.line));
                     if !gate.would_refuse_banner(remote_ip, Some(sample.remote_server), hash) {
                         return true;
@@ -665,12 +661,10 @@ pub fn session_evidence(
         if !thinning.keep(sample.remote_ip.as_deref(), sample.offset_s, sample.time) {
             continue;
         }
-        let remote_ip = sample
-            .remote_ip
-            .as_deref()
-            .and_then(|ip| ip.parse().ok())
-            .map(canonical_ip)
-            .or_else(|| session.remote_endpoint.as_deref().and_then(endpoint_ip));
+        let remote_ip = sample_peer_ip(
+            sample.remote_ip.as_deref(),
+            session.remote_endpoint.as_deref(),
+        );
         if let Some((gate, origin_hash)) = gate.as_mut() {
             let hash = sample_origin_hash(*origin_hash, sample.line);
             let name = sample.remote_server.as_deref();
@@ -697,6 +691,18 @@ pub fn session_evidence(
             represents: 1,
         });
     }
+}
+
+/// The peer address a clock sample is gated by: the sample's own address
+/// text, else the session's remote endpoint's, canonical either way.
+fn sample_peer_ip(
+    sample_ip: Option<&str>,
+    remote_endpoint: Option<&str>,
+) -> Option<std::net::IpAddr> {
+    sample_ip
+        .and_then(|ip| ip.parse().ok())
+        .map(canonical_ip)
+        .or_else(|| remote_endpoint.and_then(endpoint_ip))
 }
 
 /// FNV-1a of a banner sample's origin (`artifact:line`, or the artifact's
@@ -728,15 +734,25 @@ pub struct HintSet {
 }
 
 impl HintSet {
+    /// Which of [`HintSet::last`] a role's hints go to: the log's own end, the peer's.
+    fn side(role: Role) -> usize {
+        usize::from(role == Role::Exchange)
+    }
+
+    /// Whether this host at this address in this role is the hint given last on its side.
+    fn is_last(&self, host: &str, address: &str, role: Role) -> bool {
+        self.last
+            .get(HintSet::side(role))
+            .and_then(Option::as_ref)
+            .is_some_and(|(r, a, h)| *r == role && a == address && h == host)
+    }
+
     /// Whether [`HintSet::host_at_endpoint`] with these would change nothing:
     /// this host was given at this address in this role before.
     fn has(&self, host: &str, endpoint: &str, role: Role) -> bool {
         let address = crate::model::endpoint_host(endpoint);
-        let side = usize::from(role == Role::Exchange);
-        if let Some(Some((r, a, h))) = self.last.get(side) {
-            if *r == role && a == address && h == host {
-                return true;
-            }
+        if self.is_last(host, address, role) {
+            return true;
         }
         self.given
             .get(address)
@@ -746,13 +762,10 @@ impl HintSet {
     /// [`HintSet::host_at`] for the address of an `ip:port` endpoint.
     fn host_at_endpoint(&mut self, host: &str, endpoint: &str, role: Role) {
         let address = crate::model::endpoint_host(endpoint);
-        let side = usize::from(role == Role::Exchange);
-        if let Some(Some((r, a, h))) = self.last.get(side) {
-            if *r == role && a == address && h == host {
-                return;
-            }
+        if self.is_last(host, address, role) {
+            return;
         }
-        if let Some(last) = self.last.get_mut(side) {
+        if let Some(last) = self.last.get_mut(HintSet::side(role)) {
             match last {
                 Some((r, a, h)) => {
                     *r = role;

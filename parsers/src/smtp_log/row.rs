@@ -299,13 +299,24 @@ fn next_field(line: &[u8], pos: usize) -> (FieldSpan, Option<usize>) {
     (span, next)
 }
 
+/// `b` in each of a word's 8 bytes, for [`zero_bytes`] searches.
+pub(crate) const fn every_byte(b: u8) -> u64 {
+    0x0101_0101_0101_0101 * b as u64
+}
+
+/// The zero bytes of `x` flagged (their high bit set), for searching 8 bytes at a time: a word
+/// XORed with [`every_byte`] of the byte sought has zeros where it is. The lowest flagged byte is
+/// always a true zero (a borrow can flag the byte above a zero, never one below), so the first
+/// match is at `trailing_zeros() / 8`.
+#[inline(always)]
+pub(crate) fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(every_byte(1)) & !x & every_byte(0x80)
+}
+
 /// Position of the first `,` in `bytes`. The fields before `data` are short, where memchr's setup
 /// costs more than the search, so the first 64 bytes are searched a word (8 bytes) at a time.
 #[inline(always)]
 pub(crate) fn find_comma(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    const COMMAS: u64 = ONES * b',' as u64;
     const WORDS_FIRST: usize = 64;
     let mut i = 0;
     while i < WORDS_FIRST {
@@ -314,9 +325,7 @@ pub(crate) fn find_comma(bytes: &[u8]) -> Option<usize> {
             let tail = bytes.get(i..).unwrap_or_default();
             return tail.iter().position(|&b| b == b',').map(|p| i + p);
         };
-        // Zero bytes where the commas are; the lowest flagged byte is always a true zero.
-        let x = u64::from_le_bytes(word) ^ COMMAS;
-        let zeros = x.wrapping_sub(ONES) & !x & HIGHS;
+        let zeros = zero_bytes(u64::from_le_bytes(word) ^ every_byte(b','));
         if zeros != 0 {
             return Some(i + (zeros.trailing_zeros() / 8) as usize);
         }
@@ -607,10 +616,6 @@ fn unquoted_field_end(line: &[u8], start: usize) -> Option<usize> {
 /// [`find_comma`] that gives up at a `\n`: position of the first `,` when no `\n` comes before it.
 #[inline(always)]
 fn find_comma_in_line(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    const COMMAS: u64 = ONES * b',' as u64;
-    const NEWLINES: u64 = ONES * b'\n' as u64;
     const WORDS_FIRST: usize = 64;
     let comma_at = |p: usize| (bytes.get(p) == Some(&b',')).then_some(p);
     let mut i = 0;
@@ -621,11 +626,9 @@ fn find_comma_in_line(bytes: &[u8]) -> Option<usize> {
             return comma_at(i + p);
         };
         let word = u64::from_le_bytes(word);
-        // Zero bytes where the commas (newlines) are; the lowest byte flagged in either mask is
-        // a true zero of its mask, so the lowest of both is the first comma or newline.
-        let c = word ^ COMMAS;
-        let n = word ^ NEWLINES;
-        let zeros = (c.wrapping_sub(ONES) & !c & HIGHS) | (n.wrapping_sub(ONES) & !n & HIGHS);
+        // The lowest byte flagged in either mask is a true zero of its mask, so the lowest of
+        // both is the first comma or newline.
+        let zeros = zero_bytes(word ^ every_byte(b',')) | zero_bytes(word ^ every_byte(b'\n'));
         if zeros != 0 {
             return comma_at(i + (zeros.trailing_zeros() / 8) as usize);
         }
