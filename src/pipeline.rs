@@ -190,6 +190,10 @@ struct PipelineVisitor<'p> {
     progress: &'p Progress,
     collector: Collector,
     out: Mutex<Collected>,
+    /// The run's identity hints, each once as they come: every log of a
+    /// server gives the same few, and kept per file they grew with the
+    /// number of files (14.7 MB of a 100-server scan's 112 MB heap).
+    hints: Mutex<rustc_hash::FxHashSet<(Option<String>, IdentityHint)>>,
     /// Where the rows go with [`Keep::Rows`].
     spool: SpoolStore,
     rows: Mutex<Vec<ArtifactRows>>,
@@ -277,7 +281,6 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
             pairing_gate,
             ..
         } = extracted;
-        let mut unique_hints = std::collections::BTreeSet::new();
         if !evidence.iter().any(|e| e.fact.failure_signal().is_some()) {
             // The net under the parsers: a failure no parser read stays a
             // failure (see `exauth_parsers::signature`).
@@ -288,7 +291,6 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
                     .map(|hit| signature_evidence(hit, place, None)),
             );
         }
-        unique_hints.extend(hints);
         self.collector.push(ingested.row);
         if let Some(server) = server {
             // Scan and extract alike: memory stays flat (extract's rows are
@@ -321,14 +323,17 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
                 .or_default()
                 .extend(pairing.into_iter().map(|s| *s));
         }
-        out.identity_hints
-            .extend(unique_hints.into_iter().map(|h| (place_key.clone(), h)));
         out.problems.extend(
             ingested
                 .problems
                 .into_iter()
                 .map(|p| (artifact.origin.clone(), p)),
         );
+        drop(out);
+        self.hints
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(hints.into_iter().map(|h| (place_key.clone(), h)));
     }
 
     fn duplicate(&self, artifact: &Artifact<'_>, set_aside: &SetAside) {
@@ -687,6 +692,7 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
         progress: &hidden,
         collector: Collector::default(),
         out: Mutex::new(Collected::default()),
+        hints: Mutex::default(),
         bounded: Mutex::new(Bounded::default()),
         aggregator: Mutex::new(Aggregator::new(settings.aggregate)),
         copies: Mutex::new(Copies::default()),
@@ -702,6 +708,7 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
     let PipelineVisitor {
         collector,
         out,
+        hints,
         bounded,
         aggregator,
         copies,
@@ -730,10 +737,10 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
     sort_large(&mut collected.evidence, |a, b| {
         a.sort_key().cmp(&b.sort_key())
     });
-    // Sorted and each once: the same hints come from every log of a server,
-    // so they are made unique (by hash) before the few left are sorted.
-    let unique: rustc_hash::FxHashSet<_> = collected.identity_hints.drain(..).collect();
-    collected.identity_hints.extend(unique);
+    // Sorted and each once (made unique as they came).
+    collected
+        .identity_hints
+        .extend(hints.into_inner().unwrap_or_else(|e| e.into_inner()));
     collected.identity_hints.sort_unstable();
     if let Keep::Rows(encoding) = settings.keep {
         let mut artifacts = rows.into_inner().unwrap_or_else(|e| e.into_inner());
