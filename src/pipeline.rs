@@ -72,6 +72,10 @@ pub struct Collected {
     pub unconfirmed_names: std::collections::BTreeSet<String>,
     /// How much healthy traffic scan kept of what it read.
     pub sampled: Sampled,
+    /// Seconds over which repeated facts were counted together: a minute,
+    /// or a wider span when the logs cover too long a time for a minute's
+    /// aggregates to fit ([`crate::evidence::aggregate`]).
+    pub aggregated_over_s: i64,
 }
 
 /// Scan's uniform sample of healthy traffic: kept and read, for banner
@@ -718,10 +722,9 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
         ..
     } = visitor;
     let mut collected = out.into_inner().unwrap_or_else(|e| e.into_inner());
-    aggregator
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .drain_into(&mut collected.evidence);
+    let aggregator = aggregator.into_inner().unwrap_or_else(|e| e.into_inner());
+    collected.aggregated_over_s = aggregator.span_s();
+    aggregator.drain_into(&mut collected.evidence);
     bounded
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())

@@ -96,6 +96,9 @@ pub struct Case {
     pub settings: CaseSettings,
     /// How much healthy traffic the reading kept (scan samples it).
     pub sampled: crate::pipeline::Sampled,
+    /// Seconds over which repeated facts were counted together
+    /// ([`Collected::aggregated_over_s`]).
+    pub aggregated_over_s: i64,
     /// [`Case::relevant`]'s items, in evidence order.
     relevant: Vec<ItemId>,
 }
@@ -250,6 +253,7 @@ pub fn build(mut collected: Collected, settings: CaseSettings) -> Case {
         sessions,
         unconfirmed_names,
         sampled,
+        aggregated_over_s,
         ..
     } = collected;
 
@@ -293,6 +297,7 @@ pub fn build(mut collected: Collected, settings: CaseSettings) -> Case {
     let mut case = assemble(identities, evidence, coverage, settings);
     case.paired_clocks = paired_clocks;
     case.sampled = sampled;
+    case.aggregated_over_s = aggregated_over_s;
     case
 }
 
@@ -518,6 +523,7 @@ pub fn assemble(
         assumed_utc,
         settings,
         sampled: Default::default(),
+        aggregated_over_s: crate::evidence::aggregate::FIRST_SPAN_S,
         relevant,
     }
 }

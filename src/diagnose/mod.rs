@@ -399,15 +399,25 @@ fn dedup_lines(lines: &mut Vec<EvidenceLine>) {
     });
 }
 
+/// The span repeated facts were counted over, in words: `minute`, or
+/// `64-minute span` when the logs' length widened it.
+fn span_words(span_s: i64) -> String {
+    match span_s / 60 {
+        ..=1 => "minute".to_string(),
+        minutes => format!("{minutes}-minute span"),
+    }
+}
+
 /// An evidence line for the case's evidence item `index`.
 pub(crate) fn line(case: &Case, index: ItemId, strength: Strength, detail: String) -> EvidenceLine {
     let e = case.item(index);
     let detail = match e.represents {
         0 | 1 => detail,
         n => format!(
-            "{detail} (and {} more like it from {} in the same minute, counted, not listed)",
+            "{detail} (and {} more like it from {} in the same {}, counted, not listed)",
             exauth_parsers::problem::thousands(n - 1),
-            e.server.as_deref().unwrap_or("this source")
+            e.server.as_deref().unwrap_or("this source"),
+            span_words(case.aggregated_over_s)
         ),
     };
     EvidenceLine {

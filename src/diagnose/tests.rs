@@ -472,3 +472,12 @@ fn the_strongest_cause_wins() {
     let d = diagnose(&case(evidence, &[]));
     assert_eq!(d.verdict.primary_cause, "clock-skew", "{:#?}", d.verdict);
 }
+
+/// An aggregate's line says the span its records were counted over: the
+/// minute, or the span long logs widened it to.
+#[test]
+fn an_aggregate_names_the_span_it_was_counted_over() {
+    assert_eq!(super::span_words(60), "minute");
+    assert_eq!(super::span_words(0), "minute");
+    assert_eq!(super::span_words(60 << 8), "256-minute span");
+}

@@ -564,7 +564,10 @@ fn evidence_spans(case: &Case) -> BTreeMap<&str, Span> {
             continue;
         };
         let span = spans.entry(server).or_default();
-        span.items += 1;
+        // The records an aggregate's carrier stands for, as the evidence
+        // counts weigh them: a server's count whether or not its records
+        // were aggregated.
+        span.items += e.represents.max(1);
         if let Some(t) = e.corrected {
             span.first = Some(span.first.map_or(t, |f| f.min(t)));
             span.last = Some(span.last.map_or(t, |l| l.max(t)));
@@ -1158,6 +1161,36 @@ mod tests {
             sessions_for_pairing: k(healthy),
             failing_sessions_for_pairing: k(failing),
         }
+    }
+
+    /// A server's evidence count is of records: an aggregate's carrier
+    /// counts the records it stands for.
+    #[test]
+    fn a_servers_evidence_items_count_what_an_aggregate_stands_for() {
+        use crate::correlate::case::{assemble, CaseSettings, Coverage};
+        use crate::evidence::testing::at;
+        use crate::evidence::Fact;
+        let fact = Fact::InboundAuthFailed {
+            event_id: 1035,
+            status: "IllegalMessage".into(),
+            connector: "Default EX02".into(),
+            mechanism: "ExchangeAuth".into(),
+            client_ip: None,
+        };
+        let mut carrier = at("EX02", 0, fact.clone());
+        carrier.represents = 30;
+        let evidence = vec![carrier, at("EX02", 5, fact)];
+        let mut case = assemble(
+            Default::default(),
+            evidence,
+            Coverage::default(),
+            CaseSettings::default(),
+        );
+        for e in &mut case.evidence {
+            e.corrected = e.time;
+        }
+        let spans = super::evidence_spans(&case);
+        assert_eq!(spans.get("EX02").map(|s| s.items), Some(31));
     }
 
     /// The sampling sentence names what was read, never "0 of 0".
