@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     match exauth::cli::run(cli) {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(e) => {
-            eprintln!("exauth: {e:#}");
+            exauth::cli::to_stderr(format_args!("exauth: {e:#}\n"));
             ExitCode::from(exauth::Exit::Error as u8)
         }
     }

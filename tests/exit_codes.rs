@@ -155,3 +155,41 @@ fn nothing_readable_keeps_every_format_itself() {
     assert!(markdown.contains("Nothing could be read"));
     assert!(markdown.contains("garbage.bin"));
 }
+
+/// Output that cannot be written is an error (2), said on stderr; when
+/// stderr cannot be written either (both sent to a full disk) the exit code
+/// still says so, and nothing panics (`eprintln!` did: exit 101).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_for_output_and_errors_is_an_error_not_a_panic() {
+    let full = || std::fs::OpenOptions::new().write(true).open("/dev/full");
+    let Ok(probe) = full() else {
+        return; // no /dev/full here: nothing to test with
+    };
+    drop(probe);
+    let failing = sample("clock-skew");
+    for args in [
+        vec!["scan", "--format", "json"],
+        vec!["scan"],
+        vec!["extract", "--format", "jsonl"],
+    ] {
+        let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("exauth"))
+            .args(&args)
+            .arg(&failing)
+            .stdout(full().expect("/dev/full"))
+            .stderr(full().expect("/dev/full"))
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{args:?} into /dev/full");
+        // With stderr writable, the error is said there.
+        let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("exauth"))
+            .args(&args)
+            .arg(&failing)
+            .stdout(full().expect("/dev/full"))
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{args:?} into /dev/full");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("No space left"), "{args:?}: {stderr}");
+    }
+}

@@ -63,15 +63,15 @@ fn synth(global: &GlobalArgs, args: &super::SynthArgs) -> Result<Exit> {
     let summary = crate::synth::generate(settings, args.layout, &args.out)
         .with_context(|| format!("cannot write the collection to {}", args.out.display()))?;
     if !global.quiet {
-        eprintln!(
-            "exauth: wrote {} files, {} bytes: scenario {} ({}), {} failing pair(s); see {}",
+        super::to_stderr(format_args!(
+            "exauth: wrote {} files, {} bytes: scenario {} ({}), {} failing pair(s); see {}\n",
             summary.files,
             summary.bytes,
             summary.expected.scenario,
             summary.expected.primary_cause,
             summary.expected.failing_pairs.len(),
             args.out.join("expected.json").display()
-        );
+        ));
     }
     Ok(Exit::Success)
 }
@@ -172,19 +172,19 @@ fn strict(global: &GlobalArgs, inventory: &Inventory, exit: Exit) -> Exit {
     if unreadable == 0 {
         return exit;
     }
-    eprintln!(
-        "exauth: --strict: {unreadable} of {} artifacts could not be read (status error)",
+    super::to_stderr(format_args!(
+        "exauth: --strict: {unreadable} of {} artifacts could not be read (status error)\n",
         inventory.artifacts()
-    );
+    ));
     Exit::Error
 }
 
 fn nothing_readable(global: &GlobalArgs, inventory: &Inventory) -> Exit {
     if !global.quiet {
-        eprintln!(
-            "exauth: nothing readable among {} artifacts (see the list above for why)",
+        super::to_stderr(format_args!(
+            "exauth: nothing readable among {} artifacts (see the list above for why)\n",
             inventory.artifacts()
-        );
+        ));
     }
     Exit::Error
 }
@@ -322,7 +322,7 @@ fn timeline(global: &GlobalArgs, args: &TimelineArgs) -> Result<Exit> {
     let inventory = collected.inventory.clone();
     if !inventory.anything_readable() && !collected.shows_failure() {
         let text = report::inventory::text(&inventory, style(global));
-        eprint!("{text}");
+        super::to_stderr(format_args!("{text}"));
         return Ok(nothing_readable(global, &inventory));
     }
     let case = case::build(
@@ -346,11 +346,11 @@ fn timeline(global: &GlobalArgs, args: &TimelineArgs) -> Result<Exit> {
         },
     )?;
     if !global.quiet {
-        eprintln!(
-            "exauth: {} of {} evidence items",
+        super::to_stderr(format_args!(
+            "exauth: {} of {} evidence items\n",
             rows.len(),
             case.evidence.len()
-        );
+        ));
     }
     Ok(strict(global, &inventory, Exit::Success))
 }
@@ -462,7 +462,7 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
     let inventory = collected.inventory.clone();
     if !inventory.anything_readable() && !collected.shows_failure() {
         let text = report::inventory::text(&inventory, style(global));
-        eprint!("{text}");
+        super::to_stderr(format_args!("{text}"));
         return Ok(nothing_readable(global, &inventory));
     }
     let Some(spooled) = collected.rows.take() else {
@@ -512,11 +512,11 @@ fn extract(global: &GlobalArgs, args: &ExtractArgs) -> Result<Exit> {
         bail!("cannot read the rows back from their temporary file: {e}");
     }
     if !global.quiet {
-        eprintln!(
-            "exauth: {} rows from {} artifacts",
+        super::to_stderr(format_args!(
+            "exauth: {} rows from {} artifacts\n",
             spooled.count() + collection.count(),
             inventory.artifacts()
-        );
+        ));
     }
     Ok(strict(global, &inventory, Exit::Success))
 }

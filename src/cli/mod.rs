@@ -10,6 +10,15 @@ use std::path::PathBuf;
 
 pub use commands::run;
 
+/// Writes `text` to standard error, as `eprint!` does, but never panics:
+/// when stderr cannot be written either (a full disk both streams were
+/// sent to), there is nobody left to tell, and the exit code still says
+/// what happened (`eprint!` panicked there: exit 101).
+pub fn to_stderr(text: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_fmt(text);
+}
+
 /// `exauth --version`: the version, the commit when built from git, and the
 /// optional features compiled in (as `rg --version` lists its own).
 pub fn version() -> &'static str {
