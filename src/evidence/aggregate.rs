@@ -34,11 +34,11 @@ use std::hash::{Hash, Hasher};
 pub const EXEMPLARS: usize = 8;
 /// Distinct facts per (server, kind, minute) with an aggregate of their own.
 pub const SHAPES: usize = 64;
-/// Records kept in all before the span of a group widens, ~1 to 2 KB each
-/// with their text and the maps' share (at most ~60 MB). A 100-server
+/// Records kept in all before the span of a group widens, ~0.7 to 1.7 KB
+/// each with their text and the maps' share (at most ~28 MB). A 100-server
 /// collection of 4 hours with a server failing against all others keeps
 /// 8,891 records in 8,779 aggregates.
-pub const KEPT_IN_ALL: usize = 1 << 15;
+pub const KEPT_IN_ALL: usize = 1 << 14;
 /// A group's span at first: a minute.
 pub const FIRST_SPAN_S: i64 = 60;
 /// The widest span: about 17 years (60 s doubled 23 times), past any log.
@@ -189,8 +189,27 @@ impl Aggregate {
         let at = self
             .exemplars
             .partition_point(|x| x.sort_key() <= e.sort_key());
-        self.exemplars.insert(at, e);
-        self.trim(limit);
+        let limit = limit.max(1);
+        if self.exemplars.len() < limit {
+            self.exemplars.insert(at, e);
+            return;
+        }
+        // Full: what `trim` would drop from the list with `e` in it (its
+        // `cut`-th) goes first, so the list never outgrows the limit (a
+        // vector grown past 8 doubles its room: half of it empty, 3.5 KB an
+        // aggregate).
+        let cut = limit.div_ceil(2);
+        match at.cmp(&cut) {
+            std::cmp::Ordering::Equal => {}
+            std::cmp::Ordering::Less => {
+                self.exemplars.remove(cut - 1);
+                self.exemplars.insert(at, e);
+            }
+            std::cmp::Ordering::Greater => {
+                self.exemplars.remove(cut);
+                self.exemplars.insert(at - 1, e);
+            }
+        }
     }
 
     fn merge(&mut self, other: Aggregate, limit: usize) {
@@ -199,6 +218,7 @@ impl Aggregate {
         self.exemplars
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         self.trim(limit);
+        self.exemplars.shrink_to(limit);
     }
 
     /// Keeps the earliest and the latest halves (the earliest gets the
@@ -678,5 +698,47 @@ mod span_tests {
         direct.drain_into(&mut out);
         out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         assert_eq!(out, narrow);
+    }
+}
+
+#[cfg(test)]
+mod exemplar_tests {
+    use super::*;
+
+    /// A full aggregate takes a record by dropping first what trimming the
+    /// list with it would drop: the same exemplars as inserting and then
+    /// trimming, for every limit and every place the record sorts into.
+    #[test]
+    fn a_full_aggregate_keeps_what_insert_and_trim_keep() {
+        let record = |second: i64| {
+            crate::evidence::testing::at(
+                "EX01",
+                second,
+                Fact::TimeZone {
+                    bias_minutes: None,
+                    name: String::new(),
+                },
+            )
+        };
+        for limit in [1, 2, 3, 4, 8] {
+            // Seconds in an order that lands records before, inside and
+            // after those kept, and on equal times.
+            let seconds: Vec<i64> = (0..60).map(|i| (i * 37) % 23 - 5).collect();
+            let mut added = Aggregate::default();
+            let mut reference = Aggregate::default();
+            for &s in &seconds {
+                added.add(record(s), limit);
+                let e = record(s);
+                let at = reference
+                    .exemplars
+                    .partition_point(|x| x.sort_key() <= e.sort_key());
+                reference.exemplars.insert(at, e);
+                reference.count += 1;
+                reference.trim(limit);
+                assert_eq!(added.exemplars, reference.exemplars, "limit {limit}");
+                assert!(added.exemplars.capacity() <= limit.max(4), "limit {limit}");
+            }
+            assert_eq!(added.count, reference.count);
+        }
     }
 }
