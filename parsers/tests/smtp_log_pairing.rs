@@ -7,7 +7,7 @@ mod smtp_log_gen;
 
 use exauth_parsers::smtp_log::pairing::PairDirection;
 use exauth_parsers::smtp_log::{
-    pair_all_sessions, pair_sessions, ClockBasis, LogKind, PairingOptions, Reassembler,
+    pair_all_sessions, pair_all_sessions_where, pair_sessions, ClockBasis, LogKind, PairingOptions, Reassembler,
     SessionSummary,
 };
 use smtp_log_gen::{generate_pair, GenConfig};
@@ -199,4 +199,37 @@ fn all_pairs_at_once_pair_as_each_pair_alone() {
         );
     }
     assert_eq!(all, alone);
+    // Pairing the sessions a filter keeps, in place, is pairing copies of them alone: for
+    // filters on the connection's source port (both ends keep or drop it alike), and one that
+    // keeps a connection's Send end only.
+    fn port(s: &SessionSummary) -> u32 {
+        let end = match s.log {
+            LogKind::Send => &s.local_endpoint,
+            LogKind::Receive => &s.remote_endpoint,
+        };
+        end.as_deref()
+            .and_then(|e| e.rsplit(':').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0)
+    }
+    let filters: [&dyn Fn(&SessionSummary) -> bool; 3] = [
+        &|s| port(s) % 2 == 0,
+        &|s| port(s) % 3 != 1,
+        &|s| port(s) % 2 == 0 || s.log == LogKind::Send,
+    ];
+    for keep in filters {
+        let kept: Vec<Vec<SessionSummary>> = servers
+            .iter()
+            .map(|list| list.iter().filter(|s| keep(s)).cloned().collect())
+            .collect();
+        let kept: Vec<&[SessionSummary]> = kept.iter().map(Vec::as_slice).collect();
+        let copies = pair_all_sessions(&kept, &options);
+        assert!(!copies.is_empty());
+        assert_eq!(pair_all_sessions_where(&servers, &options, keep), copies);
+    }
+    assert_ne!(
+        pair_all_sessions_where(&servers, &options, filters[0]),
+        all,
+        "a filter that changes nothing proves nothing"
+    );
 }

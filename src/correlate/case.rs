@@ -15,7 +15,7 @@ use crate::model::{normalize_host, Role};
 use crate::pipeline::Collected;
 use exauth_parsers::detect::Kind;
 use exauth_parsers::evtx::windows_zone_to_iana;
-use exauth_parsers::smtp_log::{pair_all_sessions, PairingOptions};
+use exauth_parsers::smtp_log::{pair_all_sessions, pair_all_sessions_where, PairingOptions};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -319,17 +319,6 @@ pub struct PairedClock {
 pub fn paired_session_evidence(
     sessions: &BTreeMap<String, Vec<exauth_parsers::smtp_log::SessionSummary>>,
 ) -> (Vec<Evidence>, Vec<PairedClock>) {
-    let failed: BTreeMap<&String, Vec<exauth_parsers::smtp_log::SessionSummary>> = sessions
-        .iter()
-        .map(|(server, list)| {
-            let failing = list
-                .iter()
-                .filter(|s| !s.auth_attempts.is_empty())
-                .cloned()
-                .collect();
-            (server, failing)
-        })
-        .collect();
     let mut out = Vec::new();
     let mut clocks = Vec::new();
     let servers: Vec<&String> = sessions.keys().collect();
@@ -337,11 +326,13 @@ pub fn paired_session_evidence(
     // not one per pair), in the order of the pairs.
     let options = PairingOptions::default();
     let all: Vec<&[_]> = sessions.values().map(Vec::as_slice).collect();
-    let failing: Vec<&[_]> = failed.values().map(Vec::as_slice).collect();
     let mut everything: BTreeMap<(usize, usize), _> =
         pair_all_sessions(&all, &options).into_iter().collect();
+    // The sessions with an attempt that did not succeed, paired apart.
     let mut failing: BTreeMap<(usize, usize), _> =
-        pair_all_sessions(&failing, &options).into_iter().collect();
+        pair_all_sessions_where(&all, &options, |s| !s.auth_attempts.is_empty())
+            .into_iter()
+            .collect();
     let pairs: std::collections::BTreeSet<(usize, usize)> =
         everything.keys().chain(failing.keys()).copied().collect();
     for (i, j) in pairs {

@@ -32,7 +32,8 @@ pub use banner::{parse_banner, Banner};
 pub use file_name::{parse_file_name, LogFileName};
 pub use header::{ColumnMap, FileHeader};
 pub use pairing::{
-    pair_all_sessions, pair_sessions, PairedSession, PairingOptions, ServerPairOffset,
+    pair_all_sessions, pair_all_sessions_where, pair_sessions, PairedSession, PairingOptions,
+    ServerPairOffset,
 };
 pub use row::{split_fields, FieldSpan, Line, LineReader, RawRow, RowItem, RowReader};
 pub use session::{

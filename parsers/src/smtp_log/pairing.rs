@@ -110,11 +110,23 @@ pub fn pair_all_sessions(
     servers: &[&[SessionSummary]],
     options: &PairingOptions,
 ) -> Vec<((usize, usize), ServerPairOffset)> {
+    pair_all_sessions_where(servers, options, |_| true)
+}
+
+/// [`pair_all_sessions`] of the sessions `keep` accepts: what the same lists with only those
+/// sessions give (each session is told by its place in its list, and the others are passed
+/// over in the same order), without copying them out (a run's failing sessions, paired apart,
+/// were a second copy of tens of megabytes).
+pub fn pair_all_sessions_where(
+    servers: &[&[SessionSummary]],
+    options: &PairingOptions,
+    keep: impl Fn(&SessionSummary) -> bool,
+) -> Vec<((usize, usize), ServerPairOffset)> {
     // (remote, local) of a Receive session → (server, index), in server then session order.
     let mut receivers: FxHashMap<(&str, &str), Vec<(usize, usize)>> = FxHashMap::default();
     for (server, sessions) in servers.iter().enumerate() {
         for (i, r) in sessions.iter().enumerate() {
-            if r.log != LogKind::Receive {
+            if r.log != LogKind::Receive || !keep(r) {
                 continue;
             }
             if let (Some(remote), Some(local)) = (&r.remote_endpoint, &r.local_endpoint) {
@@ -130,7 +142,7 @@ pub fn pair_all_sessions(
     let mut per_pair: FxHashMap<(usize, usize), [Vec<Candidate>; 2]> = FxHashMap::default();
     for (server, sessions) in servers.iter().enumerate() {
         for (i, s) in sessions.iter().enumerate() {
-            if s.log != LogKind::Send {
+            if s.log != LogKind::Send || !keep(s) {
                 continue;
             }
             let (Some(local), Some(remote)) = (&s.local_endpoint, &s.remote_endpoint) else {
