@@ -469,6 +469,10 @@ impl Bounded {
             failing_sessions_kept: self.failing.total as u64,
             failing_sessions_read: self.failing.offered,
         };
+        // Room made once, exactly: grown pair by pair, the vectors doubled
+        // past what they hold (the run's peak for a long collection's
+        // extract is here, at its end).
+        collected.evidence.reserve_exact(self.samples.total);
         for (_, peers) in self.samples.into_pairs() {
             for (_, kept) in peers {
                 collected.evidence.extend(kept.into_items());
@@ -481,6 +485,7 @@ impl Bounded {
             .chain(self.failing.into_pairs())
         {
             let sessions = collected.sessions.entry(server).or_default();
+            sessions.reserve_exact(peers.iter().map(|(_, kept)| kept.heap.len()).sum());
             for (_, kept) in peers {
                 sessions.extend(kept.into_items().map(|s| *s));
             }
