@@ -17,6 +17,8 @@
 #                          $EXAUTH_CORPUS (else ../shared/corpus), security_*.evtx and krb_*.evtx
 #   send                   one server's Send protocol log of SEND_SESSIONS (100000) short sessions,
 #                          SEND_FAIL_PERCENT (60) of them failing with 454 4.7.0 (TimeSkew)
+#   long-flat              LONG_SERVERS (20) servers, LONG_SIZE (1G) over LONG_HOURS (168) hours:
+#                          a failure lasting a week, every minute of it (memory, not speed)
 #   and the groups small, mid, large (both layouts), flat, elc, synth (all six), all.
 # Collections are `exauth synth --scenario clock-skew --servers N --size S --layout flat|elc`
 # (--size counts what the zips hold: an ELC collection unpacks to S). RUNS (3) runs per tool, the
@@ -34,12 +36,13 @@ LARGE_SERVERS=${LARGE_SERVERS:-100} LARGE_SIZE=${LARGE_SIZE:-10G}
 EVTX_MB=${EVTX_MB:-1000}
 SEND_SESSIONS=${SEND_SESSIONS:-100000}
 SEND_FAIL_PERCENT=${SEND_FAIL_PERCENT:-60}
+LONG_SERVERS=${LONG_SERVERS:-20} LONG_SIZE=${LONG_SIZE:-1G} LONG_HOURS=${LONG_HOURS:-168}
 RUNS=${RUNS:-3}
 DATA=./bench-data/collection
 mkdir -p "$DATA"
 
 # --- what to run -------------------------------------------------------------------------------
-ALL_INPUTS=(small-flat small-elc mid-flat mid-elc large-flat large-elc evtx send)
+ALL_INPUTS=(small-flat small-elc mid-flat mid-elc large-flat large-elc evtx send long-flat)
 selected=()
 [ $# -eq 0 ] && set -- all
 for arg in "$@"; do
@@ -48,7 +51,7 @@ for arg in "$@"; do
         synth) selected+=(small-flat small-elc mid-flat mid-elc large-flat large-elc) ;;
         small | mid | large) selected+=("$arg-flat" "$arg-elc") ;;
         flat | elc) selected+=("small-$arg" "mid-$arg" "large-$arg") ;;
-        small-flat | small-elc | mid-flat | mid-elc | large-flat | large-elc | evtx | send)
+        small-flat | small-elc | mid-flat | mid-elc | large-flat | large-elc | evtx | send | long-flat)
             selected+=("$arg") ;;
         *) echo "unknown input \`$arg\` (one of: ${ALL_INPUTS[*]}, small, mid, large, flat, elc, synth, all)" >&2
            exit 2 ;;
@@ -210,12 +213,17 @@ rss_targets() {
 }
 
 # --- inputs ------------------------------------------------------------------------------------
-synth_dir() { # <servers> <size> <layout>
-    local dir="$DATA/clock-skew-$1servers-$2-$3"
+synth_dir() { # <servers> <size> <layout> [hours]
+    local dir="$DATA/clock-skew-$1servers-$2-$3" hours=()
+    if [ -n "${4:-}" ]; then
+        dir="$dir-$4h"
+        hours=(--hours "$4")
+    fi
     if [ ! -f "$dir/expected.json" ]; then
         rm -rf "$dir"
         echo "  generating $dir" >&2
-        "$EXAUTH" -q synth --scenario clock-skew --servers "$1" --size "$2" --layout "$3" --out "$dir"
+        "$EXAUTH" -q synth --scenario clock-skew --servers "$1" --size "$2" --layout "$3" \
+            ${hours[@]+"${hours[@]}"} --out "$dir"
     fi
     echo "$dir"
 }
@@ -273,6 +281,20 @@ run_flat() { # <tier> <servers> <size>
     verdict_line "$dir"
     target "scan 1 thread, % of rg -j1 throughput" "$(ratio "$BEST_rg1 * 100" "$BEST_scan1")" ">=" 25 %
     target "scan 2 threads / 1 thread speed-up" "$(ratio "$BEST_scan1" "$BEST_scan2")" ">=" 1.8 x
+    rss_targets
+}
+
+# A failure that lasts as long as the logs: memory must not grow with the minutes they span
+# (evidence::aggregate widens its span). Peak RSS is the target; the times are for the record.
+run_long() {
+    local dir
+    dir=$(synth_dir "$LONG_SERVERS" "$LONG_SIZE" flat "$LONG_HOURS")
+    BYTES=$(du -sb "$dir" | cut -f1)
+    header "long-flat" "$LONG_SERVERS servers, --size $LONG_SIZE, --hours $LONG_HOURS, flat: $BYTES bytes ($dir)"
+    warm "$dir"
+    scan_and_extract "$dir"
+    verdict_line "$dir"
+    target "peak RSS scan (1 thread)" "$(mb "$RSS_scan1")" "<=" 256 MB
     rss_targets
 }
 
@@ -482,6 +504,7 @@ for input in "${selected[@]}"; do
         large-elc) run_elc large "$LARGE_SERVERS" "$LARGE_SIZE" ;;
         evtx) run_evtx ;;
         send) run_send ;;
+        long-flat) run_long ;;
     esac
 done
 
