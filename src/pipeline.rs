@@ -57,8 +57,10 @@ pub struct Collected {
     pub rows: Option<SpooledRows>,
     /// Problems inside files that were read (bad chunks, bad lines).
     pub problems: Vec<(Origin, Problem)>,
-    /// Protocol-log sessions per server, kept for clock pairing.
-    pub sessions: BTreeMap<String, Vec<SessionSummary>>,
+    /// Protocol-log sessions per server, kept for clock pairing. Boxed as
+    /// the samples keep them: moved, sorted and re-keyed a pointer at a time
+    /// (unboxed, each move is ~600 bytes).
+    pub sessions: BTreeMap<String, Vec<Box<SessionSummary>>>,
     /// True once correlation has decided which server each artifact belongs
     /// to (`correlate::case::attribute`). Until then, a server named only by
     /// a folder word or file-name prefix is a *place key*
@@ -325,7 +327,7 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
             out.sessions
                 .entry(server.to_string())
                 .or_default()
-                .extend(pairing.into_iter().map(|s| *s));
+                .extend(pairing);
         }
         out.problems.extend(
             ingested
@@ -487,7 +489,7 @@ impl Bounded {
             let sessions = collected.sessions.entry(server).or_default();
             sessions.reserve_exact(peers.iter().map(|(_, kept)| kept.heap.len()).sum());
             for (_, kept) in peers {
-                sessions.extend(kept.into_items().map(|s| *s));
+                sessions.extend(kept.into_items());
             }
         }
     }
@@ -760,9 +762,8 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
         });
     }
     for sessions in collected.sessions.values_mut() {
-        sort_large(sessions, |a, b| {
-            (a.start, &a.session_id, a.log).cmp(&(b.start, &b.session_id, b.log))
-        });
+        sessions
+            .sort_by(|a, b| (a.start, &a.session_id, a.log).cmp(&(b.start, &b.session_id, b.log)));
     }
     collected
         .problems

@@ -7,8 +7,8 @@ mod smtp_log_gen;
 
 use exauth_parsers::smtp_log::pairing::PairDirection;
 use exauth_parsers::smtp_log::{
-    pair_all_sessions, pair_all_sessions_where, pair_sessions, ClockBasis, LogKind, PairingOptions, Reassembler,
-    SessionSummary,
+    pair_all_sessions, pair_all_sessions_where, pair_sessions, ClockBasis, LogKind, PairingOptions,
+    Reassembler, SessionSummary,
 };
 use smtp_log_gen::{generate_pair, GenConfig};
 
@@ -212,11 +212,10 @@ fn all_pairs_at_once_pair_as_each_pair_alone() {
             .and_then(|p| p.parse().ok())
             .unwrap_or(0)
     }
-    let filters: [&dyn Fn(&SessionSummary) -> bool; 3] = [
-        &|s| port(s) % 2 == 0,
-        &|s| port(s) % 3 != 1,
-        &|s| port(s) % 2 == 0 || s.log == LogKind::Send,
-    ];
+    let filters: [&dyn Fn(&SessionSummary) -> bool; 3] =
+        [&|s| port(s) % 2 == 0, &|s| port(s) % 3 != 1, &|s| {
+            port(s) % 2 == 0 || s.log == LogKind::Send
+        }];
     for keep in filters {
         let kept: Vec<Vec<SessionSummary>> = servers
             .iter()

@@ -317,7 +317,7 @@ pub struct PairedClock {
 /// sessions that failed: a clock that jumped shows only in the latter, and
 /// the offset the failing attempts met is the one that matters.
 pub fn paired_session_evidence(
-    sessions: &BTreeMap<String, Vec<exauth_parsers::smtp_log::SessionSummary>>,
+    sessions: &BTreeMap<String, Vec<Box<exauth_parsers::smtp_log::SessionSummary>>>,
 ) -> (Vec<Evidence>, Vec<PairedClock>) {
     let mut out = Vec::new();
     let mut clocks = Vec::new();

@@ -14,6 +14,7 @@ use super::{ClockBasis, ClockSample, LogKind, SessionSummary};
 use jiff::Timestamp;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
+use std::borrow::Borrow;
 
 /// Knobs of [`pair_sessions`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -106,8 +107,8 @@ pub fn pair_sessions(
 /// server's Receive sessions go into one index of their endpoints, looked up once per Send
 /// session: pairing pair by pair indexed each server's sessions again for each other server
 /// (100 servers: 9,900 indexes of the same sessions).
-pub fn pair_all_sessions(
-    servers: &[&[SessionSummary]],
+pub fn pair_all_sessions<S: Borrow<SessionSummary>>(
+    servers: &[&[S]],
     options: &PairingOptions,
 ) -> Vec<((usize, usize), ServerPairOffset)> {
     pair_all_sessions_where(servers, options, |_| true)
@@ -116,16 +117,17 @@ pub fn pair_all_sessions(
 /// [`pair_all_sessions`] of the sessions `keep` accepts: what the same lists with only those
 /// sessions give (each session is told by its place in its list, and the others are passed
 /// over in the same order), without copying them out (a run's failing sessions, paired apart,
-/// were a second copy of tens of megabytes).
-pub fn pair_all_sessions_where(
-    servers: &[&[SessionSummary]],
+/// were a second copy of tens of megabytes). The summaries may be held in boxes (`S`), as a
+/// run's samples keep them.
+pub fn pair_all_sessions_where<S: Borrow<SessionSummary>>(
+    servers: &[&[S]],
     options: &PairingOptions,
     keep: impl Fn(&SessionSummary) -> bool,
 ) -> Vec<((usize, usize), ServerPairOffset)> {
     // (remote, local) of a Receive session → (server, index), in server then session order.
     let mut receivers: FxHashMap<(&str, &str), Vec<(usize, usize)>> = FxHashMap::default();
     for (server, sessions) in servers.iter().enumerate() {
-        for (i, r) in sessions.iter().enumerate() {
+        for (i, r) in sessions.iter().map(Borrow::borrow).enumerate() {
             if r.log != LogKind::Receive || !keep(r) {
                 continue;
             }
@@ -141,7 +143,7 @@ pub fn pair_all_sessions_where(
     // each in sender then receiver order (the order decides ties in the matching below).
     let mut per_pair: FxHashMap<(usize, usize), [Vec<Candidate>; 2]> = FxHashMap::default();
     for (server, sessions) in servers.iter().enumerate() {
-        for (i, s) in sessions.iter().enumerate() {
+        for (i, s) in sessions.iter().map(Borrow::borrow).enumerate() {
             if s.log != LogKind::Send || !keep(s) {
                 continue;
             }
@@ -161,7 +163,8 @@ pub fn pair_all_sessions_where(
                 let Some(receive_time) = servers
                     .get(other)
                     .and_then(|r| r.get(j))
-                    .and_then(|r| r.connect_time.or(r.start))
+                    .map(Borrow::borrow)
+                    .and_then(|r: &SessionSummary| r.connect_time.or(r.start))
                 else {
                     continue;
                 };
@@ -195,9 +198,9 @@ pub fn pair_all_sessions_where(
 }
 
 /// What [`pair_sessions`] makes of the endpoint matches between `a` and `b`.
-fn pair_candidates(
-    a: &[SessionSummary],
-    b: &[SessionSummary],
+fn pair_candidates<S: Borrow<SessionSummary>>(
+    a: &[S],
+    b: &[S],
     candidates: &[Candidate],
     options: &PairingOptions,
 ) -> Option<ServerPairOffset> {
@@ -235,6 +238,7 @@ fn pair_candidates(
         let (Some(send), Some(receive)) = (senders.get(c.send), receivers.get(c.receive)) else {
             continue;
         };
+        let (send, receive): (&SessionSummary, &SessionSummary) = (send.borrow(), receive.borrow());
         // receiver clock − sender clock; flip to B − A for the B→A direction.
         let Some((delta, send_time)) = precise_delta(send, receive) else {
             continue;
