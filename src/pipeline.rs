@@ -775,7 +775,7 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
 /// merge sort moves each item about log2(n) times): their indices are sorted, then each item is
 /// moved into place once along the permutation's cycles (one swap per item). Orders exactly as
 /// `sort_by` does, in n words of extra memory rather than n items.
-fn sort_large<T>(items: &mut [T], compare: impl Fn(&T, &T) -> std::cmp::Ordering) {
+pub(crate) fn sort_large<T>(items: &mut [T], compare: impl Fn(&T, &T) -> std::cmp::Ordering) {
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by(|&a, &b| match (items.get(a), items.get(b)) {
         (Some(a), Some(b)) => compare(a, b),
