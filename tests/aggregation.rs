@@ -84,11 +84,10 @@ fn aggregation_changes_nothing_a_user_sees_in_any_sample() {
     assert!(checked >= 10, "only {checked} samples found");
 }
 
-/// A retry storm: the hand-over sample's failing Send-log session, sent
-/// again 30 times in the same minute (new session ids and source ports),
-/// as a queue retrying every two seconds writes it.
-#[test]
-fn a_retry_storm_is_counted_and_reads_the_same() {
+/// The hand-over sample with a retry storm: its failing Send-log session
+/// sent again 30 times in the same minute (new session ids and source
+/// ports), as a queue retrying every two seconds writes it.
+fn storm() -> tempfile::TempDir {
     let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/handover-clock-skew");
     let work = tempfile::tempdir().unwrap();
     let ticket = work.path().join("ticket");
@@ -114,6 +113,13 @@ fn a_retry_storm_is_counted_and_reads_the_same() {
         }
     }
     std::fs::write(ticket.join("send-excerpt.txt"), storm).unwrap();
+    work
+}
+
+/// A retry storm ([`storm`]) is counted and reads the same.
+#[test]
+fn a_retry_storm_is_counted_and_reads_the_same() {
+    let work = storm();
     compare(work.path());
     // The report says what the carrier stands for.
     let report = scan(
@@ -129,5 +135,30 @@ fn a_retry_storm_is_counted_and_reads_the_same() {
             "(and 30 more like it from this source in the same minute, counted, not listed)"
         ),
         "the aggregate's count is not stated"
+    );
+}
+
+/// A run whose aggregates do not fit even at the widest span (a budget of
+/// one record kept, with one exemplar each) counts them over the whole run
+/// and says so on the carrier's line; the user still reads the same report.
+#[test]
+fn a_widened_span_is_said_and_reads_the_same() {
+    let work = storm();
+    let narrowest = aggregate::Limits {
+        exemplars: 1,
+        shapes: 1,
+        kept_in_all: 1,
+    };
+    let counted = scan(work.path(), narrowest);
+    assert!(
+        counted.to_string().contains(
+            "(and 30 more like it from this source over the whole run, counted, not listed)"
+        ),
+        "the widened span is not stated: {counted}"
+    );
+    assert_eq!(
+        seen(counted),
+        seen(scan(work.path(), aggregate::Limits::keep_all())),
+        "a widened span changed the report"
     );
 }

@@ -430,7 +430,8 @@ pub fn assemble(
         }
     }
     // Items of ~450 bytes: sorted by index and moved once each (a merge sort
-    // moved them log2(n) times, most of a 2-thread run's serial end).
+    // moved them log2(n) times: the largest part of a 2-thread run's serial
+    // end in a perf profile taken by hand).
     crate::pipeline::sort_large(&mut evidence, |a, b| a.sort_key().cmp(&b.sort_key()));
 
     // Clocks: every sample, plus sessions both ends logged.

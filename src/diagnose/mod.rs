@@ -399,12 +399,19 @@ fn dedup_lines(lines: &mut Vec<EvidenceLine>) {
     });
 }
 
-/// The span repeated facts were counted over, in words: `minute`, or
-/// `64-minute span` when the logs' length widened it.
-fn span_words(span_s: i64) -> String {
+/// Where an aggregate's records were counted, in words: `in the same
+/// minute`, `in the same 512-minute span` when the logs' length widened it,
+/// `over the whole run` when even the widest span did not make them fit.
+fn counted_over(span_s: i64) -> String {
+    if span_s >= crate::evidence::aggregate::MAX_SPAN_S {
+        return "over the whole run".to_string();
+    }
     match span_s / 60 {
-        ..=1 => "minute".to_string(),
-        minutes => format!("{minutes}-minute span"),
+        ..=1 => "in the same minute".to_string(),
+        minutes => format!(
+            "in the same {}-minute span",
+            exauth_parsers::problem::thousands(minutes.unsigned_abs())
+        ),
     }
 }
 
@@ -414,10 +421,10 @@ pub(crate) fn line(case: &Case, index: ItemId, strength: Strength, detail: Strin
     let detail = match e.represents {
         0 | 1 => detail,
         n => format!(
-            "{detail} (and {} more like it from {} in the same {}, counted, not listed)",
+            "{detail} (and {} more like it from {} {}, counted, not listed)",
             exauth_parsers::problem::thousands(n - 1),
             e.server.as_deref().unwrap_or("this source"),
-            span_words(case.aggregated_over_s)
+            counted_over(case.aggregated_over_s)
         ),
     };
     EvidenceLine {

@@ -474,10 +474,18 @@ fn the_strongest_cause_wins() {
 }
 
 /// An aggregate's line says the span its records were counted over: the
-/// minute, or the span long logs widened it to.
+/// minute, the span long logs widened it to, or the whole run.
 #[test]
 fn an_aggregate_names_the_span_it_was_counted_over() {
-    assert_eq!(super::span_words(60), "minute");
-    assert_eq!(super::span_words(0), "minute");
-    assert_eq!(super::span_words(60 << 8), "256-minute span");
+    assert_eq!(super::counted_over(60), "in the same minute");
+    assert_eq!(super::counted_over(0), "in the same minute");
+    assert_eq!(super::counted_over(60 << 8), "in the same 256-minute span");
+    assert_eq!(
+        super::counted_over(60 << 17),
+        "in the same 131,072-minute span"
+    );
+    assert_eq!(
+        super::counted_over(crate::evidence::aggregate::MAX_SPAN_S),
+        "over the whole run"
+    );
 }

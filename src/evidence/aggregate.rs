@@ -18,8 +18,9 @@
 //! nothing is aggregated: small collections come out exactly as read.
 //!
 //! Bounded whatever the time the logs span, too: a failure that lasts a
-//! week at twenty servers kept 75,000 aggregates, 346 MB for a 1 GB
-//! collection). Past [`KEPT_IN_ALL`] records kept (counted as they can
+//! week at twenty servers (`benches/collection.sh long-flat`) took 346 MB
+//! for 1 GB when every minute kept its own (74,719 aggregates, counted by
+//! hand). Past [`KEPT_IN_ALL`] records kept (counted as they can
 //! be at most, see [`Group::may_keep`]) the minute becomes two, then four
 //! (every group merged with its neighbour), until they fit. That count only
 //! grows as records come, so the span a run ends with is the narrowest at
@@ -35,14 +36,17 @@ pub const EXEMPLARS: usize = 8;
 /// Distinct facts per (server, kind, minute) with an aggregate of their own.
 pub const SHAPES: usize = 64;
 /// Records kept in all before the span of a group widens, ~0.7 to 1.7 KB
-/// each with their text and the maps' share (at most ~28 MB). A 100-server
-/// collection of 4 hours with a server failing against all others keeps
-/// 8,891 records in 8,779 aggregates.
+/// each with their text and the maps' share (at most ~28 MB). The 100-server
+/// collection of `benches/collection.sh` (4 hours, a server failing against
+/// all others) keeps 8,891 records in 8,779 aggregates, per minute (counted
+/// by hand on 2026-12-06).
 pub const KEPT_IN_ALL: usize = 1 << 14;
 /// A group's span at first: a minute.
 pub const FIRST_SPAN_S: i64 = 60;
-/// The widest span: about 17 years (60 s doubled 23 times), past any log.
-const MAX_SPAN_S: i64 = FIRST_SPAN_S << 23;
+/// The widest span: about 16 years (60 s doubled 23 times), past any log. A
+/// run whose groups do not fit even at it (a thousand servers' kinds of
+/// fact, each with its exemplars) ends there: its aggregates span the run.
+pub const MAX_SPAN_S: i64 = FIRST_SPAN_S << 23;
 
 /// How much of each aggregate is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -443,11 +447,7 @@ mod tests {
     }
 
     fn run(items: impl Iterator<Item = Evidence>) -> Vec<Evidence> {
-        let mut aggregator = Aggregator::default();
-        let mut out: Vec<Evidence> = items.filter_map(|e| aggregator.offer(e)).collect();
-        aggregator.drain_into(&mut out);
-        out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        out
+        run_with(Limits::default(), items).0
     }
 
     #[test]
@@ -568,35 +568,26 @@ mod tests {
         assert_eq!(out.len(), 21);
         assert!(out.iter().all(|e| e.represents == 1));
     }
-}
 
-#[cfg(test)]
-mod span_tests {
-    use super::*;
-    use crate::evidence::TimeBasis;
-    use jiff::Timestamp;
+    // The span widened for long logs.
 
-    /// A 1035 on `server` at `second`, from one of a few clients.
-    fn inbound(server: &str, second: i64, client: u8, line: u64) -> Evidence {
-        Evidence {
-            server: Some(server.into()),
-            time: Some(Timestamp::from_second(1_764_000_000 + second).unwrap()),
-            time_basis: TimeBasis::NativeUtc,
-            origin: format!("{server}/Application.evtx#{line}"),
-            fact: Fact::InboundAuthFailed {
+    /// A 1035 on `server` `second`s after the test epoch, from one of a few
+    /// clients.
+    fn inbound(server: &str, second: i64, client: u8) -> Evidence {
+        crate::evidence::testing::at(
+            server,
+            second,
+            Fact::InboundAuthFailed {
                 event_id: 1035,
                 status: "IllegalMessage".into(),
                 connector: format!("Default {server}"),
                 mechanism: "ExchangeAuth".into(),
                 client_ip: Some(std::net::IpAddr::from([10, 0, 0, client])),
             },
-            local_time: None,
-            corrected: None,
-            represents: 1,
-        }
+        )
     }
 
-    fn run(limits: Limits, items: impl Iterator<Item = Evidence>) -> (Vec<Evidence>, i64) {
+    fn run_with(limits: Limits, items: impl Iterator<Item = Evidence>) -> (Vec<Evidence>, i64) {
         let mut aggregator = Aggregator::new(limits);
         let mut out: Vec<Evidence> = items.filter_map(|e| aggregator.offer(e)).collect();
         let span = aggregator.span_s();
@@ -621,12 +612,10 @@ mod span_tests {
         };
         let items: Vec<Evidence> = ["EX01", "EX02", "EX03"]
             .iter()
-            .flat_map(|server| {
-                (0..8640i64).map(move |i| inbound(server, i * 20, (i % 37) as u8, i as u64))
-            })
+            .flat_map(|server| (0..8640i64).map(move |i| inbound(server, i * 20, (i % 37) as u8)))
             .collect();
-        let (forward, span) = run(limits, items.iter().cloned());
-        let (backward, backward_span) = run(limits, items.iter().rev().cloned());
+        let (forward, span) = run_with(limits, items.iter().cloned());
+        let (backward, backward_span) = run_with(limits, items.iter().rev().cloned());
         // Servers interleaved, and each server's records out of time order.
         let mut shuffled = items.clone();
         shuffled.sort_by_key(|e| {
@@ -636,7 +625,7 @@ mod span_tests {
                 e.origin.clone(),
             )
         });
-        let (mixed, mixed_span) = run(limits, shuffled.into_iter());
+        let (mixed, mixed_span) = run_with(limits, shuffled.into_iter());
         assert_eq!(forward, backward, "the same whatever the order");
         assert_eq!(forward, mixed, "the same whatever the order");
         assert_eq!((span, backward_span, mixed_span), (span, span, span));
@@ -653,8 +642,8 @@ mod span_tests {
             assert_eq!(
                 (times.first(), times.last()),
                 (
-                    Some(&Timestamp::from_second(1_764_000_000).unwrap()),
-                    Some(&Timestamp::from_second(1_764_000_000 + 8639 * 20).unwrap())
+                    inbound(server, 0, 0).time.as_ref(),
+                    inbound(server, 8639 * 20, 0).time.as_ref()
                 ),
                 "{server}"
             );
@@ -667,12 +656,12 @@ mod span_tests {
     #[test]
     fn the_span_is_the_narrowest_that_fits() {
         let items: Vec<Evidence> = (0..4000i64)
-            .map(|i| inbound("EX01", i * 15, (i % 3) as u8, i as u64))
+            .map(|i| inbound("EX01", i * 15, (i % 3) as u8))
             .collect();
-        let kept_per_minute = run(Limits::default(), items.iter().cloned());
+        let kept_per_minute = run_with(Limits::default(), items.iter().cloned());
         assert_eq!(kept_per_minute.1, 60);
         let bound = 400;
-        let (narrow, span) = run(
+        let (narrow, span) = run_with(
             Limits {
                 kept_in_all: bound,
                 ..Limits::default()
@@ -699,11 +688,8 @@ mod span_tests {
         out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         assert_eq!(out, narrow);
     }
-}
 
-#[cfg(test)]
-mod exemplar_tests {
-    use super::*;
+    // A full aggregate's room.
 
     /// A full aggregate takes a record by dropping first what trimming the
     /// list with it would drop: the same exemplars as inserting and then
