@@ -26,6 +26,7 @@ use crate::inventory::{Collector, Inventory};
 use crate::progress::Progress;
 use exauth_parsers::problem::Problem;
 use exauth_parsers::smtp_log::SessionSummary;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -743,16 +744,33 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
         .unwrap_or_else(|e| e.into_inner())
         .finish(&mut collected.evidence, &mut collected.inventory);
     sessions.finish(&mut collected.inventory);
-    // Stable sorts: ties only ever come from one artifact, whose own order
-    // is deterministic.
-    sort_large(&mut collected.evidence, |a, b| {
-        a.sort_key().cmp(&b.sort_key())
-    });
-    // Sorted and each once (made unique as they came).
     collected
         .identity_hints
         .extend(hints.into_inner().unwrap_or_else(|e| e.into_inner()));
-    collected.identity_hints.sort_unstable();
+    // The sorts are independent of one another: side by side on the pool
+    // (after the last file, every step here is on the run's serial end).
+    let Collected {
+        evidence,
+        identity_hints,
+        sessions,
+        problems,
+        ..
+    } = &mut collected;
+    rayon::join(
+        // Stable sorts: ties only ever come from one artifact, whose own
+        // order is deterministic.
+        || sort_large(evidence, |a, b| a.sort_key().cmp(&b.sort_key())),
+        || {
+            sessions.par_iter_mut().for_each(|(_, sessions)| {
+                sessions.sort_by(|a, b| {
+                    (a.start, &a.session_id, a.log).cmp(&(b.start, &b.session_id, b.log))
+                })
+            });
+            // Sorted and each once (made unique as they came).
+            identity_hints.sort_unstable();
+            problems.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.location.cmp(&b.1.location)));
+        },
+    );
     if let Keep::Rows(encoding) = settings.keep {
         let mut artifacts = rows.into_inner().unwrap_or_else(|e| e.into_inner());
         artifacts.sort_by(|a, b| a.origin.cmp(&b.origin));
@@ -762,23 +780,36 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
             store: spool,
         });
     }
-    for sessions in collected.sessions.values_mut() {
-        sessions
-            .sort_by(|a, b| (a.start, &a.session_id, a.log).cmp(&(b.start, &b.session_id, b.log)));
+    collected
+}
+
+/// Frees `value` on the rayon pool, off the caller's path: a run's large
+/// structures (the sessions kept for pairing: tens of thousands of boxes) are
+/// freed by the other worker while the serial end of the run goes on. On a
+/// one-thread pool it is freed here: queued, it would wait for the end of the
+/// run and hold its memory that long.
+pub(crate) fn drop_aside<T: Send + 'static>(value: T) {
+    if rayon::current_num_threads() > 1 {
+        rayon::spawn(move || drop(value));
+    } else {
+        drop(value);
     }
-    collected
-        .problems
-        .sort_by(|a, b| a.0.cmp(&b.0).then(a.1.location.cmp(&b.1.location)));
-    collected
 }
 
 /// A stable sort of items too large to move often (a session summary is ~600 bytes, and a
 /// merge sort moves each item about log2(n) times): their indices are sorted, then each item is
 /// moved into place once along the permutation's cycles (one swap per item). Orders exactly as
 /// `sort_by` does, in n words of extra memory rather than n items.
-pub(crate) fn sort_large<T>(items: &mut [T], compare: impl Fn(&T, &T) -> std::cmp::Ordering) {
+///
+/// The indices are sorted on the current rayon pool (a stable parallel merge sort): both of its
+/// uses run after the last file is read, on the run's serial end.
+pub(crate) fn sort_large<T: Sync>(
+    items: &mut [T],
+    compare: impl Fn(&T, &T) -> std::cmp::Ordering + Sync,
+) {
     let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_by(|&a, &b| match (items.get(a), items.get(b)) {
+    let view: &[T] = items;
+    order.par_sort_by(|&a, &b| match (view.get(a), view.get(b)) {
         (Some(a), Some(b)) => compare(a, b),
         _ => std::cmp::Ordering::Equal,
     });

@@ -296,6 +296,8 @@ fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<Exit> {
     } else {
         Exit::Evidence
     };
+    // Tens of thousands of items, freed by the other worker as the run ends.
+    pipeline::drop_aside((case, model));
     Ok(strict(global, &inventory, exit))
 }
 

@@ -17,6 +17,7 @@ use exauth_parsers::detect::Kind;
 use exauth_parsers::evtx::windows_zone_to_iana;
 use exauth_parsers::smtp_log::{pair_all_sessions, pair_all_sessions_where, PairingOptions};
 use jiff::{SignedDuration, Timestamp};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -257,14 +258,43 @@ pub fn build(mut collected: Collected, settings: CaseSettings) -> Case {
         ..
     } = collected;
 
-    // Who is who.
+    // The pairing of sessions needs nothing else of the case: it runs beside
+    // the identities and the coverage (after the last file every step is on
+    // the run's serial end).
+    let ((paired, paired_clocks), (identities, mut coverage)) = rayon::join(
+        || paired_session_evidence(&sessions),
+        || {
+            (
+                identities(&inventory, &identity_hints, &evidence),
+                coverage(&inventory, &evidence),
+            )
+        },
+    );
+    crate::pipeline::drop_aside(sessions);
+    coverage.unconfirmed_names = unconfirmed_names;
+    let mut evidence = evidence;
+    evidence.extend(paired);
+    let mut case = assemble(identities, evidence, coverage, settings);
+    case.paired_clocks = paired_clocks;
+    case.sampled = sampled;
+    case.aggregated_over_s = aggregated_over_s;
+    case
+}
+
+/// Who is who: the servers the inventory and the evidence name, the roles and
+/// addresses the identity hints give.
+fn identities(
+    inventory: &crate::inventory::Inventory,
+    identity_hints: &[(Option<String>, IdentityHint)],
+    evidence: &[Evidence],
+) -> IdentityMap {
     let mut identities = IdentityMap::default();
     for row in &inventory.rows {
         if let Some(server) = &row.server {
             identities.observe_host(server);
         }
     }
-    for (_, hint) in &identity_hints {
+    for (_, hint) in identity_hints {
         match hint {
             IdentityHint::Computer { name, role } => identities.observe_role(name, *role),
             IdentityHint::AccountAt { account, ip } => {
@@ -283,22 +313,12 @@ pub fn build(mut collected: Collected, settings: CaseSettings) -> Case {
             identities.observe_role(server, Role::Exchange);
         }
     }
-    for e in &evidence {
+    for e in evidence {
         if let Some(server) = &e.server {
             identities.observe_host(server);
         }
     }
-
-    let mut coverage = coverage(&inventory, &evidence);
-    coverage.unconfirmed_names = unconfirmed_names;
-    let mut evidence = evidence;
-    let (paired, paired_clocks) = paired_session_evidence(&sessions);
-    evidence.extend(paired);
-    let mut case = assemble(identities, evidence, coverage, settings);
-    case.paired_clocks = paired_clocks;
-    case.sampled = sampled;
-    case.aggregated_over_s = aggregated_over_s;
-    case
+    identities
 }
 
 /// One server pair's paired sessions summed up: the offset of `remote`'s
@@ -326,13 +346,14 @@ pub fn paired_session_evidence(
     // not one per pair), in the order of the pairs.
     let options = PairingOptions::default();
     let all: Vec<&[_]> = sessions.values().map(Vec::as_slice).collect();
-    let mut everything: BTreeMap<(usize, usize), _> =
-        pair_all_sessions(&all, &options).into_iter().collect();
-    // The sessions with an attempt that did not succeed, paired apart.
-    let mut failing: BTreeMap<(usize, usize), _> =
-        pair_all_sessions_where(&all, &options, |s| !s.auth_attempts.is_empty())
-            .into_iter()
-            .collect();
+    // The sessions with an attempt that did not succeed are paired apart, side
+    // by side with all of them.
+    let (everything, failing) = rayon::join(
+        || pair_all_sessions(&all, &options),
+        || pair_all_sessions_where(&all, &options, |s| !s.auth_attempts.is_empty()),
+    );
+    let mut everything: BTreeMap<(usize, usize), _> = everything.into_iter().collect();
+    let mut failing: BTreeMap<(usize, usize), _> = failing.into_iter().collect();
     let pairs: std::collections::BTreeSet<(usize, usize)> =
         everything.keys().chain(failing.keys()).copied().collect();
     for (i, j) in pairs {
@@ -434,74 +455,47 @@ pub fn assemble(
     // end in a perf profile taken by hand).
     crate::pipeline::sort_large(&mut evidence, |a, b| a.sort_key().cmp(&b.sort_key()));
 
-    // Clocks: every sample, plus sessions both ends logged.
-    let mut samples = Vec::new();
-    for e in &evidence {
-        let (
-            Some(local),
-            Fact::ClockSample {
-                basis,
-                remote_server,
-                remote_ip,
-                offset_s,
-            },
-        ) = (&e.server, &e.fact)
-        else {
-            continue;
-        };
-        let remote = remote_ip
-            .and_then(|ip| identities.server_for_ip(ip).map(str::to_string))
-            .or_else(|| {
-                remote_server
-                    .as_deref()
-                    .and_then(normalize_host)
-                    .map(|(s, _)| s)
-            });
-        if remote.is_none()
-            && *basis != ClockBasis::TimeServiceEvent
-            && *basis != ClockBasis::KerberosEvent
-        {
-            continue;
-        }
-        samples.push(ClockSample {
-            local: local.clone(),
-            remote,
-            offset_s: *offset_s,
-            basis: *basis,
-            time: e.time,
-        });
-    }
-    // The failures' own time span (as stamped) focuses the clock estimate.
+    // Clocks: every sample, plus sessions both ends logged; beside them the
+    // failures' own time span (as stamped), which focuses the clock estimate.
     let margin = SignedDuration::from_mins(1);
-    let focus: Vec<(Timestamp, Timestamp)> =
-        incident::incidents(&evidence, &identities, |e| e.time)
-            .iter()
-            .filter_map(|i| {
-                Some((
-                    i.first?.checked_sub(margin).ok()?,
-                    i.last?.checked_add(margin).ok()?,
-                ))
-            })
-            .collect();
+    let (samples, focus) = rayon::join(
+        || {
+            evidence
+                .par_iter()
+                .filter_map(|e| clock_sample(e, &identities))
+                .collect::<Vec<_>>()
+        },
+        || {
+            incident::incidents(&evidence, &identities, |e| e.time)
+                .iter()
+                .filter_map(|i| {
+                    Some((
+                        i.first?.checked_sub(margin).ok()?,
+                        i.last?.checked_add(margin).ok()?,
+                    ))
+                })
+                .collect::<Vec<(Timestamp, Timestamp)>>()
+        },
+    );
     let clocks = clock::estimate(&samples, &identities.domain_controllers(), &focus);
 
     // Correct every timestamp by its server's clock error.
     let offset_of = |server: Option<&str>| -> Option<f64> { clocks.server(server?)?.offset_s };
-    for e in &mut evidence {
+    evidence.par_iter_mut().for_each(|e| {
         e.corrected = e.time.map(|t| match offset_of(e.server.as_deref()) {
             Some(offset) => t
                 .checked_sub(SignedDuration::from_secs_f64(offset))
                 .unwrap_or(t),
             None => t,
         });
-    }
+    });
     let incidents = incident::incidents(&evidence, &identities, |e| e.corrected);
     let relevant = if incidents.is_empty() {
         (0..evidence.len()).map(ItemId).collect()
     } else {
         let scope = Scope::new(&incidents, identities.domain_controllers(), settings.window);
         evidence
-            .iter()
+            .par_iter()
             .enumerate()
             .filter(|(_, e)| scope.holds(e))
             .map(|(i, _)| ItemId(i))
@@ -520,6 +514,45 @@ pub fn assemble(
         aggregated_over_s: crate::evidence::aggregate::FIRST_SPAN_S,
         relevant,
     }
+}
+
+/// The clock sample an item carries, its remote side named (an item whose
+/// remote is unknown counts only for the time service's and Kerberos's own
+/// readings, which need none).
+fn clock_sample(e: &Evidence, identities: &IdentityMap) -> Option<ClockSample> {
+    let (
+        Some(local),
+        Fact::ClockSample {
+            basis,
+            remote_server,
+            remote_ip,
+            offset_s,
+        },
+    ) = (&e.server, &e.fact)
+    else {
+        return None;
+    };
+    let remote = remote_ip
+        .and_then(|ip| identities.server_for_ip(ip).map(str::to_string))
+        .or_else(|| {
+            remote_server
+                .as_deref()
+                .and_then(normalize_host)
+                .map(|(s, _)| s)
+        });
+    if remote.is_none()
+        && *basis != ClockBasis::TimeServiceEvent
+        && *basis != ClockBasis::KerberosEvent
+    {
+        return None;
+    }
+    Some(ClockSample {
+        local: local.clone(),
+        remote,
+        offset_s: *offset_s,
+        basis: *basis,
+        time: e.time,
+    })
 }
 
 fn coverage(inventory: &crate::inventory::Inventory, evidence: &[Evidence]) -> Coverage {

@@ -22,6 +22,7 @@ use crate::correlate::incident::Incident;
 use crate::evidence::Evidence;
 use crate::model::Source;
 use jiff::Timestamp;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -177,7 +178,8 @@ pub fn nothing_readable(not_read: usize) -> Diagnosis {
 
 /// Runs every rule and picks the verdict.
 pub fn diagnose(case: &Case) -> Diagnosis {
-    let findings: Vec<Finding> = RULES.iter().map(|rule| rule.evaluate(case)).collect();
+    // Each rule reads the case alone: side by side on the pool.
+    let findings: Vec<Finding> = RULES.par_iter().map(|rule| rule.evaluate(case)).collect();
     let best = findings
         .iter()
         .filter(|f| f.status == Status::Supported)
