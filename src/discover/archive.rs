@@ -45,8 +45,29 @@ pub(super) fn zip_on_disk(walker: &Walker<'_>, path: &Path, origin: &Origin) -> 
     let Some(granted) = take_entries(walker, origin, count) else {
         return 0;
     };
+    entries_in_parallel(walker, &archive, granted, origin, |compressed| {
+        walker.visitor.progress(compressed)
+    })
+}
+
+/// Reads the first `granted` entries of `archive`, each a task of its own on
+/// the pool, and calls `done` with each one's compressed size. An entry can
+/// be most of the work: an ExchangeLogCollector zip holds a server's Send
+/// and Receive logs as two nested zips of ~300 MB inflated each, whose own
+/// entries are ~10 MB logs; read one entry after another, a 4-server
+/// collection ended with one thread reading the last nested zip alone for
+/// ~0.2 s of a 1 s run (perf timestamps, taken by hand). The clones share
+/// the reader and the parsed central directory. Returns the compressed
+/// bytes of the entries read.
+fn entries_in_parallel<R: Read + Seek + Clone + Send + Sync>(
+    walker: &Walker<'_>,
+    archive: &ZipArchive<R>,
+    granted: usize,
+    origin: &Origin,
+    done: impl Fn(u64) + Sync,
+) -> u64 {
     let progressed = std::sync::atomic::AtomicU64::new(0);
-    (0..granted).into_par_iter().with_min_len(8).for_each_init(
+    (0..granted).into_par_iter().with_max_len(1).for_each_init(
         || archive.clone(),
         |archive, index| {
             let compressed = match archive.by_index_raw(index) {
@@ -64,7 +85,7 @@ pub(super) fn zip_on_disk(walker: &Walker<'_>, path: &Path, origin: &Origin) -> 
                 let (child, reason) = entry_failure(archive, index, origin, &e);
                 walker.failed(&child, None, reason);
             }
-            walker.visitor.progress(compressed);
+            done(compressed);
             progressed.fetch_add(compressed, std::sync::atomic::Ordering::Relaxed);
         },
     );
@@ -200,7 +221,7 @@ fn zip_in_memory(walker: &Walker<'_>, bytes: Vec<u8>, origin: &Origin) {
         walker.failed(origin, None, entries_spent_reason(walker, origin));
         return;
     }
-    let mut archive = match ZipArchive::new(io::Cursor::new(bytes)) {
+    let archive = match ZipArchive::new(io::Cursor::new(bytes.as_slice())) {
         Ok(archive) => archive,
         Err(e) => {
             walker.failed(origin, None, format!("not a readable zip archive: {e}"));
@@ -210,19 +231,8 @@ fn zip_in_memory(walker: &Walker<'_>, bytes: Vec<u8>, origin: &Origin) {
     let Some(granted) = take_entries(walker, origin, archive.len()) else {
         return;
     };
-    for index in 0..granted {
-        let failure = match archive.by_index(index) {
-            Ok(entry) => {
-                zip_entry(walker, entry, origin);
-                None
-            }
-            Err(e) => Some(e),
-        };
-        if let Some(e) = failure {
-            let (child, reason) = entry_failure(&mut archive, index, origin, &e);
-            walker.failed(&child, None, reason);
-        }
-    }
+    // Progress is the enclosing entry's, reported when it is done.
+    entries_in_parallel(walker, &archive, granted, origin, |_| {});
 }
 
 fn zip_streamed(walker: &Walker<'_>, mut reader: &mut dyn Read, origin: &Origin) {
