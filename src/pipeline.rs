@@ -16,11 +16,12 @@ use crate::discover::server_hint::candidates;
 use crate::discover::{self, Artifact, ArtifactVisitor, Limits, Origin};
 use crate::evidence::aggregate::Aggregator;
 use crate::evidence::{Evidence, Fact, IdentityHint};
-use crate::ingest::dedup::{Copies, SessionsOfRun, SessionsSeen};
+use crate::ingest::dedup::{Claim, Copies, SessionsOfRun, SessionsSeen};
 use crate::ingest::smtp_log::{connection_hash, fnv1a, fnv1a_continue, session_sample_tie};
 use crate::ingest::spool::{Spool, SpoolReader, SpoolStore};
 use crate::ingest::{
-    ingest, signature_evidence, Extracted, IngestOptions, PairingGate, Place, RowEncoding, RowSink,
+    ingest, signature_evidence, Extracted, HandOver, IngestOptions, PairingGate, Place,
+    RowEncoding, RowSink,
 };
 use crate::inventory::{Collector, Inventory};
 use crate::progress::Progress;
@@ -216,6 +217,44 @@ struct PipelineVisitor<'p> {
     sessions: Arc<SessionsSeen>,
 }
 
+impl PipelineVisitor<'_> {
+    /// Sets aside the facts of records another file gave already, by the
+    /// claims they come with (`ingest::dedup`).
+    fn set_aside_copies(&self, origin: &Origin, claims: Vec<Claim>, evidence: &mut Vec<Evidence>) {
+        self.copies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .commit(origin, claims, evidence);
+    }
+
+    /// Keeps an artifact's facts (all, or a part handed over as it is read):
+    /// the healthy traffic's share sampled (with a server), repeated facts
+    /// counted, the rest kept. Scan and extract alike: memory stays flat
+    /// (extract's rows are written from the records, not from these).
+    fn keep_facts(&self, server: Option<&str>, evidence: Vec<Evidence>) {
+        let mut evidence = evidence;
+        if let Some(server) = server {
+            let mut bounded = self.bounded.lock().unwrap_or_else(|e| e.into_inner());
+            evidence = evidence
+                .into_iter()
+                .filter_map(|e| bounded.offer_sample(server, e))
+                .collect();
+        }
+        {
+            let mut aggregator = self.aggregator.lock().unwrap_or_else(|e| e.into_inner());
+            evidence = evidence
+                .into_iter()
+                .filter_map(|e| aggregator.offer(e))
+                .collect();
+        }
+        self.out
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .evidence
+            .extend(evidence);
+    }
+}
+
 impl ArtifactVisitor for PipelineVisitor<'_> {
     fn visit(&self, artifact: &Artifact<'_>, content: &mut dyn Read) {
         let origin_text = artifact.origin.to_string();
@@ -239,6 +278,17 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
             let bounded = self.bounded.lock().unwrap_or_else(|e| e.into_inner());
             bounded.pairing_gate(server)
         });
+        // Facts handed over while the artifact is read (an input holding
+        // many: a Security log of a spray) are taken in at once; whether any
+        // is a failure decides the net under the parsers at the end.
+        let failure_seen = std::cell::Cell::new(false);
+        let mut take_part = |mut evidence: Vec<Evidence>, claims: Vec<Claim>| {
+            self.set_aside_copies(artifact.origin, claims, &mut evidence);
+            if evidence.iter().any(|e| e.fact.failure_signal().is_some()) {
+                failure_seen.set(true);
+            }
+            self.keep_facts(server, evidence);
+        };
         let mut extracted = Extracted {
             sessions: Some(SessionsOfRun {
                 seen: self.sessions.clone(),
@@ -246,6 +296,7 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
                 server: artifact.server_hint.clone(),
             }),
             pairing_gate,
+            hand_over: Some(HandOver(&mut take_part)),
             ..Extracted::default()
         };
         let mut sink = match self.settings.keep {
@@ -278,18 +329,16 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
                     spool: sink.spool,
                 });
         }
-        self.copies
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .commit(artifact.origin, &mut extracted);
         let Extracted {
             mut evidence,
             hints,
             mut pairing,
             pairing_gate,
+            claims,
             ..
         } = extracted;
-        if !evidence.iter().any(|e| e.fact.failure_signal().is_some()) {
+        self.set_aside_copies(artifact.origin, claims, &mut evidence);
+        if !failure_seen.get() && !evidence.iter().any(|e| e.fact.failure_signal().is_some()) {
             // The net under the parsers: a failure no parser read stays a
             // failure (see `exauth_parsers::signature`).
             evidence.extend(
@@ -301,13 +350,7 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
         }
         self.collector.push(ingested.row);
         if let Some(server) = server {
-            // Scan and extract alike: memory stays flat (extract's rows are
-            // written from the records, not from this sample).
             let mut bounded = self.bounded.lock().unwrap_or_else(|e| e.into_inner());
-            evidence = evidence
-                .into_iter()
-                .filter_map(|e| bounded.offer_sample(server, e))
-                .collect();
             for s in pairing.drain(..) {
                 bounded.offer_session(server, s);
             }
@@ -316,15 +359,8 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
                 bounded.samples.offered += gate.banners_refused;
             }
         }
-        {
-            let mut aggregator = self.aggregator.lock().unwrap_or_else(|e| e.into_inner());
-            evidence = evidence
-                .into_iter()
-                .filter_map(|e| aggregator.offer(e))
-                .collect();
-        }
+        self.keep_facts(server, evidence);
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        out.evidence.extend(evidence);
         if let (Some(server), false) = (server, pairing.is_empty()) {
             out.sessions
                 .entry(server.to_string())

@@ -7,30 +7,18 @@
 //! evidence counts as a run that keeps every record.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use exauth::correlate::case::{self, CaseSettings};
-use exauth::discover::Limits;
 use exauth::evidence::aggregate;
-use exauth::ingest::IngestOptions;
-use exauth::pipeline::{self, Keep, ReadSettings};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
+mod support;
+
 fn scan(dir: &Path, aggregate: aggregate::Limits) -> Value {
-    let settings = ReadSettings {
-        limits: Limits::default(),
+    let settings = exauth::pipeline::ReadSettings {
         aggregate,
-        ingest: IngestOptions::default(),
-        keep: Keep::Evidence,
-        progress: false,
+        ..support::settings()
     };
-    let mut collected = pipeline::read(&[dir.to_path_buf()], &settings);
-    case::attribute(&mut collected);
-    let inventory = collected.inventory.clone();
-    let problems = collected.problems.len();
-    let case = case::build(collected, CaseSettings::default());
-    let diagnosis = exauth::diagnose::diagnose(&case);
-    let report = exauth::report::scan::build(&case, &diagnosis, &inventory, problems);
-    serde_json::from_str(&exauth::report::scan::json(&report)).unwrap()
+    support::scan_with(&[dir.to_path_buf()], &settings)
 }
 
 /// What a user reads, without the evidence listings (an aggregate lists
@@ -82,6 +70,33 @@ fn aggregation_changes_nothing_a_user_sees_in_any_sample() {
         }
     }
     assert!(checked >= 10, "only {checked} samples found");
+}
+
+/// An input that holds many facts (a DC's Security log during a spray)
+/// hands them to the pipeline a part at a time while it reads, with the
+/// record ids each part claims, so that memory stays flat: in every sample,
+/// each file handing over after every fact gives the report of each file
+/// keeping its facts to its end, byte for byte.
+#[test]
+fn facts_handed_over_as_they_are_read_change_nothing_in_any_sample() {
+    let samples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let read = |dir: &Path, hand_over_at: usize| {
+        let mut settings = support::settings();
+        settings.ingest.hand_over_at = hand_over_at;
+        support::scan_with(&[dir.to_path_buf()], &settings)
+    };
+    let mut with_events = 0;
+    for entry in std::fs::read_dir(&samples).unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let at_the_end = read(&dir, usize::MAX);
+        let as_read = read(&dir, 1);
+        assert_eq!(as_read, at_the_end, "{}", dir.display());
+        with_events += usize::from(at_the_end["inputs"]["by_kind"].get("evtx").is_some());
+    }
+    assert!(with_events >= 5, "only {with_events} samples with .evtx");
 }
 
 /// The hand-over sample with a retry storm: its failing Send-log session

@@ -165,12 +165,22 @@ fn mapped_events_come_in_walk_order_at_any_threads() {
             std::io::Cursor::new(&log),
             EvtxReadOptions { threads },
             &ids,
-            &mut |batch| batches.push(batch),
+            &mut |batch, _| batches.extend(batch),
         );
         assert!(batches.iter().all(|b| !b.is_empty()), "no empty batch");
         assert_eq!(batches.concat(), each_order, "threads {threads}");
         assert_eq!(report, each_report, "threads {threads}");
     }
+}
+
+const HEADER: usize = 4096;
+const CHUNK: usize = 65536;
+
+/// A generated DC Security log of 10 MB and its number of chunks.
+fn generated_log(seed: u64) -> (Vec<u8>, usize) {
+    let (log, _) = evtx_gen::dc_security_log(10_000_000, seed).unwrap();
+    let chunks = (log.len() - HEADER) / CHUNK;
+    (log, chunks)
 }
 
 /// Issue 14: at two threads the first batch of a walk from chunk 0 is decoded while the
@@ -179,10 +189,7 @@ fn mapped_events_come_in_walk_order_at_any_threads() {
 /// and the events of the log written in order.
 #[test]
 fn a_wrapped_log_reads_alike_at_two_threads() {
-    const HEADER: usize = 4096;
-    const CHUNK: usize = 65536;
-    let (log, _) = evtx_gen::dc_security_log(10_000_000, 5).unwrap();
-    let chunks = (log.len() - HEADER) / CHUNK;
+    let (log, chunks) = generated_log(5);
     assert!(chunks > 2 * 64, "{chunks} chunks: more than two batches");
     // The oldest chunk at 100: the file's chunks rotated.
     let oldest_at = 100;
@@ -213,4 +220,53 @@ fn a_wrapped_log_reads_alike_at_two_threads() {
         &mut |events| written.extend(events.iter().map(|e| e.record_id)),
     );
     assert_eq!(walked, written);
+}
+
+/// Issue 14: every chunk taken in comes to `read_evtx_reader_mapped`'s `each` with the
+/// record ids it holds — those without a catalogued event too — so that a reader can
+/// claim what it has read a part at a time: on a clean log, at one thread and two, the
+/// chunks' ranges follow one another and together are the file's own claim; a chunk
+/// read twice (a repeat) is not handed over, and the file's claim is then the same.
+#[test]
+fn every_chunk_comes_with_the_record_ids_it_holds() {
+    let (log, chunks) = generated_log(13);
+    for threads in [1, 2] {
+        let mut ids: Vec<Option<(u64, u64)>> = Vec::new();
+        let mut with_events = 0;
+        let report = read_evtx_reader_mapped(
+            std::io::Cursor::new(&log),
+            EvtxReadOptions { threads },
+            &|events| events.len(),
+            &mut |events, chunk| {
+                with_events += usize::from(events.is_some());
+                ids.push(chunk);
+            },
+        );
+        assert_eq!(ids.len(), chunks, "threads {threads}: every chunk");
+        assert!(with_events < chunks, "some chunks hold no catalogued event");
+        let ranges: Vec<(u64, u64)> = ids.iter().map(|r| r.expect("a clean chunk")).collect();
+        assert!(
+            ranges.windows(2).all(|w| w[1].0 == w[0].1 + 1),
+            "threads {threads}: one after another"
+        );
+        let (first, last) = report.record_ids.expect("a clean log claims its ids");
+        assert_eq!(ranges.first().map(|r| r.0), Some(first));
+        assert_eq!(ranges.last().map(|r| r.1), Some(last));
+    }
+    // Chunk 40 copied over chunk 41: the copy is set aside, not handed over.
+    let mut repeated = log.clone();
+    let copy = log[HEADER + 40 * CHUNK..HEADER + 41 * CHUNK].to_vec();
+    repeated[HEADER + 41 * CHUNK..HEADER + 42 * CHUNK].copy_from_slice(&copy);
+    let mut ids = Vec::new();
+    read_evtx_reader_mapped(
+        std::io::Cursor::new(&repeated),
+        EvtxReadOptions { threads: 1 },
+        &|events| events.len(),
+        &mut |_, chunk| ids.push(chunk),
+    );
+    assert_eq!(ids.len(), chunks - 1, "the repeat is not handed over");
+    let mut seen = std::collections::BTreeSet::new();
+    for (a, b) in ids.iter().flatten() {
+        assert!((*a..=*b).all(|id| seen.insert(id)), "no id claimed twice");
+    }
 }

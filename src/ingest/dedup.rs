@@ -31,7 +31,6 @@
 //! in aggregates: they are set aside exactly at the end, the row of the
 //! smallest origin kept.
 
-use super::Extracted;
 use crate::discover::duplicates::rank;
 use crate::discover::Origin;
 use crate::evidence::{Evidence, Fact};
@@ -227,10 +226,13 @@ pub struct Copies {
 }
 
 impl Copies {
-    /// Takes a file's claims as it is read (`extracted.claims`): its facts for
-    /// ids another file gave already are set aside.
-    pub fn commit(&mut self, origin: &Origin, extracted: &mut Extracted) {
-        for claim in std::mem::take(&mut extracted.claims) {
+    /// Takes a file's claims as it is read (`Extracted::claims`, all at once
+    /// or a part at a time with the facts they come with): its facts for ids
+    /// another file gave already are set aside. A part's claim may reach ids
+    /// an earlier part of the same file claimed (a log read twice over a
+    /// chunk): those stay its own.
+    pub fn commit(&mut self, origin: &Origin, claims: Vec<Claim>, evidence: &mut Vec<Evidence>) {
+        for claim in claims {
             let Claim {
                 computer,
                 channel,
@@ -241,15 +243,18 @@ impl Copies {
                 continue;
             }
             let stream = self.streams.entry((computer, channel)).or_default();
-            let held: Vec<(u64, u64)> = held_within(&stream.held, first, last)
-                .into_iter()
-                .map(|(s, e, _)| (s, e))
+            let pieces = held_within(&stream.held, first, last);
+            let held: Vec<(u64, u64)> = pieces.iter().map(|(s, e, _)| (*s, *e)).collect();
+            let by_others: Vec<(u64, u64)> = pieces
+                .iter()
+                .filter(|(_, _, file)| *file != origin)
+                .map(|(s, e, _)| (*s, *e))
                 .collect();
-            if !held.is_empty() {
+            if !by_others.is_empty() {
                 let text = origin.to_string();
-                extracted.evidence.retain(|e| {
+                evidence.retain(|e| {
                     record_of(&e.origin, &text)
-                        .is_none_or(|id| !held.iter().any(|(s, e)| (*s..=*e).contains(&id)))
+                        .is_none_or(|id| !by_others.iter().any(|(s, e)| (*s..=*e).contains(&id)))
                 });
             }
             for (s, e) in outside(first, last, &held) {
@@ -272,29 +277,37 @@ impl Copies {
             claims.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)));
             // Which file each id is named after: the first ranked holding it.
             let mut owned: BTreeMap<u64, (u64, Origin)> = BTreeMap::new();
+            // A file's copies summed over its claims (a file read a part at a
+            // time claims each part), named after the first file they copy.
+            let mut copied: BTreeMap<String, (u64, String)> = BTreeMap::new();
             for (origin, first, last) in &claims {
                 let (copies, from, free) = {
-                    let earlier = held_within(&owned, *first, *last);
+                    let owned_here = held_within(&owned, *first, *last);
+                    let earlier: Vec<_> = owned_here
+                        .iter()
+                        .filter(|(_, _, file)| *file != origin)
+                        .collect();
                     let copies: u64 = earlier.iter().map(|(s, e, _)| e - s + 1).sum();
                     let from = earlier.first().map(|(_, _, file)| file.to_string());
                     let pieces: Vec<(u64, u64)> =
-                        earlier.iter().map(|(s, e, _)| (*s, *e)).collect();
+                        owned_here.iter().map(|(s, e, _)| (*s, *e)).collect();
                     (copies, from, outside(*first, *last, &pieces))
                 };
                 if let Some(from) = from {
-                    notes
-                        .entry(origin.to_string())
-                        .or_default()
-                        .push(copies_note(
-                            copies,
-                            ("event", "events"),
-                            "EventRecordID",
-                            Some(&from),
-                        ));
+                    let entry = copied.entry(origin.to_string()).or_insert((0, from));
+                    entry.0 += copies;
                 }
                 for (s, e) in free {
                     owned.insert(s, (e, origin.clone()));
                 }
+            }
+            for (origin, (copies, from)) in copied {
+                notes.entry(origin).or_default().push(copies_note(
+                    copies,
+                    ("event", "events"),
+                    "EventRecordID",
+                    Some(&from),
+                ));
             }
             // The facts kept of each piece are renamed after its owner.
             for (start, (end, holder)) in &stream.held {

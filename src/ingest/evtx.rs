@@ -87,12 +87,20 @@ impl Input for EvtxInput {
                 reader,
                 read_options(artifact, options),
                 &prepare,
-                &mut |prepared| stream.take(prepared),
+                &mut |prepared, ids| {
+                    stream.take(prepared, ids);
+                    if stream.evidence.len() >= options.hand_over_at && facts.hand_over.is_some() {
+                        stream.hand_over(facts);
+                    }
+                },
             )
         });
         let mut report = report;
         report.duplicate_records += stream.seen.set_aside;
-        if let (Some((first, last)), Some((computer, channel))) =
+        if stream.handed_over {
+            // The rest claims the chunks read since the last hand-over.
+            stream.claim_runs(facts);
+        } else if let (Some((first, last)), Some((computer, channel))) =
             (report.record_ids, stream.seen.single_stream())
         {
             facts.claims.push(Claim {
@@ -319,6 +327,15 @@ struct EventStream<'r> {
     /// What [`EventsSeen`] is asked about: an event with only its record id,
     /// Computer and channel.
     asked: EventRecord,
+    /// The record ids of the chunks taken in since the facts were last
+    /// handed over, as runs of ids that follow one another: what those facts
+    /// claim of the log (a chunk whose records do not fill a range claims
+    /// nothing).
+    runs: Vec<(u64, u64)>,
+    /// Facts were handed over before the end of the file
+    /// ([`Extracted::hand_over`]): each part claims its chunks' runs, not
+    /// the whole file's range.
+    handed_over: bool,
 }
 
 impl<'r> EventStream<'r> {
@@ -344,6 +361,8 @@ impl<'r> EventStream<'r> {
                 details: EventDetails::EventLog(EventLogEvent::default()),
                 data: Vec::new(),
             },
+            runs: Vec::new(),
+            handed_over: false,
         }
     }
 
@@ -361,7 +380,17 @@ impl<'r> EventStream<'r> {
         self.seen.first_time(&self.asked)
     }
 
-    fn take(&mut self, prepared: Prepared) {
+    /// Takes in one chunk: its events' facts when it has any, and its ids.
+    fn take(&mut self, prepared: Option<Prepared>, ids: evtx::ChunkIds) {
+        if let Some((first, last)) = ids {
+            match self.runs.last_mut() {
+                Some(run) if run.1.checked_add(1) == Some(first) => run.1 = last,
+                _ => self.runs.push((first, last)),
+            }
+        }
+        let Some(prepared) = prepared else {
+            return;
+        };
         let Prepared {
             events,
             streams,
@@ -393,25 +422,54 @@ impl<'r> EventStream<'r> {
         }
     }
 
-    /// The facts to `facts` and the rows to their sink, both in the report's
-    /// order of events.
-    fn finish(self, facts: &mut Extracted) -> io::Result<()> {
-        let EventStream {
-            rows,
-            evidence,
-            mut order,
-            hints,
-            ..
-        } = self;
+    /// The facts so far to the pipeline, with the claims of the chunks they
+    /// come from: memory stays flat however many facts the file holds.
+    fn hand_over(&mut self, facts: &mut Extracted) {
+        self.facts_to(facts);
+        self.claim_runs(facts);
+        self.handed_over = true;
+        facts.hand_over_so_far();
+    }
+
+    /// The runs of ids taken in since the last hand-over, as claims of the
+    /// file's one stream (none when its events are of several, as for the
+    /// whole file's claim).
+    fn claim_runs(&mut self, facts: &mut Extracted) {
+        let runs = std::mem::take(&mut self.runs);
+        if let Some((computer, channel)) = self.seen.single_stream() {
+            facts
+                .claims
+                .extend(runs.into_iter().map(|(first, last)| Claim {
+                    computer: computer.to_string(),
+                    channel: channel.to_string(),
+                    first,
+                    last,
+                }));
+        }
+    }
+
+    /// The facts kept so far to `facts`, in the report's order of events.
+    fn facts_to(&mut self, facts: &mut Extracted) {
+        let mut order = std::mem::take(&mut self.order);
         // Among equal keys, reading order (the index): the report's own stable sort.
         order.sort_unstable();
-        let mut evidence: Vec<Option<Evidence>> = evidence.into_iter().map(Some).collect();
+        let mut evidence: Vec<Option<Evidence>> = std::mem::take(&mut self.evidence)
+            .into_iter()
+            .map(Some)
+            .collect();
         facts.evidence.reserve(order.len());
         facts.evidence.extend(
             order
                 .iter()
                 .filter_map(|(_, i)| evidence.get_mut(*i)?.take()),
         );
+    }
+
+    /// The facts to `facts` and the rows to their sink, both in the report's
+    /// order of events.
+    fn finish(mut self, facts: &mut Extracted) -> io::Result<()> {
+        self.facts_to(facts);
+        let EventStream { rows, hints, .. } = self;
         facts.hints.extend(hints);
         match rows {
             Some((sink, sorter)) => sorter.finish(&mut |row| sink.push_encoded(row)),

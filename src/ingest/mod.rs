@@ -58,7 +58,14 @@ pub struct IngestOptions {
     /// Day/month order of culture-formatted local times: inferred per file
     /// unless the user named the culture.
     pub date_order: DateOrderOption,
+    /// Facts an input holds before it hands them over to the pipeline while
+    /// it still reads ([`Extracted::hand_over`]): [`HAND_OVER_AT`].
+    pub hand_over_at: usize,
 }
+
+/// Facts an input holds before it hands them over ([`IngestOptions::hand_over_at`]):
+/// ~16 MB of facts a file, at most, on each thread.
+pub const HAND_OVER_AT: usize = 1 << 14;
 
 impl Default for IngestOptions {
     fn default() -> Self {
@@ -66,6 +73,7 @@ impl Default for IngestOptions {
             threads: 1,
             big_file_bytes: 64 << 20,
             date_order: DateOrderOption::Infer,
+            hand_over_at: HAND_OVER_AT,
         }
     }
 }
@@ -122,7 +130,7 @@ pub struct Place<'a> {
 
 /// What the records of one artifact yield for the analysis.
 #[derive(Debug, Default)]
-pub struct Extracted {
+pub struct Extracted<'h> {
     pub evidence: Vec<Evidence>,
     pub hints: Vec<IdentityHint>,
     /// Protocol-log sessions kept for clock pairing (both ends' logs of the
@@ -138,6 +146,37 @@ pub struct Extracted {
     /// Which healthy sessions the run's pairing sample refuses already;
     /// set by the pipeline ([`PairingGate`]).
     pub pairing_gate: Option<PairingGate>,
+    /// Where the facts gathered so far go while the artifact is still read
+    /// ([`Extracted::hand_over`]); set by the pipeline. Without it they stay
+    /// in `evidence` to the end.
+    pub hand_over: Option<HandOver<'h>>,
+}
+
+/// Takes an artifact's facts and record claims a part at a time, as they
+/// are read: a DC's Security log during a password spray gives millions of
+/// 4771s, which kept to the end of the file grew memory with its size (a
+/// 3 GB log of them: 1.8 GB).
+pub struct HandOver<'h>(pub &'h mut dyn FnMut(Vec<Evidence>, Vec<dedup::Claim>));
+
+impl std::fmt::Debug for HandOver<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HandOver")
+    }
+}
+
+impl Extracted<'_> {
+    /// Hands the facts and claims gathered so far to [`Extracted::hand_over`],
+    /// when the pipeline set it. Claims must cover the records of the facts
+    /// they come with: the facts of records another file gave already are
+    /// set aside by them ([`dedup::Copies`]).
+    pub fn hand_over_so_far(&mut self) {
+        if let Some(HandOver(take)) = &mut self.hand_over {
+            take(
+                std::mem::take(&mut self.evidence),
+                std::mem::take(&mut self.claims),
+            );
+        }
+    }
 }
 
 /// The healthy sessions the run's bounded pairing sample would refuse, as

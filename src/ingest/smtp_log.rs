@@ -82,12 +82,12 @@ impl Input for SmtpLogInput {
 }
 
 /// Sessions as they close: their rows written (extract), their facts taken.
-struct FactsAndRows<'f, 'p, 'e, 'r> {
-    facts: SessionFacts<'p, 'e>,
+struct FactsAndRows<'f, 'p, 'e, 'h, 'r> {
+    facts: SessionFacts<'p, 'e, 'h>,
     rows: Option<(&'r mut dyn RowSink, Place<'f>)>,
 }
 
-impl SessionSink for FactsAndRows<'_, '_, '_, '_> {
+impl SessionSink for FactsAndRows<'_, '_, '_, '_, '_> {
     fn take(&mut self, session: SessionSummary) {
         if let Some((sink, at)) = self.rows.as_mut() {
             session_rows(&session, *at, &mut **sink);
@@ -142,9 +142,9 @@ const PAIRING_ONE_IN: u64 = 8;
 const DEDUP_BATCH: usize = 32;
 
 /// The facts of one log's sessions, taken one session at a time.
-struct SessionFacts<'p, 'e> {
+struct SessionFacts<'p, 'e, 'h> {
     place: Place<'p>,
-    out: &'e mut Extracted,
+    out: &'e mut Extracted<'h>,
     thinning: BannerThinning,
     /// Hints seen in this file: a busy log names the same two hosts in
     /// every session.
@@ -212,8 +212,8 @@ impl ThinnedSample {
     }
 }
 
-impl<'p, 'e> SessionFacts<'p, 'e> {
-    fn new(place: Place<'p>, out: &'e mut Extracted) -> Self {
+impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
+    fn new(place: Place<'p>, out: &'e mut Extracted<'h>) -> Self {
         let pairing_from = out.pairing.len();
         let seen = out.sessions.as_ref().map(|run| {
             let file = run.seen.file(&run.origin);
@@ -1136,13 +1136,13 @@ mod glance_tests {
     }
 
     /// Declines counted; `always`: asks for every summary.
-    struct Counting<'f, 'p, 'e, 'r> {
-        inner: FactsAndRows<'f, 'p, 'e, 'r>,
+    struct Counting<'f, 'p, 'e, 'h, 'r> {
+        inner: FactsAndRows<'f, 'p, 'e, 'h, 'r>,
         always: bool,
         declined: usize,
     }
 
-    impl SessionSink for Counting<'_, '_, '_, '_> {
+    impl SessionSink for Counting<'_, '_, '_, '_, '_> {
         fn take(&mut self, session: SessionSummary) {
             self.inner.take(session);
         }
@@ -1156,7 +1156,7 @@ mod glance_tests {
 
     /// Reads `files` in turn as a scan does (a file may repeat sessions of
     /// one before it); returns what they yield and the sessions declined.
-    fn read(files: &[String], always: bool) -> (Vec<Extracted>, usize) {
+    fn read(files: &[String], always: bool) -> (Vec<Extracted<'static>>, usize) {
         let seen = std::sync::Arc::new(SessionsSeen::default());
         let mut declined = 0;
         let mut out = Vec::new();

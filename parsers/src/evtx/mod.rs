@@ -28,7 +28,7 @@ pub use catalog::{
 };
 pub use read::{
     read_evtx_bytes, read_evtx_path, read_evtx_reader, read_evtx_reader_each,
-    read_evtx_reader_mapped, EvtxReadOptions, MapEvents,
+    read_evtx_reader_mapped, ChunkIds, EvtxReadOptions, MapEvents,
 };
 pub use records::{
     extract_ntstatus, kerberos_error_name, parse_bias_zone, parse_kerberos_time, strip_ipv4_mapped,

@@ -85,8 +85,18 @@ pub fn read_evtx_reader_each<R: Read + Seek + Send>(
     options: EvtxReadOptions,
     each: &mut dyn FnMut(Vec<EventRecord>),
 ) -> EventFileReport {
-    read_evtx_reader_mapped(reader, options, &|events| events, each)
+    read_evtx_reader_mapped(reader, options, &|events| events, &mut |events, _| {
+        if let Some(events) = events {
+            each(events)
+        }
+    })
 }
+
+/// The record ids a chunk holds, first to last, when the records read of it fill that
+/// range (none twice, none read without its id noted): what the chunk claims of its log,
+/// for telling overlapping copies of a log apart a chunk at a time (the file's own claim
+/// is [`EventFileReport::record_ids`]).
+pub type ChunkIds = Option<(u64, u64)>;
 
 /// What [`read_evtx_reader_mapped`] makes of one chunk's catalogued events.
 pub type MapEvents<'m, T> = dyn Fn(Vec<EventRecord>) -> T + Sync + 'm;
@@ -97,12 +107,13 @@ pub type MapEvents<'m, T> = dyn Fn(Vec<EventRecord>) -> T + Sync + 'm;
 /// thread in the order `read_evtx_reader_each` hands the events over (a chunk set aside
 /// as a repeat hands nothing over). The events are dropped on the thread that made
 /// them; only what `map` keeps crosses threads, and the work of `map` is spread over
-/// the threads with the decoding.
+/// the threads with the decoding. `each` is called for every chunk taken in, with its
+/// `T` when it has catalogued events, and its [`ChunkIds`].
 pub fn read_evtx_reader_mapped<R: Read + Seek + Send, T: Send>(
     reader: R,
     options: EvtxReadOptions,
     map: &MapEvents<'_, T>,
-    each: &mut dyn FnMut(T),
+    each: &mut dyn FnMut(Option<T>, ChunkIds),
 ) -> EventFileReport {
     read_with(reader, options, Some(map), Some(each))
 }
@@ -111,7 +122,7 @@ fn read_with<R: Read + Seek + Send, T: Send>(
     mut reader: R,
     options: EvtxReadOptions,
     map: Option<&MapEvents<'_, T>>,
-    mut each: Option<&mut dyn FnMut(T)>,
+    mut each: Option<&mut dyn FnMut(Option<T>, ChunkIds)>,
 ) -> EventFileReport {
     let mut report = ReportBuilder::default();
     let len = match reader.seek(SeekFrom::End(0)).and_then(|len| {
@@ -224,7 +235,7 @@ fn read_pipelined<R: Read + Seek + Send, T: Send>(
     walked: &mut Walked,
     pool: Option<&rayon::ThreadPool>,
     map: Option<&MapEvents<'_, T>>,
-    each: &mut Option<&mut dyn FnMut(T)>,
+    each: &mut Option<&mut dyn FnMut(Option<T>, ChunkIds)>,
 ) {
     let decode_batch = |numbers: Vec<u64>| -> Vec<Decoded<T>> {
         // A run of chunks per task, for its templates to carry over; every run can be
@@ -553,7 +564,7 @@ impl Walked {
         &mut self,
         decoded: Decoded<T>,
         reading: &Reading<R>,
-        each: &mut Option<&mut dyn FnMut(T)>,
+        each: &mut Option<&mut dyn FnMut(Option<T>, ChunkIds)>,
     ) {
         let Decoded {
             number,
@@ -561,6 +572,7 @@ impl Walked {
             buffer,
             mapped,
         } = decoded;
+        let mut ids = None;
         let taken = !self.skips(number)
             && match outcome {
                 Outcome::Whole(out) => {
@@ -572,15 +584,18 @@ impl Walked {
                             self.past_header += 1;
                         }
                         self.repeats.read(number, out.records_read);
+                        ids = out.ids.dense(out.records_read);
                         self.report.merge(out);
                     }
                     !repeat
                 }
                 Outcome::Failed(out) => {
+                    ids = out.ids.dense(out.records_read);
                     self.report.merge(out);
                     true
                 }
                 Outcome::Cut(out) => {
+                    ids = out.ids.dense(out.records_read);
                     self.report.merge(out);
                     self.first_pass_over = true;
                     true
@@ -591,8 +606,8 @@ impl Walked {
                     false
                 }
             };
-        if let (true, Some(mapped), Some(each)) = (taken, mapped, each) {
-            each(mapped);
+        if let (true, Some(each)) = (taken, each) {
+            each(mapped, ids);
         }
         reading.give_back(buffer);
     }
