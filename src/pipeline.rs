@@ -20,7 +20,7 @@ use crate::ingest::dedup::{Claim, Copies, SessionsOfRun, SessionsSeen};
 use crate::ingest::smtp_log::{connection_hash, fnv1a, fnv1a_continue, session_sample_tie};
 use crate::ingest::spool::{Spool, SpoolReader, SpoolStore};
 use crate::ingest::{
-    ingest, signature_evidence, Extracted, HandOver, IngestOptions, PairingGate, Place,
+    ingest, signature_evidence, Extracted, HandOver, IngestOptions, PairingGate, Part, Place,
     RowEncoding, RowSink,
 };
 use crate::inventory::{Collector, Inventory};
@@ -227,6 +227,21 @@ impl PipelineVisitor<'_> {
             .commit(origin, claims, evidence);
     }
 
+    /// Offers an artifact's sessions kept for pairing (all, or a part handed
+    /// over as it is read) to the run's bounded samples; only files with a
+    /// server keep any.
+    // Boxed as the samples keep them: each moves on as a pointer.
+    #[allow(clippy::vec_box)]
+    fn offer_sessions(&self, server: Option<&str>, pairing: Vec<Box<SessionSummary>>) {
+        let Some(server) = server.filter(|_| !pairing.is_empty()) else {
+            return;
+        };
+        let mut bounded = self.bounded.lock().unwrap_or_else(|e| e.into_inner());
+        for s in pairing {
+            bounded.offer_session(server, s);
+        }
+    }
+
     /// Keeps an artifact's facts (all, or a part handed over as it is read):
     /// the healthy traffic's share sampled (with a server), repeated facts
     /// counted, the rest kept. Scan and extract alike: memory stays flat
@@ -282,12 +297,18 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
         // many: a Security log of a spray) are taken in at once; whether any
         // is a failure decides the net under the parsers at the end.
         let failure_seen = std::cell::Cell::new(false);
-        let mut take_part = |mut evidence: Vec<Evidence>, claims: Vec<Claim>| {
+        let mut take_part = |part: Part| {
+            let Part {
+                mut evidence,
+                claims,
+                pairing,
+            } = part;
             self.set_aside_copies(artifact.origin, claims, &mut evidence);
             if evidence.iter().any(|e| e.fact.failure_signal().is_some()) {
                 failure_seen.set(true);
             }
             self.keep_facts(server, evidence);
+            self.offer_sessions(server, pairing);
         };
         let mut extracted = Extracted {
             sessions: Some(SessionsOfRun {
@@ -332,7 +353,7 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
         let Extracted {
             mut evidence,
             hints,
-            mut pairing,
+            pairing,
             pairing_gate,
             claims,
             ..
@@ -349,24 +370,14 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
             );
         }
         self.collector.push(ingested.row);
-        if let Some(server) = server {
+        if let (Some(_), Some(gate)) = (server, pairing_gate) {
             let mut bounded = self.bounded.lock().unwrap_or_else(|e| e.into_inner());
-            for s in pairing.drain(..) {
-                bounded.offer_session(server, s);
-            }
-            if let Some(gate) = pairing_gate {
-                bounded.sessions.offered += gate.refused;
-                bounded.samples.offered += gate.banners_refused;
-            }
+            bounded.sessions.offered += gate.refused;
+            bounded.samples.offered += gate.banners_refused;
         }
         self.keep_facts(server, evidence);
+        self.offer_sessions(server, pairing);
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        if let (Some(server), false) = (server, pairing.is_empty()) {
-            out.sessions
-                .entry(server.to_string())
-                .or_default()
-                .extend(pairing);
-        }
         out.problems.extend(
             ingested
                 .problems

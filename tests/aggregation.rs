@@ -99,6 +99,105 @@ fn facts_handed_over_as_they_are_read_change_nothing_in_any_sample() {
     assert!(with_events >= 5, "only {with_events} samples with .evtx");
 }
 
+/// EX01's Send protocol log as one file of `sessions` short sessions, one
+/// every 144 ms, those to EX02 (three in five) failing with 454 4.7.0 and
+/// EX02's banner 7 minutes ahead: a log too big for every session to be
+/// kept for pairing (the file keeps one connection in eight past 4,000).
+fn one_big_send_log(dir: &Path, sessions: usize) {
+    use std::fmt::Write as _;
+    let logs = dir.join("EX01").join("Hub_Send_Protocol_Logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let stamp = |ms: usize| {
+        let s = ms / 1000;
+        format!(
+            "2026-11-26T{:02}:{:02}:{:02}.{:03}Z",
+            6 + s / 3600,
+            s / 60 % 60,
+            s % 60,
+            ms % 1000
+        )
+    };
+    let mut text = String::from(
+        "#Software: Microsoft Exchange Server\r\n#Version: 15.0.0.0\r\n#Log-type: SMTP Send Protocol Log\r\n#Date: 2026-11-26T06:00:00.000Z\r\n#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context\r\n",
+    );
+    for i in 0..sessions {
+        let t = i * 144;
+        let fail = i % 5 < 3;
+        let r = if fail { 2 } else { 3 + i % 3 };
+        let name = format!("EX{r:02}.contoso.com");
+        let remote = format!("10.0.1.{}:2525", 10 + r);
+        let local = format!("10.0.1.11:{}", 49152 + (i * 7) % 16000);
+        let banner_s = (t + if fail { 420_000 } else { 0 }) / 1000;
+        let banner = format!(
+            "\"220 {name} Microsoft ESMTP MAIL Service ready at Thu, 26 Nov 2026 {:02}:{:02}:{:02} +0000\"",
+            6 + banner_s / 3600,
+            banner_s / 60 % 60,
+            banner_s % 60
+        );
+        let mut rows = vec![
+            ("*", String::new(), "attempting to connect"),
+            ("+", String::new(), ""),
+            ("<", banner, ""),
+            (">", "EHLO EX01.contoso.com".into(), ""),
+            ("<", format!("250-{name} Hello [10.0.1.11]"), ""),
+            ("<", "250-X-EXPS EXCHANGEAUTH GSSAPI NTLM".into(), ""),
+            ("<", "250 XRDST".into(), ""),
+            (">", "X-EXPS EXCHANGEAUTH SHA256 ".into(), ""),
+        ];
+        if fail {
+            rows.push(("<", "454 4.7.0 Temporary authentication failure".into(), ""));
+            rows.push(("-", String::new(), "Remote"));
+        } else {
+            rows.push(("<", "235 <authentication information>".into(), ""));
+            rows.push((">", "QUIT".into(), ""));
+            rows.push(("-", String::new(), "Local"));
+        }
+        for (seq, (event, data, context)) in rows.into_iter().enumerate() {
+            let local = if seq < 2 { "" } else { local.as_str() };
+            writeln!(
+                text,
+                "{},Intra-Organization SMTP Send Connector,08DE2F3A{i:08X},{seq},{local},{remote},{event},{data},{context}\r",
+                stamp(t + 2 * seq)
+            )
+            .unwrap();
+        }
+    }
+    std::fs::write(logs.join("SEND20261126-1.LOG"), text).unwrap();
+}
+
+/// One protocol log of many sessions hands its facts and its sessions kept
+/// for pairing over while it is read (those once the file is known big,
+/// thinned as its end thins them): the same report, samples' counts
+/// included, as keeping them to its end.
+#[test]
+fn a_big_protocol_log_hands_over_what_its_end_would_keep() {
+    let work = tempfile::tempdir().unwrap();
+    one_big_send_log(work.path(), 12_000);
+    let read = |hand_over_at: usize| {
+        let mut settings = support::settings();
+        settings.ingest.hand_over_at = hand_over_at;
+        support::scan_with(&[work.path().to_path_buf()], &settings)
+    };
+    let at_the_end = read(usize::MAX);
+    // Its 4,800 healthy sessions: one in eight offered to the run's sample
+    // (failing ones are all offered).
+    let offered = at_the_end["inputs"]["sampled"]["sessions_for_pairing"]["read"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        (300..1200).contains(&offered),
+        "one healthy session in eight: {offered} of 4800"
+    );
+    assert_eq!(at_the_end["verdict"]["primary_cause"], "clock-skew");
+    for hand_over_at in [1, 100, 5_000] {
+        assert_eq!(
+            read(hand_over_at),
+            at_the_end,
+            "handing over at {hand_over_at}"
+        );
+    }
+}
+
 /// The hand-over sample with a retry storm: its failing Send-log session
 /// sent again 30 times in the same minute (new session ids and source
 /// ports), as a queue retrying every two seconds writes it.

@@ -152,11 +152,23 @@ pub struct Extracted<'h> {
     pub hand_over: Option<HandOver<'h>>,
 }
 
-/// Takes an artifact's facts and record claims a part at a time, as they
-/// are read: a DC's Security log during a password spray gives millions of
-/// 4771s, which kept to the end of the file grew memory with its size (a
-/// 3 GB log of them: 1.8 GB).
-pub struct HandOver<'h>(pub &'h mut dyn FnMut(Vec<Evidence>, Vec<dedup::Claim>));
+/// Takes an artifact's facts, record claims and sessions kept for pairing a
+/// part at a time, as they are read: a DC's Security log during a password
+/// spray gives millions of 4771s, which kept to the end of the file grew
+/// memory with its size (a 3 GB log of them: 1.8 GB); so did one large
+/// protocol log's sessions.
+pub struct HandOver<'h>(pub &'h mut dyn FnMut(Part));
+
+/// What an input hands over while it reads ([`Extracted::hand_over`]).
+#[derive(Debug, Default)]
+pub struct Part {
+    pub evidence: Vec<Evidence>,
+    /// The record ids the part's facts come from ([`dedup::Copies`]).
+    pub claims: Vec<dedup::Claim>,
+    /// Sessions kept for pairing, already thinned as the whole file's
+    /// would be at its end.
+    pub pairing: Vec<Box<SessionSummary>>,
+}
 
 impl std::fmt::Debug for HandOver<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -165,16 +177,17 @@ impl std::fmt::Debug for HandOver<'_> {
 }
 
 impl Extracted<'_> {
-    /// Hands the facts and claims gathered so far to [`Extracted::hand_over`],
-    /// when the pipeline set it. Claims must cover the records of the facts
-    /// they come with: the facts of records another file gave already are
-    /// set aside by them ([`dedup::Copies`]).
+    /// Hands the facts, claims and pairing sessions gathered so far to
+    /// [`Extracted::hand_over`], when the pipeline set it. Claims must cover
+    /// the records of the facts they come with: the facts of records another
+    /// file gave already are set aside by them ([`dedup::Copies`]).
     pub fn hand_over_so_far(&mut self) {
         if let Some(HandOver(take)) = &mut self.hand_over {
-            take(
-                std::mem::take(&mut self.evidence),
-                std::mem::take(&mut self.claims),
-            );
+            take(Part {
+                evidence: std::mem::take(&mut self.evidence),
+                claims: std::mem::take(&mut self.claims),
+                pairing: std::mem::take(&mut self.pairing),
+            });
         }
     }
 }

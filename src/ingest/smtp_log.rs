@@ -56,7 +56,7 @@ impl Input for SmtpLogInput {
         &self,
         artifact: &Artifact<'_>,
         content: &mut Content<'_>,
-        _options: &IngestOptions,
+        options: &IngestOptions,
         place: Place<'_>,
         facts: &mut Extracted,
         rows: Option<(&mut dyn RowSink, Place<'_>)>,
@@ -69,7 +69,7 @@ impl Input for SmtpLogInput {
             SessionDetail::Failures
         };
         let mut sink = FactsAndRows {
-            facts: SessionFacts::new(place, facts),
+            facts: SessionFacts::new(place, facts, options.hand_over_at),
             rows,
         };
         let report = reassemble(artifact, content, detail, &mut sink);
@@ -157,6 +157,10 @@ struct SessionFacts<'p, 'e, 'h> {
     pending: Vec<(Pending, Option<u64>)>,
     /// FNV-1a of the file's origin, the start of its samples' origin hashes.
     origin_hash: u64,
+    /// Facts held before they are handed over ([`Extracted::hand_over`]): a
+    /// single log of tens of thousands of failing sessions (a paste, logs
+    /// joined into one) grew memory with its size.
+    hand_over_at: usize,
 }
 
 /// A session waiting for its batch's check against the run's sessions.
@@ -213,7 +217,7 @@ impl ThinnedSample {
 }
 
 impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
-    fn new(place: Place<'p>, out: &'e mut Extracted<'h>) -> Self {
+    fn new(place: Place<'p>, out: &'e mut Extracted<'h>, hand_over_at: usize) -> Self {
         let pairing_from = out.pairing.len();
         let seen = out.sessions.as_ref().map(|run| {
             let file = run.seen.file(&run.origin);
@@ -229,6 +233,7 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
             pairing_from,
             pending: Vec::with_capacity(DEDUP_BATCH),
             origin_hash: fnv1a(place.origin.as_bytes()),
+            hand_over_at,
         }
     }
 
@@ -414,6 +419,11 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
 
     /// The facts of a session read for the first time in the run.
     fn facts(&mut self, session: SessionSummary) {
+        if self.out.evidence.len() >= self.hand_over_at
+            || (self.out.pairing.len() >= self.hand_over_at && self.sessions > PAIRING_ALL_UP_TO)
+        {
+            self.hand_over();
+        }
         let origin_hash = self.origin_hash;
         session_evidence(
             &session,
@@ -441,16 +451,38 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
         }
     }
 
+    /// Hands what the file gave so far to the pipeline. Its sessions kept
+    /// for pairing go only once the file is known big, thinned first as its
+    /// end would thin them; until then they wait here.
+    fn hand_over(&mut self) {
+        if self.sessions > PAIRING_ALL_UP_TO {
+            self.thin_pairing();
+            self.out.hand_over_so_far();
+            self.pairing_from = 0;
+        } else {
+            let waiting = std::mem::take(&mut self.out.pairing);
+            self.out.hand_over_so_far();
+            self.out.pairing = waiting;
+        }
+    }
+
+    /// A big file's sessions kept for pairing, one connection in
+    /// [`PAIRING_ONE_IN`] (those before the file's own stay).
+    fn thin_pairing(&mut self) {
+        let mut i = 0;
+        let from = self.pairing_from;
+        self.out.pairing.retain(|s| {
+            i += 1;
+            i <= from || keep_for_pairing(s, PAIRING_ONE_IN)
+        });
+    }
+
     fn finish(mut self) {
         self.flush();
-        self.out.hints.extend(self.hints.into_hints());
         if self.sessions > PAIRING_ALL_UP_TO {
-            let mut i = 0;
-            self.out.pairing.retain(|s| {
-                i += 1;
-                i <= self.pairing_from || keep_for_pairing(s, PAIRING_ONE_IN)
-            });
+            self.thin_pairing();
         }
+        self.out.hints.extend(self.hints.into_hints());
     }
 }
 /// Supplies a line end after the last byte when the stream has none.
@@ -493,7 +525,8 @@ impl Records for SmtpRecords {
     }
 
     fn extract(&self, place: Place<'_>, out: &mut Extracted) {
-        let mut facts = SessionFacts::new(place, out);
+        // Records read whole: their facts are taken whole too.
+        let mut facts = SessionFacts::new(place, out, usize::MAX);
         for session in &self.sessions {
             facts.take(session.clone());
         }
@@ -1178,7 +1211,7 @@ mod glance_tests {
                 };
                 let mut sink = Counting {
                     inner: FactsAndRows {
-                        facts: SessionFacts::new(place, &mut extracted),
+                        facts: SessionFacts::new(place, &mut extracted, usize::MAX),
                         rows: None,
                     },
                     always,
