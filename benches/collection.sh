@@ -19,6 +19,11 @@
 #                          SEND_FAIL_PERCENT (60) of them failing with 454 4.7.0 (TimeSkew)
 #   long-flat              LONG_SERVERS (20) servers, LONG_SIZE (1G) over LONG_HOURS (168) hours:
 #                          a failure lasting a week, every minute of it (memory, not speed)
+#   spray                  a DC's Security log of SPRAY_MB (3000) MB full of 4771s and 4768s:
+#                          the real chunks of the corpus's krb_*4771*.evtx (brute force, spray,
+#                          user enumeration) repeated (memory, not speed)
+#   send-joined            the Send log of `send` joined into one file (a paste, logs put
+#                          together): one file of SEND_SESSIONS sessions (memory, not speed)
 #   and the groups small, mid, large (both layouts), flat, elc, synth (all six), all.
 # Collections are `exauth synth --scenario clock-skew --servers N --size S --layout flat|elc`
 # (--size counts what the zips hold: an ELC collection unpacks to S). RUNS (3) runs per tool, the
@@ -37,12 +42,13 @@ EVTX_MB=${EVTX_MB:-1000}
 SEND_SESSIONS=${SEND_SESSIONS:-100000}
 SEND_FAIL_PERCENT=${SEND_FAIL_PERCENT:-60}
 LONG_SERVERS=${LONG_SERVERS:-20} LONG_SIZE=${LONG_SIZE:-1G} LONG_HOURS=${LONG_HOURS:-168}
+SPRAY_MB=${SPRAY_MB:-3000}
 RUNS=${RUNS:-3}
 DATA=./bench-data/collection
 mkdir -p "$DATA"
 
 # --- what to run -------------------------------------------------------------------------------
-ALL_INPUTS=(small-flat small-elc mid-flat mid-elc large-flat large-elc evtx send long-flat)
+ALL_INPUTS=(small-flat small-elc mid-flat mid-elc large-flat large-elc evtx send long-flat spray send-joined)
 selected=()
 [ $# -eq 0 ] && set -- all
 for arg in "$@"; do
@@ -51,7 +57,8 @@ for arg in "$@"; do
         synth) selected+=(small-flat small-elc mid-flat mid-elc large-flat large-elc) ;;
         small | mid | large) selected+=("$arg-flat" "$arg-elc") ;;
         flat | elc) selected+=("small-$arg" "mid-$arg" "large-$arg") ;;
-        small-flat | small-elc | mid-flat | mid-elc | large-flat | large-elc | evtx | send | long-flat)
+        small-flat | small-elc | mid-flat | mid-elc | large-flat | large-elc | evtx | send | long-flat | \
+            spray | send-joined)
             selected+=("$arg") ;;
         *) echo "unknown input \`$arg\` (one of: ${ALL_INPUTS[*]}, small, mid, large, flat, elc, synth, all)" >&2
            exit 2 ;;
@@ -467,13 +474,63 @@ write_send_log() { # <dir>
     }'
 }
 
-run_send() {
+# send_dir: the Send log of `send` (written once, reused).
+send_dir() {
     local dir="$DATA/send-$SEND_SESSIONS-sessions-$SEND_FAIL_PERCENT-failing/EX01/Hub_Send_Protocol_Logs"
     if [ ! -f "$dir/.complete" ]; then
         rm -rf "$dir"
-        write_send_log "$dir"
+        write_send_log "$dir" >&2
         touch "$dir/.complete"
     fi
+    echo "$dir"
+}
+
+# A DC's Security log during a password spray: every fact a failure, memory must not grow with
+# the file (issue 14). Its scan and extract must stay within the memory targets.
+run_spray() {
+    local corpus file
+    corpus=$(corpus_dir)
+    if [ -z "$corpus" ] || ! compgen -G "$corpus/krb_*4771*.evtx" >/dev/null; then
+        echo
+        echo "== spray: skipped (no krb_*4771*.evtx in \$EXAUTH_CORPUS or ../shared/corpus)"
+        return
+    fi
+    file="$DATA/spray-${SPRAY_MB}MB-real-4771-chunks.evtx"
+    if [ ! -s "$file" ]; then
+        "$FROM_CHUNKS" "$file.part" "$SPRAY_MB" "$corpus"/krb_*4771*.evtx 2> "$TMP/chunks.log" ||
+            { cat "$TMP/chunks.log" >&2; exit 1; }
+        mv "$file.part" "$file"
+    fi
+    BYTES=$(stat -c %s "$file")
+    header spray "Security log of the real 4771/4768 chunks of $corpus (krb_*4771*): $BYTES bytes ($file)"
+    warm "$file"
+    scan_and_extract "$file"
+    echo "  evidence: $(grep -o '"kerberos-error": *[0-9]*' "$TMP/scan1.out" | head -1)"
+    target "peak RSS scan (1 thread)" "$(mb "$RSS_scan1")" "<=" 256 MB
+    rss_targets
+}
+
+# One server's Send log joined into one file: a file's facts and sessions must not grow memory.
+run_send_joined() {
+    local parts dir
+    parts=$(send_dir)
+    dir="$DATA/send-joined-$SEND_SESSIONS-sessions-$SEND_FAIL_PERCENT-failing/EX01/Hub_Send_Protocol_Logs"
+    if [ ! -s "$dir/SEND20261126-1.LOG" ]; then
+        mkdir -p "$dir"
+        find "$parts" -name '*.LOG' | sort -V | xargs cat > "$dir/SEND20261126-1.LOG.part"
+        mv "$dir/SEND20261126-1.LOG.part" "$dir/SEND20261126-1.LOG"
+    fi
+    BYTES=$(stat -c %s "$dir/SEND20261126-1.LOG")
+    header send-joined "EX01's Send log of $SEND_SESSIONS sessions as one file: $BYTES bytes ($dir)"
+    warm "$dir"
+    scan_and_extract "$dir"
+    target "peak RSS scan (1 thread)" "$(mb "$RSS_scan1")" "<=" 256 MB
+    rss_targets
+}
+
+run_send() {
+    local dir
+    dir=$(send_dir)
     BYTES=$(find "$dir" -name '*.LOG' -printf '%s\n' | awk '{s += $1} END {printf "%d\n", s}')
     header send "EX01's Send protocol log, $SEND_SESSIONS sessions, $SEND_FAIL_PERCENT % failing with 454 4.7.0: $BYTES bytes, $(find "$dir" -name '*.LOG' | wc -l) files ($dir)"
     warm "$dir"
@@ -505,6 +562,8 @@ for input in "${selected[@]}"; do
         evtx) run_evtx ;;
         send) run_send ;;
         long-flat) run_long ;;
+        spray) run_spray ;;
+        send-joined) run_send_joined ;;
     esac
 done
 
