@@ -419,8 +419,10 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
 
     /// The facts of a session read for the first time in the run.
     fn facts(&mut self, session: SessionSummary) {
-        if self.out.evidence.len() >= self.hand_over_at
-            || (self.out.pairing.len() >= self.hand_over_at && self.sessions > PAIRING_ALL_UP_TO)
+        if self.out.hand_over.is_some()
+            && (self.out.evidence.len() >= self.hand_over_at
+                || (self.out.pairing.len() >= self.hand_over_at
+                    && self.sessions > PAIRING_ALL_UP_TO))
         {
             self.hand_over();
         }
@@ -458,7 +460,8 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
         if self.sessions > PAIRING_ALL_UP_TO {
             self.thin_pairing();
             self.out.hand_over_so_far();
-            self.pairing_from = 0;
+            // Those before the file's own went with the rest.
+            self.pairing_from = self.pairing_from.min(self.out.pairing.len());
         } else {
             let waiting = std::mem::take(&mut self.out.pairing);
             self.out.hand_over_so_far();
