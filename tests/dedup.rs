@@ -386,11 +386,18 @@ fn record_notes(scan: &Value, root: &Path) -> Vec<(String, String)> {
 /// `log` cut to its chunks `range`, the file header's chunk count, last
 /// chunk and CRC fixed: what an export of part of the log looks like.
 fn with_chunks(log: &[u8], range: std::ops::Range<usize>) -> Vec<u8> {
+    with_chunk_list(log, &range.collect::<Vec<_>>())
+}
+
+/// `log` with only its chunks `which`, in that order (see [`with_chunks`]).
+fn with_chunk_list(log: &[u8], which: &[usize]) -> Vec<u8> {
     let mut out = log[..EVTX_HEADER].to_vec();
-    out.extend_from_slice(
-        &log[EVTX_HEADER + range.start * EVTX_CHUNK..EVTX_HEADER + range.end * EVTX_CHUNK],
-    );
-    let chunks = range.len() as u64;
+    for c in which {
+        out.extend_from_slice(
+            &log[EVTX_HEADER + c * EVTX_CHUNK..EVTX_HEADER + (c + 1) * EVTX_CHUNK],
+        );
+    }
+    let chunks = which.len() as u64;
     out[16..24].copy_from_slice(&(chunks - 1).to_le_bytes());
     out[42..44].copy_from_slice(&(chunks as u16).to_le_bytes());
     let crc = crc32fast::hash(&out[..120]);
@@ -482,6 +489,29 @@ fn two_overlapping_exports_of_an_event_log_count_each_record_once() {
             logs.join("System-2.evtx").to_string_lossy().into_owned(),
             format!("{shared} duplicate events (same EventRecordID as in {first_name}) set aside")
         )]
+    );
+
+    // An export with a gap (its second chunk left out: its records are not
+    // every id from its first to its last) beside one from that chunk on:
+    // each run of chunks claims its ids, so the records both hold count once.
+    let gapped = tmp.path().join("gapped");
+    copy_tree(&parts, &gapped);
+    let with_gap: Vec<usize> = std::iter::once(0).chain(2..chunks).collect();
+    std::fs::write(
+        gapped.join(logs).join("System-1.evtx"),
+        with_chunk_list(&log, &with_gap),
+    )
+    .unwrap();
+    std::fs::write(
+        gapped.join(logs).join("System-2.evtx"),
+        with_chunks(&log, 1..chunks),
+    )
+    .unwrap();
+    let three = scan_json(&gapped);
+    assert_eq!(
+        decision(&three),
+        decision(&one),
+        "a gapped export's records counted again"
     );
 }
 

@@ -97,19 +97,6 @@ impl Input for EvtxInput {
         });
         let mut report = report;
         report.duplicate_records += stream.seen.set_aside;
-        if stream.handed_over {
-            // The rest claims the chunks read since the last hand-over.
-            stream.claim_runs(facts);
-        } else if let (Some((first, last)), Some((computer, channel))) =
-            (report.record_ids, stream.seen.single_stream())
-        {
-            facts.claims.push(Claim {
-                computer: computer.to_string(),
-                channel: channel.to_string(),
-                first,
-                last,
-            });
-        }
         if let Err(e) = stream.finish(facts) {
             report.problems.push(Problem::new(
                 Location::File,
@@ -327,15 +314,33 @@ struct EventStream<'r> {
     /// What [`EventsSeen`] is asked about: an event with only its record id,
     /// Computer and channel.
     asked: EventRecord,
-    /// The record ids of the chunks taken in since the facts were last
-    /// handed over, as runs of ids that follow one another: what those facts
-    /// claim of the log (a chunk whose records do not fill a range claims
-    /// nothing).
-    runs: Vec<(u64, u64)>,
-    /// Facts were handed over before the end of the file
-    /// ([`Extracted::hand_over`]): each part claims its chunks' runs, not
-    /// the whole file's range.
-    handed_over: bool,
+    /// The runs of record ids closed since the facts were last handed over
+    /// (see [`Run`]), and the one still growing.
+    runs: Vec<Run>,
+    run: Option<Run>,
+}
+
+/// Chunks whose record ids follow one another, of one (Computer, channel):
+/// what the file claims of that log, for setting aside the records another
+/// file gave ([`Claim`], `ingest::dedup`). A chunk whose records do not fill
+/// a range of ids, or whose events are of several streams, claims nothing
+/// and ends the run; a chunk without a catalogued event joins the run it
+/// follows. Claimed the same whether the facts go at the end of the file or
+/// a part at a time: a part claims the runs its chunks closed, and the run
+/// still growing once it knows its stream.
+#[derive(Debug, Clone, PartialEq)]
+struct Run {
+    first: u64,
+    last: u64,
+    /// The stream of its catalogued events; none before it has one.
+    stream: Option<(String, String)>,
+}
+
+/// What a chunk's catalogued events say of its stream.
+enum ChunkStream<'a> {
+    NoEvents,
+    One(&'a (String, String)),
+    Several,
 }
 
 impl<'r> EventStream<'r> {
@@ -362,7 +367,7 @@ impl<'r> EventStream<'r> {
                 data: Vec::new(),
             },
             runs: Vec::new(),
-            handed_over: false,
+            run: None,
         }
     }
 
@@ -382,12 +387,12 @@ impl<'r> EventStream<'r> {
 
     /// Takes in one chunk: its events' facts when it has any, and its ids.
     fn take(&mut self, prepared: Option<Prepared>, ids: evtx::ChunkIds) {
-        if let Some((first, last)) = ids {
-            match self.runs.last_mut() {
-                Some(run) if run.1.checked_add(1) == Some(first) => run.1 = last,
-                _ => self.runs.push((first, last)),
-            }
-        }
+        let stream = match prepared.as_ref().map(|p| p.streams.as_slice()) {
+            None | Some([]) => ChunkStream::NoEvents,
+            Some([one]) => ChunkStream::One(one),
+            Some(_) => ChunkStream::Several,
+        };
+        self.run_on(ids, stream);
         let Some(prepared) = prepared else {
             return;
         };
@@ -426,25 +431,68 @@ impl<'r> EventStream<'r> {
     /// come from: memory stays flat however many facts the file holds.
     fn hand_over(&mut self, facts: &mut Extracted) {
         self.facts_to(facts);
-        self.claim_runs(facts);
-        self.handed_over = true;
+        self.claim_runs(facts, false);
         facts.hand_over_so_far();
     }
 
-    /// The runs of ids taken in since the last hand-over, as claims of the
-    /// file's one stream (none when its events are of several, as for the
-    /// whole file's claim).
-    fn claim_runs(&mut self, facts: &mut Extracted) {
-        let runs = std::mem::take(&mut self.runs);
-        if let Some((computer, channel)) = self.seen.single_stream() {
-            facts
-                .claims
-                .extend(runs.into_iter().map(|(first, last)| Claim {
-                    computer: computer.to_string(),
-                    channel: channel.to_string(),
-                    first,
-                    last,
-                }));
+    /// A chunk's ids and stream, onto the run it follows or a new one.
+    fn run_on(&mut self, ids: evtx::ChunkIds, stream: ChunkStream<'_>) {
+        let (Some((first, last)), false) = (ids, matches!(stream, ChunkStream::Several)) else {
+            // Claims nothing, and the run before it ends.
+            self.runs.extend(self.run.take());
+            return;
+        };
+        let stream = match stream {
+            ChunkStream::One(one) => Some(one),
+            _ => None,
+        };
+        if let Some(run) = self.run.as_mut() {
+            let follows = run.last.checked_add(1) == Some(first);
+            let same = match (&run.stream, stream) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            };
+            if follows && same {
+                run.last = last;
+                if run.stream.is_none() {
+                    run.stream = stream.cloned();
+                }
+                return;
+            }
+        }
+        self.runs.extend(self.run.take());
+        self.run = Some(Run {
+            first,
+            last,
+            stream: stream.cloned(),
+        });
+    }
+
+    /// The runs closed since the last hand-over and (`all`, at the end of the
+    /// file) the one growing, as claims; a run of chunks without a catalogued
+    /// event has no facts to claim for. At a hand-over the growing run claims
+    /// what it holds once it knows its stream, and grows on from there with
+    /// that stream, as it would have at the end.
+    fn claim_runs(&mut self, facts: &mut Extracted, all: bool) {
+        if all {
+            self.runs.extend(self.run.take());
+        } else if let Some(run) = self.run.as_mut().filter(|r| r.stream.is_some()) {
+            self.runs.push(run.clone());
+            match run.last.checked_add(1) {
+                // Holds nothing until the next chunk that follows it.
+                Some(next) => run.first = next,
+                None => self.run = None,
+            }
+        }
+        for run in self.runs.drain(..) {
+            if let (Some((computer, channel)), true) = (run.stream, run.first <= run.last) {
+                facts.claims.push(Claim {
+                    computer,
+                    channel,
+                    first: run.first,
+                    last: run.last,
+                });
+            }
         }
     }
 
@@ -469,6 +517,7 @@ impl<'r> EventStream<'r> {
     /// order of events.
     fn finish(mut self, facts: &mut Extracted) -> io::Result<()> {
         self.facts_to(facts);
+        self.claim_runs(facts, true);
         let EventStream { rows, hints, .. } = self;
         facts.hints.extend(hints);
         match rows {
