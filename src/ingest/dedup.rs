@@ -11,12 +11,12 @@
 //! (never set aside on a guess).
 //!
 //! Across artifacts ([`Copies`], one per run): two exports of the same log
-//! whose ranges overlap. An `.evtx` *claims* the ids its chunks hold: a run
-//! of chunks whose records fill ids that follow one another, their events
-//! of one (Computer, channel), claims that range — a handful of ranges a
-//! file, whatever its size (`ingest::evtx`'s `Run`; a chunk with gaps or
-//! several streams claims nothing). A large file claims them a part at a
-//! time, with the facts it hands over while it is read. When a file is read its
+//! whose ranges overlap. An `.evtx` whose events are all of one (Computer,
+//! channel) *claims* the ids its chunks hold: each run of chunks whose
+//! records fill ids that follow one another claims that range — a handful of
+//! ranges a file, whatever its size (`ingest::evtx`'s `Run`; a chunk with
+//! gaps claims nothing). A large file claims them a part at a time, with the
+//! facts it hands over while it is read. When a file is read its
 //! facts for ids another file of the stream already gave are set aside;
 //! which file was read first depends on thread timing, so at the end the
 //! facts kept are named after the file that ranks first (loose before
@@ -141,6 +141,16 @@ impl EventsSeen {
             self.set_aside += 1;
         }
         new
+    }
+}
+
+impl EventsSeen {
+    /// The one (Computer, channel) of the events seen, when they are all of one.
+    pub fn single_stream(&self) -> Option<(&str, &str)> {
+        match self.streams.as_slice() {
+            [(computer, channel, _)] => Some((computer, channel)),
+            _ => None,
+        }
     }
 }
 

@@ -320,27 +320,17 @@ struct EventStream<'r> {
     run: Option<Run>,
 }
 
-/// Chunks whose record ids follow one another, of one (Computer, channel):
-/// what the file claims of that log, for setting aside the records another
-/// file gave ([`Claim`], `ingest::dedup`). A chunk whose records do not fill
-/// a range of ids, or whose events are of several streams, claims nothing
-/// and ends the run; a chunk without a catalogued event joins the run it
-/// follows. Claimed the same whether the facts go at the end of the file or
-/// a part at a time: a part claims the runs its chunks closed, and the run
-/// still growing once it knows its stream.
-#[derive(Debug, Clone, PartialEq)]
+/// Chunks whose record ids follow one another: what a file of one
+/// (Computer, channel) claims of that log, for setting aside the records
+/// another file gave ([`Claim`], `ingest::dedup`). A chunk whose records do
+/// not fill a range of ids claims nothing and ends the run. The same claims
+/// whether the facts go at the end of the file or a part at a time: a part
+/// claims the runs its chunks closed and what the growing run holds, which
+/// grows on from there.
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Run {
     first: u64,
     last: u64,
-    /// The stream of its catalogued events; none before it has one.
-    stream: Option<(String, String)>,
-}
-
-/// What a chunk's catalogued events say of its stream.
-enum ChunkStream<'a> {
-    NoEvents,
-    One(&'a (String, String)),
-    Several,
 }
 
 impl<'r> EventStream<'r> {
@@ -387,12 +377,7 @@ impl<'r> EventStream<'r> {
 
     /// Takes in one chunk: its events' facts when it has any, and its ids.
     fn take(&mut self, prepared: Option<Prepared>, ids: evtx::ChunkIds) {
-        let stream = match prepared.as_ref().map(|p| p.streams.as_slice()) {
-            None | Some([]) => ChunkStream::NoEvents,
-            Some([one]) => ChunkStream::One(one),
-            Some(_) => ChunkStream::Several,
-        };
-        self.run_on(ids, stream);
+        self.run_on(ids);
         let Some(prepared) = prepared else {
             return;
         };
@@ -435,64 +420,53 @@ impl<'r> EventStream<'r> {
         facts.hand_over_so_far();
     }
 
-    /// A chunk's ids and stream, onto the run it follows or a new one.
-    fn run_on(&mut self, ids: evtx::ChunkIds, stream: ChunkStream<'_>) {
-        let (Some((first, last)), false) = (ids, matches!(stream, ChunkStream::Several)) else {
+    /// A chunk's ids, onto the run it follows or a new one.
+    fn run_on(&mut self, ids: evtx::ChunkIds) {
+        let Some((first, last)) = ids else {
             // Claims nothing, and the run before it ends.
             self.runs.extend(self.run.take());
             return;
         };
-        let stream = match stream {
-            ChunkStream::One(one) => Some(one),
-            _ => None,
-        };
         if let Some(run) = self.run.as_mut() {
-            let follows = run.last.checked_add(1) == Some(first);
-            let same = match (&run.stream, stream) {
-                (Some(a), Some(b)) => a == b,
-                _ => true,
-            };
-            if follows && same {
+            if run.last.checked_add(1) == Some(first) {
                 run.last = last;
-                if run.stream.is_none() {
-                    run.stream = stream.cloned();
-                }
                 return;
             }
         }
         self.runs.extend(self.run.take());
-        self.run = Some(Run {
-            first,
-            last,
-            stream: stream.cloned(),
-        });
+        self.run = Some(Run { first, last });
     }
 
-    /// The runs closed since the last hand-over and (`all`, at the end of the
-    /// file) the one growing, as claims; a run of chunks without a catalogued
-    /// event has no facts to claim for. At a hand-over the growing run claims
-    /// what it holds once it knows its stream, and grows on from there with
-    /// that stream, as it would have at the end.
-    fn claim_runs(&mut self, facts: &mut Extracted, all: bool) {
-        if all {
+    /// The runs closed since the last hand-over and what the growing one
+    /// holds (all of it at the end of the file, `at_end`), as claims of the
+    /// file's one stream: none while its events are of several, whose ids
+    /// are not one log's (a claim sets aside the facts of its ids, whatever
+    /// their stream). A file that turns out of several streams after a
+    /// part was handed over keeps that part's claims: its facts were all of
+    /// the one stream.
+    fn claim_runs(&mut self, facts: &mut Extracted, at_end: bool) {
+        if at_end {
             self.runs.extend(self.run.take());
-        } else if let Some(run) = self.run.as_mut().filter(|r| r.stream.is_some()) {
-            self.runs.push(run.clone());
+        } else if let Some(run) = self.run.as_mut() {
+            self.runs.push(*run);
             match run.last.checked_add(1) {
                 // Holds nothing until the next chunk that follows it.
                 Some(next) => run.first = next,
                 None => self.run = None,
             }
         }
-        for run in self.runs.drain(..) {
-            if let (Some((computer, channel)), true) = (run.stream, run.first <= run.last) {
-                facts.claims.push(Claim {
-                    computer,
-                    channel,
-                    first: run.first,
-                    last: run.last,
-                });
-            }
+        let runs = std::mem::take(&mut self.runs);
+        if let Some((computer, channel)) = self.seen.single_stream() {
+            facts.claims.extend(
+                runs.into_iter()
+                    .filter(|run| run.first <= run.last)
+                    .map(|run| Claim {
+                        computer: computer.to_string(),
+                        channel: channel.to_string(),
+                        first: run.first,
+                        last: run.last,
+                    }),
+            );
         }
     }
 
