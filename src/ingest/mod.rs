@@ -64,7 +64,7 @@ pub struct IngestOptions {
 }
 
 /// Facts an input holds before it hands them over ([`IngestOptions::hand_over_at`]):
-/// ~16 MB of facts a file, at most, on each thread.
+/// at a few hundred bytes to ~1 KB a fact with its text, some MB a file on each thread.
 pub const HAND_OVER_AT: usize = 1 << 14;
 
 impl Default for IngestOptions {
@@ -155,7 +155,8 @@ pub struct Extracted<'h> {
 /// Takes an artifact's facts, record claims and sessions kept for pairing a
 /// part at a time, as they are read: a DC's Security log during a password
 /// spray gives millions of 4771s, which kept to the end of the file grew
-/// memory with its size (a 3 GB log of them: 1.8 GB); so did one large
+/// memory with its size (a 3 GB log of them: 1.8 GB, measured by hand;
+/// `benches/collection.sh spray` holds the figure now); so did one large
 /// protocol log's sessions.
 pub struct HandOver<'h>(pub &'h mut dyn FnMut(Part));
 

@@ -361,7 +361,7 @@ struct LineReader {
 
 /// The lines of a text, flattened caption lines split into pieces, each with its
 /// 1-based line number — as they are read: collected, they were a second copy of the
-/// whole text, line by line (a 200 MB export's peak memory).
+/// whole text, line by line.
 fn expand_lines(text: &str) -> impl Iterator<Item = (u64, String)> + '_ {
     text.lines().enumerate().flat_map(|(i, raw)| {
         let n = i as u64 + 1;

@@ -84,8 +84,8 @@ pub struct EventFileReport {
     pub duplicate_records: u64,
     /// The EventRecordIDs of the file, first to last, when the records read are exactly
     /// every id in that range (no gap, none read twice, none the fast reader left to the
-    /// crate's rendering): what the file holds, for telling overlapping copies of a log
-    /// apart (`.evtx` only).
+    /// crate's rendering): what the file holds (`.evtx` only). Copies of a log are told
+    /// apart chunk by chunk ([`ChunkIds`]), which a file with gaps has too.
     pub record_ids: Option<(u64, u64)>,
 }
 

@@ -94,8 +94,9 @@ pub fn read_evtx_reader_each<R: Read + Seek + Send>(
 
 /// The record ids a chunk holds, first to last, when the records read of it fill that
 /// range (none twice, none read without its id noted): what the chunk claims of its log,
-/// for telling overlapping copies of a log apart a chunk at a time (the file's own claim
-/// is [`EventFileReport::record_ids`]).
+/// for telling overlapping copies of a log apart a chunk at a time (a file read whole or
+/// a part at a time claims the same runs; [`EventFileReport::record_ids`] is the whole
+/// file's range, when it has no gap).
 pub type ChunkIds = Option<(u64, u64)>;
 
 /// What [`read_evtx_reader_mapped`] makes of one chunk's catalogued events.
