@@ -24,6 +24,10 @@
 #                          user enumeration) repeated (memory, not speed)
 #   send-joined            the Send log of `send` joined into one file (a paste, logs put
 #                          together): one file of SEND_SESSIONS sessions (memory, not speed)
+#   event-text             events handed over as text, TEXT_MB (200) MB at one server: an Event
+#                          Viewer copy of Kerberos errors and 1035s with their Event Xml (60 %)
+#                          and an Event Viewer "Save As" CSV of 1035s and W32Time 50s without
+#                          (40 %; memory, not speed)
 #   and the groups small, mid, large (both layouts), flat, elc, synth (all six), all.
 # Collections are `exauth synth --scenario clock-skew --servers N --size S --layout flat|elc`
 # (--size counts what the zips hold: an ELC collection unpacks to S). RUNS (3) runs per tool, the
@@ -43,12 +47,14 @@ SEND_SESSIONS=${SEND_SESSIONS:-100000}
 SEND_FAIL_PERCENT=${SEND_FAIL_PERCENT:-60}
 LONG_SERVERS=${LONG_SERVERS:-20} LONG_SIZE=${LONG_SIZE:-1G} LONG_HOURS=${LONG_HOURS:-168}
 SPRAY_MB=${SPRAY_MB:-3000}
+TEXT_MB=${TEXT_MB:-200}
 RUNS=${RUNS:-3}
 DATA=./bench-data/collection
 mkdir -p "$DATA"
 
 # --- what to run -------------------------------------------------------------------------------
-ALL_INPUTS=(small-flat small-elc mid-flat mid-elc large-flat large-elc evtx send long-flat spray send-joined)
+ALL_INPUTS=(small-flat small-elc mid-flat mid-elc large-flat large-elc evtx send long-flat spray send-joined
+    event-text)
 selected=()
 [ $# -eq 0 ] && set -- all
 for arg in "$@"; do
@@ -58,7 +64,7 @@ for arg in "$@"; do
         small | mid | large) selected+=("$arg-flat" "$arg-elc") ;;
         flat | elc) selected+=("small-$arg" "mid-$arg" "large-$arg") ;;
         small-flat | small-elc | mid-flat | mid-elc | large-flat | large-elc | evtx | send | long-flat | \
-            spray | send-joined)
+            spray | send-joined | event-text)
             selected+=("$arg") ;;
         *) echo "unknown input \`$arg\` (one of: ${ALL_INPUTS[*]}, small, mid, large, flat, elc, synth, all)" >&2
            exit 2 ;;
@@ -544,6 +550,77 @@ run_send() {
     rss_targets
 }
 
+# Events handed over as text at EX02 (UTC-5): an Event Viewer "Copy details as text" of System and
+# Application events (a Kerberos KRB_AP_ERR_SKEW error 3, every fourth a 1035, each with its Event
+# Xml), and an Event Viewer "Save As" CSV of the Application log (1035s with two-line quoted
+# descriptions, every fifth a W32Time 50), one event every 800 ms from 2026-12-03 06:00 UTC: dates
+# whose day and month are both below 13, so the file's day/month order is decided from them all.
+write_event_text() { # <dir> <copy bytes> <csv bytes>
+    mkdir -p "$1"
+    awk -v out="$1/events-EX02.txt" -v limit="$2" '
+    function at(ms, zone,   s) { s = int(ms / 1000) + zone * 3600; return s }
+    function us(s) { return sprintf("12/%d/2026 %d:%02d:%02d %s", 3 + int(s / 86400),
+        (int(s / 3600) % 12 == 0) ? 12 : int(s / 3600) % 12, int(s / 60) % 60, s % 60,
+        (int(s / 3600) % 24 < 12) ? "AM" : "PM") }
+    function iso(ms,   s) { s = int(ms / 1000); return sprintf("2026-12-%02dT%02d:%02d:%02d.%03d0000Z",
+        3 + int(s / 86400), int(s / 3600) % 24, int(s / 60) % 60, s % 60, ms % 1000) }
+    function krb(ms,   s, c, v, text) {
+        s = at(ms + 21600000, -5); c = int(ms / 1000) + 21600; v = c - 420
+        text = "Log Name:      System\r\nSource:        Microsoft-Windows-Security-Kerberos\r\nDate:          " us(s) "\r\nEvent ID:      3\r\nTask Category: None\r\nLevel:         Error\r\nKeywords:      Classic\r\nUser:          N/A\r\nComputer:      EX02.contoso.com\r\nDescription:\r\nA Kerberos error message was received:\r\n on logon session\r\n Client Time: " sprintf("%02d:%02d:%02d.%03d0", int(c / 3600) % 24, int(c / 60) % 60, c % 60, ms % 1000) " 12/" 3 + int(c / 86400) "/2026 Z\r\n Server Time: " sprintf("%02d:%02d:%02d.%03d0", int(v / 3600) % 24, int(v / 60) % 60, v % 60, ms % 1000) " 12/" 3 + int(v / 86400) "/2026 Z\r\n Error Code: 0x25 KRB_AP_ERR_SKEW\r\n Extended Error:\r\n Client Realm:\r\n Client Name:\r\n Server Realm: CONTOSO.COM\r\n Server Name: krbtgt/CONTOSO.COM\r\n Target Name: krbtgt/CONTOSO.COM@CONTOSO.COM\r\n Error Text:\r\n File: 9\r\n Line: f09\r\n Error Data is in record data.\r\n"
+        text = text "Event Xml:\r\n<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\">\r\n  <System>\r\n    <Provider Name=\"Microsoft-Windows-Security-Kerberos\" Guid=\"{98e6cfcb-ee0a-41e0-a57b-622d4e1b30b1}\" EventSourceName=\"Kerberos\" />\r\n    <EventID Qualifiers=\"16384\">3</EventID>\r\n    <Level>2</Level>\r\n    <TimeCreated SystemTime=\"" iso(ms + 21600000) "\" />\r\n    <EventRecordID>" 40000 + i "</EventRecordID>\r\n    <Channel>System</Channel>\r\n    <Computer>EX02.contoso.com</Computer>\r\n  </System>\r\n</Event>\r\n"
+        return text
+    }
+    function t1035(ms,   s) {
+        s = at(ms + 21600000, -5)
+        return "Log Name:      Application\r\nSource:        MSExchangeTransport\r\nDate:          " us(s) "\r\nEvent ID:      1035\r\nTask Category: SmtpReceive\r\nLevel:         Warning\r\nKeywords:      Classic\r\nUser:          N/A\r\nComputer:      EX02.contoso.com\r\nDescription:\r\nInbound authentication failed with error TimeSkew for Receive connector Default EX02. The authentication mechanism is ExchangeAuth. The source IP address of the client who tried to authenticate to Microsoft Exchange is [10.0.1.11].\r\nEvent Xml:\r\n<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\">\r\n  <System>\r\n    <Provider Name=\"MSExchangeTransport\" />\r\n    <EventID Qualifiers=\"32768\">1035</EventID>\r\n    <Level>3</Level>\r\n    <Task>1</Task>\r\n    <TimeCreated SystemTime=\"" iso(ms + 21600000) "\" />\r\n    <EventRecordID>" 830000 + i "</EventRecordID>\r\n    <Channel>Application</Channel>\r\n    <Computer>EX02.contoso.com</Computer>\r\n  </System>\r\n  <EventData>\r\n    <Data>TimeSkew</Data>\r\n    <Data>Default EX02</Data>\r\n    <Data>ExchangeAuth</Data>\r\n    <Data>10.0.1.11</Data>\r\n  </EventData>\r\n</Event>\r\n"
+    }
+    BEGIN {
+        written = 0
+        for (i = 0; written < limit; i++) {
+            ev = (i % 4 == 3) ? t1035(i * 800) : krb(i * 800)
+            printf "%s", ev > out
+            written += length(ev)
+        }
+        close(out)
+    }'
+    awk -v out="$1/Application-EX02.csv" -v limit="$3" '
+    function us(s) { return sprintf("12/%d/2026 %d:%02d:%02d %s", 3 + int(s / 86400),
+        (int(s / 3600) % 12 == 0) ? 12 : int(s / 3600) % 12, int(s / 60) % 60, s % 60,
+        (int(s / 3600) % 24 < 12) ? "AM" : "PM") }
+    BEGIN {
+        row = "Level,Date and Time,Source,Event ID,Task Category\r\n"
+        printf "%s", row > out
+        written = length(row)
+        for (i = 0; written < limit; i++) {
+            s = int(i * 800 / 1000) + 3600
+            if (i % 5 == 4)
+                row = "Error," us(s) ",W32Time,50,None,\"The time service detected a time difference of greater than 5000 milliseconds for 900 seconds. The time difference might be caused by synchronization with low-accuracy time sources or by suboptimal network conditions.\"\r\n"
+            else
+                row = "Warning," us(s) ",MSExchangeTransport,1035,SmtpReceive,\"Inbound authentication failed with error TimeSkew for Receive connector Default EX02.\r\nThe authentication mechanism is ExchangeAuth. The source IP address of the client who tried to authenticate to Microsoft Exchange is [10.0.1." 11 + i % 3 "].\"\r\n"
+            printf "%s", row > out
+            written += length(row)
+        }
+        close(out)
+    }'
+}
+
+# Events handed over as text, TEXT_MB at one server: read whole, they grew memory with the text.
+run_event_text() {
+    local dir="$DATA/event-text-${TEXT_MB}MB/EX02"
+    if [ ! -f "$dir/.complete" ]; then
+        rm -rf "$dir"
+        write_event_text "$dir" $((TEXT_MB * 600000)) $((TEXT_MB * 400000))
+        touch "$dir/.complete"
+    fi
+    BYTES=$(find "$dir" -type f ! -name .complete -printf '%s\n' | awk '{s += $1} END {printf "%d\n", s}')
+    header event-text "events as text at EX02, an Event Viewer copy and a CSV: $BYTES bytes ($dir)"
+    warm "$dir"
+    scan_and_extract "$dir"
+    echo "  evidence: $(grep -o '"inbound-auth-failed": *[0-9]*' "$TMP/scan1.out" | head -1), $(grep -o '"kerberos-error": *[0-9]*' "$TMP/scan1.out" | head -1)"
+    target "peak RSS scan (1 thread)" "$(mb "$RSS_scan1")" "<=" 256 MB
+    rss_targets
+}
+
 # --- run ---------------------------------------------------------------------------------------
 echo "exauth $COMMIT (profiling build, --no-default-features), best of $RUNS runs, page cache warm"
 echo "columns: best wall time, MB/s over the input's bytes (10^6) in that time, user+system CPU"
@@ -564,6 +641,7 @@ for input in "${selected[@]}"; do
         long-flat) run_long ;;
         spray) run_spray ;;
         send-joined) run_send_joined ;;
+        event-text) run_event_text ;;
     esac
 done
 

@@ -2,9 +2,9 @@
 //! Samples quote FORMATS.md §7 verbatim where it gives them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
-use exauth_parsers::event_text::{local_time, looks_like, parse};
+use exauth_parsers::event_text::{local_time, looks_like, parse, read_events, Reread};
 use exauth_parsers::evtx::{
-    EventDetails, EventFileReport, EventRecord, ExchangeTransportEvent, TimeProvenance,
+    event_order, EventDetails, EventFileReport, EventRecord, ExchangeTransportEvent, TimeProvenance,
 };
 use exauth_parsers::problem::Location;
 use exauth_parsers::queue::local_time::{DateOrder, DateOrderOption};
@@ -812,21 +812,23 @@ fn realworld_event_xml_is_not_claimed() {
     assert!(r.events.len() <= 1);
 }
 
+/// Every form above, one sample each.
+const ALL_FORMS: [&str; 10] = [
+    EXCA_1035,
+    COPY_WITH_XML,
+    GERMAN,
+    DUTCH,
+    FRENCH,
+    SERVER_2003,
+    WEVTUTIL,
+    WIN_EVENT_FL,
+    EVENT_LOG_FL,
+    CSV,
+];
+
 #[test]
 fn no_panic_on_any_cut_of_any_form() {
-    let all = [
-        EXCA_1035,
-        COPY_WITH_XML,
-        GERMAN,
-        DUTCH,
-        FRENCH,
-        SERVER_2003,
-        WEVTUTIL,
-        WIN_EVENT_FL,
-        EVENT_LOG_FL,
-        CSV,
-    ]
-    .concat();
+    let all = ALL_FORMS.concat();
     for (i, (at, _)) in all.char_indices().enumerate() {
         if i % 13 != 0 {
             continue;
@@ -838,25 +840,121 @@ fn no_panic_on_any_cut_of_any_form() {
     }
 }
 
+/// A text read again from its start as often as asked, through a reader that
+/// hands over `piece` bytes at a time; what it did.
+struct Pieces<'a> {
+    text: &'a [u8],
+    piece: usize,
+    /// Times read from the start, and the bytes read in the current pass.
+    opened: usize,
+    read: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+struct Counting<'a> {
+    inner: &'a [u8],
+    read: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+impl std::io::Read for Counting<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n);
+        Ok(n)
+    }
+}
+
+impl Reread for Pieces<'_> {
+    fn read_from_start(&mut self) -> std::io::Result<Box<dyn std::io::BufRead + '_>> {
+        self.opened += 1;
+        self.read.set(0);
+        Ok(Box::new(std::io::BufReader::with_capacity(
+            self.piece,
+            Counting {
+                inner: self.text,
+                read: self.read.clone(),
+            },
+        )))
+    }
+}
+
+/// Read a piece at a time and handed over a batch at a time, every form gives
+/// the report it gives read whole: the same events (in the report's order once
+/// sorted), counts and problems, the day/month order decided over all the
+/// dates (the Dutch copy's day > 12 decides for the en-US one beside it).
+#[test]
+fn read_a_piece_at_a_time_and_handed_over_in_batches_reads_as_whole() {
+    let mixed = format!(
+        "[PS] C:\\> Get-Queue | fl\n\n{EXCA_1035}Log Name:      Application\n{}\n{}",
+        DUTCH.trim_start_matches("Logboeknaam:   Application\n"),
+        WIN_EVENT_FL
+    );
+    let csv_bom_crlf = format!("\u{feff}{}", CSV.replace('\n', "\r\n"));
+    for text in ALL_FORMS.into_iter().chain([&csv_bom_crlf[..], &mixed[..]]) {
+        let whole = parse(text, DateOrderOption::Infer);
+        assert!(whole.records_read > 0, "{text}");
+        for (piece, batch) in [(1, 1), (7, 2), (64 << 10, usize::MAX)] {
+            let mut pieces = Pieces {
+                text: text.as_bytes(),
+                piece,
+                opened: 0,
+                read: Default::default(),
+            };
+            let mut events = Vec::new();
+            let mut report = read_events(&mut pieces, DateOrderOption::Infer, batch, &mut |got| {
+                assert!(!got.is_empty() && got.len() <= batch);
+                events.extend(got);
+            });
+            assert!(report.events.is_empty());
+            events.sort_by_key(event_order);
+            report.events = events;
+            assert_eq!(
+                report, whole,
+                "pieces of {piece}, batches of {batch}:\n{text}"
+            );
+            // The form, the dates, the events: three reads from the start.
+            assert_eq!(pieces.opened, 3);
+        }
+    }
+}
+
+/// The events go as they are read, not at the end of the text: a large text is
+/// never held, nor are its events.
+#[test]
+fn events_go_before_the_text_is_read() {
+    let text = COPY_WITH_XML.repeat(200);
+    let read = std::rc::Rc::new(std::cell::Cell::new(0));
+    let mut pieces = Pieces {
+        text: text.as_bytes(),
+        piece: 512,
+        opened: 0,
+        read: read.clone(),
+    };
+    let mut read_at_batch = Vec::new();
+    let report = read_events(&mut pieces, DateOrderOption::Infer, 10, &mut |got| {
+        read_at_batch.push((got.len(), read.get()));
+    });
+    assert_eq!(report.records_read, 200);
+    assert_eq!(read_at_batch.len(), 20);
+    let (first, at) = read_at_batch[0];
+    assert_eq!(first, 10);
+    assert!(
+        at < text.len() / 10,
+        "the first batch came after {at} of {} bytes",
+        text.len()
+    );
+}
+
 mod fuzz {
     use super::*;
     use proptest::prelude::*;
 
+    /// The lines of every form but the CSV (whose rows span lines).
     fn sample_lines() -> Vec<&'static str> {
-        [
-            EXCA_1035,
-            COPY_WITH_XML,
-            GERMAN,
-            DUTCH,
-            FRENCH,
-            SERVER_2003,
-            WEVTUTIL,
-            WIN_EVENT_FL,
-            EVENT_LOG_FL,
-        ]
-        .iter()
-        .flat_map(|s| s.lines())
-        .collect()
+        ALL_FORMS
+            .iter()
+            .filter(|s| **s != CSV)
+            .flat_map(|s| s.lines())
+            .collect()
     }
 
     proptest! {

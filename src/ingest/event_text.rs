@@ -3,14 +3,25 @@
 //! /f:text`, `Get-WinEvent`/`Get-EventLog` renderings and Event Viewer CSV —
 //! the same catalogued events as an `.evtx`, from their captions, their
 //! `Event Xml:` block when present, or their message text alone.
+//!
+//! Streamed ([`Input::read_into`]): the text is spooled (memory while small,
+//! a temporary file beyond) and read twice, a line at a time — its dates
+//! first, for the one day/month order of the file, then its events, whose
+//! facts go as an `.evtx`'s go ([`EventStream`]). A text of any size reads in
+//! the same memory.
 
+use super::event_stream::{EventStream, Prepared};
 use super::events::{event_log_source, EventRecords};
 use super::text::Content;
-use super::{IngestOptions, Input, Records};
+use super::{Extracted, IngestOptions, Input, Place, Records, RowSink};
 use crate::discover::Artifact;
 use crate::model::Source;
 use exauth_parsers::detect::Kind;
 use exauth_parsers::event_text;
+use exauth_parsers::problem::{Location, Problem};
+
+/// Events the parser hands over at a time.
+const EVENTS_AT_A_TIME: usize = 1024;
 
 pub struct EventTextInput;
 
@@ -23,6 +34,8 @@ impl Input for EventTextInput {
         Some(event_log_source(file_name))
     }
 
+    /// The whole report, every catalogued event kept (a text read whole: a
+    /// transcript's part).
     fn read(
         &self,
         _artifact: &Artifact<'_>,
@@ -34,5 +47,39 @@ impl Input for EventTextInput {
             &text,
             options.date_order,
         ))))
+    }
+
+    /// Streaming: the records that come back hold no events.
+    fn read_into(
+        &self,
+        _artifact: &Artifact<'_>,
+        content: &mut Content<'_>,
+        options: &IngestOptions,
+        place: Place<'_>,
+        facts: &mut Extracted,
+        rows: Option<(&mut dyn RowSink, Place<'_>)>,
+    ) -> Result<Box<dyn Records>, String> {
+        let mut text = content.spooled_text()?;
+        let row_place = rows.as_ref().map(|(sink, at)| (sink.encoding(), *at));
+        let mut stream = EventStream::new(rows);
+        let mut report = event_text::read_events(
+            &mut text,
+            options.date_order,
+            EVENTS_AT_A_TIME,
+            &mut |events| {
+                stream.take(Some(Prepared::new(events, place, row_place)), None);
+                if stream.evidence.len() >= options.hand_over_at && facts.hand_over.is_some() {
+                    stream.hand_over(facts);
+                }
+            },
+        );
+        report.duplicate_records += stream.seen.set_aside;
+        if let Err(e) = stream.finish(facts) {
+            report.problems.push(Problem::new(
+                Location::File,
+                format!("cannot put the rows in order: {e}"),
+            ));
+        }
+        Ok(Box::new(EventRecords(report)))
     }
 }

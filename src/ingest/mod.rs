@@ -15,6 +15,7 @@
 pub mod dedup;
 pub mod diag;
 pub mod event_export;
+pub mod event_stream;
 pub mod event_text;
 pub mod events;
 pub mod evtx;

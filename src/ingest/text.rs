@@ -4,10 +4,11 @@
 
 use exauth_parsers::detect::{Detection, Form};
 use exauth_parsers::encoding::{utf8_reader, TextEncoding};
+use exauth_parsers::event_text::Reread;
 use exauth_parsers::problem::{Location, Problem};
 use exauth_parsers::signature::{scan_text, SignatureHit, SignatureScanner};
 use std::cell::Cell;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 
 /// An artifact's content as an input reads it.
 pub struct Content<'c> {
@@ -68,6 +69,51 @@ impl<'c> Content<'c> {
         let text = read_text(decode(counted, *encoding, replaced), *form, problems)?;
         *signatures = scan_text(&text);
         Ok(text)
+    }
+
+    /// The content decoded to UTF-8 as [`Content::text`] gives it — lines
+    /// over 1 MiB cut, invalid UTF-8 replaced, failure signatures searched —
+    /// but spooled, not held: in memory while small, in a temporary file
+    /// beyond [`SPOOL_IN_MEMORY`]. No size limit: an input that reads it a
+    /// line at a time, from its start as often as it needs (events as text:
+    /// one pass for the dates, one for the events), holds none of it whole.
+    pub fn spooled_text(&mut self) -> Result<SpooledText, String> {
+        let line_cap = line_cap(self.form);
+        let mut decoded = decode(&mut self.counted, self.encoding, &self.replaced);
+        let mut spool = tempfile::spooled_tempfile(SPOOL_IN_MEMORY);
+        let mut lines = LineCapper::new(line_cap);
+        let mut utf8 = Utf8Repair::default();
+        let mut scan = SignatureLines::default();
+        let mut buf = vec![0u8; 256 << 10];
+        let (mut capped, mut text) = (Vec::new(), String::new());
+        let mut at_end = false;
+        while !at_end {
+            let n = match decoded.read(&mut buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("cannot read: {e}")),
+            };
+            capped.clear();
+            text.clear();
+            if n == 0 {
+                at_end = true;
+                lines.end_line();
+                utf8.finish(&mut text);
+            } else {
+                lines.read += n as u64;
+                lines.push(&buf[..n], &mut capped);
+                utf8.push(&capped, &mut text);
+            }
+            scan.push(&text, at_end);
+            std::io::Write::write_all(&mut spool, text.as_bytes())
+                .map_err(|e| format!("cannot spool the text to a temporary file: {e}"))?;
+        }
+        drop(decoded);
+        self.problems.extend(cut_line_problems(lines.cut, line_cap));
+        self.problems
+            .extend(utf8.first_invalid.map(invalid_utf8_problem));
+        self.signatures = scan.scanner.finish();
+        Ok(SpooledText(spool))
     }
 
     /// Searches the content, streaming, for failure-signature lines (a
@@ -155,10 +201,7 @@ fn read_text(
     form: Form,
     problems: &mut Vec<Problem>,
 ) -> Result<String, String> {
-    let line_cap = match form {
-        Form::Json | Form::CliXml => usize::MAX,
-        _ => MAX_TEXT_LINE,
-    };
+    let line_cap = line_cap(form);
     let reader = decoded.take(MAX_TEXT_BYTES + 1);
     let mut lines = LineCapper::new(line_cap);
     let bytes = lines
@@ -170,7 +213,29 @@ fn read_text(
             MAX_TEXT_BYTES >> 20
         ));
     }
-    problems.extend(lines.cut.into_iter().map(|(line, len)| {
+    problems.extend(cut_line_problems(lines.cut, line_cap));
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            problems.push(invalid_utf8_problem(e.utf8_error().valid_up_to() as u64));
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        }
+    };
+    Ok(text)
+}
+
+/// The longest line of a text of `form` kept whole ([`MAX_TEXT_LINE`]; JSON
+/// and CliXml, whose lines mean nothing, are not cut).
+fn line_cap(form: Form) -> usize {
+    match form {
+        Form::Json | Form::CliXml => usize::MAX,
+        _ => MAX_TEXT_LINE,
+    }
+}
+
+/// A problem per line cut by [`LineCapper`].
+fn cut_line_problems(cut: Vec<(u64, usize)>, line_cap: usize) -> impl Iterator<Item = Problem> {
+    cut.into_iter().map(move |(line, len)| {
         Problem::new(
             Location::Line(line),
             format!(
@@ -178,18 +243,126 @@ fn read_text(
                 line_cap >> 10
             ),
         )
-    }));
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) => {
-            problems.push(Problem::new(
-                Location::Offset(e.utf8_error().valid_up_to() as u64),
-                "invalid UTF-8 from here on is shown as U+FFFD",
-            ));
-            String::from_utf8_lossy(e.as_bytes()).into_owned()
+    })
+}
+
+/// The problem of a text whose bytes stop being UTF-8 at `offset`.
+fn invalid_utf8_problem(offset: u64) -> Problem {
+    Problem::new(
+        Location::Offset(offset),
+        "invalid UTF-8 from here on is shown as U+FFFD",
+    )
+}
+
+/// A text spooled by [`Content::spooled_text`], read again from its start
+/// as often as asked.
+pub struct SpooledText(tempfile::SpooledTempFile);
+
+/// Decoded text a spool holds in memory; beyond it, a temporary file
+/// (unnamed: the operating system removes it when the process ends).
+pub const SPOOL_IN_MEMORY: usize = 4 << 20;
+
+impl Reread for SpooledText {
+    fn read_from_start(&mut self) -> std::io::Result<Box<dyn BufRead + '_>> {
+        self.0.seek(SeekFrom::Start(0))?;
+        Ok(Box::new(BufReader::with_capacity(256 << 10, &mut self.0)))
+    }
+}
+
+/// Bytes made UTF-8 as they stream by, invalid sequences replaced as
+/// [`String::from_utf8_lossy`] replaces them in the whole text (a sequence
+/// cut by a read is completed by the next), and where the first was.
+#[derive(Default)]
+struct Utf8Repair {
+    /// The start of a sequence the last piece ended in (at most 3 bytes).
+    pending: Vec<u8>,
+    /// Bytes taken in before `pending`.
+    offset: u64,
+    first_invalid: Option<u64>,
+}
+
+impl Utf8Repair {
+    fn push(&mut self, bytes: &[u8], out: &mut String) {
+        let joined;
+        let mut rest = if self.pending.is_empty() {
+            bytes
+        } else {
+            let mut pending = std::mem::take(&mut self.pending);
+            pending.extend_from_slice(bytes);
+            joined = pending;
+            &joined[..]
+        };
+        loop {
+            match std::str::from_utf8(rest) {
+                Ok(valid) => {
+                    out.push_str(valid);
+                    self.offset += rest.len() as u64;
+                    return;
+                }
+                Err(e) => {
+                    let (valid, after) = rest.split_at(e.valid_up_to());
+                    // `valid_up_to` bytes are UTF-8: never the default.
+                    out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                    self.offset += valid.len() as u64;
+                    match e.error_len() {
+                        Some(len) => {
+                            self.first_invalid.get_or_insert(self.offset);
+                            out.push(char::REPLACEMENT_CHARACTER);
+                            self.offset += len as u64;
+                            rest = &after[len..];
+                        }
+                        None => {
+                            self.pending.extend_from_slice(after);
+                            return;
+                        }
+                    }
+                }
+            }
         }
-    };
-    Ok(text)
+    }
+
+    /// The end of the text: a sequence left unfinished is one replacement.
+    fn finish(&mut self, out: &mut String) {
+        if !self.pending.is_empty() {
+            self.first_invalid.get_or_insert(self.offset);
+            out.push(char::REPLACEMENT_CHARACTER);
+            self.offset += self.pending.len() as u64;
+            self.pending.clear();
+        }
+    }
+}
+
+/// The lines of text streaming by, searched for failure signatures as
+/// [`scan_text`] searches a whole text (lines split as [`str::lines`] splits
+/// them).
+#[derive(Default)]
+struct SignatureLines {
+    scanner: SignatureScanner,
+    /// The line the last piece ended in.
+    partial: String,
+}
+
+impl SignatureLines {
+    fn push(&mut self, mut text: &str, at_end: bool) {
+        while let Some(i) = memchr::memchr(b'\n', text.as_bytes()) {
+            let (line, rest) = text.split_at(i);
+            let line = if self.partial.is_empty() {
+                line
+            } else {
+                self.partial.push_str(line);
+                &self.partial
+            };
+            self.scanner.line(line.strip_suffix('\r').unwrap_or(line));
+            self.partial.clear();
+            text = &rest[1..];
+        }
+        self.partial.push_str(text);
+        if at_end && !self.partial.is_empty() {
+            // The last line, with no `\n`, keeps a `\r` it ends in (as `str::lines`).
+            let line = std::mem::take(&mut self.partial);
+            self.scanner.line(&line);
+        }
+    }
 }
 
 /// Copies text while dropping the bytes of each line past `cap`.
@@ -390,6 +563,107 @@ mod tests {
                 }
                 _ => Ok(0),
             }
+        }
+    }
+
+    /// Bytes made UTF-8 piece by piece give what the whole gives, however
+    /// they are cut: the same replacements, the same first invalid offset.
+    #[test]
+    fn utf8_repair_cut_anywhere_equals_the_whole() {
+        let texts: [&[u8]; 6] = [
+            "plain ascii, é, ü, 日本, 🦀".as_bytes(),
+            b"bad \xff byte and \xc3\x28 pair",
+            b"cut at the end \xe6\x97",
+            b"\xf0\x9f\xa6 three of four then ok \xf0\x9f\xa6\x80",
+            b"\xed\xa0\x80 surrogate, \xc0\xaf overlong",
+            b"",
+        ];
+        for text in texts {
+            let whole = String::from_utf8_lossy(text);
+            let first = std::str::from_utf8(text)
+                .err()
+                .map(|e| e.valid_up_to() as u64);
+            let cuts: Vec<Vec<&[u8]>> = (0..=text.len())
+                .map(|at| vec![&text[..at], &text[at..]])
+                .chain(std::iter::once(text.chunks(1).collect()))
+                .collect();
+            for pieces in cuts {
+                let mut repair = Utf8Repair::default();
+                let mut out = String::new();
+                for piece in &pieces {
+                    repair.push(piece, &mut out);
+                }
+                repair.finish(&mut out);
+                assert_eq!(out, whole, "{pieces:?}");
+                assert_eq!(repair.first_invalid, first, "{pieces:?}");
+            }
+        }
+    }
+
+    /// The spooled text is the text read whole: the same string, problems
+    /// and failure signatures — CRLF, a line over the cap, invalid UTF-8
+    /// (cut by the reads), a spool past memory into its file, UTF-16.
+    #[test]
+    fn spooled_text_is_the_text_read_whole() {
+        use exauth_parsers::detect::{Disposition, Kind};
+        let event = "Description:\r\nInbound authentication failed with error TimeSkew for Receive connector Default EX02. The authentication mechanism is ExchangeAuth. The source IP address of the client who tried to authenticate to Microsoft Exchange is [10.0.1.11].\r\n";
+        let mut long = Vec::new();
+        long.extend_from_slice(event.as_bytes());
+        long.extend(std::iter::repeat_n(b'x', MAX_TEXT_LINE + 10));
+        long.extend_from_slice(b"\r\nbad \xff here\r\n");
+        long.extend_from_slice(event.repeat(30_000).as_bytes()); // past SPOOL_IN_MEMORY
+        long.extend_from_slice(
+            b"last line, no newline: 454 4.7.0 Temporary authentication failure\r",
+        );
+        assert!(long.len() > SPOOL_IN_MEMORY);
+        let mut utf16 = vec![0xFF, 0xFE];
+        for unit in event.encode_utf16() {
+            utf16.extend_from_slice(&unit.to_le_bytes());
+        }
+        for (bytes, encoding) in [
+            (long, TextEncoding::Utf8),
+            (utf16, TextEncoding::Utf16LeBom),
+        ] {
+            let detection = Detection {
+                kind: Kind::new("event-text"),
+                form: Form::Other,
+                encoding: Some(encoding),
+                disposition: Disposition::Used,
+                reason: None,
+            };
+            let mut raw = &bytes[..];
+            let mut whole = Content::new(&mut raw, &detection);
+            let text = whole.text().unwrap();
+            let mut raw = &bytes[..];
+            let mut spooled = Content::new(&mut raw, &detection);
+            let mut spool = spooled.spooled_text().unwrap();
+            let mut again = String::new();
+            spool
+                .read_from_start()
+                .unwrap()
+                .read_to_string(&mut again)
+                .unwrap();
+            assert!(again == text, "the spool differs from the text");
+            assert_eq!(spooled.problems, whole.problems);
+            if encoding == TextEncoding::Utf8 {
+                // The line cut, the invalid byte.
+                assert_eq!(whole.problems.len(), 2, "{:?}", whole.problems);
+            }
+            assert_eq!(spooled.signatures, whole.signatures);
+            assert!(!whole.signatures.is_empty());
+            // Read again, the same.
+            let mut twice = String::new();
+            spool
+                .read_from_start()
+                .unwrap()
+                .read_to_string(&mut twice)
+                .unwrap();
+            assert!(twice == text);
+            let (whole, spooled) = (whole.finish(None), spooled.finish(None));
+            assert_eq!(
+                (whole.bytes, whole.replaced),
+                (spooled.bytes, spooled.replaced)
+            );
         }
     }
 

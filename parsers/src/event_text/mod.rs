@@ -33,7 +33,7 @@ mod message;
 use crate::detect::{Disposition, Format, Kind};
 use crate::event_export::read_event_xml;
 use crate::evtx::{
-    classify, DataItem, EventFileReport, EventRecord, Family, RawEvent, ReportBuilder,
+    classify, event_order, DataItem, EventFileReport, EventRecord, Family, RawEvent, ReportBuilder,
     TimeProvenance,
 };
 use crate::problem::{Location, Problem};
@@ -42,6 +42,7 @@ use crate::queue::local_time::{
 };
 use captions::{split_caption, Cap};
 use jiff::Timestamp;
+use std::io::{self, BufRead};
 
 /// Events as text: Event Viewer "Copy details as text" (any caption
 /// language), Server 2003-style copies, `wevtutil qe /f:text`,
@@ -359,23 +360,42 @@ struct LineReader {
     tentative: bool,
 }
 
-/// The lines of a text, flattened caption lines split into pieces, each with its
-/// 1-based line number — as they are read: collected, they were a second copy of the
-/// whole text, line by line.
-fn expand_lines(text: &str) -> impl Iterator<Item = (u64, String)> + '_ {
-    text.lines().enumerate().flat_map(|(i, raw)| {
-        let n = i as u64 + 1;
-        let line = raw.trim_end();
-        let line = if i == 0 {
-            line.trim_start_matches('\u{feff}')
-        } else {
-            line
-        };
-        match captions::split_inline(&captions::decode_entities(line)) {
-            Some(pieces) => pieces.into_iter().map(|p| (n, p)).collect::<Vec<_>>(),
-            None => vec![(n, line.to_string())],
+/// One line of a text (1-based number `n`), flattened caption lines split into
+/// pieces, each handed to `each` with the line's number.
+fn expand_line(n: u64, raw: &str, each: &mut dyn FnMut(u64, &str)) {
+    let line = raw.trim_end();
+    let line = if n == 1 {
+        line.trim_start_matches('\u{feff}')
+    } else {
+        line
+    };
+    match captions::split_inline(&captions::decode_entities(line)) {
+        Some(pieces) => pieces.iter().for_each(|p| each(n, p)),
+        None => each(n, line),
+    }
+}
+
+/// Each line of `reader` with its 1-based number, split as [`str::lines`] splits
+/// a text (a line ends at `\n` or `\r\n`; the last needs neither), invalid UTF-8
+/// replaced. A line is held whole: the text comes with its lines cut to a bound
+/// (the caller's; a text read whole is in memory anyway).
+fn each_line(reader: &mut dyn BufRead, each: &mut dyn FnMut(u64, &str)) -> io::Result<()> {
+    let mut buf = Vec::new();
+    let mut n = 0;
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(());
         }
-    })
+        n += 1;
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+        }
+        each(n, &String::from_utf8_lossy(&buf));
+    }
 }
 
 impl LineReader {
@@ -421,13 +441,23 @@ impl LineReader {
         self.state = State::Header;
     }
 
-    fn read(mut self, text: &str) -> (Vec<TextEvent>, Vec<Problem>) {
-        for (n, raw) in expand_lines(text) {
-            self.line(n, &raw);
-        }
+    /// Reads the lines of a text, each event to `each` as soon as it ends; the
+    /// problems met, and the error that cut the text short, if one did.
+    fn read(
+        mut self,
+        reader: &mut dyn BufRead,
+        each: &mut dyn FnMut(TextEvent),
+    ) -> (Vec<Problem>, io::Result<()>) {
+        let read = each_line(reader, &mut |n, raw| {
+            expand_line(n, raw, &mut |n, piece| {
+                self.line(n, piece);
+                self.done.drain(..).for_each(&mut *each);
+            })
+        });
         self.finish_list();
         self.finish_current();
-        (self.done, self.problems)
+        self.done.drain(..).for_each(each);
+        (self.problems, read)
     }
 
     fn line(&mut self, n: u64, raw: &str) {
@@ -911,32 +941,38 @@ fn csv_columns(header: &str) -> Option<CsvColumns> {
     Some(cols)
 }
 
-fn read_csv(text: &str, cols: CsvColumns) -> (Vec<TextEvent>, Vec<Problem>) {
-    let text = text.trim_start_matches('\u{feff}');
-    let delimiter = if first_line(text).contains('\t') {
-        b'\t'
-    } else {
-        b','
-    };
+/// Reads the rows of an Event Viewer CSV (the header line included), each event to
+/// `each`; the problems met.
+fn read_csv(
+    reader: &mut dyn BufRead,
+    delimiter: u8,
+    cols: CsvColumns,
+    each: &mut dyn FnMut(TextEvent),
+) -> Vec<Problem> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(text.as_bytes());
-    let mut events = Vec::new();
+        .from_reader(reader);
     let mut problems = Vec::new();
-    for row in reader.records() {
-        let row = match row {
-            Ok(r) => r,
+    let mut row = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut row) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
+                let io = matches!(e.kind(), csv::ErrorKind::Io(_));
                 problems.push(Problem::new(
                     Location::Line(line),
                     format!("CSV row unreadable: {e}"),
                 ));
+                if io {
+                    break;
+                }
                 continue;
             }
-        };
+        }
         let line = row.position().map_or(0, |p| p.line());
         if row.iter().all(|f| f.trim().is_empty()) {
             continue;
@@ -954,40 +990,167 @@ fn read_csv(text: &str, cols: CsvColumns) -> (Vec<TextEvent>, Vec<Problem>) {
         };
         let desc = desc.join(",");
         e.push_message(&desc, line);
-        events.push(e);
+        each(e);
     }
-    (events, problems)
+    problems
 }
 
 // ---------------------------------------------------------------------------
 // From text event to typed record
 
-/// Read every event in a text (see the module documentation).
+/// Read every event in a text (see the module documentation), in the report's
+/// order.
 pub fn parse(text: &str, date_order: DateOrderOption) -> EventFileReport {
-    let (events, mut problems) = match csv_columns(first_line(text)) {
-        Some(cols) => read_csv(text, cols),
-        None => LineReader::new().read(text),
+    let mut events = Vec::new();
+    let mut report = read_events(&mut text.as_bytes(), date_order, usize::MAX, &mut |batch| {
+        events.extend(batch)
+    });
+    events.sort_by_key(event_order);
+    report.events = events;
+    report
+}
+
+/// A text that can be read again from its start (a text in memory, or spooled).
+pub trait Reread {
+    /// The text from its start.
+    fn read_from_start(&mut self) -> io::Result<Box<dyn BufRead + '_>>;
+}
+
+impl Reread for &[u8] {
+    fn read_from_start(&mut self) -> io::Result<Box<dyn BufRead + '_>> {
+        Ok(Box::new(*self))
+    }
+}
+
+/// Reads the events of a text, read from its start as many times as asked: a first pass observes the dates (one day/month order for the
+/// whole text), a second reads the events, which go to `each` in reading order
+/// `batch` at a time as they are read (unsorted: [`event_order`] is the report's
+/// order). Nothing of the text is held but an event and a batch: a text of any
+/// size reads in the same memory. The report that comes back counts them and
+/// holds the problems; its `events` are empty.
+pub fn read_events(
+    text: &mut dyn Reread,
+    date_order: DateOrderOption,
+    batch: usize,
+    each: &mut dyn FnMut(Vec<EventRecord>),
+) -> EventFileReport {
+    let mut builder = ReportBuilder::default();
+    let form = match text
+        .read_from_start()
+        .and_then(|mut text| text_form(&mut *text))
+    {
+        Ok(form) => form,
+        Err(e) => return cannot_read(builder, e),
     };
     // One day/month order for the whole text.
     let mut inference = DateOrderInference::new();
-    for e in &events {
-        if let Some(d) = e.date_text() {
-            inference.observe(&d);
-        }
+    let observed = text.read_from_start().and_then(|mut text| {
+        let (_, read) = text_events(&mut *text, form, &mut |e| {
+            if let Some(d) = e.date_text() {
+                inference.observe(&d);
+            }
+        });
+        read
+    });
+    if let Err(e) = observed {
+        return cannot_read(builder, e);
     }
     let choice = inference.decide(date_order);
+    let mut problems = Vec::new();
+    let read = text.read_from_start().and_then(|mut text| {
+        let (found, read) = text_events(&mut *text, form, &mut |e| {
+            finish_event(e, choice.order, &mut builder);
+            if builder.events.len() >= batch {
+                each(std::mem::take(&mut builder.events));
+            }
+        });
+        problems = found;
+        read
+    });
+    if !builder.events.is_empty() {
+        each(std::mem::take(&mut builder.events));
+    }
+    if let Err(e) = read {
+        problems.push(Problem::new(
+            Location::File,
+            format!("cannot read the text again: {e}; the events after it were not read"),
+        ));
+    }
     if choice.conflicting {
         problems.push(Problem::new(
             Location::File,
             "dates disagree on day/month order (mixed regional formats); the majority order was used",
         ));
     }
-    let mut builder = ReportBuilder::default();
-    for e in events {
-        finish_event(e, choice.order, &mut builder);
-    }
     builder.problems.extend(problems);
     builder.finish()
+}
+
+/// The report of a text that could not be read.
+fn cannot_read(mut builder: ReportBuilder, e: io::Error) -> EventFileReport {
+    builder
+        .problems
+        .push(Problem::new(Location::File, format!("cannot read: {e}")));
+    builder.finish()
+}
+
+/// How a text holds its events: an Event Viewer CSV (its header's columns and
+/// delimiter), from its first line that is not blank, or lines of text.
+#[derive(Debug, Clone, Copy)]
+enum TextForm {
+    Csv(CsvColumns, u8),
+    Lines,
+}
+
+fn text_form(text: &mut dyn BufRead) -> io::Result<TextForm> {
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if text.read_until(b'\n', &mut line)? == 0 {
+            return Ok(TextForm::Lines);
+        }
+        let first = String::from_utf8_lossy(&line);
+        let first = first.trim_end_matches('\n').trim_end_matches('\r');
+        if first.trim().is_empty() {
+            continue;
+        }
+        return Ok(match csv_columns(first) {
+            Some(cols) => {
+                let delimiter = if first.contains('\t') { b'\t' } else { b',' };
+                TextForm::Csv(cols, delimiter)
+            }
+            None => TextForm::Lines,
+        });
+    }
+}
+
+/// The text events of a text in `form`, each to `each` as soon as it is read;
+/// the problems met, and the error that cut the text short, if one did.
+fn text_events(
+    text: &mut dyn BufRead,
+    form: TextForm,
+    each: &mut dyn FnMut(TextEvent),
+) -> (Vec<Problem>, io::Result<()>) {
+    match form {
+        TextForm::Csv(cols, delimiter) => {
+            let skipped = skip_byte_order_marks(text);
+            let problems = read_csv(text, delimiter, cols, each);
+            (problems, skipped)
+        }
+        TextForm::Lines => LineReader::new().read(text, each),
+    }
+}
+
+/// Consumes the byte order marks a text begins with (`U+FEFF`, as UTF-8).
+fn skip_byte_order_marks(text: &mut dyn BufRead) -> io::Result<()> {
+    const BOM: &[u8] = "\u{feff}".as_bytes();
+    loop {
+        let buf = text.fill_buf()?;
+        if buf.len() < BOM.len() || !buf.starts_with(BOM) {
+            return Ok(());
+        }
+        text.consume(BOM.len());
+    }
 }
 
 /// The provider name as the catalog knows it: Event Viewer may show a manifest
