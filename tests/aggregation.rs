@@ -41,8 +41,14 @@ fn seen(mut report: Value) -> Value {
 /// Scans `dir` keeping every record and with aggregation at its extreme;
 /// asserts the user sees the same.
 fn compare(dir: &Path) {
+    compare_with(dir, 1);
+}
+
+/// [`compare`] with `exemplars` kept per aggregate (two keep a minute's
+/// earliest and latest: its records' times spread over it).
+fn compare_with(dir: &Path, exemplars: usize) {
     let extreme = aggregate::Limits {
-        exemplars: 1,
+        exemplars,
         shapes: 1,
         // Every minute its own (a span widened for long logs is
         // `evidence::aggregate`'s own tests').
@@ -233,6 +239,48 @@ fn a_retry_storm_is_counted_and_reads_the_same() {
             "(and 30 more like it from this source in the same minute, counted, not listed)"
         ),
         "the aggregate's count is not stated"
+    );
+}
+
+/// The hand-over sample with an Event Viewer CSV of EX02's Application log
+/// beside it: 30 event 1035s in one minute, a second apart, their dates
+/// local wall-clock times with no zone.
+fn local_storm() -> tempfile::TempDir {
+    let work = storm();
+    let mut csv = String::from("Level,Date and Time,Source,Event ID,Task Category\r\n");
+    for second in 0..30 {
+        csv.push_str(&format!(
+            "Warning,11/26/2026 3:53:{second:02} AM,MSExchangeTransport,1035,SmtpReceive,\"Inbound authentication failed with error TimeSkew for Receive connector Default EX02. The authentication mechanism is ExchangeAuth. The source IP address of the client who tried to authenticate to Microsoft Exchange is [10.0.1.11].\"\r\n"
+        ));
+    }
+    std::fs::write(work.path().join("ticket/Application-EX02.csv"), csv).unwrap();
+    work
+}
+
+/// Facts whose time is a local wall clock (events copied as text, placed in
+/// their server's zone only once the run is read) are counted like the
+/// others — a text export of a storm kept them one by one — and the user
+/// reads the same (the minute's earliest and latest kept: the pair's first
+/// and last failure).
+#[test]
+fn a_storm_in_local_time_is_counted_and_reads_the_same() {
+    let work = local_storm();
+    compare_with(work.path(), 2);
+    let report = scan(
+        work.path(),
+        aggregate::Limits {
+            exemplars: 2,
+            shapes: 1,
+            kept_in_all: usize::MAX,
+        },
+    );
+    let text = report.to_string();
+    assert!(
+        text.contains("Application-EX02.csv")
+            && text.contains(
+                "(and 28 more like it from this source in the same minute, counted, not listed)"
+            ),
+        "the local-time aggregate's count is not stated: {text}"
     );
 }
 

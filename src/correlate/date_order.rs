@@ -95,17 +95,17 @@ impl Reference {
         }
     }
 
-    /// Total distance of `values` (each with its server's zone, read with
-    /// `read`) to the reference.
+    /// Total distance of `values` (each with its server's zone and the
+    /// records it stands for, read with `read`) to the reference.
     fn cost(
         &self,
-        values: &[(ExportedTime, TimeZone)],
+        values: &[(ExportedTime, TimeZone, u64)],
         read: impl Fn(&ExportedTime) -> Option<ExportedTime>,
     ) -> Option<i128> {
         let mut total: i128 = 0;
-        for (v, zone) in values {
+        for (v, zone, represents) in values {
             let t = read(v)?.to_timestamp(zone)?;
-            total += i128::from(self.distance(t)?);
+            total += i128::from(self.distance(t)?) * i128::from(*represents);
         }
         Some(total)
     }
@@ -145,14 +145,19 @@ pub fn choose(evidence: &mut [Evidence], zones: &BTreeMap<String, TimeZone>) -> 
     let mut notes = Vec::new();
     for (file, indices) in files {
         let mut servers: BTreeSet<String> = BTreeSet::new();
-        let mut values: Vec<(ExportedTime, TimeZone)> = Vec::new();
+        // Each value weighs the records it stands for (`evidence::aggregate`).
+        let mut values: Vec<(ExportedTime, TimeZone, u64)> = Vec::new();
         for e in indices.iter().filter_map(|&i| evidence.get(i)) {
             let Some(local) = e.local_time else { continue };
             let zone = e.server.as_deref().and_then(|s| zones.get(s));
-            values.push((local, zone.cloned().unwrap_or(TimeZone::UTC)));
+            values.push((
+                local,
+                zone.cloned().unwrap_or(TimeZone::UTC),
+                e.represents.max(1),
+            ));
             servers.extend(e.server.clone());
         }
-        let Some(first) = values.first().map(|(v, _)| *v) else {
+        let Some(first) = values.first().map(|(v, _, _)| *v) else {
             continue;
         };
         // The UTC evidence of the file's own server(s), else the collection's.
@@ -201,7 +206,7 @@ pub fn choose(evidence: &mut [Evidence], zones: &BTreeMap<String, TimeZone>) -> 
             reason,
             example: chosen.local.to_string(),
             instead_of: instead.local.to_string(),
-            values: values.len(),
+            values: values.iter().map(|(_, _, n)| *n as usize).sum(),
         });
     }
     notes
@@ -323,6 +328,29 @@ mod tests {
             .filter_map(|e| e.local_time.map(|t| t.local.date().to_string()))
             .collect();
         assert_eq!(got, vec!["2024-07-09", "2024-07-10"]);
+    }
+
+    /// A value that stands for the records an aggregate counted
+    /// (`evidence::aggregate`) weighs them all: ten records nearest the UTC
+    /// evidence one way outweigh one nearest it the other way (alike, the
+    /// two readings would tie), and the note counts eleven values.
+    #[test]
+    fn a_value_weighs_the_records_it_stands_for() {
+        let mut many = local(Some("EX01"), "EX01/q.txt", 3, "9/07/2024 4:00:00 am");
+        many.represents = 10;
+        let mut evidence = vec![
+            utc("EX01", "2024-07-09T04:00:00Z"),
+            utc("EX01", "2024-09-07T06:00:00Z"),
+            many,
+            local(Some("EX01"), "EX01/q.txt", 9, "9/07/2024 6:00:00 am"),
+        ];
+        let notes = choose(&mut evidence, &BTreeMap::new());
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].order, "day-first");
+        assert_eq!(notes[0].reason, DateOrderReason::ServerUtcEvidence);
+        assert_eq!(notes[0].values, 11);
+        let got = evidence[2].local_time.map(|t| t.local.to_string());
+        assert_eq!(got.as_deref(), Some("2024-07-09T04:00:00"));
     }
 
     #[test]

@@ -9,6 +9,9 @@
 //! exemplars, the earliest and the latest of that minute, each with its
 //! origin. The first exemplar carries the count of the records that were
 //! not kept ([`Evidence::represents`]); incidents and counts weigh it so.
+//! A record whose time is a local wall clock (events copied as text, placed
+//! in their server's zone once the run is read) is counted by its
+//! wall-clock minute, apart from UTC records ([`Clock`]).
 //!
 //! Bounded whatever the input: per (server, kind, minute) at most
 //! [`SHAPES`] distinct facts keep an aggregate of their own (those with the
@@ -98,9 +101,49 @@ pub struct Aggregator {
     last: Option<(Fact, u64)>,
 }
 
-/// Server, fact kind, and the group's span: the time's seconds divided by
-/// [`Aggregator::span_s`].
-type GroupKey = (Option<String>, &'static str, i64);
+/// Server, fact kind, the clock of the time, and the group's span: the
+/// time's seconds divided by [`Aggregator::span_s`].
+type GroupKey = (Option<String>, &'static str, Clock, i64);
+
+/// The clock an item's time is on: UTC, or a local wall clock (a text copy
+/// of events, placed in its server's zone only once the run is read), with
+/// the offset from UTC when the text gave one. Local times are grouped by
+/// their wall-clock minute: every zone is a whole number of minutes from
+/// UTC, so a local minute holds the records of one UTC minute (but in the
+/// hour a daylight-saving change repeats).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Clock {
+    Utc,
+    Local(Option<i32>),
+}
+
+/// The seconds an item is grouped by, and their clock; `None` for an item
+/// with no time.
+fn grouping_time(e: &Evidence) -> Option<(i64, Clock)> {
+    match (e.time, e.local_time) {
+        (Some(time), _) => Some((time.as_second(), Clock::Utc)),
+        (None, Some(local)) => {
+            let wall = jiff::tz::TimeZone::UTC.to_timestamp(local.local).ok()?;
+            Some((wall.as_second(), Clock::Local(local.utc_offset_seconds)))
+        }
+        (None, None) => None,
+    }
+}
+
+/// The order of an aggregate's records: [`Evidence::sort_key`], local
+/// times (which it leaves out: they are placed in a zone later) in their
+/// wall-clock order.
+fn exemplar_key(
+    e: &Evidence,
+) -> (
+    Option<jiff::Timestamp>,
+    Option<jiff::civil::DateTime>,
+    &str,
+    &str,
+) {
+    let (time, origin, kind) = e.sort_key();
+    (time, e.local_time.map(|t| t.local), origin, kind)
+}
 
 #[derive(Debug, Default)]
 struct Group {
@@ -192,7 +235,7 @@ impl Aggregate {
         self.count += 1;
         let at = self
             .exemplars
-            .partition_point(|x| x.sort_key() <= e.sort_key());
+            .partition_point(|x| exemplar_key(x) <= exemplar_key(&e));
         let limit = limit.max(1);
         if self.exemplars.len() < limit {
             self.exemplars.insert(at, e);
@@ -220,7 +263,7 @@ impl Aggregate {
         self.count += other.count;
         self.exemplars.extend(other.exemplars);
         self.exemplars
-            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+            .sort_by(|a, b| exemplar_key(a).cmp(&exemplar_key(b)));
         self.trim(limit);
         self.exemplars.shrink_to(limit);
     }
@@ -267,13 +310,14 @@ impl Aggregator {
 
     /// Takes an item that can be aggregated; any other comes back.
     pub fn offer(&mut self, e: Evidence) -> Option<Evidence> {
-        let (Some(time), Some(shape)) = (e.time, self.shape(&e.fact)) else {
+        let (Some((seconds, clock)), Some(shape)) = (grouping_time(&e), self.shape(&e.fact)) else {
             return Some(e);
         };
         let key = (
             e.server.clone(),
             e.fact.kind(),
-            time.as_second().div_euclid(self.span_s),
+            clock,
+            seconds.div_euclid(self.span_s),
         );
         let limits = self.limits;
         let group = self.groups.entry(key).or_default();
@@ -290,8 +334,8 @@ impl Aggregator {
     fn widen(&mut self) {
         self.span_s *= 2;
         let mut wider: HashMap<GroupKey, Group> = HashMap::with_capacity(self.groups.len() / 2);
-        for ((server, kind, span), group) in self.groups.drain() {
-            match wider.entry((server, kind, span.div_euclid(2))) {
+        for ((server, kind, clock, span), group) in self.groups.drain() {
+            match wider.entry((server, kind, clock, span.div_euclid(2))) {
                 std::collections::hash_map::Entry::Occupied(mut into) => {
                     into.get_mut().merge(group, self.limits)
                 }
@@ -594,6 +638,54 @@ mod tests {
         aggregator.drain_into(&mut out);
         out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         (out, span)
+    }
+
+    /// Records whose time is a local wall clock (events copied as text) are
+    /// counted per wall-clock minute, apart from UTC records of the same
+    /// reading (another clock), and keep their earliest and latest by wall
+    /// clock, whatever order they come in.
+    #[test]
+    fn local_times_are_counted_per_wall_clock_minute_apart_from_utc() {
+        let local = |second: i64| {
+            let mut e = kdc_error(second, "EX01$", second as u64);
+            let wall = e.time.take().unwrap().to_zoned(jiff::tz::TimeZone::UTC);
+            e.local_time = Some(exauth_parsers::queue::ExportedTime::server_local(
+                wall.datetime(),
+            ));
+            e.time_basis = TimeBasis::ServerLocalAssumed;
+            e
+        };
+        // 20 local and 20 UTC in the same minute (seconds 0..40 of 1_764_000_000,
+        // a minute boundary), the local ones backwards; then one local the next minute.
+        let items = (0..20)
+            .rev()
+            .map(local)
+            .chain((0..20).map(|i| kdc_error(i, "EX01$", 100 + i as u64)))
+            .chain(std::iter::once(local(60)));
+        let out = run(items);
+        let carriers: Vec<(bool, u64)> = out
+            .iter()
+            .filter(|e| e.represents > 1)
+            .map(|e| (e.local_time.is_some(), e.represents))
+            .collect();
+        assert_eq!(carriers.len(), 2, "{carriers:?}");
+        assert!(carriers.contains(&(true, 13)) && carriers.contains(&(false, 13)));
+        let mut local_kept: Vec<i64> = out
+            .iter()
+            .filter_map(|e| e.local_time)
+            .map(|t| {
+                jiff::tz::TimeZone::UTC
+                    .to_timestamp(t.local)
+                    .unwrap()
+                    .as_second()
+                    - 1_764_000_000
+            })
+            .collect();
+        local_kept.sort_unstable();
+        // The minute's 4 earliest and 4 latest, and the next minute's one.
+        assert_eq!(local_kept, vec![0, 1, 2, 3, 16, 17, 18, 19, 60]);
+        let counted: u64 = out.iter().map(|e| e.represents).sum();
+        assert_eq!(counted, 41);
     }
 
     /// Two days of a failure at three servers (every 20 s, 37 clients in
