@@ -25,9 +25,9 @@
 #   send-joined            the Send log of `send` joined into one file (a paste, logs put
 #                          together): one file of SEND_SESSIONS sessions (memory, not speed)
 #   event-text             events handed over as text, TEXT_MB (200) MB at one server: an Event
-#                          Viewer copy of Kerberos errors and 1035s with their Event Xml (60 %)
-#                          and an Event Viewer "Save As" CSV of 1035s and W32Time 50s without
-#                          (40 %; memory, not speed)
+#                          Viewer copy of Kerberos skew errors (their message) and 1035s (their
+#                          Event Xml) (60 %) and an Event Viewer "Save As" CSV of 1035s and
+#                          W32Time 50s (40 %; memory, not speed)
 #   and the groups small, mid, large (both layouts), flat, elc, synth (all six), all.
 # Collections are `exauth synth --scenario clock-skew --servers N --size S --layout flat|elc`
 # (--size counts what the zips hold: an ELC collection unpacks to S). RUNS (3) runs per tool, the
@@ -551,8 +551,8 @@ run_send() {
 }
 
 # Events handed over as text at EX02 (UTC-5): an Event Viewer "Copy details as text" of System and
-# Application events (a Kerberos KRB_AP_ERR_SKEW error 3, every fourth a 1035, each with its Event
-# Xml), and an Event Viewer "Save As" CSV of the Application log (1035s with two-line quoted
+# Application events (Kerberos KRB_AP_ERR_SKEW errors 3 without their Event Xml, read from their
+# message: a clock sample each; every fourth a 1035 with its Event Xml), and an Event Viewer "Save As" CSV of the Application log (1035s with two-line quoted
 # descriptions, every fifth a W32Time 50), one event every 800 ms from 2026-12-03 06:00 UTC: dates
 # whose day and month are both below 13, so the file's day/month order is decided from them all.
 write_event_text() { # <dir> <copy bytes> <csv bytes>
@@ -567,7 +567,6 @@ write_event_text() { # <dir> <copy bytes> <csv bytes>
     function krb(ms,   s, c, v, text) {
         s = at(ms + 21600000, -5); c = int(ms / 1000) + 21600; v = c - 420
         text = "Log Name:      System\r\nSource:        Microsoft-Windows-Security-Kerberos\r\nDate:          " us(s) "\r\nEvent ID:      3\r\nTask Category: None\r\nLevel:         Error\r\nKeywords:      Classic\r\nUser:          N/A\r\nComputer:      EX02.contoso.com\r\nDescription:\r\nA Kerberos error message was received:\r\n on logon session\r\n Client Time: " sprintf("%02d:%02d:%02d.%03d0", int(c / 3600) % 24, int(c / 60) % 60, c % 60, ms % 1000) " 12/" 3 + int(c / 86400) "/2026 Z\r\n Server Time: " sprintf("%02d:%02d:%02d.%03d0", int(v / 3600) % 24, int(v / 60) % 60, v % 60, ms % 1000) " 12/" 3 + int(v / 86400) "/2026 Z\r\n Error Code: 0x25 KRB_AP_ERR_SKEW\r\n Extended Error:\r\n Client Realm:\r\n Client Name:\r\n Server Realm: CONTOSO.COM\r\n Server Name: krbtgt/CONTOSO.COM\r\n Target Name: krbtgt/CONTOSO.COM@CONTOSO.COM\r\n Error Text:\r\n File: 9\r\n Line: f09\r\n Error Data is in record data.\r\n"
-        text = text "Event Xml:\r\n<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\">\r\n  <System>\r\n    <Provider Name=\"Microsoft-Windows-Security-Kerberos\" Guid=\"{98e6cfcb-ee0a-41e0-a57b-622d4e1b30b1}\" EventSourceName=\"Kerberos\" />\r\n    <EventID Qualifiers=\"16384\">3</EventID>\r\n    <Level>2</Level>\r\n    <TimeCreated SystemTime=\"" iso(ms + 21600000) "\" />\r\n    <EventRecordID>" 40000 + i "</EventRecordID>\r\n    <Channel>System</Channel>\r\n    <Computer>EX02.contoso.com</Computer>\r\n  </System>\r\n</Event>\r\n"
         return text
     }
     function t1035(ms,   s) {

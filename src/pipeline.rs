@@ -89,6 +89,9 @@ pub struct Collected {
 pub struct Sampled {
     pub banner_samples_kept: u64,
     pub banner_samples_read: u64,
+    /// Clock samples of events (Kerberos skew errors, W32Time).
+    pub event_samples_kept: u64,
+    pub event_samples_read: u64,
     pub sessions_kept: u64,
     pub sessions_read: u64,
     pub failing_sessions_kept: u64,
@@ -99,6 +102,7 @@ impl Sampled {
     /// True when the sample left something out.
     pub fn left_out(&self) -> bool {
         self.banner_samples_kept < self.banner_samples_read
+            || self.event_samples_kept < self.event_samples_read
             || self.sessions_kept < self.sessions_read
             || self.failing_sessions_kept < self.failing_sessions_read
     }
@@ -437,6 +441,10 @@ const KEPT_IN_ALL: usize = 1 << 15;
 #[derive(Default)]
 struct Bounded {
     samples: Sample<Evidence>,
+    /// Clock samples of events: a Kerberos KRB_AP_ERR_SKEW error (and its
+    /// sample) is written at every failed attempt, a clock-skew storm's
+    /// hundreds of thousands in a System log.
+    event_samples: Sample<Evidence>,
     /// Boxed: a heap of summaries moves each one at every sift.
     sessions: Sample<Box<SessionSummary>>,
     failing: Sample<Box<SessionSummary>>,
@@ -449,7 +457,7 @@ impl Bounded {
     fn offer_sample(&mut self, server: &str, e: Evidence) -> Option<Evidence> {
         use crate::model::ClockBasis;
         let Fact::ClockSample {
-            basis: ClockBasis::Banner,
+            basis,
             remote_server,
             remote_ip,
             ..
@@ -457,12 +465,20 @@ impl Bounded {
         else {
             return Some(e);
         };
-        let primary = fnv1a(e.origin.as_bytes());
+        let (sample, primary) = match basis {
+            ClockBasis::Banner => (&mut self.samples, fnv1a(e.origin.as_bytes())),
+            // An event copied as text has no record id: its origin is the
+            // file's; its time and offset tell it apart.
+            ClockBasis::KerberosEvent | ClockBasis::TimeServiceEvent => {
+                (&mut self.event_samples, event_sample_key(&e))
+            }
+            _ => return Some(e),
+        };
         let mut peer = std::mem::take(&mut self.peer);
         peer.clear();
         let _ = write!(peer, "{remote_ip:?}/{remote_server:?}");
         let tie = |e: &Evidence| tie_breaker(e.origin.as_bytes());
-        self.samples.offer(server, &peer, primary, e, tie);
+        sample.offer(server, &peer, primary, e, tie);
         self.peer = peer;
         None
     }
@@ -515,6 +531,8 @@ impl Bounded {
         collected.sampled = Sampled {
             banner_samples_kept: self.samples.total as u64,
             banner_samples_read: self.samples.offered,
+            event_samples_kept: self.event_samples.total as u64,
+            event_samples_read: self.event_samples.offered,
             sessions_kept: self.sessions.total as u64,
             sessions_read: self.sessions.offered,
             failing_sessions_kept: self.failing.total as u64,
@@ -523,8 +541,15 @@ impl Bounded {
         // Room made once, exactly: grown pair by pair, the vectors doubled
         // past what they hold (a long collection's extract peaks at the end
         // of the run, by a massif profile taken by hand).
-        collected.evidence.reserve_exact(self.samples.total);
-        for (_, peers) in self.samples.into_pairs() {
+        collected
+            .evidence
+            .reserve_exact(self.samples.total + self.event_samples.total);
+        for (_, peers) in self
+            .samples
+            .into_pairs()
+            .into_iter()
+            .chain(self.event_samples.into_pairs())
+        {
             for (_, kept) in peers {
                 collected.evidence.extend(kept.into_items());
             }
@@ -547,6 +572,21 @@ impl Bounded {
 /// A second, independent hash of an item: orders items whose first hash
 /// ties (a 64-bit FNV-1a of the other bytes), so the sample stays the same
 /// in every run without keeping each item's key text.
+/// The sample key of an event's clock sample: its origin, time (UTC or
+/// local wall clock) and offset hashed — two records alike in all of them
+/// say the same.
+fn event_sample_key(e: &Evidence) -> u64 {
+    let mut key = String::with_capacity(e.origin.len() + 64);
+    key.push_str(&e.origin);
+    let offset = match &e.fact {
+        Fact::ClockSample { offset_s, .. } => offset_s.to_bits(),
+        _ => 0,
+    };
+    let local = e.local_time.map(|t| t.local);
+    let _ = write!(key, "|{:?}|{local:?}|{offset:x}", e.time);
+    fnv1a(key.as_bytes())
+}
+
 fn tie_breaker(bytes: &[u8]) -> u64 {
     // FNV-1a again, from another starting value.
     fnv1a_continue(0x9E37_79B9_7F4A_7C15, bytes)

@@ -284,6 +284,63 @@ fn a_storm_in_local_time_is_counted_and_reads_the_same() {
     );
 }
 
+/// The hand-over sample with a copy of EX02's System log beside it: 2,500
+/// Kerberos KRB_AP_ERR_SKEW errors a second apart, their message only (no
+/// Event Xml), each measuring EX02 seven minutes ahead of the KDC.
+fn skew_storm() -> tempfile::TempDir {
+    let work = storm();
+    let mut text = String::new();
+    for i in 0..2_500u32 {
+        let (local, client, server) = (3 * 3600 + i, 8 * 3600 + i, 8 * 3600 - 420 + i);
+        let hms = |t: u32| format!("{:02}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60);
+        text.push_str(&format!(
+            "Log Name:      System\r\nSource:        Microsoft-Windows-Security-Kerberos\r\nDate:          11/26/2026 {} AM\r\nEvent ID:      3\r\nTask Category: None\r\nLevel:         Error\r\nKeywords:      Classic\r\nUser:          N/A\r\nComputer:      EX02.contoso.com\r\nDescription:\r\nA Kerberos error message was received:\r\n on logon session\r\n Client Time: {}.2250 11/26/2026 Z\r\n Server Time: {}.2250 11/26/2026 Z\r\n Error Code: 0x25 KRB_AP_ERR_SKEW\r\n Extended Error:\r\n Client Realm:\r\n Client Name:\r\n Server Realm: CONTOSO.COM\r\n Server Name: krbtgt/CONTOSO.COM\r\n Target Name: krbtgt/CONTOSO.COM@CONTOSO.COM\r\n Error Text:\r\n File: 9\r\n Line: f09\r\n Error Data is in record data.\r\n",
+            hms(local).trim_start_matches('0'),
+            hms(client),
+            hms(server)
+        ));
+    }
+    std::fs::write(work.path().join("ticket/System-EX02-copy.txt"), text).unwrap();
+    work
+}
+
+/// A clock-skew storm in a System log (a KRB_AP_ERR_SKEW error, and its
+/// clock sample, at every failed attempt) no longer keeps every record:
+/// the errors are counted per minute and measured skew (to the second), the
+/// clock samples sampled per server pair as banner samples are (2,000 kept),
+/// and the report says so; every record is still counted, and EX02's clock
+/// reads as it does from the sample alone.
+#[test]
+fn a_kerberos_skew_storm_is_counted_and_its_clock_samples_sampled() {
+    let work = skew_storm();
+    let report = scan(work.path(), aggregate::Limits::default());
+    let alone = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/handover-clock-skew");
+    let sample = scan(&alone, aggregate::Limits::default());
+    let sampled = &report["inputs"]["sampled"]["event_clock_samples"];
+    assert_eq!(sampled["kept"], 2_000, "{sampled}");
+    assert!(sampled["read"].as_u64().unwrap() >= 2_500, "{sampled}");
+    let count = |r: &Value, kind: &str| r["inputs"]["evidence"][kind].as_u64().unwrap_or(0);
+    for kind in ["clock-sample", "kerberos-error"] {
+        assert_eq!(count(&report, kind), count(&sample, kind) + 2_500, "{kind}");
+    }
+    assert!(
+        report
+            .to_string()
+            .contains("like it from this source in the same minute"),
+        "the skew errors are not counted"
+    );
+    let ex02 = |r: &Value| {
+        r["servers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "EX02")
+            .map(|s| (s["clock_offset_s"].clone(), s["offset_basis"].clone()))
+    };
+    assert_eq!(ex02(&report), ex02(&sample));
+    assert_eq!(report["verdict"]["primary_cause"], "clock-skew");
+}
+
 /// A run whose aggregates do not fit even at the widest span (a budget of
 /// one record kept, with one exemplar each) counts them over the whole run
 /// and says so on the carrier's line; the user still reads the same report.

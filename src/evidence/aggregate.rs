@@ -355,8 +355,8 @@ impl Aggregator {
     }
 
     /// [`shape`], the last fact's again when `fact` equals it (equal facts
-    /// serialize alike; the facts shaped hold no float, whose 0.0 and -0.0
-    /// are equal but written apart).
+    /// shape alike: the one float shaped, a Kerberos error's skew, is written
+    /// rounded with -0.0 as 0.0, which equal floats agree on).
     fn shape(&mut self, fact: &Fact) -> Option<u64> {
         if let Some((last, shape)) = &self.last {
             if last == fact {
@@ -389,8 +389,9 @@ impl Aggregator {
 
 /// What makes two records of a kind say the same thing: the fact without
 /// its per-record details, hashed. `None` for facts never aggregated
-/// (configuration, clock samples — bounded elsewhere —, queue rows, which
-/// carry their own retry counts, and anything with a measured offset).
+/// (configuration, clock samples — sampled by the pipeline —, queue rows,
+/// which carry their own retry counts, and time-service events with their
+/// offsets).
 /// `scratch` holds the serialization, hashed in one piece (the same hash as
 /// written piece by piece: the hasher hashes the bytes, however cut).
 fn shape(fact: &Fact, scratch: &mut Vec<u8>) -> Option<u64> {
@@ -439,6 +440,18 @@ fn shape(fact: &Fact, scratch: &mut Vec<u8>) -> Option<u64> {
             peer_host: peer_host.clone(),
             text: String::new(),
         }),
+        // The skew a KRB_AP_ERR_SKEW error measured, to the second (to the
+        // tenth of a millisecond, each record differs; its exemplars keep
+        // theirs; `+ 0.0` writes -0.0 as 0.0, as equal facts must shape alike).
+        Fact::KerberosError {
+            skew_s: Some(skew), ..
+        } => {
+            let mut alike = fact.clone();
+            if let Fact::KerberosError { skew_s, .. } = &mut alike {
+                *skew_s = Some(skew.round() + 0.0);
+            }
+            write(&alike)
+        }
         Fact::KerberosError { skew_s: None, .. }
         | Fact::InboundAuthFailed { .. }
         | Fact::OutboundAuthFailed { .. }

@@ -281,6 +281,8 @@ pub struct InputsReport {
 #[derive(Debug, Serialize)]
 pub struct SampledReport {
     pub banner_clock_samples: KeptOfRead,
+    /// Kerberos skew errors' and W32Time events' clock samples.
+    pub event_clock_samples: KeptOfRead,
     pub sessions_for_pairing: KeptOfRead,
     pub failing_sessions_for_pairing: KeptOfRead,
 }
@@ -297,6 +299,10 @@ impl SampledReport {
             banner_clock_samples: KeptOfRead {
                 kept: s.banner_samples_kept,
                 read: s.banner_samples_read,
+            },
+            event_clock_samples: KeptOfRead {
+                kept: s.event_samples_kept,
+                read: s.event_samples_read,
             },
             sessions_for_pairing: KeptOfRead {
                 kept: s.sessions_kept,
@@ -315,6 +321,7 @@ impl SampledReport {
     pub fn sentence(&self) -> String {
         let parts: Vec<String> = [
             (&self.banner_clock_samples, "banner clock samples"),
+            (&self.event_clock_samples, "event clock samples"),
             (&self.sessions_for_pairing, "healthy sessions"),
             (&self.failing_sessions_for_pairing, "failing sessions"),
         ]
@@ -400,7 +407,10 @@ pub fn build(
     }
     let sampled = SampledReport::new(&case.sampled);
     if let Some(s) = &sampled {
-        let left_out = s.banner_clock_samples.read - s.banner_clock_samples.kept;
+        let left_out = [&s.banner_clock_samples, &s.event_clock_samples]
+            .iter()
+            .map(|k| k.read.saturating_sub(k.kept))
+            .sum::<u64>();
         if left_out > 0 {
             *evidence_counts.entry("clock-sample").or_default() += left_out;
         }
@@ -1158,6 +1168,7 @@ mod tests {
         let k = |(kept, read)| KeptOfRead { kept, read };
         SampledReport {
             banner_clock_samples: k(banner),
+            event_clock_samples: k((0, 0)),
             sessions_for_pairing: k(healthy),
             failing_sessions_for_pairing: k(failing),
         }
@@ -1203,6 +1214,15 @@ mod tests {
         assert_eq!(
             report((10, 10), (4_000, 120_000), (500, 60_000)).sentence(),
             "sessions sampled for the clock estimates: 10 of 10 banner clock samples, 4,000 of 120,000 healthy sessions and 500 of 60,000 failing sessions kept (uniform per server pair; every failure is still counted)"
+        );
+        let mut events = report((0, 0), (0, 0), (0, 0));
+        events.event_clock_samples = KeptOfRead {
+            kept: 2_000,
+            read: 116_889,
+        };
+        assert_eq!(
+            events.sentence(),
+            "sessions sampled for the clock estimates: 2,000 of 116,889 event clock samples kept (uniform per server pair; every failure is still counted)"
         );
     }
 }
