@@ -28,6 +28,9 @@
 #                          Viewer copy of Kerberos skew errors (their message) and 1035s (their
 #                          Event Xml) (60 %) and an Event Viewer "Save As" CSV of 1035s and
 #                          W32Time 50s (40 %; memory, not speed)
+#   queue-text             a `Get-Queue | fl` export of QUEUE_MB (200) MB: the hand-over sample's
+#                          queues (one with the 454 LastError) again and again, each time other
+#                          identities (memory, not speed)
 #   and the groups small, mid, large (both layouts), flat, elc, synth (all six), all.
 # Collections are `exauth synth --scenario clock-skew --servers N --size S --layout flat|elc`
 # (--size counts what the zips hold: an ELC collection unpacks to S). RUNS (3) runs per tool, the
@@ -48,13 +51,14 @@ SEND_FAIL_PERCENT=${SEND_FAIL_PERCENT:-60}
 LONG_SERVERS=${LONG_SERVERS:-20} LONG_SIZE=${LONG_SIZE:-1G} LONG_HOURS=${LONG_HOURS:-168}
 SPRAY_MB=${SPRAY_MB:-3000}
 TEXT_MB=${TEXT_MB:-200}
+QUEUE_MB=${QUEUE_MB:-200}
 RUNS=${RUNS:-3}
 DATA=./bench-data/collection
 mkdir -p "$DATA"
 
 # --- what to run -------------------------------------------------------------------------------
 ALL_INPUTS=(small-flat small-elc mid-flat mid-elc large-flat large-elc evtx send long-flat spray send-joined
-    event-text)
+    event-text queue-text)
 selected=()
 [ $# -eq 0 ] && set -- all
 for arg in "$@"; do
@@ -64,7 +68,7 @@ for arg in "$@"; do
         small | mid | large) selected+=("$arg-flat" "$arg-elc") ;;
         flat | elc) selected+=("small-$arg" "mid-$arg" "large-$arg") ;;
         small-flat | small-elc | mid-flat | mid-elc | large-flat | large-elc | evtx | send | long-flat | \
-            spray | send-joined | event-text)
+            spray | send-joined | event-text | queue-text)
             selected+=("$arg") ;;
         *) echo "unknown input \`$arg\` (one of: ${ALL_INPUTS[*]}, small, mid, large, flat, elc, synth, all)" >&2
            exit 2 ;;
@@ -620,6 +624,37 @@ run_event_text() {
     rss_targets
 }
 
+# A `Get-Queue | fl` export of QUEUE_MB at EX01: the hand-over sample's export (Submission, a
+# mailbox-delivery queue with the 454 LastError, Shadow) written again and again, the queues'
+# numbers other each time. Read whole, an export held its text and every object at once.
+run_queue_text() {
+    local dir="$DATA/queue-text-${QUEUE_MB}MB/EX01" sample=samples/handover-clock-skew/ticket/queue-EX01.txt
+    if [ ! -f "$dir/.complete" ]; then
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        awk -v limit=$((QUEUE_MB * 1000000)) -v out="$dir/queue-EX01.txt" '
+            { text = text $0 "\n" }
+            END {
+                for (i = 0; written < limit; i++) {
+                    block = text
+                    gsub(/EX01\\3/, "EX01\\" (i + 3), block)
+                    gsub(/EX01\\Submission/, "EX01\\Submission" i, block)
+                    printf "%s", block > out
+                    written += length(block)
+                }
+                close(out)
+            }' "$sample"
+        touch "$dir/.complete"
+    fi
+    BYTES=$(stat -c %s "$dir/queue-EX01.txt")
+    header queue-text "a Get-Queue | fl export at EX01: $BYTES bytes ($dir)"
+    warm "$dir"
+    scan_and_extract "$dir"
+    echo "  evidence: $(grep -o '"queue-last-error": *[0-9]*' "$TMP/scan1.out" | head -1)"
+    target "peak RSS scan (1 thread)" "$(mb "$RSS_scan1")" "<=" 256 MB
+    rss_targets
+}
+
 # --- run ---------------------------------------------------------------------------------------
 echo "exauth $COMMIT (profiling build, --no-default-features), best of $RUNS runs, page cache warm"
 echo "columns: best wall time, MB/s over the input's bytes (10^6) in that time, user+system CPU"
@@ -641,6 +676,7 @@ for input in "${selected[@]}"; do
         spray) run_spray ;;
         send-joined) run_send_joined ;;
         event-text) run_event_text ;;
+        queue-text) run_queue_text ;;
     esac
 done
 

@@ -21,6 +21,7 @@ pub mod exchange_logs;
 pub mod net;
 pub mod problem;
 pub mod queue;
+pub mod reread;
 pub mod signature;
 pub mod smtp_log;
 pub mod transcript;

@@ -2,12 +2,15 @@
 //! Samples quote FORMATS.md §7 verbatim where it gives them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
-use exauth_parsers::event_text::{local_time, looks_like, parse, read_events, Reread};
+use exauth_parsers::event_text::{local_time, looks_like, parse, read_events};
 use exauth_parsers::evtx::{
     event_order, EventDetails, EventFileReport, EventRecord, ExchangeTransportEvent, TimeProvenance,
 };
 use exauth_parsers::problem::Location;
 use exauth_parsers::queue::local_time::{DateOrder, DateOrderOption};
+
+mod support;
+use support::Pieces;
 
 fn read(text: &str) -> EventFileReport {
     assert!(looks_like(text), "looks_like refused:\n{text}");
@@ -840,43 +843,6 @@ fn no_panic_on_any_cut_of_any_form() {
     }
 }
 
-/// A text read again from its start as often as asked, through a reader that
-/// hands over `piece` bytes at a time; what it did.
-struct Pieces<'a> {
-    text: &'a [u8],
-    piece: usize,
-    /// Times read from the start, and the bytes read in the current pass.
-    opened: usize,
-    read: std::rc::Rc<std::cell::Cell<usize>>,
-}
-
-struct Counting<'a> {
-    inner: &'a [u8],
-    read: std::rc::Rc<std::cell::Cell<usize>>,
-}
-
-impl std::io::Read for Counting<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read.set(self.read.get() + n);
-        Ok(n)
-    }
-}
-
-impl Reread for Pieces<'_> {
-    fn read_from_start(&mut self) -> std::io::Result<Box<dyn std::io::BufRead + '_>> {
-        self.opened += 1;
-        self.read.set(0);
-        Ok(Box::new(std::io::BufReader::with_capacity(
-            self.piece,
-            Counting {
-                inner: self.text,
-                read: self.read.clone(),
-            },
-        )))
-    }
-}
-
 /// Read a piece at a time and handed over a batch at a time, every form gives
 /// the report it gives read whole: the same events (in the report's order once
 /// sorted), counts and problems, the day/month order decided over all the
@@ -893,12 +859,7 @@ fn read_a_piece_at_a_time_and_handed_over_in_batches_reads_as_whole() {
         let whole = parse(text, DateOrderOption::Infer);
         assert!(whole.records_read > 0, "{text}");
         for (piece, batch) in [(1, 1), (7, 2), (64 << 10, usize::MAX)] {
-            let mut pieces = Pieces {
-                text: text.as_bytes(),
-                piece,
-                opened: 0,
-                read: Default::default(),
-            };
+            let mut pieces = Pieces::new(text.as_bytes(), piece);
             let mut events = Vec::new();
             let mut report = read_events(&mut pieces, DateOrderOption::Infer, batch, &mut |got| {
                 assert!(!got.is_empty() && got.len() <= batch);
@@ -922,13 +883,8 @@ fn read_a_piece_at_a_time_and_handed_over_in_batches_reads_as_whole() {
 #[test]
 fn events_go_before_the_text_is_read() {
     let text = COPY_WITH_XML.repeat(200);
-    let read = std::rc::Rc::new(std::cell::Cell::new(0));
-    let mut pieces = Pieces {
-        text: text.as_bytes(),
-        piece: 512,
-        opened: 0,
-        read: read.clone(),
-    };
+    let mut pieces = Pieces::new(text.as_bytes(), 512);
+    let read = pieces.read.clone();
     let mut read_at_batch = Vec::new();
     let report = read_events(&mut pieces, DateOrderOption::Infer, 10, &mut |got| {
         read_at_batch.push((got.len(), read.get()));

@@ -12,7 +12,10 @@ use exauth_parsers::queue::{
     QueueStatus,
 };
 use proptest::prelude::*;
+
+mod support;
 use std::net::IpAddr;
+use support::Pieces;
 
 /// What Windows PowerShell 5.1 wrote for one Exchange 2016 queue with
 /// `Get-Queue | fl | Out-File` in an 80-column en-US console, after an
@@ -654,6 +657,69 @@ proptest! {
         if let Some(s) = subject {
             let want = format!("site:{s}; version: 15");
             prop_assert_eq!(export.queues[0].next_hop_domain.as_deref(), Some(want.as_str()), "{}", text);
+        }
+    }
+}
+
+/// A `Get-Queue | fl` export read in passes (its wrapping, its dates, its
+/// objects) a piece at a time and handed over a batch at a time gives what
+/// it gives read whole, in every wrapping — 300 queues, more wrapped values
+/// than the wrapping is judged by, a mangled caption and a stray line among
+/// them — and the queues go as they are read, not at the end.
+#[test]
+fn a_format_list_export_read_in_passes_and_batches_reads_as_whole() {
+    use exauth_parsers::queue::records::read_format_list_export;
+    let objects: Vec<Vec<(&str, String)>> = (0..300)
+        .map(|i| {
+            let last_error = if i % 3 == 0 {
+                KB_LAST_ERROR
+            } else {
+                CANNOT_ACHIEVE
+            };
+            queue(&format!("EX01\\{}", i + 3), "Retry", last_error)
+        })
+        .collect();
+    for form in en_forms() {
+        let text = format_list(&objects, form)
+            .replacen("RetryCount ", "RetyrCount ", 1)
+            .replacen(
+                "RunspaceId",
+                "WARNING: The object was truncated.\nRunspaceId",
+                1,
+            );
+        let whole = read(&text);
+        assert_eq!(whole.queues.len(), 300, "{form:?}");
+        assert_eq!(whole.problems.len(), 2, "{form:?}: {:?}", whole.problems);
+        for (piece, batch) in [(5, 1), (64 << 10, 7)] {
+            let mut pieces = Pieces::new(text.as_bytes(), piece);
+            let read = pieces.read.clone();
+            let mut queues = Vec::new();
+            let mut first_at = None;
+            let mut export = read_format_list_export(
+                &mut pieces,
+                QueueExportOptions::default(),
+                batch,
+                &mut |q, m| {
+                    assert!(m.is_empty() && !q.is_empty() && q.len() <= batch);
+                    first_at.get_or_insert(read.get());
+                    queues.extend(q);
+                },
+            );
+            assert!(export.queues.is_empty());
+            export.queues = queues;
+            assert_eq!(
+                export, whole,
+                "{form:?}, pieces of {piece}, batches of {batch}"
+            );
+            // The wrapping, the dates, the objects.
+            assert_eq!(pieces.opened, 3);
+            let first_at = first_at.unwrap_or(usize::MAX);
+            // (A reader hands over a piece at a time.)
+            assert!(
+                first_at < text.len() / 10 + piece,
+                "first batch after {first_at} of {} bytes",
+                text.len()
+            );
         }
     }
 }

@@ -3,7 +3,7 @@
 //! one fact per queue with a last error.
 
 use super::text::Content;
-use super::{Extracted, IngestOptions, Input, Place, Records};
+use super::{Extracted, IngestOptions, Input, Place, Records, RowSink};
 use crate::discover::Artifact;
 use crate::evidence::{Evidence, Fact, IdentityHint, TimeBasis};
 use crate::model::Source;
@@ -11,8 +11,9 @@ use crate::model::{canonical_ip, Role};
 use exauth_parsers::detect::Kind;
 use exauth_parsers::problem::Location;
 use exauth_parsers::problem::Problem;
-use exauth_parsers::queue::{parse_queue_export, QueueExportOptions};
-use exauth_parsers::queue::{QueueExport, SmtpResponse};
+use exauth_parsers::queue::records::read_format_list_export;
+use exauth_parsers::queue::{parse_queue_export, ExportForm, QueueExportOptions};
+use exauth_parsers::queue::{QueueExport, QueueRecord, SmtpResponse};
 
 pub struct QueueInput;
 
@@ -36,12 +37,85 @@ impl Input for QueueInput {
         options: &IngestOptions,
     ) -> Result<Box<dyn Records>, String> {
         let text = content.text()?;
-        let options = QueueExportOptions {
-            date_order: options.date_order,
-            ..QueueExportOptions::default()
-        };
-        Ok(Box::new(QueueRecords(parse_queue_export(&text, options))))
+        Ok(Box::new(QueueRecords(parse_queue_export(
+            &text,
+            export_options(options),
+        ))))
     }
+
+    /// Streaming for `Format-List` (`Get-Message | fl` of a queue thousands
+    /// of messages deep): spooled and read in passes, its facts handed over
+    /// as they come. Other forms are read whole from the spool, up to the
+    /// size of a text read whole.
+    fn read_into(
+        &self,
+        _artifact: &Artifact<'_>,
+        content: &mut Content<'_>,
+        options: &IngestOptions,
+        place: Place<'_>,
+        facts: &mut Extracted,
+        _rows: Option<(&mut dyn RowSink, Place<'_>)>,
+    ) -> Result<Box<dyn Records>, String> {
+        let mut text = content.spooled_text()?;
+        if ExportForm::detect(&text.head()?) != Some(ExportForm::FormatList) {
+            let records = QueueRecords(parse_queue_export(&text.whole()?, export_options(options)));
+            records.extract(place, facts);
+            return Ok(Box::new(records));
+        }
+        let mut read = 0;
+        let export = read_format_list_export(
+            &mut text,
+            export_options(options),
+            QUEUES_AT_A_TIME,
+            &mut |queues, messages| {
+                read += queues.len() + messages.len();
+                queue_evidence(
+                    &queues,
+                    place.origin,
+                    place.server,
+                    &mut facts.evidence,
+                    &mut facts.hints,
+                );
+                if facts.evidence.len() >= options.hand_over_at {
+                    facts.hand_over_so_far();
+                }
+            },
+        );
+        Ok(Box::new(StreamedQueues {
+            problems: export.problems,
+            read,
+        }))
+    }
+}
+
+/// Queues and messages the parser hands over at a time.
+const QUEUES_AT_A_TIME: usize = 256;
+
+fn export_options(options: &IngestOptions) -> QueueExportOptions {
+    QueueExportOptions {
+        date_order: options.date_order,
+        ..QueueExportOptions::default()
+    }
+}
+
+/// What a streamed export leaves once its facts are out: its problems and
+/// how many queues and messages it held.
+#[derive(Debug)]
+struct StreamedQueues {
+    problems: Vec<Problem>,
+    read: usize,
+}
+
+impl Records for StreamedQueues {
+    fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    fn is_empty(&self) -> bool {
+        self.read == 0
+    }
+
+    fn extract(&self, _place: Place<'_>, _out: &mut Extracted) {}
 }
 
 /// The queues and messages of one export.
@@ -59,7 +133,7 @@ impl Records for QueueRecords {
 
     fn extract(&self, place: Place<'_>, out: &mut Extracted) {
         queue_evidence(
-            &self.0,
+            &self.0.queues,
             place.origin,
             place.server,
             &mut out.evidence,
@@ -92,13 +166,13 @@ pub fn response_text(response: &SmtpResponse, with_text: bool) -> String {
 
 /// One fact per queue that has a last error.
 pub fn queue_evidence(
-    export: &QueueExport,
+    queues: &[QueueRecord],
     artifact_origin: &str,
     fallback_server: Option<&str>,
     out: &mut Vec<Evidence>,
     hints: &mut Vec<IdentityHint>,
 ) {
-    for queue in &export.queues {
+    for queue in queues {
         let Some(last_error) = &queue.last_error else {
             continue;
         };

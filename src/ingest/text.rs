@@ -4,8 +4,8 @@
 
 use exauth_parsers::detect::{Detection, Form};
 use exauth_parsers::encoding::{utf8_reader, TextEncoding};
-use exauth_parsers::event_text::Reread;
 use exauth_parsers::problem::{Location, Problem};
+use exauth_parsers::reread::Reread;
 use exauth_parsers::signature::{scan_text, SignatureHit, SignatureScanner};
 use std::cell::Cell;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
@@ -208,10 +208,7 @@ fn read_text(
         .read_all(reader)
         .map_err(|e| format!("cannot read: {e}"))?;
     if lines.read > MAX_TEXT_BYTES {
-        return Err(format!(
-            "larger than {} MiB of text: too large for an export of this kind",
-            MAX_TEXT_BYTES >> 20
-        ));
+        return Err(too_large());
     }
     problems.extend(cut_line_problems(lines.cut, line_cap));
     let text = match String::from_utf8(bytes) {
@@ -231,6 +228,14 @@ fn line_cap(form: Form) -> usize {
         Form::Json | Form::CliXml => usize::MAX,
         _ => MAX_TEXT_LINE,
     }
+}
+
+/// Why a text over [`MAX_TEXT_BYTES`] is not read whole.
+fn too_large() -> String {
+    format!(
+        "larger than {} MiB of text: too large for an export of this kind",
+        MAX_TEXT_BYTES >> 20
+    )
 }
 
 /// A problem per line cut by [`LineCapper`].
@@ -261,6 +266,33 @@ pub struct SpooledText(tempfile::SpooledTempFile);
 /// Decoded text a spool holds in memory; beyond it, a temporary file
 /// (unnamed: the operating system removes it when the process ends).
 pub const SPOOL_IN_MEMORY: usize = 4 << 20;
+
+impl SpooledText {
+    /// Its first 4,096 characters (what format detection looks at).
+    pub fn head(&mut self) -> Result<String, String> {
+        // 4 bytes a character at most: a character the cut splits comes after
+        // the first 4,096.
+        let mut head = Vec::new();
+        self.read_from_start()
+            .and_then(|text| text.take(4096 * 4).read_to_end(&mut head))
+            .map_err(|e| format!("cannot read the spooled text: {e}"))?;
+        Ok(String::from_utf8_lossy(&head).chars().take(4096).collect())
+    }
+
+    /// The whole text, for a reader that needs it in one piece: at most
+    /// [`MAX_TEXT_BYTES`], as [`Content::text`].
+    pub fn whole(&mut self) -> Result<String, String> {
+        let mut text = String::new();
+        let read = self
+            .read_from_start()
+            .and_then(|t| t.take(MAX_TEXT_BYTES + 1).read_to_string(&mut text))
+            .map_err(|e| format!("cannot read the spooled text: {e}"))?;
+        if read as u64 > MAX_TEXT_BYTES {
+            return Err(too_large());
+        }
+        Ok(text)
+    }
+}
 
 impl Reread for SpooledText {
     fn read_from_start(&mut self) -> std::io::Result<Box<dyn BufRead + '_>> {

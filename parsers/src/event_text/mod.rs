@@ -40,9 +40,11 @@ use crate::problem::{Location, Problem};
 use crate::queue::local_time::{
     parse_local_datetime, DateOrder, DateOrderInference, DateOrderOption, ExportedTime,
 };
+use crate::reread::{each_line, Reread};
 use captions::{split_caption, Cap};
 use jiff::Timestamp;
 use std::io::{self, BufRead};
+use std::ops::ControlFlow;
 
 /// Events as text: Event Viewer "Copy details as text" (any caption
 /// language), Server 2003-style copies, `wevtutil qe /f:text`,
@@ -375,29 +377,6 @@ fn expand_line(n: u64, raw: &str, each: &mut dyn FnMut(u64, &str)) {
     }
 }
 
-/// Each line of `reader` with its 1-based number, split as [`str::lines`] splits
-/// a text (a line ends at `\n` or `\r\n`; the last needs neither), invalid UTF-8
-/// replaced. A line is held whole: the text comes with its lines cut to a bound
-/// (the caller's; a text read whole is in memory anyway).
-fn each_line(reader: &mut dyn BufRead, each: &mut dyn FnMut(u64, &str)) -> io::Result<()> {
-    let mut buf = Vec::new();
-    let mut n = 0;
-    loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
-            return Ok(());
-        }
-        n += 1;
-        if buf.last() == Some(&b'\n') {
-            buf.pop();
-            if buf.last() == Some(&b'\r') {
-                buf.pop();
-            }
-        }
-        each(n, &String::from_utf8_lossy(&buf));
-    }
-}
-
 impl LineReader {
     fn new() -> Self {
         LineReader {
@@ -452,7 +431,8 @@ impl LineReader {
             expand_line(n, raw, &mut |n, piece| {
                 self.line(n, piece);
                 self.done.drain(..).for_each(&mut *each);
-            })
+            });
+            ControlFlow::Continue(())
         });
         self.finish_list();
         self.finish_current();
@@ -1010,20 +990,9 @@ pub fn parse(text: &str, date_order: DateOrderOption) -> EventFileReport {
     report
 }
 
-/// A text that can be read again from its start (a text in memory, or spooled).
-pub trait Reread {
-    /// The text from its start.
-    fn read_from_start(&mut self) -> io::Result<Box<dyn BufRead + '_>>;
-}
-
-impl Reread for &[u8] {
-    fn read_from_start(&mut self) -> io::Result<Box<dyn BufRead + '_>> {
-        Ok(Box::new(*self))
-    }
-}
-
-/// Reads the events of a text, read from its start as many times as asked: a first pass observes the dates (one day/month order for the
-/// whole text), a second reads the events, which go to `each` in reading order
+/// Reads the events of a text, read from its start as many times as asked: a
+/// first pass observes the dates (one day/month order for the whole text), a
+/// second reads the events, which go to `each` in reading order
 /// `batch` at a time as they are read (unsorted: [`event_order`] is the report's
 /// order). Nothing of the text is held but an event and a batch: a text of any
 /// size reads in the same memory. The report that comes back counts them and
@@ -1103,25 +1072,18 @@ enum TextForm {
 }
 
 fn text_form(text: &mut dyn BufRead) -> io::Result<TextForm> {
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        if text.read_until(b'\n', &mut line)? == 0 {
-            return Ok(TextForm::Lines);
+    let mut form = TextForm::Lines;
+    each_line(text, &mut |_, line| {
+        if line.trim().is_empty() {
+            return ControlFlow::Continue(());
         }
-        let first = String::from_utf8_lossy(&line);
-        let first = first.trim_end_matches('\n').trim_end_matches('\r');
-        if first.trim().is_empty() {
-            continue;
+        if let Some(cols) = csv_columns(line) {
+            let delimiter = if line.contains('\t') { b'\t' } else { b',' };
+            form = TextForm::Csv(cols, delimiter);
         }
-        return Ok(match csv_columns(first) {
-            Some(cols) => {
-                let delimiter = if first.contains('\t') { b'\t' } else { b',' };
-                TextForm::Csv(cols, delimiter)
-            }
-            None => TextForm::Lines,
-        });
-    }
+        ControlFlow::Break(())
+    })?;
+    Ok(form)
 }
 
 /// The text events of a text in `form`, each to `each` as soon as it is read;

@@ -27,7 +27,10 @@ mod wrap;
 
 use super::{normalize_name, same_name, PropertyObject, PropertyValue};
 use crate::problem::Location;
+use crate::reread::each_line;
 use serde::Serialize;
+use std::io::{self, BufRead};
+use std::ops::ControlFlow;
 use wrap::{Model, Piece};
 
 /// A line that is neither a property nor a continuation.
@@ -466,23 +469,76 @@ pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Vec<StrayLine>) {
 /// Reads all objects of a `Format-List` text whose objects have (some of)
 /// `captions`; wrapped values are joined by what the whole text shows.
 pub fn read_objects_with(text: &str, captions: &[&str]) -> FormatListRead {
+    // Reading memory cannot fail.
+    let wrapping = wrapping_of(&mut text.as_bytes(), captions).unwrap_or_default();
+    let mut objects = Vec::new();
+    let (mut read, _) = each_object(&mut text.as_bytes(), captions, wrapping, &mut |o| {
+        objects.push(o)
+    });
+    read.objects = objects;
+    read
+}
+
+/// How a `Format-List` text's values were wrapped, as [`read_objects_with`]
+/// decides it from the whole text: by its first wrapped values.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Wrapping(Option<Model>);
+
+/// The [`Wrapping`] of a text, read up to its first [`SAMPLE`] wrapped values
+/// (a first pass over a text read in passes: [`crate::reread`]).
+pub fn wrapping_of(text: &mut dyn BufRead, captions: &[&str]) -> io::Result<Wrapping> {
     let mut p = FormatListParser::with_captions(captions);
-    let mut pending = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        pending.extend(p.push(i as u64 + 1, line));
+    let mut sample: Vec<Vec<Piece>> = Vec::new();
+    let take = |b: &Building, sample: &mut Vec<Vec<Piece>>| {
+        for v in b.wrapped() {
+            if sample.len() < SAMPLE {
+                sample.push(v.to_vec());
+            }
+        }
+    };
+    each_line(text, &mut |n, line| {
+        if let Some(b) = p.push(n, line) {
+            take(&b, &mut sample);
+        }
+        if sample.len() < SAMPLE {
+            ControlFlow::Continue(())
+        } else {
+            ControlFlow::Break(())
+        }
+    })?;
+    if let Some(b) = p.current.take() {
+        take(&b, &mut sample);
     }
-    pending.extend(p.current.take());
-    let values: Vec<&[Piece]> = pending
-        .iter()
-        .flat_map(Building::wrapped)
-        .take(SAMPLE)
-        .collect();
-    let model = wrap::infer(&values);
-    FormatListRead {
-        objects: pending.into_iter().map(|b| b.resolve(model)).collect(),
+    let values: Vec<&[Piece]> = sample.iter().map(Vec::as_slice).collect();
+    Ok(Wrapping(wrap::infer(&values)))
+}
+
+/// Every object of a text, its values joined by `wrapping`, to `each` as soon
+/// as it ends; the lines that were neither properties nor continuations and
+/// the captions repaired (`objects` left empty), and the error that cut the
+/// text short, if one did.
+pub fn each_object(
+    text: &mut dyn BufRead,
+    captions: &[&str],
+    wrapping: Wrapping,
+    each: &mut dyn FnMut(PropertyObject),
+) -> (FormatListRead, io::Result<()>) {
+    let mut p = FormatListParser::with_captions(captions);
+    let read = each_line(text, &mut |n, line| {
+        if let Some(b) = p.push(n, line) {
+            each(b.resolve(wrapping.0));
+        }
+        ControlFlow::Continue(())
+    });
+    if let Some(b) = p.current.take() {
+        each(b.resolve(wrapping.0));
+    }
+    let found = FormatListRead {
+        objects: Vec::new(),
         stray: p.take_stray_lines(),
         repairs: p.take_repairs(),
-    }
+    };
+    (found, read)
 }
 
 #[cfg(test)]

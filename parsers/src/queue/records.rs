@@ -15,8 +15,10 @@ use super::{
     PropertyObject, PropertyValue,
 };
 use crate::problem::{Location, Problem};
+use crate::reread::Reread;
 use jiff::Timestamp;
 use serde::Serialize;
+use std::io;
 use std::net::IpAddr;
 
 macro_rules! named_enum {
@@ -310,6 +312,22 @@ struct Builder {
 }
 
 impl Builder {
+    /// The queue or message an object is, into its list; an object with no
+    /// property at all (a bare `<Obj>`, an empty JSON object) is neither.
+    fn record(
+        &self,
+        o: &PropertyObject,
+        queues: &mut Vec<QueueRecord>,
+        messages: &mut Vec<MessageRecord>,
+    ) {
+        if o.properties.is_empty() {
+        } else if is_message(o) {
+            messages.push(self.message(o));
+        } else {
+            queues.push(self.queue(o));
+        }
+    }
+
     fn time(&self, o: &PropertyObject, name: &str) -> Option<ExportedTime> {
         match o.get(&[name])? {
             PropertyValue::Time(t) => Some(*t),
@@ -378,32 +396,132 @@ pub fn records_from_objects(
 ) -> (Vec<QueueRecord>, Vec<MessageRecord>, DateOrderChoice) {
     let mut inference = DateOrderInference::new();
     for o in objects {
-        for name in TIME_FIELDS {
-            if let Some(PropertyValue::Text(t)) = o.get(&[name]) {
-                inference.observe(t);
-            }
-        }
-        if let Some(le) = o.text(&["lasterror"]) {
-            if let Some(lrt) = LastError::parse(&le).retry_time_text {
-                inference.observe(&lrt);
-            }
-        }
+        observe_dates(o, &mut inference);
     }
     let builder = Builder {
         choice: inference.decide(option),
     };
     let mut queues = Vec::new();
     let mut messages = Vec::new();
-    // An object with no property at all (a bare `<Obj>`, an empty JSON
-    // object) is no queue and no message.
-    for o in objects.iter().filter(|o| !o.properties.is_empty()) {
-        if is_message(o) {
-            messages.push(builder.message(o));
-        } else {
-            queues.push(builder.queue(o));
-        }
+    for o in objects {
+        builder.record(o, &mut queues, &mut messages);
     }
     (queues, messages, builder.choice)
+}
+
+/// The culture-formatted times of an object, for the file's day/month order.
+fn observe_dates(o: &PropertyObject, inference: &mut DateOrderInference) {
+    for name in TIME_FIELDS {
+        if let Some(PropertyValue::Text(t)) = o.get(&[name]) {
+            inference.observe(t);
+        }
+    }
+    if let Some(le) = o.text(&["lasterror"]) {
+        if let Some(lrt) = LastError::parse(&le).retry_time_text {
+            inference.observe(&lrt);
+        }
+    }
+}
+
+/// A `Format-List` queue export (`Get-Queue | fl`, `Get-Message | fl`) read
+/// from a text read again from its start as often as asked (in memory, or
+/// spooled): how its values were wrapped, its dates (one day/month order for
+/// the file), then its objects, whose queues and messages go to `each`
+/// `batch` at a time as they are read. Nothing of the text is held but an
+/// object and a batch: an export of any size reads in the same memory. The
+/// export that comes back holds the problems and the order chosen, no queue
+/// or message.
+pub fn read_format_list_export(
+    text: &mut dyn Reread,
+    options: QueueExportOptions,
+    batch: usize,
+    each: &mut dyn FnMut(Vec<QueueRecord>, Vec<MessageRecord>),
+) -> QueueExport {
+    let mut export = QueueExport {
+        form: Some(ExportForm::FormatList),
+        type_names: Vec::new(),
+        queues: Vec::new(),
+        messages: Vec::new(),
+        date_order: DateOrderChoice::default(),
+        problems: Vec::new(),
+    };
+    let cannot_read = |e: io::Error| Problem::new(Location::File, format!("cannot read: {e}"));
+    let wrapping = match text
+        .read_from_start()
+        .and_then(|mut t| format_list::wrapping_of(&mut *t, FL_CAPTIONS))
+    {
+        Ok(wrapping) => wrapping,
+        Err(e) => {
+            export.problems.push(cannot_read(e));
+            return export;
+        }
+    };
+    let mut inference = DateOrderInference::new();
+    let observed = text.read_from_start().and_then(|mut t| {
+        format_list::each_object(&mut *t, FL_CAPTIONS, wrapping, &mut |o| {
+            observe_dates(&o, &mut inference)
+        })
+        .1
+    });
+    if let Err(e) = observed {
+        export.problems.push(cannot_read(e));
+        return export;
+    }
+    let builder = Builder {
+        choice: inference.decide(options.date_order),
+    };
+    let (mut queues, mut messages) = (Vec::new(), Vec::new());
+    let type_names = &mut export.type_names;
+    let read = text.read_from_start().map(|mut t| {
+        format_list::each_object(&mut *t, FL_CAPTIONS, wrapping, &mut |o| {
+            for t in &o.type_names {
+                if !type_names.contains(t) {
+                    type_names.push(t.clone());
+                }
+            }
+            builder.record(&o, &mut queues, &mut messages);
+            if queues.len() + messages.len() >= batch {
+                each(std::mem::take(&mut queues), std::mem::take(&mut messages));
+            }
+        })
+    });
+    if !queues.is_empty() || !messages.is_empty() {
+        each(queues, messages);
+    }
+    let (found, read) = match read {
+        Ok((found, read)) => (Some(found), read),
+        Err(e) => (None, Err(e)),
+    };
+    if let Some(found) = found {
+        export.problems = format_list_problems(found);
+    }
+    if let Err(e) = read {
+        export.problems.push(Problem::new(
+            Location::File,
+            format!("cannot read the text again: {e}; the objects after it were not read"),
+        ));
+    }
+    export.date_order = builder.choice;
+    export
+}
+
+/// The stray lines and repaired captions of a `Format-List` read, as
+/// problems in line order.
+fn format_list_problems(read: format_list::FormatListRead) -> Vec<Problem> {
+    let mut problems: Vec<(u64, Problem)> = read
+        .stray
+        .into_iter()
+        .map(|s| {
+            let message = format!("line is neither a property nor a continuation: {}", s.text);
+            (s.line, Problem::new(Location::Line(s.line), message))
+        })
+        .chain(read.repairs.into_iter().map(|r| {
+            let message = format!("{}: `{}` read as {}", r.why, r.text.trim(), r.read_as);
+            (r.line, Problem::new(Location::Line(r.line), message))
+        }))
+        .collect();
+    problems.sort_by_key(|(line, _)| *line);
+    problems.into_iter().map(|(_, p)| p).collect()
 }
 
 fn queue_from_log_row(row: transport_queue_log::TransportQueueLogRow) -> QueueRecord {
@@ -461,22 +579,15 @@ pub fn parse_queue_export(text: &str, options: QueueExportOptions) -> QueueExpor
             return export;
         }
         Some(ExportForm::FormatList) => {
-            let read = format_list::read_objects_with(text, FL_CAPTIONS);
-            let mut problems: Vec<(u64, Problem)> = read
-                .stray
-                .into_iter()
-                .map(|s| {
-                    let message =
-                        format!("line is neither a property nor a continuation: {}", s.text);
-                    (s.line, Problem::new(Location::Line(s.line), message))
-                })
-                .chain(read.repairs.into_iter().map(|r| {
-                    let message = format!("{}: `{}` read as {}", r.why, r.text.trim(), r.read_as);
-                    (r.line, Problem::new(Location::Line(r.line), message))
-                }))
-                .collect();
-            problems.sort_by_key(|(line, _)| *line);
-            (read.objects, problems.into_iter().map(|(_, p)| p).collect())
+            let (mut queues, mut messages) = (Vec::new(), Vec::new());
+            let mut read =
+                read_format_list_export(&mut text.as_bytes(), options, usize::MAX, &mut |q, m| {
+                    queues.extend(q);
+                    messages.extend(m);
+                });
+            read.queues = queues;
+            read.messages = messages;
+            return read;
         }
         Some(ExportForm::Csv) => csv_export::read_objects(text),
         Some(ExportForm::Json) => json_export::read_objects(text),
