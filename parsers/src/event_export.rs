@@ -12,7 +12,7 @@
 //! the full message id (EventID = low 16 bits, Qualifiers = high 16 bits), `Source` is
 //! the provider, and `ReplacementStrings` are the positional insertion strings.
 
-use crate::evtx::{DataItem, EventFileReport, TimeProvenance};
+use crate::evtx::{event_order, DataItem, EventFileReport, EventRecord, TimeProvenance};
 use crate::evtx::{RawEvent, ReportBuilder};
 use crate::problem::{Location, Problem};
 use quick_xml::events::{BytesStart, Event};
@@ -78,6 +78,37 @@ struct EventFrame {
 
 /// Read event XML (`<Events><Event>…</Event>…</Events>` or bare `<Event>`s).
 pub fn read_event_xml<R: BufRead>(input: R) -> EventFileReport {
+    all_events(|each| read_event_xml_each(input, usize::MAX, each))
+}
+
+/// The report of a reader that hands its events over in batches, with every
+/// event in the report's order.
+fn all_events(
+    read: impl FnOnce(&mut dyn FnMut(Vec<EventRecord>)) -> EventFileReport,
+) -> EventFileReport {
+    let mut events = Vec::new();
+    let mut report = read(&mut |batch| events.extend(batch));
+    events.sort_by_key(event_order);
+    report.events = events;
+    report
+}
+
+/// The catalogued events read so far to `each` when they are `batch` or more.
+fn hand_over(report: &mut ReportBuilder, batch: usize, each: &mut dyn FnMut(Vec<EventRecord>)) {
+    if report.events.len() >= batch.max(1) {
+        each(std::mem::take(&mut report.events));
+    }
+}
+
+/// [`read_event_xml`] handing the catalogued events over to `each` `batch` at
+/// a time as they are read (in reading order: [`event_order`] is the report's):
+/// a large export is never held. The report that comes back counts them and
+/// holds the problems; its `events` are empty.
+pub fn read_event_xml_each<R: BufRead>(
+    input: R,
+    batch: usize,
+    each: &mut dyn FnMut(Vec<EventRecord>),
+) -> EventFileReport {
     let mut reader = Reader::from_reader(input);
     let mut report = ReportBuilder::default();
     let mut buf = Vec::new();
@@ -134,6 +165,7 @@ pub fn read_event_xml<R: BufRead>(input: R) -> EventFileReport {
             }
         }
         buf.clear();
+        hand_over(&mut report, batch, each);
     }
     if event.is_some() {
         report.problems.push(Problem::new(
@@ -141,6 +173,7 @@ pub fn read_event_xml<R: BufRead>(input: R) -> EventFileReport {
             "input ended inside an <Event>; that event was skipped",
         ));
     }
+    hand_over(&mut report, 1, each);
     report.finish()
 }
 
@@ -249,6 +282,17 @@ struct EntryState {
 /// `<SERVER>_Application.xml`). `log_name` becomes the channel (see
 /// [`log_name_from_file_name`]).
 pub fn read_clixml_event_log<R: BufRead>(input: R, log_name: Option<&str>) -> EventFileReport {
+    all_events(|each| read_clixml_event_log_each(input, log_name, usize::MAX, each))
+}
+
+/// [`read_clixml_event_log`] handing the catalogued events over as
+/// [`read_event_xml_each`] does.
+pub fn read_clixml_event_log_each<R: BufRead>(
+    input: R,
+    log_name: Option<&str>,
+    batch: usize,
+    each: &mut dyn FnMut(Vec<EventRecord>),
+) -> EventFileReport {
     let mut reader = Reader::from_reader(input);
     let mut report = ReportBuilder::default();
     let mut buf = Vec::new();
@@ -370,6 +414,7 @@ pub fn read_clixml_event_log<R: BufRead>(input: R, log_name: Option<&str>) -> Ev
             other => push_text(other, &mut text),
         }
         buf.clear();
+        hand_over(&mut report, batch, each);
     }
     if !saw_objs {
         report.problems.push(Problem::new(
@@ -377,6 +422,7 @@ pub fn read_clixml_event_log<R: BufRead>(input: R, log_name: Option<&str>) -> Ev
             "no <Objs> root: not a PowerShell CliXml file",
         ));
     }
+    hand_over(&mut report, 1, each);
     report.finish()
 }
 
@@ -439,6 +485,55 @@ mod tests {
         assert_eq!(t.source_ip.as_deref(), Some("10.0.0.21"));
         assert_eq!(report.other_counts.len(), 1);
         assert_eq!(report.other_counts[0].provider, "Service Control Manager");
+    }
+
+    /// Handed over a batch at a time, both forms give the report read whole
+    /// (events in the report's order once sorted), and a batch goes before
+    /// the input ends: a large export is never held.
+    #[test]
+    fn events_handed_over_in_batches_read_as_whole() {
+        let many_xml = EVENT_XML
+            .replace("</Events>", "")
+            .replace("<Events>", "")
+            .repeat(50);
+        let many_xml = format!("<Events>{many_xml}</Events>");
+        let many_clixml = CLIXML.replace(
+            "</Objs>",
+            &CLIXML
+                .split_once('\n')
+                .map(|(_, objs)| objs.replace("</Objs>", "").repeat(40))
+                .unwrap_or_default(),
+        ) + "</Objs>";
+        type Read = dyn Fn(&[u8], usize, &mut dyn FnMut(Vec<EventRecord>)) -> EventFileReport;
+        let forms: [(&str, &Read, EventFileReport); 2] = [
+            (
+                &many_xml,
+                &|t, batch, each| read_event_xml_each(t, batch, each),
+                read_event_xml(many_xml.as_bytes()),
+            ),
+            (
+                &many_clixml,
+                &|t, batch, each| read_clixml_event_log_each(t, Some("System"), batch, each),
+                read_clixml_event_log(many_clixml.as_bytes(), Some("System")),
+            ),
+        ];
+        for (text, read, whole) in forms {
+            assert!(whole.events.len() >= 40, "{}", whole.events.len());
+            for batch in [1, 3] {
+                let mut events = Vec::new();
+                let mut batches = 0;
+                let mut report = read(text.as_bytes(), batch, &mut |got| {
+                    assert!(!got.is_empty() && got.len() <= batch);
+                    batches += 1;
+                    events.extend(got);
+                });
+                assert!(report.events.is_empty());
+                assert!(batches >= whole.events.len() / batch);
+                events.sort_by_key(event_order);
+                report.events = events;
+                assert_eq!(report, whole, "batches of {batch}");
+            }
+        }
     }
 
     const CLIXML: &str = r#"<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">

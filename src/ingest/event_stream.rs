@@ -7,15 +7,41 @@
 //! spools the rest: a file of any size costs the same memory.
 
 use super::dedup::{Claim, EventsSeen};
+use super::events::EventRecords;
 use super::events::{encode_event_row_fast, event_evidence};
 use super::spool::Sorter;
-use super::{Extracted, Place, RowSink};
+use super::{Extracted, IngestOptions, Place, RowSink};
 use crate::evidence::{Evidence, IdentityHint};
 use exauth_parsers::evtx::{
-    self, event_order, EventDetails, EventLogEvent, EventRecord, Family, TimeProvenance,
+    self, event_order, EventDetails, EventFileReport, EventLogEvent, EventRecord, Family,
+    TimeProvenance,
 };
+use exauth_parsers::problem::{Location, Problem};
 use std::collections::BTreeSet;
 use std::io;
+
+/// Reads a file's events through an [`EventStream`]: `read` runs the parser,
+/// handing its batches of events (in reading order) to the callback it is
+/// given; their facts go to `facts` (a part at a time past
+/// [`IngestOptions::hand_over_at`]), their rows to the sink. The records that
+/// come back hold no events.
+pub(super) fn stream_events(
+    place: Place<'_>,
+    options: &IngestOptions,
+    facts: &mut Extracted,
+    rows: Option<(&mut dyn RowSink, Place<'_>)>,
+    read: impl FnOnce(&mut dyn FnMut(Vec<EventRecord>)) -> EventFileReport,
+) -> EventRecords {
+    let row_place = rows.as_ref().map(|(sink, at)| (sink.encoding(), *at));
+    let mut stream = EventStream::new(rows);
+    let report = read(&mut |events| {
+        stream.take(Some(Prepared::new(events, place, row_place)), None);
+        if stream.evidence.len() >= options.hand_over_at && facts.hand_over.is_some() {
+            stream.hand_over(facts);
+        }
+    });
+    stream.close(report, facts)
+}
 
 /// Rows of one file held in memory while they are put in order.
 const SORT_MEMORY: usize = 4 << 20;
@@ -120,7 +146,7 @@ pub(super) struct EventStream<'r> {
     order: Vec<(OrderKey, usize)>,
     hints: BTreeSet<IdentityHint>,
     /// Records read so far: one read again is set aside (`ingest::dedup`).
-    pub(super) seen: EventsSeen,
+    seen: EventsSeen,
     /// What [`EventsSeen`] is asked about: an event with only its record id,
     /// Computer and channel.
     asked: EventRecord,
@@ -297,9 +323,23 @@ impl<'r> EventStream<'r> {
         );
     }
 
+    /// The end of the file: what is left to `facts` and the rows to their
+    /// sink; the report with the records set aside counted (and a problem if
+    /// the rows could not be put in order), as the file's records.
+    pub(super) fn close(self, mut report: EventFileReport, facts: &mut Extracted) -> EventRecords {
+        report.duplicate_records += self.seen.set_aside;
+        if let Err(e) = self.finish(facts) {
+            report.problems.push(Problem::new(
+                Location::File,
+                format!("cannot put the rows in order: {e}"),
+            ));
+        }
+        EventRecords(report)
+    }
+
     /// The facts to `facts` and the rows to their sink, both in the report's
     /// order of events.
-    pub(super) fn finish(mut self, facts: &mut Extracted) -> io::Result<()> {
+    fn finish(mut self, facts: &mut Extracted) -> io::Result<()> {
         self.facts_to(facts);
         self.claim_runs(facts, true);
         let EventStream { rows, hints, .. } = self;

@@ -10,7 +10,7 @@
 //! facts go as an `.evtx`'s go ([`EventStream`]). A text of any size reads in
 //! the same memory.
 
-use super::event_stream::{EventStream, Prepared};
+use super::event_stream::stream_events;
 use super::events::{event_log_source, EventRecords};
 use super::text::Content;
 use super::{Extracted, IngestOptions, Input, Place, Records, RowSink};
@@ -18,7 +18,6 @@ use crate::discover::Artifact;
 use crate::model::Source;
 use exauth_parsers::detect::Kind;
 use exauth_parsers::event_text;
-use exauth_parsers::problem::{Location, Problem};
 
 /// Events the parser hands over at a time.
 const EVENTS_AT_A_TIME: usize = 1024;
@@ -60,26 +59,9 @@ impl Input for EventTextInput {
         rows: Option<(&mut dyn RowSink, Place<'_>)>,
     ) -> Result<Box<dyn Records>, String> {
         let mut text = content.spooled_text()?;
-        let row_place = rows.as_ref().map(|(sink, at)| (sink.encoding(), *at));
-        let mut stream = EventStream::new(rows);
-        let mut report = event_text::read_events(
-            &mut text,
-            options.date_order,
-            EVENTS_AT_A_TIME,
-            &mut |events| {
-                stream.take(Some(Prepared::new(events, place, row_place)), None);
-                if stream.evidence.len() >= options.hand_over_at && facts.hand_over.is_some() {
-                    stream.hand_over(facts);
-                }
-            },
-        );
-        report.duplicate_records += stream.seen.set_aside;
-        if let Err(e) = stream.finish(facts) {
-            report.problems.push(Problem::new(
-                Location::File,
-                format!("cannot put the rows in order: {e}"),
-            ));
-        }
-        Ok(Box::new(EventRecords(report)))
+        let records = stream_events(place, options, facts, rows, |each| {
+            event_text::read_events(&mut text, options.date_order, EVENTS_AT_A_TIME, each)
+        });
+        Ok(Box::new(records))
     }
 }

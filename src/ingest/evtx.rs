@@ -84,15 +84,7 @@ impl Input for EvtxInput {
                 },
             )
         });
-        let mut report = report;
-        report.duplicate_records += stream.seen.set_aside;
-        if let Err(e) = stream.finish(facts) {
-            report.problems.push(Problem::new(
-                Location::File,
-                format!("cannot put the rows in order: {e}"),
-            ));
-        }
-        Ok(Box::new(EventRecords(report)))
+        Ok(Box::new(stream.close(report, facts)))
     }
 }
 
