@@ -38,15 +38,45 @@ pub fn looks_like(text_head: &str) -> bool {
         && !first.contains(' ')
 }
 
-/// 1-based line number of a byte offset.
-fn line_at(text: &str, byte: u64) -> u64 {
-    let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
-    // csv reports a record as starting at the line break left from the
-    // previous one (CRLF): step over it.
-    while matches!(text.as_bytes().get(end), Some(b'\r' | b'\n')) {
-        end += 1;
+/// 1-based line numbers of byte offsets of one text, asked in increasing
+/// order (the records of a CSV reader): each counts the line breaks since
+/// the last, not since the start (counted from the start each time, a 20 MB
+/// export of 67,000 queues took 29 s, by hand).
+struct LineCursor<'t> {
+    text: &'t [u8],
+    /// Where counting stopped, and the line there.
+    at: usize,
+    line: u64,
+}
+
+impl<'t> LineCursor<'t> {
+    fn new(text: &'t str) -> Self {
+        LineCursor {
+            text: text.as_bytes(),
+            at: 0,
+            line: 1,
+        }
     }
-    memchr::memchr_iter(b'\n', text.as_bytes().get(..end).unwrap_or(&[])).count() as u64 + 1
+
+    /// The line of a byte offset.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let mut end = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
+        // csv reports a record as starting at the line break left from the
+        // previous one (CRLF): step over it.
+        while matches!(self.text.get(end), Some(b'\r' | b'\n')) {
+            end += 1;
+        }
+        if end < self.at {
+            // Asked out of order: count from the start.
+            (self.at, self.line) = (0, 1);
+        }
+        let between = self.text.get(self.at..end).unwrap_or(&[]);
+        self.line += memchr::memchr_iter(b'\n', between).count() as u64;
+        self.at = end;
+        self.line
+    }
 }
 
 /// Reads header + rows into objects (all values [`PropertyValue::Text`]).
@@ -68,12 +98,13 @@ pub fn read_delimited(text: &str, delimiter: u8) -> (Vec<PropertyObject>, Vec<Pr
         .from_reader(body.as_bytes());
     let mut header: Option<Vec<String>> = None;
     let mut objects = Vec::new();
+    let mut lines = LineCursor::new(body);
     for result in reader.records() {
         let record = match result {
             Ok(r) => r,
             Err(e) => {
                 let byte = e.position().map(|p| p.byte()).unwrap_or(0);
-                let line = line_at(body, byte) + first_line - 1;
+                let line = lines.line_at(byte) + first_line - 1;
                 problems.push(Problem::new(
                     Location::Line(line),
                     format!("bad CSV row: {e}"),
@@ -82,7 +113,7 @@ pub fn read_delimited(text: &str, delimiter: u8) -> (Vec<PropertyObject>, Vec<Pr
             }
         };
         let byte = record.position().map(|p| p.byte()).unwrap_or(0);
-        let line = line_at(body, byte) + first_line - 1;
+        let line = lines.line_at(byte) + first_line - 1;
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -122,6 +153,39 @@ pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Vec<Problem>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cursor gives the line of every offset as counting from the start
+    /// does, in order or not, CRLF or LF, a quoted field over two lines.
+    #[test]
+    fn line_cursor_counts_as_from_the_start() {
+        let from_start = |text: &str, byte: usize| {
+            let mut end = byte.min(text.len());
+            while matches!(text.as_bytes().get(end), Some(b'\r' | b'\n')) {
+                end += 1;
+            }
+            text.as_bytes()[..end]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64
+                + 1
+        };
+        for text in [
+            "\"a\",\"b\"\r\n\"1\",\"two\r\nlines\"\r\n\r\n\"3\",\"x\"\r\n",
+            "a,b\n1,2\n\n\n3,4",
+            "",
+        ] {
+            let mut cursor = LineCursor::new(text);
+            for byte in 0..=text.len() + 2 {
+                assert_eq!(
+                    cursor.line_at(byte as u64),
+                    from_start(text, byte),
+                    "{text:?} at {byte}"
+                );
+            }
+            // Out of order.
+            assert_eq!(cursor.line_at(0), from_start(text, 0));
+        }
+    }
 
     #[test]
     fn type_line_header_and_doubled_quotes() {
