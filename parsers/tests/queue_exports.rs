@@ -9,6 +9,9 @@ use exauth_parsers::queue::{
 };
 use jiff::civil::date;
 
+mod support;
+use support::Pieces;
+
 /// The real Exchange 2013 Get-Queue | fl sample (Microsoft Q&A 234456).
 const QA_FL: &str = r#"RunspaceId : 779ae3c8-728b-4078-aa88-1e8b7f3d0b43
 DeliveryType : DnsConnectorDelivery
@@ -460,4 +463,54 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+/// An `Export-Csv` of queues and messages read in passes (its dates, its
+/// rows) a few bytes and a batch at a time gives what it gives read whole —
+/// a BOM, `#TYPE`, CRLF, quoted fields over two lines, blank lines, a short
+/// row and a bad one (their problems' lines), dates whose day/month order
+/// only a late row settles — and the rows go as they are read.
+#[test]
+fn a_csv_export_read_in_passes_and_batches_reads_as_whole() {
+    use exauth_parsers::queue::records::read_csv_export;
+    let mut text = String::from("\u{feff}#TYPE Deserialized.Microsoft.Exchange.Data.QueueViewer.ExtensibleMessageInfo\r\n\"Identity\",\"Status\",\"Subject\",\"RetryCount\",\"DateReceived\",\"LastError\"\r\n");
+    for i in 0..2_000 {
+        let day = if i == 1_500 { 26 } else { 1 + i % 12 };
+        text.push_str(&format!(
+            "\"EX01\\42\\{i}\",\"Retry\",\"line one\r\nline two {i}\",\"3\",\"{day}/11/2026 09:00:00\",\"451 4.4.0 Primary target IP address responded with: \"\"454 4.7.0 Temporary authentication failure.\"\"\"\r\n"
+        ));
+        if i == 60 {
+            text.push_str("\r\n\"EX01\\42\\short\",\"Retry\"\r\n");
+        }
+        if i == 120 {
+            text.push_str("\"EX01\\42\\bad\",\"Ret\"ry\",\"x\"\r\n");
+        }
+    }
+    let whole = parse_queue_export(&text, QueueExportOptions::default());
+    assert_eq!(whole.form, Some(ExportForm::Csv));
+    assert!(whole.messages.len() >= 2_000, "{}", whole.messages.len());
+    assert!(!whole.problems.is_empty());
+    assert_eq!(whole.date_order.order, DateOrder::DayMonthYear);
+    for (piece, batch) in [(3, 1), (64 << 10, 9)] {
+        let mut pieces = Pieces::new(text.as_bytes(), piece);
+        let read = pieces.read.clone();
+        let (mut messages, mut first_at) = (Vec::new(), None);
+        let mut export = read_csv_export(
+            &mut pieces,
+            QueueExportOptions::default(),
+            batch,
+            &mut |q, m| {
+                assert!(q.is_empty() && !m.is_empty() && m.len() <= batch);
+                first_at.get_or_insert(read.get());
+                messages.extend(m);
+            },
+        );
+        assert!(export.messages.is_empty());
+        export.messages = messages;
+        assert_eq!(export, whole, "pieces of {piece}, batches of {batch}");
+        // The dates, the rows.
+        assert_eq!(pieces.opened, 2);
+        // (The CSV reader reads 8 KiB ahead.)
+        assert!(first_at.unwrap_or(usize::MAX) < text.len() / 10 + piece.max(8 << 10));
+    }
 }

@@ -11,7 +11,7 @@ use crate::model::{canonical_ip, Role};
 use exauth_parsers::detect::Kind;
 use exauth_parsers::problem::Location;
 use exauth_parsers::problem::Problem;
-use exauth_parsers::queue::records::read_format_list_export;
+use exauth_parsers::queue::records::{read_csv_export, read_format_list_export};
 use exauth_parsers::queue::{parse_queue_export, ExportForm, QueueExportOptions};
 use exauth_parsers::queue::{QueueExport, QueueRecord, SmtpResponse};
 
@@ -43,10 +43,11 @@ impl Input for QueueInput {
         ))))
     }
 
-    /// Streaming for `Format-List` (`Get-Message | fl` of a queue thousands
-    /// of messages deep): spooled and read in passes, its facts handed over
-    /// as they come. Other forms are read whole from the spool, up to the
-    /// size of a text read whole.
+    /// Streaming for `Format-List` and `Export-Csv` (`Get-Message` of a
+    /// queue thousands of messages deep): spooled and read in passes, its
+    /// facts handed over as they come. Other forms (JSON, CliXml, Queue
+    /// Viewer, the queue log) are read whole from the spool, up to the size
+    /// of a text read whole.
     fn read_into(
         &self,
         _artifact: &Artifact<'_>,
@@ -57,13 +58,18 @@ impl Input for QueueInput {
         _rows: Option<(&mut dyn RowSink, Place<'_>)>,
     ) -> Result<Box<dyn Records>, String> {
         let mut text = content.spooled_text()?;
-        if ExportForm::detect(&text.head()?) != Some(ExportForm::FormatList) {
-            let records = QueueRecords(parse_queue_export(&text.whole()?, export_options(options)));
-            records.extract(place, facts);
-            return Ok(Box::new(records));
-        }
+        let read_in_passes = match ExportForm::detect(&text.head()?) {
+            Some(ExportForm::FormatList) => read_format_list_export,
+            Some(ExportForm::Csv) => read_csv_export,
+            _ => {
+                let records =
+                    QueueRecords(parse_queue_export(&text.whole()?, export_options(options)));
+                records.extract(place, facts);
+                return Ok(Box::new(records));
+            }
+        };
         let mut read = 0;
-        let export = read_format_list_export(
+        let export = read_in_passes(
             &mut text,
             export_options(options),
             QUEUES_AT_A_TIME,

@@ -11,6 +11,10 @@
 
 use super::{PropertyObject, PropertyValue};
 use crate::problem::{Location, Problem};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io::{self, BufRead, Read};
+use std::rc::Rc;
 
 /// The `#TYPE` name, if the first line carries one.
 pub fn type_name(text: &str) -> Option<String> {
@@ -38,43 +42,61 @@ pub fn looks_like(text_head: &str) -> bool {
         && !first.contains(' ')
 }
 
-/// 1-based line numbers of byte offsets of one text, asked in increasing
-/// order (the records of a CSV reader): each counts the line breaks since
-/// the last, not since the start (counted from the start each time, a 20 MB
-/// export of 67,000 queues took 29 s, by hand).
-struct LineCursor<'t> {
-    text: &'t [u8],
-    /// Where counting stopped, and the line there.
-    at: usize,
+/// The line breaks of a stream as it is read: the offsets of its `\r` and
+/// `\n` bytes not yet passed, for the line of a record's byte offset.
+#[derive(Default)]
+struct Breaks {
+    /// (offset, is `\n`), in order.
+    pending: VecDeque<(u64, bool)>,
+    read: u64,
+}
+
+/// A reader that notes the line breaks that pass through it.
+struct NotingBreaks<R> {
+    inner: R,
+    breaks: Rc<RefCell<Breaks>>,
+}
+
+impl<R: Read> Read for NotingBreaks<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut breaks = self.breaks.borrow_mut();
+        let base = breaks.read;
+        for i in memchr::memchr2_iter(b'\r', b'\n', buf.get(..n).unwrap_or_default()) {
+            let newline = buf.get(i) == Some(&b'\n');
+            breaks.pending.push_back((base + i as u64, newline));
+        }
+        breaks.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// 1-based line numbers of the byte offsets of a stream's records, asked in
+/// increasing order: each counts the line breaks since the last (counted
+/// from the start of the text for every record, a 20 MB export of 67,000
+/// queues took 29 s, by hand).
+struct LineCursor {
+    breaks: Rc<RefCell<Breaks>>,
     line: u64,
 }
 
-impl<'t> LineCursor<'t> {
-    fn new(text: &'t str) -> Self {
-        LineCursor {
-            text: text.as_bytes(),
-            at: 0,
-            line: 1,
-        }
-    }
-
-    /// The line of a byte offset.
+impl LineCursor {
+    /// The line of a byte offset the reader has read past.
     fn line_at(&mut self, byte: u64) -> u64 {
-        let mut end = usize::try_from(byte)
-            .unwrap_or(usize::MAX)
-            .min(self.text.len());
+        let mut breaks = self.breaks.borrow_mut();
         // csv reports a record as starting at the line break left from the
-        // previous one (CRLF): step over it.
-        while matches!(self.text.get(end), Some(b'\r' | b'\n')) {
-            end += 1;
+        // previous one (CRLF): the line breaks right at it are stepped over.
+        let mut end = byte;
+        while let Some(&(at, newline)) = breaks.pending.front() {
+            if at < end {
+            } else if at == end {
+                end += 1;
+            } else {
+                break;
+            }
+            self.line += u64::from(newline);
+            breaks.pending.pop_front();
         }
-        if end < self.at {
-            // Asked out of order: count from the start.
-            (self.at, self.line) = (0, 1);
-        }
-        let between = self.text.get(self.at..end).unwrap_or(&[]);
-        self.line += memchr::memchr_iter(b'\n', between).count() as u64;
-        self.at = end;
         self.line
     }
 }
@@ -82,27 +104,59 @@ impl<'t> LineCursor<'t> {
 /// Reads header + rows into objects (all values [`PropertyValue::Text`]).
 /// A leading `#TYPE` line becomes every object's type name.
 pub fn read_delimited(text: &str, delimiter: u8) -> (Vec<PropertyObject>, Vec<Problem>) {
-    let text = text.trim_start_matches('\u{feff}');
+    let mut objects = Vec::new();
+    let (problems, _) = each_delimited(&mut text.as_bytes(), delimiter, &mut |o| objects.push(o));
+    (objects, problems)
+}
+
+/// [`read_delimited`] streaming: every object to `each` as its row is read;
+/// the problems met, and the error that cut the text short, if one did.
+pub fn each_delimited(
+    text: &mut dyn BufRead,
+    delimiter: u8,
+    each: &mut dyn FnMut(PropertyObject),
+) -> (Vec<Problem>, io::Result<()>) {
     let mut problems = Vec::new();
-    let (type_names, body, first_line) = match type_name(text) {
-        Some(t) => {
-            let body = text.split_once('\n').map(|(_, b)| b).unwrap_or("");
-            (vec![t], body, 2u64)
-        }
-        None => (Vec::new(), text, 1u64),
+    // The first line: a `#TYPE`, or the first of the rows (given back), after
+    // the byte order marks the text begins with.
+    let mut first = Vec::new();
+    if let Err(e) = text.read_until(b'\n', &mut first) {
+        return (problems, Err(e));
+    }
+    const BOM: &[u8] = "\u{feff}".as_bytes();
+    while first.starts_with(BOM) {
+        first.drain(..BOM.len());
+    }
+    let type_names: Vec<String> = type_name(&String::from_utf8_lossy(&first))
+        .into_iter()
+        .collect();
+    let (given_back, first_line) = if type_names.is_empty() {
+        (first, 1u64)
+    } else {
+        (Vec::new(), 2u64)
     };
+    let breaks = Rc::new(RefCell::new(Breaks::default()));
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(body.as_bytes());
+        .from_reader(NotingBreaks {
+            inner: io::Cursor::new(given_back).chain(text),
+            breaks: breaks.clone(),
+        });
+    let mut lines = LineCursor { breaks, line: 1 };
     let mut header: Option<Vec<String>> = None;
-    let mut objects = Vec::new();
-    let mut lines = LineCursor::new(body);
-    for result in reader.records() {
-        let record = match result {
-            Ok(r) => r,
+    let mut record = csv::StringRecord::new();
+    let mut result = Ok(());
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(e) => {
+                if let csv::ErrorKind::Io(_) = e.kind() {
+                    result = Err(io::Error::other(e.to_string()));
+                    break;
+                }
                 let byte = e.position().map(|p| p.byte()).unwrap_or(0);
                 let line = lines.line_at(byte) + first_line - 1;
                 problems.push(Problem::new(
@@ -111,7 +165,7 @@ pub fn read_delimited(text: &str, delimiter: u8) -> (Vec<PropertyObject>, Vec<Pr
                 ));
                 continue;
             }
-        };
+        }
         let byte = record.position().map(|p| p.byte()).unwrap_or(0);
         let line = lines.line_at(byte) + first_line - 1;
         if record.iter().all(|f| f.trim().is_empty()) {
@@ -137,12 +191,12 @@ pub fn read_delimited(text: &str, delimiter: u8) -> (Vec<PropertyObject>, Vec<Pr
             obj.properties
                 .push((name.clone(), PropertyValue::Text(value.to_string())));
         }
-        objects.push(obj);
+        each(obj);
     }
-    if header.is_none() {
+    if header.is_none() && result.is_ok() {
         problems.push(Problem::new(Location::File, "no CSV header row"));
     }
-    (objects, problems)
+    (problems, result)
 }
 
 /// Reads an `Export-Csv` file.
@@ -154,36 +208,23 @@ pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Vec<Problem>) {
 mod tests {
     use super::*;
 
-    /// The cursor gives the line of every offset as counting from the start
-    /// does, in order or not, CRLF or LF, a quoted field over two lines.
+    /// Rows are placed on the line they start on, read a byte at a time or
+    /// whole: CRLF or LF, a quoted field over two lines, blank lines, a
+    /// `#TYPE` line and byte order marks before it.
     #[test]
-    fn line_cursor_counts_as_from_the_start() {
-        let from_start = |text: &str, byte: usize| {
-            let mut end = byte.min(text.len());
-            while matches!(text.as_bytes().get(end), Some(b'\r' | b'\n')) {
-                end += 1;
-            }
-            text.as_bytes()[..end]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count() as u64
-                + 1
-        };
-        for text in [
-            "\"a\",\"b\"\r\n\"1\",\"two\r\nlines\"\r\n\r\n\"3\",\"x\"\r\n",
-            "a,b\n1,2\n\n\n3,4",
-            "",
-        ] {
-            let mut cursor = LineCursor::new(text);
-            for byte in 0..=text.len() + 2 {
-                assert_eq!(
-                    cursor.line_at(byte as u64),
-                    from_start(text, byte),
-                    "{text:?} at {byte}"
-                );
-            }
-            // Out of order.
-            assert_eq!(cursor.line_at(0), from_start(text, 0));
+    fn rows_are_placed_on_their_lines() {
+        let crlf = "\u{feff}\u{feff}#TYPE T\r\n\"A\",\"B\"\r\n\"1\",\"two\r\nlines\"\r\n\r\n\r\n\"3\",\"x\"\r\n\"4\",\"y\"";
+        let lf = crlf.replace("\r\n", "\n");
+        for text in [crlf, lf.as_str()] {
+            let (objects, problems) = read_delimited(text, b',');
+            assert!(problems.is_empty(), "{problems:?}");
+            let lines: Vec<Location> = objects.iter().map(|o| o.location).collect();
+            let want = [3, 7, 8].map(Location::Line);
+            assert_eq!(lines, want, "{text:?}");
+            let mut one_by_one = io::BufReader::with_capacity(1, text.as_bytes());
+            let mut streamed = Vec::new();
+            let _ = each_delimited(&mut one_by_one, b',', &mut |o| streamed.push(o.location));
+            assert_eq!(streamed, want, "{text:?}");
         }
     }
 

@@ -18,7 +18,7 @@ use crate::problem::{Location, Problem};
 use crate::reread::Reread;
 use jiff::Timestamp;
 use serde::Serialize;
-use std::io;
+use std::io::{self, BufRead};
 use std::net::IpAddr;
 
 macro_rules! named_enum {
@@ -437,43 +437,82 @@ pub fn read_format_list_export(
     batch: usize,
     each: &mut dyn FnMut(Vec<QueueRecord>, Vec<MessageRecord>),
 ) -> QueueExport {
-    let mut export = QueueExport {
-        form: Some(ExportForm::FormatList),
-        type_names: Vec::new(),
-        queues: Vec::new(),
-        messages: Vec::new(),
-        date_order: DateOrderChoice::default(),
-        problems: Vec::new(),
-    };
-    let cannot_read = |e: io::Error| Problem::new(Location::File, format!("cannot read: {e}"));
-    let wrapping = match text
+    let wrapping = text
         .read_from_start()
-        .and_then(|mut t| format_list::wrapping_of(&mut *t, FL_CAPTIONS))
-    {
+        .and_then(|mut t| format_list::wrapping_of(&mut *t, FL_CAPTIONS));
+    let wrapping = match wrapping {
         Ok(wrapping) => wrapping,
-        Err(e) => {
-            export.problems.push(cannot_read(e));
-            return export;
-        }
+        Err(e) => return cannot_read(ExportForm::FormatList, e),
     };
+    read_in_passes(
+        text,
+        options,
+        batch,
+        each,
+        ExportForm::FormatList,
+        &mut |t, object| {
+            let (found, read) = format_list::each_object(t, FL_CAPTIONS, wrapping, object);
+            (format_list_problems(found), read)
+        },
+    )
+}
+
+/// An `Export-Csv` queue export read as [`read_format_list_export`] reads
+/// one: its dates, then its objects, a batch at a time.
+pub fn read_csv_export(
+    text: &mut dyn Reread,
+    options: QueueExportOptions,
+    batch: usize,
+    each: &mut dyn FnMut(Vec<QueueRecord>, Vec<MessageRecord>),
+) -> QueueExport {
+    read_in_passes(
+        text,
+        options,
+        batch,
+        each,
+        ExportForm::Csv,
+        &mut |t, object| csv_export::each_delimited(t, b',', object),
+    )
+}
+
+/// The objects of a text, each to the callback as it is read: the problems
+/// met, and the error that cut the text short, if one did.
+type EachObject<'o> = dyn FnMut(&mut dyn BufRead, &mut dyn FnMut(PropertyObject)) -> (Vec<Problem>, io::Result<()>)
+    + 'o;
+
+/// A queue export whose `objects` are read twice: their dates, for one
+/// day/month order, then their queues and messages, to `each` `batch` at a
+/// time.
+fn read_in_passes(
+    text: &mut dyn Reread,
+    options: QueueExportOptions,
+    batch: usize,
+    each: &mut dyn FnMut(Vec<QueueRecord>, Vec<MessageRecord>),
+    form: ExportForm,
+    objects: &mut EachObject<'_>,
+) -> QueueExport {
     let mut inference = DateOrderInference::new();
-    let observed = text.read_from_start().and_then(|mut t| {
-        format_list::each_object(&mut *t, FL_CAPTIONS, wrapping, &mut |o| {
-            observe_dates(&o, &mut inference)
-        })
-        .1
-    });
+    let observed = text
+        .read_from_start()
+        .and_then(|mut t| objects(&mut *t, &mut |o| observe_dates(&o, &mut inference)).1);
     if let Err(e) = observed {
-        export.problems.push(cannot_read(e));
-        return export;
+        return cannot_read(form, e);
     }
     let builder = Builder {
         choice: inference.decide(options.date_order),
     };
+    let mut export = QueueExport {
+        form: Some(form),
+        type_names: Vec::new(),
+        queues: Vec::new(),
+        messages: Vec::new(),
+        date_order: builder.choice,
+        problems: Vec::new(),
+    };
     let (mut queues, mut messages) = (Vec::new(), Vec::new());
     let type_names = &mut export.type_names;
     let read = text.read_from_start().map(|mut t| {
-        format_list::each_object(&mut *t, FL_CAPTIONS, wrapping, &mut |o| {
+        objects(&mut *t, &mut |o| {
             for t in &o.type_names {
                 if !type_names.contains(t) {
                     type_names.push(t.clone());
@@ -488,21 +527,32 @@ pub fn read_format_list_export(
     if !queues.is_empty() || !messages.is_empty() {
         each(queues, messages);
     }
-    let (found, read) = match read {
-        Ok((found, read)) => (Some(found), read),
-        Err(e) => (None, Err(e)),
+    let read = match read {
+        Ok((found, read)) => {
+            export.problems = found;
+            read
+        }
+        Err(e) => Err(e),
     };
-    if let Some(found) = found {
-        export.problems = format_list_problems(found);
-    }
     if let Err(e) = read {
         export.problems.push(Problem::new(
             Location::File,
             format!("cannot read the text again: {e}; the objects after it were not read"),
         ));
     }
-    export.date_order = builder.choice;
     export
+}
+
+/// The export of a text that could not be read.
+fn cannot_read(form: ExportForm, e: io::Error) -> QueueExport {
+    QueueExport {
+        form: Some(form),
+        type_names: Vec::new(),
+        queues: Vec::new(),
+        messages: Vec::new(),
+        date_order: DateOrderChoice::default(),
+        problems: vec![Problem::new(Location::File, format!("cannot read: {e}"))],
+    }
 }
 
 /// The stray lines and repaired captions of a `Format-List` read, as
@@ -578,18 +628,21 @@ pub fn parse_queue_export(text: &str, options: QueueExportOptions) -> QueueExpor
             }
             return export;
         }
-        Some(ExportForm::FormatList) => {
+        Some(form @ (ExportForm::FormatList | ExportForm::Csv)) => {
             let (mut queues, mut messages) = (Vec::new(), Vec::new());
-            let mut read =
-                read_format_list_export(&mut text.as_bytes(), options, usize::MAX, &mut |q, m| {
-                    queues.extend(q);
-                    messages.extend(m);
-                });
+            let mut collect = |q: Vec<QueueRecord>, m: Vec<MessageRecord>| {
+                queues.extend(q);
+                messages.extend(m);
+            };
+            let mut text = text.as_bytes();
+            let mut read = match form {
+                ExportForm::Csv => read_csv_export(&mut text, options, usize::MAX, &mut collect),
+                _ => read_format_list_export(&mut text, options, usize::MAX, &mut collect),
+            };
             read.queues = queues;
             read.messages = messages;
             return read;
         }
-        Some(ExportForm::Csv) => csv_export::read_objects(text),
         Some(ExportForm::Json) => json_export::read_objects(text),
         Some(ExportForm::CliXml) => clixml::read_objects(text),
         Some(ExportForm::QueueViewer) => queue_viewer::read_objects(text),
