@@ -8,7 +8,7 @@ use crate::discover::Artifact;
 use crate::evidence::{Evidence, Fact, IdentityHint, TimeBasis};
 use crate::model::Source;
 use crate::model::{canonical_ip, Role};
-use exauth_parsers::detect::Kind;
+use exauth_parsers::detect::{Form, Kind};
 use exauth_parsers::problem::Location;
 use exauth_parsers::problem::Problem;
 use exauth_parsers::queue::records::{read_csv_export, read_format_list_export};
@@ -45,18 +45,26 @@ impl Input for QueueInput {
 
     /// Streaming for `Format-List` and `Export-Csv` (`Get-Message` of a
     /// queue thousands of messages deep): spooled and read in passes, its
-    /// facts handed over as they come. Other forms (JSON, CliXml, Queue
-    /// Viewer, the queue log) are read whole from the spool, up to the size
-    /// of a text read whole.
+    /// facts handed over as they come. JSON and CliXml are read whole (their
+    /// lines are not cut: one may be the whole export); Queue Viewer lists
+    /// and the queue log whole from the spool — both up to the size of a
+    /// text read whole.
     fn read_into(
         &self,
-        _artifact: &Artifact<'_>,
+        artifact: &Artifact<'_>,
         content: &mut Content<'_>,
         options: &IngestOptions,
         place: Place<'_>,
         facts: &mut Extracted,
         _rows: Option<(&mut dyn RowSink, Place<'_>)>,
     ) -> Result<Box<dyn Records>, String> {
+        if matches!(artifact.detection.form, Form::Json | Form::CliXml) {
+            // One line may be the whole export (`ConvertTo-Json -Compress`):
+            // read whole, within its limit, as its reader needs it.
+            let records = self.read(artifact, content, options)?;
+            records.extract(place, facts);
+            return Ok(records);
+        }
         let mut text = content.spooled_text()?;
         let read_in_passes = match ExportForm::detect(&text.head()?) {
             Some(ExportForm::FormatList) => read_format_list_export,
