@@ -47,6 +47,19 @@ pub fn each_line(
     }
 }
 
+/// The first line of a text (its `\n` kept), without the byte order marks
+/// (`U+FEFF` as UTF-8) the text begins with, as `trim_start_matches` would
+/// strip them from the whole: read whole, so that a reader handing over a
+/// byte at a time cannot hide a mark.
+pub fn first_line_without_byte_order_marks(text: &mut dyn BufRead) -> io::Result<Vec<u8>> {
+    const BOM: &[u8] = "\u{feff}".as_bytes();
+    let mut first = Vec::new();
+    text.read_until(b'\n', &mut first)?;
+    let marks = first.chunks(BOM.len()).take_while(|c| *c == BOM).count();
+    first.drain(..marks * BOM.len());
+    Ok(first)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +80,23 @@ mod tests {
                 .map(|(i, l)| (i as u64 + 1, l.to_string()))
                 .collect();
             assert_eq!(got, want, "{text:?}");
+        }
+    }
+
+    /// Marks go however the text is handed over; the rest stays.
+    #[test]
+    fn byte_order_marks_before_the_first_line_go() {
+        for (text, want) in [
+            ("\u{feff}\u{feff}a,b\nc", "a,b\n"),
+            ("a\u{feff}\n", "a\u{feff}\n"),
+            ("\u{feff}", ""),
+            ("", ""),
+        ] {
+            for piece in [1, 2, 64] {
+                let mut reader = std::io::BufReader::with_capacity(piece, text.as_bytes());
+                let first = first_line_without_byte_order_marks(&mut reader).unwrap();
+                assert_eq!(String::from_utf8(first).unwrap(), want, "{text:?}, {piece}");
+            }
         }
     }
 

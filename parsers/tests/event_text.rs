@@ -764,18 +764,7 @@ fn forced_date_order_wins_over_inference() {
 
 #[test]
 fn looks_like_claims_only_event_text() {
-    for text in [
-        EXCA_1035,
-        GERMAN,
-        DUTCH,
-        FRENCH,
-        SERVER_2003,
-        WEVTUTIL,
-        WIN_EVENT_FL,
-        EVENT_LOG_FL,
-        CSV,
-        COPY_WITH_XML,
-    ] {
+    for text in ALL_FORMS {
         assert!(looks_like(text), "{text}");
     }
     let table = "\n   ProviderName: Microsoft-Windows-Security-Auditing\n\nTimeCreated                     Id LevelDisplayName Message\n-----------                     -- ---------------- -------\n5/11/2017 8:36:51 PM          4720 Information      A user account was created....\n";

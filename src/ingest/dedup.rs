@@ -120,23 +120,30 @@ impl EventsSeen {
     /// True the first time an event's record is seen; an event without a
     /// record id is always new.
     pub fn first_time(&mut self, event: &EventRecord) -> bool {
-        let Some(id) = event.record_id else {
+        self.first_time_in(&event.computer, &event.channel, event.record_id)
+    }
+
+    /// [`EventsSeen::first_time`] of a record known by its stream and id.
+    pub fn first_time_in(&mut self, computer: &str, channel: &str, record_id: Option<u64>) -> bool {
+        let Some(id) = record_id else {
             return true;
         };
-        let at = match self.streams.iter().position(|(computer, channel, _)| {
-            *computer == event.computer && *channel == event.channel
-        }) {
+        let at = match self
+            .streams
+            .iter()
+            .position(|(c, ch, _)| c == computer && ch == channel)
+        {
             Some(at) => at,
             None => {
                 self.streams.push((
-                    event.computer.clone(),
-                    event.channel.clone(),
+                    computer.to_string(),
+                    channel.to_string(),
                     IdRanges::default(),
                 ));
                 self.streams.len() - 1
             }
         };
-        let new = self.streams[at].2.insert(id);
+        let new = self.streams.get_mut(at).is_none_or(|s| s.2.insert(id));
         if !new {
             self.set_aside += 1;
         }

@@ -12,10 +12,7 @@ use super::events::{encode_event_row_fast, event_evidence};
 use super::spool::Sorter;
 use super::{Extracted, IngestOptions, Place, RowSink};
 use crate::evidence::{Evidence, IdentityHint};
-use exauth_parsers::evtx::{
-    self, event_order, EventDetails, EventFileReport, EventLogEvent, EventRecord, Family,
-    TimeProvenance,
-};
+use exauth_parsers::evtx::{self, event_order, EventFileReport, EventRecord};
 use exauth_parsers::problem::{Location, Problem};
 use std::collections::BTreeSet;
 use std::io;
@@ -147,9 +144,6 @@ pub(super) struct EventStream<'r> {
     hints: BTreeSet<IdentityHint>,
     /// Records read so far: one read again is set aside (`ingest::dedup`).
     seen: EventsSeen,
-    /// What [`EventsSeen`] is asked about: an event with only its record id,
-    /// Computer and channel.
-    asked: EventRecord,
     /// The runs of record ids closed since the facts were last handed over
     /// (see [`Run`]), and the one still growing.
     runs: Vec<Run>,
@@ -177,21 +171,6 @@ impl<'r> EventStream<'r> {
             order: Vec::new(),
             hints: BTreeSet::new(),
             seen: EventsSeen::default(),
-            asked: EventRecord {
-                time: None,
-                time_provenance: TimeProvenance::Unknown,
-                utc_offset_seconds: None,
-                computer: String::new(),
-                channel: String::new(),
-                provider: String::new(),
-                event_id: 0,
-                qualifiers: None,
-                record_id: None,
-                level: None,
-                family: Family::EventLog,
-                details: EventDetails::EventLog(EventLogEvent::default()),
-                data: Vec::new(),
-            },
             runs: Vec::new(),
             run: None,
         }
@@ -199,16 +178,10 @@ impl<'r> EventStream<'r> {
 
     /// True the first time the record of `event` is seen.
     fn first_time(&mut self, event: &PreparedEvent, streams: &[(String, String)]) -> bool {
-        if let Some((computer, channel)) = streams.get(event.stream) {
-            if self.asked.computer != *computer {
-                self.asked.computer.clone_from(computer);
-            }
-            if self.asked.channel != *channel {
-                self.asked.channel.clone_from(channel);
-            }
-        }
-        self.asked.record_id = event.record_id;
-        self.seen.first_time(&self.asked)
+        let (computer, channel) = streams
+            .get(event.stream)
+            .map_or(("", ""), |(c, ch)| (c.as_str(), ch.as_str()));
+        self.seen.first_time_in(computer, channel, event.record_id)
     }
 
     /// Takes in one chunk: its events' facts when it has any, and its ids.

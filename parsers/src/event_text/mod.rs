@@ -40,7 +40,7 @@ use crate::problem::{Location, Problem};
 use crate::queue::local_time::{
     parse_local_datetime, DateOrder, DateOrderInference, DateOrderOption, ExportedTime,
 };
-use crate::reread::{each_line, Reread};
+use crate::reread::{each_line, first_line_without_byte_order_marks, Reread};
 use captions::{split_caption, Cap};
 use jiff::Timestamp;
 use std::io::{self, BufRead};
@@ -1094,24 +1094,14 @@ fn text_events(
     each: &mut dyn FnMut(TextEvent),
 ) -> (Vec<Problem>, io::Result<()>) {
     match form {
-        TextForm::Csv(cols, delimiter) => {
-            let skipped = skip_byte_order_marks(text);
-            let problems = read_csv(text, delimiter, cols, each);
-            (problems, skipped)
-        }
+        TextForm::Csv(cols, delimiter) => match first_line_without_byte_order_marks(text) {
+            Ok(first) => {
+                let mut rows = io::Read::chain(io::Cursor::new(first), text);
+                (read_csv(&mut rows, delimiter, cols, each), Ok(()))
+            }
+            Err(e) => (Vec::new(), Err(e)),
+        },
         TextForm::Lines => LineReader::new().read(text, each),
-    }
-}
-
-/// Consumes the byte order marks a text begins with (`U+FEFF`, as UTF-8).
-fn skip_byte_order_marks(text: &mut dyn BufRead) -> io::Result<()> {
-    const BOM: &[u8] = "\u{feff}".as_bytes();
-    loop {
-        let buf = text.fill_buf()?;
-        if buf.len() < BOM.len() || !buf.starts_with(BOM) {
-            return Ok(());
-        }
-        text.consume(BOM.len());
     }
 }
 

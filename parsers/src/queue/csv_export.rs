@@ -11,6 +11,7 @@
 
 use super::{PropertyObject, PropertyValue};
 use crate::problem::{Location, Problem};
+use crate::reread::first_line_without_byte_order_marks;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::{self, BufRead, Read};
@@ -117,16 +118,11 @@ pub fn each_delimited(
     each: &mut dyn FnMut(PropertyObject),
 ) -> (Vec<Problem>, io::Result<()>) {
     let mut problems = Vec::new();
-    // The first line: a `#TYPE`, or the first of the rows (given back), after
-    // the byte order marks the text begins with.
-    let mut first = Vec::new();
-    if let Err(e) = text.read_until(b'\n', &mut first) {
-        return (problems, Err(e));
-    }
-    const BOM: &[u8] = "\u{feff}".as_bytes();
-    while first.starts_with(BOM) {
-        first.drain(..BOM.len());
-    }
+    // The first line: a `#TYPE`, or the first of the rows (given back).
+    let first = match first_line_without_byte_order_marks(text) {
+        Ok(first) => first,
+        Err(e) => return (problems, Err(e)),
+    };
     let type_names: Vec<String> = type_name(&String::from_utf8_lossy(&first))
         .into_iter()
         .collect();
