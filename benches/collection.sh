@@ -28,6 +28,9 @@
 #                          Viewer copy of Kerberos skew errors (their message) and 1035s (their
 #                          Event Xml) (60 %) and an Event Viewer "Save As" CSV of 1035s and
 #                          W32Time 50s (40 %; memory, not speed)
+#   event-xml              XML_MB (300) MB of event XML (`wevtutil qe /f:xml`'s shape): the real records
+#                          of the corpus's krb_*4771*.evtx as `evtx_dump -o xml` writes them, in one
+#                          <Events>, repeated with their record ids renumbered (memory, not speed)
 #   queue-text             a `Get-Queue | fl` export of QUEUE_MB (200) MB: the hand-over sample's
 #                          queues (one with the 454 LastError) again and again, each time other
 #                          identities (memory, not speed)
@@ -52,13 +55,14 @@ LONG_SERVERS=${LONG_SERVERS:-20} LONG_SIZE=${LONG_SIZE:-1G} LONG_HOURS=${LONG_HO
 SPRAY_MB=${SPRAY_MB:-3000}
 TEXT_MB=${TEXT_MB:-200}
 QUEUE_MB=${QUEUE_MB:-200}
+XML_MB=${XML_MB:-300}
 RUNS=${RUNS:-3}
 DATA=./bench-data/collection
 mkdir -p "$DATA"
 
 # --- what to run -------------------------------------------------------------------------------
 ALL_INPUTS=(small-flat small-elc mid-flat mid-elc large-flat large-elc evtx send long-flat spray send-joined
-    event-text queue-text)
+    event-text event-xml queue-text)
 selected=()
 [ $# -eq 0 ] && set -- all
 for arg in "$@"; do
@@ -68,7 +72,7 @@ for arg in "$@"; do
         small | mid | large) selected+=("$arg-flat" "$arg-elc") ;;
         flat | elc) selected+=("small-$arg" "mid-$arg" "large-$arg") ;;
         small-flat | small-elc | mid-flat | mid-elc | large-flat | large-elc | evtx | send | long-flat | \
-            spray | send-joined | event-text | queue-text)
+            spray | send-joined | event-text | event-xml | queue-text)
             selected+=("$arg") ;;
         *) echo "unknown input \`$arg\` (one of: ${ALL_INPUTS[*]}, small, mid, large, flat, elc, synth, all)" >&2
            exit 2 ;;
@@ -624,6 +628,46 @@ run_event_text() {
     rss_targets
 }
 
+# A DC's Security log exported as event XML (`wevtutil qe Security /f:xml`): its events were held to
+# the end of the file. Needs the corpus and evtx_dump (to write the real records as XML).
+run_event_xml() {
+    local corpus dump dir file
+    corpus=$(corpus_dir)
+    dump=$(find_evtx_dump)
+    if [ -z "$corpus" ] || [ -z "$dump" ] || ! compgen -G "$corpus/krb_*4771*.evtx" >/dev/null; then
+        echo
+        echo "== event-xml: skipped (needs krb_*4771*.evtx in \$EXAUTH_CORPUS or ../shared/corpus, and evtx_dump)"
+        return
+    fi
+    dir="$DATA/event-xml-${XML_MB}MB/DC01"
+    file="$dir/Security.xml"
+    if [ ! -s "$file" ]; then
+        mkdir -p "$dir"
+        for f in "$corpus"/krb_*4771*.evtx; do "$dump" -o xml "$f" 2>/dev/null; done > "$TMP/records.xml"
+        python3 - "$TMP/records.xml" "$file.part" $((XML_MB * 1000000)) <<'PY'
+import re, sys
+events = re.findall(r"<Event xmlns.*?</Event>", open(sys.argv[1], encoding="utf-8").read(), flags=re.S)
+out, limit, written, record = open(sys.argv[2], "w", encoding="utf-8"), int(sys.argv[3]), 0, 1
+out.write("<Events>\n")
+while events and written < limit:
+    for e in events:
+        e = re.sub(r"<EventRecordID>\d+</EventRecordID>", "<EventRecordID>%d</EventRecordID>" % record, e)
+        record += 1
+        out.write(e + "\n")
+        written += len(e) + 1
+out.write("</Events>\n")
+PY
+        mv "$file.part" "$file"
+    fi
+    BYTES=$(stat -c %s "$file")
+    header event-xml "event XML of the real 4771/4768 records of $corpus (krb_*4771*): $BYTES bytes ($file)"
+    warm "$dir"
+    scan_and_extract "$dir"
+    echo "  evidence: $(grep -o '"kerberos-error": *[0-9]*' "$TMP/scan1.out" | head -1)"
+    target "peak RSS scan (1 thread)" "$(mb "$RSS_scan1")" "<=" 256 MB
+    rss_targets
+}
+
 # A `Get-Queue | fl` export of QUEUE_MB at EX01: the hand-over sample's export (Submission, a
 # mailbox-delivery queue with the 454 LastError, Shadow) written again and again, the queues'
 # numbers other each time. Read whole, an export held its text and every object at once.
@@ -676,6 +720,7 @@ for input in "${selected[@]}"; do
         spray) run_spray ;;
         send-joined) run_send_joined ;;
         event-text) run_event_text ;;
+        event-xml) run_event_xml ;;
         queue-text) run_queue_text ;;
     esac
 done
