@@ -34,6 +34,10 @@
 #   queue-text             a `Get-Queue | fl` export of QUEUE_MB (200) MB: the hand-over sample's
 #                          queues (one with the 454 LastError) again and again, each time other
 #                          identities (memory, not speed)
+#   queue-objects          `Get-Message` of a queue QUEUE_MB (200) MB deep at EX01, half as one
+#                          `ConvertTo-Json -Compress` line, half `Export-Clixml`, every message with
+#                          the 454 LastError, beside the hand-over sample's `Get-Queue | fl`
+#                          (memory, not speed)
 #   and the groups small, mid, large (both layouts), flat, elc, synth (all six), all.
 # Collections are `exauth synth --scenario clock-skew --servers N --size S --layout flat|elc`
 # (--size counts what the zips hold: an ELC collection unpacks to S). RUNS (3) runs per tool, the
@@ -62,7 +66,7 @@ mkdir -p "$DATA"
 
 # --- what to run -------------------------------------------------------------------------------
 ALL_INPUTS=(small-flat small-elc mid-flat mid-elc large-flat large-elc evtx send long-flat spray send-joined
-    event-text event-xml queue-text)
+    event-text event-xml queue-text queue-objects)
 selected=()
 [ $# -eq 0 ] && set -- all
 for arg in "$@"; do
@@ -72,7 +76,7 @@ for arg in "$@"; do
         small | mid | large) selected+=("$arg-flat" "$arg-elc") ;;
         flat | elc) selected+=("small-$arg" "mid-$arg" "large-$arg") ;;
         small-flat | small-elc | mid-flat | mid-elc | large-flat | large-elc | evtx | send | long-flat | \
-            spray | send-joined | event-text | event-xml | queue-text)
+            spray | send-joined | event-text | event-xml | queue-text | queue-objects)
             selected+=("$arg") ;;
         *) echo "unknown input \`$arg\` (one of: ${ALL_INPUTS[*]}, small, mid, large, flat, elc, synth, all)" >&2
            exit 2 ;;
@@ -231,6 +235,22 @@ extract_only() {
 rss_targets() {
     target "peak RSS scan (2 threads)" "$(mb "$RSS_scan2")" "<=" 256 MB
     target "peak RSS extract" "$(mb "$RSS_extract")" "<=" 256 MB
+}
+
+# An input whose target is memory: scan at 1 and 2 threads and extract, the counts of the fact
+# kinds named from the scan report, peak RSS against 256 MB.
+memory_input() { # <name> <description> <path> [fact kinds…]
+    local name=$1 description=$2 path=$3 counts=() kind
+    shift 3
+    header "$name" "$description"
+    warm "$path"
+    scan_and_extract "$path"
+    for kind in "$@"; do
+        counts+=("$(grep -o "\"$kind\": *[0-9]*" "$TMP/scan1.out" | head -1)")
+    done
+    [ ${#counts[@]} -eq 0 ] || echo "  evidence: $(printf '%s, ' "${counts[@]}" | sed 's/, $//')"
+    target "peak RSS scan (1 thread)" "$(mb "$RSS_scan1")" "<=" 256 MB
+    rss_targets
 }
 
 # --- inputs ------------------------------------------------------------------------------------
@@ -516,12 +536,8 @@ run_spray() {
         mv "$file.part" "$file"
     fi
     BYTES=$(stat -c %s "$file")
-    header spray "Security log of the real 4771/4768 chunks of $corpus (krb_*4771*): $BYTES bytes ($file)"
-    warm "$file"
-    scan_and_extract "$file"
-    echo "  evidence: $(grep -o '"kerberos-error": *[0-9]*' "$TMP/scan1.out" | head -1)"
-    target "peak RSS scan (1 thread)" "$(mb "$RSS_scan1")" "<=" 256 MB
-    rss_targets
+    memory_input spray "Security log of the real 4771/4768 chunks of $corpus (krb_*4771*): $BYTES bytes ($file)" \
+        "$file" kerberos-error
 }
 
 # One server's Send log joined into one file: a file's facts and sessions must not grow memory.
@@ -535,11 +551,7 @@ run_send_joined() {
         mv "$dir/SEND20261126-1.LOG.part" "$dir/SEND20261126-1.LOG"
     fi
     BYTES=$(stat -c %s "$dir/SEND20261126-1.LOG")
-    header send-joined "EX01's Send log of $SEND_SESSIONS sessions as one file: $BYTES bytes ($dir)"
-    warm "$dir"
-    scan_and_extract "$dir"
-    target "peak RSS scan (1 thread)" "$(mb "$RSS_scan1")" "<=" 256 MB
-    rss_targets
+    memory_input send-joined "EX01's Send log of $SEND_SESSIONS sessions as one file: $BYTES bytes ($dir)" "$dir"
 }
 
 run_send() {
@@ -620,12 +632,8 @@ run_event_text() {
         touch "$dir/.complete"
     fi
     BYTES=$(find "$dir" -type f ! -name .complete -printf '%s\n' | awk '{s += $1} END {printf "%d\n", s}')
-    header event-text "events as text at EX02, an Event Viewer copy and a CSV: $BYTES bytes ($dir)"
-    warm "$dir"
-    scan_and_extract "$dir"
-    echo "  evidence: $(grep -o '"inbound-auth-failed": *[0-9]*' "$TMP/scan1.out" | head -1), $(grep -o '"kerberos-error": *[0-9]*' "$TMP/scan1.out" | head -1)"
-    target "peak RSS scan (1 thread)" "$(mb "$RSS_scan1")" "<=" 256 MB
-    rss_targets
+    memory_input event-text "events as text at EX02, an Event Viewer copy and a CSV: $BYTES bytes ($dir)" \
+        "$dir" inbound-auth-failed kerberos-error
 }
 
 # A DC's Security log exported as event XML (`wevtutil qe Security /f:xml`): its events were held to
@@ -660,12 +668,8 @@ PY
         mv "$file.part" "$file"
     fi
     BYTES=$(stat -c %s "$file")
-    header event-xml "event XML of the real 4771/4768 records of $corpus (krb_*4771*): $BYTES bytes ($file)"
-    warm "$dir"
-    scan_and_extract "$dir"
-    echo "  evidence: $(grep -o '"kerberos-error": *[0-9]*' "$TMP/scan1.out" | head -1)"
-    target "peak RSS scan (1 thread)" "$(mb "$RSS_scan1")" "<=" 256 MB
-    rss_targets
+    memory_input event-xml "event XML of the real 4771/4768 records of $corpus (krb_*4771*): $BYTES bytes ($file)" \
+        "$dir" kerberos-error
 }
 
 # A `Get-Queue | fl` export of QUEUE_MB at EX01: the hand-over sample's export (Submission, a
@@ -691,12 +695,47 @@ run_queue_text() {
         touch "$dir/.complete"
     fi
     BYTES=$(stat -c %s "$dir/queue-EX01.txt")
-    header queue-text "a Get-Queue | fl export at EX01: $BYTES bytes ($dir)"
-    warm "$dir"
-    scan_and_extract "$dir"
-    echo "  evidence: $(grep -o '"queue-last-error": *[0-9]*' "$TMP/scan1.out" | head -1)"
-    target "peak RSS scan (1 thread)" "$(mb "$RSS_scan1")" "<=" 256 MB
-    rss_targets
+    memory_input queue-text "a Get-Queue | fl export at EX01: $BYTES bytes ($dir)" "$dir" queue-last-error
+}
+
+# `Get-Message` of one queue QUEUE_MB deep at EX01, as admins export it: half `ConvertTo-Json
+# -Compress` (the whole export one line), half `Export-Clixml` (TN once, TNRef after), every
+# message retrying with the 454 LastError; beside them the hand-over sample's `Get-Queue | fl`.
+# Read whole, the JSON took 1.9 GB and the CliXml 1.4 GB for 200 MB each.
+run_queue_objects() {
+    local dir="$DATA/queue-objects-${QUEUE_MB}MB/EX01"
+    if [ ! -f "$dir/.complete" ]; then
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        cp samples/handover-clock-skew/ticket/queue-EX01.txt "$dir/"
+        awk -v limit=$((QUEUE_MB * 500000)) -v json="$dir/messages-EX01.json" -v xml="$dir/messages-EX01.xml" '
+            BEGIN {
+                led = "451 4.4.0 Primary target IP address responded with: \\\"454 4.7.0 Temporary authentication failure.\\\" Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts. The last endpoint attempted was 10.1.2.12:25"
+                printf "[" > json
+                for (i = 0; written < limit; i++) {
+                    item = sprintf("%s{\"Identity\":\"EX01\\\\3\\\\%d\",\"Queue\":\"EX01\\\\3\",\"Subject\":\"Quarterly report %d\",\"InternetMessageId\":\"<%d@ex01.contoso.com>\",\"FromAddress\":\"user%d@contoso.com\",\"Status\":3,\"Size\":\"12.5 KB (12,800 bytes)\",\"MessageSourceName\":\"SMTP:Default EX01\",\"SourceIP\":\"10.1.2.11\",\"SCL\":-1,\"DateReceived\":\"\\/Date(1795689605000)\\/\",\"ExpirationTime\":\"\\/Date(1795862405000)\\/\",\"LastError\":\"%s\",\"RetryCount\":4,\"Recipients\":[\"user%d@contoso.com\"]}", i ? "," : "", i, i, i, i % 500, led, i % 700)
+                    printf "%s", item > json
+                    written += length(item)
+                }
+                printf "]" > json
+                close(json)
+                gsub(/\\"/, "\"", led)
+                gsub(/"/, "\\&quot;", led)
+                printf "\xef\xbb\xbf<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">\r\n" > xml
+                for (i = 0; written < 2 * limit; i++) {
+                    tn = i ? "<TNRef RefId=\"0\" />" : "<TN RefId=\"0\"><T>Deserialized.Microsoft.Exchange.Data.QueueViewer.ExtensibleMessageInfo</T><T>Deserialized.System.Object</T></TN>"
+                    item = sprintf("  <Obj RefId=\"%d\">%s<ToString>EX01\\3\\%d</ToString><Props><S N=\"Identity\">EX01\\3\\%d</S><S N=\"Queue\">EX01\\3</S><S N=\"Subject\">Quarterly report %d</S><S N=\"FromAddress\">user%d@contoso.com</S><S N=\"Status\">Retry</S><S N=\"SourceIP\">10.1.2.11</S><DT N=\"DateReceived\">2026-11-26T10:40:05.1234567+01:00</DT><S N=\"LastError\">%s</S><I32 N=\"RetryCount\">4</I32></Props></Obj>\r\n", i, tn, i, i, i, i % 500, led)
+                    printf "%s", item > xml
+                    written += length(item)
+                }
+                printf "</Objs>\r\n" > xml
+                close(xml)
+            }'
+        touch "$dir/.complete"
+    fi
+    BYTES=$(cat "$dir"/* | wc -c)
+    memory_input queue-objects "Get-Message as JSON and CliXml at EX01: $BYTES bytes ($dir)" "$dir" \
+        queue-last-error failure-signature
 }
 
 # --- run ---------------------------------------------------------------------------------------
@@ -722,6 +761,7 @@ for input in "${selected[@]}"; do
         event-text) run_event_text ;;
         event-xml) run_event_xml ;;
         queue-text) run_queue_text ;;
+        queue-objects) run_queue_objects ;;
     esac
 done
 

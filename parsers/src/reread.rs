@@ -4,7 +4,7 @@
 //! again from its start instead of holding it — a text in memory, or one the
 //! caller spooled to a temporary file.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 use std::ops::ControlFlow;
 
 /// A text that can be read again from its start (a text in memory, or spooled).
@@ -49,15 +49,37 @@ pub fn each_line(
 
 /// The first line of a text (its `\n` kept), without the byte order marks
 /// (`U+FEFF` as UTF-8) the text begins with, as `trim_start_matches` would
-/// strip them from the whole: read whole, so that a reader handing over a
-/// byte at a time cannot hide a mark.
+/// strip them from the whole.
 pub fn first_line_without_byte_order_marks(text: &mut dyn BufRead) -> io::Result<Vec<u8>> {
-    const BOM: &[u8] = "\u{feff}".as_bytes();
     let mut first = Vec::new();
-    text.read_until(b'\n', &mut first)?;
-    let marks = first.chunks(BOM.len()).take_while(|c| *c == BOM).count();
-    first.drain(..marks * BOM.len());
+    without_byte_order_marks(text)?.read_until(b'\n', &mut first)?;
     Ok(first)
+}
+
+/// A text without the byte order marks (`U+FEFF` as UTF-8) it begins with,
+/// as `trim_start_matches` would strip them from the whole: the bytes looked
+/// at are gathered first, so that a reader handing over a byte at a time
+/// cannot hide a mark.
+pub fn without_byte_order_marks(
+    text: &mut dyn BufRead,
+) -> io::Result<io::Chain<io::Cursor<Vec<u8>>, &mut dyn BufRead>> {
+    const BOM: &[u8] = "\u{feff}".as_bytes();
+    let mut held = Vec::with_capacity(BOM.len());
+    loop {
+        while held.len() < BOM.len() {
+            let buf = text.fill_buf()?;
+            if buf.is_empty() {
+                break;
+            }
+            let take = buf.len().min(BOM.len() - held.len());
+            held.extend_from_slice(&buf[..take]);
+            text.consume(take);
+        }
+        if held != BOM {
+            return Ok(io::Cursor::new(held).chain(text));
+        }
+        held.clear();
+    }
 }
 
 #[cfg(test)]

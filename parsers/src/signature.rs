@@ -101,13 +101,30 @@ pub const MAX_TEXT: usize = 400;
 /// How many hits one file keeps; a file with more is counted, not stored.
 pub const MAX_HITS: usize = 10_000;
 
+/// Longest piece of a line scanned at once. A longer line — a JSON or CliXml
+/// export written on one line, where lines mean nothing — is scanned in
+/// windows of this size that overlap by [`WINDOW_OVERLAP`] bytes (no phrase is
+/// longer), and the line's hit is the first window's that has one: a line is
+/// never held whole, however it is handed over.
+pub const SCAN_WINDOW: usize = 1 << 20;
+
+/// Bytes a window shares with the next: more than any phrase a signature or
+/// its fields are read from.
+const WINDOW_OVERLAP: usize = 4 << 10;
+
 /// Reads lines and keeps those with a failure signature.
 #[derive(Debug, Default)]
 pub struct SignatureScanner {
+    /// Lines ended so far.
     line: u64,
     hits: Vec<SignatureHit>,
     /// Hits beyond [`MAX_HITS`], counted only.
     pub dropped: u64,
+    /// The current line's text not yet scanned, when it comes in pieces (at
+    /// most [`SCAN_WINDOW`] bytes).
+    held: String,
+    /// The current line had its hit in an earlier window.
+    line_hit: bool,
 }
 
 impl SignatureScanner {
@@ -117,13 +134,69 @@ impl SignatureScanner {
 
     /// Looks at the next line (without its line break).
     pub fn line(&mut self, line: &str) {
-        self.line += 1;
-        if let Some(hit) = scan_line(line, self.line) {
-            if self.hits.len() < MAX_HITS {
-                self.hits.push(hit);
-            } else {
-                self.dropped += 1;
+        if self.held.is_empty() && !self.line_hit && line.len() <= SCAN_WINDOW {
+            // A whole line in one window: as `piece` then `end_line`, uncopied.
+            self.line += 1;
+            if let Some(hit) = scan_line(line, self.line) {
+                self.keep(hit);
             }
+        } else {
+            self.piece(line);
+            self.end_line();
+        }
+    }
+
+    /// More of the current line (a line handed over in pieces: each
+    /// [`str`], so never a character split).
+    pub fn piece(&mut self, mut text: &str) {
+        loop {
+            let room = SCAN_WINDOW - self.held.len();
+            if text.len() <= room {
+                self.held.push_str(text);
+                return;
+            }
+            let take = floor_char_boundary(text, room);
+            self.held.push_str(&text[..take]);
+            text = &text[take..];
+            self.scan_held();
+            let keep_from = ceil_char_boundary(&self.held, self.held.len() - WINDOW_OVERLAP);
+            self.held.drain(..keep_from);
+        }
+    }
+
+    /// Ends the current line (its pieces, if any, are its text).
+    pub fn end_line(&mut self) {
+        self.scan_held();
+        self.held.clear();
+        self.line_hit = false;
+        self.line += 1;
+    }
+
+    /// Ends the last line of a text if it has begun: a text's last line
+    /// needs no line break, and nothing after its last break is no line (as
+    /// [`str::lines`] splits).
+    pub fn end_last_line(&mut self) {
+        if !self.held.is_empty() || self.line_hit {
+            self.end_line();
+        }
+    }
+
+    /// Scans what is held of the current line unless it already had its hit.
+    fn scan_held(&mut self) {
+        if self.line_hit {
+            return;
+        }
+        if let Some(hit) = scan_line(&self.held, self.line + 1) {
+            self.line_hit = true;
+            self.keep(hit);
+        }
+    }
+
+    fn keep(&mut self, hit: SignatureHit) {
+        if self.hits.len() < MAX_HITS {
+            self.hits.push(hit);
+        } else {
+            self.dropped += 1;
         }
     }
 
@@ -292,14 +365,25 @@ fn leading_utc(line: &str) -> Option<&str> {
 
 /// The first `max` bytes of `s`, never inside a character.
 fn cut(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
+    &s[..floor_char_boundary(s, max)]
+}
+
+/// The largest character boundary of `s` at or before `at`.
+fn floor_char_boundary(s: &str, at: usize) -> usize {
+    let mut end = at.min(s.len());
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    &s[..end]
+    end
+}
+
+/// The smallest character boundary of `s` at or after `at`.
+fn ceil_char_boundary(s: &str, at: usize) -> usize {
+    let mut start = at.min(s.len());
+    while !s.is_char_boundary(start) {
+        start += 1;
+    }
+    start
 }
 
 #[cfg(test)]
@@ -399,5 +483,68 @@ mod tests {
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].line, 3);
         assert!(hits[0].text.len() <= MAX_TEXT);
+    }
+
+    /// The hits of a text whose lines are handed over in pieces of `piece`
+    /// bytes (rounded to characters).
+    fn in_pieces(text: &str, piece: usize) -> Vec<SignatureHit> {
+        let mut scanner = SignatureScanner::new();
+        for line in text.split('\n') {
+            let mut rest = line;
+            while !rest.is_empty() {
+                let at = ceil_char_boundary(rest, piece.min(rest.len()));
+                scanner.piece(&rest[..at]);
+                rest = &rest[at..];
+            }
+            scanner.end_line();
+        }
+        scanner.finish()
+    }
+
+    /// A one-line export of megabytes (`ConvertTo-Json -Compress`): its
+    /// signature is found wherever it lies — past the first window, across
+    /// a window's end — in one hit for the line, the same however the line
+    /// is handed over; the lines after it are numbered on.
+    #[test]
+    fn a_line_longer_than_a_window_is_scanned_in_windows() {
+        let signature = r#"{IP=10.1.2.12}] "LastError":"454 4.7.0 Temporary authentication failure {IP=10.1.2.12}""#;
+        let filler = r#"{"Identity":"EX01\\7","Status":"Ready","MessageCount":0},"#;
+        for at in [
+            SCAN_WINDOW / 2,
+            SCAN_WINDOW - 20,
+            SCAN_WINDOW + 5,
+            5 * SCAN_WINDOW / 2,
+        ] {
+            let mut line = String::new();
+            while line.len() < at {
+                line.push_str(filler);
+            }
+            line.truncate(at);
+            line.push_str(signature);
+            line.push('é');
+            line.push_str(signature);
+            while line.len() < 3 * SCAN_WINDOW {
+                line.push_str(filler);
+            }
+            let text = format!("first\n{line}\n454 4.7.0 last");
+            let whole = scan_text(&text);
+            assert_eq!(whole.len(), 2, "at {at}");
+            assert_eq!(whole[0].line, 2);
+            assert_eq!(whole[0].signature, Signature::Reply454);
+            assert_eq!(whole[0].peer_ip, Some("10.1.2.12".parse().unwrap()));
+            assert_eq!(whole[1].line, 3);
+            for piece in [1 << 10, 64 << 10, SCAN_WINDOW, 3 * SCAN_WINDOW] {
+                assert_eq!(in_pieces(&text, piece), whole, "at {at}, pieces of {piece}");
+            }
+        }
+    }
+
+    /// Lines within a window: pieces or whole, the same hits.
+    #[test]
+    fn short_lines_in_pieces_are_lines_whole() {
+        let text = "nothing\nLastError: [{LED=454 4.7.0 Temporary authentication failure};{IP=10.1.2.12}]\n\n451 5.7.3 Cannot achieve Exchange Server authentication é";
+        for piece in [1, 2, 3, 7, 1000] {
+            assert_eq!(in_pieces(text, piece), scan_text(text), "pieces of {piece}");
+        }
     }
 }

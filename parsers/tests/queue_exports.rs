@@ -10,7 +10,7 @@ use exauth_parsers::queue::{
 use jiff::civil::date;
 
 mod support;
-use support::Pieces;
+use support::read_export_in_pieces;
 
 /// The real Exchange 2013 Get-Queue | fl sample (Microsoft Q&A 234456).
 const QA_FL: &str = r#"RunspaceId : 779ae3c8-728b-4078-aa88-1e8b7f3d0b43
@@ -472,7 +472,6 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 /// only a late row settles — and the rows go as they are read.
 #[test]
 fn a_csv_export_read_in_passes_and_batches_reads_as_whole() {
-    use exauth_parsers::queue::records::read_csv_export;
     let mut text = String::from("\u{feff}#TYPE Deserialized.Microsoft.Exchange.Data.QueueViewer.ExtensibleMessageInfo\r\n\"Identity\",\"Status\",\"Subject\",\"RetryCount\",\"DateReceived\",\"LastError\"\r\n");
     for i in 0..2_000 {
         let day = if i == 1_500 { 26 } else { 1 + i % 12 };
@@ -492,25 +491,120 @@ fn a_csv_export_read_in_passes_and_batches_reads_as_whole() {
     assert!(!whole.problems.is_empty());
     assert_eq!(whole.date_order.order, DateOrder::DayMonthYear);
     for (piece, batch) in [(3, 1), (64 << 10, 9)] {
-        let mut pieces = Pieces::new(text.as_bytes(), piece);
-        let read = pieces.read.clone();
-        let (mut messages, mut first_at) = (Vec::new(), None);
-        let mut export = read_csv_export(
-            &mut pieces,
-            QueueExportOptions::default(),
-            batch,
-            &mut |q, m| {
-                assert!(q.is_empty() && !m.is_empty() && m.len() <= batch);
-                first_at.get_or_insert(read.get());
-                messages.extend(m);
-            },
-        );
-        assert!(export.messages.is_empty());
-        export.messages = messages;
-        assert_eq!(export, whole, "pieces of {piece}, batches of {batch}");
+        let read = read_export_in_pieces(ExportForm::Csv, &text, piece, batch);
+        assert_eq!(read.export, whole, "pieces of {piece}, batches of {batch}");
         // The dates, the rows.
-        assert_eq!(pieces.opened, 2);
+        assert_eq!(read.opened, 2);
         // (The CSV reader reads 8 KiB ahead.)
-        assert!(first_at.unwrap_or(usize::MAX) < text.len() / 10 + piece.max(8 << 10));
+        assert!(read.first_batch_at < text.len() / 10 + piece.max(8 << 10));
+    }
+}
+
+/// 2,000 queues in JSON (one `-Compress`ed line, or pretty with a BOM and
+/// CRLF) and in CliXml (`TNRef`s, a `<Ref>` to the object before), read a few
+/// bytes at a time in batches: each export gives every queue in order, with
+/// its LastError, the day/month order a late queue settles, as read whole —
+/// and the queues go as they are read, not at the end.
+#[test]
+fn json_and_clixml_exports_read_in_passes_and_batches_read_as_whole() {
+    const N: usize = 2_000;
+    let last_error = |i: usize| {
+        let day = if i == 1_500 { 26 } else { 1 + i % 12 };
+        format!("[{{LRT={day}/11/2026 10:40:05}};{{LED=451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\"}};{{IP=10.0.0.12}}]")
+    };
+    let json_item = |i: usize| {
+        format!(
+            r#"{{"Identity":"EX01\\{i}","Status":3,"DeliveryType":"SmtpRelayToDag","MessageCount":{i},"LastError":{}}}"#,
+            serde_json::to_string(&last_error(i)).unwrap()
+        )
+    };
+    let items: Vec<String> = (0..N).map(json_item).collect();
+    let compressed = format!("[{}]", items.join(","));
+    let pretty = format!("\u{feff}[\r\n    {}\r\n]\r\n", items.join(",\r\n    "));
+    let mut clixml = String::from(
+        "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">\r\n",
+    );
+    for i in 0..N {
+        let type_names = if i == 0 {
+            "<TN RefId=\"0\"><T>Deserialized.Microsoft.Exchange.Data.QueueViewer.PropertyBagBasedQueueInfo</T><T>Deserialized.System.Object</T></TN>".to_string()
+        } else {
+            "<TNRef RefId=\"0\" />".to_string()
+        };
+        let status = if i % 2 == 0 {
+            format!("<Obj N=\"Status\" RefId=\"s{i}\"><ToString>Retry</ToString><I32>3</I32></Obj>")
+        } else {
+            format!("<Ref N=\"Status\" RefId=\"s{}\" />", i - 1)
+        };
+        clixml.push_str(&format!(
+            "  <Obj RefId=\"{i}\">{type_names}<ToString>EX01\\{i}</ToString><Props><S N=\"Identity\">EX01\\{i}</S>{status}<I32 N=\"MessageCount\">{i}</I32><S N=\"LastError\">{}</S></Props></Obj>\r\n",
+            last_error(i)
+        ));
+    }
+    clixml.push_str("</Objs>\r\n");
+    let forms = [
+        (&compressed, ExportForm::Json),
+        (&pretty, ExportForm::Json),
+        (&clixml, ExportForm::CliXml),
+    ];
+    for (text, form) in forms {
+        let whole = parse_queue_export(text, QueueExportOptions::default());
+        assert_eq!(whole.form, Some(form));
+        assert!(whole.problems.is_empty(), "{form:?}: {:?}", whole.problems);
+        assert_eq!(whole.date_order.order, DateOrder::DayMonthYear, "{form:?}");
+        let identities: Vec<String> = whole
+            .queues
+            .iter()
+            .map(|q| q.identity.clone().unwrap_or_default())
+            .collect();
+        let want: Vec<String> = (0..N).map(|i| format!("EX01\\{i}")).collect();
+        assert_eq!(identities, want, "{form:?}");
+        assert!(whole
+            .queues
+            .iter()
+            .all(|q| q.status == Some(QueueStatus::Retry)
+                && q.last_error
+                    .as_ref()
+                    .and_then(|l| l.inner_response())
+                    .and_then(|r| r.code)
+                    == Some(454)));
+        for (piece, batch) in [(3, 1), (64 << 10, 9)] {
+            let read = read_export_in_pieces(form, text, piece, batch);
+            assert_eq!(
+                read.export, whole,
+                "{form:?}: pieces of {piece}, batches of {batch}"
+            );
+            assert_eq!(read.opened, 2, "the dates, the queues");
+            assert!(read.first_batch_at < text.len() / 10 + piece.max(8 << 10));
+        }
+    }
+}
+
+/// An export cut short — a download stopped, a paste too long for the
+/// ticket — keeps every queue before the cut and says where it stopped.
+#[test]
+fn json_and_clixml_cut_short_keep_the_queues_before_the_cut() {
+    let json = r#"[{"Identity":"EX01\\1","Status":3,"LastError":"451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\""},
+{"Identity":"EX01\\2","Status":"Ready"},
+{"Identity":"EX01\\3","Sta"#;
+    let clixml = "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">\n<Obj RefId=\"0\"><Props><S N=\"Identity\">EX01\\1</S><S N=\"Status\">Retry</S><S N=\"LastError\">451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\"</S></Props></Obj>\n<Obj RefId=\"1\"><Props><S N=\"Identity\">EX01\\2</S></Props></Obj>\n<Obj RefId=\"2\"><Props><S N=\"Iden";
+    for (text, form) in [(json, ExportForm::Json), (clixml, ExportForm::CliXml)] {
+        let export = parse_queue_export(text, QueueExportOptions::default());
+        assert_eq!(export.form, Some(form));
+        let identities: Vec<&str> = export
+            .queues
+            .iter()
+            .filter_map(|q| q.identity.as_deref())
+            .collect();
+        assert_eq!(identities, ["EX01\\1", "EX01\\2"], "{form:?}");
+        assert_eq!(export.queues[0].status, Some(QueueStatus::Retry));
+        assert_eq!(export.problems.len(), 1, "{form:?}: {:?}", export.problems);
+        // JSON says the line, XML the byte offset of the cut.
+        let problem = export.problems[0].to_string();
+        let at = if form == ExportForm::Json {
+            "line 3: "
+        } else {
+            "offset 0x17c: "
+        };
+        assert!(problem.starts_with(at), "{form:?}: {problem}");
     }
 }

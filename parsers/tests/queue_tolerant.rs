@@ -15,7 +15,7 @@ use proptest::prelude::*;
 
 mod support;
 use std::net::IpAddr;
-use support::Pieces;
+use support::read_export_in_pieces;
 
 /// What Windows PowerShell 5.1 wrote for one Exchange 2016 queue with
 /// `Get-Queue | fl | Out-File` in an 80-column en-US console, after an
@@ -668,7 +668,6 @@ proptest! {
 /// them — and the queues go as they are read, not at the end.
 #[test]
 fn a_format_list_export_read_in_passes_and_batches_reads_as_whole() {
-    use exauth_parsers::queue::records::read_format_list_export;
     let objects: Vec<Vec<(&str, String)>> = (0..300)
         .map(|i| {
             let last_error = if i % 3 == 0 {
@@ -691,33 +690,18 @@ fn a_format_list_export_read_in_passes_and_batches_reads_as_whole() {
         assert_eq!(whole.queues.len(), 300, "{form:?}");
         assert_eq!(whole.problems.len(), 2, "{form:?}: {:?}", whole.problems);
         for (piece, batch) in [(5, 1), (64 << 10, 7)] {
-            let mut pieces = Pieces::new(text.as_bytes(), piece);
-            let read = pieces.read.clone();
-            let mut queues = Vec::new();
-            let mut first_at = None;
-            let mut export = read_format_list_export(
-                &mut pieces,
-                QueueExportOptions::default(),
-                batch,
-                &mut |q, m| {
-                    assert!(m.is_empty() && !q.is_empty() && q.len() <= batch);
-                    first_at.get_or_insert(read.get());
-                    queues.extend(q);
-                },
-            );
-            assert!(export.queues.is_empty());
-            export.queues = queues;
+            let read = read_export_in_pieces(ExportForm::FormatList, &text, piece, batch);
             assert_eq!(
-                export, whole,
+                read.export, whole,
                 "{form:?}, pieces of {piece}, batches of {batch}"
             );
             // The wrapping, the dates, the objects.
-            assert_eq!(pieces.opened, 3);
-            let first_at = first_at.unwrap_or(usize::MAX);
+            assert_eq!(read.opened, 3);
             // (A reader hands over a piece at a time.)
             assert!(
-                first_at < text.len() / 10 + piece,
-                "first batch after {first_at} of {} bytes",
+                read.first_batch_at < text.len() / 10 + piece,
+                "first batch after {} of {} bytes",
+                read.first_batch_at,
                 text.len()
             );
         }

@@ -8,10 +8,9 @@ use crate::discover::Artifact;
 use crate::evidence::{Evidence, Fact, IdentityHint, TimeBasis};
 use crate::model::Source;
 use crate::model::{canonical_ip, Role};
-use exauth_parsers::detect::{Form, Kind};
+use exauth_parsers::detect::Kind;
 use exauth_parsers::problem::Location;
 use exauth_parsers::problem::Problem;
-use exauth_parsers::queue::records::{read_csv_export, read_format_list_export};
 use exauth_parsers::queue::{parse_queue_export, ExportForm, QueueExportOptions};
 use exauth_parsers::queue::{QueueExport, QueueRecord, SmtpResponse};
 
@@ -43,58 +42,48 @@ impl Input for QueueInput {
         ))))
     }
 
-    /// Streaming for `Format-List` and `Export-Csv` (`Get-Message` of a
-    /// queue thousands of messages deep): spooled and read in passes, its
-    /// facts handed over as they come. JSON and CliXml are read whole (their
-    /// lines are not cut: one may be the whole export); Queue Viewer lists
-    /// and the queue log whole from the spool — both up to the size of a
-    /// text read whole.
+    /// Streaming for every export form but the small ones (a `Get-Message`
+    /// of a queue thousands of messages deep, in `Format-List`, `Export-Csv`,
+    /// JSON — one line or many — or CliXml): spooled and read in passes, its
+    /// facts handed over as they come. Queue Viewer lists and the queue log
+    /// are read whole from the spool, up to the size of a text read whole.
     fn read_into(
         &self,
-        artifact: &Artifact<'_>,
+        _artifact: &Artifact<'_>,
         content: &mut Content<'_>,
         options: &IngestOptions,
         place: Place<'_>,
         facts: &mut Extracted,
         _rows: Option<(&mut dyn RowSink, Place<'_>)>,
     ) -> Result<Box<dyn Records>, String> {
-        if matches!(artifact.detection.form, Form::Json | Form::CliXml) {
-            // One line may be the whole export (`ConvertTo-Json -Compress`):
-            // read whole, within its limit, as its reader needs it.
-            let records = self.read(artifact, content, options)?;
-            records.extract(place, facts);
-            return Ok(records);
-        }
         let mut text = content.spooled_text()?;
-        let read_in_passes = match ExportForm::detect(&text.head()?) {
-            Some(ExportForm::FormatList) => read_format_list_export,
-            Some(ExportForm::Csv) => read_csv_export,
-            _ => {
-                let records =
-                    QueueRecords(parse_queue_export(&text.whole()?, export_options(options)));
-                records.extract(place, facts);
-                return Ok(Box::new(records));
-            }
-        };
+        let form = ExportForm::detect(&text.head()?);
         let mut read = 0;
-        let export = read_in_passes(
-            &mut text,
-            export_options(options),
-            QUEUES_AT_A_TIME,
-            &mut |queues, messages| {
-                read += queues.len() + messages.len();
-                queue_evidence(
-                    &queues,
-                    place.origin,
-                    place.server,
-                    &mut facts.evidence,
-                    &mut facts.hints,
-                );
-                if facts.evidence.len() >= options.hand_over_at {
-                    facts.hand_over_so_far();
-                }
-            },
-        );
+        let export = form.and_then(|form| {
+            form.read_in_passes(
+                &mut text,
+                export_options(options),
+                QUEUES_AT_A_TIME,
+                &mut |queues, messages| {
+                    read += queues.len() + messages.len();
+                    queue_evidence(
+                        &queues,
+                        place.origin,
+                        place.server,
+                        &mut facts.evidence,
+                        &mut facts.hints,
+                    );
+                    if facts.evidence.len() >= options.hand_over_at {
+                        facts.hand_over_so_far();
+                    }
+                },
+            )
+        });
+        let Some(export) = export else {
+            let records = QueueRecords(parse_queue_export(&text.whole()?, export_options(options)));
+            records.extract(place, facts);
+            return Ok(Box::new(records));
+        };
         Ok(Box::new(StreamedQueues {
             problems: export.problems,
             read,

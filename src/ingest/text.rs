@@ -366,33 +366,40 @@ impl Utf8Repair {
 
 /// The lines of text streaming by, searched for failure signatures as
 /// [`scan_text`] searches a whole text (lines split as [`str::lines`] splits
-/// them).
+/// them), a line handed to the scanner in pieces: none is held whole (a JSON
+/// export on one line is scanned in windows, as `scan_text` scans it).
 #[derive(Default)]
 struct SignatureLines {
     scanner: SignatureScanner,
-    /// The line the last piece ended in.
-    partial: String,
+    /// The last piece ended in `\r`, held back: a `\n` next drops it.
+    carriage_return: bool,
 }
 
 impl SignatureLines {
     fn push(&mut self, mut text: &str, at_end: bool) {
+        if self.carriage_return && !text.is_empty() {
+            self.carriage_return = false;
+            if !text.starts_with('\n') {
+                self.scanner.piece("\r");
+            }
+        }
         while let Some(i) = memchr::memchr(b'\n', text.as_bytes()) {
             let (line, rest) = text.split_at(i);
-            let line = if self.partial.is_empty() {
-                line
-            } else {
-                self.partial.push_str(line);
-                &self.partial
-            };
-            self.scanner.line(line.strip_suffix('\r').unwrap_or(line));
-            self.partial.clear();
+            self.scanner.piece(line.strip_suffix('\r').unwrap_or(line));
+            self.scanner.end_line();
             text = &rest[1..];
         }
-        self.partial.push_str(text);
-        if at_end && !self.partial.is_empty() {
-            // The last line, with no `\n`, keeps a `\r` it ends in (as `str::lines`).
-            let line = std::mem::take(&mut self.partial);
-            self.scanner.line(&line);
+        if let Some(line) = text.strip_suffix('\r').filter(|_| !at_end) {
+            self.carriage_return = true;
+            text = line;
+        }
+        self.scanner.piece(text);
+        if at_end {
+            if std::mem::take(&mut self.carriage_return) {
+                // The last line keeps a `\r` it ends in (as `str::lines`).
+                self.scanner.piece("\r");
+            }
+            self.scanner.end_last_line();
         }
     }
 }
@@ -635,6 +642,70 @@ mod tests {
     /// The spooled text is the text read whole: the same string, problems
     /// and failure signatures — CRLF, a line over the cap, invalid UTF-8
     /// (cut by the reads), a spool past memory into its file, UTF-16.
+    /// Hands over at most `at_a_time` bytes a read.
+    struct Trickle<'b> {
+        bytes: &'b [u8],
+        at_a_time: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.at_a_time.min(buf.len()).min(self.bytes.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    /// The spool's signature search gives what the whole text's gives
+    /// however the bytes come — a `\r\n` split between reads, a lone `\r`, a
+    /// last line of `\r` — and a one-line JSON export of megabytes is
+    /// searched without a line cut or held.
+    #[test]
+    fn spooled_signatures_are_the_whole_texts_however_the_bytes_come() {
+        use exauth_parsers::detect::{Disposition, Kind};
+        let lines = "a\r\n454 4.7.0 Temporary authentication failure\r\nx\ry 451 5.7.3 Cannot achieve Exchange Server authentication\r\n\r";
+        let mut json = String::from("[");
+        let mut failed = false;
+        while json.len() < 3 * exauth_parsers::signature::SCAN_WINDOW {
+            if json.len() > 3 << 19 && !std::mem::replace(&mut failed, true) {
+                json.push_str(r#"{"Identity":"EX01\\9","LastError":"[{LED=451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\"};{IP=10.1.2.12}]"},"#);
+            }
+            json.push_str(r#"{"Identity":"EX01\\7","Status":"Ready","MessageCount":0},"#);
+        }
+        json.push_str("{}]");
+        for (text, form) in [(lines.to_string(), Form::Other), (json, Form::Json)] {
+            let detection = Detection {
+                kind: Kind::new("queue-export"),
+                form,
+                encoding: Some(TextEncoding::Utf8),
+                disposition: Disposition::Used,
+                reason: None,
+            };
+            let mut raw = text.as_bytes();
+            let mut whole = Content::new(&mut raw, &detection);
+            let read = whole.text().unwrap();
+            assert!(read == text);
+            assert!(!whole.signatures.is_empty());
+            for at_a_time in [1, 2, 3, 4096, 1 << 20] {
+                if at_a_time < 4 && text.len() > 1000 {
+                    continue;
+                }
+                let mut raw = Trickle {
+                    bytes: text.as_bytes(),
+                    at_a_time,
+                };
+                let mut spooled = Content::new(&mut raw, &detection);
+                spooled.spooled_text().unwrap();
+                assert_eq!(
+                    spooled.signatures, whole.signatures,
+                    "{at_a_time} at a time"
+                );
+                assert!(spooled.problems.is_empty());
+            }
+        }
+    }
+
     #[test]
     fn spooled_text_is_the_text_read_whole() {
         use exauth_parsers::detect::{Disposition, Kind};

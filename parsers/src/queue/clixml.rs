@@ -18,7 +18,9 @@
 //! skipped with a problem naming its line, so hostile input cannot exhaust
 //! the stack; `<Ref>`s copy at most [`MAX_REF_VALUES`] values into one
 //! document, so a chain of objects that each reference the one before twice
-//! (a billion laughs without a DOCTYPE) cannot exhaust memory.
+//! (a billion laughs without a DOCTYPE) cannot exhaust memory, and the
+//! objects a `<Ref>` may name are the latest within [`MAX_KEPT_FOR_REFS`]
+//! values, so a document of any size streams in bounded memory.
 
 use super::json_export::parse_ms_date;
 use super::local_time::{parse_local_datetime, DateOrder, ExportedTime};
@@ -27,7 +29,7 @@ use crate::problem::{thousands, Location, Problem};
 use quick_xml::events::Event;
 use quick_xml::Reader;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::{self, BufRead, Read};
 
 /// Deepest element nesting that is interpreted; deeper content is skipped.
@@ -36,6 +38,12 @@ pub const MAX_DEPTH: usize = 64;
 /// Values the `<Ref>`s of one document may copy in all (each copies the
 /// whole object it names); later ones are not followed.
 pub const MAX_REF_VALUES: u64 = 1_000_000;
+
+/// Values the objects kept for later `<Ref>`s may hold in all: a `<Ref>` names
+/// an object written earlier in the same document — in exports, one shared by
+/// neighbouring objects — so the latest are kept and the oldest let go,
+/// and a document of thousands of queues is not held whole.
+pub const MAX_KEPT_FOR_REFS: u64 = 100_000;
 
 /// One CliXml value.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -296,6 +304,55 @@ impl<R: BufRead> BufRead for Lines<R> {
     }
 }
 
+/// The objects a later `<Ref>` may name, by `RefId`: the latest, within
+/// [`MAX_KEPT_FOR_REFS`] values, the oldest let go first.
+#[derive(Debug, Default)]
+struct Referable {
+    /// Each object with the values it holds and when it was kept.
+    objects: HashMap<String, (CliObject, u64, u64)>,
+    /// (when kept, `RefId`), oldest first; an entry whose object was kept
+    /// again since is stale.
+    order: VecDeque<(u64, String)>,
+    /// Values the kept objects hold.
+    kept: u64,
+    kept_so_far: u64,
+    /// Objects let go.
+    let_go: u64,
+}
+
+impl Referable {
+    fn insert(&mut self, id: String, object: CliObject, weight: u64) {
+        self.kept_so_far += 1;
+        let when = self.kept_so_far;
+        if let Some((_, before, _)) = self.objects.insert(id.clone(), (object, weight, when)) {
+            self.kept -= before;
+        }
+        self.kept += weight;
+        self.order.push_back((when, id));
+        // The object just kept stays, however large (it is in memory anyway,
+        // the value being read).
+        while self.kept > MAX_KEPT_FOR_REFS && self.order.len() > 1 {
+            let Some((when, id)) = self.order.pop_front() else {
+                break;
+            };
+            if self
+                .objects
+                .get(&id)
+                .is_some_and(|(_, _, kept)| *kept == when)
+            {
+                if let Some((_, weight, _)) = self.objects.remove(&id) {
+                    self.kept -= weight;
+                    self.let_go += 1;
+                }
+            }
+        }
+    }
+
+    fn get(&self, id: &str) -> Option<(&CliObject, u64)> {
+        self.objects.get(id).map(|(o, weight, _)| (o, *weight))
+    }
+}
+
 /// Something refused more than once in a document: where first, how often.
 #[derive(Debug, Clone, Copy)]
 struct Refusals {
@@ -308,8 +365,8 @@ pub struct CliXmlReader<R: BufRead> {
     reader: Reader<Lines<R>>,
     buf: Vec<u8>,
     type_names: HashMap<String, Vec<String>>,
-    /// Objects with a `RefId`, with the number of values each holds.
-    objects: HashMap<String, (CliObject, u64)>,
+    /// Objects with a `RefId` a later `<Ref>` may name.
+    referable: Referable,
     in_root: bool,
     done: bool,
     record: u64,
@@ -319,6 +376,8 @@ pub struct CliXmlReader<R: BufRead> {
     copied: u64,
     too_deep: Option<Refusals>,
     refs_refused: Option<Refusals>,
+    /// `<Ref>`s to objects let go from [`Referable`].
+    refs_let_go: Option<Refusals>,
 }
 
 type Step<T> = Result<T, Problem>;
@@ -332,7 +391,7 @@ impl<R: BufRead> CliXmlReader<R> {
             }),
             buf: Vec::new(),
             type_names: HashMap::new(),
-            objects: HashMap::new(),
+            referable: Referable::default(),
             in_root: false,
             done: false,
             record: 0,
@@ -341,6 +400,7 @@ impl<R: BufRead> CliXmlReader<R> {
             copied: 0,
             too_deep: None,
             refs_refused: None,
+            refs_let_go: None,
         }
     }
 
@@ -366,6 +426,16 @@ impl<R: BufRead> CliXmlReader<R> {
                 format!(
                     "<Ref>s copy more than {} values: not followed{}",
                     thousands(MAX_REF_VALUES),
+                    more(r)
+                ),
+            ));
+        }
+        if let Some(r) = self.refs_let_go.take() {
+            self.problems.push(Problem::new(
+                Location::Line(r.first_line),
+                format!(
+                    "<Ref> to an object written before the last {} values: not followed{}",
+                    thousands(MAX_KEPT_FOR_REFS),
                     more(r)
                 ),
             ));
@@ -509,7 +579,7 @@ impl<R: BufRead> CliXmlReader<R> {
                     self.skip()?;
                 }
                 let id = tag.attr("RefId").unwrap_or_default().to_string();
-                match self.objects.get(&id) {
+                match self.referable.get(&id) {
                     Some((_, weight)) if self.copied + weight > MAX_REF_VALUES => {
                         let line = self.line();
                         Self::refuse(&mut self.refs_refused, line);
@@ -520,6 +590,11 @@ impl<R: BufRead> CliXmlReader<R> {
                         self.copied += weight;
                         self.values += weight;
                         Ok(value)
+                    }
+                    None if self.referable.let_go > 0 => {
+                        let line = self.line();
+                        Self::refuse(&mut self.refs_let_go, line);
+                        Ok(CliValue::Null)
                     }
                     None => {
                         self.problems.push(
@@ -655,7 +730,7 @@ impl<R: BufRead> CliXmlReader<R> {
         }
         if let Some(id) = &obj.ref_id {
             let weight = self.values - first + 1;
-            self.objects.insert(id.clone(), (obj.clone(), weight));
+            self.referable.insert(id.clone(), obj.clone(), weight);
         }
         Ok(obj)
     }
@@ -721,12 +796,25 @@ impl<R: BufRead> Iterator for CliXmlReader<R> {
 /// Reads all top-level objects of a CliXml text as [`PropertyObject`]s
 /// (non-object values are skipped with a problem).
 pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Vec<Problem>) {
-    let mut reader = CliXmlReader::new(text.as_bytes());
     let mut objects = Vec::new();
+    let (problems, _) = each_object(&mut text.as_bytes(), &mut |o| objects.push(o));
+    (objects, problems)
+}
+
+/// Hands over each top-level object of a CliXml export as it is read (an
+/// `Export-Clixml` of thousands of queues or messages is never held whole;
+/// the objects a later `<Ref>` may name are kept within
+/// [`MAX_KEPT_FOR_REFS`]). Errors reading the text are problems, as XML
+/// errors are: the objects before them stay.
+pub fn each_object(
+    text: &mut dyn BufRead,
+    object: &mut dyn FnMut(PropertyObject),
+) -> (Vec<Problem>, io::Result<()>) {
+    let mut reader = CliXmlReader::new(text);
     let mut problems = Vec::new();
     while let Some(item) = reader.next_value() {
         match item {
-            Ok((n, CliValue::Object(o))) => objects.push(o.to_property_object(Location::Record(n))),
+            Ok((n, CliValue::Object(o))) => object(o.to_property_object(Location::Record(n))),
             Ok((n, _)) => problems.push(Problem::new(
                 Location::Record(n),
                 "top-level CliXml value is not an object",
@@ -735,7 +823,7 @@ pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Vec<Problem>) {
         }
     }
     problems.extend(reader.take_problems());
-    (objects, problems)
+    (problems, Ok(()))
 }
 
 #[cfg(test)]
@@ -863,5 +951,50 @@ mod tests {
         );
         assert!(objs.is_empty());
         assert_eq!(problems.len(), 1);
+    }
+
+    /// A document of thousands of objects streams without keeping them all
+    /// for `<Ref>`s: a `<Ref>` to a neighbour is followed, one to an object
+    /// far back is not, and says so once with how often.
+    #[test]
+    fn refs_name_the_latest_objects_only() {
+        let props: String = (0..50)
+            .map(|p| format!("<I32 N=\"P{p}\">{p}</I32>"))
+            .collect();
+        let mut doc = format!(
+            "{OBJS}\n<Obj RefId=\"0\"><ToString>shared</ToString><Props><S N=\"Identity\">EX01\\1</S></Props></Obj>\n"
+        );
+        for i in 1..3000 {
+            doc.push_str(&format!(
+                "<Obj RefId=\"{i}\"><Props><S N=\"Identity\">EX01\\{i}</S>{props}</Props></Obj>\n"
+            ));
+        }
+        for _ in 0..2 {
+            doc.push_str("<Obj RefId=\"a\"><Props><Ref N=\"Shared\" RefId=\"0\"/><Ref N=\"Before\" RefId=\"2999\"/></Props></Obj>\n");
+        }
+        doc.push_str("</Objs>\n");
+        let mut reader = CliXmlReader::new(doc.as_bytes());
+        let mut objects = 0;
+        while let Some(Ok(_)) = reader.next_value() {
+            objects += 1;
+            assert!(reader.referable.kept <= MAX_KEPT_FOR_REFS + 60);
+        }
+        assert_eq!(objects, 3002);
+        let (objs, problems) = read_objects(&doc);
+        let last = &objs[objs.len() - 1];
+        assert!(last
+            .get(&["shared"])
+            .is_some_and(|v| *v == PropertyValue::Null));
+        let before = last.get(&["before"]);
+        assert!(
+            before.is_some_and(|v| *v != PropertyValue::Null),
+            "the neighbour followed: {:?}",
+            last.properties
+        );
+        let texts: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            texts,
+            ["line 3002: <Ref> to an object written before the last 100,000 values: not followed (and 1 more places)"]
+        );
     }
 }

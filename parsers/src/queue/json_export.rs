@@ -11,7 +11,10 @@
 use super::local_time::ExportedTime;
 use super::{PropertyObject, PropertyValue};
 use crate::problem::{Location, Problem};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
 use serde_json::Value;
+use std::io::{self, BufRead};
 
 /// Cheap content check: JSON whose first object key looks like a property.
 pub fn looks_like(text_head: &str) -> bool {
@@ -79,38 +82,129 @@ pub fn convert(value: &Value) -> PropertyValue {
 
 /// Reads a JSON object or array of objects.
 pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Vec<Problem>) {
-    let text = text.trim_start_matches('\u{feff}');
-    let value: Value = match serde_json::from_str(text) {
-        Ok(v) => v,
-        Err(e) => {
-            return (
-                Vec::new(),
-                vec![Problem::new(
-                    Location::Line(e.line() as u64),
-                    format!("not valid JSON: {e}"),
-                )],
-            )
-        }
-    };
-    let items = match value {
-        Value::Array(items) => items,
-        other => vec![other],
-    };
     let mut objects = Vec::new();
+    let (problems, read) = each_object(&mut text.as_bytes(), &mut |o| objects.push(o));
+    debug_assert!(read.is_ok(), "a text in memory reads");
+    (objects, problems)
+}
+
+/// Hands over each object of a JSON export as it is read: the items of a
+/// top-level array one at a time (a `Get-Message | ConvertTo-Json` of a queue
+/// thousands deep, or a `-Compress`ed export on one line, is never held
+/// whole), or the one top-level object. An export cut short keeps the
+/// objects before the cut (and says where it stopped). Reading errors come
+/// back apart from the problems found in the text.
+pub fn each_object(
+    text: &mut dyn BufRead,
+    object: &mut dyn FnMut(PropertyObject),
+) -> (Vec<Problem>, io::Result<()>) {
     let mut problems = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let loc = Location::Record(i as u64 + 1);
+    let mut text = match crate::reread::without_byte_order_marks(text) {
+        Ok(text) => text,
+        Err(e) => return (problems, Err(e)),
+    };
+    let mut json = serde_json::Deserializer::from_reader(&mut text);
+    let top = Top {
+        object,
+        problems: &mut problems,
+    };
+    let read = top.deserialize(&mut json).and_then(|()| json.end());
+    match read {
+        Ok(()) => (problems, Ok(())),
+        Err(e) if e.is_io() => (problems, Err(e.into())),
+        Err(e) => {
+            problems.push(Problem::new(
+                Location::Line(e.line() as u64),
+                format!("not valid JSON: {e}"),
+            ));
+            (problems, Ok(()))
+        }
+    }
+}
+
+/// The top-level value of an export: an array whose items are handed over as
+/// they are read, or one object.
+struct Top<'a> {
+    object: &'a mut dyn FnMut(PropertyObject),
+    problems: &'a mut Vec<Problem>,
+}
+
+impl Top<'_> {
+    /// The `n`th (1-based) item, as a property object if it is an object.
+    fn item(&mut self, n: u64, item: Value) {
+        let loc = Location::Record(n);
         let Value::Object(map) = item else {
-            problems.push(Problem::new(loc, "array item is not an object"));
-            continue;
+            self.problems
+                .push(Problem::new(loc, "array item is not an object"));
+            return;
         };
         let mut obj = PropertyObject::new(loc);
-        for (k, v) in map {
+        for (k, v) in &map {
             obj.properties.push((k.clone(), convert(v)));
         }
-        objects.push(obj);
+        (self.object)(obj);
     }
-    (objects, problems)
+}
+
+impl<'de> DeserializeSeed<'de> for Top<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, json: D) -> Result<(), D::Error> {
+        json.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Top<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object or array of objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut items: A) -> Result<(), A::Error> {
+        let mut n = 0;
+        while let Some(item) = items.next_element::<Value>()? {
+            n += 1;
+            self.item(n, item);
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, map: A) -> Result<(), A::Error> {
+        let value = Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        self.item(1, value);
+        Ok(())
+    }
+
+    fn visit_bool<E>(mut self, _: bool) -> Result<(), E> {
+        self.item(1, Value::Null);
+        Ok(())
+    }
+
+    fn visit_i64<E>(mut self, _: i64) -> Result<(), E> {
+        self.item(1, Value::Null);
+        Ok(())
+    }
+
+    fn visit_u64<E>(mut self, _: u64) -> Result<(), E> {
+        self.item(1, Value::Null);
+        Ok(())
+    }
+
+    fn visit_f64<E>(mut self, _: f64) -> Result<(), E> {
+        self.item(1, Value::Null);
+        Ok(())
+    }
+
+    fn visit_str<E>(mut self, _: &str) -> Result<(), E> {
+        self.item(1, Value::Null);
+        Ok(())
+    }
+
+    fn visit_unit<E>(mut self) -> Result<(), E> {
+        self.item(1, Value::Null);
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -457,22 +457,32 @@ pub fn read_format_list_export(
     )
 }
 
-/// An `Export-Csv` queue export read as [`read_format_list_export`] reads
-/// one: its dates, then its objects, a batch at a time.
-pub fn read_csv_export(
-    text: &mut dyn Reread,
-    options: QueueExportOptions,
-    batch: usize,
-    each: &mut dyn FnMut(Vec<QueueRecord>, Vec<MessageRecord>),
-) -> QueueExport {
-    read_in_passes(
-        text,
-        options,
-        batch,
-        each,
-        ExportForm::Csv,
-        &mut |t, object| csv_export::each_delimited(t, b',', object),
-    )
+impl ExportForm {
+    /// Reads an export of this form in passes from a text read again from
+    /// its start as often as asked, as [`read_format_list_export`] reads
+    /// `Format-List`: its dates, then its objects, whose queues and messages
+    /// go to `each` `batch` at a time as they are read (`Export-Csv` rows;
+    /// JSON array items, whether on lines or all on one; CliXml top-level
+    /// objects). `None` for the forms read whole: Queue Viewer lists and the
+    /// queue log, small and read in one piece.
+    pub fn read_in_passes(
+        self,
+        text: &mut dyn Reread,
+        options: QueueExportOptions,
+        batch: usize,
+        each: &mut dyn FnMut(Vec<QueueRecord>, Vec<MessageRecord>),
+    ) -> Option<QueueExport> {
+        let objects: &mut EachObject<'_> = match self {
+            ExportForm::FormatList => {
+                return Some(read_format_list_export(text, options, batch, each))
+            }
+            ExportForm::Csv => &mut |t, object| csv_export::each_delimited(t, b',', object),
+            ExportForm::Json => &mut json_export::each_object,
+            ExportForm::CliXml => &mut clixml::each_object,
+            ExportForm::QueueViewer | ExportForm::TransportQueueLog => return None,
+        };
+        Some(read_in_passes(text, options, batch, each, self, objects))
+    }
 }
 
 /// The objects of a text, each to the callback as it is read: the problems
@@ -608,6 +618,18 @@ pub fn parse_queue_export(text: &str, options: QueueExportOptions) -> QueueExpor
         date_order: DateOrderChoice::default(),
         problems: Vec::new(),
     };
+    let (mut queues, mut messages) = (Vec::new(), Vec::new());
+    let read = form.and_then(|form| {
+        form.read_in_passes(&mut text.as_bytes(), options, usize::MAX, &mut |q, m| {
+            queues.extend(q);
+            messages.extend(m);
+        })
+    });
+    if let Some(mut read) = read {
+        read.queues = queues;
+        read.messages = messages;
+        return read;
+    }
     let (objects, problems) = match form {
         None => {
             export.problems.push(Problem::new(
@@ -628,24 +650,7 @@ pub fn parse_queue_export(text: &str, options: QueueExportOptions) -> QueueExpor
             }
             return export;
         }
-        Some(form @ (ExportForm::FormatList | ExportForm::Csv)) => {
-            let (mut queues, mut messages) = (Vec::new(), Vec::new());
-            let mut collect = |q: Vec<QueueRecord>, m: Vec<MessageRecord>| {
-                queues.extend(q);
-                messages.extend(m);
-            };
-            let mut text = text.as_bytes();
-            let mut read = match form {
-                ExportForm::Csv => read_csv_export(&mut text, options, usize::MAX, &mut collect),
-                _ => read_format_list_export(&mut text, options, usize::MAX, &mut collect),
-            };
-            read.queues = queues;
-            read.messages = messages;
-            return read;
-        }
-        Some(ExportForm::Json) => json_export::read_objects(text),
-        Some(ExportForm::CliXml) => clixml::read_objects(text),
-        Some(ExportForm::QueueViewer) => queue_viewer::read_objects(text),
+        Some(_) => queue_viewer::read_objects(text),
     };
     export.problems = problems;
     for o in &objects {

@@ -53,3 +53,46 @@ impl Reread for Pieces<'_> {
         )))
     }
 }
+
+/// A queue export read in passes (`ExportForm::read_in_passes`) `piece` bytes
+/// at a time and handed over `batch` at a time, its queues and messages put
+/// back into what comes back (to compare with the export read whole).
+pub struct ReadInPieces {
+    pub export: exauth_parsers::queue::QueueExport,
+    /// How often the text was read from its start.
+    pub opened: usize,
+    /// Bytes the pass had read when the first batch came.
+    pub first_batch_at: usize,
+}
+
+pub fn read_export_in_pieces(
+    form: exauth_parsers::queue::ExportForm,
+    text: &str,
+    piece: usize,
+    batch: usize,
+) -> ReadInPieces {
+    let mut pieces = Pieces::new(text.as_bytes(), piece);
+    let read = pieces.read.clone();
+    let (mut queues, mut messages, mut first_at) = (Vec::new(), Vec::new(), None);
+    let export = form.read_in_passes(
+        &mut pieces,
+        exauth_parsers::queue::QueueExportOptions::default(),
+        batch,
+        &mut |q, m| {
+            let n = q.len() + m.len();
+            assert!(n > 0 && n <= batch, "a batch of {n}");
+            first_at.get_or_insert(read.get());
+            queues.extend(q);
+            messages.extend(m);
+        },
+    );
+    let mut export = export.unwrap_or_else(|| panic!("{form:?} is not read in passes"));
+    assert!(export.queues.is_empty() && export.messages.is_empty());
+    export.queues = queues;
+    export.messages = messages;
+    ReadInPieces {
+        export,
+        opened: pieces.opened,
+        first_batch_at: first_at.unwrap_or(usize::MAX),
+    }
+}
