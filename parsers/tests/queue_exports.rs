@@ -501,12 +501,13 @@ fn a_csv_export_read_in_passes_and_batches_reads_as_whole() {
 }
 
 /// 2,000 queues in JSON (one `-Compress`ed line, or pretty with a BOM and
-/// CRLF) and in CliXml (`TNRef`s, a `<Ref>` to the object before), read a few
+/// CRLF), in CliXml (`TNRef`s, a `<Ref>` to the object before) and in a
+/// Queue Viewer list (tab-delimited captions, a BOM, CRLF), read a few
 /// bytes at a time in batches: each export gives every queue in order, with
 /// its LastError, the day/month order a late queue settles, as read whole —
 /// and the queues go as they are read, not at the end.
 #[test]
-fn json_and_clixml_exports_read_in_passes_and_batches_read_as_whole() {
+fn json_clixml_and_queue_viewer_exports_read_in_passes_and_batches_read_as_whole() {
     const N: usize = 2_000;
     let last_error = |i: usize| {
         let day = if i == 1_500 { 26 } else { 1 + i % 12 };
@@ -541,10 +542,19 @@ fn json_and_clixml_exports_read_in_passes_and_batches_read_as_whole() {
         ));
     }
     clixml.push_str("</Objs>\r\n");
+    let mut viewer = String::from("\u{feff}Identity\tDelivery Type\tStatus\tMessage Count\tNext Hop Domain\tLast Error\tNext Retry Time\r\n");
+    for i in 0..N {
+        let day = if i == 1_500 { 26 } else { 1 + i % 12 };
+        viewer.push_str(&format!(
+            "EX01\\{i}\tSmtpRelayToDag\tRetry\t{i}\tdag1\t\"{}\"\t{day}/11/2026 10:50:05\r\n",
+            last_error(i).replace('"', "\"\"")
+        ));
+    }
     let forms = [
         (&compressed, ExportForm::Json),
         (&pretty, ExportForm::Json),
         (&clixml, ExportForm::CliXml),
+        (&viewer, ExportForm::QueueViewer),
     ];
     for (text, form) in forms {
         let whole = parse_queue_export(text, QueueExportOptions::default());

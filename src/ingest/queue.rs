@@ -44,9 +44,9 @@ impl Input for QueueInput {
 
     /// Streaming for every export form but the small ones (a `Get-Message`
     /// of a queue thousands of messages deep, in `Format-List`, `Export-Csv`,
-    /// JSON — one line or many — or CliXml): spooled and read in passes, its
-    /// facts handed over as they come. Queue Viewer lists and the queue log
-    /// are read whole from the spool, up to the size of a text read whole.
+    /// JSON — one line or many —, CliXml or a Queue Viewer list): spooled and
+    /// read in passes, its facts handed over as they come. The queue log is
+    /// read whole from the spool, up to the size of a text read whole.
     fn read_into(
         &self,
         _artifact: &Artifact<'_>,

@@ -9,6 +9,8 @@
 
 use super::{normalize_name, PropertyObject};
 use crate::problem::Problem;
+use crate::reread::first_line_without_byte_order_marks;
+use std::io::{self, BufRead, Read};
 
 const KNOWN_CAPTIONS: &[&str] = &[
     "identity",
@@ -56,13 +58,25 @@ pub fn looks_like(text_head: &str) -> bool {
 
 /// Reads the export; the delimiter is taken from the header row.
 pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Vec<Problem>) {
-    let first = text
-        .trim_start_matches('\u{feff}')
-        .lines()
-        .next()
-        .unwrap_or("");
-    let (delimiter, _) = header_cells(first);
-    super::csv_export::read_delimited(text, delimiter)
+    let mut objects = Vec::new();
+    let (problems, _) = each_object(&mut text.as_bytes(), &mut |o| objects.push(o));
+    (objects, problems)
+}
+
+/// [`read_objects`] streaming: each row's object as it is read; the problems
+/// met, and the error that cut the text short, if one did.
+pub fn each_object(
+    text: &mut dyn BufRead,
+    object: &mut dyn FnMut(PropertyObject),
+) -> (Vec<Problem>, io::Result<()>) {
+    let first = match first_line_without_byte_order_marks(text) {
+        Ok(first) => first,
+        Err(e) => return (Vec::new(), Err(e)),
+    };
+    let (delimiter, _) = header_cells(String::from_utf8_lossy(&first).trim_end());
+    // The header row given back before the rest.
+    let mut whole = io::Cursor::new(first).chain(text);
+    super::csv_export::each_delimited(&mut whole, delimiter, object)
 }
 
 #[cfg(test)]

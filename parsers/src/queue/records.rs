@@ -388,27 +388,6 @@ impl Builder {
     }
 }
 
-/// Turns generic objects into typed records, deciding day/month order over
-/// all of their time values first.
-pub fn records_from_objects(
-    objects: &[PropertyObject],
-    option: DateOrderOption,
-) -> (Vec<QueueRecord>, Vec<MessageRecord>, DateOrderChoice) {
-    let mut inference = DateOrderInference::new();
-    for o in objects {
-        observe_dates(o, &mut inference);
-    }
-    let builder = Builder {
-        choice: inference.decide(option),
-    };
-    let mut queues = Vec::new();
-    let mut messages = Vec::new();
-    for o in objects {
-        builder.record(o, &mut queues, &mut messages);
-    }
-    (queues, messages, builder.choice)
-}
-
 /// The culture-formatted times of an object, for the file's day/month order.
 fn observe_dates(o: &PropertyObject, inference: &mut DateOrderInference) {
     for name in TIME_FIELDS {
@@ -463,8 +442,8 @@ impl ExportForm {
     /// `Format-List`: its dates, then its objects, whose queues and messages
     /// go to `each` `batch` at a time as they are read (`Export-Csv` rows;
     /// JSON array items, whether on lines or all on one; CliXml top-level
-    /// objects). `None` for the forms read whole: Queue Viewer lists and the
-    /// queue log, small and read in one piece.
+    /// objects; Queue Viewer rows). `None` for the queue log, read whole: its
+    /// rows are snapshots of a few queues, read in one piece.
     pub fn read_in_passes(
         self,
         text: &mut dyn Reread,
@@ -479,7 +458,8 @@ impl ExportForm {
             ExportForm::Csv => &mut |t, object| csv_export::each_delimited(t, b',', object),
             ExportForm::Json => &mut json_export::each_object,
             ExportForm::CliXml => &mut clixml::each_object,
-            ExportForm::QueueViewer | ExportForm::TransportQueueLog => return None,
+            ExportForm::QueueViewer => &mut queue_viewer::each_object,
+            ExportForm::TransportQueueLog => return None,
         };
         Some(read_in_passes(text, options, batch, each, self, objects))
     }
@@ -630,39 +610,19 @@ pub fn parse_queue_export(text: &str, options: QueueExportOptions) -> QueueExpor
         read.messages = messages;
         return read;
     }
-    let (objects, problems) = match form {
-        None => {
-            export.problems.push(Problem::new(
-                Location::File,
-                "not a recognised queue export (FL, CSV, JSON, CliXml, Queue Viewer, Transport Queue Log)",
-            ));
-            return export;
-        }
-        Some(ExportForm::TransportQueueLog) => {
-            for row in TransportQueueLogReader::new(text.as_bytes()) {
-                match row {
-                    Ok(r) if r.queue_identity.is_some() => {
-                        export.queues.push(queue_from_log_row(r))
-                    }
-                    Ok(_) => {}
-                    Err(p) => export.problems.push(p),
-                }
-            }
-            return export;
-        }
-        Some(_) => queue_viewer::read_objects(text),
-    };
-    export.problems = problems;
-    for o in &objects {
-        for t in &o.type_names {
-            if !export.type_names.contains(t) {
-                export.type_names.push(t.clone());
+    if form == Some(ExportForm::TransportQueueLog) {
+        for row in TransportQueueLogReader::new(text.as_bytes()) {
+            match row {
+                Ok(r) if r.queue_identity.is_some() => export.queues.push(queue_from_log_row(r)),
+                Ok(_) => {}
+                Err(p) => export.problems.push(p),
             }
         }
+    } else {
+        export.problems.push(Problem::new(
+            Location::File,
+            "not a recognised queue export (FL, CSV, JSON, CliXml, Queue Viewer, Transport Queue Log)",
+        ));
     }
-    let (queues, messages, choice) = records_from_objects(&objects, options.date_order);
-    export.queues = queues;
-    export.messages = messages;
-    export.date_order = choice;
     export
 }
