@@ -11,11 +11,13 @@
 //! (never set aside on a guess).
 //!
 //! Across artifacts ([`Copies`], one per run): two exports of the same log
-//! whose ranges overlap. An `.evtx` whose events are all of one (Computer,
-//! channel) *claims* the ids its chunks hold: each run of chunks whose
-//! records fill ids that follow one another claims that range — a handful of
-//! ranges a file, whatever its size (`ingest::evtx`'s `Run`; a chunk with
-//! gaps claims nothing). A large file claims them a part at a time, with the
+//! whose ranges overlap. An `.evtx` *claims* the ids its chunks hold, under
+//! its (Computer, channel) — or, for events of several, the set of them
+//! ([`EventsSeen::claim_key`]): each run of ids that follow one another,
+//! over the records read of its chunks, claims that range — a handful of
+//! ranges a file, whatever its size (`ingest::event_stream`'s `Run`; an
+//! unreadable record's id ends one run, the next record starts another). A
+//! large file claims them a part at a time, with the
 //! facts it hands over while it is read. When a file is read its
 //! facts for ids another file of the stream already gave are set aside;
 //! which file was read first depends on thread timing, so at the end the
@@ -152,11 +154,25 @@ impl EventsSeen {
 }
 
 impl EventsSeen {
-    /// The one (Computer, channel) of the events seen, when they are all of one.
-    pub fn single_stream(&self) -> Option<(&str, &str)> {
+    /// What the file's claims are filed under ([`Claim`]): the one
+    /// (Computer, channel) of the events seen, when they are all of one; for
+    /// events of several (a System log whose machine was renamed: its
+    /// Computer changes, its ids run on), every Computer and every channel,
+    /// each set sorted and joined by line breaks, which no name holds — a
+    /// claim of such a file then meets only the claims of a file of the same
+    /// streams, a copy of the same log. `None` before any event.
+    pub fn claim_key(&self) -> Option<(String, String)> {
         match self.streams.as_slice() {
-            [(computer, channel, _)] => Some((computer, channel)),
-            _ => None,
+            [] => None,
+            [(computer, channel, _)] => Some((computer.clone(), channel.clone())),
+            several => {
+                let joined = |name: fn(&(String, String, IdRanges)) -> &str| {
+                    let names: std::collections::BTreeSet<&str> =
+                        several.iter().map(name).collect();
+                    names.into_iter().collect::<Vec<_>>().join("\n")
+                };
+                Some((joined(|s| &s.0), joined(|s| &s.1)))
+            }
         }
     }
 }
@@ -282,14 +298,15 @@ impl Copies {
         let mut notes: BTreeMap<String, Vec<String>> = BTreeMap::new();
         // Holder → (start, end, the file to name).
         let mut renames: HashMap<String, Vec<(u64, u64, String)>> = HashMap::new();
+        // A file's copies summed over its claims (a file read a part at a
+        // time claims each part, under the streams it had then), by the file
+        // they copy (the first ranked holding them).
+        let mut copied: BTreeMap<(String, String), u64> = BTreeMap::new();
         for stream in self.streams.into_values() {
             let mut claims = stream.claims;
             claims.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)));
             // Which file each id is named after: the first ranked holding it.
             let mut owned: BTreeMap<u64, (u64, Origin)> = BTreeMap::new();
-            // A file's copies summed over its claims (a file read a part at a
-            // time claims each part), named after the first file they copy.
-            let mut copied: BTreeMap<String, (u64, String)> = BTreeMap::new();
             for (origin, first, last) in &claims {
                 let (copies, from, free) = {
                     let owned_here = held_within(&owned, *first, *last);
@@ -304,20 +321,11 @@ impl Copies {
                     (copies, from, outside(*first, *last, &pieces))
                 };
                 if let Some(from) = from {
-                    let entry = copied.entry(origin.to_string()).or_insert((0, from));
-                    entry.0 += copies;
+                    *copied.entry((origin.to_string(), from)).or_default() += copies;
                 }
                 for (s, e) in free {
                     owned.insert(s, (e, origin.clone()));
                 }
-            }
-            for (origin, (copies, from)) in copied {
-                notes.entry(origin).or_default().push(copies_note(
-                    copies,
-                    ("event", "events"),
-                    "EventRecordID",
-                    Some(&from),
-                ));
             }
             // The facts kept of each piece are renamed after its owner.
             for (start, (end, holder)) in &stream.held {
@@ -331,6 +339,14 @@ impl Copies {
                     }
                 }
             }
+        }
+        for ((origin, from), copies) in copied {
+            notes.entry(origin).or_default().push(copies_note(
+                copies,
+                ("event", "events"),
+                "EventRecordID",
+                Some(&from),
+            ));
         }
         if !renames.is_empty() {
             for e in evidence.iter_mut() {

@@ -32,7 +32,7 @@ pub(super) fn stream_events(
     let row_place = rows.as_ref().map(|(sink, at)| (sink.encoding(), *at));
     let mut stream = EventStream::new(rows);
     let report = read(&mut |events| {
-        stream.take(Some(Prepared::new(events, place, row_place)), None);
+        stream.take(Some(Prepared::new(events, place, row_place)), Vec::new());
         if stream.evidence.len() >= options.hand_over_at && facts.hand_over.is_some() {
             stream.hand_over(facts);
         }
@@ -150,10 +150,11 @@ pub(super) struct EventStream<'r> {
     run: Option<Run>,
 }
 
-/// Chunks whose record ids follow one another: what a file of one
-/// (Computer, channel) claims of that log, for setting aside the records
-/// another file gave ([`Claim`], `ingest::dedup`). A chunk whose records do
-/// not fill a range of ids claims nothing and ends the run. The same claims
+/// Chunks whose record ids follow one another: what a file claims of its
+/// log, for setting aside the records another file gave ([`Claim`],
+/// `ingest::dedup`). A chunk claims the ids of the records read of it — a
+/// gap (a record unreadable) ends a run and starts the next —, a chunk of
+/// none claims nothing and ends the run. The same claims
 /// whether the facts go at the end of the file or a part at a time: a part
 /// claims the runs its chunks closed and what the growing run holds, which
 /// grows on from there.
@@ -229,30 +230,31 @@ impl<'r> EventStream<'r> {
         facts.hand_over_so_far();
     }
 
-    /// A chunk's ids, onto the run it follows or a new one.
+    /// A chunk's ids, each range onto the run it follows or a new one.
     fn run_on(&mut self, ids: evtx::ChunkIds) {
-        let Some((first, last)) = ids else {
+        if ids.is_empty() {
             // Claims nothing, and the run before it ends.
             self.runs.extend(self.run.take());
-            return;
-        };
-        if let Some(run) = self.run.as_mut() {
-            if run.last.checked_add(1) == Some(first) {
-                run.last = last;
-                return;
-            }
         }
-        self.runs.extend(self.run.take());
-        self.run = Some(Run { first, last });
+        for (first, last) in ids {
+            if let Some(run) = self.run.as_mut() {
+                if run.last.checked_add(1) == Some(first) {
+                    run.last = last;
+                    continue;
+                }
+            }
+            self.runs.extend(self.run.take());
+            self.run = Some(Run { first, last });
+        }
     }
 
     /// The runs closed since the last hand-over and what the growing one
-    /// holds (all of it at the end of the file, `at_end`), as claims of the
-    /// file's one stream: none while its events are of several, whose ids
-    /// are not one log's (a claim sets aside the facts of its ids, whatever
-    /// their stream). A file that turns out of several streams after a
-    /// part was handed over keeps that part's claims: its facts were all of
-    /// the one stream.
+    /// holds (all of it at the end of the file, `at_end`), as claims filed
+    /// under the file's streams so far ([`EventsSeen::claim_key`]; a claim
+    /// sets aside the facts of its ids whatever their stream, and the ids of
+    /// a run of chunks are one log's, whatever the Computer of each record).
+    /// A part handed over keeps the claims filed under the streams it had:
+    /// a copy of the file files its parts alike.
     fn claim_runs(&mut self, facts: &mut Extracted, at_end: bool) {
         if at_end {
             self.runs.extend(self.run.take());
@@ -265,13 +267,13 @@ impl<'r> EventStream<'r> {
             }
         }
         let runs = std::mem::take(&mut self.runs);
-        if let Some((computer, channel)) = self.seen.single_stream() {
+        if let Some((computer, channel)) = self.seen.claim_key() {
             facts.claims.extend(
                 runs.into_iter()
                     .filter(|run| run.first <= run.last)
                     .map(|run| Claim {
-                        computer: computer.to_string(),
-                        channel: channel.to_string(),
+                        computer: computer.clone(),
+                        channel: channel.clone(),
                         first: run.first,
                         last: run.last,
                     }),
@@ -364,5 +366,41 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A System log whose machine was renamed twice (three Computers, one
+    /// log's ids): its runs are claimed under the three names together; a
+    /// chunk with an unreadable record claims the ids read around it; a
+    /// chunk of none read ends the run.
+    #[test]
+    fn a_log_of_several_computers_claims_its_runs_under_all_their_names() {
+        let mut stream = EventStream::new(None);
+        for (computer, id) in [
+            ("DESKTOP-8BGEHIF", 1),
+            ("DESKTOP-3HCGNNO", 200),
+            ("W10-1507-LTSB", 400),
+        ] {
+            assert!(stream.seen.first_time_in(computer, "System", Some(id)));
+        }
+        stream.run_on(vec![(1, 50), (52, 117)]);
+        stream.run_on(vec![(118, 230)]);
+        stream.run_on(Vec::new());
+        stream.run_on(vec![(231, 355)]);
+        let mut facts = Extracted::default();
+        stream.claim_runs(&mut facts, true);
+        let claimed: Vec<(&str, &str, u64, u64)> = facts
+            .claims
+            .iter()
+            .map(|c| (c.computer.as_str(), c.channel.as_str(), c.first, c.last))
+            .collect();
+        let names = "DESKTOP-3HCGNNO\nDESKTOP-8BGEHIF\nW10-1507-LTSB";
+        assert_eq!(
+            claimed,
+            [
+                (names, "System", 1, 50),
+                (names, "System", 52, 230),
+                (names, "System", 231, 355)
+            ]
+        );
     }
 }

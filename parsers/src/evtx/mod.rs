@@ -142,6 +142,9 @@ pub(crate) struct ReportBuilder {
     pub repeated_chunks: u64,
     pub duplicate_records: u64,
     pub ids: IdSpan,
+    /// The ids of the records read, while one chunk is read (a chunk's builder
+    /// only: a file's merges none), for [`ChunkIds`].
+    pub chunk_ids: Vec<u64>,
 }
 
 /// The record ids read, as their smallest, largest and number (see
@@ -188,6 +191,22 @@ impl IdSpan {
 }
 
 impl ReportBuilder {
+    /// The ids of a chunk's records read, as the sorted, disjoint ranges they
+    /// fill ([`ChunkIds`]).
+    pub(crate) fn chunk_ranges(&mut self) -> ChunkIds {
+        let mut ids = std::mem::take(&mut self.chunk_ids);
+        ids.sort_unstable();
+        ids.dedup();
+        let mut ranges: ChunkIds = Vec::new();
+        for id in ids {
+            match ranges.last_mut() {
+                Some((_, last)) if last.checked_add(1) == Some(id) => *last = id,
+                _ => ranges.push((id, id)),
+            }
+        }
+        ranges
+    }
+
     pub(crate) fn count_other(&mut self, provider: &str, event_id: u16) {
         self.records_read += 1;
         bump(&mut self.other, provider, event_id);
@@ -322,5 +341,25 @@ fn bump(map: &mut Counts, provider: &str, event_id: u16) {
                 .or_default()
                 .insert(event_id, 1);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A chunk's ids read, in any order and once more, as the ranges they
+    /// fill; none read, none claimed.
+    #[test]
+    fn chunk_ids_read_become_the_ranges_they_fill() {
+        let mut chunk = ReportBuilder {
+            chunk_ids: vec![7, 3, 4, 5, 9, 10, 4, u64::MAX, u64::MAX - 1],
+            ..ReportBuilder::default()
+        };
+        assert_eq!(
+            chunk.chunk_ranges(),
+            [(3, 5), (7, 7), (9, 10), (u64::MAX - 1, u64::MAX)]
+        );
+        assert!(chunk.chunk_ranges().is_empty(), "taken");
     }
 }

@@ -92,12 +92,12 @@ pub fn read_evtx_reader_each<R: Read + Seek + Send>(
     })
 }
 
-/// The record ids a chunk holds, first to last, when the records read of it fill that
-/// range (none twice, none read without its id noted): what the chunk claims of its log,
-/// for telling overlapping copies of a log apart a chunk at a time (a file read whole or
-/// a part at a time claims the same runs; [`EventFileReport::record_ids`] is the whole
-/// file's range, when it has no gap).
-pub type ChunkIds = Option<(u64, u64)>;
+/// The record ids of the records read of a chunk, as the sorted, disjoint ranges they
+/// fill (one, unless a record was unreadable or the ids skip): what the chunk claims of
+/// its log, for telling overlapping copies of a log apart a chunk at a time (a file read
+/// whole or a part at a time claims the same runs; [`EventFileReport::record_ids`] is the
+/// whole file's range, when it has no gap). Empty when no record was read.
+pub type ChunkIds = Vec<(u64, u64)>;
 
 /// What [`read_evtx_reader_mapped`] makes of one chunk's catalogued events.
 pub type MapEvents<'m, T> = dyn Fn(Vec<EventRecord>) -> T + Sync + 'm;
@@ -573,10 +573,10 @@ impl Walked {
             buffer,
             mapped,
         } = decoded;
-        let mut ids = None;
+        let mut ids = Vec::new();
         let taken = !self.skips(number)
             && match outcome {
-                Outcome::Whole(out) => {
+                Outcome::Whole(mut out) => {
                     let repeat = buffer
                         .as_deref()
                         .is_some_and(|data| self.repeats.is_repeat(number, data, reading));
@@ -585,18 +585,18 @@ impl Walked {
                             self.past_header += 1;
                         }
                         self.repeats.read(number, out.records_read);
-                        ids = out.ids.dense(out.records_read);
+                        ids = out.chunk_ranges();
                         self.report.merge(out);
                     }
                     !repeat
                 }
-                Outcome::Failed(out) => {
-                    ids = out.ids.dense(out.records_read);
+                Outcome::Failed(mut out) => {
+                    ids = out.chunk_ranges();
                     self.report.merge(out);
                     true
                 }
-                Outcome::Cut(out) => {
-                    ids = out.ids.dense(out.records_read);
+                Outcome::Cut(mut out) => {
+                    ids = out.chunk_ranges();
                     self.report.merge(out);
                     self.first_pass_over = true;
                     true
@@ -1092,7 +1092,10 @@ fn read_chunk_records(
             out,
         );
         match read {
-            Ok(()) => out.ids.see(span.record_id),
+            Ok(()) => {
+                out.ids.see(span.record_id);
+                out.chunk_ids.push(span.record_id);
+            }
             Err(_) => {
                 unreadable.insert(span.binxml_offset as u64);
             }
@@ -1334,6 +1337,7 @@ fn read_chunk_with_crate(
                     out,
                 );
                 if fast.is_ok() {
+                    out.chunk_ids.push(record.event_record_id);
                     continue;
                 }
             }
@@ -1342,7 +1346,10 @@ fn read_chunk_with_crate(
         let record_id = record.event_record_id;
         match record.into_json_value() {
             Ok(json) => match raw_event_from_json(&json.data) {
-                Some(raw) => add_with_fallbacks(raw, &header, out),
+                Some(raw) => {
+                    add_with_fallbacks(raw, &header, out);
+                    out.chunk_ids.push(record_id);
+                }
                 None => out.problems.push(Problem::new(
                     Location::Record(record_id),
                     "record has no System Provider/EventID; skipped",
