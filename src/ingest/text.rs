@@ -373,6 +373,8 @@ struct SignatureLines {
     scanner: SignatureScanner,
     /// The last piece ended in `\r`, held back: a `\n` next drops it.
     carriage_return: bool,
+    /// The last piece ended inside a line, given to the scanner in pieces.
+    mid_line: bool,
 }
 
 impl SignatureLines {
@@ -385,14 +387,21 @@ impl SignatureLines {
         }
         while let Some(i) = memchr::memchr(b'\n', text.as_bytes()) {
             let (line, rest) = text.split_at(i);
-            self.scanner.piece(line.strip_suffix('\r').unwrap_or(line));
-            self.scanner.end_line();
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if std::mem::take(&mut self.mid_line) {
+                self.scanner.piece(line);
+                self.scanner.end_line();
+            } else {
+                // A whole line in this piece: scanned where it lies.
+                self.scanner.line(line);
+            }
             text = &rest[1..];
         }
         if let Some(line) = text.strip_suffix('\r').filter(|_| !at_end) {
             self.carriage_return = true;
             text = line;
         }
+        self.mid_line = true;
         self.scanner.piece(text);
         if at_end {
             if std::mem::take(&mut self.carriage_return) {

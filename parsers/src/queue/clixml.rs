@@ -329,6 +329,14 @@ impl Referable {
         }
         self.kept += weight;
         self.order.push_back((when, id));
+        if self.order.len() > 2 * self.objects.len() + 64 {
+            // A `RefId` used again and again (no exporter writes that) leaves
+            // stale entries: dropped, so that the order stays as small as
+            // the objects kept.
+            let objects = &self.objects;
+            self.order
+                .retain(|(when, id)| objects.get(id).is_some_and(|(_, _, kept)| kept == when));
+        }
         // The object just kept stays, however large (it is in memory anyway,
         // the value being read).
         while self.kept > MAX_KEPT_FOR_REFS && self.order.len() > 1 {
@@ -995,6 +1003,43 @@ mod tests {
         assert_eq!(
             texts,
             ["line 3002: <Ref> to an object written before the last 100,000 values: not followed (and 1 more places)"]
+        );
+    }
+
+    /// One `RefId` written again and again: each object replaces the one
+    /// before for `<Ref>`s, and nothing grows with the document.
+    #[test]
+    fn a_ref_id_used_again_and_again_keeps_one_object() {
+        let mut doc = format!("{OBJS}\n");
+        for i in 0..10_000 {
+            doc.push_str(&format!(
+                "<Obj RefId=\"0\"><Props><S N=\"Identity\">EX01\\{i}</S></Props></Obj>\n"
+            ));
+        }
+        doc.push_str(
+            "<Obj RefId=\"1\"><Props><Ref N=\"Last\" RefId=\"0\"/></Props></Obj>\n</Objs>\n",
+        );
+        let mut reader = CliXmlReader::new(doc.as_bytes());
+        let mut last = None;
+        while let Some(value) = reader.next_value() {
+            assert!(
+                reader.referable.order.len() <= 66,
+                "{}",
+                reader.referable.order.len()
+            );
+            last = Some(value);
+        }
+        let Some(Ok((_, CliValue::Object(last)))) = last else {
+            panic!("the last object: {last:?}")
+        };
+        let Some(CliValue::Object(named)) = last.property("Last") else {
+            panic!("the <Ref> not followed: {:?}", last.property("Last"))
+        };
+        let identity = named.property("Identity").and_then(CliValue::as_text);
+        assert_eq!(
+            identity.as_deref(),
+            Some("EX01\\9999"),
+            "the latest object so named"
         );
     }
 }

@@ -83,8 +83,8 @@ pub fn convert(value: &Value) -> PropertyValue {
 /// Reads a JSON object or array of objects.
 pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Vec<Problem>) {
     let mut objects = Vec::new();
-    let (problems, read) = each_object(&mut text.as_bytes(), &mut |o| objects.push(o));
-    debug_assert!(read.is_ok(), "a text in memory reads");
+    // A text in memory has no reading error to give.
+    let (problems, _) = each_object(&mut text.as_bytes(), &mut |o| objects.push(o));
     (objects, problems)
 }
 
@@ -146,6 +146,14 @@ impl Top<'_> {
     }
 }
 
+impl Top<'_> {
+    /// A top-level scalar: a problem, as an array item that is not an object.
+    fn not_an_object<E>(mut self) -> Result<(), E> {
+        self.item(1, Value::Null);
+        Ok(())
+    }
+}
+
 impl<'de> DeserializeSeed<'de> for Top<'_> {
     type Value = ();
 
@@ -176,34 +184,28 @@ impl<'de> Visitor<'de> for Top<'_> {
         Ok(())
     }
 
-    fn visit_bool<E>(mut self, _: bool) -> Result<(), E> {
-        self.item(1, Value::Null);
-        Ok(())
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        self.not_an_object()
     }
 
-    fn visit_i64<E>(mut self, _: i64) -> Result<(), E> {
-        self.item(1, Value::Null);
-        Ok(())
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        self.not_an_object()
     }
 
-    fn visit_u64<E>(mut self, _: u64) -> Result<(), E> {
-        self.item(1, Value::Null);
-        Ok(())
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        self.not_an_object()
     }
 
-    fn visit_f64<E>(mut self, _: f64) -> Result<(), E> {
-        self.item(1, Value::Null);
-        Ok(())
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        self.not_an_object()
     }
 
-    fn visit_str<E>(mut self, _: &str) -> Result<(), E> {
-        self.item(1, Value::Null);
-        Ok(())
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        self.not_an_object()
     }
 
-    fn visit_unit<E>(mut self) -> Result<(), E> {
-        self.item(1, Value::Null);
-        Ok(())
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.not_an_object()
     }
 }
 
