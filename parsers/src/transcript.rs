@@ -25,8 +25,11 @@
 
 use crate::detect::{Disposition, Form, Format, Kind};
 use crate::problem::{Location, Problem};
+use crate::reread::{each_line, Reread};
 use jiff::civil::DateTime;
 use serde::{Serialize, Serializer};
+use std::io;
+use std::ops::ControlFlow;
 
 /// Console transcripts and pasted console text (prompts and outputs).
 pub const KIND: Kind = Kind::new("console-transcript");
@@ -84,7 +87,7 @@ pub struct Block {
 }
 
 /// A split transcript or console paste.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Transcript {
     /// A `Start-Transcript` banner was seen.
     pub is_transcript: bool,
@@ -299,101 +302,86 @@ pub fn looks_like(text_head: &str) -> bool {
     false
 }
 
+/// What a streaming split ([`split_each`]) hands a block's output to, a line
+/// at a time: a block is never held whole.
+pub trait BlockSink {
+    /// The transcript's `Machine` (its banner's), before the first block.
+    fn machine(&mut self, _machine: Option<&str>) {}
+    /// A block begins: its command, prompt, lines and host (the transcript's
+    /// `Machine` when neither names one); `text` is empty. Called for a
+    /// block with output once its first output line is read (`text_first_line`
+    /// is then final), for one without at its end.
+    fn start(&mut self, block: &Block);
+    /// The next line of the block's output, without its line end.
+    fn line(&mut self, line: &str);
+    /// The block ends (trailing blank lines are not handed over).
+    fn end(&mut self);
+}
+
+/// Blank lines held back at a block's end at most (hostile input: a run of
+/// blanks longer than this is handed over, not held).
+const MAX_HELD_BLANKS: usize = 1 << 20;
+
+/// The block being read.
 struct Open {
     block: Block,
-    lines: Vec<String>,
+    /// The block was started on the sink.
+    started: bool,
+    /// Blank lines before the first output line.
+    leading_blanks: u64,
+    /// Blank lines since the last line handed over (dropped at the end).
+    held_blanks: Vec<String>,
+    held_bytes: usize,
     /// The last line taken was a prompt: `>> ` lines continue its command.
     in_command: bool,
 }
 
-fn close(out: &mut Transcript, open: Option<Open>) {
-    let Some(mut o) = open else { return };
-    while o.lines.last().is_some_and(|l| l.trim().is_empty()) {
-        o.lines.pop();
-    }
-    let lead = o.lines.iter().take_while(|l| l.trim().is_empty()).count();
-    o.block.text_first_line += lead as u64;
-    o.block.text = o.lines.get(lead..).unwrap_or_default().join("\n");
-    if o.block.command.is_none() && o.block.text.is_empty() {
-        return;
-    }
-    out.blocks.push(o.block);
+/// The state of a split, a line at a time.
+struct Splitter<'s> {
+    /// A `Start-Transcript` banner is somewhere in the text.
+    banner: bool,
+    /// The host given to blocks that name none (the transcript's `Machine`,
+    /// known from a first pass).
+    machine: Option<String>,
+    out: Transcript,
+    open: Option<Open>,
+    in_meta: bool,
+    command_time: Option<DateTime>,
+    sink: &'s mut dyn BlockSink,
 }
 
-/// Splits a transcript or console paste into command blocks.
-pub fn split(text: &str) -> Transcript {
-    let mut out = Transcript {
-        is_transcript: false,
-        machine: None,
-        username: None,
-        start_time: None,
-        end_time: None,
-        blocks: Vec::new(),
-        problems: Vec::new(),
-    };
-    let all: Vec<&str> = text.lines().collect();
-    let banner = all.iter().enumerate().any(|(i, l)| {
-        is_star_line(l.trim()) && all.get(i + 1).is_some_and(|n| is_banner_title(n.trim()))
-    });
-    out.is_transcript = banner;
-    let mut open: Option<Open> = None;
-    let mut in_meta = false;
-    let mut command_time: Option<DateTime> = None;
-    for (i, raw) in all.iter().enumerate() {
-        let n = i as u64 + 1;
+impl Splitter<'_> {
+    /// Line `n`, with the next line for the banner's look-ahead.
+    fn line(&mut self, n: u64, raw: &str, next: Option<&str>) {
         let line = raw.trim_start_matches('\u{feff}').trim_end_matches('\r');
         let t = line.trim();
-        if banner && is_star_line(t) {
-            if in_meta {
-                in_meta = false;
-            } else if all.get(i + 1).is_some_and(|l| is_banner_title(l.trim())) {
-                close(&mut out, open.take());
-                in_meta = true;
+        if self.banner && is_star_line(t) {
+            if self.in_meta {
+                self.in_meta = false;
+            } else if next.is_some_and(|l| is_banner_title(l.trim())) {
+                self.close();
+                self.in_meta = true;
             }
-            continue;
+            return;
         }
-        if in_meta {
-            if let Some((label, value)) = t.split_once(':') {
-                let value = value.trim();
-                let stamp = |out: &mut Transcript| {
-                    let v = parse_stamp(value);
-                    if v.is_none() {
-                        out.problems.push(Problem::new(
-                            Location::Line(n),
-                            format!("{label}: not a yyyyMMddHHmmss time"),
-                        ));
-                    }
-                    v
-                };
-                match label.trim().to_ascii_lowercase().as_str() {
-                    "machine" => {
-                        let name = value.split(" (").next().unwrap_or(value).trim();
-                        if !name.is_empty() {
-                            out.machine = Some(name.to_string());
-                        }
-                    }
-                    "username" => out.username = Some(value.to_string()),
-                    "start time" => out.start_time = stamp(&mut out),
-                    "end time" => out.end_time = stamp(&mut out),
-                    _ => {}
-                }
-            }
-            continue;
+        if self.in_meta {
+            self.meta(n, t);
+            return;
         }
-        if banner {
+        if self.banner {
             if let Some(v) = t.strip_prefix("Command start time:") {
-                close(&mut out, open.take());
-                command_time = parse_stamp(v);
-                if command_time.is_none() {
-                    out.problems.push(Problem::new(
+                self.close();
+                self.command_time = parse_stamp(v);
+                if self.command_time.is_none() {
+                    self.out.problems.push(Problem::new(
                         Location::Line(n),
                         "Command start time: not a yyyyMMddHHmmss time",
                     ));
                 }
-                continue;
+                return;
             }
         }
-        if let Some(o) = open.as_mut() {
+        if let Some(o) = self.open.as_mut() {
             if o.in_command {
                 if let Some(more) = t.strip_prefix(">>") {
                     if let Some(c) = o.block.command.as_mut() {
@@ -401,31 +389,31 @@ pub fn split(text: &str) -> Transcript {
                         c.push_str(more.trim());
                     }
                     o.block.text_first_line = n + 1;
-                    continue;
+                    return;
                 }
             }
         }
         if let Some((kind, remote, cmd)) = prompt(line) {
-            close(&mut out, open.take());
+            self.close();
             let command = (!cmd.is_empty()).then(|| cmd.to_string());
             let host = command.as_deref().and_then(command_host).or(remote);
-            open = Some(Open {
-                block: Block {
-                    command,
-                    prompt: Some(kind),
-                    first_line: n,
-                    text_first_line: n + 1,
-                    text: String::new(),
-                    host,
-                    command_time: command_time.take(),
-                },
-                lines: Vec::new(),
-                in_command: true,
-            });
-            continue;
+            self.open = Some(Open::new(Block {
+                command,
+                prompt: Some(kind),
+                first_line: n,
+                text_first_line: n + 1,
+                text: String::new(),
+                host,
+                command_time: self.command_time.take(),
+            }));
+            if let Some(o) = self.open.as_mut() {
+                o.in_command = true;
+            }
+            return;
         }
-        let o = open.get_or_insert_with(|| Open {
-            block: Block {
+        let command_time = &mut self.command_time;
+        let o = self.open.get_or_insert_with(|| {
+            Open::new(Block {
                 command: None,
                 prompt: None,
                 first_line: n,
@@ -433,22 +421,211 @@ pub fn split(text: &str) -> Transcript {
                 text: String::new(),
                 host: None,
                 command_time: command_time.take(),
-            },
-            lines: Vec::new(),
-            in_command: false,
+            })
         });
         o.in_command = false;
-        o.lines.push(line.to_string());
+        o.output(line, &self.machine, &mut *self.sink);
     }
-    close(&mut out, open.take());
-    if let Some(m) = out.machine.clone() {
-        for b in &mut out.blocks {
-            if b.host.is_none() {
-                b.host = Some(m.clone());
+
+    /// A `Name: value` line of a banner block.
+    fn meta(&mut self, n: u64, t: &str) {
+        let Some((label, value)) = t.split_once(':') else {
+            return;
+        };
+        let value = value.trim();
+        let stamp = |out: &mut Transcript| {
+            let v = parse_stamp(value);
+            if v.is_none() {
+                out.problems.push(Problem::new(
+                    Location::Line(n),
+                    format!("{label}: not a yyyyMMddHHmmss time"),
+                ));
             }
+            v
+        };
+        match label.trim().to_ascii_lowercase().as_str() {
+            "machine" => {
+                let name = value.split(" (").next().unwrap_or(value).trim();
+                if !name.is_empty() {
+                    self.out.machine = Some(name.to_string());
+                }
+            }
+            "username" => self.out.username = Some(value.to_string()),
+            "start time" => self.out.start_time = stamp(&mut self.out),
+            "end time" => self.out.end_time = stamp(&mut self.out),
+            _ => {}
         }
     }
+
+    fn close(&mut self) {
+        if let Some(o) = self.open.take() {
+            o.close(&self.machine, &mut *self.sink);
+        }
+    }
+}
+
+impl Open {
+    fn new(block: Block) -> Self {
+        Open {
+            block,
+            started: false,
+            leading_blanks: 0,
+            held_blanks: Vec::new(),
+            held_bytes: 0,
+            in_command: false,
+        }
+    }
+
+    /// Starts the block on the sink, its host the machine's when it names none.
+    fn start(&mut self, machine: &Option<String>, sink: &mut dyn BlockSink) {
+        self.started = true;
+        if self.block.host.is_none() {
+            self.block.host.clone_from(machine);
+        }
+        sink.start(&self.block);
+    }
+
+    /// An output line: blank ones wait for the next line that is not.
+    fn output(&mut self, line: &str, machine: &Option<String>, sink: &mut dyn BlockSink) {
+        if line.trim().is_empty() {
+            if !self.started {
+                self.leading_blanks += 1;
+            } else if self.held_bytes + line.len() <= MAX_HELD_BLANKS {
+                self.held_bytes += line.len();
+                self.held_blanks.push(line.to_string());
+            } else {
+                self.hand_held(sink);
+                sink.line(line);
+            }
+            return;
+        }
+        if !self.started {
+            self.block.text_first_line += self.leading_blanks;
+            self.start(machine, sink);
+        }
+        self.hand_held(sink);
+        sink.line(line);
+    }
+
+    fn hand_held(&mut self, sink: &mut dyn BlockSink) {
+        for blank in self.held_blanks.drain(..) {
+            sink.line(&blank);
+        }
+        self.held_bytes = 0;
+    }
+
+    /// The end of the block: a block with neither command nor output is none.
+    fn close(mut self, machine: &Option<String>, sink: &mut dyn BlockSink) {
+        if !self.started {
+            if self.block.command.is_none() {
+                return;
+            }
+            self.start(machine, sink);
+        }
+        sink.end();
+    }
+}
+
+/// Splits a transcript or console paste into command blocks.
+pub fn split(text: &str) -> Transcript {
+    let mut blocks = Collect::default();
+    // A text in memory has no reading error to give.
+    let mut out = split_each(&mut text.as_bytes(), &mut blocks).unwrap_or_default();
+    out.blocks = blocks.blocks;
     out
+}
+
+/// Blocks gathered whole, for [`split`].
+#[derive(Default)]
+struct Collect {
+    blocks: Vec<Block>,
+    lines: usize,
+}
+
+impl BlockSink for Collect {
+    fn start(&mut self, block: &Block) {
+        self.blocks.push(block.clone());
+        self.lines = 0;
+    }
+
+    fn line(&mut self, line: &str) {
+        if let Some(block) = self.blocks.last_mut() {
+            if self.lines > 0 {
+                block.text.push('\n');
+            }
+            block.text.push_str(line);
+            self.lines += 1;
+        }
+    }
+
+    fn end(&mut self) {}
+}
+
+/// A sink that takes nothing (the first pass).
+struct Nothing;
+
+impl BlockSink for Nothing {
+    fn start(&mut self, _: &Block) {}
+    fn line(&mut self, _: &str) {}
+    fn end(&mut self) {}
+}
+
+/// [`split`] of a text read again from its start (a spool): whether it has a
+/// banner, then its `Machine` (every block that names no host is about it),
+/// then its blocks, each handed to `sink` a line at a time as read. The
+/// transcript that comes back has its banner's fields and problems, no
+/// blocks.
+pub fn split_each(text: &mut dyn Reread, sink: &mut dyn BlockSink) -> io::Result<Transcript> {
+    let mut banner = false;
+    let mut previous_star = false;
+    each_line(&mut *text.read_from_start()?, &mut |_, line| {
+        let t = line.trim();
+        banner = previous_star && is_banner_title(t);
+        previous_star = is_star_line(t);
+        if banner {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })?;
+    let first = run(text, banner, None, &mut Nothing)?;
+    sink.machine(first.machine.as_deref());
+    run(text, banner, first.machine, sink)
+}
+
+/// One pass of the splitter over the text.
+fn run(
+    text: &mut dyn Reread,
+    banner: bool,
+    machine: Option<String>,
+    sink: &mut dyn BlockSink,
+) -> io::Result<Transcript> {
+    let mut splitter = Splitter {
+        banner,
+        machine,
+        out: Transcript {
+            is_transcript: banner,
+            ..Transcript::default()
+        },
+        open: None,
+        in_meta: false,
+        command_time: None,
+        sink,
+    };
+    // Each line is taken when the next is read (the banner's look-ahead).
+    let mut held: Option<(u64, String)> = None;
+    each_line(&mut *text.read_from_start()?, &mut |n, line| {
+        if let Some((at, previous)) = held.take() {
+            splitter.line(at, &previous, Some(line));
+        }
+        held = Some((n, line.to_string()));
+        ControlFlow::Continue(())
+    })?;
+    if let Some((at, last)) = held.take() {
+        splitter.line(at, &last, None);
+    }
+    splitter.close();
+    Ok(splitter.out)
 }
 
 #[cfg(test)]
@@ -624,5 +801,116 @@ PS>TerminatingError(): \"System error.\"
         assert!(!looks_like("Leap Indicator: 0(no warning)\nStratum: 2\n"));
         assert!(!looks_like("C:\\Users\\TEST>\nC:\\Users\\TEST>\n"));
         assert!(!looks_like("   Host Name . . . . : dc01\n"));
+    }
+
+    /// A text read again from its start, `piece` bytes at a time, saying
+    /// how far the current pass has read.
+    struct Pieces<'a> {
+        text: &'a [u8],
+        piece: usize,
+        read: std::rc::Rc<std::cell::Cell<usize>>,
+    }
+
+    struct Counting<'a> {
+        inner: &'a [u8],
+        read: std::rc::Rc<std::cell::Cell<usize>>,
+    }
+
+    impl std::io::Read for Counting<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.read.set(self.read.get() + n);
+            Ok(n)
+        }
+    }
+
+    impl Reread for Pieces<'_> {
+        fn read_from_start(&mut self) -> io::Result<Box<dyn io::BufRead + '_>> {
+            self.read.set(0);
+            Ok(Box::new(io::BufReader::with_capacity(
+                self.piece,
+                Counting {
+                    inner: self.text,
+                    read: self.read.clone(),
+                },
+            )))
+        }
+    }
+
+    /// Blocks as `split` gives them, and how far the pass had read when
+    /// each block's first line came.
+    struct Recording {
+        blocks: Collect,
+        read: std::rc::Rc<std::cell::Cell<usize>>,
+        first_line_at: Vec<usize>,
+        machine: Option<String>,
+    }
+
+    impl BlockSink for Recording {
+        fn machine(&mut self, machine: Option<&str>) {
+            self.machine = machine.map(str::to_string);
+        }
+
+        fn start(&mut self, block: &Block) {
+            self.blocks.start(block);
+            self.first_line_at.push(usize::MAX);
+        }
+
+        fn line(&mut self, line: &str) {
+            if let Some(at) = self.first_line_at.last_mut() {
+                if *at == usize::MAX {
+                    *at = self.read.get();
+                }
+            }
+            self.blocks.line(line);
+        }
+
+        fn end(&mut self) {}
+    }
+
+    /// Read a few bytes at a time, a transcript's blocks come as `split`
+    /// gives them, a line at a time as read — the machine first, so that a
+    /// block is attributed when it starts: the output of a `Get-Message | fl`
+    /// 20,000 objects deep begins before a tenth of the text is read.
+    #[test]
+    fn blocks_go_a_line_at_a_time_as_read() {
+        let mut deep = String::from(RESOLUTE);
+        deep.push_str("PS C:\\> Get-Message -Queue EX01\\3 | fl\r\n\r\n");
+        for i in 0..20_000 {
+            deep.push_str(&format!(
+                "Identity    : EX01\\3\\{i}\r\nStatus      : Retry\r\n\r\n"
+            ));
+        }
+        deep.push_str("\r\n\r\n");
+        let pasted = "C:\\Users\\admin>w32tm /query /status\r\n  \r\nLeap Indicator: 0(no warning)\r\nSource: Local CMOS Clock\r\n\r\nC:\\Users\\admin>setspn -L EX02\r\n";
+        for text in [RESOLUTE, pasted, deep.as_str()] {
+            let whole = split(text);
+            assert!(!whole.blocks.is_empty());
+            for piece in [1, 7, 64 << 10] {
+                if piece < 7 && text.len() > 100_000 {
+                    continue;
+                }
+                let read = std::rc::Rc::default();
+                let mut pieces = Pieces {
+                    text: text.as_bytes(),
+                    piece,
+                    read: std::rc::Rc::clone(&read),
+                };
+                let mut sink = Recording {
+                    blocks: Collect::default(),
+                    read,
+                    first_line_at: Vec::new(),
+                    machine: None,
+                };
+                let mut got = split_each(&mut pieces, &mut sink).expect("in memory");
+                assert_eq!(sink.machine, whole.machine, "pieces of {piece}");
+                got.blocks = sink.blocks.blocks;
+                assert_eq!(got, whole, "pieces of {piece}");
+                if text.len() > 100_000 {
+                    let last = sink.first_line_at.last().copied().unwrap_or(usize::MAX);
+                    assert!(last < text.len() / 10, "{last} of {}", text.len());
+                }
+            }
+        }
     }
 }
