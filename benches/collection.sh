@@ -38,6 +38,9 @@
 #                          `ConvertTo-Json -Compress` line, half `Export-Clixml`, every message with
 #                          the 454 LastError, beside the hand-over sample's `Get-Queue | fl`
 #                          (memory, not speed)
+#   transcript             a Start-Transcript of EX01 of QUEUE_MB (200) MB: the hand-over sample's
+#                          `Get-Queue | fl`, then a `Get-Message | fl` of a queue that deep, then
+#                          `w32tm /query /status` (memory, not speed)
 #   and the groups small, mid, large (both layouts), flat, elc, synth (all six), all.
 # Collections are `exauth synth --scenario clock-skew --servers N --size S --layout flat|elc`
 # (--size counts what the zips hold: an ELC collection unpacks to S). RUNS (3) runs per tool, the
@@ -66,7 +69,7 @@ mkdir -p "$DATA"
 
 # --- what to run -------------------------------------------------------------------------------
 ALL_INPUTS=(small-flat small-elc mid-flat mid-elc large-flat large-elc evtx send long-flat spray send-joined
-    event-text event-xml queue-text queue-objects)
+    event-text event-xml queue-text queue-objects transcript)
 selected=()
 [ $# -eq 0 ] && set -- all
 for arg in "$@"; do
@@ -76,7 +79,7 @@ for arg in "$@"; do
         small | mid | large) selected+=("$arg-flat" "$arg-elc") ;;
         flat | elc) selected+=("small-$arg" "mid-$arg" "large-$arg") ;;
         small-flat | small-elc | mid-flat | mid-elc | large-flat | large-elc | evtx | send | long-flat | \
-            spray | send-joined | event-text | event-xml | queue-text | queue-objects)
+            spray | send-joined | event-text | event-xml | queue-text | queue-objects | transcript)
             selected+=("$arg") ;;
         *) echo "unknown input \`$arg\` (one of: ${ALL_INPUTS[*]}, small, mid, large, flat, elc, synth, all)" >&2
            exit 2 ;;
@@ -738,6 +741,38 @@ run_queue_objects() {
         queue-last-error failure-signature
 }
 
+# A console transcript QUEUE_MB long at EX01, as an admin's Start-Transcript of the outage holds
+# it: the banner (Machine: EX01), the hand-over sample's `Get-Queue | fl`, a `Get-Message | fl` of
+# the queue that fills the rest, `w32tm /query /status`, the end banner. Read whole, the 200 MB
+# transcript took 1.47 GB.
+run_transcript() {
+    local dir="$DATA/transcript-${QUEUE_MB}MB/EX01" sample=samples/handover-clock-skew/ticket/queue-EX01.txt
+    local file="$dir/PowerShell_transcript.EX01.20261126104000.txt"
+    if [ ! -f "$dir/.complete" ]; then
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        awk -v limit=$((QUEUE_MB * 1000000)) -v out="$file" '
+            BEGIN {
+                printf "\xef\xbb\xbf**********************\r\nWindows PowerShell transcript start\r\nStart time: 20261126104000\r\nUsername: CONTOSO\\admin\r\nMachine: EX01 (Microsoft Windows NT 10.0.17763.0)\r\n**********************\r\n[PS] C:\\Windows\\system32>Get-Queue | fl\r\n\r\n" > out
+            }
+            { sub(/\r$/, ""); printf "%s\r\n", $0 > out; written += length($0) + 2 }
+            END {
+                printf "[PS] C:\\Windows\\system32>Get-Message -Queue EX01\\3 | fl Identity,Subject,FromAddress,Status,DateReceived,LastError\r\n\r\n" > out
+                for (i = 0; written < limit; i++) {
+                    item = sprintf("Identity     : EX01\\3\\%d\r\nSubject      : Quarterly report %d\r\nFromAddress  : user%d@contoso.com\r\nStatus       : Retry\r\nDateReceived : 26.11.2026 10:40:05\r\nLastError    : 451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\" Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts. The last endpoint attempted was 10.1.2.12:25\r\n\r\n", i, i, i % 500)
+                    printf "%s", item > out
+                    written += length(item)
+                }
+                printf "[PS] C:\\Windows\\system32>w32tm /query /status\r\nLeap Indicator: 0(no warning)\r\nStratum: 1 (primary reference - syncd by radio clock)\r\nSource: Local CMOS Clock\r\n\r\n**********************\r\nWindows PowerShell transcript end\r\nEnd time: 20261126110000\r\n**********************\r\n" > out
+                close(out)
+            }' "$sample"
+        touch "$dir/.complete"
+    fi
+    BYTES=$(stat -c %s "$file")
+    memory_input transcript "a console transcript at EX01 with a Get-Message | fl that deep: $BYTES bytes ($dir)" \
+        "$dir" queue-last-error time-sync-status
+}
+
 # --- run ---------------------------------------------------------------------------------------
 echo "exauth $COMMIT (profiling build, --no-default-features), best of $RUNS runs, page cache warm"
 echo "columns: best wall time, MB/s over the input's bytes (10^6) in that time, user+system CPU"
@@ -762,6 +797,7 @@ for input in "${selected[@]}"; do
         event-xml) run_event_xml ;;
         queue-text) run_queue_text ;;
         queue-objects) run_queue_objects ;;
+        transcript) run_transcript ;;
     esac
 done
 
