@@ -618,3 +618,30 @@ fn json_and_clixml_cut_short_keep_the_queues_before_the_cut() {
         assert!(problem.starts_with(at), "{form:?}: {problem}");
     }
 }
+
+/// A TRANSPORTQUEUE log of 2,000 snapshots read a few bytes at a time gives
+/// what it gives read whole, in one pass (its times are UTC), the snapshots
+/// going as read.
+#[test]
+fn a_queue_log_read_in_batches_reads_as_whole() {
+    let mut text = String::from("#Software: Microsoft Exchange Server\r\n#Version: 15.01.2507.006\r\n#Log-type: Transport Queue Log\r\n#Date: 2026-11-26T10:00:00.000Z\r\n#Fields: Timestamp,SequenceNumber,EventId,QueueIdentity,Status,DeliveryType,NextHopDomain,NextHopKey,MessageCount,DeferredMessageCount,LockedMessageCount,IncomingRate,OutgoingRate,Velocity,NextHopCategory,RiskLevel,OutboundIPPool,NextHopConnector,TlsDomain,LastError,Data,CustomData\r\n");
+    for i in 0..2_000 {
+        text.push_str(&format!(
+            "2026-11-26T10:{:02}:05.123Z,{i},QUEUE,EX01\\{},Retry,SmtpRelayToMailboxDeliveryGroup,dag2,,3,0,0,0,0,0,Internal,Normal,0,,,\"[{{LRT=}};{{LED=451 4.4.0 Primary target IP address responded with: \"\"454 4.7.0 Temporary authentication failure.\"\"}};{{IP=10.0.0.12}}]\",,\r\n",
+            i % 60,
+            i % 40
+        ));
+        if i == 700 {
+            text.push_str("2026-11-26T10:00:00.001Z,0,QUEUE,,,,,,,,,,,,,,,,,,Started MsExchangeTransport service.,\r\n");
+        }
+    }
+    let whole = parse_queue_export(&text, QueueExportOptions::default());
+    assert_eq!(whole.form, Some(ExportForm::TransportQueueLog));
+    assert_eq!(whole.queues.len(), 2_000);
+    for (piece, batch) in [(3, 1), (64 << 10, 9)] {
+        let read = read_export_in_pieces(ExportForm::TransportQueueLog, &text, piece, batch);
+        assert_eq!(read.export, whole, "pieces of {piece}, batches of {batch}");
+        assert_eq!(read.opened, 1);
+        assert!(read.first_batch_at < text.len() / 10 + piece.max(8 << 10));
+    }
+}

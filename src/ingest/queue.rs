@@ -11,6 +11,7 @@ use crate::model::{canonical_ip, Role};
 use exauth_parsers::detect::Kind;
 use exauth_parsers::problem::Location;
 use exauth_parsers::problem::Problem;
+use exauth_parsers::queue::records::not_a_queue_export;
 use exauth_parsers::queue::{parse_queue_export, ExportForm, QueueExportOptions};
 use exauth_parsers::queue::{QueueExport, QueueRecord, SmtpResponse};
 
@@ -42,11 +43,10 @@ impl Input for QueueInput {
         ))))
     }
 
-    /// Streaming for every export form but the small ones (a `Get-Message`
-    /// of a queue thousands of messages deep, in `Format-List`, `Export-Csv`,
-    /// JSON — one line or many —, CliXml or a Queue Viewer list): spooled and
-    /// read in passes, its facts handed over as they come. The queue log is
-    /// read whole from the spool, up to the size of a text read whole.
+    /// Streaming, every form (a `Get-Message` of a queue thousands of
+    /// messages deep, in `Format-List`, `Export-Csv`, JSON — one line or many
+    /// —, CliXml, a Queue Viewer list; the queue log): spooled and read in
+    /// passes, its facts handed over as they come.
     fn read_into(
         &self,
         _artifact: &Artifact<'_>,
@@ -57,33 +57,28 @@ impl Input for QueueInput {
         _rows: Option<(&mut dyn RowSink, Place<'_>)>,
     ) -> Result<Box<dyn Records>, String> {
         let mut text = content.spooled_text()?;
-        let form = ExportForm::detect(&text.head()?);
-        let mut read = 0;
-        let export = form.and_then(|form| {
-            form.read_in_passes(
-                &mut text,
-                export_options(options),
-                QUEUES_AT_A_TIME,
-                &mut |queues, messages| {
-                    read += queues.len() + messages.len();
-                    queue_evidence(
-                        &queues,
-                        place.origin,
-                        place.server,
-                        &mut facts.evidence,
-                        &mut facts.hints,
-                    );
-                    if facts.evidence.len() >= options.hand_over_at {
-                        facts.hand_over_so_far();
-                    }
-                },
-            )
-        });
-        let Some(export) = export else {
-            let records = QueueRecords(parse_queue_export(&text.whole()?, export_options(options)));
-            records.extract(place, facts);
-            return Ok(Box::new(records));
+        let Some(form) = ExportForm::detect(&text.head()?) else {
+            return Ok(Box::new(QueueRecords(not_a_queue_export())));
         };
+        let mut read = 0;
+        let export = form.read_in_passes(
+            &mut text,
+            export_options(options),
+            QUEUES_AT_A_TIME,
+            &mut |queues, messages| {
+                read += queues.len() + messages.len();
+                queue_evidence(
+                    &queues,
+                    place.origin,
+                    place.server,
+                    &mut facts.evidence,
+                    &mut facts.hints,
+                );
+                if facts.evidence.len() >= options.hand_over_at {
+                    facts.hand_over_so_far();
+                }
+            },
+        );
         Ok(Box::new(StreamedQueues {
             problems: export.problems,
             read,

@@ -442,26 +442,25 @@ impl ExportForm {
     /// `Format-List`: its dates, then its objects, whose queues and messages
     /// go to `each` `batch` at a time as they are read (`Export-Csv` rows;
     /// JSON array items, whether on lines or all on one; CliXml top-level
-    /// objects; Queue Viewer rows). `None` for the queue log, read whole: its
-    /// rows are snapshots of a few queues, read in one piece.
+    /// objects; Queue Viewer rows; the queue log's snapshots, in one pass:
+    /// its times are UTC). The export that comes back holds the problems
+    /// and the order chosen, no queue or message.
     pub fn read_in_passes(
         self,
         text: &mut dyn Reread,
         options: QueueExportOptions,
         batch: usize,
         each: &mut dyn FnMut(Vec<QueueRecord>, Vec<MessageRecord>),
-    ) -> Option<QueueExport> {
+    ) -> QueueExport {
         let objects: &mut EachObject<'_> = match self {
-            ExportForm::FormatList => {
-                return Some(read_format_list_export(text, options, batch, each))
-            }
+            ExportForm::FormatList => return read_format_list_export(text, options, batch, each),
+            ExportForm::TransportQueueLog => return read_queue_log(text, batch, each),
             ExportForm::Csv => &mut |t, object| csv_export::each_delimited(t, b',', object),
             ExportForm::Json => &mut json_export::each_object,
             ExportForm::CliXml => &mut clixml::each_object,
             ExportForm::QueueViewer => &mut queue_viewer::each_object,
-            ExportForm::TransportQueueLog => return None,
         };
-        Some(read_in_passes(text, options, batch, each, self, objects))
+        read_in_passes(text, options, batch, each, self, objects)
     }
 }
 
@@ -589,40 +588,69 @@ fn queue_from_log_row(row: transport_queue_log::TransportQueueLogRow) -> QueueRe
 /// with `snapshot_time` set; its aggregate and service rows are skipped.
 pub fn parse_queue_export(text: &str, options: QueueExportOptions) -> QueueExport {
     let head: String = text.chars().take(4096).collect();
-    let form = options.form.or_else(|| ExportForm::detect(&head));
+    let Some(form) = options.form.or_else(|| ExportForm::detect(&head)) else {
+        return not_a_queue_export();
+    };
+    let (mut queues, mut messages) = (Vec::new(), Vec::new());
+    let mut read = form.read_in_passes(&mut text.as_bytes(), options, usize::MAX, &mut |q, m| {
+        queues.extend(q);
+        messages.extend(m);
+    });
+    read.queues = queues;
+    read.messages = messages;
+    read
+}
+
+/// What a text of no queue export form reads as.
+pub fn not_a_queue_export() -> QueueExport {
+    QueueExport {
+        form: None,
+        type_names: Vec::new(),
+        queues: Vec::new(),
+        messages: Vec::new(),
+        date_order: DateOrderChoice::default(),
+        problems: vec![Problem::new(
+            Location::File,
+            "not a recognised queue export (FL, CSV, JSON, CliXml, Queue Viewer, Transport Queue Log)",
+        )],
+    }
+}
+
+/// A TRANSPORTQUEUE log read once, its queues' snapshots to `each` `batch`
+/// at a time.
+fn read_queue_log(
+    text: &mut dyn Reread,
+    batch: usize,
+    each: &mut dyn FnMut(Vec<QueueRecord>, Vec<MessageRecord>),
+) -> QueueExport {
+    let form = ExportForm::TransportQueueLog;
+    let reader = match text.read_from_start() {
+        Ok(reader) => reader,
+        Err(e) => return cannot_read(form, e),
+    };
     let mut export = QueueExport {
-        form,
+        form: Some(form),
         type_names: Vec::new(),
         queues: Vec::new(),
         messages: Vec::new(),
         date_order: DateOrderChoice::default(),
         problems: Vec::new(),
     };
-    let (mut queues, mut messages) = (Vec::new(), Vec::new());
-    let read = form.and_then(|form| {
-        form.read_in_passes(&mut text.as_bytes(), options, usize::MAX, &mut |q, m| {
-            queues.extend(q);
-            messages.extend(m);
-        })
-    });
-    if let Some(mut read) = read {
-        read.queues = queues;
-        read.messages = messages;
-        return read;
-    }
-    if form == Some(ExportForm::TransportQueueLog) {
-        for row in TransportQueueLogReader::new(text.as_bytes()) {
-            match row {
-                Ok(r) if r.queue_identity.is_some() => export.queues.push(queue_from_log_row(r)),
-                Ok(_) => {}
-                Err(p) => export.problems.push(p),
+    let mut queues = Vec::new();
+    for row in TransportQueueLogReader::new(reader) {
+        match row {
+            Ok(r) if r.queue_identity.is_some() => {
+                queues.push(queue_from_log_row(r));
+                if queues.len() >= batch {
+                    each(std::mem::take(&mut queues), Vec::new());
+                }
             }
+            Ok(_) => {}
+            Err(p) => export.problems.push(p),
         }
-    } else {
-        export.problems.push(Problem::new(
-            Location::File,
-            "not a recognised queue export (FL, CSV, JSON, CliXml, Queue Viewer, Transport Queue Log)",
-        ));
+    }
+    if !queues.is_empty() {
+        each(queues, Vec::new());
     }
     export
 }

@@ -74,7 +74,7 @@ pub fn read_export_in_pieces(
     let mut pieces = Pieces::new(text.as_bytes(), piece);
     let read = pieces.read.clone();
     let (mut queues, mut messages, mut first_at) = (Vec::new(), Vec::new(), None);
-    let export = form.read_in_passes(
+    let mut export = form.read_in_passes(
         &mut pieces,
         exauth_parsers::queue::QueueExportOptions::default(),
         batch,
@@ -86,7 +86,6 @@ pub fn read_export_in_pieces(
             messages.extend(m);
         },
     );
-    let mut export = export.unwrap_or_else(|| panic!("{form:?} is not read in passes"));
     assert!(export.queues.is_empty() && export.messages.is_empty());
     export.queues = queues;
     export.messages = messages;
