@@ -567,6 +567,24 @@ impl<R: Read> Read for ReplacementCounter<'_, R> {
     }
 }
 
+/// Hands over at most `at_a_time` bytes a read (tests: reads that cut lines,
+/// line ends and characters anywhere).
+#[cfg(test)]
+pub(crate) struct Trickle<'b> {
+    pub bytes: &'b [u8],
+    pub at_a_time: usize,
+}
+
+#[cfg(test)]
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.at_a_time.min(buf.len()).min(self.bytes.len());
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -648,24 +666,6 @@ mod tests {
         }
     }
 
-    /// The spooled text is the text read whole: the same string, problems
-    /// and failure signatures — CRLF, a line over the cap, invalid UTF-8
-    /// (cut by the reads), a spool past memory into its file, UTF-16.
-    /// Hands over at most `at_a_time` bytes a read.
-    struct Trickle<'b> {
-        bytes: &'b [u8],
-        at_a_time: usize,
-    }
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.at_a_time.min(buf.len()).min(self.bytes.len());
-            buf[..n].copy_from_slice(&self.bytes[..n]);
-            self.bytes = &self.bytes[n..];
-            Ok(n)
-        }
-    }
-
     /// The spool's signature search gives what the whole text's gives
     /// however the bytes come — a `\r\n` split between reads, a lone `\r`, a
     /// last line of `\r` — and a one-line JSON export of megabytes is
@@ -715,6 +715,9 @@ mod tests {
         }
     }
 
+    /// The spooled text is the text read whole: the same string, problems
+    /// and failure signatures — CRLF, a line over the cap, invalid UTF-8
+    /// (cut by the reads), a spool past memory into its file, UTF-16.
     #[test]
     fn spooled_text_is_the_text_read_whole() {
         use exauth_parsers::detect::{Disposition, Kind};

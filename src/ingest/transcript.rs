@@ -472,21 +472,6 @@ mod tests {
         text
     }
 
-    /// Hands over at most `piece` bytes a read.
-    struct Trickle<'b> {
-        bytes: &'b [u8],
-        piece: usize,
-    }
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.piece.min(buf.len()).min(self.bytes.len());
-            buf[..n].copy_from_slice(&self.bytes[..n]);
-            self.bytes = &self.bytes[n..];
-            Ok(n)
-        }
-    }
-
     fn sorted(evidence: &[Evidence]) -> Vec<String> {
         let mut all: Vec<String> = evidence.iter().map(|e| format!("{e:?}")).collect();
         all.sort();
@@ -539,7 +524,10 @@ mod tests {
             ..Extracted::default()
         };
         let mut rows: Vec<Row> = Vec::new();
-        let mut raw = Trickle { bytes, piece: 7 };
+        let mut raw = crate::ingest::text::Trickle {
+            bytes,
+            at_a_time: 7,
+        };
         let mut content = Content::new(&mut raw, &artifact.detection);
         let streamed = TranscriptInput
             .read_into(

@@ -804,9 +804,7 @@ impl<R: BufRead> Iterator for CliXmlReader<R> {
 /// Reads all top-level objects of a CliXml text as [`PropertyObject`]s
 /// (non-object values are skipped with a problem).
 pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Vec<Problem>) {
-    let mut objects = Vec::new();
-    let (problems, _) = each_object(&mut text.as_bytes(), &mut |o| objects.push(o));
-    (objects, problems)
+    super::gather(text, &mut each_object)
 }
 
 /// Hands over each top-level object of a CliXml export as it is read (an

@@ -105,9 +105,7 @@ impl LineCursor {
 /// Reads header + rows into objects (all values [`PropertyValue::Text`]).
 /// A leading `#TYPE` line becomes every object's type name.
 pub fn read_delimited(text: &str, delimiter: u8) -> (Vec<PropertyObject>, Vec<Problem>) {
-    let mut objects = Vec::new();
-    let (problems, _) = each_delimited(&mut text.as_bytes(), delimiter, &mut |o| objects.push(o));
-    (objects, problems)
+    super::gather(text, &mut |t, object| each_delimited(t, delimiter, object))
 }
 
 /// [`read_delimited`] streaming: every object to `each` as its row is read;

@@ -82,10 +82,7 @@ pub fn convert(value: &Value) -> PropertyValue {
 
 /// Reads a JSON object or array of objects.
 pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Vec<Problem>) {
-    let mut objects = Vec::new();
-    // A text in memory has no reading error to give.
-    let (problems, _) = each_object(&mut text.as_bytes(), &mut |o| objects.push(o));
-    (objects, problems)
+    super::gather(text, &mut each_object)
 }
 
 /// Hands over each object of a JSON export as it is read: the items of a

@@ -58,9 +58,7 @@ pub fn looks_like(text_head: &str) -> bool {
 
 /// Reads the export; the delimiter is taken from the header row.
 pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Vec<Problem>) {
-    let mut objects = Vec::new();
-    let (problems, _) = each_object(&mut text.as_bytes(), &mut |o| objects.push(o));
-    (objects, problems)
+    super::gather(text, &mut each_object)
 }
 
 /// [`read_objects`] streaming: each row's object as it is read; the problems

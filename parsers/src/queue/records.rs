@@ -18,7 +18,7 @@ use crate::problem::{Location, Problem};
 use crate::reread::Reread;
 use jiff::Timestamp;
 use serde::Serialize;
-use std::io::{self, BufRead};
+use std::io;
 use std::net::IpAddr;
 
 macro_rules! named_enum {
@@ -452,7 +452,7 @@ impl ExportForm {
         batch: usize,
         each: &mut dyn FnMut(Vec<QueueRecord>, Vec<MessageRecord>),
     ) -> QueueExport {
-        let objects: &mut EachObject<'_> = match self {
+        let objects: &mut super::EachObject<'_> = match self {
             ExportForm::FormatList => return read_format_list_export(text, options, batch, each),
             ExportForm::TransportQueueLog => return read_queue_log(text, batch, each),
             ExportForm::Csv => &mut |t, object| csv_export::each_delimited(t, b',', object),
@@ -464,11 +464,6 @@ impl ExportForm {
     }
 }
 
-/// The objects of a text, each to the callback as it is read: the problems
-/// met, and the error that cut the text short, if one did.
-type EachObject<'o> = dyn FnMut(&mut dyn BufRead, &mut dyn FnMut(PropertyObject)) -> (Vec<Problem>, io::Result<()>)
-    + 'o;
-
 /// A queue export whose `objects` are read twice: their dates, for one
 /// day/month order, then their queues and messages, to `each` `batch` at a
 /// time.
@@ -478,7 +473,7 @@ fn read_in_passes(
     batch: usize,
     each: &mut dyn FnMut(Vec<QueueRecord>, Vec<MessageRecord>),
     form: ExportForm,
-    objects: &mut EachObject<'_>,
+    objects: &mut super::EachObject<'_>,
 ) -> QueueExport {
     let mut inference = DateOrderInference::new();
     let observed = text
