@@ -278,20 +278,6 @@ impl SpooledText {
             .map_err(|e| format!("cannot read the spooled text: {e}"))?;
         Ok(String::from_utf8_lossy(&head).chars().take(4096).collect())
     }
-
-    /// The whole text, for a reader that needs it in one piece: at most
-    /// [`MAX_TEXT_BYTES`], as [`Content::text`].
-    pub fn whole(&mut self) -> Result<String, String> {
-        let mut text = String::new();
-        let read = self
-            .read_from_start()
-            .and_then(|t| t.take(MAX_TEXT_BYTES + 1).read_to_string(&mut text))
-            .map_err(|e| format!("cannot read the spooled text: {e}"))?;
-        if read as u64 > MAX_TEXT_BYTES {
-            return Err(too_large());
-        }
-        Ok(text)
-    }
 }
 
 impl Reread for SpooledText {

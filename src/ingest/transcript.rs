@@ -554,24 +554,23 @@ mod tests {
         assert_eq!(rows, whole_rows);
         assert!(!streamed.is_empty());
 
-        // The first queue's LastError: its line in the transcript, EX01's.
-        let first_queue = text
+        // Each queue at the line of its object in the transcript (its
+        // Identity line), EX01's.
+        let identity_lines: Vec<u64> = text
             .lines()
-            .position(|l| l.starts_with("LastError     : "))
-            .map(|i| i + 1)
-            .expect("a LastError line");
-        let queue = got
-            .iter()
-            .find(|e| e.fact.kind() == "queue-last-error")
-            .expect("queue facts");
-        assert_eq!(queue.server.as_deref(), Some("EX01"));
-        let queue_lines: Vec<u64> = got
+            .enumerate()
+            .filter(|(_, l)| l.starts_with("Identity      : EX01\\"))
+            .map(|(i, _)| i as u64 + 1)
+            .collect();
+        assert_eq!(identity_lines.len(), 40);
+        let mut queue_lines: Vec<u64> = got
             .iter()
             .filter(|e| e.fact.kind() == "queue-last-error")
+            .inspect(|e| assert_eq!(e.server.as_deref(), Some("EX01")))
             .filter_map(|e| e.origin.rsplit_once(':')?.1.parse().ok())
             .collect();
-        assert_eq!(queue_lines.len(), 40);
-        assert!(queue_lines.iter().all(|&n| n >= first_queue as u64 - 3));
+        queue_lines.sort_unstable();
+        assert_eq!(queue_lines, identity_lines);
         // The notes' 454 line, found by the net where it lies.
         let notes = text
             .lines()

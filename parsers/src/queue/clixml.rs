@@ -415,37 +415,35 @@ impl<R: BufRead> CliXmlReader<R> {
     /// Problems met so far (non-fatal ones, e.g. dangling `<Ref>`s, content
     /// nested too deep).
     pub fn take_problems(&mut self) -> Vec<Problem> {
-        let more = |r: Refusals| match r.count {
-            0 | 1 => String::new(),
-            n => format!(" (and {} more places)", thousands(n - 1)),
-        };
-        if let Some(r) = self.too_deep.take() {
+        let refused = [
+            (
+                self.too_deep.take(),
+                format!("nesting deeper than {MAX_DEPTH} levels: not read"),
+            ),
+            (
+                self.refs_refused.take(),
+                format!(
+                    "<Ref>s copy more than {} values: not followed",
+                    thousands(MAX_REF_VALUES)
+                ),
+            ),
+            (
+                self.refs_let_go.take(),
+                format!(
+                    "<Ref> to an object written before the last {} values: not followed",
+                    thousands(MAX_KEPT_FOR_REFS)
+                ),
+            ),
+        ];
+        for (refusals, what) in refused {
+            let Some(r) = refusals else { continue };
+            let more = match r.count {
+                0 | 1 => String::new(),
+                n => format!(" (and {} more places)", thousands(n - 1)),
+            };
             self.problems.push(Problem::new(
                 Location::Line(r.first_line),
-                format!(
-                    "nesting deeper than {MAX_DEPTH} levels: not read{}",
-                    more(r)
-                ),
-            ));
-        }
-        if let Some(r) = self.refs_refused.take() {
-            self.problems.push(Problem::new(
-                Location::Line(r.first_line),
-                format!(
-                    "<Ref>s copy more than {} values: not followed{}",
-                    thousands(MAX_REF_VALUES),
-                    more(r)
-                ),
-            ));
-        }
-        if let Some(r) = self.refs_let_go.take() {
-            self.problems.push(Problem::new(
-                Location::Line(r.first_line),
-                format!(
-                    "<Ref> to an object written before the last {} values: not followed{}",
-                    thousands(MAX_KEPT_FOR_REFS),
-                    more(r)
-                ),
+                format!("{what}{more}"),
             ));
         }
         std::mem::take(&mut self.problems)
