@@ -24,7 +24,8 @@ use crate::model::Source;
 use jiff::Timestamp;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeSet, HashMap};
 
 /// The causes exauth tells apart, in the order reports list them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -320,11 +321,21 @@ impl Weigher {
     }
 
     pub fn finish(self, pairs: Vec<(String, String)>, remedy: Vec<String>) -> Finding {
-        let mut signals: Vec<(String, Strength)> = Vec::new();
+        // Each signal once, in the order first seen, at its strongest. Looked up by name: a
+        // rule can weigh one signal per account of a `setspn -Q */*` (tens of thousands).
+        let mut signals: Vec<(&str, Strength)> = Vec::new();
+        let mut signal_at: HashMap<&str, usize> = HashMap::new();
         for (signal, line) in &self.support {
-            match signals.iter_mut().find(|(s, _)| s == signal) {
-                Some(entry) => entry.1 = entry.1.max(line.strength),
-                None => signals.push((signal.clone(), line.strength)),
+            match signal_at.entry(signal.as_str()) {
+                Entry::Occupied(at) => {
+                    if let Some(entry) = signals.get_mut(*at.get()) {
+                        entry.1 = entry.1.max(line.strength);
+                    }
+                }
+                Entry::Vacant(at) => {
+                    at.insert(signals.len());
+                    signals.push((signal.as_str(), line.strength));
+                }
             }
         }
         let strongest_support = signals.iter().map(|(_, s)| *s).max();
@@ -385,19 +396,13 @@ impl Weigher {
 /// keeping reports readable when an event repeats every retry.
 fn dedup_lines(lines: &mut Vec<EvidenceLine>) {
     type LineKey = (String, Option<String>, String);
-    let mut seen: Vec<(LineKey, usize)> = Vec::new();
+    // Counted by key, not searched for: a finding can weigh tens of thousands of lines.
+    let mut seen: HashMap<LineKey, usize> = HashMap::new();
     lines.retain(|l| {
         let key = (l.kind.clone(), l.server.clone(), l.detail.clone());
-        match seen.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, n)) => {
-                *n += 1;
-                *n <= 3
-            }
-            None => {
-                seen.push((key, 1));
-                true
-            }
-        }
+        let n = seen.entry(key).or_insert(0);
+        *n += 1;
+        *n <= 3
     });
 }
 

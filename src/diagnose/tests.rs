@@ -489,3 +489,51 @@ fn an_aggregate_names_the_span_it_was_counted_over() {
         "over the whole run"
     );
 }
+
+/// A rule can weigh one signal per account of a `setspn -Q */*` (tens of
+/// thousands of accounts, when no receiver is named): each signal counts once,
+/// at its strongest; each line said again and again is listed three times,
+/// the strongest first. (Both were searched for line by line: a 20 MB
+/// listing took 21 s to weigh.)
+#[test]
+fn tens_of_thousands_of_signals_each_count_once() {
+    use super::{EvidenceLine, Strength, Weigher};
+    const ACCOUNTS: usize = 20_000;
+    let mut w = Weigher::new(Cause::SpnMissing);
+    for round in 0..5 {
+        for account in 0..ACCOUNTS {
+            w.support(
+                format!("setspn:WS{account}"),
+                EvidenceLine {
+                    kind: "spn-listing".into(),
+                    time: None,
+                    server: Some("DC01".into()),
+                    origin: format!("DC01/DC01_setspn-Q.txt:{}", account + 2),
+                    detail: format!("setspn -L WS{account}: no SMTPSVC/ or SMTP/ SPN registered"),
+                    strength: if round == 4 {
+                        Strength::Strong
+                    } else {
+                        Strength::Weak
+                    },
+                },
+            );
+        }
+    }
+    let f = w.finish(Vec::new(), Vec::new());
+    assert_eq!(f.status, Status::Supported);
+    assert_eq!(f.confidence, 0.97, "{ACCOUNTS} strong signals");
+    assert_eq!(f.evidence.len(), 3 * ACCOUNTS);
+    let mut listed = std::collections::HashMap::new();
+    for line in &f.evidence {
+        *listed.entry(line.detail.as_str()).or_insert(0) += 1;
+    }
+    assert_eq!(listed.len(), ACCOUNTS);
+    assert!(listed.values().all(|&n| n == 3));
+    // The strongest come first: each account's strong line, then weak ones.
+    assert!(f.evidence[..ACCOUNTS]
+        .iter()
+        .all(|l| l.strength == Strength::Strong));
+    assert!(f.evidence[ACCOUNTS..]
+        .iter()
+        .all(|l| l.strength == Strength::Weak));
+}
