@@ -22,7 +22,8 @@ impl Rule for AdReplication {
         let mut summary_rows = 0;
         let mut failing_rows = 0;
         // SPNs setspn -L shows present, per account (to catch "0x7 although present").
-        let mut listed_spns: Vec<String> = Vec::new();
+        // A set: a `setspn -Q */*` lists millions, each Kerberos error looks one up.
+        let mut listed_spns: std::collections::HashSet<String> = std::collections::HashSet::new();
         for e in case.all() {
             if let Fact::SpnListing { spns, .. } = &e.fact {
                 listed_spns.extend(spns.iter().map(|s| s.to_ascii_lowercase()));
