@@ -365,3 +365,62 @@ fn a_widened_span_is_said_and_reads_the_same() {
         "a widened span changed the report"
     );
 }
+
+/// The hand-over sample with a `w32tm /stripchart` EX02 left running
+/// against DC01 for most of a day (in EX02's folder): 12,000 offsets of the seven minutes the
+/// sample's own five measure. They are sampled per server pair as banner
+/// and event clock samples are (2,000 kept; each kept one by one grew a
+/// 20 MB stripchart's scan to 398 MB), the report says how many were read,
+/// and the clock reads as from the sample alone.
+#[test]
+fn a_stripchart_left_running_is_sampled_and_reads_the_same() {
+    const LINES: u32 = 12_000;
+    let work = storm();
+    let mut text = String::from(
+        "Tracking DC01.contoso.com [10.0.0.10:123].\r\nThe current time is 11/26/2026 4:11:00 AM.\r\n",
+    );
+    for i in 0..LINES {
+        let t = 4 * 3600 + 11 * 60 + 2 * i;
+        text.push_str(&format!(
+            "{:02}:{:02}:{:02}, -{}.{:07}s\r\n",
+            t / 3600 % 24,
+            t / 60 % 60,
+            t % 60,
+            419 + i % 2,
+            if i % 2 == 0 { 9_999_752 } else { 31 }
+        ));
+    }
+    let ex02 = work.path().join("EX02");
+    std::fs::create_dir_all(&ex02).unwrap();
+    std::fs::write(ex02.join("EX02_w32tm-stripchart-DC01.txt"), text).unwrap();
+    let report = scan(work.path(), aggregate::Limits::default());
+    let alone = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/handover-clock-skew");
+    let sample = scan(&alone, aggregate::Limits::default());
+    let sampled = &report["inputs"]["sampled"]["w32tm_clock_samples"];
+    assert_eq!(sampled["kept"], 2_000, "{sampled}");
+    // The transcript's five are its ticket's, which names no server: kept.
+    assert_eq!(sampled["read"], u64::from(LINES), "{sampled}");
+    let count = |r: &Value| {
+        r["inputs"]["evidence"]["clock-sample"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    assert_eq!(count(&report), count(&sample) + u64::from(LINES));
+    let pairs = |r: &Value| {
+        r["clock"]["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["a"].clone(),
+                    p["b"].clone(),
+                    p["offset_s"].clone(),
+                    p["basis"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(pairs(&report), pairs(&sample));
+    assert_eq!(report["verdict"]["primary_cause"], "clock-skew");
+}

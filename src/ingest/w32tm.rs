@@ -3,7 +3,7 @@
 
 use super::diag::short;
 use super::diag::CommandOutput;
-use super::{untimed, Extracted, Place, Records};
+use super::{untimed, Extracted, Place, Records, HAND_OVER_AT};
 use crate::evidence::Fact;
 use crate::evidence::IdentityHint;
 use crate::evidence::{Evidence, TimeBasis};
@@ -43,7 +43,15 @@ impl Records for W32tmRecords {
             out.evidence.push(untimed(place, line, fact))
         };
         let _ = &push;
+        // A stripchart names its peer on every line: one hint for a run of
+        // lines naming the same peer at the same address.
+        let mut last_hint: Option<(&str, std::net::IpAddr)> = None;
         for m in &self.0.measurements {
+            // A stripchart left running for days measures hundreds of
+            // thousands of offsets; the pipeline keeps a sample of them.
+            if out.evidence.len() >= HAND_OVER_AT {
+                out.hand_over_so_far();
+            }
             let Some(offset) = m.offset_seconds else {
                 continue;
             };
@@ -61,11 +69,14 @@ impl Records for W32tmRecords {
             let Some(local) = local else { continue };
             if let (Some(target), Some(addr)) = (&m.target, m.target_address.as_deref()) {
                 if let Ok(ip) = addr.split(':').next().unwrap_or(addr).parse() {
-                    out.hints.push(IdentityHint::HostAt {
-                        host: target.clone(),
-                        ip,
-                        role: Role::Unknown,
-                    });
+                    if last_hint != Some((target.as_str(), ip)) {
+                        last_hint = Some((target.as_str(), ip));
+                        out.hints.push(IdentityHint::HostAt {
+                            host: target.clone(),
+                            ip,
+                            role: Role::Unknown,
+                        });
+                    }
                 }
             }
             out.evidence.push(Evidence {

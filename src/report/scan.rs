@@ -283,6 +283,8 @@ pub struct SampledReport {
     pub banner_clock_samples: KeptOfRead,
     /// Kerberos skew errors' and W32Time events' clock samples.
     pub event_clock_samples: KeptOfRead,
+    /// Offsets `w32tm /stripchart` and `/monitor` measured.
+    pub w32tm_clock_samples: KeptOfRead,
     pub sessions_for_pairing: KeptOfRead,
     pub failing_sessions_for_pairing: KeptOfRead,
 }
@@ -304,6 +306,10 @@ impl SampledReport {
                 kept: s.event_samples_kept,
                 read: s.event_samples_read,
             },
+            w32tm_clock_samples: KeptOfRead {
+                kept: s.w32tm_samples_kept,
+                read: s.w32tm_samples_read,
+            },
             sessions_for_pairing: KeptOfRead {
                 kept: s.sessions_kept,
                 read: s.sessions_read,
@@ -322,6 +328,7 @@ impl SampledReport {
         let parts: Vec<String> = [
             (&self.banner_clock_samples, "banner clock samples"),
             (&self.event_clock_samples, "event clock samples"),
+            (&self.w32tm_clock_samples, "w32tm clock samples"),
             (&self.sessions_for_pairing, "healthy sessions"),
             (&self.failing_sessions_for_pairing, "failing sessions"),
         ]
@@ -407,10 +414,14 @@ pub fn build(
     }
     let sampled = SampledReport::new(&case.sampled);
     if let Some(s) = &sampled {
-        let left_out = [&s.banner_clock_samples, &s.event_clock_samples]
-            .iter()
-            .map(|k| k.read.saturating_sub(k.kept))
-            .sum::<u64>();
+        let left_out = [
+            &s.banner_clock_samples,
+            &s.event_clock_samples,
+            &s.w32tm_clock_samples,
+        ]
+        .iter()
+        .map(|k| k.read.saturating_sub(k.kept))
+        .sum::<u64>();
         if left_out > 0 {
             *evidence_counts.entry("clock-sample").or_default() += left_out;
         }
@@ -1169,6 +1180,7 @@ mod tests {
         SampledReport {
             banner_clock_samples: k(banner),
             event_clock_samples: k((0, 0)),
+            w32tm_clock_samples: k((0, 0)),
             sessions_for_pairing: k(healthy),
             failing_sessions_for_pairing: k(failing),
         }
@@ -1223,6 +1235,15 @@ mod tests {
         assert_eq!(
             events.sentence(),
             "sessions sampled for the clock estimates: 2,000 of 116,889 event clock samples kept (uniform per server pair; every failure is still counted)"
+        );
+        let mut stripchart = report((0, 0), (0, 0), (0, 0));
+        stripchart.w32tm_clock_samples = KeptOfRead {
+            kept: 2_000,
+            read: 12_000,
+        };
+        assert_eq!(
+            stripchart.sentence(),
+            "sessions sampled for the clock estimates: 2,000 of 12,000 w32tm clock samples kept (uniform per server pair; every failure is still counted)"
         );
     }
 }
