@@ -2,7 +2,7 @@
 
 use super::diag::account_name;
 use super::diag::CommandOutput;
-use super::{untimed, Extracted, Place, Records};
+use super::{untimed, Extracted, Place, Records, HAND_OVER_AT};
 use crate::evidence::Fact;
 use crate::model::Source;
 use exauth_parsers::detect::Kind;
@@ -36,6 +36,11 @@ impl Records for SetspnRecords {
         };
         let _ = &push;
         for listing in &self.0.listings {
+            // `setspn -Q */*` lists every account of the domain: tens of
+            // thousands, a fact each, handed over as they are made.
+            if out.evidence.len() >= HAND_OVER_AT {
+                out.hand_over_so_far();
+            }
             push(
                 Some(listing.line),
                 Fact::SpnListing {
