@@ -125,6 +125,47 @@ fn w32tm_stripchart_dataonly_and_full() {
     );
 }
 
+/// A stripchart after a `/monitor` in one file (outputs pasted together): the
+/// monitor's hosts come first, then the stripchart's samples in their order,
+/// each dated by the stripchart's `The current time is …`, however many.
+#[test]
+fn w32tm_monitor_then_a_long_stripchart() {
+    const SAMPLES: u32 = 20_000;
+    let mut text = String::from("DC1.example.com[10.0.0.1:123]:\n    ICMP: 0ms delay\n    NTP: -0.0063029s offset from PDC.example.com\n        Stratum: 5\nTracking dc01 [10.0.0.10:123].\nThe current time is 26.11.2026 10:40:05.\n");
+    for i in 0..SAMPLES {
+        let t = 10 * 3600 + 40 * 60 + 5 + 2 * i;
+        text.push_str(&format!(
+            "{:02}:{:02}:{:02}, +{}.0000000s\n",
+            t / 3600 % 24,
+            t / 60 % 60,
+            t % 60,
+            300 + i % 50
+        ));
+    }
+    let o = w32tm::parse(&text, DateOrderOption::Infer);
+    let m = &o.measurements;
+    assert_eq!(m.len(), SAMPLES as usize + 1);
+    assert_eq!(m[0].kind, ClockSourceKind::Monitor);
+    assert_eq!(m[0].target.as_deref(), Some("DC1.example.com"));
+    for (i, sample) in m[1..].iter().enumerate() {
+        assert_eq!(sample.kind, ClockSourceKind::Stripchart);
+        assert_eq!(sample.target.as_deref(), Some("dc01"));
+        assert_eq!(sample.line, i as u64 + 7);
+        assert_eq!(sample.offset_seconds, Some(f64::from(300 + i as u32 % 50)));
+    }
+    let last = SAMPLES - 1;
+    let t = 10 * 3600 + 40 * 60 + 5 + 2 * last;
+    assert_eq!(
+        m[SAMPLES as usize].sample_time.map(|t| t.local),
+        Some(date(2026, 11, 26).at(
+            (t / 3600 % 24) as i8,
+            (t / 60 % 60) as i8,
+            (t % 60) as i8,
+            0
+        ))
+    );
+}
+
 #[test]
 fn w32tm_monitor_real_sample_and_errors() {
     let text = "PDC.example.com *** PDC ***[192.168.xx.xx:123]:\n    ICMP: 0ms delay\n    NTP: +0.0000000s offset from PDC.example.com\n        RefID: time.cloudflare.com [162.159.200.123]\n        Stratum: 4\nDC1.example.com[192.168.x.xx:123]:\n    ICMP: 0ms delay\n    NTP: -0.0063029s offset from PDC.example.com\n        RefID: dc2k12.example.com [192.168.xx.xx]\n        Stratum: 5\nDC3.example.com [error WSAHOST_NOT_FOUND]\nDC4.example.com[10.0.0.4:123]:\n    ICMP: error IP_REQ_TIMED_OUT - no response in 1000ms\n    NTP: error ERROR_TIMEOUT - no response from server in 1000ms\n\nWarning:\nReverse name resolution is best effort. It may not be\ncorrect since RefID field in time packets differs across\nNTP implementations and may not be using IP addresses.\n";

@@ -663,17 +663,17 @@ pub fn parse(text: &str, option: DateOrderOption) -> W32tmOutput {
     let mut status_pairs = Vec::new();
     let mut tracking: (Option<String>, Option<String>) = (None, None);
     let mut current_time_text: Option<String> = None;
-    let mut strip_samples: Vec<(ClockMeasurement, String)> = Vec::new();
+    // Stripchart samples, and each one's clock text (dated once the file's
+    // `The current time is …` is read): a stripchart left running holds
+    // hundreds of thousands, so the clocks are the text's own slices.
+    let mut strip_samples: Vec<ClockMeasurement> = Vec::new();
+    let mut strip_clocks: Vec<&str> = Vec::new();
     let mut monitor: Option<ClockMeasurement> = None;
     let mut mode = Mode::General;
     let mut section = String::new();
-    let non_empty: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let mut non_empty = text.lines().map(str::trim).filter(|l| !l.is_empty());
     // A text of one line that is no `label: value` is `/query /source` output.
-    if let [only] = non_empty.as_slice() {
+    if let (Some(only), None) = (non_empty.next(), non_empty.next()) {
         let only = only.trim_start_matches('\u{feff}');
         if label_value(only).is_none() || source_kind_of_text(only).is_some() {
             mode = Mode::Source;
@@ -769,7 +769,8 @@ pub fn parse(text: &str, option: DateOrderOption) -> W32tmOutput {
                         .find(|w| w.starts_with("d:"))
                         .and_then(seconds_value);
                 }
-                strip_samples.push((m, c.to_string()));
+                strip_samples.push(m);
+                strip_clocks.push(c);
                 continue;
             }
         }
@@ -842,11 +843,17 @@ pub fn parse(text: &str, option: DateOrderOption) -> W32tmOutput {
     let (status_times, choice) = resolve_times(&[current_time_text.clone()], option);
     out.date_order = choice;
     let base: Option<ExportedTime> = status_times.into_iter().next().flatten();
-    for (mut m, clock) in strip_samples {
-        if let Some(base) = base {
-            m.sample_time = sample_on_date(base, &clock);
+    if let Some(base) = base {
+        for (m, clock) in strip_samples.iter_mut().zip(&strip_clocks) {
+            m.sample_time = sample_on_date(base, clock);
         }
-        out.measurements.push(m);
+    }
+    drop(strip_clocks);
+    // After the monitor's, as they were; a stripchart alone is moved whole.
+    if out.measurements.is_empty() {
+        out.measurements = strip_samples;
+    } else {
+        out.measurements.append(&mut strip_samples);
     }
     if status_pairs.len() >= 3 {
         let (st, choice) = parse_status(&status_pairs, option);
