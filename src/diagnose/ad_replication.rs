@@ -8,6 +8,7 @@ use super::{
 use crate::correlate::case::Case;
 use crate::evidence::Fact;
 use crate::model::Source;
+use std::collections::HashSet;
 
 pub struct AdReplication;
 
@@ -21,12 +22,33 @@ impl Rule for AdReplication {
         let (_, receivers, dcs) = involved(case);
         let mut summary_rows = 0;
         let mut failing_rows = 0;
-        // SPNs setspn -L shows present, per account (to catch "0x7 although present").
-        // A set: a `setspn -Q */*` lists millions, each Kerberos error looks one up.
-        let mut listed_spns: std::collections::HashSet<String> = std::collections::HashSet::new();
-        for e in case.all() {
-            if let Fact::SpnListing { spns, .. } = &e.fact {
-                listed_spns.extend(spns.iter().map(|s| s.to_ascii_lowercase()));
+        // The SPNs a KDC_ERR_S_PRINCIPAL_UNKNOWN names that setspn shows registered ("0x7
+        // although present"): looked for among the listings only for those few targets, as
+        // a `setspn -Q */*` lists millions of SPNs.
+        let mut unknown_targets: HashSet<String> = HashSet::new();
+        for (_, e) in relevant(case) {
+            if let Fact::KerberosError {
+                target: Some(target),
+                code: Some(0x7),
+                ..
+            } = &e.fact
+            {
+                unknown_targets.insert(target.to_ascii_lowercase());
+            }
+        }
+        let mut listed_spns: HashSet<String> = HashSet::new();
+        if !unknown_targets.is_empty() {
+            let mut lower = String::new();
+            for e in case.all() {
+                if let Fact::SpnListing { spns, .. } = &e.fact {
+                    for spn in spns {
+                        lower.clear();
+                        lower.extend(spn.chars().map(|c| c.to_ascii_lowercase()));
+                        if unknown_targets.contains(&lower) {
+                            listed_spns.insert(lower.clone());
+                        }
+                    }
+                }
             }
         }
         for (i, e) in relevant(case) {

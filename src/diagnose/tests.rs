@@ -537,3 +537,55 @@ fn tens_of_thousands_of_signals_each_count_once() {
         .iter()
         .all(|l| l.strength == Strength::Weak));
 }
+
+/// A KDC_ERR_S_PRINCIPAL_UNKNOWN for an SPN that setspn shows registered
+/// (one DC has it, another not) speaks for AD replication — found among the
+/// listings of a `setspn -Q */*` however many accounts it lists, whatever
+/// the case of either name.
+#[test]
+fn an_unknown_principal_that_setspn_lists_points_at_replication() {
+    let mut evidence = rejected_pair();
+    evidence.push(at(
+        "DC01",
+        2,
+        Fact::KerberosError {
+            source: KerberosSource::Kdc,
+            event_id: 4769,
+            code: Some(0x7),
+            code_name: Some("KDC_ERR_S_PRINCIPAL_UNKNOWN".into()),
+            target: Some("SMTPSVC/EX02.contoso.local".into()),
+            client: Some("EX01$".into()),
+            client_ip: None,
+            skew_s: None,
+        },
+    ));
+    for account in 0..5_000 {
+        evidence.push(untimed(
+            "DC01",
+            Fact::SpnListing {
+                account: format!("WS{account:05}"),
+                spns: vec![
+                    format!("HOST/WS{account:05}"),
+                    format!("HOST/WS{account:05}.contoso.local"),
+                ],
+            },
+        ));
+    }
+    evidence.push(untimed(
+        "DC01",
+        Fact::SpnListing {
+            account: "EX02".into(),
+            spns: vec!["HOST/EX02".into(), "smtpsvc/ex02.CONTOSO.local".into()],
+        },
+    ));
+    let f = finding(
+        &case(evidence, &[("DC01", Source::Setspn)]),
+        Cause::AdReplication,
+    );
+    assert!(
+        f.evidence.iter().any(|l| l
+            .detail
+            .contains("although setspn lists it: not on every DC")),
+        "{f:#?}"
+    );
+}
