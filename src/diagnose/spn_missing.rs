@@ -7,7 +7,7 @@ use super::{
 use crate::correlate::case::Case;
 use crate::correlate::incident::UNKNOWN;
 use crate::evidence::Fact;
-use crate::model::Source;
+use crate::model::{Role, Source};
 use std::collections::BTreeSet;
 
 pub struct SpnMissing;
@@ -38,13 +38,27 @@ impl Rule for SpnMissing {
         let (_, receivers, dcs) = involved(case);
         // A receiver nothing names could be any account.
         let everyone = receivers.is_empty() || receivers.contains(UNKNOWN);
+        // ... any Exchange server's, that is: the collection's own, when it knows any. A
+        // `setspn -Q */*` lists every account of the domain, and a workstation's carries
+        // no SMTP SPN, nor should it: weighed, each spoke for this cause.
+        let exchange: BTreeSet<&str> = case
+            .identities
+            .servers()
+            .filter(|id| id.role == Role::Exchange)
+            .map(|id| id.name.as_str())
+            .collect();
         let mut listed_for: BTreeSet<String> = BTreeSet::new();
         for (i, e) in case.items() {
             let Fact::SpnListing { account, spns } = &e.fact else {
                 continue;
             };
             let account = account.to_ascii_uppercase();
-            if !everyone && !receivers.contains(&account) {
+            let weighed = if everyone {
+                exchange.is_empty() || exchange.contains(account.as_str())
+            } else {
+                receivers.contains(&account)
+            };
+            if !weighed {
                 continue;
             }
             listed_for.insert(account.clone());

@@ -589,3 +589,66 @@ fn an_unknown_principal_that_setspn_lists_points_at_replication() {
         "{f:#?}"
     );
 }
+
+/// A failure whose receiver nothing names, beside a `setspn -Q */*` of a
+/// thousand workstations (none with an SMTP SPN, as none should): the
+/// workstations are nobody's receiver and do not speak for a missing SPN;
+/// the collection's Exchange servers' listings are still weighed.
+#[test]
+fn a_domain_wide_listing_blames_no_workstation_for_an_unnamed_receiver() {
+    let mut failure = send_auth(AuthOutcome::Rejected, None, true);
+    if let Fact::SmtpAuth {
+        remote_endpoint,
+        remote_host,
+        ..
+    } = &mut failure
+    {
+        *remote_endpoint = None;
+        *remote_host = None;
+    }
+    let listing = |account: &str, spns: &[&str]| {
+        untimed(
+            "DC01",
+            Fact::SpnListing {
+                account: account.into(),
+                spns: spns.iter().map(|s| s.to_string()).collect(),
+            },
+        )
+    };
+    let with_ex02 = |ex02: &[&str]| {
+        let mut evidence = vec![at("EX01", 0, failure.clone())];
+        for n in 0..1_000 {
+            let host = format!("WS{n:04}");
+            evidence.push(listing(
+                &host,
+                &[&format!("HOST/{host}"), &format!("TERMSRV/{host}")],
+            ));
+        }
+        evidence.push(listing("EX02", ex02));
+        case(evidence, &[("DC01", Source::Setspn)])
+    };
+    let registered = with_ex02(&["HOST/EX02", "SMTPSVC/EX02", "SMTPSVC/EX02.contoso.local"]);
+    assert!(
+        registered
+            .incidents
+            .iter()
+            .any(|i| i.receiver == crate::correlate::incident::UNKNOWN),
+        "the receiver is named: {:?}",
+        registered.incidents
+    );
+    let f = finding(&registered, Cause::SpnMissing);
+    assert_ne!(f.status, Status::Supported, "{f:#?}");
+    assert!(
+        f.evidence.iter().all(|l| !l.detail.contains("WS")),
+        "{:#?}",
+        f.evidence
+    );
+    let missing = with_ex02(&["HOST/EX02", "HOST/EX02.contoso.local"]);
+    let f = finding(&missing, Cause::SpnMissing);
+    assert_eq!(f.status, Status::Supported, "{f:#?}");
+    assert!(f
+        .evidence
+        .iter()
+        .any(|l| l.detail.contains("setspn -L EX02")));
+    assert!(f.evidence.iter().all(|l| !l.detail.contains("WS")));
+}
