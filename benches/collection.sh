@@ -41,6 +41,10 @@
 #   transcript             a Start-Transcript of EX01 of QUEUE_MB (200) MB: the hand-over sample's
 #                          `Get-Queue | fl`, then a `Get-Message | fl` of a queue that deep, then
 #                          `w32tm /query /status` (memory, not speed)
+#   stripchart             a `w32tm /stripchart` EX02 left running against DC01, CMD_MB (50) MB
+#                          (an offset every 2 s: 2 million, 46 days, at 50 MB; memory, not speed)
+#   setspn-query           a `setspn -Q */*` of a domain, CMD_MB (50) MB at DC01 (181,291
+#                          workstation accounts at 50 MB, 8 SPNs each; memory, not speed)
 #   and the groups small, mid, large (both layouts), flat, elc, synth (all six), all.
 # Collections are `exauth synth --scenario clock-skew --servers N --size S --layout flat|elc`
 # (--size counts what the zips hold: an ELC collection unpacks to S). RUNS (3) runs per tool, the
@@ -62,6 +66,7 @@ LONG_SERVERS=${LONG_SERVERS:-20} LONG_SIZE=${LONG_SIZE:-1G} LONG_HOURS=${LONG_HO
 SPRAY_MB=${SPRAY_MB:-3000}
 TEXT_MB=${TEXT_MB:-200}
 QUEUE_MB=${QUEUE_MB:-200}
+CMD_MB=${CMD_MB:-50}
 XML_MB=${XML_MB:-300}
 RUNS=${RUNS:-3}
 DATA=./bench-data/collection
@@ -69,7 +74,7 @@ mkdir -p "$DATA"
 
 # --- what to run -------------------------------------------------------------------------------
 ALL_INPUTS=(small-flat small-elc mid-flat mid-elc large-flat large-elc evtx send long-flat spray send-joined
-    event-text event-xml queue-text queue-objects transcript)
+    event-text event-xml queue-text queue-objects transcript stripchart setspn-query)
 selected=()
 [ $# -eq 0 ] && set -- all
 for arg in "$@"; do
@@ -79,7 +84,8 @@ for arg in "$@"; do
         small | mid | large) selected+=("$arg-flat" "$arg-elc") ;;
         flat | elc) selected+=("small-$arg" "mid-$arg" "large-$arg") ;;
         small-flat | small-elc | mid-flat | mid-elc | large-flat | large-elc | evtx | send | long-flat | \
-            spray | send-joined | event-text | event-xml | queue-text | queue-objects | transcript)
+            spray | send-joined | event-text | event-xml | queue-text | queue-objects | transcript | \
+            stripchart | setspn-query)
             selected+=("$arg") ;;
         *) echo "unknown input \`$arg\` (one of: ${ALL_INPUTS[*]}, small, mid, large, flat, elc, synth, all)" >&2
            exit 2 ;;
@@ -773,6 +779,60 @@ run_transcript() {
         "$dir" queue-last-error time-sync-status
 }
 
+# Command outputs, read whole (up to 256 MiB) and parsed whole: the two that grow with what they
+# measure. A stripchart's offsets are sampled per server pair; a domain's setspn listing keeps a
+# fact per account (the SPN rules weigh the receiver's, known only at the end of the run).
+run_stripchart() {
+    local dir="$DATA/stripchart-${CMD_MB}MB/EX02"
+    local file="$dir/EX02_w32tm-stripchart-DC01.txt"
+    if [ ! -f "$dir/.complete" ]; then
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        awk -v limit=$((CMD_MB * 1000000)) -v out="$file" '
+            BEGIN {
+                printf "Tracking DC01.contoso.com [10.0.0.10:123].\r\nThe current time is 11/26/2026 4:11:00 AM.\r\n" > out
+                for (i = 0; written < limit; i++) {
+                    t = 4 * 3600 + 11 * 60 + 2 * i
+                    line = sprintf("%02d:%02d:%02d, -%d.%07ds\r\n", int(t / 3600) % 24, int(t / 60) % 60, t % 60, 419 + i % 2, i % 2 ? 31 : 9999752)
+                    printf "%s", line > out
+                    written += length(line)
+                }
+                close(out)
+            }'
+        touch "$dir/.complete"
+    fi
+    BYTES=$(stat -c %s "$file")
+    memory_input stripchart "a w32tm /stripchart at EX02 against DC01: $BYTES bytes ($dir)" "$dir" clock-sample
+}
+
+run_setspn_query() {
+    local dir="$DATA/setspn-query-${CMD_MB}MB/DC01"
+    local file="$dir/DC01_setspn-Q.txt"
+    if [ ! -f "$dir/.complete" ]; then
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        awk -v limit=$((CMD_MB * 1000000)) -v out="$file" '
+            BEGIN {
+                printf "Checking domain DC=contoso,DC=com\r\n" > out
+                split("TERMSRV RestrictedKrbHost HOST WSMAN", classes, " ")
+                for (i = 1; written < limit; i++) {
+                    host = sprintf("WS%07d", i)
+                    block = sprintf("CN=%s,OU=Workstations,OU=Site%d,DC=contoso,DC=com\r\n", host, i % 50)
+                    for (c = 1; c <= 4; c++) {
+                        block = block sprintf("\t%s/%s.contoso.com\r\n\t%s/%s\r\n", classes[c], host, classes[c], host)
+                    }
+                    printf "%s", block > out
+                    written += length(block)
+                }
+                printf "\r\nExisting SPN found!\r\n" > out
+                close(out)
+            }'
+        touch "$dir/.complete"
+    fi
+    BYTES=$(stat -c %s "$file")
+    memory_input setspn-query "a setspn -Q */* at DC01: $BYTES bytes ($dir)" "$dir" spn-listing
+}
+
 # --- run ---------------------------------------------------------------------------------------
 echo "exauth $COMMIT (profiling build, --no-default-features), best of $RUNS runs, page cache warm"
 echo "columns: best wall time, MB/s over the input's bytes (10^6) in that time, user+system CPU"
@@ -798,6 +858,8 @@ for input in "${selected[@]}"; do
         queue-text) run_queue_text ;;
         queue-objects) run_queue_objects ;;
         transcript) run_transcript ;;
+        stripchart) run_stripchart ;;
+        setspn-query) run_setspn_query ;;
     esac
 done
 
