@@ -588,15 +588,26 @@ impl Bounded {
 /// local wall clock) and offset hashed — two records alike in all of them
 /// say the same.
 fn event_sample_key(e: &Evidence) -> u64 {
-    let mut key = String::with_capacity(e.origin.len() + 64);
-    key.push_str(&e.origin);
     let offset = match &e.fact {
         Fact::ClockSample { offset_s, .. } => offset_s.to_bits(),
         _ => 0,
     };
     let local = e.local_time.map(|t| t.local);
+    // FNV-1a of `origin|time|local|offset` written straight into the hash:
+    // the key of a text no longer built (a stripchart offers millions).
+    let mut key = FnvWriter(fnv1a(e.origin.as_bytes()));
     let _ = write!(key, "|{:?}|{local:?}|{offset:x}", e.time);
-    fnv1a(key.as_bytes())
+    key.0
+}
+
+/// FNV-1a of the text written to it ([`fnv1a_continue`], a piece at a time).
+struct FnvWriter(u64);
+
+impl std::fmt::Write for FnvWriter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0 = fnv1a_continue(self.0, s.as_bytes());
+        Ok(())
+    }
 }
 
 fn tie_breaker(bytes: &[u8]) -> u64 {
@@ -948,6 +959,50 @@ mod tests {
             let mut sorted = items;
             sort_large(&mut sorted, |a, b| a.0.cmp(&b.0));
             proptest::prop_assert_eq!(sorted, expected);
+        }
+    }
+
+    /// An event clock sample's key is FNV-1a of `origin|time|local|offset`,
+    /// as it was when that text was built (the samples a run keeps depend on
+    /// it): hashed as written, it is the same number.
+    #[test]
+    fn an_event_sample_key_is_the_hash_of_its_text() {
+        let e =
+            |time: Option<&str>, local: Option<jiff::civil::DateTime>, offset_s: f64| Evidence {
+                server: Some("EX02".into()),
+                time: time.map(|t| t.parse().unwrap()),
+                time_basis: crate::evidence::TimeBasis::NativeUtc,
+                origin: "EX02/EX02_w32tm-stripchart-DC01.txt:4711".into(),
+                fact: Fact::ClockSample {
+                    basis: crate::model::ClockBasis::W32tm,
+                    remote_server: Some("DC01".into()),
+                    remote_ip: None,
+                    offset_s,
+                },
+                local_time: local.map(exauth_parsers::queue::ExportedTime::server_local),
+                corrected: None,
+                represents: 1,
+            };
+        for sample in [
+            e(None, None, -419.9999752),
+            e(Some("2026-11-26T04:11:02Z"), None, 0.0),
+            e(
+                None,
+                Some(jiff::civil::date(2026, 11, 26).at(4, 11, 2, 0)),
+                -0.0,
+            ),
+        ] {
+            let Fact::ClockSample { offset_s, .. } = &sample.fact else {
+                unreachable!()
+            };
+            let text = format!(
+                "{}|{:?}|{:?}|{:x}",
+                sample.origin,
+                sample.time,
+                sample.local_time.map(|t| t.local),
+                offset_s.to_bits()
+            );
+            assert_eq!(event_sample_key(&sample), fnv1a(text.as_bytes()), "{text}");
         }
     }
 
