@@ -517,13 +517,23 @@ write_send_log() { # <dir>
     }'
 }
 
+# An input folder is written once and reused: `needs_writing <dir>` is true (the folder emptied
+# and made) until `written <dir>` marks it whole — a run stopped while writing starts it again.
+needs_writing() {
+    [ -f "$1/.complete" ] && return 1
+    rm -rf "$1"
+    mkdir -p "$1"
+}
+written() {
+    touch "$1/.complete"
+}
+
 # send_dir: the Send log of `send` (written once, reused).
 send_dir() {
     local dir="$DATA/send-$SEND_SESSIONS-sessions-$SEND_FAIL_PERCENT-failing/EX01/Hub_Send_Protocol_Logs"
-    if [ ! -f "$dir/.complete" ]; then
-        rm -rf "$dir"
+    if needs_writing "$dir"; then
         write_send_log "$dir" >&2
-        touch "$dir/.complete"
+        written "$dir"
     fi
     echo "$dir"
 }
@@ -635,10 +645,9 @@ write_event_text() { # <dir> <copy bytes> <csv bytes>
 # Events handed over as text, TEXT_MB at one server: read whole, they grew memory with the text.
 run_event_text() {
     local dir="$DATA/event-text-${TEXT_MB}MB/EX02"
-    if [ ! -f "$dir/.complete" ]; then
-        rm -rf "$dir"
+    if needs_writing "$dir"; then
         write_event_text "$dir" $((TEXT_MB * 600000)) $((TEXT_MB * 400000))
-        touch "$dir/.complete"
+        written "$dir"
     fi
     BYTES=$(find "$dir" -type f ! -name .complete -printf '%s\n' | awk '{s += $1} END {printf "%d\n", s}')
     memory_input event-text "events as text at EX02, an Event Viewer copy and a CSV: $BYTES bytes ($dir)" \
@@ -686,9 +695,7 @@ PY
 # numbers other each time. Read whole, an export held its text and every object at once.
 run_queue_text() {
     local dir="$DATA/queue-text-${QUEUE_MB}MB/EX01" sample=samples/handover-clock-skew/ticket/queue-EX01.txt
-    if [ ! -f "$dir/.complete" ]; then
-        rm -rf "$dir"
-        mkdir -p "$dir"
+    if needs_writing "$dir"; then
         awk -v limit=$((QUEUE_MB * 1000000)) -v out="$dir/queue-EX01.txt" '
             { text = text $0 "\n" }
             END {
@@ -701,7 +708,7 @@ run_queue_text() {
                 }
                 close(out)
             }' "$sample"
-        touch "$dir/.complete"
+        written "$dir"
     fi
     BYTES=$(stat -c %s "$dir/queue-EX01.txt")
     memory_input queue-text "a Get-Queue | fl export at EX01: $BYTES bytes ($dir)" "$dir" queue-last-error
@@ -713,9 +720,7 @@ run_queue_text() {
 # Read whole, the JSON took 1.9 GB and the CliXml 1.4 GB for 200 MB each.
 run_queue_objects() {
     local dir="$DATA/queue-objects-${QUEUE_MB}MB/EX01"
-    if [ ! -f "$dir/.complete" ]; then
-        rm -rf "$dir"
-        mkdir -p "$dir"
+    if needs_writing "$dir"; then
         cp samples/handover-clock-skew/ticket/queue-EX01.txt "$dir/"
         awk -v limit=$((QUEUE_MB * 500000)) -v json="$dir/messages-EX01.json" -v xml="$dir/messages-EX01.xml" '
             BEGIN {
@@ -740,7 +745,7 @@ run_queue_objects() {
                 printf "</Objs>\r\n" > xml
                 close(xml)
             }'
-        touch "$dir/.complete"
+        written "$dir"
     fi
     BYTES=$(cat "$dir"/* | wc -c)
     memory_input queue-objects "Get-Message as JSON and CliXml at EX01: $BYTES bytes ($dir)" "$dir" \
@@ -754,9 +759,7 @@ run_queue_objects() {
 run_transcript() {
     local dir="$DATA/transcript-${QUEUE_MB}MB/EX01" sample=samples/handover-clock-skew/ticket/queue-EX01.txt
     local file="$dir/PowerShell_transcript.EX01.20261126104000.txt"
-    if [ ! -f "$dir/.complete" ]; then
-        rm -rf "$dir"
-        mkdir -p "$dir"
+    if needs_writing "$dir"; then
         awk -v limit=$((QUEUE_MB * 1000000)) -v out="$file" '
             BEGIN {
                 printf "\xef\xbb\xbf**********************\r\nWindows PowerShell transcript start\r\nStart time: 20261126104000\r\nUsername: CONTOSO\\admin\r\nMachine: EX01 (Microsoft Windows NT 10.0.17763.0)\r\n**********************\r\n[PS] C:\\Windows\\system32>Get-Queue | fl\r\n\r\n" > out
@@ -772,7 +775,7 @@ run_transcript() {
                 printf "[PS] C:\\Windows\\system32>w32tm /query /status\r\nLeap Indicator: 0(no warning)\r\nStratum: 1 (primary reference - syncd by radio clock)\r\nSource: Local CMOS Clock\r\n\r\n**********************\r\nWindows PowerShell transcript end\r\nEnd time: 20261126110000\r\n**********************\r\n" > out
                 close(out)
             }' "$sample"
-        touch "$dir/.complete"
+        written "$dir"
     fi
     BYTES=$(stat -c %s "$file")
     memory_input transcript "a console transcript at EX01 with a Get-Message | fl that deep: $BYTES bytes ($dir)" \
@@ -785,9 +788,7 @@ run_transcript() {
 run_stripchart() {
     local dir="$DATA/stripchart-${CMD_MB}MB/EX02"
     local file="$dir/EX02_w32tm-stripchart-DC01.txt"
-    if [ ! -f "$dir/.complete" ]; then
-        rm -rf "$dir"
-        mkdir -p "$dir"
+    if needs_writing "$dir"; then
         awk -v limit=$((CMD_MB * 1000000)) -v out="$file" '
             BEGIN {
                 printf "Tracking DC01.contoso.com [10.0.0.10:123].\r\nThe current time is 11/26/2026 4:11:00 AM.\r\n" > out
@@ -799,7 +800,7 @@ run_stripchart() {
                 }
                 close(out)
             }'
-        touch "$dir/.complete"
+        written "$dir"
     fi
     BYTES=$(stat -c %s "$file")
     memory_input stripchart "a w32tm /stripchart at EX02 against DC01: $BYTES bytes ($dir)" "$dir" clock-sample
@@ -808,9 +809,7 @@ run_stripchart() {
 run_setspn_query() {
     local dir="$DATA/setspn-query-${CMD_MB}MB/DC01"
     local file="$dir/DC01_setspn-Q.txt"
-    if [ ! -f "$dir/.complete" ]; then
-        rm -rf "$dir"
-        mkdir -p "$dir"
+    if needs_writing "$dir"; then
         awk -v limit=$((CMD_MB * 1000000)) -v out="$file" '
             BEGIN {
                 printf "Checking domain DC=contoso,DC=com\r\n" > out
@@ -827,7 +826,7 @@ run_setspn_query() {
                 printf "\r\nExisting SPN found!\r\n" > out
                 close(out)
             }'
-        touch "$dir/.complete"
+        written "$dir"
     fi
     BYTES=$(stat -c %s "$file")
     memory_input setspn-query "a setspn -Q */* at DC01: $BYTES bytes ($dir)" "$dir" spn-listing

@@ -101,9 +101,14 @@ impl IdentityMap {
     }
 
     pub fn domain_controllers(&self) -> BTreeSet<String> {
+        self.servers_of(Role::DomainController)
+    }
+
+    /// The short names of the servers of `role`.
+    pub fn servers_of(&self, role: Role) -> BTreeSet<String> {
         self.servers
             .values()
-            .filter(|s| s.role == Role::DomainController)
+            .filter(|s| s.role == role)
             .map(|s| s.name.clone())
             .collect()
     }

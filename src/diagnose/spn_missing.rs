@@ -41,12 +41,7 @@ impl Rule for SpnMissing {
         // ... any Exchange server's, that is: the collection's own, when it knows any. A
         // `setspn -Q */*` lists every account of the domain, and a workstation's carries
         // no SMTP SPN, nor should it: weighed, each spoke for this cause.
-        let exchange: BTreeSet<&str> = case
-            .identities
-            .servers()
-            .filter(|id| id.role == Role::Exchange)
-            .map(|id| id.name.as_str())
-            .collect();
+        let exchange = case.identities.servers_of(Role::Exchange);
         let mut listed_for: BTreeSet<String> = BTreeSet::new();
         for (i, e) in case.items() {
             let Fact::SpnListing { account, spns } = &e.fact else {
@@ -54,7 +49,7 @@ impl Rule for SpnMissing {
             };
             let account = account.to_ascii_uppercase();
             let weighed = if everyone {
-                exchange.is_empty() || exchange.contains(account.as_str())
+                exchange.is_empty() || exchange.contains(&account)
             } else {
                 receivers.contains(&account)
             };

@@ -192,6 +192,38 @@ impl Extracted<'_> {
             });
         }
     }
+
+    /// [`Extracted::hand_over_so_far`] once `at` facts are held
+    /// ([`IngestOptions::hand_over_at`]; a [`Records::extract`], which sees no
+    /// options, passes [`HAND_OVER_AT`]).
+    pub fn hand_over_when_holding(&mut self, at: usize) {
+        if self.evidence.len() >= at {
+            self.hand_over_so_far();
+        }
+    }
+}
+
+/// Tests: `records`' facts as a [`Records::extract`] with a pipeline gives
+/// them: the parts handed over while it ran, then what it still held, and
+/// its identity hints.
+#[cfg(test)]
+pub(crate) fn extract_in_parts(
+    records: &dyn Records,
+    place: Place<'_>,
+) -> (Vec<Vec<Evidence>>, Vec<Evidence>, Vec<IdentityHint>) {
+    let mut parts = Vec::new();
+    let mut take = |part: Part| parts.push(part.evidence);
+    let mut out = Extracted {
+        hand_over: Some(HandOver(&mut take)),
+        ..Extracted::default()
+    };
+    records.extract(place, &mut out);
+    let (rest, hints) = (
+        std::mem::take(&mut out.evidence),
+        std::mem::take(&mut out.hints),
+    );
+    drop(out);
+    (parts, rest, hints)
 }
 
 /// The healthy sessions the run's bounded pairing sample would refuse, as

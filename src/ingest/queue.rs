@@ -74,9 +74,7 @@ impl Input for QueueInput {
                     &mut facts.evidence,
                     &mut facts.hints,
                 );
-                if facts.evidence.len() >= options.hand_over_at {
-                    facts.hand_over_so_far();
-                }
+                facts.hand_over_when_holding(options.hand_over_at);
             },
         );
         Ok(Box::new(StreamedQueues {

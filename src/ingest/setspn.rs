@@ -38,9 +38,7 @@ impl Records for SetspnRecords {
         for listing in &self.0.listings {
             // `setspn -Q */*` lists every account of the domain: tens of
             // thousands, a fact each, handed over as they are made.
-            if out.evidence.len() >= HAND_OVER_AT {
-                out.hand_over_so_far();
-            }
+            out.hand_over_when_holding(HAND_OVER_AT);
             push(
                 Some(listing.line),
                 Fact::SpnListing {
@@ -66,6 +64,44 @@ impl Records for SetspnRecords {
                         .collect(),
                 },
                 out,
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `setspn -Q */*` of more accounts than an input holds before handing
+    /// them over: each account's listing, with its SPNs, handed over a part at
+    /// a time in the order listed.
+    #[test]
+    fn a_domain_wide_listing_is_handed_over_in_parts() {
+        let accounts = HAND_OVER_AT + 7;
+        let mut text = String::from("Checking domain DC=contoso,DC=com\n");
+        for i in 0..accounts {
+            text.push_str(&format!(
+                "CN=WS{i:05},OU=Workstations,DC=contoso,DC=com\n\tHOST/WS{i:05}.contoso.com\n\tHOST/WS{i:05}\n"
+            ));
+        }
+        text.push_str("\nExisting SPN found!\n");
+        let records = SetspnRecords(setspn::parse(&text));
+        let place = Place {
+            origin: "DC01/DC01_setspn-Q.txt",
+            server: Some("DC01"),
+        };
+        let (parts, rest, _) = crate::ingest::extract_in_parts(&records, place);
+        assert_eq!(parts.len(), 1, "a full part handed over while read");
+        let all: Vec<_> = parts.into_iter().flatten().chain(rest).collect();
+        assert_eq!(all.len(), accounts);
+        for (i, e) in all.iter().enumerate() {
+            let name = format!("WS{i:05}");
+            assert!(
+                matches!(&e.fact, Fact::SpnListing { account, spns }
+                    if *account == name && *spns == [format!("HOST/{name}.contoso.com"), format!("HOST/{name}")]),
+                "{:?}",
+                e.fact
             );
         }
     }

@@ -133,9 +133,7 @@ impl Input for TranscriptInput {
             facts.hints.extend(hints);
             facts.pairing.extend(pairing);
             facts.claims.extend(claims);
-            if facts.evidence.len() >= options.hand_over_at {
-                facts.hand_over_so_far();
-            }
+            facts.hand_over_when_holding(options.hand_over_at);
             Ok(read_block?.problems().to_vec())
         })?;
         let loose = std::mem::take(&mut records.loose);

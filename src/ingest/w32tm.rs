@@ -49,9 +49,7 @@ impl Records for W32tmRecords {
         for m in &self.0.measurements {
             // A stripchart left running for days measures hundreds of
             // thousands of offsets; the pipeline keeps a sample of them.
-            if out.evidence.len() >= HAND_OVER_AT {
-                out.hand_over_so_far();
-            }
+            out.hand_over_when_holding(HAND_OVER_AT);
             let Some(offset) = m.offset_seconds else {
                 continue;
             };
@@ -125,5 +123,52 @@ impl Records for W32tmRecords {
             ),
             None => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exauth_parsers::queue::DateOrderOption;
+
+    /// A stripchart of more offsets than an input holds before handing them
+    /// over: every offset becomes a clock sample of EX02 against DC01, handed
+    /// over a part at a time in line order, and the peer's address is hinted
+    /// once, not once a line.
+    #[test]
+    fn a_long_stripchart_is_handed_over_in_parts_with_one_hint() {
+        let samples = HAND_OVER_AT * 2 + 5;
+        let mut text = String::from(
+            "Tracking DC01.contoso.com [10.0.0.10:123].\nThe current time is 11/26/2026 4:11:00 AM.\n",
+        );
+        for i in 0..samples {
+            let t = 4 * 3600 + 11 * 60 + 2 * i;
+            text.push_str(&format!(
+                "{:02}:{:02}:{:02}, -420.0000000s\n",
+                t / 3600 % 24,
+                t / 60 % 60,
+                t % 60
+            ));
+        }
+        let records = W32tmRecords(w32tm::parse(&text, DateOrderOption::Infer));
+        let place = Place {
+            origin: "EX02/EX02_w32tm-stripchart-DC01.txt",
+            server: Some("EX02"),
+        };
+        let (parts, rest, hints) = crate::ingest::extract_in_parts(&records, place);
+        assert_eq!(parts.len(), 2, "two full parts handed over while read");
+        let all: Vec<Evidence> = parts.into_iter().flatten().chain(rest).collect();
+        assert_eq!(all.len(), samples);
+        for (i, e) in all.iter().enumerate() {
+            assert_eq!(e.server.as_deref(), Some("EX02"));
+            assert_eq!(e.origin, format!("{}:{}", place.origin, i + 3));
+            assert!(
+                matches!(&e.fact, Fact::ClockSample { basis: ClockBasis::W32tm, remote_server: Some(peer), offset_s, .. }
+                    if peer == "DC01" && *offset_s == -420.0),
+                "{:?}",
+                e.fact
+            );
+        }
+        assert_eq!(hints.len(), 1, "the peer's address hinted once");
     }
 }
