@@ -254,18 +254,20 @@ impl PipelineVisitor<'_> {
     /// the healthy traffic's share sampled (with a server), repeated facts
     /// counted, the rest kept. Scan and extract alike: memory stays flat
     /// (extract's rows are written from the records, not from these).
-    fn keep_facts(&self, server: Option<&str>, evidence: Vec<Evidence>) {
-        let mut evidence = evidence;
+    ///
+    /// `evidence` is emptied, its memory kept for the input's next part (each
+    /// step filters it in place).
+    fn keep_facts(&self, server: Option<&str>, evidence: &mut Vec<Evidence>) {
         if let Some(server) = server {
             let mut bounded = self.bounded.lock().unwrap_or_else(|e| e.into_inner());
-            evidence = evidence
+            *evidence = std::mem::take(evidence)
                 .into_iter()
                 .filter_map(|e| bounded.offer_sample(server, e))
                 .collect();
         }
         {
             let mut aggregator = self.aggregator.lock().unwrap_or_else(|e| e.into_inner());
-            evidence = evidence
+            *evidence = std::mem::take(evidence)
                 .into_iter()
                 .filter_map(|e| aggregator.offer(e))
                 .collect();
@@ -274,7 +276,7 @@ impl PipelineVisitor<'_> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .evidence
-            .extend(evidence);
+            .append(evidence);
     }
 }
 
@@ -305,18 +307,18 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
         // many: a Security log of a spray) are taken in at once; whether any
         // is a failure decides the net under the parsers at the end.
         let failure_seen = std::cell::Cell::new(false);
-        let mut take_part = |part: Part| {
-            let Part {
-                mut evidence,
-                claims,
-                pairing,
-            } = part;
-            self.set_aside_copies(artifact.origin, claims, &mut evidence);
-            if evidence.iter().any(|e| e.fact.failure_signal().is_some()) {
+        let mut take_part = |part: &mut Part| {
+            let claims = std::mem::take(&mut part.claims);
+            self.set_aside_copies(artifact.origin, claims, &mut part.evidence);
+            if part
+                .evidence
+                .iter()
+                .any(|e| e.fact.failure_signal().is_some())
+            {
                 failure_seen.set(true);
             }
-            self.keep_facts(server, evidence);
-            self.offer_sessions(server, pairing);
+            self.keep_facts(server, &mut part.evidence);
+            self.offer_sessions(server, std::mem::take(&mut part.pairing));
         };
         let mut extracted = Extracted {
             sessions: Some(SessionsOfRun {
@@ -383,7 +385,7 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
             bounded.sessions.offered += gate.refused;
             bounded.samples.offered += gate.banners_refused;
         }
-        self.keep_facts(server, evidence);
+        self.keep_facts(server, &mut evidence);
         self.offer_sessions(server, pairing);
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         out.problems.extend(

@@ -125,14 +125,11 @@ fn w32tm_stripchart_dataonly_and_full() {
     );
 }
 
-/// A stripchart after a `/monitor` in one file (outputs pasted together): the
-/// monitor's hosts come first, then the stripchart's samples in their order,
-/// each dated by the stripchart's `The current time is …`, however many.
-#[test]
-fn w32tm_monitor_then_a_long_stripchart() {
-    const SAMPLES: u32 = 20_000;
+/// A `/monitor` of one host, then a stripchart of `samples` offsets every
+/// 2 s from 10:40:05 on 26.11.2026 (+300 s to +349 s, by turns).
+fn monitor_then_stripchart(samples: u32) -> String {
     let mut text = String::from("DC1.example.com[10.0.0.1:123]:\n    ICMP: 0ms delay\n    NTP: -0.0063029s offset from PDC.example.com\n        Stratum: 5\nTracking dc01 [10.0.0.10:123].\nThe current time is 26.11.2026 10:40:05.\n");
-    for i in 0..SAMPLES {
+    for i in 0..samples {
         let t = 10 * 3600 + 40 * 60 + 5 + 2 * i;
         text.push_str(&format!(
             "{:02}:{:02}:{:02}, +{}.0000000s\n",
@@ -142,6 +139,16 @@ fn w32tm_monitor_then_a_long_stripchart() {
             300 + i % 50
         ));
     }
+    text
+}
+
+/// A stripchart after a `/monitor` in one file (outputs pasted together): the
+/// monitor's hosts come first, then the stripchart's samples in their order,
+/// each dated by the stripchart's `The current time is …`, however many.
+#[test]
+fn w32tm_monitor_then_a_long_stripchart() {
+    const SAMPLES: u32 = 20_000;
+    let text = monitor_then_stripchart(SAMPLES);
     let o = w32tm::parse(&text, DateOrderOption::Infer);
     let m = &o.measurements;
     assert_eq!(m.len(), SAMPLES as usize + 1);
@@ -163,6 +170,93 @@ fn w32tm_monitor_then_a_long_stripchart() {
             (t % 60) as i8,
             0
         ))
+    );
+}
+
+/// The stripchart `w32tm::read` streams: every sample handed over once, in
+/// line order, as `parse` keeps it (dated alike), none kept in the output;
+/// the monitor's host, the status and the count in the output.
+#[test]
+fn w32tm_read_hands_each_sample_over_as_parse_keeps_it() {
+    let mut text = monitor_then_stripchart(3000);
+    text.push_str("Leap Indicator: 0(no warning)\nStratum: 2 (secondary reference - syncd by (S)NTP)\nPrecision: -23 (119.209ns per tick)\nPhase Offset: 0.0001000s\nSource: DC01.example.com\n");
+    let whole = w32tm::parse(&text, DateOrderOption::Infer);
+    let mut handed = Vec::new();
+    let streamed = w32tm::read(&mut text.as_bytes(), DateOrderOption::Infer, &mut |m| {
+        handed.push(m)
+    });
+    let kept: Vec<_> = whole
+        .measurements
+        .iter()
+        .filter(|m| m.kind == ClockSourceKind::Stripchart)
+        .cloned()
+        .collect();
+    assert_eq!(handed.len(), 3000);
+    assert_eq!(handed, kept);
+    assert!(handed.iter().all(|m| m.sample_time.is_some()));
+    assert_eq!(streamed.stripchart_samples, 3000);
+    let rest: Vec<_> = streamed.measurements.iter().map(|m| m.kind).collect();
+    assert_eq!(
+        rest,
+        [ClockSourceKind::Monitor, ClockSourceKind::QueryStatus],
+        "no sample kept"
+    );
+    assert_eq!(streamed.status, whole.status);
+    assert_eq!(streamed.date_order, whole.date_order);
+    assert!(streamed.problems.is_empty(), "{:?}", streamed.problems);
+}
+
+/// An excerpt whose samples come before `The current time is …` (pasted in
+/// another order), and one with no such line at all: each sample handed
+/// over once, dated on the date found later, undated when there is none.
+#[test]
+fn w32tm_read_samples_before_their_date_or_without_one() {
+    let late = "Tracking dc01 [10.0.0.10:123].\n10:40:05, +300.0000000s\n10:40:07, +301.0000000s\nThe current time is 26.11.2026 10:40:09.\n10:40:09, +302.0000000s\n";
+    let mut handed = Vec::new();
+    let out = w32tm::read(&mut late.as_bytes(), DateOrderOption::Infer, &mut |m| {
+        handed.push(m)
+    });
+    let offsets: Vec<_> = handed.iter().map(|m| m.offset_seconds).collect();
+    assert_eq!(offsets, [Some(300.0), Some(301.0), Some(302.0)]);
+    assert_eq!(
+        handed[0].sample_time.map(|t| t.local),
+        Some(date(2026, 11, 26).at(10, 40, 5, 0))
+    );
+    assert_eq!(
+        handed,
+        w32tm::parse(late, DateOrderOption::Infer).measurements
+    );
+    assert_eq!(out.stripchart_samples, 3);
+    let bare = "10:40:05, +300.0000000s\n10:40:07, +301.0000000s\n";
+    let mut handed = Vec::new();
+    let out = w32tm::read(&mut bare.as_bytes(), DateOrderOption::Infer, &mut |m| {
+        handed.push(m)
+    });
+    assert_eq!(handed.len(), 2);
+    assert!(handed.iter().all(|m| m.sample_time.is_none()));
+    assert!(!out.is_empty());
+}
+
+/// A text that cannot be read again (its spool gone) is a problem of the
+/// file, not a panic.
+#[test]
+fn w32tm_read_of_an_unreadable_text_is_a_problem() {
+    struct Gone;
+    impl exauth_parsers::reread::Reread for Gone {
+        fn read_from_start(&mut self) -> std::io::Result<Box<dyn std::io::BufRead + '_>> {
+            Err(std::io::Error::other("spool removed"))
+        }
+    }
+    let out = w32tm::read(&mut Gone, DateOrderOption::Infer, &mut |_| {
+        panic!("nothing to hand over")
+    });
+    assert!(out.is_empty());
+    assert!(
+        out.problems
+            .iter()
+            .any(|p| p.message.contains("spool removed")),
+        "{:?}",
+        out.problems
     );
 }
 

@@ -93,7 +93,7 @@ impl Input for TranscriptInput {
             // the transcript's first.
             let mut parent = facts.hand_over.take();
             let handing_over = parent.is_some();
-            let mut shifted = |mut part: Part| {
+            let mut shifted = |part: &mut Part| {
                 shift_origins(&mut part.evidence, place.origin, offset);
                 if let Some(HandOver(take)) = &mut parent {
                     take(part);
@@ -516,7 +516,7 @@ mod tests {
         kept.rows(place, &mut whole_rows);
 
         let mut parts = Vec::new();
-        let mut take = |part: Part| parts.push(part.evidence);
+        let mut take = |part: &mut Part| parts.push(std::mem::take(&mut part.evidence));
         let mut facts = Extracted {
             hand_over: Some(HandOver(&mut take)),
             ..Extracted::default()

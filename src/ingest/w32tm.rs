@@ -1,28 +1,139 @@
 //! `w32tm /stripchart`, `/monitor` and `/query /status` output: clock
 //! offsets against the peer or the PDC, and where the server takes its time.
+//!
+//! Streamed ([`Input::read_into`]): a stripchart left running for days holds
+//! millions of offsets, one a line; the text is spooled and each offset
+//! becomes a fact as it is read (the pipeline keeps a sample of them), so a
+//! stripchart of any length reads in the same memory.
 
 use super::diag::short;
-use super::diag::CommandOutput;
-use super::{untimed, Extracted, Place, Records, HAND_OVER_AT};
+use super::text::Content;
+use super::{untimed, Extracted, IngestOptions, Input, Place, Records, RowSink, HAND_OVER_AT};
+use crate::discover::Artifact;
 use crate::evidence::Fact;
 use crate::evidence::IdentityHint;
 use crate::evidence::{Evidence, TimeBasis};
 use crate::model::Source;
 use crate::model::{ClockBasis, Role};
 use exauth_parsers::detect::Kind;
-use exauth_parsers::diag::w32tm::{self, ClockSourceKind, W32tmOutput};
+use exauth_parsers::diag::w32tm::{self, ClockMeasurement, ClockSourceKind, W32tmOutput};
 use exauth_parsers::problem::Problem;
+use std::net::IpAddr;
 
-/// The input of this output (one line in `ingest::INPUTS`).
-pub static INPUT: CommandOutput<W32tmRecords> = CommandOutput {
-    kinds: &[Kind::W32TM],
-    source: Source::W32tm,
-    parse: |_, text, options| W32tmRecords(w32tm::parse(text, options.date_order)),
-};
+/// The input of w32tm outputs (one line in `ingest::INPUTS`).
+pub struct W32tmInput;
+
+impl Input for W32tmInput {
+    fn kinds(&self) -> &'static [Kind] {
+        &[Kind::W32TM]
+    }
+
+    fn source(&self, _kind: Kind, _file_name: &str) -> Option<Source> {
+        Some(Source::W32tm)
+    }
+
+    /// The whole output, every measurement kept (a text read whole: a
+    /// transcript's part).
+    fn read(
+        &self,
+        _artifact: &Artifact<'_>,
+        content: &mut Content<'_>,
+        options: &IngestOptions,
+    ) -> Result<Box<dyn Records>, String> {
+        let text = content.text()?;
+        Ok(Box::new(W32tmRecords(w32tm::parse(
+            &text,
+            options.date_order,
+        ))))
+    }
+
+    /// Streaming: the stripchart's offsets become facts as they are read;
+    /// the records that come back hold the rest (monitor, status, source).
+    fn read_into(
+        &self,
+        _artifact: &Artifact<'_>,
+        content: &mut Content<'_>,
+        options: &IngestOptions,
+        place: Place<'_>,
+        facts: &mut Extracted,
+        _rows: Option<(&mut dyn RowSink, Place<'_>)>,
+    ) -> Result<Box<dyn Records>, String> {
+        let mut text = content.spooled_text()?;
+        let mut offsets = Offsets::default();
+        let output = w32tm::read(&mut text, options.date_order, &mut |m| {
+            offsets.push(&m, place, facts);
+        });
+        let records = W32tmRecords(output);
+        records.extract(place, facts);
+        Ok(Box::new(records))
+    }
+}
 
 /// One w32tm output.
 #[derive(Debug)]
 pub struct W32tmRecords(pub W32tmOutput);
+
+/// Clock measurements made facts, one at a time.
+#[derive(Default)]
+struct Offsets {
+    /// A stripchart names its peer on every line: one hint for a run of
+    /// lines naming the same peer at the same address.
+    last_hint: Option<(String, IpAddr)>,
+}
+
+impl Offsets {
+    fn push(&mut self, m: &ClockMeasurement, place: Place<'_>, out: &mut Extracted) {
+        // A stripchart left running for days measures hundreds of
+        // thousands of offsets; the pipeline keeps a sample of them.
+        out.hand_over_when_holding(HAND_OVER_AT);
+        let Some(offset) = m.offset_seconds else {
+            return;
+        };
+        let (local, remote) = match m.kind {
+            // /monitor: each host's offset from the reference (the PDC).
+            ClockSourceKind::Monitor => (
+                m.reference.as_deref().and_then(short),
+                m.target.as_deref().and_then(short),
+            ),
+            _ => (
+                place.server.map(str::to_string),
+                m.target.as_deref().and_then(short),
+            ),
+        };
+        let Some(local) = local else { return };
+        if let (Some(target), Some(addr)) = (&m.target, m.target_address.as_deref()) {
+            if let Ok(ip) = addr.split(':').next().unwrap_or(addr).parse() {
+                let same = self
+                    .last_hint
+                    .as_ref()
+                    .is_some_and(|(t, at)| t == target && *at == ip);
+                if !same {
+                    self.last_hint = Some((target.clone(), ip));
+                    out.hints.push(IdentityHint::HostAt {
+                        host: target.clone(),
+                        ip,
+                        role: Role::Unknown,
+                    });
+                }
+            }
+        }
+        out.evidence.push(Evidence {
+            server: Some(local),
+            time: None,
+            time_basis: TimeBasis::None,
+            origin: format!("{}:{}", place.origin, m.line),
+            fact: Fact::ClockSample {
+                basis: ClockBasis::W32tm,
+                remote_server: remote,
+                remote_ip: None,
+                offset_s: offset,
+            },
+            local_time: m.sample_time,
+            corrected: None,
+            represents: 1,
+        });
+    }
+}
 
 impl Records for W32tmRecords {
     fn problems(&self) -> &[Problem] {
@@ -30,12 +141,7 @@ impl Records for W32tmRecords {
     }
 
     fn is_empty(&self) -> bool {
-        let o = &self.0;
-        o.status.is_none()
-            && o.measurements.is_empty()
-            && o.query_source.is_none()
-            && o.configuration.is_none()
-            && o.peers.is_none()
+        self.0.is_empty()
     }
 
     fn extract(&self, place: Place<'_>, out: &mut Extracted) {
@@ -43,55 +149,9 @@ impl Records for W32tmRecords {
             out.evidence.push(untimed(place, line, fact))
         };
         let _ = &push;
-        // A stripchart names its peer on every line: one hint for a run of
-        // lines naming the same peer at the same address.
-        let mut last_hint: Option<(&str, std::net::IpAddr)> = None;
+        let mut offsets = Offsets::default();
         for m in &self.0.measurements {
-            // A stripchart left running for days measures hundreds of
-            // thousands of offsets; the pipeline keeps a sample of them.
-            out.hand_over_when_holding(HAND_OVER_AT);
-            let Some(offset) = m.offset_seconds else {
-                continue;
-            };
-            let (local, remote) = match m.kind {
-                // /monitor: each host's offset from the reference (the PDC).
-                ClockSourceKind::Monitor => (
-                    m.reference.as_deref().and_then(short),
-                    m.target.as_deref().and_then(short),
-                ),
-                _ => (
-                    place.server.map(str::to_string),
-                    m.target.as_deref().and_then(short),
-                ),
-            };
-            let Some(local) = local else { continue };
-            if let (Some(target), Some(addr)) = (&m.target, m.target_address.as_deref()) {
-                if let Ok(ip) = addr.split(':').next().unwrap_or(addr).parse() {
-                    if last_hint != Some((target.as_str(), ip)) {
-                        last_hint = Some((target.as_str(), ip));
-                        out.hints.push(IdentityHint::HostAt {
-                            host: target.clone(),
-                            ip,
-                            role: Role::Unknown,
-                        });
-                    }
-                }
-            }
-            out.evidence.push(Evidence {
-                server: Some(local),
-                time: None,
-                time_basis: TimeBasis::None,
-                origin: format!("{}:{}", place.origin, m.line),
-                fact: Fact::ClockSample {
-                    basis: ClockBasis::W32tm,
-                    remote_server: remote,
-                    remote_ip: None,
-                    offset_s: offset,
-                },
-                local_time: m.sample_time,
-                corrected: None,
-                represents: 1,
-            });
+            offsets.push(m, place, out);
         }
         // Where the clock takes its time from: `/query /status`, or
         // `/query /source` and `/query /configuration` alone. A local CMOS or

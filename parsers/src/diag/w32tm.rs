@@ -23,7 +23,10 @@ use super::{find_datetime, label_value, leading_int, resolve_times, seconds_valu
 use crate::detect::{Format, Kind};
 use crate::problem::{Location, Problem};
 use crate::queue::local_time::{DateOrderChoice, DateOrderOption, ExportedTime};
+use crate::reread::{each_line, Reread};
 use serde::Serialize;
+use std::io::{self, BufRead};
+use std::ops::ControlFlow;
 
 /// This format's line in the registry (`detect::FORMATS`).
 pub const FORMAT: Format = Format {
@@ -245,9 +248,36 @@ pub struct W32tmOutput {
     pub peers: Option<W32tmPeers>,
     pub date_order: DateOrderChoice,
     pub problems: Vec<Problem>,
+    /// Stripchart samples read: in `measurements` from [`parse`], handed over
+    /// one by one by [`read`].
+    pub stripchart_samples: usize,
 }
 
 impl W32tmOutput {
+    fn empty() -> Self {
+        W32tmOutput {
+            status: None,
+            measurements: Vec::new(),
+            query_source: None,
+            source_kind: None,
+            configuration: None,
+            peers: None,
+            date_order: DateOrderChoice::default(),
+            problems: Vec::new(),
+            stripchart_samples: 0,
+        }
+    }
+
+    /// True when the text held no w32tm output at all.
+    pub fn is_empty(&self) -> bool {
+        self.status.is_none()
+            && self.measurements.is_empty()
+            && self.stripchart_samples == 0
+            && self.query_source.is_none()
+            && self.configuration.is_none()
+            && self.peers.is_none()
+    }
+
     /// `Type:` of `/query /configuration`, if read.
     pub fn configured_type(&self) -> Option<&TimeSyncType> {
         self.configuration.as_ref()?.configured_type.as_ref()
@@ -648,71 +678,213 @@ fn error_text(s: &str) -> Option<String> {
     })
 }
 
-/// Parses any of the three outputs (they may be concatenated in one file).
+/// Parses any of the three outputs (they may be concatenated in one file):
+/// every measurement in [`W32tmOutput::measurements`] — a `/monitor`'s,
+/// then the stripchart's samples, then the status's offset.
 pub fn parse(text: &str, option: DateOrderOption) -> W32tmOutput {
-    let mut out = W32tmOutput {
-        status: None,
-        measurements: Vec::new(),
-        query_source: None,
-        source_kind: None,
-        configuration: None,
-        peers: None,
-        date_order: DateOrderChoice::default(),
-        problems: Vec::new(),
-    };
-    let mut status_pairs = Vec::new();
-    let mut tracking: (Option<String>, Option<String>) = (None, None);
-    let mut current_time_text: Option<String> = None;
-    // Stripchart samples, and each one's clock text (dated once the file's
-    // `The current time is …` is read): a stripchart left running holds
-    // hundreds of thousands, so the clocks are the text's own slices.
-    let mut strip_samples: Vec<ClockMeasurement> = Vec::new();
-    let mut strip_clocks: Vec<&str> = Vec::new();
-    let mut monitor: Option<ClockMeasurement> = None;
-    let mut mode = Mode::General;
-    let mut section = String::new();
-    let mut non_empty = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    // A text of one line that is no `label: value` is `/query /source` output.
-    if let (Some(only), None) = (non_empty.next(), non_empty.next()) {
-        let only = only.trim_start_matches('\u{feff}');
-        if label_value(only).is_none() || source_kind_of_text(only).is_some() {
-            mode = Mode::Source;
+    let mut samples = Vec::new();
+    let mut out = read(&mut text.as_bytes(), option, &mut |m| samples.push(m));
+    // After the monitor's, as they were; a stripchart alone is moved whole.
+    let at = out
+        .measurements
+        .iter()
+        .position(|m| m.kind == ClockSourceKind::QueryStatus)
+        .unwrap_or(out.measurements.len());
+    if out.measurements.is_empty() {
+        out.measurements = samples;
+    } else {
+        out.measurements.splice(at..at, samples);
+    }
+    out
+}
+
+/// Reads the outputs a line at a time as [`parse`] does, but hands each
+/// stripchart sample to `each` as it is read instead of keeping it: a
+/// stripchart left running for days holds millions. The output that comes
+/// back holds everything else, and counts the samples handed over
+/// ([`W32tmOutput::stripchart_samples`]).
+///
+/// A sample's clock falls on the date of the text's `The current time is …`,
+/// which w32tm prints before the first sample; a text that gives it later
+/// (or not at all: a pasted excerpt) is read once more to find it first.
+pub fn read(
+    text: &mut dyn Reread,
+    option: DateOrderOption,
+    each: &mut dyn FnMut(ClockMeasurement),
+) -> W32tmOutput {
+    match read_lines(text, option, each) {
+        Ok(lines) => lines.finish(),
+        Err(e) => {
+            let mut out = W32tmOutput::empty();
+            out.problems.push(Problem::new(
+                Location::File,
+                format!("cannot read the text: {e}"),
+            ));
+            out
         }
     }
-    for (i, raw) in text.lines().enumerate() {
-        let n = i as u64 + 1;
+}
+
+fn read_lines(
+    text: &mut dyn Reread,
+    option: DateOrderOption,
+    each: &mut dyn FnMut(ClockMeasurement),
+) -> io::Result<Lines> {
+    let one_line = one_line_source(&mut *text.read_from_start()?)?;
+    // Read once, dating samples from the date on; a sample before it stops
+    // the reading (none was handed over yet).
+    let mut lines = Lines::new(one_line, option, None);
+    let mut undated = false;
+    each_line(&mut *text.read_from_start()?, &mut |n, line| {
+        let dated = lines.is_dated();
+        lines.line(n, line, &mut |m| {
+            if dated {
+                each(m)
+            } else {
+                undated = true
+            }
+        });
+        if undated {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })?;
+    if !undated {
+        return Ok(lines);
+    }
+    // The date, wherever it is (if anywhere), then every sample on it.
+    let mut finding = Lines::new(one_line, option, None);
+    each_line(&mut *text.read_from_start()?, &mut |n, line| {
+        finding.line(n, line, &mut |_| {});
+        if finding.is_dated() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })?;
+    let mut lines = Lines::new(one_line, option, finding.current_time_text);
+    each_line(&mut *text.read_from_start()?, &mut |n, line| {
+        lines.line(n, line, each);
+        ControlFlow::Continue(())
+    })?;
+    Ok(lines)
+}
+
+/// True when the text's only non-empty line is no `label: value` (or names a
+/// time source): `w32tm /query /source` output.
+fn one_line_source(text: &mut dyn BufRead) -> io::Result<bool> {
+    let mut first: Option<String> = None;
+    let mut more = false;
+    each_line(text, &mut |_, line| {
+        let t = line.trim();
+        if t.is_empty() {
+            return ControlFlow::Continue(());
+        }
+        if first.is_some() {
+            more = true;
+            return ControlFlow::Break(());
+        }
+        first = Some(t.to_string());
+        ControlFlow::Continue(())
+    })?;
+    Ok(match first {
+        Some(only) if !more => {
+            let only = only.trim_start_matches('\u{feff}');
+            label_value(only).is_none() || source_kind_of_text(only).is_some()
+        }
+        _ => false,
+    })
+}
+
+/// A w32tm text read a line at a time.
+struct Lines {
+    out: W32tmOutput,
+    option: DateOrderOption,
+    status_pairs: Vec<(String, String)>,
+    tracking: (Option<String>, Option<String>),
+    /// The first `The current time is …` (the date of the stripchart's clocks).
+    current_time_text: Option<String>,
+    base: Option<ExportedTime>,
+    monitor: Option<ClockMeasurement>,
+    mode: Mode,
+    section: String,
+}
+
+impl Lines {
+    /// `current_time_text`: the date, when an earlier reading found it.
+    fn new(
+        one_line_source: bool,
+        option: DateOrderOption,
+        current_time_text: Option<String>,
+    ) -> Self {
+        let mut lines = Lines {
+            out: W32tmOutput::empty(),
+            option,
+            status_pairs: Vec::new(),
+            tracking: (None, None),
+            current_time_text: None,
+            base: None,
+            monitor: None,
+            mode: if one_line_source {
+                Mode::Source
+            } else {
+                Mode::General
+            },
+            section: String::new(),
+        };
+        if let Some(t) = current_time_text {
+            lines.date(t);
+        }
+        lines
+    }
+
+    fn date(&mut self, text: String) {
+        let (times, _) = resolve_times(&[Some(text.clone())], self.option);
+        self.base = times.into_iter().next().flatten();
+        self.current_time_text = Some(text);
+    }
+
+    /// True once the text's date was read (whether or not it is a valid date).
+    fn is_dated(&self) -> bool {
+        self.current_time_text.is_some()
+    }
+
+    /// Reads line `n`; a stripchart sample goes to `each`.
+    fn line(&mut self, n: u64, raw: &str, each: &mut dyn FnMut(ClockMeasurement)) {
+        let out = &mut self.out;
         let line = raw.trim_end().trim_start_matches('\u{feff}');
         let t = line.trim();
         if t.is_empty() {
-            continue;
+            return;
         }
         if let Some(m) = command_mode(t) {
-            out.measurements.extend(monitor.take());
-            mode = m;
-            continue;
+            out.measurements.extend(self.monitor.take());
+            self.mode = m;
+            return;
         }
         if t.starts_with("#Peers:") || t.starts_with("#Peers :") {
-            mode = Mode::Peers;
+            self.mode = Mode::Peers;
         } else if t.starts_with('[') && t.ends_with(']') && !t.contains(':') {
-            mode = Mode::Configuration;
-        } else if mode != Mode::General
+            self.mode = Mode::Configuration;
+        } else if self.mode != Mode::General
             && label_value(t)
                 .is_some_and(|(l, _)| matches!(norm(l).as_str(), "leapindicator" | "phaseoffset"))
         {
             // `/query /status` text after another output without a command line.
-            mode = Mode::General;
+            self.mode = Mode::General;
         }
-        match mode {
+        match self.mode {
             Mode::Source if t.to_ascii_lowercase().contains("error") => {
                 out.problems
                     .push(Problem::new(Location::Line(n), format!("w32tm: {t}")));
-                mode = Mode::General;
-                continue;
+                self.mode = Mode::General;
+                return;
             }
             Mode::Source => {
                 out.query_source = Some(t.to_string());
-                mode = Mode::General;
-                continue;
+                self.mode = Mode::General;
+                return;
             }
             Mode::Configuration => {
                 let cfg = out.configuration.get_or_insert_with(|| W32tmConfiguration {
@@ -724,13 +896,13 @@ pub fn parse(text: &str, option: DateOrderOption) -> W32tmOutput {
                     providers: Vec::new(),
                     values: Vec::new(),
                 });
-                if !config_line(cfg, &mut section, n, t) {
+                if !config_line(cfg, &mut self.section, n, t) {
                     out.problems.push(Problem::new(
                         Location::Line(n),
                         "not a w32tm configuration line",
                     ));
                 }
-                continue;
+                return;
             }
             Mode::Peers => {
                 let peers = out.peers.get_or_insert_with(|| W32tmPeers {
@@ -741,7 +913,7 @@ pub fn parse(text: &str, option: DateOrderOption) -> W32tmOutput {
                     out.problems
                         .push(Problem::new(Location::Line(n), "not a w32tm peers line"));
                 }
-                continue;
+                return;
             }
             Mode::General => {}
         }
@@ -757,8 +929,8 @@ pub fn parse(text: &str, option: DateOrderOption) -> W32tmOutput {
                 })
             {
                 let mut m = ClockMeasurement::new(ClockSourceKind::Stripchart, n);
-                m.target.clone_from(&tracking.0);
-                m.target_address.clone_from(&tracking.1);
+                m.target.clone_from(&self.tracking.0);
+                m.target_address.clone_from(&self.tracking.1);
                 if rest.to_ascii_lowercase().contains("error") {
                     m.error = error_text(rest);
                 } else {
@@ -769,9 +941,10 @@ pub fn parse(text: &str, option: DateOrderOption) -> W32tmOutput {
                         .find(|w| w.starts_with("d:"))
                         .and_then(seconds_value);
                 }
-                strip_samples.push(m);
-                strip_clocks.push(c);
-                continue;
+                m.sample_time = self.base.and_then(|base| sample_on_date(base, c));
+                out.stripchart_samples += 1;
+                each(m);
+                return;
             }
         }
         if !indented
@@ -779,7 +952,7 @@ pub fn parse(text: &str, option: DateOrderOption) -> W32tmOutput {
             && (t.ends_with(':') || t.to_ascii_lowercase().contains("[error"))
             && !t.starts_with("Tracking")
         {
-            out.measurements.extend(monitor.take());
+            out.measurements.extend(self.monitor.take());
             let mut m = ClockMeasurement::new(ClockSourceKind::Monitor, n);
             let (h, a) = host_and_address(t);
             m.target = h;
@@ -791,11 +964,11 @@ pub fn parse(text: &str, option: DateOrderOption) -> W32tmOutput {
                 }
             }
             m.is_pdc = t.contains("*** PDC ***");
-            monitor = Some(m);
-            continue;
+            self.monitor = Some(m);
+            return;
         }
         if indented {
-            if let Some(m) = monitor.as_mut() {
+            if let Some(m) = self.monitor.as_mut() {
                 if let Some((label, value)) = label_value(t) {
                     let lv = value.to_ascii_lowercase();
                     match label.to_ascii_uppercase().as_str() {
@@ -816,96 +989,92 @@ pub fn parse(text: &str, option: DateOrderOption) -> W32tmOutput {
                         _ => {}
                     }
                 }
-                continue;
+                return;
             }
         }
         if t.starts_with("Tracking") || (t.contains('[') && t.contains(":123]")) {
-            tracking = host_and_address(t.trim_end_matches('.'));
-            continue;
+            self.tracking = host_and_address(t.trim_end_matches('.'));
+            return;
         }
         if !indented {
-            out.measurements.extend(monitor.take());
+            out.measurements.extend(self.monitor.take());
         }
         if let Some((label, value)) = label_value(t) {
             // Labels never hold digits; `The current time is 1/16/2026 2:23…` does.
             if !value.is_empty() && !label.bytes().any(|b| b.is_ascii_digit()) {
-                status_pairs.push((label.to_string(), value.to_string()));
-                continue;
+                self.status_pairs
+                    .push((label.to_string(), value.to_string()));
+                return;
             }
         }
-        if current_time_text.is_none() {
+        if self.current_time_text.is_none() {
             if let Some(dt) = find_datetime(t) {
-                current_time_text = Some(dt.trim_end_matches('.').to_string());
+                self.date(dt.trim_end_matches('.').to_string());
             }
         }
     }
-    out.measurements.extend(monitor.take());
-    let (status_times, choice) = resolve_times(&[current_time_text.clone()], option);
-    out.date_order = choice;
-    let base: Option<ExportedTime> = status_times.into_iter().next().flatten();
-    if let Some(base) = base {
-        for (m, clock) in strip_samples.iter_mut().zip(&strip_clocks) {
-            m.sample_time = sample_on_date(base, clock);
-        }
-    }
-    drop(strip_clocks);
-    // After the monitor's, as they were; a stripchart alone is moved whole.
-    if out.measurements.is_empty() {
-        out.measurements = strip_samples;
-    } else {
-        out.measurements.append(&mut strip_samples);
-    }
-    if status_pairs.len() >= 3 {
-        let (st, choice) = parse_status(&status_pairs, option);
-        if base.is_none() {
-            out.date_order = choice;
-        }
-        if st.stratum.is_some() || st.leap_indicator.is_some() {
-            if let Some(off) = st.phase_offset_seconds {
-                let mut m = ClockMeasurement::new(ClockSourceKind::QueryStatus, 0);
-                m.reference.clone_from(&st.source);
-                m.offset_seconds = Some(off);
-                m.stratum = st.stratum;
-                out.measurements.push(m);
+
+    /// The output once every line was read.
+    fn finish(self) -> W32tmOutput {
+        let Lines {
+            mut out,
+            option,
+            status_pairs,
+            current_time_text,
+            base,
+            monitor,
+            ..
+        } = self;
+        out.measurements.extend(monitor);
+        let (_, choice) = resolve_times(&[current_time_text], option);
+        out.date_order = choice;
+        if status_pairs.len() >= 3 {
+            let (st, choice) = parse_status(&status_pairs, option);
+            if base.is_none() {
+                out.date_order = choice;
             }
-            out.status = Some(st);
-        }
-    }
-    let configured = out
-        .configuration
-        .as_ref()
-        .and_then(|c| c.configured_type.as_ref());
-    let source_text = out.query_source.clone().or_else(|| {
-        let st = out.status.as_ref()?;
-        let src = st.source.as_deref()?;
-        Some(match st.source_flags.as_deref() {
-            Some(f) => format!("{src},{f}"),
-            None => src.to_string(),
-        })
-    });
-    out.source_kind = source_text.map(|t| classify_source(&t, configured));
-    if let Some(p) = &out.peers {
-        if let Some(c) = p.reported_count {
-            if c as usize != p.peers.len() {
-                out.problems.push(Problem::new(
-                    Location::File,
-                    format!("#Peers says {c}, {} listed", p.peers.len()),
-                ));
+            if st.stratum.is_some() || st.leap_indicator.is_some() {
+                if let Some(off) = st.phase_offset_seconds {
+                    let mut m = ClockMeasurement::new(ClockSourceKind::QueryStatus, 0);
+                    m.reference.clone_from(&st.source);
+                    m.offset_seconds = Some(off);
+                    m.stratum = st.stratum;
+                    out.measurements.push(m);
+                }
+                out.status = Some(st);
             }
         }
+        let configured = out
+            .configuration
+            .as_ref()
+            .and_then(|c| c.configured_type.as_ref());
+        let source_text = out.query_source.clone().or_else(|| {
+            let st = out.status.as_ref()?;
+            let src = st.source.as_deref()?;
+            Some(match st.source_flags.as_deref() {
+                Some(f) => format!("{src},{f}"),
+                None => src.to_string(),
+            })
+        });
+        out.source_kind = source_text.map(|t| classify_source(&t, configured));
+        if let Some(p) = &out.peers {
+            if let Some(c) = p.reported_count {
+                if c as usize != p.peers.len() {
+                    out.problems.push(Problem::new(
+                        Location::File,
+                        format!("#Peers says {c}, {} listed", p.peers.len()),
+                    ));
+                }
+            }
+        }
+        if out.is_empty() {
+            out.problems.push(Problem::new(
+                Location::File,
+                "no w32tm status, source, configuration, peers, stripchart or monitor data",
+            ));
+        }
+        out
     }
-    if out.status.is_none()
-        && out.measurements.is_empty()
-        && out.query_source.is_none()
-        && out.configuration.is_none()
-        && out.peers.is_none()
-    {
-        out.problems.push(Problem::new(
-            Location::File,
-            "no w32tm status, source, configuration, peers, stripchart or monitor data",
-        ));
-    }
-    out
 }
 
 /// The sample's clock time on the base date (next day if it wrapped).
