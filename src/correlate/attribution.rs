@@ -174,6 +174,15 @@ pub(crate) fn fact_hosts(fact: &Fact) -> Vec<&str> {
                 out.push(account);
             }
         }
+        Fact::SpnAccounts(listed) => {
+            out.extend(
+                listed
+                    .accounts
+                    .iter()
+                    .filter(|a| a.computer)
+                    .map(|a| a.account.as_str()),
+            );
+        }
         Fact::ReplicationStatus { dc, .. } => out.push(dc),
         Fact::ReplicationEvent { source_dc, .. } => out.extend(source_dc.as_deref()),
         Fact::DcLocator { dc, .. } => out.extend(dc.as_deref()),

@@ -40,14 +40,25 @@ impl Rule for AdReplication {
         if !unknown_targets.is_empty() {
             let mut lower = String::new();
             for e in case.all() {
-                if let Fact::SpnListing { spns, .. } = &e.fact {
-                    for spn in spns {
-                        lower.clear();
-                        lower.extend(spn.chars().map(|c| c.to_ascii_lowercase()));
-                        if unknown_targets.contains(&lower) {
-                            listed_spns.insert(lower.clone());
+                match &e.fact {
+                    Fact::SpnListing { spns, .. } => {
+                        for spn in spns {
+                            lower.clear();
+                            lower.extend(spn.chars().map(|c| c.to_ascii_lowercase()));
+                            if unknown_targets.contains(&lower) {
+                                listed_spns.insert(lower.clone());
+                            }
                         }
                     }
+                    // Accounts kept by name: their SPNs by hash.
+                    Fact::SpnAccounts(listed) => {
+                        for target in &unknown_targets {
+                            if listed.lists_spn(target) {
+                                listed_spns.insert(target.clone());
+                            }
+                        }
+                    }
+                    _ => {}
                 }
             }
         }

@@ -1,8 +1,8 @@
 //! SPN missing: the receiver's computer account lacks SMTPSVC/ (or SMTP/).
 
 use super::{
-    conclusion, incident_pairs, involved, line, relevant, signals, status_support, Cause, Finding,
-    Rule, Strength, Weigher,
+    conclusion, incident_pairs, involved, line, relevant, signals, status_support, Cause,
+    EvidenceLine, Finding, Rule, Strength, Weigher,
 };
 use crate::correlate::case::Case;
 use crate::correlate::incident::UNKNOWN;
@@ -43,17 +43,47 @@ impl Rule for SpnMissing {
         // no SMTP SPN, nor should it: weighed, each spoke for this cause.
         let exchange = case.identities.servers_of(Role::Exchange);
         let mut listed_for: BTreeSet<String> = BTreeSet::new();
+        let weighed = |account: &str| {
+            if everyone {
+                exchange.is_empty() || exchange.contains(account)
+            } else {
+                receivers.contains(account)
+            }
+        };
         for (i, e) in case.items() {
+            if let Fact::SpnAccounts(listed) = &e.fact {
+                // Accounts `setspn -Q` found with no SMTP SPN at all: weighed
+                // when named (a receiver, an Exchange server), never merely for
+                // being listed — an unnamed receiver and no Exchange server
+                // known would make every workstation of the domain one.
+                for a in &listed.accounts {
+                    let account = a.account.to_ascii_uppercase();
+                    if !weighed(&account) || (everyone && exchange.is_empty()) {
+                        continue;
+                    }
+                    listed_for.insert(account.clone());
+                    w.support(
+                        format!("setspn:{account}"),
+                        EvidenceLine {
+                            kind: e.fact.kind().to_string(),
+                            time: None,
+                            server: e.server.clone(),
+                            origin: format!("{}:{}", e.origin, a.line),
+                            detail: format!(
+                                "setspn -Q lists {account} with no SMTPSVC/ or SMTP/ SPN ({} SPNs listed)",
+                                a.spns
+                            ),
+                            strength: Strength::Strong,
+                        },
+                    );
+                }
+                continue;
+            }
             let Fact::SpnListing { account, spns } = &e.fact else {
                 continue;
             };
             let account = account.to_ascii_uppercase();
-            let weighed = if everyone {
-                exchange.is_empty() || exchange.contains(&account)
-            } else {
-                receivers.contains(&account)
-            };
-            if !weighed {
+            if !weighed(&account) {
                 continue;
             }
             listed_for.insert(account.clone());

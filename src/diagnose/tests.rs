@@ -538,6 +538,21 @@ fn tens_of_thousands_of_signals_each_count_once() {
         .all(|l| l.strength == Strength::Weak));
 }
 
+/// A DC's 4769 with Status 0x7 (KDC_ERR_S_PRINCIPAL_UNKNOWN) for `target`,
+/// asked for by EX01.
+fn principal_unknown(target: &str) -> Fact {
+    Fact::KerberosError {
+        source: KerberosSource::Kdc,
+        event_id: 4769,
+        code: Some(0x7),
+        code_name: Some("KDC_ERR_S_PRINCIPAL_UNKNOWN".into()),
+        target: Some(target.into()),
+        client: Some("EX01$".into()),
+        client_ip: None,
+        skew_s: None,
+    }
+}
+
 /// A KDC_ERR_S_PRINCIPAL_UNKNOWN for an SPN that setspn shows registered
 /// (one DC has it, another not) speaks for AD replication — found among the
 /// listings of a `setspn -Q */*` however many accounts it lists, whatever
@@ -548,16 +563,7 @@ fn an_unknown_principal_that_setspn_lists_points_at_replication() {
     evidence.push(at(
         "DC01",
         2,
-        Fact::KerberosError {
-            source: KerberosSource::Kdc,
-            event_id: 4769,
-            code: Some(0x7),
-            code_name: Some("KDC_ERR_S_PRINCIPAL_UNKNOWN".into()),
-            target: Some("SMTPSVC/EX02.contoso.local".into()),
-            client: Some("EX01$".into()),
-            client_ip: None,
-            skew_s: None,
-        },
+        principal_unknown("SMTPSVC/EX02.contoso.local"),
     ));
     for account in 0..5_000 {
         evidence.push(untimed(
@@ -651,4 +657,102 @@ fn a_domain_wide_listing_blames_no_workstation_for_an_unnamed_receiver() {
         .iter()
         .any(|l| l.detail.contains("setspn -L EX02")));
     assert!(f.evidence.iter().all(|l| !l.detail.contains("WS")));
+}
+
+/// Accounts a `setspn -Q */*` at DC01 found with no SMTP SPN, kept by name as
+/// the setspn input keeps them: `(account, SPNs)`, the first DN on line 2.
+fn queried_without_smtp(accounts: &[(String, Vec<String>)]) -> Evidence {
+    let mut listed = crate::evidence::ListedAccounts::default();
+    let mut line = 2;
+    for (account, spns) in accounts {
+        listed.accounts.push(crate::evidence::ListedAccount {
+            account: account.clone(),
+            line,
+            spns: spns.len() as u32,
+            computer: spns.iter().any(|s| s.starts_with("HOST/")),
+        });
+        listed
+            .spn_hashes
+            .extend(spns.iter().map(|s| crate::evidence::spn_hash(s)));
+        line += 1 + spns.len() as u64;
+    }
+    listed.spn_hashes.sort_unstable();
+    let mut e = untimed("DC01", Fact::SpnAccounts(Box::new(listed)));
+    e.origin = "DC01/DC01_setspn-Q.txt".into();
+    e.represents = accounts.len() as u64;
+    e
+}
+
+/// Three thousand workstations, then EX02 with `ex02_spns`.
+fn domain_wide(ex02_spns: &[&str]) -> Vec<(String, Vec<String>)> {
+    let mut accounts: Vec<(String, Vec<String>)> = (0..3_000)
+        .map(|n| {
+            let host = format!("WS{n:04}");
+            (
+                host.clone(),
+                vec![format!("HOST/{host}"), format!("HOST/{host}.contoso.local")],
+            )
+        })
+        .collect();
+    accounts.push((
+        "EX02".into(),
+        ex02_spns.iter().map(|s| s.to_string()).collect(),
+    ));
+    accounts
+}
+
+/// The receiver among the accounts a `setspn -Q */*` found with no SMTP SPN
+/// (kept by name, not listing by listing): that speaks for a missing SPN,
+/// from the line of its DN; the workstations beside it speak for nothing.
+#[test]
+fn a_receiver_a_domain_wide_query_finds_without_smtp_spns_is_missing_them() {
+    let mut evidence = rejected_pair();
+    let accounts = domain_wide(&["HOST/EX02", "HOST/EX02.contoso.local", "HTTP/ex02"]);
+    evidence.push(queried_without_smtp(&accounts));
+    let f = finding(
+        &case(evidence, &[("DC01", Source::Setspn)]),
+        Cause::SpnMissing,
+    );
+    assert_eq!(f.status, Status::Supported, "{f:#?}");
+    let ex02 = f
+        .evidence
+        .iter()
+        .find(|l| l.detail.contains("EX02"))
+        .expect("EX02's listing in the evidence");
+    assert_eq!(
+        ex02.detail,
+        "setspn -Q lists EX02 with no SMTPSVC/ or SMTP/ SPN (3 SPNs listed)"
+    );
+    // 3,000 workstations of 3 lines each before it, from line 2.
+    assert_eq!(ex02.origin, "DC01/DC01_setspn-Q.txt:9002");
+    assert!(f.evidence.iter().all(|l| !l.detail.contains("WS")));
+}
+
+/// A KDC_ERR_S_PRINCIPAL_UNKNOWN for an SPN of an account a `setspn -Q */*`
+/// found with no SMTP SPN (kept by name, its SPNs by hash) still reads
+/// "although setspn lists it", whatever the case; one it does not list does
+/// not.
+#[test]
+fn an_unknown_principal_among_accounts_kept_by_name_points_at_replication() {
+    let with_0x7 = |target: &str| {
+        let mut evidence = rejected_pair();
+        evidence.push(at("DC01", 2, principal_unknown(target)));
+        evidence.push(queried_without_smtp(&domain_wide(&[
+            "HOST/EX02",
+            "HTTP/ex02.CONTOSO.local",
+        ])));
+        finding(
+            &case(evidence, &[("DC01", Source::Setspn)]),
+            Cause::AdReplication,
+        )
+    };
+    let although = |f: &Finding| {
+        f.evidence
+            .iter()
+            .any(|l| l.detail.contains("although setspn lists it"))
+    };
+    let listed = with_0x7("http/EX02.contoso.local");
+    assert!(although(&listed), "{listed:#?}");
+    let unlisted = with_0x7("HTTP/EX03.contoso.local");
+    assert!(!although(&unlisted), "{unlisted:#?}");
 }

@@ -175,8 +175,10 @@ pub enum Fact {
         /// Free-running or local CMOS clock: nobody corrects this clock.
         local_clock: bool,
     },
-    /// `setspn -L <account>`.
+    /// `setspn -L <account>`, or an account `setspn -Q` found with an SMTP SPN.
     SpnListing { account: String, spns: Vec<String> },
+    /// Accounts `setspn -Q` found with no SMTP SPN, by name ([`ListedAccounts`]).
+    SpnAccounts(Box<ListedAccounts>),
     /// `setspn -X`: duplicate groups (SPN, accounts).
     SpnDuplicates { groups: Vec<(String, Vec<String>)> },
     /// `repadmin` per-DC replication status.
@@ -217,6 +219,49 @@ pub enum Fact {
         /// The line as found (cut to 400 bytes).
         text: String,
     },
+}
+
+/// Accounts a `setspn -Q` listed with no SMTP SPN, kept by name: a
+/// domain-wide `setspn -Q */*` lists every account of the domain (hundreds
+/// of thousands, each SPN list a few hundred bytes as a fact), and all the
+/// diagnosis asks of an account without an SMTP SPN is whether it is listed
+/// (where, with how many SPNs), whether it is a computer account, and
+/// whether an SPN a KDC called unknown is among its SPNs ([`spn_hash`]).
+/// The evidence holding them [`represents`](Evidence::represents) as many.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListedAccounts {
+    pub accounts: Vec<ListedAccount>,
+    /// [`spn_hash`] of every SPN of these accounts, sorted.
+    pub spn_hashes: Vec<u64>,
+}
+
+/// One account of [`ListedAccounts`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListedAccount {
+    /// `EX02` (the DN's first RDN, as setspn printed it).
+    pub account: String,
+    /// The line of its DN in the setspn output.
+    pub line: u64,
+    /// How many SPNs it lists.
+    pub spns: u32,
+    /// It carries a `HOST/` SPN: a computer account.
+    pub computer: bool,
+}
+
+impl ListedAccounts {
+    /// True when one of these accounts lists `spn` (compared ignoring ASCII case).
+    pub fn lists_spn(&self, spn: &str) -> bool {
+        self.spn_hashes.binary_search(&spn_hash(spn)).is_ok()
+    }
+}
+
+/// An SPN's 64-bit FNV-1a hash, ASCII-lower-cased: SPNs are compared without
+/// case. Two SPNs of a domain share one with a chance of about n²/2⁶⁵ (a
+/// million SPNs: 3 in 100 million).
+pub fn spn_hash(spn: &str) -> u64 {
+    spn.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Which failure a fact shows, when it shows one (FORMATS.md §1.5, §2.2,
@@ -284,6 +329,7 @@ pub const FACT_KINDS: &[&str] = &[
     "clock-sample",
     "time-sync-status",
     "spn-listing",
+    "spn-accounts",
     "spn-duplicates",
     "replication-status",
     "connector-auth",
@@ -313,6 +359,7 @@ impl Fact {
             Fact::ClockSample { .. } => "clock-sample",
             Fact::TimeSyncStatus { .. } => "time-sync-status",
             Fact::SpnListing { .. } => "spn-listing",
+            Fact::SpnAccounts(_) => "spn-accounts",
             Fact::SpnDuplicates { .. } => "spn-duplicates",
             Fact::ReplicationStatus { .. } => "replication-status",
             Fact::ConnectorAuth(_) => "connector-auth",
@@ -525,6 +572,7 @@ mod fact_kind_tests {
                 account: String::new(),
                 spns: Vec::new(),
             },
+            Fact::SpnAccounts(Box::default()),
             Fact::SpnDuplicates { groups: Vec::new() },
             Fact::ReplicationStatus {
                 dc: String::new(),
@@ -583,6 +631,7 @@ mod fact_kind_tests {
                 | Fact::ClockSample { .. }
                 | Fact::TimeSyncStatus { .. }
                 | Fact::SpnListing { .. }
+                | Fact::SpnAccounts(_)
                 | Fact::SpnDuplicates { .. }
                 | Fact::ReplicationStatus { .. }
                 | Fact::ConnectorAuth(_)

@@ -337,7 +337,7 @@ pub static INPUTS: &[&dyn Input] = &[
     &smtp_log::SmtpLogInput,
     &queue::QueueInput,
     &receive_connector::INPUT,
-    &setspn::INPUT,
+    &setspn::SetspnInput,
     &w32tm::W32tmInput,
     &repadmin::INPUT,
     &port_probe::INPUT,

@@ -219,6 +219,7 @@ fn known_kind(kind: &str) -> Option<&'static str> {
         "clock-sample",
         "queue-last-error",
         "clock-measurement",
+        "spn-account",
     ];
     OWN.iter()
         .chain(crate::evidence::FACT_KINDS)

@@ -39,8 +39,14 @@ impl<'c> CollectionRows<'c> {
         for row in &self.paired {
             each(row)?;
         }
-        for row in self.case.evidence.iter().filter_map(evidence_row) {
-            each(&row)?;
+        for e in &self.case.evidence {
+            if let Fact::SpnAccounts(listed) = &e.fact {
+                for row in listed_account_rows(e, listed) {
+                    each(&row)?;
+                }
+            } else if let Some(row) = evidence_row(e) {
+                each(&row)?;
+            }
         }
         Ok(())
     }
@@ -52,8 +58,11 @@ impl<'c> CollectionRows<'c> {
                 .case
                 .evidence
                 .iter()
-                .filter(|e| evidence_row(e).is_some())
-                .count() as u64
+                .map(|e| match &e.fact {
+                    Fact::SpnAccounts(listed) => listed.accounts.len() as u64,
+                    _ => u64::from(evidence_row(e).is_some()),
+                })
+                .sum::<u64>()
     }
 }
 
@@ -82,6 +91,25 @@ fn paired_rows(case: &Case) -> Vec<Row> {
             row
         })
         .collect()
+}
+
+/// A row for each account `setspn -Q` listed with no SMTP SPN (kept by name):
+/// the account, how many SPNs it lists, whether it is a computer account,
+/// and the line of its DN as the origin.
+fn listed_account_rows<'e>(
+    e: &'e crate::evidence::Evidence,
+    listed: &'e crate::evidence::ListedAccounts,
+) -> impl Iterator<Item = Row> + 'e {
+    listed.accounts.iter().map(move |a| {
+        let mut row = Row::new(
+            "spn-account",
+            e.server.as_deref(),
+            &format!("{}:{}", e.origin, a.line),
+            a,
+        );
+        row.fields.remove("line");
+        row
+    })
 }
 
 /// The row of one piece of the case's evidence, for the kinds whose rows are

@@ -291,6 +291,29 @@ pub fn describe(fact: &Fact) -> String {
         Fact::SpnListing { account, spns } => {
             format!("setspn -L {account}: {}", spns.join(", "))
         }
+        Fact::SpnAccounts(listed) => {
+            const NAMED: usize = 5;
+            let names: Vec<&str> = listed
+                .accounts
+                .iter()
+                .take(NAMED)
+                .map(|a| a.account.as_str())
+                .collect();
+            let more = listed.accounts.len().saturating_sub(NAMED);
+            format!(
+                "setspn -Q: {} accounts listed with no SMTP SPN: {}{}",
+                exauth_parsers::problem::thousands(listed.accounts.len() as u64),
+                names.join(", "),
+                if more > 0 {
+                    format!(
+                        " and {} more",
+                        exauth_parsers::problem::thousands(more as u64)
+                    )
+                } else {
+                    String::new()
+                }
+            )
+        }
         Fact::SpnDuplicates { groups } => {
             let names: Vec<String> = groups
                 .iter()

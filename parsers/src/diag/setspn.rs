@@ -18,7 +18,9 @@
 
 use crate::detect::{Format, Kind};
 use crate::problem::{Location, Problem};
+use crate::reread::{each_line, Reread};
 use serde::Serialize;
+use std::ops::ControlFlow;
 
 /// This format's line in the registry (`detect::FORMATS`).
 pub const FORMAT: Format = Format {
@@ -35,6 +37,9 @@ pub struct SpnListing {
     /// e.g. `CN=EX02,OU=Servers,DC=contoso,DC=com`.
     pub account_dn: String,
     pub spns: Vec<String>,
+    /// Found by `setspn -Q` (a bare DN line); `false` for `setspn -L`'s
+    /// `Registered ServicePrincipalNames for …:`, an account asked for by name.
+    pub queried: bool,
 }
 
 /// One SPN registered on several accounts (`-X`).
@@ -69,6 +74,9 @@ pub struct SetspnOutput {
     /// DNs from `Checking domain …` / `Checking forest …`.
     pub scopes_checked: Vec<String>,
     pub listings: Vec<SpnListing>,
+    /// Accounts listed: in `listings` from [`parse`], handed over one by one
+    /// by [`read`].
+    pub listings_read: usize,
     /// Present when the output is from `-X` (groups or summary line seen).
     pub duplicates: Option<SpnDuplicates>,
     pub query_outcome: Option<SpnQueryOutcome>,
@@ -139,65 +147,133 @@ fn looks_like_spn(token: &str) -> bool {
         .is_some_and(|(class, host)| !class.is_empty() && !host.is_empty() && !class.contains('='))
 }
 
+/// Parses any setspn output, every listing kept.
+pub fn parse(text: &str) -> SetspnOutput {
+    let mut listings = Vec::new();
+    let mut out = read(&mut text.as_bytes(), &mut |l| listings.push(l));
+    out.listings = listings;
+    out
+}
+
+/// Reads any setspn output a line at a time as [`parse`] does, but hands each
+/// account's listing to `each` once its last SPN is read instead of keeping
+/// it: `setspn -Q */*` lists every account of a domain (hundreds of
+/// thousands). The output that comes back holds the rest (scopes, `-X`
+/// groups, the query and its outcome, errors) and counts the listings
+/// ([`SetspnOutput::listings_read`]).
+pub fn read(text: &mut dyn Reread, each: &mut dyn FnMut(SpnListing)) -> SetspnOutput {
+    let mut lines = Lines::default();
+    let read = text.read_from_start().and_then(|mut t| {
+        each_line(&mut *t, &mut |n, line| {
+            lines.line(n, line, each);
+            ControlFlow::Continue(())
+        })
+    });
+    let mut out = lines.finish(each);
+    if let Err(e) = read {
+        out.problems.push(Problem::new(
+            Location::File,
+            format!("cannot read the text: {e}"),
+        ));
+    }
+    out
+}
+
+/// Where the indented lines being read belong.
 enum Block {
     None,
-    Listing(usize),
+    /// The listing being read (handed over when it ends).
+    Listing,
     Group(usize),
 }
 
-/// Parses any setspn output.
-pub fn parse(text: &str) -> SetspnOutput {
-    let mut out = SetspnOutput {
-        scopes_checked: Vec::new(),
-        listings: Vec::new(),
-        duplicates: None,
-        query_outcome: None,
-        query: None,
-        errors: Vec::new(),
-        problems: Vec::new(),
-    };
-    let mut groups: Vec<DuplicateSpnGroup> = Vec::new();
-    let mut count = None;
-    let mut forest_wide = false;
-    let mut dup_mode = false;
-    let mut block = Block::None;
-    for (i, raw) in text.lines().enumerate() {
-        let n = i as u64 + 1;
+/// A setspn text read a line at a time.
+struct Lines {
+    out: SetspnOutput,
+    listing: Option<SpnListing>,
+    groups: Vec<DuplicateSpnGroup>,
+    count: Option<u32>,
+    forest_wide: bool,
+    dup_mode: bool,
+    block: Block,
+}
+
+impl Default for Lines {
+    fn default() -> Self {
+        Lines {
+            out: SetspnOutput {
+                scopes_checked: Vec::new(),
+                listings: Vec::new(),
+                listings_read: 0,
+                duplicates: None,
+                query_outcome: None,
+                query: None,
+                errors: Vec::new(),
+                problems: Vec::new(),
+            },
+            listing: None,
+            groups: Vec::new(),
+            count: None,
+            forest_wide: false,
+            dup_mode: false,
+            block: Block::None,
+        }
+    }
+}
+
+impl Lines {
+    /// The listing read so far is complete: handed over.
+    fn close(&mut self, each: &mut dyn FnMut(SpnListing)) {
+        if let Some(listing) = self.listing.take() {
+            self.out.listings_read += 1;
+            each(listing);
+        }
+    }
+
+    fn open(&mut self, listing: SpnListing, each: &mut dyn FnMut(SpnListing)) {
+        self.close(each);
+        self.listing = Some(listing);
+        self.block = Block::Listing;
+    }
+
+    fn line(&mut self, n: u64, raw: &str, each: &mut dyn FnMut(SpnListing)) {
         let line = raw.trim_end().trim_start_matches('\u{feff}');
         if line.trim().is_empty() {
-            continue;
+            return;
         }
         if line.starts_with(char::is_whitespace) {
             let item = line.trim().to_string();
-            match block {
-                Block::Listing(k) => {
-                    if let Some(l) = out.listings.get_mut(k) {
+            match self.block {
+                Block::Listing => {
+                    if let Some(l) = self.listing.as_mut() {
                         l.spns.push(item);
                     }
                 }
                 Block::Group(k) => {
-                    if let Some(g) = groups.get_mut(k) {
+                    if let Some(g) = self.groups.get_mut(k) {
                         g.accounts.push(item);
                     }
                 }
-                Block::None => out.problems.push(Problem::new(
+                Block::None => self.out.problems.push(Problem::new(
                     Location::Line(n),
                     "indented line outside any account or SPN group",
                 )),
             }
-            continue;
+            return;
         }
         let lower = line.to_ascii_lowercase();
         let first = line.split_whitespace().next().unwrap_or("");
         // `setspn -Q */*` with its indentation lost: an SPN right under an account.
-        if let Block::Listing(k) = block {
+        if let Block::Listing = self.block {
             if looks_like_spn(first) && first == line.trim() && !first.contains('=') {
-                if let Some(l) = out.listings.get_mut(k) {
+                if let Some(l) = self.listing.as_mut() {
                     l.spns.push(first.to_string());
                 }
-                continue;
+                return;
             }
         }
+        // Whatever comes now ends the listing being read.
+        self.close(each);
         // A command line: `C:\>setspn -Q SMTPSVC/EX02*`.
         if let Some(at) = lower
             .find("setspn ")
@@ -208,43 +284,46 @@ pub fn parse(text: &str) -> SetspnOutput {
                 .iter()
                 .position(|a| a.eq_ignore_ascii_case("-q") || a.eq_ignore_ascii_case("/q"))
             {
-                out.query = args.get(i + 1).map(|a| a.to_string());
+                self.out.query = args.get(i + 1).map(|a| a.to_string());
             }
-            block = Block::None;
-            continue;
+            self.block = Block::None;
+            return;
         }
         if lower.contains("forestwide") || lower.starts_with("checking forest") {
-            forest_wide = true;
+            self.forest_wide = true;
         }
         if let Some(header) = line.strip_suffix(':') {
             if looks_like_spn(first) && !first.starts_with("CN=") {
-                dup_mode = true;
-                groups.push(DuplicateSpnGroup {
+                self.dup_mode = true;
+                self.groups.push(DuplicateSpnGroup {
                     line: n,
                     spn: first.to_string(),
                     accounts: Vec::new(),
                 });
-                block = Block::Group(groups.len() - 1);
-                continue;
+                self.block = Block::Group(self.groups.len() - 1);
+                return;
             }
             if let Some(at) = header.find("CN=") {
-                out.listings.push(SpnListing {
+                let listing = SpnListing {
                     line: n,
                     account_dn: header.get(at..).unwrap_or("").trim().to_string(),
                     spns: Vec::new(),
-                });
-                block = Block::Listing(out.listings.len() - 1);
-                continue;
+                    queried: false,
+                };
+                self.open(listing, each);
+                return;
             }
         }
-        block = Block::None;
+        self.block = Block::None;
+        let out = &mut self.out;
         if line.starts_with("CN=") {
-            out.listings.push(SpnListing {
+            let listing = SpnListing {
                 line: n,
                 account_dn: line.trim().to_string(),
                 spns: Vec::new(),
-            });
-            block = Block::Listing(out.listings.len() - 1);
+                queried: true,
+            };
+            self.open(listing, each);
         } else if let Some(at) = line.find("DC=").filter(|_| !line.contains("CN=")) {
             let scope = line.get(at..).unwrap_or("").trim().to_string();
             if !out.scopes_checked.contains(&scope) {
@@ -254,8 +333,8 @@ pub fn parse(text: &str) -> SetspnOutput {
             let number = line.split_whitespace().find_map(|t| t.parse::<u32>().ok());
             match number {
                 Some(c) => {
-                    dup_mode = true;
-                    count = Some(c);
+                    self.dup_mode = true;
+                    self.count = Some(c);
                 }
                 None if lower.contains("no such spn") => {
                     out.query_outcome = Some(SpnQueryOutcome::NotFound)
@@ -270,25 +349,38 @@ pub fn parse(text: &str) -> SetspnOutput {
             out.errors.push(line.trim().to_string());
         }
     }
-    if dup_mode {
-        if let Some(c) = count {
-            if c as usize != groups.len() {
-                out.problems.push(Problem::new(
-                    Location::File,
-                    format!(
-                        "summary says {c} duplicate group(s), {} listed",
-                        groups.len()
-                    ),
-                ));
-            }
-        }
-        out.duplicates = Some(SpnDuplicates {
+
+    /// The output once every line was read (the last listing handed over).
+    fn finish(mut self, each: &mut dyn FnMut(SpnListing)) -> SetspnOutput {
+        self.close(each);
+        let Lines {
+            mut out,
             groups,
-            reported_group_count: count,
+            count,
             forest_wide,
-        });
+            dup_mode,
+            ..
+        } = self;
+        if dup_mode {
+            if let Some(c) = count {
+                if c as usize != groups.len() {
+                    out.problems.push(Problem::new(
+                        Location::File,
+                        format!(
+                            "summary says {c} duplicate group(s), {} listed",
+                            groups.len()
+                        ),
+                    ));
+                }
+            }
+            out.duplicates = Some(SpnDuplicates {
+                groups,
+                reported_group_count: count,
+                forest_wide,
+            });
+        }
+        out
     }
-    out
 }
 
 #[cfg(test)]
@@ -311,6 +403,30 @@ mod tests {
     /// `setspn -Q */*`: FORMATS.md §4 shape (`Checking domain DC=…`, DN + SPNs per
     /// account, `Existing SPN found!`), several accounts.
     const Q_ALL: &str = "Checking domain DC=contoso,DC=com\r\nCN=DC01,OU=Domain Controllers,DC=contoso,DC=com\r\n\tDfsr-12F9A27C-BF97-4787-9364-D31B6C55EB04/DC01.contoso.com\r\n\tldap/DC01.contoso.com/ForestDnsZones.contoso.com\r\n\tHOST/DC01.contoso.com\r\nCN=krbtgt,CN=Users,DC=contoso,DC=com\r\n\tkadmin/changepw\r\nCN=EX01,OU=Servers,DC=contoso,DC=com\r\n\tSMTPSVC/EX01.contoso.com\r\n\tSMTPSVC/EX01\r\n\tSMTP/EX01.contoso.com\r\nCN=EX02,OU=Servers,DC=contoso,DC=com\r\n\tSMTPSVC/EX02\r\n\tHOST/EX02.contoso.com\r\nCN=svc-old,OU=Service Accounts,DC=contoso,DC=com\r\n\tSMTPSVC/EX02.contoso.com\r\n\r\nExisting SPN found!\r\n";
+
+    /// `read` hands over, one by one and in order, the listings `parse`
+    /// keeps — `-Q`'s as found by the query, a `-L`'s as asked for — and
+    /// keeps none; the rest of the output is the same.
+    #[test]
+    fn read_hands_over_what_parse_keeps() {
+        let text = format!("{Q_ALL}C:\\>setspn -L EX03\r\nRegistered ServicePrincipalNames for CN=EX03,OU=Servers,DC=contoso,DC=com:\r\n\tHOST/EX03\r\n");
+        let whole = parse(&text);
+        let mut handed = Vec::new();
+        let streamed = read(&mut text.as_bytes(), &mut |l| handed.push(l));
+        assert_eq!(handed, whole.listings);
+        assert_eq!(handed.len(), 6);
+        assert!(handed[..5].iter().all(|l| l.queried));
+        assert!(!handed[5].queried);
+        assert_eq!(streamed.listings_read, 6);
+        assert!(streamed.listings.is_empty());
+        assert_eq!(
+            SetspnOutput {
+                listings: whole.listings.clone(),
+                ..streamed
+            },
+            whole
+        );
+    }
 
     fn check_q_all(o: &SetspnOutput) {
         let accounts: Vec<&str> = o.listings.iter().map(|l| l.account_dn.as_str()).collect();
