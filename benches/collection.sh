@@ -255,7 +255,7 @@ memory_input() { # <name> <description> <path> [fact kinds…]
     warm "$path"
     scan_and_extract "$path"
     for kind in "$@"; do
-        counts+=("$(grep -o "\"$kind\": *[0-9]*" "$TMP/scan1.out" | head -1)")
+        counts+=("$({ grep -o "\"$kind\": *[0-9]*" "$TMP/scan1.out" || true; } | head -1)")
     done
     [ ${#counts[@]} -eq 0 ] || echo "  evidence: $(printf '%s, ' "${counts[@]}" | sed 's/, $//')"
     target "peak RSS scan (1 thread)" "$(mb "$RSS_scan1")" "<=" 256 MB
@@ -782,9 +782,9 @@ run_transcript() {
         "$dir" queue-last-error time-sync-status
 }
 
-# Command outputs, read whole (up to 256 MiB) and parsed whole: the two that grow with what they
-# measure. A stripchart's offsets are sampled per server pair; a domain's setspn listing keeps a
-# fact per account (the SPN rules weigh the receiver's, known only at the end of the run).
+# Command outputs that grow with what they measure, streamed: a stripchart's offsets sampled per
+# server pair; a domain's setspn listing keeps the accounts with no SMTP SPN by name (the SPN
+# rules weigh the receiver's, known only at the end of the run).
 run_stripchart() {
     local dir="$DATA/stripchart-${CMD_MB}MB/EX02"
     local file="$dir/EX02_w32tm-stripchart-DC01.txt"
@@ -829,7 +829,7 @@ run_setspn_query() {
         written "$dir"
     fi
     BYTES=$(stat -c %s "$file")
-    memory_input setspn-query "a setspn -Q */* at DC01: $BYTES bytes ($dir)" "$dir" spn-listing
+    memory_input setspn-query "a setspn -Q */* at DC01: $BYTES bytes ($dir)" "$dir" spn-listing spn-accounts
 }
 
 # --- run ---------------------------------------------------------------------------------------

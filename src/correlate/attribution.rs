@@ -174,15 +174,10 @@ pub(crate) fn fact_hosts(fact: &Fact) -> Vec<&str> {
                 out.push(account);
             }
         }
-        Fact::SpnAccounts(listed) => {
-            out.extend(
-                listed
-                    .accounts
-                    .iter()
-                    .filter(|a| a.computer)
-                    .map(|a| a.account.as_str()),
-            );
-        }
+        // Accounts `setspn -Q` found with no SMTP SPN name the domain's hosts (a
+        // `-Q */*`: every workstation), not the collection's: observed, 757,642 of
+        // them took 175 MB.
+        Fact::SpnAccounts(_) => {}
         Fact::ReplicationStatus { dc, .. } => out.push(dc),
         Fact::ReplicationEvent { source_dc, .. } => out.extend(source_dc.as_deref()),
         Fact::DcLocator { dc, .. } => out.extend(dc.as_deref()),
@@ -432,5 +427,15 @@ mod tests {
             servers: vec!["krbtgt/CONTOSO.LOCAL".into(), "SMTPSVC/EX02".into()],
         };
         assert_eq!(fact_hosts(&tickets), vec!["SMTPSVC/EX02"]);
+        // The workstations a `setspn -Q */*` lists are the domain's, not the
+        // collection's hosts.
+        let mut by_name = crate::evidence::ListedAccounts::default();
+        by_name.accounts.push(crate::evidence::ListedAccount {
+            account: "WS0001".into(),
+            line: 2,
+            spns: 2,
+            computer: true,
+        });
+        assert!(fact_hosts(&Fact::SpnAccounts(Box::new(by_name))).is_empty());
     }
 }
