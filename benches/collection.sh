@@ -249,13 +249,14 @@ rss_targets() {
 # An input whose target is memory: scan at 1 and 2 threads and extract, the counts of the fact
 # kinds named from the scan report, peak RSS against 256 MB.
 memory_input() { # <name> <description> <path> [fact kinds…]
-    local name=$1 description=$2 path=$3 counts=() kind
+    local name=$1 description=$2 path=$3 counts=() kind count
     shift 3
     header "$name" "$description"
     warm "$path"
     scan_and_extract "$path"
     for kind in "$@"; do
-        counts+=("$({ grep -o "\"$kind\": *[0-9]*" "$TMP/scan1.out" || true; } | head -1)")
+        count=$({ grep -o "\"$kind\": *[0-9]*" "$TMP/scan1.out" || true; } | head -1)
+        [ -z "$count" ] || counts+=("$count")
     done
     [ ${#counts[@]} -eq 0 ] || echo "  evidence: $(printf '%s, ' "${counts[@]}" | sed 's/, $//')"
     target "peak RSS scan (1 thread)" "$(mb "$RSS_scan1")" "<=" 256 MB
