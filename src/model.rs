@@ -84,10 +84,21 @@ pub fn short_name(host: &str) -> String {
     host.split('.').next().unwrap_or(host).to_uppercase()
 }
 
+/// True when `spn` begins with `class` (`SMTPSVC/`), ignoring ASCII case.
+fn spn_of_class(spn: &str, class: &str) -> bool {
+    spn.as_bytes()
+        .get(..class.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(class.as_bytes()))
+}
+
 /// `SMTPSVC/…`, `SMTP/…` (case-insensitive).
 pub fn is_smtp_spn(spn: &str) -> bool {
-    let lower = spn.to_ascii_lowercase();
-    lower.starts_with("smtpsvc/") || lower.starts_with("smtp/")
+    spn_of_class(spn, "SMTPSVC/") || spn_of_class(spn, "SMTP/")
+}
+
+/// `HOST/…` (case-insensitive): carried by computer accounts, not service accounts.
+pub fn is_host_spn(spn: &str) -> bool {
+    spn_of_class(spn, "HOST/")
 }
 
 /// `EX02`, `ex02.contoso.local`, `EX02$`, `SMTPSVC/ex02.contoso.local`,
@@ -118,6 +129,36 @@ pub fn normalize_host(raw: &str) -> Option<(String, Option<String>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// SPN classes in any case; a shorter text, a class only begun, another
+    /// class or text that is no ASCII is none of them.
+    #[test]
+    fn spn_classes_ignore_case_and_nothing_else() {
+        for smtp in [
+            "SMTPSVC/EX02",
+            "smtpsvc/ex02.contoso.local",
+            "SMTP/EX02",
+            "Smtp/x",
+        ] {
+            assert!(is_smtp_spn(smtp), "{smtp}");
+        }
+        for other in [
+            "SMTPSVC",
+            "SMTP",
+            "SMTPSV/EX02",
+            "HOST/EX02",
+            "",
+            "smtp\u{e9}/x",
+            "\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}",
+        ] {
+            assert!(!is_smtp_spn(other), "{other}");
+        }
+        assert!(is_host_spn("host/ws0001.contoso.local"));
+        assert!(is_host_spn("HOST/WS0001"));
+        for other in ["HOST", "HOSTS/x", "TERMSRV/WS0001", "h\u{f6}st/x", ""] {
+            assert!(!is_host_spn(other), "{other}");
+        }
+    }
 
     #[test]
     fn every_spelling_of_a_host_shortens_alike() {

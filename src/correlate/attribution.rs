@@ -167,9 +167,7 @@ pub(crate) fn fact_hosts(fact: &Fact) -> Vec<&str> {
         }
         Fact::SpnListing { account, spns } => {
             // A computer account carries HOST/ SPNs; a service account not.
-            let host = spns
-                .iter()
-                .any(|s| s.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("HOST/")));
+            let host = spns.iter().any(|s| crate::model::is_host_spn(s));
             if host {
                 out.push(account);
             }

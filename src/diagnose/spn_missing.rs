@@ -56,9 +56,15 @@ impl Rule for SpnMissing {
                 // when named (a receiver, an Exchange server), never merely for
                 // being listed — an unnamed receiver and no Exchange server
                 // known would make every workstation of the domain one.
+                if everyone && exchange.is_empty() {
+                    continue;
+                }
+                let mut account = String::new();
                 for a in &listed.accounts {
-                    let account = a.account.to_ascii_uppercase();
-                    if !weighed(&account) || (everyone && exchange.is_empty()) {
+                    account.clear();
+                    account.push_str(&a.account);
+                    account.make_ascii_uppercase();
+                    if !weighed(&account) {
                         continue;
                     }
                     listed_for.insert(account.clone());

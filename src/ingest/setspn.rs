@@ -12,7 +12,7 @@ use super::text::Content;
 use super::{untimed, Extracted, IngestOptions, Input, Place, Records, RowSink, HAND_OVER_AT};
 use crate::discover::Artifact;
 use crate::evidence::{spn_hash, Fact, ListedAccount, ListedAccounts};
-use crate::model::{is_smtp_spn, Source};
+use crate::model::{is_host_spn, is_smtp_spn, Source};
 use exauth_parsers::detect::Kind;
 use exauth_parsers::diag::setspn::{self, SetspnOutput, SpnListing};
 use exauth_parsers::problem::Problem;
@@ -98,9 +98,7 @@ impl Listings {
             ));
             return;
         }
-        let computer = spns
-            .iter()
-            .any(|s| s.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("HOST/")));
+        let computer = spns.iter().any(|s| is_host_spn(s));
         self.by_name
             .spn_hashes
             .extend(spns.iter().map(|s| spn_hash(s)));
@@ -123,11 +121,9 @@ impl Listings {
         let mut listed = std::mem::take(&mut self.by_name);
         listed.spn_hashes.sort_unstable();
         listed.spn_hashes.dedup();
+        let accounts = listed.accounts.len() as u64;
         let mut e = untimed(place, None, Fact::SpnAccounts(Box::new(listed)));
-        e.represents = match &e.fact {
-            Fact::SpnAccounts(listed) => listed.accounts.len() as u64,
-            _ => 1,
-        };
+        e.represents = accounts;
         out.evidence.push(e);
     }
 }
