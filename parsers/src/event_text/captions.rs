@@ -100,19 +100,62 @@ fn lookup(key: &str) -> Option<Cap> {
     if key.is_empty() || key.len() > 40 {
         return None;
     }
-    let mut k = String::with_capacity(key.len());
-    for word in key.split_whitespace() {
-        if !k.is_empty() {
-            k.push(' ');
+    // The key with its blanks made single spaces, lower-cased, `’` and `` ` ``
+    // made `'`, written into a buffer on the stack: every line with a colon
+    // near its start is looked up, some more than once (three strings a
+    // lookup and a walk through the table, before).
+    let mut buf = [0u8; 4 * 40];
+    let mut len = 0;
+    if key.is_ascii() {
+        // `char::is_whitespace` of ASCII: `is_ascii_whitespace` and U+000B.
+        let blank = |b: &u8| b.is_ascii_whitespace() || *b == 0x0b;
+        for (i, word) in key
+            .as_bytes()
+            .split(blank)
+            .filter(|w| !w.is_empty())
+            .enumerate()
+        {
+            if i > 0 {
+                *buf.get_mut(len)? = b' ';
+                len += 1;
+            }
+            for &b in word {
+                *buf.get_mut(len)? = if b == b'`' {
+                    b'\''
+                } else {
+                    b.to_ascii_lowercase()
+                };
+                len += 1;
+            }
         }
-        k.push_str(word);
+    } else {
+        for (i, word) in key.split_whitespace().enumerate() {
+            if i > 0 {
+                *buf.get_mut(len)? = b' ';
+                len += 1;
+            }
+            for c in word.chars().flat_map(char::to_lowercase) {
+                let c = if matches!(c, '’' | '`') { '\'' } else { c };
+                let at = buf.get_mut(len..len + c.len_utf8())?;
+                c.encode_utf8(at);
+                len += c.len_utf8();
+            }
+        }
     }
-    let k = k.to_lowercase().replace(['’', '`'], "'");
-    CAPTIONS
-        .iter()
-        .find(|(name, _)| *name == k)
-        .map(|&(_, cap)| cap)
+    let k = std::str::from_utf8(buf.get(..len)?).ok()?;
+    BY_NAME.get(k).copied()
 }
+
+/// [`CAPTIONS`] by spelling (the first of a spelling listed twice); Fx-hashed:
+/// short keys, from a fixed table.
+static BY_NAME: std::sync::LazyLock<rustc_hash::FxHashMap<&'static str, Cap>> =
+    std::sync::LazyLock::new(|| {
+        let mut by_name = rustc_hash::FxHashMap::default();
+        for &(name, cap) in CAPTIONS {
+            by_name.entry(name).or_insert(cap);
+        }
+        by_name
+    });
 
 /// A caption line: the caption, its value (trimmed) and its indentation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,6 +200,12 @@ pub(crate) fn is_wevtutil_header(line: &str) -> bool {
 pub(crate) fn split_inline(line: &str) -> Option<Vec<String>> {
     let first = split_caption(line)?;
     if !starts_event(first.cap) {
+        return None;
+    }
+    // Two captions are two colons: a caption line of its own (`Log Name:
+    // Application`, each event's first) is none, and is not searched for
+    // a hundred spellings.
+    if line.bytes().filter(|&b| b == b':').take(2).count() < 2 {
         return None;
     }
     let lower = line.to_lowercase();
@@ -301,6 +350,58 @@ pub(crate) fn is_prompt(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lookup as first written (three strings a key, the table walked):
+    /// the stack-buffer one must answer as it does.
+    fn lookup_as_written(key: &str) -> Option<Cap> {
+        if key.is_empty() || key.len() > 40 {
+            return None;
+        }
+        let mut k = String::with_capacity(key.len());
+        for word in key.split_whitespace() {
+            if !k.is_empty() {
+                k.push(' ');
+            }
+            k.push_str(word);
+        }
+        let k = k.to_lowercase().replace(['’', '`'], "'");
+        CAPTIONS
+            .iter()
+            .find(|(name, _)| *name == k)
+            .map(|&(_, cap)| cap)
+    }
+
+    #[test]
+    fn lookup_answers_as_first_written() {
+        let mut keys: Vec<String> = Vec::new();
+        for (name, _) in CAPTIONS {
+            keys.push(name.to_string());
+            keys.push(name.to_uppercase());
+            keys.push(format!("  {}\t", name.replace(' ', " \u{b}  ")));
+            keys.push(name.replace(' ', "\u{a0}"));
+            keys.push(name.replace('\'', "’"));
+            keys.push(name.replace('\'', "`"));
+            keys.push(format!("{name}x"));
+            keys.push(name.get(1..).unwrap_or("").to_string());
+        }
+        for other in [
+            "",
+            " ",
+            "Connector",
+            "EVENT  ID",
+            "ÉVÉNEMENT",
+            "İd",
+            "x".repeat(41).as_str(),
+            "ID DE L’ÉVÉNEMENT",
+            "Σ",
+        ] {
+            keys.push(other.to_string());
+        }
+        for key in &keys {
+            assert_eq!(lookup(key), lookup_as_written(key), "{key:?}");
+        }
+        assert_eq!(lookup("Event  ID"), Some(Cap::EventId));
+    }
 
     #[test]
     fn captions_in_every_shape() {
