@@ -363,10 +363,11 @@ impl FormatListParser {
     /// otherwise spaced or cased (`true`), or a near miss (`false`) that the
     /// object being read does not have yet.
     fn known_caption(&self, name: &str) -> Option<(String, bool)> {
-        if let Some((_, k)) = self.known.iter().find(|(kn, _)| same_name(name, kn)) {
+        // Normalized once, not once for each known caption.
+        let n = normalize_name(name);
+        if let Some((_, k)) = self.known.iter().find(|(kn, _)| *kn == n) {
             return Some((k.clone(), true));
         }
-        let n = normalize_name(name);
         if n.chars().count() < 6 {
             return None;
         }

@@ -165,6 +165,14 @@ pub struct PropertyObject {
 /// Property names compared the way exports differ: case, spaces and
 /// punctuation ignored (`Next Hop Domain` = `NextHopDomain`).
 pub fn normalize_name(name: &str) -> String {
+    if name.is_ascii() {
+        // ASCII alone: the same letters without the Unicode tables.
+        return name
+            .bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|b| char::from(b.to_ascii_lowercase()))
+            .collect();
+    }
     name.chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
@@ -172,8 +180,18 @@ pub fn normalize_name(name: &str) -> String {
 }
 
 /// Whether `name` normalizes to `normalized` (see [`normalize_name`]),
-/// without building the normalized string.
+/// without building the normalized string. Every property of every queue
+/// object is compared so with the names asked for: an ASCII name (they
+/// nearly all are) byte by byte.
 pub(crate) fn same_name(name: &str, normalized: &str) -> bool {
+    if name.is_ascii() {
+        let mut want = normalized.bytes();
+        return name
+            .bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .all(|b| want.next() == Some(b.to_ascii_lowercase()))
+            && want.next().is_none();
+    }
     let mut want = normalized.chars();
     name.chars()
         .filter(|c| c.is_alphanumeric())
@@ -203,5 +221,56 @@ impl PropertyObject {
     /// Trimmed non-empty text of the first matching property.
     pub fn text(&self, names: &[&str]) -> Option<String> {
         self.get(names).and_then(PropertyValue::text)
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    /// The normalization as the Unicode tables give it, for every name.
+    fn by_chars(name: &str) -> String {
+        name.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    }
+
+    /// The ASCII path answers as the Unicode one: names as `Format-List`
+    /// captions, CSV headers and JSON keys spell them, localized ones, and
+    /// near misses.
+    #[test]
+    fn names_normalize_alike_ascii_or_not() {
+        let names = [
+            "LastError",
+            "Last Error",
+            "last_error",
+            "LASTERROR",
+            "NextHopDomain",
+            "Next Hop Domain:",
+            "Retry-Count",
+            "Identity",
+            "Id3nt1ty",
+            "",
+            "  ",
+            "Nächster Hop",
+            "Letzter Fehler",
+            "Dernière erreur",
+            "Ünïcödé",
+            "İdentity",
+            "ΣΊΣΥΦΟΣ",
+            "下一跃点",
+        ];
+        for name in names {
+            let want = by_chars(name);
+            assert_eq!(normalize_name(name), want, "{name:?}");
+            for other in names {
+                assert_eq!(
+                    same_name(name, &by_chars(other)),
+                    want == by_chars(other),
+                    "{name:?} ~ {other:?}"
+                );
+            }
+        }
     }
 }
