@@ -421,7 +421,34 @@ fn last_endpoint(s: &str, cut: bool) -> Option<Endpoint> {
 impl DeliveryError {
     /// Parses a description. `cut` says the text may end early (truncated
     /// export); then an unclosed quote is expected rather than malformed.
+    ///
+    /// The last description parsed on this thread is remembered: the
+    /// messages of a queue (a `Get-Message` 100,000 deep) and the queues
+    /// failing to one peer carry the same one, and parsing it was a third of
+    /// reading such an export.
     pub fn parse(text: &str, cut: bool) -> DeliveryError {
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<(String, bool, DeliveryError)>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        let remembered = LAST.with(|last| {
+            let last = last.try_borrow().ok()?;
+            let (t, c, d) = last.as_ref()?;
+            (t == text && *c == cut).then(|| d.clone())
+        });
+        if let Some(d) = remembered {
+            return d;
+        }
+        let d = Self::parse_afresh(text, cut);
+        LAST.with(|last| {
+            if let Ok(mut last) = last.try_borrow_mut() {
+                *last = Some((text.to_string(), cut, d.clone()));
+            }
+        });
+        d
+    }
+
+    fn parse_afresh(text: &str, cut: bool) -> DeliveryError {
         let mut d = Self::parse_level(text, 0);
         d.last_endpoint = last_endpoint(text, cut);
         d
@@ -716,6 +743,28 @@ impl LastError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The description remembered answers as a parse afresh: the same text
+    /// again, another between, the same text cut or not.
+    #[test]
+    fn a_description_parsed_again_is_the_same() {
+        let texts = [
+            ("451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\" Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts. The last endpoint attempted was 10.0.0.12:25", false),
+            ("451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\" Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts. The last endpoint attempted was 10.0.0.12:25", false),
+            ("451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\" Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts. The last endpoint attempted was 10.0.0.12:25", true),
+            ("451 5.7.3 Cannot achieve Exchange Server authentication", false),
+            ("451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\" The last endpoint attempted was 10.0.0.1", true),
+            ("451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\" The last endpoint attempted was 10.0.0.1", false),
+            ("451 5.7.3 Cannot achieve Exchange Server authentication", false),
+        ];
+        for (text, cut) in texts {
+            assert_eq!(
+                DeliveryError::parse(text, cut),
+                DeliveryError::parse_afresh(text, cut),
+                "{text:?} cut {cut}"
+            );
+        }
+    }
 
     const QA: &str = r#"[{LRT=15-01-21 23:50:05};{LED=450 4.7.0 Proxy session setup failed on Frontend with '451 4.4.0 Primary target IP address responded with: "451 4.4.0 Security status InvalidToken." Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts. The last endpoint attempted was 2a0X:3cXX:XX2:XXX::XX00:25'};{FQDN=MAILSERVER.DOMAIN.LOCAL};{IP=192.168.12.4}]"#;
 
