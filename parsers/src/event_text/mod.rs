@@ -1282,19 +1282,27 @@ fn finish_event(mut e: TextEvent, order: DateOrder, builder: &mut ReportBuilder)
     }
     let mut provider = e.provider.clone().or(scraps.provider.clone());
     let recognised = message::recognise(&normalized);
+    // The template chosen by matching it keeps what the match extracted (it
+    // was matched twice: to choose it, then for its insertion strings).
+    let mut extracted = None;
+    let mut matching = |t: &'static message::Template| {
+        let x = message::extract(t.text, &normalized)?;
+        extracted = Some(x);
+        Some(t)
+    };
     let template = match (&provider, id_known) {
         (Some(p), true) => {
             let p = catalog_provider(p, raw.event_id);
             message::templates_for(raw.event_id, |tp| same_family(tp, &p, raw.event_id))
                 .into_iter()
-                .find(|t| message::extract(t.text, &normalized).is_some())
+                .find_map(&mut matching)
         }
         (Some(p), false) => recognised.filter(|t| same_family(t.provider, p, t.id)),
         (None, true) => recognised.filter(|t| t.id == raw.event_id).or_else(|| {
             message::TEMPLATES
                 .iter()
                 .filter(|t| t.id == raw.event_id)
-                .find(|t| message::extract(t.text, &normalized).is_some())
+                .find_map(&mut matching)
         }),
         (None, false) => recognised,
     };
@@ -1345,7 +1353,7 @@ fn finish_event(mut e: TextEvent, order: DateOrder, builder: &mut ReportBuilder)
     // Insertion strings from the message, else Get-EventLog's ReplacementStrings.
     let family = classify(&raw.provider, raw.event_id);
     let msg_line = e.message_line.unwrap_or(e.line);
-    match template.and_then(|t| message::extract(t.text, &normalized)) {
+    match template.and_then(|t| extracted.or_else(|| message::extract(t.text, &normalized))) {
         Some(x) => {
             if !x.complete && family.is_some() {
                 builder.problems.push(Problem::new(
