@@ -158,6 +158,29 @@ fn a_connector_refusal_in_any_text_is_a_failure() {
     );
 }
 
+/// The command outputs read a line at a time (a domain's `setspn -Q`, a
+/// `w32tm /stripchart`) with a 454 pasted among their lines: the net under
+/// their parsers still finds it.
+#[test]
+fn a_454_inside_a_streamed_command_output_is_a_failure() {
+    let listing = "Checking domain DC=contoso,DC=com\r\nCN=WS1,OU=W,DC=contoso,DC=com\r\n\tHOST/WS1\r\nRemote Server returned 451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\"\r\n\r\nExisting SPN found!\r\n";
+    assert_failure(
+        "setspn -Q with a 454",
+        scan_one("setspn-Q.txt", listing.as_bytes()),
+        "unknown",
+        "unknown",
+        "unknown",
+    );
+    let stripchart = "Tracking DC01.contoso.com [10.0.0.10:123].\r\nThe current time is 11/26/2026 4:11:00 AM.\r\n04:11:00, +00.0001s\r\nnote: 451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\"\r\n04:11:02, +00.0001s\r\n";
+    assert_failure(
+        "w32tm /stripchart with a 454",
+        scan_one("w32tm-stripchart.txt", stripchart.as_bytes()),
+        "unknown",
+        "unknown",
+        "unknown",
+    );
+}
+
 #[test]
 fn internet_auth_login_noise_stays_out() {
     // A 1035 for an Internet client's NTLM/Login attempt and Receive-log
