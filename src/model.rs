@@ -84,6 +84,25 @@ pub fn short_name(host: &str) -> String {
     host.split('.').next().unwrap_or(host).to_uppercase()
 }
 
+/// The FNV-1a offset basis (64 bit).
+pub const FNV_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a, 64 bit: a stable hash (the same in every run and build) for
+/// deterministic sampling and keys kept in place of texts.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    fnv1a_continue(FNV_BASIS, bytes)
+}
+
+/// FNV-1a of `bytes` following what gave `hash`: the hash of a text made
+/// of pieces, without joining them.
+pub fn fnv1a_continue(mut hash: u64, bytes: &[u8]) -> u64 {
+    for &byte in bytes {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
 /// True when `spn` begins with `class` (`SMTPSVC/`), ignoring ASCII case.
 fn spn_of_class(spn: &str, class: &str) -> bool {
     spn.as_bytes()

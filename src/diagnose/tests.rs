@@ -596,12 +596,8 @@ fn an_unknown_principal_that_setspn_lists_points_at_replication() {
     );
 }
 
-/// A failure whose receiver nothing names, beside a `setspn -Q */*` of a
-/// thousand workstations (none with an SMTP SPN, as none should): the
-/// workstations are nobody's receiver and do not speak for a missing SPN;
-/// the collection's Exchange servers' listings are still weighed.
-#[test]
-fn a_domain_wide_listing_blames_no_workstation_for_an_unnamed_receiver() {
+/// EX01's Send log: a 454 from a peer it names neither by address nor name.
+fn unnamed_receiver_failure() -> Fact {
     let mut failure = send_auth(AuthOutcome::Rejected, None, true);
     if let Fact::SmtpAuth {
         remote_endpoint,
@@ -612,6 +608,16 @@ fn a_domain_wide_listing_blames_no_workstation_for_an_unnamed_receiver() {
         *remote_endpoint = None;
         *remote_host = None;
     }
+    failure
+}
+
+/// A failure whose receiver nothing names, beside a `setspn -Q */*` of a
+/// thousand workstations (none with an SMTP SPN, as none should): the
+/// workstations are nobody's receiver and do not speak for a missing SPN;
+/// the collection's Exchange servers' listings are still weighed.
+#[test]
+fn a_domain_wide_listing_blames_no_workstation_for_an_unnamed_receiver() {
+    let failure = unnamed_receiver_failure();
     let listing = |account: &str, spns: &[&str]| {
         untimed(
             "DC01",
@@ -755,4 +761,55 @@ fn an_unknown_principal_among_accounts_kept_by_name_points_at_replication() {
     assert!(although(&listed), "{listed:#?}");
     let unlisted = with_0x7("HTTP/EX03.contoso.local");
     assert!(!although(&unlisted), "{unlisted:#?}");
+}
+
+/// A failure whose receiver nothing names, beside the accounts a `setspn -Q
+/// */*` found with no SMTP SPN (kept by name): with the collection's Exchange
+/// servers known, EX02's account among them speaks for a missing SPN and no
+/// workstation does; with no Exchange server known, none of them speaks (a
+/// workstation lacks SMTP SPNs, as it should).
+#[test]
+fn accounts_kept_by_name_speak_for_an_unnamed_receiver_only_when_named_exchange() {
+    let failure = unnamed_receiver_failure();
+    let evidence = vec![
+        at("EX01", 0, failure),
+        queried_without_smtp(&domain_wide(&["HOST/EX02", "HOST/EX02.contoso.local"])),
+    ];
+    let known = case(evidence.clone(), &[("DC01", Source::Setspn)]);
+    assert!(
+        known
+            .incidents
+            .iter()
+            .any(|i| i.receiver == crate::correlate::incident::UNKNOWN),
+        "the receiver is named: {:?}",
+        known.incidents
+    );
+    let f = finding(&known, Cause::SpnMissing);
+    assert_eq!(f.status, Status::Supported, "{f:#?}");
+    assert!(f.evidence.iter().any(|l| l
+        .detail
+        .starts_with("setspn -Q lists EX02 with no SMTPSVC/")));
+    assert!(f.evidence.iter().all(|l| !l.detail.contains("WS")));
+
+    // Nothing says which hosts are Exchange servers.
+    let unknown = assemble(
+        IdentityMap::default(),
+        evidence,
+        coverage(&[("DC01", Source::Setspn)]),
+        CaseSettings::default(),
+    );
+    assert!(
+        unknown.identities.servers_of(Role::Exchange).is_empty(),
+        "{:?}",
+        unknown.identities
+    );
+    let f = finding(&unknown, Cause::SpnMissing);
+    assert_ne!(f.status, Status::Supported, "{f:#?}");
+    assert!(
+        f.evidence
+            .iter()
+            .all(|l| !l.detail.starts_with("setspn -Q")),
+        "{:#?}",
+        f.evidence
+    );
 }

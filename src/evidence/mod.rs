@@ -255,12 +255,12 @@ impl ListedAccounts {
     }
 }
 
-/// An SPN's 64-bit FNV-1a hash, ASCII-lower-cased: SPNs are compared without
-/// case. Two SPNs of a domain share one with a chance of about n²/2⁶⁵ (a
-/// million SPNs: 3 in 100 million).
+/// An SPN's [`fnv1a`](crate::model::fnv1a) hash, ASCII-lower-cased: SPNs are
+/// compared without case. Two SPNs of a domain share one with a chance of
+/// about n²/2⁶⁵ (a million SPNs: 3 in 100 million).
 pub fn spn_hash(spn: &str) -> u64 {
-    spn.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
+    spn.bytes().fold(crate::model::FNV_BASIS, |h, b| {
+        crate::model::fnv1a_continue(h, &[b.to_ascii_lowercase()])
     })
 }
 

@@ -248,5 +248,10 @@ mod tests {
         assert!(lists("MSSQLSvc/sql01.contoso.com:1433"));
         assert!(!lists("HOST/WS99999"));
         assert!(!lists("SMTPSVC/EX01"), "kept whole, not by name");
+        // The project's FNV-1a of the SPN lower-cased.
+        assert_eq!(
+            spn_hash("HOST/WS00042.Contoso.COM"),
+            crate::model::fnv1a(b"host/ws00042.contoso.com")
+        );
     }
 }

@@ -982,23 +982,8 @@ pub fn session_sample_tie(session: &SessionSummary) -> u64 {
     )
 }
 
-const FNV_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
-
-/// FNV-1a, 64 bit: a stable hash (the same in every run and build) for
-/// deterministic sampling.
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    fnv1a_continue(FNV_BASIS, bytes)
-}
-
-/// FNV-1a of `bytes` following what gave `hash`: the hash of a text made
-/// of pieces, without joining them.
-pub fn fnv1a_continue(mut hash: u64, bytes: &[u8]) -> u64 {
-    for &byte in bytes {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
-}
+use crate::model::FNV_BASIS;
+pub use crate::model::{fnv1a, fnv1a_continue};
 
 #[cfg(test)]
 mod tests {

@@ -502,15 +502,7 @@ mod tests {
         text.push_str("[PS] C:\\Windows\\system32>w32tm /query /status\r\nLeap Indicator: 0(no warning)\r\nStratum: 1 (primary reference - syncd by radio clock)\r\nSource: Local CMOS Clock\r\n\r\n");
         let bytes = text.as_bytes();
         let origin = Origin::file("PowerShell_transcript.EX01.txt");
-        let head = &bytes[..bytes.len().min(HEAD_LEN)];
-        let artifact = Artifact {
-            origin: &origin,
-            server_hint: None,
-            size: Some(bytes.len() as u64),
-            head,
-            detection: detect::detect(head, "PowerShell_transcript.EX01.txt"),
-            path: None,
-        };
+        let artifact = transcript_artifact(&origin, bytes);
         let origin_text = origin.to_string();
         let place = Place {
             origin: &origin_text,
@@ -552,6 +544,19 @@ mod tests {
             .any(|e| e.fact.kind() == "time-sync-status"));
     }
 
+    /// `bytes` as the artifact discovery gives for a file of that origin.
+    fn transcript_artifact<'a>(origin: &'a Origin, bytes: &'a [u8]) -> Artifact<'a> {
+        let head = &bytes[..bytes.len().min(HEAD_LEN)];
+        Artifact {
+            origin,
+            server_hint: None,
+            size: Some(bytes.len() as u64),
+            head,
+            detection: detect::detect(head, &origin.to_string()),
+            path: None,
+        }
+    }
+
     fn sorted(evidence: &[Evidence]) -> Vec<String> {
         let mut all: Vec<String> = evidence.iter().map(|e| format!("{e:?}")).collect();
         all.sort();
@@ -568,15 +573,7 @@ mod tests {
         let text = transcript();
         let bytes = text.as_bytes();
         let origin = Origin::file("PowerShell_transcript.EX01.txt");
-        let head = &bytes[..bytes.len().min(HEAD_LEN)];
-        let artifact = Artifact {
-            origin: &origin,
-            server_hint: None,
-            size: Some(bytes.len() as u64),
-            head,
-            detection: detect::detect(head, "PowerShell_transcript.EX01.txt"),
-            path: None,
-        };
+        let artifact = transcript_artifact(&origin, bytes);
         assert_eq!(artifact.detection.kind, transcript::KIND);
         let origin_text = origin.to_string();
         let place = Place {
