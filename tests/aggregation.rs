@@ -424,3 +424,56 @@ fn a_stripchart_left_running_is_sampled_and_reads_the_same() {
     assert_eq!(pairs(&report), pairs(&sample));
     assert_eq!(report["verdict"]["primary_cause"], "clock-skew");
 }
+
+/// portqry run in a loop beside the kerberos-blocked sample (EX01 probing
+/// DC01 3,000 times, a probe of each protocol each time): each probe read is
+/// counted, repeated ones as one fact at the line of the first (each kept
+/// one by one grew a 20 MB output's scan to 307 MB), its line says how many
+/// more it stands for, and the sample reads as alone.
+#[test]
+fn a_probe_run_in_a_loop_is_counted_and_reads_the_same() {
+    const RUNS: usize = 3_000;
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/kerberos-blocked");
+    let once = std::fs::read_to_string(sample.join("EX01/EX01_portqry-DC01-88.txt")).unwrap();
+    let extra = tempfile::tempdir().unwrap();
+    let ex01 = extra.path().join("EX01");
+    std::fs::create_dir_all(&ex01).unwrap();
+    std::fs::write(ex01.join("EX01_portqry-loop-DC01.txt"), once.repeat(RUNS)).unwrap();
+    let settings = support::settings();
+    let report = support::scan_with(&[sample.clone(), extra.path().to_path_buf()], &settings);
+    let alone = support::scan_with(std::slice::from_ref(&sample), &settings);
+    let probes = |r: &Value| r["inputs"]["evidence"]["port-probe"].as_u64().unwrap_or(0);
+    assert_eq!(probes(&report), probes(&alone) + 2 * RUNS as u64);
+    let cause = |r: &Value| {
+        r["causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["cause"] == "kerberos-blocked")
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(cause(&report)["status"], cause(&alone)["status"]);
+    assert_eq!(cause(&report)["status"], "supported");
+    let lines: Vec<String> = cause(&report)["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| format!("{} {}", l["origin"], l["detail"]))
+        .collect();
+    let first_tcp = once
+        .lines()
+        .position(|l| l.starts_with("TCP port 88"))
+        .unwrap()
+        + 1;
+    assert!(
+        lines.iter().any(
+            |l| l.contains(&format!("EX01_portqry-loop-DC01.txt:{first_tcp}"))
+                && l.ends_with(
+                    "filtered (and 2,999 more like it later in the same output, counted, not listed)\""
+                )
+        ),
+        "{lines:#?}"
+    );
+    assert_eq!(seen(report)["verdict"], seen(alone)["verdict"]);
+}

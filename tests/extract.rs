@@ -290,3 +290,33 @@ fn evidence_set_scans_like_the_raw_collection() {
         );
     }
 }
+
+/// portqry run in a loop: the probe repeated 2,000 times is one
+/// `port-probe` row at the line of the first, whose `represents` says how
+/// many probes it stands for; a probe said once has no such field.
+#[test]
+fn a_repeated_probe_is_one_row_that_says_how_many() {
+    let once = "Querying target system called:\r\n\r\n DC01.contoso.com\r\n\r\nName resolved to 10.0.0.10\r\n\r\nTCP port 88 (kerberos service): FILTERED\r\n";
+    let dir = tempfile::tempdir().unwrap();
+    let ex01 = dir.path().join("EX01");
+    std::fs::create_dir_all(&ex01).unwrap();
+    let mut text = once.repeat(2_000);
+    text.push_str("TCP port 464 (kpasswd service): LISTENING\r\n");
+    std::fs::write(ex01.join("EX01_portqry-loop.txt"), text).unwrap();
+    let rows = jsonl(&[], dir.path());
+    let kinds = by_kind(&rows);
+    let probes = &kinds["port-probe"];
+    assert_eq!(probes.len(), 2, "{probes:#?}");
+    let port = |p: u64| {
+        probes
+            .iter()
+            .find(|r| r["port"] == p)
+            .expect("a row of the port")
+    };
+    assert_eq!(port(88)["represents"], 2_000);
+    assert!(port(88)["origin"]
+        .as_str()
+        .unwrap()
+        .ends_with("EX01_portqry-loop.txt:7"));
+    assert!(port(464).get("represents").is_none(), "{}", port(464));
+}

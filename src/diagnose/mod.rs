@@ -427,6 +427,12 @@ pub(crate) fn line(case: &Case, index: ItemId, strength: Strength, detail: Strin
     let e = case.item(index);
     let detail = match e.represents {
         0 | 1 => detail,
+        // An untimed fact counts what one output repeated (a probe run in a
+        // loop), not records of a minute.
+        n if e.time.is_none() && e.local_time.is_none() => format!(
+            "{detail} (and {} more like it later in the same output, counted, not listed)",
+            exauth_parsers::problem::thousands(n - 1)
+        ),
         n => format!(
             "{detail} (and {} more like it from {} {}, counted, not listed)",
             exauth_parsers::problem::thousands(n - 1),

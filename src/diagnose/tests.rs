@@ -490,6 +490,35 @@ fn an_aggregate_names_the_span_it_was_counted_over() {
     );
 }
 
+/// A probe repeated in one output (portqry run in a loop) is one fact
+/// counting them: its line says how many more it stands for, and where —
+/// in that output, not in a minute, for it has no time.
+#[test]
+fn a_repeated_probe_says_how_many_more_it_stands_for() {
+    let mut filtered = untimed(
+        "EX01",
+        Fact::PortProbe {
+            target: "DC01.contoso.com".into(),
+            port: 88,
+            protocol: "tcp".into(),
+            reachable: Some(false),
+            result: "filtered".into(),
+        },
+    );
+    filtered.represents = 83_887;
+    let mut evidence = rejected_pair();
+    evidence.push(filtered);
+    let case = case(evidence, &[("EX01", Source::PortTest)]);
+    let finding = finding(&case, Cause::KerberosBlocked);
+    assert_eq!(finding.status, Status::Supported);
+    assert!(
+        finding.evidence.iter().any(|l| l.detail
+            == "tcp 88 to DC01.contoso.com: filtered (and 83,886 more like it later in the same output, counted, not listed)"),
+        "{:#?}",
+        finding.evidence
+    );
+}
+
 /// A rule can weigh one signal per account of a `setspn -Q */*` (tens of
 /// thousands of accounts, when no receiver is named): each signal counts once,
 /// at its strongest; each line said again and again is listed three times,

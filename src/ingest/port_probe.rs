@@ -1,28 +1,83 @@
 //! Port tests: `Test-NetConnection` and `portqry` output (Kerberos 88 and
 //! 464 to the DCs, SMTP between the servers).
+//!
+//! portqry is streamed ([`Input::read_into`]): run in a loop to catch a
+//! firewall that drops Kerberos now and then, its output holds a probe every
+//! few seconds for days. A probe repeated in one output (same target, port,
+//! protocol and result) is one fact that counts them
+//! ([`Evidence::represents`](crate::evidence::Evidence)), at the line of the
+//! first: memory grows with the distinct probes, not the lines.
 
-use super::diag::CommandOutput;
-use super::{untimed, Extracted, Place, Records};
+use super::text::Content;
+use super::{untimed, Extracted, IngestOptions, Input, Place, Records, RowSink, HAND_OVER_AT};
+use crate::discover::Artifact;
 use crate::evidence::Fact;
 use crate::model::Source;
 use exauth_parsers::detect::Kind;
 use exauth_parsers::diag::portqry::{self, PortProbe, PortState, Transport};
 use exauth_parsers::diag::test_netconnection;
 use exauth_parsers::problem::Problem;
+use rustc_hash::FxHashMap;
+
+/// The input of port tests (one line in `ingest::INPUTS`).
+pub struct PortProbeInput;
 
 /// The input of this output (one line in `ingest::INPUTS`).
-pub static INPUT: CommandOutput<PortProbeRecords> = CommandOutput {
-    kinds: &[Kind::TEST_NETCONNECTION, Kind::PORTQRY],
-    source: Source::PortTest,
-    parse: |kind, text, _| {
-        let (probes, problems) = if kind == Kind::PORTQRY {
-            portqry::parse(text)
+pub static INPUT: PortProbeInput = PortProbeInput;
+
+impl Input for PortProbeInput {
+    fn kinds(&self) -> &'static [Kind] {
+        &[Kind::TEST_NETCONNECTION, Kind::PORTQRY]
+    }
+
+    fn source(&self, _kind: Kind, _file_name: &str) -> Option<Source> {
+        Some(Source::PortTest)
+    }
+
+    /// The whole output, every probe kept (a text read whole: a transcript's
+    /// part).
+    fn read(
+        &self,
+        artifact: &Artifact<'_>,
+        content: &mut Content<'_>,
+        _options: &IngestOptions,
+    ) -> Result<Box<dyn Records>, String> {
+        let text = content.text()?;
+        let (probes, problems) = if artifact.detection.kind == Kind::PORTQRY {
+            portqry::parse(&text)
         } else {
-            test_netconnection::parse(text)
+            test_netconnection::parse(&text)
         };
-        PortProbeRecords { probes, problems }
-    },
-};
+        Ok(Box::new(PortProbeRecords { probes, problems }))
+    }
+
+    /// portqry streamed: each probe counted as its line is read. A
+    /// `Test-NetConnection` output is a list of objects read whole.
+    fn read_into(
+        &self,
+        artifact: &Artifact<'_>,
+        content: &mut Content<'_>,
+        options: &IngestOptions,
+        place: Place<'_>,
+        facts: &mut Extracted,
+        _rows: Option<(&mut dyn RowSink, Place<'_>)>,
+    ) -> Result<Box<dyn Records>, String> {
+        if artifact.detection.kind != Kind::PORTQRY {
+            let records = self.read(artifact, content, options)?;
+            records.extract(place, facts);
+            return Ok(records);
+        }
+        let mut text = content.spooled_text()?;
+        let mut repeated = RepeatedProbes::default();
+        let mut read = 0u64;
+        let problems = portqry::read(&mut text, &mut |probe| {
+            read += 1;
+            repeated.add(&probe, place, facts);
+        });
+        repeated.finish(place, facts);
+        Ok(Box::new(StreamedProbes { read, problems }))
+    }
+}
 
 /// The probes of one output.
 #[derive(Debug)]
@@ -41,40 +96,183 @@ impl Records for PortProbeRecords {
     }
 
     fn extract(&self, place: Place<'_>, out: &mut Extracted) {
-        let push = |line: Option<u64>, fact: Fact, out: &mut Extracted| {
-            out.evidence.push(untimed(place, line, fact))
-        };
-        let _ = &push;
+        let mut repeated = RepeatedProbes::default();
         for p in &self.probes {
-            let Some(port) = p.port else { continue };
-            let reachable = match p.state {
-                Some(PortState::Listening) => Some(true),
-                Some(PortState::NotListening | PortState::Filtered | PortState::NotReachable) => {
-                    Some(false)
-                }
-                Some(PortState::ListeningOrFiltered) | None => None,
-            };
-            push(
-                Some(p.line),
-                Fact::PortProbe {
-                    target: p
-                        .target
-                        .clone()
-                        .or_else(|| p.remote_address.map(|a| a.to_string()))
-                        .unwrap_or_default(),
-                    port,
-                    protocol: match p.transport {
-                        Transport::Tcp => "tcp".into(),
-                        Transport::Udp => "udp".into(),
-                    },
-                    reachable,
-                    result: p
-                        .state
-                        .map(|s| s.to_string())
-                        .unwrap_or_else(|| "unknown".into()),
-                },
-                out,
+            repeated.add(p, place, out);
+        }
+        repeated.finish(place, out);
+    }
+}
+
+/// What a streamed output leaves once its probes are facts: how many were
+/// read, and the problems.
+#[derive(Debug)]
+pub struct StreamedProbes {
+    read: u64,
+    problems: Vec<Problem>,
+}
+
+impl Records for StreamedProbes {
+    fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    fn is_empty(&self) -> bool {
+        self.read == 0
+    }
+
+    /// Its facts went as it was read.
+    fn extract(&self, _place: Place<'_>, _out: &mut Extracted) {}
+}
+
+/// Distinct probes held before they are made facts, at most: an output of
+/// more distinct ones is counted a batch at a time (a probe repeated across
+/// two batches is a fact in each).
+const DISTINCT_A_BATCH: usize = 1 << 14;
+
+/// An output's probes counted by what they found, in the order first read.
+#[derive(Default)]
+struct RepeatedProbes {
+    /// The fact, the line of its first probe, and how many said it.
+    facts: Vec<(Fact, u64, u64)>,
+    /// A probe's fact as text → its place in `facts`.
+    index: FxHashMap<String, usize>,
+}
+
+impl RepeatedProbes {
+    fn add(&mut self, probe: &PortProbe, place: Place<'_>, out: &mut Extracted) {
+        let Some(fact) = probe_fact(probe) else {
+            return;
+        };
+        let key = match &fact {
+            Fact::PortProbe {
+                target,
+                port,
+                protocol,
+                reachable,
+                result,
+            } => format!("{target}\u{0}{port}\u{0}{protocol}\u{0}{reachable:?}\u{0}{result}"),
+            _ => return,
+        };
+        if let Some(&at) = self.index.get(&key) {
+            if let Some((_, _, count)) = self.facts.get_mut(at) {
+                *count += 1;
+            }
+            return;
+        }
+        if self.facts.len() >= DISTINCT_A_BATCH {
+            self.finish(place, out);
+        }
+        self.index.insert(key, self.facts.len());
+        self.facts.push((fact, probe.line, 1));
+    }
+
+    /// The probes counted so far, a fact each.
+    fn finish(&mut self, place: Place<'_>, out: &mut Extracted) {
+        self.index.clear();
+        for (fact, line, count) in self.facts.drain(..) {
+            let mut e = untimed(place, Some(line), fact);
+            e.represents = count;
+            out.evidence.push(e);
+            out.hand_over_when_holding(HAND_OVER_AT);
+        }
+    }
+}
+
+/// A probe's fact; `None` for one that names no port.
+fn probe_fact(p: &PortProbe) -> Option<Fact> {
+    let port = p.port?;
+    let reachable = match p.state {
+        Some(PortState::Listening) => Some(true),
+        Some(PortState::NotListening | PortState::Filtered | PortState::NotReachable) => {
+            Some(false)
+        }
+        Some(PortState::ListeningOrFiltered) | None => None,
+    };
+    Some(Fact::PortProbe {
+        target: p
+            .target
+            .clone()
+            .or_else(|| p.remote_address.map(|a| a.to_string()))
+            .unwrap_or_default(),
+        port,
+        protocol: match p.transport {
+            Transport::Tcp => "tcp".into(),
+            Transport::Udp => "udp".into(),
+        },
+        reachable,
+        result: p
+            .state
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "unknown".into()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exauth_parsers::diag::portqry::ProbeTool;
+
+    fn probe(line: u64, target: &str, state: PortState) -> PortProbe {
+        PortProbe {
+            tool: ProbeTool::Portqry,
+            line,
+            target: Some(target.to_string()),
+            remote_address: None,
+            port: Some(88),
+            transport: Transport::Tcp,
+            state: Some(state),
+            service: Some("kerberos".into()),
+            source_address: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// One output of more distinct probes than a batch holds, each said
+    /// twice, and one result that changes: every probe is counted once, in a
+    /// fact per distinct probe at its first line, in the order read.
+    #[test]
+    fn repeated_probes_are_counted_in_facts_of_the_first_line() {
+        let distinct = DISTINCT_A_BATCH + 10;
+        let mut probes = Vec::new();
+        for i in 0..distinct {
+            let line = probes.len() as u64 + 1;
+            probes.push(probe(line, &format!("DC{i}"), PortState::Listening));
+            probes.push(probe(line + 1, &format!("DC{i}"), PortState::Listening));
+        }
+        let flaky = probes.len() as u64 + 1;
+        probes.push(probe(flaky, "DC0", PortState::Filtered));
+        let read = probes.len() as u64;
+        let records = PortProbeRecords {
+            probes,
+            problems: Vec::new(),
+        };
+        let place = Place {
+            origin: "EX01/EX01_portqry.txt",
+            server: Some("EX01"),
+        };
+        let (parts, rest, _) = crate::ingest::extract_in_parts(&records, place);
+        let all: Vec<_> = parts.into_iter().flatten().chain(rest).collect();
+        assert_eq!(all.len(), distinct + 1);
+        assert_eq!(all.iter().map(|e| e.represents).sum::<u64>(), read);
+        for (i, e) in all.iter().take(distinct).enumerate() {
+            assert_eq!(e.origin, format!("{}:{}", place.origin, 2 * i + 1));
+            assert_eq!(e.represents, 2);
+            assert!(
+                matches!(&e.fact, Fact::PortProbe { target, reachable: Some(true), .. } if *target == format!("DC{i}")),
+                "{:?}",
+                e.fact
             );
         }
+        let last = all.last().unwrap();
+        assert_eq!(last.origin, format!("{}:{flaky}", place.origin));
+        assert!(matches!(
+            &last.fact,
+            Fact::PortProbe {
+                reachable: Some(false),
+                ..
+            }
+        ));
+        assert_eq!(last.represents, 1);
     }
 }

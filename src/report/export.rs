@@ -162,6 +162,12 @@ fn evidence_row(e: &crate::evidence::Evidence) -> Option<Row> {
 fn fact_row(e: &crate::evidence::Evidence) -> Row {
     let mut row = Row::new(e.fact.kind(), e.server.as_deref(), &e.origin, &e.fact);
     row.fields.remove("fact");
+    // A fact that counts what its output repeated (a probe run in a loop):
+    // the rows it stands for, as the evidence set says it.
+    if e.represents > 1 {
+        row.fields
+            .insert("represents".into(), Value::from(e.represents));
+    }
     if e.time_basis != TimeBasis::None {
         row.fields.insert(
             "time".into(),

@@ -10,12 +10,14 @@
 
 use crate::detect::{Format, Kind};
 use crate::problem::{Location, Problem};
+use crate::reread::{each_line, Reread};
 use nom::bytes::complete::{tag_no_case, take_until, take_while1};
 use nom::character::complete::{char as ch, digit1, space1};
 use nom::combinator::map_res;
 use nom::{IResult, Parser};
 use serde::Serialize;
 use std::net::IpAddr;
+use std::ops::ControlFlow;
 
 /// This format's line in the registry (`detect::FORMATS`).
 pub const FORMAT: Format = Format {
@@ -132,48 +134,83 @@ fn port_line(i: &str) -> IResult<&str, PortLine<'_>> {
 
 /// Parses portqry output.
 pub fn parse(text: &str) -> (Vec<PortProbe>, Vec<Problem>) {
-    let mut out = Vec::new();
-    let mut problems = Vec::new();
-    let mut target: Option<String> = None;
-    let mut address: Option<IpAddr> = None;
-    let mut want_target = false;
-    for (i, raw) in text.lines().enumerate() {
-        let n = i as u64 + 1;
+    let mut probes = Vec::new();
+    let problems = read(&mut text.as_bytes(), &mut |p| probes.push(p));
+    (probes, problems)
+}
+
+/// Reads portqry output a line at a time as [`parse`] does, handing each
+/// probe to `each` as its line is read instead of keeping it: an output of
+/// portqry run in a loop (every few seconds for days, to catch a firewall
+/// that drops Kerberos now and then) holds hundreds of thousands. Returns
+/// the problems.
+pub fn read(text: &mut dyn Reread, each: &mut dyn FnMut(PortProbe)) -> Vec<Problem> {
+    let mut lines = Lines::default();
+    let read = text.read_from_start().and_then(|mut t| {
+        each_line(&mut *t, &mut |n, line| {
+            lines.line(n, line, each);
+            ControlFlow::Continue(())
+        })
+    });
+    if let Err(e) = read {
+        lines.problems.push(Problem::new(
+            Location::File,
+            format!("cannot read the text: {e}"),
+        ));
+    }
+    lines.problems
+}
+
+/// What the lines read so far say about the ones to come.
+#[derive(Default)]
+struct Lines {
+    target: Option<String>,
+    address: Option<IpAddr>,
+    /// `Querying target system called:` ended its line: the target is on
+    /// the next one that is not blank.
+    want_target: bool,
+    problems: Vec<Problem>,
+}
+
+impl Lines {
+    fn line(&mut self, n: u64, raw: &str, each: &mut dyn FnMut(PortProbe)) {
         let t = raw.trim().trim_start_matches('\u{feff}');
         if t.is_empty() {
-            continue;
+            return;
         }
-        if want_target {
-            target = Some(t.to_string());
-            want_target = false;
-            continue;
+        if self.want_target {
+            self.target = Some(t.to_string());
+            self.want_target = false;
+            return;
         }
         if t.starts_with("Querying target system called") {
             let after = t.split_once(':').map(|(_, r)| r.trim()).unwrap_or("");
             if after.is_empty() {
-                want_target = true;
+                self.want_target = true;
             } else {
-                target = Some(after.to_string());
+                self.target = Some(after.to_string());
             }
-            continue;
+            return;
         }
         if let Some(rest) = t.strip_prefix("Name resolved to ") {
-            address = rest.trim().trim_end_matches('.').parse().ok();
-            continue;
+            self.address = rest.trim().trim_end_matches('.').parse().ok();
+            return;
         }
         if let Ok((_, (transport, port, service, state))) = port_line(t) {
             let parsed = PortState::parse(state);
             if parsed.is_none() {
-                problems.push(Problem::new(
+                self.problems.push(Problem::new(
                     Location::Line(n),
                     format!("unknown port state `{state}`"),
                 ));
             }
-            out.push(PortProbe {
+            each(PortProbe {
                 tool: ProbeTool::Portqry,
                 line: n,
-                target: target.clone(),
-                remote_address: address.or_else(|| target.as_deref().and_then(|t| t.parse().ok())),
+                target: self.target.clone(),
+                remote_address: self
+                    .address
+                    .or_else(|| self.target.as_deref().and_then(|t| t.parse().ok())),
                 port: Some(port),
                 transport,
                 state: parsed,
@@ -184,12 +221,64 @@ pub fn parse(text: &str) -> (Vec<PortProbe>, Vec<Problem>) {
             });
         }
     }
-    (out, problems)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// portqry run once per DC and pasted into one file, CRLF, a byte order
+    /// mark: each probe names the target and address of its own block, at its
+    /// own line, handed over as read and the same as parse() keeps.
+    #[test]
+    fn each_block_names_its_own_target() {
+        let text = "\u{feff}Querying target system called:\r\n\r\n dc01.contoso.com\r\n\r\nName resolved to 10.0.0.10\r\n\r\nTCP port 88 (kerberos service): LISTENING\r\n\r\nQuerying target system called: dc02.contoso.com\r\nName resolved to 10.0.0.11.\r\nTCP port 464 (kpasswd service): FILTERED\r\nUDP port 88 (kerberos service): STRANGE\r\n";
+        let mut handed = Vec::new();
+        let problems = read(&mut text.as_bytes(), &mut |p| handed.push(p));
+        let (parsed, parsed_problems) = parse(text);
+        assert_eq!(handed, parsed);
+        assert_eq!(problems, parsed_problems);
+        let seen: Vec<_> = handed
+            .iter()
+            .map(|p| {
+                (
+                    p.line,
+                    p.target.as_deref(),
+                    p.remote_address.map(|a| a.to_string()),
+                    p.port,
+                    p.state,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (
+                    7,
+                    Some("dc01.contoso.com"),
+                    Some("10.0.0.10".into()),
+                    Some(88),
+                    Some(PortState::Listening)
+                ),
+                (
+                    11,
+                    Some("dc02.contoso.com"),
+                    Some("10.0.0.11".into()),
+                    Some(464),
+                    Some(PortState::Filtered)
+                ),
+                (
+                    12,
+                    Some("dc02.contoso.com"),
+                    Some("10.0.0.11".into()),
+                    Some(88),
+                    None
+                ),
+            ]
+        );
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].location, Location::Line(12));
+    }
 
     #[test]
     fn both_protocols() {
