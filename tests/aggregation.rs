@@ -425,6 +425,60 @@ fn a_stripchart_left_running_is_sampled_and_reads_the_same() {
     assert_eq!(report["verdict"]["primary_cause"], "clock-skew");
 }
 
+/// A command run in a loop beside a sample: `file` of the sample, repeated
+/// `runs` times into one file of the same server's folder of another root.
+/// Scanned with the sample, then the sample alone: every line counted (the
+/// kind's evidence count grows by `per_run` a run), the cause reads as
+/// alone, and the cause's evidence says, at the line of the first, how many
+/// more each repeated fact stands for.
+fn looped_beside_sample(
+    sample: &str,
+    file: &str,
+    runs: usize,
+    per_run: u64,
+    kind: &str,
+    cause: &str,
+) -> Vec<String> {
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(sample);
+    let once = std::fs::read_to_string(sample.join(file)).unwrap();
+    let extra = tempfile::tempdir().unwrap();
+    let (folder, name) = file.split_once('/').unwrap();
+    std::fs::create_dir_all(extra.path().join(folder)).unwrap();
+    let looped = format!("{folder}/loop-{name}");
+    std::fs::write(extra.path().join(&looped), once.repeat(runs)).unwrap();
+    let settings = support::settings();
+    let report = support::scan_with(&[sample.clone(), extra.path().to_path_buf()], &settings);
+    let alone = support::scan_with(std::slice::from_ref(&sample), &settings);
+    let count = |r: &Value| r["inputs"]["evidence"][kind].as_u64().unwrap_or(0);
+    assert_eq!(count(&report), count(&alone) + per_run * runs as u64);
+    let of = |r: &Value| {
+        r["causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["cause"] == cause)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(of(&report)["status"], of(&alone)["status"]);
+    assert_eq!(of(&report)["status"], "supported");
+    assert_eq!(seen(report.clone())["verdict"], seen(alone)["verdict"]);
+    of(&report)["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| {
+            l["origin"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("loop-{name}:"))
+        })
+        .map(|l| format!("{} {}", l["origin"], l["detail"]))
+        .collect()
+}
+
 /// portqry run in a loop beside the kerberos-blocked sample (EX01 probing
 /// DC01 3,000 times, a probe of each protocol each time): each probe read is
 /// counted, repeated ones as one fact at the line of the first (each kept
@@ -432,48 +486,47 @@ fn a_stripchart_left_running_is_sampled_and_reads_the_same() {
 /// more it stands for, and the sample reads as alone.
 #[test]
 fn a_probe_run_in_a_loop_is_counted_and_reads_the_same() {
-    const RUNS: usize = 3_000;
-    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/kerberos-blocked");
-    let once = std::fs::read_to_string(sample.join("EX01/EX01_portqry-DC01-88.txt")).unwrap();
-    let extra = tempfile::tempdir().unwrap();
-    let ex01 = extra.path().join("EX01");
-    std::fs::create_dir_all(&ex01).unwrap();
-    std::fs::write(ex01.join("EX01_portqry-loop-DC01.txt"), once.repeat(RUNS)).unwrap();
-    let settings = support::settings();
-    let report = support::scan_with(&[sample.clone(), extra.path().to_path_buf()], &settings);
-    let alone = support::scan_with(std::slice::from_ref(&sample), &settings);
-    let probes = |r: &Value| r["inputs"]["evidence"]["port-probe"].as_u64().unwrap_or(0);
-    assert_eq!(probes(&report), probes(&alone) + 2 * RUNS as u64);
-    let cause = |r: &Value| {
-        r["causes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["cause"] == "kerberos-blocked")
-            .cloned()
-            .unwrap()
-    };
-    assert_eq!(cause(&report)["status"], cause(&alone)["status"]);
-    assert_eq!(cause(&report)["status"], "supported");
-    let lines: Vec<String> = cause(&report)["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| format!("{} {}", l["origin"], l["detail"]))
-        .collect();
-    let first_tcp = once
-        .lines()
-        .position(|l| l.starts_with("TCP port 88"))
-        .unwrap()
-        + 1;
+    let lines = looped_beside_sample(
+        "kerberos-blocked",
+        "EX01/EX01_portqry-DC01-88.txt",
+        3_000,
+        2,
+        "port-probe",
+        "kerberos-blocked",
+    );
     assert!(
-        lines.iter().any(
-            |l| l.contains(&format!("EX01_portqry-loop-DC01.txt:{first_tcp}"))
-                && l.ends_with(
-                    "filtered (and 2,999 more like it later in the same output, counted, not listed)\""
-                )
-        ),
+        lines.iter().any(|l| {
+            l.contains("loop-EX01_portqry-DC01-88.txt:13\"")
+            && l.ends_with(
+                "filtered (and 2,999 more like it later in the same output, counted, not listed)\""
+            )
+        }),
         "{lines:#?}"
     );
-    assert_eq!(seen(report)["verdict"], seen(alone)["verdict"]);
+}
+
+/// `repadmin /replsummary` run 2,000 times into one file beside the
+/// ad-replication sample (a script's every run): each row counted, a row
+/// said again one fact at the line of the first (each kept one by one grew
+/// a 20 MB summary's scan to 223 MB), and the sample reads as alone.
+#[test]
+fn a_summary_run_again_and_again_is_counted_and_reads_the_same() {
+    let lines = looped_beside_sample(
+        "ad-replication",
+        "DC01/DC01_repadmin-replsummary.txt",
+        2_000,
+        4,
+        "replication-status",
+        "ad-replication",
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("loop-DC01_repadmin-replsummary.txt:8\"")
+                && l.contains("DC01 5/5 replications failing")
+                && l.ends_with(
+                    "(and 1,999 more like it later in the same output, counted, not listed)\""
+                )),
+        "{lines:#?}"
+    );
 }

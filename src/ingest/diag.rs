@@ -4,10 +4,12 @@
 //! ran them.
 
 use super::text::Content;
-use super::{IngestOptions, Input, Records};
+use super::{untimed, Extracted, IngestOptions, Input, Place, Records, HAND_OVER_AT};
 use crate::discover::Artifact;
+use crate::evidence::Fact;
 use crate::model::{normalize_host, Source};
 use exauth_parsers::detect::Kind;
+use rustc_hash::FxHashMap;
 
 /// `CN=EX02,OU=Servers,DC=contoso,DC=local` → `EX02`; other text unchanged.
 pub(crate) fn account_name(dn: &str) -> String {
@@ -53,4 +55,74 @@ impl<R: Records + 'static> Input for CommandOutput<R> {
             options,
         )))
     }
+}
+
+/// Facts held before they are handed over, at most: an output of more
+/// distinct ones is counted a batch at a time (a fact said again after its
+/// batch went is a fact of the next one).
+pub(crate) const DISTINCT_A_BATCH: usize = 1 << 14;
+
+/// The facts of one command output, a fact said again counted instead of
+/// kept: a command run in a loop into one file (portqry every few seconds
+/// for days, a `repadmin /replsummary` at every run of a script) repeats
+/// them by the hundred thousand. Each distinct fact is made evidence once,
+/// at the line of its first, in the order first read, with
+/// [`Evidence::represents`](crate::evidence::Evidence) counting how many
+/// lines said it; memory grows with the distinct facts, not the lines.
+#[derive(Default)]
+pub(crate) struct RepeatedFacts {
+    /// The fact, the line of its first, and how many said it.
+    facts: Vec<(Fact, u64, u64)>,
+    /// A fact's JSON → its place in `facts`.
+    index: FxHashMap<String, usize>,
+}
+
+impl RepeatedFacts {
+    /// Counts `fact`, read at `line`.
+    pub(crate) fn add(&mut self, fact: Fact, line: u64, place: Place<'_>, out: &mut Extracted) {
+        let key = serde_json::to_string(&fact).unwrap_or_default();
+        if let Some(&at) = self.index.get(&key) {
+            if let Some((_, _, count)) = self.facts.get_mut(at) {
+                *count += 1;
+            }
+            return;
+        }
+        if self.facts.len() >= DISTINCT_A_BATCH {
+            self.finish(place, out);
+        }
+        self.index.insert(key, self.facts.len());
+        self.facts.push((fact, line, 1));
+    }
+
+    /// The facts counted so far, made evidence.
+    pub(crate) fn finish(&mut self, place: Place<'_>, out: &mut Extracted) {
+        self.index.clear();
+        for (fact, line, count) in self.facts.drain(..) {
+            let mut e = untimed(place, Some(line), fact);
+            e.represents = count;
+            out.evidence.push(e);
+            out.hand_over_when_holding(HAND_OVER_AT);
+        }
+    }
+}
+
+/// What a streamed command output leaves once its lines are facts: how
+/// many records it read (none: the file yielded nothing), and the problems.
+#[derive(Debug)]
+pub struct Streamed {
+    pub read: u64,
+    pub problems: Vec<exauth_parsers::problem::Problem>,
+}
+
+impl Records for Streamed {
+    fn problems(&self) -> &[exauth_parsers::problem::Problem] {
+        &self.problems
+    }
+
+    fn is_empty(&self) -> bool {
+        self.read == 0
+    }
+
+    /// Its facts went as it was read.
+    fn extract(&self, _place: Place<'_>, _out: &mut Extracted) {}
 }

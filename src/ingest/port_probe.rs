@@ -4,12 +4,11 @@
 //! portqry is streamed ([`Input::read_into`]): run in a loop to catch a
 //! firewall that drops Kerberos now and then, its output holds a probe every
 //! few seconds for days. A probe repeated in one output (same target, port,
-//! protocol and result) is one fact that counts them
-//! ([`Evidence::represents`](crate::evidence::Evidence)), at the line of the
-//! first: memory grows with the distinct probes, not the lines.
+//! protocol and result) is one fact that counts them ([`RepeatedFacts`]).
 
+use super::diag::{RepeatedFacts, Streamed};
 use super::text::Content;
-use super::{untimed, Extracted, IngestOptions, Input, Place, Records, RowSink, HAND_OVER_AT};
+use super::{Extracted, IngestOptions, Input, Place, Records, RowSink};
 use crate::discover::Artifact;
 use crate::evidence::Fact;
 use crate::model::Source;
@@ -17,7 +16,6 @@ use exauth_parsers::detect::Kind;
 use exauth_parsers::diag::portqry::{self, PortProbe, PortState, Transport};
 use exauth_parsers::diag::test_netconnection;
 use exauth_parsers::problem::Problem;
-use rustc_hash::FxHashMap;
 
 /// The input of port tests (one line in `ingest::INPUTS`).
 pub struct PortProbeInput;
@@ -68,14 +66,16 @@ impl Input for PortProbeInput {
             return Ok(records);
         }
         let mut text = content.spooled_text()?;
-        let mut repeated = RepeatedProbes::default();
+        let mut repeated = RepeatedFacts::default();
         let mut read = 0u64;
         let problems = portqry::read(&mut text, &mut |probe| {
             read += 1;
-            repeated.add(&probe, place, facts);
+            if let Some(fact) = probe_fact(&probe) {
+                repeated.add(fact, probe.line, place, facts);
+            }
         });
         repeated.finish(place, facts);
-        Ok(Box::new(StreamedProbes { read, problems }))
+        Ok(Box::new(Streamed { read, problems }))
     }
 }
 
@@ -96,86 +96,13 @@ impl Records for PortProbeRecords {
     }
 
     fn extract(&self, place: Place<'_>, out: &mut Extracted) {
-        let mut repeated = RepeatedProbes::default();
+        let mut repeated = RepeatedFacts::default();
         for p in &self.probes {
-            repeated.add(p, place, out);
+            if let Some(fact) = probe_fact(p) {
+                repeated.add(fact, p.line, place, out);
+            }
         }
         repeated.finish(place, out);
-    }
-}
-
-/// What a streamed output leaves once its probes are facts: how many were
-/// read, and the problems.
-#[derive(Debug)]
-pub struct StreamedProbes {
-    read: u64,
-    problems: Vec<Problem>,
-}
-
-impl Records for StreamedProbes {
-    fn problems(&self) -> &[Problem] {
-        &self.problems
-    }
-
-    fn is_empty(&self) -> bool {
-        self.read == 0
-    }
-
-    /// Its facts went as it was read.
-    fn extract(&self, _place: Place<'_>, _out: &mut Extracted) {}
-}
-
-/// Distinct probes held before they are made facts, at most: an output of
-/// more distinct ones is counted a batch at a time (a probe repeated across
-/// two batches is a fact in each).
-const DISTINCT_A_BATCH: usize = 1 << 14;
-
-/// An output's probes counted by what they found, in the order first read.
-#[derive(Default)]
-struct RepeatedProbes {
-    /// The fact, the line of its first probe, and how many said it.
-    facts: Vec<(Fact, u64, u64)>,
-    /// A probe's fact as text → its place in `facts`.
-    index: FxHashMap<String, usize>,
-}
-
-impl RepeatedProbes {
-    fn add(&mut self, probe: &PortProbe, place: Place<'_>, out: &mut Extracted) {
-        let Some(fact) = probe_fact(probe) else {
-            return;
-        };
-        let key = match &fact {
-            Fact::PortProbe {
-                target,
-                port,
-                protocol,
-                reachable,
-                result,
-            } => format!("{target}\u{0}{port}\u{0}{protocol}\u{0}{reachable:?}\u{0}{result}"),
-            _ => return,
-        };
-        if let Some(&at) = self.index.get(&key) {
-            if let Some((_, _, count)) = self.facts.get_mut(at) {
-                *count += 1;
-            }
-            return;
-        }
-        if self.facts.len() >= DISTINCT_A_BATCH {
-            self.finish(place, out);
-        }
-        self.index.insert(key, self.facts.len());
-        self.facts.push((fact, probe.line, 1));
-    }
-
-    /// The probes counted so far, a fact each.
-    fn finish(&mut self, place: Place<'_>, out: &mut Extracted) {
-        self.index.clear();
-        for (fact, line, count) in self.facts.drain(..) {
-            let mut e = untimed(place, Some(line), fact);
-            e.represents = count;
-            out.evidence.push(e);
-            out.hand_over_when_holding(HAND_OVER_AT);
-        }
     }
 }
 
@@ -211,6 +138,7 @@ fn probe_fact(p: &PortProbe) -> Option<Fact> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::diag::DISTINCT_A_BATCH;
     use exauth_parsers::diag::portqry::ProbeTool;
 
     fn probe(line: u64, target: &str, state: PortState) -> PortProbe {

@@ -1,35 +1,141 @@
 //! `repadmin /replsummary`, `/showrepl` and `/showrepl * /csv` output:
 //! replication status per DC and link.
 
-use super::diag::CommandOutput;
-use super::{untimed, Extracted, Place, Records};
+use super::diag::{RepeatedFacts, Streamed};
+use super::text::Content;
+use super::{untimed, Extracted, IngestOptions, Input, Place, Records, RowSink};
+use crate::discover::Artifact;
 use crate::evidence::Fact;
 use crate::evidence::IdentityHint;
 use crate::model::Role;
 use crate::model::Source;
 use exauth_parsers::detect::Kind;
 use exauth_parsers::diag::repadmin::{
-    self, ReplDelta, ReplSummaryTable, ReplicationStatus, ReplicationSummary,
+    self, ReplDelta, ReplSummaryRow, ReplSummaryTable, ReplicationStatus, ReplicationSummary,
 };
 use exauth_parsers::problem::Problem;
+use std::collections::BTreeSet;
+
+/// The input of repadmin outputs (one line in `ingest::INPUTS`).
+pub struct RepadminInput;
 
 /// The input of this output (one line in `ingest::INPUTS`).
-pub static INPUT: CommandOutput<RepadminRecords> = CommandOutput {
-    kinds: &[Kind::REPADMIN],
-    source: Source::Repadmin,
-    parse: |_, text, _| {
-        if repadmin::looks_like_replsummary(text) {
-            RepadminRecords::Summary(repadmin::parse_replsummary(text))
+pub static INPUT: RepadminInput = RepadminInput;
+
+/// A repadmin output read whole, in the shape its text says.
+fn parse(text: &str) -> RepadminRecords {
+    if repadmin::looks_like_replsummary(text) {
+        RepadminRecords::Summary(repadmin::parse_replsummary(text))
+    } else {
+        let (rows, problems) = if repadmin::looks_like_showrepl_csv(text) {
+            repadmin::parse_showrepl_csv(text)
         } else {
-            let (rows, problems) = if repadmin::looks_like_showrepl_csv(text) {
-                repadmin::parse_showrepl_csv(text)
-            } else {
-                repadmin::parse_showrepl(text)
-            };
-            RepadminRecords::Status { rows, problems }
+            repadmin::parse_showrepl(text)
+        };
+        RepadminRecords::Status { rows, problems }
+    }
+}
+
+impl Input for RepadminInput {
+    fn kinds(&self) -> &'static [Kind] {
+        &[Kind::REPADMIN]
+    }
+
+    fn source(&self, _kind: Kind, _file_name: &str) -> Option<Source> {
+        Some(Source::Repadmin)
+    }
+
+    /// The whole output, every row kept (a text read whole: a transcript's
+    /// part).
+    fn read(
+        &self,
+        _artifact: &Artifact<'_>,
+        content: &mut Content<'_>,
+        _options: &IngestOptions,
+    ) -> Result<Box<dyn Records>, String> {
+        Ok(Box::new(parse(&content.text()?)))
+    }
+
+    /// A `/replsummary` streamed: each row counted as it is read (a summary
+    /// run again and again into one file grows with every run). `/showrepl`
+    /// and its `/csv` are read whole.
+    fn read_into(
+        &self,
+        _artifact: &Artifact<'_>,
+        content: &mut Content<'_>,
+        _options: &IngestOptions,
+        place: Place<'_>,
+        facts: &mut Extracted,
+        _rows: Option<(&mut dyn RowSink, Place<'_>)>,
+    ) -> Result<Box<dyn Records>, String> {
+        let mut text = content.spooled_text()?;
+        let summary = repadmin::is_replsummary(&mut text)
+            .map_err(|e| format!("cannot read the spooled text: {e}"))?;
+        if !summary {
+            let records = parse(&text.into_text()?);
+            records.extract(place, facts);
+            return Ok(Box::new(records));
         }
-    },
-};
+        let mut rows = SummaryRows::default();
+        let mut read = 0u64;
+        let summary = repadmin::read_replsummary(&mut text, &mut |row| {
+            read += 1;
+            rows.add(&row, place, facts);
+        });
+        rows.finish(place, facts);
+        Ok(Box::new(Streamed {
+            read,
+            problems: summary.problems,
+        }))
+    }
+}
+
+/// The rows of one `/replsummary` made facts: a row said again counted, each
+/// DC hinted once.
+#[derive(Default)]
+struct SummaryRows {
+    facts: RepeatedFacts,
+    hinted: BTreeSet<String>,
+}
+
+impl SummaryRows {
+    fn add(&mut self, row: &ReplSummaryRow, place: Place<'_>, out: &mut Extracted) {
+        if !self.hinted.contains(&row.dsa) {
+            self.hinted.insert(row.dsa.clone());
+            out.hints.push(IdentityHint::Computer {
+                name: row.dsa.clone(),
+                role: Role::DomainController,
+            });
+        }
+        self.facts.add(summary_fact(row), row.line, place, out);
+    }
+
+    fn finish(&mut self, place: Place<'_>, out: &mut Extracted) {
+        self.facts.finish(place, out);
+    }
+}
+
+/// A `/replsummary` row's fact.
+fn summary_fact(row: &ReplSummaryRow) -> Fact {
+    Fact::ReplicationStatus {
+        dc: row.dsa.clone(),
+        direction: Some(match row.table {
+            ReplSummaryTable::Source => "source".into(),
+            ReplSummaryTable::Destination => "destination".into(),
+        }),
+        failures: Some(u64::from(row.fails)),
+        total: Some(u64::from(row.total)),
+        largest_delta_s: match row.largest_delta {
+            Some(ReplDelta::Seconds(s)) => Some(s),
+            Some(ReplDelta::MoreThanDays(d)) => Some(u64::from(d) * 86_400),
+            _ => None,
+        },
+        error: row.error_text.clone().map(|t| match row.error_code {
+            Some(code) => format!("({code}) {t}"),
+            None => t,
+        }),
+    }
+}
 
 /// One repadmin output, in either of its shapes.
 #[derive(Debug)]
@@ -63,34 +169,11 @@ impl Records for RepadminRecords {
         let _ = &push;
         match self {
             RepadminRecords::Summary(o) => {
+                let mut rows = SummaryRows::default();
                 for row in &o.rows {
-                    out.hints.push(IdentityHint::Computer {
-                        name: row.dsa.clone(),
-                        role: Role::DomainController,
-                    });
-                    push(
-                        Some(row.line),
-                        Fact::ReplicationStatus {
-                            dc: row.dsa.clone(),
-                            direction: Some(match row.table {
-                                ReplSummaryTable::Source => "source".into(),
-                                ReplSummaryTable::Destination => "destination".into(),
-                            }),
-                            failures: Some(u64::from(row.fails)),
-                            total: Some(u64::from(row.total)),
-                            largest_delta_s: match row.largest_delta {
-                                Some(ReplDelta::Seconds(s)) => Some(s),
-                                Some(ReplDelta::MoreThanDays(d)) => Some(u64::from(d) * 86_400),
-                                _ => None,
-                            },
-                            error: row.error_text.clone().map(|t| match row.error_code {
-                                Some(code) => format!("({code}) {t}"),
-                                None => t,
-                            }),
-                        },
-                        out,
-                    );
+                    rows.add(row, place, out);
                 }
+                rows.finish(place, out);
             }
             RepadminRecords::Status { rows, .. } => {
                 for row in rows {
@@ -116,5 +199,52 @@ impl Records for RepadminRecords {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A summary run 500 times into one file: a fact per distinct row at the
+    /// line of its first, counting the runs; each DC hinted once.
+    #[test]
+    fn a_summary_run_again_and_again_is_counted_and_hinted_once() {
+        let once = "Replication Summary Start Time: 2026-11-26 08:54:00\n\nSource DSA          largest delta    fails/total %%   error\n DC01               2d.08h:54m:00s    5 /   5  100  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\n DC02                      14m:05s    0 /   5    0\n\nDestination DSA     largest delta    fails/total %%   error\n DC01                      14m:05s    0 /   5    0\n DC02               2d.08h:54m:00s    5 /   5  100  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\n";
+        let records = RepadminRecords::Summary(repadmin::parse_replsummary(&once.repeat(500)));
+        let place = Place {
+            origin: "DC01/DC01_repadmin-replsummary.txt",
+            server: Some("DC01"),
+        };
+        let (parts, rest, hints) = crate::ingest::extract_in_parts(&records, place);
+        let all: Vec<_> = parts.into_iter().flatten().chain(rest).collect();
+        let seen: Vec<_> = all
+            .iter()
+            .map(|e| match &e.fact {
+                Fact::ReplicationStatus {
+                    dc,
+                    direction,
+                    failures,
+                    ..
+                } => (
+                    e.origin.rsplit(':').next().unwrap_or_default().to_string(),
+                    dc.as_str(),
+                    direction.as_deref(),
+                    *failures,
+                    e.represents,
+                ),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("4".to_string(), "DC01", Some("source"), Some(5), 500),
+                ("5".to_string(), "DC02", Some("source"), Some(0), 500),
+                ("8".to_string(), "DC01", Some("destination"), Some(0), 500),
+                ("9".to_string(), "DC02", Some("destination"), Some(5), 500),
+            ]
+        );
+        assert_eq!(hints.len(), 2, "{hints:?}");
     }
 }

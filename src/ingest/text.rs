@@ -280,6 +280,24 @@ impl SpooledText {
     }
 }
 
+impl SpooledText {
+    /// The whole text, for a parser that needs it whole (at most
+    /// [`MAX_TEXT_BYTES`], as [`Content::text`]): what was spooled before an
+    /// input knew which of its forms the text is.
+    pub fn into_text(mut self) -> Result<String, String> {
+        let mut bytes = Vec::new();
+        self.read_from_start()
+            .and_then(|text| text.take(MAX_TEXT_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(|e| format!("cannot read the spooled text: {e}"))?;
+        if bytes.len() as u64 > MAX_TEXT_BYTES {
+            return Err(too_large());
+        }
+        // Spooled as valid UTF-8 (invalid sequences replaced on the way).
+        Ok(String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    }
+}
+
 impl Reread for SpooledText {
     fn read_from_start(&mut self) -> std::io::Result<Box<dyn BufRead + '_>> {
         self.0.seek(SeekFrom::Start(0))?;

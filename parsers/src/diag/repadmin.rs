@@ -12,12 +12,14 @@
 use crate::detect::{Format, Kind};
 use crate::problem::{Location, Problem};
 use crate::queue::local_time::{parse_local_datetime, DateOrder, ExportedTime};
+use crate::reread::{each_line, Reread};
 use nom::bytes::complete::take_while1;
 use nom::character::complete::{char as ch, digit1, space0};
 use nom::combinator::{map_res, opt};
 use nom::sequence::delimited;
 use nom::{IResult, Parser};
 use serde::Serialize;
+use std::ops::ControlFlow;
 
 /// This format's line in the registry (`detect::FORMATS`).
 pub const FORMAT: Format = Format {
@@ -240,51 +242,118 @@ fn local_time(text: &str) -> Option<ExportedTime> {
 
 /// Parses `repadmin /replsummary`.
 pub fn parse_replsummary(text: &str) -> ReplicationSummary {
-    let mut out = ReplicationSummary {
-        start_time: None,
-        rows: Vec::new(),
-        operational_errors: Vec::new(),
-        problems: Vec::new(),
+    let mut rows = Vec::new();
+    let mut out = read_replsummary(&mut text.as_bytes(), &mut |row| rows.push(row));
+    out.rows = rows;
+    out
+}
+
+/// Whether a text is a `/replsummary`, as [`looks_like_replsummary`] says of
+/// the whole text, found a line at a time (both marks are phrases of one
+/// line).
+pub fn is_replsummary(text: &mut dyn Reread) -> std::io::Result<bool> {
+    let (mut start_time, mut delta, mut fails) = (false, false, false);
+    let mut t = text.read_from_start()?;
+    each_line(&mut *t, &mut |_, line| {
+        start_time |= line.contains("Replication Summary Start Time");
+        delta |= line.contains("largest delta");
+        fails |= line.contains("fails/total");
+        if start_time || (delta && fails) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })?;
+    Ok(start_time || (delta && fails))
+}
+
+/// Reads `repadmin /replsummary` a line at a time as [`parse_replsummary`]
+/// does, handing each row to `each` as it is read instead of keeping it: a
+/// summary run again and again into one file grows with every run. The
+/// summary that comes back holds the rest (its start time, the operational
+/// errors, the problems), its rows empty.
+pub fn read_replsummary(
+    text: &mut dyn Reread,
+    each: &mut dyn FnMut(ReplSummaryRow),
+) -> ReplicationSummary {
+    let mut lines = SummaryLines {
+        out: ReplicationSummary {
+            start_time: None,
+            rows: Vec::new(),
+            operational_errors: Vec::new(),
+            problems: Vec::new(),
+        },
+        table: None,
+        tables_seen: 0,
+        rows_read: 0,
     };
-    let mut table: Option<ReplSummaryTable> = None;
-    let mut tables_seen = 0;
-    for (i, raw) in text.lines().enumerate() {
-        let n = i as u64 + 1;
+    let read = text.read_from_start().and_then(|mut t| {
+        each_line(&mut *t, &mut |n, raw| {
+            lines.line(n, raw, each);
+            ControlFlow::Continue(())
+        })
+    });
+    if let Err(e) = read {
+        lines.out.problems.push(Problem::new(
+            Location::File,
+            format!("cannot read the text: {e}"),
+        ));
+    }
+    lines.out
+}
+
+/// What the lines of a `/replsummary` read so far say about the ones to come.
+struct SummaryLines {
+    out: ReplicationSummary,
+    table: Option<ReplSummaryTable>,
+    tables_seen: u32,
+    rows_read: u64,
+}
+
+impl SummaryLines {
+    fn line(&mut self, n: u64, raw: &str, each: &mut dyn FnMut(ReplSummaryRow)) {
         let line = raw.trim_end().trim_start_matches('\u{feff}');
         if line.trim().is_empty() {
-            continue;
+            return;
         }
         if !line.starts_with(char::is_whitespace) {
             if line.contains("%%") || line.contains("fails/total") {
-                tables_seen += 1;
-                table = Some(if line.starts_with("Destination") || tables_seen >= 2 {
+                self.tables_seen += 1;
+                // Source, then destination; by their order when the words
+                // are not these (a localized repadmin): a summary run again
+                // into the same file starts with its source table again.
+                self.table = Some(if line.starts_with("Source") {
+                    ReplSummaryTable::Source
+                } else if line.starts_with("Destination") || self.tables_seen % 2 == 0 {
                     ReplSummaryTable::Destination
                 } else {
                     ReplSummaryTable::Source
                 });
-            } else if out.start_time.is_none() && out.rows.is_empty() {
-                out.start_time = local_time(line);
-                table = None;
+            } else if self.out.start_time.is_none() && self.rows_read == 0 {
+                self.out.start_time = local_time(line);
+                self.table = None;
             } else {
-                table = None;
+                self.table = None;
             }
-            continue;
+            return;
         }
-        if let Some(tab) = table {
+        if let Some(tab) = self.table {
             match summary_row(line, n, tab) {
-                Some(row) => out.rows.push(row),
-                None => out.problems.push(Problem::new(
+                Some(row) => {
+                    self.rows_read += 1;
+                    each(row);
+                }
+                None => self.out.problems.push(Problem::new(
                     Location::Line(n),
                     "row does not match `DSA delta fails / total % [(code) text]`",
                 )),
             }
         } else if let Some((code, dc)) = line.trim().split_once(" - ") {
             if let Ok(c) = code.trim().parse() {
-                out.operational_errors.push((c, dc.trim().to_string()));
+                self.out.operational_errors.push((c, dc.trim().to_string()));
             }
         }
     }
-    out
 }
 
 /// `Site\DSA` → (site, dsa).
@@ -462,6 +531,86 @@ pub fn parse_showrepl_csv(text: &str) -> (Vec<ReplicationStatus>, Vec<Problem>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const SUMMARY: &str = "Replication Summary Start Time: 2026-11-26 08:54:00\r\n\r\nBeginning data collection for replication summary, this may take awhile:\r\n  .....\r\n\r\n\r\nSource DSA          largest delta    fails/total %%   error\r\n DC01               2d.08h:54m:00s    5 /   5  100  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\r\n DC02                      14m:05s    0 /   5    0\r\n\r\nDestination DSA     largest delta    fails/total %%   error\r\n DC01                      14m:05s    0 /   5    0\r\n DC02               2d.08h:54m:00s    5 /   5  100  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\r\n\r\nExperienced the following operational errors trying to retrieve replication information:\r\n   58 - dc03.contoso.com\r\n";
+
+    /// A summary run three times into one file, with a row that is none: each
+    /// row handed over as read, in order, the same as parse() keeps; the start
+    /// time is the first run's, the errors and the problem kept.
+    #[test]
+    fn a_summary_read_a_row_at_a_time_is_the_summary_parsed() {
+        let broken = SUMMARY.replacen(
+            "\r\n\r\nDestination",
+            "\r\n DC09 garbage\r\n\r\nDestination",
+            1,
+        );
+        let text = format!("{SUMMARY}{broken}{SUMMARY}");
+        let mut handed = Vec::new();
+        let rest = read_replsummary(&mut text.as_bytes(), &mut |row| handed.push(row));
+        let parsed = parse_replsummary(&text);
+        assert_eq!(handed, parsed.rows);
+        assert_eq!(handed.len(), 12);
+        assert!(rest.rows.is_empty());
+        assert_eq!(rest.start_time, parsed.start_time);
+        assert!(rest.start_time.is_some());
+        assert_eq!(rest.operational_errors, parsed.operational_errors);
+        assert_eq!(rest.operational_errors.len(), 3);
+        assert_eq!(rest.problems, parsed.problems);
+        assert_eq!(rest.problems.len(), 1);
+        let first = &handed[0];
+        assert_eq!(
+            (first.line, first.dsa.as_str(), first.fails, first.total),
+            (8, "DC01", 5, 5)
+        );
+        assert_eq!(first.table, ReplSummaryTable::Source);
+        assert_eq!(handed[3].table, ReplSummaryTable::Destination);
+        // The second run's tables are a source and a destination again.
+        let second: Vec<_> = handed[4..8]
+            .iter()
+            .map(|r| (r.dsa.as_str(), r.table))
+            .collect();
+        assert_eq!(
+            second,
+            [
+                ("DC01", ReplSummaryTable::Source),
+                ("DC02", ReplSummaryTable::Source),
+                ("DC01", ReplSummaryTable::Destination),
+                ("DC02", ReplSummaryTable::Destination),
+            ]
+        );
+    }
+
+    /// Table headers in other words (a localized repadmin) are told by their
+    /// order: source, destination, source again for the next run.
+    #[test]
+    fn tables_in_other_words_are_told_by_their_order() {
+        let german = SUMMARY
+            .replace("Source DSA   ", "Quell-DSA    ")
+            .replace("Destination DSA", "Ziel-DSA       ");
+        let rows = parse_replsummary(&german.repeat(2)).rows;
+        let tables: Vec<_> = rows.iter().map(|r| r.table).collect();
+        use ReplSummaryTable::{Destination as D, Source as S};
+        assert_eq!(tables, [S, S, D, D, S, S, D, D]);
+    }
+
+    /// Whether a text is a summary is said of the whole text, as
+    /// looks_like_replsummary says it, wherever its marks are.
+    #[test]
+    fn a_summary_is_told_by_its_marks_anywhere() {
+        let late = format!("{}{SUMMARY}", "noise line\n".repeat(2_000));
+        let split = "largest delta here\nand fails/total there\n";
+        let neither = "==== INBOUND NEIGHBORS ======================================\n";
+        let halves = "largest\ndelta fails/total\n";
+        for text in [SUMMARY, late.as_str(), split, neither, halves] {
+            assert_eq!(
+                is_replsummary(&mut text.as_bytes()).unwrap(),
+                looks_like_replsummary(text),
+                "{text:.60}"
+            );
+        }
+        assert!(is_replsummary(&mut late.as_bytes()).unwrap());
+        assert!(!is_replsummary(&mut neither.as_bytes()).unwrap());
+    }
 
     #[test]
     fn deltas() {
