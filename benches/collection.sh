@@ -45,6 +45,10 @@
 #                          (an offset every 2 s: 2 million, 46 days, at 50 MB; memory, not speed)
 #   setspn-query           a `setspn -Q */*` of a domain, CMD_MB (50) MB at DC01 (181,291
 #                          workstation accounts at 50 MB, 8 SPNs each; memory, not speed)
+#   portqry-loop           `portqry -n DC01 -e 88 -p both` run in a loop at EX01, CMD_MB (50) MB
+#                          (a run every few seconds, FILTERED now and then; memory, not speed)
+#   replsummary-loop       `repadmin /replsummary` run by a script into one file at DC01, CMD_MB
+#                          (50) MB (the DCs' counts change from run to run; memory, not speed)
 #   and the groups small, mid, large (both layouts), flat, elc, synth (all six), all.
 # Collections are `exauth synth --scenario clock-skew --servers N --size S --layout flat|elc`
 # (--size counts what the zips hold: an ELC collection unpacks to S). RUNS (3) runs per tool, the
@@ -74,7 +78,8 @@ mkdir -p "$DATA"
 
 # --- what to run -------------------------------------------------------------------------------
 ALL_INPUTS=(small-flat small-elc mid-flat mid-elc large-flat large-elc evtx send long-flat spray send-joined
-    event-text event-xml queue-text queue-objects transcript stripchart setspn-query)
+    event-text event-xml queue-text queue-objects transcript stripchart setspn-query portqry-loop
+    replsummary-loop)
 selected=()
 [ $# -eq 0 ] && set -- all
 for arg in "$@"; do
@@ -85,7 +90,7 @@ for arg in "$@"; do
         flat | elc) selected+=("small-$arg" "mid-$arg" "large-$arg") ;;
         small-flat | small-elc | mid-flat | mid-elc | large-flat | large-elc | evtx | send | long-flat | \
             spray | send-joined | event-text | event-xml | queue-text | queue-objects | transcript | \
-            stripchart | setspn-query)
+            stripchart | setspn-query | portqry-loop | replsummary-loop)
             selected+=("$arg") ;;
         *) echo "unknown input \`$arg\` (one of: ${ALL_INPUTS[*]}, small, mid, large, flat, elc, synth, all)" >&2
            exit 2 ;;
@@ -833,6 +838,48 @@ run_setspn_query() {
     memory_input setspn-query "a setspn -Q */* at DC01: $BYTES bytes ($dir)" "$dir" spn-listing spn-accounts
 }
 
+# Commands run in a loop into one file: each line read as it comes, a fact said again counted.
+run_portqry_loop() {
+    local dir="$DATA/portqry-loop-${CMD_MB}MB/EX01"
+    local file="$dir/EX01_portqry-DC01-88.txt"
+    if needs_writing "$dir"; then
+        awk -v limit=$((CMD_MB * 1000000)) -v out="$file" '
+            BEGIN {
+                for (i = 0; written < limit; i++) {
+                    state = (i % 97 == 0) ? "FILTERED" : "LISTENING"
+                    run = sprintf("Querying target system called:\r\n\r\n DC01.contoso.com\r\n\r\nAttempting to resolve name to IP address...\r\n\r\n\r\nName resolved to 10.0.0.10\r\n\r\nquerying...\r\n\r\nTCP port 88 (kerberos service): %s\r\n\r\nUDP port 88 (kerberos service): LISTENING or FILTERED\r\n\r\n", state)
+                    printf "%s", run > out
+                    written += length(run)
+                }
+                close(out)
+            }'
+        written "$dir"
+    fi
+    BYTES=$(stat -c %s "$file")
+    memory_input portqry-loop "portqry run in a loop at EX01: $BYTES bytes ($dir)" "$dir" port-probe
+}
+
+run_replsummary_loop() {
+    local dir="$DATA/replsummary-loop-${CMD_MB}MB/DC01"
+    local file="$dir/DC01_repadmin-replsummary.txt"
+    if needs_writing "$dir"; then
+        awk -v limit=$((CMD_MB * 1000000)) -v out="$file" '
+            BEGIN {
+                for (i = 0; written < limit; i++) {
+                    fails = i % 6
+                    run = sprintf("Replication Summary Start Time: 2026-11-26 %02d:%02d:00\r\n\r\nBeginning data collection for replication summary, this may take awhile:\r\n  .....\r\n\r\n\r\nSource DSA          largest delta    fails/total %%%%   error\r\n DC01               2d.08h:54m:00s    %d /   5  %3d  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\r\n DC02                      14m:05s    0 /   5    0\r\n\r\nDestination DSA     largest delta    fails/total %%%%   error\r\n DC01                      14m:05s    0 /   5    0\r\n DC02               2d.08h:54m:00s    %d /   5  %3d  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\r\n\r\n", int(i / 60) % 24, i % 60, fails, fails * 20, fails, fails * 20)
+                    printf "%s", run > out
+                    written += length(run)
+                }
+                close(out)
+            }'
+        written "$dir"
+    fi
+    BYTES=$(stat -c %s "$file")
+    memory_input replsummary-loop "repadmin /replsummary run again and again at DC01: $BYTES bytes ($dir)" \
+        "$dir" replication-status
+}
+
 # --- run ---------------------------------------------------------------------------------------
 echo "exauth $COMMIT (profiling build, --no-default-features), best of $RUNS runs, page cache warm"
 echo "columns: best wall time, MB/s over the input's bytes (10^6) in that time, user+system CPU"
@@ -860,6 +907,8 @@ for input in "${selected[@]}"; do
         transcript) run_transcript ;;
         stripchart) run_stripchart ;;
         setspn-query) run_setspn_query ;;
+        portqry-loop) run_portqry_loop ;;
+        replsummary-loop) run_replsummary_loop ;;
     esac
 done
 

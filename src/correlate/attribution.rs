@@ -165,7 +165,7 @@ pub(crate) fn fact_hosts(fact: &Fact) -> Vec<&str> {
             out.extend(Some(service.as_str()).filter(|s| is_smtp_spn(s)));
             out.extend(client.as_deref().filter(computer));
         }
-        Fact::SpnListing { account, spns } => {
+        Fact::SpnListing { account, spns, .. } => {
             // A computer account carries HOST/ SPNs; a service account not.
             let host = spns.iter().any(|s| crate::model::is_host_spn(s));
             if host {
@@ -414,11 +414,13 @@ mod tests {
         let listing = Fact::SpnListing {
             account: "EX02".into(),
             spns: vec!["HOST/EX02".into(), "SMTPSVC/EX02.contoso.local".into()],
+            queried: false,
         };
         assert_eq!(fact_hosts(&listing), vec!["EX02"]);
         let service = Fact::SpnListing {
             account: "svc-mailrelay".into(),
             spns: vec!["SMTPSVC/EX02".into()],
+            queried: false,
         };
         assert!(fact_hosts(&service).is_empty());
         let tickets = Fact::TicketCache {

@@ -6,7 +6,7 @@ use super::{
 };
 use crate::correlate::case::Case;
 use crate::correlate::incident::UNKNOWN;
-use crate::evidence::Fact;
+use crate::evidence::{listed_by, Fact};
 use crate::model::{Role, Source};
 use std::collections::BTreeSet;
 
@@ -85,13 +85,19 @@ impl Rule for SpnMissing {
                 }
                 continue;
             }
-            let Fact::SpnListing { account, spns } = &e.fact else {
+            let Fact::SpnListing {
+                account,
+                spns,
+                queried,
+            } = &e.fact
+            else {
                 continue;
             };
             let account = account.to_ascii_uppercase();
             if !weighed(&account) {
                 continue;
             }
+            let listed = listed_by(&account, *queried);
             listed_for.insert(account.clone());
             let lower: Vec<String> = spns.iter().map(|s| s.to_ascii_lowercase()).collect();
             let missing: Vec<String> = expected_spns(case, &account)
@@ -102,7 +108,15 @@ impl Rule for SpnMissing {
             if !any_smtp {
                 w.support(
                     format!("setspn:{account}"),
-                    super::line(case, i, Strength::Strong, format!("setspn -L {account}: no SMTPSVC/ or SMTP/ SPN registered ({} SPNs listed)", spns.len())),
+                    super::line(
+                        case,
+                        i,
+                        Strength::Strong,
+                        format!(
+                            "{listed}: no SMTPSVC/ or SMTP/ SPN registered ({} SPNs listed)",
+                            spns.len()
+                        ),
+                    ),
                 );
             } else if !missing.is_empty() && !lower.iter().any(|s| s.starts_with("smtpsvc/")) {
                 w.support(
@@ -111,7 +125,7 @@ impl Rule for SpnMissing {
                         case,
                         i,
                         Strength::Strong,
-                        format!("setspn -L {account}: missing {}", missing.join(", ")),
+                        format!("{listed}: missing {}", missing.join(", ")),
                     ),
                 );
             } else {
@@ -120,7 +134,7 @@ impl Rule for SpnMissing {
                     i,
                     Strength::Strong,
                     format!(
-                        "setspn -L {account} lists {}",
+                        "{listed} lists {}",
                         lower
                             .iter()
                             .filter(|s| crate::model::is_smtp_spn(s))

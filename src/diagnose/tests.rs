@@ -222,6 +222,7 @@ fn table() -> Vec<Row> {
             Fact::SpnListing {
                 account: "EX02".into(),
                 spns: spns.iter().map(|s| s.to_string()).collect(),
+                queried: false,
             },
         )
     };
@@ -490,6 +491,40 @@ fn an_aggregate_names_the_span_it_was_counted_over() {
     );
 }
 
+/// A listing's evidence lines name the command that gave it: `setspn -L EX02`
+/// when asked for by name, `setspn -Q, account EX02` when a query found it
+/// (it said `setspn -L` for both).
+#[test]
+fn a_listing_says_which_setspn_gave_it() {
+    for (queried, says) in [(false, "setspn -L EX02"), (true, "setspn -Q, account EX02")] {
+        let mut evidence = rejected_pair();
+        evidence.push(untimed(
+            "DC01",
+            Fact::SpnListing {
+                account: "EX02".into(),
+                spns: vec!["SMTP/EX02".into(), "HOST/EX02".into()],
+                queried,
+            },
+        ));
+        let case = case(evidence, &[("DC01", Source::Setspn)]);
+        let finding = finding(&case, Cause::SpnMissing);
+        let lines: Vec<&str> = finding
+            .evidence
+            .iter()
+            .chain(&finding.refuting)
+            .map(|l| l.detail.as_str())
+            .filter(|d| d.starts_with("setspn"))
+            .collect();
+        assert!(!lines.is_empty(), "{finding:#?}");
+        assert!(
+            lines
+                .iter()
+                .all(|d| d.starts_with(&format!("{says}:")) || d.starts_with(&format!("{says} "))),
+            "{lines:#?}"
+        );
+    }
+}
+
 /// A probe repeated in one output (portqry run in a loop) is one fact
 /// counting them: its line says how many more it stands for, and where —
 /// in that output, not in a minute, for it has no time.
@@ -603,6 +638,7 @@ fn an_unknown_principal_that_setspn_lists_points_at_replication() {
                     format!("HOST/WS{account:05}"),
                     format!("HOST/WS{account:05}.contoso.local"),
                 ],
+                queried: false,
             },
         ));
     }
@@ -611,6 +647,7 @@ fn an_unknown_principal_that_setspn_lists_points_at_replication() {
         Fact::SpnListing {
             account: "EX02".into(),
             spns: vec!["HOST/EX02".into(), "smtpsvc/ex02.CONTOSO.local".into()],
+            queried: false,
         },
     ));
     let f = finding(
@@ -653,6 +690,7 @@ fn a_domain_wide_listing_blames_no_workstation_for_an_unnamed_receiver() {
             Fact::SpnListing {
                 account: account.into(),
                 spns: spns.iter().map(|s| s.to_string()).collect(),
+                queried: false,
             },
         )
     };

@@ -176,7 +176,14 @@ pub enum Fact {
         local_clock: bool,
     },
     /// `setspn -L <account>`, or an account `setspn -Q` found with an SMTP SPN.
-    SpnListing { account: String, spns: Vec<String> },
+    SpnListing {
+        account: String,
+        spns: Vec<String>,
+        /// Found by `setspn -Q` (its evidence lines say so), not asked for
+        /// by name with `-L`. Written only when true.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        queried: bool,
+    },
     /// Accounts `setspn -Q` found with no SMTP SPN, by name ([`ListedAccounts`]).
     SpnAccounts(Box<ListedAccounts>),
     /// `setspn -X`: duplicate groups (SPN, accounts).
@@ -219,6 +226,16 @@ pub enum Fact {
         /// The line as found (cut to 400 bytes).
         text: String,
     },
+}
+
+/// How a listing of `account` was asked for, as its evidence lines name it:
+/// `setspn -L EX02`, or `setspn -Q, account EX02` for an account a query found.
+pub fn listed_by(account: &str, queried: bool) -> String {
+    if queried {
+        format!("setspn -Q, account {account}")
+    } else {
+        format!("setspn -L {account}")
+    }
 }
 
 /// Accounts a `setspn -Q` listed with no SMTP SPN, kept by name: a
@@ -571,6 +588,7 @@ mod fact_kind_tests {
             Fact::SpnListing {
                 account: String::new(),
                 spns: Vec::new(),
+                queried: false,
             },
             Fact::SpnAccounts(Box::default()),
             Fact::SpnDuplicates { groups: Vec::new() },

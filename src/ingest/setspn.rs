@@ -94,7 +94,11 @@ impl Listings {
             out.evidence.push(untimed(
                 place,
                 Some(line),
-                Fact::SpnListing { account, spns },
+                Fact::SpnListing {
+                    account,
+                    spns,
+                    queried,
+                },
             ));
             return;
         }
@@ -208,14 +212,17 @@ mod tests {
         };
         let (parts, rest, _) = crate::ingest::extract_in_parts(&records, place);
         let all: Vec<_> = parts.into_iter().flatten().chain(rest).collect();
-        let whole: Vec<&str> = all
+        let whole: Vec<(&str, bool)> = all
             .iter()
             .filter_map(|e| match &e.fact {
-                Fact::SpnListing { account, .. } => Some(account.as_str()),
+                Fact::SpnListing {
+                    account, queried, ..
+                } => Some((account.as_str(), *queried)),
                 _ => None,
             })
             .collect();
-        assert_eq!(whole, ["EX01", "EX02", "EX03"]);
+        // The two the query found say so; EX03 was asked for with -L.
+        assert_eq!(whole, [("EX01", true), ("EX02", true), ("EX03", false)]);
         let by_name: Vec<&ListedAccounts> = all
             .iter()
             .filter_map(|e| match &e.fact {

@@ -288,8 +288,16 @@ pub fn describe(fact: &Fact) -> String {
                 ""
             }
         ),
-        Fact::SpnListing { account, spns } => {
-            format!("setspn -L {account}: {}", spns.join(", "))
+        Fact::SpnListing {
+            account,
+            spns,
+            queried,
+        } => {
+            format!(
+                "{}: {}",
+                crate::evidence::listed_by(account, *queried),
+                spns.join(", ")
+            )
         }
         Fact::SpnAccounts(listed) => {
             const NAMED: usize = 5;
