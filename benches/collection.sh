@@ -47,6 +47,8 @@
 #                          workstation accounts at 50 MB, 8 SPNs each; memory, not speed)
 #   portqry-loop           `portqry -n DC01 -e 88 -p both` run in a loop at EX01, CMD_MB (50) MB
 #                          (a run every few seconds, FILTERED now and then; memory, not speed)
+#   netconnection-loop     `Test-NetConnection DC01 -Port 88` in a loop at EX01, CMD_MB (50) MB
+#                          (a warning and a result a run; memory, not speed)
 #   replsummary-loop       `repadmin /replsummary` run by a script into one file at DC01, CMD_MB
 #                          (50) MB (the DCs' counts change from run to run; memory, not speed)
 #   and the groups small, mid, large (both layouts), flat, elc, synth (all six), all.
@@ -79,7 +81,7 @@ mkdir -p "$DATA"
 # --- what to run -------------------------------------------------------------------------------
 ALL_INPUTS=(small-flat small-elc mid-flat mid-elc large-flat large-elc evtx send long-flat spray send-joined
     event-text event-xml queue-text queue-objects transcript stripchart setspn-query portqry-loop
-    replsummary-loop)
+    netconnection-loop replsummary-loop)
 selected=()
 [ $# -eq 0 ] && set -- all
 for arg in "$@"; do
@@ -90,7 +92,7 @@ for arg in "$@"; do
         flat | elc) selected+=("small-$arg" "mid-$arg" "large-$arg") ;;
         small-flat | small-elc | mid-flat | mid-elc | large-flat | large-elc | evtx | send | long-flat | \
             spray | send-joined | event-text | event-xml | queue-text | queue-objects | transcript | \
-            stripchart | setspn-query | portqry-loop | replsummary-loop)
+            stripchart | setspn-query | portqry-loop | netconnection-loop | replsummary-loop)
             selected+=("$arg") ;;
         *) echo "unknown input \`$arg\` (one of: ${ALL_INPUTS[*]}, small, mid, large, flat, elc, synth, all)" >&2
            exit 2 ;;
@@ -859,6 +861,27 @@ run_portqry_loop() {
     memory_input portqry-loop "portqry run in a loop at EX01: $BYTES bytes ($dir)" "$dir" port-probe
 }
 
+run_netconnection_loop() {
+    local dir="$DATA/netconnection-loop-${CMD_MB}MB/EX01"
+    local file="$dir/EX01_Test-NetConnection-DC01-88.txt"
+    if needs_writing "$dir"; then
+        awk -v limit=$((CMD_MB * 1000000)) -v out="$file" '
+            BEGIN {
+                for (i = 0; written < limit; i++) {
+                    ok = (i % 97 == 0) ? "False" : "True"
+                    warning = (ok == "False") ? "WARNING: TCP connect to (10.0.0.10 : 88) failed\r\n" : ""
+                    run = sprintf("%s\r\n\r\nComputerName           : DC01.contoso.com\r\nRemoteAddress          : 10.0.0.10\r\nRemotePort             : 88\r\nInterfaceAlias         : Ethernet0\r\nSourceAddress          : 10.0.1.11\r\nTcpTestSucceeded       : %s\r\n\r\n\r\n", warning, ok)
+                    printf "%s", run > out
+                    written += length(run)
+                }
+                close(out)
+            }'
+        written "$dir"
+    fi
+    BYTES=$(stat -c %s "$file")
+    memory_input netconnection-loop "Test-NetConnection run in a loop at EX01: $BYTES bytes ($dir)" "$dir" port-probe
+}
+
 run_replsummary_loop() {
     local dir="$DATA/replsummary-loop-${CMD_MB}MB/DC01"
     local file="$dir/DC01_repadmin-replsummary.txt"
@@ -908,6 +931,7 @@ for input in "${selected[@]}"; do
         stripchart) run_stripchart ;;
         setspn-query) run_setspn_query ;;
         portqry-loop) run_portqry_loop ;;
+        netconnection-loop) run_netconnection_loop ;;
         replsummary-loop) run_replsummary_loop ;;
     esac
 done

@@ -434,6 +434,7 @@ fn a_stripchart_left_running_is_sampled_and_reads_the_same() {
 fn looped_beside_sample(
     sample: &str,
     file: &str,
+    once: Option<&str>,
     runs: usize,
     per_run: u64,
     kind: &str,
@@ -442,7 +443,10 @@ fn looped_beside_sample(
     let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("samples")
         .join(sample);
-    let once = std::fs::read_to_string(sample.join(file)).unwrap();
+    let once = match once {
+        Some(text) => text.to_string(),
+        None => std::fs::read_to_string(sample.join(file)).unwrap(),
+    };
     let extra = tempfile::tempdir().unwrap();
     let (folder, name) = file.split_once('/').unwrap();
     std::fs::create_dir_all(extra.path().join(folder)).unwrap();
@@ -489,6 +493,7 @@ fn a_probe_run_in_a_loop_is_counted_and_reads_the_same() {
     let lines = looped_beside_sample(
         "kerberos-blocked",
         "EX01/EX01_portqry-DC01-88.txt",
+        None,
         3_000,
         2,
         "port-probe",
@@ -514,6 +519,7 @@ fn a_summary_run_again_and_again_is_counted_and_reads_the_same() {
     let lines = looped_beside_sample(
         "ad-replication",
         "DC01/DC01_repadmin-replsummary.txt",
+        None,
         2_000,
         4,
         "replication-status",
@@ -526,6 +532,33 @@ fn a_summary_run_again_and_again_is_counted_and_reads_the_same() {
                 && l.contains("DC01 5/5 replications failing")
                 && l.ends_with(
                     "(and 1,999 more like it later in the same output, counted, not listed)\""
+                )),
+        "{lines:#?}"
+    );
+}
+
+/// `Test-NetConnection DC01 -Port 88` in a loop (`while ($true) { …; sleep 5
+/// }`) beside the kerberos-blocked sample, each run printing its warning and
+/// its result: each result counted, the one said again one fact at the line
+/// of the first (each kept one by one grew a 20 MB output's scan to 110 MB).
+#[test]
+fn a_connection_test_run_in_a_loop_is_counted_and_reads_the_same() {
+    let once = "WARNING: TCP connect to (10.0.0.10 : 88) failed\r\n\r\n\r\nComputerName           : DC01.contoso.com\r\nRemoteAddress          : 10.0.0.10\r\nRemotePort             : 88\r\nInterfaceAlias         : Ethernet0\r\nSourceAddress          : 10.0.1.11\r\nTcpTestSucceeded       : False\r\n\r\n\r\n\r\n";
+    let lines = looped_beside_sample(
+        "kerberos-blocked",
+        "EX01/EX01_Test-NetConnection-DC01-88.txt",
+        Some(once),
+        2_500,
+        1,
+        "port-probe",
+        "kerberos-blocked",
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("loop-EX01_Test-NetConnection-DC01-88.txt:4\"")
+                && l.ends_with(
+                    "not reachable (and 2,499 more like it later in the same output, counted, not listed)\""
                 )),
         "{lines:#?}"
     );

@@ -1,9 +1,9 @@
 //! Port tests: `Test-NetConnection` and `portqry` output (Kerberos 88 and
 //! 464 to the DCs, SMTP between the servers).
 //!
-//! portqry is streamed ([`Input::read_into`]): run in a loop to catch a
-//! firewall that drops Kerberos now and then, its output holds a probe every
-//! few seconds for days. A probe repeated in one output (same target, port,
+//! Both are streamed ([`Input::read_into`]): run in a loop to catch a
+//! firewall that drops Kerberos now and then, their output holds a probe
+//! every few seconds for days. A probe repeated in one output (same target, port,
 //! protocol and result) is one fact that counts them ([`RepeatedFacts`]).
 
 use super::diag::{RepeatedFacts, Streamed};
@@ -49,31 +49,31 @@ impl Input for PortProbeInput {
         Ok(Box::new(PortProbeRecords { probes, problems }))
     }
 
-    /// portqry streamed: each probe counted as its line is read. A
-    /// `Test-NetConnection` output is a list of objects read whole.
+    /// Streamed: each probe counted as it is read (a portqry line, a
+    /// Test-NetConnection result as its object ends).
     fn read_into(
         &self,
         artifact: &Artifact<'_>,
         content: &mut Content<'_>,
-        options: &IngestOptions,
+        _options: &IngestOptions,
         place: Place<'_>,
         facts: &mut Extracted,
         _rows: Option<(&mut dyn RowSink, Place<'_>)>,
     ) -> Result<Box<dyn Records>, String> {
-        if artifact.detection.kind != Kind::PORTQRY {
-            let records = self.read(artifact, content, options)?;
-            records.extract(place, facts);
-            return Ok(records);
-        }
         let mut text = content.spooled_text()?;
         let mut repeated = RepeatedFacts::default();
         let mut read = 0u64;
-        let problems = portqry::read(&mut text, &mut |probe| {
+        let mut each = |probe: PortProbe| {
             read += 1;
             if let Some(fact) = probe_fact(&probe) {
                 repeated.add(fact, probe.line, place, facts);
             }
-        });
+        };
+        let problems = if artifact.detection.kind == Kind::PORTQRY {
+            portqry::read(&mut text, &mut each)
+        } else {
+            test_netconnection::read(&mut text, &mut each)
+        };
         repeated.finish(place, facts);
         Ok(Box::new(Streamed { read, problems }))
     }
