@@ -841,20 +841,27 @@ run_setspn_query() {
 }
 
 # Commands run in a loop into one file: each line read as it comes, a fact said again counted.
+# write_runs <file> <awk statements setting `run` from the run's number `i`>: runs of a command
+# written one after another until the file holds CMD_MB MB.
+write_runs() {
+    awk -v limit=$((CMD_MB * 1000000)) -v out="$1" "
+        BEGIN {
+            for (i = 0; written < limit; i++) {
+                $2
+                printf \"%s\", run > out
+                written += length(run)
+            }
+            close(out)
+        }"
+}
+
 run_portqry_loop() {
     local dir="$DATA/portqry-loop-${CMD_MB}MB/EX01"
     local file="$dir/EX01_portqry-DC01-88.txt"
     if needs_writing "$dir"; then
-        awk -v limit=$((CMD_MB * 1000000)) -v out="$file" '
-            BEGIN {
-                for (i = 0; written < limit; i++) {
-                    state = (i % 97 == 0) ? "FILTERED" : "LISTENING"
-                    run = sprintf("Querying target system called:\r\n\r\n DC01.contoso.com\r\n\r\nAttempting to resolve name to IP address...\r\n\r\n\r\nName resolved to 10.0.0.10\r\n\r\nquerying...\r\n\r\nTCP port 88 (kerberos service): %s\r\n\r\nUDP port 88 (kerberos service): LISTENING or FILTERED\r\n\r\n", state)
-                    printf "%s", run > out
-                    written += length(run)
-                }
-                close(out)
-            }'
+        write_runs "$file" '
+            state = (i % 97 == 0) ? "FILTERED" : "LISTENING"
+            run = sprintf("Querying target system called:\r\n\r\n DC01.contoso.com\r\n\r\nAttempting to resolve name to IP address...\r\n\r\n\r\nName resolved to 10.0.0.10\r\n\r\nquerying...\r\n\r\nTCP port 88 (kerberos service): %s\r\n\r\nUDP port 88 (kerberos service): LISTENING or FILTERED\r\n\r\n", state)'
         written "$dir"
     fi
     BYTES=$(stat -c %s "$file")
@@ -865,17 +872,10 @@ run_netconnection_loop() {
     local dir="$DATA/netconnection-loop-${CMD_MB}MB/EX01"
     local file="$dir/EX01_Test-NetConnection-DC01-88.txt"
     if needs_writing "$dir"; then
-        awk -v limit=$((CMD_MB * 1000000)) -v out="$file" '
-            BEGIN {
-                for (i = 0; written < limit; i++) {
-                    ok = (i % 97 == 0) ? "False" : "True"
-                    warning = (ok == "False") ? "WARNING: TCP connect to (10.0.0.10 : 88) failed\r\n" : ""
-                    run = sprintf("%s\r\n\r\nComputerName           : DC01.contoso.com\r\nRemoteAddress          : 10.0.0.10\r\nRemotePort             : 88\r\nInterfaceAlias         : Ethernet0\r\nSourceAddress          : 10.0.1.11\r\nTcpTestSucceeded       : %s\r\n\r\n\r\n", warning, ok)
-                    printf "%s", run > out
-                    written += length(run)
-                }
-                close(out)
-            }'
+        write_runs "$file" '
+            ok = (i % 97 == 0) ? "False" : "True"
+            warning = (ok == "False") ? "WARNING: TCP connect to (10.0.0.10 : 88) failed\r\n" : ""
+            run = sprintf("%s\r\n\r\nComputerName           : DC01.contoso.com\r\nRemoteAddress          : 10.0.0.10\r\nRemotePort             : 88\r\nInterfaceAlias         : Ethernet0\r\nSourceAddress          : 10.0.1.11\r\nTcpTestSucceeded       : %s\r\n\r\n\r\n", warning, ok)'
         written "$dir"
     fi
     BYTES=$(stat -c %s "$file")
@@ -886,16 +886,9 @@ run_replsummary_loop() {
     local dir="$DATA/replsummary-loop-${CMD_MB}MB/DC01"
     local file="$dir/DC01_repadmin-replsummary.txt"
     if needs_writing "$dir"; then
-        awk -v limit=$((CMD_MB * 1000000)) -v out="$file" '
-            BEGIN {
-                for (i = 0; written < limit; i++) {
-                    fails = i % 6
-                    run = sprintf("Replication Summary Start Time: 2026-11-26 %02d:%02d:00\r\n\r\nBeginning data collection for replication summary, this may take awhile:\r\n  .....\r\n\r\n\r\nSource DSA          largest delta    fails/total %%%%   error\r\n DC01               2d.08h:54m:00s    %d /   5  %3d  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\r\n DC02                      14m:05s    0 /   5    0\r\n\r\nDestination DSA     largest delta    fails/total %%%%   error\r\n DC01                      14m:05s    0 /   5    0\r\n DC02               2d.08h:54m:00s    %d /   5  %3d  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\r\n\r\n", int(i / 60) % 24, i % 60, fails, fails * 20, fails, fails * 20)
-                    printf "%s", run > out
-                    written += length(run)
-                }
-                close(out)
-            }'
+        write_runs "$file" '
+            fails = i % 6
+            run = sprintf("Replication Summary Start Time: 2026-11-26 %02d:%02d:00\r\n\r\nBeginning data collection for replication summary, this may take awhile:\r\n  .....\r\n\r\n\r\nSource DSA          largest delta    fails/total %%%%   error\r\n DC01               2d.08h:54m:00s    %d /   5  %3d  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\r\n DC02                      14m:05s    0 /   5    0\r\n\r\nDestination DSA     largest delta    fails/total %%%%   error\r\n DC01                      14m:05s    0 /   5    0\r\n DC02               2d.08h:54m:00s    %d /   5  %3d  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\r\n\r\n", int(i / 60) % 24, i % 60, fails, fails * 20, fails, fails * 20)'
         written "$dir"
     fi
     BYTES=$(stat -c %s "$file")
