@@ -231,6 +231,35 @@ fn queue_export_with_a_200_mb_line_is_cut_not_held() {
     }
 }
 
+/// portqry run in a loop, its output damaged as files get damaged: a line of
+/// 200 MB in the middle (a paste gone wrong), NUL bytes, and the last run cut
+/// mid-line. Streamed, the long line is cut (a problem naming it), every
+/// probe around it counted, and memory stays bounded.
+#[test]
+fn a_looped_command_output_with_a_200_mb_line_is_counted_around_it() {
+    let (dir, bad) = collection();
+    let path = bad.join("EX01_portqry-DC01-88.txt");
+    let run = "Querying target system called:\r\n\r\n DC01.contoso.com\r\n\r\nName resolved to 10.0.0.10\r\n\r\nTCP port 88 (kerberos service): FILTERED\r\n\r\nUDP port 88 (kerberos service): LISTENING or FILTERED\r\n\r\n";
+    let prefix = format!("{}querying...\0\0", run.repeat(500));
+    let suffix = format!("\r\n{}TCP port 88 (kerb", run.repeat(500));
+    write_long_line(&path, prefix.as_bytes(), MB_200, suffix.as_bytes());
+    let (json, code, elapsed, peak_kib) = scan_measured(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    let reason = coverage_reason(&json, "bad/EX01_portqry-DC01-88.txt");
+    assert!(reason.contains("cut to its first 1024 KiB"), "{reason}");
+    // Both runs' thousand probes each, and the good log's none.
+    assert_eq!(
+        json["inputs"]["evidence"]["port-probe"].as_u64(),
+        Some(2_000),
+        "{:#}",
+        json["inputs"]
+    );
+    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+    if peak_kib > 0 {
+        assert!(peak_kib < 200 * 1024, "peak RSS {peak_kib} KiB");
+    }
+}
+
 #[test]
 fn nul_bytes_are_reported_and_the_run_goes_on() {
     let (dir, bad) = collection();
