@@ -755,3 +755,57 @@ fn the_copy_a_note_names_is_escaped() {
     assert!(!html.contains("<i>x"), "unescaped file name in the HTML");
     assert!(html.contains("&lt;i&gt;x.LOG"));
 }
+
+/// `Get-Queue | fl` run again and again into one file (a loop watching the
+/// queue a minute apart): the same queue's RetryCount grows 11, 12, 13, 14
+/// from export to export. Each retry counts once: EX01 → EX02 fails 14
+/// times, as the last export says, not 50 (11 + 12 + 13 + 14); the first
+/// export, the sample's own queue as it is, is a copy set aside.
+#[test]
+fn a_queue_exported_again_and_again_counts_each_retry_once() {
+    let sample = samples()
+        .into_iter()
+        .find(|s| s.ends_with("handover-clock-skew"))
+        .expect("handover-clock-skew sample");
+    let text = std::fs::read_to_string(sample.join("ticket/queue-EX01.txt")).unwrap();
+    let text = text.trim_start_matches('\u{feff}').replace("\r\n", "\n");
+    let queue = text
+        .split("\n\n")
+        .find(|b| b.contains("Identity                         : EX01\\3"))
+        .expect("the sample's failing queue");
+    assert!(
+        queue.contains("RetryCount                       : 11"),
+        "{queue}"
+    );
+    let exports: Vec<String> = (0..4)
+        .map(|k| {
+            queue
+                .replace(
+                    "RetryCount                       : 11",
+                    &format!("RetryCount                       : {}", 11 + k),
+                )
+                .replace("3:56:25 AM", &format!("3:{}:25 AM", 56 + k))
+        })
+        .collect();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let looped = tmp.path().join("looped");
+    copy_tree(&sample, &looped);
+    std::fs::write(
+        looped.join("ticket/queue-EX01-loop.txt"),
+        exports.join("\n\n") + "\n",
+    )
+    .unwrap();
+    let failures = |scan: &Value| {
+        scan["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["sender"] == "EX01" && p["receiver"] == "EX02")
+            .map(|p| p["failures"].as_u64().unwrap())
+    };
+    let alone = scan_json(&sample);
+    assert_eq!(failures(&alone), Some(11));
+    let scan = scan_json(&looped);
+    assert_eq!(failures(&scan), Some(14), "{:#}", scan["pairs"]);
+    assert_eq!(scan["verdict"], alone["verdict"]);
+}

@@ -169,6 +169,53 @@ fn sighting(e: &Evidence, identities: &IdentityMap) -> Option<FailureSighting> {
     })
 }
 
+/// What each snapshot of a queue seen more than once adds to its pair's
+/// failures, by evidence index. A queue's RetryCount counts its retries so
+/// far: the same queue exported again and again (`Get-Queue` in a loop, a
+/// transcript that runs it every few minutes) reports 11, 12, 13, … and
+/// summing them counted each retry once per export. In time order (then
+/// order read), a snapshot adds what its count grew by since the one
+/// before; a count lower than the one before is a new round of retries (the
+/// queue emptied, or the server restarted), which adds all of its count.
+/// Queues without an identity are each their own.
+fn queue_retries(evidence: &[Evidence]) -> BTreeMap<usize, u64> {
+    type Snapshot = (Option<Timestamp>, Option<jiff::civil::DateTime>, usize, u64);
+    let mut by_queue: BTreeMap<(Option<&str>, &str), Vec<Snapshot>> = BTreeMap::new();
+    for (index, e) in evidence.iter().enumerate() {
+        if let Fact::QueueLastError {
+            queue, retry_count, ..
+        } = &e.fact
+        {
+            if queue.is_empty() || e.fact.failure_signal().is_none() {
+                continue;
+            }
+            let count = retry_count
+                .unwrap_or(1)
+                .max(1)
+                .saturating_mul(e.represents.max(1));
+            by_queue
+                .entry((e.server.as_deref(), queue.as_str()))
+                .or_default()
+                .push((e.time, e.local_time.map(|t| t.local), index, count));
+        }
+    }
+    let mut counts = BTreeMap::new();
+    for snapshots in by_queue.values_mut().filter(|s| s.len() > 1) {
+        snapshots.sort_unstable();
+        let mut before = 0;
+        for &(_, _, index, count) in snapshots.iter() {
+            let added = if count >= before {
+                count - before
+            } else {
+                count
+            };
+            counts.insert(index, added);
+            before = count;
+        }
+    }
+    counts
+}
+
 /// Finds the failing pairs, timing each failure by `time_of` (as stamped
 /// while clocks are still being estimated, clock-corrected after).
 pub fn incidents(
@@ -206,11 +253,15 @@ pub fn incidents(
             self.items.sort_unstable();
         }
     }
+    let queue_counts = queue_retries(evidence);
     let mut pairs: BTreeMap<(String, String), Acc> = BTreeMap::new();
     for (index, e) in evidence.iter().enumerate() {
-        let Some(s) = sighting(e, identities) else {
+        let Some(mut s) = sighting(e, identities) else {
             continue;
         };
+        if let Some(&count) = queue_counts.get(&index) {
+            s.count = count;
+        }
         if s.sender == s.receiver && s.sender != UNKNOWN {
             continue;
         }
@@ -383,6 +434,54 @@ mod tests {
         let found = incidents(&evidence, &map(), times);
         assert_eq!(found[0].side, Side::SenderSynthesized);
         assert_eq!(found[0].receiver, "EX02");
+    }
+
+    fn queue_454(queue: &str, retry_count: u64) -> Fact {
+        Fact::QueueLastError {
+            queue: queue.into(),
+            next_hop: None,
+            target_ip: Some("10.1.2.12".parse().unwrap()),
+            target_fqdn: Some("EX02.contoso.local".into()),
+            outer: Some("451 4.4.0".into()),
+            inner: Some("454 4.7.0 Temporary authentication failure".into()),
+            truncated: false,
+            retry_count: Some(retry_count),
+        }
+    }
+
+    /// The same queue exported again and again reports its retries so far:
+    /// the pair counts each retry once. 11, 12, 13 is 13 retries; then 2 is
+    /// a new round (the queue emptied), 15 in all; read in any order, the
+    /// snapshots count in time order. Another queue, one without an identity
+    /// and the same queue name on another server count apart.
+    #[test]
+    fn a_queue_exported_again_counts_each_retry_once() {
+        let mut evidence = vec![
+            at("EX01", 600, queue_454("EX01\\3", 13)),
+            at("EX01", 0, queue_454("EX01\\3", 11)),
+            at("EX01", 900, queue_454("EX01\\3", 2)),
+            at("EX01", 300, queue_454("EX01\\3", 12)),
+            at("EX01", 300, queue_454("EX01\\4", 5)),
+        ];
+        let failures = |evidence: &[Evidence]| {
+            let found = incidents(evidence, &map(), times);
+            assert_eq!(found.len(), 1, "{found:?}");
+            found[0].failures
+        };
+        assert_eq!(failures(&evidence), 13 + 2 + 5);
+        evidence.reverse();
+        assert_eq!(failures(&evidence), 13 + 2 + 5);
+        evidence.push(at("EX01", 100, queue_454("", 4)));
+        evidence.push(at("EX01", 200, queue_454("", 4)));
+        assert_eq!(failures(&evidence), 13 + 2 + 5 + 4 + 4);
+        // EX03's queue of the same name, to the same receiver.
+        evidence.push(at("EX03", 100, queue_454("EX01\\3", 9)));
+        let found = incidents(&evidence, &map(), times);
+        let ex03 = found
+            .iter()
+            .find(|i| i.sender == "EX03")
+            .expect("EX03's pair");
+        assert_eq!(ex03.failures, 9);
     }
 
     #[test]
