@@ -181,3 +181,90 @@ fn the_documented_queries_agree_with_the_scan() {
     assert!(!timeline.is_empty());
     assert!(timeline.iter().any(|r| !r["receiver_kind"].is_null()));
 }
+
+/// A queue exported four times a minute apart beside the handover sample
+/// (RetryCount 11 to 14): the dataset's `failures` of its rows add up, as
+/// scan counts them, to what the last export says — the documented failing
+/// pairs query gives scan's pairs and counts.
+#[test]
+fn a_queue_exported_again_and_again_sums_as_the_scan_counts() {
+    if !duckdb_available() {
+        eprintln!("note: python3 with duckdb not available (pip install duckdb): the DuckDB check is skipped");
+        return;
+    }
+    let sample = manifest().join("samples/handover-clock-skew");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inputs = dir.path().join("inputs");
+    std::fs::create_dir_all(inputs.join("ticket")).unwrap();
+    for entry in std::fs::read_dir(sample.join("ticket")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, inputs.join("ticket").join(path.file_name().unwrap())).unwrap();
+    }
+    let text = std::fs::read_to_string(sample.join("ticket/queue-EX01.txt")).unwrap();
+    let text = text.trim_start_matches('\u{feff}').replace("\r\n", "\n");
+    let queue = text
+        .split("\n\n")
+        .find(|b| b.contains("Identity                         : EX01\\3"))
+        .expect("the sample's failing queue");
+    let exports: Vec<String> = (0..4)
+        .map(|k| {
+            queue
+                .replace(
+                    "RetryCount                       : 11",
+                    &format!("RetryCount                       : {}", 11 + k),
+                )
+                .replace("3:56:25 AM", &format!("3:{}:25 AM", 56 + k))
+        })
+        .collect();
+    std::fs::write(
+        inputs.join("ticket/queue-EX01-loop.txt"),
+        exports.join("\n\n") + "\n",
+    )
+    .unwrap();
+    let root = dir.path().join("dataset");
+    Command::cargo_bin("exauth")
+        .expect("binary")
+        .args(["extract", "--format", "parquet", "-q", "-o"])
+        .arg(&root)
+        .arg(&inputs)
+        .assert()
+        .code(0);
+    let output = Command::cargo_bin("exauth")
+        .expect("binary")
+        .args(["scan", "--format", "json", "-q"])
+        .arg(&inputs)
+        .output()
+        .expect("runs");
+    let scan: Value = serde_json::from_slice(&output.stdout).expect("scan JSON");
+    let mut expected: Vec<(String, String, u64)> = scan["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["sender"].as_str().unwrap().to_string(),
+                p["receiver"].as_str().unwrap().to_string(),
+                p["failures"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    expected.sort();
+    assert!(
+        expected.contains(&("EX01".into(), "EX02".into(), 14)),
+        "{expected:?}"
+    );
+    let answers = run_queries(&root);
+    let pairs: Vec<(String, String, u64)> = answers["failing_pairs"]
+        .as_array()
+        .expect("failing_pairs")
+        .iter()
+        .map(|r| {
+            (
+                r["sender"].as_str().unwrap().to_string(),
+                r["receiver"].as_str().unwrap().to_string(),
+                r["failures"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(pairs, expected);
+}

@@ -177,8 +177,9 @@ fn sighting(e: &Evidence, identities: &IdentityMap) -> Option<FailureSighting> {
 /// order read), a snapshot adds what its count grew by since the one
 /// before; a count lower than the one before is a new round of retries (the
 /// queue emptied, or the server restarted), which adds all of its count.
-/// Queues without an identity are each their own.
-fn queue_retries(evidence: &[Evidence]) -> BTreeMap<usize, u64> {
+/// Queues without an identity are each their own. (The dataset's `failures`
+/// column says the same.)
+pub fn queue_retries(evidence: &[Evidence]) -> BTreeMap<ItemId, u64> {
     type Snapshot = (Option<Timestamp>, Option<jiff::civil::DateTime>, usize, u64);
     let mut by_queue: BTreeMap<(Option<&str>, &str), Vec<Snapshot>> = BTreeMap::new();
     for (index, e) in evidence.iter().enumerate() {
@@ -209,7 +210,7 @@ fn queue_retries(evidence: &[Evidence]) -> BTreeMap<usize, u64> {
             } else {
                 count
             };
-            counts.insert(index, added);
+            counts.insert(ItemId(index), added);
             before = count;
         }
     }
@@ -259,7 +260,7 @@ pub fn incidents(
         let Some(mut s) = sighting(e, identities) else {
             continue;
         };
-        if let Some(&count) = queue_counts.get(&index) {
+        if let Some(&count) = queue_counts.get(&ItemId(index)) {
             s.count = count;
         }
         if s.sender == s.receiver && s.sender != UNKNOWN {

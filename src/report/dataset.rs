@@ -337,6 +337,7 @@ const EVIDENCE_BATCH_BYTES: usize = 1 << 20;
 fn evidence_columns(
     case: &Case,
     pair_of: &BTreeMap<ItemId, (&str, &str)>,
+    queue_counts: &BTreeMap<ItemId, u64>,
     items: &[ItemId],
     facts: &[String],
 ) -> Result<Vec<Column>> {
@@ -372,8 +373,12 @@ fn evidence_columns(
         Series::new(
             "failures".into(),
             ev.iter()
+                .zip(items)
                 .zip(&signals)
-                .map(|(e, s)| s.map(|_| i64::try_from(failure_count(e)).unwrap_or(i64::MAX)))
+                .map(|((e, id), s)| {
+                    let queue = queue_counts.get(id).copied();
+                    s.map(|_| i64::try_from(failure_count(e, queue)).unwrap_or(i64::MAX))
+                })
                 .collect::<Vec<_>>(),
         )
         .into(),
@@ -483,9 +488,14 @@ pub fn failure_names(signal: FailureSignal) -> (&'static str, &'static str) {
     }
 }
 
-/// How many failures one item stands for (a queue's retry count, an
-/// aggregate's count).
-fn failure_count(e: &Evidence) -> u64 {
+/// How many failures one item stands for, as the run counted it for its pair
+/// (an aggregate's count; a queue's retry count, or for a queue exported
+/// more than once what its count grew by since the export before: `queue`,
+/// from [`incident::queue_retries`]).
+fn failure_count(e: &Evidence, queue: Option<u64>) -> u64 {
+    if let Some(count) = queue {
+        return count;
+    }
     let base = match &e.fact {
         Fact::QueueLastError { retry_count, .. } => retry_count.unwrap_or(1).max(1),
         _ => 1,
@@ -507,6 +517,8 @@ pub fn write_evidence_set(
             pair_of.insert(*id, (&incident.sender, &incident.receiver));
         }
     }
+    // What each export of a queue exported more than once adds, as scan counts it.
+    let queue_counts = crate::correlate::incident::queue_retries(&case.evidence);
     let mut partitions: BTreeMap<(Option<&str>, Option<Date>), Vec<ItemId>> = BTreeMap::new();
     for (id, e) in case.items() {
         partitions
@@ -529,7 +541,13 @@ pub fn write_evidence_set(
             let end = n + 1;
             if bytes >= EVIDENCE_BATCH_BYTES || end - start >= ROW_GROUP || end == items.len() {
                 let batch = items.get(start..end).unwrap_or_default();
-                part.write(evidence_columns(case, &pair_of, batch, &facts)?)?;
+                part.write(evidence_columns(
+                    case,
+                    &pair_of,
+                    &queue_counts,
+                    batch,
+                    &facts,
+                )?)?;
                 facts.clear();
                 start = end;
                 bytes = 0;
