@@ -10,6 +10,8 @@ use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
+mod support;
+
 fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -60,6 +62,41 @@ fn run_queries(root: &Path) -> Value {
     serde_json::from_slice(&output.stdout).expect("JSON")
 }
 
+/// `extract --format parquet` of `inputs` into `root`, and the scan of the
+/// same inputs (JSON).
+fn extract_and_scan(inputs: &Path, root: &Path) -> Value {
+    Command::cargo_bin("exauth")
+        .expect("binary")
+        .args(["extract", "--format", "parquet", "-q", "-o"])
+        .arg(root)
+        .arg(inputs)
+        .assert()
+        .code(0);
+    let output = Command::cargo_bin("exauth")
+        .expect("binary")
+        .args(["scan", "--format", "json", "-q"])
+        .arg(inputs)
+        .output()
+        .expect("runs");
+    serde_json::from_slice(&output.stdout).expect("scan JSON")
+}
+
+/// (sender, receiver, failures) of rows with those fields: scan's pairs or
+/// a query's answer.
+fn pairs_of(rows: &Value) -> Vec<(String, String, u64)> {
+    rows.as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            (
+                r["sender"].as_str().unwrap().to_string(),
+                r["receiver"].as_str().unwrap().to_string(),
+                r["failures"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn the_documented_queries_agree_with_the_scan() {
     if !duckdb_available() {
@@ -69,49 +106,18 @@ fn the_documented_queries_agree_with_the_scan() {
     let sample = manifest().join("samples/clock-skew");
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().join("dataset");
-    Command::cargo_bin("exauth")
-        .expect("binary")
-        .args(["extract", "--format", "parquet", "-q", "-o"])
-        .arg(&root)
-        .arg(&sample)
-        .assert()
-        .code(0);
-    let output = Command::cargo_bin("exauth")
-        .expect("binary")
-        .args(["scan", "--format", "json", "-q"])
-        .arg(&sample)
-        .output()
-        .expect("runs");
-    let scan: Value = serde_json::from_slice(&output.stdout).expect("scan JSON");
+    let scan = extract_and_scan(&sample, &root);
     let answers = run_queries(&root);
 
     // Failing pairs: the same pairs with the same counts.
-    let mut expected: Vec<(String, String, u64)> = scan["pairs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["sender"].as_str().unwrap().to_string(),
-                p["receiver"].as_str().unwrap().to_string(),
-                p["failures"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let mut expected = pairs_of(&scan["pairs"]);
     expected.sort();
     let pairs = |name: &str| -> Vec<(String, String, u64)> {
-        answers[name]
-            .as_array()
-            .unwrap_or_else(|| panic!("{name} missing"))
-            .iter()
-            .map(|r| {
-                (
-                    r["sender"].as_str().unwrap().to_string(),
-                    r["receiver"].as_str().unwrap().to_string(),
-                    r["failures"].as_u64().unwrap(),
-                )
-            })
-            .collect()
+        pairs_of(
+            answers
+                .get(name)
+                .unwrap_or_else(|| panic!("{name} missing")),
+        )
     };
     assert!(!expected.is_empty());
     assert_eq!(pairs("failing_pairs"), expected, "failing pairs and counts");
@@ -200,71 +206,19 @@ fn a_queue_exported_again_and_again_sums_as_the_scan_counts() {
         let path = entry.unwrap().path();
         std::fs::copy(&path, inputs.join("ticket").join(path.file_name().unwrap())).unwrap();
     }
-    let text = std::fs::read_to_string(sample.join("ticket/queue-EX01.txt")).unwrap();
-    let text = text.trim_start_matches('\u{feff}').replace("\r\n", "\n");
-    let queue = text
-        .split("\n\n")
-        .find(|b| b.contains("Identity                         : EX01\\3"))
-        .expect("the sample's failing queue");
-    let exports: Vec<String> = (0..4)
-        .map(|k| {
-            queue
-                .replace(
-                    "RetryCount                       : 11",
-                    &format!("RetryCount                       : {}", 11 + k),
-                )
-                .replace("3:56:25 AM", &format!("3:{}:25 AM", 56 + k))
-        })
-        .collect();
     std::fs::write(
         inputs.join("ticket/queue-EX01-loop.txt"),
-        exports.join("\n\n") + "\n",
+        support::looped_queue_exports(4),
     )
     .unwrap();
     let root = dir.path().join("dataset");
-    Command::cargo_bin("exauth")
-        .expect("binary")
-        .args(["extract", "--format", "parquet", "-q", "-o"])
-        .arg(&root)
-        .arg(&inputs)
-        .assert()
-        .code(0);
-    let output = Command::cargo_bin("exauth")
-        .expect("binary")
-        .args(["scan", "--format", "json", "-q"])
-        .arg(&inputs)
-        .output()
-        .expect("runs");
-    let scan: Value = serde_json::from_slice(&output.stdout).expect("scan JSON");
-    let mut expected: Vec<(String, String, u64)> = scan["pairs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["sender"].as_str().unwrap().to_string(),
-                p["receiver"].as_str().unwrap().to_string(),
-                p["failures"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let scan = extract_and_scan(&inputs, &root);
+    let mut expected = pairs_of(&scan["pairs"]);
     expected.sort();
     assert!(
         expected.contains(&("EX01".into(), "EX02".into(), 14)),
         "{expected:?}"
     );
     let answers = run_queries(&root);
-    let pairs: Vec<(String, String, u64)> = answers["failing_pairs"]
-        .as_array()
-        .expect("failing_pairs")
-        .iter()
-        .map(|r| {
-            (
-                r["sender"].as_str().unwrap().to_string(),
-                r["receiver"].as_str().unwrap().to_string(),
-                r["failures"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(pairs, expected);
+    assert_eq!(pairs_of(&answers["failing_pairs"]), expected);
 }

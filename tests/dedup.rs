@@ -767,32 +767,12 @@ fn a_queue_exported_again_and_again_counts_each_retry_once() {
         .into_iter()
         .find(|s| s.ends_with("handover-clock-skew"))
         .expect("handover-clock-skew sample");
-    let text = std::fs::read_to_string(sample.join("ticket/queue-EX01.txt")).unwrap();
-    let text = text.trim_start_matches('\u{feff}').replace("\r\n", "\n");
-    let queue = text
-        .split("\n\n")
-        .find(|b| b.contains("Identity                         : EX01\\3"))
-        .expect("the sample's failing queue");
-    assert!(
-        queue.contains("RetryCount                       : 11"),
-        "{queue}"
-    );
-    let exports: Vec<String> = (0..4)
-        .map(|k| {
-            queue
-                .replace(
-                    "RetryCount                       : 11",
-                    &format!("RetryCount                       : {}", 11 + k),
-                )
-                .replace("3:56:25 AM", &format!("3:{}:25 AM", 56 + k))
-        })
-        .collect();
     let tmp = tempfile::tempdir().expect("tempdir");
     let looped = tmp.path().join("looped");
     copy_tree(&sample, &looped);
     std::fs::write(
         looped.join("ticket/queue-EX01-loop.txt"),
-        exports.join("\n\n") + "\n",
+        support::looped_queue_exports(4),
     )
     .unwrap();
     let failures = |scan: &Value| {

@@ -561,20 +561,7 @@ mod tests {
         identities.observe_ip("EX02.contoso.local", "10.1.2.12".parse().unwrap());
         identities.observe_host("EX01");
         let evidence = vec![
-            at(
-                "EX01",
-                0,
-                Fact::QueueLastError {
-                    queue: "EX01\\7".into(),
-                    next_hop: None,
-                    target_ip: Some("10.1.2.12".parse().unwrap()),
-                    target_fqdn: Some("EX02.contoso.local".into()),
-                    outer: Some("451 4.4.0".into()),
-                    inner: Some("454 4.7.0 Temporary authentication failure".into()),
-                    truncated: false,
-                    retry_count: Some(3),
-                },
-            ),
+            at("EX01", 0, queue_454("EX01\\7", 3)),
             at(
                 "EX02",
                 5,

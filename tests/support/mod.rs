@@ -32,3 +32,34 @@ pub fn scan_with(paths: &[PathBuf], settings: &ReadSettings) -> Value {
     let report = exauth::report::scan::build(&case, &diagnosis, &inventory, problems);
     serde_json::from_str(&exauth::report::scan::json(&report)).expect("scan JSON")
 }
+
+/// The handover-clock-skew sample's failing queue (`EX01\3`, RetryCount 11
+/// at 3:56:25 AM) exported `exports` times a minute apart, its RetryCount
+/// growing by one each time: `Get-Queue | fl` run in a loop into one file.
+/// The first export is the sample's queue as it is.
+pub fn looped_queue_exports(exports: u64) -> String {
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("samples/handover-clock-skew/ticket/queue-EX01.txt");
+    let text = std::fs::read_to_string(sample).expect("the sample's queue export");
+    let text = text.trim_start_matches('\u{feff}').replace("\r\n", "\n");
+    let queue = text
+        .split("\n\n")
+        .find(|b| b.contains("Identity                         : EX01\\3"))
+        .expect("the sample's failing queue");
+    assert!(
+        queue.contains("RetryCount                       : 11"),
+        "{queue}"
+    );
+    assert!(exports <= 4, "a minute apart within the hour");
+    let runs: Vec<String> = (0..exports)
+        .map(|k| {
+            queue
+                .replace(
+                    "RetryCount                       : 11",
+                    &format!("RetryCount                       : {}", 11 + k),
+                )
+                .replace("3:56:25 AM", &format!("3:{}:25 AM", 56 + k))
+        })
+        .collect();
+    runs.join("\n\n") + "\n"
+}
