@@ -855,45 +855,39 @@ write_runs() {
         }"
 }
 
-run_portqry_loop() {
-    local dir="$DATA/portqry-loop-${CMD_MB}MB/EX01"
-    local file="$dir/EX01_portqry-DC01-88.txt"
+# loop_input <name> <server> <file name> <description> <fact kind> <awk run statements>: a
+# command's runs (write_runs) in <server>'s folder, then measured for memory.
+loop_input() {
+    local dir="$DATA/$1-${CMD_MB}MB/$2"
+    local file="$dir/$3"
     if needs_writing "$dir"; then
-        write_runs "$file" '
-            state = (i % 97 == 0) ? "FILTERED" : "LISTENING"
-            run = sprintf("Querying target system called:\r\n\r\n DC01.contoso.com\r\n\r\nAttempting to resolve name to IP address...\r\n\r\n\r\nName resolved to 10.0.0.10\r\n\r\nquerying...\r\n\r\nTCP port 88 (kerberos service): %s\r\n\r\nUDP port 88 (kerberos service): LISTENING or FILTERED\r\n\r\n", state)'
+        write_runs "$file" "$6"
         written "$dir"
     fi
     BYTES=$(stat -c %s "$file")
-    memory_input portqry-loop "portqry run in a loop at EX01: $BYTES bytes ($dir)" "$dir" port-probe
+    memory_input "$1" "$4: $BYTES bytes ($dir)" "$dir" "$5"
+}
+
+run_portqry_loop() {
+    loop_input portqry-loop EX01 EX01_portqry-DC01-88.txt "portqry run in a loop at EX01" port-probe \
+        '
+            state = (i % 97 == 0) ? "FILTERED" : "LISTENING"
+            run = sprintf("Querying target system called:\r\n\r\n DC01.contoso.com\r\n\r\nAttempting to resolve name to IP address...\r\n\r\n\r\nName resolved to 10.0.0.10\r\n\r\nquerying...\r\n\r\nTCP port 88 (kerberos service): %s\r\n\r\nUDP port 88 (kerberos service): LISTENING or FILTERED\r\n\r\n", state)'
 }
 
 run_netconnection_loop() {
-    local dir="$DATA/netconnection-loop-${CMD_MB}MB/EX01"
-    local file="$dir/EX01_Test-NetConnection-DC01-88.txt"
-    if needs_writing "$dir"; then
-        write_runs "$file" '
+    loop_input netconnection-loop EX01 EX01_Test-NetConnection-DC01-88.txt \
+        "Test-NetConnection run in a loop at EX01" port-probe '
             ok = (i % 97 == 0) ? "False" : "True"
             warning = (ok == "False") ? "WARNING: TCP connect to (10.0.0.10 : 88) failed\r\n" : ""
             run = sprintf("%s\r\n\r\nComputerName           : DC01.contoso.com\r\nRemoteAddress          : 10.0.0.10\r\nRemotePort             : 88\r\nInterfaceAlias         : Ethernet0\r\nSourceAddress          : 10.0.1.11\r\nTcpTestSucceeded       : %s\r\n\r\n\r\n", warning, ok)'
-        written "$dir"
-    fi
-    BYTES=$(stat -c %s "$file")
-    memory_input netconnection-loop "Test-NetConnection run in a loop at EX01: $BYTES bytes ($dir)" "$dir" port-probe
 }
 
 run_replsummary_loop() {
-    local dir="$DATA/replsummary-loop-${CMD_MB}MB/DC01"
-    local file="$dir/DC01_repadmin-replsummary.txt"
-    if needs_writing "$dir"; then
-        write_runs "$file" '
+    loop_input replsummary-loop DC01 DC01_repadmin-replsummary.txt \
+        "repadmin /replsummary run again and again at DC01" replication-status '
             fails = i % 6
             run = sprintf("Replication Summary Start Time: 2026-11-26 %02d:%02d:00\r\n\r\nBeginning data collection for replication summary, this may take awhile:\r\n  .....\r\n\r\n\r\nSource DSA          largest delta    fails/total %%%%   error\r\n DC01               2d.08h:54m:00s    %d /   5  %3d  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\r\n DC02                      14m:05s    0 /   5    0\r\n\r\nDestination DSA     largest delta    fails/total %%%%   error\r\n DC01                      14m:05s    0 /   5    0\r\n DC02               2d.08h:54m:00s    %d /   5  %3d  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\r\n\r\n", int(i / 60) % 24, i % 60, fails, fails * 20, fails, fails * 20)'
-        written "$dir"
-    fi
-    BYTES=$(stat -c %s "$file")
-    memory_input replsummary-loop "repadmin /replsummary run again and again at DC01: $BYTES bytes ($dir)" \
-        "$dir" replication-status
 }
 
 # --- run ---------------------------------------------------------------------------------------

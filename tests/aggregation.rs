@@ -483,6 +483,18 @@ fn looped_beside_sample(
         .collect()
 }
 
+/// `lines` (from [`looped_beside_sample`]) hold the looped file's fact at `line`
+/// saying exactly `detail`.
+fn assert_counted(lines: &[String], file: &str, line: u64, detail: &str) {
+    let name = file.rsplit('/').next().unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with(&format!("loop-{name}:{line}\" \"{detail}\""))),
+        "{lines:#?}"
+    );
+}
+
 /// portqry run in a loop beside the kerberos-blocked sample (EX01 probing
 /// DC01 3,000 times, a probe of each protocol each time): each probe read is
 /// counted, repeated ones as one fact at the line of the first (each kept
@@ -499,14 +511,11 @@ fn a_probe_run_in_a_loop_is_counted_and_reads_the_same() {
         "port-probe",
         "kerberos-blocked",
     );
-    assert!(
-        lines.iter().any(|l| {
-            l.contains("loop-EX01_portqry-DC01-88.txt:13\"")
-            && l.ends_with(
-                "filtered (and 2,999 more like it later in the same output, counted, not listed)\""
-            )
-        }),
-        "{lines:#?}"
+    assert_counted(
+        &lines,
+        "EX01/EX01_portqry-DC01-88.txt",
+        13,
+        "tcp 88 to DC01.contoso.com: filtered (and 2,999 more like it later in the same output, counted, not listed)",
     );
 }
 
@@ -525,15 +534,11 @@ fn a_summary_run_again_and_again_is_counted_and_reads_the_same() {
         "replication-status",
         "ad-replication",
     );
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("loop-DC01_repadmin-replsummary.txt:8\"")
-                && l.contains("DC01 5/5 replications failing")
-                && l.ends_with(
-                    "(and 1,999 more like it later in the same output, counted, not listed)\""
-                )),
-        "{lines:#?}"
+    assert_counted(
+        &lines,
+        "DC01/DC01_repadmin-replsummary.txt",
+        8,
+        "repadmin: DC01 5/5 replications failing: (8524) The DSA operation is unable to proceed because of a DNS lookup failure. (and 1,999 more like it later in the same output, counted, not listed)",
     );
 }
 
@@ -553,13 +558,10 @@ fn a_connection_test_run_in_a_loop_is_counted_and_reads_the_same() {
         "port-probe",
         "kerberos-blocked",
     );
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("loop-EX01_Test-NetConnection-DC01-88.txt:4\"")
-                && l.ends_with(
-                    "not reachable (and 2,499 more like it later in the same output, counted, not listed)\""
-                )),
-        "{lines:#?}"
+    assert_counted(
+        &lines,
+        "EX01/EX01_Test-NetConnection-DC01-88.txt",
+        4,
+        "tcp 88 to DC01.contoso.com: not reachable (and 2,499 more like it later in the same output, counted, not listed)",
     );
 }

@@ -320,3 +320,40 @@ fn a_repeated_probe_is_one_row_that_says_how_many() {
         .ends_with("EX01_portqry-loop.txt:7"));
     assert!(port(464).get("represents").is_none(), "{}", port(464));
 }
+
+/// `repadmin /showrepl` and its `/csv` (spooled by the repadmin input, then read
+/// whole: only a `/replsummary` is read a line at a time): a
+/// `replication-status` row per neighbour, with the failures and error a user
+/// filters on.
+#[test]
+fn showrepl_and_its_csv_are_read_whole_after_the_spool() {
+    let dir = tempfile::tempdir().unwrap();
+    let dc01 = dir.path().join("DC01");
+    std::fs::create_dir_all(&dc01).unwrap();
+    std::fs::write(dc01.join("DC01_repadmin-showrepl.txt"), "Repadmin: running command /showrepl against full DC localhost\nDefault-First-Site-Name\\PICH-AD16\nDSA Options: IS_GC\nSite Options: (none)\nDSA object GUID: 6f0e4e4a-0000-0000-0000-000000000000\nDSA invocationID: 6f0e4e4a-0000-0000-0000-000000000001\n\n==== INBOUND NEIGHBORS ======================================\n\nDC=iconic,DC=local\n    Default-First-Site-Name\\AD-PICH via RPC\n        DSA object GUID: 1a2b3c4d-0000-0000-0000-000000000000\n        Last attempt @ 2025-07-24 07:33:38 was successful.\n\nCN=Configuration,DC=iconic,DC=local\n    Default-First-Site-Name\\AD-PICH via RPC\n        DSA object GUID: 1a2b3c4d-0000-0000-0000-000000000000\n        Last attempt @ 2025-07-24 07:33:38 failed, result 8418 (0x20e2):\n            The replication operation failed because of a schema mismatch between the servers involved.\n        3 consecutive failure(s).\n        Last success @ 2025-07-20 10:00:00.\n").unwrap();
+    std::fs::write(dc01.join("DC01_repadmin-showrepl.csv"), "Repadmin: running command /showrepl against full DC dc01.contoso.com\nshowrepl_COLUMNS,Destination DSA Site,Destination DSA,Naming Context,Source DSA Site,Source DSA,Transport Type,Number of Failures,Last Failure Time,Last Success Time,Last Failure Status\nshowrepl_INFO,Default-First-Site-Name,DC01,\"DC=contoso,DC=com\",Default-First-Site-Name,DC02,RPC,4,2025-07-24 07:33:38,2025-07-20 10:00:00,-2146893022\nshowrepl_INFO,Default-First-Site-Name,DC01,\"CN=Configuration,DC=contoso,DC=com\",Default-First-Site-Name,DC02,RPC,0,0,2025-07-24 07:30:00,0\n").unwrap();
+    let rows = jsonl(&[], dir.path());
+    let mut seen: Vec<(String, String, Value, Value)> = by_kind(&rows)["replication-status"]
+        .iter()
+        .map(|r| {
+            (
+                r["dc"].as_str().unwrap().to_string(),
+                r["direction"].as_str().unwrap_or("").to_string(),
+                r["failures"].clone(),
+                r["error"].clone(),
+            )
+        })
+        .collect();
+    seen.sort_by(|a, b| (&a.0, &a.1, a.2.to_string()).cmp(&(&b.0, &b.1, b.2.to_string())));
+    assert_eq!(seen.len(), 4, "{seen:#?}");
+    assert_eq!(seen[0].0, "DC01");
+    assert_eq!(seen[0].1, "inbound from DC02");
+    assert!(seen.iter().any(|r| r.0 == "DC01" && r.2 == 4), "{seen:#?}");
+    assert!(
+        seen.iter().any(|r| r.0 == "PICH-AD16"
+            && r.1 == "inbound from AD-PICH"
+            && r.2 == 3
+            && r.3.as_str().is_some_and(|e| e.starts_with("(8418)"))),
+        "{seen:#?}"
+    );
+}

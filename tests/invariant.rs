@@ -159,8 +159,9 @@ fn a_connector_refusal_in_any_text_is_a_failure() {
 }
 
 /// The command outputs read a line at a time (a domain's `setspn -Q`, a
-/// `w32tm /stripchart`) with a 454 pasted among their lines: the net under
-/// their parsers still finds it.
+/// `w32tm /stripchart`, `portqry`, `Test-NetConnection` and `repadmin
+/// /replsummary` run in a loop) with a 454 pasted among their lines: the net
+/// under their parsers still finds it.
 #[test]
 fn a_454_inside_a_streamed_command_output_is_a_failure() {
     let listing = "Checking domain DC=contoso,DC=com\r\nCN=WS1,OU=W,DC=contoso,DC=com\r\n\tHOST/WS1\r\nRemote Server returned 451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\"\r\n\r\nExisting SPN found!\r\n";
@@ -179,6 +180,30 @@ fn a_454_inside_a_streamed_command_output_is_a_failure() {
         "unknown",
         "unknown",
     );
+    let portqry = "Querying target system called:\r\n\r\n DC01.contoso.com\r\n\r\nTCP port 88 (kerberos service): LISTENING\r\nnote: 451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\"\r\nTCP port 88 (kerberos service): LISTENING\r\n";
+    let netconnection = "ComputerName           : DC01.contoso.com\r\nRemoteAddress          : 10.0.0.10\r\nRemotePort             : 88\r\nTcpTestSucceeded       : True\r\n\r\nnote: 451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\"\r\n\r\nComputerName           : DC01.contoso.com\r\nRemoteAddress          : 10.0.0.10\r\nRemotePort             : 88\r\nTcpTestSucceeded       : True\r\n";
+    let replsummary = "Replication Summary Start Time: 2026-11-26 08:54:00\r\n\r\nSource DSA          largest delta    fails/total %%   error\r\n DC01                      14m:05s    0 /   5    0\r\n\r\nnote: 451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\"\r\n";
+    for (form, name, text) in [
+        ("portqry with a 454", "portqry-DC01-88.txt", portqry),
+        (
+            "Test-NetConnection with a 454",
+            "Test-NetConnection-DC01-88.txt",
+            netconnection,
+        ),
+        (
+            "repadmin /replsummary with a 454",
+            "repadmin-replsummary.txt",
+            replsummary,
+        ),
+    ] {
+        assert_failure(
+            form,
+            scan_one(name, text.as_bytes()),
+            "unknown",
+            "unknown",
+            "unknown",
+        );
+    }
 }
 
 #[test]

@@ -318,14 +318,8 @@ fn write_part(
     date: Option<Date>,
     columns: Vec<Column>,
 ) -> Result<()> {
-    let mut df = DataFrame::new_infer_height(columns)?;
-    let part = writer.part(table, server, date)?;
-    let file = File::create(part.temp_path())
-        .with_context(|| format!("cannot write {}", part.temp_path().display()))?;
-    parquet_writer(file, table, writer.id(), SCHEMA)
-        .finish(&mut df)
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("cannot write {}", part.temp_path().display()))?;
+    let mut part = BatchedPart::new(writer, table, server, date)?;
+    part.write(columns)?;
     part.commit()
 }
 
@@ -417,6 +411,7 @@ impl BatchedPart {
         })
     }
 
+    /// Writes `columns` (of one height) as row groups of at most [`ROW_GROUP`] rows.
     fn write(&mut self, columns: Vec<Column>) -> Result<()> {
         let df = DataFrame::new_infer_height(columns)?;
         let temp = self.part.temp_path().display().to_string();
@@ -430,13 +425,22 @@ impl BatchedPart {
                 );
             }
         }
-        match self.writer.as_mut() {
-            Some(w) => w
-                .write_batch(&df)
+        let Some(w) = self.writer.as_mut() else {
+            bail!("cannot write {temp}: no writer");
+        };
+        let height = df.height();
+        let mut offset = 0;
+        while offset < height || height == 0 {
+            let rows = df.slice(i64::try_from(offset).unwrap_or(i64::MAX), ROW_GROUP);
+            w.write_batch(&rows)
                 .map_err(anyhow::Error::from)
-                .with_context(|| format!("cannot write {temp}")),
-            None => bail!("cannot write {temp}: no writer"),
+                .with_context(|| format!("cannot write {temp}"))?;
+            offset += ROW_GROUP;
+            if height == 0 {
+                break;
+            }
         }
+        Ok(())
     }
 
     /// Finishes the part and renames it into place; a part no batch was

@@ -157,9 +157,15 @@ impl ReplicationStatus {
 
 /// Cheap check for /replsummary.
 pub fn looks_like_replsummary(text_head: &str) -> bool {
-    text_head.contains("Replication Summary Start Time")
-        || (text_head.contains("largest delta") && text_head.contains("fails/total"))
+    text_head.contains(SUMMARY_START)
+        || (text_head.contains(SUMMARY_DELTA) && text_head.contains(SUMMARY_FAILS))
 }
+
+/// What tells a `/replsummary`: its first line's words, or its tables' headers' two
+/// (each a phrase of one line, so found by line as in the whole text).
+const SUMMARY_START: &str = "Replication Summary Start Time";
+const SUMMARY_DELTA: &str = "largest delta";
+const SUMMARY_FAILS: &str = "fails/total";
 
 /// Cheap check for /showrepl text.
 pub fn looks_like_showrepl(text_head: &str) -> bool {
@@ -255,9 +261,9 @@ pub fn is_replsummary(text: &mut dyn Reread) -> std::io::Result<bool> {
     let (mut start_time, mut delta, mut fails) = (false, false, false);
     let mut t = text.read_from_start()?;
     each_line(&mut *t, &mut |_, line| {
-        start_time |= line.contains("Replication Summary Start Time");
-        delta |= line.contains("largest delta");
-        fails |= line.contains("fails/total");
+        start_time |= line.contains(SUMMARY_START);
+        delta |= line.contains(SUMMARY_DELTA);
+        fails |= line.contains(SUMMARY_FAILS);
         if start_time || (delta && fails) {
             ControlFlow::Break(())
         } else {
@@ -317,8 +323,8 @@ impl SummaryLines {
             return;
         }
         if !line.starts_with(char::is_whitespace) {
-            if line.contains("%%") || line.contains("fails/total") {
-                self.tables_seen += 1;
+            if line.contains("%%") || line.contains(SUMMARY_FAILS) {
+                self.tables_seen = self.tables_seen.saturating_add(1);
                 // Source, then destination; by their order when the words
                 // are not these (a localized repadmin): a summary run again
                 // into the same file starts with its source table again.
