@@ -51,6 +51,8 @@
 #                          (a warning and a result a run; memory, not speed)
 #   replsummary-loop       `repadmin /replsummary` run by a script into one file at DC01, CMD_MB
 #                          (50) MB (the DCs' counts change from run to run; memory, not speed)
+#   showrepl-loop          `repadmin /showrepl` run by a script into one file at DC01, CMD_MB (50)
+#                          MB (a neighbour failing now and then; memory, not speed)
 #   and the groups small, mid, large (both layouts), flat, elc, synth (all six), all.
 # Collections are `exauth synth --scenario clock-skew --servers N --size S --layout flat|elc`
 # (--size counts what the zips hold: an ELC collection unpacks to S). RUNS (3) runs per tool, the
@@ -81,7 +83,7 @@ mkdir -p "$DATA"
 # --- what to run -------------------------------------------------------------------------------
 ALL_INPUTS=(small-flat small-elc mid-flat mid-elc large-flat large-elc evtx send long-flat spray send-joined
     event-text event-xml queue-text queue-objects transcript stripchart setspn-query portqry-loop
-    netconnection-loop replsummary-loop)
+    netconnection-loop replsummary-loop showrepl-loop)
 selected=()
 [ $# -eq 0 ] && set -- all
 for arg in "$@"; do
@@ -92,7 +94,8 @@ for arg in "$@"; do
         flat | elc) selected+=("small-$arg" "mid-$arg" "large-$arg") ;;
         small-flat | small-elc | mid-flat | mid-elc | large-flat | large-elc | evtx | send | long-flat | \
             spray | send-joined | event-text | event-xml | queue-text | queue-objects | transcript | \
-            stripchart | setspn-query | portqry-loop | netconnection-loop | replsummary-loop)
+            stripchart | setspn-query | portqry-loop | netconnection-loop | replsummary-loop | \
+            showrepl-loop)
             selected+=("$arg") ;;
         *) echo "unknown input \`$arg\` (one of: ${ALL_INPUTS[*]}, small, mid, large, flat, elc, synth, all)" >&2
            exit 2 ;;
@@ -890,6 +893,14 @@ run_replsummary_loop() {
             run = sprintf("Replication Summary Start Time: 2026-11-26 %02d:%02d:00\r\n\r\nBeginning data collection for replication summary, this may take awhile:\r\n  .....\r\n\r\n\r\nSource DSA          largest delta    fails/total %%%%   error\r\n DC01               2d.08h:54m:00s    %d /   5  %3d  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\r\n DC02                      14m:05s    0 /   5    0\r\n\r\nDestination DSA     largest delta    fails/total %%%%   error\r\n DC01                      14m:05s    0 /   5    0\r\n DC02               2d.08h:54m:00s    %d /   5  %3d  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\r\n\r\n", int(i / 60) % 24, i % 60, fails, fails * 20, fails, fails * 20)'
 }
 
+run_showrepl_loop() {
+    loop_input showrepl-loop DC01 DC01_repadmin-showrepl.txt \
+        "repadmin /showrepl run again and again at DC01" replication-status '
+            fails = i % 6
+            result = (fails == 0) ? "was successful.\r\n" : sprintf("failed, result 8524 (0x214c):\r\n            The DSA operation is unable to proceed because of a DNS lookup failure.\r\n        %d consecutive failure(s).\r\n        Last success @ 2026-11-24 10:00:00.\r\n", fails)
+            run = sprintf("Repadmin: running command /showrepl against full DC localhost\r\nDefault-First-Site-Name\\DC01\r\nDSA Options: IS_GC\r\nDSA invocationID: 6f0e4e4a-0000-0000-0000-000000000001\r\n\r\n==== INBOUND NEIGHBORS ======================================\r\n\r\nDC=contoso,DC=com\r\n    Default-First-Site-Name\\DC02 via RPC\r\n        DSA object GUID: 1a2b3c4d-0000-0000-0000-000000000000\r\n        Last attempt @ 2026-11-26 %02d:%02d:00 was successful.\r\n\r\nCN=Configuration,DC=contoso,DC=com\r\n    Default-First-Site-Name\\DC02 via RPC\r\n        DSA object GUID: 1a2b3c4d-0000-0000-0000-000000000000\r\n        Last attempt @ 2026-11-26 07:33:38 %s\r\n", int(i / 60) % 24, i % 60, result)'
+}
+
 # --- run ---------------------------------------------------------------------------------------
 echo "exauth $COMMIT (profiling build, --no-default-features), best of $RUNS runs, page cache warm"
 echo "columns: best wall time, MB/s over the input's bytes (10^6) in that time, user+system CPU"
@@ -920,6 +931,7 @@ for input in "${selected[@]}"; do
         portqry-loop) run_portqry_loop ;;
         netconnection-loop) run_netconnection_loop ;;
         replsummary-loop) run_replsummary_loop ;;
+        showrepl-loop) run_showrepl_loop ;;
     esac
 done
 

@@ -321,19 +321,30 @@ fn a_repeated_probe_is_one_row_that_says_how_many() {
     assert!(port(464).get("represents").is_none(), "{}", port(464));
 }
 
-/// `repadmin /showrepl` and its `/csv` (spooled by the repadmin input, then read
-/// whole: only a `/replsummary` is read a line at a time): a
-/// `replication-status` row per neighbour, with the failures and error a user
-/// filters on.
+/// `repadmin /showrepl` and its `/csv`, each run 200 times into its file (a
+/// script's loop; both are read a line at a time): a `replication-status` row
+/// per distinct neighbour, with the failures and error a user filters on, at
+/// the line of its first and counting the 200.
 #[test]
-fn showrepl_and_its_csv_are_read_whole_after_the_spool() {
+fn showrepl_and_its_csv_run_in_a_loop_are_streamed_and_counted() {
     let dir = tempfile::tempdir().unwrap();
     let dc01 = dir.path().join("DC01");
     std::fs::create_dir_all(&dc01).unwrap();
-    std::fs::write(dc01.join("DC01_repadmin-showrepl.txt"), "Repadmin: running command /showrepl against full DC localhost\nDefault-First-Site-Name\\PICH-AD16\nDSA Options: IS_GC\nSite Options: (none)\nDSA object GUID: 6f0e4e4a-0000-0000-0000-000000000000\nDSA invocationID: 6f0e4e4a-0000-0000-0000-000000000001\n\n==== INBOUND NEIGHBORS ======================================\n\nDC=iconic,DC=local\n    Default-First-Site-Name\\AD-PICH via RPC\n        DSA object GUID: 1a2b3c4d-0000-0000-0000-000000000000\n        Last attempt @ 2025-07-24 07:33:38 was successful.\n\nCN=Configuration,DC=iconic,DC=local\n    Default-First-Site-Name\\AD-PICH via RPC\n        DSA object GUID: 1a2b3c4d-0000-0000-0000-000000000000\n        Last attempt @ 2025-07-24 07:33:38 failed, result 8418 (0x20e2):\n            The replication operation failed because of a schema mismatch between the servers involved.\n        3 consecutive failure(s).\n        Last success @ 2025-07-20 10:00:00.\n").unwrap();
-    std::fs::write(dc01.join("DC01_repadmin-showrepl.csv"), "Repadmin: running command /showrepl against full DC dc01.contoso.com\nshowrepl_COLUMNS,Destination DSA Site,Destination DSA,Naming Context,Source DSA Site,Source DSA,Transport Type,Number of Failures,Last Failure Time,Last Success Time,Last Failure Status\nshowrepl_INFO,Default-First-Site-Name,DC01,\"DC=contoso,DC=com\",Default-First-Site-Name,DC02,RPC,4,2025-07-24 07:33:38,2025-07-20 10:00:00,-2146893022\nshowrepl_INFO,Default-First-Site-Name,DC01,\"CN=Configuration,DC=contoso,DC=com\",Default-First-Site-Name,DC02,RPC,0,0,2025-07-24 07:30:00,0\n").unwrap();
+    std::fs::write(dc01.join("DC01_repadmin-showrepl.txt"), "Repadmin: running command /showrepl against full DC localhost\nDefault-First-Site-Name\\PICH-AD16\nDSA Options: IS_GC\nSite Options: (none)\nDSA object GUID: 6f0e4e4a-0000-0000-0000-000000000000\nDSA invocationID: 6f0e4e4a-0000-0000-0000-000000000001\n\n==== INBOUND NEIGHBORS ======================================\n\nDC=iconic,DC=local\n    Default-First-Site-Name\\AD-PICH via RPC\n        DSA object GUID: 1a2b3c4d-0000-0000-0000-000000000000\n        Last attempt @ 2025-07-24 07:33:38 was successful.\n\nCN=Configuration,DC=iconic,DC=local\n    Default-First-Site-Name\\AD-PICH via RPC\n        DSA object GUID: 1a2b3c4d-0000-0000-0000-000000000000\n        Last attempt @ 2025-07-24 07:33:38 failed, result 8418 (0x20e2):\n            The replication operation failed because of a schema mismatch between the servers involved.\n        3 consecutive failure(s).\n        Last success @ 2025-07-20 10:00:00.\n".repeat(200)).unwrap();
+    std::fs::write(dc01.join("DC01_repadmin-showrepl.csv"), "Repadmin: running command /showrepl against full DC dc01.contoso.com\nshowrepl_COLUMNS,Destination DSA Site,Destination DSA,Naming Context,Source DSA Site,Source DSA,Transport Type,Number of Failures,Last Failure Time,Last Success Time,Last Failure Status\nshowrepl_INFO,Default-First-Site-Name,DC01,\"DC=contoso,DC=com\",Default-First-Site-Name,DC02,RPC,4,2025-07-24 07:33:38,2025-07-20 10:00:00,-2146893022\nshowrepl_INFO,Default-First-Site-Name,DC01,\"CN=Configuration,DC=contoso,DC=com\",Default-First-Site-Name,DC02,RPC,0,0,2025-07-24 07:30:00,0\n".repeat(200)).unwrap();
     let rows = jsonl(&[], dir.path());
-    let mut seen: Vec<(String, String, Value, Value)> = by_kind(&rows)["replication-status"]
+    let status = &by_kind(&rows)["replication-status"];
+    for r in status {
+        let origin = r["origin"].as_str().unwrap();
+        let first = if origin.contains(".csv:") {
+            [":3", ":4"]
+        } else {
+            [":11", ":16"]
+        };
+        assert!(first.iter().any(|l| origin.ends_with(l)), "{r}");
+        assert_eq!(r["represents"], 200, "{r}");
+    }
+    let mut seen: Vec<(String, String, Value, Value)> = status
         .iter()
         .map(|r| {
             (

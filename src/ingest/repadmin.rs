@@ -3,7 +3,7 @@
 
 use super::diag::{RepeatedFacts, Streamed};
 use super::text::Content;
-use super::{untimed, Extracted, IngestOptions, Input, Place, Records, RowSink};
+use super::{Extracted, IngestOptions, Input, Place, Records, RowSink};
 use crate::discover::Artifact;
 use crate::evidence::Fact;
 use crate::evidence::IdentityHint;
@@ -56,9 +56,9 @@ impl Input for RepadminInput {
         Ok(Box::new(parse(&content.text()?)))
     }
 
-    /// A `/replsummary` streamed: each row counted as it is read (a summary
-    /// run again and again into one file grows with every run). `/showrepl`
-    /// and its `/csv` are read whole.
+    /// Streamed: each row counted as it is read (an output run again and
+    /// again into one file grows with every run): a `/replsummary` row, a
+    /// `/showrepl` neighbour once its lines are read, a `/csv` row.
     fn read_into(
         &self,
         _artifact: &Artifact<'_>,
@@ -69,15 +69,24 @@ impl Input for RepadminInput {
         _rows: Option<(&mut dyn RowSink, Place<'_>)>,
     ) -> Result<Box<dyn Records>, String> {
         let mut text = content.spooled_text()?;
-        let summary = repadmin::is_replsummary(&mut text)
-            .map_err(|e| format!("cannot read the spooled text: {e}"))?;
-        if !summary {
-            let records = parse(&text.into_text()?);
-            records.extract(place, facts);
-            return Ok(Box::new(records));
+        let unreadable = |e: std::io::Error| format!("cannot read the spooled text: {e}");
+        let mut read = 0u64;
+        if !repadmin::is_replsummary(&mut text).map_err(unreadable)? {
+            let csv = repadmin::is_showrepl_csv(&mut text).map_err(unreadable)?;
+            let mut statuses = RepeatedFacts::default();
+            let mut each = |status: ReplicationStatus| {
+                read += 1;
+                statuses.add(status_fact(&status), status.line, place, facts);
+            };
+            let problems = if csv {
+                repadmin::read_showrepl_csv(&mut text, &mut each)
+            } else {
+                repadmin::read_showrepl(&mut text, &mut each)
+            };
+            statuses.finish(place, facts);
+            return Ok(Box::new(Streamed { read, problems }));
         }
         let mut rows = SummaryRows::default();
-        let mut read = 0u64;
         let summary = repadmin::read_replsummary(&mut text, &mut |row| {
             read += 1;
             rows.add(&row, place, facts);
@@ -163,10 +172,6 @@ impl Records for RepadminRecords {
     }
 
     fn extract(&self, place: Place<'_>, out: &mut Extracted) {
-        let push = |line: Option<u64>, fact: Fact, out: &mut Extracted| {
-            out.evidence.push(untimed(place, line, fact))
-        };
-        let _ = &push;
         match self {
             RepadminRecords::Summary(o) => {
                 let mut rows = SummaryRows::default();
@@ -176,29 +181,31 @@ impl Records for RepadminRecords {
                 rows.finish(place, out);
             }
             RepadminRecords::Status { rows, .. } => {
+                let mut statuses = RepeatedFacts::default();
                 for row in rows {
-                    let dc = row.destination_dsa.clone().unwrap_or_default();
-                    push(
-                        Some(row.line),
-                        Fact::ReplicationStatus {
-                            dc,
-                            direction: row.source_dsa.as_ref().map(|s| format!("inbound from {s}")),
-                            failures: row
-                                .consecutive_failures
-                                .map(u64::from)
-                                .or(row.last_attempt_succeeded.map(|ok| u64::from(!ok))),
-                            total: None,
-                            largest_delta_s: None,
-                            error: row.result_text.clone().map(|t| match row.result_code {
-                                Some(code) => format!("({code}) {t}"),
-                                None => t,
-                            }),
-                        },
-                        out,
-                    );
+                    statuses.add(status_fact(row), row.line, place, out);
                 }
+                statuses.finish(place, out);
             }
         }
+    }
+}
+
+/// A `/showrepl` neighbour's (or a `/csv` row's) fact.
+fn status_fact(row: &ReplicationStatus) -> Fact {
+    Fact::ReplicationStatus {
+        dc: row.destination_dsa.clone().unwrap_or_default(),
+        direction: row.source_dsa.as_ref().map(|s| format!("inbound from {s}")),
+        failures: row
+            .consecutive_failures
+            .map(u64::from)
+            .or(row.last_attempt_succeeded.map(|ok| u64::from(!ok))),
+        total: None,
+        largest_delta_s: None,
+        error: row.result_text.clone().map(|t| match row.result_code {
+            Some(code) => format!("({code}) {t}"),
+            None => t,
+        }),
     }
 }
 

@@ -293,18 +293,9 @@ pub fn read_replsummary(
         tables_seen: 0,
         rows_read: 0,
     };
-    let read = text.read_from_start().and_then(|mut t| {
-        each_line(&mut *t, &mut |n, raw| {
-            lines.line(n, raw, each);
-            ControlFlow::Continue(())
-        })
-    });
-    if let Err(e) = read {
-        lines.out.problems.push(Problem::new(
-            Location::File,
-            format!("cannot read the text: {e}"),
-        ));
-    }
+    let mut problems = Vec::new();
+    read_lines(text, &mut problems, &mut |n, raw| lines.line(n, raw, each));
+    lines.out.problems.extend(problems);
     lines.out
 }
 
@@ -378,160 +369,270 @@ fn result_code(line: &str) -> Option<i64> {
     tok.parse().ok()
 }
 
-/// Parses `repadmin /showrepl` text.
+/// Parses `repadmin /showrepl` text ([`read_showrepl`] into a vector).
 pub fn parse_showrepl(text: &str) -> (Vec<ReplicationStatus>, Vec<Problem>) {
-    let mut out: Vec<ReplicationStatus> = Vec::new();
-    let problems = Vec::new();
-    let (mut dest_site, mut dest_dsa) = (None, None);
-    let mut nc: Option<String> = None;
-    let mut in_neighbors = false;
-    let mut inbound = true;
-    let mut current: Option<ReplicationStatus> = None;
-    let mut ats = 0;
-    let mut expect_result_text = false;
-    for (i, raw) in text.lines().enumerate() {
-        let n = i as u64 + 1;
+    collected(read_showrepl, text)
+}
+
+/// A reader of statuses: [`read_showrepl`], [`read_showrepl_csv`].
+type ReadStatuses = fn(&mut dyn Reread, &mut dyn FnMut(ReplicationStatus)) -> Vec<Problem>;
+
+/// What `read` hands over from `text`, in a vector, and its problems.
+fn collected(read: ReadStatuses, text: &str) -> (Vec<ReplicationStatus>, Vec<Problem>) {
+    let mut out = Vec::new();
+    let problems = read(&mut text.as_bytes(), &mut |st| out.push(st));
+    (out, problems)
+}
+
+/// Reads `repadmin /showrepl` a line at a time, handing each neighbour's
+/// status to `each` once its lines have all been read: `/showrepl` run in a
+/// loop (or for every DC of a forest) grows with every run, and a status is
+/// complete when the next neighbour, naming context or section begins.
+pub fn read_showrepl(
+    text: &mut dyn Reread,
+    each: &mut dyn FnMut(ReplicationStatus),
+) -> Vec<Problem> {
+    let mut lines = ShowreplLines::default();
+    let mut problems = Vec::new();
+    read_lines(text, &mut problems, &mut |n, raw| lines.line(n, raw, each));
+    lines.hand_over(each);
+    problems
+}
+
+/// Each line of `text` with its number (as [`each_line`] splits them); a
+/// read error ends the text, as a problem.
+fn read_lines(text: &mut dyn Reread, problems: &mut Vec<Problem>, each: &mut dyn FnMut(u64, &str)) {
+    let read = text.read_from_start().and_then(|mut t| {
+        each_line(&mut *t, &mut |n, raw| {
+            each(n, raw);
+            ControlFlow::Continue(())
+        })
+    });
+    if let Err(e) = read {
+        problems.push(Problem::new(
+            Location::File,
+            format!("cannot read the text: {e}"),
+        ));
+    }
+}
+
+/// What the lines of a `/showrepl` read so far say about the ones to come.
+struct ShowreplLines {
+    dest_site: Option<String>,
+    dest_dsa: Option<String>,
+    nc: Option<String>,
+    in_neighbors: bool,
+    inbound: bool,
+    /// The neighbour whose lines are being read.
+    current: Option<ReplicationStatus>,
+    /// `@` lines of the current neighbour so far.
+    ats: u32,
+    expect_result_text: bool,
+}
+
+impl Default for ShowreplLines {
+    fn default() -> Self {
+        ShowreplLines {
+            dest_site: None,
+            dest_dsa: None,
+            nc: None,
+            in_neighbors: false,
+            inbound: true,
+            current: None,
+            ats: 0,
+            expect_result_text: false,
+        }
+    }
+}
+
+impl ShowreplLines {
+    /// The current neighbour, complete, to `each`: a successful last attempt
+    /// without a failure count has none.
+    fn hand_over(&mut self, each: &mut dyn FnMut(ReplicationStatus)) {
+        if let Some(mut st) = self.current.take() {
+            if st.last_attempt_succeeded == Some(true) && st.consecutive_failures.is_none() {
+                st.consecutive_failures = Some(0);
+            }
+            each(st);
+        }
+    }
+
+    fn line(&mut self, n: u64, raw: &str, each: &mut dyn FnMut(ReplicationStatus)) {
         let line = raw.trim_end().trim_start_matches('\u{feff}');
         let t = line.trim();
         if t.is_empty() {
-            continue;
+            return;
         }
         let indent = super::indent_of(line);
         if t.starts_with("====") {
-            out.extend(current.take());
+            self.hand_over(each);
             let upper = t.to_ascii_uppercase();
-            in_neighbors = upper.contains("NEIGHBORS");
-            inbound = !upper.contains("OUTBOUND");
-            nc = None;
-            continue;
+            self.in_neighbors = upper.contains("NEIGHBORS");
+            self.inbound = !upper.contains("OUTBOUND");
+            self.nc = None;
+            return;
         }
         if indent == 0 {
-            out.extend(current.take());
-            if in_neighbors && t.contains('=') && !t.contains(':') {
-                nc = Some(t.to_string());
-            } else if !in_neighbors && t.contains('\\') && !t.contains(':') {
-                (dest_site, dest_dsa) = site_dsa(t.split_whitespace().next().unwrap_or(t));
+            self.hand_over(each);
+            if self.in_neighbors && t.contains('=') && !t.contains(':') {
+                self.nc = Some(t.to_string());
+            } else if !self.in_neighbors && t.contains('\\') && !t.contains(':') {
+                (self.dest_site, self.dest_dsa) =
+                    site_dsa(t.split_whitespace().next().unwrap_or(t));
             } else if t.contains('\\') && !t.contains(':') && !t.contains('=') {
-                in_neighbors = false;
-                (dest_site, dest_dsa) = site_dsa(t.split_whitespace().next().unwrap_or(t));
+                self.in_neighbors = false;
+                (self.dest_site, self.dest_dsa) =
+                    site_dsa(t.split_whitespace().next().unwrap_or(t));
             }
-            continue;
+            return;
         }
-        if !in_neighbors {
-            continue;
+        if !self.in_neighbors {
+            return;
         }
         let first = t.split_whitespace().next().unwrap_or("");
         if first.contains('\\') && !t.contains('@') && !t.contains(':') {
-            out.extend(current.take());
+            self.hand_over(each);
             let mut st = ReplicationStatus::new(n);
-            st.destination_site.clone_from(&dest_site);
-            st.destination_dsa.clone_from(&dest_dsa);
-            st.naming_context.clone_from(&nc);
+            st.destination_site.clone_from(&self.dest_site);
+            st.destination_dsa.clone_from(&self.dest_dsa);
+            st.naming_context.clone_from(&self.nc);
             (st.source_site, st.source_dsa) = site_dsa(first);
-            let words: Vec<&str> = t.split_whitespace().collect();
-            if words.len() > 2 {
-                st.transport = words.last().map(|s| s.to_string());
+            let mut words = t.split_whitespace();
+            if words.clone().count() > 2 {
+                st.transport = words.next_back().map(str::to_string);
             }
-            st.inbound = inbound;
-            current = Some(st);
-            ats = 0;
-            expect_result_text = false;
-            continue;
+            st.inbound = self.inbound;
+            self.current = Some(st);
+            self.ats = 0;
+            self.expect_result_text = false;
+            return;
         }
-        let Some(st) = current.as_mut() else {
-            continue;
+        let Some(st) = self.current.as_mut() else {
+            return;
         };
         if t.contains('@') {
-            ats += 1;
+            self.ats = self.ats.saturating_add(1);
             let time = t.split_once('@').and_then(|(_, r)| local_time(r));
-            if ats == 1 {
+            if self.ats == 1 {
                 st.last_attempt = time;
                 st.result_code = result_code(t);
                 st.last_attempt_succeeded = Some(st.result_code.is_none_or(|c| c == 0));
-                expect_result_text = st.result_code.is_some();
+                self.expect_result_text = st.result_code.is_some();
             } else {
                 st.last_success = time;
-                expect_result_text = false;
+                self.expect_result_text = false;
             }
-            continue;
+            return;
         }
-        if expect_result_text && (!t.contains(':') || indent >= 12) {
+        if self.expect_result_text && (!t.contains(':') || indent >= 12) {
             st.result_text = Some(t.to_string());
-            expect_result_text = false;
-            continue;
+            self.expect_result_text = false;
+            return;
         }
-        expect_result_text = false;
+        self.expect_result_text = false;
         if let Some(k) = super::leading_int(t).filter(|_| !t.contains(':')) {
             st.consecutive_failures = u32::try_from(k).ok();
         }
     }
-    out.extend(current.take());
-    for st in &mut out {
-        if st.last_attempt_succeeded == Some(true) && st.consecutive_failures.is_none() {
-            st.consecutive_failures = Some(0);
-        }
-    }
-    (out, problems)
 }
 
-/// Parses `repadmin /showrepl * /csv`.
+/// Parses `repadmin /showrepl * /csv` ([`read_showrepl_csv`] into a vector).
 pub fn parse_showrepl_csv(text: &str) -> (Vec<ReplicationStatus>, Vec<Problem>) {
-    let mut out = Vec::new();
+    collected(read_showrepl_csv, text)
+}
+
+/// Reads `repadmin /showrepl * /csv` a line at a time, handing each row's
+/// status to `each` as it is read (every row stands alone once the
+/// `showrepl_COLUMNS` header before it has named the columns).
+pub fn read_showrepl_csv(
+    text: &mut dyn Reread,
+    each: &mut dyn FnMut(ReplicationStatus),
+) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut header: Vec<String> = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let n = i as u64 + 1;
-        let line = raw.trim_end().trim_start_matches('\u{feff}');
-        if !line.starts_with("showrepl_") {
-            continue;
+    let mut read_error = Vec::new();
+    read_lines(text, &mut read_error, &mut |n, raw| {
+        if let Err(problem) = csv_line(n, raw, &mut header, each) {
+            problems.push(problem);
         }
-        let mut r = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(line.as_bytes());
-        let Some(Ok(rec)) = r.records().next() else {
-            problems.push(Problem::new(Location::Line(n), "row is not valid CSV"));
-            continue;
-        };
-        let cells: Vec<String> = rec.iter().map(|s| s.trim().to_string()).collect();
-        if cells.first().is_some_and(|c| c == "showrepl_COLUMNS") {
-            header = cells
-                .iter()
-                .map(|c| crate::queue::normalize_name(c))
-                .collect();
-            continue;
-        }
-        if header.is_empty() {
-            problems.push(Problem::new(
-                Location::Line(n),
-                "showrepl_INFO row before showrepl_COLUMNS",
-            ));
-            continue;
-        }
-        let get = |name: &str| -> Option<String> {
-            let k = header.iter().position(|h| h == name)?;
-            cells.get(k).filter(|c| !c.is_empty()).cloned()
-        };
-        let time = |name: &str| get(name).and_then(|t| local_time(&t));
-        let mut st = ReplicationStatus::new(n);
-        st.destination_site = get("destinationdsasite");
-        st.destination_dsa = get("destinationdsa");
-        st.naming_context = get("namingcontext");
-        st.source_site = get("sourcedsasite");
-        st.source_dsa = get("sourcedsa");
-        st.transport = get("transporttype");
-        st.consecutive_failures = get("numberoffailures").and_then(|v| v.parse().ok());
-        st.last_failure = time("lastfailuretime");
-        st.last_success = time("lastsuccesstime");
-        st.result_code = get("lastfailurestatus").and_then(|v| v.parse().ok());
-        st.last_attempt_succeeded = st.consecutive_failures.map(|f| f == 0);
-        st.last_attempt = match (st.last_success, st.last_failure) {
-            (Some(s), Some(f)) => Some(if f.local > s.local { f } else { s }),
-            (s, f) => s.or(f),
-        };
-        out.push(st);
+    });
+    problems.extend(read_error);
+    problems
+}
+
+/// One line of a `/showrepl * /csv`: the header kept, a row handed to `each`,
+/// other lines passed over; a row that cannot be read is the problem.
+fn csv_line(
+    n: u64,
+    raw: &str,
+    header: &mut Vec<String>,
+    each: &mut dyn FnMut(ReplicationStatus),
+) -> Result<(), Problem> {
+    let line = raw.trim_end().trim_start_matches('\u{feff}');
+    if !line.starts_with("showrepl_") {
+        return Ok(());
     }
-    (out, problems)
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line.as_bytes());
+    let Some(Ok(rec)) = r.records().next() else {
+        return Err(Problem::new(Location::Line(n), "row is not valid CSV"));
+    };
+    let cells: Vec<String> = rec.iter().map(|s| s.trim().to_string()).collect();
+    if cells.first().is_some_and(|c| c == "showrepl_COLUMNS") {
+        *header = cells
+            .iter()
+            .map(|c| crate::queue::normalize_name(c))
+            .collect();
+        return Ok(());
+    }
+    if header.is_empty() {
+        return Err(Problem::new(
+            Location::Line(n),
+            "showrepl_INFO row before showrepl_COLUMNS",
+        ));
+    }
+    let get = |name: &str| -> Option<String> {
+        let k = header.iter().position(|h| h == name)?;
+        cells.get(k).filter(|c| !c.is_empty()).cloned()
+    };
+    let time = |name: &str| get(name).and_then(|t| local_time(&t));
+    let mut st = ReplicationStatus::new(n);
+    st.destination_site = get("destinationdsasite");
+    st.destination_dsa = get("destinationdsa");
+    st.naming_context = get("namingcontext");
+    st.source_site = get("sourcedsasite");
+    st.source_dsa = get("sourcedsa");
+    st.transport = get("transporttype");
+    st.consecutive_failures = get("numberoffailures").and_then(|v| v.parse().ok());
+    st.last_failure = time("lastfailuretime");
+    st.last_success = time("lastsuccesstime");
+    st.result_code = get("lastfailurestatus").and_then(|v| v.parse().ok());
+    st.last_attempt_succeeded = st.consecutive_failures.map(|f| f == 0);
+    st.last_attempt = match (st.last_success, st.last_failure) {
+        (Some(s), Some(f)) => Some(if f.local > s.local { f } else { s }),
+        (s, f) => s.or(f),
+    };
+    each(st);
+    Ok(())
+}
+
+/// Whether a text is a `/showrepl * /csv`, read a line at a time as
+/// [`looks_like_showrepl_csv`] says it of the whole text (its marks are each
+/// within one line).
+pub fn is_showrepl_csv(text: &mut dyn Reread) -> std::io::Result<bool> {
+    let mut found = false;
+    let mut t = text.read_from_start()?;
+    each_line(&mut *t, &mut |_, line| {
+        found = looks_like_showrepl_csv(line);
+        if found {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })?;
+    Ok(found)
 }
 
 #[cfg(test)]
@@ -601,6 +702,87 @@ mod tests {
 
     /// Whether a text is a summary is said of the whole text, as
     /// looks_like_replsummary says it, wherever its marks are.
+    /// One `/showrepl` run: a neighbour that replicates, one failing (its
+    /// result text on its own line, its failures counted).
+    const SHOWREPL: &str = "Repadmin: running command /showrepl against full DC localhost\r\nDefault-First-Site-Name\\DC01\r\nDSA Options: IS_GC\r\nDSA invocationID: 6f0e4e4a-0000-0000-0000-000000000001\r\n\r\n==== INBOUND NEIGHBORS ======================================\r\n\r\nDC=contoso,DC=com\r\n    Default-First-Site-Name\\DC02 via RPC\r\n        DSA object GUID: 1a2b3c4d-0000-0000-0000-000000000000\r\n        Last attempt @ 2026-11-26 07:33:38 was successful.\r\n\r\nCN=Configuration,DC=contoso,DC=com\r\n    Default-First-Site-Name\\DC02 via RPC\r\n        DSA object GUID: 1a2b3c4d-0000-0000-0000-000000000000\r\n        Last attempt @ 2026-11-26 07:33:38 failed, result 8524 (0x214c):\r\n            The DSA operation is unable to proceed because of a DNS lookup failure.\r\n        12 consecutive failure(s).\r\n        Last success @ 2026-11-24 10:00:00.\r\n";
+
+    /// `/showrepl` run three times into one file: each neighbour handed over
+    /// once its lines are read, at its own line, complete (the failing one
+    /// with its text, count and last success; the other with no failures);
+    /// the text read whole gives the same.
+    #[test]
+    fn showrepl_neighbours_are_handed_over_as_their_lines_end() {
+        let text = SHOWREPL.repeat(3);
+        let mut handed = Vec::new();
+        let problems = read_showrepl(&mut text.as_bytes(), &mut |st| handed.push(st));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(handed, parse_showrepl(&text).0);
+        let lines: Vec<u64> = handed.iter().map(|st| st.line).collect();
+        assert_eq!(lines, [9, 14, 28, 33, 47, 52]);
+        for pair in handed.chunks(2) {
+            let [ok, failing] = pair else {
+                panic!("{pair:?}");
+            };
+            assert_eq!(ok.destination_dsa.as_deref(), Some("DC01"));
+            assert_eq!(ok.source_dsa.as_deref(), Some("DC02"));
+            assert_eq!(ok.naming_context.as_deref(), Some("DC=contoso,DC=com"));
+            assert_eq!(ok.consecutive_failures, Some(0));
+            assert_eq!(ok.last_attempt_succeeded, Some(true));
+            assert_eq!(failing.result_code, Some(8524));
+            assert!(failing
+                .result_text
+                .as_deref()
+                .is_some_and(|t| t.contains("DNS lookup failure")));
+            assert_eq!(failing.consecutive_failures, Some(12));
+            assert!(failing.last_success.is_some());
+        }
+    }
+
+    /// A `/csv` run again into one file: every row handed over as read (one
+    /// cut short too, as CSV reads it), a row before any header a problem at
+    /// its line, as the text read whole gives them.
+    #[test]
+    fn showrepl_csv_rows_are_handed_over_as_read() {
+        let header = "showrepl_COLUMNS,Destination DSA Site,Destination DSA,Naming Context,Source DSA Site,Source DSA,Transport Type,Number of Failures,Last Failure Time,Last Success Time,Last Failure Status\r\n";
+        let row = "showrepl_INFO,Default-First-Site-Name,DC01,\"DC=contoso,DC=com\",Default-First-Site-Name,DC02,RPC,4,2026-11-26 07:33:38,2026-11-24 10:00:00,8524\r\n";
+        let text = format!("{row}{header}{row}{row}showrepl_INFO,\"unclosed\r\n{header}{row}");
+        let mut handed = Vec::new();
+        let problems = read_showrepl_csv(&mut text.as_bytes(), &mut |st| handed.push(st));
+        let (parsed, parsed_problems) = parse_showrepl_csv(&text);
+        assert_eq!(handed, parsed);
+        assert_eq!(problems, parsed_problems);
+        assert_eq!(
+            handed.iter().map(|st| st.line).collect::<Vec<_>>(),
+            [3, 4, 5, 7]
+        );
+        for st in [&handed[0], &handed[1], &handed[3]] {
+            assert_eq!(st.consecutive_failures, Some(4));
+            assert_eq!(st.result_code, Some(8524));
+        }
+        assert_eq!(handed[2].destination_site.as_deref(), Some("unclosed"));
+        let at: Vec<_> = problems.iter().map(|p| p.location).collect();
+        assert_eq!(at, [Location::Line(1)], "{problems:?}");
+    }
+
+    /// A `/csv` is told by its marks wherever they are, a line at a time as
+    /// in the whole text.
+    #[test]
+    fn showrepl_csv_is_told_by_its_marks_anywhere() {
+        let csv = "showrepl_COLUMNS,Destination DSA Site,Destination DSA\n";
+        let late = format!("{}{csv}", "noise line\n".repeat(2_000));
+        let info_only = "x\nshowrepl_INFO,Site,DC01\n";
+        let neither = "showrepl_COLUMNS\nshowrepl_INFO\n";
+        for text in [csv, late.as_str(), info_only, neither, SHOWREPL, SUMMARY] {
+            assert_eq!(
+                is_showrepl_csv(&mut text.as_bytes()).unwrap(),
+                looks_like_showrepl_csv(text),
+                "{text:.60}"
+            );
+        }
+        assert!(is_showrepl_csv(&mut late.as_bytes()).unwrap());
+        assert!(!is_showrepl_csv(&mut SHOWREPL.as_bytes()).unwrap());
+    }
+
     #[test]
     fn a_summary_is_told_by_its_marks_anywhere() {
         let late = format!("{}{SUMMARY}", "noise line\n".repeat(2_000));
