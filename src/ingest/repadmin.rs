@@ -11,7 +11,8 @@ use crate::model::Role;
 use crate::model::Source;
 use exauth_parsers::detect::Kind;
 use exauth_parsers::diag::repadmin::{
-    self, ReplDelta, ReplSummaryRow, ReplSummaryTable, ReplicationStatus, ReplicationSummary,
+    self, RepadminForm, ReplDelta, ReplSummaryRow, ReplSummaryTable, ReplicationStatus,
+    ReplicationSummary,
 };
 use exauth_parsers::problem::Problem;
 use std::collections::BTreeSet;
@@ -24,16 +25,14 @@ pub static INPUT: RepadminInput = RepadminInput;
 
 /// A repadmin output read whole, in the shape its text says.
 fn parse(text: &str) -> RepadminRecords {
-    if repadmin::looks_like_replsummary(text) {
-        RepadminRecords::Summary(repadmin::parse_replsummary(text))
-    } else {
-        let (rows, problems) = if repadmin::looks_like_showrepl_csv(text) {
-            repadmin::parse_showrepl_csv(text)
-        } else {
-            repadmin::parse_showrepl(text)
-        };
-        RepadminRecords::Status { rows, problems }
-    }
+    let (rows, problems) = match RepadminForm::of_text(text) {
+        RepadminForm::Summary => {
+            return RepadminRecords::Summary(repadmin::parse_replsummary(text))
+        }
+        RepadminForm::ShowreplCsv => repadmin::parse_showrepl_csv(text),
+        RepadminForm::Showrepl => repadmin::parse_showrepl(text),
+    };
+    RepadminRecords::Status { rows, problems }
 }
 
 impl Input for RepadminInput {
@@ -69,16 +68,16 @@ impl Input for RepadminInput {
         _rows: Option<(&mut dyn RowSink, Place<'_>)>,
     ) -> Result<Box<dyn Records>, String> {
         let mut text = content.spooled_text()?;
-        let unreadable = |e: std::io::Error| format!("cannot read the spooled text: {e}");
+        let form = RepadminForm::of(&mut text)
+            .map_err(|e| format!("cannot read the spooled text: {e}"))?;
         let mut read = 0u64;
-        if !repadmin::is_replsummary(&mut text).map_err(unreadable)? {
-            let csv = repadmin::is_showrepl_csv(&mut text).map_err(unreadable)?;
+        if form != RepadminForm::Summary {
             let mut statuses = RepeatedFacts::default();
             let mut each = |status: ReplicationStatus| {
                 read += 1;
                 statuses.add(status_fact(&status), status.line, place, facts);
             };
-            let problems = if csv {
+            let problems = if form == RepadminForm::ShowreplCsv {
                 repadmin::read_showrepl_csv(&mut text, &mut each)
             } else {
                 repadmin::read_showrepl(&mut text, &mut each)

@@ -254,23 +254,54 @@ pub fn parse_replsummary(text: &str) -> ReplicationSummary {
     out
 }
 
-/// Whether a text is a `/replsummary`, as [`looks_like_replsummary`] says of
-/// the whole text, found a line at a time (both marks are phrases of one
-/// line).
-pub fn is_replsummary(text: &mut dyn Reread) -> std::io::Result<bool> {
-    let (mut start_time, mut delta, mut fails) = (false, false, false);
-    let mut t = text.read_from_start()?;
-    each_line(&mut *t, &mut |_, line| {
-        start_time |= line.contains(SUMMARY_START);
-        delta |= line.contains(SUMMARY_DELTA);
-        fails |= line.contains(SUMMARY_FAILS);
-        if start_time || (delta && fails) {
-            ControlFlow::Break(())
+/// Which of its forms a repadmin output is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepadminForm {
+    /// `/replsummary` (its marks win wherever they are).
+    Summary,
+    /// `/showrepl * /csv`.
+    ShowreplCsv,
+    /// `/showrepl` text, and anything else.
+    Showrepl,
+}
+
+impl RepadminForm {
+    /// The form of a whole text: [`looks_like_replsummary`], then
+    /// [`looks_like_showrepl_csv`].
+    pub fn of_text(text: &str) -> Self {
+        if looks_like_replsummary(text) {
+            RepadminForm::Summary
+        } else if looks_like_showrepl_csv(text) {
+            RepadminForm::ShowreplCsv
         } else {
-            ControlFlow::Continue(())
+            RepadminForm::Showrepl
         }
-    })?;
-    Ok(start_time || (delta && fails))
+    }
+
+    /// [`RepadminForm::of_text`] found in one pass a line at a time (each
+    /// mark is a phrase of one line), ending at a summary's marks.
+    pub fn of(text: &mut dyn Reread) -> std::io::Result<Self> {
+        let (mut start_time, mut delta, mut fails, mut csv) = (false, false, false, false);
+        let mut t = text.read_from_start()?;
+        each_line(&mut *t, &mut |_, line| {
+            start_time |= line.contains(SUMMARY_START);
+            delta |= line.contains(SUMMARY_DELTA);
+            fails |= line.contains(SUMMARY_FAILS);
+            csv = csv || looks_like_showrepl_csv(line);
+            if start_time || (delta && fails) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })?;
+        Ok(if start_time || (delta && fails) {
+            RepadminForm::Summary
+        } else if csv {
+            RepadminForm::ShowreplCsv
+        } else {
+            RepadminForm::Showrepl
+        })
+    }
 }
 
 /// Reads `repadmin /replsummary` a line at a time as [`parse_replsummary`]
@@ -618,23 +649,6 @@ fn csv_line(
     Ok(())
 }
 
-/// Whether a text is a `/showrepl * /csv`, read a line at a time as
-/// [`looks_like_showrepl_csv`] says it of the whole text (its marks are each
-/// within one line).
-pub fn is_showrepl_csv(text: &mut dyn Reread) -> std::io::Result<bool> {
-    let mut found = false;
-    let mut t = text.read_from_start()?;
-    each_line(&mut *t, &mut |_, line| {
-        found = looks_like_showrepl_csv(line);
-        if found {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
-    })?;
-    Ok(found)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -764,40 +778,39 @@ mod tests {
         assert_eq!(at, [Location::Line(1)], "{problems:?}");
     }
 
-    /// A `/csv` is told by its marks wherever they are, a line at a time as
-    /// in the whole text.
+    /// A repadmin output's form is told by its marks wherever they are, a
+    /// line at a time as in the whole text: a summary's first, then a `/csv`'s.
     #[test]
-    fn showrepl_csv_is_told_by_its_marks_anywhere() {
-        let csv = "showrepl_COLUMNS,Destination DSA Site,Destination DSA\n";
-        let late = format!("{}{csv}", "noise line\n".repeat(2_000));
-        let info_only = "x\nshowrepl_INFO,Site,DC01\n";
-        let neither = "showrepl_COLUMNS\nshowrepl_INFO\n";
-        for text in [csv, late.as_str(), info_only, neither, SHOWREPL, SUMMARY] {
-            assert_eq!(
-                is_showrepl_csv(&mut text.as_bytes()).unwrap(),
-                looks_like_showrepl_csv(text),
-                "{text:.60}"
-            );
-        }
-        assert!(is_showrepl_csv(&mut late.as_bytes()).unwrap());
-        assert!(!is_showrepl_csv(&mut SHOWREPL.as_bytes()).unwrap());
-    }
-
-    #[test]
-    fn a_summary_is_told_by_its_marks_anywhere() {
+    fn the_form_is_told_by_its_marks_anywhere() {
         let late = format!("{}{SUMMARY}", "noise line\n".repeat(2_000));
         let split = "largest delta here\nand fails/total there\n";
         let neither = "==== INBOUND NEIGHBORS ======================================\n";
         let halves = "largest\ndelta fails/total\n";
-        for text in [SUMMARY, late.as_str(), split, neither, halves] {
+        let csv = "showrepl_COLUMNS,Destination DSA Site,Destination DSA\n";
+        let late_csv = format!("{}{csv}", "noise line\n".repeat(2_000));
+        let info_only = "x\nshowrepl_INFO,Site,DC01\n";
+        let marks_alone = "showrepl_COLUMNS\nshowrepl_INFO\n";
+        let csv_then_summary = format!("{csv}{SUMMARY}");
+        for (text, form) in [
+            (SUMMARY, RepadminForm::Summary),
+            (late.as_str(), RepadminForm::Summary),
+            (split, RepadminForm::Summary),
+            (neither, RepadminForm::Showrepl),
+            (halves, RepadminForm::Showrepl),
+            (csv, RepadminForm::ShowreplCsv),
+            (late_csv.as_str(), RepadminForm::ShowreplCsv),
+            (info_only, RepadminForm::ShowreplCsv),
+            (marks_alone, RepadminForm::Showrepl),
+            (csv_then_summary.as_str(), RepadminForm::Summary),
+            (SHOWREPL, RepadminForm::Showrepl),
+        ] {
+            assert_eq!(RepadminForm::of_text(text), form, "{text:.60}");
             assert_eq!(
-                is_replsummary(&mut text.as_bytes()).unwrap(),
-                looks_like_replsummary(text),
+                RepadminForm::of(&mut text.as_bytes()).unwrap(),
+                form,
                 "{text:.60}"
             );
         }
-        assert!(is_replsummary(&mut late.as_bytes()).unwrap());
-        assert!(!is_replsummary(&mut neither.as_bytes()).unwrap());
     }
 
     #[test]
