@@ -81,6 +81,20 @@ impl RepeatedFacts {
     /// Counts `fact`, read at `line`.
     pub(crate) fn add(&mut self, fact: Fact, line: u64, place: Place<'_>, out: &mut Extracted) {
         let key = serde_json::to_string(&fact).unwrap_or_default();
+        self.add_as(key, fact, line, place, out);
+    }
+
+    /// Counts `fact`, read at `line`, as the same as the facts before it of
+    /// the same `key` (the first of them kept): for an output whose runs
+    /// say one thing in a number that moves at every run.
+    pub(crate) fn add_as(
+        &mut self,
+        key: String,
+        fact: Fact,
+        line: u64,
+        place: Place<'_>,
+        out: &mut Extracted,
+    ) {
         if let Some(&at) = self.index.get(&key) {
             if let Some((_, _, count)) = self.facts.get_mut(at) {
                 *count += 1;
