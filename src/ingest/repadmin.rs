@@ -98,8 +98,16 @@ impl Input for RepadminInput {
     }
 }
 
+/// A day in seconds: a summary row's largest delta is told by the days it
+/// spans, up to a day being the first (see [`SummaryRows::add`]).
+const DAY_S: u64 = 86_400;
+
 /// The rows of one `/replsummary` made facts: a row said again counted, each
-/// DC hinted once.
+/// DC hinted once. A DC that does not replicate shows a largest delta that
+/// grows at every run (`2d.08h:54m:00s`, then `2d.08h:55m:00s`): the rows of
+/// one DC, table, counts and error whose deltas span the same days (a day
+/// or less; more than one up to two; …) are one fact, the first's, counting
+/// them — a fact a run before.
 #[derive(Default)]
 struct SummaryRows {
     facts: RepeatedFacts,
@@ -115,7 +123,17 @@ impl SummaryRows {
                 role: Role::DomainController,
             });
         }
-        self.facts.add(summary_fact(row), row.line, place, out);
+        let fact = summary_fact(row);
+        let mut alike = fact.clone();
+        if let Fact::ReplicationStatus {
+            largest_delta_s: Some(delta),
+            ..
+        } = &mut alike
+        {
+            *delta = delta.saturating_sub(1) / DAY_S;
+        }
+        let key = serde_json::to_string(&alike).unwrap_or_default();
+        self.facts.add_as(key, fact, row.line, place, out);
     }
 
     fn finish(&mut self, place: Place<'_>, out: &mut Extracted) {
@@ -236,6 +254,62 @@ fn status_fact(row: &ReplicationStatus) -> Fact {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A summary run again and again while DC01 does not replicate: its
+    /// largest delta grows at every run, yet its rows are a fact a day of
+    /// delta (a day or less, then more than one day, …), counting them; DC02's
+    /// deltas of minutes are one fact.
+    #[test]
+    fn a_delta_that_grows_is_a_fact_a_day() {
+        let delta = |s: u64| {
+            let (d, h, m, sec) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60);
+            if d > 0 {
+                format!("{d}d.{h:02}h:{m:02}m:{sec:02}s")
+            } else {
+                format!("{h:02}h:{m:02}m:{sec:02}s")
+            }
+        };
+        // DC01's delta from 23:58 to 3 days 00:02, a minute a run; DC02's a few minutes.
+        let text: String = (0..2885u64)
+            .map(|i| {
+                format!(
+                    "Source DSA          largest delta    fails/total %%   error\n DC01          {}    5 /   5  100  (8524) DNS lookup failure.\n DC02          {}    0 /   5    0\n\n",
+                    delta(86_400 - 120 + i * 60),
+                    delta(60 + i % 7 * 60),
+                )
+            })
+            .collect();
+        let records = RepadminRecords::Summary(repadmin::parse_replsummary(&text));
+        let place = Place {
+            origin: "DC01/DC01_repadmin-replsummary.txt",
+            server: Some("DC01"),
+        };
+        let (parts, rest, _) = crate::ingest::extract_in_parts(&records, place);
+        let seen: Vec<_> = parts
+            .into_iter()
+            .flatten()
+            .chain(rest)
+            .map(|e| match &e.fact {
+                Fact::ReplicationStatus {
+                    dc,
+                    largest_delta_s,
+                    ..
+                } => (dc.clone(), *largest_delta_s, e.represents),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                // 23:58, 23:59 and 24:00 (a day, not more); then each day's 1,440 runs.
+                ("DC01".to_string(), Some(86_400 - 120), 3),
+                ("DC02".to_string(), Some(60), 2885),
+                ("DC01".to_string(), Some(86_400 + 60), 1440),
+                ("DC01".to_string(), Some(2 * 86_400 + 60), 1440),
+                ("DC01".to_string(), Some(3 * 86_400 + 60), 2),
+            ]
+        );
+    }
 
     /// `/showrepl` of one failing link run again and again: its consecutive
     /// failures grow by one at every run, yet a streak is one fact (the
