@@ -255,6 +255,20 @@ fn status_fact(row: &ReplicationStatus) -> Fact {
 mod tests {
     use super::*;
 
+    /// The evidence DC01's output `file` makes, with the hints it gives.
+    fn evidence_of(
+        records: &RepadminRecords,
+        file: &str,
+    ) -> (Vec<crate::evidence::Evidence>, Vec<IdentityHint>) {
+        let origin = format!("DC01/{file}");
+        let place = Place {
+            origin: &origin,
+            server: Some("DC01"),
+        };
+        let (parts, rest, hints) = crate::ingest::extract_in_parts(records, place);
+        (parts.into_iter().flatten().chain(rest).collect(), hints)
+    }
+
     /// A summary run again and again while DC01 does not replicate: its
     /// largest delta grows at every run, yet its rows are a fact a day of
     /// delta (a day or less, then more than one day, …), counting them; DC02's
@@ -280,15 +294,9 @@ mod tests {
             })
             .collect();
         let records = RepadminRecords::Summary(repadmin::parse_replsummary(&text));
-        let place = Place {
-            origin: "DC01/DC01_repadmin-replsummary.txt",
-            server: Some("DC01"),
-        };
-        let (parts, rest, _) = crate::ingest::extract_in_parts(&records, place);
-        let seen: Vec<_> = parts
-            .into_iter()
-            .flatten()
-            .chain(rest)
+        let (evidence, _) = evidence_of(&records, "DC01_repadmin-replsummary.txt");
+        let seen: Vec<_> = evidence
+            .iter()
             .map(|e| match &e.fact {
                 Fact::ReplicationStatus {
                     dc,
@@ -333,15 +341,9 @@ mod tests {
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(rows.len(), 308);
         let records = RepadminRecords::Status { rows, problems };
-        let place = Place {
-            origin: "DC01/DC01_repadmin-showrepl.txt",
-            server: Some("DC01"),
-        };
-        let (parts, rest, _) = crate::ingest::extract_in_parts(&records, place);
-        let seen: Vec<_> = parts
-            .into_iter()
-            .flatten()
-            .chain(rest)
+        let (evidence, _) = evidence_of(&records, "DC01_repadmin-showrepl.txt");
+        let seen: Vec<_> = evidence
+            .iter()
             .map(|e| match &e.fact {
                 Fact::ReplicationStatus {
                     failures, error, ..
@@ -378,12 +380,7 @@ mod tests {
     fn a_summary_run_again_and_again_is_counted_and_hinted_once() {
         let once = "Replication Summary Start Time: 2026-11-26 08:54:00\n\nSource DSA          largest delta    fails/total %%   error\n DC01               2d.08h:54m:00s    5 /   5  100  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\n DC02                      14m:05s    0 /   5    0\n\nDestination DSA     largest delta    fails/total %%   error\n DC01                      14m:05s    0 /   5    0\n DC02               2d.08h:54m:00s    5 /   5  100  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\n";
         let records = RepadminRecords::Summary(repadmin::parse_replsummary(&once.repeat(500)));
-        let place = Place {
-            origin: "DC01/DC01_repadmin-replsummary.txt",
-            server: Some("DC01"),
-        };
-        let (parts, rest, hints) = crate::ingest::extract_in_parts(&records, place);
-        let all: Vec<_> = parts.into_iter().flatten().chain(rest).collect();
+        let (all, hints) = evidence_of(&records, "DC01_repadmin-replsummary.txt");
         let seen: Vec<_> = all
             .iter()
             .map(|e| match &e.fact {
