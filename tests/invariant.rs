@@ -159,9 +159,9 @@ fn a_connector_refusal_in_any_text_is_a_failure() {
 }
 
 /// The command outputs read a line at a time (a domain's `setspn -Q`, a
-/// `w32tm /stripchart`, `portqry`, `Test-NetConnection` and `repadmin
-/// /replsummary` run in a loop) with a 454 pasted among their lines: the net
-/// under their parsers still finds it.
+/// `w32tm /stripchart`, `portqry`, `Test-NetConnection`, `repadmin
+/// /replsummary`, `/showrepl` and its `/csv` run in a loop) with a 454 pasted
+/// among their lines: the net under their parsers still finds it.
 #[test]
 fn a_454_inside_a_streamed_command_output_is_a_failure() {
     let listing = "Checking domain DC=contoso,DC=com\r\nCN=WS1,OU=W,DC=contoso,DC=com\r\n\tHOST/WS1\r\nRemote Server returned 451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\"\r\n\r\nExisting SPN found!\r\n";
@@ -183,8 +183,20 @@ fn a_454_inside_a_streamed_command_output_is_a_failure() {
     let portqry = "Querying target system called:\r\n\r\n DC01.contoso.com\r\n\r\nTCP port 88 (kerberos service): LISTENING\r\nnote: 451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\"\r\nTCP port 88 (kerberos service): LISTENING\r\n";
     let netconnection = "ComputerName           : DC01.contoso.com\r\nRemoteAddress          : 10.0.0.10\r\nRemotePort             : 88\r\nTcpTestSucceeded       : True\r\n\r\nnote: 451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\"\r\n\r\nComputerName           : DC01.contoso.com\r\nRemoteAddress          : 10.0.0.10\r\nRemotePort             : 88\r\nTcpTestSucceeded       : True\r\n";
     let replsummary = "Replication Summary Start Time: 2026-11-26 08:54:00\r\n\r\nSource DSA          largest delta    fails/total %%   error\r\n DC01                      14m:05s    0 /   5    0\r\n\r\nnote: 451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\"\r\n";
+    let showrepl = "Repadmin: running command /showrepl against full DC localhost\r\nDefault-First-Site-Name\\DC01\r\n\r\n==== INBOUND NEIGHBORS ======================================\r\n\r\nDC=contoso,DC=com\r\n    Default-First-Site-Name\\DC02 via RPC\r\n        Last attempt @ 2026-11-26 07:33:38 was successful.\r\nnote: 451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\"\r\n";
+    let showrepl_csv = "showrepl_COLUMNS,Destination DSA Site,Destination DSA,Naming Context,Source DSA Site,Source DSA,Transport Type,Number of Failures,Last Failure Time,Last Success Time,Last Failure Status\r\nshowrepl_INFO,Site,DC01,\"DC=contoso,DC=com\",Site,DC02,RPC,0,0,2026-11-26 07:30:00,0\r\nnote: 451 4.4.0 Primary target IP address responded with: \"454 4.7.0 Temporary authentication failure.\"\r\n";
     for (form, name, text) in [
         ("portqry with a 454", "portqry-DC01-88.txt", portqry),
+        (
+            "repadmin /showrepl with a 454",
+            "repadmin-showrepl.txt",
+            showrepl,
+        ),
+        (
+            "repadmin /showrepl /csv with a 454",
+            "repadmin-showrepl.csv",
+            showrepl_csv,
+        ),
         (
             "Test-NetConnection with a 454",
             "Test-NetConnection-DC01-88.txt",
