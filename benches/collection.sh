@@ -51,6 +51,8 @@
 #                          (a warning and a result a run; memory, not speed)
 #   replsummary-loop       `repadmin /replsummary` run by a script into one file at DC01, CMD_MB
 #                          (50) MB (the DCs' counts change from run to run; memory, not speed)
+#   klist-loop             `klist -li 0x3e7` run every minute at EX01, CMD_MB (50) MB (its TGT and
+#                          its SMTPSVC ticket for EX02, renewed each hour; memory, not speed)
 #   and the groups small, mid, large (both layouts), flat, elc, synth (all six), all.
 # Collections are `exauth synth --scenario clock-skew --servers N --size S --layout flat|elc`
 # (--size counts what the zips hold: an ELC collection unpacks to S). RUNS (3) runs per tool, the
@@ -81,7 +83,7 @@ mkdir -p "$DATA"
 # --- what to run -------------------------------------------------------------------------------
 ALL_INPUTS=(small-flat small-elc mid-flat mid-elc large-flat large-elc evtx send long-flat spray send-joined
     event-text event-xml queue-text queue-objects transcript stripchart setspn-query portqry-loop
-    netconnection-loop replsummary-loop)
+    netconnection-loop replsummary-loop klist-loop)
 selected=()
 [ $# -eq 0 ] && set -- all
 for arg in "$@"; do
@@ -92,7 +94,8 @@ for arg in "$@"; do
         flat | elc) selected+=("small-$arg" "mid-$arg" "large-$arg") ;;
         small-flat | small-elc | mid-flat | mid-elc | large-flat | large-elc | evtx | send | long-flat | \
             spray | send-joined | event-text | event-xml | queue-text | queue-objects | transcript | \
-            stripchart | setspn-query | portqry-loop | netconnection-loop | replsummary-loop)
+            stripchart | setspn-query | portqry-loop | netconnection-loop | replsummary-loop | \
+            klist-loop)
             selected+=("$arg") ;;
         *) echo "unknown input \`$arg\` (one of: ${ALL_INPUTS[*]}, small, mid, large, flat, elc, synth, all)" >&2
            exit 2 ;;
@@ -890,6 +893,13 @@ run_replsummary_loop() {
             run = sprintf("Replication Summary Start Time: 2026-11-26 %02d:%02d:00\r\n\r\nBeginning data collection for replication summary, this may take awhile:\r\n  .....\r\n\r\n\r\nSource DSA          largest delta    fails/total %%%%   error\r\n DC01               2d.08h:54m:00s    %d /   5  %3d  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\r\n DC02                      14m:05s    0 /   5    0\r\n\r\nDestination DSA     largest delta    fails/total %%%%   error\r\n DC01                      14m:05s    0 /   5    0\r\n DC02               2d.08h:54m:00s    %d /   5  %3d  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\r\n\r\n", int(i / 60) % 24, i % 60, fails, fails * 20, fails, fails * 20)'
 }
 
+run_klist_loop() {
+    loop_input klist-loop EX01 EX01_klist.txt "klist run every minute at EX01" ticket-cache '
+            hour = int(i / 60) % 24
+            ticket = "#%d>\tClient: EX01$ @ CONTOSO.COM\r\n\tServer: %s @ CONTOSO.COM\r\n\tKerbTicket Encryption Type: AES-256-CTS-HMAC-SHA1-96\r\n\tTicket Flags 0x40e10000 -> forwardable renewable initial pre_authent name_canonicalize\r\n\tStart Time: 11/26/2026 %d:00:00 (local)\r\n\tEnd Time:   11/26/2026 %d:00:00 (local)\r\n\tRenew Time: 12/3/2026 %d:00:00 (local)\r\n\tSession Key Type: AES-256-CTS-HMAC-SHA1-96\r\n\tCache Flags: 0x1 -> PRIMARY\r\n\tKdc Called: DC01.contoso.com\r\n\r\n"
+            run = "\r\nCurrent LogonId is 0:0x3e7\r\nTargeted LogonId is 0:0x3e7\r\n\r\nCached Tickets: (2)\r\n\r\n" sprintf(ticket, 0, "krbtgt/CONTOSO.COM", hour, (hour + 10) % 24, hour) sprintf(ticket, 1, "SMTPSVC/EX02.contoso.com", hour, (hour + 10) % 24, hour)'
+}
+
 # --- run ---------------------------------------------------------------------------------------
 echo "exauth $COMMIT (profiling build, --no-default-features), best of $RUNS runs, page cache warm"
 echo "columns: best wall time, MB/s over the input's bytes (10^6) in that time, user+system CPU"
@@ -920,6 +930,7 @@ for input in "${selected[@]}"; do
         portqry-loop) run_portqry_loop ;;
         netconnection-loop) run_netconnection_loop ;;
         replsummary-loop) run_replsummary_loop ;;
+        klist-loop) run_klist_loop ;;
     esac
 done
 

@@ -565,3 +565,63 @@ fn a_connection_test_run_in_a_loop_is_counted_and_reads_the_same() {
         "tcp 88 to DC01.contoso.com: not reachable (and 2,499 more like it later in the same output, counted, not listed)",
     );
 }
+
+/// `klist -li 0x3e7` on EX01: its TGT and its SMTPSVC ticket for EX02.
+const KLIST_RUN: &str = "\r\nCurrent LogonId is 0:0x3e7\r\nTargeted LogonId is 0:0x3e7\r\n\r\nCached Tickets: (2)\r\n\r\n#0>\tClient: EX01$ @ CONTOSO.COM\r\n\tServer: krbtgt/CONTOSO.COM @ CONTOSO.COM\r\n\tKerbTicket Encryption Type: AES-256-CTS-HMAC-SHA1-96\r\n\tTicket Flags 0x40e10000 -> forwardable renewable initial pre_authent name_canonicalize\r\n\tStart Time: 11/26/2026 9:53:54 (local)\r\n\tEnd Time:   11/26/2026 19:53:54 (local)\r\n\tRenew Time: 12/3/2026 9:53:54 (local)\r\n\tSession Key Type: AES-256-CTS-HMAC-SHA1-96\r\n\tCache Flags: 0x1 -> PRIMARY\r\n\tKdc Called: DC01.contoso.com\r\n\r\n#1>\tClient: EX01$ @ CONTOSO.COM\r\n\tServer: SMTPSVC/EX02.contoso.com @ CONTOSO.COM\r\n\tKerbTicket Encryption Type: AES-256-CTS-HMAC-SHA1-96\r\n\tTicket Flags 0x40a50000 -> forwardable renewable pre_authent ok_as_delegate name_canonicalize\r\n\tStart Time: 11/26/2026 9:54:10 (local)\r\n\tEnd Time:   11/26/2026 19:53:54 (local)\r\n\tRenew Time: 12/3/2026 9:53:54 (local)\r\n\tSession Key Type: AES-256-CTS-HMAC-SHA1-96\r\n\tCache Flags: 0\r\n\tKdc Called: DC01.contoso.com\r\n";
+
+/// The facts of `kind` read from `text` saved as `EX01/<name>`, and the
+/// problems of the file.
+fn facts_of(name: &str, text: &str, kind: &str) -> (Vec<exauth::evidence::Evidence>, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("EX01")).unwrap();
+    std::fs::write(dir.path().join("EX01").join(name), text).unwrap();
+    let collected = exauth::pipeline::read(&[dir.path().to_path_buf()], &support::settings());
+    let problems = collected
+        .problems
+        .iter()
+        .map(|(_, p)| p.to_string())
+        .collect();
+    let facts = collected
+        .evidence
+        .into_iter()
+        .filter(|e| e.fact.kind() == kind)
+        .collect();
+    (facts, problems)
+}
+
+/// klist run every minute into one file (10,000 runs, the last naming a
+/// ticket for EX03 too): one fact, as one run reads — every ticket's server
+/// of the first run — plus the server the last one named anew, standing for
+/// each run; a single run reads as it always did.
+#[test]
+fn a_ticket_cache_listed_again_and_again_is_one_fact() {
+    let servers = |facts: &[exauth::evidence::Evidence]| -> Vec<(Vec<String>, u64)> {
+        facts
+            .iter()
+            .map(|e| match &e.fact {
+                exauth::evidence::Fact::TicketCache { servers } => (servers.clone(), e.represents),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    let (once, problems) = facts_of("EX01_klist.txt", KLIST_RUN, "ticket-cache");
+    assert!(problems.is_empty(), "{problems:?}");
+    let two = vec![
+        "krbtgt/CONTOSO.COM @ CONTOSO.COM".to_string(),
+        "SMTPSVC/EX02.contoso.com @ CONTOSO.COM".to_string(),
+    ];
+    assert_eq!(servers(&once), [(two.clone(), 1)]);
+    assert!(once.iter().all(|e| e.origin.ends_with("EX01_klist.txt")));
+    let last = KLIST_RUN.replace("(2)", "(3)")
+        + &KLIST_RUN
+            .split("#1>")
+            .nth(1)
+            .map(|t| format!("#2>{}", t.replace("EX02", "EX03")))
+            .unwrap();
+    let looped = KLIST_RUN.repeat(9_999) + &last;
+    let (facts, problems) = facts_of("EX01_klist.txt", &looped, "ticket-cache");
+    assert!(problems.is_empty(), "{problems:?}");
+    let mut three = two;
+    three.push("SMTPSVC/EX03.contoso.com @ CONTOSO.COM".to_string());
+    assert_eq!(servers(&facts), [(three, 10_000)]);
+}

@@ -260,6 +260,55 @@ fn a_looped_command_output_with_a_200_mb_line_is_counted_around_it() {
     }
 }
 
+/// A command output run in a loop and damaged as files get damaged, saved
+/// as `bad/<name>`: `run` 500 times, a line of 100 MB with NUL bytes (a paste
+/// gone wrong), `run` 500 times more, and `cut` (the last run, cut short).
+/// Scanned: the valid log beside it is read, the long line is a problem
+/// naming its line (the first line after the first 500 runs), memory stays
+/// bounded; the scan document comes back for the caller's checks.
+fn scan_a_damaged_loop(name: &str, run: &str, cut: &str) -> Value {
+    let (dir, bad) = collection();
+    let prefix = format!("{}\0\0", run.repeat(500));
+    let suffix = format!("\r\n{}{cut}", run.repeat(500));
+    write_long_line(
+        &bad.join(name),
+        prefix.as_bytes(),
+        100 << 20,
+        suffix.as_bytes(),
+    );
+    let (json, code, _, peak_kib) = scan_measured(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    let reason = coverage_reason(&json, &format!("bad/{name}"));
+    let long_line = run.lines().count() * 500 + 1;
+    assert!(
+        reason.contains(&format!("line {long_line}"))
+            && reason.contains("cut to its first 1024 KiB"),
+        "{reason}"
+    );
+    if peak_kib > 0 {
+        assert!(peak_kib < 200 * 1024, "peak RSS {peak_kib} KiB");
+    }
+    json
+}
+
+/// klist run in a loop, damaged: every run that listed tickets is counted
+/// in the one fact of the output (the cut one too).
+#[test]
+fn a_looped_klist_with_a_100_mb_line_is_read_around_it() {
+    let run = "\r\nCurrent LogonId is 0:0x3e7\r\n\r\nCached Tickets: (1)\r\n\r\n#0>\tClient: EX01$ @ CONTOSO.COM\r\n\tServer: SMTPSVC/EX02.contoso.com @ CONTOSO.COM\r\n\tKerbTicket Encryption Type: AES-256-CTS-HMAC-SHA1-96\r\n\tKdc Called: DC01.contoso.com\r\n";
+    let json = scan_a_damaged_loop(
+        "EX01_klist.txt",
+        run,
+        "\r\nCurrent LogonId is 0:0x3e7\r\n\r\nCached Tickets: (1)\r\n\r\n#0>\tClient: EX01$ @ CON",
+    );
+    assert_eq!(
+        json["inputs"]["evidence"]["ticket-cache"].as_u64(),
+        Some(1_001),
+        "{:#}",
+        json["inputs"]
+    );
+}
+
 #[test]
 fn nul_bytes_are_reported_and_the_run_goes_on() {
     let (dir, bad) = collection();

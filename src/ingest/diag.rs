@@ -4,11 +4,15 @@
 //! ran them.
 
 use super::text::Content;
-use super::{untimed, Extracted, IngestOptions, Input, Place, Records, HAND_OVER_AT};
+use super::{
+    read_whole_into, untimed, Extracted, IngestOptions, Input, Place, Records, RowSink,
+    HAND_OVER_AT,
+};
 use crate::discover::Artifact;
 use crate::evidence::Fact;
 use crate::model::{normalize_host, Source};
-use exauth_parsers::detect::Kind;
+use exauth_parsers::detect::{Form, Kind};
+use exauth_parsers::reread::Reread;
 use rustc_hash::FxHashMap;
 
 /// `CN=EX02,OU=Servers,DC=contoso,DC=local` → `EX02`; other text unchanged.
@@ -24,14 +28,26 @@ pub(crate) fn short(host: &str) -> Option<String> {
     normalize_host(host).map(|(s, _)| s)
 }
 
-/// The input of a command output: read whole, parsed by one function of the
-/// artifact's kind and text. Each tool's module is then its records and how
-/// they become facts, plus one `static INPUT`.
+/// The input of a command output, parsed by one function of the artifact's
+/// kind and text when read whole (a transcript's part), and streamed when it
+/// is a file of its own: each tool's module is then its records, how they
+/// become facts, and one `static INPUT`.
 pub struct CommandOutput<R> {
     pub kinds: &'static [Kind],
     pub source: Source,
     pub parse: fn(Kind, &str, &IngestOptions) -> R,
+    /// Reads the output a line at a time, its facts to `facts` as read
+    /// (what a loop repeats counted, not kept again), so that memory does
+    /// not grow with the output; `None`: read whole. An `Export-Clixml`
+    /// form is read whole either way: one object graph, written once, not
+    /// in a loop.
+    pub stream: Option<Stream>,
 }
+
+/// A [`CommandOutput`]'s streaming: the text (read again from its start as
+/// often as the parser needs), the artifact's kind, the options, where its
+/// facts go.
+pub type Stream = fn(Kind, &mut dyn Reread, &IngestOptions, Place<'_>, &mut Extracted) -> Streamed;
 
 impl<R: Records + 'static> Input for CommandOutput<R> {
     fn kinds(&self) -> &'static [Kind] {
@@ -54,6 +70,30 @@ impl<R: Records + 'static> Input for CommandOutput<R> {
             &text,
             options,
         )))
+    }
+
+    fn read_into(
+        &self,
+        artifact: &Artifact<'_>,
+        content: &mut Content<'_>,
+        options: &IngestOptions,
+        place: Place<'_>,
+        facts: &mut Extracted,
+        rows: Option<(&mut dyn RowSink, Place<'_>)>,
+    ) -> Result<Box<dyn Records>, String> {
+        match self.stream {
+            Some(stream) if artifact.detection.form != Form::CliXml => {
+                let mut text = content.spooled_text()?;
+                Ok(Box::new(stream(
+                    artifact.detection.kind,
+                    &mut text,
+                    options,
+                    place,
+                    facts,
+                )))
+            }
+            _ => read_whole_into(self, artifact, content, options, place, facts, rows),
+        }
     }
 }
 

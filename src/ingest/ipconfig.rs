@@ -15,6 +15,7 @@ pub static INPUT: CommandOutput<IpconfigRecords> = CommandOutput {
     kinds: &[ipconfig::KIND],
     source: Source::Ipconfig,
     parse: |_, text, _| IpconfigRecords(ipconfig::parse(text)),
+    stream: None,
 };
 
 /// One ipconfig output.

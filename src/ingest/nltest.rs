@@ -13,6 +13,7 @@ pub static INPUT: CommandOutput<NltestRecords> = CommandOutput {
     kinds: &[Kind::NLTEST],
     source: Source::Nltest,
     parse: |_, text, _| NltestRecords(nltest::parse(text)),
+    stream: None,
 };
 
 /// One nltest output.

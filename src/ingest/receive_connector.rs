@@ -20,6 +20,7 @@ pub static INPUT: CommandOutput<ConnectorRecords> = CommandOutput {
             problems,
         }
     },
+    stream: None,
 };
 
 /// The connectors of one export.
