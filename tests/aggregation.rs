@@ -477,7 +477,7 @@ fn looped_beside_sample(
             l["origin"]
                 .as_str()
                 .unwrap()
-                .contains(&format!("loop-{name}:"))
+                .contains(&format!("loop-{name}"))
         })
         .map(|l| format!("{} {}", l["origin"], l["detail"]))
         .collect()
@@ -624,4 +624,29 @@ fn a_ticket_cache_listed_again_and_again_is_one_fact() {
     let mut three = two;
     three.push("SMTPSVC/EX03.contoso.com @ CONTOSO.COM".to_string());
     assert_eq!(servers(&facts), [(three, 10_000)]);
+}
+
+/// `nltest /dsgetdc:contoso.com` run every minute beside the
+/// kerberos-blocked sample, finding DC01 and failing by turns (3,000 runs of
+/// each): one fact, as one run reads — the DC named last and the failure —
+/// standing for every line that said the failure, and the sample reads as
+/// alone.
+#[test]
+fn a_dc_locator_run_in_a_loop_is_one_fact_and_reads_the_same() {
+    let once = "           DC: \\\\DC01.contoso.com\r\n      Address: \\\\10.0.0.10\r\n     Dom Name: contoso.com\r\n        Flags: PDC GC DS LDAP KDC TIMESERV WRITABLE\r\nThe command completed successfully\r\nGetting DC name failed: Status = 1355 0x54b ERROR_NO_SUCH_DOMAIN\r\n";
+    let lines = looped_beside_sample(
+        "kerberos-blocked",
+        "EX01/EX01_nltest-dsgetdc.txt",
+        Some(once),
+        3_000,
+        1,
+        "dc-locator",
+        "kerberos-blocked",
+    );
+    // The output's fact: at the file (no line), as one run's.
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].ends_with("/EX01/loop-EX01_nltest-dsgetdc.txt\" \"nltest /dsgetdc failed: 1355 ERROR_NO_SUCH_DOMAIN (and 2,999 more like it later in the same output, counted, not listed)\""),
+        "{lines:#?}"
+    );
 }

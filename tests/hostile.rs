@@ -309,6 +309,24 @@ fn a_looped_klist_with_a_100_mb_line_is_read_around_it() {
     );
 }
 
+/// nltest run in a loop, damaged: the one fact of the output is the
+/// failure, standing for every run that said it whole (the cut one said
+/// `ERROR_NO_SU`: another failure, not counted as this one).
+#[test]
+fn a_looped_nltest_with_a_100_mb_line_is_read_around_it() {
+    let json = scan_a_damaged_loop(
+        "EX01_nltest-dsgetdc.txt",
+        "           DC: \\\\DC01.contoso.com\r\n      Address: \\\\10.0.0.10\r\nThe command completed successfully\r\nGetting DC name failed: Status = 1355 0x54b ERROR_NO_SUCH_DOMAIN\r\n",
+        "           DC: \\\\DC01.contoso.com\r\nGetting DC name failed: Status = 1355 0x54b ERROR_NO_SU",
+    );
+    assert_eq!(
+        json["inputs"]["evidence"]["dc-locator"].as_u64(),
+        Some(1_000),
+        "{:#}",
+        json["inputs"]
+    );
+}
+
 #[test]
 fn nul_bytes_are_reported_and_the_run_goes_on() {
     let (dir, bad) = collection();
