@@ -650,3 +650,45 @@ fn a_dc_locator_run_in_a_loop_is_one_fact_and_reads_the_same() {
         "{lines:#?}"
     );
 }
+
+/// `ipconfig /all` of EX02 run every minute into one file (10,000 runs)
+/// beside the hand-over sample that holds it once: the servers (names,
+/// FQDNs, addresses), verdict, causes, pairs and clocks read as with the
+/// sample alone.
+#[test]
+fn an_ipconfig_run_in_a_loop_reads_as_the_sample_alone() {
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/handover-clock-skew");
+    let bytes = std::fs::read(sample.join("ticket/ipconfig-EX02.txt")).unwrap();
+    let units: Vec<u16> = bytes
+        .get(2..)
+        .unwrap()
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let once = String::from_utf16(&units).unwrap();
+    assert!(once.contains("Host Name"), "{once}");
+    let extra = tempfile::tempdir().unwrap();
+    std::fs::create_dir(extra.path().join("ticket")).unwrap();
+    std::fs::write(
+        extra.path().join("ticket/loop-ipconfig-EX02.txt"),
+        once.repeat(10_000),
+    )
+    .unwrap();
+    let settings = support::settings();
+    let read = |report: Value| {
+        let mut report = seen(report);
+        let report = report.as_object_mut().unwrap();
+        report.remove("coverage");
+        report.remove("inputs");
+        Value::Object(report.clone())
+    };
+    let looped = support::scan_with(&[sample.clone(), extra.path().to_path_buf()], &settings);
+    let alone = support::scan_with(&[sample], &settings);
+    // Read, and read whole: neither left unread nor read with problems.
+    assert_eq!(looped["inputs"]["by_kind"]["ipconfig"]["files"], 2);
+    for list in ["not_read", "read_with_problems"] {
+        let origins = looped["coverage"][list].to_string();
+        assert!(!origins.contains("loop-ipconfig"), "{origins}");
+    }
+    assert_eq!(read(looped), read(alone));
+}

@@ -327,6 +327,19 @@ fn a_looped_nltest_with_a_100_mb_line_is_read_around_it() {
     );
 }
 
+/// ipconfig run in a loop, damaged: read around the long line (its
+/// problem), the file an ipconfig output read.
+#[test]
+fn a_looped_ipconfig_with_a_100_mb_line_is_read_around_it() {
+    let run = "\r\nWindows IP Configuration\r\n\r\n   Host Name . . . . . . . . . . . . : EX01\r\n   Primary Dns Suffix  . . . . . . . : contoso.com\r\n\r\nEthernet adapter Ethernet0:\r\n\r\n   IPv4 Address. . . . . . . . . . . : 10.1.2.11(Preferred)\r\n   DNS Servers . . . . . . . . . . . : 10.1.2.10\r\n";
+    let json = scan_a_damaged_loop(
+        "EX01_ipconfig.txt",
+        run,
+        "\r\nWindows IP Configuration\r\n\r\n   Host Name . . . . . . . . . . . . : EX01\r\n   Primary Dns Suffix  . . . . . . . : contoso.com\r\n\r\nEthernet adapter Ether",
+    );
+    assert_eq!(json["inputs"]["by_kind"]["ipconfig"]["files"], 1);
+}
+
 #[test]
 fn nul_bytes_are_reported_and_the_run_goes_on() {
     let (dir, bad) = collection();
