@@ -448,7 +448,7 @@ fn looped_beside_sample(
         None => std::fs::read_to_string(sample.join(file)).unwrap(),
     };
     let extra = tempfile::tempdir().unwrap();
-    let (folder, name) = file.split_once('/').unwrap();
+    let (folder, name) = file.rsplit_once('/').unwrap();
     std::fs::create_dir_all(extra.path().join(folder)).unwrap();
     let looped = format!("{folder}/loop-{name}");
     std::fs::write(extra.path().join(&looped), once.repeat(runs)).unwrap();
@@ -493,6 +493,30 @@ fn assert_counted(lines: &[String], file: &str, line: u64, detail: &str) {
             .any(|l| l.ends_with(&format!("loop-{name}:{line}\" \"{detail}\""))),
         "{lines:#?}"
     );
+}
+
+/// `lines` (from [`looped_beside_sample`]) are one: the fact of the output
+/// whose path ends with `path_end` (at the file, no line: as one run's),
+/// saying exactly `detail`.
+fn assert_one_fact_of_the_output(lines: &[String], path_end: &str, detail: &str) {
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].ends_with(&format!("{path_end}\" \"{detail}\"")),
+        "{lines:#?}"
+    );
+}
+
+/// A sample's UTF-16 text (a byte order mark, then little-endian units), as
+/// text.
+fn utf16_sample(path: &Path) -> String {
+    let bytes = std::fs::read(path).unwrap();
+    let units: Vec<u16> = bytes
+        .get(2..)
+        .unwrap()
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    String::from_utf16(&units).unwrap()
 }
 
 /// portqry run in a loop beside the kerberos-blocked sample (EX01 probing
@@ -643,11 +667,10 @@ fn a_dc_locator_run_in_a_loop_is_one_fact_and_reads_the_same() {
         "dc-locator",
         "kerberos-blocked",
     );
-    // The output's fact: at the file (no line), as one run's.
-    assert_eq!(lines.len(), 1, "{lines:#?}");
-    assert!(
-        lines[0].ends_with("/EX01/loop-EX01_nltest-dsgetdc.txt\" \"nltest /dsgetdc failed: 1355 ERROR_NO_SUCH_DOMAIN (and 2,999 more like it later in the same output, counted, not listed)\""),
-        "{lines:#?}"
+    assert_one_fact_of_the_output(
+        &lines,
+        "/EX01/loop-EX01_nltest-dsgetdc.txt",
+        "nltest /dsgetdc failed: 1355 ERROR_NO_SUCH_DOMAIN (and 2,999 more like it later in the same output, counted, not listed)",
     );
 }
 
@@ -658,14 +681,7 @@ fn a_dc_locator_run_in_a_loop_is_one_fact_and_reads_the_same() {
 #[test]
 fn an_ipconfig_run_in_a_loop_reads_as_the_sample_alone() {
     let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/handover-clock-skew");
-    let bytes = std::fs::read(sample.join("ticket/ipconfig-EX02.txt")).unwrap();
-    let units: Vec<u16> = bytes
-        .get(2..)
-        .unwrap()
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .collect();
-    let once = String::from_utf16(&units).unwrap();
+    let once = utf16_sample(&sample.join("ticket/ipconfig-EX02.txt"));
     assert!(once.contains("Host Name"), "{once}");
     let extra = tempfile::tempdir().unwrap();
     std::fs::create_dir(extra.path().join("ticket")).unwrap();
@@ -691,4 +707,33 @@ fn an_ipconfig_run_in_a_loop_reads_as_the_sample_alone() {
         assert!(!origins.contains("loop-ipconfig"), "{origins}");
     }
     assert_eq!(read(looped), read(alone));
+}
+
+/// `Get-ReceiveConnector | fl` of EX02 run again and again into one file
+/// (2,000 runs of its six connectors) beside the connector-auth sample: each
+/// connector counted, one said again one fact (of the output, as read whole)
+/// standing for every run, and the sample reads as alone.
+#[test]
+fn receive_connectors_listed_again_and_again_are_counted_and_read_the_same() {
+    let file = "EX02/Exchange_Server_Data/EX02_ReceiveConnectors.txt";
+    let once = utf16_sample(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("samples/connector-auth")
+            .join(file),
+    );
+    assert_eq!(once.matches("\nIdentity ").count(), 6);
+    let lines = looped_beside_sample(
+        "connector-auth",
+        file,
+        Some(&once),
+        2_000,
+        6,
+        "connector-auth",
+        "connector-auth",
+    );
+    assert_one_fact_of_the_output(
+        &lines,
+        "/EX02/Exchange_Server_Data/loop-EX02_ReceiveConnectors.txt",
+        "EX02\\\\Internal Relay takes 10.0.1.11 → 10.0.1.12:2525 (binding and most specific RemoteIPRanges) and lacks ExchangeServer (Tls) (and 1,999 more like it later in the same output, counted, not listed)",
+    );
 }

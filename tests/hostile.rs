@@ -340,6 +340,24 @@ fn a_looped_ipconfig_with_a_100_mb_line_is_read_around_it() {
     assert_eq!(json["inputs"]["by_kind"]["ipconfig"]["files"], 1);
 }
 
+/// `Get-ReceiveConnector | fl` run in a loop, damaged: every connector
+/// around the long line counted (the cut run's too).
+#[test]
+fn looped_receive_connectors_with_a_100_mb_line_are_read_around_it() {
+    let run = "\r\nAuthMechanism    : Tls\r\nBindings         : {0.0.0.0:2525}\r\nPermissionGroups : AnonymousUsers\r\nRemoteIPRanges   : {10.0.1.0/24}\r\nIdentity         : EX02\\Internal Relay\r\n";
+    let json = scan_a_damaged_loop(
+        "EX02_ReceiveConnectors.txt",
+        run,
+        "\r\nAuthMechanism    : Tls\r\nBindings         : {0.0.0.0:2",
+    );
+    assert_eq!(
+        json["inputs"]["evidence"]["connector-auth"].as_u64(),
+        Some(1_001),
+        "{:#}",
+        json["inputs"]
+    );
+}
+
 #[test]
 fn nul_bytes_are_reported_and_the_run_goes_on() {
     let (dir, bad) = collection();

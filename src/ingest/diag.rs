@@ -11,7 +11,7 @@ use super::{
 use crate::discover::Artifact;
 use crate::evidence::Fact;
 use crate::model::{normalize_host, Source};
-use exauth_parsers::detect::{Form, Kind};
+use exauth_parsers::detect::Kind;
 use exauth_parsers::reread::Reread;
 use rustc_hash::FxHashMap;
 
@@ -36,11 +36,9 @@ pub struct CommandOutput<R> {
     pub kinds: &'static [Kind],
     pub source: Source,
     pub parse: fn(Kind, &str, &IngestOptions) -> R,
-    /// Reads the output a line at a time, its facts to `facts` as read
-    /// (what a loop repeats counted, not kept again), so that memory does
-    /// not grow with the output; `None`: read whole. An `Export-Clixml`
-    /// form is read whole either way: one object graph, written once, not
-    /// in a loop.
+    /// Reads the output a line (or an object) at a time, its facts to
+    /// `facts` as read (what a loop repeats counted, not kept again), so
+    /// that memory does not grow with the output; `None`: read whole.
     pub stream: Option<Stream>,
 }
 
@@ -82,7 +80,7 @@ impl<R: Records + 'static> Input for CommandOutput<R> {
         rows: Option<(&mut dyn RowSink, Place<'_>)>,
     ) -> Result<Box<dyn Records>, String> {
         match self.stream {
-            Some(stream) if artifact.detection.form != Form::CliXml => {
+            Some(stream) => {
                 let mut text = content.spooled_text()?;
                 Ok(Box::new(stream(
                     artifact.detection.kind,
@@ -92,7 +90,7 @@ impl<R: Records + 'static> Input for CommandOutput<R> {
                     facts,
                 )))
             }
-            _ => read_whole_into(self, artifact, content, options, place, facts, rows),
+            None => read_whole_into(self, artifact, content, options, place, facts, rows),
         }
     }
 }
@@ -111,9 +109,10 @@ pub(crate) const DISTINCT_A_BATCH: usize = 1 << 14;
 /// lines said it; memory grows with the distinct facts, not the lines.
 #[derive(Default)]
 pub(crate) struct RepeatedFacts {
-    /// The fact, the line of its first, and how many said it.
-    facts: Vec<(Fact, u64, u64)>,
-    /// A fact's JSON → its place in `facts`.
+    /// The fact, the line of its first (none: a fact of the output), and
+    /// how many said it.
+    facts: Vec<(Fact, Option<u64>, u64)>,
+    /// A fact's key (its JSON) → its place in `facts`.
     index: FxHashMap<String, usize>,
 }
 
@@ -121,6 +120,20 @@ impl RepeatedFacts {
     /// Counts `fact`, read at `line`.
     pub(crate) fn add(&mut self, fact: Fact, line: u64, place: Place<'_>, out: &mut Extracted) {
         let key = serde_json::to_string(&fact).unwrap_or_default();
+        self.add_keyed(fact, key, Some(line), place, out);
+    }
+
+    /// Counts `fact`, the same as any other of the same `key` (what the
+    /// fact says, without where: a connector carries its own line), made
+    /// evidence at `line`.
+    pub(crate) fn add_keyed(
+        &mut self,
+        fact: Fact,
+        key: String,
+        line: Option<u64>,
+        place: Place<'_>,
+        out: &mut Extracted,
+    ) {
         if let Some(&at) = self.index.get(&key) {
             if let Some((_, _, count)) = self.facts.get_mut(at) {
                 *count += 1;
@@ -138,7 +151,7 @@ impl RepeatedFacts {
     pub(crate) fn finish(&mut self, place: Place<'_>, out: &mut Extracted) {
         self.index.clear();
         for (fact, line, count) in self.facts.drain(..) {
-            let mut e = untimed(place, Some(line), fact);
+            let mut e = untimed(place, line, fact);
             e.represents = count;
             out.evidence.push(e);
             out.hand_over_when_holding(HAND_OVER_AT);
