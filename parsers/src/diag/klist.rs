@@ -86,12 +86,13 @@ pub struct KerberosTicket {
     pub kdc_called: Option<String>,
 }
 
-/// One klist output.
+/// One klist output (of one run of klist or several: [`KerberosTicket::run`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TicketCache {
-    /// `0:0x3e7`.
+    /// `0:0x3e7` (of several runs, the last run's).
     pub logon_id: Option<String>,
-    /// `Cached Tickets: (N)`.
+    /// `Cached Tickets: (N)` (of several runs, the last run's; each run's
+    /// is checked against its own tickets).
     pub cached_ticket_count: Option<u32>,
     pub tickets: Vec<KerberosTicket>,
     /// Error lines (`klist failed with 0xc000005f/-1073741729: …`).
