@@ -53,6 +53,10 @@
 #                          (50) MB (the DCs' counts change from run to run; memory, not speed)
 #   showrepl-loop          `repadmin /showrepl` run by a script into one file at DC01, CMD_MB (50)
 #                          MB (a neighbour failing now and then; memory, not speed)
+#   klist-loop             `klist -li 0x3e7` run every minute at EX01, CMD_MB (50) MB (its TGT and
+#                          its SMTPSVC ticket for EX02, renewed each hour; memory, not speed)
+#   nltest-loop            `nltest /dsgetdc:contoso.com` run every minute at EX01, CMD_MB (50) MB
+#                          (DC01 found, failing now and then; memory, not speed)
 #   and the groups small, mid, large (both layouts), flat, elc, synth (all six), all.
 # Collections are `exauth synth --scenario clock-skew --servers N --size S --layout flat|elc`
 # (--size counts what the zips hold: an ELC collection unpacks to S). RUNS (3) runs per tool, the
@@ -83,7 +87,7 @@ mkdir -p "$DATA"
 # --- what to run -------------------------------------------------------------------------------
 ALL_INPUTS=(small-flat small-elc mid-flat mid-elc large-flat large-elc evtx send long-flat spray send-joined
     event-text event-xml queue-text queue-objects transcript stripchart setspn-query portqry-loop
-    netconnection-loop replsummary-loop showrepl-loop)
+    netconnection-loop replsummary-loop showrepl-loop klist-loop nltest-loop)
 selected=()
 [ $# -eq 0 ] && set -- all
 for arg in "$@"; do
@@ -95,7 +99,7 @@ for arg in "$@"; do
         small-flat | small-elc | mid-flat | mid-elc | large-flat | large-elc | evtx | send | long-flat | \
             spray | send-joined | event-text | event-xml | queue-text | queue-objects | transcript | \
             stripchart | setspn-query | portqry-loop | netconnection-loop | replsummary-loop | \
-            showrepl-loop)
+            showrepl-loop | klist-loop | nltest-loop)
             selected+=("$arg") ;;
         *) echo "unknown input \`$arg\` (one of: ${ALL_INPUTS[*]}, small, mid, large, flat, elc, synth, all)" >&2
            exit 2 ;;
@@ -901,6 +905,23 @@ run_showrepl_loop() {
             run = sprintf("Repadmin: running command /showrepl against full DC localhost\r\nDefault-First-Site-Name\\DC01\r\nDSA Options: IS_GC\r\nDSA invocationID: 6f0e4e4a-0000-0000-0000-000000000001\r\n\r\n==== INBOUND NEIGHBORS ======================================\r\n\r\nDC=contoso,DC=com\r\n    Default-First-Site-Name\\DC02 via RPC\r\n        DSA object GUID: 1a2b3c4d-0000-0000-0000-000000000000\r\n        Last attempt @ 2026-11-26 %02d:%02d:00 was successful.\r\n\r\nCN=Configuration,DC=contoso,DC=com\r\n    Default-First-Site-Name\\DC02 via RPC\r\n        DSA object GUID: 1a2b3c4d-0000-0000-0000-000000000000\r\n        Last attempt @ 2026-11-26 07:33:38 %s\r\n", int(i / 60) % 24, i % 60, result)'
 }
 
+run_klist_loop() {
+    loop_input klist-loop EX01 EX01_klist.txt "klist run every minute at EX01" ticket-cache '
+            hour = int(i / 60) % 24
+            ticket = "#%d>\tClient: EX01$ @ CONTOSO.COM\r\n\tServer: %s @ CONTOSO.COM\r\n\tKerbTicket Encryption Type: AES-256-CTS-HMAC-SHA1-96\r\n\tTicket Flags 0x40e10000 -> forwardable renewable initial pre_authent name_canonicalize\r\n\tStart Time: 11/26/2026 %d:00:00 (local)\r\n\tEnd Time:   11/26/2026 %d:00:00 (local)\r\n\tRenew Time: 12/3/2026 %d:00:00 (local)\r\n\tSession Key Type: AES-256-CTS-HMAC-SHA1-96\r\n\tCache Flags: 0x1 -> PRIMARY\r\n\tKdc Called: DC01.contoso.com\r\n\r\n"
+            run = "\r\nCurrent LogonId is 0:0x3e7\r\nTargeted LogonId is 0:0x3e7\r\n\r\nCached Tickets: (2)\r\n\r\n" sprintf(ticket, 0, "krbtgt/CONTOSO.COM", hour, (hour + 10) % 24, hour) sprintf(ticket, 1, "SMTPSVC/EX02.contoso.com", hour, (hour + 10) % 24, hour)'
+}
+
+run_nltest_loop() {
+    loop_input nltest-loop EX01 EX01_nltest-dsgetdc.txt "nltest /dsgetdc run every minute at EX01" \
+        dc-locator '
+            if (i % 97 == 0) {
+                run = "Getting DC name failed: Status = 1355 0x54b ERROR_NO_SUCH_DOMAIN\r\n"
+            } else {
+                run = "           DC: \\\\DC01.contoso.com\r\n      Address: \\\\10.0.0.10\r\n     Dom Guid: 2f1f3b4c-0d5e-4a6b-9c8d-7e6f5a4b3c2d\r\n     Dom Name: contoso.com\r\n  Forest Name: contoso.com\r\n Dc Site Name: Default-First-Site-Name\r\nOur Site Name: Default-First-Site-Name\r\n        Flags: PDC GC DS LDAP KDC TIMESERV WRITABLE DNS_DC DNS_DOMAIN DNS_FOREST CLOSE_SITE FULL_SECRET WS\r\nThe command completed successfully\r\n"
+            }'
+}
+
 # --- run ---------------------------------------------------------------------------------------
 echo "exauth $COMMIT (profiling build, --no-default-features), best of $RUNS runs, page cache warm"
 echo "columns: best wall time, MB/s over the input's bytes (10^6) in that time, user+system CPU"
@@ -932,6 +953,8 @@ for input in "${selected[@]}"; do
         netconnection-loop) run_netconnection_loop ;;
         replsummary-loop) run_replsummary_loop ;;
         showrepl-loop) run_showrepl_loop ;;
+        klist-loop) run_klist_loop ;;
+        nltest-loop) run_nltest_loop ;;
     esac
 done
 

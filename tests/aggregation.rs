@@ -448,7 +448,7 @@ fn looped_beside_sample(
         None => std::fs::read_to_string(sample.join(file)).unwrap(),
     };
     let extra = tempfile::tempdir().unwrap();
-    let (folder, name) = file.split_once('/').unwrap();
+    let (folder, name) = file.rsplit_once('/').unwrap();
     std::fs::create_dir_all(extra.path().join(folder)).unwrap();
     let looped = format!("{folder}/loop-{name}");
     std::fs::write(extra.path().join(&looped), once.repeat(runs)).unwrap();
@@ -477,7 +477,7 @@ fn looped_beside_sample(
             l["origin"]
                 .as_str()
                 .unwrap()
-                .contains(&format!("loop-{name}:"))
+                .contains(&format!("loop-{name}"))
         })
         .map(|l| format!("{} {}", l["origin"], l["detail"]))
         .collect()
@@ -493,6 +493,30 @@ fn assert_counted(lines: &[String], file: &str, line: u64, detail: &str) {
             .any(|l| l.ends_with(&format!("loop-{name}:{line}\" \"{detail}\""))),
         "{lines:#?}"
     );
+}
+
+/// `lines` (from [`looped_beside_sample`]) are one: the fact of the output
+/// whose path ends with `path_end` (at the file, no line: as one run's),
+/// saying exactly `detail`.
+fn assert_one_fact_of_the_output(lines: &[String], path_end: &str, detail: &str) {
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].ends_with(&format!("{path_end}\" \"{detail}\"")),
+        "{lines:#?}"
+    );
+}
+
+/// A sample's UTF-16 text (a byte order mark, then little-endian units), as
+/// text.
+fn utf16_sample(path: &Path) -> String {
+    let bytes = std::fs::read(path).unwrap();
+    let units: Vec<u16> = bytes
+        .get(2..)
+        .unwrap()
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    String::from_utf16(&units).unwrap()
 }
 
 /// portqry run in a loop beside the kerberos-blocked sample (EX01 probing
@@ -563,5 +587,153 @@ fn a_connection_test_run_in_a_loop_is_counted_and_reads_the_same() {
         "EX01/EX01_Test-NetConnection-DC01-88.txt",
         4,
         "tcp 88 to DC01.contoso.com: not reachable (and 2,499 more like it later in the same output, counted, not listed)",
+    );
+}
+
+/// `klist -li 0x3e7` on EX01: its TGT and its SMTPSVC ticket for EX02.
+const KLIST_RUN: &str = "\r\nCurrent LogonId is 0:0x3e7\r\nTargeted LogonId is 0:0x3e7\r\n\r\nCached Tickets: (2)\r\n\r\n#0>\tClient: EX01$ @ CONTOSO.COM\r\n\tServer: krbtgt/CONTOSO.COM @ CONTOSO.COM\r\n\tKerbTicket Encryption Type: AES-256-CTS-HMAC-SHA1-96\r\n\tTicket Flags 0x40e10000 -> forwardable renewable initial pre_authent name_canonicalize\r\n\tStart Time: 11/26/2026 9:53:54 (local)\r\n\tEnd Time:   11/26/2026 19:53:54 (local)\r\n\tRenew Time: 12/3/2026 9:53:54 (local)\r\n\tSession Key Type: AES-256-CTS-HMAC-SHA1-96\r\n\tCache Flags: 0x1 -> PRIMARY\r\n\tKdc Called: DC01.contoso.com\r\n\r\n#1>\tClient: EX01$ @ CONTOSO.COM\r\n\tServer: SMTPSVC/EX02.contoso.com @ CONTOSO.COM\r\n\tKerbTicket Encryption Type: AES-256-CTS-HMAC-SHA1-96\r\n\tTicket Flags 0x40a50000 -> forwardable renewable pre_authent ok_as_delegate name_canonicalize\r\n\tStart Time: 11/26/2026 9:54:10 (local)\r\n\tEnd Time:   11/26/2026 19:53:54 (local)\r\n\tRenew Time: 12/3/2026 9:53:54 (local)\r\n\tSession Key Type: AES-256-CTS-HMAC-SHA1-96\r\n\tCache Flags: 0\r\n\tKdc Called: DC01.contoso.com\r\n";
+
+/// The facts of `kind` read from `text` saved as `EX01/<name>`, and the
+/// problems of the file.
+fn facts_of(name: &str, text: &str, kind: &str) -> (Vec<exauth::evidence::Evidence>, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("EX01")).unwrap();
+    std::fs::write(dir.path().join("EX01").join(name), text).unwrap();
+    let collected = exauth::pipeline::read(&[dir.path().to_path_buf()], &support::settings());
+    let problems = collected
+        .problems
+        .iter()
+        .map(|(_, p)| p.to_string())
+        .collect();
+    let facts = collected
+        .evidence
+        .into_iter()
+        .filter(|e| e.fact.kind() == kind)
+        .collect();
+    (facts, problems)
+}
+
+/// klist run every minute into one file (10,000 runs, the last naming a
+/// ticket for EX03 too): one fact, as one run reads — every ticket's server
+/// of the first run — plus the server the last one named anew, standing for
+/// each run; a single run reads as it always did.
+#[test]
+fn a_ticket_cache_listed_again_and_again_is_one_fact() {
+    let servers = |facts: &[exauth::evidence::Evidence]| -> Vec<(Vec<String>, u64)> {
+        facts
+            .iter()
+            .map(|e| match &e.fact {
+                exauth::evidence::Fact::TicketCache { servers } => (servers.clone(), e.represents),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    let (once, problems) = facts_of("EX01_klist.txt", KLIST_RUN, "ticket-cache");
+    assert!(problems.is_empty(), "{problems:?}");
+    let two = vec![
+        "krbtgt/CONTOSO.COM @ CONTOSO.COM".to_string(),
+        "SMTPSVC/EX02.contoso.com @ CONTOSO.COM".to_string(),
+    ];
+    assert_eq!(servers(&once), [(two.clone(), 1)]);
+    assert!(once.iter().all(|e| e.origin.ends_with("EX01_klist.txt")));
+    let last = KLIST_RUN.replace("(2)", "(3)")
+        + &KLIST_RUN
+            .split("#1>")
+            .nth(1)
+            .map(|t| format!("#2>{}", t.replace("EX02", "EX03")))
+            .unwrap();
+    let looped = KLIST_RUN.repeat(9_999) + &last;
+    let (facts, problems) = facts_of("EX01_klist.txt", &looped, "ticket-cache");
+    assert!(problems.is_empty(), "{problems:?}");
+    let mut three = two;
+    three.push("SMTPSVC/EX03.contoso.com @ CONTOSO.COM".to_string());
+    assert_eq!(servers(&facts), [(three, 10_000)]);
+}
+
+/// `nltest /dsgetdc:contoso.com` run every minute beside the
+/// kerberos-blocked sample, finding DC01 and failing by turns (3,000 runs of
+/// each): one fact, as one run reads — the DC named last and the failure —
+/// standing for every line that said the failure, and the sample reads as
+/// alone.
+#[test]
+fn a_dc_locator_run_in_a_loop_is_one_fact_and_reads_the_same() {
+    let once = "           DC: \\\\DC01.contoso.com\r\n      Address: \\\\10.0.0.10\r\n     Dom Name: contoso.com\r\n        Flags: PDC GC DS LDAP KDC TIMESERV WRITABLE\r\nThe command completed successfully\r\nGetting DC name failed: Status = 1355 0x54b ERROR_NO_SUCH_DOMAIN\r\n";
+    let lines = looped_beside_sample(
+        "kerberos-blocked",
+        "EX01/EX01_nltest-dsgetdc.txt",
+        Some(once),
+        3_000,
+        1,
+        "dc-locator",
+        "kerberos-blocked",
+    );
+    assert_one_fact_of_the_output(
+        &lines,
+        "/EX01/loop-EX01_nltest-dsgetdc.txt",
+        "nltest /dsgetdc failed: 1355 ERROR_NO_SUCH_DOMAIN (and 2,999 more like it later in the same output, counted, not listed)",
+    );
+}
+
+/// `ipconfig /all` of EX02 run every minute into one file (10,000 runs)
+/// beside the hand-over sample that holds it once: the servers (names,
+/// FQDNs, addresses), verdict, causes, pairs and clocks read as with the
+/// sample alone.
+#[test]
+fn an_ipconfig_run_in_a_loop_reads_as_the_sample_alone() {
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/handover-clock-skew");
+    let once = utf16_sample(&sample.join("ticket/ipconfig-EX02.txt"));
+    assert!(once.contains("Host Name"), "{once}");
+    let extra = tempfile::tempdir().unwrap();
+    std::fs::create_dir(extra.path().join("ticket")).unwrap();
+    std::fs::write(
+        extra.path().join("ticket/loop-ipconfig-EX02.txt"),
+        once.repeat(10_000),
+    )
+    .unwrap();
+    let settings = support::settings();
+    let read = |report: Value| {
+        let mut report = seen(report);
+        let report = report.as_object_mut().unwrap();
+        report.remove("coverage");
+        report.remove("inputs");
+        Value::Object(report.clone())
+    };
+    let looped = support::scan_with(&[sample.clone(), extra.path().to_path_buf()], &settings);
+    let alone = support::scan_with(&[sample], &settings);
+    // Read, and read whole: neither left unread nor read with problems.
+    assert_eq!(looped["inputs"]["by_kind"]["ipconfig"]["files"], 2);
+    for list in ["not_read", "read_with_problems"] {
+        let origins = looped["coverage"][list].to_string();
+        assert!(!origins.contains("loop-ipconfig"), "{origins}");
+    }
+    assert_eq!(read(looped), read(alone));
+}
+
+/// `Get-ReceiveConnector | fl` of EX02 run again and again into one file
+/// (2,000 runs of its six connectors) beside the connector-auth sample: each
+/// connector counted, one said again one fact (of the output, as read whole)
+/// standing for every run, and the sample reads as alone.
+#[test]
+fn receive_connectors_listed_again_and_again_are_counted_and_read_the_same() {
+    let file = "EX02/Exchange_Server_Data/EX02_ReceiveConnectors.txt";
+    let once = utf16_sample(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("samples/connector-auth")
+            .join(file),
+    );
+    assert_eq!(once.matches("\nIdentity ").count(), 6);
+    let lines = looped_beside_sample(
+        "connector-auth",
+        file,
+        Some(&once),
+        2_000,
+        6,
+        "connector-auth",
+        "connector-auth",
+    );
+    assert_one_fact_of_the_output(
+        &lines,
+        "/EX02/Exchange_Server_Data/loop-EX02_ReceiveConnectors.txt",
+        "EX02\\\\Internal Relay takes 10.0.1.11 → 10.0.1.12:2525 (binding and most specific RemoteIPRanges) and lacks ExchangeServer (Tls) (and 1,999 more like it later in the same output, counted, not listed)",
     );
 }

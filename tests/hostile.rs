@@ -260,6 +260,104 @@ fn a_looped_command_output_with_a_200_mb_line_is_counted_around_it() {
     }
 }
 
+/// A command output run in a loop and damaged as files get damaged, saved
+/// as `bad/<name>`: `run` 500 times, a line of 100 MB with NUL bytes (a paste
+/// gone wrong), `run` 500 times more, and `cut` (the last run, cut short).
+/// Scanned: the valid log beside it is read, the long line is a problem
+/// naming its line (the first line after the first 500 runs), memory stays
+/// bounded; the scan document comes back for the caller's checks.
+fn scan_a_damaged_loop(name: &str, run: &str, cut: &str) -> Value {
+    let (dir, bad) = collection();
+    let prefix = format!("{}\0\0", run.repeat(500));
+    let suffix = format!("\r\n{}{cut}", run.repeat(500));
+    write_long_line(
+        &bad.join(name),
+        prefix.as_bytes(),
+        100 << 20,
+        suffix.as_bytes(),
+    );
+    let (json, code, _, peak_kib) = scan_measured(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    let reason = coverage_reason(&json, &format!("bad/{name}"));
+    let long_line = run.lines().count() * 500 + 1;
+    assert!(
+        reason.contains(&format!("line {long_line}"))
+            && reason.contains("cut to its first 1024 KiB"),
+        "{reason}"
+    );
+    if peak_kib > 0 {
+        assert!(peak_kib < 200 * 1024, "peak RSS {peak_kib} KiB");
+    }
+    json
+}
+
+/// klist run in a loop, damaged: every run that listed tickets is counted
+/// in the one fact of the output (the cut one too).
+#[test]
+fn a_looped_klist_with_a_100_mb_line_is_read_around_it() {
+    let run = "\r\nCurrent LogonId is 0:0x3e7\r\n\r\nCached Tickets: (1)\r\n\r\n#0>\tClient: EX01$ @ CONTOSO.COM\r\n\tServer: SMTPSVC/EX02.contoso.com @ CONTOSO.COM\r\n\tKerbTicket Encryption Type: AES-256-CTS-HMAC-SHA1-96\r\n\tKdc Called: DC01.contoso.com\r\n";
+    let json = scan_a_damaged_loop(
+        "EX01_klist.txt",
+        run,
+        "\r\nCurrent LogonId is 0:0x3e7\r\n\r\nCached Tickets: (1)\r\n\r\n#0>\tClient: EX01$ @ CON",
+    );
+    assert_eq!(
+        json["inputs"]["evidence"]["ticket-cache"].as_u64(),
+        Some(1_001),
+        "{:#}",
+        json["inputs"]
+    );
+}
+
+/// nltest run in a loop, damaged: the one fact of the output is the
+/// failure, standing for every run that said it whole (the cut one said
+/// `ERROR_NO_SU`: another failure, not counted as this one).
+#[test]
+fn a_looped_nltest_with_a_100_mb_line_is_read_around_it() {
+    let json = scan_a_damaged_loop(
+        "EX01_nltest-dsgetdc.txt",
+        "           DC: \\\\DC01.contoso.com\r\n      Address: \\\\10.0.0.10\r\nThe command completed successfully\r\nGetting DC name failed: Status = 1355 0x54b ERROR_NO_SUCH_DOMAIN\r\n",
+        "           DC: \\\\DC01.contoso.com\r\nGetting DC name failed: Status = 1355 0x54b ERROR_NO_SU",
+    );
+    assert_eq!(
+        json["inputs"]["evidence"]["dc-locator"].as_u64(),
+        Some(1_000),
+        "{:#}",
+        json["inputs"]
+    );
+}
+
+/// ipconfig run in a loop, damaged: read around the long line (its
+/// problem), the file an ipconfig output read.
+#[test]
+fn a_looped_ipconfig_with_a_100_mb_line_is_read_around_it() {
+    let run = "\r\nWindows IP Configuration\r\n\r\n   Host Name . . . . . . . . . . . . : EX01\r\n   Primary Dns Suffix  . . . . . . . : contoso.com\r\n\r\nEthernet adapter Ethernet0:\r\n\r\n   IPv4 Address. . . . . . . . . . . : 10.1.2.11(Preferred)\r\n   DNS Servers . . . . . . . . . . . : 10.1.2.10\r\n";
+    let json = scan_a_damaged_loop(
+        "EX01_ipconfig.txt",
+        run,
+        "\r\nWindows IP Configuration\r\n\r\n   Host Name . . . . . . . . . . . . : EX01\r\n   Primary Dns Suffix  . . . . . . . : contoso.com\r\n\r\nEthernet adapter Ether",
+    );
+    assert_eq!(json["inputs"]["by_kind"]["ipconfig"]["files"], 1);
+}
+
+/// `Get-ReceiveConnector | fl` run in a loop, damaged: every connector
+/// around the long line counted (the cut run's too).
+#[test]
+fn looped_receive_connectors_with_a_100_mb_line_are_read_around_it() {
+    let run = "\r\nAuthMechanism    : Tls\r\nBindings         : {0.0.0.0:2525}\r\nPermissionGroups : AnonymousUsers\r\nRemoteIPRanges   : {10.0.1.0/24}\r\nIdentity         : EX02\\Internal Relay\r\n";
+    let json = scan_a_damaged_loop(
+        "EX02_ReceiveConnectors.txt",
+        run,
+        "\r\nAuthMechanism    : Tls\r\nBindings         : {0.0.0.0:2",
+    );
+    assert_eq!(
+        json["inputs"]["evidence"]["connector-auth"].as_u64(),
+        Some(1_001),
+        "{:#}",
+        json["inputs"]
+    );
+}
+
 #[test]
 fn nul_bytes_are_reported_and_the_run_goes_on() {
     let (dir, bad) = collection();

@@ -4,11 +4,15 @@
 //! ran them.
 
 use super::text::Content;
-use super::{untimed, Extracted, IngestOptions, Input, Place, Records, HAND_OVER_AT};
+use super::{
+    read_whole_into, untimed, Extracted, IngestOptions, Input, Place, Records, RowSink,
+    HAND_OVER_AT,
+};
 use crate::discover::Artifact;
 use crate::evidence::Fact;
 use crate::model::{normalize_host, Source};
 use exauth_parsers::detect::Kind;
+use exauth_parsers::reread::Reread;
 use rustc_hash::FxHashMap;
 
 /// `CN=EX02,OU=Servers,DC=contoso,DC=local` → `EX02`; other text unchanged.
@@ -24,14 +28,24 @@ pub(crate) fn short(host: &str) -> Option<String> {
     normalize_host(host).map(|(s, _)| s)
 }
 
-/// The input of a command output: read whole, parsed by one function of the
-/// artifact's kind and text. Each tool's module is then its records and how
-/// they become facts, plus one `static INPUT`.
+/// The input of a command output, parsed by one function of the artifact's
+/// kind and text when read whole (a transcript's part), and streamed when it
+/// is a file of its own: each tool's module is then its records, how they
+/// become facts, and one `static INPUT`.
 pub struct CommandOutput<R> {
     pub kinds: &'static [Kind],
     pub source: Source,
     pub parse: fn(Kind, &str, &IngestOptions) -> R,
+    /// Reads the output a line (or an object) at a time, its facts to
+    /// `facts` as read (what a loop repeats counted, not kept again), so
+    /// that memory does not grow with the output; `None`: read whole.
+    pub stream: Option<Stream>,
 }
+
+/// A [`CommandOutput`]'s streaming: the text (read again from its start as
+/// often as the parser needs), the artifact's kind, the options, where its
+/// facts go.
+pub type Stream = fn(Kind, &mut dyn Reread, &IngestOptions, Place<'_>, &mut Extracted) -> Streamed;
 
 impl<R: Records + 'static> Input for CommandOutput<R> {
     fn kinds(&self) -> &'static [Kind] {
@@ -55,6 +69,30 @@ impl<R: Records + 'static> Input for CommandOutput<R> {
             options,
         )))
     }
+
+    fn read_into(
+        &self,
+        artifact: &Artifact<'_>,
+        content: &mut Content<'_>,
+        options: &IngestOptions,
+        place: Place<'_>,
+        facts: &mut Extracted,
+        rows: Option<(&mut dyn RowSink, Place<'_>)>,
+    ) -> Result<Box<dyn Records>, String> {
+        match self.stream {
+            Some(stream) => {
+                let mut text = content.spooled_text()?;
+                Ok(Box::new(stream(
+                    artifact.detection.kind,
+                    &mut text,
+                    options,
+                    place,
+                    facts,
+                )))
+            }
+            None => read_whole_into(self, artifact, content, options, place, facts, rows),
+        }
+    }
 }
 
 /// Facts held before they are handed over, at most: an output of more
@@ -71,9 +109,10 @@ pub(crate) const DISTINCT_A_BATCH: usize = 1 << 14;
 /// lines said it; memory grows with the distinct facts, not the lines.
 #[derive(Default)]
 pub(crate) struct RepeatedFacts {
-    /// The fact, the line of its first, and how many said it.
-    facts: Vec<(Fact, u64, u64)>,
-    /// A fact's JSON → its place in `facts`.
+    /// The fact, the line of its first (none: a fact of the output), and
+    /// how many said it.
+    facts: Vec<(Fact, Option<u64>, u64)>,
+    /// A fact's key (its JSON) → its place in `facts`.
     index: FxHashMap<String, usize>,
 }
 
@@ -81,17 +120,18 @@ impl RepeatedFacts {
     /// Counts `fact`, read at `line`.
     pub(crate) fn add(&mut self, fact: Fact, line: u64, place: Place<'_>, out: &mut Extracted) {
         let key = serde_json::to_string(&fact).unwrap_or_default();
-        self.add_as(key, fact, line, place, out);
+        self.add_keyed(fact, key, Some(line), place, out);
     }
 
-    /// Counts `fact`, read at `line`, as the same as the facts before it of
-    /// the same `key` (the first of them kept): for an output whose runs
-    /// say one thing in a number that moves at every run.
-    pub(crate) fn add_as(
+    /// Counts `fact`, the same as any other of the same `key` (the first of
+    /// them kept), made evidence at `line`: what the fact says without where
+    /// (a connector carries its own line), or without a number that moves at
+    /// every run of a loop (a failing link's consecutive failures).
+    pub(crate) fn add_keyed(
         &mut self,
-        key: String,
         fact: Fact,
-        line: u64,
+        key: String,
+        line: Option<u64>,
         place: Place<'_>,
         out: &mut Extracted,
     ) {
@@ -112,7 +152,7 @@ impl RepeatedFacts {
     pub(crate) fn finish(&mut self, place: Place<'_>, out: &mut Extracted) {
         self.index.clear();
         for (fact, line, count) in self.facts.drain(..) {
-            let mut e = untimed(place, Some(line), fact);
+            let mut e = untimed(place, line, fact);
             e.represents = count;
             out.evidence.push(e);
             out.hand_over_when_holding(HAND_OVER_AT);

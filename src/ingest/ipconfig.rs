@@ -1,13 +1,20 @@
 //! `ipconfig /all` output: the most direct host ↔ IP fact of a collection
 //! (ExchangeLogCollector saves it as `<SERVER>_IPConfiguration.txt`). It
 //! yields no fact of its own, only identity hints for the map.
+//!
+//! Streamed ([`CommandOutput::stream`]): `ipconfig /all` run every minute
+//! into one file repeats its adapters by the hundred thousand. The text is
+//! read twice: once for the host name the whole text gives (its last, as
+//! read whole), then each adapter's addresses hinted as its block ends, an
+//! address hinted once an output.
 
-use super::diag::CommandOutput;
+use super::diag::{CommandOutput, Streamed, DISTINCT_A_BATCH};
 use super::{Extracted, Place, Records};
 use crate::evidence::IdentityHint;
 use crate::model::{Role, Source};
-use exauth_parsers::diag::ipconfig::{self, IpconfigOutput};
+use exauth_parsers::diag::ipconfig::{self, Adapter, IpconfigOutput};
 use exauth_parsers::problem::Problem;
+use rustc_hash::FxHashSet;
 use std::net::IpAddr;
 
 /// The input of this output (one line in `ingest::INPUTS`).
@@ -15,6 +22,19 @@ pub static INPUT: CommandOutput<IpconfigRecords> = CommandOutput {
     kinds: &[ipconfig::KIND],
     source: Source::Ipconfig,
     parse: |_, text, _| IpconfigRecords(ipconfig::parse(text)),
+    stream: Some(|_, text, _, place, facts| {
+        let named = ipconfig::read(text, &mut |_| {});
+        let mut hints = Hints::of(&named, place);
+        let mut adapters = 0u64;
+        let out = ipconfig::read(text, &mut |adapter| {
+            adapters += 1;
+            hints.adapter(&adapter, facts);
+        });
+        Streamed {
+            read: adapters + u64::from(out.host_name.is_some()),
+            problems: out.problems,
+        }
+    }),
 };
 
 /// One ipconfig output.
@@ -42,19 +62,42 @@ impl Records for IpconfigRecords {
     }
 
     fn extract(&self, place: Place<'_>, out: &mut Extracted) {
-        let host = match (&self.0.host_name, &self.0.primary_dns_suffix) {
-            (Some(host), Some(suffix)) if !suffix.is_empty() => Some(format!("{host}.{suffix}")),
-            (Some(host), _) => Some(host.clone()),
-            (None, _) => place.server.map(str::to_string),
-        };
-        let Some(host) = host else { return };
+        let mut hints = Hints::of(&self.0, place);
         for adapter in &self.0.adapters {
-            if adapter.media_disconnected {
-                continue;
+            hints.adapter(adapter, out);
+        }
+    }
+}
+
+/// The host an output names at each routable address of its connected
+/// adapters, each address once (the pipeline keeps a hint once anyway; an
+/// output of more addresses than [`DISTINCT_A_BATCH`] may say one again).
+struct Hints {
+    /// `host.suffix`, the bare host name, or the place's server.
+    host: Option<String>,
+    hinted: FxHashSet<IpAddr>,
+}
+
+impl Hints {
+    fn of(named: &IpconfigOutput, place: Place<'_>) -> Hints {
+        Hints {
+            host: named.fqdn().or_else(|| place.server.map(str::to_string)),
+            hinted: FxHashSet::default(),
+        }
+    }
+
+    fn adapter(&mut self, adapter: &Adapter, out: &mut Extracted) {
+        let Some(host) = &self.host else { return };
+        if adapter.media_disconnected {
+            return;
+        }
+        let v4 = adapter.ipv4_addresses.iter().map(|ip| IpAddr::V4(*ip));
+        let v6 = adapter.ipv6_addresses.iter().map(|ip| IpAddr::V6(*ip));
+        for ip in v4.chain(v6).filter(is_routable) {
+            if self.hinted.len() >= DISTINCT_A_BATCH {
+                self.hinted.clear();
             }
-            let v4 = adapter.ipv4_addresses.iter().map(|ip| IpAddr::V4(*ip));
-            let v6 = adapter.ipv6_addresses.iter().map(|ip| IpAddr::V6(*ip));
-            for ip in v4.chain(v6).filter(is_routable) {
+            if self.hinted.insert(ip) {
                 out.hints.push(IdentityHint::HostAt {
                     host: host.clone(),
                     ip,

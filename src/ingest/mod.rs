@@ -112,13 +112,27 @@ pub trait Input: Sync {
         facts: &mut Extracted,
         rows: Option<(&mut dyn RowSink, Place<'_>)>,
     ) -> Result<Box<dyn Records>, String> {
-        let records = self.read(artifact, content, options)?;
-        records.extract(place, facts);
-        if let Some((rows, at)) = rows {
-            records.rows(at, rows);
-        }
-        Ok(records)
+        read_whole_into(self, artifact, content, options, place, facts, rows)
     }
+}
+
+/// What [`Input::read_into`] does by default: [`Input::read`], then the
+/// records' facts and rows.
+pub(crate) fn read_whole_into<I: Input + ?Sized>(
+    input: &I,
+    artifact: &Artifact<'_>,
+    content: &mut Content<'_>,
+    options: &IngestOptions,
+    place: Place<'_>,
+    facts: &mut Extracted,
+    rows: Option<(&mut dyn RowSink, Place<'_>)>,
+) -> Result<Box<dyn Records>, String> {
+    let records = input.read(artifact, content, options)?;
+    records.extract(place, facts);
+    if let Some((rows, at)) = rows {
+        records.rows(at, rows);
+    }
+    Ok(records)
 }
 
 /// Where a record was found: the artifact's origin text and the server its

@@ -1,13 +1,21 @@
 //! `Get-ReceiveConnector` output (Format-List or CliXml): bindings, remote
 //! IP ranges and authentication mechanisms of each connector.
+//!
+//! Streamed ([`CommandOutput::stream`]), both forms: `Get-ReceiveConnector
+//! | fl` run again and again into one file (a script's every run) repeats
+//! its connectors by the thousand. Each connector is a fact as its object
+//! ends, as read whole (of the output, no line: the connector carries its
+//! own); one said again — the same settings at another line — is counted
+//! in the first's [`Evidence::represents`](crate::evidence::Evidence)
+//! ([`RepeatedFacts`]).
 
-use super::diag::CommandOutput;
-use super::{untimed, Extracted, Place, Records};
+use super::diag::{CommandOutput, RepeatedFacts, Streamed};
+use super::{Extracted, Place, Records};
 use crate::evidence::Fact;
 use crate::model::Source;
 use exauth_parsers::detect::Kind;
 use exauth_parsers::diag::receive_connector::{self, ConnectorAuth};
-use exauth_parsers::problem::Problem;
+use exauth_parsers::problem::{Location, Problem};
 
 /// The input of this output (one line in `ingest::INPUTS`).
 pub static INPUT: CommandOutput<ConnectorRecords> = CommandOutput {
@@ -20,6 +28,16 @@ pub static INPUT: CommandOutput<ConnectorRecords> = CommandOutput {
             problems,
         }
     },
+    stream: Some(|_, text, _, place, facts| {
+        let mut repeated = RepeatedFacts::default();
+        let mut read = 0u64;
+        let problems = receive_connector::read(text, &mut |c| {
+            read += 1;
+            count(c, &mut repeated, place, facts);
+        });
+        repeated.finish(place, facts);
+        Streamed { read, problems }
+    }),
 };
 
 /// The connectors of one export.
@@ -39,12 +57,21 @@ impl Records for ConnectorRecords {
     }
 
     fn extract(&self, place: Place<'_>, out: &mut Extracted) {
-        let push = |line: Option<u64>, fact: Fact, out: &mut Extracted| {
-            out.evidence.push(untimed(place, line, fact))
-        };
-        let _ = &push;
+        let mut repeated = RepeatedFacts::default();
         for c in &self.connectors {
-            push(None, Fact::ConnectorAuth(c.clone()), out);
+            count(c.clone(), &mut repeated, place, out);
         }
+        repeated.finish(place, out);
     }
+}
+
+/// A connector's fact, counted with those of the same settings wherever
+/// they were read.
+fn count(c: ConnectorAuth, repeated: &mut RepeatedFacts, place: Place<'_>, out: &mut Extracted) {
+    let key = serde_json::to_string(&ConnectorAuth {
+        location: Location::File,
+        ..c.clone()
+    })
+    .unwrap_or_default();
+    repeated.add_keyed(Fact::ConnectorAuth(c), key, None, place, out);
 }

@@ -133,7 +133,7 @@ impl SummaryRows {
             *delta = delta.saturating_sub(1) / DAY_S;
         }
         let key = serde_json::to_string(&alike).unwrap_or_default();
-        self.facts.add_as(key, fact, row.line, place, out);
+        self.facts.add_keyed(fact, key, Some(row.line), place, out);
     }
 
     fn finish(&mut self, place: Place<'_>, out: &mut Extracted) {
@@ -230,7 +230,7 @@ fn add_status(
         *n = (*n).min(1);
     }
     let key = serde_json::to_string(&alike).unwrap_or_default();
-    statuses.add_as(key, fact, row.line, place, out);
+    statuses.add_keyed(fact, key, Some(row.line), place, out);
 }
 
 /// A `/showrepl` neighbour's (or a `/csv` row's) fact.

@@ -18,8 +18,10 @@
 
 use crate::detect::{Format, Kind};
 use crate::problem::{Location, Problem};
+use crate::reread::{each_line, Reread};
 use serde::Serialize;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::ops::ControlFlow;
 
 /// `ipconfig` and `ipconfig /all` output.
 pub const KIND: Kind = Kind::new("ipconfig");
@@ -224,42 +226,112 @@ fn split_caption(t: &str) -> Option<(&str, &str)> {
 struct Pending {
     field: Field,
     line: u64,
-    /// Raw value text (wrapped pieces appended).
+    /// Raw value text (wrapped pieces appended, up to [`VALUE_BYTES`]).
     value: String,
 }
 
+/// A value's bytes at the most: console-wrapped pieces beyond it (an
+/// unindented text pasted after a caption, not a wrapped address) are
+/// passed over.
+const VALUE_BYTES: usize = 64 << 10;
+
+/// Addresses of one kind an adapter holds at the most (an adapter has a
+/// handful); more are a problem naming the adapter, and passed over.
+const ADDRESSES_AN_ADAPTER: usize = 1024;
+
 /// Parses `ipconfig [/all]` output.
 pub fn parse(text: &str) -> IpconfigOutput {
-    let mut out = IpconfigOutput {
-        host_name: None,
-        primary_dns_suffix: None,
-        adapters: Vec::new(),
-        problems: Vec::new(),
+    let mut adapters = Vec::new();
+    let mut out = read(&mut text.as_bytes(), &mut |a| adapters.push(a));
+    out.adapters = adapters;
+    out
+}
+
+/// Reads `ipconfig [/all]` output a line at a time as [`parse`] does,
+/// handing each adapter to `each` as its block ends instead of keeping it:
+/// `ipconfig /all` run every minute into one file (to catch an address
+/// that moves) repeats its adapters by the hundred thousand. The output
+/// that comes back holds the rest (the host name and primary DNS suffix
+/// the text gives last, as `parse` has them; its `adapters` empty).
+pub fn read(text: &mut dyn Reread, each: &mut dyn FnMut(Adapter)) -> IpconfigOutput {
+    let mut lines = Lines {
+        out: IpconfigOutput {
+            host_name: None,
+            primary_dns_suffix: None,
+            adapters: Vec::new(),
+            problems: Vec::new(),
+        },
+        adapter: None,
+        pending: None,
+        last_field: Field::Other,
+        saw_title: false,
+        full: false,
     };
-    let mut pending: Option<Pending> = None;
-    // Values of a multi-valued field already committed (continuation lines add more).
-    let mut last_field = Field::Other;
-    let mut saw_title = false;
-    for (i, raw) in text.lines().enumerate() {
-        let n = i as u64 + 1;
+    let read = text.read_from_start().and_then(|mut t| {
+        each_line(&mut *t, &mut |n, line| {
+            lines.line(n, line, each);
+            ControlFlow::Continue(())
+        })
+    });
+    lines.commit();
+    let adapters = lines.adapter.is_some();
+    if let Some(a) = lines.adapter.take() {
+        each(a);
+    }
+    let mut out = lines.out;
+    if let Err(e) = read {
+        out.problems.push(Problem::new(
+            Location::File,
+            format!("cannot read the text: {e}"),
+        ));
+    }
+    if out.host_name.is_none() && !adapters {
+        out.problems.push(Problem::new(
+            Location::File,
+            "no host name and no adapter: not ipconfig output",
+        ));
+    }
+    out
+}
+
+/// What the lines read so far say about the ones to come.
+struct Lines {
+    out: IpconfigOutput,
+    /// The adapter whose block is being read.
+    adapter: Option<Adapter>,
+    pending: Option<Pending>,
+    /// The field of the last caption: continuation lines add more values.
+    last_field: Field,
+    saw_title: bool,
+    /// The adapter's addresses of a kind reached [`ADDRESSES_AN_ADAPTER`]
+    /// and the problem was said.
+    full: bool,
+}
+
+impl Lines {
+    fn line(&mut self, n: u64, raw: &str, each: &mut dyn FnMut(Adapter)) {
         let line = raw.trim_start_matches('\u{feff}').trim_end();
         let t = line.trim();
         if t.is_empty() {
-            commit(&mut out, pending.take());
-            last_field = Field::Other;
-            continue;
+            self.commit();
+            self.last_field = Field::Other;
+            return;
         }
         let indented = line.starts_with(char::is_whitespace);
         if !indented {
             if is_title(t) {
-                commit(&mut out, pending.take());
-                saw_title = true;
-                continue;
+                self.commit();
+                self.saw_title = true;
+                return;
             }
             if let Some(name) = adapter_name(t) {
-                commit(&mut out, pending.take());
-                last_field = Field::Other;
-                out.adapters.push(Adapter {
+                self.commit();
+                self.last_field = Field::Other;
+                if let Some(done) = self.adapter.take() {
+                    each(done);
+                }
+                self.full = false;
+                self.adapter = Some(Adapter {
                     line: n,
                     header: t.trim_end_matches(':').trim_end().to_string(),
                     name,
@@ -272,13 +344,15 @@ pub fn parse(text: &str) -> IpconfigOutput {
                     dns_servers: Vec::new(),
                     gateways: Vec::new(),
                 });
-                continue;
+                return;
             }
             // A console-wrapped piece of the previous value.
-            if let Some(p) = pending.as_mut() {
+            if let Some(p) = self.pending.as_mut() {
                 if !t.contains(". . ") {
-                    p.value.push_str(t);
-                    continue;
+                    if p.value.len() + t.len() <= VALUE_BYTES {
+                        p.value.push_str(t);
+                    }
+                    return;
                 }
             }
         }
@@ -287,34 +361,34 @@ pub fn parse(text: &str) -> IpconfigOutput {
             && !t.contains(". .")
             && (parse_ip(t).is_some() || split_caption(t).is_none())
             && matches!(
-                last_field,
+                self.last_field,
                 Field::Dns | Field::Gateway | Field::Ipv4 | Field::Ipv6
             );
         if is_continuation {
-            commit(&mut out, pending.take());
-            pending = Some(Pending {
-                field: last_field,
+            self.commit();
+            self.pending = Some(Pending {
+                field: self.last_field,
                 line: n,
                 value: t.to_string(),
             });
-            continue;
+            return;
         }
         match split_caption(t) {
             Some((caption, value)) => {
-                commit(&mut out, pending.take());
+                self.commit();
                 let field = classify(caption);
-                last_field = field;
-                pending = Some(Pending {
+                self.last_field = field;
+                self.pending = Some(Pending {
                     field,
                     line: n,
                     value: value.to_string(),
                 });
             }
             None => {
-                commit(&mut out, pending.take());
-                last_field = Field::Other;
-                if saw_title || !out.adapters.is_empty() {
-                    out.problems.push(Problem::new(
+                self.commit();
+                self.last_field = Field::Other;
+                if self.saw_title || self.adapter.is_some() {
+                    self.out.problems.push(Problem::new(
                         Location::Line(n),
                         format!("not an ipconfig caption line: {}", short(t)),
                     ));
@@ -322,22 +396,21 @@ pub fn parse(text: &str) -> IpconfigOutput {
             }
         }
     }
-    commit(&mut out, pending.take());
-    if out.host_name.is_none() && out.adapters.is_empty() {
-        out.problems.push(Problem::new(
-            Location::File,
-            "no host name and no adapter: not ipconfig output",
-        ));
+
+    /// The pending value, committed.
+    fn commit(&mut self) {
+        let Some(p) = self.pending.take() else { return };
+        commit(&mut self.out, self.adapter.as_mut(), &mut self.full, p);
     }
-    out
 }
 
 fn short(t: &str) -> String {
     t.chars().take(60).collect()
 }
 
-fn commit(out: &mut IpconfigOutput, p: Option<Pending>) {
-    let Some(p) = p else { return };
+/// A value read, into the output or its `adapter` (`full`: the problem of
+/// an adapter's addresses past [`ADDRESSES_AN_ADAPTER`] was said).
+fn commit(out: &mut IpconfigOutput, adapter: Option<&mut Adapter>, full: &mut bool, p: Pending) {
     let v = p.value.trim();
     let text = (!v.is_empty()).then(|| v.to_string());
     let bad = |out: &mut IpconfigOutput, what: &str| {
@@ -351,7 +424,7 @@ fn commit(out: &mut IpconfigOutput, p: Option<Pending>) {
         Field::PrimarySuffix => out.primary_dns_suffix = text,
         Field::Other => {}
         field => {
-            let Some(a) = out.adapters.last_mut() else {
+            let Some(a) = adapter else {
                 if matches!(
                     field,
                     Field::Ipv4 | Field::Ipv6 | Field::Dns | Field::Gateway
@@ -377,22 +450,30 @@ fn commit(out: &mut IpconfigOutput, p: Option<Pending>) {
                 }
                 Field::Ipv4 | Field::Ipv6 | Field::Dns | Field::Gateway if v.is_empty() => {}
                 Field::Ipv4 => match parse_ip(v) {
-                    Some(IpAddr::V4(ip)) => push_unique(&mut a.ipv4_addresses, ip),
+                    Some(IpAddr::V4(ip)) => {
+                        push_unique(&mut a.ipv4_addresses, ip, (out, full, p.line))
+                    }
                     // `IPv4 Address` never holds IPv6; keep it anyway.
-                    Some(IpAddr::V6(ip)) => push_unique(&mut a.ipv6_addresses, ip),
+                    Some(IpAddr::V6(ip)) => {
+                        push_unique(&mut a.ipv6_addresses, ip, (out, full, p.line))
+                    }
                     None => bad(out, "IPv4 address"),
                 },
                 Field::Ipv6 => match parse_ip(v) {
-                    Some(IpAddr::V6(ip)) => push_unique(&mut a.ipv6_addresses, ip),
-                    Some(IpAddr::V4(ip)) => push_unique(&mut a.ipv4_addresses, ip),
+                    Some(IpAddr::V6(ip)) => {
+                        push_unique(&mut a.ipv6_addresses, ip, (out, full, p.line))
+                    }
+                    Some(IpAddr::V4(ip)) => {
+                        push_unique(&mut a.ipv4_addresses, ip, (out, full, p.line))
+                    }
                     None => bad(out, "IPv6 address"),
                 },
                 Field::Dns => match parse_ip(v) {
-                    Some(ip) => push_unique(&mut a.dns_servers, ip),
+                    Some(ip) => push_unique(&mut a.dns_servers, ip, (out, full, p.line)),
                     None => bad(out, "DNS server"),
                 },
                 Field::Gateway => match parse_ip(v) {
-                    Some(ip) => push_unique(&mut a.gateways, ip),
+                    Some(ip) => push_unique(&mut a.gateways, ip, (out, full, p.line)),
                     None => bad(out, "gateway"),
                 },
                 _ => {}
@@ -401,9 +482,27 @@ fn commit(out: &mut IpconfigOutput, p: Option<Pending>) {
     }
 }
 
-fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
-    if !v.contains(&x) {
+/// `x` added to `v` unless there already, or `v` holds
+/// [`ADDRESSES_AN_ADAPTER`]: then a problem at `line`, said once an adapter
+/// (`full`).
+fn push_unique<T: PartialEq>(
+    v: &mut Vec<T>,
+    x: T,
+    (out, full, line): (&mut IpconfigOutput, &mut bool, u64),
+) {
+    if v.contains(&x) {
+        return;
+    }
+    if v.len() < ADDRESSES_AN_ADAPTER {
         v.push(x);
+    } else if !*full {
+        *full = true;
+        out.problems.push(Problem::new(
+            Location::Line(line),
+            format!(
+                "more than {ADDRESSES_AN_ADAPTER} addresses of a kind in one adapter: the rest passed over"
+            ),
+        ));
     }
 }
 
@@ -562,6 +661,95 @@ Ethernet-Adapter Ethernet:
         assert_eq!(o.problems.len(), 1, "{:?}", o.problems);
         assert_eq!(o.problems[0].location, Location::Line(15));
         assert_eq!(o.adapters[0].dns_servers.len(), 2);
+    }
+
+    /// `parse` keeps the adapters `read` hands over, in order, and nothing
+    /// else differs.
+    fn assert_read_is_parse(text: &str) -> IpconfigOutput {
+        let whole = parse(text);
+        let mut adapters = Vec::new();
+        let out = read(&mut text.as_bytes(), &mut |a| adapters.push(a));
+        assert!(out.adapters.is_empty());
+        assert_eq!(IpconfigOutput { adapters, ..out }, whole);
+        whole
+    }
+
+    /// Every form the parser reads, read a line at a time, is read as whole.
+    #[test]
+    fn read_hands_over_what_parse_keeps() {
+        let wrapped = EN.replace(
+            "   IPv4 Address. . . . . . . . . . . : 192.168.20.116(Preferred)\n",
+            "   IPv4 Address. . . . . . . . . . . : 192.168.20.1\n16(Preferred)\n",
+        );
+        let trimmed: String = EN.lines().map(|l| format!("{}\n", l.trim_end())).collect();
+        for text in [
+            EN.to_string(),
+            EN.replace('\n', "\r\n"),
+            format!("\u{feff}{EN}"),
+            trimmed,
+            wrapped,
+        ] {
+            check_en(&assert_read_is_parse(&text));
+        }
+        let german = "Windows-IP-Konfiguration\n\n   Hostname  . . . . . . . . . . . . : EX01\n\nEthernet-Adapter Ethernet:\n\n   IPv4-Adresse  . . . . . . . . . . : 10.1.2.3(Bevorzugt)\n   DNS-Server  . . . . . . . . . . . : 10.1.2.10\n                                       10.1.2.11\n";
+        let o = assert_read_is_parse(german);
+        assert_eq!(o.adapters[0].dns_servers.len(), 2);
+    }
+
+    /// `ipconfig /all` run every minute into one file, 50,000 times, NUL
+    /// bytes in one run and the last cut: an adapter handed over each run,
+    /// the host name kept, the NULs one problem at their line.
+    #[test]
+    fn runs_in_a_loop_hand_over_an_adapter_each() {
+        let cut = EN
+            .get(..EN.find("DNS Servers").unwrap_or(0))
+            .unwrap_or_default();
+        let text = format!("{}\n\0\0\n{}{cut}", EN.repeat(25_000), EN.repeat(24_999));
+        let mut adapters = 0;
+        let mut last = None;
+        let out = read(&mut text.as_bytes(), &mut |a| {
+            adapters += 1;
+            last = Some(a);
+        });
+        assert_eq!(adapters, 50_000);
+        assert_eq!(out.fqdn().as_deref(), Some("dc01.vintage.htb"));
+        let nul_line = EN.lines().count() as u64 * 25_000 + 2;
+        assert_eq!(
+            out.problems,
+            [Problem::new(
+                Location::Line(nul_line),
+                "not an ipconfig caption line: \0\0"
+            )]
+        );
+        let last = last.unwrap_or_else(|| panic!("an adapter"));
+        assert_eq!(last.ipv4_addresses, [Ipv4Addr::new(192, 168, 20, 116)]);
+        assert!(last.dns_servers.is_empty());
+    }
+
+    /// A DNS server list gone on for ever (a paste of addresses) keeps its
+    /// first ones, one problem naming where; the adapters after it are read.
+    #[test]
+    fn a_runaway_address_list_is_cut_once() {
+        let many: String = (0..3_000u32)
+            .map(|i| {
+                format!(
+                    "                                       10.9.{}.{}\n",
+                    i / 250,
+                    i % 250
+                )
+            })
+            .collect();
+        let text = EN.replace(
+            "                                       fec0:0:0:ffff::2%1\n",
+            &format!("                                       fec0:0:0:ffff::2%1\n{many}"),
+        )
+            + "\nEthernet adapter Backup:\n\n   IPv4 Address. . . . . . . . . . . : 10.0.2.5\n";
+        let o = assert_read_is_parse(&text);
+        assert_eq!(o.adapters.len(), 2);
+        assert_eq!(o.adapters[0].dns_servers.len(), ADDRESSES_AN_ADAPTER);
+        assert_eq!(o.adapters[1].ipv4_addresses, [Ipv4Addr::new(10, 0, 2, 5)]);
+        assert_eq!(o.problems.len(), 1, "{:?}", o.problems);
+        assert_eq!(o.problems[0].location, Location::Line(21 + 1022));
     }
 
     #[test]

@@ -12,7 +12,9 @@
 
 use crate::problem::{Location, Problem};
 use crate::queue::{clixml, format_list, Endpoint, PropertyObject};
+use crate::reread::Reread;
 use serde::{Deserialize, Serialize};
+use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// One RemoteIPRanges entry.
@@ -342,37 +344,95 @@ pub fn looks_like_clixml(text_head: &str) -> bool {
     clixml::looks_like(text_head) && text_head.contains("ReceiveConnector")
 }
 
+/// The objects a Format-List holds that are receive connectors (any of
+/// Bindings, RemoteIPRanges, AuthMechanism).
+fn is_connector(o: &PropertyObject) -> bool {
+    o.get(&["bindings", "remoteipranges", "authmechanism"])
+        .is_some()
+}
+
 /// Parses `Get-ReceiveConnector | fl` text.
 pub fn parse_format_list(text: &str) -> (Vec<ConnectorAuth>, Vec<Problem>) {
-    let (objs, _stray) = format_list::read_objects(text);
-    let conns = objs
-        .iter()
-        .filter(|o| {
-            o.get(&["bindings", "remoteipranges", "authmechanism"])
-                .is_some()
-        })
-        .map(ConnectorAuth::from_object)
-        .collect();
-    (conns, Vec::new())
+    gather(text, read_format_list)
 }
 
 /// Parses `Get-ReceiveConnector | Export-Clixml`.
 pub fn parse_clixml(text: &str) -> (Vec<ConnectorAuth>, Vec<Problem>) {
-    let (objs, problems) = clixml::read_objects(text);
-    (
-        objs.iter().map(ConnectorAuth::from_object).collect(),
-        problems,
-    )
+    gather(text, read_clixml)
 }
 
 /// Either form, by content.
 pub fn parse(text: &str) -> (Vec<ConnectorAuth>, Vec<Problem>) {
-    let head: String = text.chars().take(4096).collect();
-    if clixml::looks_like(&head) {
-        parse_clixml(text)
-    } else {
-        parse_format_list(text)
+    gather(text, read)
+}
+
+/// A reader of connectors: each to the callback as read; the problems.
+type ReadConnectors = fn(&mut dyn Reread, &mut dyn FnMut(ConnectorAuth)) -> Vec<Problem>;
+
+/// The connectors a reader hands over, kept, and its problems.
+fn gather(text: &str, read: ReadConnectors) -> (Vec<ConnectorAuth>, Vec<Problem>) {
+    let mut connectors = Vec::new();
+    let problems = read(&mut text.as_bytes(), &mut |c| connectors.push(c));
+    (connectors, problems)
+}
+
+/// Reads either form as [`parse`] does (CliXml when the text's first 4,096
+/// characters look like it), handing each connector to `each` as its object
+/// ends instead of keeping it: `Get-ReceiveConnector | fl` run again and
+/// again into one file (a script's every run) repeats its connectors by the
+/// thousand. Returns the problems.
+pub fn read(text: &mut dyn Reread, each: &mut dyn FnMut(ConnectorAuth)) -> Vec<Problem> {
+    let head = text.read_from_start().and_then(|t| {
+        let mut bytes = Vec::new();
+        t.take(4096 * 4).read_to_end(&mut bytes)?;
+        Ok(String::from_utf8_lossy(&bytes)
+            .chars()
+            .take(4096)
+            .collect::<String>())
+    });
+    match head {
+        Ok(head) if clixml::looks_like(&head) => read_clixml(text, each),
+        Ok(_) => read_format_list(text, each),
+        Err(e) => vec![cannot_read(&e)],
     }
+}
+
+/// Reads `Get-ReceiveConnector | fl` text as [`parse_format_list`] does, in
+/// two passes (how its values were wrapped, then its objects), each
+/// connector to `each` as its object ends.
+pub fn read_format_list(
+    text: &mut dyn Reread,
+    each: &mut dyn FnMut(ConnectorAuth),
+) -> Vec<Problem> {
+    let read = format_list::each_object_in_passes(text, &[], &mut |o| {
+        if is_connector(&o) {
+            each(ConnectorAuth::from_object(&o));
+        }
+    });
+    match read {
+        Ok(_) => Vec::new(),
+        Err(e) => vec![cannot_read(&e)],
+    }
+}
+
+/// Reads `Get-ReceiveConnector | Export-Clixml` as [`parse_clixml`] does,
+/// each connector to `each` as its top-level object ends.
+pub fn read_clixml(text: &mut dyn Reread, each: &mut dyn FnMut(ConnectorAuth)) -> Vec<Problem> {
+    let read = text
+        .read_from_start()
+        .map(|mut t| clixml::each_object(&mut *t, &mut |o| each(ConnectorAuth::from_object(&o))));
+    match read {
+        Ok((problems, Ok(()))) => problems,
+        Ok((mut problems, Err(e))) => {
+            problems.push(cannot_read(&e));
+            problems
+        }
+        Err(e) => vec![cannot_read(&e)],
+    }
+}
+
+fn cannot_read(e: &std::io::Error) -> Problem {
+    Problem::new(Location::File, format!("cannot read the text: {e}"))
 }
 
 #[cfg(test)]
@@ -382,6 +442,83 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED))
+    }
+
+    /// `Get-ReceiveConnector | fl` of EX02: its default connector, and a
+    /// relay whose RemoteIPRanges the console wrapped.
+    const FL: &str = "\r\nAuthMechanism        : Tls, Integrated, BasicAuth, BasicAuthRequireTLS, ExchangeServer\r\nBindings             : {0.0.0.0:2525, [::]:2525}\r\nEnabled              : True\r\nPermissionGroups     : ExchangeUsers, ExchangeServers, ExchangeLegacyServers\r\nRemoteIPRanges       : {::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff, 0.0.0.0-255.255.255.255}\r\nIdentity             : EX02\\Default EX02\r\n\r\nAuthMechanism        : Tls\r\nBindings             : {0.0.0.0:2525}\r\nEnabled              : True\r\nPermissionGroups     : AnonymousUsers\r\nRemoteIPRanges       : {10.0.0.11, 10.0.0.20-10.0.0.29, 192.168.0.0/16,\r\n                       2001:db8::/32}\r\nIdentity             : EX02\\Relay EX02\r\n";
+
+    /// The same two connectors as `Export-Clixml` writes them.
+    const CLIXML: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">\r\n  <Obj RefId=\"0\">\r\n    <TN RefId=\"0\"><T>Microsoft.Exchange.Data.Directory.SystemConfiguration.ReceiveConnector</T></TN>\r\n    <Props><S N=\"Identity\">EX02\\Default EX02</S><S N=\"AuthMechanism\">Tls, ExchangeServer</S></Props>\r\n  </Obj>\r\n  <Obj RefId=\"1\">\r\n    <TNRef RefId=\"0\" />\r\n    <Props><S N=\"Identity\">EX02\\Relay EX02</S><S N=\"AuthMechanism\">Tls</S></Props>\r\n  </Obj>\r\n</Objs>\r\n";
+
+    /// What `read` hands over and its problems: what `parse` keeps.
+    fn assert_read_is_parse(text: &str) -> (Vec<ConnectorAuth>, Vec<Problem>) {
+        let whole = parse(text);
+        let mut handed = Vec::new();
+        let problems = read(&mut text.as_bytes(), &mut |c| handed.push(c));
+        assert_eq!((handed, problems), whole);
+        whole
+    }
+
+    fn identities(connectors: &[ConnectorAuth]) -> Vec<&str> {
+        connectors
+            .iter()
+            .map(|c| c.identity.as_deref().unwrap_or(""))
+            .collect()
+    }
+
+    /// Both forms however saved (CRLF or LF, a byte order mark, trailing
+    /// spaces stripped): the same connectors, the wrapped ranges joined.
+    #[test]
+    fn read_hands_over_what_parse_keeps() {
+        let trimmed: String = FL.lines().map(|l| format!("{}\n", l.trim_end())).collect();
+        for text in [
+            FL.to_string(),
+            FL.replace("\r\n", "\n"),
+            format!("\u{feff}{FL}"),
+            trimmed,
+        ] {
+            let (connectors, problems) = assert_read_is_parse(&text);
+            assert!(problems.is_empty(), "{problems:?}");
+            assert_eq!(
+                identities(&connectors),
+                ["EX02\\Default EX02", "EX02\\Relay EX02"]
+            );
+            assert_eq!(connectors[1].remote_ip_ranges.len(), 4);
+            assert!(connectors[0]
+                .auth_mechanism
+                .as_ref()
+                .is_some_and(|a| a.exchange_server));
+        }
+        let (connectors, problems) = assert_read_is_parse(CLIXML);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(
+            identities(&connectors),
+            ["EX02\\Default EX02", "EX02\\Relay EX02"]
+        );
+    }
+
+    /// Listed again and again into one file (5,000 runs), NUL bytes in the
+    /// middle and the last run cut: every connector handed over, each at
+    /// its own line; an export cut short keeps the connectors before the
+    /// cut, its problem said.
+    #[test]
+    fn runs_in_a_loop_hand_over_each_connector() {
+        let cut = FL
+            .get(..FL.find("Enabled").unwrap_or(0))
+            .unwrap_or_default();
+        let text = format!("{}\0\0\r\n{}{cut}", FL.repeat(2_500), FL.repeat(2_500));
+        let (connectors, problems) = assert_read_is_parse(&text);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(connectors.len(), 10_001);
+        let lines = FL.lines().count() as u64;
+        assert_eq!(connectors[2].location, Location::Line(lines + 2));
+        let cut_clixml = CLIXML
+            .get(..CLIXML.find("<TNRef").unwrap_or(0))
+            .unwrap_or_default();
+        let (connectors, problems) = assert_read_is_parse(cut_clixml);
+        assert_eq!(identities(&connectors), ["EX02\\Default EX02"]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
     }
 
     #[test]

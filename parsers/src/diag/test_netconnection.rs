@@ -85,20 +85,13 @@ fn read_with(
     each: &mut dyn FnMut(PortProbe),
 ) -> (Vec<(u64, String)>, Vec<Problem>) {
     let mut problems = Vec::new();
-    let wrapping = text
-        .read_from_start()
-        .and_then(|mut t| format_list::wrapping_of(&mut *t, &[]));
-    let read = wrapping.and_then(|wrapping| {
-        let mut t = text.read_from_start()?;
-        let (found, read) = format_list::each_object(&mut *t, &[], wrapping, &mut |o| {
-            if let Some(p) = result_of(&o) {
-                each(p);
-            }
-        });
-        read.map(|()| found.stray)
+    let read = format_list::each_object_in_passes(text, &[], &mut |o| {
+        if let Some(p) = result_of(&o) {
+            each(p);
+        }
     });
     let stray = match read {
-        Ok(stray) => stray,
+        Ok(found) => found.stray,
         Err(e) => {
             problems.push(Problem::new(
                 Location::File,

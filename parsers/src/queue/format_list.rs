@@ -27,7 +27,7 @@ mod wrap;
 
 use super::{normalize_name, same_name, PropertyObject, PropertyValue};
 use crate::problem::Location;
-use crate::reread::each_line;
+use crate::reread::{each_line, Reread};
 use serde::Serialize;
 use std::io::{self, BufRead};
 use std::ops::ControlFlow;
@@ -540,6 +540,20 @@ pub fn each_object(
         repairs: p.take_repairs(),
     };
     (found, read)
+}
+
+/// Every object of a text read again from its start, in two passes: how
+/// its values were wrapped ([`wrapping_of`]), then each object to `each` as
+/// it ends ([`each_object`]); what else was found (`objects` left empty),
+/// or the error that cut the text short.
+pub fn each_object_in_passes(
+    text: &mut dyn Reread,
+    captions: &[&str],
+    each: &mut dyn FnMut(PropertyObject),
+) -> io::Result<FormatListRead> {
+    let wrapping = wrapping_of(&mut *text.read_from_start()?, captions)?;
+    let (found, read) = each_object(&mut *text.read_from_start()?, captions, wrapping, each);
+    read.map(|()| found)
 }
 
 #[cfg(test)]
