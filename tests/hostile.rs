@@ -358,6 +358,25 @@ fn looped_receive_connectors_with_a_100_mb_line_are_read_around_it() {
     );
 }
 
+/// `repadmin /showrepl` run in a loop over a failing link, damaged: every
+/// neighbour around the long line counted (its growing count one streak), the
+/// cut run's too.
+#[test]
+fn a_looped_showrepl_with_a_100_mb_line_is_read_around_it() {
+    let run = "Default-First-Site-Name\\DC01\r\n==== INBOUND NEIGHBORS ======================================\r\n\r\nDC=contoso,DC=com\r\n    Default-First-Site-Name\\DC02 via RPC\r\n        Last attempt @ 2026-11-26 07:33:38 failed, result 8524 (0x214c):\r\n            The DSA operation is unable to proceed because of a DNS lookup failure.\r\n        3 consecutive failure(s).\r\n";
+    let json = scan_a_damaged_loop(
+        "DC01_repadmin-showrepl.txt",
+        run,
+        "Default-First-Site-Name\\DC01\r\n==== INBOUND NEIGHBORS ====\r\n\r\nDC=contoso,DC=com\r\n    Default-First-Site-Name\\DC02 via RPC\r\n        Last attempt @ 2026-11-26 07:3",
+    );
+    assert_eq!(
+        json["inputs"]["evidence"]["replication-status"].as_u64(),
+        Some(1_001),
+        "{:#}",
+        json["inputs"]
+    );
+}
+
 #[test]
 fn nul_bytes_are_reported_and_the_run_goes_on() {
     let (dir, bad) = collection();
