@@ -1,15 +1,13 @@
 //! Port tests: `Test-NetConnection` and `portqry` output (Kerberos 88 and
 //! 464 to the DCs, SMTP between the servers).
 //!
-//! Both are streamed ([`Input::read_into`]): run in a loop to catch a
+//! Both are streamed ([`CommandOutput::stream`]): run in a loop to catch a
 //! firewall that drops Kerberos now and then, their output holds a probe
 //! every few seconds for days. A probe repeated in one output (same target, port,
 //! protocol and result) is one fact that counts them ([`RepeatedFacts`]).
 
-use super::diag::{RepeatedFacts, Streamed};
-use super::text::Content;
-use super::{Extracted, IngestOptions, Input, Place, Records, RowSink};
-use crate::discover::Artifact;
+use super::diag::{CommandOutput, RepeatedFacts, Streamed};
+use super::{Extracted, Place, Records};
 use crate::evidence::Fact;
 use crate::model::Source;
 use exauth_parsers::detect::Kind;
@@ -17,50 +15,22 @@ use exauth_parsers::diag::portqry::{self, PortProbe, PortState, Transport};
 use exauth_parsers::diag::test_netconnection;
 use exauth_parsers::problem::Problem;
 
-/// The input of port tests (one line in `ingest::INPUTS`).
-pub struct PortProbeInput;
-
-/// The input of this output (one line in `ingest::INPUTS`).
-pub static INPUT: PortProbeInput = PortProbeInput;
-
-impl Input for PortProbeInput {
-    fn kinds(&self) -> &'static [Kind] {
-        &[Kind::TEST_NETCONNECTION, Kind::PORTQRY]
-    }
-
-    fn source(&self, _kind: Kind, _file_name: &str) -> Option<Source> {
-        Some(Source::PortTest)
-    }
-
-    /// The whole output, every probe kept (a text read whole: a transcript's
-    /// part).
-    fn read(
-        &self,
-        artifact: &Artifact<'_>,
-        content: &mut Content<'_>,
-        _options: &IngestOptions,
-    ) -> Result<Box<dyn Records>, String> {
-        let text = content.text()?;
-        let (probes, problems) = if artifact.detection.kind == Kind::PORTQRY {
-            portqry::parse(&text)
+/// The input of port tests (one line in `ingest::INPUTS`): read whole as
+/// a transcript's part, streamed as a file of its own — each probe counted
+/// as it is read (a portqry line, a Test-NetConnection result as its object
+/// ends).
+pub static INPUT: CommandOutput<PortProbeRecords> = CommandOutput {
+    kinds: &[Kind::TEST_NETCONNECTION, Kind::PORTQRY],
+    source: Source::PortTest,
+    parse: |kind, text, _| {
+        let (probes, problems) = if kind == Kind::PORTQRY {
+            portqry::parse(text)
         } else {
-            test_netconnection::parse(&text)
+            test_netconnection::parse(text)
         };
-        Ok(Box::new(PortProbeRecords { probes, problems }))
-    }
-
-    /// Streamed: each probe counted as it is read (a portqry line, a
-    /// Test-NetConnection result as its object ends).
-    fn read_into(
-        &self,
-        artifact: &Artifact<'_>,
-        content: &mut Content<'_>,
-        _options: &IngestOptions,
-        place: Place<'_>,
-        facts: &mut Extracted,
-        _rows: Option<(&mut dyn RowSink, Place<'_>)>,
-    ) -> Result<Box<dyn Records>, String> {
-        let mut text = content.spooled_text()?;
+        PortProbeRecords { probes, problems }
+    },
+    stream: Some(|kind, text, _, place, facts| {
         let mut repeated = RepeatedFacts::default();
         let mut read = 0u64;
         let mut each = |probe: PortProbe| {
@@ -69,15 +39,15 @@ impl Input for PortProbeInput {
                 repeated.add(fact, probe.line, place, facts);
             }
         };
-        let problems = if artifact.detection.kind == Kind::PORTQRY {
-            portqry::read(&mut text, &mut each)
+        let problems = if kind == Kind::PORTQRY {
+            portqry::read(text, &mut each)
         } else {
-            test_netconnection::read(&mut text, &mut each)
+            test_netconnection::read(text, &mut each)
         };
         repeated.finish(place, facts);
-        Ok(Box::new(Streamed { read, problems }))
-    }
-}
+        Streamed { read, problems }
+    }),
+};
 
 /// The probes of one output.
 #[derive(Debug)]

@@ -1,10 +1,8 @@
 //! `repadmin /replsummary`, `/showrepl` and `/showrepl * /csv` output:
 //! replication status per DC and link.
 
-use super::diag::{RepeatedFacts, Streamed};
-use super::text::Content;
-use super::{Extracted, IngestOptions, Input, Place, Records, RowSink};
-use crate::discover::Artifact;
+use super::diag::{CommandOutput, RepeatedFacts, Streamed};
+use super::{Extracted, IngestOptions, Place, Records};
 use crate::evidence::Fact;
 use crate::evidence::IdentityHint;
 use crate::model::Role;
@@ -14,14 +12,21 @@ use exauth_parsers::diag::repadmin::{
     self, RepadminForm, ReplDelta, ReplSummaryRow, ReplSummaryTable, ReplicationStatus,
     ReplicationSummary,
 };
-use exauth_parsers::problem::Problem;
+use exauth_parsers::problem::{Location, Problem};
+use exauth_parsers::reread::Reread;
 use std::collections::BTreeSet;
 
-/// The input of repadmin outputs (one line in `ingest::INPUTS`).
-pub struct RepadminInput;
-
-/// The input of this output (one line in `ingest::INPUTS`).
-pub static INPUT: RepadminInput = RepadminInput;
+/// The input of repadmin outputs (one line in `ingest::INPUTS`): read whole
+/// as a transcript's part, streamed as a file of its own — each row counted
+/// as it is read (an output run again and again into one file grows with
+/// every run): a `/replsummary` row, a `/showrepl` neighbour once its lines
+/// are read, a `/csv` row.
+pub static INPUT: CommandOutput<RepadminRecords> = CommandOutput {
+    kinds: &[Kind::REPADMIN],
+    source: Source::Repadmin,
+    parse: |_, text, _| parse(text),
+    stream: Some(stream),
+};
 
 /// A repadmin output read whole, in the shape its text says.
 fn parse(text: &str) -> RepadminRecords {
@@ -35,66 +40,50 @@ fn parse(text: &str) -> RepadminRecords {
     RepadminRecords::Status { rows, problems }
 }
 
-impl Input for RepadminInput {
-    fn kinds(&self) -> &'static [Kind] {
-        &[Kind::REPADMIN]
-    }
-
-    fn source(&self, _kind: Kind, _file_name: &str) -> Option<Source> {
-        Some(Source::Repadmin)
-    }
-
-    /// The whole output, every row kept (a text read whole: a transcript's
-    /// part).
-    fn read(
-        &self,
-        _artifact: &Artifact<'_>,
-        content: &mut Content<'_>,
-        _options: &IngestOptions,
-    ) -> Result<Box<dyn Records>, String> {
-        Ok(Box::new(parse(&content.text()?)))
-    }
-
-    /// Streamed: each row counted as it is read (an output run again and
-    /// again into one file grows with every run): a `/replsummary` row, a
-    /// `/showrepl` neighbour once its lines are read, a `/csv` row.
-    fn read_into(
-        &self,
-        _artifact: &Artifact<'_>,
-        content: &mut Content<'_>,
-        _options: &IngestOptions,
-        place: Place<'_>,
-        facts: &mut Extracted,
-        _rows: Option<(&mut dyn RowSink, Place<'_>)>,
-    ) -> Result<Box<dyn Records>, String> {
-        let mut text = content.spooled_text()?;
-        let form = RepadminForm::of(&mut text)
-            .map_err(|e| format!("cannot read the spooled text: {e}"))?;
-        let mut read = 0u64;
-        if form != RepadminForm::Summary {
-            let mut statuses = RepeatedFacts::default();
-            let mut each = |status: ReplicationStatus| {
-                read += 1;
-                add_status(&mut statuses, &status, place, facts);
-            };
-            let problems = if form == RepadminForm::ShowreplCsv {
-                repadmin::read_showrepl_csv(&mut text, &mut each)
-            } else {
-                repadmin::read_showrepl(&mut text, &mut each)
-            };
-            statuses.finish(place, facts);
-            return Ok(Box::new(Streamed { read, problems }));
+/// A repadmin output a line at a time, in the shape its text says.
+fn stream(
+    _: Kind,
+    text: &mut dyn Reread,
+    _: &IngestOptions,
+    place: Place<'_>,
+    facts: &mut Extracted,
+) -> Streamed {
+    let mut read = 0u64;
+    let form = match RepadminForm::of(text) {
+        Ok(form) => form,
+        Err(e) => {
+            return Streamed {
+                read,
+                problems: vec![Problem::new(
+                    Location::File,
+                    format!("cannot read the spooled text: {e}"),
+                )],
+            }
         }
-        let mut rows = SummaryRows::default();
-        let summary = repadmin::read_replsummary(&mut text, &mut |row| {
+    };
+    if form != RepadminForm::Summary {
+        let mut statuses = RepeatedFacts::default();
+        let mut each = |status: ReplicationStatus| {
             read += 1;
-            rows.add(&row, place, facts);
-        });
-        rows.finish(place, facts);
-        Ok(Box::new(Streamed {
-            read,
-            problems: summary.problems,
-        }))
+            add_status(&mut statuses, &status, place, facts);
+        };
+        let problems = if form == RepadminForm::ShowreplCsv {
+            repadmin::read_showrepl_csv(text, &mut each)
+        } else {
+            repadmin::read_showrepl(text, &mut each)
+        };
+        statuses.finish(place, facts);
+        return Streamed { read, problems };
+    }
+    let mut rows = SummaryRows::default();
+    let summary = repadmin::read_replsummary(text, &mut |row| {
+        read += 1;
+        rows.add(&row, place, facts);
+    });
+    rows.finish(place, facts);
+    Streamed {
+        read,
+        problems: summary.problems,
     }
 }
 
