@@ -50,9 +50,11 @@
 #   netconnection-loop     `Test-NetConnection DC01 -Port 88` in a loop at EX01, CMD_MB (50) MB
 #                          (a warning and a result a run; memory, not speed)
 #   replsummary-loop       `repadmin /replsummary` run by a script into one file at DC01, CMD_MB
-#                          (50) MB (the DCs' counts change from run to run; memory, not speed)
+#                          (50) MB (the DCs' counts change from run to run, DC01's delta grows a
+#                          minute a run; memory, not speed)
 #   showrepl-loop          `repadmin /showrepl` run by a script into one file at DC01, CMD_MB (50)
-#                          MB (a neighbour failing now and then; memory, not speed)
+#                          MB (a neighbour failing, its consecutive failures growing a run, but
+#                          one run in 100; memory, not speed)
 #   klist-loop             `klist -li 0x3e7` run every minute at EX01, CMD_MB (50) MB (its TGT and
 #                          its SMTPSVC ticket for EX02, renewed each hour; memory, not speed)
 #   nltest-loop            `nltest /dsgetdc:contoso.com` run every minute at EX01, CMD_MB (50) MB
@@ -894,13 +896,15 @@ run_replsummary_loop() {
     loop_input replsummary-loop DC01 DC01_repadmin-replsummary.txt \
         "repadmin /replsummary run again and again at DC01" replication-status '
             fails = i % 6
-            run = sprintf("Replication Summary Start Time: 2026-11-26 %02d:%02d:00\r\n\r\nBeginning data collection for replication summary, this may take awhile:\r\n  .....\r\n\r\n\r\nSource DSA          largest delta    fails/total %%%%   error\r\n DC01               2d.08h:54m:00s    %d /   5  %3d  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\r\n DC02                      14m:05s    0 /   5    0\r\n\r\nDestination DSA     largest delta    fails/total %%%%   error\r\n DC01                      14m:05s    0 /   5    0\r\n DC02               2d.08h:54m:00s    %d /   5  %3d  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\r\n\r\n", int(i / 60) % 24, i % 60, fails, fails * 20, fails, fails * 20)'
+            t = 2 * 86400 + 8 * 3600 + 54 * 60 + 60 * i
+            stale = sprintf("%dd.%02dh:%02dm:00s", int(t / 86400), int(t % 86400 / 3600), int(t % 3600 / 60))
+            run = sprintf("Replication Summary Start Time: 2026-11-26 %02d:%02d:00\r\n\r\nBeginning data collection for replication summary, this may take awhile:\r\n  .....\r\n\r\n\r\nSource DSA          largest delta    fails/total %%%%   error\r\n DC01               %s    %d /   5  %3d  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\r\n DC02                      14m:05s    0 /   5    0\r\n\r\nDestination DSA     largest delta    fails/total %%%%   error\r\n DC01                      14m:05s    0 /   5    0\r\n DC02               %s    %d /   5  %3d  (8524) The DSA operation is unable to proceed because of a DNS lookup failure.\r\n\r\n", int(i / 60) % 24, i % 60, stale, fails, fails * 20, stale, fails, fails * 20)'
 }
 
 run_showrepl_loop() {
     loop_input showrepl-loop DC01 DC01_repadmin-showrepl.txt \
         "repadmin /showrepl run again and again at DC01" replication-status '
-            fails = i % 6
+            fails = i % 100
             result = (fails == 0) ? "was successful.\r\n" : sprintf("failed, result 8524 (0x214c):\r\n            The DSA operation is unable to proceed because of a DNS lookup failure.\r\n        %d consecutive failure(s).\r\n        Last success @ 2026-11-24 10:00:00.\r\n", fails)
             run = sprintf("Repadmin: running command /showrepl against full DC localhost\r\nDefault-First-Site-Name\\DC01\r\nDSA Options: IS_GC\r\nDSA invocationID: 6f0e4e4a-0000-0000-0000-000000000001\r\n\r\n==== INBOUND NEIGHBORS ======================================\r\n\r\nDC=contoso,DC=com\r\n    Default-First-Site-Name\\DC02 via RPC\r\n        DSA object GUID: 1a2b3c4d-0000-0000-0000-000000000000\r\n        Last attempt @ 2026-11-26 %02d:%02d:00 was successful.\r\n\r\nCN=Configuration,DC=contoso,DC=com\r\n    Default-First-Site-Name\\DC02 via RPC\r\n        DSA object GUID: 1a2b3c4d-0000-0000-0000-000000000000\r\n        Last attempt @ 2026-11-26 07:33:38 %s\r\n", int(i / 60) % 24, i % 60, result)'
 }
