@@ -29,8 +29,9 @@ pub(crate) fn short(host: &str) -> Option<String> {
 }
 
 /// The input of a command output, parsed by one function of the artifact's
-/// kind and text when read whole (a transcript's part), and streamed when it
-/// is a file of its own: each tool's module is then its records, how they
+/// kind and text when held whole ([`Input::read`]: a transcript read whole
+/// hands its blocks so), and streamed otherwise (a file, or a transcript's
+/// block as it ends): each tool's module is then its records, how they
 /// become facts, and one `static INPUT`.
 pub struct CommandOutput<R> {
     pub kinds: &'static [Kind],

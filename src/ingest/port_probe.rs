@@ -15,8 +15,8 @@ use exauth_parsers::diag::portqry::{self, PortProbe, PortState, Transport};
 use exauth_parsers::diag::test_netconnection;
 use exauth_parsers::problem::Problem;
 
-/// The input of port tests (one line in `ingest::INPUTS`): read whole as
-/// a transcript's part, streamed as a file of its own — each probe counted
+/// The input of port tests (one line in `ingest::INPUTS`): parsed when held
+/// whole, otherwise streamed ([`CommandOutput`]) — each probe counted
 /// as it is read (a portqry line, a Test-NetConnection result as its object
 /// ends).
 pub static INPUT: CommandOutput<PortProbeRecords> = CommandOutput {

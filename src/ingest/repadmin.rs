@@ -16,8 +16,8 @@ use exauth_parsers::problem::{Location, Problem};
 use exauth_parsers::reread::Reread;
 use std::collections::BTreeSet;
 
-/// The input of repadmin outputs (one line in `ingest::INPUTS`): read whole
-/// as a transcript's part, streamed as a file of its own — each row counted
+/// The input of repadmin outputs (one line in `ingest::INPUTS`): parsed when
+/// held whole, otherwise streamed ([`CommandOutput`]) — each row counted
 /// as it is read (an output run again and again into one file grows with
 /// every run): a `/replsummary` row, a `/showrepl` neighbour once its lines
 /// are read, a `/csv` row.
