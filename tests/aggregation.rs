@@ -431,6 +431,11 @@ fn a_stripchart_left_running_is_sampled_and_reads_the_same() {
 /// kind's evidence count grows by `per_run` a run), the cause reads as
 /// alone, and the cause's evidence says, at the line of the first, how many
 /// more each repeated fact stands for.
+///
+/// Both roots are built in one temporary folder, the loop's (`0-loop`)
+/// sorting before the sample's copy: a fact the sample and the loop both
+/// say is listed at the first read in path order, so where the temporary
+/// folder and the checkout lie must not decide which file the evidence names.
 fn looped_beside_sample(
     sample: &str,
     file: &str,
@@ -440,20 +445,23 @@ fn looped_beside_sample(
     kind: &str,
     cause: &str,
 ) -> Vec<String> {
-    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let committed = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("samples")
         .join(sample);
     let once = match once {
         Some(text) => text.to_string(),
-        None => std::fs::read_to_string(sample.join(file)).unwrap(),
+        None => std::fs::read_to_string(committed.join(file)).unwrap(),
     };
-    let extra = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let sample = root.path().join(sample);
+    support::copy_tree(&committed, &sample);
+    let extra = root.path().join("0-loop");
     let (folder, name) = file.rsplit_once('/').unwrap();
-    std::fs::create_dir_all(extra.path().join(folder)).unwrap();
+    std::fs::create_dir_all(extra.join(folder)).unwrap();
     let looped = format!("{folder}/loop-{name}");
-    std::fs::write(extra.path().join(&looped), once.repeat(runs)).unwrap();
+    std::fs::write(extra.join(&looped), once.repeat(runs)).unwrap();
     let settings = support::settings();
-    let report = support::scan_with(&[sample.clone(), extra.path().to_path_buf()], &settings);
+    let report = support::scan_with(&[extra.clone(), sample.clone()], &settings);
     let alone = support::scan_with(std::slice::from_ref(&sample), &settings);
     let count = |r: &Value| r["inputs"]["evidence"][kind].as_u64().unwrap_or(0);
     assert_eq!(count(&report), count(&alone) + per_run * runs as u64);

@@ -40,20 +40,6 @@ fn scan_json(path: &Path) -> Value {
     serde_json::from_slice(&output.stdout).expect("scan JSON")
 }
 
-/// Copies the folder `from` to `to`, recursively.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
-
 /// Every file below `dir`, sorted.
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -132,8 +118,8 @@ fn every_file_copied_as_name_2_changes_nothing_but_the_coverage() {
         let name = sample.file_name().unwrap().to_string_lossy().into_owned();
         let alone = tmp.path().join(&name).join("alone");
         let doubled = tmp.path().join(&name).join("doubled");
-        copy_tree(&sample, &alone);
-        copy_tree(&sample, &doubled);
+        support::copy_tree(&sample, &alone);
+        support::copy_tree(&sample, &doubled);
         let mut expected = Vec::new();
         for file in files(&doubled) {
             let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
@@ -193,8 +179,8 @@ fn a_sample_zip_unzipped_beside_itself_changes_nothing_but_the_coverage() {
         let name = sample.file_name().unwrap().to_string_lossy().into_owned();
         let alone = tmp.path().join(&name).join("alone");
         let beside = tmp.path().join(&name).join("beside");
-        copy_tree(&sample, &alone);
-        copy_tree(&sample, &beside);
+        support::copy_tree(&sample, &alone);
+        support::copy_tree(&sample, &beside);
         let mut entries = 0;
         for zip_path in zips {
             let rel = zip_path.strip_prefix(&sample).unwrap();
@@ -305,8 +291,8 @@ fn a_chunk_repeated_three_times_in_an_evtx_is_counted_once() {
         .expect("kerberos-blocked sample");
     let alone = tmp.path().join("alone");
     let repeated = tmp.path().join("repeated");
-    copy_tree(&sample, &alone);
-    copy_tree(&sample, &repeated);
+    support::copy_tree(&sample, &alone);
+    support::copy_tree(&sample, &repeated);
     let rel = Path::new("EX02/Windows_Event_Logs/Windows-Logs/System.evtx");
     let log = std::fs::read(alone.join(rel)).expect("sample .evtx");
     assert_eq!((log.len() - EVTX_HEADER) % EVTX_CHUNK, 0, "whole chunks");
@@ -439,7 +425,7 @@ fn two_overlapping_exports_of_an_event_log_count_each_record_once() {
     assert!(chunks >= 4, "a log of several chunks: {chunks}");
 
     let parts = tmp.path().join("parts");
-    copy_tree(&whole, &parts);
+    support::copy_tree(&whole, &parts);
     std::fs::remove_file(parts.join(logs).join("System.evtx")).expect("rm");
     let (first, second) = (0..chunks - 1, 2..chunks);
     std::fs::write(
@@ -495,7 +481,7 @@ fn two_overlapping_exports_of_an_event_log_count_each_record_once() {
     // every id from its first to its last) beside one from that chunk on:
     // each run of chunks claims its ids, so the records both hold count once.
     let gapped = tmp.path().join("gapped");
-    copy_tree(&parts, &gapped);
+    support::copy_tree(&parts, &gapped);
     let with_gap: Vec<usize> = std::iter::once(0).chain(2..chunks).collect();
     std::fs::write(
         gapped.join(logs).join("System-1.evtx"),
@@ -530,12 +516,12 @@ fn a_get_queue_export_twice_counts_its_rows_once() {
     let text = data.join("EX01_InstantQueueInfo.txt");
     let xml = data.join("EX01_InstantQueueInfo.xml");
     let both = tmp.path().join("both");
-    copy_tree(&sample, &both);
+    support::copy_tree(&sample, &both);
     let alone = tmp.path().join("alone");
-    copy_tree(&sample, &alone);
+    support::copy_tree(&sample, &alone);
     std::fs::remove_file(alone.join(&xml)).unwrap();
     let pasted = tmp.path().join("pasted");
-    copy_tree(&alone, &pasted);
+    support::copy_tree(&alone, &pasted);
     // UTF-16 with a BOM, as PowerShell writes it: decoded, doubled, written back.
     let bytes = std::fs::read(alone.join(&text)).unwrap();
     assert_eq!(&bytes[..2], b"\xff\xfe");
@@ -626,7 +612,7 @@ fn a_protocol_log_saved_twice_or_pasted_counts_each_session_once() {
         .expect("kerberos-blocked sample");
     let logs = Path::new("EX01/Hub_Send_Protocol_Logs");
     let alone = tmp.path().join("alone");
-    copy_tree(&sample, &alone);
+    support::copy_tree(&sample, &alone);
     let log_bytes = std::fs::read(alone.join(logs).join("SEND20261126-1.LOG")).unwrap();
     let log = String::from_utf8(log_bytes.clone()).unwrap();
     assert!(log.contains("\r\n"), "the sample log has CRLF line ends");
@@ -640,14 +626,14 @@ fn a_protocol_log_saved_twice_or_pasted_counts_each_session_once() {
     };
 
     let saved = tmp.path().join("saved");
-    copy_tree(&alone, &saved);
+    support::copy_tree(&alone, &saved);
     std::fs::write(
         saved.join(logs).join("SEND20261126-1 - LF.LOG"),
         log.replace("\r\n", "\n"),
     )
     .unwrap();
     let pasted = tmp.path().join("pasted");
-    copy_tree(&alone, &pasted);
+    support::copy_tree(&alone, &pasted);
     let excerpt = failing_sessions_excerpt(&log);
     std::fs::write(pasted.join("EX01/send-log-rows.txt"), &excerpt).unwrap();
 
@@ -732,7 +718,7 @@ fn the_copy_a_note_names_is_escaped() {
         .find(|s| s.ends_with("kerberos-blocked"))
         .expect("kerberos-blocked sample");
     let root = tmp.path().join("c");
-    copy_tree(&sample, &root);
+    support::copy_tree(&sample, &root);
     let logs = root.join("EX01/Hub_Send_Protocol_Logs");
     let log = std::fs::read_to_string(logs.join("SEND20261126-1.LOG")).unwrap();
     // Shorter than the log's name: the copy read, named in the log's note.
@@ -769,7 +755,7 @@ fn a_queue_exported_again_and_again_counts_each_retry_once() {
         .expect("handover-clock-skew sample");
     let tmp = tempfile::tempdir().expect("tempdir");
     let looped = tmp.path().join("looped");
-    copy_tree(&sample, &looped);
+    support::copy_tree(&sample, &looped);
     std::fs::write(
         looped.join("ticket/queue-EX01-loop.txt"),
         support::looped_queue_exports(4),

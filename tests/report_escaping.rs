@@ -8,24 +8,13 @@
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
+mod support;
+
 const EHLO: &str = "<script>alert(1)</script>";
 const CONNECTOR: &str = "Internal | Relay `rm` *x* [y](z)";
 const LAST_ERROR: &str = "Cannot</td><td>achieve";
 const QUEUE_FILE: &str = "EX01_InstantQueueInfo<img src=x onerror=alert(1)>.txt";
 const NOTE_FILE: &str = "notes<svg onload=alert(2)>.txt";
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 /// UTF-16LE (± BOM) or UTF-8 (± BOM) text.
 fn read_text(path: &Path) -> String {
@@ -56,7 +45,7 @@ fn replace_in(path: &Path, from: &str, to: &str) {
 fn hostile_collection() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("collection");
-    copy_dir(
+    support::copy_tree(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/connector-auth"),
         &root,
     );

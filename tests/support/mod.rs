@@ -8,7 +8,7 @@ use exauth::evidence::aggregate;
 use exauth::ingest::IngestOptions;
 use exauth::pipeline::{self, Keep, ReadSettings};
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The pipeline's settings a scan of the binary uses, on one thread.
 pub fn settings() -> ReadSettings {
@@ -62,4 +62,18 @@ pub fn looped_queue_exports(exports: u64) -> String {
         })
         .collect();
     runs.join("\n\n") + "\n"
+}
+
+/// Copies the folder `from` to `to`, recursively.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
 }
