@@ -25,7 +25,7 @@ use crate::ingest::{
 };
 use crate::inventory::{Collector, Inventory};
 use crate::progress::Progress;
-use exauth_parsers::problem::Problem;
+use exauth_parsers::problem::{thousands, Location, Problem, Problems, PROBLEMS_KEPT};
 use exauth_parsers::smtp_log::SessionSummary;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -99,6 +99,22 @@ pub struct Sampled {
     pub sessions_read: u64,
     pub failing_sessions_kept: u64,
     pub failing_sessions_read: u64,
+}
+
+/// The problem line that stands for a file's problems past the
+/// [`PROBLEMS_KEPT`] it keeps: counted, not listed (the file's reason in the
+/// coverage gives the total too).
+fn not_listed(problems: &Problems) -> Option<Problem> {
+    (problems.more() > 0).then(|| {
+        Problem::new(
+            Location::File,
+            format!(
+                "{} more problems like these, counted, not listed (the first {} are)",
+                thousands(problems.more()),
+                thousands(PROBLEMS_KEPT as u64)
+            ),
+        )
+    })
 }
 
 impl Sampled {
@@ -387,11 +403,13 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
         }
         self.keep_facts(server, &mut evidence);
         self.offer_sessions(server, pairing);
+        let not_listed = not_listed(&ingested.problems);
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         out.problems.extend(
             ingested
                 .problems
                 .into_iter()
+                .chain(not_listed)
                 .map(|p| (artifact.origin.clone(), p)),
         );
         drop(out);

@@ -721,3 +721,163 @@ fn entry_names_ending_inside_a_multibyte_character_are_listed() {
     let (json, code) = scan(&[dir.path()]);
     assert_good_log_read(&json, code);
 }
+
+/// A committed sample's text (UTF-16LE with its byte order mark, or UTF-8
+/// with or without one).
+fn sample_text(path: &str) -> String {
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples")
+            .join(path),
+    )
+    .expect("sample");
+    match bytes.strip_prefix(&[0xFF, 0xFE]) {
+        Some(rest) => {
+            let units: Vec<u16> = rest
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16(&units).expect("UTF-16")
+        }
+        None => String::from_utf8(bytes)
+            .expect("UTF-8")
+            .trim_start_matches('\u{feff}')
+            .to_string(),
+    }
+}
+
+/// Junk lines glued after a text.
+const JUNK_LINES: usize = 1_000_000;
+
+/// `head` (an export, as read), then [`JUNK_LINES`] lines of junk (a paste
+/// glued to garbage, a file cut and joined to another: 40 MB), saved as
+/// `bad/<name>` beside the valid log and scanned; memory stays bounded
+/// (kept, a problem or a stray line a junk line took 3 to 10 times the
+/// junk's bytes, a description that swallowed it 4 times: 140 to 440 MB
+/// here; 35 MB now). The scan document, and
+/// that of the same collection without the junk, come back for the
+/// caller's checks.
+fn scan_glued_to_junk(name: &str, head: &str) -> (Value, Value) {
+    let (dir, bad) = collection();
+    let mut file = BufWriter::new(std::fs::File::create(bad.join(name)).expect("create"));
+    file.write_all(head.as_bytes()).expect("write");
+    if !head.ends_with('\n') {
+        file.write_all(b"\r\n").expect("write");
+    }
+    for i in 0..JUNK_LINES {
+        write!(file, "this line is junk {i:08} ~~~~ ^^^^ |||\r\n").expect("write");
+    }
+    file.flush().expect("flush");
+    drop(file);
+    let (json, code, _, peak_kib) = scan_measured(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    if peak_kib > 0 {
+        assert!(peak_kib < 100 * 1024, "peak RSS {peak_kib} KiB");
+    }
+    let (clean, bad) = collection();
+    std::fs::write(bad.join(name), head).expect("write");
+    let (alone, _, _, _) = scan_measured(&[clean.path()]);
+    // Nothing the export says is lost.
+    assert_eq!(json["inputs"]["evidence"], alone["inputs"]["evidence"]);
+    assert_eq!(json["verdict"], alone["verdict"]);
+    // Problems are listed up to a thousand a file (and a line that says how
+    // many more), whatever the junk.
+    assert!(
+        json["coverage"]["problems_in_files"].as_u64() <= Some(1_001),
+        "{:#}",
+        json["coverage"]
+    );
+    (json, alone)
+}
+
+/// `Get-Queue | fl` glued to junk: each junk line a problem, counted.
+#[test]
+fn a_queue_export_glued_to_junk_counts_its_problems_in_bounded_memory() {
+    let (json, alone) = scan_glued_to_junk(
+        "EX01_queue.txt",
+        &sample_text("handover-clock-skew/ticket/queue-EX01.txt"),
+    );
+    assert_eq!(alone["inputs"]["evidence"]["queue-last-error"], 1);
+    let reason = coverage_reason(&json, "bad/EX01_queue.txt");
+    assert!(
+        reason.contains("neither a property nor a continuation: this line is junk 00000000")
+            && reason.contains("(and 999,999 more problems)"),
+        "{reason}"
+    );
+}
+
+/// Test-NetConnection glued to junk: the result read, each junk line a
+/// problem, counted.
+#[test]
+fn a_port_test_glued_to_junk_counts_its_problems_in_bounded_memory() {
+    let (json, alone) = scan_glued_to_junk(
+        "EX01_Test-NetConnection-DC01-88.txt",
+        &sample_text("kerberos-blocked/EX01/EX01_Test-NetConnection-DC01-88.txt"),
+    );
+    assert_eq!(alone["inputs"]["evidence"]["port-probe"], 1);
+    let reason = coverage_reason(&json, "bad/EX01_Test-NetConnection-DC01-88.txt");
+    assert!(
+        reason.contains("unexpected line: this line is junk 00000000")
+            && reason.contains("(and 999,999 more problems)"),
+        "{reason}"
+    );
+}
+
+/// ipconfig whose adapter section runs into junk: each junk line a
+/// problem, counted (2 GB for 210 MB when each was kept).
+#[test]
+fn an_ipconfig_glued_to_junk_counts_its_problems_in_bounded_memory() {
+    let head = "\r\nWindows IP Configuration\r\n\r\n   Host Name . . . . . . . . . . . . : EX02\r\n   Primary Dns Suffix  . . . . . . . : contoso.local\r\n\r\n";
+    let (json, _) = scan_glued_to_junk("ipconfig-EX02.txt", head);
+    assert_eq!(json["inputs"]["by_kind"]["ipconfig"]["files"], 1);
+    let reason = coverage_reason(&json, "bad/ipconfig-EX02.txt");
+    assert!(
+        reason.contains("not an ipconfig caption line: this line is junk 00000000")
+            && reason.contains("(and 999,999 more problems)"),
+        "{reason}"
+    );
+}
+
+/// `Get-ReceiveConnector | fl` glued to junk: every connector read, the
+/// junk's stray lines not kept (274 MB for 100 MB when they were).
+#[test]
+fn receive_connectors_glued_to_junk_are_read_in_bounded_memory() {
+    let (_, alone) = scan_glued_to_junk(
+        "EX01_ReceiveConnectors.txt",
+        &sample_text("ad-replication/EX01/Exchange_Server_Data/EX01_ReceiveConnectors.txt"),
+    );
+    assert_eq!(alone["inputs"]["evidence"]["connector-auth"], 5);
+}
+
+/// An Event Viewer copy whose last description runs into junk: the event
+/// read, the description cut at 1 MiB and the lines past it counted in a
+/// problem (865 MB for 210 MB when the description kept them).
+#[test]
+fn an_event_copy_glued_to_junk_is_read_and_its_description_cut() {
+    let head = "Log Name:      Application\r\nSource:        MSExchangeTransport\r\nDate:          26/11/2026 04:09:12\r\nEvent ID:      1035\r\nTask Category: SmtpReceive\r\nLevel:         Warning\r\nKeywords:      Classic\r\nUser:          N/A\r\nComputer:      EX02.contoso.local\r\nDescription:\r\nInbound authentication failed with error IllegalMessage for Receive connector Default EX02. The authentication mechanism is ExchangeAuth. The source IP address of the client who tried to authenticate to Microsoft Exchange is [10.0.1.11].\r\n";
+    let (json, alone) = scan_glued_to_junk("event-1035-EX02.txt", head);
+    assert_eq!(alone["inputs"]["evidence"]["inbound-auth-failed"], 1);
+    let reason = coverage_reason(&json, "bad/event-1035-EX02.txt");
+    assert!(
+        reason.contains("an event's text runs past 1 MiB here") && reason.contains("not kept"),
+        "{reason}"
+    );
+}
+
+/// Events copied with their Event Xml, the last one's XML running into
+/// junk: the events read (the last from its captions and message), the
+/// XML cut at 1 MiB and the lines past it counted in a second problem.
+#[test]
+fn event_xml_glued_to_junk_is_cut_and_counted() {
+    let (json, alone) = scan_glued_to_junk(
+        "events-system-EX02.txt",
+        &sample_text("handover-clock-skew/ticket/events-system-EX02.txt"),
+    );
+    assert_eq!(alone["inputs"]["evidence"]["kerberos-error"], 1);
+    let reason = coverage_reason(&json, "bad/events-system-EX02.txt");
+    assert!(
+        reason.contains("Event Xml block incomplete or damaged")
+            && reason.ends_with("(and 1 more problem)"),
+        "{reason}"
+    );
+}

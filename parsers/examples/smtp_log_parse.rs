@@ -72,7 +72,7 @@ fn run_group(files: &[PathBuf]) -> Totals {
         let report = r.feed(file, hint, |s| on_session(s, &mut sessions));
         t.add(&sessions);
         t.rows += report.rows;
-        t.problems += report.problems.len() as u64 + report.problems_suppressed;
+        t.problems += report.problems.found();
     }
     r.finish(|s| on_session(s, &mut t));
     t

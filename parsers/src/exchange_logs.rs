@@ -21,7 +21,7 @@
 //!   byte test discards most rows before they are split.
 
 use crate::detect::{Disposition, Form, Format, Kind};
-use crate::problem::{Location, Problem};
+use crate::problem::{Location, Problem, Problems};
 use crate::smtp_log::{split_fields, ColumnMap, FieldSpan, FileHeader};
 use jiff::Timestamp;
 use memchr::memmem;
@@ -170,7 +170,7 @@ impl<R: BufRead> Lines<R> {
     }
 
     /// The next line's bytes, or `None` at the end (a read error ends the input, reported).
-    fn next(&mut self, problems: &mut Vec<Problem>) -> Option<(u64, &[u8])> {
+    fn next(&mut self, problems: &mut Problems) -> Option<(u64, &[u8])> {
         self.buf.clear();
         match self.inner.read_until(b'\n', &mut self.buf) {
             Ok(0) => return None,
@@ -339,7 +339,7 @@ pub struct ConnectivityOutput {
     /// All rows, when read with [`parse_connectivity`]; empty with [`read_connectivity`].
     pub rows: Vec<ConnectivityRow>,
     pub failures: Vec<ConnectivityFailure>,
-    pub problems: Vec<Problem>,
+    pub problems: Problems,
 }
 
 /// Reads a connectivity log, keeping every row.
@@ -361,12 +361,12 @@ pub fn read_connectivity<R: BufRead>(
         rows_read: 0,
         rows: Vec::new(),
         failures: Vec::new(),
-        problems: Vec::new(),
+        problems: Problems::new(),
     };
     let mut columns = Columns::of(CONNECTIVITY_FIELDS);
     let mut spans = Vec::new();
     let mut lines = Lines::new(reader);
-    let mut problems = Vec::new();
+    let mut problems = Problems::new();
     while let Some((n, line)) = lines.next(&mut problems) {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
@@ -392,7 +392,7 @@ fn connectivity_row(
     n: u64,
     columns: &Columns,
     spans: &mut Vec<FieldSpan>,
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
 ) -> Option<ConnectivityRow> {
     split_fields(line, spans);
     let col = |name: &str| columns.index(name).and_then(|i| spans.get(i));
@@ -600,7 +600,7 @@ pub struct MessageTrackingOutput {
     /// Rows per `event-id` (`RECEIVE`, `SEND`, `DEFER`, …).
     pub event_counts: BTreeMap<String, u64>,
     pub failures: Vec<TrackingFailure>,
-    pub problems: Vec<Problem>,
+    pub problems: Problems,
 }
 
 /// Reads a message tracking log.
@@ -610,14 +610,14 @@ pub fn read_message_tracking<R: BufRead>(reader: R) -> MessageTrackingOutput {
         rows_read: 0,
         event_counts: BTreeMap::new(),
         failures: Vec::new(),
-        problems: Vec::new(),
+        problems: Problems::new(),
     };
     let mut columns = Columns::of(TRACKING_FIELDS_2013);
     let mut declared: Option<usize> = None;
     let mut warned_no_fields = false;
     let mut spans = Vec::new();
     let mut lines = Lines::new(reader);
-    let mut problems = Vec::new();
+    let mut problems = Problems::new();
     while let Some((n, line)) = lines.next(&mut problems) {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;

@@ -48,6 +48,158 @@ impl Problem {
     }
 }
 
+/// Problems kept per file; further ones are only counted. A file detected
+/// by its head and then made of nothing but bad lines (a garbage file, an
+/// export cut and glued to junk) would otherwise hold a problem a line: 2 GB
+/// for 210 MB of junk after an `ipconfig` head. The first are kept: they say
+/// where the trouble starts, and a user reads no further than that.
+pub const PROBLEMS_KEPT: usize = 1000;
+
+/// The problems of one file: the first [`PROBLEMS_KEPT`], and how many more
+/// were found (counted, so the report's totals stay exact). Reads as a slice
+/// of the kept ones, and is written as their list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Vec<Problem>", into = "Vec<Problem>")]
+pub struct Problems {
+    kept: Vec<Problem>,
+    more: u64,
+}
+
+impl Problems {
+    pub const fn new() -> Self {
+        Problems {
+            kept: Vec::new(),
+            more: 0,
+        }
+    }
+
+    /// Keeps `problem`, or counts it once [`PROBLEMS_KEPT`] are kept.
+    pub fn push(&mut self, problem: Problem) {
+        if self.kept.len() < PROBLEMS_KEPT {
+            self.kept.push(problem);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// `problem` first (the line that says what the whole file is), the
+    /// last kept one counted instead when there is no room.
+    pub fn insert_first(&mut self, problem: Problem) {
+        if self.kept.len() >= PROBLEMS_KEPT {
+            self.kept.pop();
+            self.more += 1;
+        }
+        self.kept.insert(0, problem);
+    }
+
+    /// The problems of `other` after these: kept while there is room,
+    /// counted after.
+    pub fn append(&mut self, other: Problems) {
+        self.extend(other.kept);
+        self.more += other.more;
+    }
+
+    /// `n` problems found and not kept (a reader that bounds its own list
+    /// counted them).
+    pub fn count_more(&mut self, n: u64) {
+        self.more += n;
+    }
+
+    /// Found beyond those kept, counted only.
+    pub fn more(&self) -> u64 {
+        self.more
+    }
+
+    /// Every problem found: kept and counted.
+    pub fn found(&self) -> u64 {
+        self.kept.len() as u64 + self.more
+    }
+
+    /// The kept problems.
+    pub fn as_slice(&self) -> &[Problem] {
+        &self.kept
+    }
+
+    /// The kept problems (what was only counted is gone).
+    pub fn into_kept(self) -> Vec<Problem> {
+        self.kept
+    }
+}
+
+impl std::ops::Deref for Problems {
+    type Target = [Problem];
+
+    fn deref(&self) -> &[Problem] {
+        &self.kept
+    }
+}
+
+impl std::ops::DerefMut for Problems {
+    /// The kept problems, to sort (what was only counted stays counted).
+    fn deref_mut(&mut self) -> &mut [Problem] {
+        &mut self.kept
+    }
+}
+
+impl Extend<Problem> for Problems {
+    fn extend<I: IntoIterator<Item = Problem>>(&mut self, problems: I) {
+        for problem in problems {
+            self.push(problem);
+        }
+    }
+}
+
+impl FromIterator<Problem> for Problems {
+    fn from_iter<I: IntoIterator<Item = Problem>>(problems: I) -> Self {
+        let mut out = Problems::new();
+        out.extend(problems);
+        out
+    }
+}
+
+impl From<Vec<Problem>> for Problems {
+    fn from(problems: Vec<Problem>) -> Self {
+        problems.into_iter().collect()
+    }
+}
+
+impl From<Problems> for Vec<Problem> {
+    fn from(problems: Problems) -> Self {
+        problems.kept
+    }
+}
+
+impl IntoIterator for Problems {
+    type Item = Problem;
+    type IntoIter = std::vec::IntoIter<Problem>;
+
+    /// The kept problems.
+    fn into_iter(self) -> Self::IntoIter {
+        self.kept.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Problems {
+    type Item = &'a Problem;
+    type IntoIter = std::slice::Iter<'a, Problem>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.kept.iter()
+    }
+}
+
+impl PartialEq<Vec<Problem>> for Problems {
+    fn eq(&self, other: &Vec<Problem>) -> bool {
+        self.more == 0 && self.kept == *other
+    }
+}
+
+impl<const N: usize> PartialEq<[Problem; N]> for Problems {
+    fn eq(&self, other: &[Problem; N]) -> bool {
+        self.more == 0 && self.kept == *other
+    }
+}
+
 /// A count as a user reads it in a problem line: `3,004`, `199,999`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -73,6 +225,30 @@ impl fmt::Display for Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_keeps_its_first_problems_and_counts_the_rest() {
+        let line = |n: u64| Problem::new(Location::Line(n), "not a caption line");
+        let mut problems: Problems = (1..=PROBLEMS_KEPT as u64 + 5).map(line).collect();
+        assert_eq!(problems.len(), PROBLEMS_KEPT);
+        assert_eq!(problems.more(), 5);
+        assert_eq!(problems.found(), PROBLEMS_KEPT as u64 + 5);
+        assert_eq!(problems[0], line(1));
+        assert_eq!(problems.last(), Some(&line(PROBLEMS_KEPT as u64)));
+
+        problems.insert_first(Problem::new(Location::File, "recognised but nothing read"));
+        assert_eq!(problems.len(), PROBLEMS_KEPT);
+        assert_eq!(problems.found(), PROBLEMS_KEPT as u64 + 6);
+        assert_eq!(problems[0].location, Location::File);
+        assert_eq!(problems[1], line(1));
+
+        let mut first: Problems = vec![line(1)].into();
+        first.append(problems);
+        assert_eq!(first.len(), PROBLEMS_KEPT);
+        assert_eq!(first.found(), PROBLEMS_KEPT as u64 + 7);
+        assert_eq!(first[0], line(1));
+        assert_eq!(first.clone().into_kept().len(), PROBLEMS_KEPT);
+    }
 
     #[test]
     fn counts_are_grouped_by_thousands() {

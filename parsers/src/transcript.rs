@@ -24,7 +24,7 @@
 //!   transcript's `Machine`.
 
 use crate::detect::{Disposition, Form, Format, Kind};
-use crate::problem::{Location, Problem};
+use crate::problem::{Location, Problem, Problems};
 use crate::reread::{each_line, Reread};
 use jiff::civil::DateTime;
 use serde::{Serialize, Serializer};
@@ -101,7 +101,7 @@ pub struct Transcript {
     #[serde(serialize_with = "ser_opt_dt")]
     pub end_time: Option<DateTime>,
     pub blocks: Vec<Block>,
-    pub problems: Vec<Problem>,
+    pub problems: Problems,
 }
 
 fn ser_opt_dt<S: Serializer>(t: &Option<DateTime>, s: S) -> Result<S::Ok, S::Error> {

@@ -166,11 +166,11 @@ impl RepeatedFacts {
 #[derive(Debug)]
 pub struct Streamed {
     pub read: u64,
-    pub problems: Vec<exauth_parsers::problem::Problem>,
+    pub problems: exauth_parsers::problem::Problems,
 }
 
 impl Records for Streamed {
-    fn problems(&self) -> &[exauth_parsers::problem::Problem] {
+    fn problems(&self) -> &exauth_parsers::problem::Problems {
         &self.problems
     }
 

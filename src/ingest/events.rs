@@ -10,7 +10,7 @@ use exauth_parsers::evtx::EventFileReport;
 use exauth_parsers::evtx::{
     kerberos_error_name, DataItem, EventDetails, EventRecord, TimeProvenance,
 };
-use exauth_parsers::problem::Problem;
+use exauth_parsers::problem::Problems;
 use std::net::IpAddr;
 
 /// The facts in one catalogued event, attributed to the computer that wrote
@@ -336,7 +336,7 @@ impl EventRecords {
 }
 
 impl Records for EventRecords {
-    fn problems(&self) -> &[Problem] {
+    fn problems(&self) -> &Problems {
         &self.0.problems
     }
 

@@ -11,7 +11,7 @@ use exauth_parsers::detect::Kind;
 use exauth_parsers::exchange_logs::{
     self, ConnectivityOutput, MessageTrackingOutput, CONNECTIVITY_KIND, MESSAGE_TRACKING_KIND,
 };
-use exauth_parsers::problem::Problem;
+use exauth_parsers::problem::Problems;
 use exauth_parsers::signature;
 
 pub struct ExchangeLogInput;
@@ -57,7 +57,7 @@ pub enum LogRecords {
 }
 
 impl Records for LogRecords {
-    fn problems(&self) -> &[Problem] {
+    fn problems(&self) -> &Problems {
         match self {
             LogRecords::Connectivity(o) => &o.problems,
             LogRecords::Tracking(o) => &o.problems,

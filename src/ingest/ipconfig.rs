@@ -13,7 +13,7 @@ use super::{Extracted, Place, Records};
 use crate::evidence::IdentityHint;
 use crate::model::{Role, Source};
 use exauth_parsers::diag::ipconfig::{self, Adapter, IpconfigOutput};
-use exauth_parsers::problem::Problem;
+use exauth_parsers::problem::Problems;
 use rustc_hash::FxHashSet;
 use std::net::IpAddr;
 
@@ -53,7 +53,7 @@ fn is_routable(ip: &IpAddr) -> bool {
 }
 
 impl Records for IpconfigRecords {
-    fn problems(&self) -> &[Problem] {
+    fn problems(&self) -> &Problems {
         &self.0.problems
     }
 

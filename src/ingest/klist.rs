@@ -12,7 +12,7 @@ use crate::evidence::Fact;
 use crate::model::Source;
 use exauth_parsers::detect::Kind;
 use exauth_parsers::diag::klist::{self, KerberosTicket, KlistRecord, TicketCache};
-use exauth_parsers::problem::Problem;
+use exauth_parsers::problem::Problems;
 use rustc_hash::FxHashSet;
 
 /// The input of this output (one line in `ingest::INPUTS`).
@@ -42,7 +42,7 @@ pub static INPUT: CommandOutput<KlistRecords> = CommandOutput {
 pub struct KlistRecords(pub TicketCache);
 
 impl Records for KlistRecords {
-    fn problems(&self) -> &[Problem] {
+    fn problems(&self) -> &Problems {
         &self.0.problems
     }
 

@@ -40,7 +40,7 @@ use crate::evidence::{Evidence, IdentityHint};
 use crate::inventory::{Collector, Row as InventoryRow, Status};
 use crate::model::Source;
 use exauth_parsers::detect::Kind;
-use exauth_parsers::problem::{Location, Problem};
+use exauth_parsers::problem::{thousands, Location, Problem, Problems};
 use exauth_parsers::queue::DateOrderOption;
 use exauth_parsers::signature::SignatureHit;
 use exauth_parsers::smtp_log::SessionSummary;
@@ -320,7 +320,7 @@ pub trait Records: Send + std::fmt::Debug {
     /// The problems the parser found inside the file (bad lines, bad
     /// chunks). They are part of the parse result: every parser's problems
     /// reach the coverage section of the report.
-    fn problems(&self) -> &[Problem];
+    fn problems(&self) -> &Problems;
 
     /// True when the file yielded nothing usable at all.
     fn is_empty(&self) -> bool;
@@ -378,7 +378,7 @@ pub struct Ingested {
     /// What the input read (its facts and rows went out while it was read,
     /// see [`Input::read_into`]).
     pub records: Option<Box<dyn Records>>,
-    pub problems: Vec<Problem>,
+    pub problems: Problems,
     /// Lines with a failure signature, from text read whole or from a text
     /// file no parser reads. The pipeline keeps them as evidence when the
     /// parser's records show no failure of their own.
@@ -421,7 +421,7 @@ pub fn ingest(
             row.set_aside = records.set_aside();
             let mut problems = finished.problems;
             problems.extend(replaced);
-            problems.extend(records.problems().iter().cloned());
+            problems.append(records.problems().clone());
             if records.is_empty() {
                 // One rule for every format: a recognised file nothing was
                 // read from is a problem line of its own, with the problems
@@ -433,7 +433,7 @@ pub fn ingest(
                     row.status = Status::Error;
                     format!("{nothing}: {}", problems_summary(&problems))
                 });
-                problems.insert(0, nothing);
+                problems.insert_first(nothing);
             } else if !problems.is_empty() {
                 row.reason = Some(problems_summary(&problems));
             }
@@ -442,7 +442,7 @@ pub fn ingest(
         Some(Err(reason)) => {
             row.status = Status::Error;
             row.reason = Some(reason);
-            (None, Vec::new())
+            (None, Problems::new())
         }
         None => (None, finished.problems),
     };
@@ -497,15 +497,16 @@ fn nothing_read(kind: Kind, file_name: &str) -> Problem {
     )
 }
 
-fn problems_summary(problems: &[Problem]) -> String {
+fn problems_summary(problems: &Problems) -> String {
     let first = problems
         .first()
         .map(ToString::to_string)
         .unwrap_or_default();
-    match problems.len() {
+    match problems.found() {
         0 => String::new(),
         1 => first,
-        n => format!("{first} (and {} more problems)", n - 1),
+        2 => format!("{first} (and 1 more problem)"),
+        n => format!("{first} (and {} more problems)", thousands(n - 1)),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::evidence::Fact;
 use crate::model::Source;
 use exauth_parsers::detect::Kind;
 use exauth_parsers::diag::nltest::{self, DcLocator, NetStatus, NltestRecord};
-use exauth_parsers::problem::Problem;
+use exauth_parsers::problem::Problems;
 use rustc_hash::FxHashMap;
 
 /// The input of this output (one line in `ingest::INPUTS`).
@@ -43,7 +43,7 @@ pub static INPUT: CommandOutput<NltestRecords> = CommandOutput {
 pub struct NltestRecords(pub DcLocator);
 
 impl Records for NltestRecords {
-    fn problems(&self) -> &[Problem] {
+    fn problems(&self) -> &Problems {
         &self.0.problems
     }
 

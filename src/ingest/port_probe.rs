@@ -13,7 +13,7 @@ use crate::model::Source;
 use exauth_parsers::detect::Kind;
 use exauth_parsers::diag::portqry::{self, PortProbe, PortState, Transport};
 use exauth_parsers::diag::test_netconnection;
-use exauth_parsers::problem::Problem;
+use exauth_parsers::problem::Problems;
 
 /// The input of port tests (one line in `ingest::INPUTS`): parsed when held
 /// whole, otherwise streamed ([`CommandOutput`]) — each probe counted
@@ -53,11 +53,11 @@ pub static INPUT: CommandOutput<PortProbeRecords> = CommandOutput {
 #[derive(Debug)]
 pub struct PortProbeRecords {
     pub probes: Vec<PortProbe>,
-    pub problems: Vec<Problem>,
+    pub problems: Problems,
 }
 
 impl Records for PortProbeRecords {
-    fn problems(&self) -> &[Problem] {
+    fn problems(&self) -> &Problems {
         &self.problems
     }
 
@@ -143,7 +143,7 @@ mod tests {
         let read = probes.len() as u64;
         let records = PortProbeRecords {
             probes,
-            problems: Vec::new(),
+            problems: Problems::new(),
         };
         let place = Place {
             origin: "EX01/EX01_portqry.txt",

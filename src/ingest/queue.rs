@@ -9,8 +9,7 @@ use crate::evidence::{Evidence, Fact, IdentityHint, TimeBasis};
 use crate::model::Source;
 use crate::model::{canonical_ip, Role};
 use exauth_parsers::detect::Kind;
-use exauth_parsers::problem::Location;
-use exauth_parsers::problem::Problem;
+use exauth_parsers::problem::{Location, Problems};
 use exauth_parsers::queue::records::not_a_queue_export;
 use exauth_parsers::queue::{parse_queue_export, ExportForm, QueueExportOptions};
 use exauth_parsers::queue::{QueueExport, QueueRecord, SmtpResponse};
@@ -98,12 +97,12 @@ fn export_options(options: &IngestOptions) -> QueueExportOptions {
 /// how many queues and messages it held.
 #[derive(Debug)]
 struct StreamedQueues {
-    problems: Vec<Problem>,
+    problems: Problems,
     read: usize,
 }
 
 impl Records for StreamedQueues {
-    fn problems(&self) -> &[Problem] {
+    fn problems(&self) -> &Problems {
         &self.problems
     }
 
@@ -119,7 +118,7 @@ impl Records for StreamedQueues {
 pub struct QueueRecords(pub QueueExport);
 
 impl Records for QueueRecords {
-    fn problems(&self) -> &[Problem] {
+    fn problems(&self) -> &Problems {
         &self.0.problems
     }
 

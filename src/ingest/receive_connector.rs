@@ -15,7 +15,7 @@ use crate::evidence::Fact;
 use crate::model::Source;
 use exauth_parsers::detect::Kind;
 use exauth_parsers::diag::receive_connector::{self, ConnectorAuth};
-use exauth_parsers::problem::{Location, Problem};
+use exauth_parsers::problem::{Location, Problems};
 
 /// The input of this output (one line in `ingest::INPUTS`).
 pub static INPUT: CommandOutput<ConnectorRecords> = CommandOutput {
@@ -44,11 +44,11 @@ pub static INPUT: CommandOutput<ConnectorRecords> = CommandOutput {
 #[derive(Debug)]
 pub struct ConnectorRecords {
     pub connectors: Vec<ConnectorAuth>,
-    pub problems: Vec<Problem>,
+    pub problems: Problems,
 }
 
 impl Records for ConnectorRecords {
-    fn problems(&self) -> &[Problem] {
+    fn problems(&self) -> &Problems {
         &self.problems
     }
 

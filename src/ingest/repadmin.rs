@@ -12,7 +12,7 @@ use exauth_parsers::diag::repadmin::{
     self, RepadminForm, ReplDelta, ReplSummaryRow, ReplSummaryTable, ReplicationStatus,
     ReplicationSummary,
 };
-use exauth_parsers::problem::{Location, Problem};
+use exauth_parsers::problem::{Location, Problem, Problems};
 use exauth_parsers::reread::Reread;
 use std::collections::BTreeSet;
 
@@ -57,7 +57,8 @@ fn stream(
                 problems: vec![Problem::new(
                     Location::File,
                     format!("cannot read the spooled text: {e}"),
-                )],
+                )]
+                .into(),
             }
         }
     };
@@ -158,12 +159,12 @@ pub enum RepadminRecords {
     Summary(ReplicationSummary),
     Status {
         rows: Vec<ReplicationStatus>,
-        problems: Vec<Problem>,
+        problems: Problems,
     },
 }
 
 impl Records for RepadminRecords {
-    fn problems(&self) -> &[Problem] {
+    fn problems(&self) -> &Problems {
         match self {
             RepadminRecords::Summary(o) => &o.problems,
             RepadminRecords::Status { problems, .. } => problems,

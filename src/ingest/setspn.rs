@@ -15,7 +15,7 @@ use crate::evidence::{spn_hash, Fact, ListedAccount, ListedAccounts};
 use crate::model::{is_host_spn, is_smtp_spn, Source};
 use exauth_parsers::detect::Kind;
 use exauth_parsers::diag::setspn::{self, SetspnOutput, SpnListing};
-use exauth_parsers::problem::Problem;
+use exauth_parsers::problem::Problems;
 
 /// The input of setspn outputs (one line in `ingest::INPUTS`).
 pub struct SetspnInput;
@@ -133,7 +133,7 @@ impl Listings {
 }
 
 impl Records for SetspnRecords {
-    fn problems(&self) -> &[Problem] {
+    fn problems(&self) -> &Problems {
         &self.0.problems
     }
 

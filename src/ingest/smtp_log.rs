@@ -15,7 +15,7 @@ use crate::model::ClockBasis;
 use crate::model::Role;
 use crate::model::Source;
 use exauth_parsers::detect::{Form, Kind};
-use exauth_parsers::problem::Problem;
+use exauth_parsers::problem::Problems;
 use exauth_parsers::smtp_log::SessionSummary;
 use exauth_parsers::smtp_log::{
     FileReport, Reassembler, SessionDetail, SessionGlance, SessionSink,
@@ -519,7 +519,7 @@ pub struct SmtpRecords {
 }
 
 impl Records for SmtpRecords {
-    fn problems(&self) -> &[Problem] {
+    fn problems(&self) -> &Problems {
         &self.report.problems
     }
 

@@ -4,7 +4,7 @@
 
 use exauth_parsers::detect::{Detection, Form};
 use exauth_parsers::encoding::{utf8_reader, TextEncoding};
-use exauth_parsers::problem::{Location, Problem};
+use exauth_parsers::problem::{Location, Problem, Problems};
 use exauth_parsers::reread::Reread;
 use exauth_parsers::signature::{scan_text, SignatureHit, SignatureScanner};
 use std::cell::Cell;
@@ -18,7 +18,7 @@ pub struct Content<'c> {
     /// Characters the decoder had to replace (UTF-16 input only).
     replaced: Cell<u64>,
     /// Lines cut while read whole.
-    problems: Vec<Problem>,
+    problems: Problems,
     signatures: Vec<SignatureHit>,
 }
 
@@ -32,7 +32,7 @@ impl<'c> Content<'c> {
             encoding: detection.encoding,
             form: detection.form,
             replaced: Cell::new(0),
-            problems: Vec::new(),
+            problems: Problems::new(),
             signatures: Vec::new(),
         }
     }
@@ -150,7 +150,7 @@ impl<'c> Content<'c> {
 /// What reading an artifact left besides its records.
 pub struct Finished {
     pub bytes: u64,
-    pub problems: Vec<Problem>,
+    pub problems: Problems,
     pub signatures: Vec<SignatureHit>,
     pub replaced: u64,
     pub encoding: Option<TextEncoding>,
@@ -196,11 +196,7 @@ const MAX_TEXT_LINE: usize = 1 << 20;
 
 /// Reads a whole (small) text file, decoded to UTF-8; invalid UTF-8 is
 /// replaced, not fatal. Lines over [`MAX_TEXT_LINE`] are cut (a problem each).
-fn read_text(
-    decoded: impl Read,
-    form: Form,
-    problems: &mut Vec<Problem>,
-) -> Result<String, String> {
+fn read_text(decoded: impl Read, form: Form, problems: &mut Problems) -> Result<String, String> {
     let line_cap = line_cap(form);
     let reader = decoded.take(MAX_TEXT_BYTES + 1);
     let mut lines = LineCapper::new(line_cap);

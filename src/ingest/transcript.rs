@@ -23,7 +23,7 @@ use crate::discover::Artifact;
 use crate::evidence::Evidence;
 use crate::model::{normalize_host, Source};
 use exauth_parsers::detect::{self, Kind, HEAD_LEN};
-use exauth_parsers::problem::{Location, Problem};
+use exauth_parsers::problem::{Location, Problem, Problems};
 use exauth_parsers::signature::{SignatureHit, SignatureScanner};
 use exauth_parsers::transcript::{self, Block, BlockSink};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -49,7 +49,7 @@ impl Input for TranscriptInput {
         let mut kept = Vec::new();
         let mut records = split(artifact, content, options, &mut |read| {
             let records = read.input.read(read.artifact, read.content, read.options)?;
-            let problems = records.problems().to_vec();
+            let problems = records.problems().clone();
             kept.push(KeptBlock {
                 offset: read.offset,
                 server: read.artifact.server_hint.clone(),
@@ -134,7 +134,7 @@ impl Input for TranscriptInput {
             facts.pairing.extend(pairing);
             facts.claims.extend(claims);
             facts.hand_over_when_holding(options.hand_over_at);
-            Ok(read_block?.problems().to_vec())
+            Ok(read_block?.problems().clone())
         })?;
         let loose = std::mem::take(&mut records.loose);
         facts
@@ -155,7 +155,7 @@ struct BlockRead<'r, 'c> {
 }
 
 /// Reads a block; the problems of its records.
-type ReadBlock<'f> = dyn FnMut(BlockRead<'_, '_>) -> Result<Vec<Problem>, String> + 'f;
+type ReadBlock<'f> = dyn FnMut(BlockRead<'_, '_>) -> Result<Problems, String> + 'f;
 
 /// The transcript spooled and split, each block to `read_block` once it is
 /// spooled: the records hold the transcript's problems and the blocks' (their
@@ -179,7 +179,7 @@ fn split(
         .map_err(|e| format!("cannot read the spooled text: {e}"))?;
     let mut records = blocks.records;
     let mut problems = split.problems;
-    problems.append(&mut records.problems);
+    problems.append(std::mem::take(&mut records.problems));
     records.problems = problems;
     Ok(records)
 }
@@ -401,7 +401,7 @@ pub struct TranscriptRecords {
     machine: Option<String>,
     /// Failure-signature lines in output no input reads.
     loose: Vec<SignatureHit>,
-    problems: Vec<Problem>,
+    problems: Problems,
 }
 
 /// `file.txt:12` → `file.txt:{12 + offset}` for the evidence of one block.
@@ -420,7 +420,7 @@ fn shift_origins(evidence: &mut [Evidence], origin: &str, offset: u64) {
 }
 
 impl Records for TranscriptRecords {
-    fn problems(&self) -> &[Problem] {
+    fn problems(&self) -> &Problems {
         &self.problems
     }
 

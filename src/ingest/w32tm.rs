@@ -17,7 +17,7 @@ use crate::model::Source;
 use crate::model::{ClockBasis, Role};
 use exauth_parsers::detect::Kind;
 use exauth_parsers::diag::w32tm::{self, ClockMeasurement, ClockSourceKind, W32tmOutput};
-use exauth_parsers::problem::Problem;
+use exauth_parsers::problem::Problems;
 use std::net::IpAddr;
 
 /// The input of w32tm outputs (one line in `ingest::INPUTS`).
@@ -136,7 +136,7 @@ impl Offsets {
 }
 
 impl Records for W32tmRecords {
-    fn problems(&self) -> &[Problem] {
+    fn problems(&self) -> &Problems {
         &self.0.problems
     }
 

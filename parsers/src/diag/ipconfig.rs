@@ -17,7 +17,7 @@
 //! the three languages (and damaged spacing) read the same way.
 
 use crate::detect::{Format, Kind};
-use crate::problem::{Location, Problem};
+use crate::problem::{Location, Problem, Problems};
 use crate::reread::{each_line, Reread};
 use serde::Serialize;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -63,7 +63,7 @@ pub struct IpconfigOutput {
     /// `Primary Dns Suffix` / `Primäres DNS-Suffix` (empty → `None`).
     pub primary_dns_suffix: Option<String>,
     pub adapters: Vec<Adapter>,
-    pub problems: Vec<Problem>,
+    pub problems: Problems,
 }
 
 impl IpconfigOutput {
@@ -259,7 +259,7 @@ pub fn read(text: &mut dyn Reread, each: &mut dyn FnMut(Adapter)) -> IpconfigOut
             host_name: None,
             primary_dns_suffix: None,
             adapters: Vec::new(),
-            problems: Vec::new(),
+            problems: Problems::new(),
         },
         adapter: None,
         pending: None,

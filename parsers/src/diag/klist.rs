@@ -11,7 +11,7 @@
 
 use super::label_value;
 use crate::detect::{Format, Kind};
-use crate::problem::{Location, Problem};
+use crate::problem::{Location, Problem, Problems};
 use crate::queue::local_time::{
     DateOrderChoice, DateOrderInference, DateOrderOption, ExportedTime,
 };
@@ -98,7 +98,7 @@ pub struct TicketCache {
     /// Error lines (`klist failed with 0xc000005f/-1073741729: …`).
     pub errors: Vec<KlistError>,
     pub date_order: DateOrderChoice,
-    pub problems: Vec<Problem>,
+    pub problems: Problems,
 }
 
 /// An error klist printed.
@@ -335,7 +335,7 @@ impl Default for Lines {
                 tickets: Vec::new(),
                 errors: Vec::new(),
                 date_order: DateOrderChoice::default(),
-                problems: Vec::new(),
+                problems: Problems::new(),
             },
             raw: None,
             run: Run::default(),

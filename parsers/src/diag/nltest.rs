@@ -9,7 +9,7 @@
 //! appears; field labels are right-aligned `Label: value`.
 
 use crate::detect::{Format, Kind};
-use crate::problem::{Location, Problem};
+use crate::problem::{Location, Problem, Problems};
 use crate::reread::{each_line, Reread};
 use nom::bytes::complete::{tag, take_while1};
 use nom::character::complete::{space0, space1};
@@ -54,7 +54,7 @@ pub struct DcLocator {
     pub statuses: Vec<NetStatus>,
     /// `The command completed successfully` seen, or a non-zero status.
     pub succeeded: Option<bool>,
-    pub problems: Vec<Problem>,
+    pub problems: Problems,
 }
 
 /// Cheap content check.
@@ -125,7 +125,7 @@ pub fn read(text: &mut dyn Reread, each: &mut dyn FnMut(NltestRecord)) -> DcLoca
         flags: Vec::new(),
         statuses: Vec::new(),
         succeeded: None,
-        problems: Vec::new(),
+        problems: Problems::new(),
     };
     let mut statuses = 0u64;
     let read = text.read_from_start().and_then(|mut t| {

@@ -9,7 +9,7 @@
 //! <ip>` gives the address. portqry is not localized.
 
 use crate::detect::{Format, Kind};
-use crate::problem::{Location, Problem};
+use crate::problem::{Location, Problem, Problems};
 use crate::reread::{each_line, Reread};
 use nom::bytes::complete::{tag_no_case, take_until, take_while1};
 use nom::character::complete::{char as ch, digit1, space1};
@@ -133,7 +133,7 @@ fn port_line(i: &str) -> IResult<&str, PortLine<'_>> {
 }
 
 /// Parses portqry output.
-pub fn parse(text: &str) -> (Vec<PortProbe>, Vec<Problem>) {
+pub fn parse(text: &str) -> (Vec<PortProbe>, Problems) {
     let mut probes = Vec::new();
     let problems = read(&mut text.as_bytes(), &mut |p| probes.push(p));
     (probes, problems)
@@ -144,7 +144,7 @@ pub fn parse(text: &str) -> (Vec<PortProbe>, Vec<Problem>) {
 /// portqry run in a loop (every few seconds for days, to catch a firewall
 /// that drops Kerberos now and then) holds hundreds of thousands. Returns
 /// the problems.
-pub fn read(text: &mut dyn Reread, each: &mut dyn FnMut(PortProbe)) -> Vec<Problem> {
+pub fn read(text: &mut dyn Reread, each: &mut dyn FnMut(PortProbe)) -> Problems {
     let mut lines = Lines::default();
     let read = text.read_from_start().and_then(|mut t| {
         each_line(&mut *t, &mut |n, line| {
@@ -169,7 +169,7 @@ struct Lines {
     /// `Querying target system called:` ended its line: the target is on
     /// the next one that is not blank.
     want_target: bool,
-    problems: Vec<Problem>,
+    problems: Problems,
 }
 
 impl Lines {

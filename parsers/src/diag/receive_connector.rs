@@ -10,7 +10,7 @@
 //! through the generic readers of [`crate::queue::format_list`] and
 //! [`crate::queue::clixml`].
 
-use crate::problem::{Location, Problem};
+use crate::problem::{Location, Problem, Problems};
 use crate::queue::{clixml, format_list, Endpoint, PropertyObject};
 use crate::reread::Reread;
 use serde::{Deserialize, Serialize};
@@ -352,25 +352,25 @@ fn is_connector(o: &PropertyObject) -> bool {
 }
 
 /// Parses `Get-ReceiveConnector | fl` text.
-pub fn parse_format_list(text: &str) -> (Vec<ConnectorAuth>, Vec<Problem>) {
+pub fn parse_format_list(text: &str) -> (Vec<ConnectorAuth>, Problems) {
     gather(text, read_format_list)
 }
 
 /// Parses `Get-ReceiveConnector | Export-Clixml`.
-pub fn parse_clixml(text: &str) -> (Vec<ConnectorAuth>, Vec<Problem>) {
+pub fn parse_clixml(text: &str) -> (Vec<ConnectorAuth>, Problems) {
     gather(text, read_clixml)
 }
 
 /// Either form, by content.
-pub fn parse(text: &str) -> (Vec<ConnectorAuth>, Vec<Problem>) {
+pub fn parse(text: &str) -> (Vec<ConnectorAuth>, Problems) {
     gather(text, read)
 }
 
 /// A reader of connectors: each to the callback as read; the problems.
-type ReadConnectors = fn(&mut dyn Reread, &mut dyn FnMut(ConnectorAuth)) -> Vec<Problem>;
+type ReadConnectors = fn(&mut dyn Reread, &mut dyn FnMut(ConnectorAuth)) -> Problems;
 
 /// The connectors a reader hands over, kept, and its problems.
-fn gather(text: &str, read: ReadConnectors) -> (Vec<ConnectorAuth>, Vec<Problem>) {
+fn gather(text: &str, read: ReadConnectors) -> (Vec<ConnectorAuth>, Problems) {
     let mut connectors = Vec::new();
     let problems = read(&mut text.as_bytes(), &mut |c| connectors.push(c));
     (connectors, problems)
@@ -381,7 +381,7 @@ fn gather(text: &str, read: ReadConnectors) -> (Vec<ConnectorAuth>, Vec<Problem>
 /// ends instead of keeping it: `Get-ReceiveConnector | fl` run again and
 /// again into one file (a script's every run) repeats its connectors by the
 /// thousand. Returns the problems.
-pub fn read(text: &mut dyn Reread, each: &mut dyn FnMut(ConnectorAuth)) -> Vec<Problem> {
+pub fn read(text: &mut dyn Reread, each: &mut dyn FnMut(ConnectorAuth)) -> Problems {
     let head = text.read_from_start().and_then(|t| {
         let mut bytes = Vec::new();
         t.take(4096 * 4).read_to_end(&mut bytes)?;
@@ -393,31 +393,28 @@ pub fn read(text: &mut dyn Reread, each: &mut dyn FnMut(ConnectorAuth)) -> Vec<P
     match head {
         Ok(head) if clixml::looks_like(&head) => read_clixml(text, each),
         Ok(_) => read_format_list(text, each),
-        Err(e) => vec![cannot_read(&e)],
+        Err(e) => vec![cannot_read(&e)].into(),
     }
 }
 
 /// Reads `Get-ReceiveConnector | fl` text as [`parse_format_list`] does, in
 /// two passes (how its values were wrapped, then its objects), each
 /// connector to `each` as its object ends.
-pub fn read_format_list(
-    text: &mut dyn Reread,
-    each: &mut dyn FnMut(ConnectorAuth),
-) -> Vec<Problem> {
+pub fn read_format_list(text: &mut dyn Reread, each: &mut dyn FnMut(ConnectorAuth)) -> Problems {
     let read = format_list::each_object_in_passes(text, &[], &mut |o| {
         if is_connector(&o) {
             each(ConnectorAuth::from_object(&o));
         }
     });
     match read {
-        Ok(_) => Vec::new(),
-        Err(e) => vec![cannot_read(&e)],
+        Ok(_) => Problems::new(),
+        Err(e) => vec![cannot_read(&e)].into(),
     }
 }
 
 /// Reads `Get-ReceiveConnector | Export-Clixml` as [`parse_clixml`] does,
 /// each connector to `each` as its top-level object ends.
-pub fn read_clixml(text: &mut dyn Reread, each: &mut dyn FnMut(ConnectorAuth)) -> Vec<Problem> {
+pub fn read_clixml(text: &mut dyn Reread, each: &mut dyn FnMut(ConnectorAuth)) -> Problems {
     let read = text
         .read_from_start()
         .map(|mut t| clixml::each_object(&mut *t, &mut |o| each(ConnectorAuth::from_object(&o))));
@@ -427,7 +424,7 @@ pub fn read_clixml(text: &mut dyn Reread, each: &mut dyn FnMut(ConnectorAuth)) -
             problems.push(cannot_read(&e));
             problems
         }
-        Err(e) => vec![cannot_read(&e)],
+        Err(e) => vec![cannot_read(&e)].into(),
     }
 }
 
@@ -452,7 +449,7 @@ mod tests {
     const CLIXML: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">\r\n  <Obj RefId=\"0\">\r\n    <TN RefId=\"0\"><T>Microsoft.Exchange.Data.Directory.SystemConfiguration.ReceiveConnector</T></TN>\r\n    <Props><S N=\"Identity\">EX02\\Default EX02</S><S N=\"AuthMechanism\">Tls, ExchangeServer</S></Props>\r\n  </Obj>\r\n  <Obj RefId=\"1\">\r\n    <TNRef RefId=\"0\" />\r\n    <Props><S N=\"Identity\">EX02\\Relay EX02</S><S N=\"AuthMechanism\">Tls</S></Props>\r\n  </Obj>\r\n</Objs>\r\n";
 
     /// What `read` hands over and its problems: what `parse` keeps.
-    fn assert_read_is_parse(text: &str) -> (Vec<ConnectorAuth>, Vec<Problem>) {
+    fn assert_read_is_parse(text: &str) -> (Vec<ConnectorAuth>, Problems) {
         let whole = parse(text);
         let mut handed = Vec::new();
         let problems = read(&mut text.as_bytes(), &mut |c| handed.push(c));

@@ -10,7 +10,7 @@
 //! local times of the DC it ran on.
 
 use crate::detect::{Format, Kind};
-use crate::problem::{Location, Problem};
+use crate::problem::{Location, Problem, Problems};
 use crate::queue::local_time::{parse_local_datetime, DateOrder, ExportedTime};
 use crate::reread::{each_line, Reread};
 use nom::bytes::complete::take_while1;
@@ -106,7 +106,7 @@ pub struct ReplicationSummary {
     pub rows: Vec<ReplSummaryRow>,
     /// `Experienced the following operational errors …`: (code, DC).
     pub operational_errors: Vec<(i64, String)>,
-    pub problems: Vec<Problem>,
+    pub problems: Problems,
 }
 
 /// One inbound (or outbound) neighbor of /showrepl, or one /csv row.
@@ -318,13 +318,13 @@ pub fn read_replsummary(
             start_time: None,
             rows: Vec::new(),
             operational_errors: Vec::new(),
-            problems: Vec::new(),
+            problems: Problems::new(),
         },
         table: None,
         tables_seen: 0,
         rows_read: 0,
     };
-    let mut problems = Vec::new();
+    let mut problems = Problems::new();
     read_lines(text, &mut problems, &mut |n, raw| lines.line(n, raw, each));
     lines.out.problems.extend(problems);
     lines.out
@@ -401,15 +401,15 @@ fn result_code(line: &str) -> Option<i64> {
 }
 
 /// Parses `repadmin /showrepl` text ([`read_showrepl`] into a vector).
-pub fn parse_showrepl(text: &str) -> (Vec<ReplicationStatus>, Vec<Problem>) {
+pub fn parse_showrepl(text: &str) -> (Vec<ReplicationStatus>, Problems) {
     collected(read_showrepl, text)
 }
 
 /// A reader of statuses: [`read_showrepl`], [`read_showrepl_csv`].
-type ReadStatuses = fn(&mut dyn Reread, &mut dyn FnMut(ReplicationStatus)) -> Vec<Problem>;
+type ReadStatuses = fn(&mut dyn Reread, &mut dyn FnMut(ReplicationStatus)) -> Problems;
 
 /// What `read` hands over from `text`, in a vector, and its problems.
-fn collected(read: ReadStatuses, text: &str) -> (Vec<ReplicationStatus>, Vec<Problem>) {
+fn collected(read: ReadStatuses, text: &str) -> (Vec<ReplicationStatus>, Problems) {
     let mut out = Vec::new();
     let problems = read(&mut text.as_bytes(), &mut |st| out.push(st));
     (out, problems)
@@ -419,12 +419,9 @@ fn collected(read: ReadStatuses, text: &str) -> (Vec<ReplicationStatus>, Vec<Pro
 /// status to `each` once its lines have all been read: `/showrepl` run in a
 /// loop (or for every DC of a forest) grows with every run, and a status is
 /// complete when the next neighbour, naming context or section begins.
-pub fn read_showrepl(
-    text: &mut dyn Reread,
-    each: &mut dyn FnMut(ReplicationStatus),
-) -> Vec<Problem> {
+pub fn read_showrepl(text: &mut dyn Reread, each: &mut dyn FnMut(ReplicationStatus)) -> Problems {
     let mut lines = ShowreplLines::default();
-    let mut problems = Vec::new();
+    let mut problems = Problems::new();
     read_lines(text, &mut problems, &mut |n, raw| lines.line(n, raw, each));
     lines.hand_over(each);
     problems
@@ -432,7 +429,7 @@ pub fn read_showrepl(
 
 /// Each line of `text` with its number (as [`each_line`] splits them); a
 /// read error ends the text, as a problem.
-fn read_lines(text: &mut dyn Reread, problems: &mut Vec<Problem>, each: &mut dyn FnMut(u64, &str)) {
+fn read_lines(text: &mut dyn Reread, problems: &mut Problems, each: &mut dyn FnMut(u64, &str)) {
     let read = text.read_from_start().and_then(|mut t| {
         each_line(&mut *t, &mut |n, raw| {
             each(n, raw);
@@ -568,7 +565,7 @@ impl ShowreplLines {
 }
 
 /// Parses `repadmin /showrepl * /csv` ([`read_showrepl_csv`] into a vector).
-pub fn parse_showrepl_csv(text: &str) -> (Vec<ReplicationStatus>, Vec<Problem>) {
+pub fn parse_showrepl_csv(text: &str) -> (Vec<ReplicationStatus>, Problems) {
     collected(read_showrepl_csv, text)
 }
 
@@ -578,16 +575,16 @@ pub fn parse_showrepl_csv(text: &str) -> (Vec<ReplicationStatus>, Vec<Problem>) 
 pub fn read_showrepl_csv(
     text: &mut dyn Reread,
     each: &mut dyn FnMut(ReplicationStatus),
-) -> Vec<Problem> {
-    let mut problems = Vec::new();
+) -> Problems {
+    let mut problems = Problems::new();
     let mut header: Vec<String> = Vec::new();
-    let mut read_error = Vec::new();
+    let mut read_error = Problems::new();
     read_lines(text, &mut read_error, &mut |n, raw| {
         if let Err(problem) = csv_line(n, raw, &mut header, each) {
             problems.push(problem);
         }
     });
-    problems.extend(read_error);
+    problems.append(read_error);
     problems
 }
 

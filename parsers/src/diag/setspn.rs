@@ -17,7 +17,7 @@
 //! an unindented `class/host` line right after an account as one of its SPNs.
 
 use crate::detect::{Format, Kind};
-use crate::problem::{Location, Problem};
+use crate::problem::{Location, Problem, Problems};
 use crate::reread::{each_line, Reread};
 use serde::Serialize;
 use std::ops::ControlFlow;
@@ -84,7 +84,7 @@ pub struct SetspnOutput {
     pub query: Option<String>,
     /// Error lines setspn printed (`Could not find account …`, `… failed …`).
     pub errors: Vec<String>,
-    pub problems: Vec<Problem>,
+    pub problems: Problems,
 }
 
 impl SetspnOutput {
@@ -209,7 +209,7 @@ impl Default for Lines {
                 query_outcome: None,
                 query: None,
                 errors: Vec::new(),
-                problems: Vec::new(),
+                problems: Problems::new(),
             },
             listing: None,
             groups: Vec::new(),

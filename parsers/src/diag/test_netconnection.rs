@@ -8,7 +8,7 @@
 
 use super::portqry::{PortProbe, PortState, ProbeTool, Transport};
 use crate::detect::{Format, Kind};
-use crate::problem::{Location, Problem};
+use crate::problem::{Location, Problem, Problems};
 use crate::queue::format_list;
 use crate::reread::Reread;
 
@@ -29,7 +29,7 @@ pub fn looks_like(text_head: &str) -> bool {
 }
 
 /// Parses one or more Test-NetConnection results.
-pub fn parse(text: &str) -> (Vec<PortProbe>, Vec<Problem>) {
+pub fn parse(text: &str) -> (Vec<PortProbe>, Problems) {
     let mut out: Vec<PortProbe> = Vec::new();
     let (warnings, mut problems) = read_with(&mut text.as_bytes(), &mut |p| out.push(p));
     // Each `WARNING:` line goes to the result printed after it (the last
@@ -54,7 +54,7 @@ pub fn parse(text: &str) -> (Vec<PortProbe>, Vec<Problem>) {
 /// for days. The `WARNING:` lines are not attached to their results (which
 /// are gone by then): a warning is a problem only when no result was read.
 /// Returns the problems.
-pub fn read(text: &mut dyn Reread, each: &mut dyn FnMut(PortProbe)) -> Vec<Problem> {
+pub fn read(text: &mut dyn Reread, each: &mut dyn FnMut(PortProbe)) -> Problems {
     let mut results = 0u64;
     let (warnings, mut problems) = read_with(text, &mut |p| {
         results += 1;
@@ -83,15 +83,18 @@ fn warning_without_result(line: u64, warning: &str) -> Problem {
 fn read_with(
     text: &mut dyn Reread,
     each: &mut dyn FnMut(PortProbe),
-) -> (Vec<(u64, String)>, Vec<Problem>) {
-    let mut problems = Vec::new();
+) -> (Vec<(u64, String)>, Problems) {
+    let mut problems = Problems::new();
     let read = format_list::each_object_in_passes(text, &[], &mut |o| {
         if let Some(p) = result_of(&o) {
             each(p);
         }
     });
     let stray = match read {
-        Ok(found) => found.stray,
+        Ok(found) => {
+            problems.count_more(found.not_kept);
+            found.stray
+        }
         Err(e) => {
             problems.push(Problem::new(
                 Location::File,

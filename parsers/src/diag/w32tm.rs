@@ -21,7 +21,7 @@
 
 use super::{find_datetime, label_value, leading_int, resolve_times, seconds_value};
 use crate::detect::{Format, Kind};
-use crate::problem::{Location, Problem};
+use crate::problem::{Location, Problem, Problems};
 use crate::queue::local_time::{DateOrderChoice, DateOrderOption, ExportedTime};
 use crate::reread::{each_line, Reread};
 use serde::Serialize;
@@ -247,7 +247,7 @@ pub struct W32tmOutput {
     pub configuration: Option<W32tmConfiguration>,
     pub peers: Option<W32tmPeers>,
     pub date_order: DateOrderChoice,
-    pub problems: Vec<Problem>,
+    pub problems: Problems,
     /// Stripchart samples read: in `measurements` from [`parse`], handed over
     /// one by one by [`read`].
     pub stripchart_samples: usize,
@@ -263,7 +263,7 @@ impl W32tmOutput {
             configuration: None,
             peers: None,
             date_order: DateOrderChoice::default(),
-            problems: Vec::new(),
+            problems: Problems::new(),
             stripchart_samples: 0,
         }
     }

@@ -36,7 +36,7 @@ use crate::evtx::{
     classify, event_order, DataItem, EventFileReport, EventRecord, Family, RawEvent, ReportBuilder,
     TimeProvenance,
 };
-use crate::problem::{Location, Problem};
+use crate::problem::{thousands, Location, Problem, Problems};
 use crate::queue::local_time::{
     parse_local_datetime, DateOrder, DateOrderInference, DateOrderOption, ExportedTime,
 };
@@ -264,17 +264,26 @@ impl TextEvent {
         }
     }
 
-    fn push_message(&mut self, text: &str, line: u64) {
+    /// Appends a line of the message; false (nothing kept) past
+    /// [`FIELD_CAP`].
+    fn push_message(&mut self, text: &str, line: u64) -> bool {
         if self.message_line.is_none() {
             if text.trim().is_empty() {
-                return;
+                return true;
             }
             self.message_line = Some(line);
         }
-        if !self.message.is_empty() {
-            self.message.push('\n');
+        if self.message.is_empty() {
+            return append_capped(&mut self.message, text);
         }
-        self.message.push_str(text);
+        if !append_capped(&mut self.message, "\n") {
+            return false;
+        }
+        if append_capped(&mut self.message, text) {
+            return true;
+        }
+        self.message.pop();
+        false
     }
 
     /// The date text to parse (2003: date and time joined).
@@ -307,7 +316,10 @@ impl TextEvent {
             Cap::Level | Cap::EventType => self.level = some(),
             Cap::Keywords => self.keywords = some(),
             Cap::Computer => self.computer = some(),
-            Cap::Description | Cap::Message => self.push_message(v, line),
+            Cap::Description | Cap::Message => {
+                // One line: within the cap (lines are cut at 1 MiB).
+                self.push_message(v, line);
+            }
             _ => {}
         }
         self.seen.push(cap);
@@ -345,13 +357,33 @@ enum State {
     Table,
 }
 
+/// Most text an event keeps in one field (its description, its XML, its
+/// binary data, a list property): a real event's message is at most 32 KiB
+/// (31,839 characters), its XML a few. Past this the text that follows is
+/// not this event's (an export glued to junk, a caption lost) and kept, it
+/// grew with the bytes: 865 MB for 210 MB of junk after a description.
+const FIELD_CAP: usize = 1 << 20;
+/// Most properties a `Format-List` event keeps (`Get-WinEvent | fl` prints
+/// about twenty): junk lines shaped `name : value` each made one.
+const LIST_PROPERTIES_CAP: usize = 256;
+
+/// Appends `text` to `field` unless that takes it past [`FIELD_CAP`]; false
+/// (nothing appended) when it would.
+fn append_capped(field: &mut String, text: &str) -> bool {
+    if field.len() + text.len() + 1 > FIELD_CAP {
+        return false;
+    }
+    field.push_str(text);
+    true
+}
+
 struct LineReader {
     state: State,
     current: Option<TextEvent>,
     /// Format-List: properties of the object being read.
     props: Vec<(String, String, u64)>,
     done: Vec<TextEvent>,
-    problems: Vec<Problem>,
+    problems: Problems,
     pending_wevtutil: bool,
     /// `Get-WinEvent` table: the group's provider and the header's columns.
     table_provider: Option<String>,
@@ -360,6 +392,9 @@ struct LineReader {
     /// (`Source:`, `Time:`); it is dropped, without a problem, unless a second caption
     /// follows.
     tentative: bool,
+    /// The current event's lines not kept past [`FIELD_CAP`] or
+    /// [`LIST_PROPERTIES_CAP`]: the first one's number and how many.
+    cut: Option<(u64, u64)>,
 }
 
 /// One line of a text (1-based number `n`), flattened caption lines split into
@@ -384,15 +419,38 @@ impl LineReader {
             current: None,
             props: Vec::new(),
             done: Vec::new(),
-            problems: Vec::new(),
+            problems: Problems::new(),
             pending_wevtutil: false,
             table_provider: None,
             table: None,
             tentative: false,
+            cut: None,
+        }
+    }
+
+    /// Line `n` of the current event not kept (see [`FIELD_CAP`]).
+    fn cut_line(&mut self, n: u64) {
+        let (_, lines) = self.cut.get_or_insert((n, 0));
+        *lines += 1;
+    }
+
+    /// The problem of the event that ended, if lines of it were not kept.
+    fn report_cut(&mut self) {
+        if let Some((first, lines)) = self.cut.take() {
+            self.problems.push(Problem::new(
+                Location::Line(first),
+                format!(
+                    "an event's text runs past {} MiB here: {} line{} not kept (no event is this long; what follows is likely not part of it)",
+                    FIELD_CAP >> 20,
+                    thousands(lines),
+                    if lines == 1 { "" } else { "s" }
+                ),
+            ));
         }
     }
 
     fn finish_current(&mut self) {
+        self.report_cut();
         if std::mem::take(&mut self.tentative) {
             self.current = None;
         }
@@ -426,7 +484,7 @@ impl LineReader {
         mut self,
         reader: &mut dyn BufRead,
         each: &mut dyn FnMut(TextEvent),
-    ) -> (Vec<Problem>, io::Result<()>) {
+    ) -> (Problems, io::Result<()>) {
         let read = each_line(reader, &mut |n, raw| {
             expand_line(n, raw, &mut |n, piece| {
                 self.line(n, piece);
@@ -581,7 +639,9 @@ impl LineReader {
             return self.finish_current();
         }
         if let Some(e) = self.current.as_mut() {
-            e.push_message(line, n);
+            if !e.push_message(line, n) {
+                self.cut_line(n);
+            }
         }
     }
 
@@ -605,8 +665,9 @@ impl LineReader {
         if xml.0.trim().is_empty() {
             xml.1 = n;
         }
-        xml.0.push_str(raw);
-        xml.0.push('\n');
+        if !append_capped(&mut xml.0, raw) || !append_capped(&mut xml.0, "\n") {
+            self.cut_line(n);
+        }
         if raw.contains("</Event>") || raw.contains("&lt;/Event&gt;") {
             self.finish_current();
         }
@@ -619,7 +680,11 @@ impl LineReader {
         }
         let hex = data_hex(t);
         match (hex, self.current.as_mut()) {
-            (Some(hex), Some(e)) => e.binary.get_or_insert_with(String::new).push_str(&hex),
+            (Some(hex), Some(e)) => {
+                if !append_capped(e.binary.get_or_insert_with(String::new), &hex) {
+                    self.cut_line(n);
+                }
+            }
             _ => {
                 self.finish_current();
                 self.line(n, line);
@@ -715,17 +780,22 @@ impl LineReader {
                 self.finish_list();
                 self.state = State::List;
             }
-            self.props.push((name, value.to_string(), n));
+            if self.props.len() < LIST_PROPERTIES_CAP {
+                self.props.push((name, value.to_string(), n));
+            } else {
+                self.cut_line(n);
+            }
             return true;
         }
         if raw.starts_with(char::is_whitespace) {
             if let Some((_, v, _)) = self.props.last_mut() {
                 // Out-File wraps at the width keeping a word's trailing blank; a line
                 // of its own (messages are multi-line) starts after a newline.
-                if !v.ends_with(' ') {
-                    v.push('\n');
+                let kept = (v.ends_with(' ') || append_capped(v, "\n"))
+                    && append_capped(v, raw.trim_start());
+                if !kept {
+                    self.cut_line(n);
                 }
-                v.push_str(raw.trim_start());
             }
             return true;
         }
@@ -737,6 +807,7 @@ impl LineReader {
         if self.state != State::List {
             return;
         }
+        self.report_cut();
         self.state = State::Idle;
         let props = std::mem::take(&mut self.props);
         let Some(&(_, _, line)) = props.first() else {
@@ -928,13 +999,13 @@ fn read_csv(
     delimiter: u8,
     cols: CsvColumns,
     each: &mut dyn FnMut(TextEvent),
-) -> Vec<Problem> {
+) -> Problems {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
         .delimiter(delimiter)
         .from_reader(reader);
-    let mut problems = Vec::new();
+    let mut problems = Problems::new();
     let mut row = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut row) {
@@ -1025,7 +1096,7 @@ pub fn read_events(
         return cannot_read(builder, e);
     }
     let choice = inference.decide(date_order);
-    let mut problems = Vec::new();
+    let mut problems = Problems::new();
     let read = text.read_from_start().and_then(|mut text| {
         let (found, read) = text_events(&mut *text, form, &mut |e| {
             finish_event(e, choice.order, &mut builder);
@@ -1092,14 +1163,14 @@ fn text_events(
     text: &mut dyn BufRead,
     form: TextForm,
     each: &mut dyn FnMut(TextEvent),
-) -> (Vec<Problem>, io::Result<()>) {
+) -> (Problems, io::Result<()>) {
     match form {
         TextForm::Csv(cols, delimiter) => match first_line_without_byte_order_marks(text) {
             Ok(first) => {
                 let mut rows = io::Read::chain(io::Cursor::new(first), text);
                 (read_csv(&mut rows, delimiter, cols, each), Ok(()))
             }
-            Err(e) => (Vec::new(), Err(e)),
+            Err(e) => (Problems::new(), Err(e)),
         },
         TextForm::Lines => LineReader::new().read(text, each),
     }

@@ -38,7 +38,7 @@ pub use records::{
 };
 pub use zones::windows_zone_to_iana;
 
-use crate::problem::Problem;
+use crate::problem::Problems;
 pub(crate) use binxml::parse_number;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -76,7 +76,7 @@ pub struct EventFileReport {
     /// Records that needed the crate's rendering because the fast reader could not read them.
     pub rendered_fallbacks: u64,
     /// What was skipped or damaged, with where.
-    pub problems: Vec<Problem>,
+    pub problems: Problems,
     /// Chunks that repeat, byte for byte, a chunk read before them in the file: set aside
     /// unread (their records are the ones read already).
     pub repeated_chunks: u64,
@@ -138,7 +138,7 @@ pub(crate) struct ReportBuilder {
     pub other: Counts,
     pub successes: Counts,
     pub rendered_fallbacks: u64,
-    pub problems: Vec<Problem>,
+    pub problems: Problems,
     pub repeated_chunks: u64,
     pub duplicate_records: u64,
     pub ids: IdSpan,

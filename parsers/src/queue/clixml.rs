@@ -25,7 +25,7 @@
 use super::json_export::parse_ms_date;
 use super::local_time::{parse_local_datetime, DateOrder, ExportedTime};
 use super::{PropertyObject, PropertyValue};
-use crate::problem::{thousands, Location, Problem};
+use crate::problem::{thousands, Location, Problem, Problems};
 use quick_xml::events::Event;
 use quick_xml::Reader;
 use serde::Serialize;
@@ -378,7 +378,7 @@ pub struct CliXmlReader<R: BufRead> {
     in_root: bool,
     done: bool,
     record: u64,
-    problems: Vec<Problem>,
+    problems: Problems,
     /// Values read or copied by `<Ref>`s so far; of them copied.
     values: u64,
     copied: u64,
@@ -403,7 +403,7 @@ impl<R: BufRead> CliXmlReader<R> {
             in_root: false,
             done: false,
             record: 0,
-            problems: Vec::new(),
+            problems: Problems::new(),
             values: 0,
             copied: 0,
             too_deep: None,
@@ -414,7 +414,7 @@ impl<R: BufRead> CliXmlReader<R> {
 
     /// Problems met so far (non-fatal ones, e.g. dangling `<Ref>`s, content
     /// nested too deep).
-    pub fn take_problems(&mut self) -> Vec<Problem> {
+    pub fn take_problems(&mut self) -> Problems {
         let refused = [
             (
                 self.too_deep.take(),
@@ -801,7 +801,7 @@ impl<R: BufRead> Iterator for CliXmlReader<R> {
 
 /// Reads all top-level objects of a CliXml text as [`PropertyObject`]s
 /// (non-object values are skipped with a problem).
-pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Vec<Problem>) {
+pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Problems) {
     super::gather(text, &mut each_object)
 }
 
@@ -813,9 +813,9 @@ pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Vec<Problem>) {
 pub fn each_object(
     text: &mut dyn BufRead,
     object: &mut dyn FnMut(PropertyObject),
-) -> (Vec<Problem>, io::Result<()>) {
+) -> (Problems, io::Result<()>) {
     let mut reader = CliXmlReader::new(text);
-    let mut problems = Vec::new();
+    let mut problems = Problems::new();
     while let Some(item) = reader.next_value() {
         match item {
             Ok((n, CliValue::Object(o))) => object(o.to_property_object(Location::Record(n))),

@@ -10,7 +10,7 @@
 //! (the `csv` crate) does the splitting.
 
 use super::{PropertyObject, PropertyValue};
-use crate::problem::{Location, Problem};
+use crate::problem::{Location, Problem, Problems};
 use crate::reread::first_line_without_byte_order_marks;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -104,7 +104,7 @@ impl LineCursor {
 
 /// Reads header + rows into objects (all values [`PropertyValue::Text`]).
 /// A leading `#TYPE` line becomes every object's type name.
-pub fn read_delimited(text: &str, delimiter: u8) -> (Vec<PropertyObject>, Vec<Problem>) {
+pub fn read_delimited(text: &str, delimiter: u8) -> (Vec<PropertyObject>, Problems) {
     super::gather(text, &mut |t, object| each_delimited(t, delimiter, object))
 }
 
@@ -114,8 +114,8 @@ pub fn each_delimited(
     text: &mut dyn BufRead,
     delimiter: u8,
     each: &mut dyn FnMut(PropertyObject),
-) -> (Vec<Problem>, io::Result<()>) {
-    let mut problems = Vec::new();
+) -> (Problems, io::Result<()>) {
+    let mut problems = Problems::new();
     // The first line: a `#TYPE`, or the first of the rows (given back).
     let first = match first_line_without_byte_order_marks(text) {
         Ok(first) => first,
@@ -194,7 +194,7 @@ pub fn each_delimited(
 }
 
 /// Reads an `Export-Csv` file.
-pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Vec<Problem>) {
+pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Problems) {
     read_delimited(text, b',')
 }
 

@@ -26,7 +26,7 @@
 mod wrap;
 
 use super::{normalize_name, same_name, PropertyObject, PropertyValue};
-use crate::problem::Location;
+use crate::problem::{Location, PROBLEMS_KEPT};
 use crate::reread::{each_line, Reread};
 use serde::Serialize;
 use std::io::{self, BufRead};
@@ -56,8 +56,15 @@ pub struct CaptionRepair {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FormatListRead {
     pub objects: Vec<PropertyObject>,
+    /// The first [`PROBLEMS_KEPT`] stray lines.
     pub stray: Vec<StrayLine>,
+    /// The first [`PROBLEMS_KEPT`] captions repaired.
     pub repairs: Vec<CaptionRepair>,
+    /// Stray lines and repairs past those kept, counted only: a looped
+    /// output prints a prompt or a date a run, and junk glued to an export
+    /// is a stray line a line; kept, they grew with the bytes (274 MB for
+    /// 100 MB of junk after a `Get-ReceiveConnector | fl`).
+    pub not_kept: u64,
 }
 
 /// Splits `Name   : value` into name, value and the value's column.
@@ -174,6 +181,8 @@ pub struct FormatListParser {
     current: Option<Building>,
     stray: Vec<StrayLine>,
     repairs: Vec<CaptionRepair>,
+    /// Stray lines and repairs past [`PROBLEMS_KEPT`] of each, counted.
+    not_kept: u64,
     /// Captions objects may have: (normalized, as printed).
     known: Vec<(String, String)>,
     /// The last non-blank line was stray: its continuations go with it.
@@ -302,10 +311,14 @@ impl FormatListParser {
     }
 
     fn stray_line(&mut self, line_no: u64, line: &str) -> Option<Building> {
-        self.stray.push(StrayLine {
-            line: line_no,
-            text: line.to_string(),
-        });
+        if self.stray.len() < PROBLEMS_KEPT {
+            self.stray.push(StrayLine {
+                line: line_no,
+                text: line.to_string(),
+            });
+        } else {
+            self.not_kept += 1;
+        }
         self.in_stray = true;
         None
     }
@@ -333,12 +346,16 @@ impl FormatListParser {
             _ => (name.to_string(), why),
         };
         if let Some(why) = why {
-            self.repairs.push(CaptionRepair {
-                line: line_no,
-                text: line.to_string(),
-                read_as: name.clone(),
-                why,
-            });
+            if self.repairs.len() < PROBLEMS_KEPT {
+                self.repairs.push(CaptionRepair {
+                    line: line_no,
+                    text: line.to_string(),
+                    read_as: name.clone(),
+                    why,
+                });
+            } else {
+                self.not_kept += 1;
+            }
         }
         // A repeated name starts the next object, unless the line is a
         // mangled one: that never ends the record.
@@ -538,6 +555,7 @@ pub fn each_object(
         objects: Vec::new(),
         stray: p.take_stray_lines(),
         repairs: p.take_repairs(),
+        not_kept: std::mem::take(&mut p.not_kept),
     };
     (found, read)
 }

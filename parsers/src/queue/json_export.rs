@@ -10,7 +10,7 @@
 
 use super::local_time::ExportedTime;
 use super::{PropertyObject, PropertyValue};
-use crate::problem::{Location, Problem};
+use crate::problem::{Location, Problem, Problems};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
@@ -81,7 +81,7 @@ pub fn convert(value: &Value) -> PropertyValue {
 }
 
 /// Reads a JSON object or array of objects.
-pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Vec<Problem>) {
+pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Problems) {
     super::gather(text, &mut each_object)
 }
 
@@ -94,8 +94,8 @@ pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Vec<Problem>) {
 pub fn each_object(
     text: &mut dyn BufRead,
     object: &mut dyn FnMut(PropertyObject),
-) -> (Vec<Problem>, io::Result<()>) {
-    let mut problems = Vec::new();
+) -> (Problems, io::Result<()>) {
+    let mut problems = Problems::new();
     let mut text = match crate::reread::without_byte_order_marks(text) {
         Ok(text) => text,
         Err(e) => return (problems, Err(e)),
@@ -123,7 +123,7 @@ pub fn each_object(
 /// they are read, or one object.
 struct Top<'a> {
     object: &'a mut dyn FnMut(PropertyObject),
-    problems: &'a mut Vec<Problem>,
+    problems: &'a mut Problems,
 }
 
 impl Top<'_> {

@@ -29,7 +29,7 @@ pub use records::{
     QueueExportOptions, QueueRecord, QueueStatus,
 };
 
-use crate::problem::{Location, Problem};
+use crate::problem::{Location, Problems};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::io::{self, BufRead};
@@ -37,15 +37,15 @@ use std::io::{self, BufRead};
 /// The objects of a text, each to the callback as it is read: the problems
 /// met, and the error that cut the text short, if one did (each form's
 /// `each_object`).
-pub(crate) type EachObject<'o> = dyn FnMut(&mut dyn BufRead, &mut dyn FnMut(PropertyObject)) -> (Vec<Problem>, io::Result<()>)
-    + 'o;
+pub(crate) type EachObject<'o> =
+    dyn FnMut(&mut dyn BufRead, &mut dyn FnMut(PropertyObject)) -> (Problems, io::Result<()>) + 'o;
 
 /// The objects a form's streaming reader hands over, gathered from a text in
 /// memory (which has no reading error to give): each form's `read_objects`.
 pub(crate) fn gather(
     text: &str,
     each_object: &mut EachObject<'_>,
-) -> (Vec<PropertyObject>, Vec<Problem>) {
+) -> (Vec<PropertyObject>, Problems) {
     let mut objects = Vec::new();
     let (problems, _) = each_object(&mut text.as_bytes(), &mut |o| objects.push(o));
     (objects, problems)

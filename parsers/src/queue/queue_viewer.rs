@@ -8,7 +8,7 @@
 //! ignored), which is all the mapping English captions need.
 
 use super::{normalize_name, PropertyObject};
-use crate::problem::Problem;
+use crate::problem::Problems;
 use crate::reread::first_line_without_byte_order_marks;
 use std::io::{self, BufRead, Read};
 
@@ -57,7 +57,7 @@ pub fn looks_like(text_head: &str) -> bool {
 }
 
 /// Reads the export; the delimiter is taken from the header row.
-pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Vec<Problem>) {
+pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Problems) {
     super::gather(text, &mut each_object)
 }
 
@@ -66,10 +66,10 @@ pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Vec<Problem>) {
 pub fn each_object(
     text: &mut dyn BufRead,
     object: &mut dyn FnMut(PropertyObject),
-) -> (Vec<Problem>, io::Result<()>) {
+) -> (Problems, io::Result<()>) {
     let first = match first_line_without_byte_order_marks(text) {
         Ok(first) => first,
-        Err(e) => return (Vec::new(), Err(e)),
+        Err(e) => return (Problems::new(), Err(e)),
     };
     let (delimiter, _) = header_cells(String::from_utf8_lossy(&first).trim_end());
     // The header row given back before the rest.

@@ -14,7 +14,7 @@ use super::{
     clixml, csv_export, format_list, json_export, queue_viewer, transport_queue_log,
     PropertyObject, PropertyValue,
 };
-use crate::problem::{Location, Problem};
+use crate::problem::{Location, Problem, Problems};
 use crate::reread::Reread;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -219,7 +219,7 @@ pub struct QueueExport {
     pub messages: Vec<MessageRecord>,
     /// Day/month order used for culture-formatted times.
     pub date_order: DateOrderChoice,
-    pub problems: Vec<Problem>,
+    pub problems: Problems,
 }
 
 /// The properties `Get-Queue` and `Get-Message` print with `Format-List`
@@ -491,7 +491,7 @@ fn read_in_passes(
         queues: Vec::new(),
         messages: Vec::new(),
         date_order: builder.choice,
-        problems: Vec::new(),
+        problems: Problems::new(),
     };
     let (mut queues, mut messages) = (Vec::new(), Vec::new());
     let type_names = &mut export.type_names;
@@ -535,13 +535,14 @@ fn cannot_read(form: ExportForm, e: io::Error) -> QueueExport {
         queues: Vec::new(),
         messages: Vec::new(),
         date_order: DateOrderChoice::default(),
-        problems: vec![Problem::new(Location::File, format!("cannot read: {e}"))],
+        problems: vec![Problem::new(Location::File, format!("cannot read: {e}"))].into(),
     }
 }
 
 /// The stray lines and repaired captions of a `Format-List` read, as
 /// problems in line order.
-fn format_list_problems(read: format_list::FormatListRead) -> Vec<Problem> {
+fn format_list_problems(read: format_list::FormatListRead) -> Problems {
+    let not_kept = read.not_kept;
     let mut problems: Vec<(u64, Problem)> = read
         .stray
         .into_iter()
@@ -555,7 +556,9 @@ fn format_list_problems(read: format_list::FormatListRead) -> Vec<Problem> {
         }))
         .collect();
     problems.sort_by_key(|(line, _)| *line);
-    problems.into_iter().map(|(_, p)| p).collect()
+    let mut problems: Problems = problems.into_iter().map(|(_, p)| p).collect();
+    problems.count_more(not_kept);
+    problems
 }
 
 fn queue_from_log_row(row: transport_queue_log::TransportQueueLogRow) -> QueueRecord {
@@ -607,7 +610,8 @@ pub fn not_a_queue_export() -> QueueExport {
         problems: vec![Problem::new(
             Location::File,
             "not a recognised queue export (FL, CSV, JSON, CliXml, Queue Viewer, Transport Queue Log)",
-        )],
+        )]
+        .into(),
     }
 }
 
@@ -629,7 +633,7 @@ fn read_queue_log(
         queues: Vec::new(),
         messages: Vec::new(),
         date_order: DateOrderChoice::default(),
-        problems: Vec::new(),
+        problems: Problems::new(),
     };
     let mut queues = Vec::new();
     for row in TransportQueueLogReader::new(reader) {

@@ -35,7 +35,7 @@ use super::{
     Advertised, AuthAttempt, AuthOutcome, ClockBasis, ClockSample, FileHeader, LogKind,
     SessionSummary, TlsOutcome,
 };
-use crate::problem::{Location, Problem};
+use crate::problem::{Location, Problem, Problems};
 use jiff::{SignedDuration, Timestamp};
 use memchr::memmem::Finder;
 use rustc_hash::FxHashMap;
@@ -43,8 +43,6 @@ use std::collections::hash_map::Entry;
 use std::io::Read;
 use std::sync::LazyLock;
 
-/// Problems kept per file; further ones are only counted (a garbage file must not eat memory).
-const MAX_PROBLEMS_PER_FILE: usize = 1000;
 /// How often (in rows) idle sessions are looked for.
 const IDLE_CHECK_ROWS: u64 = 1 << 16;
 /// Recycled session buffers kept at most, and the largest ones worth keeping.
@@ -64,18 +62,13 @@ pub struct FileReport {
     pub rows: u64,
     /// Sessions that ended (or were flushed as idle) while this file was read.
     pub sessions_emitted: u64,
-    pub problems: Vec<Problem>,
-    /// Problems beyond the per-file cap, counted only.
-    pub problems_suppressed: u64,
+    /// The first problems, the rest counted ([`Problems`]).
+    pub problems: Problems,
 }
 
 impl FileReport {
     fn problem(&mut self, problem: Problem) {
-        if self.problems.len() < MAX_PROBLEMS_PER_FILE {
-            self.problems.push(problem);
-        } else {
-            self.problems_suppressed += 1;
-        }
+        self.problems.push(problem);
     }
 }
 
@@ -243,8 +236,7 @@ impl Reassembler {
             lines: 0,
             rows: 0,
             sessions_emitted: 0,
-            problems: Vec::new(),
-            problems_suppressed: 0,
+            problems: Problems::new(),
         };
         let mut rows = RowReader::new(reader);
         let mut kind = kind_hint;
