@@ -746,11 +746,16 @@ fn sample_text(path: &str) -> String {
     }
 }
 
-/// Junk lines glued after a text.
+/// Junk lines glued after a text: 40 MB of [`junk`].
 const JUNK_LINES: usize = 1_000_000;
 
-/// `head` (an export, as read), then [`JUNK_LINES`] lines of junk (a paste
-/// glued to garbage, a file cut and joined to another: 40 MB), saved as
+/// A line of junk.
+fn junk(i: usize) -> String {
+    format!("this line is junk {i:08} ~~~~ ^^^^ |||\r\n")
+}
+
+/// `head` (an export, as read), then [`JUNK_LINES`] lines of [`junk`] (a
+/// paste glued to garbage, a file cut and joined to another), saved as
 /// `bad/<name>` beside the valid log and scanned; memory stays bounded
 /// (kept, a problem or a stray line a junk line took 3 to 10 times the
 /// junk's bytes, a description that swallowed it 4 times: 140 to 440 MB
@@ -758,14 +763,24 @@ const JUNK_LINES: usize = 1_000_000;
 /// that of the same collection without the junk, come back for the
 /// caller's checks.
 fn scan_glued_to_junk(name: &str, head: &str) -> (Value, Value) {
+    scan_glued_to(name, head, junk, JUNK_LINES)
+}
+
+/// [`scan_glued_to_junk`] with `lines` lines of `junk`.
+fn scan_glued_to(
+    name: &str,
+    head: &str,
+    junk: fn(usize) -> String,
+    lines: usize,
+) -> (Value, Value) {
     let (dir, bad) = collection();
     let mut file = BufWriter::new(std::fs::File::create(bad.join(name)).expect("create"));
     file.write_all(head.as_bytes()).expect("write");
     if !head.ends_with('\n') {
         file.write_all(b"\r\n").expect("write");
     }
-    for i in 0..JUNK_LINES {
-        write!(file, "this line is junk {i:08} ~~~~ ^^^^ |||\r\n").expect("write");
+    for i in 0..lines {
+        file.write_all(junk(i).as_bytes()).expect("write");
     }
     file.flush().expect("flush");
     drop(file);
@@ -878,6 +893,44 @@ fn event_xml_glued_to_junk_is_cut_and_counted() {
     assert!(
         reason.contains("Event Xml block incomplete or damaged")
             && reason.ends_with("(and 1 more problem)"),
+        "{reason}"
+    );
+}
+
+/// `Get-Queue | fl` whose last value runs into indented junk (each line a
+/// continuation of it: 241 MB for 50 MB when kept): the value keeps 1 MiB,
+/// the lines past it are one problem.
+#[test]
+fn a_queue_value_continued_by_junk_is_cut_in_bounded_memory() {
+    let (json, _) = scan_glued_to(
+        "EX01_queue.txt",
+        &sample_text("handover-clock-skew/ticket/queue-EX01.txt"),
+        |i| format!("        continued junk {i:08} ~~~~ ^^^^\r\n"),
+        JUNK_LINES,
+    );
+    let reason = coverage_reason(&json, "bad/EX01_queue.txt");
+    assert!(
+        reason.contains("runs past 1 MiB here: ") && reason.contains(" lines not kept"),
+        "{reason}"
+    );
+}
+
+/// `Get-Queue | fl` glued to junk shaped `Name : value`, every name new:
+/// the last object never ended and each line looked through every
+/// property before it (50 MB did not end in 4 minutes). It keeps 512, the
+/// rest is one problem, and the run ends.
+#[test]
+fn a_queue_object_of_junk_properties_is_cut_and_read_to_its_end() {
+    let lines = 200_000;
+    let (json, _) = scan_glued_to(
+        "EX01_queue.txt",
+        &sample_text("handover-clock-skew/ticket/queue-EX01.txt"),
+        |i| format!("Junk{i:08} : value\r\n"),
+        lines,
+    );
+    let reason = coverage_reason(&json, "bad/EX01_queue.txt");
+    assert!(
+        reason.contains("an object has more than 512 properties here: "),
         "{reason}"
     );
 }

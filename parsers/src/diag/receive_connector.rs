@@ -407,7 +407,7 @@ pub fn read_format_list(text: &mut dyn Reread, each: &mut dyn FnMut(ConnectorAut
         }
     });
     match read {
-        Ok(_) => Problems::new(),
+        Ok(found) => found.cut_problems().collect(),
         Err(e) => vec![cannot_read(&e)].into(),
     }
 }

@@ -17,7 +17,7 @@
 //! an unindented `class/host` line right after an account as one of its SPNs.
 
 use crate::detect::{Format, Kind};
-use crate::problem::{Location, Problem, Problems};
+use crate::problem::{thousands, Location, Problem, Problems};
 use crate::reread::{each_line, Reread};
 use serde::Serialize;
 use std::ops::ControlFlow;
@@ -53,7 +53,11 @@ pub struct DuplicateSpnGroup {
 /// The result of `setspn -X`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SpnDuplicates {
+    /// The first [`ITEMS_CAP`] groups, and every one of an SPN a diagnosis
+    /// reads.
     pub groups: Vec<DuplicateSpnGroup>,
+    /// Groups past those, counted (50 MB of `-X` groups held 151 MB).
+    pub groups_not_kept: u64,
     /// `found N group(s) of duplicate SPNs.`
     pub reported_group_count: Option<u32>,
     /// `-F`: the whole forest was searched.
@@ -185,6 +189,23 @@ enum Block {
     /// The listing being read (handed over when it ends).
     Listing,
     Group(usize),
+    /// A duplicate group past [`ITEMS_CAP`], counted: its accounts dropped.
+    GroupNotKept,
+}
+
+/// Most SPNs an account keeps, and accounts a duplicate group: an Exchange
+/// server's account has 30 to 60 SPNs; indented junk after a listing was
+/// an SPN a line (174 MB for 50 MB). Past it, only the SPNs the diagnosis
+/// reads (`SMTP/`, `SMTPSVC/`, `HOST/`) are kept, the rest counted.
+const ITEMS_CAP: usize = 4096;
+
+/// Whether a diagnosis reads this SPN (kept past [`ITEMS_CAP`]).
+fn read_by_diagnosis(spn: &str) -> bool {
+    spn.split_once('/').is_some_and(|(class, _)| {
+        ["smtp", "smtpsvc", "host"]
+            .iter()
+            .any(|c| class.eq_ignore_ascii_case(c))
+    })
 }
 
 /// A setspn text read a line at a time.
@@ -196,6 +217,11 @@ struct Lines {
     forest_wide: bool,
     dup_mode: bool,
     block: Block,
+    /// Lines of the block being read not kept past [`ITEMS_CAP`]: the
+    /// first one's number and how many.
+    cut: Option<(u64, u64)>,
+    /// Duplicate groups past [`ITEMS_CAP`], counted.
+    groups_not_kept: u64,
 }
 
 impl Default for Lines {
@@ -217,13 +243,48 @@ impl Default for Lines {
             forest_wide: false,
             dup_mode: false,
             block: Block::None,
+            cut: None,
+            groups_not_kept: 0,
         }
     }
 }
 
 impl Lines {
+    /// Line `n` of the block being read not kept (see [`ITEMS_CAP`]).
+    fn cut_line(&mut self, n: u64) {
+        self.cut.get_or_insert((n, 0)).1 += 1;
+    }
+
+    /// The problem of the block that ended, if lines of it were not kept.
+    fn report_cut(&mut self) {
+        if let Some((first, lines)) = self.cut.take() {
+            self.out.problems.push(Problem::new(
+                Location::Line(first),
+                format!(
+                    "more than {} SPNs or accounts in one block: {} line{} from here not kept (SMTP/, SMTPSVC/ and HOST/ SPNs still read)",
+                    thousands(ITEMS_CAP as u64),
+                    thousands(lines),
+                    if lines == 1 { "" } else { "s" }
+                ),
+            ));
+        }
+    }
+
+    /// An SPN of the listing being read, kept or counted.
+    fn spn(&mut self, n: u64, spn: String) {
+        let Some(l) = self.listing.as_mut() else {
+            return;
+        };
+        if l.spns.len() < ITEMS_CAP || read_by_diagnosis(&spn) {
+            l.spns.push(spn);
+        } else {
+            self.cut_line(n);
+        }
+    }
+
     /// The listing read so far is complete: handed over.
     fn close(&mut self, each: &mut dyn FnMut(SpnListing)) {
+        self.report_cut();
         if let Some(listing) = self.listing.take() {
             self.out.listings_read += 1;
             each(listing);
@@ -244,16 +305,13 @@ impl Lines {
         if line.starts_with(char::is_whitespace) {
             let item = line.trim().to_string();
             match self.block {
-                Block::Listing => {
-                    if let Some(l) = self.listing.as_mut() {
-                        l.spns.push(item);
-                    }
-                }
-                Block::Group(k) => {
-                    if let Some(g) = self.groups.get_mut(k) {
-                        g.accounts.push(item);
-                    }
-                }
+                Block::Listing => self.spn(n, item),
+                Block::Group(k) => match self.groups.get_mut(k) {
+                    Some(g) if g.accounts.len() < ITEMS_CAP => g.accounts.push(item),
+                    Some(_) => self.cut_line(n),
+                    None => {}
+                },
+                Block::GroupNotKept => {}
                 Block::None => self.out.problems.push(Problem::new(
                     Location::Line(n),
                     "indented line outside any account or SPN group",
@@ -266,9 +324,7 @@ impl Lines {
         // `setspn -Q */*` with its indentation lost: an SPN right under an account.
         if let Block::Listing = self.block {
             if looks_like_spn(first) && first == line.trim() && !first.contains('=') {
-                if let Some(l) = self.listing.as_mut() {
-                    l.spns.push(first.to_string());
-                }
+                self.spn(n, first.to_string());
                 return;
             }
         }
@@ -295,6 +351,12 @@ impl Lines {
         if let Some(header) = line.strip_suffix(':') {
             if looks_like_spn(first) && !first.starts_with("CN=") {
                 self.dup_mode = true;
+                self.report_cut();
+                if self.groups.len() >= ITEMS_CAP && !read_by_diagnosis(first) {
+                    self.groups_not_kept += 1;
+                    self.block = Block::GroupNotKept;
+                    return;
+                }
                 self.groups.push(DuplicateSpnGroup {
                     line: n,
                     spn: first.to_string(),
@@ -353,28 +415,39 @@ impl Lines {
     /// The output once every line was read (the last listing handed over).
     fn finish(mut self, each: &mut dyn FnMut(SpnListing)) -> SetspnOutput {
         self.close(each);
+        self.report_cut();
         let Lines {
             mut out,
             groups,
             count,
             forest_wide,
             dup_mode,
+            groups_not_kept,
             ..
         } = self;
         if dup_mode {
+            let listed = groups.len() as u64 + groups_not_kept;
             if let Some(c) = count {
-                if c as usize != groups.len() {
+                if u64::from(c) != listed {
                     out.problems.push(Problem::new(
                         Location::File,
-                        format!(
-                            "summary says {c} duplicate group(s), {} listed",
-                            groups.len()
-                        ),
+                        format!("summary says {c} duplicate group(s), {listed} listed"),
                     ));
                 }
             }
+            if groups_not_kept > 0 {
+                out.problems.push(Problem::new(
+                    Location::File,
+                    format!(
+                        "{} duplicate groups past the first {} counted, not kept (every SMTP/, SMTPSVC/ and HOST/ one is)",
+                        thousands(groups_not_kept),
+                        thousands(ITEMS_CAP as u64)
+                    ),
+                ));
+            }
             out.duplicates = Some(SpnDuplicates {
                 groups,
+                groups_not_kept,
                 reported_group_count: count,
                 forest_wide,
             });
@@ -407,6 +480,63 @@ mod tests {
     /// `read` hands over, one by one and in order, the listings `parse`
     /// keeps — `-Q`'s as found by the query, a `-L`'s as asked for — and
     /// keeps none; the rest of the output is the same.
+    /// Indented junk after a listing would be an SPN a line: the account
+    /// keeps 4,096 and those a diagnosis reads, the rest is one problem;
+    /// the next account is read.
+    #[test]
+    fn an_account_past_its_spns_keeps_the_smtp_ones_and_counts_the_rest() {
+        let junk: String = (0..5_000)
+            .map(|i| format!("        junk/{i:08}\r\n"))
+            .collect();
+        let text = format!("Registered ServicePrincipalNames for CN=EX01,OU=Servers,DC=contoso,DC=com:\r\n{junk}        SMTPSVC/EX01.contoso.com\r\nRegistered ServicePrincipalNames for CN=EX02,OU=Servers,DC=contoso,DC=com:\r\n        SMTP/EX02\r\n");
+        let o = parse(&text);
+        assert_eq!(o.listings.len(), 2);
+        assert_eq!(o.listings[0].spns.len(), ITEMS_CAP + 1);
+        assert_eq!(
+            o.listings[0].spns.last().map(String::as_str),
+            Some("SMTPSVC/EX01.contoso.com")
+        );
+        assert_eq!(o.listings[1].spns, ["SMTP/EX02"]);
+        let [p] = o.problems.as_slice() else {
+            panic!("{:?}", o.problems)
+        };
+        assert_eq!(p.location, Location::Line(ITEMS_CAP as u64 + 2));
+        assert!(
+            p.message.starts_with(
+                "more than 4,096 SPNs or accounts in one block: 904 lines from here not kept"
+            ),
+            "{}",
+            p.message
+        );
+    }
+
+    /// `setspn -X` of more duplicate groups than are kept: the first 4,096
+    /// and every SMTP one stay, the rest is counted (the summary line
+    /// agrees with kept + counted).
+    #[test]
+    fn duplicate_groups_past_the_cap_are_counted_the_smtp_ones_kept() {
+        let group = |spn: &str| {
+            format!("{spn} is registered on these accounts:\r\n\tCN=A,DC=contoso,DC=com\r\n\tCN=B,DC=contoso,DC=com\r\n\r\n")
+        };
+        let mut text: String = (0..5_000).map(|i| group(&format!("HTTP/web{i}"))).collect();
+        text.push_str(&group("SMTPSVC/EX02.contoso.com"));
+        text.push_str("found 5001 group of duplicate SPNs.\r\n");
+        let o = parse(&text);
+        let d = o.duplicates.expect("groups");
+        assert_eq!(d.groups.len(), ITEMS_CAP + 1);
+        assert_eq!(d.groups_not_kept, 5_000 - ITEMS_CAP as u64);
+        let smtp = d.groups.last().expect("kept");
+        assert_eq!(smtp.spn, "SMTPSVC/EX02.contoso.com");
+        assert_eq!(smtp.accounts.len(), 2);
+        let [p] = o.problems.as_slice() else {
+            panic!("{:?}", o.problems)
+        };
+        assert_eq!(
+            p.message,
+            "904 duplicate groups past the first 4,096 counted, not kept (every SMTP/, SMTPSVC/ and HOST/ one is)"
+        );
+    }
+
     #[test]
     fn read_hands_over_what_parse_keeps() {
         let text = format!("{Q_ALL}C:\\>setspn -L EX03\r\nRegistered ServicePrincipalNames for CN=EX03,OU=Servers,DC=contoso,DC=com:\r\n\tHOST/EX03\r\n");

@@ -92,6 +92,7 @@ fn read_with(
     });
     let stray = match read {
         Ok(found) => {
+            problems.extend(found.cut_problems());
             problems.count_more(found.not_kept);
             found.stray
         }

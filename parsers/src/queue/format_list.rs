@@ -28,6 +28,7 @@ mod wrap;
 use super::{normalize_name, same_name, PropertyObject, PropertyValue};
 use crate::problem::{Location, PROBLEMS_KEPT};
 use crate::reread::{each_line, Reread};
+use rustc_hash::FxHashSet;
 use serde::Serialize;
 use std::io::{self, BufRead};
 use std::ops::ControlFlow;
@@ -39,6 +40,43 @@ pub struct StrayLine {
     pub line: u64,
     pub text: String,
 }
+
+/// Lines of an object not kept past [`VALUE_CAP`] or [`PROPERTIES_CAP`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CutLines {
+    /// The first line not kept.
+    pub line: u64,
+    /// The property whose value ran past [`VALUE_CAP`]; `None`: the object
+    /// ran past [`PROPERTIES_CAP`].
+    pub property: Option<String>,
+    /// Lines not kept from `line` on.
+    pub lines: u64,
+}
+
+impl CutLines {
+    /// As a problem line reads it.
+    pub fn message(&self) -> String {
+        let what = match &self.property {
+            Some(name) => format!("the value of {name} runs past {} MiB", VALUE_CAP >> 20),
+            None => format!("an object has more than {PROPERTIES_CAP} properties"),
+        };
+        format!(
+            "{what} here: {} line{} not kept",
+            crate::problem::thousands(self.lines),
+            if self.lines == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// Most text one property keeps: a LastError, a recipient list or a
+/// connector's RemoteIPRanges run to a few KiB; indented junk after an
+/// export would be a continuation of its last value (241 MB for 50 MB).
+pub const VALUE_CAP: usize = 1 << 20;
+/// Most properties one object keeps (`Get-Message | fl` prints about 60,
+/// `Get-ReceiveConnector | fl` about 80): lines shaped `Name : value` with
+/// ever new names never end an object, and each looked through all before
+/// it (quadratic: 50 MB did not end in 4 minutes).
+pub const PROPERTIES_CAP: usize = 512;
 
 /// A mangled caption line that was read as a known property.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -60,11 +98,22 @@ pub struct FormatListRead {
     pub stray: Vec<StrayLine>,
     /// The first [`PROBLEMS_KEPT`] captions repaired.
     pub repairs: Vec<CaptionRepair>,
+    /// The first [`PROBLEMS_KEPT`] runs of lines not kept.
+    pub cut: Vec<CutLines>,
     /// Stray lines and repairs past those kept, counted only: a looped
     /// output prints a prompt or a date a run, and junk glued to an export
     /// is a stray line a line; kept, they grew with the bytes (274 MB for
     /// 100 MB of junk after a `Get-ReceiveConnector | fl`).
     pub not_kept: u64,
+}
+
+impl FormatListRead {
+    /// The runs of lines not kept, as problems naming their first line.
+    pub fn cut_problems(&self) -> impl Iterator<Item = crate::problem::Problem> + '_ {
+        self.cut
+            .iter()
+            .map(|c| crate::problem::Problem::new(Location::Line(c.line), c.message()))
+    }
 }
 
 /// Splits `Name   : value` into name, value and the value's column.
@@ -111,6 +160,8 @@ const SAMPLE: usize = 256;
 struct Prop {
     name: String,
     pieces: Vec<Piece>,
+    /// Bytes of its pieces' text.
+    bytes: usize,
 }
 
 /// An object whose wrapped values are not joined yet.
@@ -118,6 +169,10 @@ struct Prop {
 struct Building {
     location: Location,
     props: Vec<Prop>,
+    /// The names in `props`: whether a name repeats (the next object) is
+    /// asked at every caption line, and junk shaped `Name : value` makes
+    /// hundreds of them.
+    names: FxHashSet<String>,
     /// Value columns of its caption lines, with counts.
     columns: Vec<(usize, usize)>,
 }
@@ -127,6 +182,7 @@ impl Building {
         Building {
             location: Location::Line(line_no),
             props: Vec::new(),
+            names: FxHashSet::default(),
             columns: Vec::new(),
         }
     }
@@ -181,7 +237,9 @@ pub struct FormatListParser {
     current: Option<Building>,
     stray: Vec<StrayLine>,
     repairs: Vec<CaptionRepair>,
-    /// Stray lines and repairs past [`PROBLEMS_KEPT`] of each, counted.
+    cut: Vec<CutLines>,
+    /// Stray lines, repairs and runs of cut lines past [`PROBLEMS_KEPT`] of
+    /// each, counted.
     not_kept: u64,
     /// Captions objects may have: (normalized, as printed).
     known: Vec<(String, String)>,
@@ -306,8 +364,30 @@ impl FormatListParser {
             Some(c) if spaces && indent >= c => line.get(c..).unwrap_or(body),
             _ => body,
         };
+        if prop.bytes + seg.len() > VALUE_CAP {
+            let name = prop.name.clone();
+            self.cut_line(line_no, Some(name));
+            return None;
+        }
+        prop.bytes += seg.len();
         prop.pieces.push(Piece::new(line, seg));
         None
+    }
+
+    /// Line `line_no` not kept: one more in the run of the same cut, or the
+    /// first of a new one.
+    fn cut_line(&mut self, line_no: u64, property: Option<String>) {
+        if let Some(c) = self.cut.last_mut().filter(|c| c.property == property) {
+            c.lines += 1;
+        } else if self.cut.len() < PROBLEMS_KEPT {
+            self.cut.push(CutLines {
+                line: line_no,
+                property,
+                lines: 1,
+            });
+        } else {
+            self.not_kept += 1;
+        }
     }
 
     fn stray_line(&mut self, line_no: u64, line: &str) -> Option<Building> {
@@ -363,12 +443,18 @@ impl FormatListParser {
             && self
                 .current
                 .as_ref()
-                .is_some_and(|b| b.props.iter().any(|p| p.name == name));
+                .is_some_and(|b| b.names.contains(&name));
         let done = if repeats { self.current.take() } else { None };
         let b = self.current.get_or_insert_with(|| Building::new(line_no));
+        if b.props.len() >= PROPERTIES_CAP {
+            self.cut_line(line_no, None);
+            return done;
+        }
+        b.names.insert(name.clone());
         b.props.push(Prop {
             name,
             pieces: vec![Piece::new(line, value)],
+            bytes: value.len(),
         });
         if why.is_none() {
             b.note_column(column);
@@ -385,12 +471,23 @@ impl FormatListParser {
         if let Some((_, k)) = self.known.iter().find(|(kn, _)| *kn == n) {
             return Some((k.clone(), true));
         }
-        if n.chars().count() < 6 {
+        let chars = n.chars().count();
+        // An object past its properties keeps no more: no near miss to
+        // look for (each look is a distance to every known caption).
+        if chars < 6
+            || self
+                .current
+                .as_ref()
+                .is_some_and(|b| b.props.len() >= PROPERTIES_CAP)
+        {
             return None;
         }
-        let limit = if n.chars().count() >= 10 { 2 } else { 1 };
+        let limit = if chars >= 10 { 2 } else { 1 };
         let mut near = self.known.iter().filter(|(kn, _)| {
-            osa_distance(&n, kn) <= limit && !self.current.as_ref().is_some_and(|b| b.has(kn))
+            // Lengths further apart than the limit are further apart still.
+            kn.chars().count().abs_diff(chars) <= limit
+                && osa_distance(&n, kn) <= limit
+                && !self.current.as_ref().is_some_and(|b| b.has(kn))
         });
         match (near.next(), near.next()) {
             (Some((_, k)), None) => Some((k.clone(), false)),
@@ -555,6 +652,7 @@ pub fn each_object(
         objects: Vec::new(),
         stray: p.take_stray_lines(),
         repairs: p.take_repairs(),
+        cut: std::mem::take(&mut p.cut),
         not_kept: std::mem::take(&mut p.not_kept),
     };
     (found, read)
@@ -601,6 +699,66 @@ mod tests {
         assert_eq!(objs.len(), 1);
         assert_eq!(stray.len(), 1);
         assert!(stray[0].text.starts_with("WARNING"));
+    }
+
+    /// Indented junk after a value would continue it forever: the value
+    /// keeps 1 MiB, the lines past it are one run counted, and the next
+    /// object is read.
+    #[test]
+    fn a_value_past_its_cap_is_cut_and_counted() {
+        // Indented 16, the value's column 13: 28 bytes of value a line.
+        let junk = "                continued junk 0123456789\r\n";
+        let lines = VALUE_CAP / 28 + 1_000;
+        let text = format!(
+            "Identity   : EX01\\3\r\nLastError  : 451 4.4.0\r\n{}\r\nIdentity   : EX01\\4\r\nLastError  :\r\n",
+            junk.repeat(lines)
+        );
+        let read = read_objects_with(&text, &[]);
+        assert_eq!(read.objects.len(), 2);
+        let value = read.objects[0].text(&["lasterror"]).unwrap();
+        assert!(
+            value.starts_with("451 4.4.0") && value.len() <= VALUE_CAP,
+            "{}",
+            value.len()
+        );
+        assert_eq!(
+            read.objects[1].text(&["identity"]).as_deref(),
+            Some("EX01\\4")
+        );
+        let [cut] = read.cut.as_slice() else {
+            panic!("{:?}", read.cut)
+        };
+        let kept = (VALUE_CAP - "451 4.4.0".len()) / 28;
+        assert_eq!(cut.line, 3 + kept as u64);
+        assert_eq!(cut.lines, (lines - kept) as u64);
+        assert!(cut
+            .message()
+            .starts_with("the value of LastError runs past 1 MiB here: "));
+    }
+
+    /// Lines shaped `Name : value` with ever new names never end an object:
+    /// it keeps its first [`PROPERTIES_CAP`], the rest is one run counted,
+    /// and a name said again still starts the next object.
+    #[test]
+    fn an_object_past_its_properties_is_cut_and_the_next_read() {
+        let junk: String = (0..2_000)
+            .map(|i| format!("Junk{i:08} : value\r\n"))
+            .collect();
+        let text =
+            format!("Identity : EX01\\3\r\n{junk}Identity : EX01\\4\r\nStatus   : Retry\r\n");
+        let read = read_objects_with(&text, &["Identity", "Status", "LastError"]);
+        assert_eq!(read.objects.len(), 2);
+        assert_eq!(read.objects[0].properties.len(), PROPERTIES_CAP);
+        assert_eq!(read.objects[1].text(&["status"]).as_deref(), Some("Retry"));
+        let [cut] = read.cut.as_slice() else {
+            panic!("{:?}", read.cut)
+        };
+        assert_eq!(cut.line, PROPERTIES_CAP as u64 + 1);
+        assert_eq!(cut.lines, 2_001 - PROPERTIES_CAP as u64);
+        assert_eq!(cut.property, None);
+        assert!(cut
+            .message()
+            .starts_with("an object has more than 512 properties here: "));
     }
 
     #[test]

@@ -543,6 +543,12 @@ fn cannot_read(form: ExportForm, e: io::Error) -> QueueExport {
 /// problems in line order.
 fn format_list_problems(read: format_list::FormatListRead) -> Problems {
     let not_kept = read.not_kept;
+    let cut: Vec<(u64, Problem)> = read
+        .cut
+        .iter()
+        .zip(read.cut_problems())
+        .map(|(c, p)| (c.line, p))
+        .collect();
     let mut problems: Vec<(u64, Problem)> = read
         .stray
         .into_iter()
@@ -554,6 +560,7 @@ fn format_list_problems(read: format_list::FormatListRead) -> Problems {
             let message = format!("{}: `{}` read as {}", r.why, r.text.trim(), r.read_as);
             (r.line, Problem::new(Location::Line(r.line), message))
         }))
+        .chain(cut)
         .collect();
     problems.sort_by_key(|(line, _)| *line);
     let mut problems: Problems = problems.into_iter().map(|(_, p)| p).collect();
