@@ -85,7 +85,7 @@ impl Input for QueueInput {
                 facts.hand_over_when_holding(options.hand_over_at);
             },
         );
-        fold.finish(&mut facts.evidence);
+        fold.finish(facts);
         Ok(Box::new(StreamedQueues {
             problems: export.problems,
             read,
@@ -146,7 +146,7 @@ impl Records for QueueRecords {
             &mut out.evidence,
             &mut out.hints,
         );
-        fold.finish(&mut out.evidence);
+        fold.finish(out);
     }
 }
 
@@ -272,6 +272,10 @@ fn snapshot(
 /// [`Evidence::represents`]), each at its own line or object. A run of one
 /// or two is kept as read; a snapshot that breaks the run (its count lower:
 /// a new round of retries; its time earlier; another error) opens the next.
+/// A snapshot identical to the one before it in its run (a loop faster than
+/// the queue's retries, an export pasted twice) is what `dedup` sets aside
+/// as a copy: it is folded without being counted, and said with the
+/// identical queue rows set aside.
 ///
 /// Nothing the diagnosis reads changes: RetryCount counts the retries so
 /// far, so what each snapshot adds to its pair's failures telescopes to the
@@ -295,6 +299,9 @@ pub(crate) struct QueueFold {
     /// other's runs, their snapshots kept as read, for the run's shape
     /// holds the server and the queue.
     open: BTreeMap<u64, Run>,
+    /// Snapshots identical to the one before them in their run, folded
+    /// without counting ([`Extracted::queue_copies`]).
+    copies: u64,
 }
 
 /// Runs a [`QueueFold`] holds open at most (~100 bytes each, and a run's
@@ -360,6 +367,14 @@ impl Run {
         }
         (snapshot.time_basis, hint).hash(&mut hasher);
         hasher.finish()
+    }
+
+    /// True when `next` (of this run's shape) is the latest snapshot again:
+    /// the same RetryCount and times.
+    fn is_copy(&self, next: &Evidence) -> bool {
+        self.retry_count == retry_count(next)
+            && self.time == next.time
+            && self.local_time == next.local_time
     }
 
     /// True when `next` (of this run's shape) goes on the run: a RetryCount
@@ -438,6 +453,10 @@ impl QueueFold {
         };
         let shape = Run::shape(&snapshot, hint.as_ref());
         if let Some(run) = self.open.get_mut(&key) {
+            if run.shape == shape && run.is_copy(&snapshot) {
+                self.copies += 1;
+                return;
+            }
             if run.shape == shape && run.goes_on(&snapshot) {
                 run.retry_count = retry_count(&snapshot);
                 run.time = snapshot.time;
@@ -451,7 +470,7 @@ impl QueueFold {
             }
         }
         if self.open.len() >= OPEN_RUNS && !self.open.contains_key(&key) {
-            self.finish(out);
+            self.close_all(out);
         }
         if let Some(closed) = self.open.insert(key, Run::new(&snapshot, shape)) {
             closed.close(out);
@@ -460,8 +479,14 @@ impl QueueFold {
         out.push(snapshot);
     }
 
-    /// At the end of the file: every open run's last to `out`.
-    pub(crate) fn finish(&mut self, out: &mut Vec<Evidence>) {
+    /// At the end of the file: every open run's last to `out`, with the
+    /// copies folded.
+    pub(crate) fn finish(&mut self, out: &mut Extracted) {
+        self.close_all(&mut out.evidence);
+        out.queue_copies += std::mem::take(&mut self.copies);
+    }
+
+    fn close_all(&mut self, out: &mut Vec<Evidence>) {
         for run in std::mem::take(&mut self.open).into_values() {
             run.close(out);
         }
@@ -512,9 +537,12 @@ mod tests {
 
     const FILE: &str = "queue-EX01.txt";
 
+    /// The facts of a read, its identity hints and the copies it folded.
+    type Read = (Vec<Evidence>, Vec<IdentityHint>, u64);
+
     /// The facts and hints of `text` read whole ([`Input::read`], then
     /// [`Records::extract`]).
-    fn read_whole(text: &str) -> (Vec<Evidence>, Vec<IdentityHint>) {
+    fn read_whole(text: &str) -> Read {
         let origin = Origin::file(FILE);
         let artifact = artifact(&origin, text.as_bytes());
         let mut raw = text.as_bytes();
@@ -531,12 +559,12 @@ mod tests {
             },
             &mut out,
         );
-        (out.evidence, out.hints)
+        (out.evidence, out.hints, out.queue_copies)
     }
 
     /// The facts and hints of `text` streamed ([`Input::read_into`]), every
     /// fact handed over as soon as it is out.
-    fn read_streamed(text: &str) -> (Vec<Evidence>, Vec<IdentityHint>) {
+    fn read_streamed(text: &str) -> Read {
         let origin = Origin::file(FILE);
         let artifact = artifact(&origin, text.as_bytes());
         let mut raw = text.as_bytes();
@@ -567,10 +595,11 @@ mod tests {
         assert!(records.problems().is_empty(), "{:?}", records.problems());
         let left = std::mem::take(&mut facts.evidence);
         let hints = std::mem::take(&mut facts.hints);
+        let copies = facts.queue_copies;
         drop(facts);
         let mut evidence: Vec<Evidence> = parts.into_iter().flatten().collect();
         evidence.extend(left);
-        (evidence, hints)
+        (evidence, hints, copies)
     }
 
     /// (line, RetryCount, what it stands for) of each fact, by line.
@@ -602,10 +631,11 @@ mod tests {
             .collect()
     }
 
-    /// Both reads give the same facts and hints; those facts.
-    fn read(text: &str) -> (Vec<Evidence>, Vec<IdentityHint>) {
-        let (mut whole, mut whole_hints) = read_whole(text);
-        let (mut streamed, mut streamed_hints) = read_streamed(text);
+    /// Both reads give the same facts, hints and copies folded; those.
+    fn read(text: &str) -> Read {
+        let (mut whole, mut whole_hints, whole_copies) = read_whole(text);
+        let (mut streamed, mut streamed_hints, streamed_copies) = read_streamed(text);
+        assert_eq!(streamed_copies, whole_copies);
         for facts in [&mut whole, &mut streamed] {
             facts.sort_by(|a, b| a.origin.cmp(&b.origin));
         }
@@ -613,7 +643,7 @@ mod tests {
         streamed_hints.sort();
         assert_eq!(streamed, whole, "read whole and streamed differ");
         assert_eq!(streamed_hints, whole_hints);
-        (whole, whole_hints)
+        (whole, whole_hints, whole_copies)
     }
 
     /// Reads `text` both ways; asserts the facts kept are, in line order,
@@ -643,7 +673,7 @@ mod tests {
     fn a_run_of_snapshots_is_kept_as_its_first_and_last() {
         let text: String = (0..5).map(|k| q3(11 + k, k as u32)).collect();
         assert_kept(&text, "0:11:1 4:15:4");
-        let (evidence, hints) = read(&text);
+        let (evidence, hints, _) = read(&text);
         let represented: u64 = evidence.iter().map(|e| e.represents).sum();
         assert_eq!(represented, 5, "every snapshot counted");
         assert_eq!(hints.len(), 1, "{hints:?}");
@@ -720,6 +750,23 @@ mod tests {
         assert_kept(&text, "0:-:1 3:-:3 4:5:1 5:6:1");
     }
 
+    /// A loop faster than the queue's retries exports the same snapshot
+    /// again (RetryCount and times unchanged): those are copies, folded
+    /// without being counted (as `dedup` sets identical rows aside), and
+    /// said; the run is its distinct snapshots.
+    #[test]
+    fn a_snapshot_said_again_is_a_copy_not_counted() {
+        let text: String = (0..9u64).map(|k| q3(11 + k / 3, (k / 3) as u32)).collect();
+        assert_kept(&text, "0:11:1 6:13:2");
+        let (_, hints, copies) = read(&text);
+        assert_eq!(copies, 6);
+        assert_eq!(hints.len(), 1);
+        // Pasted twice: the second is a copy of the first.
+        let once = q3(11, 0) + &queue("EX01\\4", DROPPED, Some(2), 0);
+        let (evidence, _, copies) = read(&once.repeat(2));
+        assert_eq!((evidence.len(), copies), (2, 2));
+    }
+
     /// A queue without an identity is its own queue each time (each
     /// counts all its retries): never folded.
     #[test]
@@ -727,7 +774,7 @@ mod tests {
         let text: String = (0..4u64)
             .map(|k| q3(11 + k, k as u32).replacen("Identity         : EX01\\3\r\n", "", 1))
             .collect();
-        let (evidence, hints) = read(&text);
+        let (evidence, hints, _) = read(&text);
         assert_eq!(evidence.len(), 4);
         assert!(evidence.iter().all(|e| e.represents == 1));
         assert_eq!(hints.len(), 4);
@@ -749,7 +796,7 @@ mod tests {
                     })
                 })
                 .collect();
-            let (evidence, _) = read(&text);
+            let (evidence, _, _) = read(&text);
             assert_eq!(evidence.len(), facts, "{queues} queues");
             let represented: u64 = evidence.iter().map(|e| e.represents).sum();
             assert_eq!(represented, 3 * queues as u64);
@@ -780,7 +827,7 @@ mod tests {
             ));
         }
         assert!(queue_lines(&text).len() > 4 * QUEUES_AT_A_TIME);
-        let (evidence, _) = read(&text);
+        let (evidence, _, _) = read(&text);
         let represented: u64 = evidence.iter().map(|e| e.represents).sum();
         assert_eq!(represented, 3 * 1_200);
         assert!(evidence.len() < 40, "{} facts", evidence.len());
