@@ -34,6 +34,10 @@
 #   queue-text             a `Get-Queue | fl` export of QUEUE_MB (200) MB: the hand-over sample's
 #                          queues (one with the 454 LastError) again and again, each time other
 #                          identities (memory, not speed)
+#   queue-loop             `Get-Queue | fl` run in a loop at EX01, QUEUE_MB (200) MB: the hand-over
+#                          sample's queues again and again with the same identities, RetryCount
+#                          one more and LastRetryTime/NextRetryTime a minute later each run
+#                          (memory, not speed)
 #   queue-objects          `Get-Message` of a queue QUEUE_MB (200) MB deep at EX01, half as one
 #                          `ConvertTo-Json -Compress` line, half `Export-Clixml`, every message with
 #                          the 454 LastError, beside the hand-over sample's `Get-Queue | fl`
@@ -88,7 +92,7 @@ mkdir -p "$DATA"
 
 # --- what to run -------------------------------------------------------------------------------
 ALL_INPUTS=(small-flat small-elc mid-flat mid-elc large-flat large-elc evtx send long-flat spray send-joined
-    event-text event-xml queue-text queue-objects transcript stripchart setspn-query portqry-loop
+    event-text event-xml queue-text queue-loop queue-objects transcript stripchart setspn-query portqry-loop
     netconnection-loop replsummary-loop showrepl-loop klist-loop nltest-loop)
 selected=()
 [ $# -eq 0 ] && set -- all
@@ -99,7 +103,8 @@ for arg in "$@"; do
         small | mid | large) selected+=("$arg-flat" "$arg-elc") ;;
         flat | elc) selected+=("small-$arg" "mid-$arg" "large-$arg") ;;
         small-flat | small-elc | mid-flat | mid-elc | large-flat | large-elc | evtx | send | long-flat | \
-            spray | send-joined | event-text | event-xml | queue-text | queue-objects | transcript | \
+            spray | send-joined | event-text | event-xml | queue-text | queue-loop | queue-objects | \
+            transcript | \
             stripchart | setspn-query | portqry-loop | netconnection-loop | replsummary-loop | \
             showrepl-loop | klist-loop | nltest-loop)
             selected+=("$arg") ;;
@@ -707,28 +712,60 @@ PY
         "$dir" kerberos-error
 }
 
-# A `Get-Queue | fl` export of QUEUE_MB at EX01: the hand-over sample's export (Submission, a
-# mailbox-delivery queue with the 454 LastError, Shadow) written again and again, the queues'
-# numbers other each time. Read whole, an export held its text and every object at once.
-run_queue_text() {
-    local dir="$DATA/queue-text-${QUEUE_MB}MB/EX01" sample=samples/handover-clock-skew/ticket/queue-EX01.txt
+# queue_input <name> <description> <awk statements> [awk functions]: the hand-over sample's
+# `Get-Queue | fl` at EX01 (Submission, a mailbox-delivery queue with the 454 LastError, Shadow)
+# written again and again into one file until it holds QUEUE_MB MB, each run the sample's text in
+# `block` changed by the statements for the run's number `i`; then measured for memory.
+queue_input() {
+    local dir="$DATA/$1-${QUEUE_MB}MB/EX01"
     if needs_writing "$dir"; then
-        awk -v limit=$((QUEUE_MB * 1000000)) -v out="$dir/queue-EX01.txt" '
+        awk -v limit=$((QUEUE_MB * 1000000)) -v out="$dir/queue-EX01.txt" "${4:-}"'
             { text = text $0 "\n" }
             END {
                 for (i = 0; written < limit; i++) {
                     block = text
-                    gsub(/EX01\\3/, "EX01\\" (i + 3), block)
-                    gsub(/EX01\\Submission/, "EX01\\Submission" i, block)
+                    '"$3"'
                     printf "%s", block > out
                     written += length(block)
                 }
                 close(out)
-            }' "$sample"
+            }' samples/handover-clock-skew/ticket/queue-EX01.txt
         written "$dir"
     fi
     BYTES=$(stat -c %s "$dir/queue-EX01.txt")
-    memory_input queue-text "a Get-Queue | fl export at EX01: $BYTES bytes ($dir)" "$dir" queue-last-error
+    memory_input "$1" "$2: $BYTES bytes ($dir)" "$dir" queue-last-error
+}
+
+# A `Get-Queue | fl` export of QUEUE_MB at EX01: the queues' numbers other each run. Read whole,
+# an export held its text and every object at once.
+run_queue_text() {
+    queue_input queue-text "a Get-Queue | fl export at EX01" '
+        gsub(/EX01\\3/, "EX01\\" (i + 3), block)
+        gsub(/EX01\\Submission/, "EX01\\Submission" i, block)'
+}
+
+# `Get-Queue | fl` run in a loop into one file at EX01 (every minute for days), QUEUE_MB: the same
+# identities, the 454 queue's RetryCount one more and its NextRetryTime and LastRetryTime (and the
+# LastError's LRT) a minute later each run. Each snapshot kept as its own fact grew memory with
+# the bytes.
+run_queue_loop() {
+    queue_input queue-loop "Get-Queue | fl run in a loop at EX01" '
+        sub(/RetryCount *: 11\r/, "RetryCount                       : " (11 + i) "\r", block)
+        # The next retry first: a last retry moved on never reads as it.
+        sub(/11\/26\/2026 4:06:25 AM/, us(4 * 60 + 6 + i), block)
+        gsub(/11\/26\/2026 3:56:25 AM/, us(3 * 60 + 56 + i), block)' '
+        # 11/26/2026 0:00:25 plus m minutes, written as Get-Queue writes a US local time.
+        function us(m,   y, mo, d, h, days, n) {
+            split("31 28 31 30 31 30 31 31 30 31 30 31", days, " ")
+            y = 2026; mo = 11; d = 26 + int(m / 1440)
+            for (n = days[mo]; d > n; n = days[mo] + (mo == 2 && y % 4 == 0)) {
+                d -= n
+                if (++mo > 12) { mo = 1; y++ }
+            }
+            h = int(m / 60) % 24
+            return sprintf("%d/%d/%d %d:%02d:25 %s", mo, d, y, (h % 12 == 0) ? 12 : h % 12,
+                m % 60, (h < 12) ? "AM" : "PM")
+        }'
 }
 
 # `Get-Message` of one queue QUEUE_MB deep at EX01, as admins export it: half `ConvertTo-Json
@@ -949,6 +986,7 @@ for input in "${selected[@]}"; do
         event-text) run_event_text ;;
         event-xml) run_event_xml ;;
         queue-text) run_queue_text ;;
+        queue-loop) run_queue_loop ;;
         queue-objects) run_queue_objects ;;
         transcript) run_transcript ;;
         stripchart) run_stripchart ;;

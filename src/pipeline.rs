@@ -382,9 +382,16 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
             pairing,
             pairing_gate,
             claims,
+            queue_copies,
             ..
         } = extracted;
         self.set_aside_copies(artifact.origin, claims, &mut evidence);
+        if queue_copies > 0 {
+            self.copies
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .folded_queue_rows(artifact.origin, queue_copies);
+        }
         if !failure_seen.get() && !evidence.iter().any(|e| e.fact.failure_signal().is_some()) {
             // The net under the parsers: a failure no parser read stays a
             // failure (see `exauth_parsers::signature`).

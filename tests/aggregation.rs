@@ -445,21 +445,12 @@ fn looped_beside_sample(
     kind: &str,
     cause: &str,
 ) -> Vec<String> {
-    let committed = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("samples")
-        .join(sample);
     let once = match once {
         Some(text) => text.to_string(),
-        None => std::fs::read_to_string(committed.join(file)).unwrap(),
+        None => std::fs::read_to_string(committed(sample).join(file)).unwrap(),
     };
-    let root = tempfile::tempdir().unwrap();
-    let sample = root.path().join(sample);
-    support::copy_tree(&committed, &sample);
-    let extra = root.path().join("0-loop");
-    let (folder, name) = file.rsplit_once('/').unwrap();
-    std::fs::create_dir_all(extra.join(folder)).unwrap();
-    let looped = format!("{folder}/loop-{name}");
-    std::fs::write(extra.join(&looped), once.repeat(runs)).unwrap();
+    let (_root, extra, sample) = beside_sample(sample, file, &once.repeat(runs));
+    let name = file.rsplit('/').next().unwrap();
     let settings = support::settings();
     let report = support::scan_with(&[extra.clone(), sample.clone()], &settings);
     let alone = support::scan_with(std::slice::from_ref(&sample), &settings);
@@ -489,6 +480,27 @@ fn looped_beside_sample(
         })
         .map(|l| format!("{} {}", l["origin"], l["detail"]))
         .collect()
+}
+
+/// The committed sample `sample`.
+fn committed(sample: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(sample)
+}
+
+/// `sample` copied, and `looped` written beside it as `loop-<name>` of
+/// `file`'s folder in another root (`0-loop`), both in one temporary folder
+/// (see [`looped_beside_sample`]): the folder, the loop's root, the copy.
+fn beside_sample(sample: &str, file: &str, looped: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let root = tempfile::tempdir().unwrap();
+    let copy = root.path().join(sample);
+    support::copy_tree(&committed(sample), &copy);
+    let extra = root.path().join("0-loop");
+    let (folder, name) = file.rsplit_once('/').unwrap();
+    std::fs::create_dir_all(extra.join(folder)).unwrap();
+    std::fs::write(extra.join(folder).join(format!("loop-{name}")), looped).unwrap();
+    (root, extra, copy)
 }
 
 /// `lines` (from [`looped_beside_sample`]) hold the looped file's fact at `line`
@@ -743,5 +755,140 @@ fn receive_connectors_listed_again_and_again_are_counted_and_read_the_same() {
         &lines,
         "/EX02/Exchange_Server_Data/loop-EX02_ReceiveConnectors.txt",
         "EX02\\\\Internal Relay takes 10.0.1.11 → 10.0.1.12:2525 (binding and most specific RemoteIPRanges) and lacks ExchangeServer (Tls) (and 1,999 more like it later in the same output, counted, not listed)",
+    );
+}
+
+/// The item of the report's `list` that `matches`.
+fn find(list: &Value, matches: impl Fn(&Value) -> bool) -> &Value {
+    let found = list.as_array().unwrap().iter().find(|item| matches(item));
+    found.unwrap_or_else(|| panic!("none matches in {list:#}"))
+}
+
+/// A local time as `Get-Queue | fl` writes it on an en-US server
+/// (`11/26/2026 3:56:25 AM`).
+fn us_time(t: jiff::civil::DateTime) -> String {
+    let hour = t.hour();
+    format!(
+        "{}/{}/{} {}:{:02}:{:02} {}",
+        t.month(),
+        t.day(),
+        t.year(),
+        if hour % 12 == 0 { 12 } else { hour % 12 },
+        t.minute(),
+        t.second(),
+        if hour < 12 { "AM" } else { "PM" }
+    )
+}
+
+/// `Get-Queue | fl` of EX01 run every minute into one file after the
+/// hand-over sample's export (2,000 runs of it: the same queues, the 454
+/// queue's RetryCount one more, its LastRetryTime — the LastError's LRT too
+/// — and NextRetryTime a minute later each run), beside the sample: every
+/// snapshot counted, the loop kept as its first and its last (kept one by
+/// one, a 200 MB loop's scan peaked at 73 MB), EX01 → EX02 failing as often
+/// as keeping every snapshot counts it (each retry once: the last run's
+/// RetryCount) until the last snapshot's time, and the sample reads as alone.
+#[test]
+fn a_queue_exported_in_a_loop_is_folded_and_reads_the_same() {
+    const RUNS: u64 = 2_000;
+    let (sample, file) = ("handover-clock-skew", "ticket/queue-EX01.txt");
+    let once = std::fs::read_to_string(committed(sample).join(file)).unwrap();
+    // The sample's failing queue: 11 retries, the last at 3:56:25 AM.
+    let count = "RetryCount                       : 11\r\n";
+    let last_retry = jiff::civil::date(2026, 11, 26).at(3, 56, 25, 0);
+    let next_retry = jiff::civil::date(2026, 11, 26).at(4, 6, 25, 0);
+    assert_eq!(once.matches(count).count(), 1);
+    assert_eq!(
+        once.matches(&us_time(last_retry)).count(),
+        2,
+        "LRT, LastRetryTime"
+    );
+    assert_eq!(once.matches(&us_time(next_retry)).count(), 1);
+    let later = |t: jiff::civil::DateTime, k: u64| {
+        us_time(t.checked_add(jiff::Span::new().minutes(k as i64)).unwrap())
+    };
+    let looped: String = (1..=RUNS)
+        .map(|k| {
+            // The next retry first: a last retry moved on never reads as it.
+            once.replace(
+                count,
+                &format!("RetryCount                       : {}\r\n", 11 + k),
+            )
+            .replace(&us_time(next_retry), &later(next_retry, k))
+            .replace(&us_time(last_retry), &later(last_retry, k))
+        })
+        .collect();
+    let (_root, extra, copy) = beside_sample(sample, file, &looped);
+    let settings = support::settings();
+    let report = support::scan_with(&[extra.clone(), copy.clone()], &settings);
+    let alone = support::scan_with(std::slice::from_ref(&copy), &settings);
+
+    let evidence = |r: &Value| {
+        r["inputs"]["evidence"]["queue-last-error"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(
+        evidence(&report),
+        evidence(&alone) + RUNS,
+        "every snapshot counted"
+    );
+    let cause = |r: &Value| find(&r["causes"], |c| c["cause"] == "clock-skew")["status"].clone();
+    assert_eq!(cause(&report), cause(&alone));
+    assert_eq!(cause(&report), "supported");
+    assert_eq!(
+        seen(report.clone())["verdict"],
+        seen(alone.clone())["verdict"]
+    );
+    let pair = |r: &Value| {
+        find(&r["pairs"], |p| {
+            p["sender"] == "EX01" && p["receiver"] == "EX02"
+        })
+        .clone()
+    };
+    let (looped_pair, alone_pair) = (pair(&report), pair(&alone));
+    assert_eq!(alone_pair["failures"], 11, "{alone_pair}");
+    assert_eq!(looped_pair["failures"], 11 + RUNS, "{looped_pair}");
+    assert_eq!(looped_pair["first"], alone_pair["first"]);
+    // The sample's queue is the pair's first failure; the loop's last
+    // snapshot, RUNS minutes on, its last.
+    let first: jiff::Timestamp = alone_pair["first"].as_str().unwrap().parse().unwrap();
+    let last = first
+        .checked_add(jiff::Span::new().minutes(RUNS as i64))
+        .unwrap();
+    assert_eq!(looped_pair["last"], last.to_string(), "{looped_pair}");
+
+    // The loop's facts: the run's first, at the line of the first run's
+    // failing queue (where the sample's own is), and its last, at the last
+    // run's, standing for the rest.
+    let queue_facts = |paths: &[PathBuf], file: &str| -> Vec<(u64, Option<u64>, u64)> {
+        let collected = exauth::pipeline::read(paths, &settings);
+        collected
+            .evidence
+            .iter()
+            .filter_map(|e| match &e.fact {
+                exauth::evidence::Fact::QueueLastError { retry_count, .. } => {
+                    let (origin, line) = e.origin.rsplit_once(':')?;
+                    origin
+                        .ends_with(file)
+                        .then(|| (line.parse().unwrap(), *retry_count, e.represents))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let sample_queue = queue_facts(std::slice::from_ref(&copy), "/ticket/queue-EX01.txt");
+    let [(line, Some(11), 1)] = sample_queue[..] else {
+        panic!("the sample's failing queue: {sample_queue:?}");
+    };
+    let lines_a_run = once.matches('\n').count() as u64;
+    let mut kept = queue_facts(&[extra, copy], "/loop-queue-EX01.txt");
+    kept.sort_unstable();
+    assert_eq!(
+        kept,
+        [
+            (line, Some(12), 1),
+            (line + (RUNS - 1) * lines_a_run, Some(11 + RUNS), RUNS - 1)
+        ]
     );
 }

@@ -159,13 +159,19 @@ fn sighting(e: &Evidence, identities: &IdentityMap) -> Option<FailureSighting> {
         }
         _ => return None,
     };
+    // An aggregate's carrier stands for the records counted with it; a
+    // queue's RetryCount is a running total, which the last snapshot of a
+    // folded run (`ingest::queue::QueueFold`) already holds.
+    let count = match &e.fact {
+        Fact::QueueLastError { .. } => count,
+        _ => count.saturating_mul(e.represents.max(1)),
+    };
     Some(FailureSighting {
         sender,
         receiver,
         signal,
         status,
-        // An aggregate's carrier stands for the records counted with it.
-        count: count.saturating_mul(e.represents.max(1)),
+        count,
     })
 }
 
@@ -179,6 +185,12 @@ fn sighting(e: &Evidence, identities: &IdentityMap) -> Option<FailureSighting> {
 /// queue emptied, or the server restarted), which adds all of its count.
 /// Queues without an identity are each their own. (The dataset's `failures`
 /// column says the same.)
+///
+/// A count is never multiplied by [`Evidence::represents`]: RetryCount is a
+/// cumulative counter, so the snapshots a folded run stands for
+/// (`ingest::queue::QueueFold` keeps its first and last) add, between them,
+/// exactly what the last's count grew by since the first, which the last
+/// adds here on its own.
 pub fn queue_retries(evidence: &[Evidence]) -> BTreeMap<ItemId, u64> {
     type Snapshot = (Option<Timestamp>, Option<jiff::civil::DateTime>, usize, u64);
     let mut by_queue: BTreeMap<(Option<&str>, &str), Vec<Snapshot>> = BTreeMap::new();
@@ -190,10 +202,7 @@ pub fn queue_retries(evidence: &[Evidence]) -> BTreeMap<ItemId, u64> {
             if queue.is_empty() || e.fact.failure_signal().is_none() {
                 continue;
             }
-            let count = retry_count
-                .unwrap_or(1)
-                .max(1)
-                .saturating_mul(e.represents.max(1));
+            let count = retry_count.unwrap_or(1).max(1);
             by_queue
                 .entry((e.server.as_deref(), queue.as_str()))
                 .or_default()
@@ -371,7 +380,7 @@ trait MergeAcc {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::testing::{at, send_auth};
+    use crate::evidence::testing::{at, queue_error, send_auth};
     use crate::model::AuthOutcome;
 
     fn times(e: &Evidence) -> Option<Timestamp> {
@@ -438,16 +447,11 @@ mod tests {
     }
 
     fn queue_454(queue: &str, retry_count: u64) -> Fact {
-        Fact::QueueLastError {
-            queue: queue.into(),
-            next_hop: None,
-            target_ip: Some("10.1.2.12".parse().unwrap()),
-            target_fqdn: Some("EX02.contoso.local".into()),
-            outer: Some("451 4.4.0".into()),
-            inner: Some("454 4.7.0 Temporary authentication failure".into()),
-            truncated: false,
-            retry_count: Some(retry_count),
-        }
+        queue_error(
+            queue,
+            "454 4.7.0 Temporary authentication failure",
+            retry_count,
+        )
     }
 
     /// The same queue exported again and again reports its retries so far:
@@ -485,21 +489,58 @@ mod tests {
         assert_eq!(ex03.failures, 9);
     }
 
+    /// `Get-Queue | fl` in a loop: the same queue exported 2,000 times a
+    /// minute apart, RetryCount 11 and up, then a new round (the queue
+    /// emptied) of 500. Folded as read (`ingest::queue::QueueFold`: each
+    /// run's first, and its last standing for the rest), the pair fails as
+    /// often, first and last at the same times, as with every snapshot kept.
+    #[test]
+    fn a_folded_queue_run_counts_as_every_snapshot_kept() {
+        let (first_round, second_round) = (2_000u64, 500u64);
+        let snapshot = |k: u64| {
+            let count = if k < first_round {
+                11 + k
+            } else {
+                1 + k - first_round
+            };
+            at("EX01", 60 * k as i64, queue_454("EX01\\3", count))
+        };
+        let every: Vec<Evidence> = (0..first_round + second_round).map(snapshot).collect();
+        let folded_run = |first: u64, last: u64| {
+            let mut kept = snapshot(last);
+            kept.represents = last - first;
+            [snapshot(first), kept]
+        };
+        let folded: Vec<Evidence> = folded_run(0, first_round - 1)
+            .into_iter()
+            .chain(folded_run(first_round, first_round + second_round - 1))
+            .collect();
+        let seen = |evidence: &[Evidence]| {
+            let found = incidents(evidence, &map(), times);
+            assert_eq!(found.len(), 1, "{found:?}");
+            (found[0].failures, found[0].first, found[0].last)
+        };
+        assert_eq!(seen(&folded), seen(&every));
+        // The last count of each round: every retry once.
+        assert_eq!(seen(&every).0, (11 + first_round - 1) + second_round);
+        let represented: u64 = folded.iter().map(|e| e.represents).sum();
+        assert_eq!(represented, every.len() as u64);
+        // A run's last alone (its first set aside as a copy of another
+        // file's): its RetryCount, not multiplied by what it stands for.
+        let alone = &folded[1..2];
+        assert_eq!(seen(alone).0, 11 + first_round - 1);
+    }
+
     #[test]
     fn connector_refused_from_the_queue_alone() {
         let evidence = vec![at(
             "EX01",
             0,
-            Fact::QueueLastError {
-                queue: "EX01\\12".into(),
-                next_hop: None,
-                target_ip: Some("10.1.2.12".parse().unwrap()),
-                target_fqdn: Some("EX02.contoso.local".into()),
-                outer: Some("451 4.4.0".into()),
-                inner: Some("451 5.7.3 Cannot achieve Exchange Server authentication".into()),
-                truncated: false,
-                retry_count: Some(7),
-            },
+            queue_error(
+                "EX01\\12",
+                "451 5.7.3 Cannot achieve Exchange Server authentication",
+                7,
+            ),
         )];
         let found = incidents(&evidence, &map(), times);
         assert_eq!(found[0].side, Side::ConnectorRefused);

@@ -427,6 +427,12 @@ pub(crate) fn line(case: &Case, index: ItemId, strength: Strength, detail: Strin
     let e = case.item(index);
     let detail = match e.represents {
         0 | 1 => detail,
+        // The last snapshot of a queue's folded run: those folded came
+        // before it, over the run's time, not in one minute.
+        n if matches!(e.fact, crate::evidence::Fact::QueueLastError { .. }) => format!(
+            "{detail} (and {} more snapshots of this queue between the first of its run and this one, folded, not listed)",
+            exauth_parsers::problem::thousands(n - 1)
+        ),
         // An untimed fact counts what one output repeated (a probe run in a
         // loop), not records of a minute.
         n if e.time.is_none() && e.local_time.is_none() => format!(

@@ -4,7 +4,7 @@
 use super::{diagnose, Cause, Finding, Status, RULES};
 use crate::correlate::case::{assemble, Case, CaseSettings, Coverage};
 use crate::correlate::identity::IdentityMap;
-use crate::evidence::testing::{at, send_auth};
+use crate::evidence::testing::{at, queue_error, send_auth};
 use crate::evidence::{Evidence, Fact, KerberosSource, TimeBasis};
 use crate::model::AuthOutcome;
 use crate::model::ClockBasis;
@@ -549,6 +549,44 @@ fn a_repeated_probe_says_how_many_more_it_stands_for() {
     assert!(
         finding.evidence.iter().any(|l| l.detail
             == "tcp 88 to DC01.contoso.com: filtered (and 83,886 more like it later in the same output, counted, not listed)"),
+        "{:#?}",
+        finding.evidence
+    );
+}
+
+/// A queue exported in a loop (`Get-Queue | fl` every minute), its run
+/// folded into its first and its last: the last's line says how many
+/// snapshots it stands for, between the first and itself — not "in the same
+/// minute" as an aggregate's.
+#[test]
+fn a_folded_queue_run_says_how_many_snapshots_its_last_stands_for() {
+    let refused = |count| {
+        queue_error(
+            "EX01\\12",
+            "451 5.7.3 Cannot achieve Exchange Server authentication",
+            count,
+        )
+    };
+    let mut last = at("EX01", 240, refused(9));
+    last.represents = 4;
+    let mut evidence = connectors(&format!("{DEFAULT_EX02}{RELAY_EX02}"));
+    evidence.push(at("EX01", 0, refused(5)));
+    evidence.push(last);
+    let case = case(evidence, &[("EX02", Source::ReceiveConnectors)]);
+    let finding = finding(&case, Cause::ConnectorAuth);
+    let queue_lines: Vec<&str> = finding
+        .evidence
+        .iter()
+        .filter(|l| l.kind == "queue-last-error")
+        .map(|l| l.detail.as_str())
+        .collect();
+    let said = "EX01 → EX02: 451 5.7.3 Cannot achieve Exchange Server authentication (the receiver never offered it)";
+    assert_eq!(
+        queue_lines,
+        [
+            said.to_string(),
+            format!("{said} (and 3 more snapshots of this queue between the first of its run and this one, folded, not listed)")
+        ],
         "{:#?}",
         finding.evidence
     );

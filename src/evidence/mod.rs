@@ -465,7 +465,9 @@ pub struct Evidence {
     pub corrected: Option<Timestamp>,
     /// How many records this item stands for: 1, or on the one item that
     /// carries an aggregate ([`aggregate`]) the records of the same
-    /// server, fact and minute that were counted rather than kept.
+    /// server, fact and minute that were counted rather than kept, or on
+    /// the last snapshot of a queue's folded run (`ingest::queue::QueueFold`)
+    /// itself and the snapshots folded between it and the run's first.
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub represents: u64,
 }

@@ -22,6 +22,21 @@ pub fn at(server: &str, secs: i64, fact: Fact) -> Evidence {
     }
 }
 
+/// A queue towards EX02 (10.1.2.12) whose LastError is `451 4.4.0` with
+/// `inner` (the receiver's answer), after `retry_count` retries.
+pub fn queue_error(queue: &str, inner: &str, retry_count: u64) -> Fact {
+    Fact::QueueLastError {
+        queue: queue.into(),
+        next_hop: None,
+        target_ip: Some("10.1.2.12".parse().expect("an IP")),
+        target_fqdn: Some("EX02.contoso.local".into()),
+        outer: Some("451 4.4.0".into()),
+        inner: Some(inner.into()),
+        truncated: false,
+        retry_count: Some(retry_count),
+    }
+}
+
 /// An ExchangeAuth attempt in EX01's Send log towards EX02.
 pub fn send_auth(outcome: AuthOutcome, status: Option<&str>, advertised: bool) -> Fact {
     Fact::SmtpAuth {

@@ -34,7 +34,9 @@
 //! Identical queue rows (the same queue, LastError and time — `Get-Queue`
 //! saved as text and as XML, or pasted twice) are few and never counted
 //! in aggregates: they are set aside exactly at the end, the row of the
-//! smallest origin kept.
+//! smallest origin kept. A row identical to the one before it of the same
+//! queue in its file (a loop faster than the queue's retries) is folded as
+//! read (`queue::QueueFold`) and said here with them.
 
 use crate::discover::duplicates::rank;
 use crate::discover::Origin;
@@ -249,6 +251,9 @@ fn record_of(origin: &str, artifact: &str) -> Option<u64> {
 #[derive(Debug, Default)]
 pub struct Copies {
     streams: HashMap<StreamKey, Stream>,
+    /// Per file, queue rows identical to the one before them of the same
+    /// queue, folded as read ([`Extracted::queue_copies`](super::Extracted)).
+    folded_queue_rows: BTreeMap<String, u64>,
 }
 
 impl Copies {
@@ -288,6 +293,16 @@ impl Copies {
             }
             stream.claims.push((origin.clone(), first, last));
         }
+    }
+
+    /// Takes the queue rows of the file at `origin` that its reading folded
+    /// as copies of the row before them: said at the end with the identical
+    /// queue rows set aside.
+    pub fn folded_queue_rows(&mut self, origin: &Origin, rows: u64) {
+        *self
+            .folded_queue_rows
+            .entry(origin.to_string())
+            .or_default() += rows;
     }
 
     /// At the end of the run: the facts kept for ids several files hold are
@@ -366,7 +381,7 @@ impl Copies {
                 }
             }
         }
-        identical_queue_rows(evidence, &mut notes);
+        identical_queue_rows(evidence, self.folded_queue_rows, &mut notes);
         add_notes(inventory, notes);
     }
 }
@@ -589,8 +604,13 @@ impl SessionsSeen {
 
 /// Sets aside queue rows identical to another (same server, queue,
 /// LastError, retry count and time), keeping the one of the smallest
-/// origin; a note per file rows were set aside from.
-fn identical_queue_rows(evidence: &mut Vec<Evidence>, notes: &mut BTreeMap<String, Vec<String>>) {
+/// origin; a note per file rows were set aside from, counting with them the
+/// rows `folded` as read (by file) as copies of rows earlier in the file.
+fn identical_queue_rows(
+    evidence: &mut Vec<Evidence>,
+    folded: BTreeMap<String, u64>,
+    notes: &mut BTreeMap<String, Vec<String>>,
+) {
     let key = |e: &Evidence| -> Option<String> {
         matches!(e.fact, Fact::QueueLastError { .. }).then(|| {
             serde_json::to_string(&(&e.server, &e.time, &e.time_basis, &e.local_time, &e.fact))
@@ -621,9 +641,6 @@ fn identical_queue_rows(evidence: &mut Vec<Evidence>, notes: &mut BTreeMap<Strin
             }
         }
     }
-    if !drop.iter().any(|d| *d) {
-        return;
-    }
     // Per file, (rows set aside, the rows' file they copy).
     let mut per_file: BTreeMap<String, (u64, String)> = BTreeMap::new();
     for i in 0..evidence.len() {
@@ -648,7 +665,20 @@ fn identical_queue_rows(evidence: &mut Vec<Evidence>, notes: &mut BTreeMap<Strin
             .or_insert((0, from));
         entry.0 += 1;
     }
-    for (file, (n, from)) in per_file {
+    let mut earlier_in_file: BTreeMap<String, u64> = BTreeMap::new();
+    for (file, n) in folded {
+        match per_file.get_mut(&file) {
+            Some((set_aside, from)) if *from == file => *set_aside += n,
+            _ => *earlier_in_file.entry(file).or_default() += n,
+        }
+    }
+    let notes_of = per_file
+        .into_iter()
+        .chain(earlier_in_file.into_iter().map(|(file, n)| {
+            let from = file.clone();
+            (file, (n, from))
+        }));
+    for (file, (n, from)) in notes_of {
         let from = (from != file).then_some(from.as_str());
         notes.entry(file).or_default().push(copies_note(
             n,
@@ -656,6 +686,9 @@ fn identical_queue_rows(evidence: &mut Vec<Evidence>, notes: &mut BTreeMap<Strin
             "queue, error and time",
             from,
         ));
+    }
+    if !drop.iter().any(|d| *d) {
+        return;
     }
     let mut i = 0;
     evidence.retain(|_| {

@@ -165,6 +165,10 @@ pub struct Extracted<'h> {
     /// ([`Extracted::hand_over`]); set by the pipeline. Without it they stay
     /// in `evidence` to the end.
     pub hand_over: Option<HandOver<'h>>,
+    /// Queue rows identical to the row before them of the same queue in
+    /// the artifact, folded rather than kept (`queue::QueueFold`): said with
+    /// the identical queue rows set aside ([`dedup::Copies::finish`]).
+    pub queue_copies: u64,
 }
 
 /// Takes an artifact's facts, record claims and sessions kept for pairing a

@@ -123,8 +123,10 @@ impl Input for TranscriptInput {
                 claims,
                 sessions,
                 pairing_gate,
+                queue_copies,
                 ..
             } = block;
+            facts.queue_copies += queue_copies;
             facts.hand_over = parent;
             facts.sessions = sessions;
             facts.pairing_gate = pairing_gate;

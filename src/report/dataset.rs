@@ -495,16 +495,16 @@ pub fn failure_names(signal: FailureSignal) -> (&'static str, &'static str) {
 /// How many failures one item stands for, as the run counted it for its pair
 /// (an aggregate's count; a queue's retry count, or for a queue exported
 /// more than once what its count grew by since the export before: `queue`,
-/// from [`incident::queue_retries`]).
+/// from [`incident::queue_retries`]). A queue's count is a running total,
+/// never multiplied by what a folded run's last snapshot stands for.
 fn failure_count(e: &Evidence, queue: Option<u64>) -> u64 {
     if let Some(count) = queue {
         return count;
     }
-    let base = match &e.fact {
+    match &e.fact {
         Fact::QueueLastError { retry_count, .. } => retry_count.unwrap_or(1).max(1),
-        _ => 1,
-    };
-    base.saturating_mul(e.represents.max(1))
+        _ => e.represents.max(1),
+    }
 }
 
 /// Writes the evidence set of `case` as this run's parts.
@@ -1109,6 +1109,40 @@ impl BannerSample {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The `failures` column of a queue exported in a loop sums as scan
+    /// counts its pair, folded (`ingest::queue::QueueFold`: a run's first,
+    /// and its last standing for the rest) or not.
+    #[test]
+    fn a_folded_queue_run_sums_as_every_snapshot_kept() {
+        use crate::correlate::incident::queue_retries;
+        use crate::evidence::testing::{at, queue_error};
+        let snapshot = |k: u64| {
+            let fact = queue_error(
+                "EX01\\3",
+                "454 4.7.0 Temporary authentication failure",
+                11 + k,
+            );
+            at("EX01", 60 * k as i64, fact)
+        };
+        // Every snapshot of a queue seen more than once has its count.
+        let sum = |evidence: &[Evidence]| -> u64 {
+            let counts = queue_retries(evidence);
+            assert_eq!(counts.len(), evidence.len());
+            counts
+                .values()
+                .map(|&count| failure_count(&evidence[0], Some(count)))
+                .sum()
+        };
+        let every: Vec<Evidence> = (0..100).map(snapshot).collect();
+        let mut last = snapshot(99);
+        last.represents = 99;
+        let folded = vec![snapshot(0), last.clone()];
+        assert_eq!(sum(&folded), sum(&every));
+        assert_eq!(sum(&every), 11 + 99);
+        // Alone, the last says its RetryCount.
+        assert_eq!(failure_count(&last, None), 11 + 99);
+    }
 
     #[test]
     fn partition_values_never_make_paths() {

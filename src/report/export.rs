@@ -120,6 +120,11 @@ fn evidence_row(e: &crate::evidence::Evidence) -> Option<Row> {
         Fact::QueueLastError { .. } => {
             let mut row = Row::new("queue-last-error", server, &e.origin, &e.fact);
             row.fields.remove("fact");
+            // The last snapshot of a folded run: the snapshots it stands for.
+            if e.represents > 1 {
+                row.fields
+                    .insert("represents".into(), Value::from(e.represents));
+            }
             row.fields.insert(
                 "last_retry".into(),
                 e.time
