@@ -934,3 +934,93 @@ fn a_queue_object_of_junk_properties_is_cut_and_read_to_its_end() {
         "{reason}"
     );
 }
+
+/// A CliXml export (`Get-Queue | Export-Clixml`, `Get-ReceiveConnector |
+/// Export-Clixml`, ExchangeLogCollector's `.xml`) with 40 MB of junk inside
+/// one of its strings: an XML reader holds a text node whole (327 and 420
+/// MB for 48 MB when it did). The run keeps a megabyte of it, says how
+/// much it did not read, and reads every object as without the junk.
+#[test]
+fn a_clixml_string_of_junk_is_cut_in_bounded_memory() {
+    for (sample, name) in [
+        (
+            "ad-replication/EX01/Exchange_Server_Data/EX01_InstantQueueInfo.xml",
+            "EX01_InstantQueueInfo.xml",
+        ),
+        (
+            "ad-replication/EX01/Exchange_Server_Data/EX01_ReceiveConnectors.xml",
+            "EX01_ReceiveConnectors.xml",
+        ),
+    ] {
+        let text = sample_text(sample);
+        let start = text.find("<S N=").expect("a string");
+        let (before, after) = text.split_at(text[start..].find('>').expect("its tag") + start + 1);
+        let (dir, bad) = collection();
+        let mut file = BufWriter::new(std::fs::File::create(bad.join(name)).expect("create"));
+        file.write_all(before.as_bytes()).expect("write");
+        for i in 0..JUNK_LINES {
+            file.write_all(junk(i).as_bytes()).expect("write");
+        }
+        file.write_all(after.as_bytes()).expect("write");
+        file.flush().expect("flush");
+        drop(file);
+        let (json, code, _, peak_kib) = scan_measured(&[dir.path()]);
+        assert_good_log_read(&json, code);
+        if peak_kib > 0 {
+            assert!(peak_kib < 100 * 1024, "{name}: peak RSS {peak_kib} KiB");
+        }
+        let reason = coverage_reason(&json, &format!("bad/{name}"));
+        assert!(
+            reason.contains("text without markup runs past 1 MiB here: ")
+                && reason.contains(" bytes not read"),
+            "{reason}"
+        );
+        let (clean, bad) = collection();
+        std::fs::write(bad.join(name), &text).expect("write");
+        let (alone, _, _, _) = scan_measured(&[clean.path()]);
+        assert_eq!(
+            json["inputs"]["evidence"], alone["inputs"]["evidence"],
+            "{name}"
+        );
+    }
+}
+
+/// `Get-Message | ConvertTo-Json -Compress` (one line) whose message's
+/// Subject holds 40 MB of junk: a JSON reader holds a string whole (232 MB
+/// for 50 MB when it did). The string keeps a megabyte, the run says how
+/// much it did not read, and the messages after it are read.
+#[test]
+fn a_json_string_of_junk_is_cut_in_bounded_memory() {
+    let message = |i: usize, subject: &str| {
+        format!("{{\"Identity\":\"EX01\\\\3\\\\{i}\",\"Queue\":\"EX01\\\\3\",\"Subject\":\"{subject}\",\"FromAddress\":\"user{i}@contoso.com\",\"Status\":3,\"LastError\":\"451 4.4.0 Primary target IP address responded with: \\\"454 4.7.0 Temporary authentication failure.\\\" Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts. The last endpoint attempted was 10.1.2.12:25\",\"RetryCount\":4}}")
+    };
+    let write = |dir: &Path, junk_lines: usize| {
+        let mut file =
+            BufWriter::new(std::fs::File::create(dir.join("messages-EX01.json")).expect("create"));
+        let head: Vec<String> = (0..20).map(|i| message(i, "Quarterly report")).collect();
+        write!(file, "[{},", head.join(",")).expect("write");
+        let subject: String = (0..junk_lines)
+            .map(|i| junk(i).trim_end().to_string())
+            .collect();
+        write!(file, "{},{}]", message(20, &subject), message(21, "after")).expect("write");
+        file.flush().expect("flush");
+    };
+    let (dir, bad) = collection();
+    write(&bad, JUNK_LINES);
+    let (json, code, _, peak_kib) = scan_measured(&[dir.path()]);
+    assert_good_log_read(&json, code);
+    if peak_kib > 0 {
+        assert!(peak_kib < 100 * 1024, "peak RSS {peak_kib} KiB");
+    }
+    let reason = coverage_reason(&json, "bad/messages-EX01.json");
+    assert!(
+        reason.contains("a string runs past 1 MiB here: ")
+            && reason.contains(" bytes of it not read"),
+        "{reason}"
+    );
+    let (clean, bad) = collection();
+    write(&bad, 10);
+    let (alone, _, _, _) = scan_measured(&[clean.path()]);
+    assert_eq!(json["inputs"]["evidence"], alone["inputs"]["evidence"]);
+    assert_eq!(json["pairs"], alone["pairs"]);
+}

@@ -14,11 +14,12 @@
 
 use crate::evtx::{event_order, DataItem, EventFileReport, EventRecord, TimeProvenance};
 use crate::evtx::{RawEvent, ReportBuilder};
-use crate::problem::{Location, Problem};
+use crate::problem::{thousands, Location, Problem};
+use crate::text_runs::{TextRuns, TEXT_RUN_CAP};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use std::collections::HashMap;
-use std::io::BufRead;
+use std::io::{BufRead, BufReader};
 
 /// The log name in an ExchangeLogCollector file name: `EX01_Application.xml` → `Application`.
 pub fn log_name_from_file_name(file_name: &str) -> Option<&str> {
@@ -109,7 +110,7 @@ pub fn read_event_xml_each<R: BufRead>(
     batch: usize,
     each: &mut dyn FnMut(Vec<EventRecord>),
 ) -> EventFileReport {
-    let mut reader = Reader::from_reader(input);
+    let mut reader = Reader::from_reader(BufReader::new(TextRuns::new(input)));
     let mut report = ReportBuilder::default();
     let mut buf = Vec::new();
     let mut event: Option<RawEvent> = None;
@@ -120,7 +121,9 @@ pub fn read_event_xml_each<R: BufRead>(
             Ok(ev) => ev,
             Err(e) => {
                 report.problems.push(Problem::new(
-                    Location::Offset(reader.error_position()),
+                    Location::Offset(
+                        reader.error_position() + reader.get_ref().get_ref().bytes_dropped(),
+                    ),
                     format!("XML error, rest of input skipped: {e}"),
                 ));
                 break;
@@ -155,7 +158,9 @@ pub fn read_event_xml_each<R: BufRead>(
                 }
             }
             Event::DocType(_) => report.problems.push(Problem::new(
-                Location::Offset(reader.buffer_position()),
+                Location::Offset(
+                    reader.buffer_position() + reader.get_ref().get_ref().bytes_dropped(),
+                ),
                 "DOCTYPE ignored: entities it declares are never expanded",
             )),
             other => {
@@ -173,8 +178,23 @@ pub fn read_event_xml_each<R: BufRead>(
             "input ended inside an <Event>; that event was skipped",
         ));
     }
+    text_cut(reader.get_ref().get_ref(), &mut report);
     hand_over(&mut report, 1, each);
     report.finish()
+}
+
+/// The problem of text runs cut by [`TextRuns`], if any were.
+fn text_cut<R: BufRead>(runs: &TextRuns<R>, report: &mut ReportBuilder) {
+    if let Some((at, bytes)) = runs.dropped() {
+        report.problems.push(Problem::new(
+            Location::Offset(at),
+            format!(
+                "text without markup runs past {} MiB here: {} bytes not read (no event holds that much text)",
+                TEXT_RUN_CAP >> 20,
+                thousands(bytes)
+            ),
+        ));
+    }
 }
 
 fn start_event_element(raw: &mut RawEvent, name: &str, e: &BytesStart<'_>) {
@@ -293,7 +313,7 @@ pub fn read_clixml_event_log_each<R: BufRead>(
     batch: usize,
     each: &mut dyn FnMut(Vec<EventRecord>),
 ) -> EventFileReport {
-    let mut reader = Reader::from_reader(input);
+    let mut reader = Reader::from_reader(BufReader::new(TextRuns::new(input)));
     let mut report = ReportBuilder::default();
     let mut buf = Vec::new();
     // Element names from <Objs> down; the entry is the <Obj> directly under <Objs>.
@@ -309,7 +329,9 @@ pub fn read_clixml_event_log_each<R: BufRead>(
             Ok(ev) => ev,
             Err(e) => {
                 report.problems.push(Problem::new(
-                    Location::Offset(reader.error_position()),
+                    Location::Offset(
+                        reader.error_position() + reader.get_ref().get_ref().bytes_dropped(),
+                    ),
                     format!("XML error, rest of input skipped: {e}"),
                 ));
                 break;
@@ -357,7 +379,9 @@ pub fn read_clixml_event_log_each<R: BufRead>(
                 }
             }
             Event::DocType(_) => report.problems.push(Problem::new(
-                Location::Offset(reader.buffer_position()),
+                Location::Offset(
+                    reader.buffer_position() + reader.get_ref().get_ref().bytes_dropped(),
+                ),
                 "DOCTYPE ignored: entities it declares are never expanded",
             )),
             Event::End(_) => {
@@ -422,6 +446,7 @@ pub fn read_clixml_event_log_each<R: BufRead>(
             "no <Objs> root: not a PowerShell CliXml file",
         ));
     }
+    text_cut(reader.get_ref().get_ref(), &mut report);
     hand_over(&mut report, 1, each);
     report.finish()
 }

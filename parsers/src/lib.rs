@@ -24,4 +24,5 @@ pub mod queue;
 pub mod reread;
 pub mod signature;
 pub mod smtp_log;
+pub mod text_runs;
 pub mod transcript;

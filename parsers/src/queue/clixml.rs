@@ -26,11 +26,12 @@ use super::json_export::parse_ms_date;
 use super::local_time::{parse_local_datetime, DateOrder, ExportedTime};
 use super::{PropertyObject, PropertyValue};
 use crate::problem::{thousands, Location, Problem, Problems};
+use crate::text_runs::{TextRuns, TEXT_RUN_CAP};
 use quick_xml::events::Event;
 use quick_xml::Reader;
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufRead, BufReader, Read};
 
 /// Deepest element nesting that is interpreted; deeper content is skipped.
 pub const MAX_DEPTH: usize = 64;
@@ -277,8 +278,17 @@ enum Ev {
 /// The input, counting the line ends handed out so far: a problem found
 /// right after an element was read names the element's line.
 struct Lines<R> {
-    inner: R,
+    /// The text with every run without markup cut at 1 MiB (a string of
+    /// junk held 327 MB for 48 MB): [`TextRuns`].
+    inner: BufReader<TextRuns<R>>,
     ends: u64,
+}
+
+impl<R: BufRead> Lines<R> {
+    /// Line ends read, those cut with a text run included.
+    fn line_ends(&self) -> u64 {
+        self.ends + self.inner.get_ref().line_ends_dropped()
+    }
 }
 
 impl<R: BufRead> Read for Lines<R> {
@@ -386,6 +396,8 @@ pub struct CliXmlReader<R: BufRead> {
     refs_refused: Option<Refusals>,
     /// `<Ref>`s to objects let go from [`Referable`].
     refs_let_go: Option<Refusals>,
+    /// The cut text run's problem was said.
+    cut_reported: bool,
 }
 
 type Step<T> = Result<T, Problem>;
@@ -394,7 +406,7 @@ impl<R: BufRead> CliXmlReader<R> {
     pub fn new(input: R) -> Self {
         CliXmlReader {
             reader: Reader::from_reader(Lines {
-                inner: input,
+                inner: BufReader::new(TextRuns::new(input)),
                 ends: 0,
             }),
             buf: Vec::new(),
@@ -409,6 +421,7 @@ impl<R: BufRead> CliXmlReader<R> {
             too_deep: None,
             refs_refused: None,
             refs_let_go: None,
+            cut_reported: false,
         }
     }
 
@@ -446,12 +459,24 @@ impl<R: BufRead> CliXmlReader<R> {
                 format!("{what}{more}"),
             ));
         }
+        let runs = self.reader.get_ref().inner.get_ref();
+        if let Some((at, bytes)) = runs.dropped().filter(|_| !self.cut_reported) {
+            self.cut_reported = true;
+            self.problems.push(Problem::new(
+                Location::Offset(at),
+                format!(
+                    "text without markup runs past {} MiB here: {} bytes not read (no object holds that much text)",
+                    TEXT_RUN_CAP >> 20,
+                    thousands(bytes)
+                ),
+            ));
+        }
         std::mem::take(&mut self.problems)
     }
 
     /// The line the reader has come to (the end of the element just read).
     fn line(&self) -> u64 {
-        self.reader.get_ref().ends + 1
+        self.reader.get_ref().line_ends() + 1
     }
 
     fn refuse(refusals: &mut Option<Refusals>, line: u64) {

@@ -10,11 +10,12 @@
 
 use super::local_time::ExportedTime;
 use super::{PropertyObject, PropertyValue};
-use crate::problem::{Location, Problem, Problems};
+use crate::problem::{thousands, Location, Problem, Problems};
+use crate::text_runs::{JsonStrings, TEXT_RUN_CAP};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, BufReader};
 
 /// Cheap content check: JSON whose first object key looks like a property.
 pub fn looks_like(text_head: &str) -> bool {
@@ -96,16 +97,27 @@ pub fn each_object(
     object: &mut dyn FnMut(PropertyObject),
 ) -> (Problems, io::Result<()>) {
     let mut problems = Problems::new();
-    let mut text = match crate::reread::without_byte_order_marks(text) {
+    let text = match crate::reread::without_byte_order_marks(text) {
         Ok(text) => text,
         Err(e) => return (problems, Err(e)),
     };
-    let mut json = serde_json::Deserializer::from_reader(&mut text);
+    let mut strings = BufReader::new(JsonStrings::new(text));
+    let mut json = serde_json::Deserializer::from_reader(&mut strings);
     let top = Top {
         object,
         problems: &mut problems,
     };
     let read = top.deserialize(&mut json).and_then(|()| json.end());
+    if let Some((at, bytes)) = strings.get_ref().dropped() {
+        problems.push(Problem::new(
+            Location::Offset(at),
+            format!(
+                "a string runs past {} MiB here: {} bytes of it not read (no queue or message holds that much in one value)",
+                TEXT_RUN_CAP >> 20,
+                thousands(bytes)
+            ),
+        ));
+    }
     match read {
         Ok(()) => (problems, Ok(())),
         Err(e) if e.is_io() => (problems, Err(e.into())),

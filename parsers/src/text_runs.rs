@@ -1,0 +1,389 @@
+//! Text between markup bounded, for the XML readers.
+//!
+//! An XML reader holds a text node whole until the next `<`: an export
+//! glued to junk (or a hostile file) whose junk holds no `<` is one text
+//! node as long as the junk, held twice (the reader's buffer, the decoded
+//! text). 50 MB of junk inside an `<EventData>` of `wevtutil qe /f:xml`
+//! peaked at 138 MB. [`TextRuns`] passes the bytes through while each run
+//! without a `<` stays within [`TEXT_RUN_CAP`], and drops the rest of a run
+//! past it, counting what it dropped: no event, queue or connector holds a
+//! megabyte of text, so nothing a reader keeps is lost, and the markup
+//! after the run is read as before.
+
+use memchr::{memchr, memrchr};
+use std::io::{self, BufRead, Read};
+
+/// Most bytes a run of text without `<` keeps.
+pub const TEXT_RUN_CAP: usize = 1 << 20;
+
+/// Most bytes copied by one step: at most half the cap, so a run that
+/// starts inside a step ends inside it within the cap, and only a step's
+/// first run (the one going on from the step before) can run past it.
+const STEP: usize = 64 << 10;
+
+/// `inner`'s bytes with every run without `<` cut at `cap`.
+#[derive(Debug)]
+pub struct TextRuns<R> {
+    inner: R,
+    cap: usize,
+    /// Bytes since the last `<` passed through.
+    run: usize,
+    /// Bytes taken from `inner`.
+    offset: u64,
+    /// Offset of the first byte dropped, and bytes dropped in all.
+    first_dropped: Option<u64>,
+    dropped: u64,
+    /// Line ends among the bytes dropped.
+    line_ends_dropped: u64,
+}
+
+impl<R: BufRead> TextRuns<R> {
+    pub fn new(inner: R) -> Self {
+        Self::with_cap(inner, TEXT_RUN_CAP)
+    }
+
+    pub fn with_cap(inner: R, cap: usize) -> Self {
+        TextRuns {
+            inner,
+            cap: cap.max(1),
+            run: 0,
+            offset: 0,
+            first_dropped: None,
+            dropped: 0,
+            line_ends_dropped: 0,
+        }
+    }
+
+    /// The offset of the first byte dropped and how many were, if any.
+    pub fn dropped(&self) -> Option<(u64, u64)> {
+        self.first_dropped.map(|at| (at, self.dropped))
+    }
+
+    /// Bytes dropped so far: what a position counted in the bytes passed
+    /// through lacks. (Dropped bytes lie inside a megabyte of text without
+    /// markup, so a reader reading ahead of the element it reports has no
+    /// element between its position and the drop.)
+    pub fn bytes_dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// Line ends among the bytes dropped so far (see [`Self::bytes_dropped`]).
+    pub fn line_ends_dropped(&self) -> u64 {
+        self.line_ends_dropped
+    }
+
+    fn drop_bytes(&mut self, n: usize) {
+        if let Ok(data) = self.inner.fill_buf() {
+            let dropped = data.get(..n).unwrap_or(data);
+            self.line_ends_dropped += memchr::memchr_iter(b'\n', dropped).count() as u64;
+        }
+        self.first_dropped.get_or_insert(self.offset);
+        self.dropped += n as u64;
+        self.offset += n as u64;
+        self.inner.consume(n);
+    }
+}
+
+/// Whether `inner` has more bytes, once `written` were handed out by this
+/// read: an error after some were is left for the next read to meet.
+fn more<R: BufRead>(inner: &mut R, written: usize) -> io::Result<bool> {
+    loop {
+        match inner.fill_buf() {
+            Ok(data) => return Ok(!data.is_empty()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if written == 0 => return Err(e),
+            Err(_) => return Ok(false),
+        }
+    }
+}
+
+impl<R: BufRead> Read for TextRuns<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let mut written = 0;
+        while written < out.len() {
+            if !more(&mut self.inner, written)? {
+                break;
+            }
+            let data = self.inner.fill_buf()?;
+            if self.run >= self.cap {
+                // Past the cap: dropped up to the next `<`.
+                let len = data.len();
+                let skip = memchr(b'<', data).unwrap_or(len);
+                if skip > 0 {
+                    self.drop_bytes(skip);
+                }
+                if skip < len {
+                    self.run = 0;
+                }
+                continue;
+            }
+            let room = (out.len() - written)
+                .min(data.len())
+                .min(STEP.min(self.cap / 2).max(1));
+            let chunk = &data[..room];
+            let lead = memchr(b'<', chunk).unwrap_or(room);
+            let take = if self.run + lead > self.cap {
+                self.cap - self.run
+            } else {
+                room
+            };
+            let taken = &chunk[..take];
+            out[written..written + take].copy_from_slice(taken);
+            self.run = match memrchr(b'<', taken) {
+                Some(last) => take - last - 1,
+                None => self.run + take,
+            };
+            written += take;
+            self.offset += take as u64;
+            self.inner.consume(take);
+        }
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn through(text: &[u8], cap: usize, read_size: usize) -> (Vec<u8>, Option<(u64, u64)>) {
+        let mut runs = TextRuns::with_cap(io::BufReader::with_capacity(7, text), cap);
+        let mut out = Vec::new();
+        let mut buf = vec![0; read_size];
+        loop {
+            let n = runs.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        (out, runs.dropped())
+    }
+
+    #[test]
+    fn runs_within_the_cap_pass_unchanged() {
+        let text = b"<a>hello</a><b x=\"1\">world</b>";
+        for read_size in [1, 3, 64] {
+            assert_eq!(through(text, 16, read_size), (text.to_vec(), None));
+        }
+    }
+
+    #[test]
+    fn a_run_past_the_cap_is_cut_and_the_markup_after_it_kept() {
+        let text = b"<a>0123456789</a><b>xy</b>0123456789";
+        for read_size in [1, 4, 64] {
+            // A run counts from its `<`: `a>0123` and `/b>012` reach the cap.
+            let (out, dropped) = through(text, 6, read_size);
+            assert_eq!(out, b"<a>0123</a><b>xy</b>012", "{read_size}");
+            // Six dropped after `<a>0123`, seven at the end.
+            assert_eq!(dropped, Some((7, 13)), "{read_size}");
+        }
+        // Read in one go: a run inside the buffer is cut as well.
+        let text = b"<a>012\n345\n678\n</a>";
+        let mut runs = TextRuns::with_cap(&text[..], 6);
+        let mut out = Vec::new();
+        runs.read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"<a>012\n</a>");
+        assert_eq!((runs.bytes_dropped(), runs.line_ends_dropped()), (8, 2));
+    }
+}
+
+/// `inner`'s bytes (JSON) with every string cut at `cap` bytes: a JSON
+/// reader holds a string whole, and a 50 MB string (an export glued to
+/// junk inside a value) peaked at 232 MB. The string stays valid JSON: it
+/// is cut at a character boundary and never inside an escape, and its
+/// closing quote is kept. No queue or message holds a megabyte in one
+/// value, so nothing a reader keeps is lost.
+#[derive(Debug)]
+pub struct JsonStrings<R> {
+    inner: R,
+    cap: usize,
+    /// Inside a string: the bytes of it passed through.
+    string: Option<usize>,
+    /// Bytes of an escape still to pass whole (`\n`: 1 after the `\`,
+    /// `\u00e9`: 5).
+    escape: u8,
+    /// Past the cap: dropping up to the closing quote (`true` right after a
+    /// `\`).
+    dropping: Option<bool>,
+    offset: u64,
+    first_dropped: Option<u64>,
+    dropped: u64,
+}
+
+impl<R: BufRead> JsonStrings<R> {
+    pub fn new(inner: R) -> Self {
+        Self::with_cap(inner, TEXT_RUN_CAP)
+    }
+
+    pub fn with_cap(inner: R, cap: usize) -> Self {
+        JsonStrings {
+            inner,
+            cap: cap.max(1),
+            string: None,
+            escape: 0,
+            dropping: None,
+            offset: 0,
+            first_dropped: None,
+            dropped: 0,
+        }
+    }
+
+    /// The offset of the first byte dropped and how many were, if any.
+    pub fn dropped(&self) -> Option<(u64, u64)> {
+        self.first_dropped.map(|at| (at, self.dropped))
+    }
+
+    /// Passes `n` bytes of what `fill_buf` holds to `out`.
+    fn pass(&mut self, out: &mut [u8], n: usize) -> io::Result<()> {
+        let data = self.inner.fill_buf()?;
+        out[..n].copy_from_slice(&data[..n]);
+        self.offset += n as u64;
+        self.inner.consume(n);
+        Ok(())
+    }
+}
+
+impl<R: BufRead> Read for JsonStrings<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let mut written = 0;
+        while written < out.len() {
+            if !more(&mut self.inner, written)? {
+                break;
+            }
+            let data = self.inner.fill_buf()?;
+            let room = (out.len() - written).min(data.len());
+            if let Some(after_backslash) = self.dropping {
+                // Dropped up to the closing quote, which passes.
+                let mut skip = 0;
+                let mut escaped = after_backslash;
+                let mut closed = false;
+                while skip < data.len() {
+                    match (escaped, data[skip]) {
+                        (true, _) => escaped = false,
+                        (false, b'\\') => escaped = true,
+                        (false, b'"') => {
+                            closed = true;
+                            break;
+                        }
+                        _ => {}
+                    }
+                    skip += 1;
+                }
+                self.first_dropped.get_or_insert(self.offset);
+                self.dropped += skip as u64;
+                self.offset += skip as u64;
+                self.inner.consume(skip);
+                self.dropping = (!closed).then_some(escaped);
+                if closed {
+                    self.string = Some(0);
+                }
+                continue;
+            }
+            let n = match self.string {
+                None => {
+                    // Outside strings: up to and with the next opening quote.
+                    match memchr(b'"', &data[..room]) {
+                        Some(q) => {
+                            self.string = Some(0);
+                            q + 1
+                        }
+                        None => room,
+                    }
+                }
+                Some(_) if self.escape > 0 => {
+                    let n = room.min(usize::from(self.escape));
+                    if data[..n].first() == Some(&b'u') && self.escape == 1 {
+                        // `\u`: four hex digits follow.
+                        self.escape = 5;
+                    }
+                    self.escape -= n as u8;
+                    if let Some(s) = self.string.as_mut() {
+                        *s += n;
+                    }
+                    n
+                }
+                Some(len) => {
+                    match memchr::memchr2(b'"', b'\\', &data[..room]) {
+                        Some(at) if len + at <= self.cap => {
+                            // Plain bytes, then the quote (the string ends)
+                            // or the backslash (an escape starts).
+                            if data[at] == b'"' {
+                                self.string = None;
+                            } else {
+                                self.string = Some(len + at + 1);
+                                self.escape = 1;
+                            }
+                            at + 1
+                        }
+                        found if len + found.unwrap_or(room) <= self.cap => {
+                            self.string = Some(len + room);
+                            room
+                        }
+                        _ => {
+                            // Past the cap: what fits, cut at a character's
+                            // start; the rest dropped.
+                            let mut take = self.cap.saturating_sub(len).min(room);
+                            while take > 0 && data.get(take).is_some_and(|b| b & 0xC0 == 0x80) {
+                                take -= 1;
+                            }
+                            self.dropping = Some(false);
+                            self.string = Some(self.cap);
+                            if take == 0 {
+                                continue;
+                            }
+                            take
+                        }
+                    }
+                }
+            };
+            self.pass(&mut out[written..], n)?;
+            written += n;
+        }
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+
+    fn through(text: &str, cap: usize, read_size: usize) -> (String, Option<(u64, u64)>) {
+        let mut strings =
+            JsonStrings::with_cap(io::BufReader::with_capacity(5, text.as_bytes()), cap);
+        let mut out = Vec::new();
+        let mut buf = vec![0; read_size];
+        loop {
+            let n = strings.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        (String::from_utf8(out).unwrap(), strings.dropped())
+    }
+
+    #[test]
+    fn strings_within_the_cap_pass_unchanged() {
+        let text = r#"[{"a":"hello \"you\"","b":"\u00e9t\u00e9","c":12}]"#;
+        for read_size in [1, 3, 64] {
+            assert_eq!(through(text, 16, read_size), (text.to_string(), None));
+        }
+    }
+
+    #[test]
+    fn a_string_past_the_cap_is_cut_valid_and_the_rest_read() {
+        let text = r#"[{"a":"0123456789\"x","b":"éééé","c":"ab\u00e9cd"}]"#;
+        for read_size in [1, 2, 7, 64] {
+            let (out, dropped) = through(text, 6, read_size);
+            // Never inside an escape nor a character; the quotes kept.
+            assert_eq!(
+                out, r#"[{"a":"012345","b":"ééé","c":"ab\u00e9"}]"#,
+                "{read_size}"
+            );
+            let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(value[0]["c"], "abé");
+            // `6789\"x` (7), `é` (2), `cd` (2).
+            assert_eq!(dropped, Some((13, 11)), "{read_size}");
+        }
+    }
+}
