@@ -746,6 +746,17 @@ fn sample_text(path: &str) -> String {
     }
 }
 
+/// Scans a [`collection`] holding junk beside its valid log: the log read,
+/// peak RSS under 100 MB (junk held took 3 to 10 times its bytes).
+fn scan_bounded(dir: &Path) -> Value {
+    let (json, code, _, peak_kib) = scan_measured(&[dir]);
+    assert_good_log_read(&json, code);
+    if peak_kib > 0 {
+        assert!(peak_kib < 100 * 1024, "peak RSS {peak_kib} KiB");
+    }
+    json
+}
+
 /// Junk lines glued after a text: 40 MB of [`junk`].
 const JUNK_LINES: usize = 1_000_000;
 
@@ -784,11 +795,7 @@ fn scan_glued_to(
     }
     file.flush().expect("flush");
     drop(file);
-    let (json, code, _, peak_kib) = scan_measured(&[dir.path()]);
-    assert_good_log_read(&json, code);
-    if peak_kib > 0 {
-        assert!(peak_kib < 100 * 1024, "peak RSS {peak_kib} KiB");
-    }
+    let json = scan_bounded(dir.path());
     let (clean, bad) = collection();
     std::fs::write(bad.join(name), head).expect("write");
     let (alone, _, _, _) = scan_measured(&[clean.path()]);
@@ -964,11 +971,7 @@ fn a_clixml_string_of_junk_is_cut_in_bounded_memory() {
         file.write_all(after.as_bytes()).expect("write");
         file.flush().expect("flush");
         drop(file);
-        let (json, code, _, peak_kib) = scan_measured(&[dir.path()]);
-        assert_good_log_read(&json, code);
-        if peak_kib > 0 {
-            assert!(peak_kib < 100 * 1024, "{name}: peak RSS {peak_kib} KiB");
-        }
+        let json = scan_bounded(dir.path());
         let reason = coverage_reason(&json, &format!("bad/{name}"));
         assert!(
             reason.contains("text without markup runs past 1 MiB here: ")
@@ -1007,11 +1010,7 @@ fn a_json_string_of_junk_is_cut_in_bounded_memory() {
     };
     let (dir, bad) = collection();
     write(&bad, JUNK_LINES);
-    let (json, code, _, peak_kib) = scan_measured(&[dir.path()]);
-    assert_good_log_read(&json, code);
-    if peak_kib > 0 {
-        assert!(peak_kib < 100 * 1024, "peak RSS {peak_kib} KiB");
-    }
+    let json = scan_bounded(dir.path());
     let reason = coverage_reason(&json, "bad/messages-EX01.json");
     assert!(
         reason.contains("a string runs past 1 MiB here: ")
@@ -1023,4 +1022,39 @@ fn a_json_string_of_junk_is_cut_in_bounded_memory() {
     let (alone, _, _, _) = scan_measured(&[clean.path()]);
     assert_eq!(json["inputs"]["evidence"], alone["inputs"]["evidence"]);
     assert_eq!(json["pairs"], alone["pairs"]);
+}
+
+/// `Get-Queue | Export-Csv` whose last row lost its closing quote and runs
+/// into 40 MB of junk: a quoted field runs over lines to its quote, held
+/// whole (735 MB for 54 MB when it was). The field keeps a megabyte, the
+/// row says how much it did not read, the rows before it read as without
+/// the junk, and the row after it is read.
+#[test]
+fn a_csv_field_whose_quote_never_closes_is_cut_in_bounded_memory() {
+    let head = "#TYPE Microsoft.Exchange.Data.QueueViewer.ExtensibleQueueInfo\r\n\"Identity\",\"DeliveryType\",\"NextHopDomain\",\"Status\",\"MessageCount\",\"LastError\",\"RetryCount\"\r\n\"EX01\\3\",\"SmtpRelayToMailboxDeliveryGroup\",\"site:default-first-site-name\",\"Retry\",\"12\",\"451 4.4.0 Primary target IP address responded with: \"\"454 4.7.0 Temporary authentication failure.\"\" Attempted failover to alternate host, but that did not succeed. The last endpoint attempted was 10.1.2.12:25\",\"11\"\r\n";
+    let cut_row = "\"EX01\\4\",\"SmtpRelay\",\"contoso.com\",\"Ready\",\"0\",\"";
+    let (dir, bad) = collection();
+    let mut file =
+        BufWriter::new(std::fs::File::create(bad.join("queue-EX01.csv")).expect("create"));
+    write!(file, "{head}{cut_row}").expect("write");
+    for i in 0..JUNK_LINES {
+        file.write_all(junk(i).as_bytes()).expect("write");
+    }
+    // The quote closes at last; a row follows on its own line.
+    write!(file, "\",\"0\"\r\n\"EX01\\5\",\"SmtpRelay\",\"fabrikam.com\",\"Retry\",\"1\",\"451 4.4.0 Primary target IP address responded with: \"\"454 4.7.0 Temporary authentication failure.\"\"\",\"2\"\r\n").expect("write");
+    file.flush().expect("flush");
+    drop(file);
+    let json = scan_bounded(dir.path());
+    let reason = coverage_reason(&json, "bad/queue-EX01.csv");
+    assert!(
+        reason.starts_with("line 4: a quoted field runs past 1 MiB in this row: ")
+            && reason.contains(" bytes of it not read"),
+        "{reason}"
+    );
+    // EX01\3, EX01\4 (its LastError the junk, cut) and EX01\5, after it.
+    assert_eq!(
+        json["inputs"]["evidence"]["queue-last-error"], 3,
+        "{:#}",
+        json["inputs"]
+    );
 }

@@ -537,6 +537,35 @@ fn event_viewer_csv_with_multi_line_descriptions() {
     assert_eq!(ts.duration_seconds, Some(900.0));
 }
 
+/// A "Save As" CSV whose 1035 description runs into 2 MB of junk before its
+/// quote closes: the description keeps a megabyte (the 1035 still read),
+/// its row a problem saying so, and the W32Time row after it is read.
+#[test]
+fn event_viewer_csv_with_a_description_past_a_megabyte() {
+    let junk = "junk in the description\n".repeat(90_000);
+    let text = CSV.replace(
+        "authenticate to Microsoft Exchange is [10.1.2.11].\"",
+        &format!("authenticate to Microsoft Exchange is [10.1.2.11].\n{junk}\""),
+    );
+    let r = read(&text);
+    assert_eq!(r.events.len(), 2, "{:?}", r.problems);
+    assert_eq!(
+        transport(&r.events[0]).source_ip.as_deref(),
+        Some("10.1.2.11")
+    );
+    assert_eq!(r.events[1].provider, "W32Time");
+    let [p] = r.problems.as_slice() else {
+        panic!("{:?}", r.problems)
+    };
+    assert_eq!(p.location, Location::Line(3));
+    assert!(
+        p.message
+            .starts_with("a quoted field runs past 1 MiB in this row: "),
+        "{}",
+        p.message
+    );
+}
+
 #[test]
 fn get_winevent_table_rows_with_cut_messages() {
     // PSSAMPLES shape (DSC logging page), then a second provider group.

@@ -41,6 +41,7 @@ use crate::queue::local_time::{
     parse_local_datetime, DateOrder, DateOrderInference, DateOrderOption, ExportedTime,
 };
 use crate::reread::{each_line, first_line_without_byte_order_marks, Reread};
+use crate::text_runs::CsvFields;
 use captions::{split_caption, Cap};
 use jiff::Timestamp;
 use std::io::{self, BufRead};
@@ -370,7 +371,7 @@ const LIST_PROPERTIES_CAP: usize = 256;
 /// Appends `text` to `field` unless that takes it past [`FIELD_CAP`]; false
 /// (nothing appended) when it would.
 fn append_capped(field: &mut String, text: &str) -> bool {
-    if field.len() + text.len() + 1 > FIELD_CAP {
+    if field.len() + text.len() > FIELD_CAP {
         return false;
     }
     field.push_str(text);
@@ -1004,15 +1005,21 @@ fn read_csv(
         .has_headers(true)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(reader);
+        .from_reader(CsvFields::new(reader, delimiter));
     let mut problems = Problems::new();
     let mut row = csv::StringRecord::new();
+    // Bytes of quoted fields cut so far (see [`CsvFields`]).
+    let mut cut = 0;
+    // csv counts the lines it reads; those of a cut field's rest are not.
+    let line_of = |reader: &csv::Reader<CsvFields<&mut dyn BufRead>>, p: &csv::Position| {
+        p.line() + reader.get_ref().line_ends_dropped_before(p.byte())
+    };
     loop {
         match reader.read_record(&mut row) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| line_of(&reader, p));
                 let io = matches!(e.kind(), csv::ErrorKind::Io(_));
                 problems.push(Problem::new(
                     Location::Line(line),
@@ -1024,7 +1031,12 @@ fn read_csv(
                 continue;
             }
         }
-        let line = row.position().map_or(0, |p| p.line());
+        let line = row.position().map_or(0, |p| line_of(&reader, p));
+        let dropped = reader.get_ref().bytes_dropped();
+        if dropped > cut {
+            problems.push(crate::queue::csv_export::field_cut(line, dropped - cut));
+            cut = dropped;
+        }
         if row.iter().all(|f| f.trim().is_empty()) {
             continue;
         }

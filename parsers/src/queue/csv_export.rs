@@ -12,6 +12,7 @@
 use super::{PropertyObject, PropertyValue};
 use crate::problem::{Location, Problem, Problems};
 use crate::reread::first_line_without_byte_order_marks;
+use crate::text_runs::{CsvFields, TEXT_RUN_CAP};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::{self, BufRead, Read};
@@ -135,13 +136,15 @@ pub fn each_delimited(
         .has_headers(false)
         .flexible(true)
         .from_reader(NotingBreaks {
-            inner: io::Cursor::new(given_back).chain(text),
+            inner: CsvFields::new(io::Cursor::new(given_back).chain(text), delimiter),
             breaks: breaks.clone(),
         });
     let mut lines = LineCursor { breaks, line: 1 };
     let mut header: Option<Vec<String>> = None;
     let mut record = csv::StringRecord::new();
     let mut result = Ok(());
+    // Bytes of quoted fields cut so far (see [`CsvFields`]).
+    let mut cut = 0;
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {}
@@ -152,7 +155,8 @@ pub fn each_delimited(
                     break;
                 }
                 let byte = e.position().map(|p| p.byte()).unwrap_or(0);
-                let line = lines.line_at(byte) + first_line - 1;
+                let line = lines.line_at(byte) + first_line - 1
+                    + reader.get_ref().inner.line_ends_dropped_before(byte);
                 problems.push(Problem::new(
                     Location::Line(line),
                     format!("bad CSV row: {e}"),
@@ -161,7 +165,12 @@ pub fn each_delimited(
             }
         }
         let byte = record.position().map(|p| p.byte()).unwrap_or(0);
-        let line = lines.line_at(byte) + first_line - 1;
+        let fields = &reader.get_ref().inner;
+        let line = lines.line_at(byte) + first_line - 1 + fields.line_ends_dropped_before(byte);
+        if fields.bytes_dropped() > cut {
+            problems.push(field_cut(line, fields.bytes_dropped() - cut));
+            cut = fields.bytes_dropped();
+        }
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -193,6 +202,18 @@ pub fn each_delimited(
     (problems, result)
 }
 
+/// The problem of a row whose quoted field was cut (see [`CsvFields`]).
+pub(crate) fn field_cut(line: u64, bytes: u64) -> Problem {
+    Problem::new(
+        Location::Line(line),
+        format!(
+            "a quoted field runs past {} MiB in this row: {} bytes of it not read (its quote never closed, or junk inside it)",
+            TEXT_RUN_CAP >> 20,
+            crate::problem::thousands(bytes)
+        ),
+    )
+}
+
 /// Reads an `Export-Csv` file.
 pub fn read_objects(text: &str) -> (Vec<PropertyObject>, Problems) {
     read_delimited(text, b',')
@@ -220,6 +241,39 @@ mod tests {
             let _ = each_delimited(&mut one_by_one, b',', &mut |o| streamed.push(o.location));
             assert_eq!(streamed, want, "{text:?}");
         }
+    }
+
+    /// A row whose quoted field never closes until far below: the field
+    /// keeps 1 MiB, the row a problem saying so at its line, and the rows
+    /// after it keep their lines.
+    #[test]
+    fn a_field_past_the_cap_is_cut_and_the_rows_after_keep_their_lines() {
+        let junk = "junk line\r\n".repeat(200_000); // 2.2 MB, 200,000 line ends
+        let text = format!("#TYPE Q\r\n\"Identity\",\"LastError\"\r\n\"EX01\\3\",\"{junk}\"\r\n\"EX01\\4\",\"451 4.4.0\"\r\n");
+        let (objects, problems) = read_objects(&text);
+        assert_eq!(objects.len(), 2);
+        assert_eq!(objects[0].location, Location::Line(3));
+        let kept = objects[0].text(&["lasterror"]).unwrap();
+        assert!(
+            kept.len() <= TEXT_RUN_CAP && kept.starts_with("junk line"),
+            "{}",
+            kept.len()
+        );
+        assert_eq!(objects[1].location, Location::Line(3 + 200_000 + 1));
+        assert_eq!(
+            objects[1].text(&["lasterror"]).as_deref(),
+            Some("451 4.4.0")
+        );
+        let [p] = problems.as_slice() else {
+            panic!("{problems:?}")
+        };
+        assert_eq!(p.location, Location::Line(3));
+        assert!(
+            p.message
+                .starts_with("a quoted field runs past 1 MiB in this row: "),
+            "{}",
+            p.message
+        );
     }
 
     #[test]
