@@ -53,7 +53,7 @@ pub struct DuplicateSpnGroup {
 /// The result of `setspn -X`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SpnDuplicates {
-    /// The first [`ITEMS_CAP`] groups, and every one of an SPN a diagnosis
+    /// The first 4,096 groups (`ITEMS_CAP`), and every one of an SPN a diagnosis
     /// reads.
     pub groups: Vec<DuplicateSpnGroup>,
     /// Groups past those, counted (50 MB of `-X` groups held 151 MB).

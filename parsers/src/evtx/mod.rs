@@ -11,7 +11,7 @@
 //! only counted costs no allocation. Records whose shape the fast reader does not
 //! understand are rendered by the crate and read from its JSON, so
 //! nothing readable is lost. Broken files (bad chunk magic, bad CRCs, truncation,
-//! zero-size records, broken string caches) become [`Problem`]s, never panics.
+//! zero-size records, broken string caches) become [`Problem`](crate::problem::Problem)s, never panics.
 //!
 //! Output is deterministic: events are sorted by (time, record id), counts by
 //! (provider, EventID), whatever the thread timing.
