@@ -200,6 +200,11 @@ impl<const N: usize> PartialEq<[Problem; N]> for Problems {
     }
 }
 
+/// A count of lines as a problem line says it: `1 line`, `3,004 lines`.
+pub fn lines(n: u64) -> String {
+    format!("{} line{}", thousands(n), if n == 1 { "" } else { "s" })
+}
+
 /// A count as a user reads it in a problem line: `3,004`, `199,999`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -257,5 +262,7 @@ mod tests {
         assert_eq!(thousands(3_004), "3,004");
         assert_eq!(thousands(199_999), "199,999");
         assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(lines(1), "1 line");
+        assert_eq!(lines(3_004), "3,004 lines");
     }
 }

@@ -261,10 +261,9 @@ impl Lines {
             self.out.problems.push(Problem::new(
                 Location::Line(first),
                 format!(
-                    "more than {} SPNs or accounts in one block: {} line{} from here not kept (SMTP/, SMTPSVC/ and HOST/ SPNs still read)",
+                    "more than {} SPNs or accounts in one block: {} from here not kept (SMTP/, SMTPSVC/ and HOST/ SPNs still read)",
                     thousands(ITEMS_CAP as u64),
-                    thousands(lines),
-                    if lines == 1 { "" } else { "s" }
+                    crate::problem::lines(lines),
                 ),
             ));
         }

@@ -36,7 +36,7 @@ use crate::evtx::{
     classify, event_order, DataItem, EventFileReport, EventRecord, Family, RawEvent, ReportBuilder,
     TimeProvenance,
 };
-use crate::problem::{thousands, Location, Problem, Problems};
+use crate::problem::{Location, Problem, Problems};
 use crate::queue::local_time::{
     parse_local_datetime, DateOrder, DateOrderInference, DateOrderOption, ExportedTime,
 };
@@ -441,10 +441,9 @@ impl LineReader {
             self.problems.push(Problem::new(
                 Location::Line(first),
                 format!(
-                    "an event's text runs past {} MiB here: {} line{} not kept (no event is this long; what follows is likely not part of it)",
+                    "an event's text runs past {} MiB here: {} not kept (no event is this long; what follows is likely not part of it)",
                     FIELD_CAP >> 20,
-                    thousands(lines),
-                    if lines == 1 { "" } else { "s" }
+                    crate::problem::lines(lines),
                 ),
             ));
         }

@@ -61,9 +61,8 @@ impl CutLines {
             None => format!("an object has more than {PROPERTIES_CAP} properties"),
         };
         format!(
-            "{what} here: {} line{} not kept",
-            crate::problem::thousands(self.lines),
-            if self.lines == 1 { "" } else { "s" }
+            "{what} here: {} not kept",
+            crate::problem::lines(self.lines)
         )
     }
 }
