@@ -1,13 +1,13 @@
 //! `SessionDetail::Failures` (what a scan asks for) leaves out only what it says it leaves out:
 //! a session with an attempt that did not succeed comes exactly as `SessionDetail::Full` gives
 //! it, and a healthy one differs from the full summary in the documented fields alone. And the
-//! glance a sink gets of a healthy session before its summary is built (`SessionGlance`) says
-//! what that summary says.
+//! glance a sink gets of a healthy session before its summary is built (`SessionGlance`, and its
+//! `times`) says what that summary says.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed assumption should stop it loudly
 
 use exauth_parsers::smtp_log::{
-    parse_file_name, AuthOutcome, ClockBasis, LogKind, Reassembler, SessionDetail, SessionGlance,
-    SessionSink, SessionSummary,
+    parse_file_name, AuthOutcome, ClockBasis, GlancedTimes, LogKind, Reassembler, SessionDetail,
+    SessionGlance, SessionSink, SessionSummary,
 };
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -46,6 +46,18 @@ fn with_glanced_fields(summary: &SessionSummary, glance: &GlanceCopy) -> Session
     s.ehlo = glance.ehlo.clone();
     s.hello_reply_host = glance.hello_reply_host.clone();
     s.clock_samples = glance.clock_samples.clone();
+    let t = glance.times;
+    s.end = t.end;
+    s.has_start = t.has_start;
+    s.has_end = t.has_end;
+    s.partial = t.partial;
+    s.connect_time = t.connect_time;
+    s.banner_time = t.banner_time;
+    s.ehlo_time = t.ehlo_time;
+    s.first_line = t.first_line;
+    s.last_line = t.last_line;
+    s.first_file = t.first_file;
+    s.last_file = t.last_file;
     s
 }
 
@@ -63,6 +75,7 @@ struct GlanceCopy {
     ehlo: Option<String>,
     hello_reply_host: Option<String>,
     clock_samples: Vec<exauth_parsers::smtp_log::ClockSample>,
+    times: GlancedTimes,
 }
 
 impl GlanceCopy {
@@ -92,6 +105,7 @@ impl GlanceCopy {
                     line: Some(c.line),
                 })
                 .collect(),
+            times: g.times(),
         }
     }
 }

@@ -18,7 +18,7 @@ use exauth_parsers::detect::{Form, Kind};
 use exauth_parsers::problem::Problems;
 use exauth_parsers::smtp_log::SessionSummary;
 use exauth_parsers::smtp_log::{
-    FileReport, Reassembler, SessionDetail, SessionGlance, SessionSink,
+    FileReport, GlancedTimes, Reassembler, SessionDetail, SessionGlance, SessionSink,
 };
 use std::io::Read;
 
@@ -175,14 +175,18 @@ enum Pending {
 }
 
 /// What a declined session still does in its turn: if it is new, it counts
-/// towards the file's sessions and, when kept for pairing, as refused by the
-/// pairing gate; new or not, its clock sample goes through the thinning
-/// (refused by the banner gate when the thinning keeps it).
+/// towards the file's sessions and, when kept for pairing, is offered to the
+/// pairing gate (its copy kept when the gate takes it); new or not, its clock
+/// sample goes through the thinning (refused by the banner gate when the
+/// thinning keeps it).
 struct Declined {
     /// Whether it has both endpoints, and its [`connection_hash`].
     both_endpoints: bool,
     connection: u64,
     sample: Option<ThinnedSample>,
+    /// Its copy for pairing ([`slim_from_glance`]) when the pairing gate
+    /// would take it: all its summary would have given beyond the rest.
+    pairing: Option<Box<SessionSummary>>,
 }
 
 /// A clock sample as the thinning sees it: the peer's address text (inline:
@@ -257,10 +261,12 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
 
     /// Whether the facts of a healthy session need its summary: false when
     /// all they would do is certain from the glance, that is when it gives
-    /// no identity hint this file has not given, its clock sample (if any)
-    /// is dropped by the thinning or refused by the banner gate, and the
-    /// pairing gate refuses it. Most sessions of a busy file past its first
-    /// minutes: each summary not built is a dozen strings made and dropped.
+    /// no identity hint this file has not given and its clock sample (if
+    /// any) is dropped by the thinning or refused by the banner gate. Most
+    /// sessions of a busy file: each summary not built is a dozen strings
+    /// made and dropped. One the pairing gate would take is copied for
+    /// pairing from the glance ([`slim_from_glance`]), as its summary would
+    /// have been slimmed (a tenth to a third of a collection's sessions).
     /// Taken in order with the others, the declined one does the rest in its
     /// turn ([`Declined`]).
     fn wants_summary(&mut self, glance: &SessionGlance<'_>) -> bool {
@@ -283,11 +289,8 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
         }
         let (local, remote) = (glance.local_endpoint, glance.remote_endpoint);
         let connection = connection_hash_of(local.unwrap_or(""), remote.unwrap_or(""));
-        if self.place.server.is_some()
-            && !gate.would_refuse(endpoint_host(remote.unwrap_or("")), connection)
-        {
-            return true;
-        }
+        let paired = self.place.server.is_some()
+            && !gate.would_refuse(endpoint_host(remote.unwrap_or("")), connection);
         let sample = match &glance.clock_sample {
             Some(sample) => {
                 if self
@@ -313,6 +316,7 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
             both_endpoints: local.is_some() && remote.is_some(),
             connection,
             sample,
+            pairing: paired.then(|| Box::new(slim_from_glance(glance, &glance.times()))),
         };
         match &self.seen {
             Some((_, _, server)) => {
@@ -326,7 +330,7 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
                 );
                 self.wait(Pending::Declined(declined), key);
             }
-            None => self.declined_facts(&declined),
+            None => self.declined_facts(declined),
         }
         false
     }
@@ -369,7 +373,7 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
             }
             match session {
                 Pending::Summary(session) => self.facts(session),
-                Pending::Declined(declined) => self.declined_facts(&declined),
+                Pending::Declined(declined) => self.declined_facts(declined),
             }
         }
         self.pending = pending;
@@ -377,7 +381,8 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
 
     /// What a declined session read for the first time in the run does: what
     /// [`SessionFacts::facts`] would do with its summary, which makes no fact.
-    fn declined_facts(&mut self, declined: &Declined) {
+    fn declined_facts(&mut self, declined: Declined) {
+        self.hand_over_when_holding();
         if let Some(sample) = &declined.sample {
             // Kept by the thinning, it is refused by the banner gate (the
             // glance saw to it): counted, as `session_evidence` counts it.
@@ -400,8 +405,17 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
                 keep_one_in,
             )
         {
-            if let Some(gate) = self.out.pairing_gate.as_mut() {
-                gate.refused += 1;
+            let Some(gate) = self.out.pairing_gate.as_mut() else {
+                return;
+            };
+            match declined.pairing {
+                Some(copy) => {
+                    let peer = endpoint_host(copy.remote_endpoint.as_deref().unwrap_or(""));
+                    if !gate.refuses(peer, declined.connection) {
+                        self.out.pairing.push(copy);
+                    }
+                }
+                None => gate.refused += 1,
             }
         }
     }
@@ -417,8 +431,9 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
         }
     }
 
-    /// The facts of a session read for the first time in the run.
-    fn facts(&mut self, session: SessionSummary) {
+    /// Hands what the file gave so far over once it holds enough
+    /// ([`SessionFacts::hand_over`]), before a session's facts are taken.
+    fn hand_over_when_holding(&mut self) {
         if self.out.hand_over.is_some()
             && (self.out.evidence.len() >= self.hand_over_at
                 || (self.out.pairing.len() >= self.hand_over_at
@@ -426,6 +441,11 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
         {
             self.hand_over();
         }
+    }
+
+    /// The facts of a session read for the first time in the run.
+    fn facts(&mut self, session: SessionSummary) {
+        self.hand_over_when_holding();
         let origin_hash = self.origin_hash;
         session_evidence(
             &session,
@@ -878,21 +898,73 @@ pub fn slim_for_pairing(session: SessionSummary) -> SessionSummary {
     auth_attempts.retain(|a| a.outcome != AuthOutcome::Success);
     // Most sessions' attempts all succeeded: the list gives its room back.
     auth_attempts.shrink_to_fit();
+    let times = GlancedTimes {
+        end,
+        has_start,
+        has_end,
+        partial,
+        connect_time,
+        banner_time,
+        ehlo_time,
+        first_line,
+        last_line,
+        first_file,
+        last_file,
+    };
+    slim(
+        log,
+        session_id,
+        start,
+        (local_endpoint, remote_endpoint),
+        times,
+        auth_attempts,
+        rows,
+    )
+}
+
+/// [`slim_for_pairing`] of the summary of a glanced (healthy) session,
+/// without building it: equal to it (tests below), one string for each of
+/// the id and the endpoints instead of a dozen made and dropped.
+pub fn slim_from_glance(glance: &SessionGlance<'_>, times: &GlancedTimes) -> SessionSummary {
+    slim(
+        glance.log,
+        glance.session_id.to_owned(),
+        glance.start,
+        (
+            glance.local_endpoint.map(str::to_owned),
+            glance.remote_endpoint.map(str::to_owned),
+        ),
+        *times,
+        Vec::new(),
+        glance.rows,
+    )
+}
+
+/// The copy for pairing of a session told by its parts.
+fn slim(
+    log: LogKind,
+    session_id: String,
+    start: Option<jiff::Timestamp>,
+    (local_endpoint, remote_endpoint): (Option<String>, Option<String>),
+    times: GlancedTimes,
+    auth_attempts: Vec<exauth_parsers::smtp_log::AuthAttempt>,
+    rows: u64,
+) -> SessionSummary {
     SessionSummary {
         log,
         session_id,
         start,
-        end,
+        end: times.end,
         local_endpoint,
         remote_endpoint,
         connector: String::new(),
-        partial,
-        has_start,
-        has_end,
-        connect_time,
-        banner_time,
+        partial: times.partial,
+        has_start: times.has_start,
+        has_end: times.has_end,
+        connect_time: times.connect_time,
+        banner_time: times.banner_time,
         banner_host: None,
-        ehlo_time,
+        ehlo_time: times.ehlo_time,
         ehlo: None,
         hello_reply_host: None,
         advertised: Default::default(),
@@ -907,10 +979,10 @@ pub fn slim_for_pairing(session: SessionSummary) -> SessionSummary {
         auth_attempts,
         clock_samples: Vec::new(),
         rows,
-        first_line,
-        last_line,
-        first_file,
-        last_file,
+        first_line: times.first_line,
+        last_line: times.last_line,
+        first_file: times.first_file,
+        last_file: times.last_file,
     }
 }
 
@@ -1216,8 +1288,9 @@ mod glance_tests {
         (out, declined)
     }
 
-    /// Declining the summaries the glance makes needless changes nothing a
-    /// file yields: facts, hints, sessions kept for pairing, and the counts
+    /// Declining the summaries the glance makes needless (copying those the
+    /// pairing gate takes from their glance) changes nothing a file yields:
+    /// facts, hints, sessions kept for pairing, and the counts
     /// of sessions and banner samples the gates refused; for files read once,
     /// again as copies, and a file that repeats the second half of another
     /// amid sessions of its own at the same times (the repeated ones'
@@ -1258,6 +1331,10 @@ mod glance_tests {
                 .sum();
             assert!(refused > 1000, "{refused} refused");
             assert!(asked.iter().any(|e| !e.evidence.is_empty()));
+            // Sessions the pairing gate takes are declined too, copied from
+            // their glance: the copies equal the slimmed summaries (above).
+            let paired: usize = declining.iter().map(|e| e.pairing.len()).sum();
+            assert!(paired > 100, "{paired} kept for pairing");
         }
     }
 }

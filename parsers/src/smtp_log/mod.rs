@@ -37,7 +37,7 @@ pub use pairing::{
 };
 pub use row::{split_fields, FieldSpan, Line, LineReader, RawRow, RowItem, RowReader};
 pub use session::{
-    FileReport, GlancedSample, Reassembler, SessionDetail, SessionGlance, SessionSink,
+    FileReport, GlancedSample, GlancedTimes, Reassembler, SessionDetail, SessionGlance, SessionSink,
 };
 
 use jiff::Timestamp;

@@ -137,6 +137,79 @@ pub struct SessionGlance<'a> {
     pub hello_reply_host: Option<&'a str>,
     /// The summary's clock sample (a Send log's dated greeting), when it has one.
     pub clock_sample: Option<GlancedSample<'a>>,
+    /// What [`SessionGlance::times`] reads: the session's sorted events over its text.
+    events: &'a [Event],
+    bytes: &'a [u8],
+    first: Pos,
+    last: Pos,
+}
+
+impl SessionGlance<'_> {
+    /// The summary's times and places ([`GlancedTimes`]), found as the summary finds them. Not
+    /// part of every glance: a Receive log's greeting is parsed only here, for the few sessions
+    /// whose sink asks.
+    pub fn times(&self) -> GlancedTimes {
+        let mut times = GlancedTimes {
+            end: self.last.ts(),
+            has_start: self.first.seq == 0,
+            has_end: false,
+            partial: false,
+            connect_time: None,
+            banner_time: None,
+            ehlo_time: None,
+            first_line: self.first.line,
+            last_line: self.last.line,
+            first_file: self.first.file,
+            last_file: self.last.file,
+        };
+        let mut ehlo_seen = false;
+        let mut banner_seen = false;
+        for &Event { pos, ev } in self.events {
+            match ev {
+                Ev::Connect => {
+                    times.has_start = true;
+                    if times.connect_time.is_none() {
+                        times.connect_time = pos.ts();
+                    }
+                }
+                Ev::Disconnect(_) => times.has_end = true,
+                Ev::Ehlo(_) if !ehlo_seen => {
+                    ehlo_seen = true;
+                    times.ehlo_time = pos.ts();
+                }
+                // The first greeting that reads as one, as `build` takes it.
+                Ev::Banner(reply) if !banner_seen => {
+                    let reply = self.bytes.get(reply.start..reply.end).unwrap_or_default();
+                    let reply = text_borrowed(reply);
+                    if parse_banner_dated(&reply, self.log == LogKind::Send).is_some() {
+                        banner_seen = true;
+                        times.banner_time = pos.ts();
+                    }
+                }
+                _ => {}
+            }
+        }
+        times.partial = !(times.has_start && times.has_end);
+        times
+    }
+}
+
+/// The times and places of a glanced session, each equal to its summary's field of the same
+/// name ([`SessionGlance::times`]): what a sink keeping the session for clock pairing needs
+/// besides the glance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GlancedTimes {
+    pub end: Option<Timestamp>,
+    pub has_start: bool,
+    pub has_end: bool,
+    pub partial: bool,
+    pub connect_time: Option<Timestamp>,
+    pub banner_time: Option<Timestamp>,
+    pub ehlo_time: Option<Timestamp>,
+    pub first_line: u64,
+    pub last_line: u64,
+    pub first_file: u32,
+    pub last_file: u32,
 }
 
 /// [`ClockSample`] of a [`SessionGlance`]: the basis is the banner's, and the session id is not
@@ -693,7 +766,7 @@ struct RowAt {
 }
 
 /// Where a row sits: its sequence number, time and place in the input.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Pos {
     seq: u32,
     /// Milliseconds since the epoch (cheaper to carry than a `Timestamp`).
@@ -828,7 +901,7 @@ struct OpenSession {
     buffers: Buffers,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Event {
     pos: Pos,
     ev: Ev,
@@ -1367,7 +1440,7 @@ impl OpenSession {
         &self,
         kind: LogKind,
         id_text: &'a SessionIdText,
-        events: &[Event],
+        events: &'a [Event],
         bytes: &'a [u8],
     ) -> Option<SessionGlance<'a>> {
         if !surely_all_succeeded(events) {
@@ -1401,6 +1474,10 @@ impl OpenSession {
             ehlo: None,
             hello_reply_host: None,
             clock_sample: None,
+            events,
+            bytes,
+            first: self.first,
+            last: self.last,
         };
         for &Event { pos, ev } in events {
             match ev {
