@@ -701,7 +701,7 @@ fn timeline(out: &mut Fmt<'_>, picture: &TimelinePicture, meta: &DocumentMeta) {
     if picture.marks_outside > 0 {
         let _ = writeln!(
             out,
-            "<p class=\"note\">The picture shows {} … {}; {} more marks lie outside it \
+            "<p class=\"note\">The picture shows {} … {}; {} more records lie outside it \
              (<code>exauth timeline</code> lists every item).</p>",
             show_time(Some(from), &meta.zone),
             show_time(Some(to), &meta.zone),

@@ -150,7 +150,7 @@ fn timeline(out: &mut Fmt<'_>, report: &ScanReport, meta: &DocumentMeta) {
         show_time(picture.to, &meta.zone),
         if picture.marks_outside > 0 {
             format!(
-                "; {} more lie outside this span (`exauth timeline` lists every item)",
+                "; {} more records lie outside this span (`exauth timeline` lists every item)",
                 picture.marks_outside
             )
         } else {

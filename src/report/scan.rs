@@ -90,7 +90,8 @@ pub struct TimelinePicture {
     /// The windows around the failing pairs' failures (merged when they
     /// overlap): the evidence the rules weighed lies inside them.
     pub windows: Vec<(Timestamp, Timestamp)>,
-    /// Evidence that would be a mark but lies outside the span drawn.
+    /// Records that would be marks but lie outside the span drawn (an
+    /// aggregate counts the records it stands for).
     pub marks_outside: u64,
 }
 
@@ -110,6 +111,9 @@ pub struct TimelineMark {
     /// Start of the bucket.
     pub time: Timestamp,
     pub category: MarkCategory,
+    /// The records in the bucket: an aggregate's carrier counts the records
+    /// it stands for ([`Evidence::represents`]), so a spray of thousands of
+    /// 4771s a minute reads as thousands, not as its few exemplars.
     pub count: u64,
 }
 
@@ -685,8 +689,9 @@ fn timeline_picture(case: &Case, servers: &[ServerReport]) -> TimelinePicture {
                 None => continue,
             }
         };
+        let records = e.represents.max(1);
         if from.is_some_and(|f| t < f) || to.is_some_and(|end| t > end) {
-            marks_outside += 1;
+            marks_outside += records;
             continue;
         }
         let bucket = origin_s + (t.as_second() - origin_s).div_euclid(resolution_s) * resolution_s;
@@ -694,7 +699,7 @@ fn timeline_picture(case: &Case, servers: &[ServerReport]) -> TimelinePicture {
             .entry(server)
             .or_default()
             .entry((bucket, category))
-            .or_default() += 1;
+            .or_default() += records;
     }
     let mut lanes: Vec<TimelineLane> = servers
         .iter()
@@ -1214,6 +1219,53 @@ mod tests {
         }
         let spans = super::evidence_spans(&case);
         assert_eq!(spans.get("EX02").map(|s| s.items), Some(31));
+    }
+
+    /// A timeline mark counts records: an aggregate's carrier counts the
+    /// records it stands for, as the server's evidence count does.
+    #[test]
+    fn a_timeline_mark_counts_what_an_aggregate_stands_for() {
+        use crate::correlate::case::{assemble, CaseSettings, Coverage};
+        use crate::evidence::testing::at;
+        use crate::evidence::Fact;
+        let fact = Fact::NetlogonEvent {
+            event_id: 5719,
+            summary: "no domain controller".into(),
+        };
+        let mut carrier = at("DC01", 0, fact.clone());
+        carrier.represents = 30;
+        let evidence = vec![carrier, at("DC01", 5, fact)];
+        let mut case = assemble(
+            Default::default(),
+            evidence,
+            Coverage::default(),
+            CaseSettings::default(),
+        );
+        for e in &mut case.evidence {
+            e.corrected = e.time;
+        }
+        let server = super::ServerReport {
+            name: "DC01".into(),
+            fqdns: Vec::new(),
+            ips: Vec::new(),
+            role: crate::model::Role::DomainController,
+            clock_offset_s: None,
+            offset_basis: None,
+            offset_reference: None,
+            sources: Vec::new(),
+            first_evidence: None,
+            last_evidence: None,
+            evidence_items: 31,
+            missing_sources: Vec::new(),
+        };
+        let picture = super::timeline_picture(&case, &[server]);
+        let counts: Vec<u64> = picture
+            .lanes
+            .iter()
+            .flat_map(|lane| lane.marks.iter().map(|m| m.count))
+            .collect();
+        assert_eq!(counts.iter().sum::<u64>(), 31, "{counts:?}");
+        assert_eq!(picture.marks_outside, 0);
     }
 
     /// The sampling sentence names what was read, never "0 of 0".
