@@ -289,7 +289,11 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
         }
         let (local, remote) = (glance.local_endpoint, glance.remote_endpoint);
         let connection = connection_hash_of(local.unwrap_or(""), remote.unwrap_or(""));
+        let both_endpoints = local.is_some() && remote.is_some();
+        // A copy is made only when the session may be kept: a big file keeps
+        // one connection in 8, and a file once big stays so.
         let paired = self.place.server.is_some()
+            && kept_for_pairing(false, both_endpoints, || connection, self.keep_one_in())
             && !gate.would_refuse(endpoint_host(remote.unwrap_or("")), connection);
         let sample = match &glance.clock_sample {
             Some(sample) => {
@@ -313,7 +317,7 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
             None => None,
         };
         let declined = Declined {
-            both_endpoints: local.is_some() && remote.is_some(),
+            both_endpoints,
             connection,
             sample,
             pairing: paired.then(|| Box::new(slim_from_glance(glance, &glance.times()))),
