@@ -17,6 +17,7 @@ use crate::discover::{self, Artifact, ArtifactVisitor, Limits, Origin};
 use crate::evidence::aggregate::Aggregator;
 use crate::evidence::{Evidence, Fact, IdentityHint};
 use crate::ingest::dedup::{Claim, Copies, SessionsOfRun, SessionsSeen};
+use crate::ingest::queue_rows::QueueRows;
 use crate::ingest::smtp_log::{connection_hash, fnv1a, fnv1a_continue, session_sample_tie};
 use crate::ingest::spool::{Spool, SpoolReader, SpoolStore};
 use crate::ingest::{
@@ -235,6 +236,8 @@ struct PipelineVisitor<'p> {
     bounded: Mutex<Bounded>,
     /// Repeated facts, counted (`evidence::aggregate`).
     aggregator: Mutex<Aggregator>,
+    /// Queue rows, kept up to a cap and counted beyond (`ingest::queue_rows`).
+    queue_rows: Mutex<QueueRows>,
     /// Records several artifacts hold (`ingest::dedup`).
     copies: Mutex<Copies>,
     /// Protocol-log sessions read (`ingest::dedup`).
@@ -279,6 +282,16 @@ impl PipelineVisitor<'_> {
             *evidence = std::mem::take(evidence)
                 .into_iter()
                 .filter_map(|e| bounded.offer_sample(server, e))
+                .collect();
+        }
+        if evidence
+            .iter()
+            .any(|e| matches!(e.fact, Fact::QueueLastError { .. }))
+        {
+            let mut queue_rows = self.queue_rows.lock().unwrap_or_else(|e| e.into_inner());
+            *evidence = std::mem::take(evidence)
+                .into_iter()
+                .filter_map(|e| queue_rows.offer(e))
                 .collect();
         }
         {
@@ -856,6 +869,7 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
         hints: Mutex::default(),
         bounded: Mutex::new(Bounded::default()),
         aggregator: Mutex::new(Aggregator::new(settings.aggregate)),
+        queue_rows: Mutex::new(QueueRows::new(settings.aggregate)),
         copies: Mutex::new(Copies::default()),
         sessions: Arc::default(),
         spool: SpoolStore::new(SPOOL_BLOCK, SPOOL_MEMORY),
@@ -872,6 +886,7 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
         hints,
         bounded,
         aggregator,
+        queue_rows,
         copies,
         sessions,
         spool,
@@ -882,15 +897,18 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
     let aggregator = aggregator.into_inner().unwrap_or_else(|e| e.into_inner());
     collected.aggregated_over_s = aggregator.span_s();
     aggregator.drain_into(&mut collected.evidence);
+    let queue_copies = queue_rows
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .finish(&mut collected.evidence);
     bounded
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
         .drain_into(&mut collected);
     collected.inventory = collector.finish();
-    copies
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .finish(&mut collected.evidence, &mut collected.inventory);
+    let mut copies = copies.into_inner().unwrap_or_else(|e| e.into_inner());
+    copies.counted_queue_rows(queue_copies);
+    copies.finish(&mut collected.evidence, &mut collected.inventory);
     sessions.finish(&mut collected.inventory);
     collected
         .identity_hints

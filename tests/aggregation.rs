@@ -53,6 +53,8 @@ fn compare_with(dir: &Path, exemplars: usize) {
         // Every minute its own (a span widened for long logs is
         // `evidence::aggregate`'s own tests').
         kept_in_all: usize::MAX,
+        // Every queue row counted, none kept as read.
+        queue_rows: 0,
     };
     let kept = scan(dir, aggregate::Limits::keep_all());
     let counted = scan(dir, extreme);
@@ -232,6 +234,7 @@ fn a_retry_storm_is_counted_and_reads_the_same() {
             exemplars: 1,
             shapes: 1,
             kept_in_all: usize::MAX,
+            queue_rows: usize::MAX,
         },
     );
     assert!(
@@ -272,6 +275,7 @@ fn a_storm_in_local_time_is_counted_and_reads_the_same() {
             exemplars: 2,
             shapes: 1,
             kept_in_all: usize::MAX,
+            queue_rows: usize::MAX,
         },
     );
     let text = report.to_string();
@@ -351,6 +355,7 @@ fn a_widened_span_is_said_and_reads_the_same() {
         exemplars: 1,
         shapes: 1,
         kept_in_all: 1,
+        queue_rows: usize::MAX,
     };
     let counted = scan(work.path(), narrowest);
     assert!(
@@ -891,4 +896,137 @@ fn a_queue_exported_in_a_loop_is_folded_and_reads_the_same() {
             (line + (RUNS - 1) * lines_a_run, Some(11 + RUNS), RUNS - 1)
         ]
     );
+}
+
+/// The handover-clock-skew sample's failing queue (`EX01\3`, RetryCount 11,
+/// last retry at 3:56:25 AM), as `Get-Queue | fl` writes it.
+fn failing_queue_block() -> String {
+    let text = std::fs::read_to_string(committed("handover-clock-skew/ticket/queue-EX01.txt"))
+        .unwrap()
+        .trim_start_matches('\u{feff}')
+        .replace("\r\n", "\n");
+    let block = text
+        .split("\n\n")
+        .find(|b| b.contains("Identity                         : EX01\\3"))
+        .unwrap()
+        .to_string();
+    assert!(
+        block.contains("RetryCount                       : 11"),
+        "{block}"
+    );
+    assert!(block.contains("3:56:25 AM"), "{block}");
+    block
+}
+
+/// `queues` of the sample's failing queue, each its identity (`EX01\n`), its
+/// RetryCount and its last retry at `hour`:`minute`:25 AM.
+fn distinct_queues(queues: impl Iterator<Item = (u64, u64, u32, u32)>) -> String {
+    let block = failing_queue_block();
+    let mut text = String::new();
+    for (n, retries, hour, minute) in queues {
+        text.push_str(
+            &block
+                .replace("EX01\\3\n", &format!("EX01\\{n}\n"))
+                .replace(
+                    "RetryCount                       : 11",
+                    &format!("RetryCount                       : {retries}"),
+                )
+                .replace("3:56:25 AM", &format!("{hour}:{minute:02}:25 AM")),
+        );
+        text.push_str("\n\n");
+    }
+    text
+}
+
+/// Issue 14: queue rows of distinct queues past the cap (`Limits::queue_rows`)
+/// are counted, not kept one by one, and the report is the one every row kept
+/// gives: the same verdict, causes, pairs — the failures, the retries of every
+/// queue counted once, whether a queue's rows were kept or counted —, first
+/// and last failures, clocks, coverage (the copies set aside) and the queue
+/// rows the evidence counts. Beside the handover-clock-skew sample: 1,500
+/// distinct failing queues at EX01 at 3 AM, a later export at 4 AM of a third
+/// of them and of the sample's own `EX01\3` (RetryCount grown), and that
+/// export saved again (its rows identical copies).
+#[test]
+fn distinct_queues_past_the_cap_count_as_every_row_kept() {
+    const QUEUES: u64 = 1_500;
+    const CAP: usize = 200;
+    let root = tempfile::tempdir().unwrap();
+    let sample = root.path().join("handover-clock-skew");
+    support::copy_tree(&committed("handover-clock-skew"), &sample);
+    let ticket = sample.join("ticket");
+    let first = distinct_queues((0..QUEUES).map(|i| (100 + i, 2 + i % 5, 3, (i % 60) as u32)));
+    let later = distinct_queues(
+        (0..QUEUES / 3)
+            .map(|i| (100 + 3 * i, 9 + i % 5, 4, (i % 60) as u32))
+            .chain(std::iter::once((3, 14, 4, 26))),
+    );
+    std::fs::write(ticket.join("queue-EX01-0300.txt"), &first).unwrap();
+    std::fs::write(ticket.join("queue-EX01-0400.txt"), &later).unwrap();
+    std::fs::write(ticket.join("queue-EX01-0400-saved-again.txt"), &later).unwrap();
+    let paths = [sample.clone()];
+    let scan = |aggregate| {
+        let settings = exauth::pipeline::ReadSettings {
+            aggregate,
+            ..support::settings()
+        };
+        support::scan_with(&paths, &settings)
+    };
+    let counted_limits = aggregate::Limits {
+        queue_rows: CAP,
+        ..aggregate::Limits::default()
+    };
+    let kept = scan(aggregate::Limits::keep_all());
+    let counted = scan(counted_limits);
+    assert_eq!(seen(counted.clone()), seen(kept.clone()));
+
+    // What every row kept counts: the sample's pair fails 11 + 3 times at
+    // `EX01\3` (11 at 3:56, 14 at 4:26), every other queue its last count.
+    let pair = |r: &Value| {
+        find(&r["pairs"], |p| {
+            p["sender"] == "EX01" && p["receiver"] == "EX02"
+        })
+        .clone()
+    };
+    let retries: u64 = (0..QUEUES)
+        .map(|i| {
+            if i % 3 == 0 {
+                9 + (i / 3) % 5
+            } else {
+                2 + i % 5
+            }
+        })
+        .sum();
+    assert_eq!(pair(&kept)["failures"], 14 + retries, "{}", pair(&kept));
+    assert_eq!(pair(&counted)["failures"], pair(&kept)["failures"]);
+    let rows = |r: &Value| {
+        r["inputs"]["evidence"]["queue-last-error"]
+            .as_u64()
+            .unwrap()
+    };
+    let alone = support::scan_with(&[committed("handover-clock-skew")], &support::settings());
+    assert_eq!(rows(&kept), rows(&alone) + QUEUES + QUEUES / 3 + 1);
+    assert_eq!(rows(&counted), rows(&kept));
+    assert_eq!(counted["verdict"], kept["verdict"]);
+
+    // The rows were counted: at most the cap kept as read, a few exemplars.
+    let collected = exauth::pipeline::read(
+        &paths,
+        &exauth::pipeline::ReadSettings {
+            aggregate: counted_limits,
+            ..support::settings()
+        },
+    );
+    let queue_facts: Vec<&exauth::evidence::Evidence> = collected
+        .evidence
+        .iter()
+        .filter(|e| matches!(e.fact, exauth::evidence::Fact::QueueLastError { .. }))
+        .collect();
+    assert!(
+        queue_facts.len() <= CAP + 2 * aggregate::EXEMPLARS,
+        "{} queue facts",
+        queue_facts.len()
+    );
+    let represented: u64 = queue_facts.iter().map(|e| e.represents).sum();
+    assert_eq!(represented, rows(&kept));
 }

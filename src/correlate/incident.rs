@@ -133,6 +133,7 @@ fn sighting(e: &Evidence, identities: &IdentityMap) -> Option<FailureSighting> {
             target_fqdn,
             inner,
             retry_count,
+            counted,
             ..
         } => (
             here,
@@ -141,7 +142,8 @@ fn sighting(e: &Evidence, identities: &IdentityMap) -> Option<FailureSighting> {
                 .as_deref()
                 .and_then(|i| i.split("Security status ").nth(1))
                 .map(|s| s.trim_end_matches('.').to_string()),
-            retry_count.unwrap_or(1).max(1),
+            // Queue rows counted together: what the run counted for them.
+            counted.unwrap_or_else(|| retry_count.unwrap_or(1).max(1)),
         ),
         Fact::FailureSignature {
             signature,
@@ -191,12 +193,19 @@ fn sighting(e: &Evidence, identities: &IdentityMap) -> Option<FailureSighting> {
 /// (`ingest::queue::QueueFold` keeps its first and last) add, between them,
 /// exactly what the last's count grew by since the first, which the last
 /// adds here on its own.
+///
+/// Queue rows counted together past a cap (`evidence::aggregate::queue_rows`)
+/// were reconciled the same way while the run was read, every row of their
+/// queues with them, and carry the result (`counted`): they are left out.
 pub fn queue_retries(evidence: &[Evidence]) -> BTreeMap<ItemId, u64> {
     type Snapshot = (Option<Timestamp>, Option<jiff::civil::DateTime>, usize, u64);
     let mut by_queue: BTreeMap<(Option<&str>, &str), Vec<Snapshot>> = BTreeMap::new();
     for (index, e) in evidence.iter().enumerate() {
         if let Fact::QueueLastError {
-            queue, retry_count, ..
+            queue,
+            retry_count,
+            counted: None,
+            ..
         } = &e.fact
         {
             if queue.is_empty() || e.fact.failure_signal().is_none() {
@@ -214,11 +223,7 @@ pub fn queue_retries(evidence: &[Evidence]) -> BTreeMap<ItemId, u64> {
         snapshots.sort_unstable();
         let mut before = 0;
         for &(_, _, index, count) in snapshots.iter() {
-            let added = if count >= before {
-                count - before
-            } else {
-                count
-            };
+            let added = crate::evidence::queue_retries_added(before, count);
             counts.insert(ItemId(index), added);
             before = count;
         }
@@ -561,6 +566,7 @@ mod tests {
                 inner: Some("454 4.7.0 Temporary authentication failure".into()),
                 truncated: false,
                 retry_count: None,
+                counted: None,
             },
         )];
         let found = incidents(&evidence, &map(), times);
@@ -638,6 +644,7 @@ mod tests {
                 inner: Some("454 4.7.0 Temporary authentication failure".into()),
                 truncated: false,
                 retry_count: None,
+                counted: None,
             },
         )];
         evidence[0].server = None;

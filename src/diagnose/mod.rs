@@ -427,6 +427,22 @@ pub(crate) fn line(case: &Case, index: ItemId, strength: Strength, detail: Strin
     let e = case.item(index);
     let detail = match e.represents {
         0 | 1 => detail,
+        // Queue rows counted together past a cap: of other queues, over
+        // the whole run.
+        n if matches!(
+            e.fact,
+            crate::evidence::Fact::QueueLastError {
+                counted: Some(_),
+                ..
+            }
+        ) =>
+        {
+            format!(
+                "{detail} (and {} more queue rows like it from {} over the whole run, counted, not listed)",
+                exauth_parsers::problem::thousands(n - 1),
+                e.server.as_deref().unwrap_or("this source"),
+            )
+        }
         // The last snapshot of a queue's folded run: those folded came
         // before it, over the run's time, not in one minute.
         n if matches!(e.fact, crate::evidence::Fact::QueueLastError { .. }) => format!(

@@ -29,6 +29,11 @@
 //! grows as records come, so the span a run ends with is the narrowest at
 //! which all its records fit, whatever their order; and merging two spans'
 //! aggregates gives what reading their records at the wider span gives.
+//!
+//! Queue rows are the exception: each is kept as read up to [`QUEUE_ROWS`],
+//! and past it counted per thing they say over the whole run, their retry
+//! counts reconciled queue by queue at the end (`ingest::queue_rows`, with
+//! this module's aggregates).
 
 use super::{Evidence, Fact};
 use std::collections::{BTreeMap, HashMap};
@@ -44,6 +49,16 @@ pub const SHAPES: usize = 64;
 /// all others) keeps 8,891 records in 8,779 aggregates, per minute (counted
 /// by hand on 2026-12-06).
 pub const KEPT_IN_ALL: usize = 1 << 14;
+/// Queue rows kept as read before the rows of the queues of largest
+/// identity are counted instead (`ingest::queue_rows`): 4,096 rows, about
+/// 5 MB. A queue row as kept costs about 1.3 KB with its text (measured on
+/// 2026-12-07: `benches/collection.sh queue-text`, 44,534 rows at 200 MB,
+/// peaked at 74 MB kept one by one, 37 MB with this cap; the same bytes of
+/// one queue looped, `queue-loop`, 17 MB). Every committed sample,
+/// `../shared/realworld` and `../shared/corpus` hold a handful, a hub's
+/// `Get-Queue` tens to hundreds: they are read exactly as before. The same
+/// bound as the runs a queue fold holds open (`ingest::queue::QueueFold`).
+pub const QUEUE_ROWS: usize = 1 << 12;
 /// A group's span at first: a minute.
 pub const FIRST_SPAN_S: i64 = 60;
 /// The widest span: about 16 years (60 s doubled 23 times), past any log. A
@@ -60,6 +75,9 @@ pub struct Limits {
     pub shapes: usize,
     /// Records kept in all ([`Group::may_keep`]) before a group's span doubles.
     pub kept_in_all: usize,
+    /// Queue rows kept as read before the rest are counted ([`QUEUE_ROWS`],
+    /// `queue_rows`).
+    pub queue_rows: usize,
 }
 
 impl Default for Limits {
@@ -68,6 +86,7 @@ impl Default for Limits {
             exemplars: EXEMPLARS,
             shapes: SHAPES,
             kept_in_all: KEPT_IN_ALL,
+            queue_rows: QUEUE_ROWS,
         }
     }
 }
@@ -79,6 +98,7 @@ impl Limits {
             exemplars: usize::MAX,
             shapes: usize::MAX,
             kept_in_all: usize::MAX,
+            queue_rows: usize::MAX,
         }
     }
 }
@@ -112,14 +132,14 @@ type GroupKey = (Option<String>, &'static str, Clock, i64);
 /// UTC, so a local minute holds the records of one UTC minute (but in the
 /// hour a daylight-saving change repeats).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Clock {
+pub(crate) enum Clock {
     Utc,
     Local(Option<i32>),
 }
 
 /// The seconds an item is grouped by, and their clock; `None` for an item
 /// with no time.
-fn grouping_time(e: &Evidence) -> Option<(i64, Clock)> {
+pub(crate) fn grouping_time(e: &Evidence) -> Option<(i64, Clock)> {
     match (e.time, e.local_time) {
         (Some(time), _) => Some((time.as_second(), Clock::Utc)),
         (None, Some(local)) => {
@@ -223,16 +243,23 @@ impl Group {
     }
 }
 
+/// Records of one kind counted: their number and the exemplars kept.
 #[derive(Debug, Default)]
-struct Aggregate {
-    count: u64,
+pub(crate) struct Aggregate {
+    /// Records counted (each exemplar stands for one).
+    pub(crate) count: u64,
     /// Sorted by [`Evidence::sort_key`]; at most [`EXEMPLARS`].
-    exemplars: Vec<Evidence>,
+    pub(crate) exemplars: Vec<Evidence>,
 }
 
 impl Aggregate {
     fn add(&mut self, e: Evidence, limit: usize) {
-        self.count += 1;
+        self.add_weighted(e, 1, limit);
+    }
+
+    /// [`Aggregate::add`] of a record that stands for `weight` records.
+    pub(crate) fn add_weighted(&mut self, e: Evidence, weight: u64, limit: usize) {
+        self.count += weight;
         let at = self
             .exemplars
             .partition_point(|x| exemplar_key(x) <= exemplar_key(&e));
@@ -259,7 +286,7 @@ impl Aggregate {
         }
     }
 
-    fn merge(&mut self, other: Aggregate, limit: usize) {
+    pub(crate) fn merge(&mut self, other: Aggregate, limit: usize) {
         self.count += other.count;
         self.exemplars.extend(other.exemplars);
         self.exemplars
@@ -279,7 +306,8 @@ impl Aggregate {
         }
     }
 
-    fn into_evidence(self, out: &mut Vec<Evidence>) {
+    /// The exemplars to `out`, the first carrying the records not kept.
+    pub(crate) fn into_evidence(self, out: &mut Vec<Evidence>) {
         let kept = self.exemplars.len() as u64;
         let mut exemplars = self.exemplars.into_iter();
         if let Some(mut first) = exemplars.next() {
@@ -390,7 +418,8 @@ impl Aggregator {
 /// What makes two records of a kind say the same thing: the fact without
 /// its per-record details, hashed. `None` for facts never aggregated
 /// (configuration, clock samples — sampled by the pipeline —, queue rows,
-/// which carry their own retry counts, and time-service events with their
+/// which carry their own retry counts and are counted apart past a cap,
+/// `ingest::queue_rows`, and time-service events with their
 /// offsets).
 /// `scratch` holds the serialization, hashed in one piece (the same hash as
 /// written piece by piece: the hasher hashes the bytes, however cut).

@@ -144,6 +144,13 @@ pub enum Fact {
         inner: Option<String>,
         truncated: bool,
         retry_count: Option<u64>,
+        /// On the exemplars of queue rows counted together past
+        /// [`aggregate::QUEUE_ROWS`] (`aggregate::queue_rows`): the failures
+        /// they stand for between them, all on the first (the others 0), as
+        /// the run counted every row of the aggregate; `None` on a row kept
+        /// as read, which counts its RetryCount.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        counted: Option<u64>,
     },
     /// One authentication attempt in a protocol-log session.
     SmtpAuth {
@@ -444,6 +451,19 @@ impl Fact {
     }
 }
 
+/// What a queue's snapshot adds to its pair's failures after a snapshot of
+/// the same queue whose count was `before` (0 for the first): RetryCount is
+/// a running total, so what it grew by; a lower count is a new round of
+/// retries (the queue emptied, the server restarted), all of which counts
+/// (`correlate::incident::queue_retries`).
+pub fn queue_retries_added(before: u64, count: u64) -> u64 {
+    if count >= before {
+        count - before
+    } else {
+        count
+    }
+}
+
 /// One piece of evidence: a fact, where it was found, and when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
@@ -562,6 +582,7 @@ mod fact_kind_tests {
                 inner: None,
                 truncated: false,
                 retry_count: None,
+                counted: None,
             },
             Fact::SmtpAuth {
                 log: LogKind::Send,

@@ -34,6 +34,7 @@ pub fn queue_error(queue: &str, inner: &str, retry_count: u64) -> Fact {
         inner: Some(inner.into()),
         truncated: false,
         retry_count: Some(retry_count),
+        counted: None,
     }
 }
 

@@ -38,6 +38,7 @@
 //! queue in its file (a loop faster than the queue's retries) is folded as
 //! read (`queue::QueueFold`) and said here with them.
 
+use super::queue_rows::QueueCopy;
 use crate::discover::duplicates::rank;
 use crate::discover::Origin;
 use crate::evidence::{Evidence, Fact};
@@ -254,6 +255,9 @@ pub struct Copies {
     /// Per file, queue rows identical to the one before them of the same
     /// queue, folded as read ([`Extracted::queue_copies`](super::Extracted)).
     folded_queue_rows: BTreeMap<String, u64>,
+    /// Queue rows counted past the cap (`evidence::aggregate`) set aside as
+    /// identical copies, by their file and the file of the row kept.
+    counted_queue_rows: BTreeMap<(String, String), u64>,
 }
 
 impl Copies {
@@ -303,6 +307,17 @@ impl Copies {
             .folded_queue_rows
             .entry(origin.to_string())
             .or_default() += rows;
+    }
+
+    /// Takes the queue rows counted past the cap (`evidence::aggregate`) that
+    /// were set aside as identical copies of others: said with the rest.
+    pub fn counted_queue_rows(&mut self, copies: Vec<QueueCopy>) {
+        for copy in copies {
+            *self
+                .counted_queue_rows
+                .entry((copy.file, copy.from))
+                .or_default() += copy.rows;
+        }
     }
 
     /// At the end of the run: the facts kept for ids several files hold are
@@ -381,7 +396,12 @@ impl Copies {
                 }
             }
         }
-        identical_queue_rows(evidence, self.folded_queue_rows, &mut notes);
+        identical_queue_rows(
+            evidence,
+            self.folded_queue_rows,
+            self.counted_queue_rows,
+            &mut notes,
+        );
         add_notes(inventory, notes);
     }
 }
@@ -605,10 +625,13 @@ impl SessionsSeen {
 /// Sets aside queue rows identical to another (same server, queue,
 /// LastError, retry count and time), keeping the one of the smallest
 /// origin; a note per file rows were set aside from, counting with them the
-/// rows `folded` as read (by file) as copies of rows earlier in the file.
+/// rows `folded` as read (by file) as copies of rows earlier in the file,
+/// and those `counted` past the cap that were set aside as copies (by file
+/// and the file of the row kept).
 fn identical_queue_rows(
     evidence: &mut Vec<Evidence>,
     folded: BTreeMap<String, u64>,
+    counted: BTreeMap<(String, String), u64>,
     notes: &mut BTreeMap<String, Vec<String>>,
 ) {
     let key = |e: &Evidence| -> Option<String> {
@@ -652,18 +675,16 @@ fn identical_queue_rows(
         while let Some(k) = keep.filter(|k| drop[*k]) {
             keep = kept_for[k];
         }
-        let file = |o: &str| -> String {
-            o.rsplit_once('#')
-                .filter(|(_, r)| r.starts_with("object "))
-                .or_else(|| o.rsplit_once(':').filter(|(_, n)| n.parse::<u64>().is_ok()))
-                .map_or(o, |(f, _)| f)
-                .to_string()
-        };
-        let from = keep.map(|k| file(&evidence[k].origin)).unwrap_or_default();
+        let from = keep
+            .map(|k| queue_row_file(&evidence[k].origin))
+            .unwrap_or_default();
         let entry = per_file
-            .entry(file(&evidence[i].origin))
+            .entry(queue_row_file(&evidence[i].origin))
             .or_insert((0, from));
         entry.0 += 1;
+    }
+    for ((file, from), n) in counted {
+        per_file.entry(file).or_insert((0, from)).0 += n;
     }
     let mut earlier_in_file: BTreeMap<String, u64> = BTreeMap::new();
     for (file, n) in folded {
@@ -695,6 +716,20 @@ fn identical_queue_rows(
         i += 1;
         !drop[i - 1]
     });
+}
+
+/// The file of a queue row's origin: without its `:line` or `#object N`.
+pub fn queue_row_file(origin: &str) -> String {
+    origin
+        .rsplit_once('#')
+        .filter(|(_, r)| r.starts_with("object "))
+        .or_else(|| {
+            origin
+                .rsplit_once(':')
+                .filter(|(_, n)| n.parse::<u64>().is_ok())
+        })
+        .map_or(origin, |(f, _)| f)
+        .to_string()
 }
 
 /// The coverage words for copies set aside in one file, one style for

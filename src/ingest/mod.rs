@@ -25,6 +25,7 @@ pub mod klist;
 pub mod nltest;
 pub mod port_probe;
 pub mod queue;
+pub mod queue_rows;
 pub mod receive_connector;
 pub mod repadmin;
 pub mod row;

@@ -246,6 +246,7 @@ fn snapshot(
             inner,
             truncated: last_error.truncated,
             retry_count: queue.retry_count,
+            counted: None,
         },
         local_time: if queue.snapshot_time.is_some() {
             None
@@ -350,20 +351,10 @@ impl Run {
     /// of 2⁻⁶⁴).
     fn shape(snapshot: &Evidence, hint: Option<&IdentityHint>) -> u64 {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        if let Fact::QueueLastError {
-            queue,
-            next_hop,
-            target_ip,
-            target_fqdn,
-            outer,
-            inner,
-            truncated,
-            retry_count: _,
-        } = &snapshot.fact
-        {
-            (&snapshot.server, queue, next_hop, target_ip, target_fqdn).hash(&mut hasher);
-            (outer, inner, truncated).hash(&mut hasher);
+        if let Fact::QueueLastError { queue, .. } = &snapshot.fact {
+            queue.hash(&mut hasher);
         }
+        hash_what_it_says(snapshot, &mut hasher);
         (snapshot.time_basis, hint).hash(&mut hasher);
         hasher.finish()
     }
@@ -418,6 +409,27 @@ impl Run {
             last.represents = self.snapshots - 1;
             out.push(*last);
         }
+    }
+}
+
+/// Hashes what a queue row says whatever its queue, count and times: its
+/// server, next hop, target and error (a run's shape, `Run::shape`, and the
+/// aggregate of rows counted past the cap, `ingest::queue_rows`).
+pub(crate) fn hash_what_it_says(row: &Evidence, hasher: &mut impl Hasher) {
+    if let Fact::QueueLastError {
+        next_hop,
+        target_ip,
+        target_fqdn,
+        outer,
+        inner,
+        truncated,
+        queue: _,
+        retry_count: _,
+        counted: _,
+    } = &row.fact
+    {
+        (&row.server, next_hop, target_ip, target_fqdn).hash(hasher);
+        (outer, inner, truncated).hash(hasher);
     }
 }
 

@@ -495,14 +495,19 @@ pub fn failure_names(signal: FailureSignal) -> (&'static str, &'static str) {
 /// How many failures one item stands for, as the run counted it for its pair
 /// (an aggregate's count; a queue's retry count, or for a queue exported
 /// more than once what its count grew by since the export before: `queue`,
-/// from [`incident::queue_retries`]). A queue's count is a running total,
+/// from [`incident::queue_retries`]; queue rows counted together past a cap,
+/// what the run counted for them). A queue's count is a running total,
 /// never multiplied by what a folded run's last snapshot stands for.
 fn failure_count(e: &Evidence, queue: Option<u64>) -> u64 {
     if let Some(count) = queue {
         return count;
     }
     match &e.fact {
-        Fact::QueueLastError { retry_count, .. } => retry_count.unwrap_or(1).max(1),
+        Fact::QueueLastError {
+            retry_count,
+            counted,
+            ..
+        } => counted.unwrap_or_else(|| retry_count.unwrap_or(1).max(1)),
         _ => e.represents.max(1),
     }
 }
@@ -1142,6 +1147,70 @@ mod tests {
         assert_eq!(sum(&every), 11 + 99);
         // Alone, the last says its RetryCount.
         assert_eq!(failure_count(&last, None), 11 + 99);
+    }
+
+    /// The `failures` column of queue rows counted past the cap
+    /// (`ingest::queue_rows`: exemplars carrying what they count) sums as
+    /// with every row kept: 600 distinct queues, one of them exported three
+    /// times, at caps that keep that queue's rows and caps that count them.
+    #[test]
+    fn queue_rows_counted_past_the_cap_sum_as_every_row_kept() {
+        use crate::correlate::incident::queue_retries;
+        use crate::evidence::aggregate::Limits;
+        use crate::evidence::testing::{at, queue_error};
+        use crate::ingest::queue_rows::QueueRows;
+        let row = |queue: &str, second: i64, count: u64| {
+            let fact = queue_error(queue, "454 4.7.0 Temporary authentication failure", count);
+            let mut e = at("EX01", second, fact);
+            e.origin = format!("EX01/{queue}.txt:{second}");
+            e
+        };
+        let mut rows: Vec<Evidence> = (0..600)
+            .map(|q| row(&format!("EX01\\{q}"), q, 1 + (q % 9) as u64))
+            .collect();
+        rows.extend([row("EX01\\7", 700, 20), row("EX01\\7", 800, 3)]);
+        // The column's sum: the rows `queue_retries` counts (a queue seen
+        // more than once and kept as read: here `EX01\7`'s) with its count,
+        // every other row on its own.
+        let column = |evidence: &[Evidence]| -> u64 {
+            let counts = queue_retries(evidence);
+            let reconciled = |e: &&Evidence| matches!(&e.fact, Fact::QueueLastError { queue, counted: None, .. } if queue == "EX01\\7");
+            assert_eq!(counts.len(), evidence.iter().filter(reconciled).count());
+            let alone: u64 = evidence
+                .iter()
+                .filter(|e| !reconciled(e))
+                .map(|e| failure_count(e, None))
+                .sum();
+            let again: u64 = counts
+                .values()
+                .map(|&count| failure_count(&evidence[0], Some(count)))
+                .sum();
+            alone + again
+        };
+        let every = column(&rows);
+        assert_eq!(every, (0..600).map(|q| 1 + q % 9).sum::<u64>() - 8 + 20 + 3);
+        for cap in [1, 50, 300, 599, 601] {
+            let mut queue_rows = QueueRows::new(Limits {
+                queue_rows: cap,
+                ..Limits::default()
+            });
+            for e in rows.iter().cloned() {
+                assert!(queue_rows.offer(e).is_none());
+            }
+            let mut out = Vec::new();
+            let _ = queue_rows.finish(&mut out);
+            assert!(
+                out.iter().any(|e| matches!(
+                    e.fact,
+                    Fact::QueueLastError {
+                        counted: Some(_),
+                        ..
+                    }
+                )),
+                "cap {cap}: rows counted"
+            );
+            assert_eq!(column(&out), every, "cap {cap}");
+        }
     }
 
     #[test]
