@@ -142,6 +142,8 @@ pub struct SessionGlance<'a> {
     bytes: &'a [u8],
     first: Pos,
     last: Pos,
+    /// Where a Send log's greeting read above is (its time is the summary's `banner_time`).
+    banner_at: Option<Pos>,
 }
 
 impl SessionGlance<'_> {
@@ -163,7 +165,11 @@ impl SessionGlance<'_> {
             last_file: self.last.file,
         };
         let mut ehlo_seen = false;
-        let mut banner_seen = false;
+        // A Send log's greeting was read by the glance already.
+        let mut banner_seen = self.log == LogKind::Send;
+        if let Some(at) = self.banner_at {
+            times.banner_time = at.ts();
+        }
         for &Event { pos, ev } in self.events {
             match ev {
                 Ev::Connect => {
@@ -1478,6 +1484,7 @@ impl OpenSession {
             bytes,
             first: self.first,
             last: self.last,
+            banner_at: None,
         };
         for &Event { pos, ev } in events {
             match ev {
@@ -1501,6 +1508,7 @@ impl OpenSession {
                         });
                     }
                     glance.banner_host = Some(host);
+                    glance.banner_at = Some(pos);
                 }
                 _ => {}
             }
