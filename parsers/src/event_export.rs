@@ -14,8 +14,8 @@
 
 use crate::evtx::{event_order, DataItem, EventFileReport, EventRecord, TimeProvenance};
 use crate::evtx::{RawEvent, ReportBuilder};
-use crate::problem::{thousands, Location, Problem};
-use crate::text_runs::{TextRuns, TEXT_RUN_CAP};
+use crate::problem::{Location, Problem};
+use crate::text_runs::{text_run_cut, TextRuns};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use std::collections::HashMap;
@@ -185,15 +185,8 @@ pub fn read_event_xml_each<R: BufRead>(
 
 /// The problem of text runs cut by [`TextRuns`], if any were.
 fn text_cut<R: BufRead>(runs: &TextRuns<R>, report: &mut ReportBuilder) {
-    if let Some((at, bytes)) = runs.dropped() {
-        report.problems.push(Problem::new(
-            Location::Offset(at),
-            format!(
-                "text without markup runs past {} MiB here: {} bytes not read (no event holds that much text)",
-                TEXT_RUN_CAP >> 20,
-                thousands(bytes)
-            ),
-        ));
+    if let Some(problem) = text_run_cut(runs.dropped(), "event") {
+        report.problems.push(problem);
     }
 }
 

@@ -14,11 +14,41 @@
 //! [`CsvFields`]. No event, queue, message or connector holds a megabyte in
 //! one value, so nothing a reader keeps is lost.
 
+use crate::problem::{thousands, Location, Problem};
 use memchr::{memchr, memrchr};
 use std::io::{self, BufRead, Read};
 
 /// Most bytes a run of text without `<` keeps.
 pub const TEXT_RUN_CAP: usize = 1 << 20;
+
+/// The problem of an XML or CliXml export whose text runs [`TextRuns`] cut:
+/// where the first cut began and the bytes dropped (`dropped`), and what no
+/// `holder` (an event, an object) holds that much text of.
+pub fn text_run_cut(dropped: Option<(u64, u64)>, holder: &str) -> Option<Problem> {
+    let (at, bytes) = dropped?;
+    Some(Problem::new(
+        Location::Offset(at),
+        format!(
+            "text without markup runs past {} MiB here: {} bytes not read (no {holder} holds that much text)",
+            TEXT_RUN_CAP >> 20,
+            thousands(bytes)
+        ),
+    ))
+}
+
+/// Tests: everything `reader` gives, asked `read_size` bytes at a time.
+#[cfg(test)]
+fn read_in_pieces(reader: &mut impl Read, read_size: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = vec![0; read_size];
+    loop {
+        let n = reader.read(&mut buf).unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
 
 /// Most bytes copied by one step: at most half the cap, so a run that
 /// starts inside a step ends inside it within the cap, and only a step's
@@ -151,16 +181,19 @@ mod tests {
 
     fn through(text: &[u8], cap: usize, read_size: usize) -> (Vec<u8>, Option<(u64, u64)>) {
         let mut runs = TextRuns::with_cap(io::BufReader::with_capacity(7, text), cap);
-        let mut out = Vec::new();
-        let mut buf = vec![0; read_size];
-        loop {
-            let n = runs.read(&mut buf).unwrap();
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(&buf[..n]);
-        }
+        let out = read_in_pieces(&mut runs, read_size);
         (out, runs.dropped())
+    }
+
+    #[test]
+    fn a_cut_is_said_where_it_began_with_the_bytes_dropped() {
+        assert!(text_run_cut(None, "event").is_none());
+        let p = text_run_cut(Some((4_096, 40_000_000)), "event").unwrap();
+        assert_eq!(p.location, Location::Offset(4_096));
+        assert_eq!(
+            p.message,
+            "text without markup runs past 1 MiB here: 40,000,000 bytes not read (no event holds that much text)"
+        );
     }
 
     #[test]
@@ -354,15 +387,7 @@ mod json_tests {
     fn through(text: &str, cap: usize, read_size: usize) -> (String, Option<(u64, u64)>) {
         let mut strings =
             JsonStrings::with_cap(io::BufReader::with_capacity(5, text.as_bytes()), cap);
-        let mut out = Vec::new();
-        let mut buf = vec![0; read_size];
-        loop {
-            let n = strings.read(&mut buf).unwrap();
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(&buf[..n]);
-        }
+        let out = read_in_pieces(&mut strings, read_size);
         (String::from_utf8(out).unwrap(), strings.dropped())
     }
 
@@ -583,15 +608,7 @@ mod csv_tests {
     ) -> (String, CsvFields<io::BufReader<&[u8]>>) {
         let mut fields =
             CsvFields::with_cap(io::BufReader::with_capacity(5, text.as_bytes()), b',', cap);
-        let mut out = Vec::new();
-        let mut buf = vec![0; read_size];
-        loop {
-            let n = fields.read(&mut buf).unwrap();
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(&buf[..n]);
-        }
+        let out = read_in_pieces(&mut fields, read_size);
         (String::from_utf8(out).unwrap(), fields)
     }
 

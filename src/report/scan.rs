@@ -1191,32 +1191,39 @@ mod tests {
         }
     }
 
-    /// A server's evidence count is of records: an aggregate's carrier
-    /// counts the records it stands for.
-    #[test]
-    fn a_servers_evidence_items_count_what_an_aggregate_stands_for() {
+    /// A case of one aggregate at `server`: its carrier standing for 30
+    /// records, and one record more (31 in all), clock-corrected as read.
+    fn aggregate_of_31(server: &str, fact: crate::evidence::Fact) -> crate::correlate::case::Case {
         use crate::correlate::case::{assemble, CaseSettings, Coverage};
         use crate::evidence::testing::at;
-        use crate::evidence::Fact;
-        let fact = Fact::InboundAuthFailed {
-            event_id: 1035,
-            status: "IllegalMessage".into(),
-            connector: "Default EX02".into(),
-            mechanism: "ExchangeAuth".into(),
-            client_ip: None,
-        };
-        let mut carrier = at("EX02", 0, fact.clone());
+        let mut carrier = at(server, 0, fact.clone());
         carrier.represents = 30;
-        let evidence = vec![carrier, at("EX02", 5, fact)];
         let mut case = assemble(
             Default::default(),
-            evidence,
+            vec![carrier, at(server, 5, fact)],
             Coverage::default(),
             CaseSettings::default(),
         );
         for e in &mut case.evidence {
             e.corrected = e.time;
         }
+        case
+    }
+
+    /// A server's evidence count is of records: an aggregate's carrier
+    /// counts the records it stands for.
+    #[test]
+    fn a_servers_evidence_items_count_what_an_aggregate_stands_for() {
+        let case = aggregate_of_31(
+            "EX02",
+            crate::evidence::Fact::InboundAuthFailed {
+                event_id: 1035,
+                status: "IllegalMessage".into(),
+                connector: "Default EX02".into(),
+                mechanism: "ExchangeAuth".into(),
+                client_ip: None,
+            },
+        );
         let spans = super::evidence_spans(&case);
         assert_eq!(spans.get("EX02").map(|s| s.items), Some(31));
     }
@@ -1225,25 +1232,13 @@ mod tests {
     /// records it stands for, as the server's evidence count does.
     #[test]
     fn a_timeline_mark_counts_what_an_aggregate_stands_for() {
-        use crate::correlate::case::{assemble, CaseSettings, Coverage};
-        use crate::evidence::testing::at;
-        use crate::evidence::Fact;
-        let fact = Fact::NetlogonEvent {
-            event_id: 5719,
-            summary: "no domain controller".into(),
-        };
-        let mut carrier = at("DC01", 0, fact.clone());
-        carrier.represents = 30;
-        let evidence = vec![carrier, at("DC01", 5, fact)];
-        let mut case = assemble(
-            Default::default(),
-            evidence,
-            Coverage::default(),
-            CaseSettings::default(),
+        let case = aggregate_of_31(
+            "DC01",
+            crate::evidence::Fact::NetlogonEvent {
+                event_id: 5719,
+                summary: "no domain controller".into(),
+            },
         );
-        for e in &mut case.evidence {
-            e.corrected = e.time;
-        }
         let server = super::ServerReport {
             name: "DC01".into(),
             fqdns: Vec::new(),

@@ -26,7 +26,7 @@ use super::json_export::parse_ms_date;
 use super::local_time::{parse_local_datetime, DateOrder, ExportedTime};
 use super::{PropertyObject, PropertyValue};
 use crate::problem::{thousands, Location, Problem, Problems};
-use crate::text_runs::{TextRuns, TEXT_RUN_CAP};
+use crate::text_runs::{text_run_cut, TextRuns};
 use quick_xml::events::Event;
 use quick_xml::Reader;
 use serde::Serialize;
@@ -460,16 +460,10 @@ impl<R: BufRead> CliXmlReader<R> {
             ));
         }
         let runs = self.reader.get_ref().inner.get_ref();
-        if let Some((at, bytes)) = runs.dropped().filter(|_| !self.cut_reported) {
+        if let Some(problem) = text_run_cut(runs.dropped().filter(|_| !self.cut_reported), "object")
+        {
             self.cut_reported = true;
-            self.problems.push(Problem::new(
-                Location::Offset(at),
-                format!(
-                    "text without markup runs past {} MiB here: {} bytes not read (no object holds that much text)",
-                    TEXT_RUN_CAP >> 20,
-                    thousands(bytes)
-                ),
-            ));
+            self.problems.push(problem);
         }
         std::mem::take(&mut self.problems)
     }
