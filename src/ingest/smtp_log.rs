@@ -224,7 +224,7 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
     fn new(place: Place<'p>, out: &'e mut Extracted<'h>, hand_over_at: usize) -> Self {
         let pairing_from = out.pairing.len();
         let seen = out.sessions.as_ref().map(|run| {
-            let file = run.seen.file(&run.origin);
+            let file = run.seen.file(&run.origin, run.server.as_deref());
             (run.seen.clone(), file, run.server.clone())
         });
         SessionFacts {
