@@ -484,7 +484,7 @@ impl Reassembler {
         self.apply_row(
             at,
             head,
-            &connector,
+            || &connector,
             AnyRow {
                 kind,
                 event,
@@ -565,16 +565,17 @@ impl Reassembler {
             columns,
             fields,
         };
-        self.apply_row(at, head, split.connector(), row, report, emit);
+        self.apply_row(at, head, || split.connector(), row, report, emit);
     }
 
-    /// What every row does to its session, whichever path split it.
+    /// What every row does to its session, whichever path split it. `connector` is asked for
+    /// only when the row opens its session.
     #[inline(always)]
-    fn apply_row<S: SessionSink + ?Sized, C: RowClassifier>(
+    fn apply_row<'c, S: SessionSink + ?Sized, C: RowClassifier>(
         &mut self,
         at: RowAt,
         head: RowHead<'_>,
-        connector: &[u8],
+        connector: impl FnOnce() -> &'c [u8],
         classify_row: C,
         report: &mut FileReport,
         emit: &mut S,
@@ -596,7 +597,7 @@ impl Reassembler {
         let pool = &mut self.pool;
         let Some(session) = self.open.get_or_insert_with((kind, id), || {
             let mut buffers = pool.pop().unwrap_or_default();
-            let connector = keep(&mut buffers.text, connector);
+            let connector = keep(&mut buffers.text, connector());
             OpenSession::new(connector, pos, buffers)
         }) else {
             return;
