@@ -518,7 +518,7 @@ impl Reassembler {
         };
         let (Some(id), Some(seq), Some(time)) = (
             self.session_id_cache.parse(split.session_id()),
-            parse_u32(split.sequence_number()),
+            split.seq.or_else(|| parse_u32(split.sequence_number())),
             self.time_cache.parse_standard(split.date_time()),
         ) else {
             return false;
