@@ -734,17 +734,12 @@ fn may_matter(kind: LogKind, event: u8, data: &[u8]) -> bool {
         return matches!(first.to_ascii_uppercase(), b'E' | b'H' | b'S' | b'X' | b'A');
     }
     if event == kind.server_event() {
-        let Some(&[a, b, c]) = data.first_chunk::<3>() else {
-            return false;
-        };
-        if !(a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit()) {
-            return false;
-        }
-        let code = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
-        return match code {
+        // The reply code's three digits matched as they are (no number made of them).
+        return match data.first_chunk::<3>() {
             // An EHLO reply line: [`classify_standard`] judges it in one pass.
-            250 => matches!(data.get(3), Some(b' ' | b'-')),
-            220 | 235 | 334 | 400..=599 => true,
+            Some(b"250") => matches!(data.get(3), Some(b' ' | b'-')),
+            Some(b"220" | b"235" | b"334") => true,
+            Some([b'4' | b'5', b'0'..=b'9', b'0'..=b'9']) => true,
             _ => false,
         };
     }
