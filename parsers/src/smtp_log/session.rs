@@ -1281,6 +1281,12 @@ fn ehlo_word_end(word: &[u8], end: FieldEnd) -> usize {
 /// `end` says) is `Hello`.
 #[inline(always)]
 fn first_ehlo_word_is_hello(names: &[u8], end: FieldEnd) -> bool {
+    // Most EHLO lines hold one keyword: what follows it is the field's end (or nothing).
+    match names.first() {
+        None => return false,
+        Some(&b) if b != b'H' && !is_ehlo_separator(b) => return false,
+        Some(_) => {}
+    }
     let start = names
         .iter()
         .position(|&b| !is_ehlo_separator(b))
