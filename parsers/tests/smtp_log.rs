@@ -526,3 +526,38 @@ fn records_serialize_with_the_contract_field_names() {
         );
     }
 }
+
+/// A session's endpoints are its first row's that has them, and a connect row's (`+`) replace
+/// them: the addresses the connection used, whatever rows of the session came before (a log
+/// pasted together out of order). Held on the standard-layout path and on the general one (a
+/// quoted connector), which must agree.
+#[test]
+fn the_connect_rows_endpoints_replace_earlier_ones() {
+    for connector in ["EX01\\Default EX01", "\"EX01\\Default EX01\""] {
+        let rows = [
+            "2026-11-26T06:00:00.101Z,{c},08DF48BCBCC4DE31,1,10.0.1.11:2525,10.0.1.99:50000,*,None,Set Session Permissions",
+            "2026-11-26T06:00:00.101Z,{c},08DF48BCBCC4DE31,0,10.0.1.11:25,10.0.1.23:57140,+,,",
+            "2026-11-26T06:00:00.105Z,{c},08DF48BCBCC4DE31,2,10.0.1.11:2525,10.0.1.98:50001,<,EHLO EX13.contoso.com,",
+            "2026-11-26T06:00:00.110Z,{c},08DF48BCBCC4DE31,3,10.0.1.11:2525,10.0.1.98:50001,-,,Remote",
+        ]
+        .map(|row| row.replace("{c}", connector));
+        let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+        let input = header("Receive") + &crlf(&rows);
+        let (sessions, report) = parse(input.as_bytes(), None);
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        let [s] = sessions.as_slice() else {
+            panic!("{sessions:?}")
+        };
+        assert_eq!(s.connector, "EX01\\Default EX01", "{connector}");
+        assert_eq!(
+            s.local_endpoint.as_deref(),
+            Some("10.0.1.11:25"),
+            "{connector}"
+        );
+        assert_eq!(
+            s.remote_endpoint.as_deref(),
+            Some("10.0.1.23:57140"),
+            "{connector}"
+        );
+    }
+}
