@@ -174,27 +174,53 @@ enum Pending {
     Declined(Declined),
 }
 
-/// What a declined session still does in its turn: if it is new, it counts
+/// What a declined session still does in its turn: if it is new, it gives
+/// the identity hints this file had not given when it was glanced, counts
 /// towards the file's sessions and, when kept for pairing, is offered to the
 /// pairing gate (its copy kept when the gate takes it); new or not, its clock
-/// sample goes through the thinning (refused by the banner gate when the
-/// thinning keeps it).
+/// sample goes through the thinning, and if new and kept there it becomes a
+/// fact unless the banner gate refuses it (counted) — all that
+/// [`session_evidence`] and [`SessionFacts::facts`] do with a healthy
+/// session's summary, from copies of the few texts that need one.
 struct Declined {
     /// Whether it has both endpoints, and its [`connection_hash`].
     both_endpoints: bool,
     connection: u64,
+    /// The identity hints the file had not given at the glance (a batch's
+    /// sessions wait before they give theirs).
+    hints: DeclinedHints,
     sample: Option<ThinnedSample>,
     /// Its copy for pairing ([`slim_from_glance`]) when the pairing gate
     /// would take it: all its summary would have given beyond the rest.
     pairing: Option<Box<SessionSummary>>,
 }
 
+/// A declined session's identity hints not given yet when it was glanced:
+/// the address of its own end (the file's server is the host), and the peer
+/// with its address. Copied only then: most sessions repeat the file's.
+#[derive(Default)]
+struct DeclinedHints {
+    local_endpoint: Option<String>,
+    remote: Option<(String, String)>,
+}
+
 /// A clock sample as the thinning sees it: the peer's address text (inline:
-/// a copy per session was what declining saves) and the sample's key.
+/// a copy per session was what declining saves) and the sample's key; and,
+/// when the thinning and the banner gate would keep it at the glance, what
+/// its fact needs besides ([`BannerFact`]).
 struct ThinnedSample {
     ip: Option<([u8; ThinnedSample::IP_ROOM], u8)>,
     offset_s: f64,
     time: jiff::Timestamp,
+    fact: Option<BannerFact>,
+}
+
+/// What a banner sample's fact holds besides the sample's key: the peer's
+/// address as gated, its name, and the sample's line.
+struct BannerFact {
+    peer: Option<std::net::IpAddr>,
+    name: String,
+    line: u64,
 }
 
 impl ThinnedSample {
@@ -211,7 +237,12 @@ impl ThinnedSample {
             }
             None => None,
         };
-        Some(ThinnedSample { ip, offset_s, time })
+        Some(ThinnedSample {
+            ip,
+            offset_s,
+            time,
+            fact: None,
+        })
     }
 
     fn ip(&self) -> Option<&str> {
@@ -259,17 +290,23 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
         }
     }
 
-    /// Whether the facts of a healthy session need its summary: false when
-    /// all they would do is certain from the glance, that is when it gives
-    /// no identity hint this file has not given and its clock sample (if
-    /// any) is dropped by the thinning or refused by the banner gate. Most
-    /// sessions of a busy file: each summary not built is a dozen strings
-    /// made and dropped. One the pairing gate would take is copied for
-    /// pairing from the glance ([`slim_from_glance`]), as its summary would
-    /// have been slimmed (about 90,000 of the 430,000 sessions of the
-    /// 20-server collection of `benches/collection.sh`, counted by hand).
-    /// Taken in order with the others, the declined one does the rest in its
-    /// turn ([`Declined`]).
+    /// Whether the facts of a healthy session need its summary: never when
+    /// the glance tells them all, that is when the file reads sessions
+    /// against a pairing gate (a scan) and the session's texts are whole
+    /// (the glance is given). Most sessions of a busy file: each summary not
+    /// built is a dozen strings made and dropped. A declined session copies
+    /// only the texts its facts need ([`Declined`]): a new identity hint, a
+    /// clock sample the thinning and the banner gate would keep, and its copy
+    /// for pairing from the glance ([`slim_from_glance`]) when the pairing
+    /// gate would take it, as its summary would have been slimmed. Taken in
+    /// order with the others, the declined one does the rest in its turn
+    /// ([`SessionFacts::declined_facts`]).
+    ///
+    /// Before, a new hint or a kept sample asked for the summary: at a
+    /// hundred servers one session in five (a file's 99 peers each new in
+    /// it, and every session of a batch of [`DEDUP_BATCH`] waiting before it
+    /// gives its hints), 265,000 of the 1,390,000 sessions of
+    /// `benches/collection.sh`'s 100-server collection (counted by hand).
     fn wants_summary(&mut self, glance: &SessionGlance<'_>) -> bool {
         let Some(gate) = self.out.pairing_gate.as_ref() else {
             return true;
@@ -278,14 +315,15 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
             LogKind::Send => glance.banner_host.or(glance.hello_reply_host),
             LogKind::Receive => glance.ehlo,
         };
+        let mut hints = DeclinedHints::default();
         if let (Some(name), Some(endpoint)) = (self.place.server, glance.local_endpoint) {
             if !self.hints.has(name, endpoint, Role::Exchange) {
-                return true;
+                hints.local_endpoint = Some(endpoint.to_owned());
             }
         }
         if let (Some(host), Some(endpoint)) = (remote_host, glance.remote_endpoint) {
             if !self.hints.has(host, endpoint, Role::Unknown) {
-                return true;
+                hints.remote = Some((host.to_owned(), endpoint.to_owned()));
             }
         }
         let (local, remote) = (glance.local_endpoint, glance.remote_endpoint);
@@ -298,21 +336,28 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
             && !gate.would_refuse(endpoint_host(remote.unwrap_or("")), connection);
         let sample = match &glance.clock_sample {
             Some(sample) => {
-                if self
-                    .thinning
-                    .would_keep(sample.remote_ip, sample.offset_s, sample.time)
-                {
-                    let remote_ip = sample_peer_ip(sample.remote_ip, remote);
-                    let hash = sample_origin_hash(self.origin_hash, Some(sample.line));
-                    if !gate.would_refuse_banner(remote_ip, Some(sample.remote_server), hash) {
-                        return true;
-                    }
-                }
-                let Some(thinned) =
+                let Some(mut thinned) =
                     ThinnedSample::new(sample.remote_ip, sample.offset_s, sample.time)
                 else {
                     return true;
                 };
+                // A sample the thinning holds already stays thinned (it only
+                // grows), and the gate is the file's throughout: only one it
+                // would keep and the gate would take may become a fact.
+                if self
+                    .thinning
+                    .would_keep(sample.remote_ip, sample.offset_s, sample.time)
+                {
+                    let peer = sample_peer_ip(sample.remote_ip, remote);
+                    let hash = sample_origin_hash(self.origin_hash, Some(sample.line));
+                    if !gate.would_refuse_banner(peer, Some(sample.remote_server), hash) {
+                        thinned.fact = Some(BannerFact {
+                            peer,
+                            name: sample.remote_server.to_owned(),
+                            line: sample.line,
+                        });
+                    }
+                }
                 Some(thinned)
             }
             None => None,
@@ -320,6 +365,7 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
         let declined = Declined {
             both_endpoints,
             connection,
+            hints,
             sample,
             pairing: paired.then(|| Box::new(slim_from_glance(glance, &glance.times()))),
         };
@@ -385,18 +431,42 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
     }
 
     /// What a declined session read for the first time in the run does: what
-    /// [`SessionFacts::facts`] would do with its summary, which makes no fact.
+    /// [`SessionFacts::facts`] would do with its summary (hints, a banner
+    /// sample, the session for pairing).
     fn declined_facts(&mut self, declined: Declined) {
         self.hand_over_when_holding();
-        if let Some(sample) = &declined.sample {
-            // Kept by the thinning, it is refused by the banner gate (the
-            // glance saw to it): counted, as `session_evidence` counts it.
+        let DeclinedHints {
+            local_endpoint,
+            remote,
+        } = &declined.hints;
+        if let (Some(name), Some(endpoint)) = (self.place.server, local_endpoint) {
+            self.hints.host_at_endpoint(name, endpoint, Role::Exchange);
+        }
+        if let Some((host, endpoint)) = remote {
+            self.hints.host_at_endpoint(host, endpoint, Role::Unknown);
+        }
+        if let Some(sample) = declined.sample {
             if self
                 .thinning
                 .keep(sample.ip(), sample.offset_s, sample.time)
             {
-                if let Some(gate) = self.out.pairing_gate.as_mut() {
-                    gate.banners_refused += 1;
+                match sample.fact {
+                    Some(fact) => self.out.evidence.push(clock_sample_evidence(
+                        self.place.server,
+                        self.place.origin,
+                        Some(fact.line),
+                        ClockBasis::Banner,
+                        (Some(fact.name), fact.peer),
+                        (sample.offset_s, sample.time),
+                    )),
+                    // Kept by the thinning, it is refused by the banner gate
+                    // (the glance saw to it): counted, as `session_evidence`
+                    // counts it.
+                    None => {
+                        if let Some(gate) = self.out.pairing_gate.as_mut() {
+                            gate.banners_refused += 1;
+                        }
+                    }
                 }
             }
         }
@@ -733,24 +803,46 @@ pub fn session_evidence(
                 continue;
             }
         }
-        out.push(Evidence {
-            server: server.map(str::to_string),
-            time: Some(sample.time),
-            time_basis: TimeBasis::NativeUtc,
-            origin: match sample.line {
-                Some(line) => format!("{artifact_origin}:{line}"),
-                None => artifact_origin.to_string(),
-            },
-            fact: Fact::ClockSample {
-                basis: sample.basis,
-                remote_server: sample.remote_server.clone(),
-                remote_ip,
-                offset_s: sample.offset_s,
-            },
-            local_time: None,
-            corrected: None,
-            represents: 1,
-        });
+        out.push(clock_sample_evidence(
+            server,
+            artifact_origin,
+            sample.line,
+            sample.basis,
+            (sample.remote_server.clone(), remote_ip),
+            (sample.offset_s, sample.time),
+        ));
+    }
+}
+
+/// The fact of a clock sample of `server`'s log at `artifact_origin`
+/// (`line` in it): the peer's name and address as gated, the offset at a
+/// time. One place for the facts made from a summary's samples and from a
+/// declined session's banner ([`SessionFacts::declined_facts`]).
+fn clock_sample_evidence(
+    server: Option<&str>,
+    artifact_origin: &str,
+    line: Option<u64>,
+    basis: ClockBasis,
+    (remote_server, remote_ip): (Option<String>, Option<std::net::IpAddr>),
+    (offset_s, time): (f64, jiff::Timestamp),
+) -> Evidence {
+    Evidence {
+        server: server.map(str::to_string),
+        time: Some(time),
+        time_basis: TimeBasis::NativeUtc,
+        origin: match line {
+            Some(line) => format!("{artifact_origin}:{line}"),
+            None => artifact_origin.to_string(),
+        },
+        fact: Fact::ClockSample {
+            basis,
+            remote_server,
+            remote_ip,
+            offset_s,
+        },
+        local_time: None,
+        corrected: None,
+        represents: 1,
     }
 }
 
@@ -1293,8 +1385,9 @@ mod glance_tests {
         (out, declined)
     }
 
-    /// Declining the summaries the glance makes needless (copying those the
-    /// pairing gate takes from their glance) changes nothing a file yields:
+    /// Declining the summary of every healthy session (copying from its
+    /// glance the hints it gives first, the banner sample the thinning keeps
+    /// and the session the pairing gate takes) changes nothing a file yields:
     /// facts, hints, sessions kept for pairing, and the counts
     /// of sessions and banner samples the gates refused; for files read once,
     /// again as copies, and a file that repeats the second half of another
@@ -1317,7 +1410,13 @@ mod glance_tests {
             let (asked, none) = read(&files, true);
             let (declining, declined) = read(&files, false);
             assert_eq!(none, 0);
-            assert!(declined > 1000, "{declined} declined");
+            // Every healthy session is declined: a new identity hint, a
+            // banner sample kept and the copy for pairing all come from
+            // the glance; only the failing ones are summarized.
+            let count =
+                |needle: &str| -> usize { files.iter().map(|f| f.matches(needle).count()).sum() };
+            let healthy = count(",+,") - count("454 4.7.0");
+            assert_eq!(declined, healthy);
             for (a, d) in asked.iter().zip(&declining) {
                 assert_eq!(a.evidence, d.evidence);
                 assert_eq!(a.hints, d.hints);
@@ -1336,6 +1435,17 @@ mod glance_tests {
                 .sum();
             assert!(refused > 1000, "{refused} refused");
             assert!(asked.iter().any(|e| !e.evidence.is_empty()));
+            // Banner samples of healthy (declined) sessions became facts:
+            // in the first file, session i's greeting is on line 4 + 8i,
+            // and every 40th session fails.
+            let healthy_samples = declining[0]
+                .evidence
+                .iter()
+                .filter(|e| matches!(e.fact, Fact::ClockSample { .. }))
+                .filter_map(|e| e.origin.rsplit(':').next()?.parse::<u64>().ok())
+                .filter(|line| (line - 4) / 8 % 40 != 39)
+                .count();
+            assert!(healthy_samples > 10, "{healthy_samples} samples");
             // Sessions the pairing gate takes are declined too, copied from
             // their glance: the copies equal the slimmed summaries (above).
             let paired: usize = declining.iter().map(|e| e.pairing.len()).sum();
