@@ -17,6 +17,7 @@ use crate::discover::{self, Artifact, ArtifactVisitor, Limits, Origin};
 use crate::evidence::aggregate::Aggregator;
 use crate::evidence::{Evidence, Fact, IdentityHint};
 use crate::ingest::dedup::{Claim, Copies, SessionsOfRun, SessionsSeen};
+use crate::ingest::pairing_gate::GateShare;
 use crate::ingest::queue_rows::QueueRows;
 use crate::ingest::smtp_log::{connection_hash, fnv1a, fnv1a_continue, session_sample_tie};
 use crate::ingest::spool::{Spool, SpoolReader, SpoolStore};
@@ -544,12 +545,14 @@ impl Bounded {
     }
 
     /// What a file of `server` may leave out of its healthy sessions for
-    /// pairing ([`PairingGate`]).
+    /// pairing and of its banner samples ([`PairingGate`]): every share of
+    /// the server, with the hashes it holds.
     fn pairing_gate(&self, server: &str) -> PairingGate {
-        let mut gate = self.sessions.gate(server);
+        let mut gate = PairingGate::default();
+        self.sessions.tell_sessions(server, &mut gate);
         // The banner samples' peers are keyed by their text; the facts kept
         // name the address and name it is made of.
-        for (_, kept) in self.samples.full_shares(server) {
+        for (_, kept) in self.samples.shares(server) {
             let Some(top) = kept.heap.peek() else {
                 continue;
             };
@@ -559,10 +562,8 @@ impl Bounded {
                 ..
             } = &top.item.fact
             {
-                gate.banners_full_at
-                    .entry(*remote_ip)
-                    .or_default()
-                    .push((remote_server.clone(), top.key.0));
+                let share = GateShare::new(kept.primaries(), self.samples.per_pair);
+                gate.banner_share(*remote_ip, remote_server.clone(), share);
             }
         }
         gate
@@ -736,30 +737,22 @@ impl<T> Sample<T> {
         }
     }
 
-    /// `server`'s full shares and the largest primary hash each keeps: an
-    /// item above it is refused now and at any later offer ([`PairingGate`]).
-    fn gate(&self, server: &str) -> PairingGate {
-        let full_at = self
-            .full_shares(server)
-            .filter_map(|(peer, kept)| Some((peer.clone(), kept.heap.peek()?.key.0)))
-            .collect();
-        PairingGate {
-            full_at,
-            ..PairingGate::default()
+    /// Tells `gate` `server`'s shares as shares of healthy sessions.
+    fn tell_sessions(&self, server: &str, gate: &mut PairingGate) {
+        let mut kept_hashes = Vec::new();
+        for (peer, kept) in self.shares(server) {
+            kept_hashes.clear();
+            kept_hashes.extend(kept.primaries());
+            gate.session_share(peer, &kept_hashes, self.per_pair);
         }
     }
 
-    /// `server`'s shares that are full (see [`Sample::gate`]).
-    fn full_shares<'s>(
+    /// `server`'s shares, one per peer ([`PairingGate`]).
+    fn shares<'s>(
         &'s self,
         server: &str,
     ) -> impl Iterator<Item = (&'s String, &'s BottomK<T>)> + 's {
-        let per_pair = self.per_pair;
-        self.by_server
-            .get(server)
-            .into_iter()
-            .flatten()
-            .filter(move |(_, kept)| kept.heap.len() >= per_pair)
+        self.by_server.get(server).into_iter().flatten()
     }
 
     /// Every server's pairs, servers and their peers in name order.
@@ -819,6 +812,11 @@ impl<T> BottomK<T> {
         };
         self.heap.pop();
         self.heap.push(ByKey { key, item });
+    }
+
+    /// The primary hashes of the items kept.
+    fn primaries(&self) -> impl Iterator<Item = u64> + '_ {
+        self.heap.iter().map(|k| k.key.0)
     }
 
     /// Drops the largest keys until `share` are left.
@@ -1004,6 +1002,7 @@ pub(crate) fn sort_large<T: Sync>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::pairing_gate::Judged;
 
     proptest::proptest! {
         /// `sort_large` orders as the standard stable sort does, ties kept in input order.
@@ -1136,10 +1135,12 @@ mod tests {
         assert_eq!(collect(forward), collect(backward));
     }
 
-    /// Items left out by a gate taken before each "file" leave the sample
-    /// and its offered count as offering every item would: items in peer
-    /// order, interleaved, and in rising hash order (each item refused once
-    /// its share is full, kept while it is not), shares halving on the way.
+    /// Items left out by a gate taken before each "file", tightened by the
+    /// items it lets through, leave the sample and its offered count as
+    /// offering every item would: items in peer order, interleaved, and in
+    /// rising hash order (each item refused once its share is full, kept
+    /// while it is not), shares halving on the way. Some are refused only
+    /// because the gate tightened while its file was read.
     #[test]
     fn the_pairing_gate_changes_nothing_the_sample_keeps() {
         let peers = 40u64;
@@ -1154,26 +1155,37 @@ mod tests {
         interleaved.sort_by_key(|item| item.2);
         let mut rising = by_peer.clone();
         rising.sort_by_key(|item| item.1);
-        for items in [by_peer, interleaved, rising] {
+        for (items, rising_order) in [(by_peer, false), (interleaved, false), (rising, true)] {
             let mut all: Sample<String> = Sample::default();
             for (peer, h, t, item) in &items {
                 all.offer("EX01", peer, *h, item.clone(), |_| *t);
             }
             let mut gated: Sample<String> = Sample::default();
-            let mut refused_in_all = 0;
+            let (mut refused_in_all, mut tightened) = (0, 0);
             for file in items.chunks(997) {
-                let mut gate = gated.gate("EX01");
+                let mut gate = PairingGate::default();
+                gated.tell_sessions("EX01", &mut gate);
+                let standing = gate.clone();
                 for (peer, h, t, item) in file {
-                    if !gate.refuses(peer, *h) {
+                    if !gate.refuses(peer, *h, true) {
                         gated.offer("EX01", peer, *h, item.clone(), |_| *t);
+                    } else if standing.judge(peer, *h, true) == Judged::LetThrough {
+                        tightened += 1;
                     }
                 }
+                gate.file_ended(false);
                 refused_in_all += gate.refused;
                 gated.offered += gate.refused;
             }
             assert!(
                 refused_in_all > items.len() as u64 / 20,
                 "{refused_in_all} refused"
+            );
+            // In rising order a full share refuses all that follows: the gate
+            // as it stood before the file did already.
+            assert!(
+                rising_order || tightened > 0,
+                "{tightened} refused by tightening"
             );
             assert_eq!(gated.offered, all.offered);
             assert_eq!((gated.total, gated.per_pair), (all.total, all.per_pair));
@@ -1191,8 +1203,9 @@ mod tests {
     }
 
     /// A banner sample the gate refuses, by its peer's address and name and
-    /// its origin's hash taken in pieces, is one the bounded sample refuses;
-    /// one it lets through may be kept.
+    /// its origin's hash taken in pieces, is one the bounded sample refuses,
+    /// while the gate tightens with those it lets through (offered, as a
+    /// file's are); one it lets through may be kept.
     #[test]
     fn the_banner_gate_refuses_what_the_sample_refuses() {
         use crate::model::ClockBasis;
@@ -1222,6 +1235,9 @@ mod tests {
         }
         bounded.offer_sample("EX01", sample(23, "EX13", 0));
         let mut gate = bounded.pairing_gate("EX01");
+        let ex13 = Some(std::net::IpAddr::from([10, 0, 0, 23]));
+        // A share not yet full (one of three) refuses nothing.
+        assert!(!gate.would_refuse_banner(ex13, Some("EX13"), u64::MAX));
         let origin_hash = fnv1a(b"EX01/SEND20261126-1.LOG");
         let (mut refused, mut let_through) = (0, 0);
         for line in 40..400u64 {
@@ -1244,13 +1260,13 @@ mod tests {
                 );
             } else {
                 let_through += 1;
+                bounded.offer_sample("EX01", e);
             }
-            // Another name at the same address, and a share not yet full, pass.
-            assert!(!gate.refuses_banner(ip, Some("EX99"), hash));
-            assert!(!gate.refuses_banner(Some([10, 0, 0, 23].into()), Some("EX13"), hash));
+            // Another name at the same address has no share: never refused.
+            assert!(!gate.would_refuse_banner(ip, Some("EX99"), hash));
         }
         assert!(
-            refused > 100 && let_through > 10,
+            refused > 100 && let_through > 0,
             "{refused} refused, {let_through} not"
         );
         assert_eq!(gate.banners_refused, refused);

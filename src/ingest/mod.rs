@@ -23,6 +23,7 @@ pub mod exchange_logs;
 pub mod ipconfig;
 pub mod klist;
 pub mod nltest;
+pub mod pairing_gate;
 pub mod port_probe;
 pub mod queue;
 pub mod queue_rows;
@@ -45,6 +46,7 @@ use exauth_parsers::problem::{thousands, Location, Problem, Problems};
 use exauth_parsers::queue::DateOrderOption;
 use exauth_parsers::signature::SignatureHit;
 use exauth_parsers::smtp_log::SessionSummary;
+pub use pairing_gate::PairingGate;
 pub use row::{Row, RowEncoding, RowSink};
 use std::io::Read;
 use text::Content;
@@ -253,71 +255,6 @@ pub(crate) fn extract_in_parts(
     );
     drop(out);
     (parts, rest, hints)
-}
-
-/// The healthy sessions the run's bounded pairing sample would refuse, as
-/// it stood before a file was read: per peer address whose share is full,
-/// the largest connection hash kept (`smtp_log::connection_hash`). A
-/// sample that is full stays full and only ever keeps smaller hashes, so a
-/// session above the threshold is refused whenever it is offered: it is
-/// counted here instead of being slimmed, boxed and offered (nine in ten
-/// sessions of a big collection).
-///
-/// The same for banner clock samples, whose sample is keyed by the peer's
-/// address and name and hashes the sample's origin: at a hundred servers a
-/// file's banners give samples from 99 peers, nearly all refused.
-#[derive(Debug, Default, Clone)]
-pub struct PairingGate {
-    pub full_at: rustc_hash::FxHashMap<String, u64>,
-    /// Sessions refused here: offered, as the sample counts them.
-    pub refused: u64,
-    /// Banner samples: per peer address, (peer name, largest origin hash kept).
-    pub banners_full_at:
-        rustc_hash::FxHashMap<Option<std::net::IpAddr>, Vec<(Option<String>, u64)>>,
-    /// Banner samples refused here.
-    pub banners_refused: u64,
-}
-
-impl PairingGate {
-    /// True when a banner sample from the peer (`ip`, `name`) of origin hash
-    /// `hash` is refused (counted).
-    pub fn refuses_banner(
-        &mut self,
-        ip: Option<std::net::IpAddr>,
-        name: Option<&str>,
-        hash: u64,
-    ) -> bool {
-        let refused = self.would_refuse_banner(ip, name, hash);
-        self.banners_refused += u64::from(refused);
-        refused
-    }
-
-    /// [`PairingGate::refuses_banner`], counting nothing.
-    pub fn would_refuse_banner(
-        &self,
-        ip: Option<std::net::IpAddr>,
-        name: Option<&str>,
-        hash: u64,
-    ) -> bool {
-        self.banners_full_at.get(&ip).is_some_and(|names| {
-            names
-                .iter()
-                .any(|(n, top)| n.as_deref() == name && hash > *top)
-        })
-    }
-
-    /// True when a healthy session to `peer` of connection hash `hash` is
-    /// refused (counted).
-    pub fn refuses(&mut self, peer: &str, hash: u64) -> bool {
-        let refused = self.would_refuse(peer, hash);
-        self.refused += u64::from(refused);
-        refused
-    }
-
-    /// [`PairingGate::refuses`], counting nothing.
-    pub fn would_refuse(&self, peer: &str, hash: u64) -> bool {
-        self.full_at.get(peer).is_some_and(|&top| hash > top)
-    }
 }
 
 /// The parsed content of one artifact, behind one interface.

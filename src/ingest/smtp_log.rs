@@ -3,6 +3,7 @@
 //! turned into facts, and sessions kept for pairing both ends' logs.
 
 use super::dedup::{session_key, session_key_of, SessionsSeen};
+use super::pairing_gate::Judged;
 use super::text::Content;
 use super::{Extracted, IngestOptions, Input, Place, Records, Row, RowSink};
 use crate::discover::Artifact;
@@ -190,9 +191,18 @@ struct Declined {
     /// sessions wait before they give theirs).
     hints: DeclinedHints,
     sample: Option<ThinnedSample>,
-    /// Its copy for pairing ([`slim_from_glance`]) when the pairing gate
-    /// would take it: all its summary would have given beyond the rest.
-    pairing: Option<Box<SessionSummary>>,
+    pairing: ForPairing,
+}
+
+/// What the pairing gate made of a declined session at its glance.
+enum ForPairing {
+    /// Let through: its copy for pairing ([`slim_from_glance`]), all its
+    /// summary would have given beyond the rest.
+    Copy(Box<SessionSummary>),
+    /// Refused, and so it stays (the gate only tightens): counted in turn.
+    Refused(Judged),
+    /// Not kept for pairing (no server, or a big file's one in 8 left it out).
+    Not,
 }
 
 /// A declined session's identity hints not given yet when it was glanced:
@@ -216,11 +226,12 @@ struct ThinnedSample {
 }
 
 /// What a banner sample's fact holds besides the sample's key: the peer's
-/// address as gated, its name, and the sample's line.
+/// address as gated, its name, the sample's line and origin hash.
 struct BannerFact {
     peer: Option<std::net::IpAddr>,
     name: String,
     line: u64,
+    hash: u64,
 }
 
 impl ThinnedSample {
@@ -331,9 +342,19 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
         let both_endpoints = local.is_some() && remote.is_some();
         // A copy is made only when the session may be kept: a big file keeps
         // one connection in 8, and a file once big stays so.
-        let paired = self.place.server.is_some()
+        let survives = kept_for_pairing(false, both_endpoints, || connection, PAIRING_ONE_IN);
+        let pairing = if self.place.server.is_some()
             && kept_for_pairing(false, both_endpoints, || connection, self.keep_one_in())
-            && !gate.would_refuse(endpoint_host(remote.unwrap_or("")), connection);
+        {
+            match gate.judge(endpoint_host(remote.unwrap_or("")), connection, survives) {
+                Judged::LetThrough => {
+                    ForPairing::Copy(Box::new(slim_from_glance(glance, &glance.times())))
+                }
+                refused => ForPairing::Refused(refused),
+            }
+        } else {
+            ForPairing::Not
+        };
         let sample = match &glance.clock_sample {
             Some(sample) => {
                 let Some(mut thinned) =
@@ -355,6 +376,7 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
                             peer,
                             name: sample.remote_server.to_owned(),
                             line: sample.line,
+                            hash,
                         });
                     }
                 }
@@ -367,7 +389,7 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
             connection,
             hints,
             sample,
-            pairing: paired.then(|| Box::new(slim_from_glance(glance, &glance.times()))),
+            pairing,
         };
         match &self.seen {
             Some((_, _, server)) => {
@@ -450,23 +472,26 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
                 .thinning
                 .keep(sample.ip(), sample.offset_s, sample.time)
             {
-                match sample.fact {
-                    Some(fact) => self.out.evidence.push(clock_sample_evidence(
-                        self.place.server,
-                        self.place.origin,
-                        Some(fact.line),
-                        ClockBasis::Banner,
-                        (Some(fact.name), fact.peer),
-                        (sample.offset_s, sample.time),
-                    )),
-                    // Kept by the thinning, it is refused by the banner gate
-                    // (the glance saw to it): counted, as `session_evidence`
-                    // counts it.
-                    None => {
-                        if let Some(gate) = self.out.pairing_gate.as_mut() {
-                            gate.banners_refused += 1;
+                // Kept by the thinning, it goes through the banner gate as
+                // `session_evidence` takes it there (refused at the glance,
+                // it is refused now: the gate only tightens).
+                let gate = self.out.pairing_gate.as_mut();
+                match (sample.fact, gate) {
+                    (Some(fact), gate) => {
+                        let name = Some(fact.name.as_str());
+                        if !gate.is_some_and(|g| g.refuses_banner(fact.peer, name, fact.hash)) {
+                            self.out.evidence.push(clock_sample_evidence(
+                                self.place.server,
+                                self.place.origin,
+                                Some(fact.line),
+                                ClockBasis::Banner,
+                                (Some(fact.name), fact.peer),
+                                (sample.offset_s, sample.time),
+                            ));
                         }
                     }
+                    (None, Some(gate)) => gate.banners_refused += 1,
+                    (None, None) => {}
                 }
             }
         }
@@ -483,14 +508,22 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
             let Some(gate) = self.out.pairing_gate.as_mut() else {
                 return;
             };
+            let survives = kept_for_pairing(
+                false,
+                declined.both_endpoints,
+                || declined.connection,
+                PAIRING_ONE_IN,
+            );
             match declined.pairing {
-                Some(copy) => {
+                ForPairing::Copy(copy) => {
                     let peer = endpoint_host(copy.remote_endpoint.as_deref().unwrap_or(""));
-                    if !gate.refuses(peer, declined.connection) {
+                    if !gate.refuses(peer, declined.connection, survives) {
                         self.out.pairing.push(copy);
                     }
                 }
-                None => gate.refused += 1,
+                ForPairing::Refused(judged) => gate.count(judged),
+                // Kept now, it was kept at the glance (one in 8 only comes later).
+                ForPairing::Not => {}
             }
         }
     }
@@ -540,7 +573,8 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
                 .all(|a| a.outcome == AuthOutcome::Success);
             if let Some(gate) = self.out.pairing_gate.as_mut().filter(|_| healthy) {
                 let peer = endpoint_host(session.remote_endpoint.as_deref().unwrap_or(""));
-                if gate.refuses(peer, connection_hash(&session)) {
+                let survives = keep_for_pairing(&session, PAIRING_ONE_IN);
+                if gate.refuses(peer, connection_hash(&session), survives) {
                     return;
                 }
             }
@@ -577,8 +611,12 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
 
     fn finish(mut self) {
         self.flush();
-        if self.sessions > PAIRING_ALL_UP_TO {
+        let thinned = self.sessions > PAIRING_ALL_UP_TO;
+        if thinned {
             self.thin_pairing();
+        }
+        if let Some(gate) = self.out.pairing_gate.as_mut() {
+            gate.file_ended(thinned);
         }
         self.out.hints.extend(self.hints.into_hints());
     }
@@ -1310,17 +1348,15 @@ mod glance_tests {
     fn gate() -> PairingGate {
         let mut gate = PairingGate::default();
         for peer in 0..4 {
-            gate.full_at
-                .insert(format!("10.0.0.{}", 10 + peer), u64::MAX / 8);
+            gate.session_share(&format!("10.0.0.{}", 10 + peer), &[u64::MAX / 8], 1);
         }
         for peer in 1..4u8 {
-            gate.banners_full_at
-                .entry(Some(std::net::IpAddr::from([10, 0, 0, 10 + peer])))
-                .or_default()
-                .push((
-                    Some(format!("EX1{peer}.contoso.com")),
-                    if peer == 3 { 0 } else { u64::MAX / 2 },
-                ));
+            let top = if peer == 3 { 0 } else { u64::MAX / 2 };
+            gate.banner_share(
+                Some(std::net::IpAddr::from([10, 0, 0, 10 + peer])),
+                Some(format!("EX1{peer}.contoso.com")),
+                crate::ingest::pairing_gate::GateShare::new([top], 1),
+            );
         }
         gate
     }
@@ -1344,6 +1380,23 @@ mod glance_tests {
         }
     }
 
+    /// What a scan gives EX01's file at `origin` to read into.
+    fn read_as_scan(
+        seen: &std::sync::Arc<SessionsSeen>,
+        origin: &str,
+        gate: PairingGate,
+    ) -> Extracted<'static> {
+        Extracted {
+            sessions: Some(SessionsOfRun {
+                seen: seen.clone(),
+                origin: crate::discover::Origin::file(origin.to_string()),
+                server: Some("EX01".into()),
+            }),
+            pairing_gate: Some(gate),
+            ..Extracted::default()
+        }
+    }
+
     /// Reads `files` in turn as a scan does (a file may repeat sessions of
     /// one before it); returns what they yield and the sessions declined.
     fn read(files: &[String], always: bool) -> (Vec<Extracted<'static>>, usize) {
@@ -1353,15 +1406,7 @@ mod glance_tests {
         {
             for (i, text) in files.iter().enumerate() {
                 let origin = format!("EX01/SEND20261126-{i}.LOG");
-                let mut extracted = Extracted {
-                    sessions: Some(SessionsOfRun {
-                        seen: seen.clone(),
-                        origin: crate::discover::Origin::file(origin.clone()),
-                        server: Some("EX01".into()),
-                    }),
-                    pairing_gate: Some(gate()),
-                    ..Extracted::default()
-                };
+                let mut extracted = read_as_scan(&seen, &origin, gate());
                 let place = Place {
                     origin: &origin,
                     server: Some("EX01"),
@@ -1383,6 +1428,91 @@ mod glance_tests {
             }
         }
         (out, declined)
+    }
+
+    /// A run's sample of healthy sessions for pairing, as the pipeline
+    /// keeps it (per peer, the `ROOM` smallest keys) and counts it.
+    #[derive(Default)]
+    struct PairingSample {
+        kept: std::collections::BTreeMap<String, std::collections::BTreeSet<(u64, u64)>>,
+        offered: u64,
+        failing: usize,
+    }
+
+    impl PairingSample {
+        const ROOM: usize = 3;
+
+        fn offer(&mut self, session: &SessionSummary) {
+            if !session.auth_attempts.is_empty() {
+                self.failing += 1;
+                return;
+            }
+            self.offered += 1;
+            let peer = endpoint_host(session.remote_endpoint.as_deref().unwrap_or(""));
+            let kept = self.kept.entry(peer.to_string()).or_default();
+            kept.insert(session_sample_key(session));
+            if kept.len() > Self::ROOM {
+                kept.pop_last();
+            }
+        }
+
+        /// The gate a file is read through: every share, or none.
+        fn gate(&self, told: bool) -> PairingGate {
+            let mut gate = PairingGate::default();
+            for (peer, kept) in self.kept.iter().filter(|_| told) {
+                let hashes: Vec<u64> = kept.iter().map(|key| key.0).collect();
+                gate.session_share(peer, &hashes, Self::ROOM);
+            }
+            gate
+        }
+
+        /// Reads `files` in turn, each through the gate the sample gives.
+        fn read(files: &[String], told: bool) -> Self {
+            let seen = std::sync::Arc::new(SessionsSeen::default());
+            let mut sample = PairingSample::default();
+            for (i, text) in files.iter().enumerate() {
+                let origin = format!("EX01/SEND20261126-{i}.LOG");
+                let mut extracted = read_as_scan(&seen, &origin, sample.gate(told));
+                let place = Place {
+                    origin: &origin,
+                    server: Some("EX01"),
+                };
+                let mut sink = FactsAndRows {
+                    facts: SessionFacts::new(place, &mut extracted, usize::MAX),
+                    rows: None,
+                };
+                let mut r = Reassembler::new().with_detail(SessionDetail::Failures);
+                let _ = r.feed_into(text.as_bytes(), Some(LogKind::Send), &mut sink);
+                r.finish_into(&mut sink);
+                sink.facts.finish();
+                for session in &extracted.pairing {
+                    sample.offer(session);
+                }
+                sample.offered += extracted.pairing_gate.as_ref().map_or(0, |g| g.refused);
+            }
+            sample
+        }
+    }
+
+    /// A gate told the run's shares, tightening with the sessions it lets
+    /// through, leaves the pairing sample and its count of sessions offered
+    /// as a gate that refuses none: for small files and for a big one
+    /// (5,000 sessions), whose thinning to one connection in 8 drops
+    /// sessions the gate had let through while the file was small.
+    #[test]
+    fn the_gate_leaves_the_pairing_sample_as_offering_every_session() {
+        let files = vec![
+            send_log(0, 900),
+            send_log(10_000, 15_000),
+            send_log(20_000, 21_500),
+        ];
+        let gated = PairingSample::read(&files, true);
+        let all = PairingSample::read(&files, false);
+        assert_eq!(gated.kept, all.kept);
+        assert_eq!(gated.offered, all.offered);
+        assert_eq!(gated.failing, all.failing);
+        assert_eq!(all.kept.len(), 5);
+        assert!(all.offered > 2000, "{} offered", all.offered);
     }
 
     /// Declining the summary of every healthy session (copying from its
