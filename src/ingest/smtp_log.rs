@@ -368,8 +368,9 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
                     return true;
                 };
                 // A sample the thinning holds already stays thinned (it only
-                // grows), and the gate is the file's throughout: only one it
-                // would keep and the gate would take may become a fact.
+                // grows), and one the gate refuses stays refused (it only
+                // tightens): only one both would take now may become a fact,
+                // and only that one's peer name is copied.
                 if self
                     .thinning
                     .would_keep(sample.remote_ip, sample.offset_s, sample.time)
@@ -527,7 +528,8 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
                     }
                 }
                 ForPairing::Refused(judged) => gate.count(judged),
-                // Kept now, it was kept at the glance (one in 8 only comes later).
+                // Never: kept now, it was kept at the glance (a file goes from
+                // keeping all to one connection in 8, never back).
                 ForPairing::Not => {}
             }
         }
