@@ -26,6 +26,18 @@ fn parse(input: &[u8], hint: Option<LogKind>) -> (Vec<SessionSummary>, FileRepor
     (out, report)
 }
 
+/// The one session of a Receive log of `rows`, read without a problem.
+fn one_receive_session(rows: &[String]) -> SessionSummary {
+    let lines: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let input = header("Receive") + &crlf(&lines);
+    let (sessions, report) = parse(input.as_bytes(), None);
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    match <[SessionSummary; 1]>::try_from(sessions) {
+        Ok([s]) => s,
+        Err(sessions) => panic!("{sessions:?}"),
+    }
+}
+
 fn ts(s: &str) -> jiff::Timestamp {
     s.parse().unwrap()
 }
@@ -361,13 +373,7 @@ fn interesting_prefixes_in_odd_quoting() {
         ),
         row(10, "-", "", "\"Local\""),
     ];
-    let lines: Vec<&str> = rows.iter().map(String::as_str).collect();
-    let input = header("Receive") + &crlf(&lines);
-    let (sessions, report) = parse(input.as_bytes(), None);
-    assert!(report.problems.is_empty(), "{:?}", report.problems);
-    let [s] = sessions.as_slice() else {
-        panic!("{sessions:?}")
-    };
+    let s = one_receive_session(&rows);
     assert_eq!(s.connector, "EX\\Recv, x");
     assert_eq!(s.session_id, "08DC6D1A2B3C4D5E");
     assert_eq!(
@@ -541,13 +547,7 @@ fn the_connect_rows_endpoints_replace_earlier_ones() {
             "2026-11-26T06:00:00.110Z,{c},08DF48BCBCC4DE31,3,10.0.1.11:2525,10.0.1.98:50001,-,,Remote",
         ]
         .map(|row| row.replace("{c}", connector));
-        let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
-        let input = header("Receive") + &crlf(&rows);
-        let (sessions, report) = parse(input.as_bytes(), None);
-        assert!(report.problems.is_empty(), "{:?}", report.problems);
-        let [s] = sessions.as_slice() else {
-            panic!("{sessions:?}")
-        };
+        let s = one_receive_session(&rows);
         assert_eq!(s.connector, "EX01\\Default EX01", "{connector}");
         assert_eq!(
             s.local_endpoint.as_deref(),

@@ -169,7 +169,8 @@ struct SessionFacts<'p, 'e, 'h> {
 /// cannot tell (failing ones), and the waiting list moves each declined one
 /// in and out at the size of the larger variant (a summary's ~600 bytes,
 /// twice, were 1.5 % of a one-thread scan's samples at 100 servers, `perf
-/// record` by hand, 2026-12-08).
+/// record` by hand, 2026-12-08). Extract summarizes every session: a box
+/// more beside the summary's dozen strings.
 // The large variant is the common one (~250 bytes): boxed, it would cost
 // an allocation per session.
 #[allow(clippy::large_enum_variant)]
@@ -1443,6 +1444,8 @@ mod glance_tests {
     struct PairingSample {
         kept: std::collections::BTreeMap<String, std::collections::BTreeSet<(u64, u64)>>,
         offered: u64,
+        /// Of `offered`, those the gates refused (counted, never made).
+        refused: u64,
         failing: usize,
     }
 
@@ -1495,7 +1498,9 @@ mod glance_tests {
                 for session in &extracted.pairing {
                     sample.offer(session);
                 }
-                sample.offered += extracted.pairing_gate.as_ref().map_or(0, |g| g.refused);
+                let refused = extracted.pairing_gate.as_ref().map_or(0, |g| g.refused);
+                sample.offered += refused;
+                sample.refused += refused;
             }
             sample
         }
@@ -1520,6 +1525,15 @@ mod glance_tests {
         assert_eq!(gated.failing, all.failing);
         assert_eq!(all.kept.len(), 5);
         assert!(all.offered > 2000, "{} offered", all.offered);
+        // The told gate did refuse (equality above is not that of two
+        // gates that refuse nothing): most of the sessions offered.
+        assert_eq!(all.refused, 0);
+        assert!(
+            gated.refused * 2 > gated.offered,
+            "{} of {} refused",
+            gated.refused,
+            gated.offered
+        );
     }
 
     /// Declining the summary of every healthy session (copying from its
