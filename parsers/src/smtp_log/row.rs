@@ -131,18 +131,24 @@ impl<R: Read> LineReader<R> {
         let Some(buffered) = self.buf.get(..self.end) else {
             return;
         };
+        // Kept in locals while `f` runs: as fields behind `&mut self` they were stored and
+        // loaded again at every line.
         let mut start = self.start;
+        let mut number = self.line_number;
         while let Some(rest) = buffered.get(start..) {
-            match f(self.line_number + 1, rest) {
+            match f(number + 1, rest) {
                 Some(len) if len > 0 && len <= rest.len() => {
-                    self.line_number += 1;
+                    number += 1;
                     start += len;
-                    self.scanned = 0;
                 }
                 _ => break,
             }
         }
+        if start != self.start {
+            self.scanned = 0;
+        }
         self.start = start;
+        self.line_number = number;
     }
 
     /// Makes room and reads more bytes; sets `eof` when the reader is exhausted.
