@@ -59,8 +59,11 @@ pub struct GateShare {
 impl GateShare {
     /// The share of a pair holding `kept` (primary hashes) of `room`.
     pub fn new(kept: impl IntoIterator<Item = u64>, room: usize) -> Self {
+        let kept = kept.into_iter();
+        // Sized once: every file tells the gate every share of its server,
+        // and grown push by push they were reallocated a dozen times each.
         let mut share = GateShare {
-            kept: BinaryHeap::new(),
+            kept: BinaryHeap::with_capacity(kept.size_hint().0.min(room)),
             room,
         };
         for hash in kept {
