@@ -84,6 +84,18 @@ pub fn short_name(host: &str) -> String {
     host.split('.').next().unwrap_or(host).to_uppercase()
 }
 
+/// Where a fact was read: its artifact's origin and the line in it,
+/// `origin:line`. Written without the formatter: a scan writes one for each
+/// banner sample it makes (the formatter took ~860 instructions a time,
+/// cachegrind by hand, 2026-12-08).
+pub fn origin_at(origin: &str, line: u64) -> String {
+    let mut at = String::with_capacity(origin.len() + 21);
+    at.push_str(origin);
+    at.push(':');
+    at.push_str(itoa::Buffer::new().format(line));
+    at
+}
+
 /// The FNV-1a offset basis (64 bit).
 pub const FNV_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
 
@@ -148,6 +160,13 @@ pub fn normalize_host(raw: &str) -> Option<(String, Option<String>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_origin_at_a_line_is_origin_colon_line() {
+        for (origin, line) in [("EX01/SEND20261126-1.LOG", 0), ("a:b", u64::MAX), ("", 42)] {
+            assert_eq!(origin_at(origin, line), format!("{origin}:{line}"));
+        }
+    }
 
     /// SPN classes in any case; a shorter text, a class only begun, another
     /// class or text that is no ASCII is none of them.

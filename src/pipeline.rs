@@ -504,7 +504,16 @@ struct Bounded {
     /// it.
     clock_peer: String,
     clock_peer_of: Option<(Option<std::net::IpAddr>, Option<String>)>,
+    /// Every peer's key as written, by address and name: at a hundred
+    /// servers a log's banners name its 99 peers in turn, and writing the
+    /// key with the formatter (a `Debug` of each part) took ~1,850
+    /// instructions a sample (cachegrind by hand, 2026-12-08). At most
+    /// [`CLOCK_PEER_KEYS`] addresses; emptied when full.
+    clock_peer_keys: rustc_hash::FxHashMap<Option<std::net::IpAddr>, Vec<(Option<String>, String)>>,
 }
+
+/// Addresses whose clock sample keys [`Bounded`] keeps written.
+const CLOCK_PEER_KEYS: usize = 4096;
 
 impl Bounded {
     /// Takes a banner clock sample; other evidence comes back.
@@ -536,7 +545,25 @@ impl Bounded {
             .is_some_and(|(ip, name)| ip == remote_ip && name == remote_server);
         if !same_peer {
             self.clock_peer.clear();
-            let _ = write!(self.clock_peer, "{remote_ip:?}/{remote_server:?}");
+            let written = self.clock_peer_keys.get(remote_ip).and_then(|names| {
+                names
+                    .iter()
+                    .find(|(name, _)| name == remote_server)
+                    .map(|(_, key)| key)
+            });
+            match written {
+                Some(key) => self.clock_peer.push_str(key),
+                None => {
+                    let _ = write!(self.clock_peer, "{remote_ip:?}/{remote_server:?}");
+                    if self.clock_peer_keys.len() >= CLOCK_PEER_KEYS {
+                        self.clock_peer_keys.clear();
+                    }
+                    self.clock_peer_keys
+                        .entry(*remote_ip)
+                        .or_default()
+                        .push((remote_server.clone(), self.clock_peer.clone()));
+                }
+            }
             self.clock_peer_of = Some((*remote_ip, remote_server.clone()));
         }
         let tie = |e: &Evidence| tie_breaker(e.origin.as_bytes());
@@ -1206,6 +1233,65 @@ mod tests {
     /// its origin's hash taken in pieces, is one the bounded sample refuses,
     /// while the gate tightens with those it lets through (offered, as a
     /// file's are); one it lets through may be kept.
+    /// A banner sample's peer key is its address and name as `Debug` writes
+    /// them (the report orders peers by it), whether written anew or taken
+    /// from the keys already written, and after those were emptied for
+    /// holding too many addresses.
+    #[test]
+    fn banner_samples_keep_their_peer_key_text() {
+        use crate::model::ClockBasis;
+        let peers: Vec<(Option<std::net::IpAddr>, Option<String>)> = (0..CLOCK_PEER_KEYS as u32
+            + 904)
+            .map(|i| {
+                (
+                    Some(std::net::IpAddr::from(i.to_be_bytes())),
+                    Some(format!("EX{i}")),
+                )
+            })
+            .chain([
+                (None, Some("EX\"quoted\"".to_string())),
+                (
+                    Some(std::net::IpAddr::from([0xfe80, 0, 0, 0, 0, 0, 0, 1])),
+                    None,
+                ),
+                (None, None),
+            ])
+            .collect();
+        let mut bounded = Bounded::default();
+        // The first hundred twice alone (their keys then taken as written),
+        // then all twice (the keys emptied on the way, written again).
+        let few = peers.len().min(100);
+        let rounds = [few, few, peers.len(), peers.len()];
+        for (round, &count) in rounds.iter().enumerate() {
+            for (i, (ip, name)) in peers.iter().enumerate().take(count) {
+                let e = Evidence {
+                    server: Some("EX01".into()),
+                    time: None,
+                    time_basis: crate::evidence::TimeBasis::NativeUtc,
+                    origin: format!("EX01/SEND20261126-1.LOG:{}", 4 * i + round),
+                    fact: Fact::ClockSample {
+                        basis: ClockBasis::Banner,
+                        remote_server: name.clone(),
+                        remote_ip: *ip,
+                        offset_s: 300.0,
+                    },
+                    local_time: None,
+                    corrected: None,
+                    represents: 1,
+                };
+                assert!(bounded.offer_sample("EX01", e).is_none());
+            }
+        }
+        let shares = &bounded.samples.by_server["EX01"];
+        assert_eq!(shares.len(), peers.len());
+        for (i, (ip, name)) in peers.iter().enumerate() {
+            let key = format!("{ip:?}/{name:?}");
+            let share = shares.get(&key).unwrap_or_else(|| panic!("no share {key}"));
+            let offered = if i < few { 4 } else { 2 };
+            assert_eq!(share.heap.len(), offered, "{key}");
+        }
+    }
+
     #[test]
     fn the_banner_gate_refuses_what_the_sample_refuses() {
         use crate::model::ClockBasis;

@@ -689,7 +689,7 @@ impl Records for SmtpRecords {
 fn session_rows(session: &SessionSummary, place: Place<'_>, out: &mut dyn RowSink) {
     let origin = place.origin;
     let server = place.server;
-    let at = format!("{origin}:{}", session.first_line);
+    let at = crate::model::origin_at(origin, session.first_line);
     let mut summary = session.clone();
     let attempts = std::mem::take(&mut summary.auth_attempts);
     let samples = std::mem::take(&mut summary.clock_samples);
@@ -698,14 +698,14 @@ fn session_rows(session: &SessionSummary, place: Place<'_>, out: &mut dyn RowSin
         out.push(&Row::new(
             "smtp-auth",
             server,
-            &format!("{origin}:{}", attempt.line),
+            &crate::model::origin_at(origin, attempt.line),
             attempt,
         ));
     }
     for sample in &samples {
         let at = sample
             .line
-            .map(|l| format!("{origin}:{l}"))
+            .map(|l| crate::model::origin_at(origin, l))
             .unwrap_or_else(|| origin.to_string());
         out.push(&Row::new("clock-sample", server, &at, sample));
     }
@@ -815,7 +815,7 @@ pub fn session_evidence(
             server: server.map(str::to_string),
             time: attempt.time,
             time_basis: TimeBasis::NativeUtc,
-            origin: format!("{artifact_origin}:{}", attempt.line),
+            origin: crate::model::origin_at(artifact_origin, attempt.line),
             fact: Fact::SmtpAuth {
                 log,
                 session_id: session.session_id.clone(),
@@ -877,7 +877,7 @@ fn clock_sample_evidence(
         time: Some(time),
         time_basis: TimeBasis::NativeUtc,
         origin: match line {
-            Some(line) => format!("{artifact_origin}:{line}"),
+            Some(line) => crate::model::origin_at(artifact_origin, line),
             None => artifact_origin.to_string(),
         },
         fact: Fact::ClockSample {
