@@ -194,8 +194,11 @@ struct Declined {
     both_endpoints: bool,
     connection: u64,
     /// The identity hints the file had not given at the glance (a batch's
-    /// sessions wait before they give theirs).
-    hints: DeclinedHints,
+    /// sessions wait before they give theirs). Boxed, as the banner fact
+    /// below: most sessions have neither, and every declined session is
+    /// moved into its batch and out again (at ~270 bytes each move was a
+    /// `memcpy` call: 1.6 % of a 100-server scan's samples, perf by hand).
+    hints: Option<Box<DeclinedHints>>,
     sample: Option<ThinnedSample>,
     pairing: ForPairing,
 }
@@ -228,7 +231,7 @@ struct ThinnedSample {
     ip: Option<([u8; ThinnedSample::IP_ROOM], u8)>,
     offset_s: f64,
     time: jiff::Timestamp,
-    fact: Option<BannerFact>,
+    fact: Option<Box<BannerFact>>,
 }
 
 /// What a banner sample's fact holds besides the sample's key: the peer's
@@ -343,6 +346,8 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
                 hints.remote = Some((host.to_owned(), endpoint.to_owned()));
             }
         }
+        let hints =
+            (hints.local_endpoint.is_some() || hints.remote.is_some()).then(|| Box::new(hints));
         let (local, remote) = (glance.local_endpoint, glance.remote_endpoint);
         let connection = connection_hash_of(local.unwrap_or(""), remote.unwrap_or(""));
         let both_endpoints = local.is_some() && remote.is_some();
@@ -379,12 +384,12 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
                     let peer = sample_peer_ip(sample.remote_ip, remote);
                     let hash = sample_origin_hash(self.origin_hash, Some(sample.line));
                     if !gate.would_refuse_banner(peer, Some(sample.remote_server), hash) {
-                        thinned.fact = Some(BannerFact {
+                        thinned.fact = Some(Box::new(BannerFact {
                             peer,
                             name: sample.remote_server.to_owned(),
                             line: sample.line,
                             hash,
-                        });
+                        }));
                     }
                 }
                 Some(thinned)
@@ -464,15 +469,17 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
     /// sample, the session for pairing).
     fn declined_facts(&mut self, declined: Declined) {
         self.hand_over_when_holding();
-        let DeclinedHints {
-            local_endpoint,
-            remote,
-        } = &declined.hints;
-        if let (Some(name), Some(endpoint)) = (self.place.server, local_endpoint) {
-            self.hints.host_at_endpoint(name, endpoint, Role::Exchange);
-        }
-        if let Some((host, endpoint)) = remote {
-            self.hints.host_at_endpoint(host, endpoint, Role::Unknown);
+        if let Some(hints) = &declined.hints {
+            let DeclinedHints {
+                local_endpoint,
+                remote,
+            } = hints.as_ref();
+            if let (Some(name), Some(endpoint)) = (self.place.server, local_endpoint) {
+                self.hints.host_at_endpoint(name, endpoint, Role::Exchange);
+            }
+            if let Some((host, endpoint)) = remote {
+                self.hints.host_at_endpoint(host, endpoint, Role::Unknown);
+            }
         }
         if let Some(sample) = declined.sample {
             if self
