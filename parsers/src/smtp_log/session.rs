@@ -1121,7 +1121,7 @@ fn classify_command(data: &[u8], text: &mut Vec<u8>) -> Option<Ev> {
     match first {
         b'E' | b'H' => {
             let verb = data.get(..4)?;
-            if !(verb.eq_ignore_ascii_case(b"EHLO") || verb.eq_ignore_ascii_case(b"HELO")) {
+            if !(same_name(verb, b"EHLO") || same_name(verb, b"HELO")) {
                 return None;
             }
             let rest = data.get(4..).unwrap_or_default();
@@ -1132,11 +1132,11 @@ fn classify_command(data: &[u8], text: &mut Vec<u8>) -> Option<Ev> {
         }
         b'S' | b'X' | b'A' => {
             let verb = data.split(|&b| b == b' ').next().unwrap_or_default();
-            if verb.eq_ignore_ascii_case(b"STARTTLS") {
+            if same_name(verb, b"STARTTLS") {
                 Some(Ev::TlsCommand("STARTTLS"))
-            } else if verb.eq_ignore_ascii_case(b"X-ANONYMOUSTLS") {
+            } else if same_name(verb, b"X-ANONYMOUSTLS") {
                 Some(Ev::TlsCommand("X-ANONYMOUSTLS"))
-            } else if verb.eq_ignore_ascii_case(b"AUTH") || verb.eq_ignore_ascii_case(b"X-EXPS") {
+            } else if same_name(verb, b"AUTH") || same_name(verb, b"X-EXPS") {
                 Some(Ev::AuthCommand(mechanism_of(data, text)))
             } else {
                 None
@@ -1226,13 +1226,12 @@ fn classify_ehlo(rest: &[u8], end: FieldEnd, text: &mut Vec<u8>) -> Option<Ev> {
     let len = ehlo_word_end(after_start, end);
     let keyword = after_start.get(..len).unwrap_or_default();
     let after = after_start.get(len..).unwrap_or_default();
-    let is = |name: &[u8]| keyword.eq_ignore_ascii_case(name);
     let cap = match len {
-        4 if is(b"AUTH") => Capability::Auth,
-        6 if is(b"X-EXPS") => Capability::Exps,
-        8 if is(b"STARTTLS") => Capability::StartTls,
-        14 if is(b"X-ANONYMOUSTLS") => Capability::AnonymousTls,
-        14 if is(b"X-EXCHANGEAUTH") => Capability::ExchangeAuth,
+        4 if same_name(keyword, b"AUTH") => Capability::Auth,
+        6 if same_name(keyword, b"X-EXPS") => Capability::Exps,
+        8 if same_name(keyword, b"STARTTLS") => Capability::StartTls,
+        14 if same_name(keyword, b"X-ANONYMOUSTLS") => Capability::AnonymousTls,
+        14 if same_name(keyword, b"X-EXCHANGEAUTH") => Capability::ExchangeAuth,
         _ if first_ehlo_word_is_hello(after, end) => {
             return Some(Ev::HelloReply(keep(text, keyword)));
         }
@@ -1251,6 +1250,14 @@ fn classify_ehlo(rest: &[u8], end: FieldEnd, text: &mut Vec<u8>) -> Option<Ev> {
         }
     };
     Some(Ev::Capability(cap, names))
+}
+
+/// `keyword` is `name` but for ASCII case. Exchange writes the names upper-cased: compared as
+/// they are first (a compare of the fixed-size array, no call), byte by byte without case only
+/// when that fails.
+#[inline(always)]
+fn same_name<const N: usize>(keyword: &[u8], name: &[u8; N]) -> bool {
+    <&[u8; N]>::try_from(keyword).is_ok_and(|k| k == name) || keyword.eq_ignore_ascii_case(name)
 }
 
 /// Where the first word of `word` ends: at a separator ([`is_ehlo_separator`]), at a comma when
@@ -2459,6 +2466,27 @@ mod tests {
             let want = classify_ehlo_line_by_words(field.as_bytes(), &mut alone);
             proptest::prop_assert_eq!(got, want, "{:?}", row);
             proptest::prop_assert_eq!(in_row, alone);
+        }
+
+        /// A keyword is a name as `eq_ignore_ascii_case` says, whatever its length and case
+        /// (a longer word that starts with the name is not it).
+        #[test]
+        fn same_name_is_equality_without_ascii_case(
+            word in "(AUTH|auth|Auth|X-EXPS|x-exps|STARTTLS|StartTls|EHLO|helo|X-ANONYMOUSTLS)\
+                [A-Za-z\\-]{0,2}",
+        ) {
+            let word = word.as_bytes();
+            proptest::prop_assert_eq!(same_name(word, b"AUTH"), word.eq_ignore_ascii_case(b"AUTH"));
+            proptest::prop_assert_eq!(same_name(word, b"X-EXPS"), word.eq_ignore_ascii_case(b"X-EXPS"));
+            proptest::prop_assert_eq!(
+                same_name(word, b"STARTTLS"),
+                word.eq_ignore_ascii_case(b"STARTTLS")
+            );
+            proptest::prop_assert_eq!(same_name(word, b"EHLO"), word.eq_ignore_ascii_case(b"EHLO"));
+            proptest::prop_assert_eq!(
+                same_name(word, b"X-ANONYMOUSTLS"),
+                word.eq_ignore_ascii_case(b"X-ANONYMOUSTLS")
+            );
         }
 
         /// The word-at-a-time search ends a word where a byte loop does.
