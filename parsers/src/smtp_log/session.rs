@@ -1359,7 +1359,7 @@ fn merge_names(into: &mut Vec<String>, words: &[u8]) {
 
 fn classify_info(data: &[u8], context: &[u8], text: &mut Vec<u8>) -> Option<Ev> {
     let context = trim(context);
-    if context.eq_ignore_ascii_case(b"Set Session Permissions") {
+    if same_name(context, b"Set Session Permissions") {
         return Some(Ev::Permissions(keep(text, trim(data))));
     }
     classify_message(context, text).or_else(|| classify_message(trim(data), text))
