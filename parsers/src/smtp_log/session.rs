@@ -1163,9 +1163,12 @@ fn mechanism_of(data: &[u8], text: &mut Vec<u8>) -> Span {
             break;
         }
         if i > 0 {
+            // A name is upper-case already: copied as it is.
             text.push(b' ');
+            text.extend_from_slice(word);
+        } else {
+            text.extend(word.iter().map(u8::to_ascii_uppercase));
         }
-        text.extend(word.iter().map(u8::to_ascii_uppercase));
     }
     Span {
         start,
@@ -2487,6 +2490,32 @@ mod tests {
                 same_name(word, b"X-ANONYMOUSTLS"),
                 word.eq_ignore_ascii_case(b"X-ANONYMOUSTLS")
             );
+        }
+
+        /// A command's mechanism words are kept as the upper-casing of every word gave them.
+        #[test]
+        fn mechanism_words_upper_cased_as_each_word_was(
+            command in "(AUTH|auth|X-EXPS|x-Exps) {0,2}((GSSAPI|NTLM|ntlm|EXCHANGEAUTH|X_1|\
+                [A-Za-z0-9+/=]{21,30}) {1,2}){0,4}",
+        ) {
+            let data = command.as_bytes();
+            let mut want = Vec::new();
+            for (i, word) in data.split(|&b| b == b' ').filter(|w| !w.is_empty()).enumerate() {
+                let is_name = word.len() <= 20
+                    && word.iter().all(|b| {
+                        b.is_ascii_uppercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_')
+                    });
+                if i > 0 && !is_name {
+                    break;
+                }
+                if i > 0 {
+                    want.push(b' ');
+                }
+                want.extend(word.iter().map(u8::to_ascii_uppercase));
+            }
+            let mut text = b"before".to_vec();
+            let span = mechanism_of(data, &mut text);
+            proptest::prop_assert_eq!(&text[span.start..span.end], &want[..]);
         }
 
         /// The word-at-a-time search ends a word where a byte loop does.
