@@ -997,6 +997,14 @@ fn classify_standard(
     text: &mut Vec<u8>,
 ) -> Option<Ev> {
     let data = line.get(split.data_start..).unwrap_or_default();
+    // A session's two EHLO replies are half its rows: their lines are judged first (before
+    // `may_matter`, which would take them too, looking at the same bytes), on the unsplit rest of
+    // the row, the keyword's end and the field's found in one pass.
+    if event == kind.server_event() {
+        if let Some(rest) = ehlo_reply_line(data) {
+            return classify_ehlo(rest, FieldEnd::AtComma, text);
+        }
+    }
     if !may_matter(kind, event, data) {
         return None;
     }
@@ -1007,13 +1015,6 @@ fn classify_standard(
     // Commands and replies need only `data`.
     let client = event == kind.client_event();
     if (client || event == kind.server_event()) && !quoted_data {
-        // A session's two EHLO replies are half its rows: their lines are judged on the unsplit
-        // rest of the row, the keyword's end and the field's found in one pass.
-        if !client {
-            if let Some(rest) = ehlo_reply_line(data) {
-                return classify_ehlo(rest, FieldEnd::AtComma, text);
-            }
-        }
         let end = find_comma(data).unwrap_or(data.len());
         let data = data.get(..end).unwrap_or_default();
         return if client {
