@@ -7,6 +7,21 @@
 
 use std::net::IpAddr;
 
+/// Whether `bytes` holds a colon. An IPv4 address's text (7 to 15 bytes, two of them a
+/// session, every session) is looked at as two words; `contains` went through `memchr`, ~55
+/// instructions a call (cachegrind by hand, 2026-12-08).
+#[inline(always)]
+fn has_colon(bytes: &[u8]) -> bool {
+    use crate::smtp_log::row::{every_byte, zero_bytes};
+    match (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
+        (Some(first), Some(last)) if bytes.len() <= 16 => {
+            let colon = |w: &[u8; 8]| zero_bytes(u64::from_le_bytes(*w) ^ every_byte(b':')) != 0;
+            colon(first) || colon(last)
+        }
+        _ => bytes.contains(&b':'),
+    }
+}
+
 /// The address part of an endpoint, as written: `10.1.2.12:2525` →
 /// `10.1.2.12`, `[fe80::1]:25` → `fe80::1`; a bare IPv6 address (several
 /// colons, no brackets) is all address.
@@ -27,7 +42,7 @@ pub fn endpoint_host(endpoint: &str) -> &str {
                 .checked_sub(1)
                 .and_then(|c| bytes.get(..c).zip(Some(c)))
             {
-                Some((host, c)) if bytes.get(c) == Some(&b':') && !host.contains(&b':') => {
+                Some((host, c)) if bytes.get(c) == Some(&b':') && !has_colon(host) => {
                     // `c` is the index of an ASCII byte: a char boundary.
                     endpoint.get(..c).unwrap_or(endpoint)
                 }
@@ -97,6 +112,16 @@ mod tests {
             "an empty port is all digits"
         );
         assert_eq!(endpoint_host("é:25"), "é");
+    }
+
+    proptest::proptest! {
+        /// The colon test says what `contains` says, at every length around its two words.
+        #[test]
+        fn has_colon_is_contains(
+            bytes in proptest::collection::vec(proptest::sample::select(&b":.0a\x00\xff"[..]), 0..40),
+        ) {
+            proptest::prop_assert_eq!(has_colon(&bytes), bytes.contains(&b':'));
+        }
     }
 
     proptest::proptest! {
