@@ -557,22 +557,38 @@ fn clock_sample(e: &Evidence, identities: &IdentityMap) -> Option<ClockSample> {
 
 fn coverage(inventory: &crate::inventory::Inventory, evidence: &[Evidence]) -> Coverage {
     let mut coverage = Coverage::default();
-    // An event log's server is best told by the events' Computer field.
-    let mut computer_of: BTreeMap<&str, &str> = BTreeMap::new();
+    let rows: Vec<_> = inventory
+        .rows
+        .iter()
+        .filter(|r| r.status == Status::Ok)
+        .filter_map(|row| {
+            let source = crate::ingest::source_of(row.kind, row.origin.file_name())?;
+            Some((row, source, row.origin.to_string()))
+        })
+        .collect();
+    // An event log's server is best told by the events' Computer field: the
+    // first fact of the file that names one. Only the files read are looked
+    // up (a map of every fact's origin held a protocol log's `file:line`s,
+    // each its own key, and compared texts at every insert).
+    let mut computer_of: rustc_hash::FxHashMap<&str, Option<&str>> = rows
+        .iter()
+        .map(|(_, _, origin)| (origin.as_str(), None))
+        .collect();
     for e in evidence {
         if let Some(server) = &e.server {
             let file = e.origin.split('#').next().unwrap_or(&e.origin);
-            computer_of.entry(file).or_insert(server);
+            if let Some(first @ None) = computer_of.get_mut(file) {
+                *first = Some(server);
+            }
         }
     }
-    for row in inventory.rows.iter().filter(|r| r.status == Status::Ok) {
-        let Some(source) = crate::ingest::source_of(row.kind, row.origin.file_name()) else {
-            continue;
-        };
-        let origin = row.origin.to_string();
+    for (row, source, origin) in &rows {
+        let source = *source;
         let server = computer_of
             .get(origin.as_str())
-            .map(|s| s.to_string())
+            .copied()
+            .flatten()
+            .map(str::to_string)
             .or_else(|| row.server.clone());
         match server {
             Some(server) => {
