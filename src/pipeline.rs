@@ -508,12 +508,16 @@ struct Bounded {
     /// servers a log's banners name its 99 peers in turn, and writing the
     /// key with the formatter (a `Debug` of each part) took ~1,850
     /// instructions a sample (cachegrind by hand, 2026-12-08). At most
-    /// [`CLOCK_PEER_KEYS`] addresses; emptied when full.
+    /// [`CLOCK_PEER_KEYS`] addresses (emptied when full) and
+    /// [`CLOCK_PEER_NAMES`] names at each.
     clock_peer_keys: rustc_hash::FxHashMap<Option<std::net::IpAddr>, Vec<(Option<String>, String)>>,
 }
 
 /// Addresses whose clock sample keys [`Bounded`] keeps written.
 const CLOCK_PEER_KEYS: usize = 4096;
+/// Names at one address whose keys [`Bounded`] keeps written (the others
+/// are written at each sample, as all were before).
+const CLOCK_PEER_NAMES: usize = 8;
 
 impl Bounded {
     /// Takes a banner clock sample; other evidence comes back.
@@ -558,10 +562,13 @@ impl Bounded {
                     if self.clock_peer_keys.len() >= CLOCK_PEER_KEYS {
                         self.clock_peer_keys.clear();
                     }
-                    self.clock_peer_keys
-                        .entry(*remote_ip)
-                        .or_default()
-                        .push((remote_server.clone(), self.clock_peer.clone()));
+                    let names = self.clock_peer_keys.entry(*remote_ip).or_default();
+                    // An address's names are searched in turn: a few are kept (a
+                    // server's banner names itself one way or two; a log naming
+                    // thousands at one address must not make each sample a search).
+                    if names.len() < CLOCK_PEER_NAMES {
+                        names.push((remote_server.clone(), self.clock_peer.clone()));
+                    }
                 }
             }
             self.clock_peer_of = Some((*remote_ip, remote_server.clone()));
@@ -1235,8 +1242,8 @@ mod tests {
     /// file's are); one it lets through may be kept.
     /// A banner sample's peer key is its address and name as `Debug` writes
     /// them (the report orders peers by it), whether written anew or taken
-    /// from the keys already written, and after those were emptied for
-    /// holding too many addresses.
+    /// from the keys already written, after those were emptied for holding
+    /// too many addresses, and past the names kept at one address.
     #[test]
     fn banner_samples_keep_their_peer_key_text() {
         use crate::model::ClockBasis;
@@ -1248,6 +1255,12 @@ mod tests {
                     Some(format!("EX{i}")),
                 )
             })
+            .chain((0..20).map(|n| {
+                (
+                    Some(std::net::IpAddr::from([192, 0, 2, 1])),
+                    Some(format!("N{n}")),
+                )
+            }))
             .chain([
                 (None, Some("EX\"quoted\"".to_string())),
                 (
