@@ -85,9 +85,10 @@ pub fn short_name(host: &str) -> String {
 }
 
 /// Where a fact was read: its artifact's origin and the line in it,
-/// `origin:line`. Written without the formatter: a scan writes one for each
-/// banner sample it makes (the formatter took ~860 instructions a time,
-/// cachegrind by hand, 2026-12-08).
+/// `origin:line`; every input that names a line writes it here. Written
+/// without the formatter: a scan writes one for each banner sample it makes
+/// (the formatter took ~860 instructions a time, cachegrind by hand,
+/// 2026-12-08).
 pub fn origin_at(origin: &str, line: u64) -> String {
     let mut at = String::with_capacity(origin.len() + 21);
     at.push_str(origin);

@@ -601,3 +601,67 @@ fn coverage(inventory: &crate::inventory::Inventory, evidence: &[Evidence]) -> C
     }
     coverage
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::{Inventory, Row, Status};
+    use exauth_parsers::detect::Kind;
+
+    fn row(path: &str, kind: Kind, server: &str) -> Row {
+        Row {
+            origin: crate::discover::Origin::file(path),
+            kind,
+            server: Some(server.into()),
+            encoding: None,
+            bytes: 1,
+            status: Status::Ok,
+            reason: None,
+            set_aside: None,
+        }
+    }
+
+    fn fact(origin: &str, server: &str) -> Evidence {
+        Evidence {
+            server: Some(server.into()),
+            time: None,
+            time_basis: crate::evidence::TimeBasis::NativeUtc,
+            origin: origin.into(),
+            fact: Fact::ClockSample {
+                basis: crate::model::ClockBasis::Banner,
+                remote_server: None,
+                remote_ip: None,
+                offset_s: 0.0,
+            },
+            local_time: None,
+            corrected: None,
+            represents: 1,
+        }
+    }
+
+    /// An event log is covered under the server its first fact names (the
+    /// events' Computer), not the folder's; a protocol log's facts
+    /// (`file:line`) name no file of their own, so the folder's server stays.
+    #[test]
+    fn a_file_is_covered_under_its_first_facts_server() {
+        let evtx = "EX01/Windows_Event_Logs/Application.evtx";
+        let log = "EX01/Hub_Send_Protocol_Logs/SEND20261126-1.LOG";
+        let inventory = Inventory {
+            rows: vec![
+                row(evtx, Kind::EVTX, "EX01"),
+                row(log, Kind::SMTP_SEND_LOG, "EX01"),
+            ],
+            counted_lines: 0,
+            counted_entries: 0,
+        };
+        let evidence = [
+            fact(&format!("{evtx}#12"), "DC01"),
+            fact(&format!("{evtx}#13"), "EX09"),
+            fact(&format!("{log}:5"), "EX07"),
+        ];
+        let coverage = coverage(&inventory, &evidence);
+        let servers: Vec<&str> = coverage.by_server.keys().map(String::as_str).collect();
+        assert_eq!(servers, ["DC01", "EX01"]);
+        assert!(coverage.unattributed.is_empty());
+    }
+}

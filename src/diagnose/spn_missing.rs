@@ -74,7 +74,7 @@ impl Rule for SpnMissing {
                             kind: e.fact.kind().to_string(),
                             time: None,
                             server: e.server.clone(),
-                            origin: format!("{}:{}", e.origin, a.line),
+                            origin: crate::model::origin_at(&e.origin, a.line),
                             detail: format!(
                                 "setspn -Q lists {account} with no SMTPSVC/ or SMTP/ SPN ({} SPNs listed)",
                                 a.spns

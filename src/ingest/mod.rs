@@ -464,7 +464,7 @@ pub(crate) fn untimed(
         time: None,
         time_basis: crate::evidence::TimeBasis::None,
         origin: match line {
-            Some(n) if n > 0 => format!("{}:{n}", place.origin),
+            Some(n) if n > 0 => crate::model::origin_at(place.origin, n),
             _ => place.origin.to_string(),
         },
         fact,
@@ -494,7 +494,7 @@ pub fn signature_evidence(
         } else {
             crate::evidence::TimeBasis::None
         },
-        origin: format!("{}:{}", place.origin, hit.line),
+        origin: crate::model::origin_at(place.origin, hit.line),
         fact: crate::evidence::Fact::FailureSignature {
             signature: hit.signature,
             status: hit.status.clone(),

@@ -228,7 +228,7 @@ fn snapshot(
         ),
     };
     let origin = match queue.location {
-        Location::Line(n) => format!("{artifact_origin}:{n}"),
+        Location::Line(n) => crate::model::origin_at(artifact_origin, n),
         Location::Record(n) => format!("{artifact_origin}#object {n}"),
         _ => artifact_origin.to_string(),
     };

@@ -414,7 +414,7 @@ fn shift_origins(evidence: &mut [Evidence], origin: &str, offset: u64) {
             .strip_prefix(origin)
             .and_then(|rest| rest.strip_prefix(':'))
             .and_then(|n| n.parse::<u64>().ok())
-            .map(|n| format!("{origin}:{}", n + offset));
+            .map(|n| crate::model::origin_at(origin, n + offset));
         if let Some(shifted) = shifted {
             e.origin = shifted;
         }

@@ -121,7 +121,7 @@ impl Offsets {
             server: Some(local),
             time: None,
             time_basis: TimeBasis::None,
-            origin: format!("{}:{}", place.origin, m.line),
+            origin: crate::model::origin_at(place.origin, m.line),
             fact: Fact::ClockSample {
                 basis: ClockBasis::W32tm,
                 remote_server: remote,

@@ -104,7 +104,7 @@ fn listed_account_rows<'e>(
         let mut row = Row::new(
             "spn-account",
             e.server.as_deref(),
-            &format!("{}:{}", e.origin, a.line),
+            &crate::model::origin_at(&e.origin, a.line),
             a,
         );
         row.fields.remove("line");
