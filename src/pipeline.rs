@@ -19,7 +19,9 @@ use crate::evidence::{Evidence, Fact, IdentityHint};
 use crate::ingest::dedup::{Claim, Copies, SessionsOfRun, SessionsSeen};
 use crate::ingest::pairing_gate::GateShare;
 use crate::ingest::queue_rows::QueueRows;
-use crate::ingest::smtp_log::{connection_hash, fnv1a, fnv1a_continue, session_sample_tie};
+use crate::ingest::smtp_log::{
+    connection_hash, fnv1a, fnv1a_continue, session_sample_tie, KnownHints,
+};
 use crate::ingest::spool::{Spool, SpoolReader, SpoolStore};
 use crate::ingest::{
     ingest, signature_evidence, Extracted, HandOver, IngestOptions, PairingGate, Part, Place,
@@ -229,6 +231,12 @@ struct PipelineVisitor<'p> {
     /// number of files (14.7 MB of a 100-server scan's 112 MB heap, by a
     /// massif profile taken by hand on 2026-12-06).
     hints: Mutex<rustc_hash::FxHashSet<(Option<String>, IdentityHint)>>,
+    /// The hints taken from each place's files so far, in the form a file's
+    /// reader looks them up ([`KnownHints`]): a later file of the place
+    /// leaves them out. Shared as it was when a file started; a file that
+    /// gives new ones makes a new version (copied only while another file
+    /// still reads the old).
+    known_hints: Mutex<rustc_hash::FxHashMap<Option<String>, Arc<KnownHints>>>,
     /// Where the rows go with [`Keep::Rows`].
     spool: SpoolStore,
     rows: Mutex<Vec<ArtifactRows>>,
@@ -350,7 +358,14 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
             self.keep_facts(server, &mut part.evidence);
             self.offer_sessions(server, std::mem::take(&mut part.pairing));
         };
+        let known_hints = self
+            .known_hints
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&place_key)
+            .cloned();
         let mut extracted = Extracted {
+            known_hints,
             sessions: Some(SessionsOfRun {
                 seen: self.sessions.clone(),
                 origin: artifact.origin.clone(),
@@ -397,8 +412,13 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
             pairing_gate,
             claims,
             queue_copies,
+            known_hints,
+            new_known_hints,
             ..
         } = extracted;
+        // This file's snapshot let go first: the place's version is then
+        // changed in place unless another file still reads it.
+        drop(known_hints);
         self.set_aside_copies(artifact.origin, claims, &mut evidence);
         if queue_copies > 0 {
             self.copies
@@ -438,6 +458,11 @@ impl ArtifactVisitor for PipelineVisitor<'_> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .extend(hints.into_iter().map(|h| (place_key.clone(), h)));
+        // Known only once in the run's set (above).
+        if !new_known_hints.is_empty() {
+            let mut known = self.known_hints.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::make_mut(known.entry(place_key).or_default()).add(new_known_hints);
+        }
     }
 
     fn duplicate(&self, artifact: &Artifact<'_>, set_aside: &SetAside) {
@@ -899,6 +924,7 @@ pub fn read(paths: &[PathBuf], settings: &ReadSettings) -> Collected {
         collector: Collector::default(),
         out: Mutex::new(Collected::default()),
         hints: Mutex::default(),
+        known_hints: Mutex::default(),
         bounded: Mutex::new(Bounded::default()),
         aggregator: Mutex::new(Aggregator::new(settings.aggregate)),
         queue_rows: Mutex::new(QueueRows::new(settings.aggregate)),

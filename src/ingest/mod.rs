@@ -168,6 +168,13 @@ pub struct Extracted<'h> {
     /// ([`Extracted::hand_over`]); set by the pipeline. Without it they stay
     /// in `evidence` to the end.
     pub hand_over: Option<HandOver<'h>>,
+    /// The identity hints the run took already from the files of this
+    /// artifact's place, left out of `hints`; set by the pipeline
+    /// ([`smtp_log::KnownHints`]).
+    pub known_hints: Option<std::sync::Arc<smtp_log::KnownHints>>,
+    /// What this artifact gave besides `known_hints`, for the next files of
+    /// its place.
+    pub new_known_hints: smtp_log::KnownHints,
     /// Queue rows identical to the row before them of the same queue in
     /// the artifact, folded rather than kept (`queue::QueueFold`): said with
     /// the identical queue rows set aside ([`dedup::Copies::finish`]).

@@ -274,6 +274,7 @@ impl ThinnedSample {
 impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
     fn new(place: Place<'p>, out: &'e mut Extracted<'h>, hand_over_at: usize) -> Self {
         let pairing_from = out.pairing.len();
+        let hints = HintSet::with_known(out.known_hints.clone());
         let seen = out.sessions.as_ref().map(|run| {
             let file = run.seen.file(&run.origin, run.server.as_deref());
             (run.seen.clone(), file, run.server.clone())
@@ -283,7 +284,7 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
             place,
             out,
             thinning: BannerThinning::default(),
-            hints: HintSet::default(),
+            hints,
             sessions: 0,
             pairing_from,
             pending: Vec::with_capacity(DEDUP_BATCH),
@@ -633,7 +634,9 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
         if let Some(gate) = self.out.pairing_gate.as_mut() {
             gate.file_ended(thinned);
         }
-        self.out.hints.extend(self.hints.into_hints());
+        let (hints, given) = self.hints.into_parts();
+        self.out.hints.extend(hints);
+        self.out.new_known_hints.add(given);
     }
 }
 /// Supplies a line end after the last byte when the stream has none.
@@ -924,6 +927,15 @@ pub(crate) fn sample_origin_hash(origin_hash: u64, line: Option<u64>) -> u64 {
     }
 }
 
+/// `a == b` for the short texts a hint holds (an address, a host name),
+/// compared in line: `==` calls `memcmp`, whose call cost more than the
+/// compare; two of them a session were 1.1 % of a one-thread scan's samples
+/// at 100 servers (`benches/profile.sh`, 2026-12-08).
+#[inline(always)]
+fn same_text(a: &str, b: &str) -> bool {
+    exauth_parsers::smtp_log::same_short_bytes(a.as_bytes(), b.as_bytes())
+}
+
 /// The identity hints of one log, each once, in the order first seen.
 #[derive(Debug, Default)]
 pub struct HintSet {
@@ -937,9 +949,76 @@ pub struct HintSet {
     /// The (role, address, host) given last, per side of a session (its
     /// own end, the peer's): a log's sessions mostly repeat the one before.
     last: [Option<(Role, String, String)>; 2],
+    /// What the run took already from earlier files of this log's place
+    /// ([`Extracted::known_hints`]): given again by no session of this file.
+    known: Option<std::sync::Arc<KnownHints>>,
+}
+
+/// The identity hints the run has taken from the files of one place, in the
+/// form [`HintSet::has`] looks them up: by endpoint address text, the roles
+/// and hosts given there. A file's [`HintSet`] starts from them, so that
+/// every file of a server does not learn again and hand over again the same
+/// hundred (its own address, each peer's): at a hundred servers a file gave
+/// each of its ~100 peers anew, copying their texts for the session that
+/// named them first and adding the hint to the run's set, where it was
+/// already (~3 % of a one-thread scan's samples, `benches/profile.sh`,
+/// 2026-12-08). A hint left out so was given by an earlier file of the
+/// place, which handed it over: the run's set is the same.
+#[derive(Debug, Default, Clone)]
+pub struct KnownHints {
+    given: rustc_hash::FxHashMap<String, Vec<(Role, String)>>,
+}
+
+/// Addresses a place's [`KnownHints`] holds, and hosts at each: past them a
+/// file gives its hints again (the run's set drops the copies), so a log
+/// naming a million hosts does not grow the run's memory here.
+const KNOWN_ADDRESSES: usize = 4096;
+const KNOWN_HOSTS_AT: usize = 16;
+
+impl KnownHints {
+    fn has(&self, address: &str, host: &str, role: Role) -> bool {
+        self.given
+            .get(address)
+            .is_some_and(|pairs| pairs.iter().any(|(r, h)| *r == role && same_text(h, host)))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.given.is_empty()
+    }
+
+    /// Takes in what `other` holds, within [`KNOWN_ADDRESSES`] and
+    /// [`KNOWN_HOSTS_AT`].
+    pub fn add(&mut self, other: KnownHints) {
+        for (address, pairs) in other.given {
+            if !self.given.contains_key(&address) && self.given.len() >= KNOWN_ADDRESSES {
+                continue;
+            }
+            let kept = self.given.entry(address).or_default();
+            for pair in pairs {
+                if kept.len() < KNOWN_HOSTS_AT && !kept.contains(&pair) {
+                    kept.push(pair);
+                }
+            }
+        }
+    }
 }
 
 impl HintSet {
+    /// A set that leaves out what `known` holds (see [`KnownHints`]).
+    pub fn with_known(known: Option<std::sync::Arc<KnownHints>>) -> Self {
+        HintSet {
+            known: known.filter(|k| !k.is_empty()),
+            ..HintSet::default()
+        }
+    }
+
+    /// Whether the run took this hint from an earlier file of the place.
+    fn is_known(&self, host: &str, address: &str, role: Role) -> bool {
+        self.known
+            .as_ref()
+            .is_some_and(|k| k.has(address, host, role))
+    }
+
     /// Which of [`HintSet::last`] a role's hints go to: the log's own end, the peer's.
     fn side(role: Role) -> usize {
         usize::from(role == Role::Exchange)
@@ -950,19 +1029,19 @@ impl HintSet {
         self.last
             .get(HintSet::side(role))
             .and_then(Option::as_ref)
-            .is_some_and(|(r, a, h)| *r == role && a == address && h == host)
+            .is_some_and(|(r, a, h)| *r == role && same_text(a, address) && same_text(h, host))
     }
 
     /// Whether [`HintSet::host_at_endpoint`] with these would change nothing:
     /// this host was given at this address in this role before.
     fn has(&self, host: &str, endpoint: &str, role: Role) -> bool {
         let address = crate::model::endpoint_host(endpoint);
-        if self.is_last(host, address, role) {
+        if self.is_last(host, address, role) || self.is_known(host, address, role) {
             return true;
         }
         self.given
             .get(address)
-            .is_some_and(|pairs| pairs.iter().any(|(r, h)| *r == role && h == host))
+            .is_some_and(|pairs| pairs.iter().any(|(r, h)| *r == role && same_text(h, host)))
     }
 
     /// [`HintSet::host_at`] for the address of an `ip:port` endpoint.
@@ -982,6 +1061,9 @@ impl HintSet {
                 }
                 None => *last = Some((role, address.to_string(), host.to_string())),
             }
+        }
+        if self.is_known(host, address, role) {
+            return;
         }
         let pair = |(r, h): &(Role, String)| *r == role && h == host;
         match self.given.get_mut(address) {
@@ -1014,6 +1096,12 @@ impl HintSet {
     /// The hints, each once.
     pub fn into_hints(self) -> Vec<IdentityHint> {
         self.hints
+    }
+
+    /// The hints, each once, and what this set gave besides what it knew
+    /// ([`KnownHints`]), for the next files of its place.
+    pub fn into_parts(self) -> (Vec<IdentityHint>, KnownHints) {
+        (self.hints, KnownHints { given: self.given })
     }
 }
 
@@ -1266,14 +1354,7 @@ mod tests {
         ] {
             hints.host_at_endpoint(host, endpoint, role);
         }
-        let got: Vec<(String, String, Role)> = hints
-            .into_hints()
-            .into_iter()
-            .filter_map(|h| match h {
-                IdentityHint::HostAt { host, ip, role } => Some((host, ip.to_string(), role)),
-                _ => None,
-            })
-            .collect();
+        let got = host_at_hints(&hints.into_hints());
         let want = [
             ("EX01", "10.0.0.11", Role::Exchange),
             ("EX02", "10.0.0.12", Role::Unknown),
@@ -1283,6 +1364,105 @@ mod tests {
         ]
         .map(|(h, ip, r)| (h.to_string(), ip.to_string(), r));
         assert_eq!(got, want);
+    }
+
+    /// The (host, address, role) of each `HostAt` hint, in order.
+    fn host_at_hints(hints: &[IdentityHint]) -> Vec<(String, String, Role)> {
+        hints
+            .iter()
+            .filter_map(|h| match h {
+                IdentityHint::HostAt { host, ip, role } => {
+                    Some((host.clone(), ip.to_string(), *role))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A file that starts from what its place's earlier files gave
+    /// ([`KnownHints`]) gives only the hints they did not: the run's set
+    /// (both files' hints together, each once) is what one set reading both
+    /// files gives.
+    #[test]
+    fn a_later_file_gives_only_hints_its_place_did_not_give() {
+        let first = [
+            ("EX01", "10.0.0.11:25", Role::Exchange),
+            ("EX02", "10.0.0.12:51000", Role::Unknown),
+            ("EX01", "not an address", Role::Exchange),
+        ];
+        let second = [
+            ("EX01", "10.0.0.11:2525", Role::Exchange),
+            ("EX02", "10.0.0.12:51009", Role::Unknown),
+            ("EX01", "not an address", Role::Exchange),
+            ("EX03", "10.0.0.13:51001", Role::Unknown),
+            // Known at the address under another role: a new hint.
+            ("EX02", "10.0.0.12:88", Role::DomainController),
+        ];
+        let host_at = |hints: &mut HintSet, given: &[(&str, &str, Role)]| {
+            for &(host, endpoint, role) in given {
+                hints.host_at_endpoint(host, endpoint, role);
+            }
+        };
+        let mut one = HintSet::default();
+        host_at(&mut one, &first);
+        let (first_hints, first_known) = one.into_parts();
+        let mut known = KnownHints::default();
+        known.add(first_known);
+        let known = std::sync::Arc::new(known);
+
+        let mut later = HintSet::with_known(Some(known.clone()));
+        assert!(later.has("EX02", "10.0.0.12:60000", Role::Unknown));
+        assert!(later.has("EX01", "not an address", Role::Exchange));
+        assert!(!later.has("EX03", "10.0.0.13:51001", Role::Unknown));
+        assert!(!later.has("EX02", "10.0.0.12:88", Role::DomainController));
+        host_at(&mut later, &second);
+        let (later_hints, later_known) = later.into_parts();
+        let want = [
+            ("EX03", "10.0.0.13", Role::Unknown),
+            ("EX02", "10.0.0.12", Role::DomainController),
+        ]
+        .map(|(h, ip, r)| (h.to_string(), ip.to_string(), r));
+        assert_eq!(host_at_hints(&later_hints), want);
+        // What the later file gave besides is what the place learns next.
+        assert!(later_known.has("10.0.0.13", "EX03", Role::Unknown));
+        assert!(!later_known.has("10.0.0.12", "EX02", Role::Unknown));
+
+        let mut both = HintSet::default();
+        host_at(&mut both, &first);
+        host_at(&mut both, &second);
+        let mut run = host_at_hints(&first_hints);
+        run.extend(host_at_hints(&later_hints));
+        run.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        let mut want = host_at_hints(&both.into_hints());
+        want.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        assert_eq!(run, want);
+    }
+
+    /// A place's known hints stay bounded: past [`KNOWN_ADDRESSES`]
+    /// addresses and [`KNOWN_HOSTS_AT`] hosts at one, what comes is not
+    /// kept (those hints are given again, and the run's set drops them).
+    #[test]
+    fn known_hints_stay_bounded() {
+        let mut known = KnownHints::default();
+        for n in 0..(KNOWN_ADDRESSES + 10) {
+            let mut set = HintSet::default();
+            set.host_at_endpoint(
+                "EX02",
+                &format!("10.{}.{}.1:25", n / 250, n % 250),
+                Role::Unknown,
+            );
+            for h in 0..(KNOWN_HOSTS_AT + 3) {
+                set.host_at_endpoint(&format!("H{h}"), "10.99.99.99:25", Role::Unknown);
+            }
+            known.add(set.into_parts().1);
+        }
+        assert_eq!(known.given.len(), KNOWN_ADDRESSES);
+        assert_eq!(
+            known.given.get("10.99.99.99").map(Vec::len),
+            Some(KNOWN_HOSTS_AT)
+        );
+        assert!(known.has("10.99.99.99", "H0", Role::Unknown));
+        assert!(!known.has("10.99.99.99", &format!("H{KNOWN_HOSTS_AT}"), Role::Unknown));
     }
 }
 

@@ -35,7 +35,9 @@ pub use pairing::{
     pair_all_sessions, pair_all_sessions_where, pair_sessions, PairedSession, PairingOptions,
     ServerPairOffset,
 };
-pub use row::{split_fields, FieldSpan, Line, LineReader, RawRow, RowItem, RowReader};
+pub use row::{
+    same_short_bytes, split_fields, FieldSpan, Line, LineReader, RawRow, RowItem, RowReader,
+};
 pub use session::{
     FileReport, GlancedSample, GlancedTimes, Reassembler, SessionDetail, SessionGlance, SessionSink,
 };

@@ -592,7 +592,7 @@ pub(crate) fn short_sequence_number(line: &[u8], start: usize) -> Option<(usize,
 /// sizes: two calls a row were 5.7 % of a one-thread scan's samples on the 20-server collection
 /// (`perf record` by hand, 2026-12-07).
 #[inline(always)]
-pub(crate) fn same_short_bytes(a: &[u8], b: &[u8]) -> bool {
+pub fn same_short_bytes(a: &[u8], b: &[u8]) -> bool {
     let len = a.len();
     if len != b.len() {
         return false;
