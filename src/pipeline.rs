@@ -608,6 +608,7 @@ impl Bounded {
     /// the server, with the hashes it holds.
     fn pairing_gate(&self, server: &str) -> PairingGate {
         let mut gate = PairingGate::default();
+        gate.new_peers_room(self.sessions.per_pair, self.samples.per_pair);
         self.sessions.tell_sessions(server, &mut gate);
         // The banner samples' peers are keyed by their text; the facts kept
         // name the address and name it is made of.
