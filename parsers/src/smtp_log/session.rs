@@ -183,14 +183,12 @@ impl SessionGlance<'_> {
                     ehlo_seen = true;
                     times.ehlo_time = pos.ts();
                 }
-                // The first greeting that reads as one, as `build` takes it.
-                Ev::Banner(reply) if !banner_seen => {
-                    let reply = self.bytes.get(reply.start..reply.end).unwrap_or_default();
-                    let reply = text_borrowed(reply);
-                    if parse_banner_dated(&reply, self.log == LogKind::Send).is_some() {
-                        banner_seen = true;
-                        times.banner_time = pos.ts();
-                    }
+                // The first greeting that reads as one, as `build` takes it: every kept
+                // greeting does (`is_greeting` kept it, true exactly when `parse_banner` reads
+                // it), so it is not parsed again.
+                Ev::Banner(_) if !banner_seen => {
+                    banner_seen = true;
+                    times.banner_time = pos.ts();
                 }
                 _ => {}
             }
