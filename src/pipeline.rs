@@ -19,9 +19,7 @@ use crate::evidence::{Evidence, Fact, IdentityHint};
 use crate::ingest::dedup::{Claim, Copies, SessionsOfRun, SessionsSeen};
 use crate::ingest::pairing_gate::GateShare;
 use crate::ingest::queue_rows::QueueRows;
-use crate::ingest::smtp_log::{
-    connection_hash, fnv1a, fnv1a_continue, session_sample_tie, KnownHints,
-};
+use crate::ingest::smtp_log::{fnv1a, fnv1a_continue, KnownHints, PairingCopy};
 use crate::ingest::spool::{Spool, SpoolReader, SpoolStore};
 use crate::ingest::{
     ingest, signature_evidence, Extracted, HandOver, IngestOptions, PairingGate, Part, Place,
@@ -268,7 +266,7 @@ impl PipelineVisitor<'_> {
     /// server keep any.
     // Boxed as the samples keep them: each moves on as a pointer.
     #[allow(clippy::vec_box)]
-    fn offer_sessions(&self, server: Option<&str>, pairing: Vec<Box<SessionSummary>>) {
+    fn offer_sessions(&self, server: Option<&str>, pairing: Vec<PairingCopy>) {
         let Some(server) = server.filter(|_| !pairing.is_empty()) else {
             return;
         };
@@ -518,9 +516,9 @@ struct Bounded {
     /// Offsets `w32tm /stripchart` measured: one a line, every two seconds
     /// while it runs (left running for days: 40,000 lines a day).
     w32tm_samples: Sample<Evidence>,
-    /// Boxed: a heap of summaries moves each one at every sift.
-    sessions: Sample<Box<SessionSummary>>,
-    failing: Sample<Box<SessionSummary>>,
+    /// Copies boxed ([`PairingCopy`]): a heap moves each one at every sift.
+    sessions: Sample<PairingCopy>,
+    failing: Sample<PairingCopy>,
     /// Scratch for a session's peer name (no allocation per session).
     peer: String,
     /// The last clock sample's peer key, and the address and name it was
@@ -632,19 +630,19 @@ impl Bounded {
     /// Takes a session for pairing: healthy ones into one sample, those
     /// with an attempt that did not succeed (all `slim_for_pairing` keeps) into
     /// another.
-    fn offer_session(&mut self, server: &str, s: Box<SessionSummary>) {
-        let primary = connection_hash(&s);
+    fn offer_session(&mut self, server: &str, s: PairingCopy) {
+        let primary = s.connection_hash();
         let mut peer = std::mem::take(&mut self.peer);
         peer.clear();
         peer.push_str(crate::model::endpoint_host(
-            s.remote_endpoint.as_deref().unwrap_or(""),
+            s.remote_endpoint().unwrap_or(""),
         ));
-        let sample = if s.auth_attempts.is_empty() {
-            &mut self.sessions
-        } else {
+        let sample = if s.failed() {
             &mut self.failing
+        } else {
+            &mut self.sessions
         };
-        sample.offer(server, &peer, primary, s, |s| session_sample_tie(s));
+        sample.offer(server, &peer, primary, s, PairingCopy::sample_tie);
         self.peer = peer;
     }
 
@@ -687,7 +685,7 @@ impl Bounded {
             let sessions = collected.sessions.entry(server).or_default();
             sessions.reserve_exact(peers.iter().map(|(_, kept)| kept.heap.len()).sum());
             for (_, kept) in peers {
-                sessions.extend(kept.into_items());
+                sessions.extend(kept.into_items().map(PairingCopy::into_summary));
             }
         }
     }

@@ -45,7 +45,6 @@ use exauth_parsers::detect::Kind;
 use exauth_parsers::problem::{thousands, Location, Problem, Problems};
 use exauth_parsers::queue::DateOrderOption;
 use exauth_parsers::signature::SignatureHit;
-use exauth_parsers::smtp_log::SessionSummary;
 pub use pairing_gate::PairingGate;
 pub use row::{Row, RowEncoding, RowSink};
 use std::io::Read;
@@ -154,7 +153,7 @@ pub struct Extracted<'h> {
     /// Protocol-log sessions kept for clock pairing (both ends' logs of the
     /// same connection); only inputs of protocol logs fill it.
     /// Boxed: a few hundred bytes each, moved at every regrowth otherwise.
-    pub pairing: Vec<Box<SessionSummary>>,
+    pub pairing: Vec<smtp_log::PairingCopy>,
     /// The record ids this artifact holds, for setting aside records other
     /// artifacts hold too ([`dedup::Copies`]); only `.evtx` fills it.
     pub claims: Vec<dedup::Claim>,
@@ -197,7 +196,7 @@ pub struct Part {
     pub claims: Vec<dedup::Claim>,
     /// Sessions kept for pairing, already thinned as the whole file's
     /// would be at its end.
-    pub pairing: Vec<Box<SessionSummary>>,
+    pub pairing: Vec<smtp_log::PairingCopy>,
 }
 
 impl std::fmt::Debug for HandOver<'_> {

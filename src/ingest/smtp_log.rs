@@ -207,7 +207,7 @@ struct Declined {
 enum ForPairing {
     /// Let through: its copy for pairing ([`slim_from_glance`]), all its
     /// summary would have given beyond the rest.
-    Copy(Box<SessionSummary>),
+    Copy(PairingCopy),
     /// Refused, and so it stays (the gate only tightens): counted in turn.
     Refused(Judged),
     /// Not kept for pairing (no server, or a big file's one in 8 left it out).
@@ -360,7 +360,7 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
         {
             match gate.judge(endpoint_host(remote.unwrap_or("")), connection, survives) {
                 Judged::LetThrough => {
-                    ForPairing::Copy(Box::new(slim_from_glance(glance, &glance.times())))
+                    ForPairing::Copy(PairingCopy::of_glance(glance, &glance.times(), connection))
                 }
                 refused => ForPairing::Refused(refused),
             }
@@ -531,7 +531,7 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
             );
             match declined.pairing {
                 ForPairing::Copy(copy) => {
-                    let peer = endpoint_host(copy.remote_endpoint.as_deref().unwrap_or(""));
+                    let peer = endpoint_host(copy.remote_endpoint().unwrap_or(""));
                     if !gate.refuses(peer, declined.connection, survives) {
                         self.out.pairing.push(copy);
                     }
@@ -594,7 +594,7 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
                     return;
                 }
             }
-            self.out.pairing.push(Box::new(slim_for_pairing(session)));
+            self.out.pairing.push(PairingCopy::of_summary(session));
         }
     }
 
@@ -621,7 +621,7 @@ impl<'p, 'e, 'h> SessionFacts<'p, 'e, 'h> {
         let from = self.pairing_from;
         self.out.pairing.retain(|s| {
             i += 1;
-            i <= from || keep_for_pairing(s, PAIRING_ONE_IN)
+            i <= from || s.kept_for_pairing(PAIRING_ONE_IN)
         });
     }
 
@@ -1164,6 +1164,186 @@ pub fn slim_for_pairing(session: SessionSummary) -> SessionSummary {
 /// without building it: equal to it (tests below), one string for each of
 /// the id and the endpoints instead of a dozen made and dropped.
 pub fn slim_from_glance(glance: &SessionGlance<'_>, times: &GlancedTimes) -> SessionSummary {
+    slim_glanced(glance, times)
+}
+
+/// A session kept for clock pairing on its way to the run's sample
+/// (`pipeline::Bounded`), which keeps a few of a pair's and drops the
+/// others: most copies a file makes are dropped there. A healthy session
+/// copied from its glance travels as [`GlancedCopy`] (one allocation, its
+/// texts inline, its connection hash made once), and becomes a slimmed
+/// summary only if the sample keeps it; a summarised session (one that
+/// failed, or whose texts do not fit) travels as its slimmed summary. As
+/// summaries, the copies let through at 20 servers (101,000 of 417,000
+/// sessions) cost ~1.2 µs each: a ~600-byte summary and three strings made,
+/// offered, and most dropped field by field (`offer_sessions` 3.7 % of a
+/// one-thread scan's samples, its drops 1.7 %; `benches/profile.sh`,
+/// 2026-12-08).
+#[derive(Debug, Clone)]
+pub enum PairingCopy {
+    Glanced(Box<GlancedCopy>),
+    Summary(Box<SessionSummary>),
+}
+
+/// What [`slim_from_glance`] keeps of a healthy session, its texts inline.
+#[derive(Debug, Clone)]
+pub struct GlancedCopy {
+    log: LogKind,
+    session_id: InlineText<16>,
+    start: Option<jiff::Timestamp>,
+    local_endpoint: Option<InlineText<{ GlancedCopy::ENDPOINT }>>,
+    remote_endpoint: Option<InlineText<{ GlancedCopy::ENDPOINT }>>,
+    times: GlancedTimes,
+    rows: u64,
+    connection: u64,
+}
+
+impl GlancedCopy {
+    /// Room for an endpoint: any IPv6 address in brackets with a port.
+    const ENDPOINT: usize = 48;
+
+    /// The copy of a glanced session of connection hash `connection`;
+    /// `None` when a text does not fit (then its summary travels).
+    fn new(glance: &SessionGlance<'_>, times: &GlancedTimes, connection: u64) -> Option<Self> {
+        let endpoint = |e: Option<&str>| match e {
+            Some(e) => InlineText::new(e).map(Some),
+            None => Some(None),
+        };
+        Some(GlancedCopy {
+            log: glance.log,
+            session_id: InlineText::new(glance.session_id)?,
+            start: glance.start,
+            local_endpoint: endpoint(glance.local_endpoint)?,
+            remote_endpoint: endpoint(glance.remote_endpoint)?,
+            times: *times,
+            rows: glance.rows,
+            connection,
+        })
+    }
+}
+
+/// A short text kept inline: at most `N` bytes.
+#[derive(Debug, Clone, Copy)]
+struct InlineText<const N: usize> {
+    bytes: [u8; N],
+    len: u8,
+}
+
+impl<const N: usize> InlineText<N> {
+    fn new(text: &str) -> Option<Self> {
+        let mut bytes = [0u8; N];
+        bytes
+            .get_mut(..text.len())?
+            .copy_from_slice(text.as_bytes());
+        Some(InlineText {
+            bytes,
+            len: u8::try_from(text.len()).ok()?,
+        })
+    }
+
+    fn as_str(&self) -> &str {
+        // Copied whole from a `str`: its bytes are UTF-8.
+        self.bytes
+            .get(..usize::from(self.len))
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or_default()
+    }
+}
+
+impl PairingCopy {
+    /// The copy of a glanced healthy session ([`slim_from_glance`]).
+    pub fn of_glance(glance: &SessionGlance<'_>, times: &GlancedTimes, connection: u64) -> Self {
+        match GlancedCopy::new(glance, times, connection) {
+            Some(copy) => PairingCopy::Glanced(Box::new(copy)),
+            None => PairingCopy::Summary(Box::new(slim_glanced(glance, times))),
+        }
+    }
+
+    /// The copy of a summarised session ([`slim_for_pairing`]).
+    pub fn of_summary(session: SessionSummary) -> Self {
+        PairingCopy::Summary(Box::new(slim_for_pairing(session)))
+    }
+
+    /// [`connection_hash`] of the session.
+    pub fn connection_hash(&self) -> u64 {
+        match self {
+            PairingCopy::Glanced(copy) => copy.connection,
+            PairingCopy::Summary(s) => connection_hash(s),
+        }
+    }
+
+    pub fn remote_endpoint(&self) -> Option<&str> {
+        match self {
+            PairingCopy::Glanced(copy) => copy.remote_endpoint.as_ref().map(InlineText::as_str),
+            PairingCopy::Summary(s) => s.remote_endpoint.as_deref(),
+        }
+    }
+
+    /// Whether the copy holds attempts: those that did not succeed, the
+    /// only ones a slimmed summary keeps (a failing session's copy).
+    pub fn failed(&self) -> bool {
+        match self {
+            PairingCopy::Glanced(_) => false,
+            PairingCopy::Summary(s) => !s.auth_attempts.is_empty(),
+        }
+    }
+
+    /// [`keep_for_pairing`] of the session.
+    fn kept_for_pairing(&self, keep_one_in: u64) -> bool {
+        match self {
+            PairingCopy::Glanced(copy) => kept_for_pairing(
+                false,
+                copy.local_endpoint.is_some() && copy.remote_endpoint.is_some(),
+                || copy.connection,
+                keep_one_in,
+            ),
+            PairingCopy::Summary(s) => keep_for_pairing(s, keep_one_in),
+        }
+    }
+
+    /// [`session_sample_tie`] of the session.
+    pub fn sample_tie(&self) -> u64 {
+        match self {
+            PairingCopy::Glanced(copy) => sample_tie_of(copy.start, copy.session_id.as_str()),
+            PairingCopy::Summary(s) => session_sample_tie(s),
+        }
+    }
+
+    /// The session's slimmed summary, as [`slim_from_glance`] or
+    /// [`slim_for_pairing`] made it.
+    pub fn into_summary(self) -> Box<SessionSummary> {
+        match self {
+            PairingCopy::Glanced(copy) => {
+                let GlancedCopy {
+                    log,
+                    session_id,
+                    start,
+                    local_endpoint,
+                    remote_endpoint,
+                    times,
+                    rows,
+                    ..
+                } = *copy;
+                let text = |t: Option<InlineText<{ GlancedCopy::ENDPOINT }>>| {
+                    t.map(|t| t.as_str().to_owned())
+                };
+                Box::new(slim(
+                    log,
+                    session_id.as_str().to_owned(),
+                    start,
+                    (text(local_endpoint), text(remote_endpoint)),
+                    times,
+                    Vec::new(),
+                    rows,
+                ))
+            }
+            PairingCopy::Summary(s) => s,
+        }
+    }
+}
+
+/// [`slim_from_glance`]: a glanced session's slimmed summary.
+fn slim_glanced(glance: &SessionGlance<'_>, times: &GlancedTimes) -> SessionSummary {
     slim(
         glance.log,
         glance.session_id.to_owned(),
@@ -1285,10 +1465,15 @@ pub fn session_sample_key(session: &SessionSummary) -> (u64, u64) {
 /// The second part of [`session_sample_key`]: a hash of the session's start
 /// and id.
 pub fn session_sample_tie(session: &SessionSummary) -> u64 {
-    let start = session.start.map_or(i128::MIN, |t| t.as_nanosecond());
+    sample_tie_of(session.start, &session.session_id)
+}
+
+/// [`session_sample_tie`] of a session's start and id.
+fn sample_tie_of(start: Option<jiff::Timestamp>, session_id: &str) -> u64 {
+    let start = start.map_or(i128::MIN, |t| t.as_nanosecond());
     fnv1a_continue(
         fnv1a_continue(FNV_BASIS ^ 0x9E37_79B9_7F4A_7C15, &start.to_le_bytes()),
-        session.session_id.as_bytes(),
+        session_id.as_bytes(),
     )
 }
 
@@ -1682,8 +1867,8 @@ mod glance_tests {
                 let _ = r.feed_into(text.as_bytes(), Some(LogKind::Send), &mut sink);
                 r.finish_into(&mut sink);
                 sink.facts.finish();
-                for session in &extracted.pairing {
-                    sample.offer(session);
+                for session in std::mem::take(&mut extracted.pairing) {
+                    sample.offer(&session.into_summary());
                 }
                 let refused = extracted.pairing_gate.as_ref().map_or(0, |g| g.refused);
                 sample.offered += refused;
@@ -1758,7 +1943,19 @@ mod glance_tests {
             for (a, d) in asked.iter().zip(&declining) {
                 assert_eq!(a.evidence, d.evidence);
                 assert_eq!(a.hints, d.hints);
-                assert_eq!(a.pairing, d.pairing);
+                // The copies a declined session travels as are the
+                // summaries' slimmed copies.
+                let summaries = |e: &Extracted| -> Vec<SessionSummary> {
+                    e.pairing
+                        .iter()
+                        .map(|p| *p.clone().into_summary())
+                        .collect()
+                };
+                assert_eq!(summaries(a), summaries(d));
+                assert!(d
+                    .pairing
+                    .iter()
+                    .all(|p| matches!(p, PairingCopy::Glanced(_)) || p.failed()));
                 let counts = |e: &Extracted| {
                     e.pairing_gate
                         .as_ref()
