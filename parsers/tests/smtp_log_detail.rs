@@ -225,7 +225,10 @@ fn check(files: &[Vec<u8>], hint: Option<LogKind>) -> (usize, usize, usize) {
 }
 
 fn walk(dir: &Path, out: &mut BTreeMap<PathBuf, Vec<PathBuf>>) {
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+    for entry in std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .flatten()
+    {
         let path = entry.path();
         if path.is_dir() {
             walk(&path, out);

@@ -228,7 +228,7 @@ struct DeclinedHints {
 /// when the thinning and the banner gate would keep it at the glance, what
 /// its fact needs besides ([`BannerFact`]).
 struct ThinnedSample {
-    ip: Option<([u8; ThinnedSample::IP_ROOM], u8)>,
+    ip: Option<InlineText<{ ThinnedSample::IP_ROOM }>>,
     offset_s: f64,
     time: jiff::Timestamp,
     fact: Option<Box<BannerFact>>,
@@ -249,16 +249,8 @@ impl ThinnedSample {
 
     /// `None` for an address text longer than the room.
     fn new(ip: Option<&str>, offset_s: f64, time: jiff::Timestamp) -> Option<Self> {
-        let ip = match ip {
-            Some(ip) => {
-                let mut room = [0u8; Self::IP_ROOM];
-                room.get_mut(..ip.len())?.copy_from_slice(ip.as_bytes());
-                Some((room, u8::try_from(ip.len()).ok()?))
-            }
-            None => None,
-        };
         Some(ThinnedSample {
-            ip,
+            ip: InlineText::of_optional(ip)?,
             offset_s,
             time,
             fact: None,
@@ -266,8 +258,7 @@ impl ThinnedSample {
     }
 
     fn ip(&self) -> Option<&str> {
-        let (room, len) = self.ip.as_ref()?;
-        std::str::from_utf8(room.get(..usize::from(*len))?).ok()
+        self.ip.as_ref().map(InlineText::as_str)
     }
 }
 
@@ -942,10 +933,11 @@ pub struct HintSet {
     /// (IP, role) → hosts seen there: looked up before a hint is built.
     seen: rustc_hash::FxHashMap<(std::net::IpAddr, Role), Vec<String>>,
     hints: Vec<IdentityHint>,
-    /// Endpoint address text → the (role, host) pairs given with it: a log's
+    /// The (role, host) pairs given at each endpoint address text, in the
+    /// form the next files of the place take them ([`KnownHints`]): a log's
     /// sessions repeat a few of them (its own address and its peers'), and a
     /// lookup by the text costs less than parsing the address again.
-    given: rustc_hash::FxHashMap<String, Vec<(Role, String)>>,
+    given: KnownHints,
     /// The (role, address, host) given last, per side of a session (its
     /// own end, the peer's): a log's sessions mostly repeat the one before.
     last: [Option<(Role, String, String)>; 2],
@@ -966,6 +958,7 @@ pub struct HintSet {
 /// place, which handed it over: the run's set is the same.
 #[derive(Debug, Default, Clone)]
 pub struct KnownHints {
+    /// Endpoint address text → the (role, host) pairs given with it.
     given: rustc_hash::FxHashMap<String, Vec<(Role, String)>>,
 }
 
@@ -1039,9 +1032,7 @@ impl HintSet {
         if self.is_last(host, address, role) || self.is_known(host, address, role) {
             return true;
         }
-        self.given
-            .get(address)
-            .is_some_and(|pairs| pairs.iter().any(|(r, h)| *r == role && same_text(h, host)))
+        self.given.has(address, host, role)
     }
 
     /// [`HintSet::host_at`] for the address of an `ip:port` endpoint.
@@ -1066,11 +1057,12 @@ impl HintSet {
             return;
         }
         let pair = |(r, h): &(Role, String)| *r == role && h == host;
-        match self.given.get_mut(address) {
+        match self.given.given.get_mut(address) {
             Some(pairs) if pairs.iter().any(pair) => return,
             Some(pairs) => pairs.push((role, host.to_string())),
             None => {
                 self.given
+                    .given
                     .insert(address.to_string(), vec![(role, host.to_string())]);
             }
         }
@@ -1101,7 +1093,7 @@ impl HintSet {
     /// The hints, each once, and what this set gave besides what it knew
     /// ([`KnownHints`]), for the next files of its place.
     pub fn into_parts(self) -> (Vec<IdentityHint>, KnownHints) {
-        (self.hints, KnownHints { given: self.given })
+        (self.hints, self.given)
     }
 }
 
@@ -1163,8 +1155,19 @@ pub fn slim_for_pairing(session: SessionSummary) -> SessionSummary {
 /// [`slim_for_pairing`] of the summary of a glanced (healthy) session,
 /// without building it: equal to it (tests below), one string for each of
 /// the id and the endpoints instead of a dozen made and dropped.
-pub fn slim_from_glance(glance: &SessionGlance<'_>, times: &GlancedTimes) -> SessionSummary {
-    slim_glanced(glance, times)
+fn slim_from_glance(glance: &SessionGlance<'_>, times: &GlancedTimes) -> SessionSummary {
+    slim(
+        glance.log,
+        glance.session_id.to_owned(),
+        glance.start,
+        (
+            glance.local_endpoint.map(str::to_owned),
+            glance.remote_endpoint.map(str::to_owned),
+        ),
+        *times,
+        Vec::new(),
+        glance.rows,
+    )
 }
 
 /// A session kept for clock pairing on its way to the run's sample
@@ -1174,8 +1177,9 @@ pub fn slim_from_glance(glance: &SessionGlance<'_>, times: &GlancedTimes) -> Ses
 /// texts inline, its connection hash made once), and becomes a slimmed
 /// summary only if the sample keeps it; a summarised session (one that
 /// failed, or whose texts do not fit) travels as its slimmed summary. As
-/// summaries, the copies let through at 20 servers (101,000 of 417,000
-/// sessions) cost ~1.2 µs each: a ~600-byte summary and three strings made,
+/// summaries, the copies let through at 20 servers (101,000 of the 417,000
+/// sessions read: a scratch build's count) cost ~1.2 µs each (the profile's
+/// share over their number): a ~600-byte summary and three strings made,
 /// offered, and most dropped field by field (`offer_sessions` 3.7 % of a
 /// one-thread scan's samples, its drops 1.7 %; `benches/profile.sh`,
 /// 2026-12-08).
@@ -1205,16 +1209,12 @@ impl GlancedCopy {
     /// The copy of a glanced session of connection hash `connection`;
     /// `None` when a text does not fit (then its summary travels).
     fn new(glance: &SessionGlance<'_>, times: &GlancedTimes, connection: u64) -> Option<Self> {
-        let endpoint = |e: Option<&str>| match e {
-            Some(e) => InlineText::new(e).map(Some),
-            None => Some(None),
-        };
         Some(GlancedCopy {
             log: glance.log,
             session_id: InlineText::new(glance.session_id)?,
             start: glance.start,
-            local_endpoint: endpoint(glance.local_endpoint)?,
-            remote_endpoint: endpoint(glance.remote_endpoint)?,
+            local_endpoint: InlineText::of_optional(glance.local_endpoint)?,
+            remote_endpoint: InlineText::of_optional(glance.remote_endpoint)?,
             times: *times,
             rows: glance.rows,
             connection,
@@ -1222,7 +1222,8 @@ impl GlancedCopy {
     }
 }
 
-/// A short text kept inline: at most `N` bytes.
+/// A short text kept inline, at most `N` bytes (`N` < 256): an address, a
+/// session id, copied where a `String` per session was the cost.
 #[derive(Debug, Clone, Copy)]
 struct InlineText<const N: usize> {
     bytes: [u8; N],
@@ -1230,6 +1231,7 @@ struct InlineText<const N: usize> {
 }
 
 impl<const N: usize> InlineText<N> {
+    /// `None` for a text longer than `N` bytes.
     fn new(text: &str) -> Option<Self> {
         let mut bytes = [0u8; N];
         bytes
@@ -1239,6 +1241,15 @@ impl<const N: usize> InlineText<N> {
             bytes,
             len: u8::try_from(text.len()).ok()?,
         })
+    }
+
+    /// [`InlineText::new`] of a text that may be absent: `None` only when
+    /// it is there and too long.
+    fn of_optional(text: Option<&str>) -> Option<Option<Self>> {
+        match text {
+            Some(text) => Self::new(text).map(Some),
+            None => Some(None),
+        }
     }
 
     fn as_str(&self) -> &str {
@@ -1255,7 +1266,7 @@ impl PairingCopy {
     pub fn of_glance(glance: &SessionGlance<'_>, times: &GlancedTimes, connection: u64) -> Self {
         match GlancedCopy::new(glance, times, connection) {
             Some(copy) => PairingCopy::Glanced(Box::new(copy)),
-            None => PairingCopy::Summary(Box::new(slim_glanced(glance, times))),
+            None => PairingCopy::Summary(Box::new(slim_from_glance(glance, times))),
         }
     }
 
@@ -1340,22 +1351,6 @@ impl PairingCopy {
             PairingCopy::Summary(s) => s,
         }
     }
-}
-
-/// [`slim_from_glance`]: a glanced session's slimmed summary.
-fn slim_glanced(glance: &SessionGlance<'_>, times: &GlancedTimes) -> SessionSummary {
-    slim(
-        glance.log,
-        glance.session_id.to_owned(),
-        glance.start,
-        (
-            glance.local_endpoint.map(str::to_owned),
-            glance.remote_endpoint.map(str::to_owned),
-        ),
-        *times,
-        Vec::new(),
-        glance.rows,
-    )
 }
 
 /// The copy for pairing of a session told by its parts.
@@ -1906,6 +1901,61 @@ mod glance_tests {
             gated.refused,
             gated.offered
         );
+    }
+
+    /// A healthy session whose endpoint does not fit a copy's room travels
+    /// as its slimmed summary: the copies still become the summaries the
+    /// summarised sessions give, glanced and fallen back alike.
+    #[test]
+    fn a_copy_whose_texts_do_not_fit_travels_as_its_summary() {
+        // 65 bytes: no IPv6 address with a port is that long, a scoped one
+        // with a long zone name is.
+        let long = "[fe80:0000:0000:0000:1234:5678:9abc:def0%loopback-interface-9]:2000";
+        assert!(long.len() > GlancedCopy::ENDPOINT);
+        // The first ten sessions' local endpoints (ports 20000-20009) take it,
+        // their port's last digit after it.
+        let files = [send_rows(0, 120, 0).replace("10.0.0.1:2000", long)];
+        let (asked, _) = read(&files, true);
+        let (declining, declined) = read(&files, false);
+        assert!(declined > 0);
+        let summaries = |e: &Extracted| -> Vec<SessionSummary> {
+            e.pairing
+                .iter()
+                .map(|p| *p.clone().into_summary())
+                .collect()
+        };
+        assert_eq!(summaries(&asked[0]), summaries(&declining[0]));
+        let copies = &declining[0].pairing;
+        let fell_back = copies
+            .iter()
+            .filter(|p| matches!(p, PairingCopy::Summary(_)) && !p.failed())
+            .count();
+        let glanced = copies
+            .iter()
+            .filter(|p| matches!(p, PairingCopy::Glanced(_)))
+            .count();
+        assert!(fell_back > 0 && glanced > 0, "{fell_back} / {glanced}");
+        assert!(copies
+            .iter()
+            .filter(|p| matches!(p, PairingCopy::Summary(_)) && !p.failed())
+            .all(|p| p
+                .clone()
+                .into_summary()
+                .local_endpoint
+                .is_some_and(|e| e.starts_with(long))));
+    }
+
+    /// An inline text holds what fits its room, as given; a longer one
+    /// (or one past 255 bytes) is refused, an absent one is no text.
+    #[test]
+    fn inline_texts_hold_what_fits() {
+        let fits = "fe80::1%é".repeat(4);
+        let text = InlineText::<48>::new(&fits).map(|t| t.as_str().to_owned());
+        assert_eq!(text.as_deref(), Some(fits.as_str()));
+        assert!(InlineText::<48>::new(&"a".repeat(49)).is_none());
+        assert!(InlineText::<300>::new(&"a".repeat(256)).is_none());
+        assert!(matches!(InlineText::<48>::of_optional(None), Some(None)));
+        assert!(InlineText::<48>::of_optional(Some(&"a".repeat(49))).is_none());
     }
 
     /// Declining the summary of every healthy session (copying from its
